@@ -1,0 +1,1 @@
+"""Benchmarks that print figures: video decode speed, fill accuracy on labels, rendered videos with\nexact ground truth, and label-efficiency protocols. Kept apart from the tests."""

@@ -1,0 +1,1 @@
+"""Temporal models of pose: the DYAN dictionary of linear-dynamics impulse responses, the fill\nmethods (linear, pchip, eq17, fista, hpim) that complete unlabelled frames, and dictionary\ntraining. NumPy/SciPy on the live path; torch only inside training functions."""

@@ -1,0 +1,1 @@
+"""Video access through PyAV only: a frame-accurate random-access reader with caching and a\nbackground packet index, proxies for long-GOP files, and compressed-domain signals (motion\nvectors, residuals) read from the codec."""
