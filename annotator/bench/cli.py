@@ -1,0 +1,26 @@
+"""``annotator bench ...``: benchmarks that print tables (never run by the tests)."""
+
+from __future__ import annotations
+
+import argparse
+
+from annotator.subcommands import add_table, run_table
+
+TABLE = {
+    "video": ("annotator.bench.video_speed", "reader and motion-field speed on real clips"),
+    "fill": ("annotator.bench.fill_accuracy", "fill accuracy on labels alone (no video)"),
+    "render": ("annotator.bench.render_cli", "render videos with exact ground truth"),
+    "labels-efficiency": (
+        "annotator.bench.efficiency",
+        "labels needed per video: proposals and fills against baselines",
+    ),
+    "gui": ("annotator.bench.gui_speed", "GUI responsiveness: drag-to-redraw and frame steps"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_table(parser, TABLE)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_table(args)
