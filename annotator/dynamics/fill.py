@@ -1,0 +1,354 @@
+"""The fill engine: manual labels of one person in, a position for every frame and joint out.
+
+Rules (CONTRACTS.md): a label is a joint's visibility code on a frame. ``visible`` and
+``occluded`` labels with a position are interpolated between; an ``absent`` label is never
+crossed (the joint stays absent until the next label with a position); scene cuts are never
+crossed; before the first and after the last label of a shot the pose is held and flagged in
+``FillResult.held``. A joint with a position on both sides of a frame always gets one there.
+
+Methods (``METHODS``) plug in through ``base.RunFiller``; ``make_filler`` configures one.
+``FillEngine`` keeps the current result for the GUI and recomputes only the span an edit
+can change (between the ``reach``-th labels around it), which equals a full recompute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core.codes import Source, Visibility
+from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.dynamics.base import FloatArray, IntArray, LinearFiller, PchipFiller, RunFiller
+from annotator.errors import UsageError
+
+METHODS: tuple[str, ...] = ("linear", "pchip", "eq17", "fista", "hpim")
+DEFAULT_METHOD = "hpim"
+
+# per-frame kinds inside a group of joints that share their label frames
+_UNKNOWN, _MANUAL, _FILLED, _HELD, _ABSENT = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class FillResult:
+    """A filled track in the contract's layout.
+
+    ``poses`` (F, J, 3) float32 x, y, visibility code (NaN x, y where there is no position);
+    ``source`` (F, J) int8 ``Source`` codes (``MANUAL`` on labels, the method's code where
+    filled or held, ``NONE`` where there is no position); ``held`` (F, J) True where the value
+    is a copy of the nearest label before the first or after the last label of a shot;
+    ``variance`` (F, J) float32 in pixels² when the method has one (0 on labels, NaN where
+    there is no estimate).
+    """
+
+    poses: NDArray[np.float32]
+    source: NDArray[np.int8]
+    held: NDArray[np.bool_]
+    variance: NDArray[np.float32] | None = None
+
+    @property
+    def frame_count(self) -> int:
+        return int(self.poses.shape[0])
+
+
+def make_filler(
+    method: str = DEFAULT_METHOD, *, fps: float | None = None, dictionary: Any = None
+) -> RunFiller:
+    """A configured fill method. ``dictionary`` is a path or a loaded model for the
+    dictionary-based methods (their shipped default when None)."""
+    if method == "linear":
+        return LinearFiller()
+    if method == "pchip":
+        return PchipFiller()
+    if method in ("eq17", "fista"):
+        from annotator.dynamics.dyan import make_dyan_filler
+
+        return make_dyan_filler(method, fps=fps, dictionary=dictionary)
+    if method == "hpim":
+        from annotator.dynamics.hpim import make_hpim_filler
+
+        return make_hpim_filler(fps=fps, model=dictionary)
+    raise UsageError(f"unknown fill method {method!r}; expected one of {', '.join(METHODS)}")
+
+
+def fill_track(
+    manual: NDArray[Any],
+    method: str | RunFiller = DEFAULT_METHOD,
+    *,
+    scene_cuts: Sequence[int] = (),
+    fps: float | None = None,
+    dictionary: Any = None,
+) -> FillResult:
+    """Fill one person's track. ``manual`` is (F, J, 3) x, y, visibility code with code 0
+    (unlabelled) wherever there is no manual label; ``scene_cuts`` are the first frames of
+    new shots."""
+    filler = (
+        make_filler(method, fps=fps, dictionary=dictionary) if isinstance(method, str) else method
+    )
+    man = _check_manual(manual)
+    return _fill(man, filler, _check_cuts(scene_cuts, man.shape[0]))
+
+
+def fill_pose_set(
+    ps: PoseSet,
+    method: str = DEFAULT_METHOD,
+    *,
+    scene_cuts: Sequence[int] = (),
+    dictionary: Any = None,
+) -> PoseSet:
+    """A copy of ``ps`` with every instance filled from its ``MANUAL`` values."""
+    filler = make_filler(method, fps=ps.fps, dictionary=dictionary)
+    cuts = _check_cuts(scene_cuts, ps.frame_count)
+    out = []
+    for inst in ps.instances:
+        res = _fill(manual_of(inst), filler, cuts)
+        boxes = None if inst.boxes is None else inst.boxes.copy()
+        out.append(PoseInstance(inst.track_id, res.poses, res.source, boxes))
+    return replace(ps, instances=out)
+
+
+def manual_of(inst: PoseInstance) -> NDArray[np.float64]:
+    """The manual labels of an instance: its values where ``source`` is ``MANUAL``."""
+    man = np.full(inst.poses.shape, np.nan, dtype=np.float64)
+    man[:, :, 2] = Visibility.UNLABELLED
+    is_manual = inst.source == Source.MANUAL
+    man[is_manual] = inst.poses[is_manual]
+    return man
+
+
+class FillEngine:
+    """Holds the current fill of one track and updates it after edits (for the GUI)."""
+
+    def __init__(
+        self,
+        method: str = DEFAULT_METHOD,
+        fps: float | None = None,
+        scene_cuts: Sequence[int] = (),
+        dictionary: Any = None,
+    ) -> None:
+        self._fps = fps
+        self._dictionary = dictionary
+        self._cuts_arg = tuple(int(c) for c in scene_cuts)
+        self.method = method
+        self._filler = make_filler(method, fps=fps, dictionary=dictionary)
+        self._manual: NDArray[np.float64] | None = None
+        self._result: FillResult | None = None
+
+    @property
+    def result(self) -> FillResult:
+        if self._result is None:
+            raise RuntimeError("FillEngine.reset(manual) must be called first")
+        return self._result
+
+    def reset(self, manual: NDArray[Any]) -> FillResult:
+        """Full recompute from ``manual`` (F, J, 3)."""
+        self._manual = _check_manual(manual)
+        self._cuts = _check_cuts(self._cuts_arg, self._manual.shape[0])
+        self._result = _fill(self._manual, self._filler, self._cuts)
+        return self._result
+
+    def set_method(self, method: str) -> FillResult:
+        """Switch method (full recompute when labels are loaded)."""
+        self._filler = make_filler(method, fps=self._fps, dictionary=self._dictionary)
+        self.method = method
+        return self.reset(self._manual) if self._manual is not None else self.result
+
+    def update(self, manual: NDArray[Any], frames: tuple[int, int]) -> tuple[int, int]:
+        """Labels changed on frames ``frames[0]..frames[1]`` (inclusive); returns the span
+        whose values were recomputed. Frames outside it keep their previous values."""
+        if self._result is None or self._manual is None:
+            self.reset(manual)
+            return 0, self.result.frame_count - 1
+        man = _check_manual(manual)
+        if man.shape != self._manual.shape:
+            self.reset(man)
+            return 0, self.result.frame_count - 1
+        f = man.shape[0]
+        lo, hi = max(0, int(min(frames))), min(f - 1, int(max(frames)))
+        reach = max(1, int(self._filler.reach))
+        labelled = man[:, :, 2] != Visibility.UNLABELLED  # (F, J)
+        spans = []
+        for j in range(man.shape[1]):
+            lab = np.flatnonzero(labelled[:, j])
+            a = _nth_before(lab, lo, reach, 0)
+            b = _nth_after(lab, hi, reach, f - 1)
+            spans.append((a, b, _nth_before(lab, a, reach, 0), _nth_after(lab, b, reach, f - 1)))
+        c0 = min(s[2] for s in spans)
+        d0 = max(s[3] for s in spans)
+        sub_cuts = self._cuts[(self._cuts > c0) & (self._cuts <= d0)] - c0
+        part = _fill(man[c0 : d0 + 1], self._filler, sub_cuts)
+        old = self._result
+        poses, source, held = old.poses.copy(), old.source.copy(), old.held.copy()
+        var = None if old.variance is None else old.variance.copy()
+        for j, (a, b, _, _) in enumerate(spans):
+            poses[a : b + 1, j] = part.poses[a - c0 : b + 1 - c0, j]
+            source[a : b + 1, j] = part.source[a - c0 : b + 1 - c0, j]
+            held[a : b + 1, j] = part.held[a - c0 : b + 1 - c0, j]
+            if var is not None and part.variance is not None:
+                var[a : b + 1, j] = part.variance[a - c0 : b + 1 - c0, j]
+        self._manual = man
+        self._result = FillResult(poses, source, held, var)
+        return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+def _nth_before(labels: IntArray, frame: int, n: int, default: int) -> int:
+    k = int(np.searchsorted(labels, frame, side="left")) - n
+    return int(labels[k]) if k >= 0 else default
+
+
+def _nth_after(labels: IntArray, frame: int, n: int, default: int) -> int:
+    k = int(np.searchsorted(labels, frame, side="right")) + n - 1
+    return int(labels[k]) if k < len(labels) else default
+
+
+def _check_manual(manual: NDArray[Any]) -> NDArray[np.float64]:
+    man = np.asarray(manual, dtype=np.float64)
+    if man.ndim != 3 or man.shape[2] != 3:
+        raise UsageError(f"manual labels must be (frames, joints, 3), not {man.shape}")
+    codes = man[:, :, 2]
+    if not np.isin(codes, (0, 1, 2, 3)).all():
+        raise UsageError("visibility codes must be 0, 1, 2 or 3")
+    return man
+
+
+def _check_cuts(cuts: Sequence[int] | IntArray, frame_count: int) -> IntArray:
+    arr = np.unique(np.asarray(list(cuts), dtype=np.int64))
+    return arr[(arr > 0) & (arr < frame_count)]
+
+
+def _fill(man: NDArray[np.float64], filler: RunFiller, cuts: IntArray) -> FillResult:
+    f, nj, _ = man.shape
+    codes = man[:, :, 2].astype(np.int64)
+    has_pos = ((codes == Visibility.VISIBLE) | (codes == Visibility.OCCLUDED)) & np.isfinite(
+        man[:, :, :2]
+    ).all(axis=2)
+    # a visible/occluded code without coordinates cannot anchor a fill: treat as unlabelled
+    absent = codes == Visibility.ABSENT
+    poses = np.full((f, nj, 3), np.nan, dtype=np.float32)
+    poses[:, :, 2] = Visibility.UNLABELLED
+    source = np.full((f, nj), Source.NONE, dtype=np.int8)
+    held = np.zeros((f, nj), dtype=bool)
+    variance: NDArray[np.float32] | None = None
+    # joints that share their label frames are filled together (the usual case)
+    groups: dict[bytes, list[int]] = {}
+    for j in range(nj):
+        key = np.packbits(has_pos[:, j]).tobytes() + np.packbits(absent[:, j]).tobytes()
+        groups.setdefault(key, []).append(j)
+    for joints in groups.values():
+        js = np.asarray(joints)
+        pos_frames = np.flatnonzero(has_pos[:, js[0]])
+        abs_frames = np.flatnonzero(absent[:, js[0]])
+        xy, var, kind, prev_i, next_i = _fill_group(
+            man[:, js, :2], pos_frames, abs_frames, cuts, filler
+        )
+        poses[:, js, :2] = xy
+        if len(pos_frames) == 0:
+            pos_frames = np.zeros(1, dtype=np.int64)  # only indexed where kind says so
+        if var is not None:
+            if variance is None:
+                variance = np.full((f, nj), np.nan, dtype=np.float32)
+            variance[:, js] = var
+        lab_codes = codes[:, js]
+        filled = kind == _FILLED
+        both_visible = (lab_codes[pos_frames[prev_i]] == Visibility.VISIBLE) & (
+            lab_codes[pos_frames[next_i]] == Visibility.VISIBLE
+        )
+        vis = np.full((f, len(js)), Visibility.UNLABELLED, dtype=np.float32)
+        vis[filled] = np.where(both_visible[filled], Visibility.VISIBLE, Visibility.OCCLUDED)
+        is_held = kind == _HELD
+        vis[is_held] = lab_codes[pos_frames[prev_i[is_held]]]
+        vis[kind == _ABSENT] = Visibility.ABSENT
+        vis[kind == _MANUAL] = lab_codes[kind == _MANUAL]
+        poses[:, js, 2] = vis
+        src = np.full((f, len(js)), Source.NONE, dtype=np.int8)
+        src[filled | is_held] = filler.source
+        src[kind == _MANUAL] = Source.MANUAL
+        src[(kind == _ABSENT)[:, None] & absent[:, js]] = Source.MANUAL
+        source[:, js] = src
+        held[:, js] = is_held[:, None]
+    return FillResult(poses, source, held, variance)
+
+
+def _fill_group(
+    xy: NDArray[np.float64],
+    pos_frames: IntArray,
+    abs_frames: IntArray,
+    cuts: IntArray,
+    filler: RunFiller,
+) -> tuple[FloatArray, FloatArray | None, IntArray, IntArray, IntArray]:
+    """Fill joints sharing label frames. Returns xy (F, Jg, 2), variance (F, Jg) or None, the
+    per-frame kind, and per frame the index (into ``pos_frames``) of the label whose value or
+    visibility it follows before and after (kind-dependent)."""
+    f, ng, _ = xy.shape
+    out = np.full((f, ng, 2), np.nan)
+    var: FloatArray | None = None
+    kind = np.full(f, _UNKNOWN, dtype=np.int64)
+    prev_i = np.zeros(f, dtype=np.int64)
+    next_i = np.zeros(f, dtype=np.int64)
+    # absent spans: from an absent label to the next label with a position, cut or absent label
+    stops = np.concatenate([pos_frames, cuts, abs_frames, [f]])
+    for z in abs_frames:
+        end = int(stops[stops > z].min())
+        kind[z:end] = _ABSENT
+    if len(pos_frames) == 0:
+        return out, var, kind, prev_i, next_i
+    # runs: split the positioned labels at absent labels and cuts
+    breaks = np.concatenate([abs_frames, cuts - 0.5])  # a cut c lies between c - 1 and c
+    breaks.sort()
+    seg = np.searchsorted(breaks, pos_frames)
+    starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
+    ends = np.r_[starts[1:], len(pos_frames)]
+    flat = xy.reshape(f, ng * 2)
+    for s, e in zip(starts, ends, strict=True):
+        frames = pos_frames[s:e]
+        a, b = int(frames[0]), int(frames[-1])
+        k = int(seg[s])
+        left = breaks[k - 1] if k > 0 else -0.5
+        right = breaks[k] if k < len(breaks) else float(f)
+        if len(frames) >= 2:
+            vals, v = filler.fill_run(frames, flat[frames])
+            out[a : b + 1] = vals.reshape(b - a + 1, ng, 2)
+            kind[a : b + 1] = _FILLED
+            idx = np.searchsorted(frames, np.arange(a, b + 1), side="right") - 1
+            prev_i[a : b + 1] = s + np.minimum(idx, len(frames) - 2)
+            next_i[a : b + 1] = prev_i[a : b + 1] + 1
+            if v is not None:
+                if var is None:
+                    var = np.full((f, ng), np.nan)
+                var[a : b + 1] = v.reshape(b - a + 1, ng, 2).mean(axis=2)
+        out[frames] = xy[frames]
+        kind[frames] = _MANUAL
+        if var is not None:
+            var[frames] = 0.0
+        # held before the run unless an absent label precedes it (then it stays absent)
+        left_absent = k > 0 and float(left).is_integer() and left in abs_frames
+        lo = int(np.ceil(left)) if not left_absent else b + 1
+        if not left_absent and lo < a:
+            out[lo:a] = xy[a]
+            kind[lo:a] = _HELD
+            prev_i[lo:a] = s
+        hi = int(np.ceil(right)) - 1 if float(right).is_integer() else int(np.floor(right))
+        if b < hi:
+            out[b + 1 : hi + 1] = xy[b]
+            kind[b + 1 : hi + 1] = _HELD
+            prev_i[b + 1 : hi + 1] = e - 1
+    return out, var, kind, prev_i, next_i
+
+
+def save_fill_npz(path: str | Path, result: FillResult) -> None:
+    """Write a fill in the contract's npz layout."""
+    from annotator.core.codes import SOURCE_NAMES
+
+    arrays: dict[str, Any] = {
+        "poses": result.poses.astype(np.float32),
+        "source": result.source.astype(np.int8),
+        "source_names": np.asarray(SOURCE_NAMES),
+        "held": result.held,
+    }
+    if result.variance is not None:
+        arrays["variance"] = result.variance.astype(np.float32)
+    np.savez_compressed(path, **arrays)
