@@ -1,0 +1,351 @@
+"""COCO keypoints JSON, both ways; optionally with the frame images beside it.
+
+One image record per exported frame (``file_name``, ``frame_index``, ``timestamp``,
+``width``, ``height``), one annotation per person with ``keypoints`` [x, y, v] (v per the
+contract: visible 2, occluded 1, absent/unlabelled 0 with x = y = 0), ``num_keypoints``,
+``bbox`` from the joints, ``track_id``, and two extra per-joint lists COCO tools ignore:
+``visibility`` (the app's 4 codes, so absent survives) and ``source`` (manual, hpim, ...).
+The category carries the joint names and the 1-based skeleton edges. ``info`` holds the
+frame count, fps and video path. Must load with ``pycocotools.coco.COCO``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from annotator.core.codes import SOURCE_NAMES, Source, Visibility
+from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.skeleton import Skeleton
+from annotator.errors import AnnotatorError, FormatError
+from annotator.formats._common import (
+    atomic_file,
+    check_frame_count,
+    empty_instances,
+    labelled_frames,
+    match_skeleton,
+    parse_float,
+    parse_int,
+    read_text_limited,
+    replace_dir,
+    select_values,
+    set_joint,
+)
+from annotator.formats._frames import IMAGE_TYPES, frame_source, read_frame, write_image
+from annotator.formats.registry import FormatAdaptor
+
+
+def images_dir_for(path: Path) -> Path:
+    """Where the frame images of a COCO export at ``path`` go."""
+    return path.with_name(f"{path.stem}_images")
+
+
+def write_coco(
+    ps: PoseSet,
+    path: Path,
+    frames: str = "manual",
+    images: str | None = None,
+    video: Any = None,
+    **options: Any,
+) -> None:
+    """``frames``: 'manual' (frames with a manual label, manual values only) or 'all' (every
+    frame with a value, filled ones marked in ``source``). ``images``: 'jpg'/'png' to write the
+    frames beside the JSON, read from ``video`` (or the PoseSet's video)."""
+    if images is not None and images not in IMAGE_TYPES:
+        raise FormatError(f"images must be one of {', '.join(IMAGE_TYPES)}, not {images!r}")
+    instances = select_values(ps, frames)
+    chosen = labelled_frames(ps, frames)
+    img_dir = images_dir_for(path)
+    ext = images or "jpg"
+    times = ps.frame_times()
+    width, height = ps.width or 0, ps.height or 0
+    source = frame_source(ps, video) if images else None
+    tmp_img = (
+        Path(tempfile.mkdtemp(prefix=f".{img_dir.name}.", dir=path.parent)) if images else None
+    )
+    try:
+        records = []
+        for f in chosen:
+            name = f"{img_dir.name}/{int(f):06d}.{ext}"
+            if source is not None and tmp_img is not None:
+                rgb = read_frame(source, int(f))
+                height, width = int(rgb.shape[0]), int(rgb.shape[1])
+                write_image(tmp_img / Path(name).name, rgb, ext)
+            records.append(
+                {
+                    "id": int(f) + 1,
+                    "file_name": name,
+                    "frame_index": int(f),
+                    "timestamp": round(float(times[f]), 6),
+                    "width": int(width),
+                    "height": int(height),
+                }
+            )
+        doc = {
+            "info": {
+                "description": "pose labels exported by annotator",
+                "version": "1.0",
+                "frame_count": ps.frame_count,
+                "fps": ps.fps,
+                "video": ps.video_path,
+                "skeleton": ps.skeleton.name,
+                "frames": frames,
+            },
+            "licenses": [],
+            "images": records,
+            "annotations": _annotations(instances, chosen),
+            "categories": [_category(ps.skeleton)],
+        }
+        text = json.dumps(doc, indent=1, allow_nan=False)
+        with atomic_file(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+            if tmp_img is not None:
+                replace_dir(tmp_img, img_dir)
+                tmp_img = None
+    finally:
+        if tmp_img is not None:
+            shutil.rmtree(tmp_img, ignore_errors=True)
+
+
+def _category(sk: Skeleton) -> dict[str, Any]:
+    return {
+        "id": 1,
+        "name": "person",
+        "supercategory": "person",
+        "keypoints": list(sk.joints),
+        "skeleton": [[a + 1, b + 1] for a, b in sk.edges],
+    }
+
+
+def _annotations(instances: list[PoseInstance], frames: np.ndarray) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for f in frames:
+        for inst in instances:
+            vis = inst.visibility[f]
+            if not (vis != Visibility.UNLABELLED).any():
+                continue
+            kps: list[float] = []
+            for j, v in enumerate(vis):
+                code = Visibility(int(v))
+                if code.has_position:
+                    kps += [
+                        round(float(inst.poses[f, j, 0]), 3),
+                        round(float(inst.poses[f, j, 1]), 3),
+                    ]
+                else:
+                    kps += [0, 0]
+                kps.append(code.to_coco())
+            has = inst.has_position()[f]
+            if has.any():
+                xy = inst.poses[f, has, :2]
+                x0, y0 = (float(v) for v in xy.min(axis=0))
+                x1, y1 = (float(v) for v in xy.max(axis=0))
+                bbox = [round(x0, 3), round(y0, 3), round(x1 - x0, 3), round(y1 - y0, 3)]
+            else:
+                bbox = [0.0, 0.0, 0.0, 0.0]
+            out.append(
+                {
+                    "id": len(out) + 1,
+                    "image_id": int(f) + 1,
+                    "category_id": 1,
+                    "iscrowd": 0,
+                    "keypoints": kps,
+                    "num_keypoints": int(has.sum()),
+                    "bbox": bbox,
+                    "area": round(bbox[2] * bbox[3], 3),
+                    "track_id": inst.track_id,
+                    "visibility": [int(v) for v in vis],
+                    "source": [SOURCE_NAMES[int(s)] for s in inst.source[f]],
+                }
+            )
+    return out
+
+
+def read_coco(path: Path, **options: Any) -> PoseSet:
+    name = path.name
+    try:
+        doc = json.loads(read_text_limited(path))
+    except json.JSONDecodeError as err:
+        raise FormatError(f"{name} is not valid JSON: {err.msg} (line {err.lineno})") from None
+    if not isinstance(doc, dict):
+        raise FormatError(f"{name} is not a COCO file (not a JSON object)")
+    images, anns, cats = (doc.get(k) for k in ("images", "annotations", "categories"))
+    if not all(isinstance(v, list) for v in (images, anns, cats)):
+        raise FormatError(f"{name} is not a COCO file (needs images, annotations, categories)")
+    assert isinstance(images, list) and isinstance(anns, list) and isinstance(cats, list)
+    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    assert isinstance(info, dict)
+    cat = next(
+        (c for c in cats if isinstance(c, dict) and isinstance(c.get("keypoints"), list)), None
+    )
+    if cat is None:
+        raise FormatError(f"{name} has no keypoint category")
+    sk = _read_skeleton(cat, info, name)
+    frame_of = _frame_indices(images, name)
+    frame_count = max(frame_of.values(), default=-1) + 1
+    if isinstance(info.get("frame_count"), int) and info["frame_count"] >= frame_count:
+        frame_count = info["frame_count"]
+    mine = [a for a in anns if isinstance(a, dict) and a.get("category_id") == cat.get("id")]
+    tracks = _tracks(mine, frame_of, name)
+    track_ids = sorted(set(tracks))
+    check_frame_count(frame_count, sk.num_joints, len(track_ids), name)
+    instances = empty_instances(track_ids, frame_count, sk.num_joints)
+    by_id = dict(zip(track_ids, instances, strict=True))
+    done: set[tuple[int, int]] = set()
+    for k, (ann, track) in enumerate(zip(mine, tracks, strict=True)):
+        frame = frame_of[ann["image_id"]]
+        if (frame, track) in done:
+            raise FormatError(f"{name}: two annotations of person {track} on frame {frame}")
+        done.add((frame, track))
+        _fill(by_id[track], frame, ann, sk, f"{name} annotation {ann.get('id', k)}")
+    timestamps = None
+    stamps = {frame_of[i["id"]]: i.get("timestamp") for i in images}
+    if len(stamps) == frame_count and all(isinstance(t, (int, float)) for t in stamps.values()):
+        timestamps = np.array([stamps[f] for f in range(frame_count)], dtype=np.float64)
+    w = images[0].get("width") if images else None
+    h = images[0].get("height") if images else None
+    fps = info.get("fps")
+    video = info.get("video")
+    return PoseSet(
+        sk,
+        frame_count,
+        instances,
+        float(fps) if isinstance(fps, (int, float)) and fps > 0 else None,
+        timestamps if timestamps is not None and np.isfinite(timestamps).all() else None,
+        w if isinstance(w, int) and w > 0 else None,
+        h if isinstance(h, int) and h > 0 else None,
+        video if isinstance(video, str) else None,
+    )
+
+
+def _read_skeleton(cat: dict[str, Any], info: dict[str, Any], name: str) -> Skeleton:
+    joints = cat["keypoints"]
+    if not all(isinstance(j, str) for j in joints):
+        raise FormatError(f"{name}: category keypoints must be joint names")
+    sk = match_skeleton(joints, str(info.get("skeleton") or cat.get("name") or "coco_import"))
+    edges = cat.get("skeleton", [])
+    if not isinstance(edges, list):
+        raise FormatError(f"{name}: category skeleton must be a list of [a, b] pairs")
+    pairs = []
+    for e in edges:
+        if not (isinstance(e, list) and len(e) == 2 and all(isinstance(i, int) for i in e)):
+            raise FormatError(f"{name}: category skeleton must be a list of [a, b] pairs")
+        a, b = e[0] - 1, e[1] - 1  # COCO edges are 1-based
+        if not (0 <= a < len(joints) and 0 <= b < len(joints)) or a == b:
+            raise FormatError(
+                f"{name}: skeleton edge {e} does not join two of the {len(joints)} joints"
+            )
+        pairs.append((a, b))
+    if sk.edges or not pairs:
+        return sk
+    try:
+        return Skeleton(sk.name, sk.joints, tuple(pairs), sk.symmetry)
+    except AnnotatorError as err:
+        raise FormatError(f"{name}: {err}") from None
+
+
+_DIGITS = re.compile(r"(\d+)(?!.*\d)")
+
+
+def _frame_indices(images: list[Any], name: str) -> dict[Any, int]:
+    """image id -> frame: ``frame_index``, else the last number in the file name, else order."""
+    if not all(isinstance(i, dict) and _is_id(i.get("id")) for i in images):
+        raise FormatError(f"{name}: every image needs an integer or text id")
+    ids = [i["id"] for i in images]
+    if len(set(ids)) != len(ids):
+        raise FormatError(f"{name}: image ids are not unique")
+    if all("frame_index" in i for i in images):
+        frames = [parse_int(i["frame_index"], f"{name} frame_index") for i in images]
+    else:
+        found = [_DIGITS.search(Path(str(i.get("file_name", ""))).stem) for i in images]
+        frames = [int(m.group(1)) for m in found if m]
+        if len(frames) != len(images):
+            frames = list(range(len(images)))
+        if len(set(frames)) != len(frames):
+            frames = list(range(len(images)))
+    if len(set(frames)) != len(frames):
+        raise FormatError(f"{name}: two images have the same frame_index")
+    return dict(zip(ids, frames, strict=True))
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _tracks(anns: list[dict[str, Any]], frame_of: dict[Any, int], name: str) -> list[int]:
+    tracks = []
+    per_image: dict[Any, int] = {}
+    for a in anns:
+        if not _is_id(a.get("image_id")) or a["image_id"] not in frame_of:
+            raise FormatError(f"{name}: annotation {a.get('id')} points at a missing image")
+        if "track_id" in a:
+            tracks.append(parse_int(a["track_id"], f"{name} track_id"))
+        else:  # no tracking: the k-th person of each image is person k
+            k = per_image.get(a["image_id"], 0)
+            per_image[a["image_id"]] = k + 1
+            tracks.append(k)
+    return tracks
+
+
+def _fill(inst: PoseInstance, frame: int, ann: dict[str, Any], sk: Skeleton, where: str) -> None:
+    kps = ann.get("keypoints")
+    j = sk.num_joints
+    if not isinstance(kps, list) or len(kps) != 3 * j:
+        n = len(kps) if isinstance(kps, list) else "no"
+        raise FormatError(f"{where}: {n} keypoint values, expected {3 * j} for {j} joints")
+    vis = ann.get("visibility")
+    if vis is not None and (not isinstance(vis, list) or len(vis) != j):
+        raise FormatError(f"{where}: 'visibility' must list {j} codes")
+    src = ann.get("source")
+    if src is not None and (not isinstance(src, list) or len(src) != j):
+        raise FormatError(f"{where}: 'source' must list {j} names")
+    for k in range(j):
+        x = parse_float(str(kps[3 * k]), f"{where} x")
+        y = parse_float(str(kps[3 * k + 1]), f"{where} y")
+        v = parse_int(kps[3 * k + 2], f"{where} v")
+        try:
+            code = Visibility.from_coco(v)
+        except ValueError as err:
+            raise FormatError(f"{where}: {err}") from None
+        if vis is not None:
+            stored = parse_int(vis[k], f"{where} visibility")
+            if stored > 3 or Visibility(stored).to_coco() != v:
+                raise FormatError(f"{where}: visibility {stored} contradicts v={v}")
+            code = Visibility(stored)
+        set_joint(inst, frame, k, x, y, int(code))
+        if src is not None:
+            try:
+                inst.source[frame, k] = Source.from_label(str(src[k]))
+            except ValueError as err:
+                raise FormatError(f"{where}: {err}") from None
+        else:
+            inst.source[frame, k] = Source.MANUAL if code != Visibility.UNLABELLED else Source.NONE
+
+
+def _sniff(path: Path) -> bool:
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.read(65536)
+    return '"images"' in head or '"annotations"' in head or '"categories"' in head
+
+
+ADAPTORS = (
+    FormatAdaptor(
+        name="coco",
+        description="COCO keypoints",
+        extensions=(".json",),
+        is_folder=False,
+        can_read=True,
+        can_write=True,
+        reader=read_coco,
+        writer=write_coco,
+        sniffer=_sniff,
+    ),
+)

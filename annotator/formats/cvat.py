@@ -1,0 +1,314 @@
+"""CVAT for video 1.1 XML with skeleton tracks, both ways.
+
+One ``<track>`` per person holding ``<skeleton frame=...>`` shapes, each with one
+``<points label=JOINT keyframe outside occluded points="x,y">`` per joint, as CVAT writes
+them. A manual label is a key frame (``keyframe="1"``); ``absent`` is ``outside="1"``;
+``occluded`` is ``occluded="1"``. Filled values (``frames="all"``) are written as non-key
+shapes, which CVAT recomputes by its own interpolation on import. The label list in
+``<meta>`` declares the skeleton (type ``skeleton`` with an SVG of its nodes and edges, one
+``points`` sub-label per joint) so CVAT can create the task's labels from the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import numpy as np
+
+from annotator.core.codes import Source, Visibility
+from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.skeleton import Skeleton
+from annotator.errors import AnnotatorError, FormatError
+from annotator.formats._common import (
+    atomic_file,
+    check_frame_count,
+    empty_instances,
+    labelled_frames,
+    match_skeleton,
+    parse_float,
+    parse_int,
+    read_text_limited,
+    select_values,
+)
+from annotator.formats.registry import FormatAdaptor
+
+LABEL = "person"
+
+
+def write_cvat(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -> None:
+    instances = select_values(ps, frames)
+    chosen = labelled_frames(ps, frames)
+    root = ET.Element("annotations")
+    ET.SubElement(root, "version").text = "1.1"
+    root.append(_meta(ps))
+    for inst in instances:
+        track = ET.SubElement(
+            root, "track", {"id": str(inst.track_id), "label": LABEL, "source": "manual"}
+        )
+        last_xy = np.zeros((ps.skeleton.num_joints, 2))
+        for f in chosen:
+            vis = inst.visibility[f]
+            if not (vis != Visibility.UNLABELLED).any():
+                continue
+            manual = inst.source[f] == Source.MANUAL
+            key = manual & (vis != Visibility.UNLABELLED)
+            shape = ET.SubElement(
+                track,
+                "skeleton",
+                {"frame": str(int(f)), "keyframe": str(int(key.any())), "z_order": "0"},
+            )
+            for j, joint in enumerate(ps.skeleton.joints):
+                code = Visibility(int(vis[j]))
+                if code.has_position:
+                    last_xy[j] = inst.poses[f, j, :2]
+                x, y = last_xy[j]  # CVAT wants coordinates even for an outside point
+                ET.SubElement(
+                    shape,
+                    "points",
+                    {
+                        "label": joint,
+                        "keyframe": str(int(key[j])),
+                        "outside": str(int(not code.has_position)),
+                        "occluded": str(int(code == Visibility.OCCLUDED)),
+                        "points": f"{x:.2f},{y:.2f}",
+                    },
+                )
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    with atomic_file(path) as tmp:
+        tmp.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n", encoding="utf-8")
+
+
+def _meta(ps: PoseSet) -> ET.Element:
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    meta = ET.Element("meta")
+    task = ET.SubElement(meta, "task")
+    name = Path(ps.video_path).name if ps.video_path else "annotator export"
+    for tag, text in (
+        ("id", "0"),
+        ("name", name),
+        ("size", str(ps.frame_count)),
+        ("mode", "interpolation"),
+        ("overlap", "0"),
+        ("bugtracker", ""),
+        ("created", now),
+        ("updated", now),
+        ("subset", "default"),
+        ("start_frame", "0"),
+        ("stop_frame", str(max(ps.frame_count - 1, 0))),
+        ("frame_filter", ""),
+    ):
+        ET.SubElement(task, tag).text = text
+    labels = ET.SubElement(task, "labels")
+    sk = ps.skeleton
+    parent = ET.SubElement(labels, "label")
+    ET.SubElement(parent, "name").text = LABEL
+    ET.SubElement(parent, "color").text = "#f2c94c"
+    ET.SubElement(parent, "type").text = "skeleton"
+    ET.SubElement(parent, "attributes")
+    ET.SubElement(parent, "svg").text = _svg(sk)
+    for joint, color in zip(sk.joints, sk.colors, strict=True):
+        label = ET.SubElement(labels, "label")
+        ET.SubElement(label, "name").text = joint
+        ET.SubElement(label, "color").text = color
+        ET.SubElement(label, "type").text = "points"
+        ET.SubElement(label, "attributes")
+        ET.SubElement(label, "parent").text = LABEL
+    if ps.width and ps.height:
+        size = ET.SubElement(task, "original_size")
+        ET.SubElement(size, "width").text = str(ps.width)
+        ET.SubElement(size, "height").text = str(ps.height)
+    ET.SubElement(meta, "dumped").text = now
+    return meta
+
+
+def _svg(sk: Skeleton) -> str:
+    """The skeleton drawing CVAT stores with a skeleton label: nodes 1..J and edges."""
+    n = sk.num_joints
+    parts = []
+    for a, b in sk.edges:
+        parts.append(
+            f'<line data-type="edge" data-node-from="{a + 1}" data-node-to="{b + 1}"></line>'
+        )
+    for j, joint in enumerate(sk.joints):
+        cx, cy = 10 + 80 * (j % 8) / 7, 10 + 80 * (j // 8) / max((n - 1) // 8, 1)
+        parts.append(
+            f'<circle r="1.5" cx="{cx:.1f}" cy="{cy:.1f}" data-type="element node" '
+            f'data-element-id="{j + 1}" data-node-id="{j + 1}" '
+            f'data-label-name="{_attr(joint)}"></circle>'
+        )
+    return "".join(parts)
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+_DANGEROUS = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def read_cvat(path: Path, **options: Any) -> PoseSet:
+    name = path.name
+    text = read_text_limited(path)
+    if _DANGEROUS.search(text):
+        raise FormatError(f"{name}: XML with a DOCTYPE or entities is refused")
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as err:
+        raise FormatError(f"{name} is not well-formed XML: {err}") from None
+    if root.tag != "annotations":
+        raise FormatError(f"{name} is not a CVAT annotation file (root <{root.tag}>)")
+    if root.find("image") is not None:
+        raise FormatError(f"{name} is 'CVAT for images'; export 'CVAT for video 1.1' instead")
+    task = next(
+        (e for e in (root.find(f"meta/{k}") for k in ("task", "job", "project")) if e is not None),
+        None,
+    )
+    shapes = root.findall("track/skeleton")
+    if not shapes:
+        raise FormatError(f"{name} holds no skeleton tracks")
+    label, sk = _skeleton(root, name)
+    frame_count = 0
+    if task is not None and task.findtext("size"):
+        frame_count = parse_int(task.findtext("size"), f"{name} <size>")
+    tracks = [
+        t
+        for t in root.findall("track")
+        if t.get("label") == label and t.find("skeleton") is not None
+    ]
+    track_ids = [parse_int(t.get("id"), f"{name} track id") for t in tracks]
+    if len(set(track_ids)) != len(track_ids):
+        raise FormatError(f"{name}: two tracks have the same id")
+    frames = [
+        parse_int(s.get("frame"), f"{name} skeleton frame")
+        for t in tracks
+        for s in t.findall("skeleton")
+    ]
+    frame_count = max([frame_count, *(f + 1 for f in frames)])
+    check_frame_count(frame_count, sk.num_joints, len(tracks), name)
+    instances = empty_instances(track_ids, frame_count, sk.num_joints)
+    index = {j: i for i, j in enumerate(sk.joints)}
+    for track, inst in zip(tracks, instances, strict=True):
+        for shape in track.findall("skeleton"):
+            _read_shape(inst, shape, index, f"{name} track {inst.track_id}")
+    width = height = None
+    if task is not None and task.find("original_size") is not None:
+        width = parse_int(task.findtext("original_size/width"), f"{name} width") or None
+        height = parse_int(task.findtext("original_size/height"), f"{name} height") or None
+    return PoseSet(sk, frame_count, instances, width=width, height=height)
+
+
+def _read_shape(inst: PoseInstance, shape: ET.Element, index: dict[str, int], where: str) -> None:
+    frame = parse_int(shape.get("frame"), f"{where} frame")
+    where = f"{where} frame {frame}"
+    for pt in shape.findall("points"):
+        joint = pt.get("label", "")
+        if joint not in index:
+            raise FormatError(f"{where}: unknown joint {joint!r}")
+        flags = {k: pt.get(k, "0") for k in ("keyframe", "outside", "occluded")}
+        if any(v not in ("0", "1") for v in flags.values()):
+            raise FormatError(f"{where}: keyframe, outside and occluded must be 0 or 1")
+        coords = (pt.get("points") or "").split(";")[0].split(",")
+        if len(coords) != 2:
+            raise FormatError(f'{where}: joint {joint!r} needs points="x,y"')
+        x = parse_float(coords[0], f"{where} {joint} x")
+        y = parse_float(coords[1], f"{where} {joint} y")
+        if flags["keyframe"] != "1":
+            continue  # CVAT's own interpolation; the app fills between key frames itself
+        j = index[joint]
+        if flags["outside"] == "1":
+            inst.poses[frame, j] = (np.nan, np.nan, Visibility.ABSENT)
+        else:
+            code = Visibility.OCCLUDED if flags["occluded"] == "1" else Visibility.VISIBLE
+            inst.poses[frame, j] = (x, y, code)
+        inst.source[frame, j] = Source.MANUAL
+
+
+def _skeleton(root: ET.Element, name: str) -> tuple[str, Skeleton]:
+    """The skeleton label's name and joints (node order of its SVG, else sub-label order)."""
+    labels = root.findall("meta/*/labels/label") + root.findall(
+        "meta/project/tasks/task/labels/label"
+    )
+    parent = next((lb for lb in labels if lb.findtext("type") == "skeleton"), None)
+    track = root.find("track[skeleton]")
+    assert track is not None
+    label = track.get("label", "")
+    if parent is not None:
+        label = parent.findtext("name") or label
+        subs = [lb.findtext("name") or "" for lb in labels if lb.findtext("parent") == label]
+        nodes = _svg_nodes(parent.findtext("svg") or "", name)
+        if nodes:
+            order = [n for _, n in sorted(nodes.items())]
+            edges = _svg_edges(parent.findtext("svg") or "", sorted(nodes), name)
+        else:
+            order, edges = subs, []
+    else:  # no label list: joints in the order of the first skeleton shape
+        first = root.find("track/skeleton")
+        assert first is not None
+        order = [p.get("label", "") for p in first.findall("points")]
+        edges = []
+    sk = match_skeleton(order, label or "cvat_import")
+    if not sk.edges and edges:
+        try:
+            sk = Skeleton(sk.name, sk.joints, tuple(edges), sk.symmetry)
+        except AnnotatorError as err:
+            raise FormatError(f"{name}: {err}") from None
+    return label, sk
+
+
+def _svg_root(svg: str, name: str) -> ET.Element:
+    try:
+        return ET.fromstring(f"<svg>{svg}</svg>" if not svg.lstrip().startswith("<svg") else svg)
+    except ET.ParseError:
+        raise FormatError(f"{name}: the skeleton label's SVG is not readable") from None
+
+
+def _svg_nodes(svg: str, name: str) -> dict[int, str]:
+    if not svg.strip():
+        return {}
+    nodes = {}
+    for c in _svg_root(svg, name).iter("circle"):
+        node, joint = c.get("data-node-id"), c.get("data-label-name")
+        if node is None or joint is None:
+            return {}  # older CVAT omits names: fall back to the sub-label order
+        nodes[parse_int(node, f"{name} svg node")] = joint
+    return nodes
+
+
+def _svg_edges(svg: str, node_ids: list[int], name: str) -> list[tuple[int, int]]:
+    pos = {n: i for i, n in enumerate(node_ids)}
+    edges = []
+    for line in _svg_root(svg, name).iter("line"):
+        a = parse_int(line.get("data-node-from"), f"{name} svg edge")
+        b = parse_int(line.get("data-node-to"), f"{name} svg edge")
+        if a not in pos or b not in pos:
+            raise FormatError(f"{name}: a skeleton edge joins unknown node {a} or {b}")
+        edges.append((pos[a], pos[b]))
+    return edges
+
+
+def _sniff(path: Path) -> bool:
+    if path.suffix.lower() != ".xml" or not path.is_file():
+        return False
+    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.read(4096)
+    return "<annotations" in head
+
+
+ADAPTORS = (
+    FormatAdaptor(
+        name="cvat-video",
+        description="CVAT for video 1.1",
+        extensions=(".xml",),
+        is_folder=False,
+        can_read=True,
+        can_write=True,
+        reader=read_cvat,
+        writer=write_cvat,
+        sniffer=_sniff,
+    ),
+)

@@ -1,0 +1,187 @@
+"""NumPy ``.npz``: the contract's arrays, both ways.
+
+Layout (CONTRACTS.md "Fill output", extended so a file stands alone): ``poses`` float32
+(F, J, 3) x, y, visibility code with NaN where no position; ``source`` int8 (F, J) indices
+into ``source_names``. With several people ``poses`` is (N, F, J, 3) and ``source`` (N, F, J),
+with ``track_ids`` (N,). Optional: ``joint_names``, ``skeleton_json``, ``timestamps`` (F,),
+``fps``, ``width``, ``height``, ``boxes`` (N, F, 4), ``video_path``. Files are loaded with
+``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core.codes import SOURCE_NAMES, Source, Visibility
+from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.skeleton import BUILTIN, Skeleton
+from annotator.errors import AnnotatorError, FormatError
+from annotator.formats._common import atomic_file, check_frame_count, check_size, match_skeleton
+from annotator.formats.registry import FormatAdaptor
+
+
+def write_npz(ps: PoseSet, path: Path, **options: Any) -> None:
+    n = len(ps.instances)
+    if n == 0:
+        raise FormatError("there are no people to export")
+    poses = np.stack([i.poses for i in ps.instances]).astype(np.float32)
+    source = np.stack([i.source for i in ps.instances]).astype(np.int8)
+    arrays: dict[str, Any] = {
+        "poses": poses[0] if n == 1 else poses,
+        "source": source[0] if n == 1 else source,
+        "source_names": np.array(SOURCE_NAMES),
+        "track_ids": np.array([i.track_id for i in ps.instances], dtype=np.int64),
+        "joint_names": np.array(ps.skeleton.joints),
+        "skeleton_json": np.array(json.dumps(ps.skeleton.to_dict())),
+    }
+    if ps.timestamps is not None:
+        arrays["timestamps"] = ps.timestamps.astype(np.float64)
+    if ps.fps:
+        arrays["fps"] = np.float64(ps.fps)
+    if ps.width and ps.height:
+        arrays["width"] = np.int64(ps.width)
+        arrays["height"] = np.int64(ps.height)
+    if any(i.boxes is not None for i in ps.instances):
+        nan = np.full((ps.frame_count, 4), np.nan, np.float32)
+        arrays["boxes"] = np.stack([i.boxes if i.boxes is not None else nan for i in ps.instances])
+    if ps.video_path:
+        arrays["video_path"] = np.array(ps.video_path)
+    with atomic_file(path) as tmp, tmp.open("wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
+def read_npz(path: Path, skeleton: Skeleton | None = None, **options: Any) -> PoseSet:
+    check_size(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise FormatError(f"{path.name} is not a readable NumPy .npz file: {err}") from None
+    return _from_arrays(arrays, path.name, skeleton)
+
+
+def _from_arrays(a: dict[str, NDArray[Any]], name: str, skeleton: Skeleton | None) -> PoseSet:
+    if "poses" not in a:
+        raise FormatError(f"{name} has no 'poses' array")
+    poses = a["poses"]
+    if not np.issubdtype(poses.dtype, np.number):
+        raise FormatError(f"{name}: 'poses' is not numeric")
+    if poses.ndim == 3:
+        poses = poses[None]
+    if poses.ndim != 4 or poses.shape[3] != 3:
+        raise FormatError(f"{name}: 'poses' must be (frames, joints, 3), not {a['poses'].shape}")
+    n, f, j, _ = poses.shape
+    check_frame_count(f, j, n, name)
+    poses = poses.astype(np.float32)
+    sk = _skeleton(a, j, name, skeleton)
+    source = _source(a, poses.shape[:3], name)
+    track_ids = [int(t) for t in a.get("track_ids", np.arange(n)).ravel()]
+    if len(track_ids) != n or len(set(track_ids)) != n:
+        raise FormatError(f"{name}: 'track_ids' must hold {n} distinct ids")
+    boxes = a.get("boxes")
+    if boxes is not None and boxes.shape != (n, f, 4):
+        raise FormatError(f"{name}: 'boxes' must be ({n}, {f}, 4), not {boxes.shape}")
+    instances = []
+    for k in range(n):
+        p = _checked_poses(poses[k], name)
+        b = None if boxes is None else boxes[k].astype(np.float32)
+        instances.append(PoseInstance(track_ids[k], p, source[k], b))
+    timestamps = a.get("timestamps")
+    if timestamps is not None:
+        timestamps = timestamps.astype(np.float64).ravel()
+        if timestamps.shape != (f,) or not np.isfinite(timestamps).all():
+            raise FormatError(f"{name}: 'timestamps' must hold {f} finite values")
+    fps = float(a["fps"]) if "fps" in a else None
+    width = int(a["width"]) if "width" in a else None
+    height = int(a["height"]) if "height" in a else None
+    video = str(a["video_path"]) if "video_path" in a else None
+    return PoseSet(sk, f, instances, fps, timestamps, width, height, video)
+
+
+def _skeleton(a: dict[str, NDArray[Any]], j: int, name: str, given: Skeleton | None) -> Skeleton:
+    if given is not None:
+        if given.num_joints != j:
+            raise FormatError(
+                f"{name} has {j} joints; skeleton {given.name!r} has {given.num_joints}"
+            )
+        return given
+    if "skeleton_json" in a:
+        try:
+            sk = Skeleton.from_dict(json.loads(str(a["skeleton_json"])))
+        except (json.JSONDecodeError, AnnotatorError) as err:
+            raise FormatError(f"{name}: the stored skeleton is invalid: {err}") from None
+    elif "joint_names" in a:
+        sk = match_skeleton([str(s) for s in a["joint_names"].ravel()])
+    else:
+        fits = [s for s in BUILTIN.values() if s.num_joints == j]
+        if len(fits) != 1:
+            raise FormatError(f"{name} does not name its {j} joints; give the skeleton")
+        sk = fits[0]
+    if sk.num_joints != j:
+        raise FormatError(f"{name} has {j} joints but names {sk.num_joints}")
+    return sk
+
+
+def _source(a: dict[str, NDArray[Any]], shape: tuple[int, ...], name: str) -> NDArray[np.int8]:
+    if "source" not in a:
+        return np.full(shape, Source.MANUAL, dtype=np.int8)
+    raw = a["source"]
+    if not np.issubdtype(raw.dtype, np.integer):
+        raise FormatError(f"{name}: 'source' must hold integers")
+    if raw.ndim == 2:
+        raw = raw[None]
+    if raw.shape != shape:
+        raise FormatError(f"{name}: 'source' has shape {a['source'].shape}, poses {shape}")
+    file_names = [str(s) for s in a.get("source_names", np.array(SOURCE_NAMES)).ravel()]
+    table = np.full(len(file_names), -1, dtype=np.int64)
+    for i, s in enumerate(file_names):
+        if s in SOURCE_NAMES:
+            table[i] = SOURCE_NAMES.index(s)
+    if raw.size and (raw.min() < 0 or raw.max() >= len(file_names)):
+        raise FormatError(f"{name}: 'source' holds codes outside 'source_names'")
+    mapped = table[raw.astype(np.int64)] if raw.size else raw.astype(np.int64)
+    if (mapped < 0).any():
+        raise FormatError(f"{name}: 'source_names' holds a name this app does not know")
+    return mapped.astype(np.int8)
+
+
+def _checked_poses(p: NDArray[np.float32], name: str) -> NDArray[np.float32]:
+    vis = p[:, :, 2]
+    if not np.isfinite(vis).all() or not np.isin(vis, list(map(int, Visibility))).all():
+        raise FormatError(f"{name}: visibility codes must be 0, 1, 2 or 3")
+    xy = p[:, :, :2]
+    if np.isinf(xy).any():
+        raise FormatError(f"{name}: coordinates must not be infinite")
+    has_pos = (vis == Visibility.VISIBLE) | (vis == Visibility.OCCLUDED)
+    if np.isnan(xy[has_pos]).any():
+        raise FormatError(f"{name}: a visible or occluded joint has no position (NaN)")
+    out = p.copy()
+    out[~has_pos, :2] = np.nan
+    return out
+
+
+def _sniff(path: Path) -> bool:
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        return False
+    return zipfile.is_zipfile(path)
+
+
+ADAPTORS = (
+    FormatAdaptor(
+        name="npz",
+        description="NumPy arrays",
+        extensions=(".npz",),
+        is_folder=False,
+        can_read=True,
+        can_write=True,
+        reader=read_npz,
+        writer=write_npz,
+        sniffer=_sniff,
+    ),
+)

@@ -1,0 +1,134 @@
+"""The format registry: one ``FormatAdaptor`` per import/export format, looked up by name.
+
+The GUI builds its file dialogs from :func:`dialog_filters`; the ``import`` and ``export``
+commands use :func:`get` and :func:`guess`. Adaptor modules are imported here once, and hold
+no Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annotator.core.poseset import PoseSet
+from annotator.errors import FormatError
+
+Reader = Callable[..., PoseSet]
+Writer = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class FormatAdaptor:
+    """How to read and/or write one format."""
+
+    name: str  # the contract's --format name
+    description: str  # shown in file dialogs
+    extensions: tuple[str, ...]  # with the dot; empty for folder formats
+    is_folder: bool
+    can_read: bool
+    can_write: bool
+    reader: Reader | None
+    writer: Writer | None
+    sniffer: Callable[[Path], bool]
+
+    def read(self, path: str | Path, **options: Any) -> PoseSet:
+        if self.reader is None:
+            raise FormatError(f"format {self.name!r} cannot be imported")
+        return self.reader(Path(path), **options)
+
+    def write(self, ps: PoseSet, path: str | Path, **options: Any) -> None:
+        if self.writer is None:
+            raise FormatError(f"format {self.name!r} is import-only")
+        self.writer(ps, Path(path), **options)
+
+    def sniff(self, path: str | Path) -> bool:
+        """True when ``path`` looks like this format (cheap; used by :func:`guess`)."""
+        try:
+            return bool(self.sniffer(Path(path)))
+        except (OSError, ValueError, FormatError):
+            return False
+
+    def dialog_filter(self) -> str:
+        if self.is_folder:
+            return f"{self.description} (folder)"
+        return f"{self.description} ({' '.join('*' + e for e in self.extensions)})"
+
+
+_REGISTRY: dict[str, FormatAdaptor] = {}
+
+
+def register(adaptor: FormatAdaptor) -> FormatAdaptor:
+    if adaptor.name in _REGISTRY:
+        raise ValueError(f"format {adaptor.name!r} is registered twice")
+    _REGISTRY[adaptor.name] = adaptor
+    return adaptor
+
+
+def _load() -> None:
+    if _REGISTRY:
+        return
+    # Import order is guessing order: specific layouts before the generic CSV.
+    from annotator.formats import coco, cvat, dlc, matlab, npz, table
+
+    for module in (coco, cvat, dlc, table, npz, matlab):
+        for adaptor in module.ADAPTORS:
+            register(adaptor)
+
+
+def all_formats() -> tuple[FormatAdaptor, ...]:
+    _load()
+    return tuple(_REGISTRY.values())
+
+
+def names(mode: str | None = None) -> tuple[str, ...]:
+    """Format names, optionally only those that can ``read`` or ``write``."""
+    return tuple(a.name for a in _filter(mode))
+
+
+def get(name: str) -> FormatAdaptor:
+    _load()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise FormatError(f"unknown format {name!r}; choose from {', '.join(_REGISTRY)}") from None
+
+
+def guess(path: str | Path) -> FormatAdaptor:
+    """The readable format ``path`` is in, judged from its name and first bytes."""
+    p = Path(path)
+    if not p.exists():
+        raise FormatError(f"file not found: {p}")
+    for adaptor in _filter("read"):
+        if adaptor.sniff(p):
+            return adaptor
+    raise FormatError(
+        f"cannot tell the format of {p.name}; give --format ({', '.join(names('read'))})"
+    )
+
+
+def dialog_filters(mode: str = "read") -> list[str]:
+    """Qt file-dialog filters such as ``"COCO keypoints (*.json)"`` for file formats.
+
+    Folder formats (``is_folder``) need a directory dialog and are listed by
+    :func:`all_formats`, not here. In ``read`` mode the first entry covers every readable
+    extension.
+    """
+    adaptors = [a for a in _filter(mode) if not a.is_folder]
+    filters = [a.dialog_filter() for a in adaptors]
+    if mode == "read":
+        exts = sorted({e for a in adaptors for e in a.extensions})
+        filters.insert(0, f"All supported labels ({' '.join('*' + e for e in exts)})")
+    return filters
+
+
+def _filter(mode: str | None) -> list[FormatAdaptor]:
+    _load()
+    if mode not in (None, "read", "write"):
+        raise ValueError(f"mode must be 'read' or 'write', not {mode!r}")
+    return [
+        a
+        for a in _REGISTRY.values()
+        if mode is None or (a.can_read if mode == "read" else a.can_write)
+    ]
