@@ -29,8 +29,9 @@ MAX_INSTANCES = 1000
 MAX_CELLS = 100_000_000  # frames x joints x instances held in memory at once
 
 
-def check_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
-    """Refuse a missing path or a file larger than ``limit`` bytes."""
+def check_size(path: Path, limit: int | None = None) -> None:
+    """Refuse a missing path or a file larger than ``limit`` (default ``MAX_FILE_BYTES``)."""
+    limit = MAX_FILE_BYTES if limit is None else limit
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -43,7 +44,7 @@ def check_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
         )
 
 
-def read_text_limited(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+def read_text_limited(path: Path, limit: int | None = None) -> str:
     """The file's text as UTF-8 (BOM tolerated), refusing huge or binary files."""
     check_size(path, limit)
     if path.is_dir():

@@ -12,7 +12,6 @@ frame count, fps and video path. Must load with ``pycocotools.coco.COCO``.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -250,11 +249,8 @@ def _read_skeleton(cat: dict[str, Any], info: dict[str, Any], name: str) -> Skel
         raise FormatError(f"{name}: {err}") from None
 
 
-_DIGITS = re.compile(r"(\d+)(?!.*\d)")
-
-
 def _frame_indices(images: list[Any], name: str) -> dict[Any, int]:
-    """image id -> frame: ``frame_index``, else the last number in the file name, else order."""
+    """image id -> frame: ``frame_index`` when every image has one, else the rank of its id."""
     if not all(isinstance(i, dict) and _is_id(i.get("id")) for i in images):
         raise FormatError(f"{name}: every image needs an integer or text id")
     ids = [i["id"] for i in images]
@@ -262,16 +258,12 @@ def _frame_indices(images: list[Any], name: str) -> dict[Any, int]:
         raise FormatError(f"{name}: image ids are not unique")
     if all("frame_index" in i for i in images):
         frames = [parse_int(i["frame_index"], f"{name} frame_index") for i in images]
-    else:
-        found = [_DIGITS.search(Path(str(i.get("file_name", ""))).stem) for i in images]
-        frames = [int(m.group(1)) for m in found if m]
-        if len(frames) != len(images):
-            frames = list(range(len(images)))
         if len(set(frames)) != len(frames):
-            frames = list(range(len(images)))
-    if len(set(frames)) != len(frames):
-        raise FormatError(f"{name}: two images have the same frame_index")
-    return dict(zip(ids, frames, strict=True))
+            raise FormatError(f"{name}: two images have the same frame_index")
+        return dict(zip(ids, frames, strict=True))
+    # Plain COCO (e.g. a video exported frame by frame): image ids follow frame order.
+    ordered = sorted(ids) if all(isinstance(i, int) for i in ids) else ids
+    return {image_id: k for k, image_id in enumerate(ordered)}
 
 
 def _is_id(value: object) -> bool:

@@ -1,0 +1,104 @@
+"""COCO keypoints: loads in pycocotools, writes frame images, reads COCO's own layout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from pycocotools.coco import COCO
+
+from annotator.core.codes import Source, Visibility
+from annotator.core.poseset import PoseSet
+from annotator.core.skeleton import COCO as COCO_SKELETON
+from annotator.formats import registry
+from annotator.formats.coco import images_dir_for
+from tests.formats.conftest import SAMPLES, FakeVideo
+
+
+def test_export_loads_in_pycocotools(pose_set: PoseSet, tmp_path: Path) -> None:
+    out = tmp_path / "labels.json"
+    registry.get("coco").write(pose_set, out)
+    coco = COCO(str(out))
+    assert sorted(coco.getImgIds()) == [1, 6, 12]  # frames 0, 5, 11 (ids are frame + 1)
+    anns = coco.loadAnns(coco.getAnnIds(imgIds=[12]))
+    (ann,) = anns
+    kps = np.array(ann["keypoints"]).reshape(-1, 3)
+    assert kps.shape == (13, 3)
+    assert kps[4].tolist() == [0, 0, 0]  # absent joint: no position, v = 0
+    assert ann["visibility"][4] == Visibility.ABSENT
+    assert ann["num_keypoints"] == 12
+    x, y, w, h = ann["bbox"]
+    has = pose_set.instances[0].has_position()[11]
+    xy = pose_set.instances[0].poses[11, has, :2]
+    np.testing.assert_allclose([x, y, x + w, y + h], [*xy.min(0), *xy.max(0)], atol=0.01)
+    (cat,) = coco.loadCats(coco.getCatIds())
+    assert cat["keypoints"] == list(pose_set.skeleton.joints)
+    edges = [tuple(e) for e in cat["skeleton"]]
+    assert edges == [(a + 1, b + 1) for a, b in pose_set.skeleton.edges]  # 1-based
+    img = coco.loadImgs([6])[0]
+    assert img["frame_index"] == 5
+    assert abs(img["timestamp"] - 5 / 30) < 1e-6
+    assert (img["width"], img["height"]) == (64, 48)
+
+
+def test_occluded_maps_to_coco_v1(pose_set: PoseSet, tmp_path: Path) -> None:
+    out = tmp_path / "labels.json"
+    registry.get("coco").write(pose_set, out)
+    ann = next(a for a in json.loads(out.read_text())["annotations"] if a["image_id"] == 6)
+    assert ann["keypoints"][3 * 3 + 2] == 1  # joint 3 is occluded on frame 5
+    assert ann["keypoints"][0 * 3 + 2] == 2
+
+
+def test_all_frames_mark_filled_values(pose_set: PoseSet, tmp_path: Path) -> None:
+    out = tmp_path / "labels.json"
+    registry.get("coco").write(pose_set, out, frames="all")
+    coco = COCO(str(out))
+    assert len(coco.getImgIds()) == 12
+    ann = coco.loadAnns(coco.getAnnIds(imgIds=[3]))[0]
+    assert set(ann["source"]) == {"hpim"}
+    ann = coco.loadAnns(coco.getAnnIds(imgIds=[1]))[0]
+    assert set(ann["source"]) == {"manual"}
+
+
+def test_images_beside_the_json(pose_set: PoseSet, tmp_path: Path, fake_video: FakeVideo) -> None:
+    out = tmp_path / "set.json"
+    registry.get("coco").write(pose_set, out, images="png", video=fake_video)
+    coco = COCO(str(out))
+    for img in coco.loadImgs(coco.getImgIds()):
+        bgr = cv2.imread(str(out.parent / img["file_name"]))
+        assert bgr is not None, img["file_name"]
+        assert bgr.shape == (48, 64, 3)
+        assert int(bgr[0, 0, 2]) == 10 * img["frame_index"]  # red = index: RGB -> BGR done
+    assert sorted(p.name for p in images_dir_for(out).iterdir()) == [
+        "000000.png", "000005.png", "000011.png",
+    ]  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set.json", "set_images"]
+
+
+def test_jpeg_export_replaces_an_older_one(
+    pose_set: PoseSet, tmp_path: Path, fake_video: FakeVideo
+) -> None:
+    out = tmp_path / "set.json"
+    registry.get("coco").write(pose_set, out, images="jpg", video=fake_video, frames="all")
+    registry.get("coco").write(pose_set, out, images="jpg", video=fake_video)
+    assert len(list(images_dir_for(out).iterdir())) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set.json", "set_images"]
+
+
+def test_reads_coco_documentation_layout() -> None:
+    # Sample written after https://cocodataset.org/#format-data ("Keypoint Detection"):
+    # 17 person keypoints, v=0 not labelled, v=1 labelled not visible, v=2 visible,
+    # 1-based skeleton; no track ids, no frame_index.
+    ps = registry.get("coco").read(SAMPLES / "coco_person_keypoints.json")
+    assert ps.skeleton is COCO_SKELETON
+    assert ps.frame_count == 2  # image ids in order become frames 0, 1
+    assert (ps.width, ps.height) == (640, 427)
+    (inst,) = ps.instances
+    assert inst.poses[0, 0].tolist() == [400, 70, Visibility.VISIBLE]
+    assert inst.poses[0, 16].tolist() == [450, 150, Visibility.OCCLUDED]
+    assert inst.poses[0, 2, 2] == Visibility.UNLABELLED and np.isnan(inst.poses[0, 2, 0])
+    assert inst.poses[1, 0].tolist() == [12.5, 25, Visibility.VISIBLE]
+    assert inst.source[0, 0] == Source.MANUAL and inst.source[0, 2] == Source.NONE
+    assert registry.guess(SAMPLES / "coco_person_keypoints.json").name == "coco"
