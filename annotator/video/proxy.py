@@ -1,0 +1,117 @@
+"""Short-GOP H.264 proxies, so that files with far-apart key frames seek fast.
+
+A proxy has the same frames, in the same order, with the same timestamps as the original
+(rotation already applied to the pixels), and a key frame every ``gop`` frames with no
+B-frames, so any frame is at most ``gop - 1`` decodes from a key frame. It is written to the
+per-user cache directory, keyed like the packet index; the user's file is never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from annotator.core.paths import cache_dir
+from annotator.errors import VideoError
+from annotator.video.index import cache_key
+from annotator.video.reader import PyAVVideo
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GOP = 12
+_TIME_BASE = Fraction(1, 90000)
+
+
+def proxy_path(path: str | Path) -> Path:
+    """Where the proxy of this exact file (path, size, mtime, first MiB) lives."""
+    return cache_dir("proxy") / f"{cache_key(path)}.mp4"
+
+
+def existing_proxy(path: str | Path) -> Path | None:
+    """The proxy of ``path`` if one was made already."""
+    try:
+        candidate = proxy_path(path)
+    except OSError:
+        return None
+    return candidate if candidate.exists() else None
+
+
+def make_proxy(
+    path: str | Path,
+    gop: int = DEFAULT_GOP,
+    crf: int = 18,
+    force: bool = False,
+    progress: Callable[[float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Path:
+    """Make (or reuse) the proxy of ``path`` and return its location.
+
+    ``progress`` gets 0..1; ``should_stop`` returning true abandons the work (no file left).
+    """
+    if gop < 1:
+        raise VideoError("the proxy's GOP length must be at least 1 frame")
+    with PyAVVideo(path, cache_frames=0, decode_ahead=0) as reader:
+        target = proxy_path(reader.path)
+        if target.exists() and not force:
+            return target
+        if not reader.wait_for_index() or reader.timestamps is None:
+            raise VideoError(f"cannot make a proxy: {reader.index_error or 'no packet index'}")
+        stamps = reader.timestamps
+        tmp = target.with_name(f"{target.stem}.{os.getpid()}.part.mp4")
+        try:
+            _encode(reader, stamps, tmp, gop, crf, progress, should_stop)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return target
+
+
+def _encode(
+    reader: PyAVVideo,
+    stamps: np.ndarray,
+    out: Path,
+    gop: int,
+    crf: int,
+    progress: Callable[[float], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> None:
+    # libx264 with 4:2:0 chroma needs even sizes: pad one edge pixel on the right/bottom,
+    # which keeps every pixel coordinate of the original valid
+    width, height = reader.width + reader.width % 2, reader.height + reader.height % 2
+    n = reader.frame_count
+    with av.open(str(out), mode="w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(round(reader.fps * 1000), 1000))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = _TIME_BASE
+        stream.codec_context.time_base = _TIME_BASE
+        stream.options = {
+            "preset": "veryfast",
+            "crf": str(crf),
+            "g": str(gop),
+            "keyint_min": str(gop),
+            "sc_threshold": "0",  # key frames exactly every gop frames
+            "bf": "0",  # no reordering: the decoder returns each frame as soon as it is fed
+        }
+        for i, rgb in reader.iter_frames():
+            if should_stop is not None and should_stop():
+                raise VideoError("proxy making was cancelled")
+            if rgb.shape[:2] != (height, width):
+                rgb = np.pad(
+                    rgb, ((0, height - rgb.shape[0]), (0, width - rgb.shape[1]), (0, 0)), "edge"
+                )
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            frame.pts = round(float(stamps[min(i, n - 1)]) / _TIME_BASE)
+            frame.time_base = _TIME_BASE
+            container.mux(stream.encode(frame))
+            if progress is not None and i % 50 == 0:
+                progress(i / n)
+        container.mux(stream.encode(None))
+    if progress is not None:
+        progress(1.0)
+    log.info("proxy written: %s", out)
