@@ -1,0 +1,361 @@
+"""Render real human motion labels (Penn Action) into videos with exact per-frame ground truth.
+
+A label sequence drives a person-like figure (``render_body``) placed in a scene with a moving
+camera, changing light, motion blur, occluders and the occasional cut (``render_scene``); the
+frames are encoded like real footage (``render_encode``). Beside each ``NAME.mp4`` goes
+``NAME.npz`` in the contract's fill layout, which the app imports:
+
+- ``poses`` float32 (F, 13, 3): x, y in the rendered frame's pixels and the visibility code.
+  ``visible`` (1): the labels say visible, the joint's own body part is on top at its pixel and
+  no occluder covers it. ``occluded`` (2): in the frame but not seen (behind the body or an
+  occluder, or not visible in the labels). ``absent`` (3, x and y NaN): outside the frame after
+  the camera moved.
+- ``source`` int8 (F, 13): all ``manual``; ``source_names``: the source enum's names.
+- ``boxes`` float32 (F, 4): the labels' person box (x1, y1, x2, y2) moved by the camera and
+  clipped to the frame (the contract's body size is its longer side).
+- ``scene_cuts`` int64: first frames of new shots (pass them to the fill as scene cuts).
+- ``fps``, ``width``, ``height``, ``timestamps``, ``skeleton`` ("penn_action"), ``label_file``,
+  ``seed`` and ``encoding`` (JSON) describe how the video was made.
+
+Output is deterministic for a seed: the same labels and seed give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.bench.render_body import draw_figure, joint_seen, new_layer, random_outfit
+from annotator.bench.render_encode import PROFILES, Encoding, choose_encoding, encode_video
+from annotator.bench.render_scene import (
+    Camera,
+    line_blur,
+    make_background,
+    paste_occluder,
+    random_camera,
+    random_occluders,
+    smooth_noise,
+    value_noise,
+)
+from annotator.core.codes import SOURCE_NAMES, Source, Visibility
+from annotator.core.datasets import PennSequence, load_penn_action
+from annotator.core.split import penn_action_split
+from annotator.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+FPS = 30.0  # Penn Action was filmed at about 30 fps
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class RenderedFrame:
+    """One rendered frame with its ground truth (frame pixels)."""
+
+    rgb: NDArray[np.uint8]  # (H, W, 3)
+    poses: NDArray[np.float32]  # (13, 3) x, y, visibility code
+    box: NDArray[np.float32]  # (4,)
+    body: NDArray[np.bool_] | None  # (H, W) pixels of the figure, when asked for
+    new_shot: bool = False  # True on the first frame after a scene cut
+
+
+@dataclass(frozen=True)
+class RenderedVideo:
+    """Paths of one rendered video and its ground truth."""
+
+    name: str
+    video: Path
+    labels: Path
+    frame_count: int
+    encoding: Encoding
+
+
+def sequence_rng(seq_name: str, seed: int) -> np.random.Generator:
+    """The random stream of one label file under one seed (independent of render order)."""
+    return np.random.default_rng([seed, zlib.crc32(seq_name.encode())])
+
+
+def _body_scale(seq: PennSequence) -> NDArray[np.float64]:
+    """Per-frame torso length in label pixels, steadied so limb widths do not flicker."""
+    xy = seq.xy
+    torso = np.linalg.norm((xy[:, 1] + xy[:, 2]) / 2 - (xy[:, 7] + xy[:, 8]) / 2, axis=1)
+    box = seq.bbox
+    long_side = np.nanmax(np.stack([box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]]), axis=0)
+    long_side = np.where(np.isfinite(long_side), long_side, 0.0)
+    raw = np.maximum(torso, 0.25 * long_side)
+    typical = float(np.median(raw)) if raw.size else 20.0
+    typical = max(typical, 8.0)
+    kernel = np.ones(9) / 9
+    smooth = np.convolve(np.pad(raw, 4, mode="edge"), kernel, mode="valid")
+    return np.clip(smooth, 0.75 * typical, 1.3 * typical)
+
+
+class _Shot:
+    """A stretch of frames between cuts: one background canvas and one light setting."""
+
+    def __init__(self, rng: np.random.Generator, w: int, h: int, real: list[NDArray[np.uint8]]):
+        self.canvas = make_background(rng, 2 * h, 2 * w, real)
+        self.offset = (w / 2.0, h / 2.0)
+        self.tint = rng.uniform(0.9, 1.1, 3).astype(np.float32)
+        self.gain = float(rng.uniform(0.8, 1.15))
+
+
+def render_frames(
+    seq: PennSequence,
+    seed: int,
+    real_frames: Sequence[NDArray[np.uint8]] = (),
+    max_frames: int | None = None,
+    keep_body: bool = False,
+) -> Iterator[RenderedFrame]:
+    """Render ``seq`` frame by frame (even frame size: an odd last row/column is dropped)."""
+    rng = sequence_rng(seq.name, seed)
+    w, h = seq.width - seq.width % 2, seq.height - seq.height % 2
+    if w < 16 or h < 16:
+        raise UsageError(f"{seq.name}: frame size {seq.width}x{seq.height} is too small to render")
+    frames = seq.frame_count if max_frames is None else min(seq.frame_count, max_frames)
+    real = list(real_frames)
+    outfit = random_outfit(rng)
+    tile = value_noise(rng, 32, 32, 3)
+    camera = random_camera(rng, frames, w, h)
+    cut = int(rng.integers(frames * 3 // 10, frames * 7 // 10)) if frames >= 40 else frames
+    if rng.random() >= 0.2:
+        cut = frames
+    shots = [_Shot(rng, w, h, real)]
+    if cut < frames:
+        shots.append(_Shot(rng, w, h, real))
+        # A cut reframes the shot: new zoom and position, the person still in view.
+        scale = camera.scale.copy()
+        shift = camera.shift.copy()
+        scale[cut:] *= rng.uniform(0.85, 1.2)
+        shift[cut:] += rng.uniform(-0.1, 0.1, 2) * (w, h)
+        camera = Camera(scale, shift, camera.centre)
+    centre = np.nanmean(seq.xy[:frames].reshape(-1, 2), axis=0)
+    occluders = random_occluders(rng, frames, w, h, camera.apply(0, centre))
+    gain = 1.0 + 0.12 * smooth_noise(rng, frames, rng.uniform(0.5, 2))
+    if rng.random() < 0.25:  # a light switched or a cloud: a step in brightness
+        step_at = int(rng.integers(0, frames))
+        gain[step_at:] *= rng.uniform(0.75, 1.25)
+    exposure = float(rng.uniform(0.3, 1.0))
+    sigma = float(rng.uniform(1.0, 4.0))
+    grain = rng.normal(0, 1, (4, h, w, 1)).astype(np.float32)
+    body_scale = _body_scale(seq)
+    prev_joints: NDArray[np.float64] | None = None
+    for i in range(frames):
+        shot = shots[1] if i >= cut else shots[0]
+        matrix = camera.canvas_matrix(i, shot.offset)
+        bg = cv2.warpAffine(
+            shot.canvas, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
+        joints = camera.apply(i, seq.xy[i])
+        layer = new_layer(h, w)
+        draw_figure(
+            layer, joints, seq.visible[i], outfit, float(camera.scale[i] * body_scale[i]), tile
+        )
+        seen = joint_seen(layer, joints)
+        body = layer.part > 0 if keep_body else None
+        rgb, alpha = layer.rgb, layer.alpha
+        if prev_joints is not None and i != cut:
+            velocity = np.mean(joints - prev_joints, axis=0)
+            rgb = line_blur(rgb, velocity, exposure)
+            alpha = line_blur(alpha, velocity, exposure)
+        img = rgb + bg * (1.0 - alpha[..., None])
+        if i > 0 and i != cut:
+            c = np.asarray(camera.centre)
+            img = line_blur(img, camera.apply(i, c) - camera.apply(i - 1, c), exposure)
+        cover = np.zeros((h, w), np.float32)
+        for occ in occluders:
+            paste_occluder(img, cover, occ, i)
+        img = img * (gain[i] * shot.gain) * shot.tint + sigma * grain[i % 4]
+        out = np.clip(img, 0, 255).astype(np.uint8)
+        truth = _ground_truth(seq, i, joints, seen, cover)
+        yield RenderedFrame(out, truth, _box(seq, i, joints, camera, w, h), body, i == cut)
+        prev_joints = joints
+
+
+def _ground_truth(
+    seq: PennSequence,
+    i: int,
+    joints: NDArray[np.float64],
+    seen: NDArray[np.bool_],
+    cover: NDArray[np.float32],
+) -> NDArray[np.float32]:
+    h, w = cover.shape
+    out = np.full((len(joints), 3), np.nan, np.float32)
+    for j, (x, y) in enumerate(joints):
+        inside = 0 <= x <= w - 1 and 0 <= y <= h - 1
+        if not inside:
+            out[j, 2] = Visibility.ABSENT
+            continue
+        out[j, :2] = (x, y)
+        hidden = cover[round(y), round(x)] >= 0.5
+        visible = bool(seq.visible[i, j]) and bool(seen[j]) and not hidden
+        out[j, 2] = Visibility.VISIBLE if visible else Visibility.OCCLUDED
+    return out
+
+
+def _box(
+    seq: PennSequence, i: int, joints: NDArray[np.float64], camera: Camera, w: int, h: int
+) -> NDArray[np.float32]:
+    box = seq.bbox[i]
+    if np.all(np.isfinite(box)):
+        corners = camera.apply(i, box.reshape(2, 2))
+    else:
+        corners = np.stack([joints.min(axis=0), joints.max(axis=0)])
+    corners[:, 0] = np.clip(corners[:, 0], 0, w - 1)
+    corners[:, 1] = np.clip(corners[:, 1], 0, h - 1)
+    return corners.reshape(4).astype(np.float32)
+
+
+def render_video(
+    label_file: Path,
+    out_dir: Path,
+    seed: int,
+    profile: str,
+    real_frames: Sequence[NDArray[np.uint8]] = (),
+    max_frames: int | None = None,
+) -> RenderedVideo:
+    """Render one Penn Action label file to ``out_dir/NAME.mp4`` and ``out_dir/NAME.npz``."""
+    seq = load_penn_action(label_file)
+    return render_sequence(seq, out_dir, seed, profile, real_frames, max_frames, label_file.name)
+
+
+def render_sequence(
+    seq: PennSequence,
+    out_dir: Path,
+    seed: int,
+    profile: str,
+    real_frames: Sequence[NDArray[np.uint8]] = (),
+    max_frames: int | None = None,
+    label_name: str = "",
+) -> RenderedVideo:
+    """Render label arrays (``seq``) to ``out_dir/NAME.mp4`` and ``out_dir/NAME.npz``."""
+    enc = choose_encoding(profile, sequence_rng(seq.name + "/encoding", seed))
+    w, h = seq.width - seq.width % 2, seq.height - seq.height % 2
+    poses: list[NDArray[np.float32]] = []
+    boxes: list[NDArray[np.float32]] = []
+    cuts: list[int] = []
+
+    def frames() -> Iterator[NDArray[np.uint8]]:
+        for f in render_frames(seq, seed, real_frames, max_frames):
+            poses.append(f.poses)
+            if f.new_shot:
+                cuts.append(len(boxes))
+            boxes.append(f.box)
+            yield f.rgb
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    video = out_dir / f"{seq.name}.mp4"
+    count = encode_video(video, frames(), w, h, FPS, enc)
+    labels = out_dir / f"{seq.name}.npz"
+    np.savez_compressed(
+        labels,
+        poses=np.stack(poses),
+        source=np.full((count, len(poses[0])), Source.MANUAL, np.int8),
+        source_names=np.array(SOURCE_NAMES),
+        boxes=np.stack(boxes),
+        scene_cuts=np.asarray(cuts, dtype=np.int64),
+        fps=np.float64(FPS),
+        width=np.int64(w),
+        height=np.int64(h),
+        timestamps=np.arange(count, dtype=np.float64) / FPS,
+        skeleton=np.array("penn_action"),
+        label_file=np.array(label_name),
+        seed=np.int64(seed),
+        encoding=np.array(json.dumps(enc.to_dict())),
+    )
+    return RenderedVideo(seq.name, video, labels, count, enc)
+
+
+def load_real_frames(folder: Path, per_video: int = 6) -> list[NDArray[np.uint8]]:
+    """A few evenly spaced RGB frames of each video in ``folder`` (background material)."""
+    out: list[NDArray[np.uint8]] = []
+    for path in sorted(folder.glob("*")):
+        if path.suffix.lower() not in {".mp4", ".avi", ".mov", ".mkv"}:
+            continue
+        try:
+            out.extend(_spread_frames(path, per_video))
+        except (av.FFmpegError, StopIteration) as err:
+            log.warning("skipping background video %s: %s", path.name, err)
+    return out
+
+
+def _spread_frames(path: Path, count: int) -> list[NDArray[np.uint8]]:
+    """``count`` frames spread over a video, found by seeking (cheap: no full decode)."""
+    frames: list[NDArray[np.uint8]] = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        duration = float(container.duration or 0) / av.time_base
+        for k in range(count):
+            when = duration * (k + 0.5) / count
+            if stream.time_base is not None and duration > 0:
+                container.seek(int(when / stream.time_base), stream=stream)
+            f = next(container.decode(stream)).to_ndarray(format="rgb24").astype(np.uint8)
+            # Half resolution is plenty for a background and keeps memory small.
+            small = cv2.resize(f, (f.shape[1] // 2, f.shape[0] // 2))
+            frames.append(np.asarray(small, dtype=np.uint8))
+    return frames
+
+
+def select_files(labels_dir: Path, split: str, count: int | None) -> list[Path]:
+    """``count`` files spread evenly over the split (all of them when ``count`` is None)."""
+    try:
+        train, val = penn_action_split(labels_dir)
+    except FileNotFoundError as err:
+        raise UsageError(str(err)) from None
+    files = {"train": train, "val": val}.get(split)
+    if files is None:
+        raise UsageError(f"--split must be train or val, not {split!r}")
+    if count is None or count >= len(files):
+        return files
+    if count < 1:
+        raise UsageError("--count must be at least 1")
+    picks = np.unique(np.linspace(0, len(files) - 1, count).round().astype(int))
+    return [files[i] for i in picks]
+
+
+def render_set(
+    labels_dir: Path,
+    split: str,
+    out_dir: Path,
+    seed: int,
+    count: int | None = None,
+    max_frames: int | None = None,
+    backgrounds: Path | None = None,
+    profiles: Sequence[str] = PROFILES,
+) -> list[RenderedVideo]:
+    """Render a set of label files, cycling through ``profiles``; writes ``manifest.json``."""
+    files = select_files(labels_dir, split, count)
+    real = load_real_frames(backgrounds) if backgrounds is not None else []
+    done: list[RenderedVideo] = []
+    for k, path in enumerate(files):
+        video = render_video(path, out_dir, seed, profiles[k % len(profiles)], real, max_frames)
+        log.info("rendered %s (%d frames, %s)", video.name, video.frame_count, video.encoding)
+        done.append(video)
+    manifest = {
+        "schema": "annotator.render/1",
+        "split": split,
+        "seed": seed,
+        "max_frames": max_frames,
+        "backgrounds": str(backgrounds) if backgrounds else None,
+        "videos": [
+            {
+                "name": v.name,
+                "video": v.video.name,
+                "labels": v.labels.name,
+                "frame_count": v.frame_count,
+                **v.encoding.to_dict(),
+            }
+            for v in done
+        ],
+    }
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    return done
