@@ -1,0 +1,75 @@
+"""History: merging of drags, the 1000-step limit, clean state and notifications."""
+
+from __future__ import annotations
+
+from annotator.core.commands import MoveJoint, PlaceJoint
+from annotator.core.history import History
+
+from .helpers import content, make_doc
+
+
+def test_a_drag_is_one_undo_step() -> None:
+    doc = make_doc()
+    history = History(doc)
+    history.push(PlaceJoint(4, 2, 1.0, 1.0))
+    before = content(doc)
+    for k in range(50):
+        history.push(MoveJoint(4, 2, 1.0 + k, 2.0, drag=1))
+    assert history.undo_count == 2
+    assert doc.label(0, 4, 2)[:2] == (50.0, 2.0)
+    history.undo()
+    assert content(doc) == before
+    history.redo()
+    assert doc.label(0, 4, 2)[:2] == (50.0, 2.0)
+
+
+def test_separate_drags_and_seal_split_steps() -> None:
+    doc = make_doc()
+    history = History(doc)
+    history.push(MoveJoint(4, 2, 1.0, 1.0, drag=1))
+    history.push(MoveJoint(4, 2, 2.0, 1.0, drag=2))  # a new drag id
+    history.push(MoveJoint(4, 2, 3.0, 1.0, drag=2))
+    history.seal()  # mouse released
+    history.push(MoveJoint(4, 2, 4.0, 1.0, drag=2))
+    history.push(MoveJoint(4, 3, 4.0, 1.0, drag=2))  # another joint never merges
+    assert history.undo_count == 4
+
+
+def test_limit_keeps_the_newest_thousand_steps() -> None:
+    doc = make_doc(frames=2000)
+    history = History(doc)
+    assert history.limit >= 1000
+    for f in range(1100):
+        history.push(PlaceJoint(f, 0, float(f), 0.0))
+    assert history.undo_count == 1000
+    while history.can_undo:
+        history.undo()
+    assert doc.labelled_frames().tolist() == list(range(100))
+    assert not history.is_clean  # the saved (empty) state fell off the bottom
+
+
+def test_clean_state_tracking() -> None:
+    doc = make_doc()
+    history = History(doc)
+    calls: list[int] = []
+    history.subscribe(lambda: calls.append(1))
+    assert history.is_clean
+    history.push(PlaceJoint(1, 0, 1, 1))
+    assert not history.is_clean
+    history.set_clean()
+    history.push(MoveJoint(1, 0, 2, 2, drag=1))
+    history.push(MoveJoint(1, 0, 3, 3, drag=1))
+    assert not history.is_clean
+    history.undo()
+    assert history.is_clean  # the drag never merged into the saved step
+    history.undo()
+    assert not history.is_clean
+    history.redo()
+    assert history.is_clean
+    history.undo()
+    history.push(PlaceJoint(2, 0, 1, 1))  # the saved state is now unreachable
+    while history.can_undo:
+        history.undo()
+        assert not history.is_clean
+    assert len(calls) >= 8
+    assert history.redo_text == "Place head"
