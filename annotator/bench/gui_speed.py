@@ -1,0 +1,265 @@
+"""``annotator bench gui``: how responsive the desktop app is, measured on the real window.
+
+Prints a table of:
+- drag-to-redraw rate: a joint dragged on a frame between two labelled frames, through the
+  same path as the mouse (overlay drag signal -> ``MoveJoint`` command -> live fill update ->
+  overlay and joint list refresh -> synchronous repaint of the frame view);
+- cached frame step latency: next-frame on frames already in the reader's cache, including
+  the repaint;
+- timeline repaint time for a long video (default 100,000 frames of mixed marks).
+
+The video is a generated stick figure (``render_figure_video``) unless ``--video`` is given.
+``--screenshot PNG`` also saves the window with two frames labelled and the fill showing (the
+README's picture). Timings depend on the machine and its load; run on a quiet machine:
+
+    QT_QPA_PLATFORM=offscreen annotator bench gui
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from annotator.gui.main_window import MainWindow
+
+# A standing figure in Penn Action joint order, in units of body height, origin at the pelvis.
+_BASE = np.array(
+    [
+        (0.00, -0.82),  # head
+        (0.12, -0.62), (-0.12, -0.62),  # shoulders (L, R)
+        (0.16, -0.36), (-0.16, -0.36),  # elbows
+        (0.18, -0.12), (-0.18, -0.12),  # wrists
+        (0.08, 0.00), (-0.08, 0.00),  # hips
+        (0.10, 0.42), (-0.10, 0.42),  # knees
+        (0.11, 0.84), (-0.11, 0.84),  # ankles
+    ],
+    dtype=np.float64,
+)  # fmt: skip
+_EDGES = [(0, 1), (0, 2), (1, 2), (1, 3), (3, 5), (2, 4), (4, 6), (1, 7), (2, 8), (7, 8),
+          (7, 9), (9, 11), (8, 10), (10, 12)]  # fmt: skip
+
+
+def figure_poses(frames: int, width: int, height: int) -> NDArray[np.float64]:
+    """(frames, 13, 2) pixel positions of a figure walking across the frame, arms swinging."""
+    scale = 0.55 * height
+    t = np.arange(frames, dtype=np.float64)
+    phase = 2 * np.pi * t / 24.0
+    poses = np.repeat(_BASE[None], frames, axis=0) * scale
+    swing = np.sin(phase)[:, None]
+    # Arms and legs swing in opposite phase; elbows/wrists and knees/ankles swing further.
+    for joint, amount in ((3, 0.10), (5, 0.22), (4, -0.10), (6, -0.22),
+                          (9, -0.10), (11, -0.18), (10, 0.10), (12, 0.18)):  # fmt: skip
+        poses[:, joint, 0] += amount * scale * swing[:, 0]
+    cx = width * (0.3 + 0.4 * t / max(1, frames - 1))
+    cy = height * 0.52 + 0.02 * height * np.sin(2 * phase)
+    poses[:, :, 0] += cx[:, None]
+    poses[:, :, 1] += cy[:, None]
+    return poses
+
+
+def render_figure_video(
+    path: Path, frames: int = 60, width: int = 320, height: int = 240, fps: int = 25
+) -> NDArray[np.float64]:
+    """Write an H.264 video of the walking figure; returns its exact joint positions."""
+    import av
+    import cv2
+
+    poses = figure_poses(frames, width, height)
+    container = av.open(str(path), "w")
+    stream = container.add_stream("libx264", rate=fps)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    stream.options = {"g": "12", "preset": "ultrafast"}
+    ramp = np.linspace(40, 90, height, dtype=np.float64)[:, None, None]
+    background = np.broadcast_to(ramp * np.array([0.5, 0.6, 0.9]), (height, width, 3))
+    background = np.ascontiguousarray(background.astype(np.uint8))
+    thick = max(2, width // 80)
+    for f in range(frames):
+        image = background.copy()
+        pts = np.round(poses[f]).astype(np.int32)
+        for a, b in _EDGES:
+            cv2.line(
+                image, tuple(map(int, pts[a])), tuple(map(int, pts[b])), (225, 205, 180), thick
+            )
+        cv2.circle(image, tuple(map(int, pts[0])), thick * 3, (225, 205, 180), -1)
+        for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    return poses
+
+
+def label_frames(window: MainWindow, truth: NDArray[np.float64], frames: list[int]) -> None:
+    """Place every joint on ``frames`` through the overlay's click signal (as a user would)."""
+    session = window.session
+    assert session is not None and window.frame_view.overlay is not None
+    overlay = window.frame_view.overlay
+    for f in frames:
+        session.go_to(f)
+        session.set_joint(0)
+        for j in range(truth.shape[1]):
+            overlay.place_requested.emit(float(truth[f, j, 0]), float(truth[f, j, 1]))
+
+
+def open_window(video: Path) -> MainWindow:
+    from annotator.gui.app import create_app, make_window, wait_idle
+
+    create_app()
+    window = make_window(headless=True)
+    window.resize(1280, 800)
+    window.show()
+    window.open_path(video)
+    wait_idle(window)
+    if window.session is None:
+        errors = getattr(window.reporter, "errors", [])
+        raise RuntimeError(errors[0] if errors else f"{video} did not open")
+    return window
+
+
+def _ms(samples: list[float]) -> str:
+    arr = np.array(samples) * 1000
+    return f"median {np.median(arr):7.2f} ms   p95 {np.percentile(arr, 95):7.2f} ms"
+
+
+def measure_drag(window: MainWindow, truth: NDArray[np.float64], moves: int) -> list[float]:
+    """Seconds per drag step: command -> fill update -> overlay refresh -> repaint."""
+    session = window.session
+    assert session is not None and window.frame_view.overlay is not None
+    overlay = window.frame_view.overlay
+    joint = 5  # a wrist: it moves the most
+    start = session.pose_view().xy[joint].copy()
+    viewport = window.frame_view.viewport()
+    times = []
+    overlay.drag_started.emit(joint)
+    for k in range(moves):
+        x = float(start[0] + 15 * np.sin(k / 7.0))
+        y = float(start[1] + 10 * np.cos(k / 5.0))
+        t0 = time.perf_counter()
+        overlay.drag_moved.emit(joint, x, y)
+        viewport.repaint()
+        times.append(time.perf_counter() - t0)
+    overlay.drag_finished.emit(joint)
+    session.undo()
+    return times
+
+
+def measure_steps(window: MainWindow, steps: int) -> list[float]:
+    """Seconds per next-frame step on frames already in the reader's cache (with repaint)."""
+    session = window.session
+    assert session is not None
+    viewport = window.frame_view.viewport()
+    times = []
+    span = min(steps, session.frame_count - 1, 24)
+    for _ in range(max(1, steps // max(1, span))):
+        session.go_to(0)
+        for i in range(span):  # warm the cache over the span
+            session.reader.frame(i)
+        session.go_to(0)
+        for _i in range(span):
+            cached = session.reader.cached(session.frame + 1)
+            t0 = time.perf_counter()
+            session.step(1)
+            viewport.repaint()
+            if cached:
+                times.append(time.perf_counter() - t0)
+    return times
+
+
+def measure_timeline(window: MainWindow, frames: int, repeats: int = 20) -> tuple[list[float], int]:
+    """Seconds per repaint of the timeline showing ``frames`` frames of mixed marks."""
+    from annotator.gui.timeline import Timeline
+
+    rng = np.random.default_rng(0)
+    status = np.zeros(frames, dtype=np.int8)
+    labelled = np.sort(rng.choice(frames, size=max(2, frames // 1000), replace=False))
+    status[labelled[0] : labelled[-1]] = 1
+    status[labelled] = 3
+    status[labelled[::3]] = 2
+    timeline = Timeline()
+    timeline.resize(1000, 90)
+    timeline.show()
+    timeline.set_frame_count(frames)
+    timeline.set_status(status)
+    timeline.set_proposed(np.sort(rng.choice(frames, size=frames // 500, replace=False)))
+    from PySide6 import QtWidgets
+
+    QtWidgets.QApplication.processEvents()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        timeline.viewport().repaint()
+        times.append(time.perf_counter() - t0)
+    rects = timeline.marks.last_paint_rects
+    timeline.close()
+    timeline.deleteLater()
+    return times, rects
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--video", type=Path, help="video to use (default: generated figure)")
+    parser.add_argument("--moves", type=int, default=200, help="drag steps to time")
+    parser.add_argument("--steps", type=int, default=96, help="cached frame steps to time")
+    parser.add_argument("--timeline-frames", type=int, default=100_000)
+    parser.add_argument("--method", help="fill method (default: the app's default)")
+    parser.add_argument("--screenshot", type=Path, help="also save the labelled window as PNG")
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("ANNOTATOR_DATA_HOME", str(Path(tmp) / "data"))
+        if args.video is None:
+            video = Path(tmp) / "figure.mp4"
+            truth = render_figure_video(video, frames=120, width=640, height=480)
+        else:
+            video = args.video
+            truth = None
+        window = open_window(video)
+        session = window.session
+        assert session is not None
+        if args.method:
+            session.set_method(args.method)
+        n = session.frame_count
+        a, b = n // 4, (3 * n) // 4
+        if truth is None:  # a real video: label a plausible figure in the middle of the frame
+            truth = figure_poses(n, session.reader.width, session.reader.height)
+        label_frames(window, truth, [a, b])
+        session.go_to((a + b) // 2)
+        drag = measure_drag(window, truth, args.moves)
+        steps = measure_steps(window, args.steps)
+        timeline, rects = measure_timeline(window, args.timeline_frames)
+        print(
+            f"annotator bench gui  (video {video.name if args.video else 'generated'}: "
+            f"{session.reader.width}x{session.reader.height}, {n} frames; "
+            f"fill {session.method}; Qt platform {os.environ['QT_QPA_PLATFORM']})"
+        )
+        print(f"{'measure':<34}{'result':<44}{'rate'}")
+        print(
+            f"{'drag -> fill -> redraw':<34}{_ms(drag):<44}{1.0 / statistics.median(drag):7.0f} fps"
+        )
+        print(f"{'cached frame step':<34}{_ms(steps):<44}({len(steps)} steps)")
+        print(
+            f"{'timeline repaint, ' + format(args.timeline_frames, ',') + ' frames':<34}"
+            f"{_ms(timeline):<44}({rects} marks painted)"
+        )
+        if args.screenshot:
+            from annotator.gui.app import wait_idle
+
+            session.go_to(a + (b - a) // 3)
+            session.set_joint(5)
+            wait_idle(window)
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            window.grab().save(str(args.screenshot))
+            print(f"screenshot: {args.screenshot}")
+        session.history.set_clean()
+        window.close()
+    return 0

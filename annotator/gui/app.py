@@ -1,0 +1,56 @@
+"""Composition root of the desktop app: the ``QApplication``, its look, and the window.
+
+Kept apart from ``launch`` so tests and the benchmark build the same window the program does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from annotator.gui import theme
+from annotator.gui.dialogs import RecordingReporter, Reporter
+from annotator.gui.main_window import MainWindow
+
+
+def create_app(argv: Sequence[str] = ("annotator",)) -> QtWidgets.QApplication:
+    """The application object (reused when one exists), styled."""
+    existing = QtWidgets.QApplication.instance()
+    if isinstance(existing, QtWidgets.QApplication):
+        return existing
+    QtGui.QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        QtCore.Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QtWidgets.QApplication(list(argv))
+    app.setApplicationName("annotator")
+    app.setOrganizationName("annotator")
+    style(app)
+    return app
+
+
+def style(app: QtWidgets.QApplication) -> None:
+    app.setStyle("Fusion")
+    app.setPalette(theme.palette())
+    app.setStyleSheet(theme.style_sheet())
+
+
+def make_window(headless: bool = False) -> MainWindow:
+    """The main window; ``headless`` records messages instead of showing dialogs."""
+    reporter: Reporter = RecordingReporter() if headless else Reporter()
+    window = MainWindow(reporter)
+    if not headless:
+        reporter.parent = window
+    return window
+
+
+def wait_idle(window: MainWindow, timeout_s: float = 120.0) -> bool:
+    """Process events until the window's background tasks are done and painted."""
+    ok = window.tasks.wait_idle(timeout_s)
+    app = QtWidgets.QApplication.instance()
+    deadline = time.monotonic() + 0.2
+    while app is not None and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    return ok

@@ -1,0 +1,159 @@
+"""Small dialogs and the user-facing reporter (errors, questions) the window talks through.
+
+The window never calls ``QMessageBox`` directly: it asks its ``Reporter``. The default one
+shows real dialogs; tests pass a ``RecordingReporter`` that records messages and answers
+questions without blocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from annotator.core.skeleton import BUILTIN, Skeleton
+from annotator.errors import AnnotatorError
+from annotator.gui.keymap import ACTIONS
+
+
+class Reporter:
+    """Shows errors and asks yes/no questions with real dialogs."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        self.parent = parent
+
+    def error(self, message: str, title: str = "Error") -> None:
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Critical, title, message, parent=self.parent
+        )
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # window-modal but non-blocking: background work keeps running
+
+    def ask(self, question: str, title: str = "Question") -> bool:
+        answer = QtWidgets.QMessageBox.question(self.parent, title, question)
+        return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+    def choose_skeleton(self) -> Skeleton | None:
+        return SkeletonDialog.choose(self.parent)
+
+
+class RecordingReporter(Reporter):
+    """For tests and ``--screenshot``: records instead of showing; fixed answers."""
+
+    def __init__(self, answer: bool = False, skeleton: Skeleton | None = None) -> None:
+        super().__init__(None)
+        self.errors: list[str] = []
+        self.questions: list[str] = []
+        self.answer = answer
+        self.skeleton = skeleton
+
+    def error(self, message: str, title: str = "Error") -> None:
+        self.errors.append(message)
+
+    def ask(self, question: str, title: str = "Question") -> bool:
+        self.questions.append(question)
+        return self.answer
+
+    def choose_skeleton(self) -> Skeleton | None:
+        return self.skeleton or BUILTIN["penn_action"]
+
+
+class SkeletonDialog(QtWidgets.QDialog):
+    """Choose a built-in skeleton template or load one from a JSON file."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Skeleton for the new project")
+        self.skeleton: Skeleton | None = None
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(QtWidgets.QLabel("Joints to label in this video:"))
+        self.list = QtWidgets.QListWidget()
+        for name, skel in BUILTIN.items():
+            item = QtWidgets.QListWidgetItem(f"{name}  ({skel.num_joints} joints)")
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, name)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        layout.addWidget(self.list)
+        self.error = QtWidgets.QLabel()
+        self.error.setStyleSheet("color: #eb5757")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        load = buttons.addButton("From JSON…", QtWidgets.QDialogButtonBox.ButtonRole.ActionRole)
+        load.clicked.connect(self._load_json)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _load_json(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Skeleton template", "", "Skeleton (*.json)"
+        )
+        if not path:
+            return
+        try:
+            self.skeleton = Skeleton.from_json(path)
+        except AnnotatorError as err:
+            self.error.setText(str(err))
+            return
+        super().accept()
+
+    def accept(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.skeleton = BUILTIN[item.data(QtCore.Qt.ItemDataRole.UserRole)]
+        super().accept()
+
+    @classmethod
+    def choose(cls, parent: QtWidgets.QWidget | None) -> Skeleton | None:
+        dialog = cls(parent)
+        ok = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        return dialog.skeleton if ok else None
+
+
+class ShortcutsDialog(QtWidgets.QDialog):
+    """Help > Keyboard Shortcuts: the keymap table plus the mouse gestures."""
+
+    MOUSE: Sequence[tuple[str, str]] = (
+        ("Click on the frame", "place the current joint, then advance to the next"),
+        ("Drag a joint", "move it (a filled joint becomes manual on this frame)"),
+        ("Right-click", "joint menu: visible/occluded, absent, delete, choose joint"),
+        ("Wheel / drag on empty image", "zoom / pan the frame"),
+        (
+            "Click or drag on the timeline",
+            "seek; wheel zooms, right-drag pans, double-click shows all",
+        ),
+    )
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard Shortcuts")
+        self.resize(560, 620)
+        layout = QtWidgets.QVBoxLayout(self)
+        table = QtWidgets.QTableWidget(0, 3)
+        table.setHorizontalHeaderLabels(["Menu", "Action", "Keys"])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        rows = [(s.menu, s.text.replace("&", ""), ", ".join(s.keys)) for s in ACTIONS if s.keys]
+        rows += [("Mouse", what, gesture) for gesture, what in self.MOUSE]
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(table)
+        close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout.addWidget(close)
+
+
+def existing_path(text: str) -> Path | None:
+    """``text`` as a path when it names an existing file or folder."""
+    path = Path(text).expanduser()
+    return path if path.exists() else None

@@ -1,0 +1,60 @@
+"""The frame view: the current video frame with the skeleton overlay; wheel zoom, drag pan.
+
+Frames are row-major RGB arrays, shown with ``ImageItem(axisOrder="row-major")`` in a view box
+with y pointing down, so image and joint coordinates are the same pixels. pyqtgraph's global
+configuration is never changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PySide6 import QtWidgets
+
+from annotator.core.skeleton import Skeleton
+from annotator.gui import theme
+from annotator.gui.overlay import SkeletonOverlay
+
+
+class FrameView(pg.GraphicsView):  # type: ignore[misc]  # pyqtgraph is untyped
+    """Shows one frame and the overlay; ``fit()`` fits the image to the window."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent=parent, background=theme.FRAME_BG)
+        self.box = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.01)
+        self.setCentralItem(self.box)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.box.addItem(self.image)
+        self.overlay: SkeletonOverlay | None = None
+        self._size = (0, 0)
+
+    def set_skeleton(self, skeleton: Skeleton) -> SkeletonOverlay:
+        if self.overlay is not None:
+            self.box.removeItem(self.overlay)
+        self.overlay = SkeletonOverlay(skeleton)
+        self.overlay.setZValue(10)
+        self.overlay.set_bounds(*self._size)
+        self.box.addItem(self.overlay)
+        return self.overlay
+
+    def set_frame(self, frame: NDArray[np.uint8]) -> None:
+        height, width = frame.shape[:2]
+        self.image.setImage(frame, autoLevels=False, levels=(0, 255))
+        if (width, height) != self._size:
+            self._size = (width, height)
+            if self.overlay is not None:
+                self.overlay.set_bounds(width, height)
+            self.box.setLimits(
+                xMin=-width, xMax=2 * width, yMin=-height, yMax=2 * height, minXRange=8
+            )
+            self.fit()
+
+    def fit(self) -> None:
+        if self._size != (0, 0):
+            w, h = self._size
+            self.box.setRange(xRange=(0, w), yRange=(0, h), padding=0.01)
+
+    def zoom(self, factor: float) -> None:
+        """Zoom about the view's centre (factor > 1 zooms in)."""
+        self.box.scaleBy((1 / factor, 1 / factor))

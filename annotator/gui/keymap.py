@@ -1,0 +1,81 @@
+"""Every action of the window with its menu, label and shortcuts, in one table.
+
+The window builds its ``QAction``s from this table, the Help > Shortcuts dialog lists it, and
+``docs/gui.md`` documents the same table, so the three cannot drift apart (a test checks the
+document against it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action: a stable id (the window's handler is ``_act_<id>``), menu, text, keys."""
+
+    id: str
+    menu: str
+    text: str
+    keys: tuple[str, ...] = ()
+    tip: str = ""
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("open_video", "File", "Open &Video…", ("Ctrl+O",)),
+    ActionSpec("open_project", "File", "Open &Project…", ("Ctrl+Shift+O",)),
+    ActionSpec("save", "File", "&Save Project", ("Ctrl+S",)),
+    ActionSpec("save_as", "File", "Save Project &As…", ("Ctrl+Shift+S",)),
+    ActionSpec("export", "File", "&Export…", ("Ctrl+E",), "export the labels and fill"),
+    ActionSpec("close_window", "File", "&Quit", ("Ctrl+Q",)),
+    ActionSpec("undo", "Edit", "&Undo", ("Ctrl+Z",)),
+    ActionSpec("redo", "Edit", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y")),
+    ActionSpec("copy_pose", "Edit", "&Copy Pose from Nearest Labelled Frame", ("C",)),
+    ActionSpec("flip", "Edit", "&Flip Left/Right on This Frame", ("H",)),
+    ActionSpec("clear_frame", "Edit", "Clear &Labels on This Frame", ("Ctrl+Backspace",)),
+    ActionSpec("next_frame", "Navigate", "&Next Frame", ("Right", "D")),
+    ActionSpec("prev_frame", "Navigate", "&Previous Frame", ("Left", "A")),
+    ActionSpec("next_10", "Navigate", "Forward 10 Frames", ("Shift+Right", "Shift+D")),
+    ActionSpec("prev_10", "Navigate", "Back 10 Frames", ("Shift+Left", "Shift+A")),
+    ActionSpec("next_labelled", "Navigate", "Next &Labelled Frame", (".",)),
+    ActionSpec("prev_labelled", "Navigate", "Previous L&abelled Frame", (",",)),
+    ActionSpec("next_proposed", "Navigate", "Next P&roposed Frame", ("]",)),
+    ActionSpec("prev_proposed", "Navigate", "Previous Pr&oposed Frame", ("[",)),
+    ActionSpec("first_frame", "Navigate", "First Frame", ("Home",)),
+    ActionSpec("last_frame", "Navigate", "Last Frame", ("End",)),
+    ActionSpec("goto", "Navigate", "&Go to Frame…", ("Ctrl+G",)),
+    ActionSpec("play", "Navigate", "Play / &Pause", ("Space",)),
+    ActionSpec("next_joint", "Joint", "&Next Joint", ("E",)),
+    ActionSpec("prev_joint", "Joint", "&Previous Joint", ("Q",)),
+    ActionSpec("toggle_occluded", "Joint", "Toggle &Visible / Occluded", ("V",)),
+    ActionSpec("mark_absent", "Joint", "Mark &Absent", ("X",)),
+    ActionSpec("delete_joint", "Joint", "&Delete Label", ("Delete",)),
+    ActionSpec("fit", "View", "&Fit Frame to Window", ("F",)),
+    ActionSpec("zoom_in", "View", "Zoom &In", ("Ctrl+=", "Ctrl++")),
+    ActionSpec("zoom_out", "View", "Zoom &Out", ("Ctrl+-",)),
+    ActionSpec("timeline_all", "View", "Show &Whole Timeline", ("Ctrl+0",)),
+    ActionSpec("propose", "Tools", "&Propose Frames to Label…", ("Ctrl+P",)),
+    ActionSpec("cancel_tasks", "Tools", "&Cancel Background Work", ("Esc",)),
+    ActionSpec("shortcuts", "Help", "&Keyboard Shortcuts", ("F1",)),
+    ActionSpec("about", "Help", "&About", ()),
+)
+
+MENUS: tuple[str, ...] = ("File", "Edit", "Navigate", "Joint", "View", "Tools", "Help")
+
+
+def by_id(action_id: str) -> ActionSpec:
+    for spec in ACTIONS:
+        if spec.id == action_id:
+            return spec
+    raise KeyError(action_id)
+
+
+def shortcuts_markdown() -> str:
+    """The shortcut table as Markdown (pasted into ``docs/gui.md``; a test compares)."""
+    lines = ["| Menu | Action | Keys |", "|---|---|---|"]
+    for spec in ACTIONS:
+        if spec.keys:
+            text = spec.text.replace("&", "").replace("…", "")
+            keys = " / ".join(f"`{k}`" for k in spec.keys)
+            lines.append(f"| {spec.menu} | {text} | {keys} |")
+    return "\n".join(lines)

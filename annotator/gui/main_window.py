@@ -1,0 +1,587 @@
+"""The main window: frame view and timeline in the centre, joint list, fill and legend docks.
+
+The window owns no annotation data. It builds its actions from ``keymap.ACTIONS`` (handler
+``_act_<id>``), opens videos and projects (``opening.py`` does the work), and wires a
+``Session``'s signals to the views. Anything that can fail reaches the user through the
+``Reporter`` as one readable sentence.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from annotator.errors import AnnotatorError
+from annotator.gui import opening, theme
+from annotator.gui.dialogs import Reporter, ShortcutsDialog
+from annotator.gui.frame_view import FrameView
+from annotator.gui.keymap import ACTIONS, MENUS
+from annotator.gui.panels import FillPanel, JointList, Legend
+from annotator.gui.session import Session, available_methods, default_method
+from annotator.gui.timeline import Timeline
+from annotator.gui.workers import Task, TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The application window; ``session`` is the open project or None."""
+
+    session_changed = QtCore.Signal(object)
+
+    def __init__(self, reporter: Reporter | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("annotator")
+        self.resize(1280, 800)
+        self.setAcceptDrops(True)
+        self.reporter = reporter or Reporter(self)
+        self.tasks = TaskRunner(self)
+        self.session: Session | None = None
+        self.autosaver: Any = None
+        self.actions_by_id: dict[str, QtGui.QAction] = {}
+        self._play_timer = QtCore.QTimer(self)
+        self._play_timer.timeout.connect(self._play_tick)
+        self._frame_error_shown = False
+        self._build_central()
+        self._build_docks()
+        self._build_actions()
+        self._build_status_bar()
+        self.tasks.started.connect(self._on_task_started)
+        self.tasks.ended.connect(self._on_task_ended)
+        self._update_enabled()
+
+    # ------------------------------------------------------------------ layout
+    def _build_central(self) -> None:
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.frame_view = FrameView()
+        layout.addWidget(self.frame_view, 1)
+        transport = QtWidgets.QHBoxLayout()
+        transport.setContentsMargins(8, 4, 8, 4)
+        self.play_button = QtWidgets.QToolButton()
+        self.play_button.setText("▶")
+        self.play_button.setToolTip("play / pause (Space)")
+        self.play_button.setCheckable(True)
+        self.play_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.play_button.toggled.connect(self._set_playing)
+        transport.addWidget(self.play_button)
+        self.frame_spin = QtWidgets.QSpinBox()
+        self.frame_spin.setKeyboardTracking(False)
+        self.frame_spin.setMinimumWidth(90)
+        self.frame_spin.setToolTip("current frame (0-based)")
+        self.frame_spin.valueChanged.connect(self._seek)
+        transport.addWidget(self.frame_spin)
+        self.frame_total = QtWidgets.QLabel("/ 0")
+        transport.addWidget(self.frame_total)
+        self.time_label = QtWidgets.QLabel("")
+        self.time_label.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; padding-left: 12px")
+        transport.addWidget(self.time_label)
+        transport.addStretch(1)
+        self.joint_label = QtWidgets.QLabel("")
+        transport.addWidget(self.joint_label)
+        layout.addLayout(transport)
+        self.timeline = Timeline()
+        self.timeline.seek.connect(self._seek)
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
+        self.frame_view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+
+    def _dock(self, title: str, widget: QtWidgets.QWidget, name: str) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.joint_list = JointList()
+        self.joint_list.joint_selected.connect(self._select_joint)
+        self.joint_dock = self._dock("Joints", self.joint_list, "joints")
+        self.fill_panel = FillPanel(available_methods(), default_method())
+        self.fill_panel.method_chosen.connect(self._choose_method)
+        self.fill_dock = self._dock("Fill", self.fill_panel, "fill")
+        self.legend = Legend(available_methods())
+        self.legend_dock = self._dock("Legend", self.legend, "legend")
+        self.resizeDocks([self.joint_dock], [300], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.joint_dock, self.fill_dock, self.legend_dock],
+            [400, 110, 250],
+            QtCore.Qt.Orientation.Vertical,
+        )
+
+    def _build_actions(self) -> None:
+        menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
+        for spec in ACTIONS:
+            action = QtGui.QAction(spec.text, self)
+            if spec.keys:
+                action.setShortcuts([QtGui.QKeySequence(k) for k in spec.keys])
+                action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            if spec.tip:
+                action.setStatusTip(spec.tip)
+            handler: Callable[[], Any] = getattr(self, f"_act_{spec.id}")
+            action.triggered.connect(lambda _checked=False, h=handler: self._guarded(h))
+            self.addAction(action)  # shortcuts work even with the menu bar hidden
+            menus[spec.menu].addAction(action)
+            self.actions_by_id[spec.id] = action
+            if spec.id == "close_window":
+                self.recent_menu = menus["File"].addMenu("Open &Recent")
+                self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+                self.export_menu = menus["File"].addMenu("Export &As")
+                self.export_menu.aboutToShow.connect(self._fill_export_menu)
+                menus["File"].insertMenu(action, self.recent_menu)
+                menus["File"].insertMenu(action, self.export_menu)
+                menus["File"].insertSeparator(action)
+        view = menus["View"]
+        view.addSeparator()
+        for dock in (self.joint_dock, self.fill_dock, self.legend_dock):
+            view.addAction(dock.toggleViewAction())
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.cursor_label = QtWidgets.QLabel("")
+        self.device_label = QtWidgets.QLabel("")
+        self.task_label = QtWidgets.QLabel("")
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.cancel_button = QtWidgets.QToolButton()
+        self.cancel_button.setText("✕")
+        self.cancel_button.setToolTip("cancel background work (Esc)")
+        self.cancel_button.clicked.connect(self.tasks.cancel_all)
+        for w in (self.cursor_label, self.device_label, self.task_label):
+            bar.addPermanentWidget(w)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.frame_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    # ------------------------------------------------------------------ errors
+    def _guarded(self, fn: Callable[[], Any]) -> None:
+        """Run a user action; user errors become a dialog, bugs a dialog plus a log entry."""
+        try:
+            fn()
+        except AnnotatorError as err:
+            self.reporter.error(str(err))
+        except Exception as err:
+            log.exception("action failed")
+            self.reporter.error(f"Unexpected error: {type(err).__name__}: {err}")
+
+    # ------------------------------------------------------------------ opening
+    def open_path(self, path: str | Path) -> None:
+        """Open a video or a project (by its extension). The session arrives when the video's
+        index is ready (background task); errors go to the reporter."""
+        self._guarded(lambda: opening.open_any(Path(path), self.reporter, self))
+
+    def show_preview(self, image: np.ndarray) -> None:
+        """Show a frame before a session exists (the first frame while indexing)."""
+        self.frame_view.set_frame(np.asarray(image))
+
+    def set_session(self, session: Session) -> None:
+        if self.session is not None:
+            self._set_playing(False)
+            self.tasks.cancel_all()
+            self.session.close()
+            self.session.deleteLater()
+        self.session = session
+        session.setParent(self)
+        skeleton = session.skeleton
+        overlay = self.frame_view.set_skeleton(skeleton)
+        overlay.place_requested.connect(lambda x, y: self._guarded(lambda: session.place(x, y)))
+        overlay.drag_started.connect(lambda j: self._guarded(lambda: session.begin_drag(j)))
+        overlay.drag_moved.connect(lambda j, x, y: self._guarded(lambda: session.drag(j, x, y)))
+        overlay.drag_finished.connect(lambda j: self._guarded(lambda: session.end_drag(j)))
+        overlay.joint_clicked.connect(session.set_joint)
+        overlay.menu_requested.connect(self._joint_menu)
+        self.joint_list.set_skeleton(skeleton)
+        self.frame_spin.blockSignals(True)
+        self.frame_spin.setRange(0, session.frame_count - 1)
+        self.frame_spin.setValue(session.frame)
+        self.frame_spin.blockSignals(False)
+        self.frame_total.setText(f"/ {session.frame_count - 1}")
+        self.timeline.set_frame_count(session.frame_count)
+        self.timeline.set_status(session.status)
+        self.timeline.set_proposed(session.proposed)
+        self.fill_panel.set_method(session.method)
+        session.frame_changed.connect(self._show_frame)
+        session.joint_changed.connect(self._show_joint)
+        session.poses_changed.connect(self._on_poses_changed)
+        session.history_changed.connect(self._update_history_actions)
+        session.proposals_changed.connect(lambda: self.timeline.set_proposed(session.proposed))
+        session.method_changed.connect(self.fill_panel.set_method)
+        session.dirty_changed.connect(lambda _d: self._update_title())
+        self._frame_error_shown = False
+        self._show_frame(session.frame)
+        self._show_joint(session.joint)
+        self._update_history_actions()
+        self._update_title()
+        self._update_enabled()
+        self._update_fill_info()
+        opening.start_background(self, session)
+        self.session_changed.emit(session)
+
+    # ------------------------------------------------------------------ view updates
+    def _show_frame(self, frame: int) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            image = session.reader.frame(frame)
+        except AnnotatorError as err:
+            if not self._frame_error_shown:
+                self._frame_error_shown = True
+                self.reporter.error(str(err))
+            image = None
+        if image is not None:
+            self.frame_view.set_frame(np.asarray(image))
+        self._refresh_pose()
+        self.frame_spin.blockSignals(True)
+        self.frame_spin.setValue(frame)
+        self.frame_spin.blockSignals(False)
+        self.timeline.set_playhead(frame)
+        seconds = session.doc.time(frame)
+        self.time_label.setText(f"{seconds:8.3f} s")
+
+    def _refresh_pose(self) -> None:
+        session = self.session
+        if session is None or self.frame_view.overlay is None:
+            return
+        pose = session.pose_view()
+        self.frame_view.overlay.set_pose(pose)
+        self.joint_list.show_pose(pose)
+
+    def _show_joint(self, joint: int) -> None:
+        session = self.session
+        if session is None or self.frame_view.overlay is None:
+            return
+        self.frame_view.overlay.set_current_joint(joint)
+        self.joint_list.set_current(joint)
+        self.joint_label.setText(f"joint: <b>{session.skeleton.joints[joint]}</b>")
+
+    def _on_poses_changed(self, start: int, stop: int) -> None:
+        session = self.session
+        if session is None:
+            return
+        if start <= session.frame < stop:
+            self._refresh_pose()
+        self.timeline.marks.update()
+        self._update_fill_info()
+
+    def _update_fill_info(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        labelled = len(session.labelled_frames())
+        filled = int((session.status == 1).sum())
+        if labelled < 2:
+            text = f"{labelled} labelled frame(s): label two frames to start the fill"
+        else:
+            text = f"{labelled} labelled frames, {filled} filled live ({session.method})"
+        self.fill_panel.set_info(text)
+
+    def _update_history_actions(self) -> None:
+        session = self.session
+        undo, redo = self.actions_by_id["undo"], self.actions_by_id["redo"]
+        if session is None:
+            undo.setText("&Undo")
+            redo.setText("&Redo")
+            undo.setEnabled(False)
+            redo.setEnabled(False)
+            return
+        history = session.history
+        undo.setEnabled(history.can_undo)
+        redo.setEnabled(history.can_redo)
+        undo.setText(f"&Undo {history.undo_text}" if history.can_undo else "&Undo")
+        redo.setText(f"&Redo {history.redo_text}" if history.can_redo else "&Redo")
+
+    def _update_title(self) -> None:
+        session = self.session
+        if session is None:
+            self.setWindowTitle("annotator")
+            return
+        name = session.path.name if session.path else Path(session.doc.video.path).name
+        star = "*" if session.dirty else ""
+        self.setWindowTitle(f"{name}{star} — annotator")
+
+    def _update_enabled(self) -> None:
+        has = self.session is not None
+        for spec in ACTIONS:
+            if spec.menu in ("Edit", "Navigate", "Joint") or spec.id in (
+                "save", "save_as", "export", "propose", "fit", "zoom_in", "zoom_out", "timeline_all",
+            ):  # fmt: skip
+                self.actions_by_id[spec.id].setEnabled(has)
+        self.export_menu.setEnabled(has)
+        if has:
+            self._update_history_actions()
+
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        if self.session is None:
+            return
+        p = self.frame_view.box.mapSceneToView(scene_pos)
+        self.cursor_label.setText(f"x {p.x():7.1f}  y {p.y():7.1f}")
+
+    # ------------------------------------------------------------------ tasks
+    def _on_task_started(self, task: Task) -> None:
+        self.task_label.setText(task.name)
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        task.signals.progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
+
+    def _on_task_ended(self, _task: Task) -> None:
+        running = self.tasks.running
+        if running:
+            self.task_label.setText(running[-1].name)
+        else:
+            self.task_label.setText("")
+            self.progress.hide()
+            self.cancel_button.hide()
+
+    # ------------------------------------------------------------------ helpers for actions
+    def _need(self) -> Session:
+        if self.session is None:
+            raise AnnotatorError("open a video or project first")
+        return self.session
+
+    def _seek(self, frame: int) -> None:
+        if self.session is not None:
+            self.session.go_to(int(frame))
+
+    def _select_joint(self, joint: int) -> None:
+        if self.session is not None:
+            self.session.set_joint(joint)
+
+    def _choose_method(self, method: str) -> None:
+        if self.session is not None:
+            self._guarded(lambda: self._need().set_method(method))
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing and self.session is not None:
+            self._play_timer.start(max(1, round(1000 / self.session.fps)))
+        else:
+            self._play_timer.stop()
+        self.play_button.blockSignals(True)
+        self.play_button.setChecked(self._play_timer.isActive())
+        self.play_button.setText("⏸" if self._play_timer.isActive() else "▶")
+        self.play_button.blockSignals(False)
+
+    def _play_tick(self) -> None:
+        session = self.session
+        if session is None or session.frame >= session.frame_count - 1:
+            self._set_playing(False)
+            return
+        session.step(1)
+
+    def _joint_menu(self, joint: int | None, screen_pos: QtCore.QPoint) -> None:
+        session = self.session
+        if session is None:
+            return
+        menu = QtWidgets.QMenu(self)
+        if joint is not None:
+            session.set_joint(joint)
+            name = session.skeleton.joints[joint]
+            menu.addSection(name)
+            for text, fn in (
+                ("Toggle visible / occluded\tV", lambda: session.toggle_occluded(joint)),
+                ("Mark absent\tX", lambda: session.mark_absent(joint)),
+                ("Delete label\tDel", lambda: session.delete(joint)),
+            ):
+                menu.addAction(text, functools.partial(self._guarded, fn))
+        choose = menu.addMenu("Current joint")
+        for j, jname in enumerate(session.skeleton.joints):
+            act = choose.addAction(jname, functools.partial(session.set_joint, j))
+            act.setCheckable(True)
+            act.setChecked(j == session.joint)
+        menu.addSeparator()
+        menu.addAction("Copy pose from nearest labelled frame\tC", self._act_copy_pose)
+        menu.addAction("Fit frame to window\tF", self.frame_view.fit)
+        menu.popup(screen_pos)
+        self._last_menu = menu
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = opening.recent_paths()
+        if not paths:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        for path in paths:
+            self.recent_menu.addAction(str(path), functools.partial(self.open_path, path))
+
+    def _fill_export_menu(self) -> None:
+        self.export_menu.clear()
+        for name, description in opening.export_formats():
+            export = functools.partial(opening.export_dialog, self, name)
+            self.export_menu.addAction(f"{description}…", functools.partial(self._guarded, export))
+
+    # ------------------------------------------------------------------ actions (keymap ids)
+    def _act_open_video(self) -> None:
+        path = opening.ask_open_video(self)
+        if path:
+            self.open_path(path)
+
+    def _act_open_project(self) -> None:
+        path = opening.ask_open_project(self)
+        if path:
+            self.open_path(path)
+
+    def _act_save(self) -> None:
+        opening.save(self, self._need(), ask_path=False)
+
+    def _act_save_as(self) -> None:
+        opening.save(self, self._need(), ask_path=True)
+
+    def _act_export(self) -> None:
+        opening.export_dialog(self, None)
+
+    def _act_close_window(self) -> None:
+        self.close()
+
+    def _act_undo(self) -> None:
+        self._need().undo()
+
+    def _act_redo(self) -> None:
+        self._need().redo()
+
+    def _act_copy_pose(self) -> None:
+        source = self._need().copy_from_nearest()
+        if source is None:
+            self.statusBar().showMessage("no labelled frame to copy from", 3000)
+        else:
+            self.statusBar().showMessage(f"copied the pose of frame {source}", 3000)
+
+    def _act_flip(self) -> None:
+        self._need().flip()
+
+    def _act_clear_frame(self) -> None:
+        self._need().clear_frame()
+
+    def _act_next_frame(self) -> None:
+        self._need().step(1)
+
+    def _act_prev_frame(self) -> None:
+        self._need().step(-1)
+
+    def _act_next_10(self) -> None:
+        self._need().step(10)
+
+    def _act_prev_10(self) -> None:
+        self._need().step(-10)
+
+    def _act_next_labelled(self) -> None:
+        if not self._need().jump_labelled(True):
+            self.statusBar().showMessage("no labelled frame after this one", 2000)
+
+    def _act_prev_labelled(self) -> None:
+        if not self._need().jump_labelled(False):
+            self.statusBar().showMessage("no labelled frame before this one", 2000)
+
+    def _act_next_proposed(self) -> None:
+        if not self._need().jump_proposed(True):
+            self.statusBar().showMessage("no proposed frame after this one", 2000)
+
+    def _act_prev_proposed(self) -> None:
+        if not self._need().jump_proposed(False):
+            self.statusBar().showMessage("no proposed frame before this one", 2000)
+
+    def _act_first_frame(self) -> None:
+        self._need().go_to(0)
+
+    def _act_last_frame(self) -> None:
+        session = self._need()
+        session.go_to(session.frame_count - 1)
+
+    def _act_goto(self) -> None:
+        session = self._need()
+        frame, ok = QtWidgets.QInputDialog.getInt(
+            self, "Go to frame", "Frame (0-based):", session.frame, 0, session.frame_count - 1
+        )
+        if ok:
+            session.go_to(frame)
+
+    def _act_play(self) -> None:
+        self._set_playing(not self._play_timer.isActive())
+
+    def _act_next_joint(self) -> None:
+        session = self._need()
+        session.set_joint(session.joint + 1)
+
+    def _act_prev_joint(self) -> None:
+        session = self._need()
+        session.set_joint(session.joint - 1)
+
+    def _act_toggle_occluded(self) -> None:
+        self._need().toggle_occluded()
+
+    def _act_mark_absent(self) -> None:
+        self._need().mark_absent()
+
+    def _act_delete_joint(self) -> None:
+        self._need().delete()
+
+    def _act_fit(self) -> None:
+        self.frame_view.fit()
+
+    def _act_zoom_in(self) -> None:
+        self.frame_view.zoom(1.25)
+
+    def _act_zoom_out(self) -> None:
+        self.frame_view.zoom(0.8)
+
+    def _act_timeline_all(self) -> None:
+        self.timeline.zoom_to(0, self._need().frame_count)
+
+    def _act_propose(self) -> None:
+        opening.propose(self, self._need())
+
+    def _act_cancel_tasks(self) -> None:
+        self.tasks.cancel_all()
+
+    def _act_shortcuts(self) -> None:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _act_about(self) -> None:
+        from annotator import __version__
+
+        QtWidgets.QMessageBox.about(
+            self,
+            "About annotator",
+            f"annotator {__version__}: pose annotation for videos that labels fewer frames.",
+        )
+
+    # ------------------------------------------------------------------ Qt events
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            event.acceptProposedAction()
+            self.open_path(urls[0].toLocalFile())
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        session = self.session
+        if session is not None and session.dirty and not opening.confirm_discard(self, session):
+            event.ignore()
+            return
+        self._play_timer.stop()
+        self.tasks.shutdown()
+        if session is not None:
+            opening.discard_autosave(session)
+            session.close()
+        event.accept()

@@ -1,0 +1,324 @@
+"""Opening, saving, exporting and background jobs for the window (the file-facing half).
+
+Opening a video shows its first frame at once; the packet index (exact frame count and
+timestamps, which the document needs) is built by a worker with progress and cancel, and the
+project's session starts when it is ready. Projects go through ``annotator.core.store``;
+exports through the format registry. Nothing here decides how things look.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6 import QtWidgets
+
+from annotator.core.document import Document, VideoRef
+from annotator.core.paths import data_dir
+from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.skeleton import Skeleton
+from annotator.errors import AnnotatorError, ProjectError, VideoError
+from annotator.gui.dialogs import Reporter
+from annotator.gui.session import Session
+from annotator.gui.workers import Cancelled
+
+if TYPE_CHECKING:
+    from annotator.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+PROJECT_SUFFIX = ".annot"
+VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv);;All files (*)"
+MAX_RECENT = 10
+
+
+def open_reader(path: Path) -> Any:
+    """Open a video for random access (``VideoError`` with a readable message on failure)."""
+    from annotator.video.reader import PyAVVideo
+
+    return PyAVVideo(path)
+
+
+def is_project(path: Path) -> bool:
+    return path.suffix.lower() in (PROJECT_SUFFIX, ".json")
+
+
+# ---------------------------------------------------------------------- opening
+def open_any(path: Path, reporter: Reporter, parent: MainWindow) -> None:
+    """Open ``path`` in ``parent``: a project, or a video for a new project.
+
+    The session is handed to ``parent.set_session`` once the video's index is ready (at once
+    when it is cached); failures go to the reporter."""
+    if not path.exists():
+        raise AnnotatorError(f"file not found: {path}")
+    if is_project(path):
+        _open_project(path, parent)
+    else:
+        _open_video(path, parent)
+
+
+def _open_video(path: Path, window: MainWindow) -> None:
+    reader = open_reader(path)
+    # A first frame that cannot be decoded is not fatal here: the index job reports the cause.
+    with contextlib.suppress(AnnotatorError):
+        window.show_preview(reader.frame(0))
+    skeleton = window.reporter.choose_skeleton()
+    if skeleton is None:
+        reader.close()
+        return
+
+    def make_session() -> Session:
+        doc = Document.new(video_ref(reader), skeleton, reader.timestamps)
+        return Session(reader, doc)
+
+    _when_indexed(window, reader, make_session, path)
+
+
+def _open_project(path: Path, window: MainWindow) -> None:
+    from annotator.core import store
+
+    doc = store.load_project(path)
+    video_path = Path(doc.video.path)
+    if not video_path.is_absolute():
+        video_path = (path.parent / video_path).resolve()
+    try:
+        reader = open_reader(video_path)
+    except VideoError as err:
+        raise ProjectError(f"the project's video cannot be opened: {err}") from None
+
+    def make_session() -> Session:
+        if reader.frame_count != doc.frame_count:
+            raise ProjectError(
+                f"the project has {doc.frame_count} frames but {video_path.name} has "
+                f"{reader.frame_count}: is it the same video?"
+            )
+        if doc.video.fingerprint and doc.video.fingerprint != reader.fingerprint:
+            log.warning("video fingerprint differs from the project's; using it anyway")
+        return Session(reader, doc, path=path)
+
+    _when_indexed(window, reader, make_session, path)
+
+
+def _when_indexed(window: MainWindow, reader: Any, make_session: Any, path: Path) -> None:
+    def finish(_result: object) -> None:
+        if not reader.index_ready:
+            reader.close()
+            window.reporter.error(reader.index_error or f"cannot index {path.name}")
+            return
+        try:
+            session = make_session()
+        except AnnotatorError as err:
+            reader.close()
+            window.reporter.error(str(err))
+            return
+        window.set_session(session)
+        add_recent(path)
+        window._guarded(lambda: offer_recovery(window, session))
+
+    if reader.index_ready:
+        finish(None)
+        return
+
+    def index_job(progress: Any, should_stop: Any) -> None:
+        reader.add_index_listener(progress)
+        while not reader.wait_for_index(timeout=0.1):
+            if reader.index_error:
+                return
+            if should_stop():
+                raise Cancelled()
+
+    def failed(message: str) -> None:
+        reader.close()
+        window.reporter.error(message)
+
+    task = window.tasks.start(f"Indexing {path.name}", index_job, finish, failed)
+    task.signals.cancelled.connect(reader.close)
+
+
+def video_ref(reader: Any) -> VideoRef:
+    return VideoRef(
+        path=str(reader.path),
+        fingerprint=getattr(reader, "fingerprint", None),
+        frame_count=int(reader.frame_count),
+        fps=float(reader.fps or 0.0),
+        width=int(reader.width),
+        height=int(reader.height),
+    )
+
+
+def start_background(window: MainWindow, session: Session) -> None:
+    """Work that starts with a session (autosave timer)."""
+    from annotator.gui.autosave import Autosaver
+
+    window.autosaver = Autosaver(session, window)
+
+
+# ---------------------------------------------------------------------- recent files
+def _recent_file() -> Path:
+    return data_dir() / "recent.json"
+
+
+def recent_paths() -> list[Path]:
+    try:
+        items = json.loads(_recent_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [Path(p) for p in items if isinstance(p, str) and Path(p).exists()][:MAX_RECENT]
+
+
+def add_recent(path: Path) -> None:
+    items = [str(path.resolve())] + [str(p) for p in recent_paths() if p != path.resolve()]
+    try:
+        _recent_file().write_text(json.dumps(items[:MAX_RECENT]), encoding="utf-8")
+    except OSError as err:  # a read-only profile must not break opening files
+        log.warning("cannot remember recent files: %s", err)
+
+
+# ---------------------------------------------------------------------- file dialogs
+def ask_open_video(parent: QtWidgets.QWidget) -> str:
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(parent, "Open video", "", VIDEO_FILTER)
+    return str(path)
+
+
+def ask_open_project(parent: QtWidgets.QWidget) -> str:
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(
+        parent, "Open project", "", f"Annotator projects (*{PROJECT_SUFFIX});;All files (*)"
+    )
+    return str(path)
+
+
+# ---------------------------------------------------------------------- saving
+def default_project_path(session: Session) -> Path:
+    video = Path(session.doc.video.path)
+    return video.with_suffix(PROJECT_SUFFIX)
+
+
+def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None = None) -> bool:
+    """Save the project (asking where when it has no file yet or ``ask_path``)."""
+    from annotator.core import store
+
+    target = path or session.path
+    if target is None or ask_path:
+        chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
+            window,
+            "Save project",
+            str(target or default_project_path(session)),
+            f"Annotator projects (*{PROJECT_SUFFIX})",
+        )
+        if not chosen:
+            return False
+        target = Path(chosen)
+    store.save_project(session.doc, target)
+    session.mark_saved(target)
+    add_recent(target)
+    window.statusBar().showMessage(f"saved {target}", 4000)
+    return True
+
+
+def confirm_discard(window: MainWindow, session: Session) -> bool:
+    """Before closing a project with unsaved edits: True to go on (saved or discarded)."""
+    if window.reporter.ask("The project has unsaved changes. Save them first?", "Unsaved changes"):
+        try:
+            return save(window, session, ask_path=False)
+        except AnnotatorError as err:
+            window.reporter.error(str(err))
+            return False
+    return True
+
+
+def discard_autosave(session: Session) -> None:
+    from annotator.gui.autosave import remove_autosave
+
+    remove_autosave(session)
+
+
+def offer_recovery(window: MainWindow, session: Session) -> None:
+    from annotator.gui.autosave import offer_recovery as offer
+
+    offer(window, session)
+
+
+# ---------------------------------------------------------------------- export
+def export_formats() -> list[tuple[str, str]]:
+    """(name, description) of every format that can write."""
+    from annotator.formats import registry
+
+    return [(f.name, f.description) for f in registry.all_formats() if f.can_write]
+
+
+def filled_pose_set(session: Session) -> PoseSet:
+    """The project's labels with the live fill in the gaps (sources say which is which)."""
+    ps = session.doc.to_pose_set()
+    result = session.engine.result
+    out = []
+    for k, inst in enumerate(ps.instances):
+        if k != session.instance:
+            out.append(inst)
+            continue
+        manual = inst.source == 0
+        poses = np.where(manual[:, :, None], inst.poses, result.poses).astype(np.float32)
+        source = np.where(manual, inst.source, result.source).astype(np.int8)
+        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes))
+    ps.instances = out
+    return ps
+
+
+def export_to(session: Session, name: str, path: Path) -> None:
+    from annotator.formats import registry
+
+    registry.get(name).write(filled_pose_set(session), path)
+
+
+def export_dialog(window: MainWindow, name: str | None) -> None:
+    from annotator.formats import registry
+
+    session = window._need()
+    formats = [f for f in registry.all_formats() if f.can_write]
+    if name is not None:
+        formats = [f for f in formats if f.name == name]
+    if not formats:
+        raise AnnotatorError("no export format is available")
+    video = Path(session.doc.video.path)
+    if len(formats) == 1 and formats[0].is_folder:
+        chosen = QtWidgets.QFileDialog.getExistingDirectory(
+            window, "Export to folder", str(video.parent)
+        )
+        adaptor = formats[0]
+    else:
+        filters = {f.dialog_filter(): f for f in formats}
+        chosen, selected = QtWidgets.QFileDialog.getSaveFileName(
+            window, "Export", str(video.with_suffix("")), ";;".join(filters)
+        )
+        adaptor = filters.get(selected, formats[0])
+        if chosen and adaptor.extensions and not chosen.endswith(adaptor.extensions):
+            chosen += adaptor.extensions[0]
+    if not chosen:
+        return
+    adaptor.write(filled_pose_set(session), Path(chosen))
+    window.statusBar().showMessage(f"exported {adaptor.name} to {chosen}", 5000)
+
+
+# ---------------------------------------------------------------------- proposals
+def propose(window: MainWindow, session: Session) -> None:
+    """Run the key frame proposer in a worker; its frames go into the document as a command."""
+    from annotator.proposal import registry
+
+    reader = session.reader
+
+    def job(progress: Any, should_stop: Any) -> Any:
+        return registry.propose(reader, progress=progress, should_stop=should_stop)
+
+    def done(result: Any) -> None:
+        session.accept_proposals(np.asarray(result.frames), result.scores, result.method)
+        window.device_label.setText(f"proposals: {result.method} on {result.device}")
+        window.statusBar().showMessage(f"{len(result.frames)} frames proposed", 5000)
+
+    window.tasks.start("Proposing frames", job, done, window.reporter.error)
+
+
+def skeleton_of(path: Path) -> Skeleton:
+    return Skeleton.from_json(path)

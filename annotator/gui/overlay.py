@@ -1,0 +1,203 @@
+"""The skeleton drawn over the frame, and the mouse gestures on it.
+
+The overlay paints an immutable ``PoseView`` (one frame's joints with their visibility and
+source) handed to it by the window; it never edits data. Mouse gestures become signals: a
+click on empty image asks to place the current joint, a drag on a joint asks to move it
+(start / move / finish, so the window can merge one drag into one undo step), a right click
+asks for the context menu. Joints are drawn at a fixed size in screen pixels whatever the
+zoom, so markers are painted in device coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PySide6 import QtCore, QtGui
+
+from annotator.core.codes import Source, Visibility
+from annotator.core.skeleton import Skeleton
+from annotator.gui import theme
+
+
+@dataclass(frozen=True)
+class PoseView:
+    """One frame's pose as the overlay shows it."""
+
+    xy: NDArray[np.float64]  # (J, 2), NaN where there is no position
+    visibility: NDArray[np.int8]  # (J,) Visibility codes
+    source: NDArray[np.int8]  # (J,) Source codes
+
+    @classmethod
+    def empty(cls, num_joints: int) -> PoseView:
+        return cls(
+            np.full((num_joints, 2), np.nan),
+            np.zeros(num_joints, dtype=np.int8),
+            np.full(num_joints, Source.NONE, dtype=np.int8),
+        )
+
+    def shown(self) -> NDArray[np.bool_]:
+        """Joints drawn: those with a finite position that are not absent."""
+        finite = np.isfinite(self.xy).all(axis=1)
+        return np.asarray(finite & (self.visibility != Visibility.ABSENT), dtype=np.bool_)
+
+
+class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
+    """Paints one pose; turns mouse gestures into requests (signals)."""
+
+    place_requested = QtCore.Signal(float, float)  # image x, y
+    drag_started = QtCore.Signal(int)  # joint
+    drag_moved = QtCore.Signal(int, float, float)  # joint, image x, y
+    drag_finished = QtCore.Signal(int)
+    menu_requested = QtCore.Signal(object, object)  # joint or None, QPoint (screen)
+    joint_clicked = QtCore.Signal(int)
+
+    def __init__(self, skeleton: Skeleton) -> None:
+        super().__init__()
+        self._skeleton = skeleton
+        self._colors = [QtGui.QColor(c) for c in skeleton.colors]
+        self._pose = PoseView.empty(skeleton.num_joints)
+        self._current = 0
+        self._bounds = QtCore.QRectF(0, 0, 1, 1)
+        self._dragging: int | None = None
+        self.paint_count = 0  # redraws, counted for the benchmark and tests
+
+    # -- state handed in by the window -------------------------------------------------------
+    def set_bounds(self, width: int, height: int) -> None:
+        self.prepareGeometryChange()
+        self._bounds = QtCore.QRectF(0, 0, width, height)
+
+    def set_pose(self, pose: PoseView) -> None:
+        self._pose = pose
+        self.update()
+
+    def set_current_joint(self, joint: int) -> None:
+        self._current = joint
+        self.update()
+
+    @property
+    def pose(self) -> PoseView:
+        return self._pose
+
+    @property
+    def dragging(self) -> int | None:
+        return self._dragging
+
+    # -- geometry ----------------------------------------------------------------------------
+    def boundingRect(self) -> QtCore.QRectF:
+        # The whole image (plus a margin for joints dragged just outside) catches clicks.
+        m = 0.25 * max(self._bounds.width(), self._bounds.height())
+        return self._bounds.adjusted(-m, -m, m, m)
+
+    def joint_at(self, pos: QtCore.QPointF) -> int | None:
+        """The joint drawn nearest ``pos`` (item coordinates) within the pick radius."""
+        shown = np.flatnonzero(self._pose.shown())
+        if len(shown) == 0:
+            return None
+        to_device = self.deviceTransform()
+        if to_device is None:
+            return None
+        target = to_device.map(pos)
+        best, best_d = None, theme.PICK_RADIUS
+        for j in shown:
+            p = to_device.map(QtCore.QPointF(*self._pose.xy[j]))
+            d = float(np.hypot(p.x() - target.x(), p.y() - target.y()))
+            if d <= best_d:
+                best, best_d = int(j), d
+        return best
+
+    # -- painting ----------------------------------------------------------------------------
+    def paint(self, painter: QtGui.QPainter, *args: Any) -> None:
+        self.paint_count += 1
+        pose = self._pose
+        shown = pose.shown()
+        if not shown.any():
+            return
+        transform = painter.transform()
+        pts = [
+            transform.map(QtCore.QPointF(float(x), float(y))) if ok else None
+            for (x, y), ok in zip(pose.xy, shown, strict=True)
+        ]
+        painter.save()
+        painter.resetTransform()  # draw markers in device pixels: constant size at any zoom
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        manual = pose.source == Source.MANUAL
+        for a, b in self._skeleton.edges:
+            pa, pb = pts[a], pts[b]
+            if pa is None or pb is None:
+                continue
+            pen = QtGui.QPen(self._colors[b], 2.0)
+            if not (manual[a] and manual[b]):
+                pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawLine(pa, pb)
+        r = theme.JOINT_RADIUS
+        for j, p in enumerate(pts):
+            if p is None:
+                continue
+            color = self._colors[j]
+            occluded = pose.visibility[j] == Visibility.OCCLUDED
+            if manual[j]:
+                painter.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 1.5))
+                fill = QtGui.QColor(color)
+                if occluded:
+                    fill.setAlpha(90)
+                painter.setBrush(fill)
+                painter.drawEllipse(p, r, r)
+            else:
+                painter.setPen(QtGui.QPen(color, 2.5))
+                painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+                painter.drawEllipse(p, r, r)
+                src = Source(int(pose.source[j])) if 0 <= pose.source[j] <= 9 else Source.NONE
+                painter.setPen(QtCore.Qt.PenStyle.NoPen)
+                painter.setBrush(theme.SOURCE_COLORS[src])
+                painter.drawEllipse(p, 2.0, 2.0)
+            if occluded:
+                painter.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 1.2))
+                d = r * 0.7
+                painter.drawLine(p + QtCore.QPointF(-d, -d), p + QtCore.QPointF(d, d))
+            if j == self._current:
+                painter.setPen(QtGui.QPen(theme.CURRENT_JOINT, 1.5, QtCore.Qt.PenStyle.DotLine))
+                painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+                painter.drawEllipse(p, r + 4, r + 4)
+        painter.restore()
+
+    # -- mouse -------------------------------------------------------------------------------
+    def mouseClickEvent(self, ev: Any) -> None:
+        joint = self.joint_at(ev.pos())
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            if joint is not None:
+                self.joint_clicked.emit(joint)
+            else:
+                p = ev.pos()
+                self.place_requested.emit(float(p.x()), float(p.y()))
+        elif ev.button() == QtCore.Qt.MouseButton.RightButton:
+            ev.accept()
+            self.menu_requested.emit(joint, ev.screenPos().toPoint())
+        else:
+            ev.ignore()
+
+    def mouseDragEvent(self, ev: Any) -> None:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        if ev.isStart():
+            joint = self.joint_at(ev.buttonDownPos())
+            if joint is None:
+                ev.ignore()  # not on a joint: let the view pan
+                return
+            self._dragging = joint
+            self.drag_started.emit(joint)
+        if self._dragging is None:
+            ev.ignore()
+            return
+        ev.accept()
+        p = ev.pos()
+        self.drag_moved.emit(self._dragging, float(p.x()), float(p.y()))
+        if ev.isFinish():
+            joint, self._dragging = self._dragging, None
+            self.drag_finished.emit(joint)

@@ -1,0 +1,176 @@
+"""The dock panels: the joint list, the fill method choice and the colour legend.
+
+Panels only display state handed to them and emit what the user asked for; the window turns
+requests into session calls (and so into history commands).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from annotator.core.codes import SOURCE_NAMES, Source, Visibility
+from annotator.core.skeleton import Skeleton
+from annotator.gui import theme
+from annotator.gui.overlay import PoseView
+from annotator.gui.timeline_state import FrameStatus
+
+_VIS_TEXT = {
+    Visibility.UNLABELLED: "—",
+    Visibility.VISIBLE: "visible",
+    Visibility.OCCLUDED: "occluded",
+    Visibility.ABSENT: "absent",
+}
+
+
+def _swatch(color: QtGui.QColor, ring: bool = False, size: int = 14) -> QtGui.QIcon:
+    pix = QtGui.QPixmap(size, size)
+    pix.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(pix)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    r = size / 2 - 2
+    centre = QtCore.QPointF(size / 2, size / 2)
+    if ring:
+        painter.setPen(QtGui.QPen(color, 2.5))
+        painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+    else:
+        painter.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 1.2))
+        painter.setBrush(color)
+    painter.drawEllipse(centre, r, r)
+    painter.end()
+    return QtGui.QIcon(pix)
+
+
+class JointList(QtWidgets.QTreeWidget):
+    """One row per joint: name, state and source on the current frame; the current joint."""
+
+    joint_selected = QtCore.Signal(int)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(3)
+        self.setHeaderLabels(["Joint", "State", "Source"])
+        self.setRootIsDecorated(False)
+        self.setAlternatingRowColors(True)
+        self.setUniformRowHeights(True)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys belong to the frame view
+        header = self.header()
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.itemClicked.connect(
+            lambda item, _col: self.joint_selected.emit(self.indexOfTopLevelItem(item))
+        )
+
+    def set_skeleton(self, skeleton: Skeleton) -> None:
+        self.clear()
+        for name, color in zip(skeleton.joints, skeleton.colors, strict=True):
+            item = QtWidgets.QTreeWidgetItem([name, "—", ""])
+            item.setIcon(0, _swatch(QtGui.QColor(color)))
+            self.addTopLevelItem(item)
+
+    def show_pose(self, pose: PoseView) -> None:
+        for j in range(self.topLevelItemCount()):
+            item = self.topLevelItem(j)
+            assert item is not None
+            vis = Visibility(int(pose.visibility[j])) if 0 <= pose.visibility[j] <= 3 else None
+            src = int(pose.source[j])
+            item.setText(1, _VIS_TEXT.get(vis, "?") if vis is not None else "?")
+            item.setText(2, "" if src == Source.NONE else SOURCE_NAMES[src])
+            manual = src == Source.MANUAL
+            font = item.font(0)
+            font.setItalic(not manual and src != Source.NONE)
+            for col in range(3):
+                item.setFont(col, font)
+                item.setForeground(col, theme.TEXT if manual else theme.TEXT_DIM)
+
+    def set_current(self, joint: int) -> None:
+        item = self.topLevelItem(joint)
+        if item is not None:
+            self.setCurrentItem(item)
+            self.scrollToItem(item)
+
+    def state_text(self, joint: int) -> tuple[str, str]:
+        item = self.topLevelItem(joint)
+        assert item is not None
+        return item.text(1), item.text(2)
+
+
+class FillPanel(QtWidgets.QWidget):
+    """The fill method choice (a visible, explicit choice) and a line about the last fill."""
+
+    method_chosen = QtCore.Signal(str)
+
+    def __init__(
+        self, methods: Sequence[str], current: str, parent: QtWidgets.QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        layout = QtWidgets.QFormLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        self.combo = QtWidgets.QComboBox()
+        self.combo.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.combo.addItems(list(methods))
+        self.combo.setCurrentText(current)
+        self.combo.setToolTip("how frames between labelled frames are filled, live")
+        self.combo.currentTextChanged.connect(self.method_chosen.emit)
+        layout.addRow("Fill method", self.combo)
+        self.info = QtWidgets.QLabel("label two frames to start the fill")
+        self.info.setWordWrap(True)
+        self.info.setStyleSheet(f"color: {theme.TEXT_DIM.name()}")
+        layout.addRow(self.info)
+
+    def set_method(self, name: str) -> None:
+        self.combo.blockSignals(True)
+        self.combo.setCurrentText(name)
+        self.combo.blockSignals(False)
+
+    def set_info(self, text: str) -> None:
+        self.info.setText(text)
+
+
+class Legend(QtWidgets.QWidget):
+    """What the marks mean: manual vs filled joints, fill sources, timeline colours."""
+
+    def __init__(self, sources: Sequence[str], parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(3)
+        neutral = QtGui.QColor("#d7dae0")
+        self._row(layout, _swatch(neutral), "manual label (solid)")
+        self._row(layout, _swatch(neutral, ring=True), "filled value (ring, dashed edge)")
+        for name in sources:
+            src = Source.from_label(name)
+            self._row(layout, _swatch(theme.SOURCE_COLORS[src]), f"fill source: {name}", small=True)
+        for status in (FrameStatus.LABELLED, FrameStatus.PARTIAL, FrameStatus.FILLED):
+            self._row(
+                layout, _bar(theme.STATUS_COLORS[status]), f"timeline: {theme.STATUS_NAMES[status]}"
+            )
+        self._row(layout, _bar(theme.PROPOSED_COLOR, thin=True), "timeline: proposed frame")
+        layout.addStretch(1)
+
+    @staticmethod
+    def _row(
+        layout: QtWidgets.QVBoxLayout, icon: QtGui.QIcon, text: str, small: bool = False
+    ) -> None:
+        row = QtWidgets.QHBoxLayout()
+        pic = QtWidgets.QLabel()
+        pic.setPixmap(icon.pixmap(10 if small else 14, 10 if small else 14))
+        pic.setFixedWidth(18)
+        row.addWidget(pic)
+        label = QtWidgets.QLabel(text)
+        row.addWidget(label, 1)
+        layout.addLayout(row)
+
+
+def _bar(color: QtGui.QColor, thin: bool = False) -> QtGui.QIcon:
+    pix = QtGui.QPixmap(14, 14)
+    pix.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(pix)
+    if thin:
+        painter.fillRect(6, 0, 2, 14, color)
+    else:
+        painter.fillRect(0, 3, 14, 8, color)
+    painter.end()
+    return QtGui.QIcon(pix)

@@ -1,0 +1,82 @@
+"""Colours, marker styles and the style sheet: one place for how the app looks.
+
+Manual values are solid discs; filled values are rings whose inner dot shows the fill's
+source (the legend dock lists them). The style sheet lives in ``resources/style/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtGui
+
+from annotator.core.codes import Source
+from annotator.gui.timeline_state import FrameStatus
+
+RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
+
+WINDOW_BG = QtGui.QColor("#1e2127")
+PANEL_BG = QtGui.QColor("#252931")
+FRAME_BG = QtGui.QColor("#15171b")
+TEXT = QtGui.QColor("#d7dae0")
+TEXT_DIM = QtGui.QColor("#8b93a1")
+PLAYHEAD_COLOR = QtGui.QColor("#ffffff")
+PROPOSED_COLOR = QtGui.QColor("#f2994a")
+CURRENT_JOINT = QtGui.QColor("#ffffff")
+
+STATUS_COLORS: dict[FrameStatus, QtGui.QColor] = {
+    FrameStatus.EMPTY: QtGui.QColor(0, 0, 0, 0),
+    FrameStatus.FILLED: QtGui.QColor("#3d7a8c"),
+    FrameStatus.PARTIAL: QtGui.QColor("#c9a227"),
+    FrameStatus.LABELLED: QtGui.QColor("#4fbf73"),
+}
+STATUS_NAMES: dict[FrameStatus, str] = {
+    FrameStatus.LABELLED: "labelled frame",
+    FrameStatus.PARTIAL: "partly labelled frame",
+    FrameStatus.FILLED: "filled span",
+}
+
+# Inner dot of a filled joint, per source of the value.
+SOURCE_COLORS: dict[Source, QtGui.QColor] = {
+    Source.MANUAL: QtGui.QColor("#ffffff"),
+    Source.LINEAR: QtGui.QColor("#bdbdbd"),
+    Source.PCHIP: QtGui.QColor("#9b51e0"),
+    Source.HPIM: QtGui.QColor("#56ccf2"),
+    Source.EQ17: QtGui.QColor("#6fcf97"),
+    Source.FISTA: QtGui.QColor("#27ae60"),
+    Source.MV: QtGui.QColor("#f2994a"),
+    Source.HPIM_MV: QtGui.QColor("#f2c94c"),
+    Source.PREDICTED: QtGui.QColor("#eb5757"),
+    Source.NONE: QtGui.QColor(0, 0, 0, 0),
+}
+
+JOINT_RADIUS = 5.5  # device-independent pixels
+PICK_RADIUS = 10.0
+
+
+def style_sheet() -> str:
+    """The application style sheet, or an empty string when the resources are not installed."""
+    path = RESOURCES / "style" / "dark.qss"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def palette() -> QtGui.QPalette:
+    """A dark palette matching the style sheet (for widgets the sheet does not reach)."""
+    pal = QtGui.QPalette()
+    role = QtGui.QPalette.ColorRole
+    pal.setColor(role.Window, WINDOW_BG)
+    pal.setColor(role.WindowText, TEXT)
+    pal.setColor(role.Base, PANEL_BG)
+    pal.setColor(role.AlternateBase, WINDOW_BG)
+    pal.setColor(role.Text, TEXT)
+    pal.setColor(role.Button, PANEL_BG)
+    pal.setColor(role.ButtonText, TEXT)
+    pal.setColor(role.Highlight, QtGui.QColor("#3d6fb6"))
+    pal.setColor(role.HighlightedText, QtGui.QColor("#ffffff"))
+    pal.setColor(role.ToolTipBase, PANEL_BG)
+    pal.setColor(role.ToolTipText, TEXT)
+    pal.setColor(role.PlaceholderText, TEXT_DIM)
+    return pal

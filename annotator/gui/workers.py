@@ -1,0 +1,153 @@
+"""Background work off the GUI thread: progress, cancel, errors, results on the GUI thread.
+
+A task is a plain function ``fn(progress, should_stop) -> result``; ``progress(fraction)``
+may be called from any thread and ``should_stop()`` says whether the user cancelled. The
+runner starts it on a ``QThreadPool`` and delivers ``done(result)`` or ``failed(message)`` on
+the GUI thread through queued signals, so callbacks may touch widgets and push commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6 import QtCore
+
+from annotator.errors import AnnotatorError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float], None]
+ShouldStop = Callable[[], bool]
+TaskFn = Callable[[Progress, ShouldStop], Any]
+
+
+class Cancelled(Exception):
+    """Raised by a task that noticed ``should_stop()``; reported as cancelled, not failed."""
+
+
+class _Signals(QtCore.QObject):
+    progress = QtCore.Signal(float)
+    done = QtCore.Signal(object)
+    failed = QtCore.Signal(str)
+    cancelled = QtCore.Signal()
+    ended = QtCore.Signal()
+
+
+class Task(QtCore.QRunnable):
+    """One running job. Connect to ``signals`` before it starts (the runner does)."""
+
+    def __init__(self, name: str, fn: TaskFn) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the runner keeps it until ``ended``
+        self.name = name
+        self.fn = fn
+        self.signals = _Signals()
+        self._stop = threading.Event()
+        self._last_progress = 0.0
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def _progress(self, fraction: float) -> None:
+        # Throttle: a fast loop must not flood the GUI thread's event queue.
+        now = time.monotonic()
+        if fraction >= 1.0 or now - self._last_progress > 0.05:
+            self._last_progress = now
+            self.signals.progress.emit(float(fraction))
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self._progress, self._stop.is_set)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except AnnotatorError as err:
+            self.signals.failed.emit(str(err))
+        except Exception as err:  # a bug in a worker must reach the user, not vanish
+            log.exception("task %s failed", self.name)
+            self.signals.failed.emit(f"{self.name} failed: {type(err).__name__}: {err}")
+        else:
+            if self._stop.is_set():
+                self.signals.cancelled.emit()
+            else:
+                self.signals.done.emit(result)
+        finally:
+            self.signals.ended.emit()
+
+
+class TaskRunner(QtCore.QObject):
+    """Starts tasks and tracks the running ones (``busy`` / ``wait_idle``)."""
+
+    started = QtCore.Signal(object)  # Task
+    ended = QtCore.Signal(object)  # Task
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QtCore.QThreadPool()
+        self._pool.setMaxThreadCount(2)
+        self._running: list[Task] = []
+
+    def start(
+        self,
+        name: str,
+        fn: TaskFn,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> Task:
+        task = Task(name, fn)
+        if on_done is not None:
+            task.signals.done.connect(on_done)
+        if on_error is not None:
+            task.signals.failed.connect(on_error)
+        if on_progress is not None:
+            task.signals.progress.connect(on_progress)
+        task.signals.ended.connect(lambda: self._finish(task))
+        self._running.append(task)
+        self.started.emit(task)
+        self._pool.start(task)
+        return task
+
+    def _finish(self, task: Task) -> None:
+        if task in self._running:
+            self._running.remove(task)
+        self.ended.emit(task)
+
+    @property
+    def running(self) -> list[Task]:
+        return list(self._running)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._running)
+
+    def cancel_all(self) -> None:
+        for task in self._running:
+            task.cancel()
+
+    def wait_idle(self, timeout_s: float = 60.0) -> bool:
+        """Process events until every task has ended and delivered its result."""
+        app = QtCore.QCoreApplication.instance()
+        deadline = time.monotonic() + timeout_s
+        while self._running and time.monotonic() < deadline:
+            if app is not None:
+                app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.005)
+        if app is not None:
+            app.processEvents()
+        return not self._running
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Cancel everything and wait for the threads (window close, tests)."""
+        self.cancel_all()
+        self._pool.waitForDone(int(timeout_s * 1000))
+        app = QtCore.QCoreApplication.instance()
+        if app is not None:
+            app.processEvents()
