@@ -1,0 +1,334 @@
+"""Compressed-domain motion signals per frame: the public interface.
+
+``extract_motion(path)`` returns :class:`MotionFields`: for every frame t (presentation order) a
+displacement field from frame t-1 to t on a regular cell grid (px), a validity mask, and a
+pixel-domain residual approximation pooled per cell. Fields come from the codec's motion
+vectors (``kind="mv"``, H.264 and the MPEG-video family) or, for streams without exportable
+vectors (HEVC, VP9, AV1, intra-only), from OpenCV dense optical flow (``kind="flow"``, with
+``note`` saying why). Invalid cells (I-frames, intra blocks, frame 0) hold NaN, never zero motion.
+
+Results are cached per video fingerprint under ``cache_dir("motion")`` (float16 on disk), so
+reopening a project does not decode again. :class:`MotionExtraction` runs the extraction on a
+background thread with progress and cancel; cancelling raises :class:`ExtractionCancelled`
+from :meth:`MotionExtraction.result` and caches nothing. See ``docs/motion-vectors.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core.fingerprint import video_fingerprint
+from annotator.core.paths import cache_dir
+from annotator.errors import VideoError
+from annotator.video.motion_extract import (
+    MV_CODECS,
+    ExtractionCancelled,
+    NoVectorsFound,
+    Progress,
+    RawFields,
+    ShouldStop,
+    open_video_stream,
+    run_flow,
+    run_vectors,
+)
+from annotator.video.motion_vectors import UNIT
+
+__all__ = [
+    "CACHE_VERSION",
+    "ExtractionCancelled",
+    "MotionExtraction",
+    "MotionField",
+    "MotionFields",
+    "extract_motion",
+    "motion_support",
+]
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+DEFAULT_MAX_DISTANCE = 8
+
+Kind = Literal["mv", "flow"]
+FloatArray = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class MotionField:
+    """One frame's field: ``dx, dy`` (gh, gw) displacement t-1 -> t in px per cell (NaN where
+    invalid), ``valid`` (gh, gw) bool, ``cell`` size in px, ``kind`` and ``picture_type``."""
+
+    frame: int
+    dx: FloatArray
+    dy: FloatArray
+    valid: NDArray[np.bool_]
+    cell: int
+    kind: Kind
+    picture_type: str
+
+
+@dataclass(frozen=True)
+class MotionFields:
+    """All frames' fields. Arrays are (F, gh, gw); cell (i, j) covers pixels
+    ``[j*cell, (j+1)*cell) x [i*cell, (i+1)*cell)``.
+
+    ``residual``: mean ``|F_t - Warp(F_{t-1}, field_t)|`` per cell on luma (0..255), an
+    approximation of the codec residual; NaN for frame 0. ``picture_types``: "I", "P" or "B"
+    per frame. ``times``: presentation time (s) per frame. ``derived``: frames whose field was
+    rebuilt from the next anchor frame's vectors (MPEG-4 Part 2 B-frames). ``note``: why the
+    flow fallback was used, else empty.
+    """
+
+    dx: FloatArray
+    dy: FloatArray
+    valid: NDArray[np.bool_]
+    residual: FloatArray
+    picture_types: tuple[str, ...]
+    times: NDArray[np.float64]
+    derived: NDArray[np.bool_]
+    kind: Kind
+    cell: int
+    width: int
+    height: int
+    codec: str
+    note: str = ""
+
+    def __len__(self) -> int:
+        return int(self.dx.shape[0])
+
+    def field(self, frame: int) -> MotionField:
+        """Frame ``frame``'s field as a :class:`MotionField`."""
+        return MotionField(
+            frame=frame,
+            dx=self.dx[frame],
+            dy=self.dy[frame],
+            valid=self.valid[frame],
+            cell=self.cell,
+            kind=self.kind,
+            picture_type=self.picture_types[frame],
+        )
+
+
+def motion_support(path: str | Path) -> tuple[bool, str]:
+    """Whether FFmpeg can export motion vectors for ``path``'s codec, and a sentence saying so.
+
+    Intra-only streams of a supporting codec are only detected while extracting.
+    """
+    container, stream = open_video_stream(Path(path))
+    try:
+        codec = stream.codec_context.name
+    finally:
+        container.close()
+    if codec in MV_CODECS:
+        return True, f"{codec} stores motion vectors; fields come from the codec"
+    return False, _flow_note(codec)
+
+
+def _flow_note(codec: str) -> str:
+    return (
+        f"{codec} video has no motion vectors FFmpeg can export; using OpenCV dense optical "
+        "flow instead (an estimate, flagged kind='flow'), or re-encode a copy to H.264"
+    )
+
+
+def _cache_path(path: Path, cell: int, max_distance: int) -> Path:
+    try:
+        fingerprint = video_fingerprint(path)
+    except OSError as exc:
+        raise VideoError(f"cannot read {path}: {exc}") from exc
+    name = f"{fingerprint}-c{cell}-d{max_distance}-v{CACHE_VERSION}.npz"
+    return cache_dir("motion") / name
+
+
+def _save(fields: MotionFields, target: Path) -> None:
+    temporary = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with temporary.open("wb") as fh:
+        np.savez_compressed(
+            fh,
+            dx=fields.dx.astype(np.float16),
+            dy=fields.dy.astype(np.float16),
+            valid=fields.valid,
+            residual=fields.residual.astype(np.float16),
+            picture_types=np.array(fields.picture_types, dtype="U1"),
+            times=fields.times,
+            derived=fields.derived,
+            meta=np.array(
+                [fields.kind, str(fields.cell), str(fields.width), str(fields.height)],
+                dtype="U16",
+            ),
+            codec=np.array(fields.codec),
+            note=np.array(fields.note),
+        )
+    os.replace(temporary, target)
+
+
+def _load(source: Path) -> MotionFields | None:
+    try:
+        with np.load(source, allow_pickle=False) as data:
+            kind, cell, width, height = (str(v) for v in data["meta"])
+            return MotionFields(
+                dx=data["dx"].astype(np.float32),
+                dy=data["dy"].astype(np.float32),
+                valid=data["valid"].astype(bool),
+                residual=data["residual"].astype(np.float32),
+                picture_types=tuple(str(p) for p in data["picture_types"]),
+                times=data["times"].astype(np.float64),
+                derived=data["derived"].astype(bool),
+                kind="flow" if kind == "flow" else "mv",
+                cell=int(cell),
+                width=int(width),
+                height=int(height),
+                codec=str(data["codec"]),
+                note=str(data["note"]),
+            )
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        log.warning("ignoring unreadable motion cache %s: %s", source, exc)
+        return None
+
+
+def _freeze(raw: RawFields, cell: int) -> MotionFields:
+    return MotionFields(
+        dx=np.stack(raw.dx).astype(np.float32),
+        dy=np.stack(raw.dy).astype(np.float32),
+        valid=np.stack(raw.valid),
+        residual=np.stack(raw.residual).astype(np.float32),
+        picture_types=tuple(raw.pictures),
+        times=np.asarray(raw.times, dtype=np.float64),
+        derived=np.asarray(raw.derived, dtype=bool),
+        kind="flow" if raw.kind == "flow" else "mv",
+        cell=cell,
+        width=raw.width,
+        height=raw.height,
+        codec=raw.codec,
+        note=raw.note,
+    )
+
+
+def extract_motion(
+    path: str | Path,
+    *,
+    cell: int = 8,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+    use_cache: bool = True,
+    max_distance: int = DEFAULT_MAX_DISTANCE,
+) -> MotionFields:
+    """Motion fields and residuals for every frame of ``path``.
+
+    ``cell``: grid cell side in px, a positive multiple of 4. ``progress(done, total)`` is
+    called after each frame from the calling thread (``total`` may be None). When
+    ``should_stop()`` returns True, raises :class:`ExtractionCancelled` (nothing is cached).
+    ``max_distance``: farthest reference frame considered, in frames. Raises
+    :class:`~annotator.errors.VideoError` when the video cannot be read.
+    """
+    if cell <= 0 or cell % UNIT:
+        raise VideoError(f"motion cell size must be a positive multiple of {UNIT} px, not {cell}")
+    if not 1 <= max_distance <= 16:
+        raise VideoError(f"reference distance must be 1..16 frames, not {max_distance}")
+    path = Path(path)
+    target = _cache_path(path, cell, max_distance)
+    if use_cache and target.is_file():
+        cached = _load(target)
+        if cached is not None:
+            if progress is not None:
+                progress(len(cached), len(cached))
+            return cached
+    supported, note = motion_support(path)
+    raw: RawFields | None = None
+    if supported:
+        try:
+            raw = run_vectors(path, cell, max_distance, progress, should_stop)
+        except NoVectorsFound:
+            note = (
+                "this video has no motion vectors (intra-only); using OpenCV dense optical "
+                "flow instead (an estimate, flagged kind='flow')"
+            )
+    if raw is None:
+        log.warning("%s: %s", path.name, note)
+        raw = run_flow(path, cell, note, progress, should_stop)
+    fields = _freeze(raw, cell)
+    if use_cache:
+        try:
+            _save(fields, target)
+        except OSError as exc:
+            log.warning("could not write motion cache %s: %s", target, exc)
+    return fields
+
+
+class MotionExtraction:
+    """``extract_motion`` on a background thread (Qt-free; the GUI wraps it in its worker).
+
+    ``on_progress(done, total)`` and ``on_done(extraction)`` are called from the worker
+    thread: a GUI must hand them to its own thread (e.g. a queued signal).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        cell: int = 8,
+        use_cache: bool = True,
+        on_progress: Progress | None = None,
+        on_done: Callable[[MotionExtraction], None] | None = None,
+    ) -> None:
+        self.path, self.cell, self.use_cache = Path(path), cell, use_cache
+        self._on_progress, self._on_done = on_progress, on_done
+        self._stop = threading.Event()
+        self._fields: MotionFields | None = None
+        self._error: BaseException | None = None
+        self.done = 0
+        self.total: int | None = None
+        self._thread = threading.Thread(target=self._run, name="motion-extraction", daemon=True)
+
+    def start(self) -> MotionExtraction:
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Ask the worker to stop after the current frame."""
+        self._stop.set()
+
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until finished (or ``timeout`` s); True when finished."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def result(self) -> MotionFields:
+        """The fields; re-raises the worker's error (:class:`ExtractionCancelled` on cancel)."""
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._fields is not None
+        return self._fields
+
+    def _progress(self, done: int, total: int | None) -> None:
+        self.done, self.total = done, total
+        if self._on_progress is not None:
+            self._on_progress(done, total)
+
+    def _run(self) -> None:
+        try:
+            self._fields = extract_motion(
+                self.path,
+                cell=self.cell,
+                progress=self._progress,
+                should_stop=self._stop.is_set,
+                use_cache=self.use_cache,
+            )
+        except BaseException as exc:  # handed to the caller through result()
+            self._error = exc
+        finally:
+            if self._on_done is not None:
+                self._on_done(self)

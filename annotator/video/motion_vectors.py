@@ -1,0 +1,332 @@
+"""Codec block motion vectors -> a per-frame displacement field on a regular cell grid.
+
+Pure NumPy (no ``av``): :mod:`annotator.video.motion_extract` feeds it the structured array that
+FFmpeg exports as ``MOTION_VECTORS`` side data and the decoded luma planes around the frame.
+
+A codec vector says "the block at ``dst`` in this frame was copied from ``src`` in *some*
+reference frame", but not which one: x264 P-frames may reach back several frames and B-frames
+point forward too. :func:`resolve_distances` picks, for each block, the candidate reference
+frame whose displaced block matches best (mean absolute luma difference on a 4x4 sample grid),
+then :func:`per_frame_blocks` divides the displacement by that distance (constant velocity over
+the reference gap) to get motion from frame t-1 to t. :func:`rasterize` and :func:`pool_cells`
+paint the blocks onto a 4 px unit grid and average them per cell; cells no vector covers
+(intra blocks, I-frames) stay invalid, never zero motion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+UNIT = 4
+"""Raster resolution in pixels: the smallest block side in H.264 and MPEG-4 Part 2."""
+
+TIE_RATIO = 1.1
+TIE_GREY = 1.0
+"""A farther reference wins only if its match is clearly better than the nearest one's:
+mean absolute difference below ``best * TIE_RATIO + TIE_GREY`` counts as a tie, and ties go to
+the nearer frame (flat blocks match every candidate equally well)."""
+
+FloatArray = NDArray[np.float32]
+IntArray = NDArray[np.int32]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """One frame's motion vectors as flat arrays, one entry per block and direction.
+
+    ``x0, y0``: top-left corner in the current frame (px); ``w, h``: block size (px);
+    ``mvx, mvy``: ``src - dst``, i.e. where the block's content sits in the reference frame
+    relative to where it sits now (px); ``forward``: the reference is a future frame.
+    """
+
+    x0: FloatArray
+    y0: FloatArray
+    w: IntArray
+    h: IntArray
+    mvx: FloatArray
+    mvy: FloatArray
+    forward: BoolArray
+
+    def __len__(self) -> int:
+        return int(self.x0.shape[0])
+
+    def take(self, mask: BoolArray) -> Blocks:
+        return Blocks(
+            self.x0[mask],
+            self.y0[mask],
+            self.w[mask],
+            self.h[mask],
+            self.mvx[mask],
+            self.mvy[mask],
+            self.forward[mask],
+        )
+
+
+def blocks_from_side_data(vectors: NDArray[np.void]) -> Blocks:
+    """Convert FFmpeg's ``AVMotionVector`` records (fields ``source, w, h, dst_x, dst_y,
+    motion_x, motion_y, motion_scale``) to :class:`Blocks`. ``dst`` is the block centre."""
+    scale = vectors["motion_scale"].astype(np.float32)
+    scale[scale == 0] = 1.0
+    w = vectors["w"].astype(np.int32)
+    h = vectors["h"].astype(np.int32)
+    return Blocks(
+        x0=(vectors["dst_x"].astype(np.float32) - w // 2).astype(np.float32),
+        y0=(vectors["dst_y"].astype(np.float32) - h // 2).astype(np.float32),
+        w=w,
+        h=h,
+        mvx=(vectors["motion_x"] / scale).astype(np.float32),
+        mvy=(vectors["motion_y"] / scale).astype(np.float32),
+        forward=vectors["source"] > 0,
+    )
+
+
+def _sample_grid(blocks: Blocks) -> tuple[IntArray, IntArray]:
+    """Integer pixel coordinates of a 4x4 sample grid inside each block, shape (n, 16)."""
+    j = np.arange(4, dtype=np.int32)
+    ox = (j[None, :] * blocks.w[:, None]) // 4 + blocks.w[:, None] // 8
+    oy = (j[None, :] * blocks.h[:, None]) // 4 + blocks.h[:, None] // 8
+    xs = np.rint(blocks.x0)[:, None].astype(np.int32) + ox
+    ys = np.rint(blocks.y0)[:, None].astype(np.int32) + oy
+    gx = np.broadcast_to(xs[:, None, :], (len(blocks), 4, 4)).reshape(len(blocks), 16)
+    gy = np.broadcast_to(ys[:, :, None], (len(blocks), 4, 4)).reshape(len(blocks), 16)
+    return gx, gy
+
+
+def _gather(image: NDArray[np.uint8], xs: IntArray, ys: IntArray) -> NDArray[np.int16]:
+    height, width = image.shape
+    flat = np.clip(ys, 0, height - 1) * width + np.clip(xs, 0, width - 1)
+    return np.take(image.reshape(-1), flat).astype(np.int16)
+
+
+def resolve_distances(
+    blocks: Blocks,
+    current: NDArray[np.uint8],
+    candidates: list[tuple[int, NDArray[np.uint8]]],
+    need_cost: BoolArray | None = None,
+) -> tuple[IntArray, FloatArray]:
+    """For blocks that all point one way, pick each block's reference frame.
+
+    ``candidates``: ``(distance, luma)`` for every frame the block may point to (distance >= 1
+    frames in the blocks' direction), in any order. Returns the chosen distance per block (0
+    where there is no candidate) and the match cost there: mean absolute luma difference
+    between the block and its displaced source (NaN where not computed). Blocks with a zero
+    vector take the nearest candidate, since any distance gives zero motion, and are only
+    matched where ``need_cost`` says so.
+    """
+    n = len(blocks)
+    costs_out = np.full(n, np.nan, dtype=np.float32)
+    if not candidates or n == 0:
+        return np.zeros(n, dtype=np.int32), costs_out
+    ordered = sorted(candidates, key=lambda c: c[0])
+    distances = np.array([d for d, _ in ordered], dtype=np.int32)
+    chosen = np.full(n, distances[0], dtype=np.int32)
+    moving = (blocks.mvx != 0) | (blocks.mvy != 0)
+    todo = moving & (len(ordered) > 1)
+    if need_cost is not None:
+        todo |= need_cost
+    if not todo.any():
+        return chosen, costs_out
+    sub = blocks.take(todo)
+    gx, gy = _sample_grid(sub)
+    here = _gather(current, gx, gy)
+    rx = gx + np.rint(sub.mvx)[:, None].astype(np.int32)
+    ry = gy + np.rint(sub.mvy)[:, None].astype(np.int32)
+    costs = np.stack(
+        [np.abs(here - _gather(luma, rx, ry)).mean(axis=1) for _, luma in ordered], axis=1
+    ).astype(np.float32)
+    sub_moving = moving[todo]
+    # Zero vectors match every candidate alike: they keep the nearest one.
+    costs[~sub_moving, 1:] = np.inf
+    best = costs.min(axis=1, keepdims=True)
+    acceptable = costs <= best * TIE_RATIO + TIE_GREY
+    pick = np.argmax(acceptable, axis=1)
+    chosen[todo] = distances[pick]
+    costs_out[todo] = costs[np.arange(len(pick)), pick]
+    return chosen, costs_out
+
+
+BAD_MATCH_RATIO = 2.0
+BAD_MATCH_GREY = 4.0
+"""A block's vector in one direction is dropped when its match is worse than
+``other * BAD_MATCH_RATIO + BAD_MATCH_GREY`` for the same block's vector in the other
+direction: FFmpeg exports a zero vector for sub-blocks that do not use that direction."""
+
+
+def suspicious_pairs(past: Blocks, future: Blocks) -> tuple[IntArray, IntArray]:
+    """Indices ``(i, j)`` of blocks present in both directions where exactly one of the two
+    vectors is zero: the zero one may be an unused list that FFmpeg exports anyway."""
+
+    def key(b: Blocks) -> NDArray[np.int64]:
+        x = np.rint(b.x0).astype(np.int64) + 4096
+        y = np.rint(b.y0).astype(np.int64) + 4096
+        return ((y * 16384 + x) * 64 + b.w.astype(np.int64)) * 64 + b.h.astype(np.int64)
+
+    _, ip, jf = np.intersect1d(key(past), key(future), return_indices=True)
+    zero_p = (past.mvx[ip] == 0) & (past.mvy[ip] == 0)
+    zero_f = (future.mvx[jf] == 0) & (future.mvy[jf] == 0)
+    odd = zero_p != zero_f
+    return ip[odd].astype(np.int32), jf[odd].astype(np.int32)
+
+
+def drop_worse_direction(
+    pairs: tuple[IntArray, IntArray], past_cost: FloatArray, future_cost: FloatArray
+) -> tuple[IntArray, IntArray]:
+    """Of each suspicious pair, the past and future block indices whose match is clearly worse
+    than the other direction's (to be dropped)."""
+    ip, jf = pairs
+    cp, cf = past_cost[ip], future_cost[jf]
+    return (
+        ip[cp > cf * BAD_MATCH_RATIO + BAD_MATCH_GREY],
+        jf[cf > cp * BAD_MATCH_RATIO + BAD_MATCH_GREY],
+    )
+
+
+@dataclass(frozen=True)
+class FrameBlocks:
+    """Blocks with their per-frame motion (t-1 -> t, px) and a weight for averaging."""
+
+    x0: FloatArray
+    y0: FloatArray
+    w: IntArray
+    h: IntArray
+    dx: FloatArray
+    dy: FloatArray
+    weight: FloatArray
+
+    @staticmethod
+    def concat(parts: list[FrameBlocks]) -> FrameBlocks:
+        def cat(name: str) -> NDArray[np.generic]:
+            return np.concatenate([getattr(p, name) for p in parts])
+
+        return FrameBlocks(
+            cat("x0").astype(np.float32),
+            cat("y0").astype(np.float32),
+            cat("w").astype(np.int32),
+            cat("h").astype(np.int32),
+            cat("dx").astype(np.float32),
+            cat("dy").astype(np.float32),
+            cat("weight").astype(np.float32),
+        )
+
+
+def per_frame_blocks(blocks: Blocks, distances: IntArray) -> FrameBlocks:
+    """Displacement t-1 -> t per block, assuming constant velocity across the reference gap.
+
+    A past reference ``k`` frames back: the content moved by ``-mv`` in ``k`` frames. A future
+    reference ``k`` frames ahead: it will move by ``+mv`` in ``k`` frames. Blocks with no
+    resolved distance are dropped; nearer references weigh more (``1/k``) because the
+    constant-velocity assumption holds better over a short gap.
+    """
+    keep = distances > 0
+    k = distances[keep].astype(np.float32)
+    sign = np.where(blocks.forward[keep], np.float32(1.0), np.float32(-1.0))
+    return FrameBlocks(
+        x0=blocks.x0[keep],
+        y0=blocks.y0[keep],
+        w=blocks.w[keep],
+        h=blocks.h[keep],
+        dx=(sign * blocks.mvx[keep] / k).astype(np.float32),
+        dy=(sign * blocks.mvy[keep] / k).astype(np.float32),
+        weight=(1.0 / k).astype(np.float32),
+    )
+
+
+def shift_blocks(blocks: FrameBlocks, frames_back: int) -> FrameBlocks:
+    """Move each block back along its own motion by ``frames_back`` frames (constant velocity).
+
+    Used where a frame's own vectors are unusable (FFmpeg exports zeros for MPEG-4 Part 2
+    B-frames): the next anchor frame's blocks, moved back to where they were ``frames_back``
+    frames earlier, carry the same per-frame motion.
+    """
+    return FrameBlocks(
+        x0=(blocks.x0 - frames_back * blocks.dx).astype(np.float32),
+        y0=(blocks.y0 - frames_back * blocks.dy).astype(np.float32),
+        w=blocks.w,
+        h=blocks.h,
+        dx=blocks.dx,
+        dy=blocks.dy,
+        weight=blocks.weight,
+    )
+
+
+def rasterize(
+    blocks: FrameBlocks, height: int, width: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Paint blocks onto the 4 px unit grid of a ``height`` x ``width`` frame.
+
+    A unit belongs to a block when the unit's centre lies inside it. Returns per-unit sums of
+    ``weight``, ``weight*dx`` and ``weight*dy``, each shaped ``(ceil(h/4), ceil(w/4))``.
+    """
+    rows, cols = -(-height // UNIT), -(-width // UNIT)
+    size = rows * cols
+    sum_w = np.zeros(size, dtype=np.float64)
+    sum_dx = np.zeros(size, dtype=np.float64)
+    sum_dy = np.zeros(size, dtype=np.float64)
+    if blocks.x0.size:
+        size_code = blocks.w * 256 + blocks.h
+        for code in np.unique(size_code):
+            bw, bh = divmod(int(code), 256)
+            sel = size_code == code
+            nu, nv = max(bw // UNIT, 1), max(bh // UNIT, 1)
+            u0 = np.ceil((blocks.x0[sel] - UNIT / 2) / UNIT).astype(np.int64)
+            v0 = np.ceil((blocks.y0[sel] - UNIT / 2) / UNIT).astype(np.int64)
+            uu = u0[:, None, None] + np.arange(nu)[None, None, :]
+            vv = v0[:, None, None] + np.arange(nv)[None, :, None]
+            uu, vv = np.broadcast_arrays(uu, vv)
+            inside = (uu >= 0) & (uu < cols) & (vv >= 0) & (vv < rows)
+            flat = (vv * cols + uu)[inside]
+            shape = uu.shape
+
+            def spread(values: FloatArray, shape: tuple[int, ...] = shape) -> FloatArray:
+                return np.broadcast_to(values[:, None, None], shape)[inside]
+
+            wt = blocks.weight[sel]
+            sum_w += np.bincount(flat, spread(wt), minlength=size)
+            sum_dx += np.bincount(flat, spread(wt * blocks.dx[sel]), minlength=size)
+            sum_dy += np.bincount(flat, spread(wt * blocks.dy[sel]), minlength=size)
+    shape2 = (rows, cols)
+    return (
+        sum_w.reshape(shape2).astype(np.float32),
+        sum_dx.reshape(shape2).astype(np.float32),
+        sum_dy.reshape(shape2).astype(np.float32),
+    )
+
+
+def grid_shape(height: int, width: int, cell: int) -> tuple[int, int]:
+    """Cells covering a frame (the last row/column may be partly outside it)."""
+    return -(-height // cell), -(-width // cell)
+
+
+def pool_cells(
+    sum_w: FloatArray, sum_dx: FloatArray, sum_dy: FloatArray, height: int, width: int, cell: int
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Average the unit raster per ``cell`` x ``cell`` px cell.
+
+    A cell is valid when vectors cover at least half of its in-frame units; ``dx, dy`` are NaN
+    where it is not.
+    """
+    if cell % UNIT or cell <= 0:
+        raise ValueError(f"cell must be a positive multiple of {UNIT}, got {cell}")
+    k = cell // UNIT
+    gh, gw = grid_shape(height, width, cell)
+    rows, cols = sum_w.shape
+
+    def pool(values: NDArray[np.float32]) -> NDArray[np.float32]:
+        padded = np.zeros((gh * k, gw * k), dtype=np.float32)
+        padded[:rows, :cols] = values
+        out: NDArray[np.float32] = padded.reshape(gh, k, gw, k).sum(axis=(1, 3))
+        return out
+
+    covered = pool((sum_w > 0).astype(np.float32))
+    in_frame = pool(np.ones((rows, cols), dtype=np.float32))
+    weight = pool(sum_w)
+    valid = covered * 2 >= in_frame
+    valid &= weight > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dx = np.where(valid, pool(sum_dx) / weight, np.nan).astype(np.float32)
+        dy = np.where(valid, pool(sum_dy) / weight, np.nan).astype(np.float32)
+    return dx, dy, valid

@@ -1,0 +1,105 @@
+"""A pixel-domain approximation of the codec residual: ``|F_t - Warp(F_{t-1}, field_t)|``.
+
+The codec stores its own residual (the transform-coded difference between a block and its
+motion-compensated prediction) but FFmpeg does not export it. This module rebuilds something
+close from decoded luma: it moves frame t-1 by the per-cell field (every pixel of a cell takes
+the cell's displacement, bilinear sampling, borders replicated) and takes the absolute
+difference with frame t. It differs from the stored residual because the codec predicts from
+the true reference frame (possibly several frames away, or two averaged) with sub-pixel
+filters and per-block vectors, then quantises the difference; here it is always frame t-1 and
+the per-frame field. What it keeps is what the gate needs: near zero where the field explains
+the frame, large where new content appears (occlusions, objects entering, intra blocks).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float32]
+
+RESIDUAL_MAX_SIDE = 640
+"""Frames larger than this (longer side, px) are compared at 1/2 or 1/4 resolution for speed."""
+
+
+def residual_factor(height: int, width: int, cell: int) -> int:
+    """Reduction (1, 2 or 4, dividing ``cell``) bringing the longer side to at most
+    :data:`RESIDUAL_MAX_SIDE` where possible."""
+    factor = 1
+    while factor < 4 and max(height, width) / factor > RESIDUAL_MAX_SIDE and cell % (factor * 2) == 0:
+        factor *= 2
+    return factor
+
+
+def reduce_luma(luma: NDArray[np.uint8], factor: int) -> NDArray[np.uint8]:
+    """Area-average ``luma`` by ``factor`` (sizes rounded up so every cell keeps its pixels)."""
+    if factor == 1:
+        return luma
+    height, width = luma.shape
+    size = (-(-width // factor), -(-height // factor))
+    small: NDArray[np.uint8] = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+    return small
+
+
+def expand_field(values: FloatArray, cell: int, height: int, width: int) -> FloatArray:
+    """Per-cell values repeated to a ``height`` x ``width`` per-pixel image."""
+    gh, gw = values.shape
+    full = cv2.resize(values, (gw * cell, gh * cell), interpolation=cv2.INTER_NEAREST)
+    return np.ascontiguousarray(full[:height, :width])
+
+
+def warp_previous(
+    previous: NDArray[np.uint8], dx: FloatArray, dy: FloatArray, cell: int
+) -> NDArray[np.uint8]:
+    """Predict frame t from frame t-1: pixel ``p`` of t comes from ``p - field(p)`` in t-1.
+
+    ``dx, dy``: per-cell displacement t-1 -> t (finite everywhere: fill invalid cells first).
+    """
+    height, width = previous.shape
+    base_x = np.arange(width, dtype=np.float32)[None, :]
+    base_y = np.arange(height, dtype=np.float32)[:, None]
+    map_x = base_x - expand_field(dx, cell, height, width)
+    map_y = base_y - expand_field(dy, cell, height, width)
+    warped: NDArray[np.uint8] = cv2.remap(
+        previous, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return warped
+
+
+def residual_image(
+    previous: NDArray[np.uint8],
+    current: NDArray[np.uint8],
+    dx: FloatArray,
+    dy: FloatArray,
+    cell: int,
+) -> NDArray[np.uint8]:
+    """Per-pixel ``|F_t - Warp(F_{t-1}, field)|`` on luma (0..255)."""
+    out: NDArray[np.uint8] = cv2.absdiff(current, warp_previous(previous, dx, dy, cell))
+    return out
+
+
+def pool_mean(image: NDArray[np.uint8], cell: int) -> FloatArray:
+    """Mean of ``image`` over each ``cell`` x ``cell`` cell (edge cells: over their in-frame
+    part, approximated by replicating the border)."""
+    height, width = image.shape
+    gh, gw = -(-height // cell), -(-width // cell)
+    if gh * cell != height or gw * cell != width:
+        image = cv2.copyMakeBorder(
+            image, 0, gh * cell - height, 0, gw * cell - width, cv2.BORDER_REPLICATE
+        )
+    pooled: FloatArray = cv2.resize(
+        image.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA
+    )
+    return pooled.reshape(gh, gw)
+
+
+def cell_residual(
+    previous: NDArray[np.uint8],
+    current: NDArray[np.uint8],
+    dx: FloatArray,
+    dy: FloatArray,
+    cell: int,
+) -> FloatArray:
+    """Mean absolute residual per cell (grey levels, 0..255)."""
+    return pool_mean(residual_image(previous, current, dx, dy, cell), cell)
