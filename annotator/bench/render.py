@@ -84,14 +84,21 @@ def sequence_rng(seq_name: str, seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(seq_name.encode())])
 
 
-def _body_scale(seq: PennSequence) -> NDArray[np.float64]:
+def present_joints(seq: PennSequence) -> NDArray[np.bool_]:
+    """(F, 13) False where Penn Action marks a joint as not in the picture: not visible and
+    placed at (1, 1) (about 8% of joints, e.g. legs in upper-body shots)."""
+    at_corner = (seq.xy[..., 0] <= 1.0) & (seq.xy[..., 1] <= 1.0)
+    return np.asarray(~(at_corner & ~seq.visible), dtype=np.bool_)
+
+
+def _body_scale(seq: PennSequence, present: NDArray[np.bool_]) -> NDArray[np.float64]:
     """Per-frame torso length in label pixels, steadied so limb widths do not flicker."""
-    xy = seq.xy
+    xy = np.where(present[..., None], seq.xy, np.nan)
     torso = np.linalg.norm((xy[:, 1] + xy[:, 2]) / 2 - (xy[:, 7] + xy[:, 8]) / 2, axis=1)
     box = seq.bbox
     long_side = np.nanmax(np.stack([box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]]), axis=0)
     long_side = np.where(np.isfinite(long_side), long_side, 0.0)
-    raw = np.maximum(torso, 0.25 * long_side)
+    raw = np.fmax(np.nan_to_num(torso, nan=0.0), 0.25 * long_side)
     typical = float(np.median(raw)) if raw.size else 20.0
     typical = max(typical, 8.0)
     kernel = np.ones(9) / 9
@@ -147,7 +154,8 @@ def render_frames(
     exposure = float(rng.uniform(0.3, 1.0))
     sigma = float(rng.uniform(1.0, 4.0))
     grain = rng.normal(0, 1, (4, h, w, 1)).astype(np.float32)
-    body_scale = _body_scale(seq)
+    present = present_joints(seq)
+    body_scale = _body_scale(seq, present)
     prev_joints: NDArray[np.float64] | None = None
     for i in range(frames):
         shot = shots[1] if i >= cut else shots[0]
@@ -158,13 +166,21 @@ def render_frames(
         joints = camera.apply(i, seq.xy[i])
         layer = new_layer(h, w)
         draw_figure(
-            layer, joints, seq.visible[i], outfit, float(camera.scale[i] * body_scale[i]), tile
+            layer,
+            joints,
+            seq.visible[i],
+            outfit,
+            float(camera.scale[i] * body_scale[i]),
+            tile,
+            present[i],
         )
         seen = joint_seen(layer, joints)
         body = layer.part > 0 if keep_body else None
         rgb, alpha = layer.rgb, layer.alpha
         if prev_joints is not None and i != cut:
-            velocity = np.mean(joints - prev_joints, axis=0)
+            moving = present[i] & present[i - 1]
+            step = (joints - prev_joints)[moving]
+            velocity = step.mean(axis=0) if len(step) else np.zeros(2)
             rgb = line_blur(rgb, velocity, exposure)
             alpha = line_blur(alpha, velocity, exposure)
         img = rgb + bg * (1.0 - alpha[..., None])
@@ -176,14 +192,17 @@ def render_frames(
             paste_occluder(img, cover, occ, i)
         img = img * (gain[i] * shot.gain) * shot.tint + sigma * grain[i % 4]
         out = np.clip(img, 0, 255).astype(np.uint8)
-        truth = _ground_truth(seq, i, joints, seen, cover)
-        yield RenderedFrame(out, truth, _box(seq, i, joints, camera, w, h), body, i == cut)
+        truth = _ground_truth(seq.visible[i], present[i], joints, seen, cover)
+        box = _box(
+            seq.bbox[i], joints[present[i]], camera.apply(i, seq.bbox[i].reshape(2, 2)), w, h
+        )
+        yield RenderedFrame(out, truth, box, body, i == cut)
         prev_joints = joints
 
 
 def _ground_truth(
-    seq: PennSequence,
-    i: int,
+    label_visible: NDArray[np.bool_],
+    present: NDArray[np.bool_],
     joints: NDArray[np.float64],
     seen: NDArray[np.bool_],
     cover: NDArray[np.float32],
@@ -192,24 +211,31 @@ def _ground_truth(
     out = np.full((len(joints), 3), np.nan, np.float32)
     for j, (x, y) in enumerate(joints):
         inside = 0 <= x <= w - 1 and 0 <= y <= h - 1
-        if not inside:
+        if not (inside and present[j]):
             out[j, 2] = Visibility.ABSENT
             continue
         out[j, :2] = (x, y)
         hidden = cover[round(y), round(x)] >= 0.5
-        visible = bool(seq.visible[i, j]) and bool(seen[j]) and not hidden
+        visible = bool(label_visible[j]) and bool(seen[j]) and not hidden
         out[j, 2] = Visibility.VISIBLE if visible else Visibility.OCCLUDED
     return out
 
 
 def _box(
-    seq: PennSequence, i: int, joints: NDArray[np.float64], camera: Camera, w: int, h: int
+    label_box: NDArray[np.float64],
+    joints: NDArray[np.float64],
+    moved_box: NDArray[np.float64],
+    w: int,
+    h: int,
 ) -> NDArray[np.float32]:
-    box = seq.bbox[i]
-    if np.all(np.isfinite(box)):
-        corners = camera.apply(i, box.reshape(2, 2))
-    else:
+    """The labels' box moved by the camera (or the present joints' extent) clipped to the
+    frame; NaN when there is neither."""
+    if np.all(np.isfinite(label_box)):
+        corners = moved_box.copy()
+    elif len(joints):
         corners = np.stack([joints.min(axis=0), joints.max(axis=0)])
+    else:
+        return np.full(4, np.nan, np.float32)
     corners[:, 0] = np.clip(corners[:, 0], 0, w - 1)
     corners[:, 1] = np.clip(corners[:, 1], 0, h - 1)
     return corners.reshape(4).astype(np.float32)

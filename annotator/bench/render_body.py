@@ -162,10 +162,13 @@ def draw_part(
     scale: float,
     tile: FloatArray,
     hair_from: NDArray[np.float64] | None = None,
+    cap: float = 1.0,
 ) -> None:
     """Draw one tapered capsule from ``a`` to ``b`` (pixels) into ``layer`` with a z-test.
 
     ``hair_from``: for the head, the neck point; pixels facing away from it get the hair colour.
+    ``cap``: how far the ends reach past ``a`` and ``b``, as a fraction of the radius there
+    (1: round ends; less: flatter ends, as for the torso at the shoulders and hips).
     """
     h, w = layer.alpha.shape
     rmax = max(radius_a, radius_b) + 1.5
@@ -182,15 +185,20 @@ def draw_part(
     px, py = xs - np.float32(a[0]), ys - np.float32(a[1])
     if length2 < 1e-6:
         t = np.zeros_like(px)
+        beyond = np.zeros_like(px)
         axis = np.array([0.0, 1.0], np.float32)
     else:
-        t = np.clip((px * d[0] + py * d[1]) / length2, 0.0, 1.0)
+        t_raw = (px * d[0] + py * d[1]) / length2
+        t = np.clip(t_raw, 0.0, 1.0)
+        beyond = np.abs(t_raw - t) * np.float32(np.sqrt(length2))  # past an end, in pixels
         axis = d / np.sqrt(length2)
     normal = np.array([-axis[1], axis[0]], np.float32)
     ex, ey = px - t * d[0], py - t * d[1]
     dist = np.sqrt(ex * ex + ey * ey)
     radius = np.float32(radius_a) + t * np.float32(radius_b - radius_a)
     cover = np.clip(radius - dist + 0.5, 0.0, 1.0)  # one-pixel soft edge
+    if cap < 1.0:
+        cover = np.minimum(cover, np.clip(cap * radius - beyond + 0.5, 0.0, 1.0))
     inside = cover > 0
     if not inside.any():
         return
@@ -224,6 +232,26 @@ def draw_part(
     layer.depth[y0:y1, x0:x1][solid] = z[solid]
 
 
+def complete_torso(
+    joints: NDArray[np.float64], present: NDArray[np.bool_], scale: float
+) -> NDArray[np.float64]:
+    """Joints with stand-ins for missing shoulders and hips, so a person cut by the frame edge
+    (Penn Action's upper-body shots) still has a torso that runs out of the picture."""
+    j = joints.copy()
+    down = np.array([0.0, 1.0])
+    # A lone shoulder (hip) gets its partner mirrored from the other pair when that is whole.
+    for (a, b), (c, d) in (((L_SH, R_SH), (L_HIP, R_HIP)), ((L_HIP, R_HIP), (L_SH, R_SH))):
+        if present[a] != present[b]:
+            other = (j[c] - j[d]) if present[c] and present[d] else np.zeros(2)
+            j[a if not present[a] else b] = j[b] + other if not present[a] else j[a] - other
+    if not (present[L_SH] or present[R_SH]):
+        top = j[HEAD] + 0.35 * scale * down if present[HEAD] else j[L_HIP] - scale * down
+        j[L_SH] = j[R_SH] = top
+    if not (present[L_HIP] or present[R_HIP]):
+        j[L_HIP] = j[R_HIP] = (j[L_SH] + j[R_SH]) / 2 + 1.1 * scale * down
+    return j
+
+
 def draw_figure(
     layer: FigureLayer,
     joints: NDArray[np.float64],
@@ -231,9 +259,18 @@ def draw_figure(
     outfit: Outfit,
     scale: float,
     tile: FloatArray,
+    present: NDArray[np.bool_] | None = None,
 ) -> None:
-    """Draw a whole person from 13 joints (pixels); ``scale`` is the torso length in pixels."""
-    j = joints
+    """Draw a whole person from 13 joints (pixels); ``scale`` is the torso length in pixels.
+
+    ``present``: False for joints the labels say are not in the picture; parts that need them
+    are left out (the torso gets stand-in ends, see :func:`complete_torso`).
+    """
+    has = np.ones(len(joints), bool) if present is None else present
+    torso_known = has[[L_SH, R_SH, L_HIP, R_HIP]].any() or has[HEAD]
+    if not torso_known:
+        return
+    j = complete_torso(joints, has, scale)
     s = scale * outfit.build
     mid_sh = (j[L_SH] + j[R_SH]) / 2
     mid_hip = (j[L_HIP] + j[R_HIP]) / 2
@@ -242,101 +279,56 @@ def draw_figure(
         # Labelled-visible limbs in front of the torso, hidden ones behind it.
         return float(np.mean([-0.6 if label_visible[i] else 0.6 for i in idx]))
 
-    shoulder_r = max(0.5 * float(np.linalg.norm(j[L_SH] - j[R_SH])) + 0.06 * s, 0.2 * s)
-    hip_r = max(0.5 * float(np.linalg.norm(j[L_HIP] - j[R_HIP])) + 0.06 * s, 0.18 * s)
+    shoulder_r = max(0.5 * float(np.linalg.norm(j[L_SH] - j[R_SH])) + 0.06 * s, 0.24 * s)
+    hip_r = max(0.5 * float(np.linalg.norm(j[L_HIP] - j[R_HIP])) + 0.06 * s, 0.22 * s)
     o = outfit
-    draw_part(layer, TORSO, mid_sh, mid_hip, shoulder_r, hip_r, 0.0, o.shirt, o, scale, tile)
-    neck_top = mid_sh + 0.7 * (j[HEAD] - mid_sh)
-    draw_part(layer, NECK, mid_sh, neck_top, 0.1 * s, 0.09 * s, 0.1, o.skin, o, scale, tile)
-    head_r = 0.24 * scale
-    head_z = -0.2 if label_visible[HEAD] else 0.2
     draw_part(
-        layer,
-        HEAD_P,
-        j[HEAD],
-        j[HEAD],
-        head_r,
-        head_r,
-        head_z,
-        o.skin,
-        o,
-        scale,
-        tile,
-        hair_from=mid_sh,
+        layer, TORSO, mid_sh, mid_hip, shoulder_r, hip_r, 0.0, o.shirt, o, scale, tile, cap=0.35
     )
+    head_r = 0.24 * scale
+    if has[HEAD]:
+        neck_top = mid_sh + 0.7 * (j[HEAD] - mid_sh)
+        draw_part(layer, NECK, mid_sh, neck_top, 0.1 * s, 0.09 * s, 0.1, o.skin, o, scale, tile)
+        head_z = -0.2 if label_visible[HEAD] else 0.2
+        draw_part(
+            layer, HEAD_P, j[HEAD], j[HEAD], head_r, head_r, head_z, o.skin, o, scale, tile,
+            hair_from=mid_sh,
+        )  # fmt: skip
     forearm = o.shirt if o.long_sleeves else o.skin
     shin = o.trousers if o.long_trousers else o.skin
     for sh, el, wr, ua, fa, hand in (
         (L_SH, L_EL, L_WR, L_UARM, L_FARM, L_HAND),
         (R_SH, R_EL, R_WR, R_UARM, R_FARM, R_HAND),
     ):
-        draw_part(
-            layer, ua, j[sh], j[el], 0.11 * s, 0.09 * s, depth_of(sh, el), o.shirt, o, scale, tile
-        )
-        draw_part(
-            layer, fa, j[el], j[wr], 0.085 * s, 0.07 * s, depth_of(el, wr), forearm, o, scale, tile
-        )
+        if not has[el]:
+            continue
+        z = depth_of(sh, el)
+        draw_part(layer, ua, j[sh], j[el], 0.11 * s, 0.09 * s, z, o.shirt, o, scale, tile)
+        if not has[wr]:
+            continue
+        z = depth_of(el, wr)
+        draw_part(layer, fa, j[el], j[wr], 0.085 * s, 0.07 * s, z, forearm, o, scale, tile)
         direction = j[wr] - j[el]
-        direction = direction / max(float(np.linalg.norm(direction)), 1e-3)
-        draw_part(
-            layer,
-            hand,
-            j[wr],
-            j[wr] + 0.16 * scale * direction,
-            0.07 * s,
-            0.06 * s,
-            depth_of(wr) - 0.05,
-            o.skin,
-            o,
-            scale,
-            tile,
-        )
+        tip = j[wr] + 0.16 * scale * direction / max(float(np.linalg.norm(direction)), 1e-3)
+        z = depth_of(wr) - 0.05
+        draw_part(layer, hand, j[wr], tip, 0.07 * s, 0.06 * s, z, o.skin, o, scale, tile)
     for hip, kn, an, th, sh_p, foot in (
         (L_HIP, L_KN, L_AN, L_THIGH, L_SHIN, L_FOOT),
         (R_HIP, R_KN, R_AN, R_THIGH, R_SHIN, R_FOOT),
     ):
-        draw_part(
-            layer,
-            th,
-            j[hip],
-            j[kn],
-            0.15 * s,
-            0.11 * s,
-            depth_of(hip, kn) + 0.05,
-            o.trousers,
-            o,
-            scale,
-            tile,
-        )
-        draw_part(
-            layer,
-            sh_p,
-            j[kn],
-            j[an],
-            0.105 * s,
-            0.08 * s,
-            depth_of(kn, an) + 0.05,
-            shin,
-            o,
-            scale,
-            tile,
-        )
+        if not has[kn]:
+            continue
+        z = depth_of(hip, kn) + 0.05
+        draw_part(layer, th, j[hip], j[kn], 0.15 * s, 0.11 * s, z, o.trousers, o, scale, tile)
+        if not has[an]:
+            continue
+        z = depth_of(kn, an) + 0.05
+        draw_part(layer, sh_p, j[kn], j[an], 0.105 * s, 0.08 * s, z, shin, o, scale, tile)
         # Toes point the way the knee leans (walking and standing people bend knees forwards).
         toe = 1.0 if j[kn][0] >= j[an][0] else -1.0
         tip = j[an] + np.array([toe * 0.26 * scale, 0.04 * scale])
-        draw_part(
-            layer,
-            foot,
-            j[an],
-            tip,
-            0.075 * s,
-            0.06 * s,
-            depth_of(an) + 0.04,
-            o.shoes,
-            o,
-            scale,
-            tile,
-        )
+        z = depth_of(an) + 0.04
+        draw_part(layer, foot, j[an], tip, 0.075 * s, 0.06 * s, z, o.shoes, o, scale, tile)
 
 
 def joint_seen(layer: FigureLayer, joints: NDArray[np.float64]) -> NDArray[np.bool_]:

@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--backgrounds", type=Path, help="folder of real videos to take some backgrounds from"
     )
     parser.add_argument(
+        "--contact-sheet", type=Path, metavar="PNG", help="also write a grid of sample frames"
+    )
+    parser.add_argument(
         "--profiles",
         default=",".join(PROFILES),
         help=f"encodings to cycle through (default: {','.join(PROFILES)})",
@@ -58,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         args.backgrounds,
         profiles,
     )
+    if args.contact_sheet is not None:
+        from annotator.bench.render_sheet import contact_sheet
+
+        contact_sheet(videos, args.contact_sheet)
     frames = sum(v.frame_count for v in videos)
     seconds = time.perf_counter() - start
     print(f"{'video':<8} {'frames':>6}  {'profile':<15} {'gop':>4} {'bframes':>7}")
