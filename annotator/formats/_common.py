@@ -40,7 +40,7 @@ def check_size(path: Path, limit: int | None = None) -> None:
         raise FormatError(f"cannot read {path}: {err.strerror}") from None
     if size > limit:
         raise FormatError(
-            f"{path.name} is {size / 2**20:.0f} MiB; label files over {limit // 2**20} MiB are refused"
+            f"{path.name} is too large to be a label file ({size:,} bytes; the limit is {limit:,})"
         )
 
 

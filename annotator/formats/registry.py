@@ -100,9 +100,15 @@ def guess(path: str | Path) -> FormatAdaptor:
     p = Path(path)
     if not p.exists():
         raise FormatError(f"file not found: {p}")
-    for adaptor in _filter("read"):
+    readable = _filter("read")
+    for adaptor in readable:
         if adaptor.sniff(p):
             return adaptor
+    # Nothing recognised the content: if the extension names one format, let its reader say
+    # precisely what is wrong with the file.
+    by_ext = [a for a in readable if p.suffix.lower() in a.extensions]
+    if len(by_ext) == 1 and p.is_file():
+        return by_ext[0]
     raise FormatError(
         f"cannot tell the format of {p.name}; give --format ({', '.join(names('read'))})"
     )

@@ -1,0 +1,103 @@
+"""``annotator import FILE --video VIDEO --out PROJECT``: turn a label file into a project.
+
+The format is guessed from the file unless ``--format`` names it. Labels are checked against
+the video (they must not reach past its last frame) and saved as manual labels; nothing is
+written when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from annotator.core.document import Document, VideoRef
+from annotator.core.poseset import PoseSet
+from annotator.core.skeleton import Skeleton, builtin
+from annotator.core.store import load_project, save_project
+from annotator.errors import AnnotatorError, FormatError, UsageError
+from annotator.formats import registry
+from annotator.formats._common import pad_frames
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="label file (or DeepLabCut folder)")
+    parser.add_argument("--video", required=True, metavar="VIDEO", help="the labelled video")
+    parser.add_argument("--out", required=True, metavar="PROJECT", help="project file to write")
+    parser.add_argument(
+        "--format",
+        choices=registry.names("read"),
+        help="the file's format (guessed from the file when not given)",
+    )
+    parser.add_argument(
+        "--skeleton",
+        metavar="NAME|JSON",
+        help="skeleton for files that do not name their joints (built-in name or JSON file)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing project")
+
+
+def run(args: argparse.Namespace) -> int:
+    src, out = Path(args.file), Path(args.out)
+    if not src.exists():
+        raise FormatError(f"file not found: {src}")
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} already exists; pass --force to overwrite it")
+    adaptor = registry.get(args.format) if args.format else registry.guess(src)
+    skeleton = _skeleton(args.skeleton) if args.skeleton else None
+    ps = adaptor.read(src, **({"skeleton": skeleton} if skeleton else {}))
+    if skeleton is not None and ps.skeleton != skeleton:
+        if ps.skeleton.joints != skeleton.joints:
+            raise FormatError(f"{src.name}'s joints do not match skeleton {skeleton.name!r}")
+        ps = replace(ps, skeleton=skeleton)
+    doc = _document(ps, Path(args.video))
+    save_project(doc, out)
+    load_project(out)  # proves the file reads back before we report success
+    frames = sum(len(i.manual_frames()) for i in ps.instances)
+    print(
+        f"imported {frames} labelled frames of {len(ps.instances)} people from {src.name} "
+        f"({adaptor.name}) into {out}"
+    )
+    return 0
+
+
+def _skeleton(spec: str) -> Skeleton:
+    if spec.lower().endswith(".json"):
+        return Skeleton.from_json(spec)
+    return builtin(spec)
+
+
+def _document(ps: PoseSet, video_path: Path) -> Document:
+    """A document of ``ps`` on the video; labels are padded to the video's length."""
+    from annotator.video import open_video
+
+    video = open_video(video_path)
+    try:
+        video.wait_for_index()
+        ref = VideoRef(
+            path=str(video_path.resolve()),
+            fingerprint=video.fingerprint,
+            frame_count=video.frame_count,
+            fps=float(video.fps),
+            width=int(video.width),
+            height=int(video.height),
+        )
+        timestamps = video.timestamps
+    finally:
+        video.close()
+    if ps.width and ps.height and (ps.width, ps.height) != (ref.width, ref.height):
+        log.warning(
+            "the labels were made on %dx%d frames; the video is %dx%d",
+            ps.width, ps.height, ref.width, ref.height,
+        )  # fmt: skip
+    ps = pad_frames(ps, ref.frame_count)
+    ps = replace(ps, timestamps=timestamps, video_path=ref.path)
+    try:
+        return Document.from_pose_set(ps, ref)
+    except AnnotatorError:
+        raise
+    except ValueError as err:
+        raise FormatError(f"the labels do not fit the video: {err}") from None
