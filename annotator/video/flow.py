@@ -8,6 +8,8 @@ so that the result sits on frame t's grid like the vectors do, then is averaged 
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -20,10 +22,8 @@ def _reduce(luma: NDArray[np.uint8], factor: int) -> NDArray[np.uint8]:
     if factor == 1:
         return luma
     height, width = luma.shape
-    small: NDArray[np.uint8] = cv2.resize(
-        luma, (max(width // factor, 1), max(height // factor, 1)), interpolation=cv2.INTER_AREA
-    )
-    return small
+    size = (max(width // factor, 1), max(height // factor, 1))
+    return np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 def flow_factor(height: int, width: int) -> int:
@@ -39,11 +39,15 @@ def flow_field(
     factor = flow_factor(height, width)
     small_prev, small_cur = _reduce(previous, factor), _reduce(current, factor)
     # Flow from t to t-1: current(p) ~ previous(p + f(p)), so the motion t-1 -> t at p is -f(p).
-    back = cv2.calcOpticalFlowFarneback(
-        small_cur, small_prev, None, 0.5, 4, 15, 3, 5, 1.2, 0
+    no_initial_flow: Any = None
+    back = np.asarray(
+        cv2.calcOpticalFlowFarneback(
+            small_cur, small_prev, no_initial_flow, 0.5, 4, 15, 3, 5, 1.2, 0
+        ),
+        dtype=np.float32,
     )
     gh, gw = -(-height // cell), -(-width // cell)
     # Area-averaging the reduced flow straight to the cell grid approximates the per-cell mean.
-    dx = cv2.resize(-back[:, :, 0] * factor, (gw, gh), interpolation=cv2.INTER_AREA)
-    dy = cv2.resize(-back[:, :, 1] * factor, (gw, gh), interpolation=cv2.INTER_AREA)
+    dx = np.asarray(cv2.resize(-back[:, :, 0] * factor, (gw, gh), interpolation=cv2.INTER_AREA))
+    dy = np.asarray(cv2.resize(-back[:, :, 1] * factor, (gw, gh), interpolation=cv2.INTER_AREA))
     return dx.reshape(gh, gw).astype(np.float32), dy.reshape(gh, gw).astype(np.float32)

@@ -235,6 +235,8 @@ def extract_motion(
     if not 1 <= max_distance <= 16:
         raise VideoError(f"reference distance must be 1..16 frames, not {max_distance}")
     path = Path(path)
+    if not path.is_file():
+        raise VideoError(f"video file not found: {path}")
     target = _cache_path(path, cell, max_distance)
     if use_cache and target.is_file():
         cached = _load(target)

@@ -202,7 +202,7 @@ def frame_total(stream: Any) -> int | None:
     if stream.frames:
         return int(stream.frames)
     if stream.duration is not None and stream.time_base and stream.average_rate:
-        return int(round(float(stream.duration * stream.time_base * stream.average_rate)))
+        return round(float(stream.duration * stream.time_base * stream.average_rate))
     return None
 
 
@@ -245,8 +245,8 @@ class _Collector:
             residual = cell_residual(
                 self.small(previous),
                 self.small(record),
-                self.fill_dx / f,
-                self.fill_dy / f,
+                (self.fill_dx / f).astype(np.float32),
+                (self.fill_dy / f).astype(np.float32),
                 self.cell // f,
             )
         raw = self.raw
@@ -336,7 +336,6 @@ class VectorEngine:
             blocks = self.resolved(record)
         sums = rasterize(blocks, self.height, self.width)
         return pool_cells(*sums, self.height, self.width, self.cell), derived
-
 
     def _anchor(self, record: FrameRecord, forward: bool) -> FrameRecord | None:
         """The nearest P-frame before or after a B-frame, if no I-frame comes first."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -128,7 +129,7 @@ def encode(
 ) -> Path:
     """Render ``scene`` and encode it to ``path`` with PyAV's ``codec`` (yuv420p)."""
     with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=fps)
+        stream: Any = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = scene.width, scene.height, "yuv420p"
         if gop is not None:
             stream.codec_context.gop_size = gop
@@ -148,7 +149,5 @@ def encode(
     return path
 
 
-X264_PYRAMID = {
-    "x264-params": "ref=3:bframes=3:b-pyramid=normal:b-adapt=0:keyint=24:scenecut=0"
-}
+X264_PYRAMID = {"x264-params": "ref=3:bframes=3:b-pyramid=normal:b-adapt=0:keyint=24:scenecut=0"}
 """x264 with 3 references and B-frames in a pyramid (fixed pattern so tests see every case)."""

@@ -99,7 +99,8 @@ def _sample_grid(blocks: Blocks) -> tuple[IntArray, IntArray]:
 def _gather(image: NDArray[np.uint8], xs: IntArray, ys: IntArray) -> NDArray[np.int16]:
     height, width = image.shape
     flat = np.clip(ys, 0, height - 1) * width + np.clip(xs, 0, width - 1)
-    return np.take(image.reshape(-1), flat).astype(np.int16)
+    values: NDArray[np.int16] = np.take(image.reshape(-1), flat).astype(np.int16)
+    return values
 
 
 def resolve_distances(
@@ -281,7 +282,9 @@ def rasterize(
             flat = (vv * cols + uu)[inside]
             shape = uu.shape
 
-            def spread(values: FloatArray, shape: tuple[int, ...] = shape) -> FloatArray:
+            def spread(
+                values: FloatArray, shape: tuple[int, ...] = shape, inside: BoolArray = inside
+            ) -> FloatArray:
                 return np.broadcast_to(values[:, None, None], shape)[inside]
 
             wt = blocks.weight[sel]

@@ -27,7 +27,9 @@ def residual_factor(height: int, width: int, cell: int) -> int:
     """Reduction (1, 2 or 4, dividing ``cell``) bringing the longer side to at most
     :data:`RESIDUAL_MAX_SIDE` where possible."""
     factor = 1
-    while factor < 4 and max(height, width) / factor > RESIDUAL_MAX_SIDE and cell % (factor * 2) == 0:
+    while (
+        factor < 4 and max(height, width) / factor > RESIDUAL_MAX_SIDE and cell % (factor * 2) == 0
+    ):
         factor *= 2
     return factor
 
@@ -38,14 +40,16 @@ def reduce_luma(luma: NDArray[np.uint8], factor: int) -> NDArray[np.uint8]:
         return luma
     height, width = luma.shape
     size = (-(-width // factor), -(-height // factor))
-    small: NDArray[np.uint8] = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
-    return small
+    return np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 def expand_field(values: FloatArray, cell: int, height: int, width: int) -> FloatArray:
     """Per-cell values repeated to a ``height`` x ``width`` per-pixel image."""
     gh, gw = values.shape
-    full = cv2.resize(values, (gw * cell, gh * cell), interpolation=cv2.INTER_NEAREST)
+    full = np.asarray(
+        cv2.resize(values, (gw * cell, gh * cell), interpolation=cv2.INTER_NEAREST),
+        dtype=np.float32,
+    )
     return np.ascontiguousarray(full[:height, :width])
 
 
@@ -61,10 +65,10 @@ def warp_previous(
     base_y = np.arange(height, dtype=np.float32)[:, None]
     map_x = base_x - expand_field(dx, cell, height, width)
     map_y = base_y - expand_field(dy, cell, height, width)
-    warped: NDArray[np.uint8] = cv2.remap(
+    warped = cv2.remap(
         previous, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    return warped
+    return np.asarray(warped, dtype=np.uint8)
 
 
 def residual_image(
@@ -75,8 +79,7 @@ def residual_image(
     cell: int,
 ) -> NDArray[np.uint8]:
     """Per-pixel ``|F_t - Warp(F_{t-1}, field)|`` on luma (0..255)."""
-    out: NDArray[np.uint8] = cv2.absdiff(current, warp_previous(previous, dx, dy, cell))
-    return out
+    return np.asarray(cv2.absdiff(current, warp_previous(previous, dx, dy, cell)), np.uint8)
 
 
 def pool_mean(image: NDArray[np.uint8], cell: int) -> FloatArray:
@@ -85,11 +88,15 @@ def pool_mean(image: NDArray[np.uint8], cell: int) -> FloatArray:
     height, width = image.shape
     gh, gw = -(-height // cell), -(-width // cell)
     if gh * cell != height or gw * cell != width:
-        image = cv2.copyMakeBorder(
-            image, 0, gh * cell - height, 0, gw * cell - width, cv2.BORDER_REPLICATE
+        image = np.asarray(
+            cv2.copyMakeBorder(
+                image, 0, gh * cell - height, 0, gw * cell - width, cv2.BORDER_REPLICATE
+            ),
+            dtype=np.uint8,
         )
-    pooled: FloatArray = cv2.resize(
-        image.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA
+    pooled = np.asarray(
+        cv2.resize(image.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA),
+        dtype=np.float32,
     )
     return pooled.reshape(gh, gw)
 

@@ -1,0 +1,197 @@
+"""Motion fields on synthetic encoded videos with exact ground truth (x264 with B-pyramid,
+MPEG-4 Part 2), residual behaviour, fallback to optical flow, cache, cancel, background run."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from annotator.errors import VideoError
+from annotator.video.motion import (
+    ExtractionCancelled,
+    MotionExtraction,
+    MotionFields,
+    extract_motion,
+    motion_support,
+)
+from annotator.video.motion_synth import X264_PYRAMID, MovingObject, Scene, encode
+
+CELL = 8
+SCENE = Scene(appear_at=20)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("motion_videos")
+    return {
+        "x264": encode(SCENE, folder / "x264.mp4", "libx264", options=X264_PYRAMID, max_b_frames=3),
+        "mpeg4": encode(SCENE, folder / "mpeg4.mp4", "mpeg4", gop=12, bit_rate=3_000_000),
+    }
+
+
+def object_accuracy(fields: MotionFields, scene: Scene, picture: str) -> list[float]:
+    """Per object: share of its interior cells (over all frames of that picture type) whose
+    field is valid and within 1 px of the truth."""
+    shares = []
+    for obj in scene.objects:
+        good = total = 0
+        for t, kind in enumerate(fields.picture_types):
+            if kind != picture or t == 0:
+                continue
+            inside = scene.cells_inside(obj.rect(t), CELL)
+            err = np.hypot(fields.dx[t] - obj.velocity[0], fields.dy[t] - obj.velocity[1])
+            good += int(((err <= 1.0) & fields.valid[t])[inside].sum())
+            total += int(inside.sum())
+        shares.append(good / total)
+    return shares
+
+
+@pytest.mark.parametrize("name", ["x264", "mpeg4"])
+def test_field_matches_truth_on_objects_and_background(videos: dict[str, Path], name: str) -> None:
+    fields = extract_motion(videos[name], cell=CELL)
+    assert fields.kind == "mv" and len(fields) == SCENE.frames
+    assert fields.dx.shape == (SCENE.frames, 24, 32)
+    types = set(fields.picture_types)
+    assert types == ({"I", "P", "B"} if name == "x264" else {"I", "P"})
+    for picture in sorted(types - {"I"}):
+        for share in object_accuracy(fields, SCENE, picture):
+            assert share >= 0.9, (picture, share)
+    for t, kind in enumerate(fields.picture_types):
+        if kind == "I":
+            assert not fields.valid[t].any() and np.isnan(fields.dx[t]).all()
+        else:
+            still = SCENE.background_cells(t, CELL)
+            assert np.all(np.abs(fields.dx[t][still & fields.valid[t]]) <= 1.0)
+
+
+def test_x264_needs_far_references(videos: dict[str, Path]) -> None:
+    # B-pyramid P-frames reach 6-8 frames back; limiting the search to 2 frames must hurt.
+    near = extract_motion(videos["x264"], cell=CELL, max_distance=2, use_cache=False)
+    assert min(object_accuracy(near, SCENE, "P")) < 0.9
+
+
+@pytest.mark.parametrize("name", ["x264", "mpeg4"])
+def test_residual_small_where_explained_large_where_new(videos: dict[str, Path], name: str) -> None:
+    fields = extract_motion(videos[name], cell=CELL)
+    assert np.isnan(fields.residual[0]).all()
+    t = SCENE.appear_at
+    assert t is not None and fields.picture_types[t] != "I"
+    appeared = SCENE.cells_inside(SCENE.appear_rect, CELL)
+    background = SCENE.background_cells(t, CELL)
+    assert np.median(fields.residual[t][appeared]) > 20.0
+    assert np.median(fields.residual[t][background]) < 2.0
+    # The new patch has no earlier match: the codec codes (most of) it intra -> missing.
+    assert fields.valid[t][appeared].mean() < 0.9
+    # Inside the moving objects, where the field is exact, the prediction is close.
+    for obj in SCENE.objects:
+        inside = SCENE.cells_inside(obj.rect(t), CELL, margin=4)
+        err = np.hypot(fields.dx[t] - obj.velocity[0], fields.dy[t] - obj.velocity[1])
+        exact = inside & fields.valid[t] & (err < 0.25)
+        assert exact.sum() >= 4
+        assert np.median(fields.residual[t][exact]) < 3.0
+
+
+def test_mpeg4_b_frames_are_derived_from_anchors(tmp_path: Path) -> None:
+    # FFmpeg exports zero vectors for MPEG-4 Part 2 B-frames; they are rebuilt from the next
+    # P-frame. (FFmpeg's MPEG-4 encoder misses larger motions across B gaps: keep it slow.)
+    slow = Scene(
+        objects=(
+            MovingObject(start=(8, 16), velocity=(1, 1), size=(64, 48), seed=2),
+            MovingObject(start=(184, 140), velocity=(-1, -1), size=(64, 48), seed=3),
+        )
+    )
+    path = encode(slow, tmp_path / "b.avi", "mpeg4", gop=12, max_b_frames=2, bit_rate=3_000_000)
+    fields = extract_motion(path, cell=CELL)
+    assert "B" in fields.picture_types
+    is_b = np.array([p == "B" for p in fields.picture_types])
+    assert np.array_equal(fields.derived, is_b)
+    for share in object_accuracy(fields, slow, "B"):
+        assert share >= 0.85
+
+
+def test_vp9_falls_back_to_flow(tmp_path: Path) -> None:
+    codec = "libvpx-vp9" if "libvpx-vp9" in av.codecs_available else "libx265"
+    small = Scene(width=128, height=96, frames=8, objects=(
+        MovingObject(start=(16, 24), velocity=(2, 1), size=(48, 40), seed=2),))  # fmt: skip
+    path = encode(small, tmp_path / "vp9.webm", codec, options={"deadline": "realtime"})
+    supported, message = motion_support(path)
+    assert not supported and "optical flow" in message
+    fields = extract_motion(path, cell=CELL)
+    assert fields.kind == "flow" and "optical flow" in fields.note
+    assert not fields.valid[0].any() and fields.valid[1:].all()
+    obj = small.objects[0]
+    inside = small.cells_inside(obj.rect(5), CELL, margin=8)
+    np.testing.assert_allclose(np.median(fields.dx[5][inside]), obj.velocity[0], atol=0.5)
+    np.testing.assert_allclose(np.median(fields.dy[5][inside]), obj.velocity[1], atol=0.5)
+    assert fields.field(5).kind == "flow"
+
+
+def test_intra_only_stream_falls_back_to_flow(tmp_path: Path) -> None:
+    small = Scene(width=96, height=64, frames=4, objects=())
+    path = encode(small, tmp_path / "intra.mp4", "mpeg4", gop=1)
+    fields = extract_motion(path, cell=CELL)
+    assert fields.kind == "flow" and "intra-only" in fields.note
+
+
+def test_cache_is_reused_and_keyed_by_cell(videos: dict[str, Path], tmp_path: Path) -> None:
+    first = extract_motion(videos["mpeg4"], cell=CELL)
+    cached = list((tmp_path / "cache" / "motion").glob("*.npz"))
+    assert len(cached) == 1
+    calls: list[int] = []
+    again = extract_motion(videos["mpeg4"], cell=CELL, progress=lambda d, t: calls.append(d))
+    assert calls == [len(first)]  # answered from the cache in one step
+    np.testing.assert_array_equal(again.valid, first.valid)
+    np.testing.assert_allclose(again.dx, first.dx, atol=0.02, equal_nan=True)
+    assert again.picture_types == first.picture_types
+    assert extract_motion(videos["mpeg4"], cell=16).dx.shape[1:] == (12, 16)
+    assert len(list((tmp_path / "cache" / "motion").glob("*.npz"))) == 2
+
+
+def test_cancel_raises_and_caches_nothing(videos: dict[str, Path], tmp_path: Path) -> None:
+    seen: list[int] = []
+    with pytest.raises(ExtractionCancelled):
+        extract_motion(
+            videos["x264"],
+            progress=lambda done, total: seen.append(done),
+            should_stop=lambda: len(seen) >= 3,
+        )
+    assert seen == [1, 2, 3]
+    assert not list((tmp_path / "cache" / "motion").glob("*.npz"))
+
+
+def test_background_extraction_reports_progress(videos: dict[str, Path]) -> None:
+    finished = threading.Event()
+    progress: list[tuple[int, int | None]] = []
+    job = MotionExtraction(
+        videos["mpeg4"],
+        on_progress=lambda d, t: progress.append((d, t)),
+        on_done=lambda _: finished.set(),
+    ).start()
+    assert finished.wait(60)
+    assert len(job.result()) == SCENE.frames
+    assert progress[-1] == (SCENE.frames, SCENE.frames)
+    cancelled = MotionExtraction(videos["x264"], use_cache=False)
+    cancelled.cancel()
+    cancelled.start()
+    with pytest.raises(ExtractionCancelled):
+        cancelled.result()
+
+
+def test_bad_input_is_a_video_error(tmp_path: Path) -> None:
+    with pytest.raises(VideoError, match="not found"):
+        extract_motion(tmp_path / "missing.mp4")
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all" * 100)
+    with pytest.raises(VideoError):
+        extract_motion(junk)
+    with pytest.raises(VideoError, match="multiple of 4"):
+        extract_motion(junk, cell=6)
