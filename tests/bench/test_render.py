@@ -155,3 +155,15 @@ def test_profiles_cycle_and_bad_input_is_a_usage_error(data_dir: Path, tmp_path:
                 ]
             )
         )
+
+
+def test_joints_penn_marks_as_not_in_the_picture_are_absent(data_dir: Path) -> None:
+    """Penn Action puts joints it did not label (e.g. the far side in a side view) at (1, 1),
+    not visible; they must come out absent (no position)."""
+    seq = tiny(data_dir, "1828", frames=10, factor=0.5)
+    corner = (seq.xy[..., 0] <= 0.5) & (seq.xy[..., 1] <= 0.5) & ~seq.visible
+    assert corner.any()
+    for i, f in enumerate(render_frames(seq, 0)):
+        assert np.all(f.poses[corner[i], 2] == Visibility.ABSENT)
+        assert np.all(np.isnan(f.poses[corner[i], :2]))
+        assert np.all(f.poses[~corner[i], 2] != Visibility.ABSENT)  # the camera keeps them in
