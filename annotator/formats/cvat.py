@@ -4,7 +4,10 @@ One ``<track>`` per person holding ``<skeleton frame=...>`` shapes, each with on
 ``<points label=JOINT keyframe outside occluded points="x,y">`` per joint, as CVAT writes
 them. A manual label is a key frame (``keyframe="1"``); ``absent`` is ``outside="1"``;
 ``occluded`` is ``occluded="1"``. Filled values (``frames="all"``) are written as non-key
-shapes, which CVAT recomputes by its own interpolation on import. The label list in
+shapes, which CVAT recomputes by its own interpolation on import; values before a person's
+first manual label are not written (a CVAT track starts at a key). CVAT starts every point
+of a track with a key, so a joint unlabelled on a person's first exported frame is written
+there as outside (it reads back as absent). The label list in
 ``<meta>`` declares the skeleton (type ``skeleton`` with an SVG of its nodes and edges, one
 ``points`` sub-label per joint) so CVAT can create the task's labels from the file.
 """
@@ -50,12 +53,20 @@ def write_cvat(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) 
             root, "track", {"id": str(inst.track_id), "label": LABEL, "source": "manual"}
         )
         last_xy = np.zeros((ps.skeleton.num_joints, 2))
-        for f in chosen:
+        labelled = inst.manual_frames()
+        if len(labelled) == 0:
+            continue
+        for f in chosen[chosen >= labelled[0]]:  # a CVAT track starts at a key frame
             vis = inst.visibility[f]
             if not (vis != Visibility.UNLABELLED).any():
                 continue
             manual = inst.source[f] == Source.MANUAL
             key = manual & (vis != Visibility.UNLABELLED)
+            first = len(track) == 0
+            if first:
+                # CVAT starts every point of a skeleton track with a key: a joint not labelled
+                # on the person's first frame starts outside (it comes back as absent).
+                key = np.ones_like(key)
             shape = ET.SubElement(
                 track,
                 "skeleton",
@@ -63,6 +74,8 @@ def write_cvat(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) 
             )
             for j, joint in enumerate(ps.skeleton.joints):
                 code = Visibility(int(vis[j]))
+                if first and not (manual[j] and code != Visibility.UNLABELLED):
+                    code = Visibility.ABSENT
                 if code.has_position:
                     last_xy[j] = inst.poses[f, j, :2]
                 x, y = last_xy[j]  # CVAT wants coordinates even for an outside point

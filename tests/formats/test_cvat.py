@@ -52,6 +52,19 @@ def test_all_frames_writes_filled_values_as_non_key(pose_set: PoseSet, tmp_path:
     assert keys["3"] == "0" and keys["5"] == "1"
 
 
+def test_first_frame_starts_every_point(pose_set: PoseSet, tmp_path: Path) -> None:
+    inst = pose_set.instances[0]
+    inst.poses[0, 6] = (np.nan, np.nan, Visibility.UNLABELLED)
+    inst.source[0, 6] = Source.NONE
+    out = tmp_path / "annotations.xml"
+    registry.get("cvat-video").write(pose_set, out)
+    first = ET.parse(out).getroot().findall("track/skeleton")[0]
+    point = {p.get("label"): p for p in first.findall("points")}[pose_set.skeleton.joints[6]]
+    assert (point.get("keyframe"), point.get("outside")) == ("1", "1")
+    back = registry.get("cvat-video").read(out).instances[0]
+    assert back.visibility[0, 6] == Visibility.ABSENT  # the documented change
+
+
 def test_reads_cvat_layout() -> None:
     # Sample laid out after https://docs.cvat.ai/docs/other/xml_format/ plus CVAT's skeleton
     # export (see the comment at the top of the sample).
