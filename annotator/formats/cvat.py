@@ -206,6 +206,9 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
     instances = empty_instances(track_ids, frame_count, sk.num_joints)
     index = {j: i for i, j in enumerate(sk.joints)}
     for track, inst in zip(tracks, instances, strict=True):
+        shapes_of = [parse_int(s.get("frame"), f"{name} frame") for s in track.findall("skeleton")]
+        if len(set(shapes_of)) != len(shapes_of):
+            raise FormatError(f"{name}: track {inst.track_id} has two shapes on one frame")
         for shape in track.findall("skeleton"):
             _read_shape(inst, shape, index, f"{name} track {inst.track_id}")
     width = height = None

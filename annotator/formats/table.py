@@ -112,7 +112,13 @@ def read_csv(path: Path, skeleton: Skeleton | None = None, **options: Any) -> Po
     check_frame_count(frame_count, sk.num_joints, len(tracks), path.name)
     instances = empty_instances(tracks, frame_count, sk.num_joints)
     by_track = {t: inst for t, inst in zip(tracks, instances, strict=True)}
+    seen_rows: set[tuple[int, int, str]] = set()
     for frame, track, joint, x, y, vis, src in parsed:
+        if (frame, track, joint) in seen_rows:
+            raise FormatError(
+                f"{path.name}: two rows for {joint!r} of track {track} on frame {frame}"
+            )
+        seen_rows.add((frame, track, joint))
         inst = by_track[track]
         inst.poses[frame, index[joint]] = (x, y, int(vis))
         inst.source[frame, index[joint]] = int(src)

@@ -103,6 +103,13 @@ BAD = [
         "must not be negative",
     ),
     ("csv", "a.csv", TABLE + "9,0.1,0\n", "3 fields, expected 8"),
+    ("csv", "a.csv", TABLE + "0,0.0,0,head,1,2,visible,manual\n", "two rows for 'head'"),
+    (
+        "cvat-video",
+        "a.xml",
+        CVAT.replace('skeleton frame="4"', 'skeleton frame="1"'),
+        "two shapes on one frame",
+    ),
     ("npz", "a.npz", "not a zip", "not a readable NumPy"),
     ("penn-mat", "a.mat", "not a mat file", "not a readable MATLAB"),
 ]
