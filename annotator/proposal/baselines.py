@@ -36,7 +36,8 @@ def select_frames(
     """Sorted 0-based frame indices, ``budget`` of them (fewer only if the video is shorter).
 
     ``video``: an array (F, H, W[, 3]), an iterable of frames, or a reader with
-    ``iter_frames()`` (which may yield frames or objects holding an ``rgb`` array).
+    ``iter_frames()`` (which may yield frames, ``(index, frame)`` pairs or objects holding an
+    ``rgb`` array).
     """
     if method not in METHODS:
         raise UsageError(f"unknown frame selector {method!r}; choose from {', '.join(METHODS)}")
@@ -57,6 +58,8 @@ def thumbnails(
     frames: Iterable[Any] = video.iter_frames() if hasattr(video, "iter_frames") else video
     out = []
     for item in frames:
+        if isinstance(item, tuple):  # readers yield (index, frame)
+            item = item[-1]
         frame = np.asarray(getattr(item, "rgb", item))
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
         h, w = gray.shape

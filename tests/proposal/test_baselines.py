@@ -42,7 +42,7 @@ def test_kmeans_is_deterministic_distinct_and_takes_iterables_and_readers() -> N
 
     class Reader:
         def iter_frames(self):  # type: ignore[no-untyped-def]
-            return iter(frames)
+            return iter(enumerate(frames))  # readers yield (index, frame)
 
     c = select_frames(Reader(), 8, "kmeans", seed=3)
     assert a.tolist() == b.tolist() == c.tolist()
