@@ -1,25 +1,23 @@
-"""Autosave and crash recovery for the open project.
+"""Autosave and crash recovery for the open project, on top of the core recovery journal.
 
-A few seconds after an edit (and at most every ``INTERVAL_MS`` while editing continues) the
-project is written to a per-user recovery file keyed by the video, never next to the user's
-files. A clean close removes it; if the app died, opening the same video or project again
-finds it and offers to restore it. Restoring is one undoable command, so nothing is lost
-either way.
+Every document change is journaled at once by ``annotator.core.journal.RecoveryJournal``
+(per-user folder, never next to the user's files). Saving drops the journal; closing without
+saving discards it after asking. If the app died, opening the same video or project again
+finds the journal and offers to restore it. Restoring is one undoable command, so nothing is
+lost whichever way the user answers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6 import QtCore
 
 from annotator.core import commands as cmd
-from annotator.core.paths import data_dir
+from annotator.core.journal import Recovery, RecoveryJournal, find_recovery
 from annotator.errors import AnnotatorError
 from annotator.gui.session import Session
 
@@ -28,87 +26,46 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DELAY_MS = 3_000  # after the last edit
-INTERVAL_MS = 30_000  # at most this long between saves during continuous editing
 
-
-def autosave_path(session: Session) -> Path:
-    video = session.doc.video
-    key = video.fingerprint or hashlib.sha256(video.path.encode("utf-8")).hexdigest()[:16]
-    return data_dir("autosave") / f"{key}.annot"
-
-
-class Autosaver(QtCore.QObject):
-    """Writes the recovery file when the project has unsaved edits."""
-
-    saved = QtCore.Signal(str)
-
-    def __init__(self, session: Session, parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.path = autosave_path(session)
-        self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.save_now)
-        self._first_unsaved: float | None = None
-        session.history_changed.connect(self._on_edit)
-
-    def _on_edit(self) -> None:
-        if not self.session.dirty:
-            self._timer.stop()
-            self._first_unsaved = None
-            remove_autosave(self.session)
-            return
-        now = time.monotonic()
-        if self._first_unsaved is None:
-            self._first_unsaved = now
-        overdue = (now - self._first_unsaved) * 1000 >= INTERVAL_MS
-        self._timer.start(0 if overdue else DELAY_MS)
-
-    def save_now(self) -> None:
-        from annotator.core import store
-
-        try:
-            store.save_project(self.session.doc, self.path)
-        except (AnnotatorError, OSError) as err:
-            log.warning("autosave failed: %s", err)
-            return
-        self._first_unsaved = None
-        self.saved.emit(str(self.path))
-
-
-def remove_autosave(session: Session) -> None:
+def find(path: Path) -> Recovery | None:
+    """Unsaved work left for this video or project by a session that did not end cleanly."""
     try:
-        autosave_path(session).unlink(missing_ok=True)
-    except OSError as err:
-        log.warning("cannot remove the recovery file: %s", err)
+        return find_recovery(path)
+    except (OSError, AnnotatorError) as err:
+        log.warning("cannot look for unsaved work: %s", err)
+        return None
 
 
-def offer_recovery(window: MainWindow, session: Session) -> bool:
-    """If a recovery file newer than the project exists, offer to restore it; True if done."""
-    from annotator.core import store
+def start_journal(session: Session) -> RecoveryJournal:
+    journal = RecoveryJournal(session.doc, session.path)
+    session.journal = journal
+    return journal
 
-    path = autosave_path(session)
-    if not path.exists():
-        return False
-    project = session.path
-    if project is not None and project.exists() and path.stat().st_mtime <= project.stat().st_mtime:
-        return False
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
-    if not window.reporter.ask(
-        f"Unsaved work on this video from {when} was found (the app did not close cleanly). "
-        "Restore it?",
-        "Restore unsaved work",
-    ):
+
+def offer(window: MainWindow, session: Session, recovery: Recovery) -> bool:
+    """Ask whether to restore ``recovery`` into ``session``; True when restored."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(recovery.modified))
+    question = (
+        f"Unsaved work on this {'project' if recovery.project_path else 'video'} from {when} "
+        f"was found ({recovery.edits} edits after the last save). Restore it?"
+    )
+    if not window.reporter.ask(question, "Restore unsaved work"):
+        recovery.discard()
         return False
     try:
-        saved = store.load_project(path)
+        saved = recovery.restore()
     except AnnotatorError as err:
-        window.reporter.error(f"the recovery file cannot be read: {err}")
+        window.reporter.error(f"The unsaved work cannot be restored: {err}")
         return False
-    labels = np.asarray(saved.manual(session.instance))
-    if labels.shape != session.manual().shape:
-        window.reporter.error("the recovery file does not match this video's frames and joints")
-        return False
-    session.push(cmd.SetLabels(0, labels, None, session.instance, text="Restore unsaved work"))
+    commands: list[cmd.Command] = []
+    for k in range(min(len(saved.instances), len(session.doc.instances))):
+        labels = np.asarray(saved.manual(k))
+        if labels.shape != np.asarray(session.doc.manual(k)).shape:
+            window.reporter.error("The unsaved work does not match this video's frames and joints.")
+            return False
+        commands.append(cmd.SetLabels(0, labels, None, k, text="Restore labels"))
+    if saved.proposals is not None:
+        commands.append(cmd.AcceptProposals(saved.proposals, instance=session.instance))
+    if commands:
+        session.push(cmd.Batch("Restore unsaved work", commands))
     return True

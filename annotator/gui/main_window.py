@@ -43,7 +43,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.reporter = reporter or Reporter(self)
         self.tasks = TaskRunner(self)
         self.session: Session | None = None
-        self.autosaver: Any = None
         self.actions_by_id: dict[str, QtGui.QAction] = {}
         self._play_timer = QtCore.QTimer(self)
         self._play_timer.timeout.connect(self._play_tick)
@@ -185,6 +184,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_path(self, path: str | Path) -> None:
         """Open a video or a project (by its extension). The session arrives when the video's
         index is ready (background task); errors go to the reporter."""
+        session = self.session
+        if session is not None and session.dirty and not opening.confirm_discard(self, session):
+            return
         self._guarded(lambda: opening.open_any(Path(path), self.reporter, self))
 
     def show_preview(self, image: np.ndarray) -> None:
@@ -195,7 +197,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.session is not None:
             self._set_playing(False)
             self.tasks.cancel_all()
-            self.session.close()
+            self.session.close(discard_unsaved=True)  # the user chose in open_path
             self.session.deleteLater()
         self.session = session
         session.setParent(self)
@@ -205,7 +207,6 @@ class MainWindow(QtWidgets.QMainWindow):
         overlay.drag_started.connect(lambda j: self._guarded(lambda: session.begin_drag(j)))
         overlay.drag_moved.connect(lambda j, x, y: self._guarded(lambda: session.drag(j, x, y)))
         overlay.drag_finished.connect(lambda j: self._guarded(lambda: session.end_drag(j)))
-        overlay.joint_clicked.connect(session.set_joint)
         overlay.menu_requested.connect(self._joint_menu)
         self.joint_list.set_skeleton(skeleton)
         self.frame_spin.blockSignals(True)
@@ -231,7 +232,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_title()
         self._update_enabled()
         self._update_fill_info()
-        opening.start_background(self, session)
         self.session_changed.emit(session)
 
     # ------------------------------------------------------------------ view updates
@@ -582,6 +582,5 @@ class MainWindow(QtWidgets.QMainWindow):
         self._play_timer.stop()
         self.tasks.shutdown()
         if session is not None:
-            opening.discard_autosave(session)
-            session.close()
+            session.close(discard_unsaved=True)
         event.accept()

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROJECT_SUFFIX = ".annot"
+PROJECT_SUFFIX = ".annot.json"
 VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv);;All files (*)"
 MAX_RECENT = 10
 
@@ -44,7 +44,7 @@ def open_reader(path: Path) -> Any:
 
 
 def is_project(path: Path) -> bool:
-    return path.suffix.lower() in (PROJECT_SUFFIX, ".json")
+    return path.name.lower().endswith((PROJECT_SUFFIX, ".json"))
 
 
 # ---------------------------------------------------------------------- opening
@@ -104,6 +104,8 @@ def _open_project(path: Path, window: MainWindow) -> None:
 
 
 def _when_indexed(window: MainWindow, reader: Any, make_session: Any, path: Path) -> None:
+    from annotator.gui import autosave
+
     def finish(_result: object) -> None:
         if not reader.index_ready:
             reader.close()
@@ -115,9 +117,12 @@ def _when_indexed(window: MainWindow, reader: Any, make_session: Any, path: Path
             reader.close()
             window.reporter.error(str(err))
             return
+        recovery = autosave.find(path)
         window.set_session(session)
         add_recent(path)
-        window._guarded(lambda: offer_recovery(window, session))
+        autosave.start_journal(session)
+        if recovery is not None:
+            window._guarded(lambda: autosave.offer(window, session, recovery))
 
     if reader.index_ready:
         finish(None)
@@ -148,13 +153,6 @@ def video_ref(reader: Any) -> VideoRef:
         width=int(reader.width),
         height=int(reader.height),
     )
-
-
-def start_background(window: MainWindow, session: Session) -> None:
-    """Work that starts with a session (autosave timer)."""
-    from annotator.gui.autosave import Autosaver
-
-    window.autosaver = Autosaver(session, window)
 
 
 # ---------------------------------------------------------------------- recent files
@@ -194,7 +192,7 @@ def ask_open_project(parent: QtWidgets.QWidget) -> str:
 # ---------------------------------------------------------------------- saving
 def default_project_path(session: Session) -> Path:
     video = Path(session.doc.video.path)
-    return video.with_suffix(PROJECT_SUFFIX)
+    return video.with_name(video.stem + PROJECT_SUFFIX)
 
 
 def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None = None) -> bool:
@@ -213,7 +211,7 @@ def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None
             return False
         target = Path(chosen)
     store.save_project(session.doc, target)
-    session.mark_saved(target)
+    session.mark_saved(target)  # also drops the recovery journal
     add_recent(target)
     window.statusBar().showMessage(f"saved {target}", 4000)
     return True
@@ -228,18 +226,6 @@ def confirm_discard(window: MainWindow, session: Session) -> bool:
             window.reporter.error(str(err))
             return False
     return True
-
-
-def discard_autosave(session: Session) -> None:
-    from annotator.gui.autosave import remove_autosave
-
-    remove_autosave(session)
-
-
-def offer_recovery(window: MainWindow, session: Session) -> None:
-    from annotator.gui.autosave import offer_recovery as offer
-
-    offer(window, session)
 
 
 # ---------------------------------------------------------------------- export

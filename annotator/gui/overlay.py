@@ -2,7 +2,7 @@
 
 The overlay paints an immutable ``PoseView`` (one frame's joints with their visibility and
 source) handed to it by the window; it never edits data. Mouse gestures become signals: a
-click on empty image asks to place the current joint, a drag on a joint asks to move it
+click asks to place the current joint, a drag on a joint asks to move it
 (start / move / finish, so the window can merge one drag into one undo step), a right click
 asks for the context menu. Joints are drawn at a fixed size in screen pixels whatever the
 zoom, so markers are painted in device coordinates.
@@ -53,7 +53,6 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
     drag_moved = QtCore.Signal(int, float, float)  # joint, image x, y
     drag_finished = QtCore.Signal(int)
     menu_requested = QtCore.Signal(object, object)  # joint or None, QPoint (screen)
-    joint_clicked = QtCore.Signal(int)
 
     def __init__(self, skeleton: Skeleton) -> None:
         super().__init__()
@@ -97,9 +96,10 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
         shown = np.flatnonzero(self._pose.shown())
         if len(shown) == 0:
             return None
-        to_device = self.deviceTransform()
-        if to_device is None:
+        view = self.getViewWidget()
+        if view is None:
             return None
+        to_device = self.sceneTransform() * view.viewportTransform()  # item -> view pixels
         target = to_device.map(pos)
         best, best_d = None, theme.PICK_RADIUS
         for j in shown:
@@ -167,17 +167,16 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
 
     # -- mouse -------------------------------------------------------------------------------
     def mouseClickEvent(self, ev: Any) -> None:
-        joint = self.joint_at(ev.pos())
+        # A click always places the current joint, even over another marker: joints often
+        # overlap (crossed legs), so a click that sometimes selected would be unpredictable.
+        # Joints are chosen with the joint list, the keys, the right-click menu or a drag.
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             ev.accept()
-            if joint is not None:
-                self.joint_clicked.emit(joint)
-            else:
-                p = ev.pos()
-                self.place_requested.emit(float(p.x()), float(p.y()))
+            p = ev.pos()
+            self.place_requested.emit(float(p.x()), float(p.y()))
         elif ev.button() == QtCore.Qt.MouseButton.RightButton:
             ev.accept()
-            self.menu_requested.emit(joint, ev.screenPos().toPoint())
+            self.menu_requested.emit(self.joint_at(ev.pos()), ev.screenPos().toPoint())
         else:
             ev.ignore()
 

@@ -20,6 +20,7 @@ from annotator.core import commands as cmd
 from annotator.core.codes import Source, Visibility
 from annotator.core.document import Change, Document, Proposals
 from annotator.core.history import History
+from annotator.core.journal import RecoveryJournal
 from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
 from annotator.errors import AnnotatorError
@@ -57,6 +58,7 @@ class Session(QtCore.QObject):
         self.frame = 0
         self.joint = 0
         self._drag_id = 0
+        self.journal: RecoveryJournal | None = None  # autosave, started by the window
         self.method = method if method in available_methods() else default_method()
         self.engine = self._make_engine(self.method)
         self.status = frame_status(self.manual(), self.engine.result.source)
@@ -259,10 +261,16 @@ class Session(QtCore.QObject):
     def mark_saved(self, path: Path) -> None:
         self.path = path
         self.history.set_clean()
+        if self.journal is not None:
+            self.journal.mark_saved(path)
 
-    def close(self) -> None:
+    def close(self, discard_unsaved: bool = True) -> None:
+        """Stop observing; ``discard_unsaved=False`` keeps the recovery journal on disk."""
         self._unsubscribe()
         self._unsubscribe_history()
+        if self.journal is not None:
+            self.journal.close(discard=discard_unsaved)
+            self.journal = None
 
 
 _AVAILABLE: list[str] = []
