@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,10 +160,23 @@ def pad_frames(ps: PoseSet, frame_count: int) -> PoseSet:
     return PoseSet(ps.skeleton, frame_count, out, ps.fps, None, ps.width, ps.height, ps.video_path)
 
 
-def _tmp_sibling(path: Path, suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    return Path(name)
+def temp_sibling(path: Path, folder: bool = False) -> Path:
+    """A new, hidden, uniquely named file or folder beside ``path``.
+
+    Made with the default permissions (the umask applies), unlike ``tempfile``'s private
+    0600/0700 ones, because it becomes the user's export when renamed into place.
+    """
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            if folder:
+                os.mkdir(tmp, 0o777)
+            else:
+                os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 @contextlib.contextmanager
@@ -178,7 +191,7 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
     if not path.parent.is_dir():
         raise FormatError(f"folder does not exist: {path.parent}")
     try:
-        tmp = _tmp_sibling(path, ".tmp")
+        tmp = temp_sibling(path)
     except OSError as err:
         raise FormatError(f"cannot write in {path.parent}: {err.strerror}") from None
     try:
@@ -204,7 +217,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     if not path.parent.is_dir():
         raise FormatError(f"folder does not exist: {path.parent}")
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        tmp = temp_sibling(path, folder=True)
     except OSError as err:
         raise FormatError(f"cannot write in {path.parent}: {err.strerror}") from None
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from annotator.core.document import Document, VideoRef
 from annotator.core.poseset import PoseSet
 from annotator.core.skeleton import Skeleton, builtin
-from annotator.core.store import load_project, save_project
+from annotator.core.store import save_project
 from annotator.errors import AnnotatorError, FormatError, UsageError
 from annotator.formats import registry
 from annotator.formats._common import pad_frames
@@ -55,7 +55,6 @@ def run(args: argparse.Namespace) -> int:
         ps = replace(ps, skeleton=skeleton)
     doc = _document(ps, Path(args.video))
     save_project(doc, out)
-    load_project(out)  # proves the file reads back before we report success
     frames = sum(len(i.manual_frames()) for i in ps.instances)
     print(
         f"imported {frames} labelled frames of {len(ps.instances)} people from {src.name} "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from annotator.formats._common import (
     replace_dir,
     select_values,
     set_joint,
+    temp_sibling,
 )
 from annotator.formats._frames import IMAGE_TYPES, frame_source, read_frame, write_image
 from annotator.formats.registry import FormatAdaptor
@@ -65,9 +65,7 @@ def write_coco(
     times = ps.frame_times()
     width, height = ps.width or 0, ps.height or 0
     source = frame_source(ps, video) if images else None
-    tmp_img = (
-        Path(tempfile.mkdtemp(prefix=f".{img_dir.name}.", dir=path.parent)) if images else None
-    )
+    tmp_img = temp_sibling(img_dir, folder=True) if images else None
     try:
         records = []
         for f in chosen:

@@ -1,8 +1,13 @@
 """The format registry: one ``FormatAdaptor`` per import/export format, looked up by name.
 
-The GUI builds its file dialogs from :func:`dialog_filters`; the ``import`` and ``export``
-commands use :func:`get` and :func:`guess`. Adaptor modules are imported here once, and hold
-no Qt.
+The GUI builds its file dialogs from :func:`dialog_filters` (and maps the chosen entry back
+with :func:`for_filter`); the ``import`` and ``export`` commands use :func:`get` and
+:func:`guess`. Adaptor modules are imported here once, and hold no Qt.
+
+Options adaptors understand (each ignores the ones that do not apply to it): writers take
+``frames`` ('manual' or 'all'), ``video`` (a frame source for images), ``images`` (COCO:
+'jpg'/'png'; DeepLabCut: bool) and ``scorer`` (DeepLabCut); readers of files that do not name
+their joints (NPZ, CSV) take ``skeleton``.
 """
 
 from __future__ import annotations
@@ -127,6 +132,14 @@ def dialog_filters(mode: str = "read") -> list[str]:
         exts = sorted({e for a in adaptors for e in a.extensions})
         filters.insert(0, f"All supported labels ({' '.join('*' + e for e in exts)})")
     return filters
+
+
+def for_filter(text: str) -> FormatAdaptor:
+    """The adaptor behind one of :func:`dialog_filters`' entries (as the dialog returns it)."""
+    for adaptor in all_formats():
+        if adaptor.dialog_filter() == text:
+            return adaptor
+    raise FormatError(f"no format matches the file type {text!r}")
 
 
 def _filter(mode: str | None) -> list[FormatAdaptor]:

@@ -34,6 +34,9 @@ def test_dialog_filters() -> None:
     assert "CVAT for video 1.1 (*.xml)" in write
     assert not any("Penn" in f for f in write)
     assert not any("labeled-data" in f for f in read + write)  # folders use a folder dialog
+    assert registry.for_filter("COCO keypoints (*.json)").name == "coco"
+    with pytest.raises(FormatError, match="no format matches"):
+        registry.for_filter(read[0])
 
 
 @pytest.mark.parametrize(

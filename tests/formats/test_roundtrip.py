@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,17 @@ def test_two_people_keep_track_ids(two_people: PoseSet, tmp_path: Path, name: st
         np.testing.assert_allclose(
             got.poses[0, :, :2], want.poses[0, :, :2], atol=0.01, equal_nan=True
         )
+
+
+def test_exports_get_ordinary_permissions(
+    pose_set: PoseSet, tmp_path: Path, fake_video: FakeVideo
+) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    registry.get("csv").write(pose_set, tmp_path / "a.csv")
+    registry.get("dlc").write(pose_set, tmp_path / "dlc", video=fake_video)
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (tmp_path / "dlc").stat().st_mode & 0o777 == 0o777 & ~umask
 
 
 def test_npz_keeps_video_facts(pose_set: PoseSet, tmp_path: Path) -> None:
