@@ -1,0 +1,61 @@
+"""``annotator propose VIDEO --out P.json``: key frames to label, as a proposals file.
+
+Without ``--budget`` K-FPN gives its natural count (frames with s ≥ 0.99); ``--budget 0.1``
+(a fraction) or ``--budget 12`` (a count) picks that many frames minimising the recovery
+objective. ``uniform`` and ``kmeans`` are the baselines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from annotator.proposal.registry import METHODS, parse_budget, propose
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("video", type=Path, help="the video to propose frames for")
+    parser.add_argument("--out", required=True, type=Path, help="proposals JSON to write")
+    parser.add_argument("--method", default="kfpn", choices=sorted(METHODS))
+    parser.add_argument(
+        "--budget",
+        type=parse_budget,
+        default=None,
+        help="a fraction of the frames (0.1) or a count (12)",
+    )
+    parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda if present)")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="K-FPN model file (default: the shipped models/kfpn.pt)",
+    )
+    parser.add_argument(
+        "--backbone-weights",
+        type=Path,
+        default=None,
+        help="torchvision .pth when the model uses a ResNet backbone",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    def progress(stage: str, done: int, total: int) -> None:
+        if args.verbose:
+            print(f"{stage}: {done}/{total}", file=sys.stderr)
+
+    result = propose(
+        args.video,
+        args.method,
+        args.budget,
+        args.device,
+        progress,
+        model=args.model,
+        backbone_weights=args.backbone_weights,
+    )
+    result.write(args.out, args.video)
+    print(
+        f"{len(result.frames)} of {result.frame_count} frames proposed by {result.method} "
+        f"on {result.device} in {result.seconds:.1f} s -> {args.out}"
+    )
+    return 0

@@ -1,0 +1,157 @@
+"""K-FPN proposals for a whole video: saved models, and features -> key frames.
+
+A model file (``torch.save``, loaded with ``weights_only=True``) holds ``format``, the
+network ``config``, its ``state`` (float16 to keep the file small), the loss settings and
+free-form ``meta`` (training data, epochs, time). The shipped default is ``models/kfpn.pt``
+at the repository root; ``ANNOTATOR_KFPN_MODEL`` or ``--model`` point elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from annotator.errors import UsageError
+from annotator.proposal import loss as kloss
+from annotator.proposal import windows as win
+from annotator.proposal.features import Cancelled
+from annotator.proposal.network import Kfpn, KfpnConfig
+from annotator.proposal.select import RecoveryObjective, reduce_window, threshold_frames
+
+FORMAT = "annotator.kfpn/1"
+REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+DEFAULT_MODEL = "kfpn.pt"
+WINDOW_BATCH = 8
+
+
+@dataclass
+class LoadedModel:
+    net: Kfpn
+    rho: float
+    path: Path | None = None
+    sha256: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self) -> KfpnConfig:
+        return self.net.config
+
+
+def default_model_path() -> Path:
+    env = os.environ.get("ANNOTATOR_KFPN_MODEL")
+    return Path(env) if env else REPO_MODELS / DEFAULT_MODEL
+
+
+def save_model(
+    path: str | Path, net: Kfpn, *, rho: float, meta: dict[str, Any] | None = None
+) -> None:
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}
+    blob = {
+        "format": FORMAT,
+        "config": net.config.to_dict(),
+        "state": state,
+        "rho": rho,
+        "meta": meta or {},
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(blob, tmp)
+    os.replace(tmp, path)
+
+
+def load_model(path: str | Path | None = None) -> LoadedModel:
+    path = Path(path) if path is not None else default_model_path()
+    if not path.is_file():
+        raise UsageError(f"K-FPN model file not found: {path} (train one: annotator train kfpn)")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        if blob.get("format") != FORMAT:
+            raise ValueError(f"format {blob.get('format')!r}")
+        net = Kfpn(KfpnConfig(**blob["config"]))
+        net.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in blob["state"].items()}
+        )
+    except Exception as err:  # any unreadable file is the user's to fix
+        raise UsageError(f"{path} is not a K-FPN model file ({err})") from None
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedModel(net.eval(), float(blob["rho"]), path, digest, dict(blob.get("meta", {})))
+
+
+def _check_features(model: LoadedModel, feats: np.ndarray) -> None:
+    cfg = model.config
+    if feats.ndim != 4 or feats.shape[1] != cfg.in_channels:
+        raise UsageError(
+            f"the K-FPN model expects {cfg.in_channels}-channel {cfg.backbone} features, "
+            f"got shape {feats.shape}"
+        )
+
+
+def window_scores(
+    model: LoadedModel,
+    feats: np.ndarray,
+    positions: np.ndarray,
+    device: str = "cpu",
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(window position indices (W, T), indicator s per window (W, T)) on the time grid."""
+    _check_features(model, feats)
+    idx = win.window_indices(len(positions), model.config.window)
+    net = model.net.to(device).eval()
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(idx), WINDOW_BATCH):
+            if should_stop is not None and should_stop():
+                raise Cancelled
+            frames = positions[idx[start : start + WINDOW_BATCH]]  # (b, T) real frames
+            x = torch.from_numpy(feats[frames]).float().to(device)
+            out.append(net(x).float().cpu().numpy())
+    return idx, np.concatenate(out).astype(np.float64)
+
+
+def objective(
+    model: LoadedModel, feats: np.ndarray, positions: np.ndarray, idx: np.ndarray
+) -> RecoveryObjective:
+    """The recovery objective over the windows ``idx`` of grid ``positions``."""
+    with torch.no_grad():
+        dictionary = model.net.dictionary().double().cpu().numpy()
+    ys = []
+    for row in idx:
+        x = torch.from_numpy(feats[positions[row]]).double()[None]
+        ys.append(reduce_window(kloss.loss_features(x, model.config.loss_pool)[0].numpy()))
+    return RecoveryObjective(dictionary, ys, positions[idx], model.rho)
+
+
+@dataclass(frozen=True)
+class KfpnResult:
+    frames: list[int]
+    scores: list[float]
+
+
+def propose_from_features(
+    model: LoadedModel,
+    feats: np.ndarray,
+    fps: float,
+    budget: int | None = None,
+    device: str = "cpu",
+    should_stop: Callable[[], bool] | None = None,
+) -> KfpnResult:
+    """Key frames of a video given its per-frame features (frames, C, 7, 7)."""
+    count = feats.shape[0]
+    positions = win.resample_positions(count, fps, model.config.fps)
+    idx, s = window_scores(model, feats, positions, device, should_stop)
+    pos_scores = win.merge_scores(s, len(positions))
+    frames = threshold_frames(positions, pos_scores)
+    if budget is not None:
+        if budget < 1:
+            raise UsageError("a budget needs at least one frame")
+        frames = objective(model, feats, positions, idx).greedy(set(frames), budget)
+    scores = win.frame_scores(positions, pos_scores, count)
+    return KfpnResult(frames, [float(v) for v in scores])

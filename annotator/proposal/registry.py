@@ -1,0 +1,174 @@
+"""Proposal methods by name, one entry point for the command line and the GUI worker.
+
+``propose(video, method, budget, device, progress, should_stop)`` returns a frozen
+``Proposals``; ``Proposals.to_json`` gives the contract's proposals file. ``progress`` is
+called as ``progress(stage, done, total)`` (stage ``"features"`` or ``"proposals"``) and
+``should_stop()`` is polled between batches; when it turns true ``Cancelled`` is raised. The
+GUI runs this in a worker thread; nothing here touches Qt. torch is imported only when the
+``kfpn`` method runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annotator.errors import UsageError
+from annotator.proposal.features import Cancelled, FrameSource, Progress, ShouldStop, open_source
+
+__all__ = ["METHODS", "Cancelled", "Proposals", "parse_budget", "propose", "resolve_budget"]
+
+SCHEMA = "annotator.proposals/1"
+Budget = float | int | None
+
+
+@dataclass(frozen=True)
+class Proposals:
+    frames: list[int]
+    scores: list[float] | None
+    method: str
+    device: str
+    seconds: float
+    model: dict[str, str] | None
+    budget: Budget = None
+    frame_count: int = 0
+    video_fingerprint: str = ""
+
+    def to_json(self, video: str | Path) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "video": str(video),
+            "video_fingerprint": self.video_fingerprint,
+            "frame_count": self.frame_count,
+            "frames": sorted(int(f) for f in self.frames),
+            "scores": self.scores,
+            "gate": None,
+            "method": self.method,
+            "budget": self.budget,
+            "device": self.device,
+            "seconds": round(self.seconds, 3),
+            "model": self.model,
+        }
+
+    def write(self, path: str | Path, video: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(video), indent=1) + "\n")
+
+
+def parse_budget(text: str) -> float | int:
+    """``"0.1"`` -> a fraction of the frames, ``"12"`` -> a count (the ``--budget`` syntax)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(
+            f"--budget must be a fraction like 0.1 or a count like 12, not {text!r}"
+        ) from None
+    if value <= 0 or not math.isfinite(value):
+        raise UsageError(f"--budget must be positive, not {text!r}") from None
+    if value < 1 or "." in text:
+        if value >= 1:
+            raise UsageError(f"a fractional --budget must be below 1, not {text!r}")
+        return value
+    return int(value)
+
+
+def resolve_budget(budget: Budget, frame_count: int) -> int | None:
+    """The number of frames a budget means for a video (a fraction is rounded up)."""
+    if budget is None:
+        return None
+    if isinstance(budget, float) and budget < 1:
+        return max(1, min(frame_count, math.ceil(budget * frame_count)))
+    return max(1, min(frame_count, int(budget)))
+
+
+@dataclass(frozen=True)
+class _Context:
+    source: FrameSource
+    budget: int | None
+    device: str | None
+    progress: Progress | None
+    should_stop: ShouldStop | None
+    options: dict[str, Any]
+
+
+def _kfpn(ctx: _Context) -> tuple[list[int], list[float] | None, str, dict[str, str] | None]:
+    from annotator.proposal import kfpn
+    from annotator.proposal.backbones import pick_device
+    from annotator.proposal.features import video_features
+
+    device = pick_device(ctx.device)
+    model = kfpn.load_model(ctx.options.get("model"))
+    feats = video_features(
+        ctx.source,
+        model.config.backbone,
+        backbone_weights=ctx.options.get("backbone_weights"),
+        device=device,
+        progress=ctx.progress,
+        should_stop=ctx.should_stop,
+    )
+    if ctx.progress is not None:
+        ctx.progress("proposals", 0, 1)
+    result = kfpn.propose_from_features(
+        model, feats, ctx.source.fps, ctx.budget, device, ctx.should_stop
+    )
+    if ctx.progress is not None:
+        ctx.progress("proposals", 1, 1)
+    info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
+    return result.frames, result.scores, device, info
+
+
+def _baseline(name: str) -> Callable[[_Context], tuple[list[int], None, str, None]]:
+    def run(ctx: _Context) -> tuple[list[int], None, str, None]:
+        from annotator.proposal.baselines import select_frames
+
+        count = ctx.source.frame_count
+        # With no budget, the baselines take the contract's default fraction (10 %).
+        budget = ctx.budget if ctx.budget is not None else max(2, math.ceil(0.1 * count))
+        frames = select_frames(ctx.source, budget, name)
+        return sorted(int(f) for f in frames), None, "cpu", None
+
+    return run
+
+
+METHODS: dict[str, Callable[[_Context], tuple[list[int], Any, str, Any]]] = {
+    "kfpn": _kfpn,
+    "uniform": _baseline("uniform"),
+    "kmeans": _baseline("kmeans"),
+}
+
+
+def propose(
+    video: str | Path | FrameSource,
+    method: str = "kfpn",
+    budget: Budget = None,
+    device: str | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+    **options: Any,
+) -> Proposals:
+    """Propose key frames of ``video`` (a path or an open reader).
+
+    ``options``: ``model`` (a K-FPN model file) and ``backbone_weights`` for ``kfpn``.
+    """
+    if method not in METHODS:
+        raise UsageError(f"unknown proposal method {method!r}; choose one of: {', '.join(METHODS)}")
+    start = time.perf_counter()
+    source = open_source(video)
+    count = source.frame_count
+    ctx = _Context(source, resolve_budget(budget, count), device, progress, should_stop, options)
+    frames, scores, used_device, model = METHODS[method](ctx)
+    return Proposals(
+        frames=frames,
+        scores=scores,
+        method=method,
+        device=used_device,
+        seconds=time.perf_counter() - start,
+        model=model,
+        budget=budget,
+        frame_count=count,
+        video_fingerprint=source.fingerprint,
+    )

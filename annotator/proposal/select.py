@@ -1,0 +1,99 @@
+"""Turning K-FPN scores into key frames, with or without a budget.
+
+Without a budget the paper's natural count is used: the frames whose indicator s ≥ 0.99.
+With a budget the answer is the set of that many frames that (greedily) minimises the same
+recovery objective the network was trained on, ``Σ_windows ‖(I + ρ⁻¹ D Dᵀ diag(s))⁻¹ Y‖²_F``
+with a binary s, starting from the network's natural set and adding (or removing) one frame
+at a time, each time the one that helps most (hurts least). Unlike a top-k of the scores, this
+does not pile frames into one burst of motion: a frame is worth adding only for what the
+frames already chosen cannot rebuild.
+
+Each window's Y is replaced by ``U Σ`` from its SVD (T x rank): ``‖A Y‖_F = ‖A U Σ‖_F``
+exactly, so the objective costs T x T solves whatever the feature size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+THRESHOLD = 0.99
+
+
+def reduce_window(y: np.ndarray) -> np.ndarray:
+    """(T, M) -> (T, rank) with the same ``‖A ·‖_F`` for every T x T matrix A."""
+    u, sv, _ = np.linalg.svd(y.astype(np.float64), full_matrices=False)
+    keep = sv > sv.max(initial=0.0) * 1e-9
+    return np.asarray(u[:, keep] * sv[keep])
+
+
+class RecoveryObjective:
+    """The binary-s recovery error over overlapping windows of grid positions."""
+
+    def __init__(
+        self,
+        dictionary: np.ndarray,
+        windows_y: list[np.ndarray],
+        windows_frames: np.ndarray,
+        rho: float,
+    ) -> None:
+        self.ddt = dictionary @ dictionary.T / rho  # (T, T)
+        self.ys = windows_y  # per window (T, rank)
+        self.frames = windows_frames  # (W, T) real frame index of each window slot
+        self.eye = np.eye(self.ddt.shape[0])
+
+    def window_errors(self, w: int, masks: np.ndarray) -> np.ndarray:
+        """Recovery error of window w for each binary mask row (n, T)."""
+        a = self.eye[None] + self.ddt[None] * masks[:, None, :]
+        y = np.broadcast_to(self.ys[w], (masks.shape[0], *self.ys[w].shape))
+        r = np.linalg.solve(a, y)
+        return np.asarray((r * r).sum(axis=(1, 2)))
+
+    def mask(self, w: int, chosen: set[int]) -> np.ndarray:
+        return np.isin(self.frames[w], list(chosen)).astype(np.float64)
+
+    def total(self, chosen: set[int]) -> float:
+        return float(
+            sum(self.window_errors(w, self.mask(w, chosen)[None])[0] for w in range(len(self.ys)))
+        )
+
+    def _window_deltas(self, w: int, chosen: set[int], adding: bool) -> dict[int, float]:
+        """Change in window w's error for flipping each of its frames in/out of ``chosen``."""
+        in_window = {int(f) for f in self.frames[w]}
+        cands = sorted(f for f in in_window if (f in chosen) != adding)
+        if not cands:
+            return {}
+        masks = np.repeat(self.mask(w, chosen)[None], len(cands) + 1, axis=0)
+        for i, f in enumerate(cands):
+            masks[i + 1, self.frames[w] == f] = 1.0 if adding else 0.0
+        errs = self.window_errors(w, masks)
+        return {f: float(errs[i + 1] - errs[0]) for i, f in enumerate(cands)}
+
+    def _step(self, chosen: set[int], adding: bool, cache: dict[int, dict[int, float]]) -> int:
+        total: dict[int, float] = {}
+        for w in range(len(self.ys)):
+            if w not in cache:
+                cache[w] = self._window_deltas(w, chosen, adding)
+            for f, d in cache[w].items():
+                total[f] = total.get(f, 0.0) + d
+        best = min(total, key=lambda f: (total[f], f))
+        # Only the windows holding the flipped frame change; the others keep their deltas.
+        for w in np.flatnonzero((self.frames == best).any(axis=1)):
+            cache.pop(int(w), None)
+        return best
+
+    def greedy(self, seed: set[int], budget: int) -> list[int]:
+        """Grow or shrink ``seed`` one frame at a time to ``budget`` frames."""
+        chosen = set(seed)
+        budget = min(budget, len(np.unique(self.frames)))
+        cache: dict[int, dict[int, float]] = {}
+        while len(chosen) > budget:
+            chosen.remove(self._step(chosen, False, cache))
+        cache = {}
+        while len(chosen) < budget:
+            chosen.add(self._step(chosen, True, cache))
+        return sorted(chosen)
+
+
+def threshold_frames(positions: np.ndarray, pos_scores: np.ndarray) -> list[int]:
+    """The natural count: real frames of grid positions with s ≥ 0.99."""
+    return sorted({int(f) for f in positions[pos_scores >= THRESHOLD]})

@@ -1,0 +1,238 @@
+"""Unsupervised K-FPN training on any videos (paper section 3.4).
+
+Features of every video are extracted once (and cached, see ``features.py``); training then
+runs on the cached features only, so the tiny network trains in minutes on a CPU. Windows of
+T grid positions at the model's frame rate are drawn at random starts each epoch; the loss is
+eq. 16 (``loss.py``) with α of ``σ(αx)`` raised linearly from 1 to ``alpha_max`` over all
+steps. A checkpoint (``<out>.ckpt``) is written after every epoch; ``resume`` continues from
+it with the same settings.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from annotator.errors import UsageError
+from annotator.proposal import windows as win
+from annotator.proposal.features import open_source, video_features
+from annotator.proposal.kfpn import save_model
+from annotator.proposal.loss import kfpn_loss, loss_features
+from annotator.proposal.network import Kfpn, KfpnConfig
+from annotator.proposal.select import THRESHOLD
+
+log = logging.getLogger(__name__)
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+@dataclass
+class TrainSettings:
+    epochs: int = 30
+    batch: int = 16
+    windows_per_epoch: int = 256
+    lr: float = 0.01
+    momentum: float = 0.9
+    optimizer: str = "sgd"
+    w_sparse: float = 2.5
+    w_rec: float = 4.5
+    rho: float = 0.1
+    alpha_max: float = 20.0
+    seed: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Clip:
+    name: str
+    feats: np.ndarray  # float16 (frames, C, 7, 7)
+    positions: np.ndarray  # grid positions at the model's frame rate
+
+
+def find_videos(paths: Sequence[str | Path]) -> list[Path]:
+    """Video files named directly or found (recursively) in the given folders, sorted."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += [f for f in sorted(p.rglob("*")) if f.suffix.lower() in VIDEO_EXTENSIONS]
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise UsageError(f"no such video or folder: {p}")
+    if not found:
+        raise UsageError("no videos found in " + ", ".join(map(str, paths)))
+    return found
+
+
+def load_clips(
+    videos: Sequence[Path],
+    config: KfpnConfig,
+    device: str,
+    backbone_weights: str | Path | None = None,
+    report: Callable[[str], None] = print,
+) -> list[Clip]:
+    """Cached features of each video on its training-rate grid."""
+    clips = []
+    for i, path in enumerate(videos):
+        source = open_source(path)
+        feats = video_features(
+            source, config.backbone, backbone_weights=backbone_weights, device=device
+        )
+        positions = win.resample_positions(len(feats), source.fps, config.fps)
+        clips.append(Clip(path.name, feats.astype(np.float16), positions))
+        report(f"features {i + 1}/{len(videos)}: {path.name} ({len(feats)} frames)")
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+    return clips
+
+
+def sample_windows(clips: Sequence[Clip], count: int, window: int, rng: np.random.Generator):
+    """``count`` windows (frame indices into each clip), clips weighted by their length."""
+    lengths = np.array([len(c.positions) for c in clips], dtype=np.float64)
+    picks = rng.choice(len(clips), size=count, p=lengths / lengths.sum())
+    out = []
+    for c in picks:
+        n = len(clips[c].positions)
+        start = int(rng.integers(0, max(1, n - window + 1)))
+        rows = np.minimum(np.arange(start, start + window), n - 1)
+        out.append((int(c), clips[c].positions[rows]))
+    return out
+
+
+def batch_tensor(clips: Sequence[Clip], items: Sequence[tuple[int, np.ndarray]]) -> torch.Tensor:
+    return torch.from_numpy(np.stack([clips[c].feats[rows] for c, rows in items])).float()
+
+
+def evaluate(net: Kfpn, clips: Sequence[Clip], settings: TrainSettings) -> dict[str, float]:
+    """Mean loss terms and natural key frame share over all windows of ``clips``."""
+    net.eval()
+    totals = {"loss": 0.0, "recovery": 0.0, "sparsity": 0.0, "key_share": 0.0}
+    count = 0
+    with torch.no_grad():
+        d = net.dictionary()
+        for ci, clip in enumerate(clips):
+            idx = win.window_indices(len(clip.positions), net.config.window)
+            x = batch_tensor(clips, [(ci, clip.positions[r]) for r in idx])
+            s = net(x)
+            y = loss_features(x, net.config.loss_pool)
+            total, rec, spars = kfpn_loss(
+                d, s, y, rho=settings.rho, w_sparse=settings.w_sparse, w_rec=settings.w_rec
+            )
+            n = len(idx)
+            totals["loss"] += float(total) * n
+            totals["recovery"] += float(rec) * n
+            totals["sparsity"] += float(spars) * n
+            totals["key_share"] += float((s >= THRESHOLD).float().mean()) * n
+            count += n
+    return {k: v / max(count, 1) for k, v in totals.items()}
+
+
+def train(
+    clips: Sequence[Clip],
+    out: Path,
+    settings: TrainSettings,
+    *,
+    val_clips: Sequence[Clip] = (),
+    device: str = "cpu",
+    resume: bool = False,
+    meta: dict[str, Any] | None = None,
+    report: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train, checkpoint every epoch, write the model file ``out``; returns its meta."""
+    ckpt_path = out.with_suffix(out.suffix + ".ckpt")
+    config = KfpnConfig(**settings.config)
+    torch.manual_seed(settings.seed)
+    net = Kfpn(config, seed=settings.seed).to(device)
+    if settings.optimizer == "adam":
+        opt: torch.optim.Optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr)
+    else:
+        opt = torch.optim.SGD(net.parameters(), lr=settings.lr, momentum=settings.momentum)
+    first_epoch, history, seconds = 0, [], 0.0
+    if resume and ckpt_path.is_file():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
+        if ckpt["settings"] != asdict(settings):
+            raise UsageError(f"{ckpt_path} was made with other settings; drop --resume")
+        net.load_state_dict(ckpt["net"])
+        opt.load_state_dict(ckpt["opt"])
+        first_epoch, history, seconds = ckpt["epoch"] + 1, ckpt["history"], ckpt["seconds"]
+        report(f"resuming after epoch {first_epoch} of {settings.epochs}")
+    steps_per_epoch = math.ceil(settings.windows_per_epoch / settings.batch)
+    total_steps = max(1, settings.epochs * steps_per_epoch - 1)
+    for epoch in range(first_epoch, settings.epochs):
+        started = time.perf_counter()
+        rng = np.random.default_rng([settings.seed, epoch])
+        items = sample_windows(clips, settings.windows_per_epoch, config.window, rng)
+        net.train()
+        sums = np.zeros(3)
+        for step in range(steps_per_epoch):
+            done = epoch * steps_per_epoch + step
+            net.alpha.fill_(1.0 + (settings.alpha_max - 1.0) * done / total_steps)
+            chunk = items[step * settings.batch : (step + 1) * settings.batch]
+            x = batch_tensor(clips, chunk).to(device)
+            s = net(x)
+            y = loss_features(x, net.config.loss_pool)
+            total, rec, spars = kfpn_loss(
+                net.dictionary(),
+                s,
+                y,
+                rho=settings.rho,
+                w_sparse=settings.w_sparse,
+                w_rec=settings.w_rec,
+            )
+            opt.zero_grad()
+            total.backward()
+            opt.step()
+            with torch.no_grad():
+                net.poles.radius.clamp_(0.5, 1.2)  # keep r^t finite over a window
+            sums += (total.item(), rec.item(), spars.item())
+        seconds += time.perf_counter() - started
+        row: dict[str, Any] = {"epoch": epoch + 1, "alpha": float(net.alpha)}
+        row.update(
+            zip(("loss", "recovery", "sparsity"), (sums / steps_per_epoch).tolist(), strict=True)
+        )
+        if val_clips:
+            row["val"] = evaluate(net, val_clips, settings)
+        history.append(row)
+        report(_progress_line(row, settings.epochs, seconds))
+        torch.save(
+            {
+                "net": net.state_dict(),
+                "opt": opt.state_dict(),
+                "epoch": epoch,
+                "history": history,
+                "seconds": seconds,
+                "settings": asdict(settings),
+            },
+            ckpt_path,
+        )
+    info = dict(meta or {})
+    info.update(
+        settings=asdict(settings),
+        history=history,
+        train_seconds=round(seconds, 1),
+        date=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        train_clips=[c.name for c in clips],
+        val_clips=[c.name for c in val_clips],
+    )
+    save_model(out, net.cpu().eval(), rho=settings.rho, meta=info)
+    return info
+
+
+def _progress_line(row: dict[str, Any], epochs: int, seconds: float) -> str:
+    line = (
+        f"epoch {row['epoch']}/{epochs}  alpha {row['alpha']:.1f}  loss {row['loss']:.4f}  "
+        f"recovery {row['recovery']:.4f}  sparsity {row['sparsity']:.3f}  [{seconds:.0f} s]"
+    )
+    if "val" in row:
+        v = row["val"]
+        line += f"  val loss {v['loss']:.4f} key share {v['key_share']:.3f}"
+    return line

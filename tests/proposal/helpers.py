@@ -1,0 +1,53 @@
+"""Small in-memory inputs for the proposal tests: a synthetic reader and a tiny model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+
+class ArrayVideo:
+    """A reader over an array of RGB frames (the FrameSource protocol)."""
+
+    def __init__(self, frames: np.ndarray, fps: float = 30.0, fingerprint: str = "test") -> None:
+        self.frames = frames
+        self.fps = fps
+        self.fingerprint = fingerprint
+
+    @property
+    def frame_count(self) -> int:
+        return int(self.frames.shape[0])
+
+    def iter_frames(self) -> Iterator[tuple[int, np.ndarray]]:
+        for i, frame in enumerate(self.frames):
+            yield i, frame
+
+
+def moving_square(count: int, size: tuple[int, int] = (48, 64), seed: int = 0) -> np.ndarray:
+    """A bright square that moves, stops and changes direction (uint8 RGB frames)."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    frames = np.full((count, h, w, 3), 40, np.uint8)
+    x = 5.0
+    for i in range(count):
+        x += 2.0 if (i // 10) % 2 == 0 else -1.0
+        x0 = int(np.clip(x, 0, w - 12))
+        frames[i, 18:30, x0 : x0 + 12] = (220, 180, 60)
+    noise = rng.integers(0, 8, frames.shape, dtype=np.uint8)
+    return frames + noise
+
+
+def tiny_model_file(path: Path, window: int = 8, channels: int = 320, seed: int = 0) -> Path:
+    """A randomly initialised K-FPN saved like a trained one."""
+    import torch
+
+    from annotator.proposal.kfpn import save_model
+    from annotator.proposal.network import Kfpn, KfpnConfig
+
+    torch.manual_seed(seed)
+    net = Kfpn(KfpnConfig(window=window, in_channels=channels, poles=6, hidden=16, reduced=8))
+    net.alpha.fill_(4.0)
+    save_model(path, net.eval(), rho=0.1, meta={"note": "random test weights"})
+    return path

@@ -1,0 +1,64 @@
+"""The K-FPN network: shapes, α sharpening, deterministic CPU inference of a tiny model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from annotator.proposal.kfpn import load_model, propose_from_features, window_scores
+from annotator.proposal.network import Kfpn, KfpnConfig
+
+from .helpers import tiny_model_file
+
+
+def test_shapes_and_alpha_sharpens_scores() -> None:
+    torch.manual_seed(0)
+    net = Kfpn(KfpnConfig(window=6, in_channels=10, poles=3, hidden=8, reduced=4)).eval()
+    x = torch.randn(2, 6, 10, 7, 7)
+    with torch.no_grad():
+        soft = net(x)
+        net.alpha.fill_(50.0)
+        sharp = net(x)
+    assert soft.shape == (2, 6)
+    # Higher α pushes every score away from 0.5 (towards a binary indicator).
+    assert torch.all((sharp - 0.5).abs() >= (soft - 0.5).abs() - 1e-6)
+    with pytest.raises(ValueError):
+        net(torch.randn(1, 5, 10, 7, 7))
+
+
+def test_tiny_random_model_is_deterministic_on_cpu(tmp_path) -> None:
+    model = load_model(tiny_model_file(tmp_path / "tiny.pt", window=8, channels=12))
+    feats = np.random.default_rng(0).normal(size=(30, 12, 7, 7)).astype(np.float32)
+    positions = np.arange(30)
+    _, first = window_scores(model, feats, positions)
+    _, second = window_scores(model, feats, positions)
+    assert np.array_equal(first, second)
+    again = load_model(tmp_path / "tiny.pt")
+    a = propose_from_features(model, feats, 30.0, budget=5)
+    b = propose_from_features(again, feats, 30.0, budget=5)
+    assert a == b and len(a.frames) == 5
+    assert model.sha256 is not None and len(model.sha256) == 64
+
+
+def test_sliding_windows_match_one_window_on_a_short_video(tmp_path) -> None:
+    model = load_model(tiny_model_file(tmp_path / "tiny.pt", window=8, channels=12))
+    feats = np.random.default_rng(1).normal(size=(8, 12, 7, 7)).astype(np.float32)
+    with torch.no_grad():
+        direct = model.net(torch.from_numpy(feats)[None]).numpy()[0]
+    result = propose_from_features(model, feats, 30.0)
+    assert np.allclose(result.scores, direct, atol=1e-6)
+    assert result.frames == [i for i in range(8) if direct[i] >= 0.99]
+    # A longer video: its first frames are scored by the first window, as if alone.
+    longer = np.concatenate([feats, np.random.default_rng(2).normal(size=(12, 12, 7, 7))])
+    merged = propose_from_features(model, longer.astype(np.float32), 30.0)
+    assert np.allclose(merged.scores[:4], direct[:4], atol=1e-6)
+
+
+def test_other_frame_rates_are_resampled_to_the_training_rate(tmp_path) -> None:
+    model = load_model(tiny_model_file(tmp_path / "tiny.pt", window=8, channels=12))
+    base = np.random.default_rng(3).normal(size=(20, 12, 7, 7)).astype(np.float32)
+    doubled = np.repeat(base, 2, axis=0)  # the same motion filmed at 60 fps
+    at_30 = propose_from_features(model, base, 30.0, budget=4)
+    at_60 = propose_from_features(model, doubled, 60.0, budget=4)
+    assert [f // 2 for f in at_60.frames] == at_30.frames

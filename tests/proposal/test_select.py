@@ -1,0 +1,59 @@
+"""Budgeted selection minimises the recovery objective; the threshold gives the natural count."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import torch
+
+from annotator.proposal.dyan import dictionary
+from annotator.proposal.select import RecoveryObjective, reduce_window, threshold_frames
+
+
+def _objective(t: int = 12, seed: int = 0) -> RecoveryObjective:
+    rng = np.random.default_rng(seed)
+    d = dictionary(
+        torch.tensor([0.98, 0.9, 1.02], dtype=torch.float64),
+        torch.tensor([0.2, 0.6, 1.4], dtype=torch.float64),
+        t,
+    ).numpy()
+    steps = np.arange(t)[:, None]
+    y = np.sin(steps * rng.uniform(0.1, 0.5, 6)) + 0.05 * rng.normal(size=(t, 6))
+    y -= y.mean(axis=0)
+    return RecoveryObjective(d, [reduce_window(y / np.linalg.norm(y))], steps.T, 0.1)
+
+
+def test_svd_reduction_keeps_the_objective() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(8, 30))
+    a = rng.normal(size=(8, 8))
+    assert np.isclose(np.linalg.norm(a @ y), np.linalg.norm(a @ reduce_window(y)))
+
+
+def test_budget_is_respected_from_any_seed() -> None:
+    obj = _objective()
+    for seed in (set(), {0, 1, 2, 3, 4, 5, 6}, {3}):
+        for budget in (1, 3, 5):
+            assert len(obj.greedy(seed, budget)) == budget
+
+
+def test_greedy_is_near_the_exhaustive_optimum_and_beats_top_k() -> None:
+    obj = _objective()
+    best = min(obj.total(set(c)) for c in itertools.combinations(range(12), 3))
+    greedy = obj.total(set(obj.greedy(set(), 3)))
+    assert greedy <= best * 1.25
+    crowded = obj.total({5, 6, 7})  # what a top-k of one burst of scores could give
+    assert greedy < crowded
+
+
+def test_more_frames_never_recover_worse() -> None:
+    obj = _objective()
+    errs = [obj.total(set(obj.greedy(set(), k))) for k in range(1, 8)]
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(errs))
+
+
+def test_threshold_maps_grid_positions_to_unique_frames() -> None:
+    positions = np.array([0, 0, 1, 1, 2, 2])
+    scores = np.array([0.1, 0.995, 0.2, 0.3, 0.999, 0.999])
+    assert threshold_frames(positions, scores) == [0, 2]
