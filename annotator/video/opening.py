@@ -37,6 +37,10 @@ def open_container(path: Path) -> InputContainer:
     """Open ``path`` for reading; a file that is not a media file gives ``VideoError``."""
     try:
         return av.open(str(path), mode="r")
+    except av.error.EOFError as err:
+        raise VideoError(
+            f"{path.name} ends before any video data (no frames, or truncated)"
+        ) from err
     except PermissionError as err:
         raise VideoError(f"cannot read {path}: permission denied") from err
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as err:

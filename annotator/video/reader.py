@@ -84,12 +84,13 @@ class PyAVVideo:
         self._closed = False
         try:
             self._stream: VideoStream = video_stream(self._container, self.path)
-            self._stream.thread_type = "AUTO"
             self._counted = uses_counted_order(self._container)
             self.codec: str = self._stream.codec_context.name
             self.has_motion_vectors = has_motion_vectors(self.codec)
             self._pict: dict[int, str] = {}
             self.frame_problems: dict[int, int] = {}  # requested index -> index returned
+            # decoder work so far, for tests and benchmarks: frames decoded, seeks made
+            self.stats = {"decoded": 0, "seeks": 0}
             self._run: Iterator[tuple[int, VideoFrame]] | None = None
             self._run_last = -1
             self._index: PacketIndex | None = index_mod.load_cached(self.path, self._stream.index)
@@ -359,6 +360,7 @@ class PyAVVideo:
         # PyAV reports the display matrix counter-clockwise; store the usual clockwise tag
         self.rotation = round(-frame.rotation / 90.0) % 4 * 90
         self._run_last = 0
+        self.stats["decoded"] += 1
         self._pict[0] = _PICT_TYPES.get(int(frame.pict_type), "P")
         self._cache.put(0, self._to_rgb(frame))
 
@@ -394,20 +396,24 @@ class PyAVVideo:
                 seek_key = None
                 self._start_run(self._run_from_start())
                 continue
+            if self._run_last < 0 and idx is not None and seek_key and attempts < 3:
+                # nothing decodable from this key frame on: the nearest good frame is earlier
+                seek_key = idx.key_at_or_before(seek_key - 1)
+                attempts += 1
+                continue
             return self._substitute(target)
 
     def _start_run(self, run: Iterator[tuple[int, VideoFrame]]) -> None:
+        self.stats["seeks"] += 1
         self._run = run
         self._run_last = -1
 
     def _advance_run(self, target: int) -> tuple[Frame | None, bool]:
         """Decode forward to ``target``: (its picture or None, whether the run started past it)."""
         assert self._run is not None
-        first = True
         for n, frame in self._run:
-            if first and n > target:
-                return None, True
-            first = False
+            if self._run_last < 0 and n > target:
+                return None, True  # the run's very first frame is already past the target
             self._run_last = n
             self._remember(n, frame)
             if n == target:
@@ -419,6 +425,7 @@ class PyAVVideo:
         return None, False
 
     def _remember(self, n: int, frame: VideoFrame) -> None:
+        self.stats["decoded"] += 1
         self._pict[n] = _PICT_TYPES.get(int(frame.pict_type), "P")
         if n not in self._cache:
             self._cache.put(n, frame)
@@ -500,7 +507,6 @@ class PyAVVideo:
         container = open_container(self.path)
         try:
             stream = video_stream(container, self.path)
-            stream.thread_type = "AUTO"
             if start > 0 and self._index is not None:
                 key = self._index.key_at_or_before(start)
                 run = run_from_key(container, stream, self._index, key, self._counted)
