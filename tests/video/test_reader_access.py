@@ -22,6 +22,7 @@ CASES = {
     "vfr": dict(vfr=True, options={"bf": "2", "g": "20"}, n=60),
     "nonzero_start": dict(start_ms=5000, options={"g": "15"}, n=50),
     "rotated_90": dict(rotation=-90, options={"g": "12"}, n=40, size=(80, 48)),
+    "vp9_mkv": dict(codec="libvpx-vp9", fmt="matroska", gop=15, n=40),
 }
 
 
@@ -59,7 +60,7 @@ def check_random_access(path: Path, reader: PyAVVideo, seed: int = 0) -> None:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_random_access_matches_sequential_decode(case: str, tmp_path: Path) -> None:
     kwargs = dict(CASES[case])
-    ext = ".avi" if kwargs.get("fmt") == "avi" else ".mp4"
+    ext = {"avi": ".avi", "matroska": ".mkv"}.get(str(kwargs.get("fmt")), ".mp4")
     path = make_video(tmp_path / f"{case}{ext}", **kwargs)  # type: ignore[arg-type]
     with open_video(path, cache_frames=16) as reader:
         check_random_access(path, reader)
