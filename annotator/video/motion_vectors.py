@@ -1,6 +1,6 @@
 """Codec block motion vectors -> a per-frame displacement field on a regular cell grid.
 
-Pure NumPy (no ``av``): :mod:`annotator.video.motion_extract` feeds it the structured array that
+NumPy and OpenCV only (no ``av``): :mod:`annotator.video.motion_extract` feeds it the structured array that
 FFmpeg exports as ``MOTION_VECTORS`` side data and the decoded luma planes around the frame.
 
 A codec vector says "the block at ``dst`` in this frame was copied from ``src`` in *some*
@@ -17,11 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 UNIT = 4
 """Raster resolution in pixels: the smallest block side in H.264 and MPEG-4 Part 2."""
+
+MATCH_MIN_MOTION = 1.0
+"""Vectors shorter than this (px, larger component) are not matched against references."""
 
 TIE_RATIO = 1.1
 TIE_GREY = 1.0
@@ -96,11 +100,10 @@ def _sample_grid(blocks: Blocks) -> tuple[IntArray, IntArray]:
     return gx, gy
 
 
-def _gather(image: NDArray[np.uint8], xs: IntArray, ys: IntArray) -> NDArray[np.int16]:
-    height, width = image.shape
-    flat = np.clip(ys, 0, height - 1) * width + np.clip(xs, 0, width - 1)
-    values: NDArray[np.int16] = np.take(image.reshape(-1), flat).astype(np.int16)
-    return values
+def _flat_index(shape: tuple[int, ...], xs: IntArray, ys: IntArray) -> NDArray[np.intp]:
+    height, width = shape
+    flat: NDArray[np.intp] = np.clip(ys, 0, height - 1) * width + np.clip(xs, 0, width - 1)
+    return flat
 
 
 def resolve_distances(
@@ -114,9 +117,9 @@ def resolve_distances(
     ``candidates``: ``(distance, luma)`` for every frame the block may point to (distance >= 1
     frames in the blocks' direction), in any order. Returns the chosen distance per block (0
     where there is no candidate) and the match cost there: mean absolute luma difference
-    between the block and its displaced source (NaN where not computed). Blocks with a zero
-    vector take the nearest candidate, since any distance gives zero motion, and are only
-    matched where ``need_cost`` says so.
+    between the block and its displaced source (NaN where not computed). Blocks moving less
+    than :data:`MATCH_MIN_MOTION` take the nearest candidate (a wrong distance would change
+    their per-frame motion by under 1 px) and are only matched where ``need_cost`` says so.
     """
     n = len(blocks)
     costs_out = np.full(n, np.nan, dtype=np.float32)
@@ -125,7 +128,7 @@ def resolve_distances(
     ordered = sorted(candidates, key=lambda c: c[0])
     distances = np.array([d for d, _ in ordered], dtype=np.int32)
     chosen = np.full(n, distances[0], dtype=np.int32)
-    moving = (blocks.mvx != 0) | (blocks.mvy != 0)
+    moving = np.maximum(np.abs(blocks.mvx), np.abs(blocks.mvy)) >= MATCH_MIN_MOTION
     todo = moving & (len(ordered) > 1)
     if need_cost is not None:
         todo |= need_cost
@@ -133,15 +136,20 @@ def resolve_distances(
         return chosen, costs_out
     sub = blocks.take(todo)
     gx, gy = _sample_grid(sub)
-    here = _gather(current, gx, gy)
-    rx = gx + np.rint(sub.mvx)[:, None].astype(np.int32)
-    ry = gy + np.rint(sub.mvy)[:, None].astype(np.int32)
-    costs = np.stack(
-        [np.abs(here - _gather(luma, rx, ry)).mean(axis=1) for _, luma in ordered], axis=1
-    ).astype(np.float32)
-    sub_moving = moving[todo]
-    # Zero vectors match every candidate alike: they keep the nearest one.
-    costs[~sub_moving, 1:] = np.inf
+    shape = current.shape
+    here = np.take(current.reshape(-1), _flat_index(shape, gx, gy)).astype(np.int16)
+    source = _flat_index(
+        shape,
+        gx + np.rint(sub.mvx)[:, None].astype(np.int32),
+        gy + np.rint(sub.mvy)[:, None].astype(np.int32),
+    )
+    sums = [
+        np.abs(here - np.take(luma.reshape(-1), source)).sum(axis=1, dtype=np.int32)
+        for _, luma in ordered
+    ]
+    costs = np.stack(sums, axis=1).astype(np.float32) / 16.0
+    # Slow blocks keep the nearest candidate: only their cost there is wanted.
+    costs[~moving[todo], 1:] = np.inf
     best = costs.min(axis=1, keepdims=True)
     acceptable = costs <= best * TIE_RATIO + TIE_GREY
     pick = np.argmax(acceptable, axis=1)
@@ -261,47 +269,50 @@ def rasterize(
 
     A unit belongs to a block when the unit's centre lies inside it. Returns per-unit sums of
     ``weight``, ``weight*dx`` and ``weight*dy``, each shaped ``(ceil(h/4), ceil(w/4))``.
+    Each block adds its value at its four corners of a difference grid, and an integral image
+    spreads it over the rectangle: 4 entries per block whatever its size.
     """
     rows, cols = -(-height // UNIT), -(-width // UNIT)
-    size = rows * cols
-    sum_w = np.zeros(size, dtype=np.float64)
-    sum_dx = np.zeros(size, dtype=np.float64)
-    sum_dy = np.zeros(size, dtype=np.float64)
-    if blocks.x0.size:
-        size_code = blocks.w * 256 + blocks.h
-        for code in np.unique(size_code):
-            bw, bh = divmod(int(code), 256)
-            sel = size_code == code
-            nu, nv = max(bw // UNIT, 1), max(bh // UNIT, 1)
-            u0 = np.ceil((blocks.x0[sel] - UNIT / 2) / UNIT).astype(np.int64)
-            v0 = np.ceil((blocks.y0[sel] - UNIT / 2) / UNIT).astype(np.int64)
-            uu = u0[:, None, None] + np.arange(nu)[None, None, :]
-            vv = v0[:, None, None] + np.arange(nv)[None, :, None]
-            uu, vv = np.broadcast_arrays(uu, vv)
-            inside = (uu >= 0) & (uu < cols) & (vv >= 0) & (vv < rows)
-            flat = (vv * cols + uu)[inside]
-            shape = uu.shape
-
-            def spread(
-                values: FloatArray, shape: tuple[int, ...] = shape, inside: BoolArray = inside
-            ) -> FloatArray:
-                return np.broadcast_to(values[:, None, None], shape)[inside]
-
-            wt = blocks.weight[sel]
-            sum_w += np.bincount(flat, spread(wt), minlength=size)
-            sum_dx += np.bincount(flat, spread(wt * blocks.dx[sel]), minlength=size)
-            sum_dy += np.bincount(flat, spread(wt * blocks.dy[sel]), minlength=size)
-    shape2 = (rows, cols)
-    return (
-        sum_w.reshape(shape2).astype(np.float32),
-        sum_dx.reshape(shape2).astype(np.float32),
-        sum_dy.reshape(shape2).astype(np.float32),
-    )
+    stride = cols + 1
+    u0 = np.ceil((blocks.x0 - UNIT / 2) / UNIT).astype(np.int64)
+    v0 = np.ceil((blocks.y0 - UNIT / 2) / UNIT).astype(np.int64)
+    u1 = np.clip(u0 + np.maximum(blocks.w // UNIT, 1), 0, cols)
+    v1 = np.clip(v0 + np.maximum(blocks.h // UNIT, 1), 0, rows)
+    u0, v0 = np.clip(u0, 0, cols), np.clip(v0, 0, rows)
+    corners = np.stack([v0 * stride + u0, v0 * stride + u1, v1 * stride + u0, v1 * stride + u1])
+    signs = np.array([1.0, -1.0, -1.0, 1.0])[:, None]
+    size = (rows + 1) * stride
+    flat = corners.ravel()
+    weight = blocks.weight.astype(np.float64)
+    diff = np.empty((rows + 1, stride, 3), dtype=np.float64)
+    for i, values in enumerate((weight, weight * blocks.dx, weight * blocks.dy)):
+        diff[:, :, i] = np.bincount(flat, (signs * values).ravel(), minlength=size).reshape(
+            rows + 1, stride
+        )
+    spread = np.asarray(cv2.integral(diff), dtype=np.float32)[1 : rows + 1, 1 : cols + 1]
+    sum_w = np.ascontiguousarray(spread[:, :, 0])
+    # The integral leaves rounding dust where nothing was painted.
+    sum_w[sum_w < 1e-6] = 0.0
+    return sum_w, np.ascontiguousarray(spread[:, :, 1]), np.ascontiguousarray(spread[:, :, 2])
 
 
 def grid_shape(height: int, width: int, cell: int) -> tuple[int, int]:
     """Cells covering a frame (the last row/column may be partly outside it)."""
     return -(-height // cell), -(-width // cell)
+
+
+def block_sums(image: NDArray[np.generic], step: int) -> NDArray[np.float64]:
+    """Sums of ``image`` (rows, cols[, channels <= 4]) over ``step`` x ``step`` blocks (edge
+    blocks: their in-image part), from an integral image: ``(ceil(rows/step),
+    ceil(cols/step)[, channels])``."""
+    rows, cols = image.shape[:2]
+    integral = np.asarray(cv2.integral(image), dtype=np.float64)
+    r = np.minimum(np.arange(-(-rows // step) + 1) * step, rows)
+    c = np.minimum(np.arange(-(-cols // step) + 1) * step, cols)
+    corners = integral[np.ix_(r, c)]
+    sums: NDArray[np.float64] = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1]
+    sums += corners[:-1, :-1]
+    return sums
 
 
 def pool_cells(
@@ -317,19 +328,13 @@ def pool_cells(
     k = cell // UNIT
     gh, gw = grid_shape(height, width, cell)
     rows, cols = sum_w.shape
-
-    def pool(values: NDArray[np.float32]) -> NDArray[np.float32]:
-        padded = np.zeros((gh * k, gw * k), dtype=np.float32)
-        padded[:rows, :cols] = values
-        out: NDArray[np.float32] = padded.reshape(gh, k, gw, k).sum(axis=(1, 3))
-        return out
-
-    covered = pool((sum_w > 0).astype(np.float32))
-    in_frame = pool(np.ones((rows, cols), dtype=np.float32))
-    weight = pool(sum_w)
-    valid = covered * 2 >= in_frame
-    valid &= weight > 0
+    planes = np.dstack([(sum_w > 0).astype(np.float32), sum_w, sum_dx, sum_dy])
+    covered, weight, wdx, wdy = np.moveaxis(block_sums(planes, k), 2, 0)
+    row_units = np.minimum(rows - np.arange(gh) * k, k)
+    col_units = np.minimum(cols - np.arange(gw) * k, k)
+    in_frame = row_units[:, None] * col_units[None, :]
+    valid: BoolArray = (covered * 2 >= in_frame) & (weight > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        dx = np.where(valid, pool(sum_dx) / weight, np.nan).astype(np.float32)
-        dy = np.where(valid, pool(sum_dy) / weight, np.nan).astype(np.float32)
+        dx = np.where(valid, wdx / weight, np.nan).astype(np.float32)
+        dy = np.where(valid, wdy / weight, np.nan).astype(np.float32)
     return dx, dy, valid

@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from annotator.video.motion_vectors import block_sums
+
 FloatArray = NDArray[np.float32]
 
 RESIDUAL_MAX_SIDE = 640
@@ -43,13 +45,18 @@ def reduce_luma(luma: NDArray[np.uint8], factor: int) -> NDArray[np.uint8]:
     return np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
+_RELATIVE = getattr(cv2, "WARP_RELATIVE_MAP", 0)
+
+
 def expand_field(values: FloatArray, cell: int, height: int, width: int) -> FloatArray:
-    """Per-cell values repeated to a ``height`` x ``width`` per-pixel image."""
-    gh, gw = values.shape
+    """Per-cell values (gh, gw[, channels]) repeated to a per-pixel ``height`` x ``width``."""
+    gh, gw = values.shape[:2]
     full = np.asarray(
         cv2.resize(values, (gw * cell, gh * cell), interpolation=cv2.INTER_NEAREST),
         dtype=np.float32,
     )
+    if full.shape[0] == height and full.shape[1] == width:
+        return full
     return np.ascontiguousarray(full[:height, :width])
 
 
@@ -61,13 +68,14 @@ def warp_previous(
     ``dx, dy``: per-cell displacement t-1 -> t (finite everywhere: fill invalid cells first).
     """
     height, width = previous.shape
-    base_x = np.arange(width, dtype=np.float32)[None, :]
-    base_y = np.arange(height, dtype=np.float32)[:, None]
-    map_x = base_x - expand_field(dx, cell, height, width)
-    map_y = base_y - expand_field(dy, cell, height, width)
-    warped = cv2.remap(
-        previous, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    offsets = expand_field(-np.dstack([dx, dy]), cell, height, width)
+    if _RELATIVE:
+        flags = cv2.INTER_LINEAR | _RELATIVE
+    else:  # OpenCV < 4.10: absolute coordinates
+        grid = np.dstack(np.meshgrid(np.arange(width), np.arange(height))).astype(np.float32)
+        offsets = offsets + grid
+        flags = cv2.INTER_LINEAR
+    warped = cv2.remap(previous, offsets, None, flags, borderMode=cv2.BORDER_REPLICATE)
     return np.asarray(warped, dtype=np.uint8)
 
 
@@ -83,22 +91,12 @@ def residual_image(
 
 
 def pool_mean(image: NDArray[np.uint8], cell: int) -> FloatArray:
-    """Mean of ``image`` over each ``cell`` x ``cell`` cell (edge cells: over their in-frame
-    part, approximated by replicating the border)."""
+    """Mean of ``image`` over each ``cell`` x ``cell`` cell (edge cells: their in-frame part)."""
     height, width = image.shape
-    gh, gw = -(-height // cell), -(-width // cell)
-    if gh * cell != height or gw * cell != width:
-        image = np.asarray(
-            cv2.copyMakeBorder(
-                image, 0, gh * cell - height, 0, gw * cell - width, cv2.BORDER_REPLICATE
-            ),
-            dtype=np.uint8,
-        )
-    pooled = np.asarray(
-        cv2.resize(image.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA),
-        dtype=np.float32,
-    )
-    return pooled.reshape(gh, gw)
+    sums = block_sums(image, cell)
+    rows = np.minimum(height - np.arange(sums.shape[0]) * cell, cell)
+    cols = np.minimum(width - np.arange(sums.shape[1]) * cell, cell)
+    return (sums / (rows[:, None] * cols[None, :])).astype(np.float32)
 
 
 def cell_residual(
@@ -109,4 +107,6 @@ def cell_residual(
     cell: int,
 ) -> FloatArray:
     """Mean absolute residual per cell (grey levels, 0..255)."""
+    if not (dx.any() or dy.any()):  # a still field: the prediction is frame t-1 itself
+        return pool_mean(np.asarray(cv2.absdiff(current, previous), np.uint8), cell)
     return pool_mean(residual_image(previous, current, dx, dy, cell), cell)

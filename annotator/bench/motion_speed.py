@@ -1,0 +1,118 @@
+"""Speed and accuracy figures for the motion fields (printed, never asserted).
+
+``measure_motion_fps(path, max_frames)`` is the column ``annotator bench video`` shows next to
+plain decode speed. Run on its own for a table of real clips and the synthetic accuracy check::
+
+    nice -n 10 python -m annotator.bench.motion_speed --data ../shared/data --frames 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+
+from annotator.video.motion import ExtractionCancelled, MotionFields, extract_motion
+from annotator.video.motion_synth import X264_PYRAMID, Scene, encode
+
+CLIPS = (
+    "hybrik_taiji.mp4",
+    "mmhuman3d_single_person_demo.mp4",
+    "mmpose_body3d_demo.mp4",
+    "mmaction2_test.avi",
+)
+
+
+def measure_motion_fps(path: str | Path, max_frames: int = 200) -> float:
+    """Frames per second of field + residual extraction (no cache) over the first
+    ``max_frames`` frames of ``path``."""
+    done = [0]
+
+    def progress(count: int, _total: int | None) -> None:
+        done[0] = count
+
+    start = time.perf_counter()
+    try:
+        extract_motion(
+            path, progress=progress, should_stop=lambda: done[0] >= max_frames, use_cache=False
+        )
+    except ExtractionCancelled:
+        pass
+    return done[0] / (time.perf_counter() - start)
+
+
+def measure_decode_fps(path: str | Path, max_frames: int = 200, threads: str = "SLICE") -> float:
+    """Plain decode speed (no conversion) with PyAV's ``thread_type`` ``threads``."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = threads
+        count = 0
+        start = time.perf_counter()
+        for _ in container.decode(stream):
+            count += 1
+            if count >= max_frames:
+                break
+        return count / (time.perf_counter() - start)
+
+
+def object_accuracy(fields: MotionFields, scene: Scene, picture: str, cell: int) -> float:
+    """Share of object-interior cells (frames of type ``picture``) valid and within 1 px."""
+    good = total = 0
+    for obj in scene.objects:
+        for t, kind in enumerate(fields.picture_types):
+            if kind != picture or t == 0:
+                continue
+            inside = scene.cells_inside(obj.rect(t), cell)
+            err = np.hypot(fields.dx[t] - obj.velocity[0], fields.dy[t] - obj.velocity[1])
+            good += int(((err <= 1.0) & fields.valid[t])[inside].sum())
+            total += int(inside.sum())
+    return good / total if total else float("nan")
+
+
+def accuracy_table(cell: int = 8) -> list[str]:
+    """Synthetic videos with exact motion: share of object cells within 1 px, per frame type."""
+    scene = Scene()
+    lines = [f"{'synthetic video':28} {'max dist':>8} {'P cells <=1px':>14} {'B cells <=1px':>14}"]
+    with tempfile.TemporaryDirectory() as folder:
+        videos = {
+            "x264 ref=3 bframes=3 pyramid": encode(
+                scene, Path(folder, "a.mp4"), "libx264", options=X264_PYRAMID, max_b_frames=3
+            ),
+            "mpeg4 GOP 12 (I/P)": encode(
+                scene, Path(folder, "b.mp4"), "mpeg4", gop=12, bit_rate=3_000_000
+            ),
+        }
+        for name, path in videos.items():
+            for distance in (1, 2, 4, 8):
+                fields = extract_motion(path, cell=cell, max_distance=distance, use_cache=False)
+                p = object_accuracy(fields, scene, "P", cell)
+                b = object_accuracy(fields, scene, "B", cell)
+                lines.append(f"{name:28} {distance:>8} {p:>14.3f} {b:>14.3f}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--no-accuracy", action="store_true")
+    args = parser.parse_args(argv)
+    print(f"{'clip':36} {'decode fps':>10} {'auto-thr':>9} {'motion fps':>10} {'ratio':>6}")
+    for name in CLIPS:
+        path = args.data / "videos" / name
+        plain = measure_decode_fps(path, args.frames)
+        auto = measure_decode_fps(path, args.frames, "AUTO")
+        motion = measure_motion_fps(path, args.frames)
+        print(f"{name:36} {plain:>10.1f} {auto:>9.1f} {motion:>10.1f} {motion / plain:>6.2f}")
+    if not args.no_accuracy:
+        print()
+        print("\n".join(accuracy_table()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
