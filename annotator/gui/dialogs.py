@@ -37,12 +37,19 @@ class Reporter:
     def choose_skeleton(self) -> Skeleton | None:
         return SkeletonDialog.choose(self.parent)
 
+    def choose_item(self, title: str, label: str, items: list[str]) -> str | None:
+        item, ok = QtWidgets.QInputDialog.getItem(self.parent, title, label, items, 0, False)
+        return str(item) if ok else None
+
 
 class RecordingReporter(Reporter):
     """For tests and ``--screenshot``: records instead of showing; fixed answers."""
 
-    def __init__(self, answer: bool = False, skeleton: Skeleton | None = None) -> None:
+    def __init__(
+        self, answer: bool = False, skeleton: Skeleton | None = None, item: str | None = None
+    ) -> None:
         super().__init__(None)
+        self.item = item
         self.errors: list[str] = []
         self.questions: list[str] = []
         self.answer = answer
@@ -57,6 +64,10 @@ class RecordingReporter(Reporter):
 
     def choose_skeleton(self) -> Skeleton | None:
         return self.skeleton or BUILTIN["penn_action"]
+
+    def choose_item(self, title: str, label: str, items: list[str]) -> str | None:
+        self.questions.append(label)
+        return self.item if self.item in items else (items[0] if items else None)
 
 
 class SkeletonDialog(QtWidgets.QDialog):

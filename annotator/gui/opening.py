@@ -38,9 +38,11 @@ MAX_RECENT = 10
 
 def open_reader(path: Path) -> Any:
     """Open a video for random access (``VideoError`` with a readable message on failure)."""
-    from annotator.video.reader import PyAVVideo
-
-    return PyAVVideo(path)
+    try:
+        from annotator.video import open_video
+    except ImportError:  # older video package: the reader class itself
+        from annotator.video.reader import PyAVVideo as open_video
+    return open_video(path)
 
 
 def is_project(path: Path) -> bool:
@@ -289,21 +291,42 @@ def export_dialog(window: MainWindow, name: str | None) -> None:
 
 
 # ---------------------------------------------------------------------- proposals
-def propose(window: MainWindow, session: Session) -> None:
-    """Run the key frame proposer in a worker; its frames go into the document as a command."""
+def propose(window: MainWindow, session: Session, method: str | None = None) -> None:
+    """Run a key frame proposer in a worker; its frames enter the document as a command."""
     from annotator.proposal import registry
 
-    reader = session.reader
+    if method is None:
+        method = window.reporter.choose_item(
+            "Propose frames to label", "Proposal method:", list(registry.METHODS)
+        )
+        if method is None:
+            return
+    # The proposer opens its own reader: it must not thrash the view's frame cache.
+    path = str(session.reader.path)
+    stages = {"features": (0.0, 0.9), "proposals": (0.9, 1.0)}
 
     def job(progress: Any, should_stop: Any) -> Any:
-        return registry.propose(reader, progress=progress, should_stop=should_stop)
+        def report(stage: str, done: int, total: int) -> None:
+            lo, hi = stages.get(stage, (0.0, 1.0))
+            progress(lo + (hi - lo) * done / max(1, total))
+
+        try:
+            return registry.propose(path, method, None, None, report, should_stop)
+        except registry.Cancelled:
+            raise Cancelled() from None
 
     def done(result: Any) -> None:
+        if window.session is not session:
+            return  # another project was opened meanwhile
         session.accept_proposals(np.asarray(result.frames), result.scores, result.method)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
-        window.statusBar().showMessage(f"{len(result.frames)} frames proposed", 5000)
+        window.statusBar().showMessage(
+            f"{len(result.frames)} frames proposed in {result.seconds:.1f} s "
+            "(] and [ jump between them)",
+            6000,
+        )
 
-    window.tasks.start("Proposing frames", job, done, window.reporter.error)
+    window.tasks.start(f"Proposing frames ({method})", job, done, window.reporter.error)
 
 
 def skeleton_of(path: Path) -> Skeleton:

@@ -152,3 +152,23 @@ def test_method_choice_refills(qtbot, window, figure_video) -> None:  # type: ig
 
 def test_recording_reporter_is_used(window) -> None:  # type: ignore[no-untyped-def]
     assert isinstance(window.reporter, RecordingReporter)
+
+
+def test_propose_frames_worker(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    from PySide6 import QtCore
+
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    window.reporter.item = "uniform"
+    window.actions_by_id["propose"].trigger()
+    qtbot.waitUntil(lambda: window.session.doc.proposals is not None, timeout=20000)
+    assert not window.reporter.errors
+    frames = np.asarray(window.session.doc.proposals.frames)
+    assert len(frames) >= 2
+    np.testing.assert_array_equal(window.timeline.marks._proposed, frames)
+    assert "uniform" in window.device_label.text()
+    window.session.go_to(0)
+    window.frame_view.setFocus()
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_BracketRight)
+    assert window.session.frame == int(frames[frames > 0][0])
+    assert window.actions_by_id["undo"].text().startswith("&Undo Accept")

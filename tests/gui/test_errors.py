@@ -1,0 +1,77 @@
+"""Bad input reaches the user as a one-line message in a dialog, never a crash or traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtWidgets
+
+from annotator.gui.dialogs import Reporter
+from tests.gui.conftest import open_and_wait
+
+
+def _open_expecting_error(qtbot, window, path: Path) -> str:  # type: ignore[no-untyped-def]
+    window.open_path(path)
+    qtbot.waitUntil(lambda: bool(window.reporter.errors), timeout=10000)
+    assert window.session is None
+    message = window.reporter.errors[-1]
+    assert "\n" not in message and "Traceback" not in message
+    return message
+
+
+def test_not_a_video(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a video\n" * 50)
+    assert "notes.mp4" in _open_expecting_error(qtbot, window, bad)
+
+
+def test_missing_file(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert "not found" in _open_expecting_error(qtbot, window, tmp_path / "gone.mp4")
+
+
+def test_bad_project(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "broken.annot.json"
+    bad.write_text('{"schema": "something else", "version": 99}')
+    assert "broken.annot.json" in _open_expecting_error(qtbot, window, bad)
+
+
+def test_project_whose_video_is_gone(qtbot, window, figure_video, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from annotator.gui import opening
+
+    video = tmp_path / "copy.mp4"
+    shutil.copy(figure_video[0], video)
+    open_and_wait(qtbot, window, video)
+    project = tmp_path / "copy.annot.json"
+    opening.save(window, window.session, ask_path=False, path=project)
+    window.session.history.set_clean()
+    video.unlink()
+    message = _open_expecting_error_after_session(qtbot, window, project)
+    assert "video" in message
+
+
+def _open_expecting_error_after_session(qtbot, window, path: Path) -> str:  # type: ignore[no-untyped-def]
+    before = len(window.reporter.errors)
+    window.open_path(path)
+    qtbot.waitUntil(lambda: len(window.reporter.errors) > before, timeout=10000)
+    return window.reporter.errors[-1]
+
+
+def test_default_reporter_shows_a_dialog(qtbot) -> None:  # type: ignore[no-untyped-def]
+    parent = QtWidgets.QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    Reporter(parent).error("clip.mp4 is not a video file that can be read")
+    qtbot.waitUntil(lambda: _message_boxes() != [], timeout=2000)
+    box = _message_boxes()[0]
+    assert box.text() == "clip.mp4 is not a video file that can be read"
+    box.close()
+
+
+def _message_boxes() -> list[QtWidgets.QMessageBox]:
+    return [
+        w
+        for w in QtWidgets.QApplication.topLevelWidgets()
+        if isinstance(w, QtWidgets.QMessageBox) and w.isVisible()
+    ]

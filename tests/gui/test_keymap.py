@@ -1,0 +1,36 @@
+"""Every action has a handler, no shortcut is bound twice, and docs/gui.md lists the keymap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from annotator.gui.keymap import ACTIONS, shortcuts_markdown
+from annotator.gui.main_window import MainWindow
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "gui.md"
+
+
+def test_every_action_has_a_handler() -> None:
+    missing = [s.id for s in ACTIONS if not callable(getattr(MainWindow, f"_act_{s.id}", None))]
+    assert missing == []
+
+
+def test_no_key_is_bound_twice() -> None:
+    keys = [k.lower() for s in ACTIONS for k in s.keys]
+    assert len(keys) == len(set(keys))
+
+
+def test_docs_list_the_shortcuts() -> None:
+    assert shortcuts_markdown() in DOC.read_text(encoding="utf-8")
+
+
+def test_shortcuts_dialog_lists_every_key(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui.dialogs import ShortcutsDialog
+
+    dialog = ShortcutsDialog()
+    qtbot.addWidget(dialog)
+    table = dialog.findChild(__import__("PySide6.QtWidgets").QtWidgets.QTableWidget)
+    texts = {table.item(r, 2).text() for r in range(table.rowCount())}
+    for spec in ACTIONS:
+        if spec.keys:
+            assert ", ".join(spec.keys) in texts

@@ -1,0 +1,52 @@
+"""Autosave: a session that ends without a clean close leaves a journal; opening the video
+again offers it, and restoring is one undoable step."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from annotator.core.codes import Visibility
+from annotator.gui.app import make_window
+from tests.gui.conftest import click_image, open_and_wait
+
+
+def test_restore_after_crash(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.go_to(8)
+    for j in range(3):
+        click_image(window, *truth[8, j])
+    labels = np.array(session.doc.manual(0))
+    assert session.dirty
+    # Simulate a crash: stop observing without discarding the journal, drop the window.
+    session.close(discard_unsaved=False)
+    window.session = None
+
+    second = make_window(headless=True)
+    qtbot.addWidget(second)
+    second.reporter.answer = True  # "Restore unsaved work?" -> yes
+    second.show()
+    open_and_wait(qtbot, second, video)
+    assert len(second.reporter.questions) == 1 and "Restore" in second.reporter.questions[0]
+    restored = second.session
+    np.testing.assert_array_equal(np.asarray(restored.doc.manual(0)), labels)
+    assert restored.dirty
+    assert second.actions_by_id["undo"].text() == "&Undo Restore unsaved work"
+    restored.undo()
+    assert (np.asarray(restored.doc.manual(0))[:, :, 2] == Visibility.UNLABELLED).all()
+    restored.history.set_clean()
+    second.close()
+
+
+def test_clean_close_leaves_nothing_to_restore(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    click_image(window, *truth[0, 0])
+    window.close()  # unsaved: the reporter answers "don't save", the journal is discarded
+    second = make_window(headless=True)
+    qtbot.addWidget(second)
+    second.show()
+    open_and_wait(qtbot, second, video)
+    assert second.reporter.questions == []
+    second.close()

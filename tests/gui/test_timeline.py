@@ -1,0 +1,103 @@
+"""Timeline: the pure state functions, and the widget in both directions (status -> marks;
+click/drag -> seek), staying cheap at 100,000 frames."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6 import QtCore
+
+from annotator.core.codes import Source, Visibility
+from annotator.gui.timeline import Timeline
+from annotator.gui.timeline_state import (
+    FrameStatus,
+    bin_edges,
+    bin_status,
+    frame_status,
+    next_marked,
+    runs,
+)
+
+
+def test_frame_status_from_labels_and_fill() -> None:
+    manual = np.full((6, 3, 3), np.nan, dtype=np.float32)
+    manual[:, :, 2] = Visibility.UNLABELLED
+    manual[0, :, 2] = Visibility.VISIBLE  # all joints
+    manual[5, 0, 2] = Visibility.ABSENT  # one joint: absent is a label
+    source = np.full((6, 3), Source.NONE, dtype=np.int8)
+    source[1:4, :] = Source.LINEAR
+    status = frame_status(manual, source)
+    assert status.tolist() == [3, 1, 1, 1, 0, 2]
+
+
+def test_bins_take_the_strongest_mark_and_runs_merge() -> None:
+    status = np.zeros(1000, dtype=np.int8)
+    status[100:600] = FrameStatus.FILLED
+    status[100] = FrameStatus.LABELLED
+    status[599] = FrameStatus.PARTIAL
+    binned = bin_status(status, 0, 1000, 10)
+    assert binned.tolist() == [0, 3, 1, 1, 1, 2, 0, 0, 0, 0]
+    marks = runs(binned, bin_edges(0, 1000, 10))
+    assert [(m.x0, m.x1, m.status) for m in marks] == [
+        (100.0, 200.0, 3),
+        (200.0, 500.0, 1),
+        (500.0, 600.0, 2),
+    ]
+    # Fewer frames than pixels: one bin per frame.
+    assert bin_status(status, 95, 105, 100).tolist() == status[95:105].tolist()
+
+
+def test_next_marked_frame() -> None:
+    frames = np.array([3, 10, 20])
+    assert next_marked(frames, 10, forward=True) == 20
+    assert next_marked(frames, 10, forward=False) == 3
+    assert next_marked(frames, 20, forward=True) is None
+    assert next_marked(np.array([], dtype=np.int64), 0, forward=True) is None
+
+
+def test_widget_paints_aggregated_marks_for_100k_frames(qtbot) -> None:  # type: ignore[no-untyped-def]
+    timeline = Timeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(800, 90)
+    timeline.show()
+    qtbot.waitExposed(timeline)
+    n = 100_000
+    status = np.zeros(n, dtype=np.int8)
+    status[::7] = FrameStatus.LABELLED  # a label every 7 frames: 14,286 labelled frames
+    status[50_000:] = FrameStatus.EMPTY
+    timeline.set_frame_count(n)
+    timeline.set_status(status)
+    timeline.set_proposed(np.arange(0, n, 13))
+    qtbot.wait(20)  # let the view box apply its new range
+    t0 = time.perf_counter()
+    timeline.viewport().repaint()
+    elapsed = time.perf_counter() - t0
+    # One mark per run of pixels, not per frame: a handful of rectangles plus <= 1 tick/pixel.
+    assert 0 < timeline.marks.last_paint_rects <= 1 + timeline.width()
+    assert elapsed < 1.0  # generous: a per-frame item would take far longer
+    # Zooming in shows individual frames.
+    timeline.zoom_to(0, 50)
+    qtbot.wait(20)
+    timeline.viewport().repaint()
+    assert timeline.marks.last_paint_rects >= 8
+
+
+def test_click_and_drag_seek(qtbot) -> None:  # type: ignore[no-untyped-def]
+    timeline = Timeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(600, 90)
+    timeline.show()
+    qtbot.waitExposed(timeline)
+    timeline.set_frame_count(100)
+    timeline.set_status(np.zeros(100, dtype=np.int8))
+    qtbot.wait(20)
+    box = timeline.getPlotItem().getViewBox()
+    scene_pos = box.mapViewToScene(QtCore.QPointF(40.5, 0.5))
+    pos = timeline.mapFromScene(scene_pos)
+    with qtbot.waitSignal(timeline.seek, timeout=2000) as blocker:
+        qtbot.mouseClick(timeline.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    assert blocker.args == [40]
+    # Model -> widget: the playhead follows the current frame.
+    timeline.set_playhead(70)
+    assert timeline.playhead.value() == 70.5

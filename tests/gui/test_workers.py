@@ -1,0 +1,72 @@
+"""Background tasks: results, progress and errors arrive on the GUI thread; cancel works."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6 import QtCore
+
+from annotator.errors import VideoError
+from annotator.gui.workers import Cancelled, TaskRunner
+
+
+def test_result_progress_and_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    seen: dict[str, object] = {"progress": []}
+    gui_thread = QtCore.QThread.currentThread()
+
+    def job(progress, should_stop):  # type: ignore[no-untyped-def]
+        seen["worker"] = threading.current_thread().name
+        for k in range(5):
+            progress((k + 1) / 5)
+            time.sleep(0.06)
+        return 42
+
+    def done(value: object) -> None:
+        seen["value"] = value
+        seen["on_gui_thread"] = QtCore.QThread.currentThread() is gui_thread
+
+    runner.start("job", job, done, on_progress=lambda f: seen["progress"].append(f))  # type: ignore[union-attr]
+    assert runner.busy
+    assert runner.wait_idle(5)
+    assert seen["value"] == 42 and seen["on_gui_thread"] is True
+    assert seen["worker"] != threading.main_thread().name
+    assert seen["progress"] and seen["progress"][-1] == 1.0  # type: ignore[index]
+    runner.shutdown()
+
+
+def test_user_error_and_bug_become_messages(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    errors: list[str] = []
+
+    def bad_video(progress, should_stop):  # type: ignore[no-untyped-def]
+        raise VideoError("clip.mp4 is not a video file that can be read")
+
+    def bug(progress, should_stop):  # type: ignore[no-untyped-def]
+        return 1 / 0
+
+    runner.start("open", bad_video, on_error=errors.append)
+    runner.start("compute", bug, on_error=errors.append)
+    assert runner.wait_idle(5)
+    assert "clip.mp4 is not a video file that can be read" in errors
+    assert any(e.startswith("compute failed: ZeroDivisionError") for e in errors)
+    runner.shutdown()
+
+
+def test_cancel(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    outcome: list[str] = []
+
+    def slow(progress, should_stop):  # type: ignore[no-untyped-def]
+        while not should_stop():
+            time.sleep(0.01)
+        raise Cancelled()
+
+    task = runner.start("slow", slow, lambda _v: outcome.append("done"), outcome.append)
+    task.signals.cancelled.connect(lambda: outcome.append("cancelled"))
+    time.sleep(0.05)
+    runner.cancel_all()
+    assert runner.wait_idle(5)
+    assert outcome == ["cancelled"]
+    runner.shutdown()
