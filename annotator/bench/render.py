@@ -366,6 +366,19 @@ def render_set(
         video = render_video(path, out_dir, seed, profiles[k % len(profiles)], real, max_frames)
         log.info("rendered %s (%d frames, %s)", video.name, video.frame_count, video.encoding)
         done.append(video)
+    write_manifest(out_dir, done, split, seed, max_frames, backgrounds)
+    return done
+
+
+def write_manifest(
+    out_dir: Path,
+    videos: Sequence[RenderedVideo],
+    split: str,
+    seed: int,
+    max_frames: int | None = None,
+    backgrounds: Path | None = None,
+) -> Path:
+    """``manifest.json``: what a rendered folder holds and how it was made."""
     manifest = {
         "schema": "annotator.render/1",
         "split": split,
@@ -380,8 +393,9 @@ def render_set(
                 "frame_count": v.frame_count,
                 **v.encoding.to_dict(),
             }
-            for v in done
+            for v in videos
         ],
     }
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1))
-    return done
+    path = out_dir / MANIFEST
+    path.write_text(json.dumps(manifest, indent=1))
+    return path

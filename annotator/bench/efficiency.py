@@ -1,0 +1,185 @@
+"""``annotator bench labels-efficiency``: how many labels a video needs, two protocols.
+
+Runs on rendered validation videos (``annotator bench render``; by default a 24-video set
+rendered once into the cache) and prints Markdown tables:
+
+- Protocol A, one-shot (``efficiency_oneshot``): k = 5/10/20/30% of frames picked by each
+  selector, ground truth given there, a fill completes the video; PCK@0.05/0.1/0.2 and mean
+  error.
+- Protocol B, interactive (``efficiency_interactive``): labels needed per video, as a fraction
+  of its frames, for full coverage at 5% of body size.
+
+Methods that are not available yet (no K-FPN model file, a fill whose model is missing) are
+listed as such instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from annotator.bench.efficiency_data import Clip, default_set, load_set
+from annotator.bench.efficiency_interactive import RANKING, InteractiveRow, run_interactive
+from annotator.bench.efficiency_oneshot import (
+    SELECTORS,
+    USES_GROUND_TRUTH,
+    OneShotRow,
+    run_one_shot,
+)
+from annotator.errors import AnnotatorError, UsageError
+
+DEFAULT_LABELS = Path("../shared/data/penn_action/labels")
+DEFAULT_FILLS = "linear,hpim"
+DEFAULT_SELECTORS = "uniform,kmeans,bisection,kfpn,dp-linear"
+DEFAULT_STRATEGIES = "variance,kfpn,bisection,uniform,kmeans,dp-linear,greedy-gt"
+DEFAULT_FRACTIONS = "0.05,0.1,0.2,0.3"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set", type=Path, help="a rendered folder (default: the cached default validation set)"
+    )
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=DEFAULT_LABELS,
+        help="Penn Action labels, to render the default set the first time",
+    )
+    parser.add_argument("--protocol", choices=("A", "B", "both"), default="both")
+    parser.add_argument("--fills", default=DEFAULT_FILLS, help="fill methods, comma-separated")
+    parser.add_argument("--selectors", default=DEFAULT_SELECTORS, help="protocol A selectors")
+    parser.add_argument("--strategies", default=DEFAULT_STRATEGIES, help="protocol B strategies")
+    parser.add_argument("--fractions", default=DEFAULT_FRACTIONS, help="protocol A budgets")
+    parser.add_argument("--limit", type=int, help="use only the first N clips (quick runs)")
+    parser.add_argument("--seed", type=int, default=0, help="k-means seed")
+
+
+def _names(text: str, known: Sequence[str], what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        raise UsageError(
+            f"unknown {what} {bad[0] if bad else '(none)'}; choose from {', '.join(known)}"
+        )
+    return names
+
+
+def _fractions(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"--fractions must be numbers like 0.05,0.1, not {text!r}") from None
+    if not values or any(not 0 < v <= 1 for v in values):
+        raise UsageError("--fractions must lie in (0, 1]")
+    return values
+
+
+def _available_fills(fills: list[str], clip: Clip) -> tuple[list[str], list[str]]:
+    """Fills that run, and one line per fill that cannot (e.g. its model is not shipped yet)."""
+    from annotator.bench.efficiency_data import make_fill
+
+    ok, notes = [], []
+    for name in fills:
+        try:
+            make_fill(clip, name)(np.asarray([0, clip.frame_count - 1]))
+            ok.append(name)
+        except AnnotatorError as err:
+            notes.append(f"fill {name}: not available ({err})")
+    return ok, notes
+
+
+def _kfpn_note() -> str | None:
+    try:
+        from annotator.proposal.kfpn import load_model
+
+        load_model()
+    except (ImportError, AnnotatorError) as err:
+        return f"kfpn: not yet available ({err})"
+    return None
+
+
+def one_shot_table(rows: Sequence[OneShotRow]) -> str:
+    lines = [
+        "| fill | k | selector | PCK@0.05 | PCK@0.1 | PCK@0.2 | mean error (% body) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        name = r.selector + (" (uses GT)" if r.selector in USES_GROUND_TRUTH else "")
+        p = " | ".join(f"{100 * v:.1f}" for v in r.pck)
+        lines.append(f"| {r.fill} | {100 * r.fraction:g}% | {name} | {p} | {r.mean_error:.2f} |")
+    return "\n".join(lines)
+
+
+def interactive_table(rows: Sequence[InteractiveRow]) -> str:
+    lines = [
+        "| fill | strategy | next frame ranked by | labels needed, mean | median | "
+        "max | clips covered |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if not r.needed:
+            lines.append(
+                f"| {r.fill} | {r.strategy} | {RANKING[r.strategy]} | n/a: {r.note} | | | |"
+            )
+            continue
+        v = 100 * np.asarray(r.needed)
+        lines.append(
+            f"| {r.fill} | {r.strategy} | {RANKING[r.strategy]} | {v.mean():.1f}% | "
+            f"{np.median(v):.1f}% | {v.max():.1f}% | {sum(r.covered)}/{len(r.covered)} |"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    fills = _names(args.fills, ("linear", "pchip", "hpim", "eq17", "fista"), "fill")
+    selectors = _names(args.selectors, tuple(SELECTORS), "selector")
+    strategies = _names(args.strategies, tuple(RANKING), "strategy")
+    fractions = _fractions(args.fractions)
+    start = time.perf_counter()
+    if args.set is not None:
+        folder = args.set
+    else:
+        if not args.labels.is_dir():
+            raise UsageError(f"labels folder not found: {args.labels} (pass --labels or --set)")
+        folder = default_set(args.labels)
+    clips = load_set(folder)
+    if args.limit is not None:
+        clips = clips[: max(args.limit, 1)]
+    if not clips:
+        raise UsageError(f"{folder} holds no videos")
+    fills, notes = _available_fills(fills, clips[0])
+    if not fills:
+        raise UsageError("none of the requested fills can run: " + "; ".join(notes))
+    kfpn_note = _kfpn_note() if "kfpn" in selectors + strategies else None
+    if kfpn_note:
+        notes.append(kfpn_note)
+        selectors = [s for s in selectors if s != "kfpn"]
+        strategies = [s for s in strategies if s != "kfpn"]
+    frames = sum(c.frame_count for c in clips)
+    print(f"{len(clips)} rendered validation clips, {frames} frames ({folder})")
+    for note in notes:
+        print(f"note: {note}")
+    if args.protocol in ("A", "both"):
+        t = time.perf_counter()
+        rows = run_one_shot(clips, fills, selectors, fractions, args.seed)
+        print(
+            "\nProtocol A, one-shot: k frames labelled, the fill completes the video "
+            "(PCK in %, visible joints of all frames)\n"
+        )
+        print(one_shot_table(rows))
+        print(f"\n({time.perf_counter() - t:.0f} s)")
+    if args.protocol in ("B", "both"):
+        t = time.perf_counter()
+        rows_b = run_interactive(clips, fills, strategies, args.seed)
+        print(
+            "\nProtocol B, interactive: labels needed per video (% of its frames) until every "
+            "visible joint is within 5% of body size\n"
+        )
+        print(interactive_table(rows_b))
+        print(f"\n({time.perf_counter() - t:.0f} s)")
+    print(f"\ntotal {time.perf_counter() - start:.0f} s")
+    return 0

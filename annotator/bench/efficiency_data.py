@@ -1,0 +1,135 @@
+"""The videos the label-efficiency protocols run on: rendered validation clips with ground truth.
+
+A set is a folder written by ``annotator bench render`` (``manifest.json`` + ``NAME.mp4`` +
+``NAME.npz``). The default set (24 validation files, at most 150 frames each, seed 0) is rendered
+once into the per-user cache and reused. Labels for a simulated annotator come from the ground
+truth: a labelled frame gets every joint as the ground truth has it (visible, occluded with its
+position, or absent).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.bench.render import MANIFEST, render_set
+from annotator.core.codes import Visibility
+from annotator.core.metrics import body_size
+from annotator.core.paths import cache_dir
+from annotator.errors import UsageError
+
+DEFAULT_COUNT = 24
+DEFAULT_MAX_FRAMES = 150
+DEFAULT_SEED = 0
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass
+class Clip:
+    """One rendered video and its ground truth, in the shapes the metrics take."""
+
+    name: str
+    video: Path
+    poses: NDArray[np.float32]  # (F, J, 3) ground truth, contract layout
+    boxes: NDArray[np.float32]  # (F, 4)
+    cuts: list[int]
+    fps: float
+    _frames: NDArray[np.uint8] | None = None
+    cache: dict[str, Any] = field(default_factory=dict)  # per-clip results reused across runs
+
+    @property
+    def frame_count(self) -> int:
+        return int(self.poses.shape[0])
+
+    @property
+    def gt_xy(self) -> FloatArray:
+        return np.asarray(self.poses[:, :, :2], dtype=np.float64)
+
+    @property
+    def visible(self) -> NDArray[np.bool_]:
+        return np.asarray(self.poses[:, :, 2] == Visibility.VISIBLE, dtype=np.bool_)
+
+    @property
+    def body(self) -> FloatArray:
+        return body_size(self.gt_xy, boxes=self.boxes)
+
+    def frames(self) -> NDArray[np.uint8]:
+        """Every decoded frame (F, H, W, 3), decoded once."""
+        if self._frames is None:
+            with av.open(str(self.video)) as container:
+                self._frames = np.stack(
+                    [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+                )
+        return self._frames
+
+    def manual(self, frames: IntArray) -> FloatArray:
+        """Manual labels (F, J, 3) holding the ground truth on ``frames``, unlabelled elsewhere."""
+        man = np.full(self.poses.shape, np.nan)
+        man[:, :, 2] = Visibility.UNLABELLED
+        man[frames] = self.poses[frames]
+        return man
+
+
+def load_set(folder: Path) -> list[Clip]:
+    """The clips of a rendered folder, in manifest order."""
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise UsageError(f"{folder} is not a rendered set (no {MANIFEST}); run bench render")
+    manifest = json.loads(manifest_path.read_text())
+    clips = []
+    for entry in manifest["videos"]:
+        gt = np.load(folder / entry["labels"])
+        clips.append(
+            Clip(
+                name=str(entry["name"]),
+                video=folder / entry["video"],
+                poses=gt["poses"],
+                boxes=gt["boxes"],
+                cuts=[int(c) for c in gt["scene_cuts"]] if "scene_cuts" in gt.files else [],
+                fps=float(gt["fps"]),
+            )
+        )
+    return clips
+
+
+def default_set(labels_dir: Path, backgrounds: Path | None = None) -> Path:
+    """The default validation set's folder, rendered into the cache the first time."""
+    folder = cache_dir(
+        "render",
+        f"val-n{DEFAULT_COUNT}-f{DEFAULT_MAX_FRAMES}-s{DEFAULT_SEED}"
+        + ("-real" if backgrounds else ""),
+    )
+    if not (folder / MANIFEST).is_file():
+        render_set(
+            labels_dir, "val", folder, DEFAULT_SEED, DEFAULT_COUNT, DEFAULT_MAX_FRAMES, backgrounds
+        )
+    return folder
+
+
+FillFn = Callable[[IntArray], FloatArray]
+
+
+def make_fill(
+    clip: Clip, method: str
+) -> Callable[[IntArray], tuple[FloatArray, FloatArray | None]]:
+    """``fill(frames) -> (pred_xy (F, J, 2), variance (F, J) or None)`` from ground-truth labels
+    on ``frames``, honouring the clip's scene cuts."""
+    from annotator.dynamics.fill import fill_track, make_filler
+
+    filler = make_filler(method, fps=clip.fps)
+
+    def fill(frames: IntArray) -> tuple[FloatArray, FloatArray | None]:
+        res = fill_track(clip.manual(frames), filler, scene_cuts=clip.cuts)
+        var = None if res.variance is None else np.asarray(res.variance, dtype=np.float64)
+        return np.asarray(res.poses[:, :, :2], dtype=np.float64), var
+
+    return fill

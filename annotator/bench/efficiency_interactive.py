@@ -1,0 +1,177 @@
+"""Protocol B (how annotators work): label what the tool ranks next until the fill is right.
+
+A simulated annotator labels one frame at a time (the ground truth on that frame) and stops as
+soon as every visible joint of every frame is within 5% of body size (the contract's "full
+coverage"); the ground truth decides only when to stop, never which frame comes next. The
+figure is the labels needed per video as a fraction of its frames.
+
+Strategies, and what ranks the next frame:
+
+- ``variance``: the fill's own uncertainty (the frame with the largest joint variance), from
+  the first and last frame of each shot; only for fills that give a variance.
+- ``kfpn``: K-FPN's proposals first, then the fill's variance, or the largest gap when the fill
+  has none.
+- ``bisection``: the middle of the largest gap (what a tool with no uncertainty can do).
+- ``uniform`` / ``kmeans``: the smallest evenly spaced / k-means set that covers (a user who
+  re-extracts with a larger count until done; k-means' count is found by bisection over k).
+- ``dp-linear`` and ``greedy-gt``: references that use the ground truth: the exact minimum for
+  linear interpolation, and adding the worst-filled frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from annotator.bench.efficiency_data import Clip, FloatArray, IntArray, make_fill
+from annotator.bench.placement import (
+    bisection_frames,
+    dp_optimal_linear,
+    greedy_with_gt,
+    uniform_to_cover,
+)
+from annotator.core.metrics import covered
+
+ALPHA = 0.05
+FillWithVariance = Callable[[IntArray], tuple[FloatArray, FloatArray | None]]
+
+RANKING = {
+    "variance": "fill variance",
+    "kfpn": "K-FPN proposals, then fill variance or largest gap",
+    "bisection": "largest gap (no uncertainty)",
+    "uniform": "evenly spaced, smallest covering count",
+    "kmeans": "k-means (video), smallest covering k",
+    "dp-linear": "ground truth (reference, linear fill)",
+    "greedy-gt": "ground truth: worst-filled frame (reference)",
+}
+
+
+@dataclass(frozen=True)
+class InteractiveRow:
+    strategy: str
+    fill: str
+    needed: tuple[float, ...]  # labels needed / frames, one per clip
+    covered: tuple[bool, ...]  # whether the strategy's frames reached full coverage
+    note: str = ""
+
+
+def _covers(clip: Clip, pred: FloatArray) -> bool:
+    return bool(covered(pred, clip.gt_xy, clip.visible, clip.body, ALPHA).all())
+
+
+def _shot_ends(clip: Clip) -> list[int]:
+    starts = [0, *clip.cuts]
+    ends = [c - 1 for c in clip.cuts] + [clip.frame_count - 1]
+    return sorted(set(starts) | set(ends))
+
+
+def _farthest_from_labels(frame_count: int, labelled: set[int]) -> int:
+    """The frame farthest from any labelled frame: the middle of the largest gap (or an end)."""
+    t = np.arange(frame_count)
+    lab = np.fromiter(sorted(labelled), dtype=np.int64)
+    dist = np.abs(t[:, None] - lab[None, :]).min(axis=1)
+    return int(np.argmax(dist))
+
+
+def label_until_covered(
+    clip: Clip, fill: FillWithVariance, start: Sequence[int], use_variance: bool
+) -> tuple[IntArray, bool]:
+    """Label ``start``, then the top-ranked frame, until the fill covers the clip."""
+    labelled = set(int(f) for f in start) or {0}
+    f = clip.frame_count
+    while True:
+        frames = np.asarray(sorted(labelled), dtype=np.int64)
+        pred, var = fill(frames)
+        if _covers(clip, pred):
+            return frames, True
+        if len(labelled) >= f:
+            return frames, False
+        nxt = -1
+        if use_variance and var is not None:
+            score = np.nan_to_num(var, nan=-1.0).max(axis=1)
+            score[frames] = -np.inf
+            if np.isfinite(score).any() and float(score.max()) > 0:
+                nxt = int(np.argmax(score))
+        if nxt < 0:
+            nxt = _farthest_from_labels(f, labelled)
+        labelled.add(nxt)
+
+
+def smallest_covering_kmeans(clip: Clip, fill: FillWithVariance, seed: int) -> IntArray:
+    """k-means picks with the smallest k that covers (k found by doubling then bisection)."""
+    from annotator.proposal.baselines import select_frames
+
+    f = clip.frame_count
+
+    def picks(k: int) -> IntArray:
+        return select_frames(clip.frames(), k, "kmeans", seed)
+
+    def ok(k: int) -> bool:
+        return _covers(clip, fill(picks(k))[0])
+
+    hi = 2
+    while hi < f and not ok(hi):
+        hi = min(2 * hi, f)
+    lo = hi // 2 if hi > 2 else 1  # lo does not cover (or is below 2)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return picks(hi)
+
+
+def _kfpn_start(clip: Clip) -> list[int]:
+    from annotator.proposal.registry import propose
+
+    return [int(x) for x in propose(clip.video, "kfpn").frames]
+
+
+def run_interactive(
+    clips: Sequence[Clip], fills: Sequence[str], strategies: Sequence[str], seed: int = 0
+) -> list[InteractiveRow]:
+    rows = []
+    for fill_name in fills:
+        for strategy in strategies:
+            needed, ok, note = [], [], ""
+            for clip in clips:
+                fill = make_fill(clip, fill_name)
+
+                def fill_xy(frames: IntArray, fill: FillWithVariance = fill) -> FloatArray:
+                    return fill(frames)[0]
+
+                gt, vis, body = clip.gt_xy, clip.visible, clip.body
+                if strategy == "variance":
+                    if fill(np.asarray([0, clip.frame_count - 1]))[1] is None:
+                        note = f"{fill_name} gives no variance"
+                        break
+                    frames, done = label_until_covered(clip, fill, _shot_ends(clip), True)
+                elif strategy == "kfpn":
+                    frames, done = label_until_covered(clip, fill, _kfpn_start(clip), True)
+                elif strategy == "bisection":
+                    frames = bisection_frames(fill_xy, gt, vis, body, ALPHA)
+                elif strategy == "uniform":
+                    frames = uniform_to_cover(fill_xy, gt, vis, body, ALPHA)
+                elif strategy == "kmeans":
+                    frames = smallest_covering_kmeans(clip, fill, seed)
+                elif strategy == "dp-linear":
+                    if fill_name != "linear":
+                        note = "reference for the linear fill only"
+                        break
+                    frames = dp_optimal_linear(gt, vis, body, ALPHA)
+                elif strategy == "greedy-gt":
+                    frames = greedy_with_gt(fill_xy, gt, vis, body, ALPHA)
+                else:
+                    raise ValueError(f"unknown strategy {strategy!r}")
+                if strategy not in ("variance", "kfpn"):
+                    done = _covers(clip, fill_xy(frames))
+                needed.append(len(frames) / clip.frame_count)
+                ok.append(done)
+            if note:
+                rows.append(InteractiveRow(strategy, fill_name, (), (), note))
+            else:
+                rows.append(InteractiveRow(strategy, fill_name, tuple(needed), tuple(ok)))
+    return rows

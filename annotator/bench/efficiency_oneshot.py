@@ -1,0 +1,181 @@
+"""Protocol A (one-shot, the K-FPN paper's): pick k frames, label them, fill, score.
+
+A selector picks k = ceil(fraction x frames) (at least 2) frames; the ground truth is given on
+them; a fill completes the video; PCK@0.05/0.1/0.2 and the mean error (% of body size) are
+computed over the visible joints of every frame of every clip, pooled.
+
+Selectors: ``uniform`` and ``kmeans`` (video only), ``bisection`` (the middle of the largest gap,
+from the first and last frame; needs nothing), ``kfpn`` (the shipped model, when present) and
+``dp-linear``, a reference that uses the ground truth: the k frames minimising the total
+linear-interpolation error, exact by dynamic programming.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.bench.efficiency_data import Clip, FloatArray, IntArray, make_fill
+from annotator.core.framespec import uniform_frames
+from annotator.core.metrics import mean_error_pct, pck
+
+Selector = Callable[[Clip, int, int], IntArray]
+ALPHAS = (0.05, 0.1, 0.2)
+ERROR_CAP = 1.0  # one body size: a joint with no position costs this much in the DP
+
+
+def budget_for(frame_count: int, fraction: float) -> int:
+    """The contract's count for a fraction: rounded up, at least 2, at most every frame."""
+    return min(frame_count, max(2, math.ceil(fraction * frame_count - 1e-9)))
+
+
+def bisection_at_budget(frame_count: int, k: int) -> IntArray:
+    """First and last frame, then the middle of the largest gap, until ``k`` frames."""
+    frames = sorted({0, frame_count - 1})
+    while len(frames) < min(k, frame_count):
+        gaps = np.diff(frames)
+        i = int(np.argmax(gaps))
+        frames.insert(i + 1, frames[i] + int(gaps[i]) // 2)
+    return np.asarray(frames, dtype=np.int64)
+
+
+def _linear_costs(clip: Clip) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """seg[i, j]: summed capped error of frames strictly between labels i < j under the linear
+    fill (held on both sides of a scene cut); head[j]/tail[i]: frames held before the first /
+    after the last label."""
+    gt, vis, body = clip.gt_xy, clip.visible, clip.body
+    f = clip.frame_count
+    body = np.where(np.isfinite(body) & (body > 0), body, np.inf)
+
+    def err(pred: FloatArray, ts: IntArray) -> FloatArray:
+        # pred (..., len(ts), J, 2) -> summed capped error per leading index
+        d = np.sqrt(((pred - gt[ts]) ** 2).sum(axis=-1)) / body[ts][:, None]
+        d = np.where(np.isfinite(d), np.minimum(d, ERROR_CAP), ERROR_CAP)
+        return np.asarray(np.where(vis[ts], d, 0.0).sum(axis=(-1, -2)), dtype=np.float64)
+
+    shot = np.zeros(f, dtype=np.int64)
+    for c in clip.cuts:
+        shot[c:] += 1
+    ts_all = np.arange(f)
+    seg = np.zeros((f, f))
+    for i in range(f - 1):
+        js = np.arange(i + 1, f)
+        for j in js:
+            ts = ts_all[i + 1 : j]
+            if ts.size == 0:
+                continue
+            if shot[i] == shot[j]:
+                w = (ts - i) / (j - i)
+                pred = gt[i] + w[:, None, None] * (gt[j] - gt[i])
+            else:  # the fill holds each side up to the cut
+                pred = np.where((shot[ts] == shot[i])[:, None, None], gt[i], gt[j])
+            seg[i, j] = err(pred, ts)
+    head = np.array([err(np.broadcast_to(gt[j], (j, *gt.shape[1:])), ts_all[:j]) for j in range(f)])
+    tail = np.array(
+        [err(np.broadcast_to(gt[i], (f - i - 1, *gt.shape[1:])), ts_all[i + 1 :]) for i in range(f)]
+    )
+    return seg, head, tail
+
+
+def dp_linear_at_budget(clip: Clip, k: int) -> IntArray:
+    """The ``k`` frames whose linear fill has the least total error (uses the ground truth)."""
+    f = clip.frame_count
+    k = min(k, f)
+    if "linear_costs" not in clip.cache:
+        clip.cache["linear_costs"] = _linear_costs(clip)
+    seg, head, tail = clip.cache["linear_costs"]
+    seg_masked = np.where(np.triu(np.ones((f, f), bool), 1), seg, np.inf)
+    best = head.copy()  # best[j]: least cost of frames <= j with m labels, the last at j
+    back: list[NDArray[np.int64]] = []
+    for _ in range(1, k):
+        total = best[:, None] + seg_masked  # (i, j)
+        arg = np.argmin(total, axis=0)
+        best = total[arg, np.arange(f)]
+        back.append(arg)
+    j = int(np.argmin(best + tail))
+    frames = [j]
+    for arg in reversed(back):
+        j = int(arg[j])
+        frames.append(j)
+    return np.asarray(sorted(frames), dtype=np.int64)
+
+
+def _kfpn(clip: Clip, k: int, seed: int) -> IntArray:
+    from annotator.proposal.registry import propose
+
+    return np.asarray(sorted(propose(clip.video, "kfpn", k).frames), dtype=np.int64)
+
+
+def _kmeans(clip: Clip, k: int, seed: int) -> IntArray:
+    from annotator.proposal.baselines import select_frames
+
+    return select_frames(clip.frames(), k, "kmeans", seed)
+
+
+SELECTORS: dict[str, Selector] = {
+    "uniform": lambda clip, k, seed: uniform_frames(clip.frame_count, k),
+    "kmeans": _kmeans,
+    "bisection": lambda clip, k, seed: bisection_at_budget(clip.frame_count, k),
+    "kfpn": _kfpn,
+    "dp-linear": lambda clip, k, seed: dp_linear_at_budget(clip, k),
+}
+USES_GROUND_TRUTH = {"dp-linear"}
+
+
+@dataclass(frozen=True)
+class OneShotRow:
+    fill: str
+    fraction: float
+    selector: str
+    pck: tuple[float, ...]  # at ALPHAS
+    mean_error: float
+    labels: int  # labelled frames over all clips
+    frames: int  # frames over all clips
+
+
+def run_one_shot(
+    clips: Sequence[Clip],
+    fills: Sequence[str],
+    selectors: Sequence[str],
+    fractions: Sequence[float],
+    seed: int = 0,
+) -> list[OneShotRow]:
+    """Every (fill, fraction, selector) over ``clips``; picks are reused across fills."""
+    picks: dict[tuple[str, float, str], IntArray] = {}
+    for clip in clips:
+        for fraction in fractions:
+            k = budget_for(clip.frame_count, fraction)
+            for name in selectors:
+                picks[(clip.name, fraction, name)] = SELECTORS[name](clip, k, seed)
+    rows = []
+    for fill_name in fills:
+        fillers = {clip.name: make_fill(clip, fill_name) for clip in clips}
+        for fraction in fractions:
+            for name in selectors:
+                pred, gt, vis, body = [], [], [], []
+                labels = 0
+                for clip in clips:
+                    frames = picks[(clip.name, fraction, name)]
+                    labels += len(frames)
+                    pred.append(fillers[clip.name](frames)[0])
+                    gt.append(clip.gt_xy)
+                    vis.append(clip.visible)
+                    body.append(clip.body)
+                p, g = np.concatenate(pred), np.concatenate(gt)
+                v, b = np.concatenate(vis), np.concatenate(body)
+                rows.append(
+                    OneShotRow(
+                        fill_name,
+                        fraction,
+                        name,
+                        tuple(pck(p, g, v, b, a) for a in ALPHAS),
+                        mean_error_pct(p, g, v, b),
+                        labels,
+                        int(sum(c.frame_count for c in clips)),
+                    )
+                )
+    return rows

@@ -1,0 +1,143 @@
+"""Label-efficiency protocols: the budgeted DP reference is optimal, the interactive annotator
+stops exactly when covered, and the command prints both tables on a tiny rendered set."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotator.bench import efficiency
+from annotator.bench.efficiency_data import Clip, load_set
+from annotator.bench.efficiency_interactive import label_until_covered
+from annotator.bench.efficiency_oneshot import (
+    _linear_costs,
+    bisection_at_budget,
+    budget_for,
+    dp_linear_at_budget,
+)
+from annotator.bench.render import render_sequence, write_manifest
+from annotator.core.datasets import load_penn_action
+from annotator.errors import UsageError
+
+
+def synthetic_clip(frames: int = 14, cuts: list[int] | None = None) -> Clip:
+    """Two joints on a wiggly path (no video), all visible, body size 100 px."""
+    rng = np.random.default_rng(5)
+    t = np.arange(frames)[:, None]
+    xy = np.stack(
+        [50 + 20 * np.sin(t / 2.0 + [0, 1]), 50 + 3 * t + rng.normal(0, 2, (frames, 2))], axis=-1
+    )
+    poses = np.concatenate([xy, np.ones((frames, 2, 1))], axis=2).astype(np.float32)
+    boxes = np.tile(np.array([0, 0, 100, 60], np.float32), (frames, 1))
+    return Clip("syn", Path("none.mp4"), poses, boxes, cuts or [], 30.0)
+
+
+def linear_total(clip: Clip, frames: tuple[int, ...]) -> float:
+    if "test_costs" not in clip.cache:
+        clip.cache["test_costs"] = _linear_costs(clip)
+    seg, head, tail = clip.cache["test_costs"]
+    return float(
+        head[frames[0]] + tail[frames[-1]] + sum(seg[a, b] for a, b in itertools.pairwise(frames))
+    )
+
+
+@pytest.mark.parametrize("cuts", [[], [6]])
+def test_budgeted_dp_beats_every_other_placement(cuts: list[int]) -> None:
+    clip = synthetic_clip(cuts=cuts)
+    for k in (2, 3, 4):
+        best = dp_linear_at_budget(clip, k)
+        assert len(best) == k
+        brute = min(linear_total(clip, c) for c in itertools.combinations(range(14), k))
+        assert linear_total(clip, tuple(int(f) for f in best)) == pytest.approx(brute)
+
+
+def test_linear_costs_match_the_linear_fill() -> None:
+    """The DP's cost model is the fill engine's linear fill (held across a scene cut)."""
+    from annotator.bench.efficiency_data import make_fill
+
+    clip = synthetic_clip(cuts=[6])
+    frames = np.array([1, 4, 9, 12])
+    pred = make_fill(clip, "linear")(frames)[0]
+    err = np.minimum(np.linalg.norm(pred - clip.gt_xy, axis=2) / clip.body[:, None], 1.0).sum()
+    assert linear_total(clip, (1, 4, 9, 12)) == pytest.approx(err, rel=1e-6)
+
+
+def test_budgets_and_bisection() -> None:
+    assert budget_for(100, 0.05) == 5 and budget_for(10, 0.05) == 2 and budget_for(3, 1.0) == 3
+    assert bisection_at_budget(17, 3).tolist() == [0, 8, 16]
+    assert bisection_at_budget(17, 5).tolist() == [0, 4, 8, 12, 16]
+
+
+def test_simulated_annotator_stops_as_soon_as_covered() -> None:
+    clip = synthetic_clip()
+    gt = clip.gt_xy
+    calls: list[int] = []
+
+    def fill(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(len(frames))
+        pred = np.full_like(gt, 1e6)  # wrong everywhere except on labels
+        pred[frames] = gt[frames]
+        var = np.ones(gt.shape[:2])
+        var[:, 0] = np.arange(len(gt))  # the fill is least sure of the last frames
+        return pred, var
+
+    frames, done = label_until_covered(clip, fill, [0], use_variance=True)
+    assert done and len(frames) == len(gt)  # it had to label every frame
+    assert calls == list(range(1, len(gt) + 1))  # one new label per round
+    assert frames[:3].tolist() == [0, 1, 2]
+
+
+def tiny_set(data_dir: Path, folder: Path) -> Path:
+    videos = []
+    for name in ("1049", "1956"):
+        seq = load_penn_action(data_dir / "penn_action" / "labels" / f"{name}.mat")
+        f = 0.3
+        small = replace(
+            seq,
+            xy=seq.xy[:24] * f,
+            visible=seq.visible[:24],
+            bbox=seq.bbox[:24] * f,
+            width=int(seq.width * f),
+            height=int(seq.height * f),
+        )
+        videos.append(render_sequence(small, folder, 0, "h264-nobframes"))
+    write_manifest(folder, videos, "val", 0)
+    return folder
+
+
+def test_command_prints_both_tables(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tiny_set(data_dir, tmp_path / "set")
+    assert [c.name for c in load_set(folder)] == ["1049", "1956"]
+    parser = argparse.ArgumentParser()
+    efficiency.add_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--set",
+            str(folder),
+            "--fills",
+            "linear",
+            "--selectors",
+            "uniform,kmeans,dp-linear",
+            "--strategies",
+            "bisection,uniform,dp-linear",
+            "--fractions",
+            "0.1,0.3",
+        ]
+    )
+    assert efficiency.run(args) == 0
+    out = capsys.readouterr().out
+    assert "Protocol A" in out and "Protocol B" in out
+    rows = [line for line in out.splitlines() if line.startswith("| linear |")]
+    assert len(rows) == 2 * 3 + 3
+    pck05 = {tuple(c.strip() for c in r.split("|")[2:4]): float(r.split("|")[4]) for r in rows[:6]}
+    # More labels never hurt the ground-truth reference.
+    assert pck05[("30%", "dp-linear (uses GT)")] >= pck05[("10%", "dp-linear (uses GT)")]
+    with pytest.raises(UsageError):
+        efficiency.run(parser.parse_args(["--set", str(folder), "--fills", "magic"]))
