@@ -31,18 +31,23 @@ REFERENCE_ROWS = 40  # the reference code uses the first 40 rows of the Penn dic
 
 @dataclass(frozen=True)
 class Poles:
-    """Pole magnitudes ``r`` and angles ``theta`` (radians per frame at ``fps``)."""
+    """Pole magnitudes ``r`` and angles ``theta`` (radians per frame at ``fps``).
+
+    The second family's poles sit at angle ``theta + flip``: ``flip`` is π at the learned rate
+    (the (−r)^t columns) and scales with the rate like every other angle.
+    """
 
     r: FloatArray
     theta: FloatArray
     fps: float = PENN_FPS
+    flip: float = float(np.pi)
 
     def at_rate(self, fps: float | None) -> Poles:
         """The same dynamics sampled at ``fps``: p -> p^(self.fps / fps)."""
         if fps is None or fps <= 0 or abs(fps - self.fps) < 1e-9:
             return self
         e = self.fps / fps
-        return Poles(self.r**e, self.theta * e, fps)
+        return Poles(self.r**e, self.theta * e, fps, self.flip * e)
 
 
 def dyan_dictionary(poles: Poles, rows: int) -> FloatArray:
@@ -52,9 +57,9 @@ def dyan_dictionary(poles: Poles, rows: int) -> FloatArray:
     cols = [
         np.ones((rows, 1)),
         mag * np.cos(t * poles.theta),
-        mag * np.cos(t * (poles.theta + np.pi)),
+        mag * np.cos(t * (poles.theta + poles.flip)),
         mag * np.sin(t * poles.theta),
-        mag * np.sin(t * (poles.theta + np.pi)),
+        mag * np.sin(t * (poles.theta + poles.flip)),
     ]
     d = np.concatenate(cols, axis=1)
     norm = np.linalg.norm(d, axis=0)

@@ -1,0 +1,221 @@
+"""HPIM, the product's fill: eq. 17 made robust for real annotation work.
+
+Eq. 17 is the best linear prediction of the unlabelled frames under the covariance D Dᵀ of a
+dynamics dictionary. HPIM keeps that idea and fixes what made it lose to linear
+interpolation on real labels:
+
+- the prior is *stationary* and learned from the training motions: a variogram
+  γ(τ) = ½ E[(x(t+τ) − x(t))²] of every joint coordinate (``training.py``), in place of
+  D Dᵀ, whose impulse responses pin the variance to the start of a fixed 40-frame block;
+- one window per gap, anchored on its labels (``reach`` labels on each side), any gap length;
+- the unknown level (and optionally slope) of the motion is left to the labels: the
+  prediction is the labels' own base plus a correction, with weights that reproduce a
+  constant (``trend`` 0) or a straight line (``trend`` 1) exactly;
+- a nugget (label jitter) regularises the solve, and a joint whose two labels differ by less
+  than ``hold_below`` pixels keeps the nearer label (annotators leave a still joint in place);
+- time runs in seconds: at another frame rate the lag axis is rescaled (the stationary form of
+  p -> p^(f_train / f_video)).
+
+Weights depend only on where the labels are, so they are cached per label pattern and shared
+by every joint and coordinate labelled on the same frames. The kriging variance, scaled by
+the labels' own motion, is returned as the fill's uncertainty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core.codes import Source
+from annotator.dynamics.base import FloatArray, IntArray, PchipFiller
+from annotator.dynamics.models import model_path
+from annotator.errors import FormatError
+
+DEFAULT_MODEL = "hpim_penn.npz"
+GAP_BINS = (4.0, 7.0, 12.0, 20.0)  # upper edges of the gap-length bins of ``pchip_mix``
+
+
+@dataclass(frozen=True)
+class HpimModel:
+    """A learned HPIM prior and its tuned settings."""
+
+    variogram: FloatArray  # γ at lags 0, 1, 2, ... frames of ``fps``; any scale
+    fps: float = 30.0
+    reach: int = 2
+    trend: int = 0
+    nugget: float = 0.0  # added to γ at every non-zero lag, in units of γ(1)
+    hold_below: float = 0.0  # pixels
+    # share of the pchip fill mixed in, per gap length bin (``GAP_BINS``, in model frames)
+    pchip_mix: tuple[float, ...] = (0.0,) * 5
+
+    def save(self, path: str | Path, **meta: Any) -> None:
+        fields: dict[str, Any] = asdict(self)
+        fields["pchip_mix"] = np.asarray(self.pchip_mix, dtype=np.float64)
+        np.savez(path, **fields, **{f"meta_{k}": v for k, v in meta.items()})
+
+    @classmethod
+    def load(cls, path: str | Path) -> HpimModel:
+        path = Path(path)
+        if not path.is_file():
+            raise FormatError(f"HPIM model file not found: {path}")
+        try:
+            with np.load(path) as z:
+                return cls(
+                    variogram=np.asarray(z["variogram"], dtype=np.float64),
+                    fps=float(z["fps"]),
+                    reach=int(z["reach"]),
+                    trend=int(z["trend"]),
+                    nugget=float(z["nugget"]),
+                    hold_below=float(z["hold_below"]),
+                    pchip_mix=tuple(float(v) for v in z["pchip_mix"]),
+                )
+        except (KeyError, ValueError, OSError) as err:
+            raise FormatError(f"{path.name} is not an HPIM model file: {err}") from None
+
+
+def kriging_weights(cov: FloatArray, t: FloatArray, s: FloatArray, trend: int) -> FloatArray:
+    """Weights (len(s), len(t)) that predict times ``s`` from labels at ``t``.
+
+    ``cov`` is a (generalised) covariance of the stacked times ``[t, s]`` (here −γ). The
+    weights reproduce a constant (``trend`` 0) or a straight line (``trend`` 1) exactly.
+    """
+    n = len(t)
+    basis_t = [np.ones(n)] + ([t - t.mean()] if trend >= 1 else [])
+    basis_s = [np.ones(len(s))] + ([s - t.mean()] if trend >= 1 else [])
+    f_t = np.stack(basis_t, axis=1)
+    m = f_t.shape[1]
+    a = np.zeros((n + m, n + m))
+    a[:n, :n] = cov[:n, :n]
+    a[:n, n:] = f_t
+    a[n:, :n] = f_t.T
+    rhs = np.concatenate([cov[:n, n:], np.stack(basis_s, axis=0)], axis=0)
+    sol = np.linalg.lstsq(a, rhs, rcond=None)[0]
+    return np.asarray(sol[:n].T, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class HpimParts:
+    """Per-frame pieces of an HPIM fill over one run (span rows, K columns)."""
+
+    kriged: FloatArray
+    variance: FloatArray
+    pchip: FloatArray | None
+    gap_bin: IntArray  # (span,) index into ``pchip_mix``
+    still: NDArray[np.bool_]  # joint's two labels within ``hold_below`` pixels
+    nearest: FloatArray  # the nearer label's value
+
+
+class HpimFiller:
+    """HPIM for the fill engine (``base.RunFiller``); columns come in (x, y) pairs."""
+
+    source = Source.HPIM
+
+    def __init__(self, model: HpimModel, fps: float | None = None) -> None:
+        self.model = model
+        self.reach = max(1, int(model.reach))
+        # frames of this video -> lags of the model's table
+        self._lag_scale = model.fps / fps if fps and fps > 0 else 1.0
+        g = np.asarray(model.variogram, dtype=np.float64)
+        self._gamma_table = g / g[1] if len(g) > 1 and g[1] > 0 else g
+        self._cache: dict[tuple[tuple[int, ...], int], tuple[FloatArray, FloatArray]] = {}
+
+    def gamma(self, lag: FloatArray) -> FloatArray:
+        """γ at lags in this video's frames (normalised to γ(1 frame of the model) = 1)."""
+        x = np.abs(lag) * self._lag_scale
+        table = self._gamma_table
+        v = np.interp(x, np.arange(len(table)), table)  # constant beyond the table
+        return np.asarray(np.where(x > 0, v + self.model.nugget, 0.0), dtype=np.float64)
+
+    def weights(self, rel: tuple[int, ...], gap: int) -> tuple[FloatArray, FloatArray]:
+        """Weights (gap − 1, len(rel)) and variance for the frames strictly inside a gap of
+        ``gap`` frames starting at 0, from labels at offsets ``rel``."""
+        key = (rel, gap)
+        hit = self._cache.get(key)
+        if hit is None:
+            t = np.asarray(rel, dtype=np.float64)
+            s = np.arange(1, gap, dtype=np.float64)
+            allt = np.concatenate([t, s])
+            g = self.gamma(allt[:, None] - allt[None, :])
+            # the system uses −γ as a (generalised) covariance
+            w = kriging_weights(-g, t, s, self.model.trend)
+            hit = (w, np.maximum(_variance(g, w, t, s), 0.0))
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[key] = hit
+        return hit
+
+    def fill_run(
+        self, frames: IntArray, values: FloatArray
+    ) -> tuple[FloatArray, FloatArray | None]:
+        c = self.components(frames, values)
+        mix = np.asarray(self.model.pchip_mix, dtype=np.float64)[c.gap_bin][:, None]
+        out = c.kriged if c.pchip is None else (1.0 - mix) * c.kriged + mix * c.pchip
+        out = np.where(c.still, c.nearest, out)
+        return out, c.variance
+
+    def components(self, frames: IntArray, values: FloatArray) -> HpimParts:
+        """The pieces HPIM combines over one run (also used to tune the combination)."""
+        a0 = int(frames[0])
+        span = int(frames[-1]) - a0 + 1
+        k = values.shape[1]
+        kriged = np.empty((span, k))
+        var = np.zeros((span, k))
+        kriged[frames - a0] = values
+        scale = self._motion_scale(frames, values)
+        r = self.reach
+        for i in range(len(frames) - 1):
+            a, b = int(frames[i]), int(frames[i + 1])
+            if b - a < 2:
+                continue
+            lo, hi = max(0, i - r + 1), min(len(frames), i + r + 1)
+            ctx = frames[lo:hi]
+            w, v = self.weights(tuple(int(c) for c in ctx - a), b - a)
+            kriged[a + 1 - a0 : b - a0] = w @ values[lo:hi]
+            var[a + 1 - a0 : b - a0] = v[:, None] * scale[i]
+        t = np.arange(a0, a0 + span)
+        gi = np.clip(np.searchsorted(frames, t, side="right") - 1, 0, len(frames) - 2)
+        gap = (frames[gi + 1] - frames[gi]).astype(np.float64)
+        gap_bin = np.searchsorted(np.asarray(GAP_BINS), gap * self._lag_scale, side="right")
+        pchip = None
+        if any(m > 0 for m in self.model.pchip_mix):
+            pchip = PchipFiller().fill_run(frames, values)[0]
+        # a joint whose two labels (almost) coincide keeps the nearer one: no drift
+        va, vb = values[gi], values[gi + 1]
+        d = (vb - va).reshape(span, -1, 2)
+        still = np.repeat(np.hypot(d[..., 0], d[..., 1]) <= self.model.hold_below, 2, axis=1)
+        nearer_a = (t - frames[gi]) <= (frames[gi + 1] - t)
+        nearest = np.where(nearer_a[:, None], va, vb)
+        return HpimParts(kriged, var, pchip, gap_bin, still, nearest)
+
+    def _motion_scale(self, frames: IntArray, values: FloatArray) -> FloatArray:
+        """(gaps, K) pixels² per unit of γ, from the labels on each side of every gap, so the
+        variance follows how fast this joint moves here."""
+        dt = np.diff(frames).astype(np.float64)
+        inc = 0.5 * np.diff(values, axis=0) ** 2 / np.maximum(self.gamma(dt), 1e-12)[:, None]
+        # average each gap's estimate with its neighbours' (still local: within reach)
+        padded = np.concatenate([inc[:1], inc, inc[-1:]], axis=0)
+        return np.asarray((padded[:-2] + padded[1:-1] + padded[2:]) / 3.0, dtype=np.float64)
+
+
+def _variance(g: FloatArray, w: FloatArray, t: FloatArray, s: FloatArray) -> FloatArray:
+    """Prediction variance in γ units: Var(x_s − Σ w_i x_i) written with the variogram
+    (valid because the weights sum to one)."""
+    n = len(t)
+    g_ts = g[:n, n:]  # γ(t_i − s)
+    g_tt = g[:n, :n]
+    return np.asarray(
+        2.0 * np.einsum("sn,ns->s", w, g_ts) - np.einsum("sn,nm,sm->s", w, g_tt, w),
+        dtype=np.float64,
+    )
+
+
+def make_hpim_filler(*, fps: float | None = None, model: Any = None) -> HpimFiller:
+    """HPIM with ``model`` (an ``HpimModel``, a path, or None for the shipped one)."""
+    if isinstance(model, HpimModel):
+        return HpimFiller(model, fps)
+    path = Path(model) if model is not None else model_path(DEFAULT_MODEL)
+    return HpimFiller(HpimModel.load(path), fps)
