@@ -28,12 +28,10 @@ from annotator.formats._common import (
     empty_instances,
     labelled_frames,
     match_skeleton,
-    parse_float,
     parse_int,
     read_text_limited,
     replace_dir,
     select_values,
-    set_joint,
     temp_sibling,
 )
 from annotator.formats._frames import IMAGE_TYPES, frame_source, read_frame, write_image
@@ -99,7 +97,7 @@ def write_coco(
             "annotations": _annotations(instances, chosen),
             "categories": [_category(ps.skeleton)],
         }
-        text = json.dumps(doc, indent=1, allow_nan=False)
+        text = json.dumps(doc, separators=(",", ":"), allow_nan=False)  # C encoder: fast
         with atomic_file(path) as tmp:
             tmp.write_text(text, encoding="utf-8")
             if tmp_img is not None:
@@ -120,30 +118,30 @@ def _category(sk: Skeleton) -> dict[str, Any]:
     }
 
 
+_COCO_V = np.array([Visibility(c).to_coco() for c in range(4)], dtype=np.int64)
+
+
 def _annotations(instances: list[PoseInstance], frames: np.ndarray) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    # Per-instance arrays once: recomputing them per frame would make long exports quadratic.
+    prepared = []
+    for inst in instances:
+        has = inst.has_position()
+        vis = inst.visibility.copy()
+        vis[~has & ((vis == Visibility.VISIBLE) | (vis == Visibility.OCCLUDED))] = 0  # no x, y
+        xy = np.where(has[:, :, None], inst.poses[:, :, :2].astype(np.float64), 0.0).round(3)
+        kps = np.concatenate([xy, _COCO_V[vis][:, :, None]], axis=2)
+        names = np.array(SOURCE_NAMES, dtype=object)[inst.source.astype(np.int64)]
+        prepared.append((inst.track_id, has, vis, kps, names))
     for f in frames:
-        for inst in instances:
-            vis = inst.visibility[f]
-            if not (vis != Visibility.UNLABELLED).any():
+        for track_id, has, vis, kps, names in prepared:
+            if not (vis[f] != Visibility.UNLABELLED).any():
                 continue
-            kps: list[float] = []
-            for j, v in enumerate(vis):
-                code = Visibility(int(v))
-                if code.has_position:
-                    kps += [
-                        round(float(inst.poses[f, j, 0]), 3),
-                        round(float(inst.poses[f, j, 1]), 3),
-                    ]
-                else:
-                    kps += [0, 0]
-                kps.append(code.to_coco())
-            has = inst.has_position()[f]
-            if has.any():
-                xy = inst.poses[f, has, :2]
-                x0, y0 = (float(v) for v in xy.min(axis=0))
-                x1, y1 = (float(v) for v in xy.max(axis=0))
-                bbox = [round(x0, 3), round(y0, 3), round(x1 - x0, 3), round(y1 - y0, 3)]
+            if has[f].any():
+                pts = kps[f, has[f], :2]
+                x0, y0 = pts.min(axis=0)
+                x1, y1 = pts.max(axis=0)
+                bbox = [float(x0), float(y0), round(float(x1 - x0), 3), round(float(y1 - y0), 3)]
             else:
                 bbox = [0.0, 0.0, 0.0, 0.0]
             out.append(
@@ -152,13 +150,15 @@ def _annotations(instances: list[PoseInstance], frames: np.ndarray) -> list[dict
                     "image_id": int(f) + 1,
                     "category_id": 1,
                     "iscrowd": 0,
-                    "keypoints": kps,
-                    "num_keypoints": int(has.sum()),
+                    "keypoints": [
+                        int(v) if k % 3 == 2 else v for k, v in enumerate(kps[f].ravel().tolist())
+                    ],
+                    "num_keypoints": int(has[f].sum()),
                     "bbox": bbox,
                     "area": round(bbox[2] * bbox[3], 3),
-                    "track_id": inst.track_id,
-                    "visibility": [int(v) for v in vis],
-                    "source": [SOURCE_NAMES[int(s)] for s in inst.source[f]],
+                    "track_id": track_id,
+                    "visibility": vis[f].tolist(),
+                    "source": names[f].tolist(),
                 }
             )
     return out
@@ -283,6 +283,21 @@ def _tracks(anns: list[dict[str, Any]], frame_of: dict[Any, int], name: str) -> 
     return tracks
 
 
+_FROM_V = np.array([Visibility.UNLABELLED, Visibility.OCCLUDED, Visibility.VISIBLE])
+_SOURCE_BY_NAME = {name: i for i, name in enumerate(SOURCE_NAMES)}
+
+
+def _numbers(values: list[Any], where: str) -> np.ndarray:
+    """JSON numbers as a float array; names the first value that is not a finite number."""
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise FormatError(f"{where}: {v!r} is not a number")
+    arr = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise FormatError(f"{where}: {arr[~np.isfinite(arr)][0]!r} is not a finite number")
+    return arr
+
+
 def _fill(inst: PoseInstance, frame: int, ann: dict[str, Any], sk: Skeleton, where: str) -> None:
     kps = ann.get("keypoints")
     j = sk.num_joints
@@ -295,27 +310,31 @@ def _fill(inst: PoseInstance, frame: int, ann: dict[str, Any], sk: Skeleton, whe
     src = ann.get("source")
     if src is not None and (not isinstance(src, list) or len(src) != j):
         raise FormatError(f"{where}: 'source' must list {j} names")
-    for k in range(j):
-        x = parse_float(str(kps[3 * k]), f"{where} x")
-        y = parse_float(str(kps[3 * k + 1]), f"{where} y")
-        v = parse_int(kps[3 * k + 2], f"{where} v")
-        try:
-            code = Visibility.from_coco(v)
-        except ValueError as err:
-            raise FormatError(f"{where}: {err}") from None
-        if vis is not None:
-            stored = parse_int(vis[k], f"{where} visibility")
-            if stored > 3 or Visibility(stored).to_coco() != v:
-                raise FormatError(f"{where}: visibility {stored} contradicts v={v}")
-            code = Visibility(stored)
-        set_joint(inst, frame, k, x, y, int(code))
-        if src is not None:
-            try:
-                inst.source[frame, k] = Source.from_label(str(src[k]))
-            except ValueError as err:
-                raise FormatError(f"{where}: {err}") from None
-        else:
-            inst.source[frame, k] = Source.MANUAL if code != Visibility.UNLABELLED else Source.NONE
+    arr = _numbers(kps, where).reshape(j, 3)
+    v = arr[:, 2]
+    bad = (v != 0) & (v != 1) & (v != 2)
+    if bad.any():
+        raise FormatError(f"{where}: COCO visibility must be 0, 1 or 2, not {v[bad][0]:g}")
+    codes = _FROM_V[v.astype(np.int64)]
+    if vis is not None:
+        stored = _numbers(vis, f"{where} visibility")
+        ok = (stored >= 0) & (stored <= 3) & (stored == np.round(stored))
+        if ok.all():
+            ok = _COCO_V[stored.astype(np.int64)] == v
+        if not ok.all():
+            k = int(np.flatnonzero(~ok)[0])
+            raise FormatError(f"{where}: visibility {stored[k]:g} contradicts v={v[k]:g}")
+        codes = stored.astype(np.int64)
+    has = (codes == Visibility.VISIBLE) | (codes == Visibility.OCCLUDED)
+    inst.poses[frame, :, :2] = np.where(has[:, None], arr[:, :2], np.nan)
+    inst.poses[frame, :, 2] = codes
+    if src is not None:
+        unknown = [s for s in src if not isinstance(s, str) or s not in _SOURCE_BY_NAME]
+        if unknown:
+            raise FormatError(f"{where}: unknown source {unknown[0]!r}")
+        inst.source[frame] = [_SOURCE_BY_NAME[s] for s in src]
+    else:
+        inst.source[frame] = np.where(codes != Visibility.UNLABELLED, Source.MANUAL, Source.NONE)
 
 
 def _sniff(path: Path) -> bool:

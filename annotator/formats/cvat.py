@@ -19,8 +19,10 @@ import re
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
+from numpy.typing import NDArray
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseInstance, PoseSet
@@ -45,59 +47,67 @@ LABEL = "person"
 def write_cvat(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -> None:
     instances = select_values(ps, frames)
     chosen = labelled_frames(ps, frames)
-    root = ET.Element("annotations")
-    ET.SubElement(root, "version").text = "1.1"
-    root.append(_meta(ps))
+    meta = ET.Element("meta")
+    meta.extend(_meta(ps))
+    ET.indent(meta, space="  ", level=1)
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n  ',
+        ET.tostring(meta, encoding="unicode"),
+        "\n",
+    ]
+    labels = [quoteattr(j) for j in ps.skeleton.joints]
     for inst in instances:
-        track = ET.SubElement(
-            root, "track", {"id": str(inst.track_id), "label": LABEL, "source": "manual"}
-        )
-        last_xy = np.zeros((ps.skeleton.num_joints, 2))
-        labelled = inst.manual_frames()
-        if len(labelled) == 0:
-            continue
-        for f in chosen[chosen >= labelled[0]]:  # a CVAT track starts at a key frame
-            vis = inst.visibility[f]
-            if not (vis != Visibility.UNLABELLED).any():
-                continue
-            manual = inst.source[f] == Source.MANUAL
-            key = manual & (vis != Visibility.UNLABELLED)
-            first = len(track) == 0
-            if first:
-                # CVAT starts every point of a skeleton track with a key: a joint not labelled
-                # on the person's first frame starts outside (it comes back as absent).
-                key = np.ones_like(key)
-            shape = ET.SubElement(
-                track,
-                "skeleton",
-                {"frame": str(int(f)), "keyframe": str(int(key.any())), "z_order": "0"},
-            )
-            for j, joint in enumerate(ps.skeleton.joints):
-                code = Visibility(int(vis[j]))
-                if first and not (manual[j] and code != Visibility.UNLABELLED):
-                    code = Visibility.ABSENT
-                if code.has_position:
-                    last_xy[j] = inst.poses[f, j, :2]
-                x, y = last_xy[j]  # CVAT wants coordinates even for an outside point
-                ET.SubElement(
-                    shape,
-                    "points",
-                    {
-                        "label": joint,
-                        "keyframe": str(int(key[j])),
-                        "outside": str(int(not code.has_position)),
-                        "occluded": str(int(code == Visibility.OCCLUDED)),
-                        "points": f"{x:.2f},{y:.2f}",
-                    },
-                )
-    ET.indent(root, space="  ")
-    body = ET.tostring(root, encoding="unicode")
+        # Strings, not an element tree: long videos have hundreds of thousands of points.
+        parts += _track(inst, chosen, labels)
+    parts.append("</annotations>\n")
     with atomic_file(path) as tmp:
-        tmp.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n", encoding="utf-8")
+        tmp.write_text("".join(parts), encoding="utf-8")
 
 
-def _meta(ps: PoseSet) -> ET.Element:
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
+def _track(inst: PoseInstance, chosen: NDArray[np.int64], labels: list[str]) -> list[str]:
+    """One person's ``<track>``, starting at its first manual frame (CVAT starts on a key)."""
+    labelled = inst.manual_frames()
+    if len(labelled) == 0:
+        return []  # CVAT cannot load a track without shapes
+    all_vis, all_has = inst.visibility, inst.has_position()  # once, not per frame
+    out = [f'  <track id="{inst.track_id}" label="{LABEL}" source="manual">\n']
+    last_xy = np.zeros((len(labels), 2))
+    first = True
+    for f in chosen[chosen >= labelled[0]]:
+        vis, has = all_vis[f], all_has[f]
+        if not (vis != Visibility.UNLABELLED).any():
+            continue
+        key = (inst.source[f] == Source.MANUAL) & (vis != Visibility.UNLABELLED)
+        outside = ~has
+        if first:
+            # CVAT starts every point of a skeleton track with a key: a joint not labelled on
+            # the person's first frame starts outside (it comes back as absent).
+            outside = ~(key & has)
+            key = np.ones_like(key)
+            first = False
+        last_xy[has] = inst.poses[f, has, :2]  # CVAT wants coordinates even when outside
+        occluded = (vis == Visibility.OCCLUDED) & ~outside
+        out.append(f'    <skeleton frame="{int(f)}" keyframe="{int(key.any())}" z_order="0">\n')
+        # Plain Python values in the loop: NumPy scalars format several times slower.
+        for label, k, o, c, (x, y) in zip(
+            labels,
+            key.astype(int).tolist(),
+            outside.astype(int).tolist(),
+            occluded.astype(int).tolist(),
+            last_xy.tolist(),
+            strict=True,
+        ):
+            out.append(
+                f'      <points label={label} keyframe="{k}" outside="{o}" occluded="{c}" '
+                f'points="{x:.2f},{y:.2f}">\n      </points>\n'
+            )
+        out.append("    </skeleton>\n")
+    out.append("  </track>\n")
+    return out
+
+
+def _meta(ps: PoseSet) -> list[ET.Element]:
+    now = dt.datetime.now(dt.timezone.utc).isoformat(sep=" ")
     meta = ET.Element("meta")
     task = ET.SubElement(meta, "task")
     name = Path(ps.video_path).name if ps.video_path else "annotator export"
@@ -136,7 +146,7 @@ def _meta(ps: PoseSet) -> ET.Element:
         ET.SubElement(size, "width").text = str(ps.width)
         ET.SubElement(size, "height").text = str(ps.height)
     ET.SubElement(meta, "dumped").text = now
-    return meta
+    return list(meta)
 
 
 def _svg(sk: Skeleton) -> str:

@@ -69,13 +69,16 @@ def _table(ps: PoseSet, video: str, scorer: str, frames: str) -> list[list[str]]
         )
     rows.append(["bodyparts"] + [j for _ in instances for j in joints for _ in "xy"])
     rows.append(["coords"] + ["x", "y"] * len(joints) * len(instances))
+    # Cells as text, once per person (per-frame recomputation would be quadratic).
+    cells = []
+    for inst in instances:
+        text = np.char.mod("%.2f", inst.poses[:, :, :2].astype(np.float64)).astype(object)
+        text[~inst.has_position()] = ""
+        cells.append(text.reshape(ps.frame_count, -1))
     for f in labelled_frames(ps, frames):
         row = [f"labeled-data/{video}/{image_name(int(f), ps.frame_count)}"]
-        for inst in instances:
-            has = inst.has_position()[f]
-            for j in range(len(joints)):
-                x, y = inst.poses[f, j, :2]
-                row += [f"{x:.2f}", f"{y:.2f}"] if has[j] else ["", ""]
+        for text in cells:
+            row += text[f].tolist()
         rows.append(row)
     return rows
 

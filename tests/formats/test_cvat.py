@@ -65,6 +65,13 @@ def test_first_frame_starts_every_point(pose_set: PoseSet, tmp_path: Path) -> No
     assert back.visibility[0, 6] == Visibility.ABSENT  # the documented change
 
 
+def test_person_without_labels_writes_no_track(two_people: PoseSet, tmp_path: Path) -> None:
+    two_people.instances[1].source[:] = Source.HPIM  # filled only: nothing manual
+    out = tmp_path / "annotations.xml"
+    registry.get("cvat-video").write(two_people, out, frames="all")
+    assert [t.get("id") for t in ET.parse(out).getroot().findall("track")] == ["0"]
+
+
 def test_reads_cvat_layout() -> None:
     # Sample laid out after https://docs.cvat.ai/docs/other/xml_format/ plus CVAT's skeleton
     # export (see the comment at the top of the sample).
