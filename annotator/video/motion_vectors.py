@@ -100,9 +100,10 @@ def _sample_grid(blocks: Blocks) -> tuple[IntArray, IntArray]:
     return gx, gy
 
 
-def _flat_index(shape: tuple[int, ...], xs: IntArray, ys: IntArray) -> NDArray[np.intp]:
+def _flat_index(shape: tuple[int, ...], xs: IntArray, ys: IntArray) -> NDArray[np.int64]:
     height, width = shape
-    flat: NDArray[np.intp] = np.clip(ys, 0, height - 1) * width + np.clip(xs, 0, width - 1)
+    ys64, xs64 = ys.astype(np.int64), xs.astype(np.int64)
+    flat: NDArray[np.int64] = np.clip(ys64, 0, height - 1) * width + np.clip(xs64, 0, width - 1)
     return flat
 
 
@@ -301,7 +302,7 @@ def grid_shape(height: int, width: int, cell: int) -> tuple[int, int]:
     return -(-height // cell), -(-width // cell)
 
 
-def block_sums(image: NDArray[np.generic], step: int) -> NDArray[np.float64]:
+def block_sums(image: NDArray[np.uint8] | NDArray[np.float32], step: int) -> NDArray[np.float64]:
     """Sums of ``image`` (rows, cols[, channels <= 4]) over ``step`` x ``step`` blocks (edge
     blocks: their in-image part), from an integral image: ``(ceil(rows/step),
     ceil(cols/step)[, channels])``."""

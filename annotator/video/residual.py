@@ -13,6 +13,8 @@ the frame, large where new content appears (occlusions, objects entering, intra 
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -75,7 +77,8 @@ def warp_previous(
         grid = np.dstack(np.meshgrid(np.arange(width), np.arange(height))).astype(np.float32)
         offsets = offsets + grid
         flags = cv2.INTER_LINEAR
-    warped = cv2.remap(previous, offsets, None, flags, borderMode=cv2.BORDER_REPLICATE)
+    no_second_map: Any = None
+    warped = cv2.remap(previous, offsets, no_second_map, flags, borderMode=cv2.BORDER_REPLICATE)
     return np.asarray(warped, dtype=np.uint8)
 
 
@@ -96,7 +99,8 @@ def pool_mean(image: NDArray[np.uint8], cell: int) -> FloatArray:
     sums = block_sums(image, cell)
     rows = np.minimum(height - np.arange(sums.shape[0]) * cell, cell)
     cols = np.minimum(width - np.arange(sums.shape[1]) * cell, cell)
-    return (sums / (rows[:, None] * cols[None, :])).astype(np.float32)
+    means: FloatArray = (sums / (rows[:, None] * cols[None, :])).astype(np.float32)
+    return means
 
 
 def cell_residual(
