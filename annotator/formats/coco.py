@@ -274,7 +274,7 @@ def _tracks(anns: list[dict[str, Any]], frame_of: dict[Any, int], name: str) -> 
     for a in anns:
         if not _is_id(a.get("image_id")) or a["image_id"] not in frame_of:
             raise FormatError(f"{name}: annotation {a.get('id')} points at a missing image")
-        if "track_id" in a:
+        if a.get("track_id") is not None:
             tracks.append(parse_int(a["track_id"], f"{name} track_id"))
         else:  # no tracking: the k-th person of each image is person k
             k = per_image.get(a["image_id"], 0)

@@ -184,3 +184,20 @@ def test_export_refuses_bad_input(
     assert exit_info.value.code == 2
     assert "invalid choice: 'penn-mat'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_import_with_a_custom_skeleton(tmp_path: Path, video: Path, pose_set: PoseSet) -> None:
+    # A bare fill output (poses and source only) names no joints: --skeleton gives them.
+    bare = tmp_path / "fill.npz"
+    np.savez(bare, poses=pose_set.instances[0].poses, source=pose_set.instances[0].source)
+    template = tmp_path / "body.json"
+    joints = [f"j{i}" for i in range(13)]
+    template.write_text(
+        f'{{"name": "body", "joints": {joints!r}, "edges": [[0, 1]]}}'.replace("'", '"')
+    )
+    out = tmp_path / "p.annot.json"
+    argv = ["import", str(bare), "--video", str(video), "--out", str(out)]
+    assert main([*argv, "--skeleton", str(template)]) == 0
+    doc = load_project(out)
+    assert doc.skeleton.name == "body" and doc.skeleton.edges == ((0, 1),)
+    assert len(doc.labelled_frames()) == 3
