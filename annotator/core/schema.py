@@ -92,7 +92,9 @@ def _obj(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _key(data: Mapping[str, Any], key: str, where: str) -> Any:
+def _key(data: Any, key: str, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise _Invalid(f"{where} must be an object")
     if key not in data:
         raise _Invalid(f"{where} is missing {key!r}")
     return data[key]

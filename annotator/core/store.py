@@ -60,6 +60,9 @@ __all__ = [
 ]
 
 
+MAX_MESSAGE = 300
+
+
 def backup_path(path: str | Path) -> Path:
     """Where ``save_project`` keeps the previous version: ``<name>.bak``."""
     path = Path(path)
@@ -158,7 +161,10 @@ def load_project(path: str | Path) -> Document:
         data = decode(raw)
         doc = document_from_dict(data, path.parent.resolve())
     except ProjectError as err:
-        raise ProjectError(f"{path.name}: {err}") from None
+        message = f"{path.name}: {err}"
+        if len(message) > MAX_MESSAGE:  # hostile values must not flood the dialog
+            message = message[: MAX_MESSAGE - 3] + "..."
+        raise ProjectError(message) from None
     except MemoryError:
         raise ProjectError(f"{path.name}: the project is too large to open") from None
     video = data.get("video") if isinstance(data, dict) else None
