@@ -45,6 +45,23 @@ class PoseView:
         return np.asarray(finite & (self.visibility != Visibility.ABSENT), dtype=np.bool_)
 
 
+class _Style:
+    """Pens and brushes for one skeleton, built once (painting runs on every drag step)."""
+
+    def __init__(self, skeleton: Skeleton) -> None:
+        colors = [QtGui.QColor(c) for c in skeleton.colors]
+        white = QtGui.QColor("#ffffff")
+        self.outline = QtGui.QPen(white, 1.5)
+        self.cross = QtGui.QPen(white, 1.2)
+        self.current = QtGui.QPen(theme.CURRENT_JOINT, 1.5, QtCore.Qt.PenStyle.DotLine)
+        self.solid = [QtGui.QBrush(c) for c in colors]
+        self.faded = [QtGui.QBrush(QtGui.QColor(c.red(), c.green(), c.blue(), 90)) for c in colors]
+        self.ring = [QtGui.QPen(c, 2.5) for c in colors]
+        dashed = [QtGui.QPen(c, 2.0, QtCore.Qt.PenStyle.DashLine) for c in colors]
+        self.edge = [(d, QtGui.QPen(c, 2.0)) for d, c in zip(dashed, colors, strict=True)]
+        self.source = {int(s): QtGui.QBrush(c) for s, c in theme.SOURCE_COLORS.items()}
+
+
 class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
     """Paints one pose; turns mouse gestures into requests (signals)."""
 
@@ -57,7 +74,7 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
     def __init__(self, skeleton: Skeleton) -> None:
         super().__init__()
         self._skeleton = skeleton
-        self._colors = [QtGui.QColor(c) for c in skeleton.colors]
+        self._style = _Style(skeleton)
         self._pose = PoseView.empty(skeleton.num_joints)
         self._current = 0
         self._bounds = QtCore.QRectF(0, 0, 1, 1)
@@ -119,49 +136,43 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
         transform = painter.transform()
         pts = [
             transform.map(QtCore.QPointF(float(x), float(y))) if ok else None
-            for (x, y), ok in zip(pose.xy, shown, strict=True)
+            for (x, y), ok in zip(pose.xy.tolist(), shown.tolist(), strict=True)
         ]
+        manual = (pose.source == Source.MANUAL).tolist()
+        occluded = (pose.visibility == Visibility.OCCLUDED).tolist()
+        sources = pose.source.tolist()
+        style = self._style
         painter.save()
         painter.resetTransform()  # draw markers in device pixels: constant size at any zoom
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        manual = pose.source == Source.MANUAL
         for a, b in self._skeleton.edges:
             pa, pb = pts[a], pts[b]
-            if pa is None or pb is None:
-                continue
-            pen = QtGui.QPen(self._colors[b], 2.0)
-            if not (manual[a] and manual[b]):
-                pen.setStyle(QtCore.Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            painter.drawLine(pa, pb)
+            if pa is not None and pb is not None:
+                painter.setPen(style.edge[b][manual[a] and manual[b]])
+                painter.drawLine(pa, pb)
         r = theme.JOINT_RADIUS
+        no_brush = QtCore.Qt.BrushStyle.NoBrush
         for j, p in enumerate(pts):
             if p is None:
                 continue
-            color = self._colors[j]
-            occluded = pose.visibility[j] == Visibility.OCCLUDED
             if manual[j]:
-                painter.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 1.5))
-                fill = QtGui.QColor(color)
-                if occluded:
-                    fill.setAlpha(90)
-                painter.setBrush(fill)
+                painter.setPen(style.outline)
+                painter.setBrush(style.faded[j] if occluded[j] else style.solid[j])
                 painter.drawEllipse(p, r, r)
             else:
-                painter.setPen(QtGui.QPen(color, 2.5))
-                painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+                painter.setPen(style.ring[j])
+                painter.setBrush(no_brush)
                 painter.drawEllipse(p, r, r)
-                src = Source(int(pose.source[j])) if 0 <= pose.source[j] <= 9 else Source.NONE
                 painter.setPen(QtCore.Qt.PenStyle.NoPen)
-                painter.setBrush(theme.SOURCE_COLORS[src])
+                painter.setBrush(style.source.get(sources[j], style.source[Source.NONE]))
                 painter.drawEllipse(p, 2.0, 2.0)
-            if occluded:
-                painter.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 1.2))
+            if occluded[j]:
+                painter.setPen(style.cross)
                 d = r * 0.7
                 painter.drawLine(p + QtCore.QPointF(-d, -d), p + QtCore.QPointF(d, d))
             if j == self._current:
-                painter.setPen(QtGui.QPen(theme.CURRENT_JOINT, 1.5, QtCore.Qt.PenStyle.DotLine))
-                painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+                painter.setPen(style.current)
+                painter.setBrush(no_brush)
                 painter.drawEllipse(p, r + 4, r + 4)
         painter.restore()
 

@@ -59,31 +59,40 @@ class JointList(QtWidgets.QTreeWidget):
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self._shown: dict[int, tuple[int, int]] = {}
+        self._text = QtGui.QBrush(theme.TEXT)
+        self._dim = QtGui.QBrush(theme.TEXT_DIM)
         self.itemClicked.connect(
             lambda item, _col: self.joint_selected.emit(self.indexOfTopLevelItem(item))
         )
 
     def set_skeleton(self, skeleton: Skeleton) -> None:
         self.clear()
+        self._shown.clear()
         for name, color in zip(skeleton.joints, skeleton.colors, strict=True):
             item = QtWidgets.QTreeWidgetItem([name, "—", ""])
             item.setIcon(0, _swatch(QtGui.QColor(color)))
             self.addTopLevelItem(item)
 
     def show_pose(self, pose: PoseView) -> None:
-        for j in range(self.topLevelItemCount()):
+        # Only rows whose state changed are touched: this runs on every step of a drag.
+        for j, (vis, src) in enumerate(
+            zip(pose.visibility.tolist(), pose.source.tolist(), strict=True)
+        ):
+            if self._shown.get(j) == (vis, src):
+                continue
+            self._shown[j] = (vis, src)
             item = self.topLevelItem(j)
             assert item is not None
-            vis = Visibility(int(pose.visibility[j])) if 0 <= pose.visibility[j] <= 3 else None
-            src = int(pose.source[j])
-            item.setText(1, _VIS_TEXT.get(vis, "?") if vis is not None else "?")
+            item.setText(1, _VIS_TEXT[Visibility(vis)] if 0 <= vis <= 3 else "?")
             item.setText(2, "" if src == Source.NONE else SOURCE_NAMES[src])
             manual = src == Source.MANUAL
             font = item.font(0)
             font.setItalic(not manual and src != Source.NONE)
+            brush = self._text if manual else self._dim
             for col in range(3):
                 item.setFont(col, font)
-                item.setForeground(col, theme.TEXT if manual else theme.TEXT_DIM)
+                item.setForeground(col, brush)
 
     def set_current(self, joint: int) -> None:
         item = self.topLevelItem(joint)
