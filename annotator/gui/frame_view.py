@@ -33,7 +33,7 @@ class FrameImage(pg.ImageItem):  # type: ignore[misc]  # pyqtgraph is untyped
 
     def render(self) -> None:
         super().render()
-        image: QtGui.QImage | None = self.qimage
+        image: QtGui.QImage | None = getattr(self, "qimage", None)
         if image is not None and image.format() != QtGui.QImage.Format.Format_RGB32:
             self.qimage = image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
 
