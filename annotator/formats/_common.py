@@ -239,7 +239,7 @@ def replace_dir(new: Path, target: Path) -> None:
     if target.exists():
         if not target.is_dir():
             raise FormatError(f"{target} exists and is not a folder")
-        backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+        backup = target.with_name(f".{target.name}.{secrets.token_hex(4)}.old")
         os.replace(target, backup)
     try:
         os.replace(new, target)

@@ -231,6 +231,11 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
 def _read_shape(inst: PoseInstance, shape: ET.Element, index: dict[str, int], where: str) -> None:
     frame = parse_int(shape.get("frame"), f"{where} frame")
     where = f"{where} frame {frame}"
+    if shape.get("outside") == "1" and shape.get("keyframe") == "1":
+        # the whole skeleton leaves the picture here (CVAT's end of a track)
+        inst.poses[frame] = (np.nan, np.nan, Visibility.ABSENT)
+        inst.source[frame] = Source.MANUAL
+        return
     for pt in shape.findall("points"):
         joint = pt.get("label", "")
         if joint not in index:

@@ -56,9 +56,27 @@ def write_npz(ps: PoseSet, path: Path, **options: Any) -> None:
         np.savez_compressed(fh, **arrays)
 
 
+MAX_ARRAY_BYTES = 2 * 1024**3  # refuse before decompressing: a small .npz can inflate hugely
+
+
+def _check_members(path: Path) -> None:
+    """Read each array's header (shape, dtype) and refuse oversized ones before loading."""
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            with zf.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > MAX_ARRAY_BYTES:
+                raise FormatError(f"{path.name}: array {info.filename} {shape} is too large")
+
+
 def read_npz(path: Path, skeleton: Skeleton | None = None, **options: Any) -> PoseSet:
     check_size(path)
     try:
+        _check_members(path)
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:

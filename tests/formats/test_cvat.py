@@ -72,6 +72,39 @@ def test_person_without_labels_writes_no_track(two_people: PoseSet, tmp_path: Pa
     assert [t.get("id") for t in ET.parse(out).getroot().findall("track")] == ["0"]
 
 
+def test_export_meets_cvat_loader_needs(two_people: PoseSet, tmp_path: Path) -> None:
+    # CVAT's XML loader (cvat/apps/dataset_manager/formats/cvat.py, load_anno) reads these
+    # attributes without defaults, keeps only key shapes, and needs a shape in every track;
+    # each skeleton point track must begin with a key.
+    out = tmp_path / "annotations.xml"
+    registry.get("cvat-video").write(two_people, out, frames="all")
+    tracks = ET.parse(out).getroot().findall("track")
+    assert len(tracks) == 2
+    for track in tracks:
+        assert {"id", "label"} <= set(track.attrib)
+        shapes = track.findall("skeleton")
+        assert shapes and shapes[0].get("keyframe") == "1"
+        assert all({"frame", "keyframe"} <= set(s.attrib) for s in shapes)
+        for point in shapes[0].findall("points"):
+            assert point.get("keyframe") == "1"
+        for shape in shapes:
+            points = shape.findall("points")
+            assert len(points) == two_people.skeleton.num_joints
+            for p in points:
+                assert {"label", "keyframe", "outside", "occluded", "points"} <= set(p.attrib)
+
+
+def test_whole_skeleton_outside_is_absent(tmp_path: Path) -> None:
+    text = (SAMPLES / "cvat_video_skeleton.xml").read_text()
+    text = text.replace(
+        '<skeleton frame="4" keyframe="1"', '<skeleton frame="4" keyframe="1" outside="1"'
+    )
+    path = tmp_path / "a.xml"
+    path.write_text(text)
+    inst = registry.get("cvat-video").read(path).instances[0]
+    assert (inst.visibility[4] == Visibility.ABSENT).all()
+
+
 def test_reads_cvat_layout() -> None:
     # Sample laid out after https://docs.cvat.ai/docs/other/xml_format/ plus CVAT's skeleton
     # export (see the comment at the top of the sample).

@@ -150,6 +150,16 @@ def test_malformed_npz(tmp_path: Path) -> None:
             registry.get("npz").read(path)
 
 
+def test_npz_arrays_checked_before_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from annotator.formats import npz
+
+    path = tmp_path / "a.npz"
+    np.savez_compressed(path, poses=np.zeros((1000, 13, 3), np.float32))  # 156 kB unpacked
+    monkeypatch.setattr(npz, "MAX_ARRAY_BYTES", 100_000)
+    with pytest.raises(FormatError, match=r"array poses\.npy \(1000, 13, 3\) is too large"):
+        registry.get("npz").read(path)
+
+
 def test_penn_wrong_shape_and_nan(tmp_path: Path) -> None:
     path = tmp_path / "0001.mat"
     vis = np.ones((4, 12))
