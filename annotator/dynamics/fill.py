@@ -159,59 +159,87 @@ class FillEngine:
 
     def update(self, manual: NDArray[Any], frames: tuple[int, int]) -> tuple[int, int]:
         """Labels changed on frames ``frames[0]..frames[1]`` (inclusive); returns the span
-        whose values were recomputed. Frames outside it keep their previous values."""
-        if self._result is None or self._manual is None:
-            self.reset(manual)
-            return 0, self.result.frame_count - 1
-        man = _check_manual(manual)
-        if man.shape != self._manual.shape:
+        whose values were recomputed. Frames outside it keep their previous values.
+
+        ``manual`` is read, not copied: pass the current labels each time.
+        """
+        man = np.asarray(manual, dtype=np.float64)
+        if self._result is None or self._manual is None or man.shape != self._manual.shape:
             self.reset(man)
             return 0, self.result.frame_count - 1
         f = man.shape[0]
         lo, hi = max(0, int(min(frames))), min(f - 1, int(max(frames)))
+        _check_codes(man[lo : hi + 1, :, 2])
         reach = max(1, int(self._filler.reach))
-        labelled = man[:, :, 2] != Visibility.UNLABELLED  # (F, J)
-        spans = []
-        for j in range(man.shape[1]):
-            lab = np.flatnonzero(labelled[:, j])
-            a = _nth_before(lab, lo, reach, 0)
-            b = _nth_after(lab, hi, reach, f - 1)
-            spans.append((a, b, _nth_before(lab, a, reach, 0), _nth_after(lab, b, reach, f - 1)))
-        c0 = min(s[2] for s in spans)
-        d0 = max(s[3] for s in spans)
+        a = _reach_before(man, lo, reach)  # per joint: first frame that may change
+        b = _reach_after(man, hi, reach)
+        c0 = int(_reach_before(man, int(a.min()), reach).min())  # context to recompute it
+        d0 = int(_reach_after(man, int(b.max()), reach).max())
         sub_cuts = self._cuts[(self._cuts > c0) & (self._cuts <= d0)] - c0
         part = _fill(man[c0 : d0 + 1], self._filler, sub_cuts)
         old = self._result
         poses, source, held = old.poses.copy(), old.source.copy(), old.held.copy()
-        var = None if old.variance is None else old.variance.copy()
-        for j, (a, b, _, _) in enumerate(spans):
-            poses[a : b + 1, j] = part.poses[a - c0 : b + 1 - c0, j]
-            source[a : b + 1, j] = part.source[a - c0 : b + 1 - c0, j]
-            held[a : b + 1, j] = part.held[a - c0 : b + 1 - c0, j]
+        var = old.variance
+        if part.variance is not None:
+            var = np.full(source.shape, np.nan, np.float32) if var is None else var.copy()
+        for j in range(man.shape[1]):
+            src = slice(int(a[j]) - c0, int(b[j]) + 1 - c0)
+            dst = slice(int(a[j]), int(b[j]) + 1)
+            poses[dst, j] = part.poses[src, j]
+            source[dst, j] = part.source[src, j]
+            held[dst, j] = part.held[src, j]
             if var is not None and part.variance is not None:
-                var[a : b + 1, j] = part.variance[a - c0 : b + 1 - c0, j]
+                var[dst, j] = part.variance[src, j]
         self._manual = man
         self._result = FillResult(poses, source, held, var)
-        return min(s[0] for s in spans), max(s[1] for s in spans)
+        return int(a.min()), int(b.max())
 
 
-def _nth_before(labels: IntArray, frame: int, n: int, default: int) -> int:
-    k = int(np.searchsorted(labels, frame, side="left")) - n
-    return int(labels[k]) if k >= 0 else default
+def _reach_before(man: NDArray[np.float64], frame: int, n: int) -> IntArray:
+    """Per joint, the frame of the n-th label strictly before ``frame`` (0 if fewer)."""
+    width = 64
+    while True:
+        start = max(0, frame - width)
+        lab = man[start:frame, :, 2] != Visibility.UNLABELLED
+        if start == 0 or (lab.sum(axis=0) >= n).all():
+            break
+        width *= 4
+    out = np.zeros(man.shape[1], dtype=np.int64)
+    for j in range(man.shape[1]):
+        idx = np.flatnonzero(lab[:, j])
+        if len(idx) >= n:
+            out[j] = start + idx[-n]
+    return out
 
 
-def _nth_after(labels: IntArray, frame: int, n: int, default: int) -> int:
-    k = int(np.searchsorted(labels, frame, side="right")) + n - 1
-    return int(labels[k]) if k < len(labels) else default
+def _reach_after(man: NDArray[np.float64], frame: int, n: int) -> IntArray:
+    """Per joint, the frame of the n-th label strictly after ``frame`` (last frame if fewer)."""
+    f = man.shape[0]
+    width = 64
+    while True:
+        stop = min(f, frame + 1 + width)
+        lab = man[frame + 1 : stop, :, 2] != Visibility.UNLABELLED
+        if stop == f or (lab.sum(axis=0) >= n).all():
+            break
+        width *= 4
+    out = np.full(man.shape[1], f - 1, dtype=np.int64)
+    for j in range(man.shape[1]):
+        idx = np.flatnonzero(lab[:, j])
+        if len(idx) >= n:
+            out[j] = frame + 1 + idx[n - 1]
+    return out
+
+
+def _check_codes(codes: NDArray[np.float64]) -> None:
+    if ((codes != 0) & (codes != 1) & (codes != 2) & (codes != 3)).any():
+        raise UsageError("visibility codes must be 0, 1, 2 or 3")
 
 
 def _check_manual(manual: NDArray[Any]) -> NDArray[np.float64]:
     man = np.asarray(manual, dtype=np.float64)
     if man.ndim != 3 or man.shape[2] != 3:
         raise UsageError(f"manual labels must be (frames, joints, 3), not {man.shape}")
-    codes = man[:, :, 2]
-    if not np.isin(codes, (0, 1, 2, 3)).all():
-        raise UsageError("visibility codes must be 0, 1, 2 or 3")
+    _check_codes(man[:, :, 2])
     return man
 
 

@@ -166,20 +166,28 @@ class HpimFiller:
         var = np.zeros((span, k))
         kriged[frames - a0] = values
         scale = self._motion_scale(frames, values)
+        # gaps with the same label pattern share their weights: solve once, apply in bulk
+        groups: dict[tuple[tuple[int, ...], int], list[int]] = {}
         r = self.reach
-        for i in range(len(frames) - 1):
-            a, b = int(frames[i]), int(frames[i + 1])
-            if b - a < 2:
-                continue
-            lo, hi = max(0, i - r + 1), min(len(frames), i + r + 1)
-            ctx = frames[lo:hi]
-            w, v = self.weights(tuple(int(c) for c in ctx - a), b - a)
-            kriged[a + 1 - a0 : b - a0] = w @ values[lo:hi]
-            var[a + 1 - a0 : b - a0] = v[:, None] * scale[i]
+        n = len(frames)
+        rel_all = frames - a0
+        for i in np.flatnonzero(np.diff(frames) >= 2):
+            lo, hi = max(0, i - r + 1), min(n, i + r + 1)
+            a = rel_all[i]
+            key = (tuple((rel_all[lo:hi] - a).tolist()), int(rel_all[i + 1] - a))
+            groups.setdefault(key, []).append(int(i))
+        for (rel, gap), members in groups.items():
+            w, v = self.weights(rel, gap)
+            idx = np.asarray(members)
+            first = idx - sum(1 for x in rel if x < 0)  # index of each gap's first context label
+            ctx = first[:, None] + np.arange(len(rel))[None, :]
+            rows = rel_all[idx][:, None] + np.arange(1, gap)[None, :]  # (gaps, gap - 1)
+            kriged[rows] = np.einsum("sn,gnk->gsk", w, values[ctx])
+            var[rows] = v[None, :, None] * scale[idx][:, None, :]
         t = np.arange(a0, a0 + span)
         gi = np.clip(np.searchsorted(frames, t, side="right") - 1, 0, len(frames) - 2)
-        gap = (frames[gi + 1] - frames[gi]).astype(np.float64)
-        gap_bin = np.searchsorted(np.asarray(GAP_BINS), gap * self._lag_scale, side="right")
+        gap_len = (frames[gi + 1] - frames[gi]).astype(np.float64) * self._lag_scale
+        gap_bin = np.asarray(np.searchsorted(GAP_BINS, gap_len, side="right"), dtype=np.int64)
         pchip = None
         if any(m > 0 for m in self.model.pchip_mix):
             pchip = PchipFiller().fill_run(frames, values)[0]
@@ -196,6 +204,8 @@ class HpimFiller:
         variance follows how fast this joint moves here."""
         dt = np.diff(frames).astype(np.float64)
         inc = 0.5 * np.diff(values, axis=0) ** 2 / np.maximum(self.gamma(dt), 1e-12)[:, None]
+        if self.reach < 2:
+            return np.asarray(inc, dtype=np.float64)
         # average each gap's estimate with its neighbours' (still local: within reach)
         padded = np.concatenate([inc[:1], inc, inc[-1:]], axis=0)
         return np.asarray((padded[:-2] + padded[1:-1] + padded[2:]) / 3.0, dtype=np.float64)
