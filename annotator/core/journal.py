@@ -334,8 +334,9 @@ class RecoveryJournal:
             fd, self._fd = self._fd, None
             self._dirty = False
         if fd is not None:
-            with contextlib.suppress(OSError):
-                os.fsync(fd)
+            if not delete:  # a journal being deleted need not reach the disk
+                with contextlib.suppress(OSError):
+                    os.fsync(fd)
             os.close(fd)
         if delete:
             with contextlib.suppress(FileNotFoundError):
