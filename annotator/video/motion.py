@@ -196,13 +196,17 @@ def _load(source: Path) -> MotionFields | None:
 
 
 def _freeze(raw: RawFields, cell: int) -> MotionFields:
+    times = np.asarray(raw.times, dtype=np.float64)
+    # Frames leave the decoder in presentation order, but some containers (AVI with B-frames)
+    # stamp them with decode-order times; the sorted stamps are the presentation times.
+    times.sort()
     return MotionFields(
         dx=np.stack(raw.dx).astype(np.float32),
         dy=np.stack(raw.dy).astype(np.float32),
         valid=np.stack(raw.valid),
         residual=np.stack(raw.residual).astype(np.float32),
         picture_types=tuple(raw.pictures),
-        times=np.asarray(raw.times, dtype=np.float64),
+        times=times,
         derived=np.asarray(raw.derived, dtype=bool),
         kind="flow" if raw.kind == "flow" else "mv",
         cell=cell,

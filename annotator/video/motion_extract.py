@@ -12,10 +12,13 @@ H.264 a B-frame is never a reference. Codecs whose vectors FFmpeg cannot export 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import av
 import numpy as np
@@ -83,6 +86,7 @@ _PLANAR_8BIT = frozenset(
     }
 )
 
+T = TypeVar("T")
 Progress = Callable[[int, int | None], None]
 ShouldStop = Callable[[], bool]
 FloatArray = NDArray[np.float32]
@@ -196,6 +200,60 @@ def decode_records(path: Path, export_mvs: bool) -> Iterator[tuple[Any, FrameRec
         raise VideoError(f"decoding {path.name} failed at frame {index}: {exc}") from exc
     finally:
         container.close()
+
+
+_DONE = object()
+
+
+def prefetched(items: Iterator[T], depth: int = 8) -> Generator[T, None, None]:
+    """Run ``items`` on a helper thread, ``depth`` items ahead of the consumer.
+
+    Decoding releases the GIL, so the next frames decode while this thread works on the
+    current one. The generator is created, advanced and closed on the helper thread only (PyAV
+    objects stay on one thread); errors are re-raised here; closing this iterator stops it.
+    """
+    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(item):
+                    break
+        except BaseException as exc:  # handed to the consumer
+            offer(_Failure(exc))
+        finally:
+            if isinstance(items, Generator):
+                items.close()
+            offer(_DONE)
+
+    worker = threading.Thread(target=produce, name="motion-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                break
+            if isinstance(item, _Failure):
+                raise item.error
+            yield cast(T, item)
+    finally:
+        stop.set()
+        worker.join()
+
+
+@dataclass
+class _Failure:
+    error: BaseException
 
 
 def frame_total(stream: Any) -> int | None:
@@ -379,20 +437,21 @@ def run_vectors(
             for old in [j for j in engine.window if j < t + 1 - max_distance - 1]:
                 del engine.window[old]
 
-    for stream, record in decode_records(path, export_mvs=True):
-        if engine is None:
-            codec = stream.codec_context.name
-            height, width = record.luma.shape
-            engine = VectorEngine(codec, width, height, cell, max_distance)
-            raw = RawFields("mv", "", codec, width, height)
-            collector = _Collector(raw, cell, progress, should_stop)
-            collector.total = frame_total(stream)
-        seen_vectors = seen_vectors or (record.vectors is not None and len(record.vectors) > 0)
-        if record.index + 1 >= INTRA_PROBE_FRAMES and not seen_vectors:
-            raise NoVectorsFound
-        engine.window[record.index] = record
-        pending.append(record.index)
-        finish(record.index - max_distance)
+    with closing(prefetched(decode_records(path, export_mvs=True))) as frames:
+        for stream, record in frames:
+            if engine is None:
+                codec = stream.codec_context.name
+                height, width = record.luma.shape
+                engine = VectorEngine(codec, width, height, cell, max_distance)
+                raw = RawFields("mv", "", codec, width, height)
+                collector = _Collector(raw, cell, progress, should_stop)
+                collector.total = frame_total(stream)
+            seen_vectors = seen_vectors or (record.vectors is not None and len(record.vectors) > 0)
+            if record.index + 1 >= INTRA_PROBE_FRAMES and not seen_vectors:
+                raise NoVectorsFound
+            engine.window[record.index] = record
+            pending.append(record.index)
+            finish(record.index - max_distance)
     if engine is None or collector is None:
         raise VideoError(f"{path.name} has no decodable video frames")
     if not seen_vectors and len(pending) > 1:
@@ -407,19 +466,20 @@ def run_flow(
     """Extract fields with dense optical flow (kind ``"flow"``)."""
     collector: _Collector | None = None
     previous: FrameRecord | None = None
-    for stream, record in decode_records(path, export_mvs=False):
-        if collector is None:
-            height, width = record.luma.shape
-            raw = RawFields("flow", note, stream.codec_context.name, width, height)
-            collector = _Collector(raw, cell, progress, should_stop)
-            collector.total = frame_total(stream)
-        if previous is None:
-            field_xy = _missing(grid_shape(collector.raw.height, collector.raw.width, cell))
-        else:
-            dx, dy = flow_field(previous.luma, record.luma, cell)
-            field_xy = (dx, dy, np.ones(dx.shape, dtype=bool))
-        collector.add(record, previous, field_xy, False)
-        previous = record
+    with closing(prefetched(decode_records(path, export_mvs=False))) as frames:
+        for stream, record in frames:
+            if collector is None:
+                height, width = record.luma.shape
+                raw = RawFields("flow", note, stream.codec_context.name, width, height)
+                collector = _Collector(raw, cell, progress, should_stop)
+                collector.total = frame_total(stream)
+            if previous is None:
+                field_xy = _missing(grid_shape(collector.raw.height, collector.raw.width, cell))
+            else:
+                dx, dy = flow_field(previous.luma, record.luma, cell)
+                field_xy = (dx, dy, np.ones(dx.shape, dtype=bool))
+            collector.add(record, previous, field_xy, False)
+            previous = record
     if collector is None:
         raise VideoError(f"{path.name} has no decodable video frames")
     return collector.raw

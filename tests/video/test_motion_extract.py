@@ -166,6 +166,7 @@ def test_cancel_raises_and_caches_nothing(videos: dict[str, Path], tmp_path: Pat
         )
     assert seen == [1, 2, 3]
     assert not list((tmp_path / "cache" / "motion").glob("*.npz"))
+    assert not [t for t in threading.enumerate() if t.name == "motion-decode"]
 
 
 def test_background_extraction_reports_progress(videos: dict[str, Path]) -> None:
@@ -195,3 +196,15 @@ def test_bad_input_is_a_video_error(tmp_path: Path) -> None:
         extract_motion(junk)
     with pytest.raises(VideoError, match="multiple of 4"):
         extract_motion(junk, cell=6)
+
+
+def test_real_mpeg4_avi_with_b_frames(data_dir: Path) -> None:
+    fields = extract_motion(data_dir / "videos" / "mmaction2_test.avi", cell=CELL)
+    assert fields.kind == "mv" and fields.codec == "mpeg4"
+    assert len(fields) == 164 and fields.dx.shape[1:] == (30, 40)
+    kinds = np.array(fields.picture_types)
+    assert np.array_equal(fields.derived, kinds == "B") and (kinds == "B").sum() > 50
+    inter = kinds != "I"
+    assert fields.valid[inter].mean() > 0.9 and not fields.valid[kinds == "I"].any()
+    assert np.isfinite(fields.residual[1:]).all()
+    assert np.all(np.diff(fields.times) > 0)
