@@ -9,6 +9,7 @@ position, or absent).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -118,14 +119,22 @@ def default_set(labels_dir: Path, backgrounds: Path | None = None) -> Path:
 FillFn = Callable[[IntArray], FloatArray]
 
 
+@functools.cache
+def _filler(method: str, fps: float) -> Any:
+    """One configured fill per (method, rate): dictionary fills load their model once."""
+    from annotator.dynamics.fill import make_filler
+
+    return make_filler(method, fps=fps)
+
+
 def make_fill(
     clip: Clip, method: str
 ) -> Callable[[IntArray], tuple[FloatArray, FloatArray | None]]:
     """``fill(frames) -> (pred_xy (F, J, 2), variance (F, J) or None)`` from ground-truth labels
     on ``frames``, honouring the clip's scene cuts."""
-    from annotator.dynamics.fill import fill_track, make_filler
+    from annotator.dynamics.fill import fill_track
 
-    filler = make_filler(method, fps=clip.fps)
+    filler = _filler(method, clip.fps)
 
     def fill(frames: IntArray) -> tuple[FloatArray, FloatArray | None]:
         res = fill_track(clip.manual(frames), filler, scene_cuts=clip.cuts)

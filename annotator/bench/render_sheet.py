@@ -67,5 +67,6 @@ def contact_sheet(videos: Sequence[RenderedVideo], out_png: Path, tiles: int = 1
         cells.append(np.full_like(cells[0], 255))
     rows = [np.hstack(cells[i : i + 4]) for i in range(0, len(cells), 4)]
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out_png), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+    sheet = cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR)
+    cv2.imwrite(str(out_png), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     return out_png
