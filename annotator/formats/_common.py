@@ -179,6 +179,14 @@ def temp_sibling(path: Path, folder: bool = False) -> Path:
     raise FileExistsError(f"no free temporary name beside {path}")
 
 
+def check_target(path: Path) -> None:
+    """Refuse, before any work, a file target that is a folder or lies in a missing folder."""
+    if path.is_dir():
+        raise FormatError(f"{path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise FormatError(f"folder does not exist: {path.parent}")
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
@@ -186,10 +194,7 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
     On any error the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    if path.is_dir():
-        raise FormatError(f"{path} is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise FormatError(f"folder does not exist: {path.parent}")
+    check_target(path)
     try:
         tmp = temp_sibling(path)
     except OSError as err:

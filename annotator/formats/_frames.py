@@ -6,6 +6,8 @@ reader, or a synthetic one in tests. OpenCV is imported only when an image is wr
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,24 +24,29 @@ class FrameSource(Protocol):
     def frame(self, index: int) -> NDArray[np.uint8]: ...
 
 
-def frame_source(ps: PoseSet, video: Any = None) -> FrameSource:
-    """``video`` when given, else the PoseSet's own video opened with the app's reader."""
+@contextlib.contextmanager
+def frame_source(ps: PoseSet, video: Any = None) -> Iterator[FrameSource]:
+    """``video`` when given, else the PoseSet's own video opened with the app's reader (and
+    closed again on leaving)."""
     if video is not None:
         if not callable(getattr(video, "frame", None)):
             raise FormatError("the video given for frame images cannot read frames")
-        return video  # type: ignore[no-any-return]
+        yield video
+        return
     if not ps.video_path:
         raise FormatError("writing frame images needs the video, and the labels name none")
+    from annotator.video import open_video
+
     try:
-        from annotator.video import open_video
-    except ImportError:
-        raise FormatError("writing frame images needs the video reader, which is missing") from None
-    try:
-        return open_video(ps.video_path)
+        opened = open_video(ps.video_path)
     except AnnotatorError:
         raise
     except Exception as err:
         raise FormatError(f"cannot open the video {ps.video_path}: {err}") from None
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def write_image(path: Path, rgb: NDArray[np.uint8], kind: str) -> None:

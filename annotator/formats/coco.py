@@ -11,6 +11,7 @@ frame count, fps and video path. Must load with ``pycocotools.coco.COCO``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -25,6 +26,7 @@ from annotator.errors import AnnotatorError, FormatError
 from annotator.formats._common import (
     atomic_file,
     check_frame_count,
+    check_target,
     empty_instances,
     labelled_frames,
     match_skeleton,
@@ -34,7 +36,13 @@ from annotator.formats._common import (
     select_values,
     temp_sibling,
 )
-from annotator.formats._frames import IMAGE_TYPES, frame_source, read_frame, write_image
+from annotator.formats._frames import (
+    IMAGE_TYPES,
+    FrameSource,
+    frame_source,
+    read_frame,
+    write_image,
+)
 from annotator.formats.registry import FormatAdaptor
 
 
@@ -56,14 +64,27 @@ def write_coco(
     frames beside the JSON, read from ``video`` (or the PoseSet's video)."""
     if images is not None and images not in IMAGE_TYPES:
         raise FormatError(f"images must be one of {', '.join(IMAGE_TYPES)}, not {images!r}")
+    check_target(path)
     instances = select_values(ps, frames)
     chosen = labelled_frames(ps, frames)
+    with frame_source(ps, video) if images else contextlib.nullcontext(None) as source:
+        _write(ps, path, frames, instances, chosen, images, source)
+
+
+def _write(
+    ps: PoseSet,
+    path: Path,
+    frames: str,
+    instances: list[PoseInstance],
+    chosen: np.ndarray,
+    images: str | None,
+    source: FrameSource | None,
+) -> None:
     img_dir = images_dir_for(path)
     ext = images or "jpg"
     times = ps.frame_times()
     width, height = ps.width or 0, ps.height or 0
-    source = frame_source(ps, video) if images else None
-    tmp_img = temp_sibling(img_dir, folder=True) if images else None
+    tmp_img = temp_sibling(img_dir, folder=True) if source is not None else None
     try:
         records = []
         for f in chosen:

@@ -15,6 +15,7 @@ three-column one, and single- or multi-animal headers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -116,8 +117,10 @@ def write_dlc(
     scorer = _scorer(scorer)
     name = _video_name(ps, video_name)
     rows = _table(ps, name, scorer, frames)
-    source = frame_source(ps, video) if images else None
-    with atomic_dir(path) as tmp:
+    with (
+        frame_source(ps, video) if images else contextlib.nullcontext(None) as source,
+        atomic_dir(path) as tmp,
+    ):
         folder = tmp / "labeled-data" / name
         folder.mkdir(parents=True)
         (folder / f"CollectedData_{scorer}.csv").write_text(_csv_text(rows), encoding="utf-8")

@@ -14,6 +14,7 @@ from annotator.cli import main
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseSet
 from annotator.core.store import load_project
+from annotator.errors import FormatError
 from annotator.formats import registry
 from tests.formats.conftest import FRAMES, manual_only
 
@@ -201,3 +202,12 @@ def test_import_with_a_custom_skeleton(tmp_path: Path, video: Path, pose_set: Po
     doc = load_project(out)
     assert doc.skeleton.name == "body" and doc.skeleton.edges == ((0, 1),)
     assert len(doc.labelled_frames()) == 3
+
+
+def test_images_from_the_labels_own_video(pose_set: PoseSet, tmp_path: Path, video: Path) -> None:
+    pose_set.video_path = str(video)
+    out = tmp_path / "set.json"
+    registry.get("coco").write(pose_set, out, images="png")  # opens (and closes) the video
+    assert len(list((tmp_path / "set_images").glob("*.png"))) == 3
+    with pytest.raises(FormatError, match="folder does not exist"):
+        registry.get("coco").write(pose_set, tmp_path / "no" / "set.json", images="png")
