@@ -440,11 +440,16 @@ def read_recovery(journal: Path) -> Recovery | None:
     )
 
 
-def find_recovery(path: str | Path, directory: str | Path | None = None) -> Recovery | None:
-    """Unsaved work for a project file, or for a video opened without a project."""
+def find_recovery(
+    path: str | Path, directory: str | Path | None = None, fingerprint: str | None = None
+) -> Recovery | None:
+    """Unsaved work for a project file, or for a video opened without a project (give the
+    video's ``fingerprint`` when known; otherwise it is computed from the file if it exists)."""
     folder = _recovery_dir(directory)
     keys = [project_key(path)]
-    if os.path.isfile(path):
+    if fingerprint:
+        keys.append(video_key(str(path), fingerprint))
+    elif os.path.isfile(path):
         with contextlib.suppress(OSError):
             keys.append(video_key(str(path), video_fingerprint(path)))
     keys.append(video_key(str(path), None))

@@ -1,0 +1,166 @@
+"""Recovery journal: every kind of change replays, torn tails are ignored, saves drop it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotator.core import journal as journal_module
+from annotator.core.commands import (
+    AcceptFill,
+    AcceptProposals,
+    AddInstance,
+    MarkReviewed,
+    PlaceJoint,
+    RemoveInstance,
+    SetFlag,
+    SetGate,
+    SetSceneCut,
+    SetSetting,
+)
+from annotator.core.document import Proposals
+from annotator.core.history import History
+from annotator.core.journal import RecoveryJournal, find_recovery, list_recoveries
+from annotator.core.skeleton import COCO, PENN_ACTION
+from annotator.core.store import relocate_video, save_project
+from annotator.errors import ProjectError
+
+from .helpers import content, make_doc
+
+
+def _edit_everything(history: History) -> None:
+    fill = np.zeros((5, PENN_ACTION.num_joints, 3), np.float32)
+    fill[:, :, 2] = 2
+    history.push(PlaceJoint(3, 1, 1.25, 2.5))
+    history.push(AcceptFill(10, fill))
+    history.push(AcceptProposals(Proposals((1, 9), (0.1, 0.2), "kfpn")))
+    history.push(MarkReviewed(0, 4, "me"))
+    history.push(SetFlag(2, "check"))
+    history.push(SetSceneCut(30))
+    history.push(SetGate(5, [1, 0]))
+    history.push(SetSetting("fill", {"method": "hpim"}))
+    history.push(AddInstance(skeleton=COCO))
+    history.push(PlaceJoint(4, 16, 3.0, 3.0, instance=1))
+    history.push(AddInstance())
+    history.push(RemoveInstance(0))
+    history.undo()
+    history.push(SetFlag(2, None))
+
+
+def test_every_change_replays(tmp_path: Path) -> None:
+    doc = make_doc()
+    history = History(doc)
+    with RecoveryJournal(doc, directory=tmp_path) as journal:
+        assert not journal.path.exists()  # nothing to recover before the first edit
+        _edit_everything(history)
+        found = find_recovery(doc.video.path, tmp_path, doc.video.fingerprint)
+        assert found is not None and found.edits == 13
+        assert found.project_path is None and found.video_path == doc.video.path
+        assert content(found.restore()) == content(doc)
+        history.undo()
+        history.undo()
+        assert content(
+            find_recovery(doc.video.path, tmp_path, doc.video.fingerprint).restore()
+        ) == content(doc)
+    assert not journal.path.exists()  # a clean close discards it
+
+
+def test_a_torn_last_record_is_ignored(tmp_path: Path) -> None:
+    doc = make_doc()
+    history = History(doc)
+    journal = RecoveryJournal(doc, tmp_path / "p.annot.json", directory=tmp_path / "rec")
+    history.push(PlaceJoint(3, 1, 1.0, 2.0))
+    state = content(doc)
+    history.push(PlaceJoint(4, 1, 1.0, 2.0))
+    path = journal.path
+    journal.close(discard=False)
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-7])  # the process died in the middle of the last write
+    found = find_recovery(tmp_path / "p.annot.json", directory=tmp_path / "rec")
+    assert found is not None and found.edits == 0  # the first edit is in the snapshot
+    assert content(found.restore()) == state
+    path.write_bytes(raw[:-7].replace(b'"labels"', b'"labelz"', 1))  # corrupt snapshot line
+    assert find_recovery(tmp_path / "p.annot.json", directory=tmp_path / "rec") is None
+
+
+def test_save_drops_the_journal_and_rekeys(tmp_path: Path) -> None:
+    doc = make_doc()
+    history = History(doc)
+    journal = RecoveryJournal(doc, directory=tmp_path / "rec")
+    history.push(PlaceJoint(3, 1, 1.0, 2.0))
+    unsaved = journal.path
+    assert unsaved.exists()
+    project = tmp_path / "p.annot.json"
+    save_project(doc, project)
+    journal.mark_saved(project)
+    assert not unsaved.exists()
+    assert find_recovery(project, directory=tmp_path / "rec") is None
+    history.push(PlaceJoint(5, 1, 1.0, 2.0))
+    found = find_recovery(project, directory=tmp_path / "rec")
+    assert found is not None and found.project_path == str(project.resolve())
+    assert content(found.restore()) == content(doc)
+    assert [r.journal for r in list_recoveries(tmp_path / "rec")] == [found.journal]
+    found.discard()
+    assert list_recoveries(tmp_path / "rec") == []
+    journal.close()
+
+
+def test_video_relocation_is_journaled(tmp_path: Path) -> None:
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"abc")
+    doc = make_doc(path=str(tmp_path / "old.mp4"))
+    journal = RecoveryJournal(doc, tmp_path / "p.annot.json", directory=tmp_path / "rec")
+    relocate_video(doc, video, accept_mismatch=True)
+    restored = find_recovery(tmp_path / "p.annot.json", directory=tmp_path / "rec").restore()
+    assert restored.video.path == str(video) and restored.video.fingerprint == doc.video.fingerprint
+    journal.close()
+
+
+def test_big_journals_are_compacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal_module, "COMPACT_MIN_BYTES", 20_000)
+    doc = make_doc()
+    history = History(doc)
+    journal = RecoveryJournal(doc, directory=tmp_path)
+    for k in range(400):
+        history.push(PlaceJoint(k % 60, k % 13, float(k), 1.0))
+    assert journal.path.stat().st_size < 60_000
+    assert journal.records < 400
+    assert content(
+        find_recovery(doc.video.path, tmp_path, doc.video.fingerprint).restore()
+    ) == content(doc)
+    journal.close()
+
+
+def test_edits_reach_the_disk_within_the_interval(tmp_path: Path) -> None:
+    doc = make_doc()
+    journal = RecoveryJournal(doc, directory=tmp_path, fsync_interval=0.05)
+    History(doc).push(PlaceJoint(3, 1, 1.0, 2.0))
+    size = journal.path.stat().st_size  # written before push returned
+    History(doc).push(PlaceJoint(4, 1, 1.0, 2.0))
+    assert journal.path.stat().st_size > size
+    journal.flush()
+    journal.close(discard=False)
+    assert journal.path.exists()
+
+
+def test_unusable_journal_raises_project_error(tmp_path: Path) -> None:
+    doc = make_doc()
+    journal = RecoveryJournal(doc, directory=tmp_path)
+    History(doc).push(PlaceJoint(3, 1, 1.0, 2.0))
+    found = find_recovery(doc.video.path, tmp_path, doc.video.fingerprint)
+    journal.close()
+    with pytest.raises(ProjectError, match="recovery journal"):
+        found.restore()
+
+
+def test_write_failures_are_reported_not_raised(tmp_path: Path) -> None:
+    doc = make_doc()
+    journal = RecoveryJournal(doc, directory=tmp_path / "gone")
+    os.rmdir(tmp_path / "gone")
+    History(doc).push(PlaceJoint(3, 1, 1.0, 2.0))  # the edit itself still happens
+    assert doc.labelled_frames().tolist() == [3]
+    assert journal.error is not None and "autosave failed" in journal.error
+    journal.close()
