@@ -195,9 +195,10 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
     if not shapes:
         raise FormatError(f"{name} holds no skeleton tracks")
     label, sk = _skeleton(root, name)
+    start, step = _frame_mapping(task, name)
     frame_count = 0
     if task is not None and task.findtext("size"):
-        frame_count = parse_int(task.findtext("size"), f"{name} <size>")
+        frame_count = start + step * parse_int(task.findtext("size"), f"{name} <size>")
     tracks = [
         t
         for t in root.findall("track")
@@ -211,7 +212,7 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
         for t in tracks
         for s in t.findall("skeleton")
     ]
-    frame_count = max([frame_count, *(f + 1 for f in frames)])
+    frame_count = max([frame_count, *(start + step * f + 1 for f in frames)])
     check_frame_count(frame_count, sk.num_joints, len(tracks), name)
     instances = empty_instances(track_ids, frame_count, sk.num_joints)
     index = {j: i for i, j in enumerate(sk.joints)}
@@ -220,7 +221,7 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
         if len(set(shapes_of)) != len(shapes_of):
             raise FormatError(f"{name}: track {inst.track_id} has two shapes on one frame")
         for shape in track.findall("skeleton"):
-            _read_shape(inst, shape, index, f"{name} track {inst.track_id}")
+            _read_shape(inst, shape, index, f"{name} track {inst.track_id}", start, step)
     width = height = None
     if task is not None and task.find("original_size") is not None:
         width = parse_int(task.findtext("original_size/width"), f"{name} width") or None
@@ -228,8 +229,25 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
     return PoseSet(sk, frame_count, instances, width=width, height=height)
 
 
-def _read_shape(inst: PoseInstance, shape: ET.Element, index: dict[str, int], where: str) -> None:
-    frame = parse_int(shape.get("frame"), f"{where} frame")
+def _frame_mapping(task: ET.Element | None, name: str) -> tuple[int, int]:
+    """Video frame of task frame k is ``start + step * k`` (a task may skip or trim frames)."""
+    if task is None:
+        return 0, 1
+    start = parse_int(task.findtext("start_frame") or "0", f"{name} <start_frame>")
+    step = 1
+    for part in (task.findtext("frame_filter") or "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "step":
+            step = parse_int(value, f"{name} frame_filter step")
+    if step < 1:
+        raise FormatError(f"{name}: frame_filter step must be at least 1")
+    return start, step
+
+
+def _read_shape(
+    inst: PoseInstance, shape: ET.Element, index: dict[str, int], where: str, start: int, step: int
+) -> None:
+    frame = start + step * parse_int(shape.get("frame"), f"{where} frame")
     where = f"{where} frame {frame}"
     if shape.get("outside") == "1" and shape.get("keyframe") == "1":
         # the whole skeleton leaves the picture here (CVAT's end of a track)
@@ -264,12 +282,14 @@ def _skeleton(root: ET.Element, name: str) -> tuple[str, Skeleton]:
     labels = root.findall("meta/*/labels/label") + root.findall(
         "meta/project/tasks/task/labels/label"
     )
-    parent = next((lb for lb in labels if lb.findtext("type") == "skeleton"), None)
     track = root.find("track[skeleton]")
     assert track is not None
-    label = track.get("label", "")
+    label = track.get("label", "")  # the first skeleton track's label is the one imported
+    parent = next(
+        (lb for lb in labels if lb.findtext("type") == "skeleton" and lb.findtext("name") == label),
+        None,
+    )
     if parent is not None:
-        label = parent.findtext("name") or label
         subs = [lb.findtext("name") or "" for lb in labels if lb.findtext("parent") == label]
         nodes = _svg_nodes(parent.findtext("svg") or "", name)
         if nodes:

@@ -105,6 +105,18 @@ def test_whole_skeleton_outside_is_absent(tmp_path: Path) -> None:
     assert (inst.visibility[4] == Visibility.ABSENT).all()
 
 
+def test_trimmed_task_frames_map_to_video_frames(tmp_path: Path) -> None:
+    # CVAT numbers a task's frames from 0; video frame = start_frame + step * task frame.
+    text = (SAMPLES / "cvat_video_skeleton.xml").read_text()
+    text = text.replace("<start_frame>0</start_frame>", "<start_frame>100</start_frame>")
+    text = text.replace("<frame_filter></frame_filter>", "<frame_filter>step=2</frame_filter>")
+    path = tmp_path / "a.xml"
+    path.write_text(text)
+    ps = registry.get("cvat-video").read(path)
+    assert ps.frame_count == 100 + 2 * 10
+    assert ps.instances[0].manual_frames().tolist() == [100, 108]
+
+
 def test_reads_cvat_layout() -> None:
     # Sample laid out after https://docs.cvat.ai/docs/other/xml_format/ plus CVAT's skeleton
     # export (see the comment at the top of the sample).
