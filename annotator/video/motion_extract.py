@@ -31,11 +31,10 @@ from annotator.video.flow import flow_field
 from annotator.video.motion_vectors import (
     FrameBlocks,
     blocks_from_side_data,
+    cell_field,
     drop_worse_direction,
     grid_shape,
     per_frame_blocks,
-    pool_cells,
-    rasterize,
     resolve_distances,
     shift_blocks,
     suspicious_pairs,
@@ -392,8 +391,7 @@ class VectorEngine:
             derived = True
         else:
             blocks = self.resolved(record)
-        sums = rasterize(blocks, self.height, self.width)
-        return pool_cells(*sums, self.height, self.width, self.cell), derived
+        return cell_field(blocks, self.height, self.width, self.cell), derived
 
     def _anchor(self, record: FrameRecord, forward: bool) -> FrameRecord | None:
         """The nearest P-frame before or after a B-frame, if no I-frame comes first."""
@@ -410,7 +408,7 @@ class VectorEngine:
 def _no_blocks() -> FrameBlocks:
     f = np.zeros(0, dtype=np.float32)
     i = np.zeros(0, dtype=np.int32)
-    return FrameBlocks(f, f, i, i, f, f, f)
+    return FrameBlocks(f, f, i, i, f, f, f, np.zeros(0, dtype=bool))
 
 
 def run_vectors(

@@ -8,8 +8,8 @@ reference frame", but not which one: x264 P-frames may reach back several frames
 point forward too. :func:`resolve_distances` picks, for each block, the candidate reference
 frame whose displaced block matches best (mean absolute luma difference on a 4x4 sample grid),
 then :func:`per_frame_blocks` divides the displacement by that distance (constant velocity over
-the reference gap) to get motion from frame t-1 to t. :func:`rasterize` and :func:`pool_cells`
-paint the blocks onto a 4 px unit grid and average them per cell; cells no vector covers
+the reference gap) to get motion from frame t-1 to t. :func:`cell_field` averages the
+blocks per cell (geometry counted in 4 px units); cells no vector covers
 (intra blocks, I-frames) stay invalid, never zero motion.
 """
 
@@ -206,6 +206,7 @@ class FrameBlocks:
     dx: FloatArray
     dy: FloatArray
     weight: FloatArray
+    forward: BoolArray
 
     @staticmethod
     def concat(parts: list[FrameBlocks]) -> FrameBlocks:
@@ -220,6 +221,7 @@ class FrameBlocks:
             cat("dx").astype(np.float32),
             cat("dy").astype(np.float32),
             cat("weight").astype(np.float32),
+            cat("forward").astype(bool),
         )
 
 
@@ -242,6 +244,7 @@ def per_frame_blocks(blocks: Blocks, distances: IntArray) -> FrameBlocks:
         dx=(sign * blocks.mvx[keep] / k).astype(np.float32),
         dy=(sign * blocks.mvy[keep] / k).astype(np.float32),
         weight=(1.0 / k).astype(np.float32),
+        forward=blocks.forward[keep],
     )
 
 
@@ -260,41 +263,8 @@ def shift_blocks(blocks: FrameBlocks, frames_back: int) -> FrameBlocks:
         dx=blocks.dx,
         dy=blocks.dy,
         weight=blocks.weight,
+        forward=blocks.forward,
     )
-
-
-def rasterize(
-    blocks: FrameBlocks, height: int, width: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Paint blocks onto the 4 px unit grid of a ``height`` x ``width`` frame.
-
-    A unit belongs to a block when the unit's centre lies inside it. Returns per-unit sums of
-    ``weight``, ``weight*dx`` and ``weight*dy``, each shaped ``(ceil(h/4), ceil(w/4))``.
-    Each block adds its value at its four corners of a difference grid, and an integral image
-    spreads it over the rectangle: 4 entries per block whatever its size.
-    """
-    rows, cols = -(-height // UNIT), -(-width // UNIT)
-    stride = cols + 1
-    u0 = np.ceil((blocks.x0 - UNIT / 2) / UNIT).astype(np.int64)
-    v0 = np.ceil((blocks.y0 - UNIT / 2) / UNIT).astype(np.int64)
-    u1 = np.clip(u0 + np.maximum(blocks.w // UNIT, 1), 0, cols)
-    v1 = np.clip(v0 + np.maximum(blocks.h // UNIT, 1), 0, rows)
-    u0, v0 = np.clip(u0, 0, cols), np.clip(v0, 0, rows)
-    corners = np.stack([v0 * stride + u0, v0 * stride + u1, v1 * stride + u0, v1 * stride + u1])
-    signs = np.array([1.0, -1.0, -1.0, 1.0])[:, None]
-    size = (rows + 1) * stride
-    flat = corners.ravel()
-    weight = blocks.weight.astype(np.float64)
-    diff = np.empty((rows + 1, stride, 3), dtype=np.float64)
-    for i, values in enumerate((weight, weight * blocks.dx, weight * blocks.dy)):
-        diff[:, :, i] = np.bincount(flat, (signs * values).ravel(), minlength=size).reshape(
-            rows + 1, stride
-        )
-    spread = np.asarray(cv2.integral(diff), dtype=np.float32)[1 : rows + 1, 1 : cols + 1]
-    sum_w = np.ascontiguousarray(spread[:, :, 0])
-    # The integral leaves rounding dust where nothing was painted.
-    sum_w[sum_w < 1e-6] = 0.0
-    return sum_w, np.ascontiguousarray(spread[:, :, 1]), np.ascontiguousarray(spread[:, :, 2])
 
 
 def grid_shape(height: int, width: int, cell: int) -> tuple[int, int]:
@@ -316,26 +286,58 @@ def block_sums(image: NDArray[np.uint8] | NDArray[np.float32], step: int) -> NDA
     return sums
 
 
-def pool_cells(
-    sum_w: FloatArray, sum_dx: FloatArray, sum_dy: FloatArray, height: int, width: int, cell: int
+def cell_field(
+    blocks: FrameBlocks, height: int, width: int, cell: int
 ) -> tuple[FloatArray, FloatArray, BoolArray]:
-    """Average the unit raster per ``cell`` x ``cell`` px cell.
+    """Per-cell motion of a ``height`` x ``width`` frame: weighted mean of the blocks over
+    each ``cell`` x ``cell`` cell, NaN where it is not valid.
 
-    A cell is valid when vectors cover at least half of its in-frame units; ``dx, dy`` are NaN
-    where it is not.
+    Geometry is counted in 4 px units: a unit belongs to a block when the unit's centre lies
+    inside it, and each block adds ``weight * units overlapped`` to the cells it touches. A
+    cell is valid when one direction's blocks (past or future) together cover at least half
+    of its in-frame units: bi-predicted blocks count once.
     """
     if cell % UNIT or cell <= 0:
         raise ValueError(f"cell must be a positive multiple of {UNIT}, got {cell}")
     k = cell // UNIT
+    rows, cols = -(-height // UNIT), -(-width // UNIT)
     gh, gw = grid_shape(height, width, cell)
-    rows, cols = sum_w.shape
-    planes = np.dstack([(sum_w > 0).astype(np.float32), sum_w, sum_dx, sum_dy])
-    covered, weight, wdx, wdy = np.moveaxis(block_sums(planes, k), 2, 0)
+    if blocks.x0.size == 0:
+        nothing = np.full((gh, gw), np.nan, dtype=np.float32)
+        return nothing, nothing.copy(), np.zeros((gh, gw), dtype=bool)
+    u0 = np.clip(np.ceil((blocks.x0 - UNIT / 2) / UNIT).astype(np.int64), 0, cols)
+    v0 = np.clip(np.ceil((blocks.y0 - UNIT / 2) / UNIT).astype(np.int64), 0, rows)
+    u1 = np.clip(u0 + np.maximum(blocks.w // UNIT, 1), 0, cols)
+    v1 = np.clip(v0 + np.maximum(blocks.h // UNIT, 1), 0, rows)
+
+    def overlaps(a0: NDArray[np.int64], a1: NDArray[np.int64]) -> tuple[NDArray[np.int64], ...]:
+        span = int(((a1 - 1) // k - a0 // k).max(initial=0)) + 1
+        first = (a0 // k)[:, None] + np.arange(span)[None, :]
+        units = np.minimum(a1[:, None], (first + 1) * k) - np.maximum(a0[:, None], first * k)
+        return first, np.maximum(units, 0)
+
+    cx, ox = overlaps(u0, u1)
+    cy, oy = overlaps(v0, v1)
+    area = (oy[:, :, None] * ox[:, None, :]).reshape(len(u0), -1)
+    index = (cy[:, :, None] * gw + cx[:, None, :]).reshape(len(u0), -1)
+    keep = area > 0
+    flat = index[keep]
+    size = gh * gw
+
+    def total(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        summed = np.bincount(flat, (area * values[:, None])[keep], minlength=size)
+        return summed.astype(np.float64).reshape(gh, gw)
+
+    weight = blocks.weight.astype(np.float64)
+    sum_w = total(weight)
+    covered = np.maximum(
+        total((~blocks.forward).astype(np.float64)), total(blocks.forward.astype(np.float64))
+    )
     row_units = np.minimum(rows - np.arange(gh) * k, k)
     col_units = np.minimum(cols - np.arange(gw) * k, k)
     in_frame = row_units[:, None] * col_units[None, :]
-    valid: BoolArray = (covered * 2 >= in_frame) & (weight > 0)
+    valid: BoolArray = (covered * 2 >= in_frame) & (sum_w > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        dx = np.where(valid, wdx / weight, np.nan).astype(np.float32)
-        dy = np.where(valid, wdy / weight, np.nan).astype(np.float32)
+        dx = np.where(valid, total(weight * blocks.dx) / sum_w, np.nan).astype(np.float32)
+        dy = np.where(valid, total(weight * blocks.dy) / sum_w, np.nan).astype(np.float32)
     return dx, dy, valid

@@ -9,9 +9,8 @@ from annotator.video.motion_vectors import (
     Blocks,
     FrameBlocks,
     blocks_from_side_data,
+    cell_field,
     per_frame_blocks,
-    pool_cells,
-    rasterize,
     resolve_distances,
     shift_blocks,
 )
@@ -59,7 +58,7 @@ def test_uncovered_cells_are_missing_not_zero() -> None:
     blocks = per_frame_blocks(
         blocks_from_side_data(vectors([(-1, 16, 16, 8, 8, -8, 0)])), np.array([1], np.int32)
     )
-    dx, dy, valid = pool_cells(*rasterize(blocks, 16, 32), 16, 32, 8)
+    dx, dy, valid = cell_field(blocks, 16, 32, 8)
     assert valid.tolist() == [[True, True, False, False], [True, True, False, False]]
     assert np.all(dx[valid] == 2.0) and np.all(dy[valid] == 0.0)
     assert np.isnan(dx[~valid]).all() and np.isnan(dy[~valid]).all()
@@ -68,13 +67,13 @@ def test_uncovered_cells_are_missing_not_zero() -> None:
 def test_small_blocks_average_within_a_cell_and_both_directions_blend() -> None:
     rows = [(-1, 4, 4, 2 + 4 * i, 2 + 4 * j, -4 * (i + 1), 0) for i in range(2) for j in range(2)]
     blocks = per_frame_blocks(blocks_from_side_data(vectors(rows)), np.ones(4, np.int32))
-    dx, _, valid = pool_cells(*rasterize(blocks, 8, 8), 8, 8, 8)
+    dx, _, valid = cell_field(blocks, 8, 8, 8)
     assert valid.all() and dx[0, 0] == 1.5
     # The same block predicted from 1 frame back (+2 px/frame) and 2 frames ahead (+4 px per
     # frame): weights 1 and 1/2.
     both = blocks_from_side_data(vectors([(-1, 8, 8, 4, 4, -8, 0), (1, 8, 8, 4, 4, 32, 0)]))
     blend = per_frame_blocks(both, np.array([1, 2], np.int32))
-    dx, _, _ = pool_cells(*rasterize(blend, 8, 8), 8, 8, 8)
+    dx, _, _ = cell_field(blend, 8, 8, 8)
     assert np.isclose(dx[0, 0], (2 * 1 + 4 * 0.5) / 1.5)
 
 
@@ -82,11 +81,11 @@ def test_partly_covered_cell_needs_half_coverage() -> None:
     quarter = per_frame_blocks(
         blocks_from_side_data(vectors([(-1, 4, 4, 2, 2, 0, 0)])), np.ones(1, np.int32)
     )
-    assert not pool_cells(*rasterize(quarter, 8, 8), 8, 8, 8)[2].any()
+    assert not cell_field(quarter, 8, 8, 8)[2].any()
     half = per_frame_blocks(
         blocks_from_side_data(vectors([(-1, 8, 4, 4, 2, 0, 0)])), np.ones(1, np.int32)
     )
-    assert pool_cells(*rasterize(half, 8, 8), 8, 8, 8)[2].all()
+    assert cell_field(half, 8, 8, 8)[2].all()
 
 
 def test_reference_distance_found_by_best_match() -> None:
@@ -125,6 +124,23 @@ def test_shift_blocks_moves_along_motion() -> None:
         np.array([2.0], np.float32),
         np.array([-1.0], np.float32),
         np.array([1.0], np.float32),
+        np.array([False]),
     )
     back = shift_blocks(fb, 2)
     assert back.x0[0] == 28.0 and back.y0[0] == 18.0 and back.dx[0] == 2.0
+
+
+def test_no_blocks_means_all_missing() -> None:
+    empty = np.zeros(0, np.float32)
+    none = FrameBlocks(empty, empty, empty.astype(np.int32), empty.astype(np.int32), empty,
+                       empty, empty, np.zeros(0, bool))  # fmt: skip
+    dx, dy, valid = cell_field(none, 20, 30, 8)
+    assert dx.shape == (3, 4) and not valid.any() and np.isnan(dy).all()
+
+
+def test_bi_predicted_block_counts_once_for_coverage() -> None:
+    # A 16x16 cell: one 8x8 quarter predicted from both directions, the rest intra.
+    both = blocks_from_side_data(vectors([(-1, 8, 8, 4, 4, -4, 0), (1, 8, 8, 4, 4, 4, 0)]))
+    fb = per_frame_blocks(both, np.ones(2, np.int32))
+    assert not cell_field(fb, 16, 16, 16)[2].any()
+    assert cell_field(fb, 16, 16, 8)[2].tolist() == [[True, False], [False, False]]
