@@ -235,3 +235,37 @@ def builtin(name: str) -> Skeleton:
         raise SkeletonError(
             f"no built-in skeleton {name!r}; choose from {', '.join(sorted(BUILTIN))}"
         ) from None
+
+
+# Custom templates shipped with the app (``resources/skeletons/*.json``).
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "resources" / "skeletons"
+
+
+def templates(folder: str | Path | None = None) -> dict[str, Skeleton]:
+    """Built-in skeletons plus every valid JSON template in ``folder`` (default: the shipped
+    ``resources/skeletons``), by name; built-in names win over files."""
+    found: dict[str, Skeleton] = {}
+    root = Path(folder) if folder is not None else TEMPLATE_DIR
+    for path in sorted(root.glob("*.json")) if root.is_dir() else []:
+        try:
+            skeleton = Skeleton.from_json(path)
+        except SkeletonError:
+            continue  # a broken user file must not hide the others; load_skeleton reports it
+        found.setdefault(skeleton.name, skeleton)
+    return {**found, **BUILTIN}
+
+
+def load_skeleton(spec: str | Path) -> Skeleton:
+    """A skeleton from a built-in name, a shipped template name or a JSON file path."""
+    text = str(spec)
+    if text in BUILTIN:
+        return BUILTIN[text]
+    shipped = TEMPLATE_DIR / f"{text}.json"
+    if not text.endswith(".json") and shipped.is_file():
+        return Skeleton.from_json(shipped)
+    path = Path(text)
+    if path.suffix.lower() == ".json" or path.exists():
+        return Skeleton.from_json(path)
+    raise SkeletonError(
+        f"no skeleton {text!r}: give a JSON file or one of {', '.join(sorted(templates()))}"
+    )
