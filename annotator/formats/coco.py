@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -280,9 +281,17 @@ def _frame_indices(images: list[Any], name: str) -> dict[Any, int]:
         if len(set(frames)) != len(frames):
             raise FormatError(f"{name}: two images have the same frame_index")
         return dict(zip(ids, frames, strict=True))
+    # CVAT names a video task's frames frame_<absolute index>: trust those numbers.
+    named = [_CVAT_FRAME.fullmatch(Path(str(i.get("file_name", ""))).stem) for i in images]
+    numbers = [int(m.group(1)) for m in named if m]
+    if len(numbers) == len(images) and len(set(numbers)) == len(numbers):
+        return dict(zip(ids, numbers, strict=True))
     # Plain COCO (e.g. a video exported frame by frame): image ids follow frame order.
     ordered = sorted(ids) if all(isinstance(i, int) for i in ids) else ids
     return {image_id: k for k, image_id in enumerate(ordered)}
+
+
+_CVAT_FRAME = re.compile(r"frame_(\d+)")
 
 
 def _is_id(value: object) -> bool:
@@ -295,8 +304,11 @@ def _tracks(anns: list[dict[str, Any]], frame_of: dict[Any, int], name: str) -> 
     for a in anns:
         if not _is_id(a.get("image_id")) or a["image_id"] not in frame_of:
             raise FormatError(f"{name}: annotation {a.get('id')} points at a missing image")
-        if a.get("track_id") is not None:
-            tracks.append(parse_int(a["track_id"], f"{name} track_id"))
+        attrs = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
+        assert isinstance(attrs, dict)
+        track = a.get("track_id", attrs.get("track_id"))  # CVAT puts it in "attributes"
+        if track is not None:
+            tracks.append(parse_int(track, f"{name} track_id"))
         else:  # no tracking: the k-th person of each image is person k
             k = per_image.get(a["image_id"], 0)
             per_image[a["image_id"]] = k + 1

@@ -102,3 +102,20 @@ def test_reads_coco_documentation_layout() -> None:
     assert inst.poses[1, 0].tolist() == [12.5, 25, Visibility.VISIBLE]
     assert inst.source[0, 0] == Source.MANUAL and inst.source[0, 2] == Source.NONE
     assert registry.guess(SAMPLES / "coco_person_keypoints.json").name == "coco"
+
+
+def test_reads_cvat_style_coco(tmp_path: Path) -> None:
+    # CVAT's "COCO Keypoints 1.0" export of a video task: images named frame_<index>, the
+    # track id inside each annotation's "attributes".
+    doc = json.loads((SAMPLES / "coco_person_keypoints.json").read_text())
+    doc["images"][0]["file_name"] = "frame_000007.jpg"
+    doc["images"][1]["file_name"] = "frame_000003.jpg"
+    for k, ann in enumerate(doc["annotations"]):
+        ann["attributes"] = {"occluded": False, "track_id": 5 + k, "keyframe": True}
+    path = tmp_path / "person_keypoints_default.json"
+    path.write_text(json.dumps(doc))
+    ps = registry.get("coco").read(path)
+    assert ps.frame_count == 8
+    assert [i.track_id for i in ps.instances] == [5, 6]
+    assert ps.instances[0].manual_frames().tolist() == [7]
+    assert ps.instances[1].manual_frames().tolist() == [3]
