@@ -142,16 +142,25 @@ def propose_from_features(
     budget: int | None = None,
     device: str = "cpu",
     should_stop: Callable[[], bool] | None = None,
+    anchor_ends: bool = True,
 ) -> KfpnResult:
-    """Key frames of a video given its per-frame features (frames, C, 7, 7)."""
+    """Key frames of a video given its per-frame features (frames, C, 7, 7).
+
+    ``anchor_ends`` adds the first and last frame (within the budget): a fill can only
+    interpolate between labels, never past the first or last one, so a proposal without
+    them leaves the video's ends to guesswork whatever the network scored.
+    """
     count = feats.shape[0]
     positions = win.resample_positions(count, fps, model.config.fps)
     idx, s = window_scores(model, feats, positions, device, should_stop)
     pos_scores = win.merge_scores(s, len(positions))
     frames = threshold_frames(positions, pos_scores)
-    if budget is not None:
+    ends = {0, count - 1} if anchor_ends else set()
+    if budget is None:
+        frames = sorted(set(frames) | ends)
+    else:
         if budget < 1:
             raise UsageError("a budget needs at least one frame")
-        frames = objective(model, feats, positions, idx).greedy(set(frames), budget)
+        frames = objective(model, feats, positions, idx).greedy(set(frames), budget, ends)
     scores = win.frame_scores(positions, pos_scores, count)
     return KfpnResult(frames, [float(v) for v in scores])

@@ -68,26 +68,35 @@ class RecoveryObjective:
         errs = self.window_errors(w, masks)
         return {f: float(errs[i + 1] - errs[0]) for i, f in enumerate(cands)}
 
-    def _step(self, chosen: set[int], adding: bool, cache: dict[int, dict[int, float]]) -> int:
+    def _step(
+        self,
+        chosen: set[int],
+        adding: bool,
+        cache: dict[int, dict[int, float]],
+        keep: set[int] = frozenset(),  # type: ignore[assignment]
+    ) -> int:
         total: dict[int, float] = {}
         for w in range(len(self.ys)):
             if w not in cache:
                 cache[w] = self._window_deltas(w, chosen, adding)
             for f, d in cache[w].items():
-                total[f] = total.get(f, 0.0) + d
+                if f not in keep:
+                    total[f] = total.get(f, 0.0) + d
         best = min(total, key=lambda f: (total[f], f))
         # Only the windows holding the flipped frame change; the others keep their deltas.
         for w in np.flatnonzero((self.frames == best).any(axis=1)):
             cache.pop(int(w), None)
         return best
 
-    def greedy(self, seed: set[int], budget: int) -> list[int]:
-        """Grow or shrink ``seed`` one frame at a time to ``budget`` frames."""
-        chosen = set(seed)
+    def greedy(self, seed: set[int], budget: int, keep: set[int] = frozenset()) -> list[int]:  # type: ignore[assignment]
+        """Grow or shrink ``seed`` one frame at a time to ``budget`` frames; frames in
+        ``keep`` (if they fit the budget) are added first and never removed."""
         budget = min(budget, len(np.unique(self.frames)))
+        keep = set(keep) if len(keep) <= budget else set()
+        chosen = set(seed) | keep
         cache: dict[int, dict[int, float]] = {}
         while len(chosen) > budget:
-            chosen.remove(self._step(chosen, False, cache))
+            chosen.remove(self._step(chosen, False, cache, keep))
         cache = {}
         while len(chosen) < budget:
             chosen.add(self._step(chosen, True, cache))

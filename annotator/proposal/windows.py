@@ -26,8 +26,11 @@ def resample_positions(frame_count: int, fps: float, train_fps: float) -> np.nda
         return np.arange(frame_count, dtype=np.int64)
     duration_steps = int(np.floor((frame_count - 1) * train_fps / fps + 1e-9)) + 1
     steps = np.arange(duration_steps, dtype=np.float64)
-    pos = np.rint(steps * fps / train_fps).astype(np.int64)
-    return np.clip(pos, 0, frame_count - 1)
+    pos = np.clip(np.rint(steps * fps / train_fps).astype(np.int64), 0, frame_count - 1)
+    # The grid ends on the last frame (moved by less than one step), so the video's end is
+    # always seen and can be proposed.
+    pos[-1] = frame_count - 1
+    return pos
 
 
 def window_starts(length: int, window: int) -> list[int]:

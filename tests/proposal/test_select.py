@@ -57,3 +57,10 @@ def test_threshold_maps_grid_positions_to_unique_frames() -> None:
     positions = np.array([0, 0, 1, 1, 2, 2])
     scores = np.array([0.1, 0.995, 0.2, 0.3, 0.999, 0.999])
     assert threshold_frames(positions, scores) == [0, 2]
+
+
+def test_kept_frames_stay_and_count_in_the_budget() -> None:
+    obj = _objective()
+    picked = obj.greedy({2, 3, 4, 5, 6}, 3, keep={0, 11})
+    assert len(picked) == 3 and {0, 11} <= set(picked)
+    assert len(obj.greedy(set(), 1, keep={0, 11})) == 1  # the ends do not fit: not forced

@@ -19,6 +19,8 @@ def test_same_rate_is_identity_and_other_rates_keep_duration() -> None:
     assert np.array_equal(resample_positions(50, 29.97, 30.0), np.arange(50))
     fast = resample_positions(121, 60.0, 30.0)  # 2 s at 60 fps -> 61 grid steps, every 2nd
     assert np.array_equal(fast, np.arange(0, 121, 2))
+    odd = resample_positions(40, 60.0, 30.0)  # the last grid step lands on the last frame
+    assert odd[-2] == 36 and odd[-1] == 39
     slow = resample_positions(21, 15.0, 30.0)  # 15 fps: each frame twice on a 30 fps grid
     assert len(slow) == 41 and slow[0] == 0 and slow[-1] == 20
     assert np.all(np.diff(slow) >= 0)
