@@ -216,8 +216,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screenshot", type=Path, help="also save the labelled window as PNG")
 
 
-def _screenshot(window: MainWindow, key_frames: list[int], out: Path) -> None:
-    """The README picture: proposals from the uniform baseline, a frame inside a fill."""
+def _screenshot(
+    window: MainWindow, truth: NDArray[np.float64], key_frames: list[int], out: Path
+) -> None:
+    """The README picture: proposals from the uniform baseline, a frame inside a fill with
+    both wrists corrected by a drag (solid discs) among the filled joints (rings)."""
     from annotator.gui import opening
     from annotator.gui.app import wait_idle
 
@@ -227,8 +230,15 @@ def _screenshot(window: MainWindow, key_frames: list[int], out: Path) -> None:
     wait_idle(window)
     # pchip: on this synthetic walk (keys 40 frames apart) it stays closest to the figure.
     session.set_method("pchip" if "pchip" in _methods(None) else session.method)
-    session.go_to(key_frames[0] + (key_frames[1] - key_frames[0]) * 2 // 3)
-    session.set_joint(5)
+    frame = key_frames[0] + (key_frames[1] - key_frames[0]) * 2 // 3
+    session.go_to(frame)
+    overlay = window.frame_view.overlay
+    assert overlay is not None
+    for joint in (5, 6):  # through the overlay's drag signals, as the mouse does
+        overlay.drag_started.emit(joint)
+        overlay.drag_moved.emit(joint, float(truth[frame, joint, 0]), float(truth[frame, joint, 1]))
+        overlay.drag_finished.emit(joint)
+    session.set_joint(7)
     wait_idle(window)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out)):
@@ -288,7 +298,7 @@ def run(args: argparse.Namespace) -> int:
         label = f"timeline repaint, {args.timeline_frames:,} frames"
         print(f"{label:<40}{_ms(timeline):<42}({rects} marks)")
         if args.screenshot:
-            _screenshot(window, key_frames, args.screenshot)
+            _screenshot(window, truth, key_frames, args.screenshot)
         session.history.set_clean()
         window.close()
     return 0

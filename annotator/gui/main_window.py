@@ -285,12 +285,15 @@ class MainWindow(QtWidgets.QMainWindow):
         session = self.session
         if session is None:
             return
-        labelled = len(session.labelled_frames())
-        filled = int((session.status == 1).sum())
-        if labelled < 2:
-            text = f"{labelled} labelled frame(s): label two frames to start the fill"
+        counts = np.bincount(session.status, minlength=4)
+        full, partial, filled = int(counts[3]), int(counts[2]), int(counts[1])
+        text = f"{full} labelled frames"
+        if partial:
+            text += f", {partial} partly labelled"
+        if full + partial < 2:
+            text += ": label two frames to start the fill"
         else:
-            text = f"{labelled} labelled frames, {filled} filled live ({session.method})"
+            text += f"; {filled} filled live ({session.method})"
         self.fill_panel.set_info(text)
 
     def _update_history_actions(self) -> None:

@@ -1,0 +1,86 @@
+"""Each view in both directions: a document change shows in the widget; a widget action
+reaches the session or the document."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore
+
+from annotator.core import commands as cmd
+from annotator.core.codes import Source, Visibility
+from annotator.gui.timeline_state import FrameStatus
+from tests.gui.conftest import click_image, open_and_wait
+
+
+def test_document_commands_update_overlay_list_and_timeline(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.go_to(6)
+    # A command pushed straight to the history (as a script or import would) shows everywhere.
+    session.push(cmd.PlaceJoint(6, 2, 40.0, 30.0, Visibility.OCCLUDED))
+    pose = window.frame_view.overlay.pose
+    assert tuple(pose.xy[2]) == (40.0, 30.0) and pose.source[2] == Source.MANUAL
+    assert window.joint_list.state_text(2) == ("occluded", "manual")
+    assert window.timeline.marks.status[6] == FrameStatus.PARTIAL
+    session.push(cmd.ClearFrame(6))
+    assert window.joint_list.state_text(2) == ("—", "")
+    assert window.timeline.marks.status[6] == FrameStatus.EMPTY
+
+
+def test_joint_list_click_sets_the_joint_the_next_click_places(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    item = window.joint_list.topLevelItem(7)
+    rect = window.joint_list.visualItemRect(item)
+    qtbot.mouseClick(
+        window.joint_list.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=rect.center()
+    )
+    assert window.session.joint == 7
+    assert "L-hip" in window.joint_label.text()
+    click_image(window, *truth[0, 7])
+    assert window.session.doc.label(0, 0, 7)[2] == Visibility.VISIBLE
+    assert window.session.joint == 8  # advanced
+
+
+def test_timeline_click_seeks_and_follows_the_frame(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    timeline = window.timeline
+    qtbot.wait(20)
+    box = timeline.getPlotItem().getViewBox()
+    pos = timeline.mapFromScene(box.mapViewToScene(QtCore.QPointF(25.5, 0.5)))
+    qtbot.mouseClick(timeline.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    assert window.session.frame == 25
+    assert window.frame_spin.value() == 25
+    window.session.go_to(31)
+    assert timeline.playhead.value() == 31.5
+    assert window.frame_spin.value() == 31
+    window.frame_spin.setValue(3)  # the spin box seeks too
+    assert window.session.frame == 3
+
+
+def test_fill_panel_and_session_method_agree(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.set_method("linear")
+    assert window.fill_panel.combo.currentText() == "linear"
+    window.fill_panel.combo.setCurrentText("pchip")
+    assert session.method == "pchip"
+
+
+def test_fill_status_on_timeline(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
+    labels[0, :, :2] = truth[10]
+    labels[0, :, 2] = Visibility.VISIBLE
+    session.push(cmd.SetLabels(10, labels))
+    labels[0, :, :2] = truth[20]
+    session.push(cmd.SetLabels(20, labels))
+    status = window.timeline.marks.status
+    assert status[10] == status[20] == FrameStatus.LABELLED
+    assert (status[11:20] == FrameStatus.FILLED).all()
+    assert "2 labelled frames" in window.fill_panel.info.text()
