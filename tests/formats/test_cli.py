@@ -12,11 +12,11 @@ from pycocotools.coco import COCO
 
 from annotator.cli import main
 from annotator.core.codes import Source, Visibility
-from annotator.core.poseset import PoseSet
+from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.store import load_project
 from annotator.errors import FormatError
 from annotator.formats import registry
-from tests.formats.conftest import FRAMES, manual_only
+from tests.formats.helpers import FRAMES, manual_only
 
 
 def make_video(path: Path, frames: int = FRAMES, width: int = 64, height: int = 48) -> Path:
@@ -118,10 +118,9 @@ def test_import_refuses_bad_input(
     assert out.read_text() == "keep"
 
 
-def _stretch(ps: PoseSet, frames: int) -> object:
+def _stretch(ps: PoseSet, frames: int) -> PoseInstance:
+    """The first frame's labels moved to the last of ``frames`` frames."""
     inst = ps.instances[0]
-    from annotator.core.poseset import PoseInstance
-
     out = PoseInstance.empty(0, frames, ps.skeleton.num_joints)
     out.poses[-1], out.source[-1] = inst.poses[0], inst.source[0]
     return out

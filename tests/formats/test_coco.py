@@ -14,7 +14,7 @@ from annotator.core.poseset import PoseSet
 from annotator.core.skeleton import COCO as COCO_SKELETON
 from annotator.formats import registry
 from annotator.formats.coco import images_dir_for
-from tests.formats.conftest import SAMPLES, FakeVideo
+from tests.formats.helpers import SAMPLES, FakeVideo
 
 
 def test_export_loads_in_pycocotools(pose_set: PoseSet, tmp_path: Path) -> None:

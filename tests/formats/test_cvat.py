@@ -10,7 +10,7 @@ import numpy as np
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseSet
 from annotator.formats import registry
-from tests.formats.conftest import SAMPLES
+from tests.formats.helpers import SAMPLES
 
 
 def test_export_structure(pose_set: PoseSet, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from annotator.core.poseset import PoseSet
 from annotator.errors import FormatError
 from annotator.formats import registry
 from annotator.formats.dlc import image_name
-from tests.formats.conftest import SAMPLES, FakeVideo
+from tests.formats.helpers import SAMPLES, FakeVideo
 
 
 def test_image_names_follow_deeplabcut() -> None:

@@ -12,7 +12,7 @@ from scipy.io import savemat
 from annotator.core.poseset import PoseSet
 from annotator.errors import FormatError
 from annotator.formats import _common, registry
-from tests.formats.conftest import SAMPLES, FakeVideo
+from tests.formats.helpers import SAMPLES, FakeVideo
 
 COCO = json.loads((SAMPLES / "coco_person_keypoints.json").read_text())
 CVAT = (SAMPLES / "cvat_video_skeleton.xml").read_text()

@@ -8,7 +8,7 @@ import pytest
 
 from annotator.errors import FormatError
 from annotator.formats import registry
-from tests.formats.conftest import SAMPLES
+from tests.formats.helpers import SAMPLES
 
 CONTRACT = ("coco", "cvat-video", "dlc", "dlc-csv", "csv", "npz", "penn-mat", "jhmdb-mat")
 

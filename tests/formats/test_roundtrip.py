@@ -11,7 +11,7 @@ import pytest
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseSet
 from annotator.formats import registry
-from tests.formats.conftest import FakeVideo, assert_same_poses, manual_only
+from tests.formats.helpers import FakeVideo, assert_same_poses, manual_only
 
 
 def _roundtrip(ps: PoseSet, tmp_path: Path, name: str, **options: object) -> PoseSet:
