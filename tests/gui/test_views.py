@@ -13,7 +13,7 @@ from tests.gui.conftest import click_image, open_and_wait
 
 
 def test_document_commands_update_overlay_list_and_timeline(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
-    video, truth = figure_video
+    video, _truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
     session.go_to(6)
