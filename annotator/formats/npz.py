@@ -22,21 +22,29 @@ from annotator.core.codes import SOURCE_NAMES, Source, Visibility
 from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.skeleton import BUILTIN, Skeleton
 from annotator.errors import AnnotatorError, FormatError
-from annotator.formats._common import atomic_file, check_frame_count, check_size, match_skeleton
+from annotator.formats._common import (
+    atomic_file,
+    check_frame_count,
+    check_size,
+    match_skeleton,
+    select_values,
+)
 from annotator.formats.registry import FormatAdaptor
 
 
-def write_npz(ps: PoseSet, path: Path, **options: Any) -> None:
-    n = len(ps.instances)
+def write_npz(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -> None:
+    """``frames``: 'manual' writes manual values only, 'all' every value with its source."""
+    instances = select_values(ps, frames)
+    n = len(instances)
     if n == 0:
         raise FormatError("there are no people to export")
-    poses = np.stack([i.poses for i in ps.instances]).astype(np.float32)
-    source = np.stack([i.source for i in ps.instances]).astype(np.int8)
+    poses = np.stack([i.poses for i in instances]).astype(np.float32)
+    source = np.stack([i.source for i in instances]).astype(np.int8)
     arrays: dict[str, Any] = {
         "poses": poses[0] if n == 1 else poses,
         "source": source[0] if n == 1 else source,
         "source_names": np.array(SOURCE_NAMES),
-        "track_ids": np.array([i.track_id for i in ps.instances], dtype=np.int64),
+        "track_ids": np.array([i.track_id for i in instances], dtype=np.int64),
         "joint_names": np.array(ps.skeleton.joints),
         "skeleton_json": np.array(json.dumps(ps.skeleton.to_dict())),
     }
@@ -47,9 +55,9 @@ def write_npz(ps: PoseSet, path: Path, **options: Any) -> None:
     if ps.width and ps.height:
         arrays["width"] = np.int64(ps.width)
         arrays["height"] = np.int64(ps.height)
-    if any(i.boxes is not None for i in ps.instances):
+    if any(i.boxes is not None for i in instances):
         nan = np.full((ps.frame_count, 4), np.nan, np.float32)
-        arrays["boxes"] = np.stack([i.boxes if i.boxes is not None else nan for i in ps.instances])
+        arrays["boxes"] = np.stack([i.boxes if i.boxes is not None else nan for i in instances])
     if ps.video_path:
         arrays["video_path"] = np.array(ps.video_path)
     with atomic_file(path) as tmp, tmp.open("wb") as fh:

@@ -29,6 +29,7 @@ from annotator.formats._common import (
     parse_float,
     parse_int,
     read_text_limited,
+    select_values,
 )
 from annotator.formats.registry import FormatAdaptor
 
@@ -37,13 +38,15 @@ _VIS_NAMES = {v: v.name.lower() for v in Visibility}
 _VIS_BY_NAME = {name: v for v, name in _VIS_NAMES.items()}
 
 
-def write_csv(ps: PoseSet, path: Path, **options: Any) -> None:
+def write_csv(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -> None:
+    """``frames``: 'manual' writes manual values only, 'all' every value with its source."""
+    instances = select_values(ps, frames)
     times = ps.frame_times()
     joints = ps.skeleton.joints
     with atomic_file(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(COLUMNS)
-        for inst in ps.instances:
+        for inst in instances:
             informative = (inst.visibility != Visibility.UNLABELLED) | (inst.source != Source.NONE)
             for f in np.flatnonzero(informative.any(axis=1)):
                 for j, joint in enumerate(joints):

@@ -28,7 +28,7 @@ def test_manual_values_survive(pose_set: PoseSet, tmp_path: Path, name: str) -> 
     assert back.skeleton == pose_set.skeleton
     assert back.frame_count == pose_set.frame_count
     (inst,) = back.instances
-    expected = manual_only(pose_set)[0] if name in ("coco", "cvat-video") else pose_set.instances[0]
+    expected = manual_only(pose_set)[0]
     assert_same_poses(inst.poses, expected.poses)
     np.testing.assert_array_equal(inst.source, expected.source)
 

@@ -27,7 +27,7 @@ def test_reads_documented_sample() -> None:
 
 def test_export_is_a_tidy_table(pose_set: PoseSet, tmp_path: Path) -> None:
     out = tmp_path / "labels.csv"
-    registry.get("csv").write(pose_set, out)
+    registry.get("csv").write(pose_set, out, frames="all")
     table = pd.read_csv(out)
     assert list(table.columns) == [
         "frame",
@@ -44,3 +44,11 @@ def test_export_is_a_tidy_table(pose_set: PoseSet, tmp_path: Path) -> None:
     row = table[(table.frame == 11) & (table.joint == pose_set.skeleton.joints[4])].iloc[0]
     assert row.visibility == "absent" and np.isnan(row.x)
     assert set(table.source) == {"manual", "hpim", "none"}
+
+
+def test_manual_export_lists_manual_frames_only(pose_set: PoseSet, tmp_path: Path) -> None:
+    out = tmp_path / "labels.csv"
+    registry.get("csv").write(pose_set, out)
+    table = pd.read_csv(out)
+    assert sorted(set(table.frame)) == [0, 5, 11]
+    assert set(table.source) == {"manual"}
