@@ -49,6 +49,13 @@ def wait_idle(window: MainWindow, timeout_s: float = 120.0) -> bool:
     """Process events until the window's background tasks are done and painted."""
     ok = window.tasks.wait_idle(timeout_s)
     app = QtWidgets.QApplication.instance()
+    deadline = time.monotonic() + timeout_s
+    while window.session is not None and not window.session.loader.idle:
+        if time.monotonic() > deadline:
+            return False
+        if app is not None:
+            app.processEvents()
+        time.sleep(0.005)
     deadline = time.monotonic() + 0.2
     while app is not None and time.monotonic() < deadline:
         app.processEvents()

@@ -218,6 +218,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.set_status(session.status)
         self.timeline.set_proposed(session.proposed)
         self.fill_panel.set_method(session.method)
+        session.loader.ready.connect(self._on_frame_loaded)
+        session.loader.failed.connect(self._on_frame_failed)
         session.frame_changed.connect(self._show_frame)
         session.joint_changed.connect(self._show_joint)
         session.poses_changed.connect(self._on_poses_changed)
@@ -239,22 +241,29 @@ class MainWindow(QtWidgets.QMainWindow):
         session = self.session
         if session is None:
             return
-        try:
-            image = session.reader.frame(frame)
-        except AnnotatorError as err:
-            if not self._frame_error_shown:
-                self._frame_error_shown = True
-                self.reporter.error(str(err))
-            image = None
-        if image is not None:
-            self.frame_view.set_frame(np.asarray(image))
+        cached = getattr(session.reader, "cached", None)
+        if cached is None or cached(frame):
+            try:
+                self.frame_view.set_frame(np.asarray(session.reader.frame(frame)))
+            except AnnotatorError as err:
+                self._on_frame_failed(frame, str(err))
+        else:
+            session.loader.request(frame)  # the picture follows; labels show at once
         self._refresh_pose()
         self.frame_spin.blockSignals(True)
         self.frame_spin.setValue(frame)
         self.frame_spin.blockSignals(False)
         self.timeline.set_playhead(frame)
-        seconds = session.doc.time(frame)
-        self.time_label.setText(f"{seconds:8.3f} s")
+        self.time_label.setText(f"{session.doc.time(frame):8.3f} s")
+
+    def _on_frame_loaded(self, frame: int, image: object) -> None:
+        if self.session is not None and frame == self.session.frame:
+            self.frame_view.set_frame(np.asarray(image))
+
+    def _on_frame_failed(self, frame: int, message: str) -> None:
+        if not self._frame_error_shown:  # once per video: stepping must not pile up dialogs
+            self._frame_error_shown = True
+            self.reporter.error(message)
 
     def _refresh_pose(self) -> None:
         session = self.session

@@ -24,6 +24,7 @@ from annotator.core.journal import RecoveryJournal
 from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
 from annotator.errors import AnnotatorError
+from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
 from annotator.gui.timeline_state import frame_status, next_marked
 
@@ -59,6 +60,7 @@ class Session(QtCore.QObject):
         self.joint = 0
         self._drag_id = 0
         self.journal: RecoveryJournal | None = None  # autosave, started by the window
+        self.loader = FrameLoader(reader, self)
         self.method = method if method in available_methods() else default_method()
         self.engine = self._make_engine(self.method)
         self.status = frame_status(self.manual(), self.engine.result.source)
@@ -271,6 +273,8 @@ class Session(QtCore.QObject):
         if self.journal is not None:
             self.journal.close(discard=discard_unsaved)
             self.journal = None
+        self.loader.close()
+        self.reader.close()
 
 
 _AVAILABLE: list[str] = []

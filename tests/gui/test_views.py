@@ -84,3 +84,17 @@ def test_fill_status_on_timeline(qtbot, window, figure_video) -> None:  # type: 
     assert status[10] == status[20] == FrameStatus.LABELLED
     assert (status[11:20] == FrameStatus.FILLED).all()
     assert "2 labelled frames" in window.fill_panel.info.text()
+
+
+def test_uncached_frames_decode_off_the_gui_thread(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    reader = session.reader
+    target = next(f for f in range(session.frame_count - 1, 0, -1) if not reader.cached(f))
+    session.go_to(target)
+    assert window.frame_spin.value() == target  # the labels and controls move at once
+    qtbot.waitUntil(
+        lambda: np.array_equal(window.frame_view.image.image, reader.frame(target)), timeout=5000
+    )
+    assert session.loader.idle
