@@ -62,7 +62,8 @@ def normalized_errors(
         raise ValueError(
             f"shapes differ: pred {pred.shape}, gt {gt.shape}, visible {vis.shape}, body {b.shape}"
         )
-    err = np.sqrt(((pred - gt) ** 2).sum(axis=2)) / b[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):  # frames without a body size
+        err = np.sqrt(((pred - gt) ** 2).sum(axis=2)) / b[:, None]
     err = np.where(np.isfinite(err), err, np.inf)
     counts = vis & np.isfinite(gt).all(axis=2) & np.isfinite(b)[:, None] & (b[:, None] > 0)
     return np.asarray(np.where(counts, err, np.nan), dtype=np.float64)

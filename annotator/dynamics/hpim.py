@@ -13,6 +13,8 @@ interpolation on real labels:
   constant (``trend`` 0) or a straight line (``trend`` 1) exactly;
 - a nugget (label jitter) regularises the solve, and a joint whose two labels differ by less
   than ``hold_below`` pixels keeps the nearer label (annotators leave a still joint in place);
+- on short gaps, where label jitter rivals the motion, a learned share (``pchip_mix``, per
+  gap-length bin) of the shape-preserving cubic through the same labels is mixed in;
 - time runs in seconds: at another frame rate the lag axis is rescaled (the stationary form of
   p -> p^(f_train / f_video)).
 

@@ -3,6 +3,8 @@ incremental updates equal to a full recompute."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,21 @@ def test_update_touches_only_the_labels_around_the_edit() -> None:
     engine.reset(m)
     _label(m, 45, 0, 0.0, 0.0)
     assert engine.update(m, (45, 45)) == (40, 50)
+
+
+@pytest.mark.parametrize("method", CHEAP)
+def test_no_nan_between_two_positions(method: str) -> None:
+    rng = np.random.default_rng(7)
+    m = _random_manual(rng, 200, 4)
+    cuts = [60, 130]
+    r = fill_track(m, method, scene_cuts=cuts)
+    codes = m[:, :, 2]
+    for j in range(4):
+        labels = np.flatnonzero(codes[:, j] != Visibility.UNLABELLED)
+        for a, b in itertools.pairwise(labels):
+            both = codes[a, j] in (1, 2) and codes[b, j] in (1, 2)
+            crosses_cut = any(a < c <= b for c in cuts)
+            if both and not crosses_cut:
+                assert np.isfinite(r.poses[a : b + 1, j, :2]).all()
+            if codes[a, j] == Visibility.ABSENT:
+                assert np.isnan(r.poses[a:b, j, :2]).all()

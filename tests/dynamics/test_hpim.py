@@ -116,3 +116,20 @@ def test_shipped_model_loads_and_fills() -> None:
     r = fill_track(_manual(truth, keys), make_filler("hpim"))
     assert (r.source[keys] == Source.MANUAL).all() and (r.source[1:10] == Source.HPIM).all()
     assert np.isfinite(r.poses[:, :, :2]).all()
+
+
+def test_fill_is_the_documented_mix_of_its_parts() -> None:
+    model = HpimModel(SMOOTH.variogram, hold_below=0.5, pchip_mix=(0.5, 0.25, 0.0, 0.0, 1.0))
+    filler = HpimFiller(model)
+    rng = np.random.default_rng(2)
+    frames = np.sort(rng.choice(np.arange(1, 199), 30, replace=False))
+    frames = np.r_[0, frames, 199]
+    values = np.cumsum(rng.normal(0, 3, size=(len(frames), 4)), axis=0)
+    values[5] = values[4] + 0.1  # a still joint
+    out, var = filler.fill_run(frames, values)
+    parts = filler.components(frames, values)
+    assert parts.pchip is not None and var is not None
+    mix = np.asarray(model.pchip_mix)[parts.gap_bin][:, None]
+    expected = np.where(parts.still, parts.nearest, (1 - mix) * parts.kriged + mix * parts.pchip)
+    np.testing.assert_allclose(out, expected, atol=1e-9)
+    np.testing.assert_allclose(out[frames], values)
