@@ -41,6 +41,10 @@ class Reporter:
         item, ok = QtWidgets.QInputDialog.getItem(self.parent, title, label, items, 0, False)
         return str(item) if ok else None
 
+    def locate_file(self, title: str, filters: str) -> str | None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.parent, title, "", filters)
+        return str(path) or None
+
 
 class RecordingReporter(Reporter):
     """For tests and ``--screenshot``: records instead of showing; fixed answers."""
@@ -50,6 +54,7 @@ class RecordingReporter(Reporter):
     ) -> None:
         super().__init__(None)
         self.item = item
+        self.located: str | None = None
         self.errors: list[str] = []
         self.questions: list[str] = []
         self.answer = answer
@@ -68,6 +73,10 @@ class RecordingReporter(Reporter):
     def choose_item(self, title: str, label: str, items: list[str]) -> str | None:
         self.questions.append(label)
         return self.item if self.item in items else (items[0] if items else None)
+
+    def locate_file(self, title: str, filters: str) -> str | None:
+        self.questions.append(title)
+        return self.located
 
 
 class SkeletonDialog(QtWidgets.QDialog):

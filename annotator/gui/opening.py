@@ -84,9 +84,26 @@ def _open_project(path: Path, window: MainWindow) -> None:
     from annotator.core import store
 
     doc = store.load_project(path)
+    check = store.check_video(doc, path)
+    reporter = window.reporter
+    if check.status == "missing":
+        new_path = None
+        if reporter.ask(f"{check.message[0].upper()}{check.message[1:]}. Locate it?", "Video"):
+            new_path = reporter.locate_file("Locate the project's video", VIDEO_FILTER)
+        if not new_path:
+            raise ProjectError(f"the project's video is missing: {check.message}")
+        check = store.relocate_video(doc, new_path)
+        if check.status == "mismatch" and reporter.ask(f"{check.message}. Use it anyway?"):
+            check = store.relocate_video(doc, new_path, accept_mismatch=True)
+        if not check.ok:
+            raise ProjectError(check.message)
+    elif check.status == "mismatch":
+        if not reporter.ask(f"{check.message}. Open the project with it anyway?", "Video"):
+            return
+        store.relocate_video(doc, check.path, accept_mismatch=True)
+    elif check.path != doc.video.path:
+        store.relocate_video(doc, check.path)  # found beside the project
     video_path = Path(doc.video.path)
-    if not video_path.is_absolute():
-        video_path = (path.parent / video_path).resolve()
     try:
         reader = open_reader(video_path)
     except VideoError as err:
@@ -98,8 +115,6 @@ def _open_project(path: Path, window: MainWindow) -> None:
                 f"the project has {doc.frame_count} frames but {video_path.name} has "
                 f"{reader.frame_count}: is it the same video?"
             )
-        if doc.video.fingerprint and doc.video.fingerprint != reader.fingerprint:
-            log.warning("video fingerprint differs from the project's; using it anyway")
         return Session(reader, doc, path=path)
 
     _when_indexed(window, reader, make_session, path)

@@ -75,3 +75,26 @@ def _message_boxes() -> list[QtWidgets.QMessageBox]:
         for w in QtWidgets.QApplication.topLevelWidgets()
         if isinstance(w, QtWidgets.QMessageBox) and w.isVisible()
     ]
+
+
+def test_locate_a_moved_video(qtbot, window, figure_video, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from annotator.gui import opening
+
+    video = tmp_path / "first.mp4"
+    shutil.copy(figure_video[0], video)
+    open_and_wait(qtbot, window, video)
+    project = tmp_path / "first.annot.json"
+    opening.save(window, window.session, ask_path=False, path=project)
+    moved = tmp_path / "elsewhere" / "renamed.mp4"
+    moved.parent.mkdir()
+    video.rename(moved)
+    window.reporter.answer = True  # "Locate it?" -> yes
+    window.reporter.located = str(moved)
+    first = window.session
+    first.history.set_clean()
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not first, timeout=10000)
+    assert window.session.doc.video.path == str(moved)
+    assert not window.reporter.errors
