@@ -66,66 +66,72 @@ def write_csv(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -
                     )
 
 
+_SOURCE_BY_NAME = {name: Source(i) for i, name in enumerate(SOURCE_NAMES)}
+
+
 def read_csv(path: Path, skeleton: Skeleton | None = None, **options: Any) -> PoseSet:
-    text = read_text_limited(path)
-    rows = csv.reader(io.StringIO(text))
+    name = path.name
+    rows = csv.reader(io.StringIO(read_text_limited(path)))
     header = next(rows, None)
     if header is None or tuple(h.strip() for h in header) != COLUMNS:
-        raise FormatError(f"{path.name}: the first row must be {','.join(COLUMNS)}")
-    parsed: list[tuple[int, int, str, float, float, Visibility, Source]] = []
-    joint_order: list[str] = []
-    seen: set[str] = set()
+        raise FormatError(f"{name}: the first row must be {','.join(COLUMNS)}")
+    cols: list[list[Any]] = [[], [], [], [], [], [], []]  # frame, track, joint, x, y, vis, src
     for line, row in enumerate(rows, start=2):
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(COLUMNS):
-            raise FormatError(
-                f"{path.name} line {line}: {len(row)} fields, expected {len(COLUMNS)}"
-            )
-        where = f"{path.name} line {line}"
-        frame = parse_int(row[0], f"{where} frame")
-        track = parse_int(row[2], f"{where} track")
-        joint = row[3].strip()
-        vis = _VIS_BY_NAME.get(row[6].strip())
-        if vis is None:
-            raise FormatError(f"{where}: unknown visibility {row[6]!r}")
-        try:
-            src = Source.from_label(row[7].strip())
-        except ValueError as err:
-            raise FormatError(f"{where}: {err}") from None
-        if vis.has_position:
-            x, y = parse_float(row[4], f"{where} x"), parse_float(row[5], f"{where} y")
-        elif row[4].strip() or row[5].strip():
-            raise FormatError(f"{where}: a {vis.name.lower()} joint must have no position")
-        else:
-            x = y = math.nan
-        if joint not in seen:
-            seen.add(joint)
-            joint_order.append(joint)
-        parsed.append((frame, track, joint, x, y, vis, src))
+            raise FormatError(f"{name} line {line}: {len(row)} fields, expected {len(COLUMNS)}")
+        for col, value in zip(cols, _parse_row(row, f"{name} line {line}"), strict=True):
+            col.append(value)
+    frames, tracks, joints, xs, ys, vis, src = cols
+    joint_order = list(dict.fromkeys(joints))
     sk = skeleton if skeleton is not None else match_skeleton(joint_order) if joint_order else None
     if sk is None:
-        raise FormatError(f"{path.name} holds no labels")
-    index = {name: i for i, name in enumerate(sk.joints)}
+        raise FormatError(f"{name} holds no labels")
+    index = {j: i for i, j in enumerate(sk.joints)}
     unknown = [j for j in joint_order if j not in index]
     if unknown:
-        raise FormatError(f"{path.name}: joint {unknown[0]!r} is not in skeleton {sk.name!r}")
-    frame_count = max(p[0] for p in parsed) + 1 if parsed else 0
-    tracks = sorted({p[1] for p in parsed})
-    check_frame_count(frame_count, sk.num_joints, len(tracks), path.name)
-    instances = empty_instances(tracks, frame_count, sk.num_joints)
-    by_track = {t: inst for t, inst in zip(tracks, instances, strict=True)}
-    seen_rows: set[tuple[int, int, str]] = set()
-    for frame, track, joint, x, y, vis, src in parsed:
-        if (frame, track, joint) in seen_rows:
-            raise FormatError(
-                f"{path.name}: two rows for {joint!r} of track {track} on frame {frame}"
-            )
-        seen_rows.add((frame, track, joint))
-        inst = by_track[track]
-        inst.poses[frame, index[joint]] = (x, y, int(vis))
-        inst.source[frame, index[joint]] = int(src)
+        raise FormatError(f"{name}: joint {unknown[0]!r} is not in skeleton {sk.name!r}")
+    frame_count = max(frames) + 1 if frames else 0
+    track_ids = sorted(set(tracks))
+    check_frame_count(frame_count, sk.num_joints, len(track_ids), name)
+    f = np.array(frames, dtype=np.int64)
+    t = np.searchsorted(np.array(track_ids), np.array(tracks, dtype=np.int64))
+    j = np.array([index[k] for k in joints], dtype=np.int64)
+    key = (t * frame_count + f) * sk.num_joints + j
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        k = int(first[np.argmax(counts > 1)])
+        raise FormatError(
+            f"{name}: two rows for {joints[k]!r} of track {tracks[k]} on frame {frames[k]}"
+        )
+    instances = empty_instances(track_ids, frame_count, sk.num_joints)
+    values = np.column_stack([xs, ys, vis]).astype(np.float32)
+    sources = np.array(src, dtype=np.int8)
+    for n, inst in enumerate(instances):
+        mine = t == n
+        inst.poses[f[mine], j[mine]] = values[mine]
+        inst.source[f[mine], j[mine]] = sources[mine]
     return PoseSet(sk, frame_count, instances)
+
+
+def _parse_row(row: list[str], where: str) -> tuple[int, int, str, float, float, int, int]:
+    """One data row, checked; messages name the line."""
+    frame = parse_int(row[0], f"{where} frame")
+    track = parse_int(row[2], f"{where} track")
+    vis = _VIS_BY_NAME.get(row[6].strip())
+    if vis is None:
+        raise FormatError(f"{where}: unknown visibility {row[6]!r}")
+    src = _SOURCE_BY_NAME.get(row[7].strip())
+    if src is None:
+        raise FormatError(f"{where}: unknown source {row[7]!r}")
+    if vis in (Visibility.VISIBLE, Visibility.OCCLUDED):
+        x, y = parse_float(row[4], f"{where} x"), parse_float(row[5], f"{where} y")
+    elif row[4].strip() or row[5].strip():
+        raise FormatError(f"{where}: a {vis.name.lower()} joint must have no position")
+    else:
+        x = y = math.nan
+    return frame, track, row[3].strip(), x, y, int(vis), int(src)
 
 
 def _sniff(path: Path) -> bool:
