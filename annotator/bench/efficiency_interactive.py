@@ -32,6 +32,7 @@ from annotator.bench.placement import (
     greedy_with_gt,
     uniform_to_cover,
 )
+from annotator.core.framespec import uniform_frames
 from annotator.core.metrics import covered
 
 ALPHA = 0.05
@@ -145,7 +146,8 @@ def run_interactive(
 
                 gt, vis, body = clip.gt_xy, clip.visible, clip.body
                 if strategy == "variance":
-                    if fill(np.asarray([0, clip.frame_count - 1]))[1] is None:
+                    probe = uniform_frames(clip.frame_count, max(3, clip.frame_count // 10))
+                    if fill(probe)[1] is None:
                         note = f"{fill_name} gives no variance"
                         break
                     frames, done = label_until_covered(clip, fill, _shot_ends(clip), True)
