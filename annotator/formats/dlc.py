@@ -158,21 +158,34 @@ def _write_h5(rows: list[list[str]], path: Path, multi: bool) -> None:
 
 
 def _config(ps: PoseSet, scorer: str, video: str) -> str:
+    """The label keys of DeepLabCut's config.yaml (multi-animal projects list body parts under
+    ``multianimalbodyparts`` and set ``bodyparts: MULTI!``, as DeepLabCut's template does)."""
     q = _yaml_str
+    multi = len(ps.instances) > 1
+    parts = [f"- {q(j)}" for j in ps.skeleton.joints]
     lines = [
         "# Label settings for a DeepLabCut config.yaml (merge into your project's file).",
         f"scorer: {q(scorer)}",
-        f"multianimalproject: {'true' if len(ps.instances) > 1 else 'false'}",
-        "bodyparts:",
-        *[f"- {q(j)}" for j in ps.skeleton.joints],
+        f"multianimalproject: {'true' if multi else 'false'}",
+    ]
+    if multi:
+        lines += [
+            "individuals:",
+            *[f"- individual{i.track_id}" for i in ps.instances],
+            "uniquebodyparts: []",
+            "multianimalbodyparts:",
+            *parts,
+            "bodyparts: MULTI!",
+        ]
+    else:
+        lines += ["bodyparts:", *parts]
+    lines += [
         "skeleton:",
         *[
             f"- - {q(ps.skeleton.joints[a])}\n  - {q(ps.skeleton.joints[b])}"
             for a, b in ps.skeleton.edges
         ],
     ]
-    if len(ps.instances) > 1:
-        lines += ["individuals:", *[f"- individual{i.track_id}" for i in ps.instances]]
     if ps.video_path and ps.width and ps.height:
         lines += [
             "video_sets:",

@@ -61,6 +61,18 @@ def test_folder_export_refuses_existing_files(
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
+def test_multi_animal_config(two_people: PoseSet, tmp_path: Path, fake_video: FakeVideo) -> None:
+    out = tmp_path / "dlc"
+    registry.get("dlc").write(two_people, out, video=fake_video)
+    config = yaml.safe_load((out / "config_labels.yaml").read_text())
+    assert config["multianimalproject"] is True
+    assert config["individuals"] == ["individual0", "individual4"]
+    assert config["multianimalbodyparts"] == list(two_people.skeleton.joints)
+    assert config["bodyparts"] == "MULTI!"
+    h5 = pd.read_hdf(out / "labeled-data" / "video" / "CollectedData_annotator.h5")
+    assert list(h5.columns.names) == ["scorer", "individuals", "bodyparts", "coords"]
+
+
 def test_multi_animal_header(two_people: PoseSet, tmp_path: Path) -> None:
     out = tmp_path / "CollectedData_x.csv"
     registry.get("dlc-csv").write(two_people, out, scorer="x")
