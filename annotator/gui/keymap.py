@@ -19,46 +19,62 @@ class ActionSpec:
     text: str
     keys: tuple[str, ...] = ()
     tip: str = ""
+    icon: str = ""  # file stem in resources/icons/
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("open_video", "File", "Open &Video…", ("Ctrl+O",)),
+    ActionSpec("open_video", "File", "Open &Video…", ("Ctrl+O",), icon="open"),
     ActionSpec("open_project", "File", "Open &Project…", ("Ctrl+Shift+O",)),
-    ActionSpec("save", "File", "&Save Project", ("Ctrl+S",)),
+    ActionSpec("save", "File", "&Save Project", ("Ctrl+S",), icon="save"),
     ActionSpec("save_as", "File", "Save Project &As…", ("Ctrl+Shift+S",)),
-    ActionSpec("export", "File", "&Export…", ("Ctrl+E",), "export the labels and fill"),
+    ActionSpec("export", "File", "&Export…", ("Ctrl+E",), "export the labels and fill", "export"),
     ActionSpec("close_window", "File", "&Quit", ("Ctrl+Q",)),
-    ActionSpec("undo", "Edit", "&Undo", ("Ctrl+Z",)),
-    ActionSpec("redo", "Edit", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y")),
-    ActionSpec("copy_pose", "Edit", "&Copy Pose from Nearest Labelled Frame", ("C",)),
+    ActionSpec("undo", "Edit", "&Undo", ("Ctrl+Z",), icon="undo"),
+    ActionSpec("redo", "Edit", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), icon="redo"),
+    ActionSpec(
+        "copy_pose", "Edit", "&Copy Pose from Nearest Labelled Frame", ("C",), icon="copy_pose"
+    ),
+    ActionSpec(
+        "accept_fill",
+        "Edit",
+        "&Accept Filled Pose on This Frame",
+        ("Return",),
+        "filled joints of this frame become manual labels",
+    ),
     ActionSpec("flip", "Edit", "&Flip Left/Right on This Frame", ("H",)),
     ActionSpec("clear_frame", "Edit", "Clear &Labels on This Frame", ("Ctrl+Backspace",)),
     ActionSpec("next_frame", "Navigate", "&Next Frame", ("Right", "D")),
     ActionSpec("prev_frame", "Navigate", "&Previous Frame", ("Left", "A")),
     ActionSpec("next_10", "Navigate", "Forward 10 Frames", ("Shift+Right", "Shift+D")),
     ActionSpec("prev_10", "Navigate", "Back 10 Frames", ("Shift+Left", "Shift+A")),
-    ActionSpec("next_labelled", "Navigate", "Next &Labelled Frame", (".",)),
-    ActionSpec("prev_labelled", "Navigate", "Previous L&abelled Frame", (",",)),
+    ActionSpec("next_labelled", "Navigate", "Next &Labelled Frame", (".",), icon="next"),
+    ActionSpec("prev_labelled", "Navigate", "Previous L&abelled Frame", (",",), icon="prev"),
     ActionSpec("next_proposed", "Navigate", "Next P&roposed Frame", ("]",)),
     ActionSpec("prev_proposed", "Navigate", "Previous Pr&oposed Frame", ("[",)),
     ActionSpec("first_frame", "Navigate", "First Frame", ("Home",)),
     ActionSpec("last_frame", "Navigate", "Last Frame", ("End",)),
     ActionSpec("goto", "Navigate", "&Go to Frame…", ("Ctrl+G",)),
-    ActionSpec("play", "Navigate", "Play / &Pause", ("Space",)),
+    ActionSpec("play", "Navigate", "Play / &Pause", ("Space",), icon="play"),
     ActionSpec("next_joint", "Joint", "&Next Joint", ("E",)),
     ActionSpec("prev_joint", "Joint", "&Previous Joint", ("Q",)),
     ActionSpec("toggle_occluded", "Joint", "Toggle &Visible / Occluded", ("V",)),
     ActionSpec("mark_absent", "Joint", "Mark &Absent", ("X",)),
     ActionSpec("delete_joint", "Joint", "&Delete Label", ("Delete",)),
-    ActionSpec("fit", "View", "&Fit Frame to Window", ("F",)),
+    ActionSpec("fit", "View", "&Fit Frame to Window", ("F",), icon="fit"),
     ActionSpec("zoom_in", "View", "Zoom &In", ("Ctrl+=", "Ctrl++")),
     ActionSpec("zoom_out", "View", "Zoom &Out", ("Ctrl+-",)),
     ActionSpec("timeline_all", "View", "Show &Whole Timeline", ("Ctrl+0",)),
-    ActionSpec("propose", "Tools", "&Propose Frames to Label…", ("Ctrl+P",)),
+    ActionSpec("propose", "Tools", "&Propose Frames to Label…", ("Ctrl+P",), icon="propose"),
     ActionSpec("cancel_tasks", "Tools", "&Cancel Background Work", ("Esc",)),
     ActionSpec("shortcuts", "Help", "&Keyboard Shortcuts", ("F1",)),
     ActionSpec("about", "Help", "&About", ()),
 )
+
+# The toolbar, left to right ("|" separates groups); each action needs an icon.
+TOOLBAR: tuple[str, ...] = (
+    "open_video", "save", "export", "|", "undo", "redo", "|",
+    "prev_labelled", "play", "next_labelled", "|", "copy_pose", "|", "fit", "propose",
+)  # fmt: skip
 
 MENUS: tuple[str, ...] = ("File", "Edit", "Navigate", "Joint", "View", "Tools", "Help")
 

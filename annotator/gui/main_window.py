@@ -21,7 +21,7 @@ from annotator.errors import AnnotatorError
 from annotator.gui import opening, theme
 from annotator.gui.dialogs import Reporter, ShortcutsDialog
 from annotator.gui.frame_view import FrameView
-from annotator.gui.keymap import ACTIONS, MENUS
+from annotator.gui.keymap import ACTIONS, MENUS, TOOLBAR, by_id
 from annotator.gui.panels import FillPanel, JointList, Legend
 from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.timeline import Timeline
@@ -143,10 +143,28 @@ class MainWindow(QtWidgets.QMainWindow):
                 menus["File"].insertMenu(action, self.recent_menu)
                 menus["File"].insertMenu(action, self.export_menu)
                 menus["File"].insertSeparator(action)
+        self._build_toolbar()
         view = menus["View"]
         view.addSeparator()
+        view.addAction(self.toolbar.toggleViewAction())
         for dock in (self.joint_dock, self.fill_dock, self.legend_dock):
             view.addAction(dock.toggleViewAction())
+
+    def _build_toolbar(self) -> None:
+        self.toolbar = self.addToolBar("Tools")
+        self.toolbar.setObjectName("toolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setIconSize(QtCore.QSize(20, 20))
+        for action_id in TOOLBAR:
+            if action_id == "|":
+                self.toolbar.addSeparator()
+                continue
+            spec = by_id(action_id)
+            action = self.actions_by_id[action_id]
+            action.setIcon(theme.icon(spec.icon))
+            keys = f" ({spec.keys[0]})" if spec.keys else ""
+            action.setToolTip(spec.text.replace("&", "").replace("…", "") + keys)
+            self.toolbar.addAction(action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -473,6 +491,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage("no labelled frame to copy from", 3000)
         else:
             self.statusBar().showMessage(f"copied the pose of frame {source}", 3000)
+
+    def _act_accept_fill(self) -> None:
+        if not self._need().accept_fill():
+            self.statusBar().showMessage("no filled joint to accept on this frame", 3000)
 
     def _act_flip(self) -> None:
         self._need().flip()

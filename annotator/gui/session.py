@@ -199,6 +199,16 @@ class Session(QtCore.QObject):
         self.push(command)
         return command.source_frame
 
+    def accept_fill(self) -> bool:
+        """Filled joints of this frame become manual labels (one command); False if none."""
+        frame = self.frame
+        values = np.array(self.engine.result.poses[frame : frame + 1])
+        manual = self.manual()[frame]
+        if not ((manual[:, 2] == Visibility.UNLABELLED) & (values[0, :, 2] != 0)).any():
+            return False
+        self.push(cmd.AcceptFill(frame, values, self.instance))
+        return True
+
     def flip(self) -> None:
         self.push(cmd.FlipLeftRight(self.frame, self.instance))
 

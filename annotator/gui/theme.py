@@ -63,6 +63,12 @@ def style_sheet() -> str:
         return ""
 
 
+def icon(name: str) -> QtGui.QIcon:
+    """A toolbar icon from ``resources/icons`` (an empty icon when not installed)."""
+    path = RESOURCES / "icons" / f"{name}.svg"
+    return QtGui.QIcon(str(path)) if path.exists() else QtGui.QIcon()
+
+
 def palette() -> QtGui.QPalette:
     """A dark palette matching the style sheet (for widgets the sheet does not reach)."""
     pal = QtGui.QPalette()

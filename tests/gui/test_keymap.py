@@ -34,3 +34,12 @@ def test_shortcuts_dialog_lists_every_key(qtbot) -> None:  # type: ignore[no-unt
     for spec in ACTIONS:
         if spec.keys:
             assert ", ".join(spec.keys) in texts
+
+
+def test_toolbar_actions_have_icons() -> None:
+    from annotator.gui import theme
+    from annotator.gui.keymap import TOOLBAR, by_id
+
+    for action_id in TOOLBAR:
+        if action_id != "|":
+            assert not theme.icon(by_id(action_id).icon).isNull(), action_id

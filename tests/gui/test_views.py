@@ -98,3 +98,22 @@ def test_uncached_frames_decode_off_the_gui_thread(qtbot, window, figure_video) 
         lambda: np.array_equal(window.frame_view.image.image, reader.frame(target)), timeout=5000
     )
     assert session.loader.idle
+
+
+def test_accept_fill_key(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
+    labels[0, :, 2] = Visibility.VISIBLE
+    for f in (2, 12):
+        labels[0, :, :2] = truth[f]
+        session.push(cmd.SetLabels(f, labels))
+    session.go_to(7)
+    filled = window.frame_view.overlay.pose.xy.copy()
+    window.frame_view.setFocus()
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Return)
+    manual = np.asarray(session.doc.manual(0))[7]
+    np.testing.assert_allclose(manual[:, :2], filled, atol=1e-4)
+    assert (window.frame_view.overlay.pose.source == Source.MANUAL).all()
+    assert window.actions_by_id["undo"].text().startswith("&Undo Accept fill")
