@@ -113,14 +113,6 @@ def empty_instances(track_ids: list[int], frame_count: int, num_joints: int) -> 
     return [PoseInstance.empty(t, frame_count, num_joints) for t in track_ids]
 
 
-def set_joint(inst: PoseInstance, frame: int, joint: int, x: float, y: float, vis: int) -> None:
-    """Store one joint; positions are dropped for states that have none."""
-    if Visibility(vis).has_position:
-        inst.poses[frame, joint] = (x, y, vis)
-    else:
-        inst.poses[frame, joint] = (np.nan, np.nan, vis)
-
-
 def labelled_frames(ps: PoseSet, frames: str = "manual") -> NDArray[np.int64]:
     """Frames to export: with a manual value (``manual``) or with any position (``all``)."""
     if frames not in ("manual", "all"):
