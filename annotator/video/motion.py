@@ -5,7 +5,7 @@ displacement field from frame t-1 to t on a regular cell grid (px), a validity m
 pixel-domain residual approximation pooled per cell. Fields come from the codec's motion
 vectors (``kind="mv"``, H.264 and the MPEG-video family) or, for streams without exportable
 vectors (HEVC, VP9, AV1, intra-only), from OpenCV dense optical flow (``kind="flow"``, with
-``note`` saying why). Invalid cells (I-frames, intra blocks, frame 0) hold NaN, never zero motion.
+``note`` saying why) or, with ``fallback="proxy"``, from a private H.264 re-encode. Invalid cells (I-frames, intra blocks, frame 0) hold NaN, never zero motion.
 
 Results are cached per video fingerprint under ``cache_dir("motion")`` (float16 on disk), so
 reopening a project does not decode again. :class:`MotionExtraction` runs the extraction on a
@@ -41,6 +41,7 @@ from annotator.video.motion_extract import (
     run_flow,
     run_vectors,
 )
+from annotator.video.motion_proxy import make_h264_proxy
 from annotator.video.motion_vectors import UNIT
 
 __all__ = [
@@ -140,12 +141,12 @@ def _flow_note(codec: str) -> str:
     )
 
 
-def _cache_path(path: Path, cell: int, max_distance: int) -> Path:
+def _cache_path(path: Path, cell: int, max_distance: int, fallback: str) -> Path:
     try:
         fingerprint = video_fingerprint(path)
     except OSError as exc:
         raise VideoError(f"cannot read {path}: {exc}") from exc
-    name = f"{fingerprint}-c{cell}-d{max_distance}-v{CACHE_VERSION}.npz"
+    name = f"{fingerprint}-c{cell}-d{max_distance}-{fallback}-v{CACHE_VERSION}.npz"
     return cache_dir("motion") / name
 
 
@@ -225,13 +226,16 @@ def extract_motion(
     should_stop: ShouldStop | None = None,
     use_cache: bool = True,
     max_distance: int = DEFAULT_MAX_DISTANCE,
+    fallback: Literal["flow", "proxy"] = "flow",
 ) -> MotionFields:
     """Motion fields and residuals for every frame of ``path``.
 
     ``cell``: grid cell side in px, a positive multiple of 4. ``progress(done, total)`` is
     called after each frame from the calling thread (``total`` may be None). When
     ``should_stop()`` returns True, raises :class:`ExtractionCancelled` (nothing is cached).
-    ``max_distance``: farthest reference frame considered, in frames. Raises
+    ``max_distance``: farthest reference frame considered, in frames. ``fallback``: for
+    videos without exportable vectors, dense optical flow (``"flow"``) or codec vectors from a
+    private H.264 re-encode (``"proxy"``, see :mod:`annotator.video.motion_proxy`). Raises
     :class:`~annotator.errors.VideoError` when the video cannot be read.
     """
     if cell <= 0 or cell % UNIT:
@@ -241,7 +245,9 @@ def extract_motion(
     path = Path(path)
     if not path.is_file():
         raise VideoError(f"video file not found: {path}")
-    target = _cache_path(path, cell, max_distance)
+    if fallback not in ("flow", "proxy"):
+        raise VideoError(f"unknown motion fallback {fallback!r}: use 'flow' or 'proxy'")
+    target = _cache_path(path, cell, max_distance, fallback)
     if use_cache and target.is_file():
         cached = _load(target)
         if cached is not None:
@@ -258,6 +264,11 @@ def extract_motion(
                 "this video has no motion vectors (intra-only); using OpenCV dense optical "
                 "flow instead (an estimate, flagged kind='flow')"
             )
+    if raw is None and fallback == "proxy":
+        log.warning("%s: %s; re-encoding a private H.264 copy", path.name, note)
+        proxy = make_h264_proxy(path, progress=progress, should_stop=should_stop)
+        raw = run_vectors(proxy, cell, max_distance, progress, should_stop)
+        raw.note = f"{note.split(';')[0]}; vectors come from a private H.264 re-encode"
     if raw is None:
         log.warning("%s: %s", path.name, note)
         raw = run_flow(path, cell, note, progress, should_stop)

@@ -208,3 +208,23 @@ def test_real_mpeg4_avi_with_b_frames(data_dir: Path) -> None:
     assert fields.valid[inter].mean() > 0.9 and not fields.valid[kinds == "I"].any()
     assert np.isfinite(fields.residual[1:]).all()
     assert np.all(np.diff(fields.times) > 0)
+
+
+def test_proxy_reencode_gives_codec_vectors(tmp_path: Path) -> None:
+    codec = "libvpx-vp9" if "libvpx-vp9" in av.codecs_available else "libx265"
+    scene = Scene(width=128, height=96, frames=10, objects=(
+        MovingObject(start=(16, 24), velocity=(2, 1), size=(48, 40), seed=2),))  # fmt: skip
+    path = encode(scene, tmp_path / "vp9.webm", codec, options={"deadline": "realtime"})
+    before = path.read_bytes()
+    fields = extract_motion(path, cell=CELL, fallback="proxy")
+    assert path.read_bytes() == before  # the user's file is only read
+    assert fields.kind == "mv" and "H.264 re-encode" in fields.note
+    assert len(fields) == scene.frames and list((tmp_path / "cache" / "motion-proxy").iterdir())
+    obj = scene.objects[0]
+    good = total = 0
+    for t in range(1, scene.frames):
+        inside = scene.cells_inside(obj.rect(t), CELL)
+        err = np.hypot(fields.dx[t] - obj.velocity[0], fields.dy[t] - obj.velocity[1])
+        good += int(((err <= 1.0) & fields.valid[t])[inside].sum())
+        total += int(inside.sum())
+    assert good / total >= 0.9
