@@ -1,1 +1,7 @@
-"""Import and export: one adaptor per format (COCO, CVAT video, DeepLabCut, CSV, NPZ, Penn Action,\nJHMDB), chosen by a registry that also gives file-dialog filters. No Qt here."""
+"""Import and export: one adaptor per format (COCO, CVAT video, DeepLabCut, CSV, NPZ, Penn Action,
+JHMDB), chosen by a registry that also gives file-dialog filters. No Qt here.
+
+Use :mod:`annotator.formats.registry` (``get``, ``guess``, ``all_formats``,
+``dialog_filters``); each adaptor reads a file into a ``PoseSet`` and writes one out.
+``docs/formats.md`` describes every layout and what each format keeps and loses.
+"""
