@@ -24,9 +24,16 @@ _VIS_TEXT = {
 }
 
 
-def _swatch(color: QtGui.QColor, ring: bool = False, size: int = 14) -> QtGui.QIcon:
-    pix = QtGui.QPixmap(size, size)
+def _canvas(size: int) -> QtGui.QPixmap:
+    """A transparent pixmap drawn at 3x so it stays sharp on high-DPI screens."""
+    pix = QtGui.QPixmap(size * 3, size * 3)
+    pix.setDevicePixelRatio(3.0)
     pix.fill(QtCore.Qt.GlobalColor.transparent)
+    return pix
+
+
+def _swatch(color: QtGui.QColor, ring: bool = False, size: int = 14) -> QtGui.QIcon:
+    pix = _canvas(size)
     painter = QtGui.QPainter(pix)
     painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
     r = size / 2 - 2
@@ -174,8 +181,7 @@ class Legend(QtWidgets.QWidget):
 
 
 def _bar(color: QtGui.QColor, thin: bool = False) -> QtGui.QIcon:
-    pix = QtGui.QPixmap(14, 14)
-    pix.fill(QtCore.Qt.GlobalColor.transparent)
+    pix = _canvas(14)
     painter = QtGui.QPainter(pix)
     if thin:
         painter.fillRect(6, 0, 2, 14, color)
