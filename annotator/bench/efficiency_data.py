@@ -94,7 +94,7 @@ def load_set(folder: Path) -> list[Clip]:
                 name=str(entry["name"]),
                 video=folder / entry["video"],
                 poses=gt["poses"],
-                boxes=gt["boxes"],
+                boxes=gt["boxes"].reshape(-1, 4)[-len(gt["poses"]) :],
                 cuts=[int(c) for c in gt["scene_cuts"]] if "scene_cuts" in gt.files else [],
                 fps=float(gt["fps"]),
             )

@@ -11,11 +11,13 @@ frames are encoded like real footage (``render_encode``). Beside each ``NAME.mp4
   occluder, or not visible in the labels). ``absent`` (3, x and y NaN): outside the frame after
   the camera moved.
 - ``source`` int8 (F, 13): all ``manual``; ``source_names``: the source enum's names.
-- ``boxes`` float32 (F, 4): the labels' person box (x1, y1, x2, y2) moved by the camera and
+- ``boxes`` float32 (1, F, 4): the labels' person box (x1, y1, x2, y2) moved by the camera and
   clipped to the frame (the contract's body size is its longer side).
+- ``track_ids`` ([0]), ``joint_names``, ``skeleton_json`` (Penn Action), ``video_path`` (the
+  video's file name): what the ``npz`` import adaptor reads.
 - ``scene_cuts`` int64: first frames of new shots (pass them to the fill as scene cuts).
-- ``fps``, ``width``, ``height``, ``timestamps``, ``skeleton`` ("penn_action"), ``label_file``,
-  ``seed`` and ``encoding`` (JSON) describe how the video was made.
+- ``fps``, ``width``, ``height``, ``timestamps``, ``label_file``, ``seed`` and ``encoding``
+  (JSON) describe how the video was made.
 
 Output is deterministic for a seed: the same labels and seed give the same bytes.
 """
@@ -28,6 +30,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -48,6 +51,7 @@ from annotator.bench.render_scene import (
 )
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
 from annotator.core.datasets import PennSequence, load_penn_action
+from annotator.core.skeleton import PENN_ACTION
 from annotator.core.split import penn_action_split
 from annotator.errors import UsageError
 
@@ -282,23 +286,42 @@ def render_sequence(
     video = out_dir / f"{seq.name}.mp4"
     count = encode_video(video, frames(), w, h, FPS, enc)
     labels = out_dir / f"{seq.name}.npz"
+    save_ground_truth(
+        labels, np.stack(poses), np.stack(boxes), cuts, (w, h), video.name,
+        {"label_file": label_name, "seed": seed, "encoding": json.dumps(enc.to_dict())},
+    )  # fmt: skip
+    return RenderedVideo(seq.name, video, labels, count, enc)
+
+
+def save_ground_truth(
+    path: Path,
+    poses: NDArray[np.float32],
+    boxes: NDArray[np.float32],
+    cuts: Sequence[int],
+    size: tuple[int, int],
+    video_name: str,
+    extra: dict[str, str | int],
+) -> None:
+    """Write the ground truth in the app's ``npz`` layout (one person, track 0)."""
+    count, joints = poses.shape[:2]
+    arrays: dict[str, NDArray[Any]] = {k: np.array(v) for k, v in extra.items()}
     np.savez_compressed(
-        labels,
-        poses=np.stack(poses),
-        source=np.full((count, len(poses[0])), Source.MANUAL, np.int8),
+        path,
+        poses=poses.astype(np.float32),
+        source=np.full((count, joints), Source.MANUAL, np.int8),
         source_names=np.array(SOURCE_NAMES),
-        boxes=np.stack(boxes),
+        track_ids=np.array([0], dtype=np.int64),
+        joint_names=np.array(PENN_ACTION.joints),
+        skeleton_json=np.array(json.dumps(PENN_ACTION.to_dict())),
+        boxes=boxes.astype(np.float32).reshape(1, count, 4),
         scene_cuts=np.asarray(cuts, dtype=np.int64),
         fps=np.float64(FPS),
-        width=np.int64(w),
-        height=np.int64(h),
+        width=np.int64(size[0]),
+        height=np.int64(size[1]),
         timestamps=np.arange(count, dtype=np.float64) / FPS,
-        skeleton=np.array("penn_action"),
-        label_file=np.array(label_name),
-        seed=np.int64(seed),
-        encoding=np.array(json.dumps(enc.to_dict())),
+        video_path=np.array(video_name),
+        **arrays,  # type: ignore[arg-type]
     )
-    return RenderedVideo(seq.name, video, labels, count, enc)
 
 
 def load_real_frames(folder: Path, per_video: int = 6) -> list[NDArray[np.uint8]]:

@@ -17,6 +17,7 @@ from annotator.bench.render import render_frames, render_sequence, select_files
 from annotator.bench.render_encode import Encoding, encode_video
 from annotator.core.codes import SOURCE_NAMES, Visibility
 from annotator.core.datasets import PennSequence, load_penn_action
+from annotator.core.skeleton import PENN_ACTION
 from annotator.errors import UsageError
 
 
@@ -97,11 +98,18 @@ def test_ground_truth_file_has_the_contract_layout(data_dir: Path, tmp_path: Pat
     assert gt["source"].dtype == np.int8 and np.all(gt["source"] == 0)
     assert tuple(gt["source_names"]) == SOURCE_NAMES
     assert set(np.unique(gt["poses"][:, :, 2])) <= {1.0, 2.0, 3.0}
-    assert gt["boxes"].shape == (n, 4)
+    assert gt["boxes"].shape == (1, n, 4)
     assert int(gt["width"]) % 2 == 0 and int(gt["height"]) % 2 == 0
     assert json.loads(str(gt["encoding"]))["gop"] == 12
     frames = decoded(v.video)
     assert len(frames) == n
+    # The app's npz import adaptor reads it as one Penn Action person with its box.
+    from annotator.formats.registry import guess
+
+    ps = guess(v.labels).read(v.labels)
+    assert ps.skeleton.name == PENN_ACTION.name and ps.frame_count == n
+    assert np.array_equal(ps.instances[0].poses, gt["poses"], equal_nan=True)
+    assert ps.instances[0].boxes is not None
     assert frames[0].shape == (int(gt["height"]), int(gt["width"]), 3)
 
 
