@@ -191,9 +191,9 @@ def measure_timeline(window: MainWindow, frames: int, repeats: int = 20) -> tupl
     timeline.set_frame_count(frames)
     timeline.set_status(status)
     timeline.set_proposed(np.sort(rng.choice(frames, size=frames // 500, replace=False)))
-    from PySide6 import QtWidgets
+    from annotator.gui.app import process_events
 
-    QtWidgets.QApplication.processEvents()
+    process_events()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -39,10 +39,15 @@ def style(app: QtWidgets.QApplication) -> None:
 def make_window(headless: bool = False) -> MainWindow:
     """The main window; ``headless`` records messages instead of showing dialogs."""
     reporter: Reporter = RecordingReporter() if headless else Reporter()
-    window = MainWindow(reporter)
+    window = MainWindow(reporter, remember_layout=not headless)
     if not headless:
         reporter.parent = window
     return window
+
+
+def process_events() -> None:
+    """Deliver pending events (for scripts and the benchmark, which import no Qt)."""
+    QtWidgets.QApplication.processEvents()
 
 
 def wait_idle(window: MainWindow, timeout_s: float = 120.0) -> bool:

@@ -35,8 +35,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     session_changed = QtCore.Signal(object)
 
-    def __init__(self, reporter: Reporter | None = None) -> None:
+    def __init__(self, reporter: Reporter | None = None, remember_layout: bool = False) -> None:
         super().__init__()
+        self._remember_layout = remember_layout
         self.setWindowTitle("annotator")
         self.resize(1280, 800)
         self.setAcceptDrops(True)
@@ -54,6 +55,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tasks.started.connect(self._on_task_started)
         self.tasks.ended.connect(self._on_task_ended)
         self._update_enabled()
+        if remember_layout:
+            self._restore_layout()
 
     # ------------------------------------------------------------------ layout
     def _build_central(self) -> None:
@@ -608,12 +611,34 @@ class MainWindow(QtWidgets.QMainWindow):
             event.acceptProposedAction()
             self.open_path(urls[0].toLocalFile())
 
+    def _layout_settings(self) -> QtCore.QSettings:
+        from annotator.core.paths import data_dir
+
+        return QtCore.QSettings(str(data_dir() / "window.ini"), QtCore.QSettings.Format.IniFormat)
+
+    def _restore_layout(self) -> None:
+        """The user's last window size and dock arrangement (never in tests or screenshots)."""
+        settings = self._layout_settings()
+        geometry, state = settings.value("geometry"), settings.value("state")
+        if isinstance(geometry, QtCore.QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QtCore.QByteArray):
+            self.restoreState(state)
+
+    def _save_layout(self) -> None:
+        settings = self._layout_settings()
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("state", self.saveState())
+        settings.sync()
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         session = self.session
         if session is not None and session.dirty and not opening.confirm_discard(self, session):
             event.ignore()
             return
         self._play_timer.stop()
+        if self._remember_layout:
+            self._save_layout()
         self.tasks.shutdown()
         if session is not None:
             session.close(discard_unsaved=True)

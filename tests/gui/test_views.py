@@ -117,3 +117,18 @@ def test_accept_fill_key(qtbot, window, figure_video) -> None:  # type: ignore[n
     np.testing.assert_allclose(manual[:, :2], filled, atol=1e-4)
     assert (window.frame_view.overlay.pose.source == Source.MANUAL).all()
     assert window.actions_by_id["undo"].text().startswith("&Undo Accept fill")
+
+
+def test_layout_is_remembered(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui.main_window import MainWindow
+
+    first = MainWindow(remember_layout=True)
+    qtbot.addWidget(first)
+    first.show()
+    first.legend_dock.hide()
+    first.close()
+    second = MainWindow(remember_layout=True)
+    qtbot.addWidget(second)
+    second.show()
+    assert second.legend_dock.isHidden() and not second.joint_dock.isHidden()
+    second.close()
