@@ -58,15 +58,16 @@ def _card(
     return f"""# {name}: HPIM motion prior (Penn Action)
 
 - Data: Penn Action train-split labels, the contract's training part only (the first 1000
-  files by name, `annotator.core.split.penn_action_split`); files 0-799 estimate the
-  variogram, 800-999 tune the settings, then the variogram is re-estimated on all 1000.
+  files by name, `annotator.core.split.penn_action_split`); every 5th of them (200 files,
+  all actions) tunes the settings, the other 800 estimate the variogram, then the variogram
+  is re-estimated on all 1000.
   {"QUICK smoke run on a subset: not for shipping." if quick else ""}
 - Command: `annotator train dictionary --labels {labels.name if labels.name else labels} --out models/{name}`
 - Trained: {date}
 - Settings chosen: reach {model.reach}, trend {model.trend}, nugget {model.nugget:g} (units of
   γ(1 frame)), hold_below {model.hold_below:g} px, pchip_mix {list(model.pchip_mix)} (gap bins
   < 4, < 7, < 12, < 20, ≥ 20 frames), frame rate {model.fps:g} fps, {len(model.variogram)} lags.
-- Mean error relative to linear interpolation on the tuning files (800-999), uniform key
+- Mean error relative to linear interpolation on the 200 tuning files, uniform key
   frames (validation figures: `docs/benchmarks-fill.md`):
 
 | key frames | HPIM vs linear |
