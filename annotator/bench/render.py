@@ -70,6 +70,7 @@ class RenderedFrame:
     box: NDArray[np.float32]  # (4,)
     body: NDArray[np.bool_] | None  # (H, W) pixels of the figure, when asked for
     new_shot: bool = False  # True on the first frame after a scene cut
+    occluder: NDArray[np.float32] | None = None  # (H, W) occluders' coverage, with ``body``
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def render_frames(
         box = _box(
             seq.bbox[i], joints[present[i]], camera.apply(i, seq.bbox[i].reshape(2, 2)), w, h
         )
-        yield RenderedFrame(out, truth, box, body, i == cut)
+        yield RenderedFrame(out, truth, box, body, i == cut, cover if keep_body else None)
         prev_joints = joints
 
 

@@ -175,3 +175,17 @@ def test_joints_penn_marks_as_not_in_the_picture_are_absent(data_dir: Path) -> N
         assert np.all(f.poses[corner[i], 2] == Visibility.ABSENT)
         assert np.all(np.isnan(f.poses[corner[i], :2]))
         assert np.all(f.poses[~corner[i], 2] != Visibility.ABSENT)  # the camera keeps them in
+
+
+def test_joints_behind_a_moving_occluder_are_occluded(data_dir: Path) -> None:
+    seq = tiny(data_dir, "0753", frames=40, factor=0.3)
+    hidden = 0
+    for seed in range(4):
+        for f in render_frames(seq, seed, keep_body=True):
+            assert f.occluder is not None
+            has = np.isin(f.poses[:, 2], [Visibility.VISIBLE, Visibility.OCCLUDED])
+            for x, y, code in f.poses[has]:
+                under = f.occluder[round(float(y)), round(float(x))] >= 0.5
+                assert not (under and code == Visibility.VISIBLE)
+                hidden += int(under)
+    assert hidden > 0  # some occluder did cross the person in these seeds
