@@ -157,6 +157,11 @@ class FillEngine:
         self.method = method
         return self.reset(self._manual) if self._manual is not None else self.result
 
+    def set_scene_cuts(self, scene_cuts: Sequence[int]) -> FillResult | None:
+        """New scene cuts (first frames of shots): full recompute when labels are loaded."""
+        self._cuts_arg = tuple(int(c) for c in scene_cuts)
+        return self.reset(self._manual) if self._manual is not None else None
+
     def update(self, manual: NDArray[Any], frames: tuple[int, int]) -> tuple[int, int]:
         """Labels changed on frames ``frames[0]..frames[1]`` (inclusive); returns the span
         whose values were recomputed. Frames outside it keep their previous values.

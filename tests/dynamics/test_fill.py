@@ -164,3 +164,14 @@ def test_no_nan_between_two_positions(method: str) -> None:
                 assert np.isfinite(r.poses[a : b + 1, j, :2]).all()
             if codes[a, j] == Visibility.ABSENT:
                 assert np.isnan(r.poses[a:b, j, :2]).all()
+
+
+def test_engine_follows_new_scene_cuts_and_methods() -> None:
+    m = _empty(20, 1)
+    _label(m, 0, 0, 0.0, 0.0)
+    _label(m, 19, 0, 19.0, 0.0)
+    engine = FillEngine("linear")
+    assert np.allclose(engine.reset(m).poses[:, 0, 0], np.arange(20))
+    cut = engine.set_scene_cuts([10])
+    assert cut is not None and np.allclose(cut.poses[:10, 0, 0], 0.0)
+    assert (engine.set_method("pchip").source[1:10, 0] == Source.PCHIP).all()
