@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAMES = 10_000_000  # ~ 4 days at 30 fps; arrays beyond this are refused, not allocated
 MAX_INSTANCES = 256
+COORD_DECIMALS = 3  # positions are kept to 1/1000 pixel, so files store short exact decimals
 ChangeKind = Literal[
     "labels", "proposals", "review", "flags", "scene_cuts", "instances", "gate", "settings",
     "video",
@@ -126,7 +127,8 @@ def empty_labels(frame_count: int, num_joints: int) -> FloatArray:
 
 
 def normalize_labels(values: ArrayLike) -> FloatArray:
-    """Check label values ``(..., 3)`` and blank x, y for states without a position.
+    """Check label values ``(..., 3)``, blank x, y for states without a position and round
+    positions to ``COORD_DECIMALS`` (1/1000 pixel).
 
     Raises ``ValueError`` for unknown visibility codes or a missing position on a visible or
     occluded joint (callers turn this into a user-facing error where the user can cause it).
@@ -143,6 +145,7 @@ def normalize_labels(values: ArrayLike) -> FloatArray:
         raise ValueError("visible and occluded joints need finite x and y")
     arr[..., 0][~has_pos] = np.nan
     arr[..., 1][~has_pos] = np.nan
+    arr[..., :2] = np.round(arr[..., :2].astype(np.float64), COORD_DECIMALS)
     return arr
 
 

@@ -86,10 +86,9 @@ def _unb64(text: str, dtype: Any) -> np.ndarray[Any, Any]:
 
 
 def _snapshot(doc: Document) -> dict[str, Any]:
-    meta = document_to_dict(doc, None)
+    meta = document_to_dict(doc, None, labels=False)
     labels = []
-    for i, inst in enumerate(meta["instances"]):
-        inst["labels"] = []
+    for i in range(len(meta["instances"])):
         frames = doc.labelled_frames(i).astype("<i4")
         labels.append({"f": _b64(frames), "d": _b64(doc.manual(i)[frames].astype("<f4"))})
     return {"t": "snapshot", "doc": meta, "labels": labels}

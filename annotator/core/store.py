@@ -35,8 +35,7 @@ from annotator.core.schema import (
     MAX_FILE_BYTES,
     decode,
     document_from_dict,
-    document_to_dict,
-    encode,
+    encode_document,
 )
 from annotator.errors import ProjectError
 
@@ -139,7 +138,7 @@ def atomic_write(path: str | Path, data: bytes, keep_backup: bool = True) -> Non
 def save_project(doc: Document, path: str | Path) -> None:
     """Save atomically; the video path is stored relative to the project when possible."""
     path = Path(path)
-    data = encode(document_to_dict(doc, path.parent.resolve()))
+    data = encode_document(doc, path.parent.resolve())
     atomic_write(path, data, keep_backup=True)
 
 

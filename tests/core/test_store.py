@@ -24,7 +24,7 @@ from annotator.core.document import Document, Proposals, VideoRef
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.history import History
 from annotator.core.poseset import PoseInstance, PoseSet
-from annotator.core.schema import CURRENT_VERSION
+from annotator.core.schema import CURRENT_VERSION, document_to_dict
 from annotator.core.skeleton import COCO, PENN_ACTION
 from annotator.core.store import (
     atomic_write,
@@ -83,7 +83,8 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     assert data["video"]["path"] == os.path.join("..", "videos", "clip.mp4")  # relative
     for entry in data["instances"][0]["labels"]:
         assert entry["time"] == pytest.approx(doc.time(entry["frame"]))
-    assert data["instances"][0]["labels"][0]["joints"][0] == [0.1, 0.33333334, 1]
+    assert data["instances"][0]["labels"][0]["joints"][0] == [0.1, 0.333, 1]  # 1/1000 px
+    assert data == json.loads(json.dumps(document_to_dict(doc, project.parent.resolve())))
 
 
 def test_uniform_timestamps_are_stored_compactly(tmp_path: Path) -> None:
@@ -222,7 +223,11 @@ def test_v0_projects_are_migrated(tmp_path: Path) -> None:
         ('{"schema": "something/1"}', "not an annotator project"),
         ("[1, 2]", "not an annotator project"),
         ('{"schema": "annotator.project/1", "video": {"frame_count": NaN}}', "invalid number"),
-        ('{"schema": "annotator.project/1", "x": 1e999}', "invalid number"),
+        ('{"schema": "annotator.project/1", "video": {"frame_count": 1e999}}', "integer"),
+        (
+            '{"schema": "annotator.project/1", "video": {"frame_count": 1' + "0" * 5000 + "}}",
+            "invalid number",
+        ),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ('{"schema": "annotator.project/1"', "not valid JSON"),
     ],
