@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6 import QtWidgets
 
+from annotator.core.codes import Source
 from annotator.core.document import Document, VideoRef
 from annotator.core.paths import data_dir
 from annotator.core.poseset import PoseInstance, PoseSet
@@ -65,9 +66,10 @@ def open_any(path: Path, reporter: Reporter, parent: MainWindow) -> None:
 
 def _open_video(path: Path, window: MainWindow) -> None:
     reader = open_reader(path)
-    # A first frame that cannot be decoded is not fatal here: the index job reports the cause.
-    with contextlib.suppress(AnnotatorError):
-        window.show_preview(reader.frame(0))
+    if window.session is None:  # never cover the open project's frame with another video
+        # A first frame that cannot be decoded is not fatal here: the index job says why.
+        with contextlib.suppress(AnnotatorError):
+            window.show_preview(reader.frame(0))
     skeleton = window.reporter.choose_skeleton()
     if skeleton is None:
         reader.close()
@@ -262,7 +264,7 @@ def filled_pose_set(session: Session) -> PoseSet:
         if k != session.instance:
             out.append(inst)
             continue
-        manual = inst.source == 0
+        manual = inst.source == Source.MANUAL
         poses = np.where(manual[:, :, None], inst.poses, result.poses).astype(np.float32)
         source = np.where(manual, inst.source, result.source).astype(np.int8)
         out.append(PoseInstance(inst.track_id, poses, source, inst.boxes))

@@ -1,46 +1,41 @@
 """``annotator VIDEO --screenshot PNG``: opens offscreen, waits, writes the window, exits 0;
-a bad video exits non-zero with one line on stderr."""
+a bad video exits 2 with one line on stderr. Run through ``annotator.cli.main`` in-process
+(CI also runs the real program under Xvfb)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from PySide6 import QtGui
+import pytest
+from PySide6 import QtGui, QtWidgets
+
+from annotator.cli import main
 
 
-def _run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env["ANNOTATOR_DATA_HOME"] = str(tmp_path / "data")
-    env["ANNOTATOR_CACHE_DIR"] = str(tmp_path / "cache")
-    return subprocess.run(
-        [sys.executable, "-m", "annotator", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+def _no_windows_left() -> bool:
+    return not [w for w in QtWidgets.QApplication.topLevelWidgets() if w.isVisible()]
 
 
-def test_screenshot(figure_video, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_screenshot(qapp, figure_video, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "shot.png"
-    result = _run(str(figure_video[0]), "--screenshot", str(out), tmp_path=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert main([str(figure_video[0]), "--screenshot", str(out)]) == 0
     image = QtGui.QImage(str(out))
     assert (image.width(), image.height()) == (1280, 800)
     # Not a blank window: the frame and the panels give many distinct colours.
     colours = {image.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}
     assert len(colours) > 20
+    assert _no_windows_left()
 
 
-def test_screenshot_of_a_bad_video(tmp_path: Path) -> None:
+def test_screenshot_of_a_bad_video(
+    qapp, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00" * 4096)
-    result = _run(str(bad), "--screenshot", str(tmp_path / "x.png"), tmp_path=tmp_path)
-    assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if line.startswith("annotator:")]
+    assert main([str(bad), "--screenshot", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("annotator:")]
     assert len(lines) == 1 and "bad.mp4" in lines[0]
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in err
+    assert not (tmp_path / "x.png").exists()
+    assert _no_windows_left()
