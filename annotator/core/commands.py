@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from annotator.core.codes import Visibility
 from annotator.core.document import (
@@ -547,6 +548,77 @@ class RemoveInstance(Command):
         doc.insert_instance(self.instance, self._removed[0], self._removed[1])
 
 
+@dataclass(frozen=True)
+class _Content:
+    instances: tuple[tuple[Instance, FloatArray], ...]
+    proposals: Proposals | None
+    gate: NDArray[np.int8]
+    flags: dict[int, str]
+    reviews: dict[int, Review]
+    scene_cuts: tuple[int, ...]
+    settings: dict[str, Any]
+
+    @classmethod
+    def of(cls, doc: Document) -> _Content:
+        return cls(
+            tuple((inst, np.array(doc.manual(i))) for i, inst in enumerate(doc.instances)),
+            doc.proposals,
+            np.array(doc.gate),
+            dict(doc.flags),
+            dict(doc.reviews),
+            doc.scene_cuts,
+            dict(doc.settings),
+        )
+
+    def apply(self, doc: Document) -> None:
+        n = doc.frame_count
+        for k, (inst, labels) in enumerate(self.instances):  # new people first: never empty
+            doc.insert_instance(k, replace(inst, track_id=-1 - k), labels)
+        while len(doc.instances) > len(self.instances):
+            doc.remove_instance(len(self.instances))
+        for k, (inst, labels) in enumerate(self.instances):  # restore the real track ids
+            doc.remove_instance(k)
+            doc.insert_instance(k, inst, labels)
+        doc.set_proposals(self.proposals)
+        doc.set_gate(0, self.gate)
+        doc.set_flags(0, n, self.flags)
+        doc.set_reviews(0, n, self.reviews)
+        for f in doc.scene_cuts:
+            if f not in self.scene_cuts:
+                doc.set_scene_cut(f, False)
+        for f in self.scene_cuts:
+            doc.set_scene_cut(f, True)
+        for key in doc.settings:
+            if key not in self.settings:
+                doc.set_setting(key, None)
+        for key, value in self.settings.items():
+            doc.set_setting(key, value)
+
+
+class ReplaceContent(Command):
+    """Replace everything the user made (people, labels, frame states, settings) by the
+    content of ``source``, e.g. a document restored from the recovery journal. One undo step."""
+
+    def __init__(self, source: Document, text: str = "Restore unsaved work") -> None:
+        self.text = text
+        self._after = _Content.of(source)
+        self._frames = source.frame_count
+        self._before: _Content | None = None
+
+    def do(self, doc: Document) -> None:
+        if self._frames != doc.frame_count:
+            raise EditError(
+                f"the content covers {self._frames} frames but the video has {doc.frame_count}"
+            )
+        if self._before is None:
+            self._before = _Content.of(doc)
+        self._after.apply(doc)
+
+    def undo(self, doc: Document) -> None:
+        assert self._before is not None
+        self._before.apply(doc)
+
+
 class Batch(Command):
     """Several commands as one undo step; if one fails, those already run are undone."""
 
@@ -585,6 +657,7 @@ __all__ = [
     "MoveJoint",
     "PlaceJoint",
     "RemoveInstance",
+    "ReplaceContent",
     "SetFlag",
     "SetGate",
     "SetLabels",

@@ -20,6 +20,7 @@ from annotator.core.commands import (
     MoveJoint,
     PlaceJoint,
     RemoveInstance,
+    ReplaceContent,
     SetFlag,
     SetGate,
     SetSceneCut,
@@ -230,3 +231,24 @@ def test_failed_command_changes_nothing() -> None:
         with pytest.raises(EditError):
             history.push(bad)
     assert content(doc) == before and not history.can_undo
+
+
+def test_replace_content_restores_everything_in_one_step() -> None:
+    doc, history = _seeded()
+    source, source_history = _seeded()
+    source_history.push(AddInstance(track_id=9))
+    source_history.push(PlaceJoint(2, 2, 2.0, 2.0, instance=1))
+    source_history.push(MarkReviewed(0, 3, "me"))
+    source_history.push(SetSceneCut(40))
+    source_history.push(SetSetting("k", 1))
+    source_history.push(RemoveInstance(0))
+    history.push(SetFlag(1, "mine"))
+    history.push(SetSceneCut(12))
+    before = content(doc)
+    history.push(ReplaceContent(source))
+    assert content(doc) == content(source)
+    assert [i.track_id for i in doc.instances] == [9]
+    history.undo()
+    assert content(doc) == before
+    with pytest.raises(EditError, match="frames"):
+        history.push(ReplaceContent(make_doc(frames=10)))
