@@ -20,7 +20,7 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.render import MANIFEST, render_set
+from annotator.bench.render import MANIFEST, VERSION, render_set
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size
 from annotator.core.paths import cache_dir
@@ -106,7 +106,7 @@ def default_set(labels_dir: Path, backgrounds: Path | None = None) -> Path:
     """The default validation set's folder, rendered into the cache the first time."""
     folder = cache_dir(
         "render",
-        f"val-n{DEFAULT_COUNT}-f{DEFAULT_MAX_FRAMES}-s{DEFAULT_SEED}"
+        f"val-n{DEFAULT_COUNT}-f{DEFAULT_MAX_FRAMES}-s{DEFAULT_SEED}-v{VERSION}"
         + ("-real" if backgrounds else ""),
     )
     if not (folder / MANIFEST).is_file():

@@ -58,6 +58,7 @@ from annotator.errors import UsageError
 log = logging.getLogger(__name__)
 
 FPS = 30.0  # Penn Action was filmed at about 30 fps
+VERSION = 2  # bump when the pictures change, so cached sets are rendered again
 MANIFEST = "manifest.json"
 
 
@@ -103,7 +104,9 @@ def _body_scale(seq: PennSequence, present: NDArray[np.bool_]) -> NDArray[np.flo
     box = seq.bbox
     long_side = np.nanmax(np.stack([box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]]), axis=0)
     long_side = np.where(np.isfinite(long_side), long_side, 0.0)
-    raw = np.fmax(np.nan_to_num(torso, nan=0.0), 0.25 * long_side)
+    # Shoulder breadth bounds it from below for close-ups whose hips are out of the picture.
+    shoulders = np.nan_to_num(np.linalg.norm(xy[:, 1] - xy[:, 2], axis=1), nan=0.0)
+    raw = np.fmax(np.nan_to_num(torso, nan=0.0), np.fmax(0.25 * long_side, 1.1 * shoulders))
     typical = float(np.median(raw)) if raw.size else 20.0
     typical = max(typical, 8.0)
     kernel = np.ones(9) / 9
