@@ -80,6 +80,7 @@ class PyAVVideo:
         self._cache: FrameCache[Frame | VideoFrame] = FrameCache(cache_frames)
         self._decode_ahead = max(0, min(decode_ahead, cache_frames // 2))
         self._lock = threading.RLock()  # guards the decoder: container, run and position
+        self._convert_lock = threading.Lock()
         self._container: InputContainer = open_container(self.path)
         self._closed = False
         try:
@@ -305,6 +306,13 @@ class PyAVVideo:
     def cached_indices(self) -> list[int]:
         return self._cache.indices()
 
+    def clear_cache(self) -> None:
+        """Forget every decoded frame and the decoder's position (the next request seeks)."""
+        with self._lock:
+            self._cache.clear()
+            self._run = None
+            self._run_last = -1
+
     def frame(self, i: int) -> Frame:
         """Frame ``i`` as a read-only, C-contiguous (H, W, 3) uint8 RGB array, rotation applied.
 
@@ -333,9 +341,17 @@ class PyAVVideo:
             return None
         if isinstance(entry, np.ndarray):
             return entry
-        rgb = self._to_rgb(entry)
-        self._cache.replace(i, rgb)
-        return rgb
+        return self._convert_cached(i, entry)
+
+    def _convert_cached(self, i: int, entry: VideoFrame) -> Frame:
+        # one conversion at a time: a frame's converter must not run in two threads at once
+        with self._convert_lock:
+            again = self._cache.peek(i)
+            if isinstance(again, np.ndarray):
+                return again
+            rgb = self._to_rgb(entry)
+            self._cache.replace(i, rgb)
+            return rgb
 
     def _to_rgb(self, frame: VideoFrame) -> Frame:
         rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
@@ -458,7 +474,7 @@ class PyAVVideo:
         if self._decode_ahead == 0:
             return
         with self._ahead_cond:
-            self._ahead_wanted = i + self._decode_ahead
+            self._ahead_wanted = i
             self._ahead_cond.notify()
 
     def _ahead_loop(self) -> None:
@@ -468,16 +484,21 @@ class PyAVVideo:
                     self._ahead_cond.wait(0.5)
                 if self._closed:
                     return
-                wanted = min(self._ahead_wanted, self.frame_count - 1)
+                center = self._ahead_wanted
                 self._ahead_wanted = -1
-            self._decode_ahead_to(wanted)
+            try:
+                self._decode_ahead_to(min(center + self._decode_ahead, self.frame_count - 1))
+                self._convert_around(center)
+            except Exception:  # background help must never take the reader down
+                log.exception("decode-ahead failed")
+
+    def _interrupted(self) -> bool:
+        with self._ahead_cond:
+            return self._closed or bool(self._foreground) or self._ahead_wanted >= 0
 
     def _decode_ahead_to(self, wanted: int) -> None:
         # one frame per lock hold, so a foreground request waits for at most one decode
-        while not self._closed:
-            with self._ahead_cond:
-                if self._foreground or self._ahead_wanted >= 0:
-                    return
+        while not self._interrupted():
             with self._lock:
                 if self._closed or self._run is None or self._run_last >= wanted:
                     return
@@ -485,14 +506,37 @@ class PyAVVideo:
                     return  # the decoder is far behind: the next request will seek
                 try:
                     n, frame = next(self._run)
-                except StopIteration:
-                    self._run = None
-                    return
-                except av.error.FFmpegError:
+                except (StopIteration, av.error.FFmpegError):
                     self._run = None
                     return
                 self._run_last = n
                 self._remember(n, frame)
+
+    def _convert_around(self, center: int) -> None:
+        """Turn cached decoded pictures near ``center`` into RGB, nearest first (playback
+        forwards, stepping backwards), so those requests cost a dictionary look-up."""
+        for offset in range(1, self._decode_ahead + 1):
+            for j in (center + offset, center - offset):
+                if self._interrupted():
+                    return
+                if isinstance(self._cache.peek(j), VideoFrame):
+                    self._from_cache_quiet(j)
+
+    def _from_cache_quiet(self, i: int) -> None:
+        entry = self._cache.peek(i)
+        if isinstance(entry, VideoFrame):
+            self._convert_cached(i, entry)
+
+    def cache_bytes(self) -> int:
+        """Memory held by cached frames (decoded pictures or RGB arrays)."""
+        total = 0
+        for i in self._cache.indices():
+            entry = self._cache.peek(i)
+            if isinstance(entry, np.ndarray):
+                total += entry.nbytes
+            elif entry is not None:
+                total += sum(plane.buffer_size for plane in entry.planes)
+        return total
 
     # ---- sequential --------------------------------------------------------------------
 
