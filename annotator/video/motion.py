@@ -294,10 +294,12 @@ class MotionExtraction:
         *,
         cell: int = 8,
         use_cache: bool = True,
+        fallback: Literal["flow", "proxy"] = "flow",
         on_progress: Progress | None = None,
         on_done: Callable[[MotionExtraction], None] | None = None,
     ) -> None:
         self.path, self.cell, self.use_cache = Path(path), cell, use_cache
+        self.fallback: Literal["flow", "proxy"] = fallback
         self._on_progress, self._on_done = on_progress, on_done
         self._stop = threading.Event()
         self._fields: MotionFields | None = None
@@ -343,6 +345,7 @@ class MotionExtraction:
                 progress=self._progress,
                 should_stop=self._stop.is_set,
                 use_cache=self.use_cache,
+                fallback=self.fallback,
             )
         except BaseException as exc:  # handed to the caller through result()
             self._error = exc
