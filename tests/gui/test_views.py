@@ -104,6 +104,7 @@ def test_accept_fill_key(qtbot, window, figure_video) -> None:  # type: ignore[n
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
+    session.set_method("linear")  # any method: this is about the action
     labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
     labels[0, :, 2] = Visibility.VISIBLE
     for f in (2, 12):
@@ -132,3 +133,33 @@ def test_layout_is_remembered(qtbot) -> None:  # type: ignore[no-untyped-def]
     second.show()
     assert second.legend_dock.isHidden() and not second.joint_dock.isHidden()
     second.close()
+
+
+def test_play_recent_and_drop(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    from PySide6 import QtGui
+
+    from annotator.gui import opening
+
+    video, _truth = figure_video
+    # Drag and drop a file onto the window opens it.
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(video))])
+    pos = QtCore.QPointF(400, 300)
+    drop = QtGui.QDropEvent(
+        pos, QtCore.Qt.DropAction.CopyAction, mime,
+        QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.dropEvent(drop)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=10000)
+    # It is now a recent file, listed in File > Open Recent.
+    assert video.resolve() in opening.recent_paths()
+    window._fill_recent_menu()
+    assert str(video.resolve()) in [a.text() for a in window.recent_menu.actions()]
+    # Space plays at the video's rate and pauses again.
+    window.frame_view.setFocus()
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.session.frame >= 3, timeout=5000)
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Space)
+    stopped = window.session.frame
+    qtbot.wait(150)
+    assert window.session.frame == stopped
