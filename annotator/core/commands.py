@@ -41,7 +41,8 @@ def _check_instance(doc: Document, instance: int) -> None:
 
 def _check_span(doc: Document, start: int, stop: int) -> None:
     if not 0 <= start < stop <= doc.frame_count:
-        raise EditError(f"frames {start}..{stop - 1} are not within 0..{doc.frame_count - 1}")
+        what = f"frame {start}" if stop == start + 1 else f"frames {start}..{stop - 1}"
+        raise EditError(f"{what} outside the video (frames 0..{doc.frame_count - 1})")
 
 
 def _joint_name(doc: Document, instance: int, joint: int) -> str:

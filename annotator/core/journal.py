@@ -54,13 +54,13 @@ def _digest(text: str) -> str:
 
 
 def project_key(project_path: str | Path) -> str:
-    return "p-" + _digest(os.path.abspath(project_path))
+    return "p-" + _digest(os.path.realpath(project_path))
 
 
 def video_key(video_path: str, fingerprint: str | None) -> str:
     if fingerprint:
         return "v-" + _digest(fingerprint)
-    return "v-" + _digest(os.path.abspath(video_path) if video_path else "")
+    return "v-" + _digest(os.path.realpath(video_path) if video_path else "")
 
 
 def _recovery_dir(directory: str | Path | None) -> Path:
