@@ -12,15 +12,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 import numpy.typing as npt
+from av.container import InputContainer
+from av.packet import Packet
+from av.stream import Stream
 
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.paths import cache_dir
@@ -99,7 +103,7 @@ def build_index(
         total = max(int(stream.frames or 0), 1)
         pts_list: list[int] = []
         key_list: list[bool] = []
-        for n, packet in enumerate(container.demux(stream)):
+        for n, packet in _packets(container, stream):
             if packet.size == 0:  # the demuxer's end-of-stream marker, not a frame
                 continue
             pts = packet.pts if packet.pts is not None else packet.dts
@@ -121,6 +125,24 @@ def build_index(
         decode_pos=order.astype(np.int64),
         time_base=Fraction(time_base),
     )
+
+
+def _packets(container: InputContainer, stream: Stream) -> Iterator[tuple[int, Packet[Any]]]:
+    """Packets with their count; a damaged tail ends the listing instead of failing it."""
+    n = 0
+    demuxer = container.demux(stream)
+    while True:
+        try:
+            packet = next(demuxer)
+        except StopIteration:
+            return
+        except av.error.FFmpegError as err:
+            log.warning(
+                "the file is damaged after %d packets; indexing what came before: %s", n, err
+            )
+            return
+        yield n, packet
+        n += 1
 
 
 def cache_key(path: str | Path) -> str:

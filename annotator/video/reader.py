@@ -97,6 +97,8 @@ class PyAVVideo:
             self._index: PacketIndex | None = index_mod.load_cached(self.path, self._stream.index)
             self._index_done = threading.Event()
             self._listeners: list[Callable[[float], None]] = []
+            self._listeners_lock = threading.Lock()
+            self._listeners_done = False
             self._stop = threading.Event()
             self.index_error: str | None = None
             self.rotation = 0
@@ -112,6 +114,7 @@ class PyAVVideo:
         self._index_thread: threading.Thread | None = None
         if self._index is not None:
             self._index_done.set()
+            self._listeners_done = True
         elif build_index:
             self._index_thread = threading.Thread(target=self._build_index, daemon=True)
             self._index_thread.start()
@@ -249,16 +252,23 @@ class PyAVVideo:
     def add_index_listener(self, callback: Callable[[float], None]) -> None:
         """Call ``callback(progress)`` from the index thread, with 1.0 when done.
 
-        If the index is already ready, the callback runs at once with 1.0 in the caller's thread.
+        If indexing already ended, the callback runs at once with 1.0 in the caller's thread.
+        Either way it is called exactly once with 1.0; ``index_ready`` then says whether the
+        index was built (``index_error`` says why not).
         """
-        with self._lock:
-            if not self._index_done.is_set():
+        with self._listeners_lock:
+            if not self._listeners_done:
                 self._listeners.append(callback)
                 return
         callback(1.0)
 
     def _notify(self, progress: float) -> None:
-        for callback in list(self._listeners):
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+            if progress >= 1.0:
+                self._listeners_done = True
+                self._listeners.clear()
+        for callback in listeners:
             try:
                 callback(progress)
             except Exception:  # a listener's bug must not kill the index thread
@@ -278,7 +288,7 @@ class PyAVVideo:
                 index_mod.save_cached(self.path, self._stream.index, idx)
                 self._index = idx
         except index_mod.IndexCancelled:
-            return
+            self.index_error = "indexing was stopped"
         except (av.error.FFmpegError, OSError) as err:
             self.index_error = f"cannot index {self.path.name}: {err}"
             log.warning("%s", self.index_error)
