@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One action: a stable id (the window's handler is ``_act_<id>``), menu, text, keys."""
+    """One action: a stable id (its handler is ``window_actions.act_<id>``), menu, text, keys."""
 
     id: str
     menu: str

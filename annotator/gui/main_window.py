@@ -1,7 +1,7 @@
 """The main window: frame view and timeline in the centre, joint list, fill and legend docks.
 
 The window owns no annotation data. It builds its actions from ``keymap.ACTIONS`` (handler
-``_act_<id>``), opens videos and projects (``opening.py`` does the work), and wires a
+``window_actions.act_<id>``), opens videos and projects (``opening.py`` does the work), and wires a
 ``Session``'s signals to the views. Anything that can fail reaches the user through the
 ``Reporter`` as one readable sentence.
 """
@@ -18,8 +18,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.errors import AnnotatorError
-from annotator.gui import opening, theme
-from annotator.gui.dialogs import Reporter, ShortcutsDialog
+from annotator.gui import opening, theme, window_actions
+from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
 from annotator.gui.keymap import ACTIONS, MENUS, TOOLBAR, by_id
 from annotator.gui.panels import FillPanel, JointList, Legend
@@ -45,6 +45,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tasks = TaskRunner(self)
         self.session: Session | None = None
         self.actions_by_id: dict[str, QtGui.QAction] = {}
+        self.context_menu: QtWidgets.QMenu | None = None  # the open joint menu (kept alive)
         self._play_timer = QtCore.QTimer(self)
         self._play_timer.timeout.connect(self._play_tick)
         self._frame_error_shown = False
@@ -133,16 +134,22 @@ class MainWindow(QtWidgets.QMainWindow):
                 action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
             if spec.tip:
                 action.setStatusTip(spec.tip)
-            handler: Callable[[], Any] = getattr(self, f"_act_{spec.id}")
+            handler: Callable[[], Any] = functools.partial(
+                getattr(window_actions, f"act_{spec.id}"), self
+            )
             action.triggered.connect(lambda _checked=False, h=handler: self._guarded(h))
             self.addAction(action)  # shortcuts work even with the menu bar hidden
             menus[spec.menu].addAction(action)
             self.actions_by_id[spec.id] = action
             if spec.id == "close_window":
                 self.recent_menu = menus["File"].addMenu("Open &Recent")
-                self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+                self.recent_menu.aboutToShow.connect(
+                    functools.partial(window_actions.fill_recent_menu, self)
+                )
                 self.export_menu = menus["File"].addMenu("Export &As")
-                self.export_menu.aboutToShow.connect(self._fill_export_menu)
+                self.export_menu.aboutToShow.connect(
+                    functools.partial(window_actions.fill_export_menu, self)
+                )
                 menus["File"].insertMenu(action, self.recent_menu)
                 menus["File"].insertMenu(action, self.export_menu)
                 menus["File"].insertSeparator(action)
@@ -228,7 +235,7 @@ class MainWindow(QtWidgets.QMainWindow):
         overlay.drag_started.connect(lambda j: self._guarded(lambda: session.begin_drag(j)))
         overlay.drag_moved.connect(lambda j, x, y: self._guarded(lambda: session.drag(j, x, y)))
         overlay.drag_finished.connect(lambda j: self._guarded(lambda: session.end_drag(j)))
-        overlay.menu_requested.connect(self._joint_menu)
+        overlay.menu_requested.connect(functools.partial(window_actions.joint_menu, self))
         self.joint_list.set_skeleton(skeleton)
         self.frame_spin.blockSignals(True)
         self.frame_spin.setRange(0, session.frame_count - 1)
@@ -418,187 +425,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self._set_playing(False)
             return
         session.step(1)
-
-    def _joint_menu(self, joint: int | None, screen_pos: QtCore.QPoint) -> None:
-        session = self.session
-        if session is None:
-            return
-        menu = QtWidgets.QMenu(self)
-        if joint is not None:
-            session.set_joint(joint)
-            name = session.skeleton.joints[joint]
-            menu.addSection(name)
-            for text, fn in (
-                ("Toggle visible / occluded\tV", lambda: session.toggle_occluded(joint)),
-                ("Mark absent\tX", lambda: session.mark_absent(joint)),
-                ("Delete label\tDel", lambda: session.delete(joint)),
-            ):
-                menu.addAction(text, functools.partial(self._guarded, fn))
-        choose = menu.addMenu("Current joint")
-        for j, jname in enumerate(session.skeleton.joints):
-            act = choose.addAction(jname, functools.partial(session.set_joint, j))
-            act.setCheckable(True)
-            act.setChecked(j == session.joint)
-        menu.addSeparator()
-        menu.addAction("Copy pose from nearest labelled frame\tC", self._act_copy_pose)
-        menu.addAction("Fit frame to window\tF", self.frame_view.fit)
-        menu.popup(screen_pos)
-        self._last_menu = menu
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        paths = opening.recent_paths()
-        if not paths:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-        for path in paths:
-            self.recent_menu.addAction(str(path), functools.partial(self.open_path, path))
-
-    def _fill_export_menu(self) -> None:
-        self.export_menu.clear()
-        for name, description in opening.export_formats():
-            export = functools.partial(opening.export_dialog, self, name)
-            self.export_menu.addAction(f"{description}…", functools.partial(self._guarded, export))
-
-    # ------------------------------------------------------------------ actions (keymap ids)
-    def _act_open_video(self) -> None:
-        path = opening.ask_open_video(self)
-        if path:
-            self.open_path(path)
-
-    def _act_open_project(self) -> None:
-        path = opening.ask_open_project(self)
-        if path:
-            self.open_path(path)
-
-    def _act_save(self) -> None:
-        opening.save(self, self._need(), ask_path=False)
-
-    def _act_save_as(self) -> None:
-        opening.save(self, self._need(), ask_path=True)
-
-    def _act_export(self) -> None:
-        opening.export_dialog(self, None)
-
-    def _act_close_window(self) -> None:
-        self.close()
-
-    def _act_undo(self) -> None:
-        self._need().undo()
-
-    def _act_redo(self) -> None:
-        self._need().redo()
-
-    def _act_copy_pose(self) -> None:
-        source = self._need().copy_from_nearest()
-        if source is None:
-            self.statusBar().showMessage("no labelled frame to copy from", 3000)
-        else:
-            self.statusBar().showMessage(f"copied the pose of frame {source}", 3000)
-
-    def _act_accept_fill(self) -> None:
-        if not self._need().accept_fill():
-            self.statusBar().showMessage("no filled joint to accept on this frame", 3000)
-
-    def _act_flip(self) -> None:
-        self._need().flip()
-
-    def _act_clear_frame(self) -> None:
-        self._need().clear_frame()
-
-    def _act_next_frame(self) -> None:
-        self._need().step(1)
-
-    def _act_prev_frame(self) -> None:
-        self._need().step(-1)
-
-    def _act_next_10(self) -> None:
-        self._need().step(10)
-
-    def _act_prev_10(self) -> None:
-        self._need().step(-10)
-
-    def _act_next_labelled(self) -> None:
-        if not self._need().jump_labelled(True):
-            self.statusBar().showMessage("no labelled frame after this one", 2000)
-
-    def _act_prev_labelled(self) -> None:
-        if not self._need().jump_labelled(False):
-            self.statusBar().showMessage("no labelled frame before this one", 2000)
-
-    def _act_next_proposed(self) -> None:
-        if not self._need().jump_proposed(True):
-            self.statusBar().showMessage("no proposed frame after this one", 2000)
-
-    def _act_prev_proposed(self) -> None:
-        if not self._need().jump_proposed(False):
-            self.statusBar().showMessage("no proposed frame before this one", 2000)
-
-    def _act_first_frame(self) -> None:
-        self._need().go_to(0)
-
-    def _act_last_frame(self) -> None:
-        session = self._need()
-        session.go_to(session.frame_count - 1)
-
-    def _act_goto(self) -> None:
-        session = self._need()
-        frame, ok = QtWidgets.QInputDialog.getInt(
-            self, "Go to frame", "Frame (0-based):", session.frame, 0, session.frame_count - 1
-        )
-        if ok:
-            session.go_to(frame)
-
-    def _act_play(self) -> None:
-        self._set_playing(not self._play_timer.isActive())
-
-    def _act_next_joint(self) -> None:
-        session = self._need()
-        session.set_joint(session.joint + 1)
-
-    def _act_prev_joint(self) -> None:
-        session = self._need()
-        session.set_joint(session.joint - 1)
-
-    def _act_toggle_occluded(self) -> None:
-        self._need().toggle_occluded()
-
-    def _act_mark_absent(self) -> None:
-        self._need().mark_absent()
-
-    def _act_delete_joint(self) -> None:
-        self._need().delete()
-
-    def _act_fit(self) -> None:
-        self.frame_view.fit()
-
-    def _act_zoom_in(self) -> None:
-        self.frame_view.zoom(1.25)
-
-    def _act_zoom_out(self) -> None:
-        self.frame_view.zoom(0.8)
-
-    def _act_timeline_all(self) -> None:
-        self.timeline.zoom_to(0, self._need().frame_count)
-
-    def _act_propose(self) -> None:
-        opening.propose(self, self._need())
-
-    def _act_cancel_tasks(self) -> None:
-        self.tasks.cancel_all()
-
-    def _act_shortcuts(self) -> None:
-        dialog = ShortcutsDialog(self)
-        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-
-    def _act_about(self) -> None:
-        from annotator import __version__
-
-        QtWidgets.QMessageBox.about(
-            self,
-            "About annotator",
-            f"annotator {__version__}: pose annotation for videos that labels fewer frames.",
-        )
 
     # ------------------------------------------------------------------ Qt events
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:

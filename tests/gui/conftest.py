@@ -81,8 +81,8 @@ def _send(
     kind: QtCore.QEvent.Type,
     pos: QtCore.QPoint,
     buttons: QtCore.Qt.MouseButton,
+    button: QtCore.Qt.MouseButton = QtCore.Qt.MouseButton.LeftButton,
 ) -> None:
-    button = QtCore.Qt.MouseButton.LeftButton
     if kind == QtCore.QEvent.Type.MouseMove:
         button = QtCore.Qt.MouseButton.NoButton
     event = QtGui.QMouseEvent(
@@ -96,14 +96,13 @@ def _send(
     QtWidgets.QApplication.sendEvent(widget, event)
 
 
-def click_image(window, x: float, y: float) -> None:  # type: ignore[no-untyped-def]
-    """A left click at image pixel (x, y), as the mouse sends it."""
+def click_image(window, x: float, y: float, button=QtCore.Qt.MouseButton.LeftButton) -> None:  # type: ignore[no-untyped-def]
+    """A click at image pixel (x, y), as the mouse sends it."""
     vp = window.frame_view.viewport()
     pos = widget_pos(window, x, y)
-    left = QtCore.Qt.MouseButton.LeftButton
     _send(vp, QtCore.QEvent.Type.MouseMove, pos, QtCore.Qt.MouseButton.NoButton)
-    _send(vp, QtCore.QEvent.Type.MouseButtonPress, pos, left)
-    _send(vp, QtCore.QEvent.Type.MouseButtonRelease, pos, QtCore.Qt.MouseButton.NoButton)
+    _send(vp, QtCore.QEvent.Type.MouseButtonPress, pos, button, button)
+    _send(vp, QtCore.QEvent.Type.MouseButtonRelease, pos, QtCore.Qt.MouseButton.NoButton, button)
     QtWidgets.QApplication.processEvents()
 
 

@@ -153,7 +153,9 @@ def test_play_recent_and_drop(qtbot, window, figure_video) -> None:  # type: ign
     qtbot.waitUntil(lambda: window.session is not None, timeout=10000)
     # It is now a recent file, listed in File > Open Recent.
     assert video.resolve() in opening.recent_paths()
-    window._fill_recent_menu()
+    from annotator.gui.window_actions import fill_recent_menu
+
+    fill_recent_menu(window)
     assert str(video.resolve()) in [a.text() for a in window.recent_menu.actions()]
     # Space plays at the video's rate and pauses again.
     window.frame_view.setFocus()
@@ -163,3 +165,20 @@ def test_play_recent_and_drop(qtbot, window, figure_video) -> None:  # type: ign
     stopped = window.session.frame
     qtbot.wait(150)
     assert window.session.frame == stopped
+
+
+def test_right_click_menu_on_a_joint(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.set_method("linear")
+    click_image(window, *truth[0, 0])  # head placed; current joint moves on
+    click_image(window, *truth[0, 0], button=QtCore.Qt.MouseButton.RightButton)
+    menu = window.context_menu
+    assert menu is not None and session.joint == 0  # the menu's joint became current
+    texts = [a.text() for a in menu.actions()]
+    absent = next(a for a in menu.actions() if a.text().startswith("Mark absent"))
+    assert any(t.startswith("Delete label") for t in texts)
+    absent.trigger()
+    menu.close()
+    assert session.doc.label(0, 0, 0)[2] == Visibility.ABSENT
