@@ -9,8 +9,9 @@ Strategies, and what ranks the next frame:
 
 - ``variance``: the fill's own uncertainty (the frame with the largest joint variance), from
   the first and last frame of each shot; only for fills that give a variance.
-- ``kfpn``: K-FPN's proposals first, then the fill's variance, or the largest gap when the fill
-  has none.
+- ``kfpn``: K-FPN's proposals first, best score first (the annotator stops as soon as the
+  video is right, so not every proposal need be labelled), then the fill's variance, or the
+  largest gap when the fill has none.
 - ``bisection``: the middle of the largest gap (what a tool with no uncertainty can do).
 - ``uniform`` / ``kmeans``: the smallest evenly spaced / k-means set that covers (a user who
   re-extracts with a larger count until done; k-means' count is found by bisection over k).
@@ -77,10 +78,16 @@ def _farthest_from_labels(frame_count: int, labelled: set[int]) -> int:
 
 
 def label_until_covered(
-    clip: Clip, fill: FillWithVariance, start: Sequence[int], use_variance: bool
+    clip: Clip,
+    fill: FillWithVariance,
+    start: Sequence[int],
+    use_variance: bool,
+    queue: Sequence[int] = (),
 ) -> tuple[IntArray, bool]:
-    """Label ``start``, then the top-ranked frame, until the fill covers the clip."""
+    """Label ``start``, then the frames of ``queue`` in order (a tool's proposals, best first),
+    then the top-ranked frame, until the fill covers the clip."""
     labelled = set(int(f) for f in start) or {0}
+    pending = [int(q) for q in queue]
     f = clip.frame_count
     while True:
         frames = np.asarray(sorted(labelled), dtype=np.int64)
@@ -90,7 +97,10 @@ def label_until_covered(
         if len(labelled) >= f:
             return frames, False
         nxt = -1
-        if use_variance and var is not None:
+        while pending and nxt < 0:
+            candidate = pending.pop(0)
+            nxt = -1 if candidate in labelled else candidate
+        if nxt < 0 and use_variance and var is not None:
             score = np.nan_to_num(var, nan=-1.0).max(axis=1)
             score[frames] = -np.inf
             if np.isfinite(score).any() and float(score.max()) > 0:
@@ -125,10 +135,15 @@ def smallest_covering_kmeans(clip: Clip, fill: FillWithVariance, seed: int) -> I
     return picks(hi)
 
 
-def _kfpn_start(clip: Clip) -> list[int]:
+def _kfpn_queue(clip: Clip) -> list[int]:
+    """K-FPN's proposed frames (its natural count), highest score first."""
     from annotator.proposal.registry import propose
 
-    return [int(x) for x in propose(clip.video, "kfpn").frames]
+    result = propose(clip.video, "kfpn")
+    frames = [int(x) for x in result.frames]
+    if result.scores is not None:
+        frames.sort(key=lambda fr: -float(result.scores[fr]))  # type: ignore[index]
+    return frames
 
 
 def run_interactive(
@@ -152,7 +167,8 @@ def run_interactive(
                         break
                     frames, done = label_until_covered(clip, fill, _shot_ends(clip), True)
                 elif strategy == "kfpn":
-                    frames, done = label_until_covered(clip, fill, _kfpn_start(clip), True)
+                    queue = _kfpn_queue(clip)
+                    frames, done = label_until_covered(clip, fill, queue[:1], True, queue[1:])
                 elif strategy == "bisection":
                     frames = bisection_frames(fill_xy, gt, vis, body, ALPHA)
                 elif strategy == "uniform":

@@ -141,3 +141,16 @@ def test_command_prints_both_tables(
     assert pck05[("30%", "dp-linear (uses GT)")] >= pck05[("10%", "dp-linear (uses GT)")]
     with pytest.raises(UsageError):
         efficiency.run(parser.parse_args(["--set", str(folder), "--fills", "magic"]))
+
+
+def test_proposals_are_labelled_first_in_order_until_covered() -> None:
+    clip = synthetic_clip(frames=10)
+    gt = clip.gt_xy
+    need = {0, 3, 7, 9}  # the fill is right once these four are labelled
+
+    def fill(frames: np.ndarray) -> tuple[np.ndarray, None]:
+        pred = gt.copy() if need <= set(frames.tolist()) else gt + 1e3
+        return pred, None
+
+    frames, done = label_until_covered(clip, fill, [9], True, queue=[7, 3, 9, 0, 5, 6])
+    assert done and frames.tolist() == [0, 3, 7, 9]  # stops before proposals 5 and 6
