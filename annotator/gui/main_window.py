@@ -49,6 +49,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._play_timer = QtCore.QTimer(self)
         self._play_timer.timeout.connect(self._play_tick)
         self._frame_error_shown = False
+        self._autosave_error_shown = False
         self._build_central()
         self._build_docks()
         self._build_actions()
@@ -315,7 +316,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if start <= session.frame < stop:
             self._refresh_pose()
-        self.timeline.marks.update()
+        self.timeline.set_status(session.status)  # the session may hold a new array
         self._update_fill_info()
 
     def _update_fill_info(self) -> None:
@@ -356,6 +357,10 @@ class MainWindow(QtWidgets.QMainWindow):
         name = session.path.name if session.path else Path(session.doc.video.path).name
         star = "*" if session.dirty else ""
         self.setWindowTitle(f"{name}{star} — annotator")
+        journal = session.journal
+        if journal is not None and journal.error and not self._autosave_error_shown:
+            self._autosave_error_shown = True  # once: every edit would repeat it
+            self.reporter.error(f"Autosave is not working, save your work: {journal.error}")
 
     def _update_enabled(self) -> None:
         has = self.session is not None

@@ -182,3 +182,18 @@ def test_right_click_menu_on_a_joint(qtbot, window, figure_video) -> None:  # ty
     absent.trigger()
     menu.close()
     assert session.doc.label(0, 0, 0)[2] == Visibility.ABSENT
+
+
+def test_timeline_follows_a_method_change(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
+    labels[0, :, 2] = Visibility.VISIBLE
+    for f in (5, 15):
+        labels[0, :, :2] = truth[f]
+        session.push(cmd.SetLabels(f, labels))
+    session.set_method("linear")
+    assert window.timeline.marks.status is session.status
+    session.push(cmd.ClearFrame(15))
+    assert window.timeline.marks.status[15] == FrameStatus.FILLED  # held from frame 5
