@@ -182,17 +182,14 @@ def _float_array(values: Any, where: str, shape_tail: tuple[int, ...]) -> NDArra
     if arr.shape[1:] != shape_tail or arr.ndim != len(shape_tail) + 1:
         raise _Invalid(f"{where} must have shape (n, {', '.join(map(str, shape_tail))})")
     flat = arr.reshape(-1)
-    if not {type(v) for v in flat} <= {int, float, type(None)}:
+    if not set(map(type, flat)) <= {int, float, type(None)}:
         raise _Invalid(f"{where} must hold only numbers and nulls")
-    none = np.fromiter((v is None for v in flat), dtype=bool, count=flat.size)
-    flat[none] = np.nan
     try:
-        out = flat.astype(np.float64).reshape(arr.shape)
+        out = flat.astype(np.float64).reshape(arr.shape)  # NumPy casts None to NaN
     except OverflowError:
         raise _Invalid(f"{where} holds a number out of range") from None
     if np.isinf(out).any():
         raise _Invalid(f"{where} holds a number out of range")
-    out.reshape(-1)[none] = np.nan
     return out
 
 
@@ -479,7 +476,7 @@ def _build(data: dict[str, Any], project_dir: Path | None) -> Document:
             _list(inst.get("labels", []), f"{where}.labels", frames),
             skel,
             frame_ref,
-            frames,
+            timestamps,
             f"{where}.labels",
         )
         if any(i.track_id == track for i in doc.instances):
@@ -554,13 +551,39 @@ def _timestamps_from_json(value: Any, frames: int) -> NDArray[np.float64]:
     return arr
 
 
+def _fast_frame_refs(entries: list[Any], timestamps: NDArray[np.float64]) -> list[int] | None:
+    """Frame numbers of well-formed entries, checked in bulk; None if any entry is not."""
+    if not all(type(e) is dict for e in entries):
+        return None
+    frames = [e.get("frame") for e in entries]
+    times = [e.get("time") for e in entries]
+    if set(map(type, frames)) != {int} or not set(map(type, times)) <= {int, float}:
+        return None
+    f = np.array(frames, dtype=object)
+    if f.min() < 0 or f.max() >= timestamps.size:
+        return None
+    t = np.array(times, dtype=np.float64)
+    if (
+        not np.isfinite(t).all()
+        or (np.abs(t - timestamps[f.astype(np.int64)]) > TIME_TOLERANCE).any()
+    ):
+        return None
+    return frames
+
+
 def _labels(
-    entries: list[Any], skel: Skeleton, frame_ref: Any, frames: int, where: str
+    entries: list[Any],
+    skel: Skeleton,
+    frame_ref: Any,
+    timestamps: NDArray[np.float64],
+    where: str,
 ) -> FloatArray:
-    out = empty_labels(frames, skel.num_joints)
+    out = empty_labels(timestamps.size, skel.num_joints)
     if not entries:
         return out
-    idx = [frame_ref(e, f"{where}[{i}]") for i, e in enumerate(entries)]
+    idx = _fast_frame_refs(entries, timestamps)
+    if idx is None:  # something is wrong: the slow path names the offending entry
+        idx = [frame_ref(e, f"{where}[{i}]") for i, e in enumerate(entries)]
     if len(set(idx)) != len(idx):
         raise _Invalid(f"{where} has a frame twice")
     rows = [_key(e, "joints", f"{where}[{i}]") for i, e in enumerate(entries)]
