@@ -20,7 +20,8 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.render import MANIFEST, VERSION, render_set
+from annotator.bench.render import VERSION
+from annotator.bench.render_set import MANIFEST, render_set
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size
 from annotator.core.paths import cache_dir

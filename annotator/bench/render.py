@@ -9,7 +9,8 @@ frames are encoded like real footage (``render_encode``). Beside each ``NAME.mp4
   ``visible`` (1): the labels say visible, the joint's own body part is on top at its pixel and
   no occluder covers it. ``occluded`` (2): in the frame but not seen (behind the body or an
   occluder, or not visible in the labels). ``absent`` (3, x and y NaN): outside the frame after
-  the camera moved.
+  the camera moved, or a joint Penn Action marks as not in the picture (see
+  :func:`present_joints`).
 - ``source`` int8 (F, 13): all ``manual``; ``source_names``: the source enum's names.
 - ``boxes`` float32 (1, F, 4): the labels' person box (x1, y1, x2, y2) moved by the camera and
   clipped to the frame (the contract's body size is its longer side).
@@ -19,28 +20,34 @@ frames are encoded like real footage (``render_encode``). Beside each ``NAME.mp4
 - ``fps``, ``width``, ``height``, ``timestamps``, ``label_file``, ``seed`` and ``encoding``
   (JSON) describe how the video was made.
 
-Output is deterministic for a seed: the same labels and seed give the same bytes.
+Output is deterministic for a seed: the same labels and seed give the same bytes. Whole sets
+(split, manifest, real-video backgrounds) are in ``render_set``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import av
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.render_body import draw_figure, joint_seen, new_layer, random_outfit
-from annotator.bench.render_encode import PROFILES, Encoding, choose_encoding, encode_video
+from annotator.bench.render_body import (
+    Outfit,
+    draw_figure,
+    joint_seen,
+    new_layer,
+    random_outfit,
+)
+from annotator.bench.render_encode import Encoding, choose_encoding, encode_video
 from annotator.bench.render_scene import (
     Camera,
+    Occluder,
     line_blur,
     make_background,
     paste_occluder,
@@ -52,14 +59,10 @@ from annotator.bench.render_scene import (
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
 from annotator.core.datasets import PennSequence, load_penn_action
 from annotator.core.skeleton import PENN_ACTION
-from annotator.core.split import penn_action_split
 from annotator.errors import UsageError
 
-log = logging.getLogger(__name__)
-
 FPS = 30.0  # Penn Action was filmed at about 30 fps
-VERSION = 2  # bump when the pictures change, so cached sets are rendered again
-MANIFEST = "manifest.json"
+VERSION = 3  # bump when the pictures change, so cached sets are rendered again
 
 
 @dataclass
@@ -124,20 +127,29 @@ class _Shot:
         self.gain = float(rng.uniform(0.8, 1.15))
 
 
-def render_frames(
-    seq: PennSequence,
-    seed: int,
-    real_frames: Sequence[NDArray[np.uint8]] = (),
-    max_frames: int | None = None,
-    keep_body: bool = False,
-) -> Iterator[RenderedFrame]:
-    """Render ``seq`` frame by frame (even frame size: an odd last row/column is dropped)."""
-    rng = sequence_rng(seq.name, seed)
+@dataclass
+class _Plan:
+    """Everything drawn at random for one video before its first frame is rendered."""
+
+    width: int
+    height: int
+    frames: int
+    outfit: Outfit
+    tile: NDArray[np.float32]  # fabric noise
+    camera: Camera
+    cut: int  # first frame of the second shot (``frames`` when there is no cut)
+    shots: list[_Shot]
+    occluders: list[Occluder]
+    gain: NDArray[np.float64]  # per-frame brightness
+    exposure: float  # share of a frame interval the shutter is open (motion blur length)
+    sigma: float  # sensor noise
+    grain: NDArray[np.float32]  # four noise frames, cycled
+
+
+def _plan(
+    seq: PennSequence, rng: np.random.Generator, real: list[NDArray[np.uint8]], frames: int
+) -> _Plan:
     w, h = seq.width - seq.width % 2, seq.height - seq.height % 2
-    if w < 16 or h < 16:
-        raise UsageError(f"{seq.name}: frame size {seq.width}x{seq.height} is too small to render")
-    frames = seq.frame_count if max_frames is None else min(seq.frame_count, max_frames)
-    real = list(real_frames)
     outfit = random_outfit(rng)
     tile = value_noise(rng, 32, 32, 3)
     camera = random_camera(rng, frames, w, h)
@@ -153,7 +165,8 @@ def render_frames(
         scale[cut:] *= rng.uniform(0.85, 1.2)
         shift[cut:] += rng.uniform(-0.1, 0.1, 2) * (w, h)
         camera = Camera(scale, shift, camera.centre)
-    centre = np.nanmean(seq.xy[:frames].reshape(-1, 2), axis=0)
+    placed = seq.xy[:frames][present_joints(seq)[:frames]]
+    centre = placed.mean(axis=0) if len(placed) else np.array([w / 2.0, h / 2.0])
     occluders = random_occluders(rng, frames, w, h, camera.apply(0, centre))
     gain = 1.0 + 0.12 * smooth_noise(rng, frames, rng.uniform(0.5, 2))
     if rng.random() < 0.25:  # a light switched or a cloud: a step in brightness
@@ -162,49 +175,62 @@ def render_frames(
     exposure = float(rng.uniform(0.3, 1.0))
     sigma = float(rng.uniform(1.0, 4.0))
     grain = rng.normal(0, 1, (4, h, w, 1)).astype(np.float32)
+    return _Plan(
+        w, h, frames, outfit, tile, camera, cut, shots, occluders, gain, exposure, sigma, grain
+    )
+
+
+def render_frames(
+    seq: PennSequence,
+    seed: int,
+    real_frames: Sequence[NDArray[np.uint8]] = (),
+    max_frames: int | None = None,
+    keep_body: bool = False,
+) -> Iterator[RenderedFrame]:
+    """Render ``seq`` frame by frame (even frame size: an odd last row/column is dropped).
+
+    ``keep_body``: also return the figure's pixels and the occluders' coverage (for checks).
+    """
+    if min(seq.width, seq.height) < 16:
+        raise UsageError(f"{seq.name}: frame size {seq.width}x{seq.height} is too small to render")
+    frames = seq.frame_count if max_frames is None else min(seq.frame_count, max_frames)
+    plan = _plan(seq, sequence_rng(seq.name, seed), list(real_frames), frames)
+    w, h, camera, cut = plan.width, plan.height, plan.camera, plan.cut
     present = present_joints(seq)
     body_scale = _body_scale(seq, present)
     prev_joints: NDArray[np.float64] | None = None
     for i in range(frames):
-        shot = shots[1] if i >= cut else shots[0]
+        shot = plan.shots[1] if i >= cut else plan.shots[0]
         matrix = camera.canvas_matrix(i, shot.offset)
         bg = cv2.warpAffine(
             shot.canvas, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
         )
         joints = camera.apply(i, seq.xy[i])
         layer = new_layer(h, w)
-        draw_figure(
-            layer,
-            joints,
-            seq.visible[i],
-            outfit,
-            float(camera.scale[i] * body_scale[i]),
-            tile,
-            present[i],
-        )
+        scale = float(camera.scale[i] * body_scale[i])
+        draw_figure(layer, joints, seq.visible[i], plan.outfit, scale, plan.tile, present[i])
         seen = joint_seen(layer, joints)
-        body = layer.part > 0 if keep_body else None
         rgb, alpha = layer.rgb, layer.alpha
         if prev_joints is not None and i != cut:
             moving = present[i] & present[i - 1]
             step = (joints - prev_joints)[moving]
             velocity = step.mean(axis=0) if len(step) else np.zeros(2)
-            rgb = line_blur(rgb, velocity, exposure)
-            alpha = line_blur(alpha, velocity, exposure)
+            rgb = line_blur(rgb, velocity, plan.exposure)
+            alpha = line_blur(alpha, velocity, plan.exposure)
         img = rgb + bg * (1.0 - alpha[..., None])
         if i > 0 and i != cut:
             c = np.asarray(camera.centre)
-            img = line_blur(img, camera.apply(i, c) - camera.apply(i - 1, c), exposure)
+            img = line_blur(img, camera.apply(i, c) - camera.apply(i - 1, c), plan.exposure)
         cover = np.zeros((h, w), np.float32)
-        for occ in occluders:
+        for occ in plan.occluders:
             paste_occluder(img, cover, occ, i)
-        img = img * (gain[i] * shot.gain) * shot.tint + sigma * grain[i % 4]
+        img = img * (plan.gain[i] * shot.gain) * shot.tint + plan.sigma * plan.grain[i % 4]
         out = np.clip(img, 0, 255).astype(np.uint8)
         truth = _ground_truth(seq.visible[i], present[i], joints, seen, cover)
-        box = _box(
-            seq.bbox[i], joints[present[i]], camera.apply(i, seq.bbox[i].reshape(2, 2)), w, h
-        )
-        yield RenderedFrame(out, truth, box, body, i == cut, cover if keep_body else None)
+        moved_box = camera.apply(i, seq.bbox[i].reshape(2, 2))
+        box = _box(seq.bbox[i], joints[present[i]], moved_box, w, h)
+        extras = (layer.part > 0, cover) if keep_body else (None, None)
+        yield RenderedFrame(out, truth, box, extras[0], i == cut, extras[1])
         prev_joints = joints
 
 
@@ -326,103 +352,3 @@ def save_ground_truth(
         video_path=np.array(video_name),
         **arrays,  # type: ignore[arg-type]
     )
-
-
-def load_real_frames(folder: Path, per_video: int = 6) -> list[NDArray[np.uint8]]:
-    """A few evenly spaced RGB frames of each video in ``folder`` (background material)."""
-    out: list[NDArray[np.uint8]] = []
-    for path in sorted(folder.glob("*")):
-        if path.suffix.lower() not in {".mp4", ".avi", ".mov", ".mkv"}:
-            continue
-        try:
-            out.extend(_spread_frames(path, per_video))
-        except (av.FFmpegError, StopIteration) as err:
-            log.warning("skipping background video %s: %s", path.name, err)
-    return out
-
-
-def _spread_frames(path: Path, count: int) -> list[NDArray[np.uint8]]:
-    """``count`` frames spread over a video, found by seeking (cheap: no full decode)."""
-    frames: list[NDArray[np.uint8]] = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        duration = float(container.duration or 0) / av.time_base
-        for k in range(count):
-            when = duration * (k + 0.5) / count
-            if stream.time_base is not None and duration > 0:
-                container.seek(int(when / stream.time_base), stream=stream)
-            f = next(container.decode(stream)).to_ndarray(format="rgb24").astype(np.uint8)
-            # Half resolution is plenty for a background and keeps memory small.
-            small = cv2.resize(f, (f.shape[1] // 2, f.shape[0] // 2))
-            frames.append(np.asarray(small, dtype=np.uint8))
-    return frames
-
-
-def select_files(labels_dir: Path, split: str, count: int | None) -> list[Path]:
-    """``count`` files spread evenly over the split (all of them when ``count`` is None)."""
-    try:
-        train, val = penn_action_split(labels_dir)
-    except FileNotFoundError as err:
-        raise UsageError(str(err)) from None
-    files = {"train": train, "val": val}.get(split)
-    if files is None:
-        raise UsageError(f"--split must be train or val, not {split!r}")
-    if count is None or count >= len(files):
-        return files
-    if count < 1:
-        raise UsageError("--count must be at least 1")
-    picks = np.unique(np.linspace(0, len(files) - 1, count).round().astype(int))
-    return [files[i] for i in picks]
-
-
-def render_set(
-    labels_dir: Path,
-    split: str,
-    out_dir: Path,
-    seed: int,
-    count: int | None = None,
-    max_frames: int | None = None,
-    backgrounds: Path | None = None,
-    profiles: Sequence[str] = PROFILES,
-) -> list[RenderedVideo]:
-    """Render a set of label files, cycling through ``profiles``; writes ``manifest.json``."""
-    files = select_files(labels_dir, split, count)
-    real = load_real_frames(backgrounds) if backgrounds is not None else []
-    done: list[RenderedVideo] = []
-    for k, path in enumerate(files):
-        video = render_video(path, out_dir, seed, profiles[k % len(profiles)], real, max_frames)
-        log.info("rendered %s (%d frames, %s)", video.name, video.frame_count, video.encoding)
-        done.append(video)
-    write_manifest(out_dir, done, split, seed, max_frames, backgrounds)
-    return done
-
-
-def write_manifest(
-    out_dir: Path,
-    videos: Sequence[RenderedVideo],
-    split: str,
-    seed: int,
-    max_frames: int | None = None,
-    backgrounds: Path | None = None,
-) -> Path:
-    """``manifest.json``: what a rendered folder holds and how it was made."""
-    manifest = {
-        "schema": "annotator.render/1",
-        "split": split,
-        "seed": seed,
-        "max_frames": max_frames,
-        "backgrounds": str(backgrounds) if backgrounds else None,
-        "videos": [
-            {
-                "name": v.name,
-                "video": v.video.name,
-                "labels": v.labels.name,
-                "frame_count": v.frame_count,
-                **v.encoding.to_dict(),
-            }
-            for v in videos
-        ],
-    }
-    path = out_dir / MANIFEST
-    path.write_text(json.dumps(manifest, indent=1))
-    return path

@@ -12,8 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
-from annotator.bench.render import render_set
 from annotator.bench.render_encode import PROFILES
+from annotator.bench.render_set import render_set
 from annotator.errors import UsageError
 
 

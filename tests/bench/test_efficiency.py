@@ -20,7 +20,8 @@ from annotator.bench.efficiency_oneshot import (
     budget_for,
     dp_linear_at_budget,
 )
-from annotator.bench.render import render_sequence, write_manifest
+from annotator.bench.render import render_sequence
+from annotator.bench.render_set import write_manifest
 from annotator.core.datasets import load_penn_action
 from annotator.errors import UsageError
 
