@@ -124,8 +124,10 @@ def test_rotation_gives_display_size(tmp_path: Path) -> None:
 
 
 def test_picture_types_are_reported_after_decoding(tmp_path: Path) -> None:
-    path = make_video(tmp_path / "b.mp4", n=30, options={"bf": "2", "g": "10", "b_strategy": "0"})
+    options = {"bf": "2", "g": "10", "b_strategy": "0", "sc_threshold": "0"}
+    path = make_video(tmp_path / "b.mp4", n=30, options=options)
     with open_video(path, cache_frames=32) as reader:
+        assert reader.wait_for_index()  # so that frame 29 is reached by a seek to frame 20
         assert reader.picture_type(0) == "I"
         assert reader.picture_type(15) is None
         reader.frame(29)
