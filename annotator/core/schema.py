@@ -238,9 +238,10 @@ def _migrate_v0(old: dict[str, Any]) -> dict[str, Any]:
     if len(raw) > frames:
         raise _Invalid("labels has more frames than the video")
     visibility = {True: int(Visibility.VISIBLE), False: int(Visibility.OCCLUDED)}
-    for key in sorted(raw, key=lambda k: int(k) if k.isdigit() else -1):
-        if not key.isdigit() or len(key) > 9:
+    for key in raw:
+        if not (key.isascii() and key.isdigit()) or len(key) > 9:
             raise _Invalid(f"labels key {key[:20]!r} is not a frame number")
+    for key in sorted(raw, key=int):
         frame = int(key)
         rows = []
         for j, row in enumerate(_list(raw[key], f"labels.{key}", 1024)):

@@ -32,7 +32,7 @@ from annotator.core.skeleton import COCO, PENN_ACTION
 from annotator.core.store import load_project
 from annotator.errors import ProjectError
 
-# 3,000 cases in all. Hypothesis' own strategies explore structure; seeded mutations cover
+# 3,200 cases in all. Hypothesis' own strategies explore structure; seeded mutations cover
 # volume cheaply. Each test takes a few seconds on a quiet machine.
 FUZZ = settings(
     max_examples=500,
@@ -128,10 +128,12 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_valid_base_loads(folder: Path) -> None:
+def test_the_valid_bases_load(folder: Path) -> None:
     project = folder / "p.annot.json"
     _write(project, VALID)
     assert load_project(project).labelled_frames(1).tolist() == [2]
+    _write(project, VALID_V0)
+    assert load_project(project).labelled_frames(0).tolist() == [3]
 
 
 @FUZZ
@@ -170,25 +172,55 @@ def _seeded_value(rng: np.random.Generator) -> Any:
     return choices[int(rng.integers(len(choices)))]
 
 
-@settings(FUZZ, max_examples=1200)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_seeded_mutations(folder: Path, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    data = copy.deepcopy(VALID)
+VALID_V0: dict[str, Any] = {
+    "schema": "annotator.project/0",
+    "video": "clip.mp4",
+    "fingerprint": "11-abc",
+    "frame_count": 20,
+    "fps": 25.0,
+    "width": 64,
+    "height": 48,
+    "skeleton": "penn_action",
+    "labels": {"3": [[1.0, 2.0, True], [3, 4, False]] + [[None, None, None]] * 11},
+    "keyframes": [3, 7],
+}
+PATHS_V0 = [p for p in _paths(VALID_V0) if p]
+
+
+def _mutate(base: dict[str, Any], paths: list[tuple[Any, ...]], rng: np.random.Generator) -> Any:
+    data = copy.deepcopy(base)
     for _ in range(int(rng.integers(1, 4))):
-        path = PATHS[int(rng.integers(len(PATHS)))]
+        path = paths[int(rng.integers(len(paths)))]
         parent = data
         try:
             for key in path[:-1]:
                 parent = parent[key]
             if rng.random() < 0.2 and isinstance(parent, dict):
                 parent.pop(path[-1], None)
+            elif rng.random() < 0.1 and isinstance(parent, dict):
+                parent["9" * int(rng.integers(1, 6000))] = _seeded_value(rng)  # odd keys
             else:
                 parent[path[-1]] = _seeded_value(rng)
         except (KeyError, IndexError, TypeError):
             continue  # an earlier mutation removed this path
+    return data
+
+
+@settings(FUZZ, max_examples=1000)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_seeded_mutations(folder: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
     project = folder / "p.annot.json"
-    _write(project, data, deep=int(rng.integers(10, 5000)))
+    _write(project, _mutate(VALID, PATHS, rng), deep=int(rng.integers(10, 5000)))
+    _check_load(folder, project)
+
+
+@settings(FUZZ, max_examples=400)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_seeded_mutations_of_schema_0(folder: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    project = folder / "p.annot.json"
+    _write(project, _mutate(VALID_V0, PATHS_V0, rng), deep=int(rng.integers(10, 5000)))
     _check_load(folder, project)
 
 
