@@ -107,6 +107,10 @@ class SetLabels(Command):
         assert self._old is not None
         doc.write_labels(self.instance, self.start, self._old, self.joints)
 
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self._old, self._new) if a is not None)
+
 
 class _JointCommand(SetLabels):
     """A label edit of one joint on one frame."""
@@ -389,6 +393,10 @@ class AcceptProposals(Command):
             cmd.undo(doc)
         doc.set_proposals(self._before)
 
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self._labels)
+
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -548,6 +556,10 @@ class RemoveInstance(Command):
         assert self._removed is not None
         doc.insert_instance(self.instance, self._removed[0], self._removed[1])
 
+    @property
+    def nbytes(self) -> int:
+        return 0 if self._removed is None else self._removed[1].nbytes
+
 
 @dataclass(frozen=True)
 class _Content:
@@ -619,6 +631,11 @@ class ReplaceContent(Command):
         assert self._before is not None
         self._before.apply(doc)
 
+    @property
+    def nbytes(self) -> int:
+        held = (self._after, self._before)
+        return sum(a.nbytes for c in held if c is not None for _, a in c.instances)
+
 
 class Batch(Command):
     """Several commands as one undo step; if one fails, those already run are undone."""
@@ -641,6 +658,10 @@ class Batch(Command):
     def undo(self, doc: Document) -> None:
         for cmd in reversed(self.commands):
             cmd.undo(doc)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.commands)
 
 
 __all__ = [

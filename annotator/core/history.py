@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from annotator.core.document import Document
 
 DEFAULT_LIMIT = 1000
+DEFAULT_MEMORY_LIMIT = 2 << 30  # bytes of undo data; only whole-video bulk edits come near it
 
 
 class Command(ABC):
@@ -36,15 +37,23 @@ class Command(ABC):
         """Absorb ``other`` (already done on the document); True if merged."""
         return False
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held for undo/redo (arrays only; small Python objects count as 0)."""
+        return 0
+
 
 class History:
     """A bounded undo/redo stack over one document."""
 
-    def __init__(self, doc: Document, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(
+        self, doc: Document, limit: int = DEFAULT_LIMIT, memory_limit: int = DEFAULT_MEMORY_LIMIT
+    ) -> None:
         if limit < 1:
             raise ValueError("history limit must be at least 1")
         self._doc = doc
         self._limit = limit
+        self._memory_limit = memory_limit
         self._undo: deque[Command] = deque()
         self._redo: list[Command] = []
         self._dropped = 0  # commands pushed out of the bottom by the limit
@@ -116,13 +125,24 @@ class History:
         )
         if not (mergeable and top is not None and top.merge(command)):
             self._undo.append(command)
-            if len(self._undo) > self._limit:
-                self._undo.popleft()
-                self._dropped += 1
-                if self._clean is not None and self._clean < self._dropped:
-                    self._clean = None
+            self._trim()
         self._sealed = False
         self._notify()
+
+    def _trim(self) -> None:
+        """Drop the oldest steps beyond the step limit, or while the undo data is over the
+        memory limit (a few whole-video bulk edits on a long video); the newest step stays."""
+        held = sum(c.nbytes for c in self._undo)
+        while len(self._undo) > self._limit or (held > self._memory_limit and len(self._undo) > 1):
+            held -= self._undo.popleft().nbytes
+            self._dropped += 1
+            if self._clean is not None and self._clean < self._dropped:
+                self._clean = None
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the undo and redo steps."""
+        return sum(c.nbytes for c in self._undo) + sum(c.nbytes for c in self._redo)
 
     def seal(self) -> None:
         """End of a gesture: the next command starts a new undo step."""

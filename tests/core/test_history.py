@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from annotator.core.commands import MoveJoint, PlaceJoint
+import numpy as np
+
+from annotator.core.commands import MoveJoint, PlaceJoint, SetLabels
 from annotator.core.history import History
 
 from .helpers import content, make_doc
@@ -73,3 +75,18 @@ def test_clean_state_tracking() -> None:
         assert not history.is_clean
     assert len(calls) >= 8
     assert history.redo_text == "Place head"
+
+
+def test_bulk_edits_are_bounded_by_memory() -> None:
+    doc = make_doc(frames=1000)
+    history = History(doc, memory_limit=1_000_000)
+    fill = np.zeros((1000, 13, 3), np.float32)
+    fill[:, :, 2] = 1
+    history.push(PlaceJoint(0, 0, 1, 1))
+    for k in range(4):  # each holds ~2 x 156 kB for undo/redo
+        fill[:, :, 0] = k
+        history.push(SetLabels(0, fill, text=f"bulk {k}"))
+    assert history.nbytes <= 1_000_000
+    assert history.undo_count == 3 and history.undo_text == "bulk 3"
+    history.undo()
+    assert doc.label(0, 5, 0)[0] == 2.0
