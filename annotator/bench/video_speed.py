@@ -59,11 +59,18 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_long:
         videos.append(long_file(frames))
     results = []
+    saved = os.environ.get("ANNOTATOR_CACHE_DIR")
     with tempfile.TemporaryDirectory(prefix="annotator-bench-") as tmp:
         os.environ["ANNOTATOR_CACHE_DIR"] = tmp  # cold index for every file
-        for path in videos:
-            print(f"# {path.name} ...", flush=True)
-            results.append(bench_one(path, seeks, args.cache_frames, args.quick))
+        try:
+            for path in videos:
+                print(f"# {path.name} ...", flush=True)
+                results.append(bench_one(path, seeks, args.cache_frames, args.quick))
+        finally:
+            if saved is None:
+                del os.environ["ANNOTATOR_CACHE_DIR"]
+            else:
+                os.environ["ANNOTATOR_CACHE_DIR"] = saved
     print()
     print(table(results))
     if args.json:

@@ -329,6 +329,8 @@ class PyAVVideo:
         A frame that cannot be decoded (corrupt data) is replaced by the nearest decoded one,
         and the substitution is recorded in ``frame_problems``.
         """
+        if self._closed:
+            raise VideoError(f"{self.path.name} was closed")
         i = self._check_index(i)
         rgb = self._from_cache(i)
         if rgb is None:
