@@ -21,10 +21,8 @@ def test_bench_video_prints_a_row_per_video(
     parser = argparse.ArgumentParser()
     video_speed.add_arguments(parser)
     out = tmp_path / "figures.json"
-    args = parser.parse_args(
-        ["--data", str(folder), "--quick", "--no-long", "--seeks", "3", "--cache-frames", "8"]
-        + ["--json", str(out)]
-    )
+    flags = ["--quick", "--no-long", "--seeks", "3", "--cache-frames", "8"]
+    args = parser.parse_args(["--data", str(folder), *flags, "--json", str(out)])
     assert video_speed.run(args) == 0
     table = capsys.readouterr().out
     assert "| small.mp4 | 96x64 | 40 | 10 |" in table
