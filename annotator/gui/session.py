@@ -63,7 +63,7 @@ class Session(QtCore.QObject):
         self.loader = FrameLoader(reader, self)
         self.method = method if method in available_methods() else default_method()
         self.engine = self._make_engine(self.method)
-        self.status = frame_status(self.manual(), self.engine.result.source)
+        self.status = self._status(0, self.frame_count)
         self._unsubscribe = document.subscribe(self._on_change)
         self._unsubscribe_history = self.history.subscribe(self._on_history)
 
@@ -232,12 +232,18 @@ class Session(QtCore.QObject):
         engine.reset(self.manual())
         return engine
 
+    def _status(self, start: int, stop: int) -> NDArray[np.int8]:
+        result = self.engine.result
+        return frame_status(
+            self.manual()[start:stop], result.source[start:stop], result.held[start:stop]
+        )
+
     def set_method(self, method: str) -> None:
         if method == self.method:
             return
         self.engine = self._make_engine(method)
         self.method = method
-        self.status = frame_status(self.manual(), self.engine.result.source)
+        self.status = self._status(0, self.frame_count)
         self.method_changed.emit(method)
         self.poses_changed.emit(0, self.frame_count)
 
@@ -262,7 +268,7 @@ class Session(QtCore.QObject):
         else:
             a, b = self.engine.update(manual, (start, max(start, stop - 1)))
             lo, hi = min(start, a), max(stop, b + 1)
-        self.status[lo:hi] = frame_status(manual[lo:hi], self.engine.result.source[lo:hi])
+        self.status[lo:hi] = self._status(lo, hi)
         self.poses_changed.emit(lo, hi)
 
     def _on_history(self) -> None:

@@ -27,14 +27,23 @@ class FrameStatus(IntEnum):
 
 
 def frame_status(
-    manual: NDArray[np.floating], fill_source: NDArray[np.integer] | None
+    manual: NDArray[np.floating],
+    fill_source: NDArray[np.integer] | None,
+    held: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.int8]:
-    """(F,) ``FrameStatus`` from manual labels (F, J, 3) and the fill's source codes (F, J)."""
+    """(F,) ``FrameStatus`` from manual labels (F, J, 3) and the fill's source codes (F, J).
+
+    Values the fill only holds (before the first or after the last label, ``held``) do not
+    make a frame FILLED: the timeline's filled spans are the interpolated ones.
+    """
     labelled = manual[:, :, 2] != Visibility.UNLABELLED
     count = labelled.sum(axis=1)
     status = np.zeros(manual.shape[0], dtype=np.int8)
     if fill_source is not None and fill_source.shape[0] == manual.shape[0]:
-        filled = ((fill_source != Source.MANUAL) & (fill_source != Source.NONE)).any(axis=1)
+        filled_joint = (fill_source != Source.MANUAL) & (fill_source != Source.NONE)
+        if held is not None and held.shape == fill_source.shape:
+            filled_joint &= ~held
+        filled = filled_joint.any(axis=1)
         status[filled] = FrameStatus.FILLED
     status[count > 0] = FrameStatus.PARTIAL
     status[count == manual.shape[1]] = FrameStatus.LABELLED

@@ -101,3 +101,14 @@ def test_click_and_drag_seek(qtbot) -> None:  # type: ignore[no-untyped-def]
     # Model -> widget: the playhead follows the current frame.
     timeline.set_playhead(70)
     assert timeline.playhead.value() == 70.5
+
+
+def test_held_values_are_not_filled_spans() -> None:
+    manual = np.full((5, 1, 3), np.nan, dtype=np.float32)
+    manual[:, :, 2] = Visibility.UNLABELLED
+    manual[1, 0, 2] = manual[3, 0, 2] = Visibility.VISIBLE
+    source = np.full((5, 1), Source.LINEAR, dtype=np.int8)
+    source[[1, 3]] = Source.MANUAL
+    held = np.zeros((5, 1), dtype=bool)
+    held[[0, 4]] = True
+    assert frame_status(manual, source, held).tolist() == [0, 3, 1, 3, 0]

@@ -196,4 +196,4 @@ def test_timeline_follows_a_method_change(qtbot, window, figure_video) -> None: 
     session.set_method("linear")
     assert window.timeline.marks.status is session.status
     session.push(cmd.ClearFrame(15))
-    assert window.timeline.marks.status[15] == FrameStatus.FILLED  # held from frame 5
+    assert window.timeline.marks.status[15] == FrameStatus.EMPTY  # only held from frame 5
