@@ -35,7 +35,8 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
         self.last_paint_rects = 0  # for tests and the benchmark: rectangles drawn last paint
 
     def set_status(self, status: NDArray[np.int8]) -> None:
-        self.prepareGeometryChange()
+        if len(status) != len(self._status):
+            self.prepareGeometryChange()  # the bounding rect follows the frame count
         self._status = status
         self.update()
 
