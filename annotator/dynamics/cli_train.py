@@ -62,7 +62,7 @@ def _card(
   all actions) tunes the settings, the other 800 estimate the variogram, then the variogram
   is re-estimated on all 1000.
   {"QUICK smoke run on a subset: not for shipping." if quick else ""}
-- Command: `annotator train dictionary --labels {labels.name if labels.name else labels} --out models/{name}`
+- Command: `annotator train dictionary --labels {labels} --out models/{name}`
 - Trained: {date}
 - Settings chosen: reach {model.reach}, trend {model.trend}, nugget {model.nugget:g} (units of
   γ(1 frame)), hold_below {model.hold_below:g} px, pchip_mix {list(model.pchip_mix)} (gap bins

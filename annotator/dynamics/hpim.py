@@ -118,7 +118,8 @@ class HpimFiller:
 
     def __init__(self, model: HpimModel, fps: float | None = None) -> None:
         self.model = model
-        self.reach = max(1, int(model.reach))
+        # the pchip share and the variance's motion scale also look at a gap's neighbours
+        self.reach = max(2, int(model.reach))
         # frames of this video -> lags of the model's table
         self._lag_scale = model.fps / fps if fps and fps > 0 else 1.0
         g = np.asarray(model.variogram, dtype=np.float64)
@@ -170,7 +171,7 @@ class HpimFiller:
         scale = self._motion_scale(frames, values)
         # gaps with the same label pattern share their weights: solve once, apply in bulk
         groups: dict[tuple[tuple[int, ...], int], list[int]] = {}
-        r = self.reach
+        r = max(1, int(self.model.reach))  # kriging context: the model's own reach
         n = len(frames)
         rel_all = frames - a0
         for i in np.flatnonzero(np.diff(frames) >= 2):
@@ -206,8 +207,6 @@ class HpimFiller:
         variance follows how fast this joint moves here."""
         dt = np.diff(frames).astype(np.float64)
         inc = 0.5 * np.diff(values, axis=0) ** 2 / np.maximum(self.gamma(dt), 1e-12)[:, None]
-        if self.reach < 2:
-            return np.asarray(inc, dtype=np.float64)
         # average each gap's estimate with its neighbours' (still local: within reach)
         padded = np.concatenate([inc[:1], inc, inc[-1:]], axis=0)
         return np.asarray((padded[:-2] + padded[1:-1] + padded[2:]) / 3.0, dtype=np.float64)
