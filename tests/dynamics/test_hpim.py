@@ -88,13 +88,17 @@ def test_still_joint_keeps_the_nearer_label() -> None:
     assert (out[11:20] != 5.5).any()  # a real move is interpolated
 
 
-def test_incremental_equals_full_for_hpim() -> None:
+@pytest.mark.parametrize(
+    "model",
+    [SMOOTH, HpimModel(SMOOTH.variogram, reach=1, hold_below=0.5, pchip_mix=(0.5,) * 5)],
+)
+def test_incremental_equals_full_for_hpim(model: HpimModel) -> None:
     from annotator.dynamics import fill as fill_module
 
     original = fill_module.make_filler
 
     def fake(method: str = "hpim", **kw: object) -> object:
-        return HpimFiller(SMOOTH) if method == "hpim" else original(method, **kw)
+        return HpimFiller(model) if method == "hpim" else original(method, **kw)
 
     fill_module.make_filler = fake  # type: ignore[assignment]
     try:
