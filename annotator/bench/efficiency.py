@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.bench.efficiency_data import Clip, default_set, load_set
+from annotator.bench.efficiency_data import Clip, default_set, load_set, set_split
 from annotator.bench.efficiency_interactive import RANKING, InteractiveRow, run_interactive
 from annotator.bench.efficiency_oneshot import (
     SELECTORS,
@@ -159,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
         notes.append(kfpn_note)
         selectors = [s for s in selectors if s != "kfpn"]
         strategies = [s for s in strategies if s != "kfpn"]
+    if set_split(folder) != "val":
+        notes.append("this set is not from the validation split: figures to publish must be")
     frames = sum(c.frame_count for c in clips)
     print(f"{len(clips)} rendered validation clips, {frames} frames ({folder})")
     for note in notes:

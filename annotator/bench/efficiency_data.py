@@ -103,6 +103,14 @@ def load_set(folder: Path) -> list[Clip]:
     return clips
 
 
+def set_split(folder: Path) -> str:
+    """The split a rendered folder was made from ("train" or "val"; "" when unknown)."""
+    try:
+        return str(json.loads((folder / MANIFEST).read_text()).get("split", ""))
+    except (OSError, ValueError):
+        return ""
+
+
 def default_set(labels_dir: Path, backgrounds: Path | None = None) -> Path:
     """The default validation set's folder, rendered into the cache the first time."""
     folder = cache_dir(
