@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         selectors = [s for s in selectors if s != "kfpn"]
         strategies = [s for s in strategies if s != "kfpn"]
     if set_split(folder) != "val":
-        notes.append("this set is not from the validation split: figures to publish must be")
+        notes.append("this set is not from the validation split; publish figures from val only")
     frames = sum(c.frame_count for c in clips)
     print(f"{len(clips)} rendered validation clips, {frames} frames ({folder})")
     for note in notes:
