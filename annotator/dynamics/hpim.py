@@ -146,9 +146,10 @@ class HpimFiller:
             # the system uses −γ as a (generalised) covariance
             w = kriging_weights(-g, t, s, self.model.trend)
             hit = (w, np.maximum(_variance(g, w, t, s), 0.0))
-            if len(self._cache) > 4096:
+            if len(self._cache) > 2048:  # irregular labels on a long video: stay bounded
                 self._cache.clear()
-            self._cache[key] = hit
+            if gap <= 512:
+                self._cache[key] = hit
         return hit
 
     def fill_run(
