@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples")
     parser.add_argument("--coverage", action="store_true", help="labels to full coverage at 5%%")
     parser.add_argument("--speed", action="store_true", help="time full and incremental fills")
+    parser.add_argument(
+        "--calibration", action="store_true", help="how well HPIM's variance predicts its error"
+    )
     parser.add_argument("--seed", type=int, default=0)
 
 
@@ -76,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     per_video = accuracy_tables(seqs, methods, budgets)
     if "hpim" in methods and "linear" in methods:
         print_bootstrap(per_video, budgets, args.bootstrap, args.seed)
+    if args.calibration and "hpim" in methods:
+        print_calibration(seqs, budgets)
     if args.coverage:
         print_coverage(seqs, [m for m in ("linear", "pchip", "hpim") if m in methods])
     return 0
@@ -240,3 +245,32 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float]:
     w0, c0 = time.perf_counter(), time.process_time()
     fn()
     return 1000 * (time.perf_counter() - w0), 1000 * (time.process_time() - c0)
+
+
+def print_calibration(seqs: Sequence[PennSequence], budgets: Sequence[float]) -> None:
+    """Spearman correlation of HPIM's variance with its squared error (per filled visible
+    joint), and mean squared error per coordinate over mean variance (1 = calibrated)."""
+    from scipy.stats import spearmanr
+
+    filler = make_filler("hpim", fps=30.0)
+    print("## HPIM variance against its error (filled visible joints)\n")
+    print("| key frames | Spearman (variance, squared error) | mean squared error / variance |")
+    print("|---|---|---|")
+    for b in budgets:
+        var, err = [], []
+        for s in seqs:
+            frames = uniform_frames(s.frame_count, uniform_count(s.frame_count, b))
+            manual = np.full((s.frame_count, s.xy.shape[1], 3), np.nan)
+            manual[:, :, 2] = 0
+            manual[frames, :, :2] = s.xy[frames]
+            manual[frames, :, 2] = 1
+            res = fill_track(manual, filler)
+            counted = s.visible.copy()
+            counted[frames] = False
+            assert res.variance is not None
+            var.append(res.variance[counted])
+            err.append(((res.poses[:, :, :2] - s.xy) ** 2).sum(axis=2)[counted] / 2.0)
+        v, e = np.concatenate(var), np.concatenate(err)
+        rho = float(spearmanr(v, e)[0])
+        print(f"| {100 * b:g}% | {rho:.2f} | {e.mean() / v.mean():.2f} |")
+    print()

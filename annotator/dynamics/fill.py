@@ -41,8 +41,8 @@ class FillResult:
     ``source`` (F, J) int8 ``Source`` codes (``MANUAL`` on labels, the method's code where
     filled or held, ``NONE`` where there is no position); ``held`` (F, J) True where the value
     is a copy of the nearest label before the first or after the last label of a shot;
-    ``variance`` (F, J) float32 in pixels² when the method has one (0 on labels, NaN where
-    there is no estimate).
+    ``variance`` (F, J) float32 when the method has one: the expected squared error of *each*
+    coordinate in pixels² (x and y averaged; 0 on labels, NaN where there is no estimate).
     """
 
     poses: NDArray[np.float32]
