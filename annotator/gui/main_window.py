@@ -50,6 +50,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._play_timer.timeout.connect(self._play_tick)
         self._frame_error_shown = False
         self._autosave_error_shown = False
+        self._pending_drag: tuple[int, float, float] | None = None
         self._build_central()
         self._build_docks()
         self._build_actions()
@@ -234,8 +235,8 @@ class MainWindow(QtWidgets.QMainWindow):
         overlay = self.frame_view.set_skeleton(skeleton)
         overlay.place_requested.connect(lambda x, y: self._guarded(lambda: session.place(x, y)))
         overlay.drag_started.connect(lambda j: self._guarded(lambda: session.begin_drag(j)))
-        overlay.drag_moved.connect(lambda j, x, y: self._guarded(lambda: session.drag(j, x, y)))
-        overlay.drag_finished.connect(lambda j: self._guarded(lambda: session.end_drag(j)))
+        overlay.drag_moved.connect(self._queue_drag)
+        overlay.drag_finished.connect(self._finish_drag)
         overlay.menu_requested.connect(functools.partial(window_actions.joint_menu, self))
         self.joint_list.set_skeleton(skeleton)
         self.frame_spin.blockSignals(True)
@@ -252,6 +253,7 @@ class MainWindow(QtWidgets.QMainWindow):
         session.frame_changed.connect(self._show_frame)
         session.joint_changed.connect(self._show_joint)
         session.poses_changed.connect(self._on_poses_changed)
+        session.status_changed.connect(self._on_status_changed)
         session.history_changed.connect(self._update_history_actions)
         session.proposals_changed.connect(lambda: self.timeline.set_proposed(session.proposed))
         session.method_changed.connect(self.fill_panel.set_method)
@@ -264,6 +266,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_enabled()
         self._update_fill_info()
         self.session_changed.emit(session)
+
+    # ------------------------------------------------------------------ dragging
+    def _queue_drag(self, joint: int, x: float, y: float) -> None:
+        """Coalesce mouse moves: a slow fill method must not build a backlog behind the
+        cursor. The move is applied once the events already queued are handled, and only the
+        latest position counts."""
+        first = self._pending_drag is None
+        self._pending_drag = (joint, x, y)
+        if first:
+            QtCore.QTimer.singleShot(0, self._apply_drag)
+
+    def _apply_drag(self) -> None:
+        pending, self._pending_drag = self._pending_drag, None
+        if pending is not None and self.session is not None:
+            session = self.session
+            self._guarded(lambda: session.drag(*pending))
+
+    def _finish_drag(self, joint: int) -> None:
+        self._apply_drag()
+        if self.session is not None:
+            session = self.session
+            self._guarded(lambda: session.end_drag(joint))
 
     # ------------------------------------------------------------------ view updates
     def _show_frame(self, frame: int) -> None:
@@ -316,8 +340,11 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if start <= session.frame < stop:
             self._refresh_pose()
-        self.timeline.set_status(session.status)  # the session may hold a new array
-        self._update_fill_info()
+
+    def _on_status_changed(self) -> None:
+        if self.session is not None:
+            self.timeline.set_status(self.session.status)  # may be a new array
+            self._update_fill_info()
 
     def _update_fill_info(self) -> None:
         session = self.session

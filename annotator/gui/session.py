@@ -37,6 +37,7 @@ class Session(QtCore.QObject):
     frame_changed = QtCore.Signal(int)
     joint_changed = QtCore.Signal(int)
     poses_changed = QtCore.Signal(int, int)  # [start, stop): shown poses may differ there
+    status_changed = QtCore.Signal()  # the per-frame timeline status (``status``) changed
     history_changed = QtCore.Signal()
     proposals_changed = QtCore.Signal()
     method_changed = QtCore.Signal(str)
@@ -245,6 +246,7 @@ class Session(QtCore.QObject):
         self.method = method
         self.status = self._status(0, self.frame_count)
         self.method_changed.emit(method)
+        self.status_changed.emit()
         self.poses_changed.emit(0, self.frame_count)
 
     def _on_change(self, change: Change) -> None:
@@ -268,8 +270,12 @@ class Session(QtCore.QObject):
         else:
             a, b = self.engine.update(manual, (start, max(start, stop - 1)))
             lo, hi = min(start, a), max(stop, b + 1)
-        self.status[lo:hi] = self._status(lo, hi)
+        new = self._status(lo, hi)
+        changed = not np.array_equal(new, self.status[lo:hi])
+        self.status[lo:hi] = new
         self.poses_changed.emit(lo, hi)
+        if changed:  # most drag steps change positions only: the timeline need not repaint
+            self.status_changed.emit()
 
     def _on_history(self) -> None:
         self.history_changed.emit()
