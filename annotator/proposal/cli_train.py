@@ -57,6 +57,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rho", type=float, default=0.1)
     parser.add_argument("--alpha-max", type=float, default=20.0)
     parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument(
+        "--pole-warmup",
+        type=int,
+        default=150,
+        help="steps fitting the DYAN poles alone first (0: none)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("target", "direct"),
+        default="target",
+        help="target: learn eq. 16's greedy binary minimiser (default); "
+        "direct: gradient descent on eq. 16 (collapsed in our runs, see docs/kfpn.md)",
+    )
+    parser.add_argument(
+        "--relaxed", action="store_true", help="direct mode: relaxed Bernoulli samples of s"
+    )
+    parser.add_argument(
+        "--straight-through",
+        action="store_true",
+        help="direct mode: binary s in the loss, soft gradient",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda if present)")
@@ -83,6 +104,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+        try:  # numpy's BLAS too: oversubscribed threads made the greedy targets 20x slower
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(args.threads)
+        except ImportError:
+            pass
     if args.epochs < 1 or args.batch < 1 or args.windows_per_epoch < 1 or args.window < 2:
         raise UsageError("--epochs, --batch and --windows-per-epoch must be positive")
     device = pick_device(args.device)
@@ -105,6 +132,10 @@ def run(args: argparse.Namespace) -> int:
         w_rec=w_rec,
         rho=args.rho,
         alpha_max=args.alpha_max,
+        pole_warmup=args.pole_warmup,
+        mode=args.mode,
+        relaxed=args.relaxed,
+        straight_through=args.straight_through,
         seed=args.seed,
         config=config,
     )

@@ -29,7 +29,8 @@ def dictionary(radius: torch.Tensor, theta: torch.Tensor, steps: int) -> torch.T
     cols = torch.cat([ones, power * cos, sign * power * cos, power * sin, sign * power * sin], 1)
     norms = cols.norm(dim=0, keepdim=True)
     # sin(tθ) is all zero when θ = 0 or π: leave such a column zero rather than divide by 0.
-    return cols / norms.clamp_min(1e-12)
+    out: torch.Tensor = cols / norms.clamp_min(1e-12)
+    return out
 
 
 def default_poles(count: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

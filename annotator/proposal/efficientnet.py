@@ -83,7 +83,8 @@ class MBConv(nn.Module):
         y = F.relu6(self._bn1(self._depthwise_conv(y)))
         y = self._bn2(self._project_conv(y))
         # Lite models keep the identity skip; drop-connect only matters in training.
-        return y + x if self.skip else y
+        out: torch.Tensor = y + x if self.skip else y
+        return out
 
 
 class EfficientNetLite0(nn.Module):
@@ -112,7 +113,8 @@ class EfficientNetLite0(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu6(self._bn1(self._conv_head(self.features(x))))
-        return self._fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+        out: torch.Tensor = self._fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+        return out
 
 
 def weights_path() -> Path:

@@ -74,7 +74,7 @@ def video_features(
         try:
             cached = np.load(path)
             if cached.ndim == 4 and cached.shape[0] > 0:
-                return cached.astype(np.float32)
+                return np.asarray(cached, dtype=np.float32)
         except (OSError, ValueError):
             pass  # a damaged cache file is rebuilt below
     from annotator.proposal.backbones import Backbone

@@ -34,7 +34,8 @@ def normalise_windows(y: torch.Tensor) -> torch.Tensor:
     """(B, T, M) windows centred over time and scaled to unit Frobenius norm each."""
     y = y - y.mean(dim=1, keepdim=True)
     norm = y.flatten(1).norm(dim=1).clamp_min(1e-8)
-    return y / norm.view(-1, 1, 1)
+    out: torch.Tensor = y / norm.view(-1, 1, 1)
+    return out
 
 
 def recovery_residual(
@@ -45,7 +46,8 @@ def recovery_residual(
     ddt = dictionary @ dictionary.T  # (T, T)
     eye = torch.eye(t, dtype=y.dtype, device=y.device)
     a = eye + (ddt.unsqueeze(0) * s.unsqueeze(1)) / rho  # D Dᵀ diag(s): scales columns
-    return torch.linalg.solve(a, y)
+    out: torch.Tensor = torch.linalg.solve(a, y)
+    return out
 
 
 def kfpn_loss(

@@ -38,6 +38,8 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 
 
 class Kfpn(nn.Module):
+    alpha: torch.Tensor
+
     def __init__(self, config: KfpnConfig, seed: int = 0) -> None:
         super().__init__()
         self.config = config
@@ -64,9 +66,20 @@ class Kfpn(nn.Module):
         out: torch.Tensor = self.fc(x.flatten(1))
         return out
 
-    def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        """Key frame indicator s in (0, 1), shape (B, T)."""
-        return torch.sigmoid(self.alpha * self.logits(feats))
+    def forward(self, feats: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """Key frame indicator s in (0, 1), shape (B, T).
+
+        ``noise`` (training only): logistic noise added to the logits, making s a relaxed
+        Bernoulli sample ``σ(α(x + L))``. Without it a soft s of, say, 0.2 on every frame
+        rebuilds Y almost perfectly (it acts like a ridge over all frames), so the network
+        learns a constant score and α later rounds it to all or nothing; with it only a
+        confident logit gives a reliable key frame, so the scores must pick frames.
+        """
+        x = self.logits(feats)
+        if noise is not None:
+            x = x + noise
+        return torch.sigmoid(self.alpha * x)
 
     def dictionary(self) -> torch.Tensor:
-        return self.poles(self.config.window)
+        out: torch.Tensor = self.poles(self.config.window)
+        return out

@@ -65,7 +65,8 @@ class ResNet(nn.Module):
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+        out: torch.Tensor = self.fc(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+        return out
 
 
 def load(name: str, weights: Path) -> ResNet:

@@ -84,9 +84,30 @@ class RecoveryObjective:
                     total[f] = total.get(f, 0.0) + d
         best = min(total, key=lambda f: (total[f], f))
         # Only the windows holding the flipped frame change; the others keep their deltas.
-        for w in np.flatnonzero((self.frames == best).any(axis=1)):
-            cache.pop(int(w), None)
+        for changed in np.flatnonzero((self.frames == best).any(axis=1)).tolist():
+            cache.pop(changed, None)
         return best
+
+    def minimise(self, cost: float) -> list[int]:
+        """Greedy minimiser of ``error + cost × |chosen|`` (eq. 16 with a binary s): add the
+        most useful frame while it lowers the error by more than ``cost``."""
+        chosen: set[int] = set()
+        cache: dict[int, dict[int, float]] = {}
+        total = len(np.unique(self.frames))
+        while len(chosen) < total:
+            deltas: dict[int, float] = {}
+            for w in range(len(self.ys)):
+                if w not in cache:
+                    cache[w] = self._window_deltas(w, chosen, True)
+                for f, d in cache[w].items():
+                    deltas[f] = deltas.get(f, 0.0) + d
+            best = min(deltas, key=lambda f: (deltas[f], f))
+            if -deltas[best] <= cost:
+                break
+            chosen.add(best)
+            for changed in np.flatnonzero((self.frames == best).any(axis=1)).tolist():
+                cache.pop(changed, None)
+        return sorted(chosen)
 
     def greedy(self, seed: set[int], budget: int, keep: set[int] = frozenset()) -> list[int]:  # type: ignore[assignment]
         """Grow or shrink ``seed`` one frame at a time to ``budget`` frames; frames in

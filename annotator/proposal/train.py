@@ -26,9 +26,9 @@ from annotator.errors import UsageError
 from annotator.proposal import windows as win
 from annotator.proposal.features import open_source, video_features
 from annotator.proposal.kfpn import save_model
-from annotator.proposal.loss import kfpn_loss, loss_features
+from annotator.proposal.loss import kfpn_loss, loss_features, recovery_residual
 from annotator.proposal.network import Kfpn, KfpnConfig
-from annotator.proposal.select import THRESHOLD
+from annotator.proposal.select import THRESHOLD, RecoveryObjective, reduce_window
 
 log = logging.getLogger(__name__)
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
@@ -46,6 +46,11 @@ class TrainSettings:
     w_rec: float = 4.5
     rho: float = 0.1
     alpha_max: float = 20.0
+    pole_warmup: int = 150  # steps fitting the poles alone before the network trains
+    warmup_density: float = 0.25  # share of frames in the random key frame masks of warm-up
+    mode: str = "target"  # "target": distil eq. 16's binary minimiser; "direct": descend eq. 16
+    relaxed: bool = False  # direct mode: relaxed Bernoulli samples of s (see Kfpn.forward)
+    straight_through: bool = False  # direct mode: binary s in the loss, soft gradient
     seed: int = 0
     config: dict[str, Any] = field(default_factory=dict)
 
@@ -95,7 +100,9 @@ def load_clips(
     return clips
 
 
-def sample_windows(clips: Sequence[Clip], count: int, window: int, rng: np.random.Generator):
+def sample_windows(
+    clips: Sequence[Clip], count: int, window: int, rng: np.random.Generator
+) -> list[tuple[int, np.ndarray]]:
     """``count`` windows (frame indices into each clip), clips weighted by their length."""
     lengths = np.array([len(c.positions) for c in clips], dtype=np.float64)
     picks = rng.choice(len(clips), size=count, p=lengths / lengths.sum())
@@ -165,6 +172,8 @@ def train(
         opt.load_state_dict(ckpt["opt"])
         first_epoch, history, seconds = ckpt["epoch"] + 1, ckpt["history"], ckpt["seconds"]
         report(f"resuming after epoch {first_epoch} of {settings.epochs}")
+    if first_epoch == 0 and settings.pole_warmup > 0:
+        warm_up_poles(net, clips, settings, device, report)
     steps_per_epoch = math.ceil(settings.windows_per_epoch / settings.batch)
     total_steps = max(1, settings.epochs * steps_per_epoch - 1)
     for epoch in range(first_epoch, settings.epochs):
@@ -178,18 +187,28 @@ def train(
             net.alpha.fill_(1.0 + (settings.alpha_max - 1.0) * done / total_steps)
             chunk = items[step * settings.batch : (step + 1) * settings.batch]
             x = batch_tensor(clips, chunk).to(device)
-            s = net(x)
+            noise = None
+            if settings.relaxed:
+                u = torch.rand(len(chunk), config.window, device=device).clamp(1e-6, 1 - 1e-6)
+                noise = torch.log(u) - torch.log1p(-u)
             y = loss_features(x, net.config.loss_pool)
-            total, rec, spars = kfpn_loss(
-                net.dictionary(),
-                s,
-                y,
-                rho=settings.rho,
-                w_sparse=settings.w_sparse,
-                w_rec=settings.w_rec,
-            )
+            if settings.mode == "direct":
+                s = net(x, noise)
+                if settings.straight_through:
+                    # The loss sees a binary mask; its gradient is that of the soft s.
+                    s = (s > 0.5).float() + s - s.detach()
+                total, rec, spars = kfpn_loss(
+                    net.dictionary(),
+                    s,
+                    y,
+                    rho=settings.rho,
+                    w_sparse=settings.w_sparse,
+                    w_rec=settings.w_rec,
+                )
+            else:
+                total, rec, spars = _target_step(net, x, y, settings)
             opt.zero_grad()
-            total.backward()
+            total.backward()  # type: ignore[no-untyped-call]
             opt.step()
             with torch.no_grad():
                 net.poles.radius.clamp_(0.5, 1.2)  # keep r^t finite over a window
@@ -225,6 +244,79 @@ def train(
     )
     save_model(out, net.cpu().eval(), rho=settings.rho, meta=info)
     return info
+
+
+def eq16_targets(
+    dictionary: torch.Tensor, y: torch.Tensor, settings: TrainSettings
+) -> torch.Tensor:
+    """Binary s minimising eq. 16 on each window (greedy), for the current poles."""
+    d = dictionary.detach().double().cpu().numpy()
+    t = d.shape[0]
+    cost = settings.w_sparse / (settings.w_rec * t)  # eq. 16 divided by w_rec, per frame
+    masks = torch.zeros(y.shape[0], t)
+    for b in range(y.shape[0]):
+        window = reduce_window(y[b].detach().double().cpu().numpy())
+        chosen = RecoveryObjective(d, [window], np.arange(t)[None], settings.rho).minimise(cost)
+        masks[b, chosen] = 1.0
+    return masks.to(y.device)
+
+
+def _target_step(
+    net: Kfpn, x: torch.Tensor, y: torch.Tensor, settings: TrainSettings
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step of the "target" mode; returns (training loss, eq. 16 recovery and sparsity
+    of the network's own s, for the progress line).
+
+    Gradient descent on eq. 16 itself collapsed in our runs (every frame or none: a soft s
+    on all frames rebuilds Y almost for free, so the network never learns to tell frames
+    apart). So eq. 16 is minimised over binary s directly, per window, by a greedy search
+    (``RecoveryObjective.minimise``); the network learns to predict that minimiser (binary
+    cross-entropy on σ(αx)), and the poles keep descending eq. 16's recovery term on it.
+    """
+    dictionary = net.dictionary()
+    target = eq16_targets(dictionary, y, settings)
+    s = net(x)
+    bce = torch.nn.functional.binary_cross_entropy(s.clamp(1e-6, 1 - 1e-6), target)
+    rec_target = recovery_residual(dictionary, target, y, settings.rho).pow(2).sum((1, 2)).mean()
+    with torch.no_grad():
+        _, rec, spars = kfpn_loss(dictionary, s, y, rho=settings.rho)
+    return bce + settings.w_rec * rec_target, rec, spars
+
+
+def warm_up_poles(
+    net: Kfpn,
+    clips: Sequence[Clip],
+    settings: TrainSettings,
+    device: str,
+    report: Callable[[str], None],
+) -> None:
+    """Fit the DYAN poles alone to rebuild windows from random key frame masks.
+
+    Random poles interpolate poorly, so at first every key frame buys about the same small
+    drop in recovery error; the sparsity term then wins everywhere and the indicator collapses
+    to "no key frames" (or, with a light sparsity weight, to "all"), where σ(αx) has no
+    gradient left. Poles that already model the features' dynamics make a few well-placed
+    frames worth much more than the rest, which is what the network has to learn.
+    """
+    t = net.config.window
+    opt = torch.optim.Adam(net.poles.parameters(), lr=0.02)
+    rng = np.random.default_rng([settings.seed, 1_000_003])
+    gen = torch.Generator().manual_seed(settings.seed)
+    for step in range(settings.pole_warmup):
+        items = sample_windows(clips, settings.batch, t, rng)
+        x = batch_tensor(clips, items).to(device)
+        mask = (torch.rand(len(items), t, generator=gen) < settings.warmup_density).float()
+        mask[:, 0] = mask[:, -1] = 1.0
+        y = loss_features(x, net.config.loss_pool)
+        rec = recovery_residual(net.dictionary(), mask.to(device), y, settings.rho)
+        value = rec.pow(2).sum(dim=(1, 2)).mean()
+        opt.zero_grad()
+        value.backward()  # type: ignore[no-untyped-call]
+        opt.step()
+        with torch.no_grad():
+            net.poles.radius.clamp_(0.5, 1.2)
+        if step % 50 == 0 or step == settings.pole_warmup - 1:
+            report(f"pole warm-up {step + 1}/{settings.pole_warmup}: recovery {value.item():.4f}")
 
 
 def _progress_line(row: dict[str, Any], epochs: int, seconds: float) -> str:

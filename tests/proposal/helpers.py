@@ -21,8 +21,7 @@ class ArrayVideo:
         return int(self.frames.shape[0])
 
     def iter_frames(self) -> Iterator[tuple[int, np.ndarray]]:
-        for i, frame in enumerate(self.frames):
-            yield i, frame
+        yield from enumerate(self.frames)
 
 
 def moving_square(count: int, size: tuple[int, int] = (48, 64), seed: int = 0) -> np.ndarray:

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-from annotator.proposal import efficientnet
 from annotator.errors import UsageError
+from annotator.proposal import efficientnet
 from annotator.proposal.backbones import Backbone, resize, spec
 
 LIPSTICK = 629
