@@ -360,11 +360,9 @@ def _fill_group(
                 var[a : b + 1] = v.reshape(b - a + 1, ng, 2).mean(axis=2)
         out[frames] = xy[frames]
         kind[frames] = _MANUAL
-        if var is not None:
-            var[frames] = 0.0
         # held before the run unless an absent label precedes it (then it stays absent)
         left_absent = k > 0 and float(left).is_integer() and left in abs_frames
-        lo = int(np.ceil(left)) if not left_absent else b + 1
+        lo = int(np.ceil(left))
         if not left_absent and lo < a:
             out[lo:a] = xy[a]
             kind[lo:a] = _HELD
@@ -374,6 +372,8 @@ def _fill_group(
             out[b + 1 : hi + 1] = xy[b]
             kind[b + 1 : hi + 1] = _HELD
             prev_i[b + 1 : hi + 1] = e - 1
+    if var is not None:
+        var[kind == _MANUAL] = 0.0  # a label is certain, whichever run made ``var``
     return out, var, kind, prev_i, next_i
 
 

@@ -131,6 +131,11 @@ def assert_incremental_equals_full(method: str, seed: int = 0) -> None:
         np.testing.assert_allclose(engine.result.poses, full.poses, rtol=0, atol=1e-4)
         assert (engine.result.source == full.source).all()
         assert (engine.result.held == full.held).all()
+        if full.variance is not None:
+            assert engine.result.variance is not None
+            np.testing.assert_allclose(
+                engine.result.variance, full.variance, rtol=1e-4, atol=1e-4, equal_nan=True
+            )
 
 
 @pytest.mark.parametrize("method", CHEAP)
