@@ -54,3 +54,33 @@ def test_train_dictionary_rejects_a_missing_folder(tmp_path: Path) -> None:
         ["train", "dictionary", "--labels", str(tmp_path / "no"), "--out", str(tmp_path / "m.npz")]
     )
     assert rc == 2
+
+
+def test_fill_a_project_keeps_its_scene_cuts(data_dir: Path, tmp_path: Path) -> None:
+    from annotator.core.datasets import load_penn_action
+    from annotator.core.document import Document
+    from annotator.core.store import save_project
+
+    ps = load_penn_action(_penn_file(data_dir)).to_pose_set()
+    doc = Document.from_pose_set(ps)
+    doc.set_scene_cut(25, True)
+    project = tmp_path / "clip.annot.json"
+    save_project(doc, project)
+    out = tmp_path / "fill.npz"
+    rc = main(
+        [
+            "fill",
+            str(project),
+            "--keep-frames",
+            "0,20,30,40",
+            "--method",
+            "linear",
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    poses = np.load(out)["poses"]
+    # frames 21..24 hold frame 20, 25..29 hold frame 30: the cut at 25 is not crossed
+    np.testing.assert_allclose(poses[21:25, :, :2], np.repeat(poses[20:21, :, :2], 4, 0))
+    np.testing.assert_allclose(poses[25:30, :, :2], np.repeat(poses[30:31, :, :2], 5, 0))
