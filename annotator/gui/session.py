@@ -30,6 +30,8 @@ from annotator.gui.timeline_state import frame_status, next_marked
 
 log = logging.getLogger(__name__)
 
+METHOD_SETTING = "fill_method"  # the project setting holding the chosen fill method
+
 
 class Session(QtCore.QObject):
     """State of one open project; views observe its signals."""
@@ -62,7 +64,9 @@ class Session(QtCore.QObject):
         self._drag_id = 0
         self.journal: RecoveryJournal | None = None  # autosave, started by the window
         self.loader = FrameLoader(reader, self)
-        self.method = method if method in available_methods() else default_method()
+        saved = document.settings.get(METHOD_SETTING)
+        wanted = method or (saved if isinstance(saved, str) else None)
+        self.method = wanted if wanted in available_methods() else default_method()
         self.engine = self._make_engine(self.method)
         self.status = self._status(0, self.frame_count)
         self._unsubscribe = document.subscribe(self._on_change)
@@ -240,7 +244,12 @@ class Session(QtCore.QObject):
         )
 
     def set_method(self, method: str) -> None:
-        if method == self.method:
+        """Choose the fill method: a project setting, so saved with it and undoable."""
+        if method != self.method:
+            self.push(cmd.SetSetting(METHOD_SETTING, method))
+
+    def _apply_method(self, method: str) -> None:
+        if method == self.method or method not in available_methods():
             return
         self.engine = self._make_engine(method)
         self.method = method
@@ -253,6 +262,10 @@ class Session(QtCore.QObject):
         """Document event: refill the touched span, refresh its status, tell the views."""
         if change.kind == "proposals":
             self.proposals_changed.emit()
+            return
+        if change.kind == "settings":
+            saved = self.doc.settings.get(METHOD_SETTING)
+            self._apply_method(saved if isinstance(saved, str) else default_method())
             return
         if change.kind == "scene_cuts":
             self.engine = self._make_engine(self.method)

@@ -197,3 +197,30 @@ def test_timeline_follows_a_method_change(qtbot, window, figure_video) -> None: 
     assert window.timeline.marks.status is session.status
     session.push(cmd.ClearFrame(15))
     assert window.timeline.marks.status[15] == FrameStatus.EMPTY  # only held from frame 5
+
+
+def test_method_is_saved_with_the_project_and_undoable(
+    qtbot, window, figure_video, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui import opening
+    from annotator.gui.app import make_window
+
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.set_method("pchip")
+    assert window.actions_by_id["undo"].text() == "&Undo Change fill_method"
+    session.undo()
+    assert session.method != "pchip"
+    assert window.fill_panel.combo.currentText() == session.method
+    session.redo()
+    assert session.method == "pchip"
+    project = tmp_path / "m.annot.json"
+    opening.save(window, session, ask_path=False, path=project)
+    other = make_window(headless=True)
+    qtbot.addWidget(other)
+    other.show()
+    open_and_wait(qtbot, other, project)
+    assert other.session.method == "pchip"
+    assert other.fill_panel.combo.currentText() == "pchip"
+    other.close()
