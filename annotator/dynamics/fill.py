@@ -277,37 +277,39 @@ def _fill(man: NDArray[np.float64], filler: RunFiller, cuts: IntArray) -> FillRe
         key = np.packbits(has_pos[:, j]).tobytes() + np.packbits(absent[:, j]).tobytes()
         groups.setdefault(key, []).append(j)
     for joints in groups.values():
-        js = np.asarray(joints)
-        pos_frames = np.flatnonzero(has_pos[:, js[0]])
-        abs_frames = np.flatnonzero(absent[:, js[0]])
+        # one group of consecutive joints (the usual case) is a slice: no fancy-index copies
+        js: slice | IntArray = (
+            slice(joints[0], joints[-1] + 1)
+            if joints == list(range(joints[0], joints[-1] + 1))
+            else np.asarray(joints)
+        )
+        pos_frames = np.flatnonzero(has_pos[:, joints[0]])
+        abs_frames = np.flatnonzero(absent[:, joints[0]])
         xy, var, kind, prev_i, next_i = _fill_group(
             man[:, js, :2], pos_frames, abs_frames, cuts, filler
         )
         poses[:, js, :2] = xy
-        if len(pos_frames) == 0:
-            pos_frames = np.zeros(1, dtype=np.int64)  # only indexed where kind says so
         if var is not None:
             if variance is None:
                 variance = np.full((f, nj), np.nan, dtype=np.float32)
             variance[:, js] = var
-        lab_codes = codes[:, js]
-        filled = kind == _FILLED
-        both_visible = (lab_codes[pos_frames[prev_i]] == Visibility.VISIBLE) & (
-            lab_codes[pos_frames[next_i]] == Visibility.VISIBLE
-        )
-        vis = np.full((f, len(js)), Visibility.UNLABELLED, dtype=np.float32)
-        vis[filled] = np.where(both_visible[filled], Visibility.VISIBLE, Visibility.OCCLUDED)
-        is_held = kind == _HELD
-        vis[is_held] = lab_codes[pos_frames[prev_i[is_held]]]
-        vis[kind == _ABSENT] = Visibility.ABSENT
-        vis[kind == _MANUAL] = lab_codes[kind == _MANUAL]
+        # visibility: a label's own code; filled frames are visible only between two visible
+        # labels; held frames take the held label's code
+        label_codes = codes[pos_frames][:, js] if len(pos_frames) else np.zeros((1, len(joints)))
+        label_vis = label_codes == Visibility.VISIBLE
+        filled = (kind == _FILLED)[:, None]
+        is_held = (kind == _HELD)[:, None]
+        is_manual = (kind == _MANUAL)[:, None]
+        both = label_vis[prev_i] & label_vis[next_i]
+        vis = np.where(filled, np.where(both, Visibility.VISIBLE, Visibility.OCCLUDED), 0)
+        vis = np.where(is_held, label_codes[prev_i], vis)
+        vis = np.where((kind == _ABSENT)[:, None], Visibility.ABSENT, vis)
+        vis = np.where(is_manual, codes[:, js], vis)
         poses[:, js, 2] = vis
-        src = np.full((f, len(js)), Source.NONE, dtype=np.int8)
-        src[filled | is_held] = filler.source
-        src[kind == _MANUAL] = Source.MANUAL
-        src[(kind == _ABSENT)[:, None] & absent[:, js]] = Source.MANUAL
+        src = np.where(filled | is_held, np.int8(filler.source), np.int8(Source.NONE))
+        src = np.where(is_manual | absent[:, js], np.int8(Source.MANUAL), src)
         source[:, js] = src
-        held[:, js] = is_held[:, None]
+        held[:, js] = is_held
     return FillResult(poses, source, held, variance)
 
 

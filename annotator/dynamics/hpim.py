@@ -155,11 +155,57 @@ class HpimFiller:
     def fill_run(
         self, frames: IntArray, values: FloatArray
     ) -> tuple[FloatArray, FloatArray | None]:
-        c = self.components(frames, values)
-        mix = np.asarray(self.model.pchip_mix, dtype=np.float64)[c.gap_bin][:, None]
-        out = c.kriged if c.pchip is None else (1.0 - mix) * c.kriged + mix * c.pchip
-        out = np.where(c.still, c.nearest, out)
-        return out, c.variance
+        """The live path: the combination of ``components`` computed gap group by gap group,
+        without full-size temporaries (a test checks the two agree)."""
+        a0 = int(frames[0])
+        span = int(frames[-1]) - a0 + 1
+        out = np.empty((span, values.shape[1]))
+        var = np.zeros_like(out)
+        out[frames - a0] = values
+        scale = self._motion_scale(frames, values)
+        mixes = np.asarray(self.model.pchip_mix, dtype=np.float64)
+        pchip: FloatArray | None = None
+        for (rel, gap), idx, ctx, rows in self._gap_groups(frames):
+            w, v = self.weights(rel, gap)
+            fill = np.einsum("sn,gnk->gsk", w, values[ctx])
+            mix = float(mixes[int(np.searchsorted(GAP_BINS, gap * self._lag_scale, "right"))])
+            if mix > 0:
+                if pchip is None:
+                    pchip = PchipFiller().fill_run(frames, values)[0]
+                fill = (1.0 - mix) * fill + mix * pchip[rows]
+            va, vb = values[idx], values[idx + 1]
+            d = (vb - va).reshape(len(idx), -1, 2)
+            still = np.repeat(np.hypot(d[..., 0], d[..., 1]) <= self.model.hold_below, 2, axis=1)
+            if still.any():
+                first_half = (np.arange(1, gap) <= gap / 2)[None, :, None]
+                nearest = np.where(first_half, va[:, None, :], vb[:, None, :])
+                fill = np.where(still[:, None, :], nearest, fill)
+            out[rows] = fill
+            var[rows] = v[None, :, None] * scale[idx][:, None, :]
+        return out, var
+
+    def _gap_groups(
+        self, frames: IntArray
+    ) -> list[tuple[tuple[tuple[int, ...], int], IntArray, IntArray, IntArray]]:
+        """Gaps of two frames or more, grouped by label pattern (which fixes their weights):
+        (key, gap indices, context label indices (gaps, n), run rows inside (gaps, gap − 1))."""
+        groups: dict[tuple[tuple[int, ...], int], list[int]] = {}
+        r = max(1, int(self.model.reach))  # kriging context: the model's own reach
+        n = len(frames)
+        rel_all = frames - frames[0]
+        for i in np.flatnonzero(np.diff(frames) >= 2):
+            lo, hi = max(0, i - r + 1), min(n, i + r + 1)
+            a = rel_all[i]
+            key = (tuple((rel_all[lo:hi] - a).tolist()), int(rel_all[i + 1] - a))
+            groups.setdefault(key, []).append(int(i))
+        out = []
+        for (rel, gap), members in groups.items():
+            idx = np.asarray(members, dtype=np.int64)
+            first = idx - sum(1 for x in rel if x < 0)  # each gap's first context label
+            ctx = first[:, None] + np.arange(len(rel))[None, :]
+            rows = rel_all[idx][:, None] + np.arange(1, gap)[None, :]
+            out.append(((rel, gap), idx, ctx, rows))
+        return out
 
     def components(self, frames: IntArray, values: FloatArray) -> HpimParts:
         """The pieces HPIM combines over one run (also used to tune the combination)."""
@@ -171,21 +217,8 @@ class HpimFiller:
         kriged[frames - a0] = values
         scale = self._motion_scale(frames, values)
         # gaps with the same label pattern share their weights: solve once, apply in bulk
-        groups: dict[tuple[tuple[int, ...], int], list[int]] = {}
-        r = max(1, int(self.model.reach))  # kriging context: the model's own reach
-        n = len(frames)
-        rel_all = frames - a0
-        for i in np.flatnonzero(np.diff(frames) >= 2):
-            lo, hi = max(0, i - r + 1), min(n, i + r + 1)
-            a = rel_all[i]
-            key = (tuple((rel_all[lo:hi] - a).tolist()), int(rel_all[i + 1] - a))
-            groups.setdefault(key, []).append(int(i))
-        for (rel, gap), members in groups.items():
+        for (rel, gap), idx, ctx, rows in self._gap_groups(frames):
             w, v = self.weights(rel, gap)
-            idx = np.asarray(members)
-            first = idx - sum(1 for x in rel if x < 0)  # index of each gap's first context label
-            ctx = first[:, None] + np.arange(len(rel))[None, :]
-            rows = rel_all[idx][:, None] + np.arange(1, gap)[None, :]  # (gaps, gap - 1)
             kriged[rows] = np.einsum("sn,gnk->gsk", w, values[ctx])
             var[rows] = v[None, :, None] * scale[idx][:, None, :]
         t = np.arange(a0, a0 + span)
