@@ -28,4 +28,4 @@ def test_bench_video_prints_a_row_per_video(
     assert "| small.mp4 | 96x64 | 40 | 10 |" in table
     (row,) = json.loads(out.read_text())
     assert row["frames"] == 40 and row["seek_frames_p95"] <= 10
-    assert row["cache_bound_mb"] > 0 and row["fps_reader"] > 0
+    assert row["cache_bound_mb"] > 0 and row["fps_reader"] > 0 and row["cpu_ms_reader"] > 0
