@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.core.skeleton import Skeleton
 from annotator.gui import theme
@@ -49,6 +49,11 @@ class FrameView(pg.GraphicsView):  # type: ignore[misc]  # pyqtgraph is untyped
         self.box.addItem(self.image)
         self.overlay: SkeletonOverlay | None = None
         self._size = (0, 0)
+        self.hint = QtWidgets.QLabel(
+            "Open a video or project (Ctrl+O) or drop a file here", self.viewport()
+        )
+        self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-size: 13pt")
+        self.hint.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
 
     def set_skeleton(self, skeleton: Skeleton) -> SkeletonOverlay:
         if self.overlay is not None:
@@ -59,7 +64,14 @@ class FrameView(pg.GraphicsView):  # type: ignore[misc]  # pyqtgraph is untyped
         self.box.addItem(self.overlay)
         return self.overlay
 
+    def resizeEvent(self, event: QtGui.QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        hint = getattr(self, "hint", None)  # pyqtgraph calls this during construction
+        if hint is not None:
+            hint.setGeometry(self.viewport().rect())
+
     def set_frame(self, frame: NDArray[np.uint8]) -> None:
+        self.hint.hide()
         height, width = frame.shape[:2]
         # uint8 RGB with no levels takes pyqtgraph's direct QImage path (no per-pixel rescale).
         self.image.setImage(frame, autoLevels=False, levels=None)

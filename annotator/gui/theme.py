@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6 import QtGui
+from PySide6 import QtCore, QtGui
 
 from annotator.core.codes import Source
 from annotator.gui.timeline_state import FrameStatus
@@ -66,7 +66,20 @@ def style_sheet() -> str:
 def icon(name: str) -> QtGui.QIcon:
     """A toolbar icon from ``resources/icons`` (an empty icon when not installed)."""
     path = RESOURCES / "icons" / f"{name}.svg"
-    return QtGui.QIcon(str(path)) if path.exists() else QtGui.QIcon()
+    if not path.exists():
+        return QtGui.QIcon()
+    icon = QtGui.QIcon(str(path))
+    # The style's grey "disabled" variant is hard to tell from our light-grey icons: fade it.
+    for size in (20, 40):
+        normal = icon.pixmap(size, size)
+        faded = QtGui.QPixmap(normal.size())
+        faded.fill(QtCore.Qt.GlobalColor.transparent)
+        painter = QtGui.QPainter(faded)
+        painter.setOpacity(0.3)
+        painter.drawPixmap(0, 0, normal)
+        painter.end()
+        icon.addPixmap(faded, QtGui.QIcon.Mode.Disabled)
+    return icon
 
 
 def palette() -> QtGui.QPalette:
