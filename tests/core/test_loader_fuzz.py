@@ -32,10 +32,10 @@ from annotator.core.skeleton import COCO, PENN_ACTION
 from annotator.core.store import load_project
 from annotator.errors import ProjectError
 
-# 3,200 cases in all. Hypothesis' own strategies explore structure; seeded mutations cover
+# 2,500 cases in all. Hypothesis' own strategies explore structure; seeded mutations cover
 # volume cheaply. Each test takes a few seconds on a quiet machine.
 FUZZ = settings(
-    max_examples=500,
+    max_examples=400,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
@@ -152,7 +152,7 @@ def test_mutated_projects(folder: Path, path: tuple[Any, ...], value: Any, delet
     _check_load(folder, project)
 
 
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=250)
 @given(data=json_value, with_schema=st.booleans())
 def test_arbitrary_json(folder: Path, data: Any, with_schema: bool) -> None:
     if with_schema and isinstance(data, dict):
@@ -206,7 +206,7 @@ def _mutate(base: dict[str, Any], paths: list[tuple[Any, ...]], rng: np.random.G
     return data
 
 
-@settings(FUZZ, max_examples=1000)
+@settings(FUZZ, max_examples=800)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_seeded_mutations(folder: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -215,7 +215,7 @@ def test_seeded_mutations(folder: Path, seed: int) -> None:
     _check_load(folder, project)
 
 
-@settings(FUZZ, max_examples=400)
+@settings(FUZZ, max_examples=300)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_seeded_mutations_of_schema_0(folder: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -227,7 +227,7 @@ def test_seeded_mutations_of_schema_0(folder: Path, seed: int) -> None:
 BASE_BYTES = json.dumps(VALID).encode("utf-8")
 
 
-@settings(FUZZ, max_examples=1000)
+@settings(FUZZ, max_examples=750)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_truncated_and_corrupted_bytes(folder: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
