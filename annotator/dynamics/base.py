@@ -33,7 +33,7 @@ class RunFiller(Protocol):
         self, frames: IntArray, values: FloatArray
     ) -> tuple[FloatArray, FloatArray | None]:
         """Fill frames ``frames[0] .. frames[-1]`` from labels at ``frames`` (sorted, unique,
-        at least 2) with ``values`` (n, K), K independent coordinates.
+        at least 2) with ``values`` (n, K): the x, y columns of K / 2 joints, in pairs.
 
         Returns (span, K) values (equal to ``values`` on the label frames) and a (span, K)
         variance, or None when the method has no uncertainty.
