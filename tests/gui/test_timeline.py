@@ -112,3 +112,40 @@ def test_held_values_are_not_filled_spans() -> None:
     held = np.zeros((5, 1), dtype=bool)
     held[[0, 4]] = True
     assert frame_status(manual, source, held).tolist() == [0, 3, 1, 3, 0]
+
+
+def test_window_with_a_100k_frame_video(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from annotator.core import commands as cmd
+    from annotator.core.document import Document
+    from annotator.core.skeleton import PENN_ACTION
+    from annotator.gui import opening
+    from annotator.gui.app import make_window
+    from annotator.gui.session import Session
+    from annotator.video.synthetic import SyntheticVideo
+
+    n = 100_000
+    frames = np.zeros((n, 4, 6, 3), dtype=np.uint8)
+    reader = SyntheticVideo(frames, fps=30.0)
+    doc = Document.new(opening.video_ref(reader), PENN_ACTION, reader.timestamps)
+    window = make_window(headless=True)
+    qtbot.addWidget(window)
+    window.show()
+    session = Session(reader, doc, method="linear")
+    window.set_session(session)
+    pose = np.zeros((1, 13, 3), dtype=np.float32)
+    pose[0, :, 0], pose[0, :, 1], pose[0, :, 2] = 2.0, 2.0, Visibility.VISIBLE
+    t0 = time.perf_counter()
+    session.push(cmd.SetLabels(10, pose))
+    session.push(cmd.SetLabels(n - 10, pose))
+    elapsed = time.perf_counter() - t0
+    qtbot.wait(20)  # the timeline's view box applies its range
+    window.timeline.viewport().repaint()
+    status = window.timeline.marks.status
+    assert status[10] == status[n - 10] == FrameStatus.LABELLED
+    assert (status[11 : n - 10] == FrameStatus.FILLED).all()
+    assert 0 < window.timeline.marks.last_paint_rects <= 5
+    assert elapsed < 5.0  # generous bound for a loaded machine; the bench gives figures
+    session.go_to(n // 2)
+    assert window.frame_spin.value() == n // 2
+    session.history.set_clean()
+    window.close()
