@@ -1,8 +1,8 @@
 """``annotator [VIDEO|PROJECT] [--screenshot PNG]``: start the desktop app.
 
-With ``--screenshot`` the window opens offscreen (unless a platform is already chosen, e.g.
-under Xvfb), loads the path, waits for background work, saves a picture of the whole window
-and exits 0 — the app's smoke test. (``annotator bench gui --screenshot`` makes the README's
+With ``--screenshot`` the window opens offscreen when there is no display (under Xvfb, as in
+CI, it uses the real X11 plugin; ``QT_QPA_PLATFORM`` overrides), loads the path, waits for
+background work, saves a picture of the whole window and exits 0: the app's smoke test. (``annotator bench gui --screenshot`` makes the README's
 picture: the same window with two frames labelled and the fill showing.)
 """
 
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 def run(args: argparse.Namespace) -> int:
     screenshot = getattr(args, "screenshot", None)
-    if screenshot:
+    if screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        # No display at all: render offscreen. With one (e.g. Xvfb in CI) the real platform
+        # plugin is exercised; an explicit QT_QPA_PLATFORM always wins.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6 import QtWidgets
 
