@@ -38,7 +38,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "accept_fill",
         "Edit",
         "&Accept Filled Pose on This Frame",
-        ("Return",),
+        ("Ctrl+Return",),
         "filled joints of this frame become manual labels",
     ),
     ActionSpec("flip", "Edit", "&Flip Left/Right on This Frame", ("H",)),

@@ -83,6 +83,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_spin.setMinimumWidth(90)
         self.frame_spin.setToolTip("current frame (0-based)")
         self.frame_spin.valueChanged.connect(self._seek)
+        # After typing a frame number, keys belong to the frame again (arrows step frames).
+        self.frame_spin.editingFinished.connect(lambda: self.frame_view.setFocus())
         transport.addWidget(self.frame_spin)
         self.frame_total = QtWidgets.QLabel("/ 0")
         transport.addWidget(self.frame_total)

@@ -113,7 +113,9 @@ def test_accept_fill_key(qtbot, window, figure_video) -> None:  # type: ignore[n
     session.go_to(7)
     filled = window.frame_view.overlay.pose.xy.copy()
     window.frame_view.setFocus()
-    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Return)
+    qtbot.keyClick(
+        window.frame_view, QtCore.Qt.Key.Key_Return, QtCore.Qt.KeyboardModifier.ControlModifier
+    )
     manual = np.asarray(session.doc.manual(0))[7]
     np.testing.assert_allclose(manual[:, :2], filled, atol=1e-4)
     assert (window.frame_view.overlay.pose.source == Source.MANUAL).all()
@@ -224,3 +226,23 @@ def test_method_is_saved_with_the_project_and_undoable(
     assert other.session.method == "pchip"
     assert other.fill_panel.combo.currentText() == "pchip"
     other.close()
+
+
+def test_typing_a_frame_number(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
+    labels[0, :, 2] = Visibility.VISIBLE
+    for f in (2, 30):
+        labels[0, :, :2] = truth[f]
+        session.push(cmd.SetLabels(f, labels))
+    undo_count = session.history.undo_count
+    spin = window.frame_spin
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "12")
+    qtbot.keyClick(spin, QtCore.Qt.Key.Key_Return)
+    assert session.frame == 12
+    assert session.history.undo_count == undo_count  # Return did not accept the fill
+    assert window.frame_view.hasFocus()  # keys go back to the frame
