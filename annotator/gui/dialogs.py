@@ -8,7 +8,6 @@ questions without blocking.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
@@ -171,9 +170,3 @@ class ShortcutsDialog(QtWidgets.QDialog):
         close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout.addWidget(close)
-
-
-def existing_path(text: str) -> Path | None:
-    """``text`` as a path when it names an existing file or folder."""
-    path = Path(text).expanduser()
-    return path if path.exists() else None

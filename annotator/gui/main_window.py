@@ -219,7 +219,7 @@ class MainWindow(QtWidgets.QMainWindow):
         session = self.session
         if session is not None and session.dirty and not opening.confirm_discard(self, session):
             return
-        self._guarded(lambda: opening.open_any(Path(path), self.reporter, self))
+        self._guarded(lambda: opening.open_any(Path(path), self))
 
     def show_preview(self, image: np.ndarray) -> None:
         """Show a frame before a session exists (the first frame while indexing)."""

@@ -21,9 +21,8 @@ from annotator.core.codes import Source
 from annotator.core.document import Document, VideoRef
 from annotator.core.paths import data_dir
 from annotator.core.poseset import PoseInstance, PoseSet
-from annotator.core.skeleton import Skeleton
+from annotator.core.schema import EXTENSION
 from annotator.errors import AnnotatorError, ProjectError, VideoError
-from annotator.gui.dialogs import Reporter
 from annotator.gui.session import Session
 from annotator.gui.workers import Cancelled
 
@@ -32,17 +31,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROJECT_SUFFIX = ".annot.json"
+PROJECT_SUFFIX = EXTENSION  # ".annot.json"
 VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv);;All files (*)"
 MAX_RECENT = 10
 
 
 def open_reader(path: Path) -> Any:
     """Open a video for random access (``VideoError`` with a readable message on failure)."""
-    try:
-        from annotator.video import open_video
-    except ImportError:  # older video package: the reader class itself
-        from annotator.video.reader import PyAVVideo as open_video
+    from annotator.video import open_video
+
     return open_video(path)
 
 
@@ -51,17 +48,17 @@ def is_project(path: Path) -> bool:
 
 
 # ---------------------------------------------------------------------- opening
-def open_any(path: Path, reporter: Reporter, parent: MainWindow) -> None:
-    """Open ``path`` in ``parent``: a project, or a video for a new project.
+def open_any(path: Path, window: MainWindow) -> None:
+    """Open ``path`` in ``window``: a project, or a video for a new project.
 
-    The session is handed to ``parent.set_session`` once the video's index is ready (at once
-    when it is cached); failures go to the reporter."""
+    The session is handed to ``window.set_session`` once the video's index is ready (at once
+    when it is cached); failures reach the window's reporter."""
     if not path.exists():
         raise AnnotatorError(f"file not found: {path}")
     if is_project(path):
-        _open_project(path, parent)
+        _open_project(path, window)
     else:
-        _open_video(path, parent)
+        _open_video(path, window)
 
 
 def _open_video(path: Path, window: MainWindow) -> None:
@@ -344,7 +341,3 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
         )
 
     window.tasks.start(f"Proposing frames ({method})", job, done, window.reporter.error)
-
-
-def skeleton_of(path: Path) -> Skeleton:
-    return Skeleton.from_json(path)
