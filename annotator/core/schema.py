@@ -563,7 +563,10 @@ def _fast_frame_refs(entries: list[Any], timestamps: NDArray[np.float64]) -> lis
     f = np.array(frames, dtype=object)
     if f.min() < 0 or f.max() >= timestamps.size:
         return None
-    t = np.array(times, dtype=np.float64)
+    try:
+        t = np.array(times, dtype=np.float64)
+    except OverflowError:  # an integer time beyond float range
+        return None
     if (
         not np.isfinite(t).all()
         or (np.abs(t - timestamps[f.astype(np.int64)]) > TIME_TOLERANCE).any()

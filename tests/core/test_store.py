@@ -276,3 +276,16 @@ def test_pose_set_round_trip() -> None:
     assert np.array_equal(out.instances[0].poses[4:6], poses[4:6], equal_nan=True)
     assert (out.instances[0].source[6] == Source.NONE).all()
     assert np.isnan(out.instances[0].poses[6, :, :2]).all()
+
+
+def test_gigantic_integer_time_is_refused(tmp_path: Path) -> None:
+    """Found by the fuzzer: a 400-digit integer where a label's time belongs."""
+    doc = Document.new(VideoRef("v.mp4", None, 10, 30.0, 1, 1), COCO)
+    History(doc).push(PlaceJoint(2, 0, 1.0, 1.0))
+    project = tmp_path / "p.annot.json"
+    save_project(doc, project)
+    data = json.loads(project.read_text(encoding="utf-8"))
+    data["instances"][0]["labels"][0]["time"] = 10**400
+    project.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"labels\[0\]\.time is out of range"):
+        load_project(project)
