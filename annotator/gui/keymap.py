@@ -64,6 +64,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_in", "View", "Zoom &In", ("Ctrl+=", "Ctrl++")),
     ActionSpec("zoom_out", "View", "Zoom &Out", ("Ctrl+-",)),
     ActionSpec("timeline_all", "View", "Show &Whole Timeline", ("Ctrl+0",)),
+    ActionSpec(
+        "uncertainty",
+        "View",
+        "Show Fill &Uncertainty of All Joints",
+        ("U",),
+        "2-sigma circles of every filled joint (else only the current joint's)",
+    ),
     ActionSpec("propose", "Tools", "&Propose Frames to Label…", ("Ctrl+P",), icon="propose"),
     ActionSpec("cancel_tasks", "Tools", "&Cancel Background Work", ("Esc",)),
     ActionSpec("shortcuts", "Help", "&Keyboard Shortcuts", ("F1",)),
@@ -75,6 +82,8 @@ TOOLBAR: tuple[str, ...] = (
     "open_video", "save", "export", "|", "undo", "redo", "|",
     "prev_labelled", "play", "next_labelled", "|", "copy_pose", "|", "fit", "propose",
 )  # fmt: skip
+
+CHECKABLE: frozenset[str] = frozenset({"uncertainty"})
 
 MENUS: tuple[str, ...] = ("File", "Edit", "Navigate", "Joint", "View", "Tools", "Help")
 

@@ -21,7 +21,7 @@ from annotator.errors import AnnotatorError
 from annotator.gui import opening, theme, window_actions
 from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
-from annotator.gui.keymap import ACTIONS, MENUS, TOOLBAR, by_id
+from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, TOOLBAR, by_id
 from annotator.gui.panels import FillPanel, JointList, Legend
 from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.timeline import Timeline
@@ -138,6 +138,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
             if spec.tip:
                 action.setStatusTip(spec.tip)
+            action.setCheckable(spec.id in CHECKABLE)
             handler: Callable[[], Any] = functools.partial(
                 getattr(window_actions, f"act_{spec.id}"), self
             )
@@ -235,6 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         session.setParent(self)
         skeleton = session.skeleton
         overlay = self.frame_view.set_skeleton(skeleton)
+        overlay.spread_all = self.actions_by_id["uncertainty"].isChecked()
         overlay.place_requested.connect(lambda x, y: self._guarded(lambda: session.place(x, y)))
         overlay.drag_started.connect(lambda j: self._guarded(lambda: session.begin_drag(j)))
         overlay.drag_moved.connect(self._queue_drag)

@@ -10,6 +10,7 @@ zoom, so markers are painted in device coordinates.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ class PoseView:
     xy: NDArray[np.float64]  # (J, 2), NaN where there is no position
     visibility: NDArray[np.int8]  # (J,) Visibility codes
     source: NDArray[np.int8]  # (J,) Source codes
+    sigma: NDArray[np.float64] | None = None  # (J,) fill's standard deviation, pixels; NaN none
 
     @classmethod
     def empty(cls, num_joints: int) -> PoseView:
@@ -60,6 +62,9 @@ class _Style:
         dashed = [QtGui.QPen(c, 2.0, QtCore.Qt.PenStyle.DashLine) for c in colors]
         self.edge = [(d, QtGui.QPen(c, 2.0)) for d, c in zip(dashed, colors, strict=True)]
         self.source = {int(s): QtGui.QBrush(c) for s, c in theme.SOURCE_COLORS.items()}
+        self.spread = [
+            QtGui.QPen(QtGui.QColor(c.red(), c.green(), c.blue(), 110), 1.0) for c in colors
+        ]
 
 
 class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -79,6 +84,7 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
         self._current = 0
         self._bounds = QtCore.QRectF(0, 0, 1, 1)
         self._dragging: int | None = None
+        self.spread_all = False  # uncertainty circles for every joint, not just the current one
         self.paint_count = 0  # redraws, counted for the benchmark and tests
 
     # -- state handed in by the window -------------------------------------------------------
@@ -152,6 +158,22 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
                 painter.drawLine(pa, pb)
         r = theme.JOINT_RADIUS
         no_brush = QtCore.Qt.BrushStyle.NoBrush
+        if pose.sigma is not None:
+            # The fill's uncertainty: a faint 2-sigma circle, in image pixels scaled to screen
+            # (the current joint's only, unless asked for all: they overlap a lot).
+            scale = math.hypot(transform.m11(), transform.m12())
+            painter.setBrush(no_brush)
+            for j, (p, sd) in enumerate(zip(pts, pose.sigma.tolist(), strict=True)):
+                wanted = self.spread_all or j == self._current
+                if (
+                    wanted
+                    and p is not None
+                    and not manual[j]
+                    and math.isfinite(sd)
+                    and 2 * sd * scale > r
+                ):
+                    painter.setPen(style.spread[j])
+                    painter.drawEllipse(p, 2 * sd * scale, 2 * sd * scale)
         for j, p in enumerate(pts):
             if p is None:
                 continue

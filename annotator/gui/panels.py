@@ -32,14 +32,16 @@ def _canvas(size: int) -> QtGui.QPixmap:
     return pix
 
 
-def _swatch(color: QtGui.QColor, ring: bool = False, size: int = 14) -> QtGui.QIcon:
+def _swatch(
+    color: QtGui.QColor, ring: bool = False, size: int = 14, thin: bool = False
+) -> QtGui.QIcon:
     pix = _canvas(size)
     painter = QtGui.QPainter(pix)
     painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
     r = size / 2 - 2
     centre = QtCore.QPointF(size / 2, size / 2)
     if ring:
-        painter.setPen(QtGui.QPen(color, 2.5))
+        painter.setPen(QtGui.QPen(color, 1.0 if thin else 2.5))
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
     else:
         painter.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 1.2))
@@ -156,6 +158,11 @@ class Legend(QtWidgets.QWidget):
         neutral = QtGui.QColor("#d7dae0")
         self._row(layout, _swatch(neutral), "manual label (solid)")
         self._row(layout, _swatch(neutral, ring=True), "filled value (ring, dashed edge)")
+        self._row(
+            layout,
+            _swatch(neutral, ring=True, thin=True),
+            "fill uncertainty (2σ) of the current joint",
+        )
         for name in sources:
             src = Source.from_label(name)
             self._row(layout, _swatch(theme.SOURCE_COLORS[src]), f"fill source: {name}", small=True)

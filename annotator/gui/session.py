@@ -106,7 +106,10 @@ class Session(QtCore.QObject):
         xy = np.where(labelled[:, None], manual[:, :2], result.poses[f, :, :2]).astype(np.float64)
         vis = np.where(labelled, manual[:, 2], result.poses[f, :, 2]).astype(np.int8)
         src = np.where(labelled, Source.MANUAL, result.source[f]).astype(np.int8)
-        return PoseView(xy, vis, src)
+        sigma = None
+        if result.variance is not None:
+            sigma = np.where(labelled, np.nan, np.sqrt(result.variance[f])).astype(np.float64)
+        return PoseView(xy, vis, src, sigma)
 
     def labelled_frames(self) -> NDArray[np.int64]:
         return np.flatnonzero(self.status >= 2)

@@ -217,6 +217,13 @@ def act_timeline_all(window: MainWindow) -> None:
     window.timeline.zoom_to(0, window._need().frame_count)
 
 
+def act_uncertainty(window: MainWindow) -> None:
+    overlay = window.frame_view.overlay
+    if overlay is not None:
+        overlay.spread_all = window.actions_by_id["uncertainty"].isChecked()
+        overlay.update()
+
+
 def act_propose(window: MainWindow) -> None:
     opening.propose(window, window._need())
 

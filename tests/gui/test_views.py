@@ -246,3 +246,28 @@ def test_typing_a_frame_number(qtbot, window, figure_video) -> None:  # type: ig
     assert session.frame == 12
     assert session.history.undo_count == undo_count  # Return did not accept the fill
     assert window.frame_view.hasFocus()  # keys go back to the frame
+
+
+def test_fill_uncertainty_is_shown_where_the_method_has_one(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui.session import available_methods
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
+    labels[0, :, 2] = Visibility.VISIBLE
+    for f in (2, 30):
+        labels[0, :, :2] = truth[f]
+        session.push(cmd.SetLabels(f, labels))
+    session.set_method("linear")
+    session.go_to(16)
+    assert window.frame_view.overlay.pose.sigma is None  # linear has no variance
+    with_variance = [m for m in available_methods() if m == "hpim"]
+    if with_variance:
+        session.set_method("hpim")
+        variance = session.engine.result.variance
+        assert variance is not None
+        sigma = window.frame_view.overlay.pose.sigma
+        np.testing.assert_allclose(sigma, np.sqrt(variance[16]), rtol=1e-5)
+        session.go_to(2)  # a labelled frame: manual joints carry no spread
+        assert np.isnan(window.frame_view.overlay.pose.sigma).all()
