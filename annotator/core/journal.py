@@ -205,7 +205,7 @@ def _records(raw: bytes) -> Iterator[dict[str, Any]]:
             if int(crc, 16) != zlib.crc32(body):
                 return
             record = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         if not isinstance(record, dict) or "t" not in record:
             return
@@ -400,6 +400,7 @@ class Recovery:
                 TypeError,
                 IndexError,
                 AttributeError,
+                OverflowError,
             ) as err:
                 log.warning("recovery stopped at record %d: %s", k, err)
                 break

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import os
+import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from annotator.core import journal as journal_module
 from annotator.core.commands import (
@@ -164,3 +171,46 @@ def test_write_failures_are_reported_not_raised(tmp_path: Path) -> None:
     assert doc.labelled_frames().tolist() == [3]
     assert journal.error is not None and "autosave failed" in journal.error
     journal.close()
+
+
+@functools.cache
+def _base_records() -> str:
+    """The records of a journal that saw every kind of change (JSON text, built once)."""
+    with tempfile.TemporaryDirectory() as folder:
+        doc = make_doc()
+        history = History(doc)
+        journal = RecoveryJournal(doc, directory=folder)
+        _edit_everything(history)
+        raw = journal.path.read_bytes()
+        journal.close()
+    return json.dumps([json.loads(line.partition(b" ")[2]) for line in raw.splitlines()])
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_restore_survives_checksummed_garbage(tmp_path: Path, seed: int) -> None:
+    """A journal whose records are wrong but carry valid checksums restores what it can or
+    raises ProjectError; nothing else escapes."""
+    rng = np.random.default_rng(seed)
+    records = json.loads(_base_records())
+    junk: list[object] = [None, -1, 10**400, 1e308, "x", [], {}, [1, 2], {"t": "labels"}, 3.5]
+    for _ in range(int(rng.integers(1, 4))):
+        record = records[int(rng.integers(len(records)))]
+        key = list(record)[int(rng.integers(len(record)))]
+        record[key] = junk[int(rng.integers(len(junk)))]
+    path = tmp_path / "fuzz.journal"
+    path.write_bytes(
+        b"".join(
+            b"%08x %s\n" % (zlib.crc32(body), body)
+            for body in (json.dumps(r).encode() for r in records)
+        )
+    )
+    found = journal_module.read_recovery(path)
+    if found is not None:
+        with contextlib.suppress(ProjectError):
+            found.restore()
