@@ -98,3 +98,20 @@ def test_locate_a_moved_video(qtbot, window, figure_video, tmp_path: Path) -> No
     qtbot.waitUntil(lambda: window.session is not first, timeout=10000)
     assert window.session.doc.video.path == str(moved)
     assert not window.reporter.errors
+
+
+def test_failed_worker_reaches_the_user(qtbot, window, figure_video, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from annotator.errors import UsageError
+    from annotator.proposal import registry
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise UsageError("no K-FPN model file was found")
+
+    monkeypatch.setattr(registry, "propose", broken)
+    open_and_wait(qtbot, window, figure_video[0])
+    window.reporter.item = "kfpn"
+    window.actions_by_id["propose"].trigger()
+    qtbot.waitUntil(lambda: bool(window.reporter.errors), timeout=10000)
+    assert window.reporter.errors == ["no K-FPN model file was found"]
+    assert window.session is not None and window.session.doc.proposals is None
+    qtbot.waitUntil(lambda: not window.tasks.busy and window.progress.isHidden(), timeout=5000)
