@@ -1,7 +1,8 @@
 """Commands with sub-commands (``train``, ``bench``): a name -> module table, loaded lazily.
 
 Each target module exposes ``add_arguments(parser)`` and ``run(args) -> int``, like the
-top-level commands in ``annotator.cli``.
+top-level commands in ``annotator.cli``. A module that fails to import disables only its own
+sub-command (which then explains why), never its siblings.
 """
 
 from __future__ import annotations
@@ -10,17 +11,25 @@ import argparse
 import importlib
 from collections.abc import Mapping
 
+from annotator.errors import AnnotatorError
+
 
 def add_table(parser: argparse.ArgumentParser, table: Mapping[str, tuple[str, str]]) -> None:
     """Register ``table`` ({name: (module, help)}) as sub-commands of ``parser``."""
     sub = parser.add_subparsers(dest="subcommand", metavar="WHAT", required=True)
     for name, (module_name, help_text) in table.items():
         child = sub.add_parser(name, help=help_text, description=help_text)
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as err:
+            child.set_defaults(_module=None, _unavailable=f"{name!r} is unavailable: {err}")
+            continue
         module.add_arguments(child)
         child.set_defaults(_module=module)
 
 
 def run_table(args: argparse.Namespace) -> int:
+    if args._module is None:
+        raise AnnotatorError(args._unavailable)
     status: int = args._module.run(args) or 0
     return status
