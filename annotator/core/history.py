@@ -57,6 +57,7 @@ class History:
         self._undo: deque[Command] = deque()
         self._redo: list[Command] = []
         self._dropped = 0  # commands pushed out of the bottom by the limit
+        self._held = 0  # bytes of undo data in the undo stack (kept up to date, not summed)
         self._clean: int | None = 0  # position of the saved state; None when unreachable
         self._sealed = True
         self._subscribers: list[Callable[[], None]] = []
@@ -123,8 +124,12 @@ class History:
             and top.merge_key == command.merge_key
             and self._clean != self._position  # merging into the saved state would hide edits
         )
-        if not (mergeable and top is not None and top.merge(command)):
+        before = top.nbytes if mergeable and top is not None else 0
+        if mergeable and top is not None and top.merge(command):
+            self._held += top.nbytes - before
+        else:
             self._undo.append(command)
+            self._held += command.nbytes
             self._trim()
         self._sealed = False
         self._notify()
@@ -132,9 +137,10 @@ class History:
     def _trim(self) -> None:
         """Drop the oldest steps beyond the step limit, or while the undo data is over the
         memory limit (a few whole-video bulk edits on a long video); the newest step stays."""
-        held = sum(c.nbytes for c in self._undo)
-        while len(self._undo) > self._limit or (held > self._memory_limit and len(self._undo) > 1):
-            held -= self._undo.popleft().nbytes
+        while len(self._undo) > self._limit or (
+            self._held > self._memory_limit and len(self._undo) > 1
+        ):
+            self._held -= self._undo.popleft().nbytes
             self._dropped += 1
             if self._clean is not None and self._clean < self._dropped:
                 self._clean = None
@@ -153,6 +159,7 @@ class History:
             return
         command = self._undo.pop()
         command.undo(self._doc)
+        self._held -= command.nbytes
         self._redo.append(command)
         self._sealed = True
         self._notify()
@@ -163,6 +170,7 @@ class History:
         command = self._redo.pop()
         command.do(self._doc)
         self._undo.append(command)
+        self._held += command.nbytes
         self._sealed = True
         self._notify()
 
@@ -170,6 +178,7 @@ class History:
         """Forget every step (e.g. after loading another project); the state becomes clean."""
         self._undo.clear()
         self._redo.clear()
+        self._held = 0
         self._dropped = 0
         self._clean = 0
         self._sealed = True

@@ -90,3 +90,18 @@ def test_bulk_edits_are_bounded_by_memory() -> None:
     assert history.undo_count == 3 and history.undo_text == "bulk 3"
     history.undo()
     assert doc.label(0, 5, 0)[0] == 2.0
+
+
+def test_memory_accounting_matches_the_stacks() -> None:
+    doc = make_doc(frames=100)
+    history = History(doc)
+    fill = np.zeros((100, 13, 3), np.float32)
+    fill[:, :, 2] = 1
+    history.push(SetLabels(0, fill))
+    for k in range(5):
+        history.push(MoveJoint(3, 1, float(k), 1.0, drag=1))
+    history.undo()
+    history.undo()
+    history.redo()
+    history.push(PlaceJoint(5, 5, 1.0, 1.0))
+    assert history._held == sum(c.nbytes for c in history._undo)
