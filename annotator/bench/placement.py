@@ -10,7 +10,9 @@ frames keeps every visible joint of every frame within ``alpha`` x body size (CO
 - ``dp_optimal_linear``: the exact minimum for linear interpolation (a linear segment depends
   only on its two end labels, so coverage of a set is a shortest path over frames);
 - ``greedy_with_gt``: add the worst-filled frame until covered, for any fill (a reference,
-  not a bound).
+  not a bound);
+- ``ranked_annotator``: a simulated annotator who always labels the frame that
+  ``dynamics.ranking.rank_next_frames`` puts first (ground truth used only to stop).
 
 ``fill_fn(frames) -> pred_xy (F, J, 2)`` fills from ground truth at ``frames``;
 ``label_fill`` makes one from a fill method.
@@ -182,3 +184,36 @@ def _segment_ok(gt: FloatArray, vis: NDArray[np.bool_], tol: FloatArray) -> NDAr
             inside = ts[None, :] < js[:, None]
             ok[i, js] = (good.all(axis=2) | ~inside).all(axis=1)
     return ok
+
+
+def ranked_annotator(
+    gt_xy: FloatArray,
+    visible: NDArray[np.bool_],
+    body: FloatArray,
+    alpha: float = 0.05,
+    method: str = "hpim",
+    fps: float | None = None,
+) -> IntArray:
+    """Start from the first and last frames; label the top-ranked frame of
+    ``rank_next_frames`` until the fill covers (the ranking never sees the ground truth)."""
+    from annotator.dynamics.fill import fill_track, make_filler
+    from annotator.dynamics.ranking import rank_next_frames
+
+    gt = np.asarray(gt_xy, dtype=np.float64)
+    f = gt.shape[0]
+    filler = make_filler(method, fps=fps)
+    manual = np.full((*gt.shape[:2], 3), np.nan)
+    manual[:, :, 2] = 0
+    frames = sorted({0, f - 1})
+    while True:
+        manual[frames, :, :2] = gt[frames]
+        manual[frames, :, 2] = 1
+        res = fill_track(manual, filler)
+        pred = np.asarray(res.poses[:, :, :2], dtype=np.float64)
+        if bool(covered(pred, gt, visible, body, alpha).all()):
+            break
+        ranked = rank_next_frames(manual, res, top=1)
+        if not ranked:
+            break
+        frames.append(ranked[0][0])
+    return np.asarray(sorted(frames), dtype=np.int64)

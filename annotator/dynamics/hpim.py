@@ -19,8 +19,13 @@ interpolation on real labels:
   p -> p^(f_train / f_video)).
 
 Weights depend only on where the labels are, so they are cached per label pattern and shared
-by every joint and coordinate labelled on the same frames. The kriging variance, scaled by
-the labels' own motion, is returned as the fill's uncertainty.
+by every joint and coordinate labelled on the same frames.
+
+The returned variance is an uncertainty that follows the data, not only where the labels are:
+the kriging variance scaled by how fast the joint moves between its labels, plus a bridge
+(largest mid-gap) scaled by the leave-one-label-out residuals of the gap's two labels (how
+much the motion bends there), plus the squared disagreement between HPIM and ``pchip``;
+the two weights and an overall scale are fit on training motions.
 """
 
 from __future__ import annotations
@@ -53,6 +58,11 @@ class HpimModel:
     hold_below: float = 0.0  # pixels
     # share of the pchip fill mixed in, per gap length bin (``GAP_BINS``, in model frames)
     pchip_mix: tuple[float, ...] = (0.0,) * 5
+    # the uncertainty (``HpimFiller.fill_run``'s variance): weights of its data terms and an
+    # overall scale that makes it a mean squared error (fit by ``training.fit_uncertainty``)
+    unc_loo: float = 0.0  # leave-one-label-out residuals at the gap's two labels
+    unc_disagree: float = 0.0  # (hpim − pchip)²
+    unc_scale: float = 1.0
 
     def save(self, path: str | Path, **meta: Any) -> None:
         fields: dict[str, Any] = asdict(self)
@@ -74,6 +84,9 @@ class HpimModel:
                     nugget=float(z["nugget"]),
                     hold_below=float(z["hold_below"]),
                     pchip_mix=tuple(float(v) for v in z["pchip_mix"]),
+                    unc_loo=float(z["unc_loo"]) if "unc_loo" in z else 0.0,
+                    unc_disagree=float(z["unc_disagree"]) if "unc_disagree" in z else 0.0,
+                    unc_scale=float(z["unc_scale"]) if "unc_scale" in z else 1.0,
                 )
         except (KeyError, ValueError, OSError) as err:
             raise FormatError(f"{path.name} is not an HPIM model file: {err}") from None
@@ -163,8 +176,11 @@ class HpimFiller:
         var = np.zeros_like(out)
         out[frames - a0] = values
         scale = self._motion_scale(frames, values)
+        loo = self._loo_amplitude(frames, values) * self.model.unc_loo
         mixes = np.asarray(self.model.pchip_mix, dtype=np.float64)
         pchip: FloatArray | None = None
+        if self.model.unc_disagree > 0 and len(frames) >= 3:
+            pchip = PchipFiller().fill_run(frames, values)[0]
         for (rel, gap), idx, ctx, rows in self._gap_groups(frames):
             w, v = self.weights(rel, gap)
             fill = np.einsum("sn,gnk->gsk", w, values[ctx])
@@ -181,7 +197,12 @@ class HpimFiller:
                 nearest = np.where(first_half, va[:, None, :], vb[:, None, :])
                 fill = np.where(still[:, None, :], nearest, fill)
             out[rows] = fill
-            var[rows] = v[None, :, None] * scale[idx][:, None, :]
+            u = np.arange(1, gap, dtype=np.float64)
+            bridge = (4.0 * u * (gap - u) / (gap * gap))[None, :, None]
+            var[rows] = v[None, :, None] * scale[idx][:, None, :] + bridge * loo[idx][:, None, :]
+        if pchip is not None:
+            var += self.model.unc_disagree * (out - pchip) ** 2  # zero on the labels
+        var *= self.model.unc_scale
         return out, var
 
     def _gap_groups(
@@ -235,6 +256,20 @@ class HpimFiller:
         nearer_a = (t - frames[gi]) <= (frames[gi + 1] - t)
         nearest = np.where(nearer_a[:, None], va, vb)
         return HpimParts(kriged, var, pchip, gap_bin, still, nearest)
+
+    @staticmethod
+    def _loo_amplitude(frames: IntArray, values: FloatArray) -> FloatArray:
+        """(gaps, K) mean of the squared leave-one-out residuals at each gap's two labels:
+        how far a label lies from the line through its neighbours (the motion's bend here).
+        An end label copies its neighbour's residual."""
+        n = len(frames)
+        if n < 3:
+            return np.zeros((n - 1, values.shape[1]))
+        t = frames.astype(np.float64)
+        w = ((t[1:-1] - t[:-2]) / (t[2:] - t[:-2]))[:, None]
+        e = values[1:-1] - ((1.0 - w) * values[:-2] + w * values[2:])
+        e2 = np.concatenate([e[:1], e, e[-1:]], axis=0) ** 2
+        return np.asarray(0.5 * (e2[:-1] + e2[1:]), dtype=np.float64)
 
     def _motion_scale(self, frames: IntArray, values: FloatArray) -> FloatArray:
         """(gaps, K) pixels² per unit of γ, from the labels on each side of every gap, so the

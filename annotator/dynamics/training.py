@@ -187,3 +187,58 @@ def train_hpim(
     model, rel = tune_hpim(estimate_variogram(est), tune, progress=progress)
     model = replace(model, variogram=estimate_variogram(seqs if not quick else est))
     return model, rel
+
+
+def uncertainty_features(
+    model: HpimModel, seqs: Sequence[PennSequence], budgets: Sequence[float] = BUDGETS
+) -> tuple[FloatArray, FloatArray]:
+    """(N, 3) terms of the uncertainty (kriging x motion, leave-one-out bridge, hpim − pchip
+    disagreement) and (N,) squared error per coordinate, over the unlabelled visible joints
+    of uniform key frame fills of ``seqs``."""
+    feats, errs = [], []
+    for unit in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)):
+        m = replace(model, unc_loo=unit[1], unc_disagree=unit[2], unc_scale=1.0)
+        filler = _KrigingOff(m) if unit[0] == 0.0 else HpimFiller(m)
+        col = []
+        for b in budgets:
+            for c in _cases(seqs, b):
+                res = fill_track(label_manual(c.seq.xy, c.frames), filler)
+                assert res.variance is not None
+                col.append(res.variance[c.counted].astype(np.float64))
+                if unit[0] == 1.0:
+                    d2 = ((res.poses[:, :, :2] - c.seq.xy) ** 2).sum(axis=2) / 2.0
+                    errs.append(d2[c.counted])
+        feats.append(np.concatenate(col))
+    return np.stack(feats, axis=1), np.concatenate(errs)
+
+
+class _KrigingOff(HpimFiller):
+    """HPIM whose uncertainty leaves out the kriging term (to isolate the data terms)."""
+
+    def _motion_scale(self, frames: IntArray, values: FloatArray) -> FloatArray:
+        return np.zeros((len(frames) - 1, values.shape[1]))
+
+
+def fit_uncertainty(
+    model: HpimModel,
+    seqs: Sequence[PennSequence],
+    progress: Callable[[str], None] = log.info,
+) -> tuple[HpimModel, float]:
+    """Weights of the uncertainty's data terms maximising the rank correlation with the
+    squared error on ``seqs``, then a scale making its mean the mean squared error."""
+    from scipy.stats import spearmanr
+
+    x, y = uncertainty_features(model, seqs)
+    best: tuple[float, float, float] | None = None
+    for w_loo in (0.0, 0.1, 0.3, 1.0, 3.0):
+        for w_dis in (0.0, 0.3, 1.0, 3.0, 10.0):
+            u = x[:, 0] + w_loo * x[:, 1] + w_dis * x[:, 2]
+            rho = float(spearmanr(u, y)[0])
+            progress(f"uncertainty weights loo {w_loo:g}, disagreement {w_dis:g}: {rho:.3f}")
+            if best is None or rho > best[0]:
+                best = (rho, w_loo, w_dis)
+    assert best is not None
+    rho, w_loo, w_dis = best
+    u = x[:, 0] + w_loo * x[:, 1] + w_dis * x[:, 2]
+    scale = float(y.mean() / max(u.mean(), 1e-12))
+    return replace(model, unc_loo=w_loo, unc_disagree=w_dis, unc_scale=scale), rho

@@ -1,0 +1,87 @@
+"""Which frame to label next, and which filled frames to review, from the fill's uncertainty.
+
+The uncertainty is ``FillResult.variance`` (HPIM's, which follows the motion: see
+``hpim.py``); for a fill without one, an HPIM fill of the same labels supplies it.
+
+Labelling frame t inside a gap of L frames removes the error at t and shrinks it on both
+sides: for an error that grows like a Brownian bridge, the summed variance of the gap drops
+by var(t) x L / 3 (from L² / 6 to u² / 6 + (L − u)² / 6 in units of the rate, u = t − a).
+The ranking sorts unlabelled frames by that expected reduction summed over their joints.
+Frames held before the first or after the last label of a track rank by their distance to
+it, ahead of every gap (an unanchored end can be arbitrarily wrong).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core.codes import Source, Visibility
+from annotator.dynamics.fill import FillResult, fill_track
+
+
+def frame_uncertainty(manual: NDArray[Any], result: FillResult) -> NDArray[np.float64]:
+    """(F, J) variance per coordinate in pixels²: ``result``'s, or HPIM's when it has none
+    (0 on labels, NaN where there is no estimate)."""
+    var = result.variance
+    if var is None:
+        var = fill_track(manual, "hpim").variance
+    if var is None:  # pragma: no cover - hpim always returns one
+        raise RuntimeError("the hpim fill returned no variance")
+    return np.asarray(var, dtype=np.float64)
+
+
+def expected_reduction(manual: NDArray[Any], result: FillResult) -> NDArray[np.float64]:
+    """(F,) expected reduction of the summed squared error (pixels²) if each frame were
+    labelled; 0 on fully labelled frames; on held frames, a score above every gap's that grows
+    with the distance to the nearest labelled frame."""
+    man = np.asarray(manual)
+    var = np.nan_to_num(frame_uncertainty(man, result), nan=0.0)
+    labelled = man[:, :, 2] != Visibility.UNLABELLED
+    f, nj = labelled.shape
+    score = np.zeros(f)
+    t = np.arange(f)
+    for j in range(nj):
+        lab = np.flatnonzero(labelled[:, j])
+        if len(lab) == 0:
+            continue
+        i = np.searchsorted(lab, t, side="right") - 1
+        inside = (i >= 0) & (i < len(lab) - 1)
+        gap = np.where(inside, lab[np.clip(i + 1, 0, len(lab) - 1)] - lab[np.clip(i, 0, None)], 0)
+        score += np.where(inside & ~labelled[:, j], var[:, j] * gap / 3.0, 0.0)
+    held = (result.held & ~labelled).any(axis=1)
+    if held.any():
+        first = np.flatnonzero(labelled.any(axis=1))
+        dist = np.min(np.abs(t[:, None] - first[None, :]), axis=1) if len(first) else t
+        top = float(score[~held].max()) if (~held).any() else 0.0
+        score = np.where(held, (top + 1.0) * (1.0 + dist), score)
+    return score
+
+
+def rank_next_frames(
+    manual: NDArray[Any], result: FillResult, top: int | None = None
+) -> list[tuple[int, float]]:
+    """Unlabelled frames (some joint unlabelled and filled) as (frame, expected reduction of
+    summed squared error), best first; at most ``top`` of them."""
+    man = np.asarray(manual)
+    score = expected_reduction(man, result)
+    filled = (result.source != Source.MANUAL) & (result.source != Source.NONE)
+    cand = np.flatnonzero(filled.any(axis=1) & (score > 0))
+    order = cand[np.lexsort((cand, -score[cand]))]  # ties: earlier frame first
+    if top is not None:
+        order = order[:top]
+    return [(int(k), float(score[k])) for k in order]
+
+
+def flag_for_review(
+    result: FillResult, body_px: float | NDArray[Any], alpha: float = 0.05
+) -> NDArray[np.bool_]:
+    """(F,) frames where some filled joint's expected error (√(2 x variance), both
+    coordinates) exceeds ``alpha`` x body size (per frame or one number)."""
+    if result.variance is None:
+        return np.zeros(result.frame_count, dtype=bool)
+    err = np.sqrt(2.0 * np.nan_to_num(result.variance.astype(np.float64), nan=0.0))
+    body = np.broadcast_to(np.asarray(body_px, dtype=np.float64), (result.frame_count,))
+    return np.asarray((err > alpha * body[:, None]).any(axis=1), dtype=bool)

@@ -1,0 +1,102 @@
+"""The data-dependent uncertainty and the next-frame-to-label ranking."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+from annotator.core.codes import Source
+from annotator.dynamics.fill import fill_track
+from annotator.dynamics.hpim import HpimFiller, HpimModel
+from annotator.dynamics.ranking import flag_for_review, rank_next_frames
+
+LAGS = np.arange(200, dtype=float)
+MODEL = HpimModel(
+    variogram=LAGS**1.5, fps=30.0, reach=2, unc_loo=0.3, unc_disagree=3.0, unc_scale=0.5
+)
+
+
+def _manual(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    m = np.full((values.shape[0], values.shape[1], 3), np.nan)
+    m[:, :, 2] = 0
+    m[keys, :, :2] = values[keys]
+    m[keys, :, 2] = 1
+    return m
+
+
+def _track(bend_at: int, f: int = 81) -> np.ndarray:
+    """A joint drifting slowly, with one quick excursion around ``bend_at``."""
+    t = np.arange(f, dtype=float)
+    x = 100 + 0.2 * t + 60.0 * np.exp(-(((t - bend_at) / 6.0) ** 2))
+    return np.stack([x, 50 + 0.1 * t], axis=-1)[:, None, :]
+
+
+def test_same_label_frames_different_motion_different_uncertainty() -> None:
+    keys = np.arange(0, 81, 10)
+    a = fill_track(_manual(_track(25), keys), HpimFiller(MODEL))
+    b = fill_track(_manual(_track(55), keys), HpimFiller(MODEL))
+    assert a.variance is not None and b.variance is not None
+    va, vb = a.variance[:, 0], b.variance[:, 0]
+    # each motion's uncertainty is largest where that motion bends, not at a fixed place
+    assert 15 <= int(np.argmax(va)) <= 35
+    assert 45 <= int(np.argmax(vb)) <= 65
+    assert va[21:30].mean() > 5 * vb[21:30].mean()
+
+
+def test_ranking_follows_the_motion_not_the_biggest_gap() -> None:
+    truth = _track(25)
+    keys = np.array([0, 10, 20, 30, 40, 50, 80])  # the biggest gap, 50-80, is a slow drift
+    man = _manual(truth, keys)
+    res = fill_track(man, HpimFiller(MODEL))
+    ranked = rank_next_frames(man, res)
+    assert 10 < ranked[0][0] < 40
+    frames = [f for f, _ in ranked]
+    assert not set(frames) & set(keys.tolist())
+    assert all(s1 >= s2 for (_, s1), (_, s2) in itertools.pairwise(ranked))
+    assert len(rank_next_frames(man, res, top=3)) == 3
+
+
+def test_held_ends_rank_first_and_methods_without_variance_use_hpim() -> None:
+    truth = _track(40)
+    man = _manual(truth, np.array([20, 30, 40, 50]))
+    res = fill_track(man, "linear")
+    assert res.variance is None
+    ranked = rank_next_frames(man, res)
+    frames = [f for f, _ in ranked]
+    assert frames[0] == 80  # the end farthest from a label
+    held = set(range(20)) | set(range(51, 81))
+    assert set(frames[: len(held)]) == held  # every held frame before any gap frame
+    assert frames.index(0) < frames.index(35)
+
+
+def test_review_flags_uncertain_frames_only() -> None:
+    keys = np.arange(0, 81, 10)
+    res = fill_track(_manual(_track(25), keys), HpimFiller(MODEL))
+    flags = flag_for_review(res, body_px=100.0, alpha=0.05)
+    assert flags.any() and not flags[keys].any()
+    assert flags[15:35].sum() > flags[55:75].sum()
+
+
+def test_uncertainty_tracks_error_on_validation_videos(data_dir: Path) -> None:
+    """Rank correlation of the shipped HPIM's uncertainty with its squared error on a spread
+    of validation videos (the benchmark reports it on all 258)."""
+    from scipy.stats import spearmanr
+
+    from annotator.core.datasets import load_penn_action
+    from annotator.core.framespec import uniform_count, uniform_frames
+    from annotator.core.split import penn_action_split
+
+    _, val = penn_action_split(data_dir / "penn_action" / "labels")
+    var, err = [], []
+    for p in val[::26]:
+        s = load_penn_action(p)
+        keys = uniform_frames(s.frame_count, uniform_count(s.frame_count, 0.1))
+        res = fill_track(_manual(s.xy, keys), "hpim")
+        assert res.variance is not None
+        counted = s.visible & (res.source == Source.HPIM)
+        var.append(res.variance[counted])
+        err.append(((res.poses[:, :, :2] - s.xy) ** 2).sum(axis=2)[counted])
+    rho = float(spearmanr(np.concatenate(var), np.concatenate(err))[0])
+    assert rho > 0.5
