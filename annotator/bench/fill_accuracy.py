@@ -7,6 +7,12 @@ difference to linear, and (``--coverage``) the labels needed to keep every visib
 every frame within 5% of body size: uniform spacing, bisection, the exact DP optimum for
 linear fills, and greedy selection with ground truth. ``--speed`` times the fill engine on a
 10,000-frame, 17-joint track. Figures only; nothing here is a test.
+
+``eq17``/``fista`` use our trained dictionary (``models/dyan_penn.npz``);
+``--reference-dictionary`` adds rows for the same fills with another one (the K-FPN authors'
+published dictionary from the shared data, which the product does not ship). The coverage
+section adds a simulated annotator who always labels the frame ``rank_next_frames`` puts
+first (ground truth used only to stop).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from annotator.bench.placement import (
     dp_optimal_linear,
     greedy_with_gt,
     label_fill,
+    ranked_annotator,
     uniform_to_cover,
 )
 from annotator.core.datasets import PennSequence, load_penn_action
@@ -37,6 +44,7 @@ from annotator.dynamics.fill import METHODS, FillEngine, fill_track, make_filler
 from annotator.errors import UsageError
 
 BUDGETS = (0.05, 0.1, 0.2, 0.3)
+RANKED = "ranked annotator, top of rank_next_frames (hpim)"
 ALPHAS = (0.05, 0.1, 0.2)
 
 
@@ -53,6 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--calibration", action="store_true", help="how well HPIM's variance predicts its error"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reference-dictionary",
+        help="also run eq17/fista with this dictionary (e.g. the published K-FPN .mat)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
         val = val[::5]
     seqs = [load_penn_action(p) for p in val]
     print(f"# Fill accuracy on {len(seqs)} Penn Action validation videos (labels only)\n")
-    per_video = accuracy_tables(seqs, methods, budgets)
+    ref = args.reference_dictionary
+    if ref and not Path(ref).is_file():
+        raise UsageError(f"reference dictionary not found: {ref}")
+    per_video = accuracy_tables(seqs, methods, budgets, ref)
     if "hpim" in methods and "linear" in methods:
         print_bootstrap(per_video, budgets, args.bootstrap, args.seed)
     if args.calibration and "hpim" in methods:
@@ -120,10 +135,17 @@ def fill_labels(
 
 
 def accuracy_tables(
-    seqs: Sequence[PennSequence], methods: Sequence[str], budgets: Sequence[float]
+    seqs: Sequence[PennSequence],
+    methods: Sequence[str],
+    budgets: Sequence[float],
+    reference: str | None = None,
 ) -> dict[tuple[float, str], list[VideoScore]]:
     out: dict[tuple[float, str], list[VideoScore]] = {}
     fillers = {m: make_filler(m, fps=30.0) for m in methods}
+    for m in ("eq17", "fista"):
+        if reference and m in methods:
+            fillers[f"{m} (published)"] = make_filler(m, fps=30.0, dictionary=reference)
+    methods = list(fillers)
     for b in budgets:
         print(f"## Uniform key frames, {100 * b:g}% of each video\n")
         print("| method | PCK@0.05 | PCK@0.1 | PCK@0.2 | mean error (% body) | vs linear |")
@@ -201,11 +223,21 @@ def print_coverage(seqs: Sequence[PennSequence], methods: Sequence[str]) -> None
                 rows.setdefault(f"{name} ({m})", []).append(
                     len(placer(fill, s.xy, s.visible, body))
                 )
+        if "hpim" in methods:
+            rows.setdefault(RANKED, []).append(
+                len(ranked_annotator(s.xy, s.visible, body, method="hpim", fps=30.0))
+            )
     print("| placement (fill) | labels | % of frames |")
     print("|---|---|---|")
     for name, counts in rows.items():
         print(f"| {name} | {sum(counts)} | {100 * sum(counts) / total:.1f}% |")
     print()
+    if RANKED in rows:
+        ranked = sum(rows[RANKED])
+        for ref in ("uniform (hpim)", "uniform (linear)", "DP-optimal (linear)"):
+            if ref in rows:
+                print(f"- ranked annotator / {ref}: {ranked / sum(rows[ref]):.2f}")
+        print()
 
 
 def print_speed(frames: int = 10_000, joints: int = 17, fraction: float = 0.1) -> None:
@@ -250,14 +282,26 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float]:
 def print_calibration(seqs: Sequence[PennSequence], budgets: Sequence[float]) -> None:
     """Spearman correlation of HPIM's variance with its squared error (per filled visible
     joint), and mean squared error per coordinate over mean variance (1 = calibrated)."""
+    from dataclasses import replace
+
     from scipy.stats import spearmanr
 
+    from annotator.dynamics.hpim import HpimFiller
+
     filler = make_filler("hpim", fps=30.0)
-    print("## HPIM variance against its error (filled visible joints)\n")
-    print("| key frames | Spearman (variance, squared error) | mean squared error / variance |")
-    print("|---|---|---|")
+    assert isinstance(filler, HpimFiller)
+    m = filler.model
+    plain = HpimFiller(replace(m, unc_loo=0.0, unc_disagree=0.0, unc_scale=1.0), 30.0)
+    print("## HPIM uncertainty against its error (filled visible joints)\n")
+    print("Spearman correlation of the variance with the squared error; mean squared error")
+    print("over mean variance (1 = calibrated). 'kriging x motion' leaves out the data terms.\n")
+    print(
+        "| key frames | Spearman, shipped | Spearman, kriging x motion only |"
+        " mean squared error / variance |"
+    )
+    print("|---|---|---|---|")
     for b in budgets:
-        var, err = [], []
+        var, err, var0 = [], [], []
         for s in seqs:
             frames = uniform_frames(s.frame_count, uniform_count(s.frame_count, b))
             manual = np.full((s.frame_count, s.xy.shape[1], 3), np.nan)
@@ -269,8 +313,12 @@ def print_calibration(seqs: Sequence[PennSequence], budgets: Sequence[float]) ->
             counted[frames] = False
             assert res.variance is not None
             var.append(res.variance[counted])
+            v0 = fill_track(manual, plain).variance
+            assert v0 is not None
+            var0.append(v0[counted])
             err.append(((res.poses[:, :, :2] - s.xy) ** 2).sum(axis=2)[counted] / 2.0)
         v, e = np.concatenate(var), np.concatenate(err)
         rho = float(spearmanr(v, e)[0])
-        print(f"| {100 * b:g}% | {rho:.2f} | {e.mean() / v.mean():.2f} |")
+        rho0 = float(spearmanr(np.concatenate(var0), e)[0])
+        print(f"| {100 * b:g}% | {rho:.3f} | {rho0:.3f} | {e.mean() / v.mean():.2f} |")
     print()

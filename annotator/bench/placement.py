@@ -193,6 +193,7 @@ def ranked_annotator(
     alpha: float = 0.05,
     method: str = "hpim",
     fps: float | None = None,
+    objective: str = "worst",
 ) -> IntArray:
     """Start from the first and last frames; label the top-ranked frame of
     ``rank_next_frames`` until the fill covers (the ranking never sees the ground truth)."""
@@ -212,7 +213,7 @@ def ranked_annotator(
         pred = np.asarray(res.poses[:, :, :2], dtype=np.float64)
         if bool(covered(pred, gt, visible, body, alpha).all()):
             break
-        ranked = rank_next_frames(manual, res, top=1)
+        ranked = rank_next_frames(manual, res, top=1, objective=objective)
         if not ranked:
             break
         frames.append(ranked[0][0])

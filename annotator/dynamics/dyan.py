@@ -24,9 +24,10 @@ from annotator.dynamics.base import FloatArray, IntArray
 from annotator.dynamics.models import model_path
 from annotator.errors import FormatError
 
-PENN_FPS = 30.0  # Penn Action's frame rate: the rate the published dictionaries were fit at
-PUBLISHED_PENN = "kfpn_penn_dictionary.mat"  # the K-FPN authors' Penn dictionary (MIT)
+PENN_FPS = 30.0  # Penn Action's frame rate: the rate our and the published dictionaries fit
+DEFAULT_DICTIONARY = "dyan_penn.npz"  # ours: ``annotator train dictionary`` (model card beside)
 REFERENCE_ROWS = 40  # the reference code uses the first 40 rows of the Penn dictionary
+PUBLISHED_RIDGE = 1e-9  # the published dictionaries carry no ridge: eq. 17 interpolates exactly
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,36 @@ def poles_from_dictionary(d: FloatArray, fps: float = PENN_FPS) -> Poles:
     return Poles(np.nan_to_num(r), np.nan_to_num(theta), fps)
 
 
+@dataclass(frozen=True)
+class DyanModel:
+    """A dictionary ready for the fills: its matrix at ``rows`` rows, poles and ridge."""
+
+    matrix: FloatArray
+    poles: Poles
+    ridge: float = PUBLISHED_RIDGE
+    rows: int = REFERENCE_ROWS
+
+
+def load_dyan_model(path: str | Path) -> DyanModel:
+    """A ``.mat`` (published layout, ``Dictionary``) or ``.npz`` (``r``, ``theta``, optional
+    ``fps``, ``ridge``, ``rows``: ours) dictionary file."""
+    path = Path(path)
+    if path.suffix.lower() == ".npz" and path.is_file():
+        try:
+            with np.load(path) as z:
+                if "r" not in z or "theta" not in z:
+                    raise FormatError(f"{path.name} has no 'r' and 'theta' pole arrays")
+                fps = float(z["fps"]) if "fps" in z else PENN_FPS
+                poles = Poles(np.asarray(z["r"], float), np.asarray(z["theta"], float), fps)
+                ridge = float(z["ridge"]) if "ridge" in z else PUBLISHED_RIDGE
+                rows = int(z["rows"]) if "rows" in z else REFERENCE_ROWS
+        except (ValueError, OSError) as err:
+            raise FormatError(f"cannot read dictionary {path.name}: {err}") from None
+        return DyanModel(dyan_dictionary(poles, rows), poles, ridge, rows)
+    matrix, poles = load_dictionary(path)
+    return DyanModel(matrix, poles)
+
+
 def load_dictionary(path: str | Path) -> tuple[FloatArray, Poles]:
     """A dictionary matrix and its poles from a ``.mat`` (``Dictionary``) or ``.npz``
     (``r``, ``theta``, optional ``fps``) file."""
@@ -88,12 +119,8 @@ def load_dictionary(path: str | Path) -> tuple[FloatArray, Poles]:
     if not path.is_file():
         raise FormatError(f"dictionary file not found: {path}")
     if path.suffix.lower() == ".npz":
-        with np.load(path) as z:
-            if "r" not in z or "theta" not in z:
-                raise FormatError(f"{path.name} has no 'r' and 'theta' pole arrays")
-            fps = float(z["fps"]) if "fps" in z else PENN_FPS
-            poles = Poles(np.asarray(z["r"], float), np.asarray(z["theta"], float), fps)
-        return dyan_dictionary(poles, REFERENCE_ROWS), poles
+        model = load_dyan_model(path)
+        return model.matrix, model.poles
     from scipy.io import loadmat
 
     try:
@@ -133,7 +160,11 @@ def fista(
 
 
 class DyanFiller:
-    """``eq17`` or ``fista`` on label-centred windows of ``rows`` frames."""
+    """``eq17`` or ``fista`` on label-centred windows of ``rows`` frames.
+
+    At another frame rate than the dictionary's, the poles become p^(f_train / f_video) and
+    the window keeps its length in seconds (``rows`` scaled by the same ratio).
+    """
 
     def __init__(
         self,
@@ -143,12 +174,18 @@ class DyanFiller:
         fps: float | None = None,
         rows: int = REFERENCE_ROWS,
         reach: int = 3,
+        ridge: float = PUBLISHED_RIDGE,
     ) -> None:
         self.method = method
         self.source = Source.EQ17 if method == "eq17" else Source.FISTA
         self.reach = reach
-        self._rows = rows
         self._poles = poles.at_rate(fps)
+        if self._poles is not poles:
+            # unit-norm columns over more rows have smaller entries: the ridge follows D Dᵀ
+            new_rows = max(4, round(rows * self._poles.fps / poles.fps))
+            ridge, rows = ridge * rows / new_rows, new_rows
+        self.ridge = ridge
+        self._rows = rows
         exact = self._poles is poles and matrix.shape[0] >= rows
         self._base = matrix[:rows] if exact else dyan_dictionary(self._poles, rows)
         self._dicts: dict[int, FloatArray] = {rows: self._base}
@@ -176,7 +213,7 @@ class DyanFiller:
             mu = vals.mean(axis=0)
             d = self._dictionary(w)
             if self.method == "eq17":
-                h = eq17(d, ctx - start, vals - mu, ridge=1e-9) + mu
+                h = eq17(d, ctx - start, vals - mu, ridge=self.ridge) + mu
             else:
                 sd = np.maximum(vals.std(axis=0), 1.0)  # z-score; 1 px floor for still joints
                 h = fista(d, ctx - start, (vals - mu) / sd) * sd + mu
@@ -187,7 +224,10 @@ class DyanFiller:
 def make_dyan_filler(
     method: str, *, fps: float | None = None, dictionary: Any = None
 ) -> DyanFiller:
-    """``eq17``/``fista`` with ``dictionary`` (a path, or None for the published Penn one)."""
-    path = Path(dictionary) if dictionary is not None else model_path(PUBLISHED_PENN)
-    matrix, poles = load_dictionary(path)
-    return DyanFiller(method, matrix, poles, fps=fps)
+    """``eq17``/``fista`` with ``dictionary`` (a ``DyanModel``, a path, or None for ours)."""
+    if isinstance(dictionary, DyanModel):
+        model = dictionary
+    else:
+        path = Path(dictionary) if dictionary is not None else model_path(DEFAULT_DICTIONARY)
+        model = load_dyan_model(path)
+    return DyanFiller(method, model.matrix, model.poles, fps, model.rows, ridge=model.ridge)

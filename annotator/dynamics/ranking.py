@@ -6,7 +6,9 @@ The uncertainty is ``FillResult.variance`` (HPIM's, which follows the motion: se
 Labelling frame t inside a gap of L frames removes the error at t and shrinks it on both
 sides: for an error that grows like a Brownian bridge, the summed variance of the gap drops
 by var(t) x L / 3 (from L² / 6 to u² / 6 + (L − u)² / 6 in units of the rate, u = t − a).
-The ranking sorts unlabelled frames by that expected reduction summed over their joints.
+The ranking sorts unlabelled frames by that expected reduction, taken from the joint that
+gains most (``objective="worst"``, the default: coverage needs every joint within tolerance)
+or summed over joints (``"total"``).
 Frames held before the first or after the last label of a track rank by their distance to
 it, ahead of every gap (an unanchored end can be arbitrarily wrong).
 """
@@ -33,7 +35,9 @@ def frame_uncertainty(manual: NDArray[Any], result: FillResult) -> NDArray[np.fl
     return np.asarray(var, dtype=np.float64)
 
 
-def expected_reduction(manual: NDArray[Any], result: FillResult) -> NDArray[np.float64]:
+def expected_reduction(
+    manual: NDArray[Any], result: FillResult, objective: str = "worst"
+) -> NDArray[np.float64]:
     """(F,) expected reduction of the summed squared error (pixels²) if each frame were
     labelled; 0 on fully labelled frames; on held frames, a score above every gap's that grows
     with the distance to the nearest labelled frame."""
@@ -50,7 +54,10 @@ def expected_reduction(manual: NDArray[Any], result: FillResult) -> NDArray[np.f
         i = np.searchsorted(lab, t, side="right") - 1
         inside = (i >= 0) & (i < len(lab) - 1)
         gap = np.where(inside, lab[np.clip(i + 1, 0, len(lab) - 1)] - lab[np.clip(i, 0, None)], 0)
-        score += np.where(inside & ~labelled[:, j], var[:, j] * gap / 3.0, 0.0)
+        gain = np.where(inside & ~labelled[:, j], var[:, j] * gap / 3.0, 0.0)
+        # "total": summed over joints; "worst": the joint that gains most (what coverage,
+        # every joint within tolerance, asks for)
+        score = score + gain if objective == "total" else np.maximum(score, gain)
     held = (result.held & ~labelled).any(axis=1)
     if held.any():
         first = np.flatnonzero(labelled.any(axis=1))
@@ -61,12 +68,12 @@ def expected_reduction(manual: NDArray[Any], result: FillResult) -> NDArray[np.f
 
 
 def rank_next_frames(
-    manual: NDArray[Any], result: FillResult, top: int | None = None
+    manual: NDArray[Any], result: FillResult, top: int | None = None, objective: str = "worst"
 ) -> list[tuple[int, float]]:
     """Unlabelled frames (some joint unlabelled and filled) as (frame, expected reduction of
     summed squared error), best first; at most ``top`` of them."""
     man = np.asarray(manual)
-    score = expected_reduction(man, result)
+    score = expected_reduction(man, result, objective)
     filled = (result.source != Source.MANUAL) & (result.source != Source.NONE)
     cand = np.flatnonzero(filled.any(axis=1) & (score > 0))
     order = cand[np.lexsort((cand, -score[cand]))]  # ties: earlier frame first

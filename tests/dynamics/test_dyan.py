@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from annotator.dynamics.dyan import (
+    DyanFiller,
     Poles,
     dyan_dictionary,
     eq17,
@@ -110,3 +111,66 @@ def test_bad_dictionary_file_is_a_format_error(tmp_path: Path) -> None:
     np.savez(bad, x=np.zeros(3))
     with pytest.raises(FormatError):
         load_dictionary(bad)
+
+
+def _man(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    m = np.full((values.shape[0], values.shape[1], 3), np.nan)
+    m[:, :, 2] = 0
+    m[keys, :, :2] = values[keys]
+    m[keys, :, 2] = 1
+    return m
+
+
+def _motion(fps: float, joints: int, seconds: float = 4.0) -> np.ndarray:
+    """The same motion (in seconds) sampled at ``fps``: a few slow sinusoids per coordinate."""
+    tau = np.arange(int(seconds * fps))[:, None] / fps
+    rng = np.random.default_rng(5)
+    out = np.zeros((len(tau), joints, 2))
+    for j in range(joints):
+        for c in range(2):
+            f, a, p = rng.uniform(0.2, 1.2, 3), rng.uniform(10, 40, 3), rng.uniform(0, 6, 3)
+            out[:, j, c] = (a * np.sin(2 * np.pi * f * tau + p)).sum(axis=1)
+    return out
+
+
+def test_shipped_dictionary_is_ours_and_loads() -> None:
+    from annotator.dynamics.dyan import DEFAULT_DICTIONARY, load_dyan_model
+    from annotator.dynamics.models import model_path, models_dir
+
+    model = load_dyan_model(model_path(DEFAULT_DICTIONARY))
+    assert model.ridge > 0 and model.matrix.shape == (model.rows, 1 + 4 * len(model.poles.r))
+    assert not (models_dir() / "kfpn_penn_dictionary.mat").exists()  # published: not shipped
+    assert isinstance(make_dyan_filler("eq17"), DyanFiller)
+
+
+@pytest.mark.parametrize("method", ["eq17", "hpim"])
+def test_a_60fps_trajectory_fills_as_well_as_its_30fps_version(method: str) -> None:
+    from annotator.dynamics.fill import fill_track
+
+    t30, t60 = _motion(30.0, 3), _motion(60.0, 3)
+    k30 = np.arange(0, len(t30), 6)  # the same instants: every 0.2 s
+    k60 = np.arange(0, len(t60), 12)
+    f30 = fill_track(_man(t30, k30), method, fps=30.0).poses[:, :, :2]
+    f60 = fill_track(_man(t60, k60), method, fps=60.0).poses[:, :, :2]
+    n = int(k30[-1])
+    e30 = np.abs(f30 - t30)[:n].mean()
+    e60 = np.abs(f60[::2] - t60[::2])[:n].mean()  # at the instants both videos have
+    assert e60 <= 1.1 * e30 + 0.05
+    assert e30 > 0.1  # a real fill, not an exact copy
+
+
+def test_one_dictionary_fills_a_coco_track_per_coordinate() -> None:
+    """COCO-17 joints, no mapping to Penn's 13: the fill of all 17 joints equals each joint
+    filled alone, and every labelled value is kept."""
+    from annotator.core.skeleton import COCO
+    from annotator.dynamics.fill import fill_track
+
+    truth = _motion(30.0, COCO.num_joints, seconds=3.0)
+    keys = np.arange(0, len(truth), 7)
+    filler = make_dyan_filler("eq17", fps=30.0)
+    both = fill_track(_man(truth, keys), filler).poses[:, :, :2]
+    assert both.shape == (len(truth), 17, 2) and np.isfinite(both).all()
+    np.testing.assert_allclose(both[keys], truth[keys], atol=1e-3)
+    for j in (0, 9, 16):
+        alone = fill_track(_man(truth[:, j : j + 1], keys), filler).poses[:, 0, :2]
+        np.testing.assert_allclose(both[:, j], alone, atol=1e-3)
