@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="fill",
         help="dyan: train through the eq17 fill (default) or with DYAN's eq. 2 (comparison)",
     )
+    parser.add_argument(
+        "--no-mirror",
+        action="store_true",
+        help="dyan: leave out the (−r)^t columns (zig-zag responses) of the published layout",
+    )
     parser.add_argument("--device", default="cpu", help="dyan: torch device (cpu, cuda)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="a fast smoke run on a subset")
@@ -98,7 +103,11 @@ def run(args: argparse.Namespace) -> int:
     if not tune:
         raise UsageError("the held-out tuning files come from Penn Action: give its folder")
     settings = DyanTraining(
-        epochs=args.epochs, objective=args.objective, device=args.device, seed=args.seed
+        epochs=args.epochs,
+        objective=args.objective,
+        device=args.device,
+        seed=args.seed,
+        mirrored=not args.no_mirror,
     )
     if args.quick:
         train, tune = train[::20], tune[::10]

@@ -42,19 +42,27 @@ class Poles:
     theta: FloatArray
     fps: float = PENN_FPS
     flip: float = float(np.pi)
+    mirrored: bool = True  # the (−r)^t columns are part of the dictionary
+
 
     def at_rate(self, fps: float | None) -> Poles:
         """The same dynamics sampled at ``fps``: p -> p^(self.fps / fps)."""
         if fps is None or fps <= 0 or abs(fps - self.fps) < 1e-9:
             return self
         e = self.fps / fps
-        return Poles(self.r**e, self.theta * e, fps, self.flip * e)
+        return Poles(self.r**e, self.theta * e, fps, self.flip * e, self.mirrored)
 
 
 def dyan_dictionary(poles: Poles, rows: int) -> FloatArray:
-    """(rows, 1 + 4 n) dictionary with unit-norm columns (an all-zero column stays zero)."""
+    """(rows, 1 + 4 n) dictionary with unit-norm columns (an all-zero column stays zero);
+    (rows, 1 + 2 n) without the (−r)^t columns when ``poles.mirrored`` is False."""
     t = np.arange(rows, dtype=np.float64)[:, None]
     mag = poles.r[None, :] ** t
+    if not poles.mirrored:
+        cols = [np.ones((rows, 1)), mag * np.cos(t * poles.theta), mag * np.sin(t * poles.theta)]
+        d = np.concatenate(cols, axis=1)
+        norm = np.linalg.norm(d, axis=0)
+        return np.asarray(d / np.where(norm > 0, norm, 1.0), dtype=np.float64)
     cols = [
         np.ones((rows, 1)),
         mag * np.cos(t * poles.theta),
@@ -102,7 +110,9 @@ def load_dyan_model(path: str | Path) -> DyanModel:
                 if "r" not in z or "theta" not in z:
                     raise FormatError(f"{path.name} has no 'r' and 'theta' pole arrays")
                 fps = float(z["fps"]) if "fps" in z else PENN_FPS
-                poles = Poles(np.asarray(z["r"], float), np.asarray(z["theta"], float), fps)
+                mirrored = bool(z["mirrored"]) if "mirrored" in z else True
+                r, th = np.asarray(z["r"], float), np.asarray(z["theta"], float)
+                poles = Poles(r, th, fps, mirrored=mirrored)
                 ridge = float(z["ridge"]) if "ridge" in z else PUBLISHED_RIDGE
                 rows = int(z["rows"]) if "rows" in z else REFERENCE_ROWS
         except (ValueError, OSError) as err:

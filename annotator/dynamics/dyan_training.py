@@ -65,6 +65,7 @@ class DyanTraining:
     batch: int = 256
     lr: float = 0.02
     objective: str = "fill"  # or "sparse-coding" (DYAN eq. 2, for comparison)
+    mirrored: bool = True  # keep the (−r)^t columns of the published layout
     sparsity: float = 0.1  # λ of eq. 2
     seed: int = 0
     device: str = "cpu"
@@ -92,6 +93,7 @@ class DyanResult:
             fps=self.poles.fps,
             ridge=self.ridge,
             rows=self.settings.rows,
+            mirrored=self.poles.mirrored,
             **{f"meta_{k}": v for k, v in meta.items()},
         )
 
@@ -204,22 +206,17 @@ def window_samples(motions: Sequence[Motion], rows: int, step: int) -> np.ndarra
     return np.asarray(out, dtype=np.float32)
 
 
-def _torch_dictionary(torch: Any, r: Any, theta: Any, rows: int) -> Any:
+def _torch_dictionary(torch: Any, r: Any, theta: Any, rows: int, mirrored: bool = True) -> Any:
     """``dyan.dyan_dictionary`` in torch (flip = π), differentiable in r and θ."""
     t = torch.arange(rows, dtype=r.dtype, device=r.device)[:, None]
     mag = torch.exp(t * torch.log(r)[None, :])
     sign = torch.where(t.long() % 2 == 0, 1.0, -1.0).to(r.dtype)  # (−1)^t: the θ + π family
     cos, sin = torch.cos(t * theta), torch.sin(t * theta)
-    d = torch.cat(
-        [
-            torch.ones(rows, 1, dtype=r.dtype, device=r.device),
-            mag * cos,
-            sign * mag * cos,
-            mag * sin,
-            sign * mag * sin,
-        ],
-        dim=1,
-    )
+    one = torch.ones(rows, 1, dtype=r.dtype, device=r.device)
+    if mirrored:
+        d = torch.cat([one, mag * cos, sign * mag * cos, mag * sin, sign * mag * sin], dim=1)
+    else:
+        d = torch.cat([one, mag * cos, mag * sin], dim=1)
     norm = torch.linalg.norm(d, dim=0).clamp_min(1e-12)
     return d / norm
 
@@ -347,7 +344,11 @@ def train_dyan(
     def current() -> tuple[Poles, float]:
         r = R_MIN + (R_MAX - R_MIN) * torch.sigmoid(rho)
         th = math.pi * torch.sigmoid(phi)
-        p = Poles(r.detach().cpu().numpy().astype(np.float64), th.detach().cpu().numpy())
+        p = Poles(
+            r.detach().cpu().numpy().astype(np.float64),
+            th.detach().cpu().numpy(),
+            mirrored=settings.mirrored,
+        )
         return p, float(torch.exp(log_ridge).detach())
 
     if settings.objective == "fill":
@@ -368,7 +369,8 @@ def train_dyan(
         for _ in range(settings.steps_per_epoch if epoch > 0 else 0):
             idx = torch.as_tensor(rng.integers(0, n, settings.batch), device=dev)
             r = R_MIN + (R_MAX - R_MIN) * torch.sigmoid(rho)
-            d = _torch_dictionary(torch, r, math.pi * torch.sigmoid(phi), settings.rows)
+            th = math.pi * torch.sigmoid(phi)
+            d = _torch_dictionary(torch, r, th, settings.rows, settings.mirrored)
             if settings.objective == "fill":
                 loss = _fill_loss(torch, d, torch.exp(log_ridge), tuple(t[idx] for t in tensors))
             else:

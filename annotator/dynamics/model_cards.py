@@ -47,13 +47,18 @@ def dyan_card(
         f"complete {s.rows}-frame windows (comparison only)"
     )
     r, th = res.poles.r, res.poles.theta
+    layout = (
+        "r^t cos tθ, (−r)^t cos tθ, r^t sin tθ, (−r)^t sin tθ (the published layout)"
+        if res.poles.mirrored
+        else "r^t cos tθ, r^t sin tθ (no (−r)^t columns: `--no-mirror`)"
+    )
     jh = "; JHMDB is research-use too (cite Jhuang et al., ICCV 2013)" if jhmdb else ""
     return f"""# {name}: DYAN dictionary for the `eq17`/`fista` fills (learned poles)
 
 - What: {len(r)} poles p = r·e^(iθ) (`r`, `theta` in radians per frame at {res.poles.fps:g}
   fps) and a ridge ({res.ridge:.3g}); the dictionary is built from them for any window length
-  (`annotator/dynamics/dyan.py`: a constant column and r^t cos tθ, (−r)^t cos tθ, r^t sin tθ,
-  (−r)^t sin tθ, unit-norm columns), {s.rows} rows by default. At another frame rate the
+  (`annotator/dynamics/dyan.py`: a constant column and {layout}, unit-norm columns),
+  {s.rows} rows by default. At another frame rate the
   poles become p^(f_train / f_video) and the window keeps its length in seconds.
 - Data: {"; ".join(data)}. Poses divided by each sequence's median body size (one dictionary
   for any image size); the dictionary acts per coordinate, so it serves any skeleton.

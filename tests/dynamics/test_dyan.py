@@ -35,6 +35,16 @@ def test_dictionary_shape_and_unit_columns() -> None:
     np.testing.assert_allclose(d[:, 4], col / np.linalg.norm(col), atol=1e-12)
 
 
+def test_a_dictionary_without_the_mirrored_columns() -> None:
+    plain = Poles(POLES.r, POLES.theta, mirrored=False)
+    d = dyan_dictionary(plain, 40)
+    assert d.shape == (40, 1 + 2 * 3)
+    full = dyan_dictionary(POLES, 40)
+    np.testing.assert_allclose(d[:, 1:4], full[:, 1:4])  # r^t cos tθ
+    np.testing.assert_allclose(d[:, 4:], full[:, 7:10])  # r^t sin tθ
+    assert plain.at_rate(60.0).mirrored is False
+
+
 def test_published_dictionary_is_rebuilt_from_its_poles(data_dir: Path) -> None:
     matrix, poles = load_dictionary(
         data_dir / "kfpn_reference" / "PENN_2DGauNorm_train_T60_DYAN_mask.mat"
@@ -138,7 +148,9 @@ def test_shipped_dictionary_is_ours_and_loads() -> None:
     from annotator.dynamics.models import model_path, models_dir
 
     model = load_dyan_model(model_path(DEFAULT_DICTIONARY))
-    assert model.ridge > 0 and model.matrix.shape == (model.rows, 1 + 4 * len(model.poles.r))
+    per_pole = 4 if model.poles.mirrored else 2
+    assert model.ridge > 0
+    assert model.matrix.shape == (model.rows, 1 + per_pole * len(model.poles.r))
     assert not (models_dir() / "kfpn_penn_dictionary.mat").exists()  # published: not shipped
     assert isinstance(make_dyan_filler("eq17"), DyanFiller)
 

@@ -32,11 +32,13 @@ def _motions(n: int, seed: int) -> list[Motion]:
     return out
 
 
-def test_torch_dictionary_is_the_numpy_one() -> None:
+@pytest.mark.parametrize("mirrored", [True, False])
+def test_torch_dictionary_is_the_numpy_one(mirrored: bool) -> None:
     r = torch.tensor(POLES.r, dtype=torch.float64)
     th = torch.tensor(POLES.theta, dtype=torch.float64)
-    d = _torch_dictionary(torch, r, th, 40).numpy()
-    np.testing.assert_allclose(d, dyan_dictionary(POLES, 40), atol=1e-12)
+    d = _torch_dictionary(torch, r, th, 40, mirrored).numpy()
+    poles = Poles(POLES.r, POLES.theta, mirrored=mirrored)
+    np.testing.assert_allclose(d, dyan_dictionary(poles, 40), atol=1e-12)
 
 
 def test_training_backpropagates_through_the_apps_fill() -> None:
@@ -55,6 +57,7 @@ def test_training_backpropagates_through_the_apps_fill() -> None:
     ).numpy()
     # rebuild the same label set: the first sample's labels are the context rows
     filler = DyanFiller("eq17", d, POLES, rows=40, ridge=ridge)
+    compared = 0
     for k in range(0, len(pool.ctx), 7):
         ctx = pool.ctx[k][pool.ctx[k] >= 0]
         vals = pool.ctx_val[k][: len(ctx)].astype(np.float64)
@@ -67,14 +70,19 @@ def test_training_backpropagates_through_the_apps_fill() -> None:
             continue
         got = out[a + 1 - ctx[0] : b - ctx[0]]
         np.testing.assert_allclose(pred[k, a + 1 : b], got, atol=1e-6)
+        compared += 1
+    assert compared >= 3
 
 
 def test_a_short_training_run_improves_the_held_out_fill() -> None:
-    settings = DyanTraining(poles=6, epochs=3, steps_per_epoch=25, batch=64, lr=0.05)
+    settings = DyanTraining(
+        poles=6, epochs=3, steps_per_epoch=25, batch=64, lr=0.05, mirrored=False
+    )
     res = train_dyan(_motions(30, 1), _motions(8, 2), settings, progress=lambda _: None)
     held = [h["held_out"] for h in settings.history]
     assert len(held) == 4  # the initial poles, then 3 epochs
     assert min(held[1:]) < held[0]
     assert res.epochs_run >= 1
     assert len(res.poles.r) == 6 and np.isfinite(res.poles.r).all()
+    assert not res.poles.mirrored
     assert res.ridge > 0
