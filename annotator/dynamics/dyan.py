@@ -44,7 +44,6 @@ class Poles:
     flip: float = float(np.pi)
     mirrored: bool = True  # the (−r)^t columns are part of the dictionary
 
-
     def at_rate(self, fps: float | None) -> Poles:
         """The same dynamics sampled at ``fps``: p -> p^(self.fps / fps)."""
         if fps is None or fps <= 0 or abs(fps - self.fps) < 1e-9:
