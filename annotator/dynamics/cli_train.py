@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from annotator.dynamics.model_cards import dyan_card
 
     try:
-        train, tune = load_motions(penn, jhmdb)
+        train, tune = load_motions(penn, jhmdb, stride=20 if args.quick else 1)
     except FileNotFoundError as err:
         raise UsageError(str(err)) from None
     if not tune:
@@ -110,7 +110,6 @@ def run(args: argparse.Namespace) -> int:
         mirrored=not args.no_mirror,
     )
     if args.quick:
-        train, tune = train[::20], tune[::10]
         settings.steps_per_epoch = 20
     result = train_dyan(train, tune, settings, progress=_print)
     result.save(out, trained=date, command=command)

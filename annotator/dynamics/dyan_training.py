@@ -106,20 +106,23 @@ def _normalise(xy: FloatArray, body: FloatArray) -> FloatArray:
 
 
 def load_motions(
-    penn_labels: Path | None, jhmdb_dir: Path | None
+    penn_labels: Path | None, jhmdb_dir: Path | None, stride: int = 1
 ) -> tuple[list[Motion], list[Motion]]:
-    """(gradient-step motions, held-out tuning motions) from the training parts only."""
+    """(gradient-step motions, held-out tuning motions) from the training parts only
+    (``stride`` > 1: every stride-th of them, for smoke runs)."""
     train: list[Motion] = []
     tune: list[Motion] = []
     if penn_labels is not None:
         files, _ = penn_action_split(penn_labels)
         for i, p in enumerate(files):
+            if (i // 5) % stride:
+                continue
             s = load_penn_action(p)
             m = Motion(_normalise(s.xy, body_size(s.xy, s.visible, s.bbox)), f"penn:{p.name}")
             (tune if i % 5 == 4 else train).append(m)
     if jhmdb_dir is not None:
         train_pkl, _ = jhmdb_split(jhmdb_dir)
-        for _, xy in load_jhmdb_pickle(train_pkl):
+        for _, xy in load_jhmdb_pickle(train_pkl)[::stride]:
             train.append(Motion(_normalise(xy, body_size(xy)), "jhmdb"))
     return train, tune
 

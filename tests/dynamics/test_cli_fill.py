@@ -84,3 +84,27 @@ def test_fill_a_project_keeps_its_scene_cuts(data_dir: Path, tmp_path: Path) -> 
     # frames 21..24 hold frame 20, 25..29 hold frame 30: the cut at 25 is not crossed
     np.testing.assert_allclose(poses[21:25, :, :2], np.repeat(poses[20:21, :, :2], 4, 0))
     np.testing.assert_allclose(poses[25:30, :, :2], np.repeat(poses[30:31, :, :2], 5, 0))
+
+
+def test_train_dictionary_quick_run_writes_a_model_and_its_card(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from annotator.dynamics.dyan import load_dyan_model
+
+    out = tmp_path / "dyan.npz"
+    args = ["train", "dictionary", "--data", str(data_dir / "penn_action"), "--quick"]
+    rc = main([*args, "--epochs", "1", "--no-mirror", "--out", str(out)])
+    assert rc == 0
+    model = load_dyan_model(out)
+    assert not model.poles.mirrored and model.ridge > 0
+    card = out.with_suffix(".md").read_text(encoding="utf-8")
+    assert "QUICK smoke run" in card and "eq17 vs linear" in card
+
+
+def test_train_dictionary_rejects_data_it_does_not_know(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = main(["train", "dictionary", "--data", str(tmp_path), "--out", str(tmp_path / "d.npz")])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "neither a Penn Action nor a JHMDB folder" in err[0]
