@@ -31,7 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD)
     parser.add_argument("--video", help="the video, for its frame rate")
     parser.add_argument("--fps", type=float, help="frame rate when there is no video")
-    parser.add_argument("--dictionary", help="model file for eq17/fista (.mat) or hpim (.npz)")
+    parser.add_argument(
+        "--dictionary",
+        help="model file: eq17/fista dictionary (.npz ours, .mat published layout) or hpim (.npz)",
+    )
     parser.add_argument("--instance", type=int, default=0, help="which person (default 0)")
     parser.add_argument("--format", help="input format when it cannot be guessed")
     parser.add_argument("--out", required=True, help="fill file to write (.npz)")
