@@ -90,7 +90,12 @@ def test_still_joint_keeps_the_nearer_label() -> None:
 
 @pytest.mark.parametrize(
     "model",
-    [SMOOTH, HpimModel(SMOOTH.variogram, reach=1, hold_below=0.5, pchip_mix=(0.5,) * 5)],
+    [
+        SMOOTH,
+        HpimModel(SMOOTH.variogram, reach=1, hold_below=0.5, pchip_mix=(0.5,) * 5),
+        # the data-dependent uncertainty stays within the filler's reach
+        HpimModel(SMOOTH.variogram, reach=1, unc_loo=0.3, unc_disagree=3.0, unc_scale=0.5),
+    ],
 )
 def test_incremental_equals_full_for_hpim(model: HpimModel) -> None:
     from annotator.dynamics import fill as fill_module
