@@ -100,3 +100,21 @@ def test_uncertainty_tracks_error_on_validation_videos(data_dir: Path) -> None:
         err.append(((res.poses[:, :, :2] - s.xy) ** 2).sum(axis=2)[counted])
     rho = float(spearmanr(np.concatenate(var), np.concatenate(err))[0])
     assert rho > 0.5
+
+
+def test_simulated_annotator_covers_and_labels_where_the_motion_is() -> None:
+    from annotator.bench.placement import bisection_frames, label_fill, ranked_annotator
+    from annotator.core.metrics import covered
+
+    t = np.arange(120, dtype=float)
+    burst = np.where((t > 70) & (t < 100), 30 * np.sin((t - 70) / 30 * 2 * np.pi), 0.0)
+    truth = np.stack([100 + burst, 80 + 0.05 * t], axis=-1)[:, None, :]
+    visible = np.ones((120, 1), dtype=bool)
+    body = np.full(120, 100.0)
+    frames = ranked_annotator(truth, visible, body, alpha=0.05)
+    assert frames[0] == 0 and frames[-1] == 119
+    pred = label_fill(truth, "hpim")(frames)
+    assert covered(pred, truth, visible, body, 0.05).all()
+    inner = frames[1:-1]
+    assert ((inner > 60) & (inner < 105)).mean() > 0.6  # labels go to the burst
+    assert len(frames) <= len(bisection_frames(label_fill(truth, "hpim"), truth, visible, body))
