@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--labels", help="Penn Action labels folder (same as --data)")
     parser.add_argument("--out", required=True, help="model file to write (.npz)")
-    parser.add_argument("--epochs", type=int, default=30, help="dyan: passes of 100 steps")
+    parser.add_argument("--epochs", type=int, default=15, help="dyan: passes of 100 steps")
     parser.add_argument(
         "--objective",
         choices=("fill", "sparse-coding"),
@@ -41,9 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="dyan: train through the eq17 fill (default) or with DYAN's eq. 2 (comparison)",
     )
     parser.add_argument(
-        "--no-mirror",
-        action="store_true",
-        help="dyan: leave out the (−r)^t columns (zig-zag responses) of the published layout",
+        "--layout",
+        choices=("plain", "published"),
+        default="plain",
+        help="dyan: columns per pole: plain r^t cos, r^t sin (default) or the published "
+        "layout with the (−r)^t (zig-zag) columns too",
     )
     parser.add_argument("--device", default="cpu", help="dyan: torch device (cpu, cuda)")
     parser.add_argument("--seed", type=int, default=0)
@@ -107,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         objective=args.objective,
         device=args.device,
         seed=args.seed,
-        mirrored=not args.no_mirror,
+        mirrored=args.layout == "published",
     )
     if args.quick:
         settings.steps_per_epoch = 20

@@ -60,12 +60,12 @@ class DyanTraining:
     poles: int = 40
     rows: int = REFERENCE_ROWS
     reach: int = 3
-    epochs: int = 30
+    epochs: int = 15
     steps_per_epoch: int = 100
     batch: int = 256
     lr: float = 0.02
     objective: str = "fill"  # or "sparse-coding" (DYAN eq. 2, for comparison)
-    mirrored: bool = True  # keep the (−r)^t columns of the published layout
+    mirrored: bool = False  # True: the published layout's (−r)^t columns too
     sparsity: float = 0.1  # λ of eq. 2
     seed: int = 0
     device: str = "cpu"

@@ -48,9 +48,9 @@ def dyan_card(
     )
     r, th = res.poles.r, res.poles.theta
     layout = (
-        "r^t cos tθ, (−r)^t cos tθ, r^t sin tθ, (−r)^t sin tθ (the published layout)"
+        "r^t cos tθ, (−r)^t cos tθ, r^t sin tθ, (−r)^t sin tθ (`--layout published`)"
         if res.poles.mirrored
-        else "r^t cos tθ, r^t sin tθ (no (−r)^t columns: `--no-mirror`)"
+        else "r^t cos tθ, r^t sin tθ (`--layout plain`: no (−r)^t columns)"
     )
     jh = "; JHMDB is research-use too (cite Jhuang et al., ICCV 2013)" if jhmdb else ""
     return f"""# {name}: DYAN dictionary for the `eq17`/`fista` fills (learned poles)
@@ -65,7 +65,8 @@ def dyan_card(
   {"QUICK smoke run on a subset: not for shipping." if quick else ""}
 - Objective: {objective}.
 - Command: `{command}`
-- Trained: {date}, {res.seconds / 60:.1f} min on {s.device} (2 threads), {s.epochs} epochs of
+- Trained: {date}, {res.seconds / 60:.1f} min of training on {s.device} (2 threads; reading
+  the label files and cutting the windows comes on top, about a minute), {s.epochs} epochs of
   {s.steps_per_epoch} Adam steps (batch {s.batch}, lr {s.lr:g}), kept epoch {res.epochs_run}
   (best on the held-out training files). Poles: r {r.min():.3f}-{r.max():.3f} (median
   {np.median(r):.3f}), θ {th.min():.3f}-{th.max():.3f} rad/frame.

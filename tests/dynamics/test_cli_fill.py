@@ -93,7 +93,7 @@ def test_train_dictionary_quick_run_writes_a_model_and_its_card(
 
     out = tmp_path / "dyan.npz"
     args = ["train", "dictionary", "--data", str(data_dir / "penn_action"), "--quick"]
-    rc = main([*args, "--epochs", "1", "--no-mirror", "--out", str(out)])
+    rc = main([*args, "--epochs", "1", "--out", str(out)])
     assert rc == 0
     model = load_dyan_model(out)
     assert not model.poles.mirrored and model.ridge > 0
