@@ -143,12 +143,19 @@ def propose_from_features(
     device: str = "cpu",
     should_stop: Callable[[], bool] | None = None,
     anchor_ends: bool = True,
+    natural: str = "expected",
 ) -> KfpnResult:
     """Key frames of a video given its per-frame features (frames, C, 7, 7).
 
     ``anchor_ends`` adds the first and last frame (within the budget): a fill can only
     interpolate between labels, never past the first or last one, so a proposal without
     them leaves the video's ends to guesswork whatever the network scored.
+
+    ``natural`` (no budget): ``"threshold"`` is the paper's rule, the frames with s ≥ 0.99;
+    ``"expected"`` (default) keeps those and adds frames by the recovery objective up to the
+    expected count Σ s. The shipped network is trained to predict eq. 16's binary minimiser,
+    so its s is a probability that rarely reaches 0.99 on ambiguous frames; Σ s still says
+    how many key frames the video needs.
     """
     count = feats.shape[0]
     positions = win.resample_positions(count, fps, model.config.fps)
@@ -156,8 +163,14 @@ def propose_from_features(
     pos_scores = win.merge_scores(s, len(positions))
     frames = threshold_frames(positions, pos_scores)
     ends = {0, count - 1} if anchor_ends else set()
-    if budget is None:
+    if budget is None and natural == "threshold":
         frames = sorted(set(frames) | ends)
+    elif budget is None:
+        # s is a calibrated probability of being a key frame of eq. 16's minimiser, so Σ s
+        # is the expected key frame count; the objective places that many frames.
+        expected = round(float(pos_scores.sum()))
+        want = max(len(set(frames) | ends), expected)
+        frames = objective(model, feats, positions, idx).greedy(set(frames), want, ends)
     else:
         if budget < 1:
             raise UsageError("a budget needs at least one frame")

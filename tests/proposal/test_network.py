@@ -46,12 +46,14 @@ def test_sliding_windows_match_one_window_on_a_short_video(tmp_path) -> None:
     feats = np.random.default_rng(1).normal(size=(8, 12, 7, 7)).astype(np.float32)
     with torch.no_grad():
         direct = model.net(torch.from_numpy(feats)[None]).numpy()[0]
-    result = propose_from_features(model, feats, 30.0, anchor_ends=False)
+    result = propose_from_features(model, feats, 30.0, anchor_ends=False, natural="threshold")
     assert np.allclose(result.scores, direct, atol=1e-6)
     assert result.frames == [i for i in range(8) if direct[i] >= 0.99]
     # A longer video: its first frames are scored by the first window, as if alone.
     longer = np.concatenate([feats, np.random.default_rng(2).normal(size=(12, 12, 7, 7))])
-    merged = propose_from_features(model, longer.astype(np.float32), 30.0, anchor_ends=False)
+    merged = propose_from_features(
+        model, longer.astype(np.float32), 30.0, anchor_ends=False, natural="threshold"
+    )
     assert np.allclose(merged.scores[:4], direct[:4], atol=1e-6)
 
 
@@ -64,3 +66,13 @@ def test_other_frame_rates_are_resampled_to_the_training_rate(tmp_path) -> None:
     assert [f // 2 for f in at_60.frames] == at_30.frames
     assert at_30.frames[0] == 0 and at_30.frames[-1] == 19  # the ends are always proposed
     assert at_60.frames[-1] == 39
+
+
+def test_natural_count_is_the_expected_count_of_key_frames(tmp_path) -> None:
+    model = load_model(tiny_model_file(tmp_path / "tiny.pt", window=8, channels=12))
+    feats = np.random.default_rng(5).normal(size=(24, 12, 7, 7)).astype(np.float32)
+    result = propose_from_features(model, feats, 30.0)
+    strict = propose_from_features(model, feats, 30.0, natural="threshold")
+    expected = round(sum(result.scores))
+    assert len(result.frames) == max(expected, len(strict.frames))
+    assert set(strict.frames) <= set(result.frames)
