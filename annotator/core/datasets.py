@@ -39,13 +39,21 @@ class PennSequence:
     def frame_count(self) -> int:
         return int(self.xy.shape[0])
 
+    @property
+    def absent(self) -> NDArray[np.bool_]:
+        """(F, 13) joints Penn Action parks at (1, 1): not in the picture, no position."""
+        parked = (self.xy[..., 0] <= 1.0) & (self.xy[..., 1] <= 1.0)
+        return np.asarray(parked & ~self.visible, dtype=np.bool_)
+
     def to_pose_set(self, fps: float = 30.0) -> PoseSet:
-        """Every joint labelled: visible ones as visible, the rest as occluded (Penn gives
-        positions for all joints, estimated where not seen)."""
+        """Every joint labelled: visible ones as visible, joints parked at (1, 1) as absent,
+        the rest as occluded (Penn gives estimated positions for joints it cannot see)."""
         f = self.frame_count
+        absent = self.absent
         poses = np.empty((f, 13, 3), dtype=np.float32)
-        poses[:, :, :2] = self.xy
+        poses[:, :, :2] = np.where(absent[..., None], np.nan, self.xy)
         poses[:, :, 2] = np.where(self.visible, Visibility.VISIBLE, Visibility.OCCLUDED)
+        poses[:, :, 2][absent] = Visibility.ABSENT
         source = np.full((f, 13), Source.MANUAL, dtype=np.int8)
         inst = PoseInstance(0, poses, source, boxes=self.bbox.astype(np.float32))
         return PoseSet(PENN_ACTION, f, [inst], fps=fps, width=self.width, height=self.height)
