@@ -129,6 +129,16 @@ def objective(
     return RecoveryObjective(dictionary, ys, positions[idx], model.rho)
 
 
+# Picks keep at least this share of the uniform spacing apart: on image features the
+# objective otherwise spends frames in adjacent pairs on appearance events (cuts, pans, light
+# steps) and leaves gaps the pose fill cannot bridge (models/kfpn.md).
+MIN_GAP_SHARE = 0.75
+
+
+def _gap(count: int, budget: int) -> int:
+    return round(MIN_GAP_SHARE * count / max(budget, 1))
+
+
 @dataclass(frozen=True)
 class KfpnResult:
     frames: list[int]
@@ -170,10 +180,14 @@ def propose_from_features(
         # is the expected key frame count; the objective places that many frames.
         expected = round(float(pos_scores.sum()))
         want = max(len(set(frames) | ends), expected)
-        frames = objective(model, feats, positions, idx).greedy(set(frames), want, ends)
+        frames = objective(model, feats, positions, idx).greedy(
+            set(frames), want, ends, _gap(count, want)
+        )
     else:
         if budget < 1:
             raise UsageError("a budget needs at least one frame")
-        frames = objective(model, feats, positions, idx).greedy(set(frames), budget, ends)
+        frames = objective(model, feats, positions, idx).greedy(
+            set(frames), budget, ends, _gap(count, budget)
+        )
     scores = win.frame_scores(positions, pos_scores, count)
     return KfpnResult(frames, [float(v) for v in scores])

@@ -74,6 +74,7 @@ class RecoveryObjective:
         adding: bool,
         cache: dict[int, dict[int, float]],
         keep: set[int] = frozenset(),  # type: ignore[assignment]
+        min_gap: int = 0,
     ) -> int:
         total: dict[int, float] = {}
         for w in range(len(self.ys)):
@@ -82,6 +83,10 @@ class RecoveryObjective:
             for f, d in cache[w].items():
                 if f not in keep:
                     total[f] = total.get(f, 0.0) + d
+        if adding and min_gap > 0 and chosen:
+            near = np.asarray(sorted(chosen))
+            far = {f: d for f, d in total.items() if np.abs(near - f).min() >= min_gap}
+            total = far or total  # relax the spacing when nothing is far enough
         best = min(total, key=lambda f: (total[f], f))
         # Only the windows holding the flipped frame change; the others keep their deltas.
         for changed in np.flatnonzero((self.frames == best).any(axis=1)).tolist():
@@ -109,9 +114,16 @@ class RecoveryObjective:
                 cache.pop(changed, None)
         return sorted(chosen)
 
-    def greedy(self, seed: set[int], budget: int, keep: set[int] = frozenset()) -> list[int]:  # type: ignore[assignment]
+    def greedy(
+        self,
+        seed: set[int],
+        budget: int,
+        keep: set[int] = frozenset(),  # type: ignore[assignment]
+        min_gap: int = 0,
+    ) -> list[int]:
         """Grow or shrink ``seed`` one frame at a time to ``budget`` frames; frames in
-        ``keep`` (if they fit the budget) are added first and never removed."""
+        ``keep`` (if they fit the budget) are added first and never removed. Added frames
+        keep ``min_gap`` frames from the chosen ones while any candidate can."""
         budget = min(budget, len(np.unique(self.frames)))
         keep = set(keep) if len(keep) <= budget else set()
         chosen = set(seed) | keep
@@ -120,7 +132,7 @@ class RecoveryObjective:
             chosen.remove(self._step(chosen, False, cache, keep))
         cache = {}
         while len(chosen) < budget:
-            chosen.add(self._step(chosen, True, cache))
+            chosen.add(self._step(chosen, True, cache, min_gap=min_gap))
         return sorted(chosen)
 
 

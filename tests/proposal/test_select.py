@@ -64,3 +64,10 @@ def test_kept_frames_stay_and_count_in_the_budget() -> None:
     picked = obj.greedy({2, 3, 4, 5, 6}, 3, keep={0, 11})
     assert len(picked) == 3 and {0, 11} <= set(picked)
     assert len(obj.greedy(set(), 1, keep={0, 11})) == 1  # the ends do not fit: not forced
+
+
+def test_min_gap_spreads_added_frames() -> None:
+    obj = _objective()
+    picked = obj.greedy(set(), 4, keep={0, 11}, min_gap=3)
+    assert len(picked) == 4 and min(b - a for a, b in itertools.pairwise(picked)) >= 3
+    assert len(obj.greedy(set(), 12, min_gap=5)) == 12  # relaxed when nothing is far enough
