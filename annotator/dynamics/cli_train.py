@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="dyan: columns per pole: plain r^t cos, r^t sin (default) or the published "
         "layout with the (−r)^t (zig-zag) columns too",
     )
+    parser.add_argument("--poles", type=int, default=40, help="dyan: number of poles")
+    parser.add_argument("--rows", type=int, default=96, help="dyan: window length in frames")
     parser.add_argument("--device", default="cpu", help="dyan: torch device (cpu, cuda)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="a fast smoke run on a subset")
@@ -80,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".npz":
         raise UsageError("--out must name a .npz file")
-    if args.epochs < 1:
-        raise UsageError("--epochs must be at least 1")
+    if args.epochs < 1 or args.poles < 1 or args.rows < 8:
+        raise UsageError("--epochs and --poles must be at least 1, --rows at least 8")
     out.parent.mkdir(parents=True, exist_ok=True)
     command = "annotator train " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else ""
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -110,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         seed=args.seed,
         mirrored=args.layout == "published",
+        poles=args.poles,
+        rows=args.rows,
     )
     if args.quick:
         settings.steps_per_epoch = 20

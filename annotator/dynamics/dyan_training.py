@@ -36,7 +36,7 @@ from annotator.core.framespec import uniform_count, uniform_frames
 from annotator.core.metrics import body_size
 from annotator.core.split import jhmdb_split, penn_action_split
 from annotator.dynamics.base import FloatArray, IntArray, LinearFiller
-from annotator.dynamics.dyan import REFERENCE_ROWS, DyanFiller, Poles, dyan_dictionary
+from annotator.dynamics.dyan import DyanFiller, Poles, dyan_dictionary
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class DyanTraining:
     """Settings of one training run."""
 
     poles: int = 40
-    rows: int = REFERENCE_ROWS
+    rows: int = 96  # window length (frames at the training rate); the published one is 40
     reach: int = 3
     epochs: int = 15
     steps_per_epoch: int = 100
