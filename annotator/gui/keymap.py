@@ -51,6 +51,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("prev_labelled", "Navigate", "Previous L&abelled Frame", (",",), icon="prev"),
     ActionSpec("next_proposed", "Navigate", "Next P&roposed Frame", ("]",)),
     ActionSpec("prev_proposed", "Navigate", "Previous Pr&oposed Frame", ("[",)),
+    ActionSpec(
+        "next_to_label",
+        "Navigate",
+        "Next Frame &to Label",
+        ("N",),
+        "the unlabelled frame whose label would most reduce the fill's uncertainty",
+    ),
     ActionSpec("first_frame", "Navigate", "First Frame", ("Home",)),
     ActionSpec("last_frame", "Navigate", "Last Frame", ("End",)),
     ActionSpec("goto", "Navigate", "&Go to Frame…", ("Ctrl+G",)),

@@ -51,6 +51,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._frame_error_shown = False
         self._autosave_error_shown = False
         self._pending_drag: tuple[int, float, float] | None = None
+        # The next frame to label is re-ranked once edits pause, not on every drag step.
+        self._suggest_timer = QtCore.QTimer(self)
+        self._suggest_timer.setSingleShot(True)
+        self._suggest_timer.setInterval(250)
+        self._suggest_timer.timeout.connect(self.update_suggestion)
         self._build_central()
         self._build_docks()
         self._build_actions()
@@ -184,6 +189,19 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.cursor_label = QtWidgets.QLabel("")
+        self.suggest_button = QtWidgets.QToolButton()
+        self.suggest_button.setAutoRaise(True)
+        self.suggest_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.suggest_button.setToolTip(
+            "the unlabelled frame whose label would most reduce the fill's uncertainty: "
+            "click or press N to go there"
+        )
+        self.suggest_button.setStyleSheet(f"color: {theme.SUGGESTED_COLOR.name()}")
+        self.suggest_button.clicked.connect(
+            lambda: self._guarded(functools.partial(window_actions.act_next_to_label, self))
+        )
+        self.suggest_button.hide()
+        bar.addPermanentWidget(self.suggest_button)
         self.device_label = QtWidgets.QLabel("")
         self.task_label = QtWidgets.QLabel("")
         self.progress = QtWidgets.QProgressBar()
@@ -262,6 +280,8 @@ class MainWindow(QtWidgets.QMainWindow):
         session.proposals_changed.connect(lambda: self.timeline.set_proposed(session.proposed))
         session.method_changed.connect(self.fill_panel.set_method)
         session.dirty_changed.connect(lambda _d: self._update_title())
+        session.poses_changed.connect(lambda _a, _b: self._suggest_timer.start())
+        session.method_changed.connect(lambda _m: self.update_suggestion())
         self._frame_error_shown = False
         self._show_frame(session.frame)
         self._show_joint(session.joint)
@@ -269,6 +289,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_title()
         self._update_enabled()
         self._update_fill_info()
+        self.update_suggestion()
         self.session_changed.emit(session)
 
     # ------------------------------------------------------------------ dragging
@@ -364,6 +385,23 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             text += f"; {filled} filled live ({session.method})"
         self.fill_panel.set_info(text)
+
+    def update_suggestion(self) -> None:
+        """Show the current fill's next frame to label on the timeline and the status bar."""
+        self._suggest_timer.stop()
+        session = self.session
+        frame = None
+        if session is not None:
+            try:
+                ranked = session.rank_to_label(top=1)
+            except Exception:  # a passive hint must not raise from a timer; N reports errors
+                log.exception("ranking the frames to label failed")
+                ranked = []
+            frame = ranked[0][0] if ranked else None
+        self.timeline.set_suggested(frame)
+        self.suggest_button.setVisible(frame is not None)
+        if frame is not None:
+            self.suggest_button.setText(f"next to label: {frame}")
 
     def _update_history_actions(self) -> None:
         session = self.session

@@ -171,6 +171,9 @@ class Legend(QtWidgets.QWidget):
                 layout, _bar(theme.STATUS_COLORS[status]), f"timeline: {theme.STATUS_NAMES[status]}"
             )
         self._row(layout, _bar(theme.PROPOSED_COLOR, thin=True), "timeline: proposed frame")
+        self._row(
+            layout, _bar(theme.SUGGESTED_COLOR, thin=True), "timeline: next frame to label (N)"
+        )
         layout.addStretch(1)
 
     @staticmethod

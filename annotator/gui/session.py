@@ -23,6 +23,7 @@ from annotator.core.history import History
 from annotator.core.journal import RecoveryJournal
 from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
+from annotator.dynamics.ranking import rank_next_frames
 from annotator.errors import AnnotatorError
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
@@ -135,6 +136,31 @@ class Session(QtCore.QObject):
         if target is not None:
             self.go_to(target)
         return target is not None
+
+    def ranking_problem(self) -> str | None:
+        """Why ``rank_to_label`` cannot rank now (one sentence), or None when it can."""
+        if len(self.labelled_frames()) < 2:
+            return "label two frames first: the next frame to label comes from the fill between"
+        if self.engine.result.variance is None:
+            return (
+                f"the {self.method} fill estimates no uncertainty: choose hpim in the Fill dock "
+                "to rank the frames to label"
+            )
+        return None
+
+    def rank_to_label(self, top: int | None = 1) -> list[tuple[int, float]]:
+        """Unlabelled frames, best first, by the current fill's uncertainty: the session's own
+        fill result goes to ``rank_next_frames`` (no second fill). Empty when
+        ``ranking_problem()`` says why not, or when no filled frame is left to label."""
+        if self.ranking_problem() is not None:
+            return []
+        return rank_next_frames(self.manual(), self.engine.result, top=top)
+
+    def held_on(self, frame: int) -> bool:
+        """True when some unlabelled joint of ``frame`` is only held (before the first or after
+        the last label), so its ranking score is a distance, not an expected error."""
+        unlabelled = self.manual()[frame, :, 2] == Visibility.UNLABELLED
+        return bool((self.engine.result.held[frame] & unlabelled).any())
 
     def set_joint(self, joint: int) -> None:
         joint = int(joint) % self.skeleton.num_joints

@@ -22,6 +22,7 @@ TEXT = QtGui.QColor("#d7dae0")
 TEXT_DIM = QtGui.QColor("#8b93a1")
 PLAYHEAD_COLOR = QtGui.QColor("#ffffff")
 PROPOSED_COLOR = QtGui.QColor("#f2994a")
+SUGGESTED_COLOR = QtGui.QColor("#ff6fae")  # the next frame to label (N)
 CURRENT_JOINT = QtGui.QColor("#ffffff")
 
 STATUS_COLORS: dict[FrameStatus, QtGui.QColor] = {

@@ -1,4 +1,5 @@
-"""The timeline under the frame: labelled, partial and filled frames, proposals, a playhead.
+"""The timeline under the frame: labelled, partial and filled frames, proposals, the next
+frame to label, a playhead.
 
 One painted item (``TimelineMarks``) draws every mark: at paint time it bins the visible frame
 range to the widget's pixel width (see ``timeline_state``), so its cost depends on the width,
@@ -32,6 +33,7 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
         super().__init__()
         self._status: NDArray[np.int8] = np.zeros(0, dtype=np.int8)
         self._proposed: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._suggested: int | None = None
         self.last_paint_rects = 0  # for tests and the benchmark: rectangles drawn last paint
 
     def set_status(self, status: NDArray[np.int8]) -> None:
@@ -43,6 +45,15 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
     def set_proposed(self, frames: NDArray[np.int64]) -> None:
         self._proposed = np.asarray(frames, dtype=np.int64)
         self.update()
+
+    def set_suggested(self, frame: int | None) -> None:
+        if frame != self._suggested:
+            self._suggested = frame
+            self.update()
+
+    @property
+    def suggested(self) -> int | None:
+        return self._suggested
 
     @property
     def status(self) -> NDArray[np.int8]:
@@ -81,6 +92,15 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
             for f in shown:
                 painter.drawLine(QtCore.QPointF(f + 0.5, -0.15), QtCore.QPointF(f + 0.5, 0.05))
             count += len(shown)
+        if self._suggested is not None and start <= self._suggested < stop:
+            pen = QtGui.QPen(theme.SUGGESTED_COLOR)
+            pen.setCosmetic(True)
+            pen.setWidth(2)
+            pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            x = self._suggested + 0.5
+            painter.drawLine(QtCore.QPointF(x, -0.2), QtCore.QPointF(x, 1.0))
+            count += 1
         self.last_paint_rects = count
 
 
@@ -157,6 +177,10 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
 
     def set_proposed(self, frames: NDArray[np.int64]) -> None:
         self.marks.set_proposed(frames)
+
+    def set_suggested(self, frame: int | None) -> None:
+        """Mark the next frame to label (None: no mark)."""
+        self.marks.set_suggested(frame)
 
     def set_playhead(self, frame: int) -> None:
         self.playhead.blockSignals(True)

@@ -157,6 +157,26 @@ def act_prev_proposed(window: MainWindow) -> None:
         window.statusBar().showMessage("no proposed frame before this one", 2000)
 
 
+def act_next_to_label(window: MainWindow) -> None:
+    session = window._need()
+    problem = session.ranking_problem()
+    if problem is not None:
+        window.statusBar().showMessage(problem, 5000)
+        return
+    ranked = session.rank_to_label(top=1)
+    window.update_suggestion()
+    if not ranked:
+        window.statusBar().showMessage("no filled frame is left to label", 4000)
+        return
+    frame, gain = ranked[0]
+    session.go_to(frame)
+    if session.held_on(frame):
+        why = "before the first or after the last label the pose is only held"
+    else:
+        why = f"its label should cut the fill's summed squared error by about {gain:.0f} px²"
+    window.statusBar().showMessage(f"frame {frame} is next to label: {why}", 6000)
+
+
 def act_first_frame(window: MainWindow) -> None:
     window._need().go_to(0)
 

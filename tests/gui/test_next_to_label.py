@@ -1,0 +1,84 @@
+"""Navigate > Next Frame to Label (N): the top of ``rank_next_frames`` on the session's own
+fill, shown on the timeline and status bar; a status message, no jump, when it cannot rank."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore
+
+from annotator.core.codes import Visibility
+from annotator.dynamics.fill import fill_track
+from annotator.dynamics.ranking import rank_next_frames
+from tests.gui.conftest import open_and_wait
+
+
+def _label(session, truth, frame: int) -> None:  # type: ignore[no-untyped-def]
+    session.go_to(frame)
+    session.set_joint(0)
+    for j in range(truth.shape[1]):
+        session.place(*truth[frame, j])
+
+
+def _press_n(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    window.frame_view.setFocus()
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_N)
+
+
+def test_n_goes_to_the_top_ranked_frame(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.set_method("hpim")
+    assert session.method == "hpim"
+
+    # One labelled frame: no ranking, no jump, a message says why.
+    _label(session, truth, 5)
+    session.go_to(12)
+    _press_n(qtbot, window)
+    assert session.frame == 12
+    assert "two frames" in window.statusBar().currentMessage()
+    window.update_suggestion()
+    assert window.timeline.marks.suggested is None and not window.suggest_button.isVisible()
+
+    # Two labelled frames: N goes where rank_next_frames, called directly, puts first.
+    _label(session, truth, 30)
+    session.go_to(12)
+    manual = np.asarray(session.doc.manual(0))
+    labelled = np.flatnonzero((manual[:, :, 2] != Visibility.UNLABELLED).all(axis=1))
+    assert labelled.tolist() == [5, 30]
+    expected = rank_next_frames(manual, session.engine.result)[0][0]
+    # the session's live fill is the fill of these labels: the same top frame from scratch
+    fresh = fill_track(manual, session.method, fps=session.fps)
+    assert rank_next_frames(manual, fresh)[0][0] == expected
+    _press_n(qtbot, window)
+    assert session.frame == expected
+    assert f"frame {expected}" in window.statusBar().currentMessage()
+    assert window.timeline.marks.suggested == expected
+    assert window.suggest_button.text() == f"next to label: {expected}"
+
+    # Label it (and both ends): the next N ranks the gaps by uncertainty, never a labelled
+    # frame, and the timeline's mark follows the edits once they pause.
+    for frame in sorted({expected, 0, 39}):
+        _label(session, truth, frame)
+    qtbot.waitUntil(lambda: window.timeline.marks.suggested not in (None, expected), timeout=3000)
+    manual = np.asarray(session.doc.manual(0))
+    ranked = rank_next_frames(manual, session.engine.result)
+    _press_n(qtbot, window)
+    assert session.frame == ranked[0][0] == window.timeline.marks.suggested
+    assert not session.held_on(session.frame)
+    assert (manual[session.frame, :, 2] == Visibility.UNLABELLED).any()
+    assert "px²" in window.statusBar().currentMessage()
+
+
+def test_n_without_fill_uncertainty_says_so(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.set_method("linear")
+    _label(session, truth, 5)
+    _label(session, truth, 30)
+    session.go_to(17)
+    _press_n(qtbot, window)
+    assert session.frame == 17
+    assert "no uncertainty" in window.statusBar().currentMessage()
+    assert not window.reporter.errors
