@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real data lives, and headless Qt."""
+"""Shared fixtures: where the real data lives, private per-user folders, headless Qt."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real per-user cache, recovery journals or settings."""
+    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "user-cache"))
+    monkeypatch.setenv("ANNOTATOR_DATA_HOME", str(tmp_path / "user-data"))
 
 
 @pytest.fixture(scope="session")
