@@ -18,11 +18,12 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.errors import AnnotatorError
-from annotator.gui import opening, theme, window_actions
+from annotator.gui import opening, proxy_offer, theme, window_actions
 from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
 from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, TOOLBAR, by_id
 from annotator.gui.panels import FillPanel, JointList, Legend
+from annotator.gui.proxy_offer import ProxyBar
 from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.timeline import Timeline
 from annotator.gui.workers import Task, TaskRunner
@@ -51,6 +52,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._frame_error_shown = False
         self._autosave_error_shown = False
         self._pending_drag: tuple[int, float, float] | None = None
+        self.proxy_task: Task | None = None  # making the fast-seek copy, while it runs
         # The next frame to label is re-ranked once edits pause, not on every drag step.
         self._suggest_timer = QtCore.QTimer(self)
         self._suggest_timer.setSingleShot(True)
@@ -72,6 +74,11 @@ class MainWindow(QtWidgets.QMainWindow):
         layout = QtWidgets.QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        self.proxy_bar = ProxyBar()
+        self.proxy_bar.act.connect(
+            lambda: self._guarded(functools.partial(proxy_offer.on_bar_action, self))
+        )
+        layout.addWidget(self.proxy_bar)
         self.frame_view = FrameView()
         layout.addWidget(self.frame_view, 1)
         transport = QtWidgets.QHBoxLayout()
@@ -270,8 +277,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.set_status(session.status)
         self.timeline.set_proposed(session.proposed)
         self.fill_panel.set_method(session.method)
-        session.loader.ready.connect(self._on_frame_loaded)
-        session.loader.failed.connect(self._on_frame_failed)
+        self._connect_loader(session)
+        session.reader_changed.connect(self._on_reader_changed)
         session.frame_changed.connect(self._show_frame)
         session.joint_changed.connect(self._show_joint)
         session.poses_changed.connect(self._on_poses_changed)
@@ -290,7 +297,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_enabled()
         self._update_fill_info()
         self.update_suggestion()
+        proxy_offer.offer(self, session)
         self.session_changed.emit(session)
+
+    def _connect_loader(self, session: Session) -> None:
+        session.loader.ready.connect(self._on_frame_loaded)
+        session.loader.failed.connect(self._on_frame_failed)
+
+    def _on_reader_changed(self) -> None:
+        """Frames come from another reader (the fast-seek copy): show this frame from it."""
+        session = self.session
+        if session is not None:
+            self._connect_loader(session)
+            self._frame_error_shown = False
+            self._show_frame(session.frame)
 
     # ------------------------------------------------------------------ dragging
     def _queue_drag(self, joint: int, x: float, y: float) -> None:

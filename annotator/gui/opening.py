@@ -315,8 +315,9 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
         )
         if method is None:
             return
-    # The proposer opens its own reader: it must not thrash the view's frame cache.
-    path = str(session.reader.path)
+    # The proposer opens its own reader: it must not thrash the view's frame cache. It reads
+    # the original video (one pass, no seeks), never the fast-seek copy shown for viewing.
+    path = str(session.doc.video.path)
     stages = {"features": (0.0, 0.9), "proposals": (0.9, 1.0)}
 
     def job(progress: Any, should_stop: Any) -> Any:

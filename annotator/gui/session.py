@@ -8,7 +8,9 @@ edit goes through a history command; the session never writes document data itse
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from annotator.core.journal import RecoveryJournal
 from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
 from annotator.dynamics.ranking import rank_next_frames
-from annotator.errors import AnnotatorError
+from annotator.errors import AnnotatorError, VideoError
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
 from annotator.gui.timeline_state import frame_status, next_marked
@@ -45,6 +47,7 @@ class Session(QtCore.QObject):
     proposals_changed = QtCore.Signal()
     method_changed = QtCore.Signal(str)
     dirty_changed = QtCore.Signal(bool)
+    reader_changed = QtCore.Signal()  # frames now come from another reader (a proxy)
 
     def __init__(
         self,
@@ -56,6 +59,8 @@ class Session(QtCore.QObject):
     ) -> None:
         super().__init__(parent)
         self.reader = reader
+        self.proxy: Path | None = None  # where frames come from when not the video itself
+        self._fps = float(reader.fps or 25.0)  # the video's, also while reading a proxy
         self.doc = document
         self.history = History(document)
         self.path = path
@@ -84,7 +89,7 @@ class Session(QtCore.QObject):
 
     @property
     def fps(self) -> float:
-        return float(self.reader.fps or 25.0)
+        return self._fps
 
     @property
     def dirty(self) -> bool:
@@ -114,6 +119,35 @@ class Session(QtCore.QObject):
 
     def labelled_frames(self) -> NDArray[np.int64]:
         return np.flatnonzero(self.status >= 2)
+
+    def use_frames_from(self, reader: Any) -> None:
+        """Read frames from ``reader``, a copy of the same video with faster seeks (a
+        proxy), from now on. The document keeps the original video's path and fingerprint;
+        a copy whose frame count or frame times differ is refused (``VideoError``)."""
+        n = int(reader.frame_count)
+        if n != self.frame_count:
+            raise VideoError(
+                f"{Path(reader.path).name} has {n} frames but the video has {self.frame_count}"
+            )
+        ours, theirs = self.reader.timestamps, reader.timestamps
+        if (
+            ours is not None
+            and theirs is not None
+            and np.abs(np.asarray(ours) - np.asarray(theirs)).max() > 0.5 / self.fps
+        ):
+            raise VideoError(f"the frame times of {Path(reader.path).name} differ")
+        old_reader, old_loader = self.reader, self.loader
+        for signal in (old_loader.ready, old_loader.failed):
+            with contextlib.suppress(RuntimeError, TypeError):  # nothing was connected
+                signal.disconnect()
+        self.reader = reader
+        self.proxy = Path(reader.path)
+        self.loader = FrameLoader(reader, self)
+        # A long-GOP seek under way would hold the GUI thread: retire the old pair off it.
+        threading.Thread(
+            target=_retire, args=(old_loader, old_reader), name="retire-reader", daemon=True
+        ).start()
+        self.reader_changed.emit()
 
     # -- navigation ------------------------------------------------------------------------
     def go_to(self, frame: int) -> None:
@@ -339,6 +373,12 @@ class Session(QtCore.QObject):
             self.journal = None
         self.loader.close()
         self.reader.close()
+
+
+def _retire(loader: FrameLoader, reader: Any) -> None:
+    """Stop a frame loader and close its reader (off the GUI thread: may wait on a decode)."""
+    loader.close()
+    reader.close()
 
 
 _AVAILABLE: list[str] = []
