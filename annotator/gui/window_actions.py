@@ -164,7 +164,7 @@ def act_next_to_label(window: MainWindow) -> None:
         window.statusBar().showMessage(problem, 5000)
         return
     ranked = session.rank_to_label(top=1)
-    window.update_suggestion()
+    window.show_suggestion(ranked[0][0] if ranked else None)
     if not ranked:
         window.statusBar().showMessage("no filled frame is left to label", 4000)
         return

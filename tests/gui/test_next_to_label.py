@@ -82,3 +82,22 @@ def test_n_without_fill_uncertainty_says_so(qtbot, window, figure_video) -> None
     assert session.frame == 17
     assert "no uncertainty" in window.statusBar().currentMessage()
     assert not window.reporter.errors
+
+
+def test_long_projects_rank_on_request_only(qtbot, window, figure_video, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui import main_window
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.set_method("hpim")
+    monkeypatch.setattr(main_window, "AUTO_RANK_PAIRS", 40 * 2 - 1)  # 40 frames x 2 labels
+    _label(session, truth, 5)
+    _label(session, truth, 30)
+    window.update_suggestion()
+    assert window.timeline.marks.suggested is None
+    assert window.suggest_button.isVisible()
+    assert "press N" in window.suggest_button.text()
+    expected = rank_next_frames(np.asarray(session.doc.manual(0)), session.engine.result)[0][0]
+    window.suggest_button.click()  # the button does what N does
+    assert session.frame == expected == window.timeline.marks.suggested
