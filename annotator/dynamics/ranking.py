@@ -61,10 +61,19 @@ def expected_reduction(
     held = (result.held & ~labelled).any(axis=1)
     if held.any():
         first = np.flatnonzero(labelled.any(axis=1))
-        dist = np.min(np.abs(t[:, None] - first[None, :]), axis=1) if len(first) else t
+        dist = _distance_to_nearest(t, first) if len(first) else t
         top = float(score[~held].max()) if (~held).any() else 0.0
         score = np.where(held, (top + 1.0) * (1.0 + dist), score)
     return score
+
+
+def _distance_to_nearest(t: NDArray[np.int64], marks: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Distance from each frame in ``t`` to the nearest of the sorted, non-empty ``marks``,
+    in O((F + L) log L) rather than an F x L matrix (long videos with many labels)."""
+    after = np.clip(np.searchsorted(marks, t), 0, len(marks) - 1)
+    before = np.clip(after - 1, 0, len(marks) - 1)
+    dist = np.minimum(np.abs(marks[after] - t), np.abs(t - marks[before]))
+    return np.asarray(dist, dtype=np.int64)
 
 
 def rank_next_frames(

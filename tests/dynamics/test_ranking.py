@@ -118,3 +118,15 @@ def test_simulated_annotator_covers_and_labels_where_the_motion_is() -> None:
     inner = frames[1:-1]
     assert ((inner > 60) & (inner < 105)).mean() > 0.6  # labels go to the burst
     assert len(frames) <= len(bisection_frames(label_fill(truth, "hpim"), truth, visible, body))
+
+
+def test_distance_to_nearest_label_matches_brute_force() -> None:
+    from annotator.dynamics.ranking import _distance_to_nearest
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        f = int(rng.integers(1, 300))
+        marks = np.unique(rng.integers(0, f, size=int(rng.integers(1, 12))))
+        t = np.arange(f)
+        brute = np.min(np.abs(t[:, None] - marks[None, :]), axis=1)
+        assert np.array_equal(_distance_to_nearest(t, marks), brute)
