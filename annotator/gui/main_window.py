@@ -30,9 +30,9 @@ from annotator.gui.workers import Task, TaskRunner
 
 log = logging.getLogger(__name__)
 
-# The next frame to label is re-ranked on the GUI thread whenever edits pause. The ranking's
-# cost grows with frames x labelled frames (about 55 ms at 20,000 x 100 on the development
-# machine, seconds at 100,000 x 1,000), so beyond this product it runs only when N asks.
+# The next frame to label is re-ranked on the GUI thread whenever edits pause. On long, densely
+# labelled projects (frames x labelled frames beyond this product) a ranking takes a noticeable
+# fraction of a second, so there it runs only when N asks.
 AUTO_RANK_PAIRS = 2_000_000
 
 
