@@ -1,9 +1,12 @@
-"""Short-GOP H.264 proxies, so that files with far-apart key frames seek fast.
+"""H.264 proxies: private re-encodes of a video in the per-user cache.
 
 A proxy has the same frames, in the same order, with the same timestamps as the original
-(rotation already applied to the pixels), and a key frame every ``gop`` frames with no
-B-frames, so any frame is at most ``gop - 1`` decodes from a key frame. It is written to the
-per-user cache directory, keyed like the packet index; the user's file is never touched.
+(rotation already applied to the pixels), a key frame every ``gop`` frames and no B-frames.
+Two uses: a short GOP makes files with far-apart key frames seek fast (any frame is at most
+``gop - 1`` decodes from a key frame); ``single_reference`` (one reference frame, long GOP)
+gives codecs whose motion vectors FFmpeg cannot export (HEVC, VP9, AV1) vectors that all point
+exactly one frame back. Keyed like the packet index (the GOP is not part of the key); the user's file is
+never touched.
 """
 
 from __future__ import annotations
@@ -28,13 +31,19 @@ DEFAULT_GOP = 12
 _TIME_BASE = Fraction(1, 90000)
 
 
-def proxy_path(path: str | Path) -> Path:
-    """Where the proxy of this exact file (path, size, mtime, first MiB) lives."""
-    return cache_dir("proxy") / f"{cache_key(path)}.mp4"
+class ProxyCancelled(VideoError):
+    """``should_stop()`` returned true while a proxy was being made; no file was left."""
+
+
+def proxy_path(path: str | Path, single_reference: bool = False) -> Path:
+    """Where the proxy of this exact file (path, size, mtime, first MiB) lives; the
+    single-reference (motion-vector) proxy is a separate file."""
+    refs = "-ref1" if single_reference else ""
+    return cache_dir("proxy") / f"{cache_key(path)}{refs}.mp4"
 
 
 def existing_proxy(path: str | Path) -> Path | None:
-    """The proxy of ``path`` if one was made already."""
+    """The default (fast-seek) proxy of ``path`` if one was made already."""
     try:
         candidate = proxy_path(path)
     except OSError:
@@ -49,15 +58,17 @@ def make_proxy(
     force: bool = False,
     progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    single_reference: bool = False,
 ) -> Path:
     """Make (or reuse) the proxy of ``path`` and return its location.
 
-    ``progress`` gets 0..1; ``should_stop`` returning true abandons the work (no file left).
+    ``progress`` gets 0..1; ``should_stop`` returning true abandons the work, leaves no file
+    and raises ``ProxyCancelled``.
     """
     if gop < 1:
         raise VideoError("the proxy's GOP length must be at least 1 frame")
     with PyAVVideo(path, cache_frames=0, decode_ahead=0) as reader:
-        target = proxy_path(reader.path)
+        target = proxy_path(reader.path, single_reference)
         if target.exists() and not force:
             return target
         if not reader.wait_for_index() or reader.timestamps is None:
@@ -65,19 +76,33 @@ def make_proxy(
         stamps = reader.timestamps
         tmp = target.with_name(f"{target.stem}.{os.getpid()}.part.mp4")
         try:
-            _encode(reader, stamps, tmp, gop, crf, progress, should_stop)
+            options = _options(gop, crf, single_reference)
+            _encode(reader, stamps, tmp, options, progress, should_stop)
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
     return target
 
 
+def _options(gop: int, crf: int, single_reference: bool) -> dict[str, str]:
+    options: dict[str, str] = {
+        "preset": "veryfast",
+        "crf": str(crf),
+        "g": str(gop),
+        "keyint_min": str(gop),
+        "sc_threshold": "0",  # key frames exactly every gop frames
+        "bf": "0",  # no reordering: the decoder returns each frame as soon as it is fed
+    }
+    if single_reference:
+        options["refs"] = "1"  # every motion vector points exactly one frame back
+    return options
+
+
 def _encode(
     reader: PyAVVideo,
     stamps: np.ndarray,
     out: Path,
-    gop: int,
-    crf: int,
+    options: dict[str, str],
     progress: Callable[[float], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> None:
@@ -90,17 +115,10 @@ def _encode(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = _TIME_BASE
         stream.codec_context.time_base = _TIME_BASE
-        stream.options = {
-            "preset": "veryfast",
-            "crf": str(crf),
-            "g": str(gop),
-            "keyint_min": str(gop),
-            "sc_threshold": "0",  # key frames exactly every gop frames
-            "bf": "0",  # no reordering: the decoder returns each frame as soon as it is fed
-        }
+        stream.options = dict[str, object](options)
         for i, rgb in reader.iter_frames():
             if should_stop is not None and should_stop():
-                raise VideoError("proxy making was cancelled")
+                raise ProxyCancelled("proxy making was cancelled")
             if rgb.shape[:2] != (height, width):
                 rgb = np.pad(
                     rgb, ((0, height - rgb.shape[0]), (0, width - rgb.shape[1]), (0, 0)), "edge"

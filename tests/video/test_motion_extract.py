@@ -18,7 +18,9 @@ from annotator.video.motion import (
     extract_motion,
     motion_support,
 )
+from annotator.video.motion_proxy import make_h264_proxy
 from annotator.video.motion_synth import X264_PYRAMID, MovingObject, Scene, encode
+from annotator.video.proxy import proxy_path
 
 CELL = 8
 SCENE = Scene(appear_at=20)
@@ -219,7 +221,9 @@ def test_proxy_reencode_gives_codec_vectors(tmp_path: Path) -> None:
     fields = extract_motion(path, cell=CELL, fallback="proxy")
     assert path.read_bytes() == before  # the user's file is only read
     assert fields.kind == "mv" and "H.264 re-encode" in fields.note
-    assert len(fields) == scene.frames and list((tmp_path / "cache" / "motion-proxy").iterdir())
+    assert len(fields) == scene.frames
+    proxy = proxy_path(path, single_reference=True)
+    assert proxy.is_file() and proxy.is_relative_to(tmp_path)
     obj = scene.objects[0]
     good = total = 0
     for t in range(1, scene.frames):
@@ -228,3 +232,12 @@ def test_proxy_reencode_gives_codec_vectors(tmp_path: Path) -> None:
         good += int(((err <= 1.0) & fields.valid[t])[inside].sum())
         total += int(inside.sum())
     assert good / total >= 0.9
+
+
+def test_cancelled_proxy_reencode_leaves_nothing(tmp_path: Path) -> None:
+    scene = Scene(width=64, height=48, frames=6, objects=())
+    path = encode(scene, tmp_path / "clip.mp4", "libx264", options={})
+    with pytest.raises(ExtractionCancelled):
+        make_h264_proxy(path, should_stop=lambda: True)
+    proxy = proxy_path(path, single_reference=True)
+    assert not proxy.exists() and not list(proxy.parent.glob("*.part.mp4"))
