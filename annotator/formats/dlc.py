@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import logging
 import math
 import re
 from pathlib import Path
@@ -42,6 +43,8 @@ from annotator.formats._common import (
 )
 from annotator.formats._frames import frame_source, read_frame, write_image
 from annotator.formats.registry import FormatAdaptor
+
+log = logging.getLogger(__name__)
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -144,6 +147,11 @@ def _write_h5(rows: list[list[str]], path: Path, multi: bool) -> None:
         import pandas as pd
         import tables  # noqa: F401  (pandas needs it for to_hdf)
     except ImportError:
+        log.warning(
+            "%s not written: pandas and PyTables (pip install pandas tables) are needed for"
+            " DeepLabCut's .h5; the CSV beside it holds the same table",
+            path.name,
+        )
         return
     n_head = 4 if multi else 3
     names = [r[0] for r in rows[:n_head]]

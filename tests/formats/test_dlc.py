@@ -120,3 +120,21 @@ def test_reads_a_project_folder(tmp_path: Path) -> None:
     for where in (tmp_path / "proj", folder.parent, folder):
         assert registry.guess(where).name == "dlc"
         assert registry.get("dlc").read(where).frame_count == 117
+
+
+def test_without_pytables_the_csv_is_written_and_the_missing_h5_is_said(
+    pose_set: PoseSet,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tables", None)  # makes `import tables` fail
+    out = tmp_path / "dlc"
+    registry.get("dlc").write(pose_set, out, scorer="alice", images=False)
+    folder = out / "labeled-data" / "walk"
+    assert (folder / "CollectedData_alice.csv").is_file()
+    assert not (folder / "CollectedData_alice.h5").exists()
+    assert "CollectedData_alice.h5 not written" in caplog.text
+    assert "PyTables" in caplog.text
