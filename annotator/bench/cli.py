@@ -14,6 +14,10 @@ TABLE = {
         "annotator.bench.efficiency",
         "labels needed per video: proposals and fills against baselines",
     ),
+    "proposal-search": (
+        "annotator.bench.efficiency_features",
+        "eq. 16 key frame search on several per-frame descriptors, protocol A",
+    ),
     "gui": ("annotator.bench.gui_speed", "GUI responsiveness: drag-to-redraw and frame steps"),
 }
 

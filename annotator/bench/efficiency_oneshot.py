@@ -13,7 +13,7 @@ linear-interpolation error, exact by dynamic programming.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,14 +143,17 @@ def run_one_shot(
     selectors: Sequence[str],
     fractions: Sequence[float],
     seed: int = 0,
+    table: Mapping[str, Selector] | None = None,
 ) -> list[OneShotRow]:
-    """Every (fill, fraction, selector) over ``clips``; picks are reused across fills."""
+    """Every (fill, fraction, selector) over ``clips``; picks are reused across fills.
+    ``table`` maps selector names to selectors (default ``SELECTORS``)."""
+    table = SELECTORS if table is None else table
     picks: dict[tuple[str, float, str], IntArray] = {}
     for clip in clips:
         for fraction in fractions:
             k = budget_for(clip.frame_count, fraction)
             for name in selectors:
-                picks[(clip.name, fraction, name)] = SELECTORS[name](clip, k, seed)
+                picks[(clip.name, fraction, name)] = table[name](clip, k, seed)
     rows = []
     for fill_name in fills:
         fillers = {clip.name: make_fill(clip, fill_name) for clip in clips}

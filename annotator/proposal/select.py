@@ -139,3 +139,94 @@ class RecoveryObjective:
 def threshold_frames(positions: np.ndarray, pos_scores: np.ndarray) -> list[int]:
     """The natural count: real frames of grid positions with s ≥ 0.99."""
     return sorted({int(f) for f in positions[pos_scores >= THRESHOLD]})
+
+
+def normalise_sequence_windows(y: np.ndarray, rows: np.ndarray, scale: str) -> list[np.ndarray]:
+    """Each window ``y[rows[w]]`` centred over time and scaled, reduced by ``reduce_window``.
+
+    ``scale``: ``"window"`` gives every window unit Frobenius norm (the K-FPN loss's scaling:
+    each window asks for its share of key frames whatever its motion); ``"video"`` divides all
+    windows by one factor (the whole video's centred norm over its windows), so windows with
+    more change weigh more.
+    """
+    centred = [y[r] - y[r].mean(axis=0, keepdims=True) for r in rows]
+    norms = [float(np.linalg.norm(c)) for c in centred]
+    if scale == "window":
+        scaled = [c / max(n, 1e-12) for c, n in zip(centred, norms, strict=True)]
+    elif scale == "video":
+        total = float(np.sqrt(np.mean(np.square(norms)))) if norms else 1.0
+        scaled = [c / max(total, 1e-12) for c in centred]
+    else:
+        raise ValueError(f"unknown window scaling {scale!r}")
+    return [reduce_window(s) for s in scaled]
+
+
+def select_on_sequence(
+    y: np.ndarray,
+    budget: int,
+    dictionary: np.ndarray,
+    rho: float,
+    *,
+    anchor_ends: bool = True,
+    min_gap: int = 0,
+    scale: str = "window",
+) -> list[int]:
+    """``budget`` frames of a per-frame descriptor sequence ``y`` (F, M) chosen greedily by
+    the recovery objective over windows of ``dictionary.shape[0]`` frames overlapping by
+    half (the search the K-FPN network is trained to imitate, run on any descriptors).
+
+    The first and last frame come first when ``anchor_ends`` (and the budget allows);
+    added frames keep ``min_gap`` frames from the chosen ones while any candidate can.
+    """
+    from annotator.proposal.windows import window_indices
+
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    count = len(y)
+    if budget < 1:
+        raise ValueError("a budget needs at least one frame")
+    rows = window_indices(count, dictionary.shape[0])
+    objective = RecoveryObjective(dictionary, normalise_sequence_windows(y, rows, scale), rows, rho)
+    ends = {0, count - 1} if anchor_ends else set()
+    return objective.greedy(set(), budget, ends, min_gap)
+
+
+def linear_recovery_costs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Squared errors of rebuilding ``y`` (F, M) by linear interpolation between key frames.
+
+    ``seg[i, j]``: the frames strictly between key frames i < j; ``head[j]``: the frames
+    before a first key frame j (held at its value); ``tail[i]``: after a last key frame i.
+    """
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    f = len(y)
+    seg = np.zeros((f, f))
+    for i in range(f - 1):
+        for j in range(i + 2, f):
+            w = (np.arange(i + 1, j) - i) / (j - i)
+            pred = y[i] + w[:, None] * (y[j] - y[i])
+            seg[i, j] = float(np.square(pred - y[i + 1 : j]).sum())
+    head = np.array([float(np.square(y[:j] - y[j]).sum()) for j in range(f)])
+    tail = np.array([float(np.square(y[i + 1 :] - y[i]).sum()) for i in range(f)])
+    return seg, head, tail
+
+
+def select_linear_recovery(y: np.ndarray, budget: int) -> list[int]:
+    """The ``budget`` key frames whose linear interpolation rebuilds ``y`` (F, M) with the
+    least squared error (held before the first and after the last), exact by dynamic
+    programming."""
+    f = len(y)
+    k = max(1, min(int(budget), f))
+    seg, head, tail = linear_recovery_costs(y)
+    seg = np.where(np.triu(np.ones((f, f), dtype=bool), 1), seg, np.inf)
+    best = head.copy()  # best[j]: least cost up to frame j with the last key frame at j
+    back: list[np.ndarray] = []
+    for _ in range(1, k):
+        total = best[:, None] + seg
+        arg = np.argmin(total, axis=0)
+        best = total[arg, np.arange(f)]
+        back.append(arg)
+    j = int(np.argmin(best + tail))
+    frames = [j]
+    for arg in reversed(back):
+        j = int(arg[j])
+        frames.append(j)
+    return sorted(frames)

@@ -71,3 +71,51 @@ def test_min_gap_spreads_added_frames() -> None:
     picked = obj.greedy(set(), 4, keep={0, 11}, min_gap=3)
     assert len(picked) == 4 and min(b - a for a, b in itertools.pairwise(picked)) >= 3
     assert len(obj.greedy(set(), 12, min_gap=5)) == 12  # relaxed when nothing is far enough
+
+
+def test_sequence_search_respects_the_budget_and_the_ends() -> None:
+    from annotator.proposal.select import select_on_sequence
+
+    rng = np.random.default_rng(1)
+    d = dictionary(
+        torch.tensor([0.98, 0.9], dtype=torch.float64),
+        torch.tensor([0.2, 0.7], dtype=torch.float64),
+        10,
+    ).numpy()
+    y = np.cumsum(rng.normal(size=(37, 5)), axis=0)
+    for scale in ("window", "video"):
+        for budget in (2, 5, 9):
+            frames = select_on_sequence(y, budget, d, 0.1, scale=scale)
+            assert len(frames) == budget and {0, 36} <= set(frames)
+    spaced = select_on_sequence(y, 5, d, 0.1, min_gap=6)
+    assert np.diff(spaced).min() >= 6
+
+
+def _brute_force_linear(y: np.ndarray, budget: int) -> float:
+    from annotator.proposal.select import linear_recovery_costs
+
+    seg, head, tail = linear_recovery_costs(y)
+    best = np.inf
+    for combo in itertools.combinations(range(len(y)), budget):
+        cost = head[combo[0]] + tail[combo[-1]]
+        cost += sum(seg[a, b] for a, b in itertools.pairwise(combo))
+        best = min(best, cost)
+    return float(best)
+
+
+def test_linear_recovery_search_is_exact_and_finds_the_turning_points() -> None:
+    from annotator.proposal.select import linear_recovery_costs, select_linear_recovery
+
+    # A trajectory that goes out and back: with three key frames, the ends and the turn.
+    t = np.arange(21, dtype=float)
+    y = np.stack([np.where(t <= 13, t, 26 - t), 0.3 * t], axis=1)
+    assert select_linear_recovery(y, 3) == [0, 13, 20]
+    rng = np.random.default_rng(2)
+    z = np.cumsum(rng.normal(size=(11, 3)), axis=0)
+    seg, head, tail = linear_recovery_costs(z)
+    for budget in (1, 2, 4):
+        frames = select_linear_recovery(z, budget)
+        assert len(frames) == budget and frames == sorted(set(frames))
+        cost = head[frames[0]] + tail[frames[-1]]
+        cost += sum(seg[a, b] for a, b in itertools.pairwise(frames))
+        assert np.isclose(cost, _brute_force_linear(z, budget))

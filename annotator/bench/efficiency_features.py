@@ -1,0 +1,183 @@
+"""``annotator bench proposal-search``: which per-frame descriptors make eq. 16 pick good frames.
+
+The shipped K-FPN network is trained to imitate a greedy search on the recovery objective
+(eq. 16 with a binary s) over its feature windows; the budget mode runs that search itself.
+So the search, run directly on a descriptor sequence, is what a network trained on those
+descriptors can at best do. This bench runs it on several descriptor kinds
+(``annotator.proposal.descriptors``, plus ``gtpose``: the ground-truth joints, a reference
+that uses the labels) with a choice of DYAN dictionary, window scaling and minimum spacing,
+and scores protocol A (``efficiency_oneshot``) against uniform and k-means at equal budgets.
+
+Selector names read ``eq16/KIND/DICTIONARY/SCALE/gGAP[/free]``: ``DICTIONARY`` is ``kfpn``
+(the shipped model's learned poles) or ``pose`` (the pose fill's poles, ``models/dyan_penn.npz``,
+at the model's window length); ``SCALE`` is ``window`` or ``video``
+(``select.normalise_sequence_windows``); ``GAP`` is the minimum spacing as a share of the
+uniform spacing; ``free`` drops the first/last frame anchors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+
+from annotator.bench.efficiency import DEFAULT_LABELS, _fractions, one_shot_table
+from annotator.bench.efficiency_data import Clip, FloatArray, IntArray, default_set, load_set
+from annotator.bench.efficiency_oneshot import SELECTORS, Selector, run_one_shot
+from annotator.errors import UsageError
+
+KINDS = ("effnet", "fgmotion", "effnet-fg", "gtpose")
+DICTIONARIES = ("kfpn", "pose")
+SCALES = ("window", "video")
+POSE_DICTIONARY = Path(__file__).resolve().parents[2] / "models" / "dyan_penn.npz"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", type=Path, help="a rendered folder (default: validation set)")
+    parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    parser.add_argument("--kinds", default="effnet,fgmotion", help=f"of {', '.join(KINDS)}")
+    parser.add_argument("--dictionaries", default="kfpn", help="kfpn and/or pose")
+    parser.add_argument("--scales", default="window", help="window and/or video")
+    parser.add_argument(
+        "--linear", action="store_true", help="also the linear-recovery search (lin/KIND)"
+    )
+    parser.add_argument("--rhos", default="", help="ρ values (default: the model's)")
+    parser.add_argument("--gaps", default="0", help="minimum spacing shares, e.g. 0,0.5,0.75")
+    parser.add_argument("--free-ends", action="store_true", help="also try without end anchors")
+    parser.add_argument("--baselines", default="uniform,kmeans", help="protocol A selectors")
+    parser.add_argument("--fractions", default="0.05,0.1", help="protocol A budgets")
+    parser.add_argument("--fills", default="hpim")
+    parser.add_argument("--limit", type=int, help="use only the first N clips")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+@functools.cache
+def dictionary(name: str) -> tuple[FloatArray, float]:
+    """(T x K dictionary, ρ): the shipped K-FPN model's poles, or the pose fill's poles at
+    the same window length."""
+    import torch
+
+    from annotator.proposal.kfpn import load_model
+
+    model = load_model()
+    with torch.no_grad():
+        kfpn_d = model.net.dictionary().double().numpy()
+    if name == "kfpn":
+        return kfpn_d, model.rho
+    if name == "pose":
+        from annotator.dynamics.dyan import dyan_dictionary, load_dyan_model
+
+        poles = load_dyan_model(POSE_DICTIONARY).poles
+        return dyan_dictionary(poles, kfpn_d.shape[0]), model.rho
+    raise UsageError(f"unknown dictionary {name!r}; choose from {', '.join(DICTIONARIES)}")
+
+
+def gt_pose_descriptor(clip: Clip) -> FloatArray:
+    """(F, 26): the ground-truth joints in body sizes, gaps interpolated per coordinate (a
+    reference: it uses the labels the proposals are meant to save)."""
+    xy = clip.gt_xy.reshape(clip.frame_count, -1).copy()
+    body = clip.body
+    scale = float(np.nanmedian(body[np.isfinite(body) & (body > 0)])) if np.any(body > 0) else 1.0
+    t = np.arange(clip.frame_count)
+    for k in range(xy.shape[1]):
+        ok = np.isfinite(xy[:, k])
+        xy[:, k] = np.interp(t, t[ok], xy[ok, k]) if ok.any() else 0.0
+    return xy / scale
+
+
+def clip_descriptor(clip: Clip, kind: str) -> FloatArray:
+    key = f"descriptor:{kind}"
+    if key not in clip.cache:
+        if kind == "gtpose":
+            clip.cache[key] = gt_pose_descriptor(clip)
+        else:
+            from annotator.proposal.descriptors import descriptors
+
+            d = descriptors(clip.video, kind)
+            clip.cache[key] = d[: clip.frame_count]
+    out: FloatArray = clip.cache[key]
+    return out
+
+
+def search_selector(
+    kind: str, dict_name: str, scale: str, gap: float, ends: bool, rho: float | None = None
+) -> Selector:
+    from annotator.proposal.select import select_on_sequence
+
+    def pick(clip: Clip, k: int, seed: int) -> IntArray:
+        d, model_rho = dictionary(dict_name)
+        rho_used = model_rho if rho is None else rho
+        y = clip_descriptor(clip, kind)
+        min_gap = round(gap * clip.frame_count / max(k, 1))
+        frames = select_on_sequence(
+            y, k, d, rho_used, anchor_ends=ends, min_gap=min_gap, scale=scale
+        )
+        return np.asarray(frames, dtype=np.int64)
+
+    return pick
+
+
+def linear_selector(kind: str) -> Selector:
+    from annotator.proposal.select import select_linear_recovery
+
+    def pick(clip: Clip, k: int, seed: int) -> IntArray:
+        frames = select_linear_recovery(clip_descriptor(clip, kind), k)
+        return np.asarray(frames, dtype=np.int64)
+
+    return pick
+
+
+def selector_name(
+    kind: str, dict_name: str, scale: str, gap: float, ends: bool, rho: float | None = None
+) -> str:
+    name = f"eq16/{kind}/{dict_name}/{scale}/g{gap:g}"
+    return name + ("" if rho is None else f"/rho{rho:g}") + ("" if ends else "/free")
+
+
+def _list(text: str, known: tuple[str, ...], what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        raise UsageError(f"unknown {what} {bad[0] if bad else '(none)'}; choose from {known}")
+    return names
+
+
+def run(args: argparse.Namespace) -> int:
+    kinds = _list(args.kinds, KINDS, "descriptor kind")
+    dicts = _list(args.dictionaries, DICTIONARIES, "dictionary")
+    scales = _list(args.scales, SCALES, "scaling")
+    baselines = _list(args.baselines, tuple(SELECTORS), "selector") if args.baselines else []
+    try:
+        gaps = [float(g) for g in args.gaps.split(",") if g.strip()]
+    except ValueError:
+        raise UsageError(f"--gaps must be numbers, not {args.gaps!r}") from None
+    fractions = _fractions(args.fractions)
+    fills = [f.strip() for f in args.fills.split(",") if f.strip()]
+    folder = args.set if args.set is not None else default_set(args.labels)
+    clips = load_set(folder)[: args.limit] if args.limit else load_set(folder)
+    table: dict[str, Selector] = {name: SELECTORS[name] for name in baselines}
+    try:
+        rhos: list[float | None] = [float(r) for r in args.rhos.split(",") if r.strip()] or [None]
+    except ValueError:
+        raise UsageError(f"--rhos must be numbers, not {args.rhos!r}") from None
+    for kind, d, scale, gap, rho, ends in itertools.product(
+        kinds, dicts, scales, gaps, rhos, [True, False] if args.free_ends else [True]
+    ):
+        name = selector_name(kind, d, scale, gap, ends, rho)
+        table[name] = search_selector(kind, d, scale, gap, ends, rho)
+    if args.linear:
+        for kind in kinds:
+            table[f"lin/{kind}"] = linear_selector(kind)
+    frames = sum(c.frame_count for c in clips)
+    print(f"{len(clips)} clips, {frames} frames ({folder})")
+    print("gtpose uses the ground truth (a reference, not a proposal method)")
+    start = time.perf_counter()
+    rows = run_one_shot(clips, fills, list(table), fractions, args.seed, table)
+    print()
+    print(one_shot_table(rows))
+    print(f"\n({time.perf_counter() - start:.0f} s)")
+    return 0
