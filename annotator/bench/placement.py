@@ -12,7 +12,9 @@ frames keeps every visible joint of every frame within ``alpha`` x body size (CO
 - ``greedy_with_gt``: add the worst-filled frame until covered, for any fill (a reference,
   not a bound);
 - ``ranked_annotator``: a simulated annotator who always labels the frame that
-  ``dynamics.ranking.rank_next_frames`` puts first (ground truth used only to stop).
+  ``dynamics.ranking.rank_next_frames`` puts first (ground truth used only to stop);
+  with ``told_uncovered_gaps`` it is also told which gaps between its labels still hold an
+  uncovered frame (a reference: what a perfect "is this gap done?" signal would give).
 
 ``fill_fn(frames) -> pred_xy (F, J, 2)`` fills from ground truth at ``frames``;
 ``label_fill`` makes one from a fill method.
@@ -194,9 +196,13 @@ def ranked_annotator(
     method: str = "hpim",
     fps: float | None = None,
     objective: str = "worst",
+    told_uncovered_gaps: bool = False,
 ) -> IntArray:
     """Start from the first and last frames; label the top-ranked frame of
-    ``rank_next_frames`` until the fill covers (the ranking never sees the ground truth)."""
+    ``rank_next_frames`` until the fill covers (the ranking never sees the ground truth).
+
+    ``told_uncovered_gaps``: only frames inside a gap that still holds an uncovered frame are
+    eligible (the ground truth tells which gaps; the ranking still picks the frame)."""
     from annotator.dynamics.fill import fill_track, make_filler
     from annotator.dynamics.ranking import rank_next_frames
 
@@ -211,10 +217,23 @@ def ranked_annotator(
         manual[frames, :, 2] = 1
         res = fill_track(manual, filler)
         pred = np.asarray(res.poses[:, :, :2], dtype=np.float64)
-        if bool(covered(pred, gt, visible, body, alpha).all()):
+        ok = covered(pred, gt, visible, body, alpha)
+        if bool(ok.all()):
             break
-        ranked = rank_next_frames(manual, res, top=1, objective=objective)
+        ranked = rank_next_frames(manual, res, objective=objective)
+        if told_uncovered_gaps:
+            ranked = [r for r in ranked if _in_uncovered_gap(r[0], frames, ok)]
         if not ranked:
             break
         frames.append(ranked[0][0])
     return np.asarray(sorted(frames), dtype=np.int64)
+
+
+def _in_uncovered_gap(t: int, labelled: list[int], ok: NDArray[np.bool_]) -> bool:
+    """Whether frame ``t`` lies in a stretch between labels (or beyond the outer ones) that
+    holds a frame ``ok`` marks as not covered."""
+    marks = np.sort(np.asarray(labelled))
+    i = int(np.searchsorted(marks, t))
+    lo = int(marks[i - 1]) + 1 if i > 0 else 0
+    hi = int(marks[i]) if i < len(marks) else len(ok)
+    return not bool(ok[lo:hi].all())
