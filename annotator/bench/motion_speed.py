@@ -20,7 +20,7 @@ import numpy as np
 from annotator.video.motion import ExtractionCancelled, MotionFields, extract_motion
 from annotator.video.motion_extract import VectorEngine, decode_records
 from annotator.video.motion_synth import X264_PYRAMID, Scene, encode
-from annotator.video.motion_vectors import blocks_from_side_data, resolve_distances
+from annotator.video.motion_vectors import resolve_distances
 
 CLIPS = (
     "hybrik_taiji.mp4",
@@ -89,9 +89,9 @@ def reference_accuracy(path: Path, scene: Scene, max_distance: int = 8) -> tuple
     engine.window = records
     correct = total = 0
     for record in records.values():
-        if record.vectors is None or record.picture == "I":
+        if record.blocks is None or record.picture == "I":
             continue
-        blocks = blocks_from_side_data(record.vectors)
+        blocks = record.blocks
         for forward in (False, True):
             one_way = blocks.take(blocks.forward == forward)
             found, _ = resolve_distances(one_way, record.luma, engine.candidates(record, forward))

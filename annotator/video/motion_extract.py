@@ -27,19 +27,20 @@ from av.video.frame import PictureType
 from numpy.typing import NDArray
 
 from annotator.errors import AnnotatorError, VideoError
+from annotator.video import motion_kernels as kernels
 from annotator.video.flow import flow_field
 from annotator.video.motion_vectors import (
+    Blocks,
     FrameBlocks,
     blocks_from_side_data,
-    cell_field,
     drop_worse_direction,
     grid_shape,
     per_frame_blocks,
-    resolve_distances,
+    rotate_blocks,
     shift_blocks,
     suspicious_pairs,
 )
-from annotator.video.residual import cell_residual, reduce_luma, residual_factor
+from annotator.video.residual import reduce_luma, residual_factor
 
 MV_CODECS = frozenset(
     {
@@ -102,13 +103,17 @@ class NoVectorsFound(Exception):
 
 @dataclass
 class FrameRecord:
-    """A decoded frame as the engine keeps it in its window."""
+    """A decoded frame as the engine keeps it in its window, in display orientation.
+
+    ``blocks``: the codec's vectors (None when the frame has none, e.g. no export);
+    ``small``: the luma reduced for the residual (when the decoder was given a cell size).
+    """
 
     index: int
     rank: int | None
     picture: str
     luma: Luma
-    vectors: NDArray[np.void] | None
+    blocks: Blocks | None
     time: float
     resolved: FrameBlocks | None = None
     small: Luma | None = None
@@ -146,15 +151,26 @@ def open_video_stream(path: Path) -> tuple[Any, Any]:
     return container, container.streams.video[0]
 
 
-def luma_of(frame: Any) -> Luma:
-    """The frame's 8-bit luma plane as a contiguous copy (no colour conversion when planar)."""
+def luma_of(frame: Any, clockwise: int = 0) -> Luma:
+    """The frame's 8-bit luma plane as a contiguous copy (no colour conversion when planar),
+    turned ``clockwise`` degrees (the video's rotation tag) into display orientation."""
     if frame.format.name in _PLANAR_8BIT:
         plane = frame.planes[0]
         rows = np.frombuffer(plane, np.uint8, count=frame.height * plane.line_size)
-        luma: Luma = rows.reshape(frame.height, plane.line_size)[:, : frame.width].copy()
-        return luma
-    gray: Luma = frame.to_ndarray(format="gray")
-    return gray
+        view = rows.reshape(frame.height, plane.line_size)[:, : frame.width]
+    else:
+        view = frame.to_ndarray(format="gray")
+    # np.rot90 turns counter-clockwise for positive k; np.array copies (never a view of the
+    # decoder's buffers, which it reuses)
+    turned = np.rot90(view, k=-clockwise // 90) if clockwise else view
+    luma: Luma = np.array(turned, dtype=np.uint8, order="C")
+    return luma
+
+
+def display_rotation(frame: Any) -> int:
+    """The frame's rotation tag as clockwise degrees (0, 90, 180 or 270), as the reader reads
+    it: PyAV reports the display matrix counter-clockwise."""
+    return round(-float(frame.rotation) / 90.0) % 4 * 90
 
 
 def picture_letter(frame: Any) -> str:
@@ -166,8 +182,15 @@ def picture_letter(frame: Any) -> str:
     return _PICTURE.get(name, "I" if frame.key_frame else "P")
 
 
-def decode_records(path: Path, export_mvs: bool) -> Iterator[tuple[Any, FrameRecord]]:
-    """Decode every frame in presentation order; yields ``(stream, record)``."""
+def decode_records(
+    path: Path, export_mvs: bool, cell: int | None = None
+) -> Iterator[tuple[Any, FrameRecord]]:
+    """Decode every frame in presentation order; yields ``(stream, record)``.
+
+    Records are in display orientation (the first frame's rotation tag applied to luma and
+    vectors). With ``cell``, each record also carries its luma reduced for the residual at
+    that cell size, so that work happens on the decoding thread.
+    """
     container, stream = open_video_stream(path)
     if export_mvs:
         stream.codec_context.options = {"flags2": "+export_mvs"}
@@ -175,13 +198,33 @@ def decode_records(path: Path, export_mvs: bool) -> Iterator[tuple[Any, FrameRec
     ranks: dict[int, int] = {}
     sequence = 0
     index = 0
+    clockwise = 0
+    factor = 1
     try:
         for packet in container.demux(stream):
             if packet.pts is not None and packet.size:
                 ranks[packet.pts] = sequence
                 sequence += 1
             for frame in packet.decode():
+                if index == 0:
+                    clockwise = display_rotation(frame)
+                    if cell is not None:
+                        turned = clockwise in (90, 270)
+                        height, width = frame.height, frame.width
+                        factor = residual_factor(
+                            width if turned else height, height if turned else width, cell
+                        )
                 side = frame.side_data.get(SideDataType.MOTION_VECTORS) if export_mvs else None
+                blocks = None
+                if side is not None:
+                    blocks = rotate_blocks(
+                        blocks_from_side_data(side.to_ndarray()),
+                        clockwise,
+                        frame.width,
+                        frame.height,
+                    )
+                del side  # holds the frame's buffers
+                luma = luma_of(frame, clockwise)
                 time = frame.time
                 yield (
                     stream,
@@ -189,9 +232,10 @@ def decode_records(path: Path, export_mvs: bool) -> Iterator[tuple[Any, FrameRec
                         index=index,
                         rank=ranks.pop(frame.pts, None) if frame.pts is not None else None,
                         picture=picture_letter(frame),
-                        luma=luma_of(frame),
-                        vectors=None if side is None else side.to_ndarray(),
+                        luma=luma,
+                        blocks=blocks,
                         time=float(time) if time is not None else index / rate,
+                        small=reduce_luma(luma, factor) if cell is not None else None,
                     ),
                 )
                 index += 1
@@ -299,7 +343,7 @@ class _Collector:
             residual = np.full(valid.shape, np.nan, dtype=np.float32)
         else:
             f = self.factor
-            residual = cell_residual(
+            residual = kernels.residual(
                 self.small(previous),
                 self.small(record),
                 (self.fill_dx / f).astype(np.float32),
@@ -353,19 +397,19 @@ class VectorEngine:
         return record.resolved
 
     def _resolve(self, record: FrameRecord) -> FrameBlocks:
-        if record.vectors is None or len(record.vectors) == 0:
+        blocks = record.blocks
+        if blocks is None or len(blocks) == 0:
             return _no_blocks()
-        blocks = blocks_from_side_data(record.vectors)
         past, future = blocks.take(~blocks.forward), blocks.take(blocks.forward)
         pairs = suspicious_pairs(past, future)
         need_past = np.zeros(len(past), dtype=bool)
         need_future = np.zeros(len(future), dtype=bool)
         need_past[pairs[0]] = True
         need_future[pairs[1]] = True
-        past_k, past_cost = resolve_distances(
+        past_k, past_cost = kernels.resolve(
             past, record.luma, self.candidates(record, False), need_past
         )
-        future_k, future_cost = resolve_distances(
+        future_k, future_cost = kernels.resolve(
             future, record.luma, self.candidates(record, True), need_future
         )
         drop_past, drop_future = drop_worse_direction(pairs, past_cost, future_cost)
@@ -379,7 +423,7 @@ class VectorEngine:
         self, record: FrameRecord
     ) -> tuple[tuple[FloatArray, FloatArray, NDArray[np.bool_]], bool]:
         shape = grid_shape(self.height, self.width, self.cell)
-        if record.picture == "I" or record.vectors is None:
+        if record.picture == "I" or record.blocks is None:
             return _missing(shape), False
         derived = False
         if record.picture == "B" and self.codec in ZERO_B_VECTORS:
@@ -391,7 +435,7 @@ class VectorEngine:
             derived = True
         else:
             blocks = self.resolved(record)
-        return cell_field(blocks, self.height, self.width, self.cell), derived
+        return kernels.paint(blocks, self.height, self.width, self.cell), derived
 
     def _anchor(self, record: FrameRecord, forward: bool) -> FrameRecord | None:
         """The nearest P-frame before or after a B-frame, if no I-frame comes first."""
@@ -435,7 +479,7 @@ def run_vectors(
             for old in [j for j in engine.window if j < t + 1 - max_distance - 1]:
                 del engine.window[old]
 
-    with closing(prefetched(decode_records(path, export_mvs=True))) as frames:
+    with closing(prefetched(decode_records(path, export_mvs=True, cell=cell))) as frames:
         for stream, record in frames:
             if engine is None:
                 codec = stream.codec_context.name
@@ -444,7 +488,7 @@ def run_vectors(
                 raw = RawFields("mv", "", codec, width, height)
                 collector = _Collector(raw, cell, progress, should_stop)
                 collector.total = frame_total(stream)
-            seen_vectors = seen_vectors or (record.vectors is not None and len(record.vectors) > 0)
+            seen_vectors = seen_vectors or (record.blocks is not None and len(record.blocks) > 0)
             if record.index + 1 >= INTRA_PROBE_FRAMES and not seen_vectors:
                 raise NoVectorsFound
             engine.window[record.index] = record
@@ -464,7 +508,7 @@ def run_flow(
     """Extract fields with dense optical flow (kind ``"flow"``)."""
     collector: _Collector | None = None
     previous: FrameRecord | None = None
-    with closing(prefetched(decode_records(path, export_mvs=False))) as frames:
+    with closing(prefetched(decode_records(path, export_mvs=False, cell=cell))) as frames:
         for stream, record in frames:
             if collector is None:
                 height, width = record.luma.shape
