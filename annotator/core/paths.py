@@ -1,4 +1,5 @@
-"""Per-user directories. Nothing is ever written next to the user's video.
+"""Per-user directories, and where the files the app ships (``resources/``, ``models/``) are.
+Nothing is ever written next to the user's video.
 
 ``ANNOTATOR_CACHE_DIR`` overrides the cache location (tests point it at a temporary folder).
 """
@@ -6,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from platformdirs import user_cache_dir, user_data_dir
@@ -25,3 +27,18 @@ def data_dir(*parts: str) -> Path:
     path = Path(root, *parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+SHIPPED = ("resources", "models")
+
+
+def shipped_dir(kind: str) -> Path:
+    """The folder of shipped ``resources`` or ``models``: the project's top-level folder in a
+    source checkout (and an editable install), ``<prefix>/share/annotator/<kind>`` where a
+    wheel installed them (pyproject's data-files)."""
+    if kind not in SHIPPED:
+        raise ValueError(f"no shipped folder {kind!r}; expected one of {', '.join(SHIPPED)}")
+    source = Path(__file__).resolve().parents[2] / kind
+    if source.is_dir():
+        return source
+    return Path(sys.prefix, "share", "annotator", kind)

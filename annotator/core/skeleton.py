@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from annotator.core.paths import shipped_dir
 from annotator.errors import SkeletonError
 
 _LEFT = "#2f80ed"  # blue for the subject's left side
@@ -238,7 +239,7 @@ def builtin(name: str) -> Skeleton:
 
 
 # Custom templates shipped with the app (``resources/skeletons/*.json``).
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "resources" / "skeletons"
+TEMPLATE_DIR = shipped_dir("resources") / "skeletons"
 
 
 def templates(folder: str | Path | None = None) -> dict[str, Skeleton]:

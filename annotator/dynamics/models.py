@@ -1,6 +1,7 @@
-"""Where the shipped model files live: the top-level ``models/`` folder of the project.
+"""Where the shipped model files live: the top-level ``models/`` folder of the project, or
+where an installed wheel put it (``core.paths.shipped_dir``).
 
-``ANNOTATOR_MODELS_DIR`` overrides it (an installed app points it at its data folder).
+``ANNOTATOR_MODELS_DIR`` overrides it.
 """
 
 from __future__ import annotations
@@ -8,12 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from annotator.core.paths import shipped_dir
 from annotator.errors import FormatError
 
 
 def models_dir() -> Path:
     env = os.environ.get("ANNOTATOR_MODELS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+    return Path(env) if env else shipped_dir("models")
 
 
 def model_path(name: str) -> Path:

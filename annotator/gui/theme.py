@@ -6,14 +6,13 @@ source (the legend dock lists them). The style sheet lives in ``resources/style/
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6 import QtCore, QtGui
 
 from annotator.core.codes import Source
+from annotator.core.paths import shipped_dir
 from annotator.gui.timeline_state import FrameStatus
 
-RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
+RESOURCES = shipped_dir("resources")
 
 WINDOW_BG = QtGui.QColor("#1e2127")
 PANEL_BG = QtGui.QColor("#252931")
