@@ -56,7 +56,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+"""Bumped when cached fields change meaning: 2 = fields in display orientation (rotation tag)."""
 DEFAULT_MAX_DISTANCE = 8
 
 Kind = Literal["mv", "flow"]

@@ -103,10 +103,12 @@ class NoVectorsFound(Exception):
 
 @dataclass
 class FrameRecord:
-    """A decoded frame as the engine keeps it in its window, in display orientation.
+    """A decoded frame as the engine keeps it in its window.
 
-    ``blocks``: the codec's vectors (None when the frame has none, e.g. no export);
-    ``small``: the luma reduced for the residual (when the decoder was given a cell size).
+    ``luma`` and ``blocks`` (the codec's vectors; None when the frame has none) are in coded
+    orientation, where reference matching happens; ``clockwise`` is the video's rotation tag.
+    ``resolved`` (per-frame motion) and ``small`` (the luma reduced for the residual, made on
+    the decoding thread when it was given a cell size) are in display orientation.
     """
 
     index: int
@@ -115,8 +117,21 @@ class FrameRecord:
     luma: Luma
     blocks: Blocks | None
     time: float
+    clockwise: int = 0
     resolved: FrameBlocks | None = None
     small: Luma | None = None
+
+    def display_luma(self) -> Luma:
+        """``luma`` turned to display orientation (itself when the video is not rotated)."""
+        if not self.clockwise:
+            return self.luma
+        # np.rot90 turns counter-clockwise for positive k
+        return np.ascontiguousarray(np.rot90(self.luma, k=-self.clockwise // 90))
+
+    def display_shape(self) -> tuple[int, int]:
+        """(height, width) in display orientation."""
+        height, width = self.luma.shape
+        return (width, height) if self.clockwise in (90, 270) else (height, width)
 
 
 @dataclass
@@ -151,20 +166,15 @@ def open_video_stream(path: Path) -> tuple[Any, Any]:
     return container, container.streams.video[0]
 
 
-def luma_of(frame: Any, clockwise: int = 0) -> Luma:
-    """The frame's 8-bit luma plane as a contiguous copy (no colour conversion when planar),
-    turned ``clockwise`` degrees (the video's rotation tag) into display orientation."""
+def luma_of(frame: Any) -> Luma:
+    """The frame's 8-bit luma plane as a contiguous copy (no colour conversion when planar)."""
     if frame.format.name in _PLANAR_8BIT:
         plane = frame.planes[0]
         rows = np.frombuffer(plane, np.uint8, count=frame.height * plane.line_size)
-        view = rows.reshape(frame.height, plane.line_size)[:, : frame.width]
-    else:
-        view = frame.to_ndarray(format="gray")
-    # np.rot90 turns counter-clockwise for positive k; np.array copies (never a view of the
-    # decoder's buffers, which it reuses)
-    turned = np.rot90(view, k=-clockwise // 90) if clockwise else view
-    luma: Luma = np.array(turned, dtype=np.uint8, order="C")
-    return luma
+        luma: Luma = rows.reshape(frame.height, plane.line_size)[:, : frame.width].copy()
+        return luma
+    gray: Luma = frame.to_ndarray(format="gray")
+    return gray
 
 
 def display_rotation(frame: Any) -> int:
@@ -187,9 +197,9 @@ def decode_records(
 ) -> Iterator[tuple[Any, FrameRecord]]:
     """Decode every frame in presentation order; yields ``(stream, record)``.
 
-    Records are in display orientation (the first frame's rotation tag applied to luma and
-    vectors). With ``cell``, each record also carries its luma reduced for the residual at
-    that cell size, so that work happens on the decoding thread.
+    Records carry the first frame's rotation tag. With ``cell``, each record also carries its
+    luma reduced for the residual at that cell size (display orientation), so that work
+    happens on the decoding thread.
     """
     container, stream = open_video_stream(path)
     if export_mvs:
@@ -215,29 +225,21 @@ def decode_records(
                             width if turned else height, height if turned else width, cell
                         )
                 side = frame.side_data.get(SideDataType.MOTION_VECTORS) if export_mvs else None
-                blocks = None
-                if side is not None:
-                    blocks = rotate_blocks(
-                        blocks_from_side_data(side.to_ndarray()),
-                        clockwise,
-                        frame.width,
-                        frame.height,
-                    )
+                blocks = None if side is None else blocks_from_side_data(side.to_ndarray())
                 del side  # holds the frame's buffers
-                luma = luma_of(frame, clockwise)
                 time = frame.time
-                yield (
-                    stream,
-                    FrameRecord(
-                        index=index,
-                        rank=ranks.pop(frame.pts, None) if frame.pts is not None else None,
-                        picture=picture_letter(frame),
-                        luma=luma,
-                        blocks=blocks,
-                        time=float(time) if time is not None else index / rate,
-                        small=reduce_luma(luma, factor) if cell is not None else None,
-                    ),
+                record = FrameRecord(
+                    index=index,
+                    rank=ranks.pop(frame.pts, None) if frame.pts is not None else None,
+                    picture=picture_letter(frame),
+                    luma=luma_of(frame),
+                    blocks=blocks,
+                    time=float(time) if time is not None else index / rate,
+                    clockwise=clockwise,
                 )
+                if cell is not None:
+                    record.small = reduce_luma(record.display_luma(), factor)
+                yield stream, record
                 index += 1
     except av.FFmpegError as exc:
         raise VideoError(f"decoding {path.name} failed at frame {index}: {exc}") from exc
@@ -326,7 +328,7 @@ class _Collector:
     def small(self, record: FrameRecord) -> Luma:
         """The frame's luma at the residual's working resolution, computed once."""
         if record.small is None:
-            record.small = reduce_luma(record.luma, self.factor)
+            record.small = reduce_luma(record.display_luma(), self.factor)
         return record.small
 
     def add(
@@ -415,9 +417,11 @@ class VectorEngine:
         drop_past, drop_future = drop_worse_direction(pairs, past_cost, future_cost)
         past_k[drop_past] = 0
         future_k[drop_future] = 0
-        return FrameBlocks.concat(
+        coded = FrameBlocks.concat(
             [per_frame_blocks(past, past_k), per_frame_blocks(future, future_k)]
         )
+        height, width = record.luma.shape
+        return rotate_blocks(coded, record.clockwise, width, height)
 
     def field(
         self, record: FrameRecord
@@ -483,7 +487,7 @@ def run_vectors(
         for stream, record in frames:
             if engine is None:
                 codec = stream.codec_context.name
-                height, width = record.luma.shape
+                height, width = record.display_shape()
                 engine = VectorEngine(codec, width, height, cell, max_distance)
                 raw = RawFields("mv", "", codec, width, height)
                 collector = _Collector(raw, cell, progress, should_stop)
@@ -511,14 +515,14 @@ def run_flow(
     with closing(prefetched(decode_records(path, export_mvs=False, cell=cell))) as frames:
         for stream, record in frames:
             if collector is None:
-                height, width = record.luma.shape
+                height, width = record.display_shape()
                 raw = RawFields("flow", note, stream.codec_context.name, width, height)
                 collector = _Collector(raw, cell, progress, should_stop)
                 collector.total = frame_total(stream)
             if previous is None:
                 field_xy = _missing(grid_shape(collector.raw.height, collector.raw.width, cell))
             else:
-                dx, dy = flow_field(previous.luma, record.luma, cell)
+                dx, dy = flow_field(previous.display_luma(), record.display_luma(), cell)
                 field_xy = (dx, dy, np.ones(dx.shape, dtype=bool))
             collector.add(record, previous, field_xy, False)
             previous = record

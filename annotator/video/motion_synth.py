@@ -126,8 +126,13 @@ def encode(
     max_b_frames: int | None = None,
     bit_rate: int | None = None,
     fps: int = 25,
+    display_rotation: int | None = None,
 ) -> Path:
-    """Render ``scene`` and encode it to ``path`` with PyAV's ``codec`` (yuv420p)."""
+    """Render ``scene`` and encode it to ``path`` with PyAV's ``codec`` (yuv420p).
+
+    ``display_rotation``: a rotation tag (display matrix, PyAV's counter-clockwise degrees:
+    -90 is what a phone writes as "rotate=90"); the coded pixels stay as rendered.
+    """
     with av.open(str(path), "w") as container:
         stream: Any = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = scene.width, scene.height, "yuv420p"
@@ -139,6 +144,8 @@ def encode(
             stream.codec_context.bit_rate = bit_rate
         if options:
             stream.options = dict(options)
+        if display_rotation is not None:
+            stream.set_display_rotation(display_rotation)
         for t in range(scene.frames):
             grey = scene.render(t)
             frame = av.VideoFrame.from_ndarray(np.repeat(grey[:, :, None], 3, axis=2), "rgb24")

@@ -92,38 +92,6 @@ def blocks_from_side_data(vectors: NDArray[np.void]) -> Blocks:
     )
 
 
-def rotate_blocks(blocks: Blocks, clockwise: int, width: int, height: int) -> Blocks:
-    """``blocks`` of a ``width`` x ``height`` coded frame, in the frame's display orientation
-    after turning it ``clockwise`` degrees (0, 90, 180 or 270; the video's rotation tag).
-
-    Turning 90 degrees clockwise takes coded pixel ``(x, y)`` to ``(height - 1 - y, x)``: a
-    block's corner and size follow, and a vector ``(mvx, mvy)`` becomes ``(-mvy, mvx)``.
-    """
-    turn = clockwise % 360
-    if turn == 0:
-        return blocks
-    x0, y0, w, h = blocks.x0, blocks.y0, blocks.w, blocks.h
-    mvx, mvy = blocks.mvx, blocks.mvy
-    if turn == 90:
-        geometry = (height - (y0 + h), x0, h, w, -mvy, mvx)
-    elif turn == 180:
-        geometry = (width - (x0 + w), height - (y0 + h), w, h, -mvx, -mvy)
-    elif turn == 270:
-        geometry = (y0, width - (x0 + w), h, w, mvy, -mvx)
-    else:
-        raise ValueError(f"rotation must be a multiple of 90 degrees, got {clockwise}")
-    nx0, ny0, nw, nh, nmx, nmy = geometry
-    return Blocks(
-        x0=np.asarray(nx0, dtype=np.float32),
-        y0=np.asarray(ny0, dtype=np.float32),
-        w=np.asarray(nw, dtype=np.int32),
-        h=np.asarray(nh, dtype=np.int32),
-        mvx=np.asarray(nmx, dtype=np.float32),
-        mvy=np.asarray(nmy, dtype=np.float32),
-        forward=blocks.forward,
-    )
-
-
 SAMPLE_COLUMNS, SAMPLE_ROWS = 4, 2
 """Pixels compared per block: a 4 x 2 grid (columns at w/8, 3w/8, ..., rows at h/4, 3h/4)."""
 
@@ -294,6 +262,38 @@ def per_frame_blocks(blocks: Blocks, distances: IntArray) -> FrameBlocks:
         dy=(sign * blocks.mvy[keep] / k).astype(np.float32),
         weight=(1.0 / k).astype(np.float32),
         forward=blocks.forward[keep],
+    )
+
+
+def rotate_blocks(blocks: FrameBlocks, clockwise: int, width: int, height: int) -> FrameBlocks:
+    """``blocks`` of a ``width`` x ``height`` coded frame, in the frame's display orientation
+    after turning it ``clockwise`` degrees (0, 90, 180 or 270: the video's rotation tag).
+
+    Turning 90 degrees clockwise takes coded pixel ``(x, y)`` to ``(height - 1 - y, x)``: a
+    block's corner and size follow, and a motion ``(dx, dy)`` becomes ``(-dy, dx)``.
+    """
+    turn = clockwise % 360
+    if turn == 0:
+        return blocks
+    x0, y0, w, h, dx, dy = blocks.x0, blocks.y0, blocks.w, blocks.h, blocks.dx, blocks.dy
+    if turn == 90:
+        geometry = (height - (y0 + h), x0, h, w, -dy, dx)
+    elif turn == 180:
+        geometry = (width - (x0 + w), height - (y0 + h), w, h, -dx, -dy)
+    elif turn == 270:
+        geometry = (y0, width - (x0 + w), h, w, dy, -dx)
+    else:
+        raise ValueError(f"rotation must be a multiple of 90 degrees, got {clockwise}")
+    nx0, ny0, nw, nh, ndx, ndy = geometry
+    return FrameBlocks(
+        x0=np.asarray(nx0, dtype=np.float32),
+        y0=np.asarray(ny0, dtype=np.float32),
+        w=np.asarray(nw, dtype=np.int32),
+        h=np.asarray(nh, dtype=np.int32),
+        dx=np.asarray(ndx, dtype=np.float32),
+        dy=np.asarray(ndy, dtype=np.float32),
+        weight=blocks.weight,
+        forward=blocks.forward,
     )
 
 
