@@ -13,6 +13,11 @@ Selector names read ``eq16/KIND/DICTIONARY/SCALE/gGAP[/free]``: ``DICTIONARY`` i
 at the model's window length); ``SCALE`` is ``window`` or ``video``
 (``select.normalise_sequence_windows``); ``GAP`` is the minimum spacing as a share of the
 uniform spacing; ``free`` drops the first/last frame anchors.
+
+``--linear`` adds ``lin/KIND`` (and ``lin/KIND/ends``, first and last frame forced): the
+frames whose *linear interpolation* rebuilds the descriptor sequence best, found exactly
+(``select.select_linear_recovery``): eq. 16's recovery term with the fill's own model in
+place of the DYAN ridge fit.
 """
 
 from __future__ import annotations
@@ -121,11 +126,11 @@ def search_selector(
     return pick
 
 
-def linear_selector(kind: str) -> Selector:
+def linear_selector(kind: str, ends: bool = False) -> Selector:
     from annotator.proposal.select import select_linear_recovery
 
     def pick(clip: Clip, k: int, seed: int) -> IntArray:
-        frames = select_linear_recovery(clip_descriptor(clip, kind), k)
+        frames = select_linear_recovery(clip_descriptor(clip, kind), k, anchor_ends=ends)
         return np.asarray(frames, dtype=np.int64)
 
     return pick
@@ -172,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
     if args.linear:
         for kind in kinds:
             table[f"lin/{kind}"] = linear_selector(kind)
+            table[f"lin/{kind}/ends"] = linear_selector(kind, True)
     frames = sum(c.frame_count for c in clips)
     print(f"{len(clips)} clips, {frames} frames ({folder})")
     print("gtpose uses the ground truth (a reference, not a proposal method)")

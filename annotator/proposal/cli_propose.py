@@ -1,8 +1,10 @@
 """``annotator propose VIDEO --out P.json``: key frames to label, as a proposals file.
 
 Without ``--budget`` K-FPN gives its natural count (frames with s ≥ 0.99); ``--budget 0.1``
-(a fraction) or ``--budget 12`` (a count) picks that many frames minimising the recovery
-objective. ``uniform`` and ``kmeans`` are the baselines.
+(a fraction) or ``--budget 12`` (a count) picks that many frames: by default those whose
+linear interpolation rebuilds the video's feature sequence best (``--search linear``), or
+greedily on the DYAN recovery objective (``--search eq16``). ``uniform`` and ``kmeans`` are
+the baselines.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="K-FPN model file (default: the shipped models/kfpn.pt)",
     )
     parser.add_argument(
+        "--search",
+        default="linear",
+        choices=("linear", "eq16"),
+        help="how K-FPN places its frames (default linear; see docs/kfpn.md)",
+    )
+    parser.add_argument(
         "--backbone-weights",
         type=Path,
         default=None,
@@ -52,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         progress,
         model=args.model,
         backbone_weights=args.backbone_weights,
+        search=args.search,
     )
     result.write(args.out, args.video)
     print(

@@ -23,7 +23,12 @@ from annotator.proposal import loss as kloss
 from annotator.proposal import windows as win
 from annotator.proposal.features import Cancelled
 from annotator.proposal.network import Kfpn, KfpnConfig
-from annotator.proposal.select import RecoveryObjective, reduce_window, threshold_frames
+from annotator.proposal.select import (
+    RecoveryObjective,
+    reduce_window,
+    select_linear_recovery,
+    threshold_frames,
+)
 
 FORMAT = "annotator.kfpn/1"
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -129,14 +134,69 @@ def objective(
     return RecoveryObjective(dictionary, ys, positions[idx], model.rho)
 
 
-# Picks keep at least this share of the uniform spacing apart: on image features the
-# objective otherwise spends frames in adjacent pairs on appearance events (cuts, pans, light
-# steps) and leaves gaps the pose fill cannot bridge (models/kfpn.md).
+# Picks of the eq. 16 search keep at least this share of the uniform spacing apart: on image
+# features the objective otherwise spends frames in adjacent pairs on appearance events (cuts,
+# pans, light steps) and leaves gaps the pose fill cannot bridge (models/kfpn.md).
 MIN_GAP_SHARE = 0.75
+# How frames are placed: "linear" (default), the frames whose linear interpolation rebuilds
+# the feature sequence best (exact search); "eq16", the greedy search on the DYAN recovery
+# objective the network is trained on. docs/kfpn.md, "Placing the frames", says why.
+SEARCHES = ("linear", "eq16")
+DEFAULT_SEARCH = "linear"
+POOL_CHUNK = 512  # frames pooled at once (bounded memory on long videos)
 
 
 def _gap(count: int, budget: int) -> int:
     return round(MIN_GAP_SHARE * count / max(budget, 1))
+
+
+def grid_descriptors(model: LoadedModel, feats: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """(grid steps, C x pool²): the backbone maps of each grid step average-pooled to the
+    loss's ``loss_pool`` x ``loss_pool`` (the layout eq. 16 sees, without its per-window
+    scaling)."""
+    pool = model.config.loss_pool
+    out = []
+    for start in range(0, len(positions), POOL_CHUNK):
+        x = torch.from_numpy(np.asarray(feats[positions[start : start + POOL_CHUNK]])).float()
+        pooled = torch.nn.functional.adaptive_avg_pool2d(x, pool)
+        out.append(pooled.reshape(len(x), -1).double().numpy())
+    return np.concatenate(out)
+
+
+def _to_frames(picked: list[int], positions: np.ndarray, count: int, want: int) -> list[int]:
+    """Real frames of picked grid steps; when two steps share a frame (a video slower than
+    the grid), the middles of the largest gaps make up the count."""
+    frames = sorted({int(positions[i]) for i in picked})
+    while len(frames) < min(want, count):
+        edges = [-1, *frames, count]
+        gaps = np.diff(edges)
+        at = int(np.argmax(gaps))
+        frames = sorted({*frames, min(count - 1, max(0, edges[at] + int(gaps[at]) // 2))})
+    return frames
+
+
+def _place(
+    model: LoadedModel,
+    feats: np.ndarray,
+    positions: np.ndarray,
+    idx: np.ndarray,
+    seed: set[int],
+    want: int,
+    ends: set[int],
+    search: str,
+    keep_seed: bool,
+) -> list[int]:
+    count = feats.shape[0]
+    if search == "eq16":
+        return objective(model, feats, positions, idx).greedy(seed, want, ends, _gap(count, want))
+    if search != "linear":
+        raise UsageError(f"unknown K-FPN search {search!r}; choose one of: {', '.join(SEARCHES)}")
+    y = grid_descriptors(model, feats, positions)
+    step_of = {int(f): i for i, f in enumerate(positions)}  # a frame's (last) grid step
+    keep = {step_of[f] for f in seed if f in step_of} if keep_seed else set()
+    grid_want = min(want, len(positions))
+    picked = select_linear_recovery(y, grid_want, anchor_ends=bool(ends), keep=keep)
+    return _to_frames(picked, positions, count, want)
 
 
 @dataclass(frozen=True)
@@ -152,26 +212,37 @@ def propose_from_features(
     budget: int | None = None,
     device: str = "cpu",
     should_stop: Callable[[], bool] | None = None,
-    anchor_ends: bool = True,
+    anchor_ends: bool | None = None,
     natural: str = "expected",
+    search: str = DEFAULT_SEARCH,
 ) -> KfpnResult:
     """Key frames of a video given its per-frame features (frames, C, 7, 7).
 
     ``anchor_ends`` adds the first and last frame (within the budget): a fill can only
-    interpolate between labels, never past the first or last one, so a proposal without
-    them leaves the video's ends to guesswork whatever the network scored.
+    interpolate between labels, never past the first or last one. The default (None) is
+    True for the eq. 16 search, whose objective does not see that, and False for the linear
+    search, which prices holding the first and last label to the ends itself (and, on the
+    training renders, places frames better when free: docs/kfpn.md).
 
     ``natural`` (no budget): ``"threshold"`` is the paper's rule, the frames with s ≥ 0.99;
     ``"expected"`` (default) keeps those and adds frames by the recovery objective up to the
     expected count Σ s. The shipped network is trained to predict eq. 16's binary minimiser,
     so its s is a probability that rarely reaches 0.99 on ambiguous frames; Σ s still says
     how many key frames the video needs.
+
+    ``search`` places the frames: ``"linear"`` (default) picks the frames whose linear
+    interpolation rebuilds the pooled feature sequence best (``select_linear_recovery``,
+    exact), keeping the network's s ≥ 0.99 frames in the natural count; ``"eq16"`` grows the
+    network's natural set greedily on the DYAN recovery objective, picks ``MIN_GAP_SHARE`` x
+    the uniform spacing apart.
     """
     count = feats.shape[0]
     positions = win.resample_positions(count, fps, model.config.fps)
     idx, s = window_scores(model, feats, positions, device, should_stop)
     pos_scores = win.merge_scores(s, len(positions))
     frames = threshold_frames(positions, pos_scores)
+    if anchor_ends is None:
+        anchor_ends = search == "eq16"
     ends = {0, count - 1} if anchor_ends else set()
     if budget is None and natural == "threshold":
         frames = sorted(set(frames) | ends)
@@ -180,14 +251,12 @@ def propose_from_features(
         # is the expected key frame count; the objective places that many frames.
         expected = round(float(pos_scores.sum()))
         want = max(len(set(frames) | ends), expected)
-        frames = objective(model, feats, positions, idx).greedy(
-            set(frames), want, ends, _gap(count, want)
-        )
+        frames = _place(model, feats, positions, idx, set(frames), want, ends, search, True)
     else:
         if budget < 1:
             raise UsageError("a budget needs at least one frame")
-        frames = objective(model, feats, positions, idx).greedy(
-            set(frames), budget, ends, _gap(count, budget)
-        )
+        # With a budget the linear search is exact on its own; the network's set only
+        # seeds the eq. 16 greedy search.
+        frames = _place(model, feats, positions, idx, set(frames), budget, ends, search, False)
     scores = win.frame_scores(positions, pos_scores, count)
     return KfpnResult(frames, [float(v) for v in scores])

@@ -113,7 +113,13 @@ def _kfpn(ctx: _Context) -> tuple[list[int], list[float] | None, str, dict[str, 
     if ctx.progress is not None:
         ctx.progress("proposals", 0, 1)
     result = kfpn.propose_from_features(
-        model, feats, ctx.source.fps, ctx.budget, device, ctx.should_stop
+        model,
+        feats,
+        ctx.source.fps,
+        ctx.budget,
+        device,
+        ctx.should_stop,
+        search=ctx.options.get("search") or kfpn.DEFAULT_SEARCH,
     )
     if ctx.progress is not None:
         ctx.progress("proposals", 1, 1)
@@ -152,7 +158,8 @@ def propose(
 ) -> Proposals:
     """Propose key frames of ``video`` (a path or an open reader).
 
-    ``options``: ``model`` (a K-FPN model file) and ``backbone_weights`` for ``kfpn``.
+    ``options``: ``model`` (a K-FPN model file), ``backbone_weights`` and ``search``
+    (``"linear"`` or ``"eq16"``, how frames are placed) for ``kfpn``.
     """
     if method not in METHODS:
         raise UsageError(f"unknown proposal method {method!r}; choose one of: {', '.join(METHODS)}")

@@ -209,24 +209,199 @@ def linear_recovery_costs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return seg, head, tail
 
 
-def select_linear_recovery(y: np.ndarray, budget: int) -> list[int]:
-    """The ``budget`` key frames whose linear interpolation rebuilds ``y`` (F, M) with the
-    least squared error (held before the first and after the last), exact by dynamic
-    programming."""
+# Exact search while budget x frames stays below this; beyond it, a Lagrangian search.
+EXACT_LIMIT = 20_000_000
+# Longest gap between key frames the search considers, in multiples of the even spacing.
+MAX_GAP_SHARE = 4.0
+
+
+def _prefix_sums(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     f = len(y)
-    k = max(1, min(int(budget), f))
-    seg, head, tail = linear_recovery_costs(y)
-    seg = np.where(np.triu(np.ones((f, f), dtype=bool), 1), seg, np.inf)
-    best = head.copy()  # best[j]: least cost up to frame j with the last key frame at j
+    t = np.arange(f, dtype=np.float64)[:, None]
+    zero = np.zeros((1, y.shape[1]))
+    p0 = np.concatenate([zero, np.cumsum(y, axis=0)])
+    p1 = np.concatenate([zero, np.cumsum(t * y, axis=0)])
+    q = np.concatenate([[0.0], np.cumsum(np.square(y).sum(axis=1))])
+    return p0, p1, q
+
+
+def banded_linear_costs(y: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``linear_recovery_costs`` for gaps up to ``max_gap`` frames, from prefix sums:
+    ``band[j, g]`` is ``seg[j - g, j]`` (inf where ``j - g < 0`` or ``g = 0``); memory and
+    time grow with frames x ``max_gap``, not frames²."""
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    y = y - y.mean(axis=0, keepdims=True)  # smaller sums, same costs
+    f = len(y)
+    p0, p1, q = _prefix_sums(y)
+    sq = np.square(y).sum(axis=1)
+    band = np.full((f, max_gap + 1), np.inf)
+    for g in range(1, max_gap + 1):
+        j = np.arange(g, f)
+        i = j - g
+        yi, yj = y[i], y[j]
+        d = yj - yi
+        s0 = p0[j] - p0[i + 1]
+        s1 = p1[j] - p1[i + 1]
+        swy = (s1 - i[:, None] * s0) / g
+        n, sw, sw2 = g - 1, (g - 1) / 2, (g - 1) * (2 * g - 1) / (6 * g)
+        cost = (
+            (q[j] - q[i + 1])
+            - 2 * (s0 * yi).sum(axis=1)
+            - 2 * (swy * d).sum(axis=1)
+            + n * sq[i]
+            + 2 * sw * (yi * d).sum(axis=1)
+            + sw2 * np.square(d).sum(axis=1)
+        )
+        band[j, g] = np.maximum(cost, 0.0)
+    head = np.maximum(q[:f] - 2 * (p0[:f] * y).sum(axis=1) + np.arange(f) * sq, 0.0)
+    after = np.arange(f - 1, -1, -1)
+    tail = q[f] - q[1:] - 2 * ((p0[f] - p0[1:]) * y).sum(axis=1) + after * sq
+    return band, head, np.maximum(tail, 0.0)
+
+
+def _shifted(best: np.ndarray, max_gap: int) -> np.ndarray:
+    """``out[j, g] = best[j - g]`` (inf where out of range)."""
+    f = len(best)
+    out = np.full((f, max_gap + 1), np.inf)
+    for g in range(1, min(max_gap, f - 1) + 1):
+        out[g:, g] = best[: f - g]
+    return out
+
+
+def _exact(band: np.ndarray, head: np.ndarray, tail: np.ndarray, k: int) -> list[int]:
+    f, width = band.shape
+    best = head.copy()
     back: list[np.ndarray] = []
     for _ in range(1, k):
-        total = best[:, None] + seg
-        arg = np.argmin(total, axis=0)
-        best = total[arg, np.arange(f)]
-        back.append(arg)
+        total = _shifted(best, width - 1) + band
+        arg = np.argmin(total, axis=1)
+        best = total[np.arange(f), arg]
+        back.append(arg.astype(np.int32))
     j = int(np.argmin(best + tail))
     frames = [j]
     for arg in reversed(back):
-        j = int(arg[j])
+        j -= int(arg[j])
         frames.append(j)
     return sorted(frames)
+
+
+def _penalised(band: np.ndarray, head: np.ndarray, tail: np.ndarray, lam: float) -> list[int]:
+    """Least ``cost + lam x key frames`` (no count constraint), one pass over the frames."""
+    f, width = band.shape
+    best = np.empty(f)
+    prev = np.full(f, -1, dtype=np.int64)
+    for j in range(f):
+        lo = max(0, j - width + 1)
+        cands = best[lo:j][::-1] + band[j, 1 : j - lo + 1]  # gaps 1..j-lo
+        start = head[j]
+        if len(cands) and cands.min() < start:
+            g = int(np.argmin(cands)) + 1
+            best[j], prev[j] = cands[g - 1] + lam, j - g
+        else:
+            best[j] = start + lam
+    j = int(np.argmin(best + tail))
+    frames = [j]
+    while prev[j] >= 0:
+        j = int(prev[j])
+        frames.append(j)
+    return sorted(frames)
+
+
+def _lagrangian(band: np.ndarray, head: np.ndarray, tail: np.ndarray, k: int) -> list[int]:
+    """A penalty that gives about ``k`` key frames (bisection), then the count made exact by
+    merging the cheapest pair of gaps or splitting a gap in the middle."""
+    lo, hi = 0.0, float(head.max() + tail.max() + 1.0)
+    frames = _penalised(band, head, tail, lo)
+    for _ in range(40):
+        if len(frames) == k:
+            break
+        mid = (lo + hi) / 2
+        frames = _penalised(band, head, tail, mid)
+        if len(frames) > k:
+            lo = mid
+        else:
+            hi = mid
+    width = band.shape[1] - 1
+    chosen = sorted(set(frames))
+    while len(chosen) > k:
+        merge = [
+            band[c, c - a] if c - a <= width else np.inf
+            for a, c in zip(chosen[:-2], chosen[2:], strict=True)
+        ]
+        chosen.pop(int(np.argmin(merge)) + 1 if merge else len(chosen) - 1)
+    while len(chosen) < k:
+        gaps = np.diff([0, *chosen, len(head) - 1])
+        at = int(np.argmax(gaps))
+        left = 0 if at == 0 else chosen[at - 1]
+        new = left + int(gaps[at]) // 2
+        if new in chosen:
+            break
+        chosen = sorted({*chosen, new})
+    return chosen
+
+
+def reduce_dims(y: np.ndarray, max_dims: int = 256, energy: float = 0.9999) -> np.ndarray:
+    """(F, M) -> (F, r): the centred rows in their principal axes, keeping ``energy`` of the
+    variance (at most ``max_dims`` axes). Linear-recovery costs only depend on distances
+    between rows, which the full rotation keeps exactly."""
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    y = y - y.mean(axis=0, keepdims=True)
+    if y.shape[1] <= max_dims:
+        return y
+    if len(y) <= y.shape[1]:
+        u, sv, _ = np.linalg.svd(y, full_matrices=False)
+        axes = u * sv
+    else:
+        evals, evecs = np.linalg.eigh(y.T @ y)
+        order = np.argsort(evals)[::-1]
+        sv = np.sqrt(np.maximum(evals[order], 0.0))
+        axes = y @ evecs[:, order]
+    share = np.cumsum(sv**2) / max(float((sv**2).sum()), 1e-300)
+    keep = min(max_dims, int(np.searchsorted(share, energy)) + 1)
+    return np.asarray(axes[:, :keep])
+
+
+def _force(band: np.ndarray, head: np.ndarray, tail: np.ndarray, keep: set[int]) -> None:
+    """Forbid (in place) every choice that would skip a frame of ``keep``."""
+    f, width = band.shape
+    forced = np.zeros(f + 1, dtype=np.int64)
+    forced[1:] = np.cumsum(np.isin(np.arange(f), sorted(keep)))  # forced[t]: kept frames < t
+    j = np.arange(f)
+    head[forced[j] > 0] = np.inf
+    tail[(forced[f] - forced[j + 1]) > 0] = np.inf
+    for g in range(2, width):
+        jj = j[g:]
+        band[jj, g] = np.where(forced[jj] - forced[jj - g + 1] > 0, np.inf, band[jj, g])
+
+
+def select_linear_recovery(
+    y: np.ndarray,
+    budget: int,
+    max_gap: int | None = None,
+    anchor_ends: bool = False,
+    keep: set[int] = frozenset(),  # type: ignore[assignment]
+) -> list[int]:
+    """The ``budget`` key frames whose linear interpolation rebuilds ``y`` (F, M) with the
+    least squared error (held before the first and after the last key frame; with
+    ``anchor_ends`` and a budget of two or more, the first and last frame are key frames).
+    Frames in ``keep`` are always chosen when the budget holds them (and the ends).
+
+    Exact by dynamic programming over gaps of at most ``max_gap`` frames (default
+    ``MAX_GAP_SHARE`` x the even spacing, and every gap on short inputs); on long videos with
+    large budgets (budget x frames over ``EXACT_LIMIT``) a Lagrangian search whose count is
+    then made exact.
+    """
+    f = len(y)
+    k = max(1, min(int(budget), f))
+    if max_gap is None:
+        max_gap = f if f <= 400 else max(8, int(np.ceil(MAX_GAP_SHARE * f / k)))
+    max_gap = max(1, min(max_gap, f - 1)) if f > 1 else 1
+    band, head, tail = banded_linear_costs(reduce_dims(y), max_gap)
+    forced = {int(t) for t in keep if 0 <= t < f}
+    if anchor_ends and k >= 2:
+        forced |= {0, f - 1}
+    if forced and len(forced) <= k:
+        _force(band, head, tail, forced)
+    if k * f <= EXACT_LIMIT:
+        return _exact(band, head, tail, k)
+    return _lagrangian(band, head, tail, k)

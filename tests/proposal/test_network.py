@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from annotator.errors import UsageError
 from annotator.proposal.kfpn import load_model, propose_from_features, window_scores
 from annotator.proposal.network import Kfpn, KfpnConfig
 
@@ -64,15 +65,36 @@ def test_other_frame_rates_are_resampled_to_the_training_rate(tmp_path) -> None:
     at_30 = propose_from_features(model, base, 30.0, budget=4)
     at_60 = propose_from_features(model, doubled, 60.0, budget=4)
     assert [f // 2 for f in at_60.frames] == at_30.frames
-    assert at_30.frames[0] == 0 and at_30.frames[-1] == 19  # the ends are always proposed
-    assert at_60.frames[-1] == 39
+    for search in ("linear", "eq16"):
+        a30 = propose_from_features(model, base, 30.0, budget=4, anchor_ends=True, search=search)
+        a60 = propose_from_features(model, doubled, 60.0, budget=4, anchor_ends=True, search=search)
+        assert [f // 2 for f in a60.frames] == a30.frames
+        assert a30.frames[0] == 0 and a30.frames[-1] == 19  # anchored ends are proposed
+        assert a60.frames[-1] == 39
+    assert propose_from_features(model, base, 30.0, budget=4, search="eq16").frames[0] == 0
 
 
 def test_natural_count_is_the_expected_count_of_key_frames(tmp_path) -> None:
     model = load_model(tiny_model_file(tmp_path / "tiny.pt", window=8, channels=12))
     feats = np.random.default_rng(5).normal(size=(24, 12, 7, 7)).astype(np.float32)
-    result = propose_from_features(model, feats, 30.0)
     strict = propose_from_features(model, feats, 30.0, natural="threshold")
-    expected = round(sum(result.scores))
-    assert len(result.frames) == max(expected, len(strict.frames))
-    assert set(strict.frames) <= set(result.frames)
+    for search in ("linear", "eq16"):
+        result = propose_from_features(model, feats, 30.0, search=search)
+        expected = round(sum(result.scores))
+        assert len(result.frames) == max(expected, len(strict.frames))
+        assert set(strict.frames) - {0, 23} <= set(result.frames)
+
+
+def test_linear_search_budget_frames_rebuild_the_features_best(tmp_path) -> None:
+    from annotator.proposal.kfpn import grid_descriptors
+    from annotator.proposal.select import select_linear_recovery
+
+    model = load_model(tiny_model_file(tmp_path / "tiny.pt", window=8, channels=12))
+    feats = np.random.default_rng(7).normal(size=(26, 12, 7, 7)).astype(np.float32)
+    result = propose_from_features(model, feats, 30.0, budget=6)
+    assert len(result.frames) == 6
+    y = grid_descriptors(model, feats, np.arange(26))
+    assert y.shape == (26, 12 * model.config.loss_pool**2)
+    assert result.frames == select_linear_recovery(y, 6)
+    with pytest.raises(UsageError):
+        propose_from_features(model, feats, 30.0, budget=6, search="nope")

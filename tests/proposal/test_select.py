@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 import torch
 
 from annotator.proposal.dyan import dictionary
@@ -119,3 +120,49 @@ def test_linear_recovery_search_is_exact_and_finds_the_turning_points() -> None:
         cost = head[frames[0]] + tail[frames[-1]]
         cost += sum(seg[a, b] for a, b in itertools.pairwise(frames))
         assert np.isclose(cost, _brute_force_linear(z, budget))
+
+
+def test_banded_costs_match_the_direct_ones() -> None:
+    from annotator.proposal.select import banded_linear_costs, linear_recovery_costs
+
+    z = np.cumsum(np.random.default_rng(4).normal(size=(15, 4)), axis=0) + 50.0
+    seg, head, tail = linear_recovery_costs(z)
+    band, bhead, btail = banded_linear_costs(z, 6)
+    assert np.allclose(bhead, head) and np.allclose(btail, tail)
+    for j in range(15):
+        for g in range(1, 7):
+            if j - g >= 0:
+                assert np.isclose(band[j, g], seg[j - g, j], atol=1e-8)
+
+
+def test_long_video_search_keeps_the_budget_and_nearly_the_exact_cost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from annotator.proposal import select
+    from annotator.proposal.select import banded_linear_costs, select_linear_recovery
+
+    z = np.cumsum(np.random.default_rng(5).normal(size=(300, 3)), axis=0)
+    band, head, tail = banded_linear_costs(z, 40)
+
+    def cost(frames: list[int]) -> float:
+        total = head[frames[0]] + tail[frames[-1]]
+        return float(total + sum(band[b, b - a] for a, b in itertools.pairwise(frames)))
+
+    exact = select_linear_recovery(z, 30, max_gap=40)
+    monkeypatch.setattr(select, "EXACT_LIMIT", 0)
+    for budget in (7, 30, 61):
+        frames = select_linear_recovery(z, budget, max_gap=40)
+        assert len(frames) == budget and frames == sorted(set(frames))
+    approx = select_linear_recovery(z, 30, max_gap=40)
+    assert cost(approx) <= 1.05 * cost(exact)
+
+
+def test_linear_recovery_search_keeps_the_frames_it_is_told_to() -> None:
+    from annotator.proposal.select import select_linear_recovery
+
+    z = np.cumsum(np.random.default_rng(6).normal(size=(40, 3)), axis=0)
+    for budget in (2, 5, 9):
+        frames = select_linear_recovery(z, budget, anchor_ends=True)
+        assert len(frames) == budget and frames[0] == 0 and frames[-1] == 39
+    kept = select_linear_recovery(z, 6, keep={7, 23}, anchor_ends=True)
+    assert len(kept) == 6 and {0, 7, 23, 39} <= set(kept)
