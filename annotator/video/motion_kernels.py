@@ -237,20 +237,23 @@ def residual_kernel(previous: Any, current: Any, dx: Any, dy: Any, cell: int, ou
             inside = ya + iy >= 0 and yb + iy < height and xa + ix >= 0 and xb + ix < width
             if inside and qx == 0 and qy == 0:  # whole-pixel shift: a plain difference
                 for y in range(ya, yb):
-                    for x in range(xa, xb):
-                        total += abs(np.int32(current[y, x]) - np.int32(previous[y + iy, x + ix]))
-            elif inside:  # every tap inside the frame: no clamping
+                    now = current[y, xa:xb]
+                    before = previous[y + iy, xa + ix : xb + ix]
+                    for x in range(xb - xa):
+                        total += abs(np.int32(now[x]) - np.int32(before[x]))
+            elif inside:  # every tap inside the frame: rows sliced once, no clamping
                 for y in range(ya, yb):
-                    r0 = y + iy
-                    for x in range(xa, xb):
-                        c0 = x + ix
+                    now = current[y, xa:xb]
+                    top = previous[y + iy, xa + ix : xb + ix + 1]
+                    bottom = previous[y + iy + 1, xa + ix : xb + ix + 1]
+                    for x in range(xb - xa):
                         value = (
-                            w00 * np.int32(previous[r0, c0])
-                            + w01 * np.int32(previous[r0, c0 + 1])
-                            + w10 * np.int32(previous[r0 + 1, c0])
-                            + w11 * np.int32(previous[r0 + 1, c0 + 1])
+                            w00 * np.int32(top[x])
+                            + w01 * np.int32(top[x + 1])
+                            + w10 * np.int32(bottom[x])
+                            + w11 * np.int32(bottom[x + 1])
                         )
-                        total += abs(np.int32(current[y, x]) - ((value + 512) >> 10))
+                        total += abs(np.int32(now[x]) - ((value + 512) >> 10))
             else:
                 for y in range(ya, yb):
                     r0 = _clip(y + iy, 0, height - 1)
