@@ -58,6 +58,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fills", default="hpim")
     parser.add_argument("--limit", type=int, help="use only the first N clips")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--timing",
+        type=int,
+        metavar="FRAMES",
+        help="only time the linear search on a random-walk sequence of FRAMES x 2880 (the "
+        "pooled EfficientNet size) at --fractions, and exit",
+    )
+
+
+def time_linear_search(frames: int, fractions: list[float], dims: int = 320 * 9) -> None:
+    """Wall and CPU seconds of ``select_linear_recovery`` on a long random-walk sequence."""
+    from annotator.proposal.select import EXACT_LIMIT, select_linear_recovery
+
+    rng = np.random.default_rng(0)
+    y = np.cumsum(rng.normal(size=(frames, dims)).astype(np.float32), axis=0)
+    for fraction in fractions:
+        k = max(2, int(np.ceil(fraction * frames)))
+        wall, cpu = time.perf_counter(), time.process_time()
+        picked = select_linear_recovery(y, k)
+        path = "exact" if k * frames <= EXACT_LIMIT else "lagrangian"
+        print(
+            f"{frames} frames x {dims}, budget {k} ({path}): {len(picked)} frames in "
+            f"{time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU"
+        )
 
 
 @functools.cache
@@ -161,6 +185,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise UsageError(f"--gaps must be numbers, not {args.gaps!r}") from None
     fractions = _fractions(args.fractions)
+    if args.timing:
+        time_linear_search(args.timing, fractions)
+        return 0
     fills = [f.strip() for f in args.fills.split(",") if f.strip()]
     folder = args.set if args.set is not None else default_set(args.labels)
     clips = load_set(folder)[: args.limit] if args.limit else load_set(folder)

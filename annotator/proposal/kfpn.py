@@ -220,9 +220,11 @@ def propose_from_features(
 
     ``anchor_ends`` adds the first and last frame (within the budget): a fill can only
     interpolate between labels, never past the first or last one. The default (None) is
-    True for the eq. 16 search, whose objective does not see that, and False for the linear
-    search, which prices holding the first and last label to the ends itself (and, on the
-    training renders, places frames better when free: docs/kfpn.md).
+    True for the eq. 16 search, whose objective does not see that, and for the natural
+    count, which starts an interactive session whose next-frame ranking (the fill's
+    uncertainty) only looks between labels; with a budget the linear search prices holding
+    the first and last label to the ends itself and is left free (on the training renders
+    it placed frames better so: docs/kfpn.md).
 
     ``natural`` (no budget): ``"threshold"`` is the paper's rule, the frames with s ≥ 0.99;
     ``"expected"`` (default) keeps those and adds frames by the recovery objective up to the
@@ -242,7 +244,7 @@ def propose_from_features(
     pos_scores = win.merge_scores(s, len(positions))
     frames = threshold_frames(positions, pos_scores)
     if anchor_ends is None:
-        anchor_ends = search == "eq16"
+        anchor_ends = search == "eq16" or budget is None
     ends = {0, count - 1} if anchor_ends else set()
     if budget is None and natural == "threshold":
         frames = sorted(set(frames) | ends)

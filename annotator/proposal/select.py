@@ -343,19 +343,22 @@ def _lagrangian(band: np.ndarray, head: np.ndarray, tail: np.ndarray, k: int) ->
 def reduce_dims(y: np.ndarray, max_dims: int = 256, energy: float = 0.9999) -> np.ndarray:
     """(F, M) -> (F, r): the centred rows in their principal axes, keeping ``energy`` of the
     variance (at most ``max_dims`` axes). Linear-recovery costs only depend on distances
-    between rows, which the full rotation keeps exactly."""
+    between rows, which a full rotation keeps exactly; the axes are found by a randomized
+    range finder (one power iteration), so the cost grows like F x M x ``max_dims``."""
     y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
     y = y - y.mean(axis=0, keepdims=True)
     if y.shape[1] <= max_dims:
         return y
-    if len(y) <= y.shape[1]:
+    if len(y) <= max_dims:
         u, sv, _ = np.linalg.svd(y, full_matrices=False)
         axes = u * sv
     else:
-        evals, evecs = np.linalg.eigh(y.T @ y)
-        order = np.argsort(evals)[::-1]
-        sv = np.sqrt(np.maximum(evals[order], 0.0))
-        axes = y @ evecs[:, order]
+        rng = np.random.default_rng(0)
+        probe = rng.normal(size=(y.shape[1], max_dims + 16))
+        q, _ = np.linalg.qr(y @ probe)
+        q, _ = np.linalg.qr(y @ (y.T @ q))
+        _, sv, vt = np.linalg.svd(q.T @ y, full_matrices=False)
+        axes = y @ vt.T
     share = np.cumsum(sv**2) / max(float((sv**2).sum()), 1e-300)
     keep = min(max_dims, int(np.searchsorted(share, energy)) + 1)
     return np.asarray(axes[:, :keep])

@@ -39,7 +39,7 @@ def test_kfpn_proposals_respect_the_budget_and_reuse_cached_features(
     stages: list[str] = []
     result = propose(video, "kfpn", 5, "cpu", lambda s, d, t: stages.append(s), model=model)
     assert len(result.frames) == 5 and result.frames == sorted(result.frames)
-    assert 0 <= result.frames[0] and result.frames[-1] <= 19
+    assert result.frames[0] >= 0 and result.frames[-1] <= 19
     assert result.scores is not None and len(result.scores) == 20
     assert "features" in stages and "proposals" in stages
     assert list(cache.glob("features/square-20-efficientnet-lite0.npy"))
@@ -50,8 +50,9 @@ def test_kfpn_proposals_respect_the_budget_and_reuse_cached_features(
     monkeypatch.setattr(backbones, "Backbone", no_backbone)
     again = propose(video, "kfpn", 0.25, "cpu", model=model)
     assert again.frames == result.frames  # 0.25 of 20 frames is the same budget of 5
-    natural = propose(video, "kfpn", None, "cpu", model=model, search="eq16")
-    assert {0, 19} <= set(natural.frames)  # the eq. 16 search always holds the ends
+    for search in ("linear", "eq16"):
+        natural = propose(video, "kfpn", None, "cpu", model=model, search=search)
+        assert {0, 19} <= set(natural.frames)  # the natural count always holds the ends
     eq16 = propose(video, "kfpn", 5, "cpu", model=model, search="eq16")
     assert len(eq16.frames) == 5 and {0, 19} <= set(eq16.frames)
 
