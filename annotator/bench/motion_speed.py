@@ -27,7 +27,6 @@ from annotator.video.motion_extract import VectorEngine, decode_records
 from annotator.video.motion_kernels import warm_up
 from annotator.video.motion_synth import X264_PYRAMID, Scene, encode
 from annotator.video.motion_vectors import (
-    blocks_from_side_data,
     cell_field,
     per_frame_blocks,
     resolve_distances,
@@ -104,9 +103,9 @@ def stage_table(path: Path, max_frames: int, cell: int = 8, max_distance: int = 
         return out
 
     for record in records:
-        if record.vectors is None or len(record.vectors) == 0 or record.picture == "I":
+        blocks = record.blocks
+        if blocks is None or len(blocks) == 0 or record.picture == "I":
             continue
-        blocks = timed("vectors -> blocks", blocks_from_side_data, record.vectors)
         for forward in (False, True):
             one_way = blocks.take(blocks.forward == forward)
             found = engine.candidates(record, forward)
@@ -129,7 +128,7 @@ def stage_table(path: Path, max_frames: int, cell: int = 8, max_distance: int = 
         timed("residual, OpenCV", cell_residual, *shift)
     lines = [
         f"{'plain decode':42} {plain:7.2f}",
-        f"{'decode + vectors + luma copy + reduction':42} {decoding:7.2f}",
+        f"{'decode + vectors + luma + reduction':42} {decoding:7.2f}",
     ]
     lines += [f"{name:42} {1000.0 * t / len(records):7.2f}" for name, t in totals.items()]
     return lines
@@ -159,7 +158,7 @@ def reference_accuracy(path: Path, scene: Scene, max_distance: int = 8) -> tuple
     engine.window = records
     correct = total = 0
     for record in records.values():
-        blocks = record.blocks()
+        blocks = record.blocks
         if blocks is None or record.picture == "I":
             continue
         for forward in (False, True):

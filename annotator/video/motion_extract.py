@@ -105,9 +105,8 @@ class NoVectorsFound(Exception):
 class FrameRecord:
     """A decoded frame as the engine keeps it in its window.
 
-    ``luma`` and ``vectors`` (a copy of FFmpeg's motion-vector records; None when the frame
-    has none) are in coded orientation, where reference matching happens; ``clockwise`` is the
-    video's rotation tag.
+    ``luma`` and ``blocks`` (the codec's vectors; None when the frame has none) are in coded
+    orientation, where reference matching happens; ``clockwise`` is the video's rotation tag.
     ``resolved`` (per-frame motion) and ``small`` (the luma reduced for the residual, made on
     the decoding thread when it was given a cell size) are in display orientation.
     """
@@ -116,19 +115,11 @@ class FrameRecord:
     rank: int | None
     picture: str
     luma: Luma
-    vectors: NDArray[np.void] | None
+    blocks: Blocks | None
     time: float
     clockwise: int = 0
     resolved: FrameBlocks | None = None
     small: Luma | None = None
-    _blocks: Blocks | None = None
-
-    def blocks(self) -> Blocks | None:
-        """``vectors`` as :class:`Blocks` (coded orientation), converted once, on first use:
-        on the consuming thread, leaving the decoding thread to decode."""
-        if self._blocks is None and self.vectors is not None:
-            self._blocks = blocks_from_side_data(self.vectors)
-        return self._blocks
 
     def display_luma(self) -> Luma:
         """``luma`` turned to display orientation (itself when the video is not rotated)."""
@@ -234,8 +225,9 @@ def decode_records(
                             width if turned else height, height if turned else width, cell
                         )
                 side = frame.side_data.get(SideDataType.MOTION_VECTORS) if export_mvs else None
-                # A copy: the side data's array would keep the frame's buffers alive.
-                vectors = None if side is None else side.to_ndarray().copy()
+                # Converted here, from the side data in place (a copy of the records would cost
+                # fresh memory, i.e. page faults, every frame).
+                blocks = None if side is None else blocks_from_side_data(side.to_ndarray())
                 del side
                 time = frame.time
                 record = FrameRecord(
@@ -243,7 +235,7 @@ def decode_records(
                     rank=ranks.pop(frame.pts, None) if frame.pts is not None else None,
                     picture=picture_letter(frame),
                     luma=luma_of(frame),
-                    vectors=vectors,
+                    blocks=blocks,
                     time=float(time) if time is not None else index / rate,
                     clockwise=clockwise,
                 )
@@ -409,7 +401,7 @@ class VectorEngine:
         return record.resolved
 
     def _resolve(self, record: FrameRecord) -> FrameBlocks:
-        blocks = record.blocks()
+        blocks = record.blocks
         if blocks is None or len(blocks) == 0:
             return _no_blocks()
         past, future = blocks.take(~blocks.forward), blocks.take(blocks.forward)
@@ -437,7 +429,7 @@ class VectorEngine:
         self, record: FrameRecord
     ) -> tuple[tuple[FloatArray, FloatArray, NDArray[np.bool_]], bool]:
         shape = grid_shape(self.height, self.width, self.cell)
-        if record.picture == "I" or record.vectors is None:
+        if record.picture == "I" or record.blocks is None:
             return _missing(shape), False
         derived = False
         if record.picture == "B" and self.codec in ZERO_B_VECTORS:
@@ -493,7 +485,7 @@ def run_vectors(
             for old in [j for j in engine.window if j < t + 1 - max_distance - 1]:
                 del engine.window[old]
 
-    with closing(prefetched(decode_records(path, export_mvs=True, cell=cell))) as frames:
+    with closing(prefetched(decode_records(path, True, cell))) as frames:
         for stream, record in frames:
             if engine is None:
                 codec = stream.codec_context.name
@@ -502,7 +494,7 @@ def run_vectors(
                 raw = RawFields("mv", "", codec, width, height)
                 collector = _Collector(raw, cell, progress, should_stop)
                 collector.total = frame_total(stream)
-            seen_vectors = seen_vectors or (record.vectors is not None and len(record.vectors) > 0)
+            seen_vectors = seen_vectors or (record.blocks is not None and len(record.blocks) > 0)
             if record.index + 1 >= INTRA_PROBE_FRAMES and not seen_vectors:
                 raise NoVectorsFound
             engine.window[record.index] = record

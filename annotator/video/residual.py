@@ -44,13 +44,13 @@ def reduce_luma(luma: NDArray[np.uint8], factor: int) -> NDArray[np.uint8]:
     Powers of two go by halving steps: OpenCV's exact 2x2 averaging is about ten times
     faster than its general area resampling at 4x, and the result differs by rounding only.
     """
-    if factor == 1:
-        return luma
-    step = 2 if factor % 2 == 0 else factor
-    height, width = luma.shape
-    size = (-(-width // step), -(-height // step))
-    half = np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-    return reduce_luma(half, factor // step)
+    while factor > 1:
+        step = 2 if factor % 2 == 0 else factor
+        height, width = luma.shape
+        size = (-(-width // step), -(-height // step))
+        luma = np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        factor //= step
+    return luma
 
 
 _RELATIVE = getattr(cv2, "WARP_RELATIVE_MAP", 0)
