@@ -37,6 +37,7 @@ from annotator.video.motion_extract import (
     Progress,
     RawFields,
     ShouldStop,
+    UnsupportedCodec,
     open_video_stream,
     run_flow,
     run_vectors,
@@ -255,16 +256,19 @@ def extract_motion(
             if progress is not None:
                 progress(len(cached), len(cached))
             return cached
-    supported, note = motion_support(path)
     raw: RawFields | None = None
-    if supported:
-        try:
-            raw = run_vectors(path, cell, max_distance, progress, should_stop)
-        except NoVectorsFound:
-            note = (
-                "this video has no motion vectors (intra-only); using OpenCV dense optical "
-                "flow instead (an estimate, flagged kind='flow')"
-            )
+    note = ""
+    # run_vectors opens the video once and checks the codec itself (no separate
+    # motion_support() call: opening a container costs tens of milliseconds).
+    try:
+        raw = run_vectors(path, cell, max_distance, progress, should_stop)
+    except UnsupportedCodec as exc:
+        note = _flow_note(exc.codec)
+    except NoVectorsFound:
+        note = (
+            "this video has no motion vectors (intra-only); using OpenCV dense optical "
+            "flow instead (an estimate, flagged kind='flow')"
+        )
     if raw is None and fallback == "proxy":
         log.warning("%s: %s; re-encoding a private H.264 copy", path.name, note)
         proxy = make_h264_proxy(path, progress=progress, should_stop=should_stop)

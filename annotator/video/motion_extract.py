@@ -101,6 +101,14 @@ class NoVectorsFound(Exception):
     """Internal: the stream decoded without any motion vector (e.g. intra-only)."""
 
 
+class UnsupportedCodec(Exception):
+    """Internal: FFmpeg exports no motion vectors for this codec (see :data:`MV_CODECS`)."""
+
+    def __init__(self, codec: str) -> None:
+        super().__init__(codec)
+        self.codec = codec
+
+
 @dataclass
 class FrameRecord:
     """A decoded frame as the engine keeps it in its window.
@@ -468,7 +476,8 @@ def run_vectors(
     progress: Progress | None,
     should_stop: ShouldStop | None,
 ) -> RawFields:
-    """Extract fields from codec vectors; raises :class:`NoVectorsFound` for intra-only."""
+    """Extract fields from codec vectors; raises :class:`UnsupportedCodec` for codecs whose
+    vectors FFmpeg does not export and :class:`NoVectorsFound` for intra-only streams."""
     engine: VectorEngine | None = None
     collector: _Collector | None = None
     seen_vectors = False
@@ -489,6 +498,8 @@ def run_vectors(
         for stream, record in frames:
             if engine is None:
                 codec = stream.codec_context.name
+                if codec not in MV_CODECS:
+                    raise UnsupportedCodec(codec)
                 height, width = record.display_shape()
                 engine = VectorEngine(codec, width, height, cell, max_distance)
                 raw = RawFields("mv", "", codec, width, height)
