@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--linear", action="store_true", help="also the linear-recovery search (lin/KIND)"
     )
+    parser.add_argument(
+        "--max-gaps", default="", help="linear search: longest gaps, x the even spacing"
+    )
     parser.add_argument("--rhos", default="", help="ρ values (default: the model's)")
     parser.add_argument("--gaps", default="0", help="minimum spacing shares, e.g. 0,0.5,0.75")
     parser.add_argument("--free-ends", action="store_true", help="also try without end anchors")
@@ -150,11 +153,13 @@ def search_selector(
     return pick
 
 
-def linear_selector(kind: str, ends: bool = False) -> Selector:
+def linear_selector(kind: str, ends: bool = False, max_gap: float | None = None) -> Selector:
     from annotator.proposal.select import select_linear_recovery
 
     def pick(clip: Clip, k: int, seed: int) -> IntArray:
-        frames = select_linear_recovery(clip_descriptor(clip, kind), k, anchor_ends=ends)
+        gap = None if max_gap is None else max(2, int(np.ceil(max_gap * clip.frame_count / k)))
+        y = clip_descriptor(clip, kind)
+        frames = select_linear_recovery(y, k, max_gap=gap, anchor_ends=ends)
         return np.asarray(frames, dtype=np.int64)
 
     return pick
@@ -201,10 +206,16 @@ def run(args: argparse.Namespace) -> int:
     ):
         name = selector_name(kind, d, scale, gap, ends, rho)
         table[name] = search_selector(kind, d, scale, gap, ends, rho)
+    try:
+        max_gaps = [float(g) for g in args.max_gaps.split(",") if g.strip()]
+    except ValueError:
+        raise UsageError(f"--max-gaps must be numbers, not {args.max_gaps!r}") from None
     if args.linear:
         for kind in kinds:
             table[f"lin/{kind}"] = linear_selector(kind)
             table[f"lin/{kind}/ends"] = linear_selector(kind, True)
+            for share in max_gaps:
+                table[f"lin/{kind}/m{share:g}"] = linear_selector(kind, False, share)
     frames = sum(c.frame_count for c in clips)
     print(f"{len(clips)} clips, {frames} frames ({folder})")
     print("gtpose uses the ground truth (a reference, not a proposal method)")
