@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def time_linear_search(frames: int, fractions: list[float], dims: int = 320 * 9) -> None:
     """Wall and CPU seconds of ``select_linear_recovery`` on a long random-walk sequence."""
-    from annotator.proposal.select import EXACT_LIMIT, select_linear_recovery
+    from annotator.proposal.select import EXACT_LIMIT, MAX_GAP_SHARE, select_linear_recovery
 
     rng = np.random.default_rng(0)
     y = np.cumsum(rng.normal(size=(frames, dims)).astype(np.float32), axis=0)
@@ -80,7 +80,8 @@ def time_linear_search(frames: int, fractions: list[float], dims: int = 320 * 9)
         k = max(2, int(np.ceil(fraction * frames)))
         wall, cpu = time.perf_counter(), time.process_time()
         picked = select_linear_recovery(y, k)
-        path = "exact" if k * frames <= EXACT_LIMIT else "lagrangian"
+        gap = frames if frames <= 400 else max(8, int(np.ceil(MAX_GAP_SHARE * frames / k)))
+        path = "exact" if k * frames * min(gap, frames - 1) <= EXACT_LIMIT else "lagrangian"
         print(
             f"{frames} frames x {dims}, budget {k} ({path}): {len(picked)} frames in "
             f"{time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU"

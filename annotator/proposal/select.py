@@ -209,8 +209,9 @@ def linear_recovery_costs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return seg, head, tail
 
 
-# Exact search while budget x frames stays below this; beyond it, a Lagrangian search.
-EXACT_LIMIT = 20_000_000
+# Exact search while budget x frames x longest gap (its work) stays below this; beyond it
+# (videos over about 5 000 frames), a Lagrangian search whose work is frames x longest gap.
+EXACT_LIMIT = 100_000_000
 # Longest gap between key frames the search considers, in multiples of the even spacing.
 MAX_GAP_SHARE = 4.0
 
@@ -391,8 +392,8 @@ def select_linear_recovery(
 
     Exact by dynamic programming over gaps of at most ``max_gap`` frames (default
     ``MAX_GAP_SHARE`` x the even spacing, and every gap on short inputs); on long videos with
-    large budgets (budget x frames over ``EXACT_LIMIT``) a Lagrangian search whose count is
-    then made exact.
+    large budgets (budget x frames x ``max_gap`` over ``EXACT_LIMIT``) a Lagrangian search
+    whose count is then made exact.
     """
     f = len(y)
     k = max(1, min(int(budget), f))
@@ -405,6 +406,6 @@ def select_linear_recovery(
         forced |= {0, f - 1}
     if forced and len(forced) <= k:
         _force(band, head, tail, forced)
-    if k * f <= EXACT_LIMIT:
+    if k * f * max_gap <= EXACT_LIMIT:
         return _exact(band, head, tail, k)
     return _lagrangian(band, head, tail, k)
