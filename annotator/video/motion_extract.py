@@ -22,6 +22,7 @@ from typing import Any, TypeVar, cast
 
 import av
 import numpy as np
+from av.sidedata import sidedata as av_sidedata
 from av.sidedata.sidedata import Type as SideDataType
 from av.video.frame import PictureType
 from numpy.typing import NDArray
@@ -85,6 +86,9 @@ _PLANAR_8BIT = frozenset(
         "gray",
     }
 )
+
+_SIDE_DATA: Any = av_sidedata.SideDataContainer
+"""PyAV's side-data container class (its stubs omit the constructor's frame argument)."""
 
 T = TypeVar("T")
 Progress = Callable[[int, int | None], None]
@@ -232,7 +236,11 @@ def decode_records(
                         factor = residual_factor(
                             width if turned else height, height if turned else width, cell
                         )
-                side = frame.side_data.get(SideDataType.MOTION_VECTORS) if export_mvs else None
+                # Not frame.side_data: it caches the container on the frame, a reference cycle
+                # that only a full garbage collection frees, so every decoded frame would stay
+                # alive, FFmpeg could not reuse its buffers and would keep taking fresh memory
+                # (hundreds of page faults per frame, as much CPU as the decoding itself).
+                side = _SIDE_DATA(frame).get(SideDataType.MOTION_VECTORS) if export_mvs else None
                 # Converted here, from the side data in place (a copy of the records would cost
                 # fresh memory, i.e. page faults, every frame).
                 blocks = None if side is None else blocks_from_side_data(side.to_ndarray())
