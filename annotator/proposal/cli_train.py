@@ -71,6 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "direct: gradient descent on eq. 16 (collapsed in our runs, see docs/kfpn.md)",
     )
     parser.add_argument(
+        "--target",
+        choices=("linear", "eq16"),
+        default="linear",
+        help="target mode: learn the minimiser of linear-interpolation recovery (default, "
+        "what the proposals' search uses) or of eq. 16's DYAN recovery",
+    )
+    parser.add_argument(
         "--relaxed", action="store_true", help="direct mode: relaxed Bernoulli samples of s"
     )
     parser.add_argument(
@@ -134,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         alpha_max=args.alpha_max,
         pole_warmup=args.pole_warmup,
         mode=args.mode,
+        target=args.target,
         relaxed=args.relaxed,
         straight_through=args.straight_through,
         seed=args.seed,

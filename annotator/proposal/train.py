@@ -49,6 +49,9 @@ class TrainSettings:
     pole_warmup: int = 150  # steps fitting the poles alone before the network trains
     warmup_density: float = 0.25  # share of frames in the random key frame masks of warm-up
     mode: str = "target"  # "target": distil eq. 16's binary minimiser; "direct": descend eq. 16
+    # target mode: whose minimiser is learnt, "eq16" (DYAN recovery) or "linear" (linear
+    # interpolation recovery, the proposals' search; docs/kfpn.md, "Placing the frames")
+    target: str = "eq16"
     relaxed: bool = False  # direct mode: relaxed Bernoulli samples of s (see Kfpn.forward)
     straight_through: bool = False  # direct mode: binary s in the loss, soft gradient
     seed: int = 0
@@ -261,6 +264,20 @@ def eq16_targets(
     return masks.to(y.device)
 
 
+def linear_targets(y: torch.Tensor, settings: TrainSettings) -> torch.Tensor:
+    """Binary s minimising ``linear recovery error + cost x |s|`` on each window, exactly
+    (``select._penalised``), with eq. 16's per-frame cost ``w_sparse / (w_rec T)``."""
+    from annotator.proposal.select import _penalised, banded_linear_costs
+
+    t = y.shape[1]
+    cost = settings.w_sparse / (settings.w_rec * t)
+    masks = torch.zeros(y.shape[0], t)
+    for b in range(y.shape[0]):
+        band, head, tail = banded_linear_costs(y[b].detach().double().cpu().numpy(), t - 1)
+        masks[b, _penalised(band, head, tail, cost)] = 1.0
+    return masks.to(y.device)
+
+
 def _target_step(
     net: Kfpn, x: torch.Tensor, y: torch.Tensor, settings: TrainSettings
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -274,7 +291,10 @@ def _target_step(
     cross-entropy on σ(αx)), and the poles keep descending eq. 16's recovery term on it.
     """
     dictionary = net.dictionary()
-    target = eq16_targets(dictionary, y, settings)
+    if settings.target == "linear":
+        target = linear_targets(y, settings)
+    else:
+        target = eq16_targets(dictionary, y, settings)
     s = net(x)
     bce = torch.nn.functional.binary_cross_entropy(s.clamp(1e-6, 1 - 1e-6), target)
     rec_target = recovery_residual(dictionary, target, y, settings.rho).pow(2).sum((1, 2)).mean()

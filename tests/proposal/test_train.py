@@ -94,3 +94,33 @@ def test_find_videos(tmp_path: Path) -> None:
     assert [p.name for p in find_videos([tmp_path])] == ["a.mp4", "b.avi"]
     with pytest.raises(UsageError):
         find_videos([tmp_path / "missing"])
+
+
+def test_linear_targets_minimise_linear_recovery_plus_cost() -> None:
+    from annotator.proposal.select import linear_recovery_costs
+    from annotator.proposal.train import linear_targets
+
+    rng = np.random.default_rng(8)
+    y = torch.from_numpy(np.cumsum(rng.normal(size=(2, 7, 3)), axis=1))
+    settings = TrainSettings(w_sparse=1.0, w_rec=2.0)
+    masks = linear_targets(y, settings)
+    cost = 1.0 / (2.0 * 7)
+    for b in range(2):
+        seg, head, tail = linear_recovery_costs(y[b].numpy())
+
+        def total(frames: tuple[int, ...], seg=seg, head=head, tail=tail) -> float:
+            inner = sum(seg[a, c] for a, c in itertools.pairwise(frames))
+            return float(head[frames[0]] + tail[frames[-1]] + inner + cost * len(frames))
+
+        best = min((c for n in range(1, 8) for c in itertools.combinations(range(7), n)), key=total)
+        chosen = tuple(int(i) for i in np.flatnonzero(masks[b].numpy()))
+        assert np.isclose(total(chosen), total(best))
+
+
+def test_training_on_the_linear_target_runs(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    settings = _settings(1)
+    settings.target = "linear"
+    info = train(_clips(), tmp_path / "lin.pt", settings, report=lambda line: None)
+    assert info["settings"]["target"] == "linear"
+    assert load_model(tmp_path / "lin.pt").config.window == 8
