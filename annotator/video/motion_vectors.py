@@ -186,6 +186,9 @@ direction: FFmpeg exports a zero vector for sub-blocks that do not use that dire
 def suspicious_pairs(past: Blocks, future: Blocks) -> tuple[IntArray, IntArray]:
     """Indices ``(i, j)`` of blocks present in both directions where exactly one of the two
     vectors is zero: the zero one may be an unused list that FFmpeg exports anyway."""
+    if len(past) == 0 or len(future) == 0:  # e.g. P-frames: nothing to pair
+        none = np.zeros(0, dtype=np.int32)
+        return none, none.copy()
 
     def key(b: Blocks) -> NDArray[np.int64]:
         x = np.rint(b.x0).astype(np.int64) + 4096
