@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import itertools
 import os
+import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -83,10 +84,14 @@ def stage_table(path: Path, max_frames: int, cell: int = 8, max_distance: int = 
     frames of ``path``, one stage at a time on one thread, compiled kernels next to the
     NumPy/OpenCV reference they replace."""
     warm_up()
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     plain = 1000.0 / measure_decode_fps(path, max_frames, cpu=True)
+    plain_faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max_frames
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.process_time()
     count = sum(1 for _ in itertools.islice(decode_records(path, True, cell), max_frames))
     decoding = (time.process_time() - start) * 1000.0 / count
+    decoding_faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / count
     records = [r for _, r in itertools.islice(decode_records(path, True, cell), max_frames)]
     height, width = records[0].display_shape()
     with av.open(str(path)) as container:
@@ -127,8 +132,9 @@ def stage_table(path: Path, max_frames: int, cell: int = 8, max_distance: int = 
         timed("residual, compiled", kernels.residual, *shift)
         timed("residual, OpenCV", cell_residual, *shift)
     lines = [
-        f"{'plain decode':42} {plain:7.2f}",
-        f"{'decode + vectors + luma + reduction':42} {decoding:7.2f}",
+        f"{'plain decode':42} {plain:7.2f}   ({plain_faults:.0f} minor page faults/frame)",
+        f"{'decode + vectors + luma + reduction':42} {decoding:7.2f}"
+        f"   ({decoding_faults:.0f} minor page faults/frame)",
     ]
     lines += [f"{name:42} {1000.0 * t / len(records):7.2f}" for name, t in totals.items()]
     return lines
