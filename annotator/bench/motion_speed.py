@@ -46,7 +46,7 @@ def measure_motion_fps(path: str | Path, max_frames: int = 200, *, cpu: bool = F
     """Frames per second of field + residual extraction (no cache) over the first
     ``max_frames`` frames of ``path``: wall clock, or process CPU time when ``cpu`` (steadier
     on a shared machine). The compiled kernels are loaded first, outside the timing (once per
-    process: about a second, or a one-off compile of tens of seconds on a fresh install)."""
+    process: about a second, or a one-off compile of several seconds on a fresh install)."""
     warm_up()
     done = [0]
 
