@@ -123,9 +123,13 @@ def batch_tensor(clips: Sequence[Clip], items: Sequence[tuple[int, np.ndarray]])
 
 
 def evaluate(net: Kfpn, clips: Sequence[Clip], settings: TrainSettings) -> dict[str, float]:
-    """Mean loss terms and natural key frame share over all windows of ``clips``."""
+    """Mean loss terms and natural key frame share over all windows of ``clips``; in target
+    mode also the target's key frame share and how well s predicts the target (binary
+    cross-entropy, and the share of frames where s > 0.5 agrees with it)."""
     net.eval()
     totals = {"loss": 0.0, "recovery": 0.0, "sparsity": 0.0, "key_share": 0.0}
+    if settings.mode == "target":
+        totals.update(target_share=0.0, target_bce=0.0, target_agree=0.0)
     count = 0
     with torch.no_grad():
         d = net.dictionary()
@@ -142,6 +146,15 @@ def evaluate(net: Kfpn, clips: Sequence[Clip], settings: TrainSettings) -> dict[
             totals["recovery"] += float(rec) * n
             totals["sparsity"] += float(spars) * n
             totals["key_share"] += float((s >= THRESHOLD).float().mean()) * n
+            if settings.mode == "target":
+                if settings.target == "linear":
+                    target = linear_targets(y, settings)
+                else:
+                    target = eq16_targets(d, y, settings)
+                bce = torch.nn.functional.binary_cross_entropy(s.clamp(1e-6, 1 - 1e-6), target)
+                totals["target_share"] += float(target.mean()) * n
+                totals["target_bce"] += float(bce) * n
+                totals["target_agree"] += float(((s > 0.5).float() == target).float().mean()) * n
             count += n
     return {k: v / max(count, 1) for k, v in totals.items()}
 
@@ -347,4 +360,9 @@ def _progress_line(row: dict[str, Any], epochs: int, seconds: float) -> str:
     if "val" in row:
         v = row["val"]
         line += f"  val loss {v['loss']:.4f} key share {v['key_share']:.3f}"
+        if "target_bce" in v:
+            line += (
+                f" mean s {v['sparsity']:.3f} target share {v['target_share']:.3f}"
+                f" bce {v['target_bce']:.3f} agree {v['target_agree']:.3f}"
+            )
     return line
