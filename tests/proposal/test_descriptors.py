@@ -97,3 +97,12 @@ def test_effnet_descriptor_of_a_real_frame_source(tmp_path: Path) -> None:
     video = ArrayVideo(moving_square(5), fingerprint="fp-effnet")
     out = desc.descriptors(video, "effnet")
     assert out.shape == (5, 320 * 9) and np.isfinite(out).all()
+
+
+def test_motion_descriptors_of_a_real_video(data_dir: Path) -> None:
+    video = data_dir / "videos" / "mmaction2_test.avi"
+    fg = desc.descriptors(video, "fgmotion")
+    assert fg.shape == (164, 2 * desc.FG_GRID**2) and np.isfinite(fg).all()
+    assert np.allclose(fg[0], 0.0) and np.abs(fg).max() > 0  # positions start at zero, then move
+    weighted = desc.descriptors(video, "effnet-fg")
+    assert weighted.shape == (164, 320 * 9) and np.isfinite(weighted).all()
