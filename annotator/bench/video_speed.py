@@ -5,7 +5,10 @@ frames (100 000 by default; made once by repeating an encoded segment, kept in t
 folder), it prints: time to first frame, time until the packet index is ready, sequential
 decode rate (bare PyAV, bare PyAV with RGB conversion, the reader's ``iter_frames``), cached
 step latency, cold seek latency against its bound (frames from the key frame × per-frame
-decode time + 10 ms), and peak memory growth while scrubbing against the cache bound.
+decode time + 10 ms), and peak memory growth while scrubbing against the cache bound. For the
+real clips it then sets motion-field extraction (vectors + residual, ``extract_motion`` without
+its cache) against plain decoding of the same frames (``annotator.bench.motion_speed``; the
+target is at least half the decode rate).
 
 The index cache is pointed at a fresh temporary folder, so every index is built cold.
 Figures depend on the machine's load: re-run on a quiet machine for numbers to quote.
@@ -47,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-frames", type=int, default=64, help="reader cache size")
     parser.add_argument("--no-long", action="store_true", help="skip the generated long file")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--no-motion", action="store_true", help="skip the motion-field extraction table"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,11 +76,55 @@ def run(args: argparse.Namespace) -> int:
                 del os.environ["ANNOTATOR_CACHE_DIR"]
             else:
                 os.environ["ANNOTATOR_CACHE_DIR"] = saved
+    motion = []
+    if not args.no_motion:
+        for path in videos if args.no_long else videos[:-1]:
+            print(f"# motion fields: {path.name} ...", flush=True)
+            motion.append(motion_one(path, 200 if args.quick else 400))
     print()
     print(table(results))
+    if motion:
+        print()
+        print(motion_table(motion))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        args.json.write_text(json.dumps({"reader": results, "motion": motion}, indent=1))
     return 0
+
+
+def motion_one(path: Path, frames: int, repeat: int = 3) -> dict[str, Any]:
+    """Plain decode and field + residual extraction rates over the first ``frames`` frames,
+    each the best of ``repeat`` runs, by wall clock and by process CPU time."""
+    from annotator.bench.motion_speed import measure_decode_fps, measure_motion_fps
+
+    def best(measure: Callable[..., float], cpu: bool) -> float:
+        return max(measure(path, frames, cpu=cpu) for _ in range(repeat))
+
+    decode, motion = best(measure_decode_fps, False), best(measure_motion_fps, False)
+    decode_cpu, motion_cpu = best(measure_decode_fps, True), best(measure_motion_fps, True)
+    return {
+        "video": path.name,
+        "fps_decode": decode,
+        "fps_motion": motion,
+        "ratio": motion / decode,
+        "fps_decode_cpu": decode_cpu,
+        "fps_motion_cpu": motion_cpu,
+        "ratio_cpu": motion_cpu / decode_cpu,
+    }
+
+
+def motion_table(rows: list[dict[str, Any]]) -> str:
+    """Motion-field extraction against plain decoding (target: ratio at least 0.5)."""
+    head = (
+        "| video | decode fps | fields + residual fps | ratio (wall) "
+        "| decode fps (CPU) | fields + residual fps (CPU) | ratio (CPU) |"
+    )
+    lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['video']} | {r['fps_decode']:.0f} | {r['fps_motion']:.0f} | {r['ratio']:.2f} "
+            f"| {r['fps_decode_cpu']:.0f} | {r['fps_motion_cpu']:.0f} | {r['ratio_cpu']:.2f} |"
+        )
+    return "\n".join(lines)
 
 
 # ---- the long file -------------------------------------------------------------------------

@@ -26,6 +26,13 @@ def test_bench_video_prints_a_row_per_video(
     assert video_speed.run(args) == 0
     table = capsys.readouterr().out
     assert "| small.mp4 | 96x64 | 40 | 10 |" in table
-    (row,) = json.loads(out.read_text())
+    assert "| video | decode fps | fields + residual fps | ratio (wall) |" in table
+    figures = json.loads(out.read_text())
+    (row,) = figures["reader"]
     assert row["frames"] == 40 and row["seek_frames_p95"] <= 10
     assert row["cache_bound_mb"] > 0 and row["fps_reader"] > 0 and row["cpu_ms_reader"] > 0
+    (motion,) = figures["motion"]
+    assert motion["video"] == "small.mp4"
+    assert motion["fps_motion"] > 0 and motion["ratio"] == pytest.approx(
+        motion["fps_motion"] / motion["fps_decode"]
+    )
