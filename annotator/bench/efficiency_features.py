@@ -33,12 +33,13 @@ import numpy as np
 from annotator.bench.efficiency import DEFAULT_LABELS, _fractions, one_shot_table
 from annotator.bench.efficiency_data import Clip, FloatArray, IntArray, default_set, load_set
 from annotator.bench.efficiency_oneshot import SELECTORS, Selector, run_one_shot
+from annotator.core.paths import shipped_dir
 from annotator.errors import UsageError
 
 KINDS = ("effnet", "fgmotion", "effnet-fg", "gtpose")
 DICTIONARIES = ("kfpn", "pose")
 SCALES = ("window", "video")
-POSE_DICTIONARY = Path(__file__).resolve().parents[2] / "models" / "dyan_penn.npz"
+POSE_DICTIONARY = shipped_dir("models") / "dyan_penn.npz"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from annotator.dynamics.models import models_dir
 from annotator.errors import UsageError
 from annotator.proposal import loss as kloss
 from annotator.proposal import windows as win
@@ -31,7 +32,6 @@ from annotator.proposal.select import (
 )
 
 FORMAT = "annotator.kfpn/1"
-REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_MODEL = "kfpn.pt"
 WINDOW_BATCH = 8
 
@@ -51,7 +51,7 @@ class LoadedModel:
 
 def default_model_path() -> Path:
     env = os.environ.get("ANNOTATOR_KFPN_MODEL")
-    return Path(env) if env else REPO_MODELS / DEFAULT_MODEL
+    return Path(env) if env else models_dir() / DEFAULT_MODEL
 
 
 def save_model(
