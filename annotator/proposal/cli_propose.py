@@ -1,6 +1,7 @@
 """``annotator propose VIDEO --out P.json``: key frames to label, as a proposals file.
 
-Without ``--budget`` K-FPN gives its natural count (frames with s ≥ 0.99); ``--budget 0.1``
+Without ``--budget`` K-FPN gives its natural count (the network's expected number of key
+frames, placed by the search below with the first and last frame); ``--budget 0.1``
 (a fraction) or ``--budget 12`` (a count) picks that many frames: by default those whose
 linear interpolation rebuilds the video's feature sequence best (``--search linear``), or
 greedily on the DYAN recovery objective (``--search eq16``). ``uniform`` and ``kmeans`` are

@@ -184,7 +184,6 @@ def _place(
     want: int,
     ends: set[int],
     search: str,
-    keep_seed: bool,
 ) -> list[int]:
     count = feats.shape[0]
     if search == "eq16":
@@ -192,10 +191,8 @@ def _place(
     if search != "linear":
         raise UsageError(f"unknown K-FPN search {search!r}; choose one of: {', '.join(SEARCHES)}")
     y = grid_descriptors(model, feats, positions)
-    step_of = {int(f): i for i, f in enumerate(positions)}  # a frame's (last) grid step
-    keep = {step_of[f] for f in seed if f in step_of} if keep_seed else set()
     grid_want = min(want, len(positions))
-    picked = select_linear_recovery(y, grid_want, anchor_ends=bool(ends), keep=keep)
+    picked = select_linear_recovery(y, grid_want, anchor_ends=bool(ends))
     return _to_frames(picked, positions, count, want)
 
 
@@ -227,16 +224,17 @@ def propose_from_features(
     it placed frames better so: docs/kfpn.md).
 
     ``natural`` (no budget): ``"threshold"`` is the paper's rule, the frames with s ≥ 0.99;
-    ``"expected"`` (default) keeps those and adds frames by the recovery objective up to the
-    expected count Σ s. The shipped network is trained to predict eq. 16's binary minimiser,
-    so its s is a probability that rarely reaches 0.99 on ambiguous frames; Σ s still says
-    how many key frames the video needs.
+    ``"expected"`` (default) places the expected count Σ s (at least those frames) by the
+    search. The shipped network is trained to predict a search's binary minimiser, so its s
+    is a probability that rarely reaches 0.99 on ambiguous frames; Σ s still says how many
+    key frames the video needs.
 
     ``search`` places the frames: ``"linear"`` (default) picks the frames whose linear
     interpolation rebuilds the pooled feature sequence best (``select_linear_recovery``,
-    exact), keeping the network's s ≥ 0.99 frames in the natural count; ``"eq16"`` grows the
-    network's natural set greedily on the DYAN recovery objective, picks ``MIN_GAP_SHARE`` x
-    the uniform spacing apart.
+    exact; the network's s ≥ 0.99 frames only raise the natural count, as its saturated
+    outputs sit at fixed places in its windows and would make the set uniform spacing);
+    ``"eq16"`` grows the network's natural set greedily on the DYAN recovery objective, picks
+    ``MIN_GAP_SHARE`` x the uniform spacing apart.
     """
     count = feats.shape[0]
     positions = win.resample_positions(count, fps, model.config.fps)
@@ -253,12 +251,12 @@ def propose_from_features(
         # is the expected key frame count; the objective places that many frames.
         expected = round(float(pos_scores.sum()))
         want = max(len(set(frames) | ends), expected)
-        frames = _place(model, feats, positions, idx, set(frames), want, ends, search, True)
+        frames = _place(model, feats, positions, idx, set(frames), want, ends, search)
     else:
         if budget < 1:
             raise UsageError("a budget needs at least one frame")
         # With a budget the linear search is exact on its own; the network's set only
         # seeds the eq. 16 greedy search.
-        frames = _place(model, feats, positions, idx, set(frames), budget, ends, search, False)
+        frames = _place(model, feats, positions, idx, set(frames), budget, ends, search)
     scores = win.frame_scores(positions, pos_scores, count)
     return KfpnResult(frames, [float(v) for v in scores])

@@ -77,12 +77,21 @@ def test_other_frame_rates_are_resampled_to_the_training_rate(tmp_path) -> None:
 def test_natural_count_is_the_expected_count_of_key_frames(tmp_path) -> None:
     model = load_model(tiny_model_file(tmp_path / "tiny.pt", window=8, channels=12))
     feats = np.random.default_rng(5).normal(size=(24, 12, 7, 7)).astype(np.float32)
+    from annotator.proposal.kfpn import grid_descriptors
+    from annotator.proposal.select import select_linear_recovery
+
     strict = propose_from_features(model, feats, 30.0, natural="threshold")
     for search in ("linear", "eq16"):
         result = propose_from_features(model, feats, 30.0, search=search)
         expected = round(sum(result.scores))
         assert len(result.frames) == max(expected, len(strict.frames))
-        assert set(strict.frames) | {0, 23} <= set(result.frames)
+        assert {0, 23} <= set(result.frames)
+        if search == "eq16":  # grows the network's s >= 0.99 set
+            assert set(strict.frames) <= set(result.frames)
+        else:  # the search alone places them (the s >= 0.99 frames only raise the count)
+            y = grid_descriptors(model, feats, np.arange(24))
+            want = len(result.frames)
+            assert result.frames == select_linear_recovery(y, want, anchor_ends=True)
 
 
 def test_linear_search_budget_frames_rebuild_the_features_best(tmp_path) -> None:
