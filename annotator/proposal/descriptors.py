@@ -27,7 +27,6 @@ its own key beside the backbone maps (``features.py``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,7 +35,13 @@ from numpy.typing import NDArray
 
 from annotator.core.paths import cache_dir
 from annotator.errors import UsageError
-from annotator.proposal.features import FrameSource, open_source, video_features
+from annotator.proposal.features import (
+    FrameSource,
+    load_cached,
+    open_source,
+    save_cached,
+    video_features,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -219,16 +224,10 @@ def descriptors(
     source = open_source(video)
     path = Path(video) if isinstance(video, (str, Path)) else Path(getattr(source, "path", ""))
     target = cache_path(source.fingerprint, kind)
-    if use_cache and target.is_file():
-        try:
-            cached = np.load(target)
-            if cached.ndim == 2 and cached.shape[0] > 0:
-                return np.asarray(cached, dtype=np.float64)
-        except (OSError, ValueError):
-            pass  # rebuilt below
+    cached = load_cached(target, 2) if use_cache else None
+    if cached is not None:
+        return np.asarray(cached, dtype=np.float64)
     out = np.asarray(compute(kind, source, path, device), dtype=np.float64)
     if use_cache:
-        tmp = target.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, out.astype(np.float16))
-        os.replace(tmp, target)
+        save_cached(target, out)
     return out

@@ -70,13 +70,9 @@ def video_features(
 ) -> np.ndarray:
     """float32 ``(frames, C, 7, 7)`` features of every frame, from the cache when present."""
     path = cache_path(source.fingerprint, backbone_name)
-    if use_cache and path.is_file():
-        try:
-            cached = np.load(path)
-            if cached.ndim == 4 and cached.shape[0] > 0:
-                return np.asarray(cached, dtype=np.float32)
-        except (OSError, ValueError):
-            pass  # a damaged cache file is rebuilt below
+    cached = load_cached(path, 4) if use_cache else None
+    if cached is not None:
+        return np.asarray(cached, dtype=np.float32)
     from annotator.proposal.backbones import Backbone
 
     backbone = Backbone(backbone_name, backbone_weights, device)
@@ -103,7 +99,24 @@ def video_features(
     if progress is not None:
         progress("features", done, total)
     if use_cache:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, feats.astype(np.float16))
-        os.replace(tmp, path)
+        save_cached(path, feats)
     return feats
+
+
+def load_cached(path: Path, ndim: int) -> np.ndarray | None:
+    """A cached per-frame array with ``ndim`` dimensions and at least one frame, or None when
+    there is none or it is damaged (the caller rebuilds it)."""
+    if not path.is_file():
+        return None
+    try:
+        cached = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return cached if cached.ndim == ndim and cached.shape[0] > 0 else None
+
+
+def save_cached(path: Path, values: np.ndarray) -> None:
+    """Store ``values`` as float16, atomically (a temporary file renamed over ``path``)."""
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, values.astype(np.float16))
+    os.replace(tmp, path)
