@@ -10,6 +10,7 @@ import av
 import numpy as np
 import pytest
 
+from annotator.core.paths import cache_dir
 from annotator.errors import VideoError
 from annotator.video.motion import (
     ExtractionCancelled,
@@ -24,11 +25,6 @@ from annotator.video.proxy import proxy_path
 
 CELL = 8
 SCENE = Scene(appear_at=20)
-
-
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +142,7 @@ def test_intra_only_stream_falls_back_to_flow(tmp_path: Path) -> None:
 
 def test_cache_is_reused_and_keyed_by_cell(videos: dict[str, Path], tmp_path: Path) -> None:
     first = extract_motion(videos["mpeg4"], cell=CELL)
-    cached = list((tmp_path / "cache" / "motion").glob("*.npz"))
+    cached = list(cache_dir("motion").glob("*.npz"))
     assert len(cached) == 1
     calls: list[int] = []
     again = extract_motion(videos["mpeg4"], cell=CELL, progress=lambda d, t: calls.append(d))
@@ -155,7 +151,7 @@ def test_cache_is_reused_and_keyed_by_cell(videos: dict[str, Path], tmp_path: Pa
     np.testing.assert_allclose(again.dx, first.dx, atol=0.02, equal_nan=True)
     assert again.picture_types == first.picture_types
     assert extract_motion(videos["mpeg4"], cell=16).dx.shape[1:] == (12, 16)
-    assert len(list((tmp_path / "cache" / "motion").glob("*.npz"))) == 2
+    assert len(list(cache_dir("motion").glob("*.npz"))) == 2
 
 
 def test_cancel_raises_and_caches_nothing(videos: dict[str, Path], tmp_path: Path) -> None:
@@ -167,7 +163,7 @@ def test_cancel_raises_and_caches_nothing(videos: dict[str, Path], tmp_path: Pat
             should_stop=lambda: len(seen) >= 3,
         )
     assert seen == [1, 2, 3]
-    assert not list((tmp_path / "cache" / "motion").glob("*.npz"))
+    assert not list(cache_dir("motion").glob("*.npz"))
     assert not [t for t in threading.enumerate() if t.name == "motion-decode"]
 
 

@@ -17,11 +17,6 @@ CELL = 8
 SCENE = Scene(frames=24)
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory: pytest.TempPathFactory) -> MotionFields:
     path = tmp_path_factory.mktemp("plain") / "plain.mp4"
