@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fractions", default=DEFAULT_FRACTIONS, help="protocol A budgets")
     parser.add_argument("--limit", type=int, help="use only the first N clips (quick runs)")
     parser.add_argument("--seed", type=int, default=0, help="k-means seed")
+    parser.add_argument(
+        "--evidence-weight",
+        type=float,
+        default=None,
+        help="weight of the video evidence in variance+video (default: the app's)",
+    )
 
 
 def _names(text: str, known: Sequence[str], what: str) -> list[str]:
@@ -176,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n({time.perf_counter() - t:.0f} s)")
     if args.protocol in ("B", "both"):
         t = time.perf_counter()
-        rows_b = run_interactive(clips, fills, strategies, args.seed)
+        rows_b = run_interactive(clips, fills, strategies, args.seed, args.evidence_weight)
         print(
             "\nProtocol B, interactive: labels needed per video (% of its frames) until every "
             "visible joint is within 5% of body size\n"

@@ -9,6 +9,9 @@ Strategies, and what ranks the next frame:
 
 - ``variance``: the fill's own uncertainty (the frame with the largest joint variance), from
   the first and last frame of each shot; only for fills that give a variance.
+- ``variance+video``: the same, each frame's variance weighted by video evidence
+  (``dynamics.ranking.video_evidence`` on K-FPN's pooled backbone features: how badly straight
+  lines between the labelled frames rebuild them there).
 - ``kfpn``: K-FPN's proposals first, best score first (the annotator stops as soon as the
   video is right, so not every proposal need be labelled), then the fill's variance, or the
   largest gap when the fill has none.
@@ -23,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -35,12 +40,14 @@ from annotator.bench.placement import (
 )
 from annotator.core.framespec import uniform_frames
 from annotator.core.metrics import covered
+from annotator.dynamics.ranking import EVIDENCE_WEIGHT, video_evidence, weight_by_evidence
 
 ALPHA = 0.05
 FillWithVariance = Callable[[IntArray], tuple[FloatArray, FloatArray | None]]
 
 RANKING = {
     "variance": "fill variance",
+    "variance+video": "fill variance x video evidence (K-FPN features)",
     "kfpn": "K-FPN proposals, then fill variance or largest gap",
     "bisection": "largest gap (no uncertainty)",
     "uniform": "evenly spaced, smallest covering count",
@@ -83,9 +90,12 @@ def label_until_covered(
     start: Sequence[int],
     use_variance: bool,
     queue: Sequence[int] = (),
+    descriptors: FloatArray | None = None,
+    evidence_weight: float = EVIDENCE_WEIGHT,
 ) -> tuple[IntArray, bool]:
     """Label ``start``, then the frames of ``queue`` in order (a tool's proposals, best first),
-    then the top-ranked frame, until the fill covers the clip."""
+    then the top-ranked frame, until the fill covers the clip. With ``descriptors`` (frames, M)
+    the variance is weighted by the video evidence they give."""
     labelled = set(int(f) for f in start) or {0}
     pending = [int(q) for q in queue]
     f = clip.frame_count
@@ -102,6 +112,9 @@ def label_until_covered(
             nxt = -1 if candidate in labelled else candidate
         if nxt < 0 and use_variance and var is not None:
             score = np.nan_to_num(var, nan=-1.0).max(axis=1)
+            if descriptors is not None:
+                evidence = video_evidence(descriptors, frames)
+                score = weight_by_evidence(score, evidence, evidence_weight)
             score[frames] = -np.inf
             if np.isfinite(score).any() and float(score.max()) > 0:
                 nxt = int(np.argmax(score))
@@ -146,9 +159,33 @@ def _kfpn_queue(clip: Clip) -> list[int]:
     return frames
 
 
+def _kfpn_descriptors(clip: Clip) -> FloatArray:
+    """K-FPN's per-frame descriptors of the clip (its backbone features pooled as its search
+    sees them; cached features are reused)."""
+    from annotator.proposal import kfpn
+    from annotator.proposal.features import open_source, video_features
+
+    model = _kfpn_model()
+    feats = video_features(open_source(clip.video), model.config.backbone)
+    # one descriptor per frame (pooling needs no resampling to the model's rate)
+    return kfpn.grid_descriptors(model, feats, np.arange(feats.shape[0]))
+
+
+@cache
+def _kfpn_model() -> Any:
+    from annotator.proposal import kfpn
+
+    return kfpn.load_model()
+
+
 def run_interactive(
-    clips: Sequence[Clip], fills: Sequence[str], strategies: Sequence[str], seed: int = 0
+    clips: Sequence[Clip],
+    fills: Sequence[str],
+    strategies: Sequence[str],
+    seed: int = 0,
+    evidence_weight: float | None = None,
 ) -> list[InteractiveRow]:
+    weight = EVIDENCE_WEIGHT if evidence_weight is None else evidence_weight
     rows = []
     for fill_name in fills:
         for strategy in strategies:
@@ -160,12 +197,20 @@ def run_interactive(
                     return fill(frames)[0]
 
                 gt, vis, body = clip.gt_xy, clip.visible, clip.body
-                if strategy == "variance":
+                if strategy in ("variance", "variance+video"):
                     probe = uniform_frames(clip.frame_count, max(3, clip.frame_count // 10))
                     if fill(probe)[1] is None:
                         note = f"{fill_name} gives no variance"
                         break
-                    frames, done = label_until_covered(clip, fill, _shot_ends(clip), True)
+                    video = _kfpn_descriptors(clip) if strategy == "variance+video" else None
+                    frames, done = label_until_covered(
+                        clip,
+                        fill,
+                        _shot_ends(clip),
+                        True,
+                        descriptors=video,
+                        evidence_weight=weight,
+                    )
                 elif strategy == "kfpn":
                     queue = _kfpn_queue(clip)
                     frames, done = label_until_covered(clip, fill, queue[:1], True, queue[1:])
@@ -184,7 +229,7 @@ def run_interactive(
                     frames = greedy_with_gt(fill_xy, gt, vis, body, ALPHA)
                 else:
                     raise ValueError(f"unknown strategy {strategy!r}")
-                if strategy not in ("variance", "kfpn"):
+                if strategy not in ("variance", "variance+video", "kfpn"):
                     done = _covers(clip, fill_xy(frames))
                 needed.append(len(frames) / clip.frame_count)
                 ok.append(done)

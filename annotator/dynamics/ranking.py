@@ -101,3 +101,40 @@ def flag_for_review(
     err = np.sqrt(2.0 * np.nan_to_num(result.variance.astype(np.float64), nan=0.0))
     body = np.broadcast_to(np.asarray(body_px, dtype=np.float64), (result.frame_count,))
     return np.asarray((err > alpha * body[:, None]).any(axis=1), dtype=bool)
+
+
+# Weight of the video evidence in a ranking (score x (1 + weight x evidence)): chosen on 60
+# rendered training clips in protocol B (docs/benchmarks-efficiency.md, "Video evidence").
+EVIDENCE_WEIGHT = 2.0
+
+
+def video_evidence(descriptors: NDArray[Any], labelled: NDArray[Any]) -> NDArray[np.float64]:
+    """(F,) how badly straight lines between the labelled frames rebuild the video's per-frame
+    descriptors ``(F, M)`` (e.g. K-FPN's pooled backbone features): where the picture changes
+    in a way the labels around it do not explain, the pose likely does too. Squared residual
+    per frame over its median among frames with any; 0 on labelled frames; frames before the
+    first or after the last label are compared with that label."""
+    y = np.asarray(descriptors, dtype=np.float64)
+    marks = np.unique(np.asarray(labelled, dtype=np.int64))
+    f = y.shape[0]
+    if len(marks) == 0:
+        return np.zeros(f)
+    t = np.arange(f)
+    i = np.clip(np.searchsorted(marks, t, side="right") - 1, 0, len(marks) - 1)
+    a = marks[i]
+    b = marks[np.clip(i + 1, 0, len(marks) - 1)]
+    w = np.where(b > a, (t - a) / np.maximum(b - a, 1), 0.0)
+    w = np.where(t < marks[0], 0.0, w)  # before the first label: held at it
+    pred = y[a] * (1.0 - w)[:, None] + y[b] * w[:, None]
+    resid = ((y - pred) ** 2).sum(axis=1)
+    positive = resid[resid > 0]
+    out = resid / float(np.median(positive)) if len(positive) else resid
+    return np.asarray(out, dtype=np.float64)
+
+
+def weight_by_evidence(
+    score: NDArray[Any], evidence: NDArray[Any], weight: float = EVIDENCE_WEIGHT
+) -> NDArray[np.float64]:
+    """A ranking score raised where the video evidence is strong: ``score x (1 + weight x
+    evidence)``."""
+    return np.asarray(score, dtype=np.float64) * (1.0 + weight * np.asarray(evidence))

@@ -155,3 +155,22 @@ def test_proposals_are_labelled_first_in_order_until_covered() -> None:
 
     frames, done = label_until_covered(clip, fill, [9], True, queue=[7, 3, 9, 0, 5, 6])
     assert done and frames.tolist() == [0, 3, 7, 9]  # stops before proposals 5 and 6
+
+
+def test_video_evidence_steers_the_annotator_to_where_the_picture_changes() -> None:
+    clip = synthetic_clip(frames=20)
+    gt = clip.gt_xy
+    descriptors = np.zeros((20, 1))
+    descriptors[13:, 0] = 10.0  # the picture changes at frame 13
+
+    def fill(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pred = gt + 1e3  # wrong until frame 13 is labelled, then right
+        if 13 in frames.tolist():
+            pred = gt.copy()
+        return pred, np.ones(gt.shape[:2])  # the fill itself is equally unsure everywhere
+
+    plain, done_plain = label_until_covered(clip, fill, [0, 19], True)
+    seen, done_seen = label_until_covered(clip, fill, [0, 19], True, descriptors=descriptors)
+    assert done_plain and done_seen
+    assert len(seen) < len(plain)
+    assert 13 in seen.tolist() and len(seen) <= 4

@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from annotator.core.codes import Source
 from annotator.dynamics.fill import fill_track
@@ -150,3 +151,23 @@ def test_told_which_gaps_are_uncovered_the_annotator_never_labels_a_finished_gap
     pred = label_fill(truth, "hpim")(told)
     assert covered(pred, truth, visible, body, 0.05).all()
     assert len(told) <= len(ranked_annotator(truth, visible, body, alpha=0.05))
+
+
+def test_video_evidence_marks_where_the_picture_leaves_the_labels_straight_line() -> None:
+    from annotator.dynamics.ranking import video_evidence, weight_by_evidence
+
+    y = np.zeros((10, 2))
+    y[:, 0] = np.arange(10)  # steady change: straight lines between labels rebuild it
+    y[6:, 1] = 5.0  # a step at frame 6
+    e = video_evidence(y, np.array([0, 9]))
+    assert e[0] == e[9] == 0.0
+    assert int(np.argmax(e)) in (5, 6)  # the frames around the step
+    assert np.median(e[e > 0]) == pytest.approx(1.0)
+    # Labels on both sides of the step explain everything.
+    assert np.allclose(video_evidence(y, np.array([0, 5, 6, 9])), 0.0)
+    # Before the first label the picture is compared with that label (held).
+    held = video_evidence(y, np.array([3]))
+    assert held[3] == 0.0 and held[0] > held[2] > 0.0
+    assert np.allclose(video_evidence(y[:, :1], np.array([0, 9])), 0.0)  # no residual at all
+    score = np.ones(10)
+    assert np.allclose(weight_by_evidence(score, e, weight=2.0), 1.0 + 2.0 * e)
