@@ -383,12 +383,10 @@ def select_linear_recovery(
     budget: int,
     max_gap: int | None = None,
     anchor_ends: bool = False,
-    keep: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> list[int]:
     """The ``budget`` key frames whose linear interpolation rebuilds ``y`` (F, M) with the
     least squared error (held before the first and after the last key frame; with
     ``anchor_ends`` and a budget of two or more, the first and last frame are key frames).
-    Frames in ``keep`` are always chosen when the budget holds them (and the ends).
 
     Exact by dynamic programming over gaps of at most ``max_gap`` frames (default
     ``MAX_GAP_SHARE`` x the even spacing, and every gap on short inputs); on long videos with
@@ -401,11 +399,8 @@ def select_linear_recovery(
         max_gap = f if f <= 400 else max(8, int(np.ceil(MAX_GAP_SHARE * f / k)))
     max_gap = max(1, min(max_gap, f - 1)) if f > 1 else 1
     band, head, tail = banded_linear_costs(reduce_dims(y), max_gap)
-    forced = {int(t) for t in keep if 0 <= t < f}
     if anchor_ends and k >= 2:
-        forced |= {0, f - 1}
-    if forced and len(forced) <= k:
-        _force(band, head, tail, forced)
+        _force(band, head, tail, {0, f - 1})
     if k * f * max_gap <= EXACT_LIMIT:
         return _exact(band, head, tail, k)
     return _lagrangian(band, head, tail, k)

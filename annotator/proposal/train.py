@@ -147,10 +147,7 @@ def evaluate(net: Kfpn, clips: Sequence[Clip], settings: TrainSettings) -> dict[
             totals["sparsity"] += float(spars) * n
             totals["key_share"] += float((s >= THRESHOLD).float().mean()) * n
             if settings.mode == "target":
-                if settings.target == "linear":
-                    target = linear_targets(y, settings)
-                else:
-                    target = eq16_targets(d, y, settings)
+                target = search_targets(d, y, settings)
                 bce = torch.nn.functional.binary_cross_entropy(s.clamp(1e-6, 1 - 1e-6), target)
                 totals["target_share"] += float(target.mean()) * n
                 totals["target_bce"] += float(bce) * n
@@ -291,6 +288,16 @@ def linear_targets(y: torch.Tensor, settings: TrainSettings) -> torch.Tensor:
     return masks.to(y.device)
 
 
+def search_targets(
+    dictionary: torch.Tensor, y: torch.Tensor, settings: TrainSettings
+) -> torch.Tensor:
+    """The binary s the network learns in target mode: the minimiser of ``settings.target``'s
+    recovery (``"linear"`` or ``"eq16"``) on each window."""
+    if settings.target == "linear":
+        return linear_targets(y, settings)
+    return eq16_targets(dictionary, y, settings)
+
+
 def _target_step(
     net: Kfpn, x: torch.Tensor, y: torch.Tensor, settings: TrainSettings
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -304,10 +311,7 @@ def _target_step(
     cross-entropy on σ(αx)), and the poles keep descending eq. 16's recovery term on it.
     """
     dictionary = net.dictionary()
-    if settings.target == "linear":
-        target = linear_targets(y, settings)
-    else:
-        target = eq16_targets(dictionary, y, settings)
+    target = search_targets(dictionary, y, settings)
     s = net(x)
     bce = torch.nn.functional.binary_cross_entropy(s.clamp(1e-6, 1 - 1e-6), target)
     rec_target = recovery_residual(dictionary, target, y, settings.rho).pow(2).sum((1, 2)).mean()
