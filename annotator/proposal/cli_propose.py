@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--search",
-        default="linear",
+        default=None,
         choices=("linear", "eq16"),
         help="how K-FPN places its frames (default linear; see docs/kfpn.md)",
     )
