@@ -29,7 +29,7 @@ from annotator.formats._common import (
     match_skeleton,
     select_values,
 )
-from annotator.formats.registry import FormatAdaptor
+from annotator.formats.adaptor import FormatAdaptor
 
 
 def write_npz(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -> None:
