@@ -163,10 +163,11 @@ def _kfpn_descriptors(clip: Clip) -> FloatArray:
     """K-FPN's per-frame descriptors of the clip (its backbone features pooled as its search
     sees them; cached features are reused)."""
     from annotator.proposal import kfpn
-    from annotator.proposal.features import open_source, video_features
+    from annotator.proposal.features import reading, video_features
 
     model = _kfpn_model()
-    feats = video_features(open_source(clip.video), model.config.backbone)
+    with reading(clip.video) as source:
+        feats = video_features(source, model.config.backbone)
     # one descriptor per frame (pooling needs no resampling to the model's rate)
     return kfpn.grid_descriptors(model, feats, np.arange(feats.shape[0]))
 

@@ -76,7 +76,7 @@ def test_training_backpropagates_through_the_apps_fill() -> None:
 
 def test_a_short_training_run_improves_the_held_out_fill() -> None:
     settings = DyanTraining(poles=6, epochs=3, steps_per_epoch=25, batch=64, lr=0.05)
-    res = train_dyan(_motions(30, 1), _motions(8, 2), settings, progress=lambda _: None)
+    res = train_dyan(_motions(30, 1), _motions(8, 2), settings, report=lambda _: None)
     held = [h["held_out"] for h in settings.history]
     assert len(held) == 4  # the initial poles, then 3 epochs
     assert min(held[1:]) < held[0]

@@ -7,8 +7,9 @@ import time
 
 from PySide6 import QtCore
 
+from annotator.core.progress import Cancelled
 from annotator.errors import VideoError
-from annotator.gui.workers import Cancelled, TaskRunner
+from annotator.gui.workers import TaskRunner
 
 
 def test_result_progress_and_thread(qtbot) -> None:
