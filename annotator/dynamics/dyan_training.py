@@ -210,21 +210,6 @@ def window_samples(motions: Sequence[Motion], rows: int, step: int) -> np.ndarra
     return np.asarray(out, dtype=np.float32)
 
 
-def _torch_dictionary(torch: Any, r: Any, theta: Any, rows: int, mirrored: bool = True) -> Any:
-    """``dyan.dyan_dictionary`` in torch (flip = π), differentiable in r and θ."""
-    t = torch.arange(rows, dtype=r.dtype, device=r.device)[:, None]
-    mag = torch.exp(t * torch.log(r)[None, :])
-    sign = torch.where(t.long() % 2 == 0, 1.0, -1.0).to(r.dtype)  # (−1)^t: the θ + π family
-    cos, sin = torch.cos(t * theta), torch.sin(t * theta)
-    one = torch.ones(rows, 1, dtype=r.dtype, device=r.device)
-    if mirrored:
-        d = torch.cat([one, mag * cos, sign * mag * cos, mag * sin, sign * mag * sin], dim=1)
-    else:
-        d = torch.cat([one, mag * cos, mag * sin], dim=1)
-    norm = torch.linalg.norm(d, dim=0).clamp_min(1e-12)
-    return d / norm
-
-
 def fill_predict(torch: Any, d: Any, ridge: Any, ctx: Any, val: Any) -> Any:
     """(B, rows, C) eq. 17 fills of a batch of windows, as ``DyanFiller`` computes them:
     context labels at rows ``ctx`` (−1 = none) with values ``val``, their mean removed."""
@@ -331,6 +316,8 @@ def train_dyan(
     is best on ``tune`` (mean relative error to linear over the budgets)."""
     import torch
 
+    from annotator.dynamics.dyan_torch import dictionary
+
     torch.set_num_threads(2)
     t0 = time.time()
     rng = np.random.default_rng(settings.seed)
@@ -374,7 +361,7 @@ def train_dyan(
             idx = torch.as_tensor(rng.integers(0, n, settings.batch), device=dev)
             r = R_MIN + (R_MAX - R_MIN) * torch.sigmoid(rho)
             th = math.pi * torch.sigmoid(phi)
-            d = _torch_dictionary(torch, r, th, settings.rows, settings.mirrored)
+            d = dictionary(r, th, settings.rows, settings.mirrored)
             if settings.objective == "fill":
                 loss = _fill_loss(torch, d, torch.exp(log_ridge), tuple(t[idx] for t in tensors))
             else:

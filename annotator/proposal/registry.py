@@ -1,7 +1,7 @@
 """Proposal methods by name, one entry point for the command line and the GUI worker.
 
 ``propose(video, method, budget, device, progress, should_stop)`` returns a frozen
-``Proposals``; ``Proposals.to_json`` gives the contract's proposals file. ``progress`` and
+``ProposalRun``; ``ProposalRun.to_json`` gives the contract's proposals file. ``progress`` and
 ``should_stop`` are ``core.progress``'s: the fraction done (features are the first 90 %), and
 a poll between batches that raises ``Cancelled`` when it turns true. A reader opened here for a
 path is closed before returning. The GUI runs this in a worker thread; nothing here touches
@@ -23,14 +23,14 @@ from annotator.errors import UsageError
 from annotator.proposal.features import reading
 from annotator.video.base import VideoReader
 
-__all__ = ["METHODS", "Proposals", "parse_budget", "propose", "resolve_budget"]
+__all__ = ["METHODS", "ProposalRun", "parse_budget", "propose", "resolve_budget"]
 
 SCHEMA = "annotator.proposals/1"
 Budget = float | int | None
 
 
 @dataclass(frozen=True)
-class Proposals:
+class ProposalRun:
     frames: list[int]
     scores: list[float] | None
     method: str
@@ -155,7 +155,7 @@ def propose(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     **options: Any,
-) -> Proposals:
+) -> ProposalRun:
     """Propose key frames of ``video`` (a path or an open reader).
 
     ``options``: ``model`` (a K-FPN model file), ``backbone_weights`` and ``search``
@@ -170,7 +170,7 @@ def propose(
         budget_n = resolve_budget(budget, count)
         ctx = _Context(source, budget_n, device, progress, should_stop, options)
         frames, scores, used_device, model = METHODS[method](ctx)
-    return Proposals(
+    return ProposalRun(
         frames=frames,
         scores=scores,
         method=method,
