@@ -19,6 +19,9 @@ TABLE = {
         "eq. 16 key frame search on several per-frame descriptors, protocol A",
     ),
     "gui": ("annotator.bench.gui_speed", "GUI responsiveness: drag-to-redraw and frame steps"),
+    "motion": ("annotator.bench.motion_speed", "motion-field accuracy and extraction speed"),
+    "document": ("annotator.bench.document_speed", "document edits, save and load at scale"),
+    "formats": ("annotator.bench.format_speed", "write and read time and size per format"),
 }
 
 

@@ -103,24 +103,6 @@ def test_uncertainty_tracks_error_on_validation_videos(data_dir: Path) -> None:
     assert rho > 0.5
 
 
-def test_simulated_annotator_covers_and_labels_where_the_motion_is() -> None:
-    from annotator.bench.placement import bisection_frames, label_fill, ranked_annotator
-    from annotator.core.metrics import covered
-
-    t = np.arange(120, dtype=float)
-    burst = np.where((t > 70) & (t < 100), 30 * np.sin((t - 70) / 30 * 2 * np.pi), 0.0)
-    truth = np.stack([100 + burst, 80 + 0.05 * t], axis=-1)[:, None, :]
-    visible = np.ones((120, 1), dtype=bool)
-    body = np.full(120, 100.0)
-    frames = ranked_annotator(truth, visible, body, alpha=0.05)
-    assert frames[0] == 0 and frames[-1] == 119
-    pred = label_fill(truth, "hpim")(frames)
-    assert covered(pred, truth, visible, body, 0.05).all()
-    inner = frames[1:-1]
-    assert ((inner > 60) & (inner < 105)).mean() > 0.6  # labels go to the burst
-    assert len(frames) <= len(bisection_frames(label_fill(truth, "hpim"), truth, visible, body))
-
-
 def test_distance_to_nearest_label_matches_brute_force() -> None:
     from annotator.dynamics.ranking import _distance_to_nearest
 
@@ -131,26 +113,6 @@ def test_distance_to_nearest_label_matches_brute_force() -> None:
         t = np.arange(f)
         brute = np.min(np.abs(t[:, None] - marks[None, :]), axis=1)
         assert np.array_equal(_distance_to_nearest(t, marks), brute)
-
-
-def test_told_which_gaps_are_uncovered_the_annotator_never_labels_a_finished_gap() -> None:
-    from annotator.bench.placement import _in_uncovered_gap, label_fill, ranked_annotator
-    from annotator.core.metrics import covered
-
-    ok = np.array([True] * 5 + [False] + [True] * 6)
-    assert _in_uncovered_gap(6, [0, 4, 8, 11], ok)  # gap 4..8 holds frame 5
-    assert not _in_uncovered_gap(9, [0, 4, 8, 11], ok)
-    assert not _in_uncovered_gap(3, [0, 4, 8, 11], ok)
-
-    t = np.arange(120, dtype=float)
-    burst = np.where((t > 70) & (t < 100), 30 * np.sin((t - 70) / 30 * 2 * np.pi), 0.0)
-    truth = np.stack([100 + burst, 80 + 0.05 * t], axis=-1)[:, None, :]
-    visible = np.ones((120, 1), dtype=bool)
-    body = np.full(120, 100.0)
-    told = ranked_annotator(truth, visible, body, alpha=0.05, told_uncovered_gaps=True)
-    pred = label_fill(truth, "hpim")(told)
-    assert covered(pred, truth, visible, body, 0.05).all()
-    assert len(told) <= len(ranked_annotator(truth, visible, body, alpha=0.05))
 
 
 def test_video_evidence_marks_where_the_picture_leaves_the_labels_straight_line() -> None:
