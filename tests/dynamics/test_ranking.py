@@ -12,19 +12,12 @@ from annotator.core.codes import Source
 from annotator.dynamics.fill import fill_track
 from annotator.dynamics.hpim import HpimFiller, HpimModel
 from annotator.dynamics.ranking import flag_for_review, rank_next_frames
+from tests.dynamics.helpers import manual_at
 
 LAGS = np.arange(200, dtype=float)
 MODEL = HpimModel(
     variogram=LAGS**1.5, fps=30.0, reach=2, unc_loo=0.3, unc_disagree=3.0, unc_scale=0.5
 )
-
-
-def _manual(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    m = np.full((values.shape[0], values.shape[1], 3), np.nan)
-    m[:, :, 2] = 0
-    m[keys, :, :2] = values[keys]
-    m[keys, :, 2] = 1
-    return m
 
 
 def _track(bend_at: int, f: int = 81) -> np.ndarray:
@@ -36,8 +29,8 @@ def _track(bend_at: int, f: int = 81) -> np.ndarray:
 
 def test_same_label_frames_different_motion_different_uncertainty() -> None:
     keys = np.arange(0, 81, 10)
-    a = fill_track(_manual(_track(25), keys), HpimFiller(MODEL))
-    b = fill_track(_manual(_track(55), keys), HpimFiller(MODEL))
+    a = fill_track(manual_at(_track(25), keys), HpimFiller(MODEL))
+    b = fill_track(manual_at(_track(55), keys), HpimFiller(MODEL))
     assert a.variance is not None and b.variance is not None
     va, vb = a.variance[:, 0], b.variance[:, 0]
     # each motion's uncertainty is largest where that motion bends, not at a fixed place
@@ -49,7 +42,7 @@ def test_same_label_frames_different_motion_different_uncertainty() -> None:
 def test_ranking_follows_the_motion_not_the_biggest_gap() -> None:
     truth = _track(25)
     keys = np.array([0, 10, 20, 30, 40, 50, 80])  # the biggest gap, 50-80, is a slow drift
-    man = _manual(truth, keys)
+    man = manual_at(truth, keys)
     res = fill_track(man, HpimFiller(MODEL))
     ranked = rank_next_frames(man, res)
     assert 10 < ranked[0][0] < 40
@@ -61,7 +54,7 @@ def test_ranking_follows_the_motion_not_the_biggest_gap() -> None:
 
 def test_held_ends_rank_first_and_methods_without_variance_use_hpim() -> None:
     truth = _track(40)
-    man = _manual(truth, np.array([20, 30, 40, 50]))
+    man = manual_at(truth, np.array([20, 30, 40, 50]))
     res = fill_track(man, "linear")
     assert res.variance is None
     ranked = rank_next_frames(man, res)
@@ -74,7 +67,7 @@ def test_held_ends_rank_first_and_methods_without_variance_use_hpim() -> None:
 
 def test_review_flags_uncertain_frames_only() -> None:
     keys = np.arange(0, 81, 10)
-    res = fill_track(_manual(_track(25), keys), HpimFiller(MODEL))
+    res = fill_track(manual_at(_track(25), keys), HpimFiller(MODEL))
     flags = flag_for_review(res, body_px=100.0, alpha=0.05)
     assert flags.any() and not flags[keys].any()
     assert flags[15:35].sum() > flags[55:75].sum()
@@ -94,7 +87,7 @@ def test_uncertainty_tracks_error_on_validation_videos(data_dir: Path) -> None:
     for p in val[::26]:
         s = load_penn_action(p)
         keys = uniform_frames(s.frame_count, uniform_count(s.frame_count, 0.1))
-        res = fill_track(_manual(s.xy, keys), "hpim")
+        res = fill_track(manual_at(s.xy, keys), "hpim")
         assert res.variance is not None
         counted = s.visible & (res.source == Source.HPIM)
         var.append(res.variance[counted])
