@@ -11,7 +11,8 @@ indices) of a video:
   last) has no previous pose to track from: the detector runs on the whole frame. Its ROI is
   coarser than a tracked one, so by default the landmark model then runs a second time in the
   ROI that its own first answer gives (``refine_passes``), which is what a tracked frame
-  would have seen. The filter restarts there. The detector also runs on a tracked frame when
+  would have seen, unless the next frame is processed too (then tracking takes over, as in
+  MediaPipe). The filter restarts there. The detector also runs on a tracked frame when
   the landmark model's pose flag says the person was lost (below 0.5).
 
 Everything is returned in frame pixels in the video's display orientation.
@@ -134,14 +135,16 @@ class BlazePose:
 
     # -- one frame ----------------------------------------------------------------------
     def _from_detection(
-        self, image: NDArray[np.uint8]
+        self, image: NDArray[np.uint8], isolated: bool
     ) -> tuple[lm.CropLandmarks, NDArray[np.float64], Roi] | None:
         found = self.detect(image)
         if found is None:
             return None
         roi = det.roi_from_detection(found)
         crop_lms, xy = self.landmarks(image, roi)
-        for _ in range(self.refine_passes):
+        # A frame that the tracker continues from needs no second pass: the next frame's ROI
+        # comes from these landmarks anyway (and MediaPipe does not re-run it).
+        for _ in range(self.refine_passes if isolated else 0):
             if crop_lms.pose_flag < POSE_FLAG_THRESHOLD:
                 break
             roi = roi_from_points(xy[lm.AUX[0]], xy[lm.AUX[1]])
@@ -149,7 +152,7 @@ class BlazePose:
         return crop_lms, xy, roi
 
     def _step(
-        self, state: _State, index: int, image: NDArray[np.uint8], fps: float
+        self, state: _State, index: int, image: NDArray[np.uint8], fps: float, isolated: bool
     ) -> tuple[lm.CropLandmarks, NDArray[np.float64], Roi, bool] | None:
         result: tuple[lm.CropLandmarks, NDArray[np.float64], Roi] | None = None
         detected = False
@@ -160,7 +163,7 @@ class BlazePose:
         if result is None:
             state.smoother.reset()
             detected = True
-            result = self._from_detection(image)
+            result = self._from_detection(image, isolated)
         state.last = index
         if result is None or result[0].pose_flag < POSE_FLAG_THRESHOLD:
             state.roi = None
@@ -204,7 +207,8 @@ class BlazePose:
                 raise Cancelled("pose estimation cancelled")
             image = video.frame(int(index))
             height, width = image.shape[:2]
-            found = self._step(state, int(index), image, fps)
+            isolated = row + 1 >= k or todo[row + 1] != index + 1
+            found = self._step(state, int(index), image, fps, isolated)
             if found is not None:
                 crop_lms, pts, roi, detected[row] = found
                 xy[row] = pts[:n]
