@@ -14,9 +14,8 @@ engine has no weighted observations yet, so confidence does not weight them.
 from __future__ import annotations
 
 import argparse
-import os
+import io
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from annotator.core.codes import SOURCE_NAMES, Source
+from annotator.core.progress import Progress, ShouldStop, part
 from annotator.core.skeleton import BUILTIN
 from annotator.errors import UsageError
 
@@ -60,25 +60,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class ProgressBar:
-    """One line on stderr, redrawn in place: ``stage [#####-----] done/total``."""
+    """One line on stderr, redrawn in place: ``[#####-----]  42 %``; ``stage`` names the
+    current step. Redraws only when the bar or the percentage changes."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._stage = ""
+        self.stage = ""
+        self._shown = ""
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
+    def __call__(self, fraction: float) -> None:
+        if not self.enabled:
             return
-        if stage != self._stage and self._stage:
+        filled = round(BAR_WIDTH * fraction)
+        line = f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {100 * fraction:3.0f} % {self.stage}"
+        if line != self._shown:
+            sys.stderr.write(f"\r{line:<60}")
+            sys.stderr.flush()
+            self._shown = line
+
+    def done(self) -> None:
+        if self.enabled and self._shown:
             sys.stderr.write("\n")
-        self._stage = stage
-        filled = round(BAR_WIDTH * done / total)
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        sys.stderr.write(f"\r{stage:<9} [{bar}] {done}/{total}")
-        if done >= total:
-            sys.stderr.write("\n")
-            self._stage = ""
-        sys.stderr.flush()
+            sys.stderr.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         progress=bar,
     )
+    bar.done()
     write_npz(args.out, result)
     est = result["estimates"]
     print(
@@ -121,10 +125,12 @@ def estimate_video(
     estimator: str = "blazepose",
     threads: int = 1,
     device: str | None = None,
-    progress: Any = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> dict[str, Any]:
     """The whole pipeline; returns the fill arrays plus ``estimates``, ``keyframes`` and the
-    seconds spent in each stage (``seconds``)."""
+    seconds spent in each stage (``seconds``). Progress: proposals take the first half of
+    the bar when they run, the estimator the rest."""
     from annotator.dynamics.fill import fill_track
     from annotator.estimation.observations import observations
     from annotator.estimation.registry import create
@@ -135,15 +141,23 @@ def estimate_video(
     try:
         count, fps = reader.frame_count, float(reader.fps)
         t0 = time.perf_counter()
+        share = 0.0
         if keyframes == "all":
             frames = list(range(count))
         else:
             from annotator.proposal.registry import propose
 
-            frames = propose(reader, keyframes, budget, device, progress).frames
+            share = 0.5
+            _stage(progress, f"proposing key frames ({keyframes})")
+            frames = propose(
+                reader, keyframes, budget, device, part(progress, 0.0, share), should_stop
+            ).frames
         seconds["keyframes"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        est = create(estimator, threads=threads).run(reader, frames, progress)
+        _stage(progress, f"estimating poses on {len(frames)} frames")
+        est = create(estimator, threads=threads).run(
+            reader, frames, part(progress, share, 1.0), should_stop
+        )
         seconds["estimate"] = time.perf_counter() - t0
     finally:
         reader.close()
@@ -171,20 +185,18 @@ def estimate_video(
     return out
 
 
+def _stage(progress: Progress | None, text: str) -> None:
+    if isinstance(progress, ProgressBar):
+        progress.stage = text
+
+
 FILL_KEYS = ("poses", "source", "source_names", "held", "variance", "confidence")
 
 
 def write_npz(path: Path, result: dict[str, Any]) -> None:
-    """The contract's fill layout, written to a temporary file and renamed into place."""
-    arrays = {k: result[k] for k in FILL_KEYS if k in result}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """The contract's fill layout, written atomically (``core.store.atomic_write``)."""
+    from annotator.core.store import atomic_write
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{k: result[k] for k in FILL_KEYS if k in result})
+    atomic_write(path, buffer.getvalue(), keep_backup=False)

@@ -21,21 +21,22 @@ Everything is returned in frame pixels in the video's display orientation.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from annotator.core.progress import Cancelled, Progress, ShouldStop, check_stop, report
 from annotator.estimation import detector as det
 from annotator.estimation import landmarks as lm
 from annotator.estimation.filters import OneEuroPoints
 from annotator.estimation.roi import Roi, roi_from_points, to_frame, warp
 from annotator.estimation.runtime import DETECTOR, LANDMARKER, LiteModel, checked_model
 
-Progress = Callable[[str, int, int], None]
-ShouldStop = Callable[[], bool]
+__all__ = ["LANDMARK_NAMES", "BlazePose", "Cancelled", "Estimates"]
+
 POSE_FLAG_THRESHOLD = 0.5
 
 LANDMARK_NAMES: tuple[str, ...] = (
@@ -46,10 +47,6 @@ LANDMARK_NAMES: tuple[str, ...] = (
     "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
     "right_heel", "left_foot_index", "right_foot_index",
 )  # fmt: skip
-
-
-class Cancelled(Exception):
-    """Raised when ``should_stop()`` turned true; the caller asked for it, nothing failed."""
 
 
 @dataclass(frozen=True)
@@ -203,8 +200,7 @@ class BlazePose:
         state = _State()
         width = height = 0
         for row, index in enumerate(todo):
-            if should_stop is not None and should_stop():
-                raise Cancelled("pose estimation cancelled")
+            check_stop(should_stop, "pose estimation")
             image = video.frame(int(index))
             height, width = image.shape[:2]
             isolated = row + 1 >= k or todo[row + 1] != index + 1
@@ -217,8 +213,7 @@ class BlazePose:
                 pres[row] = crop_lms.presence[:n]
                 flag[row] = crop_lms.pose_flag
                 rois[row] = roi.as_array()
-            if progress is not None:
-                progress("estimate", row + 1, k)
+            report(progress, row + 1, k)
         return Estimates(
             frames=todo,
             xy=xy,

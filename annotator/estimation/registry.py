@@ -1,8 +1,8 @@
 """Pose estimators by name, one entry point for the command line, the benchmark and the GUI.
 
 ``create(name)`` gives an estimator whose ``run(video, frames, progress, should_stop)``
-returns ``blazepose.Estimates``; ``progress(stage, done, total)`` is called after each frame
-and ``should_stop()`` polled before each, raising ``Cancelled`` when it turns true. Nothing
+returns ``blazepose.Estimates``, with ``core.progress``'s vocabulary: ``progress(fraction)``
+after each frame, ``should_stop()`` polled before each (``Cancelled`` when it turns true). Nothing
 here touches Qt, and the model runtime loads on the first frame, not on import.
 """
 
