@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.cli.estimate import estimate_video
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size, pck
 from annotator.errors import UsageError
 from annotator.estimation.blazepose import LANDMARK_NAMES, BlazePose, Estimates
+from annotator.estimation.pipeline import EstimatedTrack, estimate_track
 from annotator.estimation.roi import Roi
+from annotator.proposal.registry import propose
 from annotator.video import open_video
 
 CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         video = _video(args.data, clip)
         ref = np.load(args.data / "realgt" / f"{clip}.npz")
         every = _timed_estimate(video, "all", None, args.fill, args.threads)
-        est: Estimates = every["estimates"]
+        est = every.estimates
         golden.append(_golden_row(clip, "ours", est.xy, ref["xy"]))
         golden.append(_golden_row(clip, "forced", _forced(video, ref, args.threads), ref["xy"]))
         golden.append(_golden_row(clip, "self", _perturbed(video, args.threads), est.xy))
@@ -104,16 +106,22 @@ def _video(data: Path, clip: str) -> Path:
 
 def _timed_estimate(
     video: Path, selector: str, budget: float | None, fill: str, threads: int
-) -> dict[str, Any]:
+) -> EstimatedTrack:
     # A fresh cache folder: K-FPN's backbone features are computed, not read back.
     saved = os.environ.get("ANNOTATOR_CACHE_DIR")
     with tempfile.TemporaryDirectory(prefix="annotator-bench-") as tmp:
         os.environ["ANNOTATOR_CACHE_DIR"] = tmp
+        reader = open_video(video, build_index=False)
         try:
-            return estimate_video(
-                video, keyframes=selector, budget=budget, fill=fill, threads=threads, device="cpu"
-            )
+            t0 = time.perf_counter()
+            if selector == "all":
+                frames = list(range(reader.frame_count))
+            else:
+                frames = propose(reader, selector, budget, "cpu").frames
+            seconds = {"keyframes": time.perf_counter() - t0}
+            return estimate_track(reader, frames, fill=fill, threads=threads, seconds=seconds)
         finally:
+            reader.close()
             if saved is None:
                 del os.environ["ANNOTATOR_CACHE_DIR"]
             else:
@@ -165,29 +173,29 @@ def _perturbed(video: Path, threads: int) -> NDArray[np.float64]:
 
 
 def _pipeline_row(
-    clip: str, selector: str, budget: float, result: dict[str, Any], every: dict[str, Any]
+    clip: str, selector: str, budget: float, result: EstimatedTrack, every: EstimatedTrack
 ) -> dict[str, Any]:
-    ref = every["poses"]
+    ref = every.poses
     visible = ref[..., 2] == Visibility.VISIBLE
     body = body_size(ref[..., :2])
-    pred = result["poses"][..., :2]
+    pred = result.poses[..., :2]
     unseen = np.ones(ref.shape[0], dtype=bool)
-    unseen[result["keyframes"]] = False
-    est: Estimates = result["estimates"]
-    seconds = sum(result["seconds"].values())
-    base = sum(every["seconds"].values())
+    unseen[result.keyframes] = False
+    est = result.estimates
+    seconds = sum(result.seconds.values())
+    base = sum(every.seconds.values())
     return {
         "clip": clip,
         "selector": selector,
         "budget": budget,
         "frames": int(ref.shape[0]),
-        "key_frames": len(result["keyframes"]),
+        "key_frames": len(result.keyframes),
         "detector_calls": est.detector_calls,
         "landmark_calls": est.landmark_calls,
         "calls_share": (est.detector_calls + est.landmark_calls)
-        / max(1, every["estimates"].detector_calls + every["estimates"].landmark_calls),
+        / max(1, every.estimates.detector_calls + every.estimates.landmark_calls),
         "seconds": seconds,
-        "proposal_seconds": result["seconds"]["keyframes"],
+        "proposal_seconds": result.seconds["keyframes"],
         "speedup": base / seconds if seconds > 0 else float("nan"),
         "pck": pck(pred, ref[..., :2], visible, body, ALPHA),
         "pck_unseen": pck(pred[unseen], ref[unseen, :, :2], visible[unseen], body[unseen], ALPHA)

@@ -7,25 +7,23 @@ output is the contract's fill layout (``poses``, ``source``, ``source_names``, `
 ``variance`` where the fill has one, and ``confidence``), with source ``predicted`` wherever a
 value came from the estimator.
 
-The fill treats the estimator's values as labels (its frames keep them exactly); the fill
-engine has no weighted observations yet, so confidence does not weight them.
+The work after choosing the key frames is ``estimation.pipeline.estimate_track``.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from annotator.core.codes import SOURCE_NAMES, Source
 from annotator.core.progress import Progress, ShouldStop, part
 from annotator.core.skeleton import BUILTIN
 from annotator.errors import UsageError
+
+if TYPE_CHECKING:
+    from annotator.estimation.pipeline import EstimatedTrack
 
 BAR_WIDTH = 30
 
@@ -105,10 +103,10 @@ def run(args: argparse.Namespace) -> int:
         progress=bar,
     )
     bar.done()
-    write_npz(args.out, result)
-    est = result["estimates"]
+    result.write(args.out)
+    est = result.estimates
     print(
-        f"estimated {len(est.frames)} of {result['frame_count']} frames "
+        f"estimated {len(est.frames)} of {result.poses.shape[0]} frames "
         f"({est.detector_calls} detector and {est.landmark_calls} landmark calls), "
         f"filled the rest with {args.fill}, in {time.perf_counter() - start:.1f} s -> {args.out}"
     )
@@ -127,23 +125,18 @@ def estimate_video(
     device: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
-) -> dict[str, Any]:
-    """The whole pipeline; returns the fill arrays plus ``estimates``, ``keyframes`` and the
-    seconds spent in each stage (``seconds``). Progress: proposals take the first half of
-    the bar when they run, the estimator the rest."""
-    from annotator.dynamics.fill import fill_track
-    from annotator.estimation.observations import observations
-    from annotator.estimation.registry import create
+) -> EstimatedTrack:
+    """Key frames from ``keyframes`` (a proposal method, or ``all``), then the estimator on
+    them and the fill. Progress: proposals take the first half of the bar when they run."""
+    from annotator.estimation.pipeline import estimate_track
     from annotator.video import open_video
 
-    seconds: dict[str, float] = {}
     reader = open_video(video, build_index=False)
     try:
-        count, fps = reader.frame_count, float(reader.fps)
         t0 = time.perf_counter()
         share = 0.0
         if keyframes == "all":
-            frames = list(range(count))
+            frames = list(range(reader.frame_count))
         else:
             from annotator.proposal.registry import propose
 
@@ -152,51 +145,23 @@ def estimate_video(
             frames = propose(
                 reader, keyframes, budget, device, part(progress, 0.0, share), should_stop
             ).frames
-        seconds["keyframes"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        seconds = {"keyframes": time.perf_counter() - t0}
         _stage(progress, f"estimating poses on {len(frames)} frames")
-        est = create(estimator, threads=threads).run(
-            reader, frames, part(progress, share, 1.0), should_stop
+        return estimate_track(
+            reader,
+            frames,
+            skeleton=skeleton,
+            fill=fill,
+            estimator=estimator,
+            threads=threads,
+            progress=part(progress, share, 1.0),
+            should_stop=should_stop,
+            seconds=seconds,
         )
-        seconds["estimate"] = time.perf_counter() - t0
     finally:
         reader.close()
-    t0 = time.perf_counter()
-    manual, confidence = observations(est, count, skeleton)
-    filled = fill_track(manual, fill, fps=fps)
-    seconds["fill"] = time.perf_counter() - t0
-    source = filled.source.copy()
-    # The fill reports its labels as manual; here every label is the estimator's guess.
-    source[source == Source.MANUAL] = Source.PREDICTED
-    confidence[source != Source.PREDICTED] = np.nan
-    out: dict[str, Any] = {
-        "poses": filled.poses.astype(np.float32),
-        "source": source.astype(np.int8),
-        "source_names": np.asarray(SOURCE_NAMES),
-        "held": filled.held,
-        "confidence": confidence.astype(np.float32),
-        "estimates": est,
-        "keyframes": np.asarray(sorted(frames), dtype=np.int64),
-        "frame_count": count,
-        "seconds": seconds,
-    }
-    if filled.variance is not None:
-        out["variance"] = filled.variance.astype(np.float32)
-    return out
 
 
 def _stage(progress: Progress | None, text: str) -> None:
     if isinstance(progress, ProgressBar):
         progress.stage = text
-
-
-FILL_KEYS = ("poses", "source", "source_names", "held", "variance", "confidence")
-
-
-def write_npz(path: Path, result: dict[str, Any]) -> None:
-    """The contract's fill layout, written atomically (``core.store.atomic_write``)."""
-    from annotator.core.store import atomic_write
-
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{k: result[k] for k in FILL_KEYS if k in result})
-    atomic_write(path, buffer.getvalue(), keep_backup=False)
