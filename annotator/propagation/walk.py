@@ -37,6 +37,8 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 RESIDUAL_SCALE = 8.0  # grey levels at which a cell's vote halves (poorly explained motion)
+TRIM = 2.0  # vectors farther than this many spreads from the median are left out of the mean
+MIN_SPREAD = 0.5  # px: the spread never counts as smaller (quarter-pel vectors, rounding)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -121,9 +123,20 @@ def _sample(
         rsum += w[k] * buf[3, k]
         buf[4, k] = abs(buf[0, k] - mx)
         buf[5, k] = abs(buf[1, k] - my)
-    out[0] = mx
-    out[1] = my
-    out[2] = 0.5 * (_weighted_median(buf[4], w, n) + _weighted_median(buf[5], w, n))
+    spread = 0.5 * (_weighted_median(buf[4], w, n) + _weighted_median(buf[5], w, n))
+    # the weighted mean of the vectors near the median: robust like the median where the
+    # neighbourhood mixes motions, sub-cell smooth like interpolation where the field varies
+    # smoothly (a turning limb)
+    keep = TRIM * max(spread, MIN_SPREAD)
+    sx, sy, sw = 0.0, 0.0, 0.0
+    for k in range(n):
+        if buf[4, k] <= keep and buf[5, k] <= keep:
+            sx += w[k] * buf[0, k]
+            sy += w[k] * buf[1, k]
+            sw += w[k]
+    out[0] = sx / sw if sw > 0 else mx
+    out[1] = sy / sw if sw > 0 else my
+    out[2] = spread
     out[3] = rsum / total
     return True
 
