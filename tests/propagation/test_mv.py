@@ -3,8 +3,6 @@ absent joints, labels kept exactly, and the live update."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
