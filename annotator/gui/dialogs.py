@@ -8,6 +8,8 @@ questions without blocking.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from PySide6 import QtCore, QtWidgets
 
@@ -15,9 +17,20 @@ from annotator.core.skeleton import BUILTIN, Skeleton
 from annotator.errors import AnnotatorError
 from annotator.gui.keymap import ACTIONS
 
+SaveChoice = Literal["save", "discard", "cancel"]
+
+
+@dataclass(frozen=True)
+class ProposeRequest:
+    """What the propose dialog asks for: a method and a budget (None: the method's own
+    default, K-FPN's natural count)."""
+
+    method: str
+    budget: int | None = None
+
 
 class Reporter:
-    """Shows errors and asks yes/no questions with real dialogs."""
+    """Shows errors and asks questions with real dialogs."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         self.parent = parent
@@ -32,6 +45,13 @@ class Reporter:
     def ask(self, question: str, title: str = "Question") -> bool:
         answer = QtWidgets.QMessageBox.question(self.parent, title, question)
         return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+    def ask_save(self, question: str, title: str = "Unsaved changes") -> SaveChoice:
+        """Save / Discard / Cancel; Esc and closing the box mean Cancel (keep working)."""
+        return save_discard_cancel(self.parent, question, title)
+
+    def choose_proposal(self, methods: Sequence[str], frame_count: int) -> ProposeRequest | None:
+        return ProposeDialog.choose(self.parent, methods, frame_count)
 
     def choose_skeleton(self) -> Skeleton | None:
         return SkeletonDialog.choose(self.parent)
@@ -58,6 +78,8 @@ class RecordingReporter(Reporter):
         self.questions: list[str] = []
         self.answer = answer
         self.skeleton = skeleton
+        self.save_choice: SaveChoice = "cancel"  # what an Esc would answer
+        self.budget: int | None = None  # the propose dialog's default
 
     def error(self, message: str, title: str = "Error") -> None:
         self.errors.append(message)
@@ -65,6 +87,18 @@ class RecordingReporter(Reporter):
     def ask(self, question: str, title: str = "Question") -> bool:
         self.questions.append(question)
         return self.answer
+
+    def ask_save(self, question: str, title: str = "Unsaved changes") -> SaveChoice:
+        self.questions.append(question)
+        return self.save_choice
+
+    def choose_proposal(self, methods: Sequence[str], frame_count: int) -> ProposeRequest | None:
+        """The dialog's defaults: the first method (or ``item``) and ``budget``."""
+        self.questions.append("Propose frames to label")
+        if not methods:
+            return None
+        method = self.item if self.item is not None and self.item in methods else methods[0]
+        return ProposeRequest(method, self.budget)
 
     def choose_skeleton(self) -> Skeleton | None:
         return self.skeleton or BUILTIN["penn_action"]
@@ -76,6 +110,106 @@ class RecordingReporter(Reporter):
     def locate_file(self, title: str, filters: str) -> str | None:
         self.questions.append(title)
         return self.located
+
+
+def save_discard_cancel(
+    parent: QtWidgets.QWidget | None, question: str, title: str = "Unsaved changes"
+) -> SaveChoice:
+    """A modal Save / Discard / Cancel box. Esc (the escape button) is Cancel, so no key
+    press ever throws edits away; Save is the default button."""
+    box = save_box(parent, question, title)
+    box.exec()
+    return save_box_choice(box)
+
+
+def save_box(parent: QtWidgets.QWidget | None, question: str, title: str) -> QtWidgets.QMessageBox:
+    buttons = QtWidgets.QMessageBox.StandardButton
+    box = QtWidgets.QMessageBox(
+        QtWidgets.QMessageBox.Icon.Warning,
+        title,
+        question,
+        buttons.Save | buttons.Discard | buttons.Cancel,
+        parent,
+    )
+    box.setDefaultButton(buttons.Save)
+    box.setEscapeButton(buttons.Cancel)
+    return box
+
+
+def save_box_choice(box: QtWidgets.QMessageBox) -> SaveChoice:
+    clicked = box.clickedButton()
+    buttons = QtWidgets.QMessageBox.StandardButton
+    if clicked is box.button(buttons.Save):
+        return "save"
+    if clicked is box.button(buttons.Discard):
+        return "discard"
+    return "cancel"
+
+
+class ProposeDialog(QtWidgets.QDialog):
+    """Tools > Propose Frames: the method and how many frames (default: the method's own)."""
+
+    DEFAULT_TEXT = "method's default"
+
+    def __init__(
+        self,
+        methods: Sequence[str],
+        frame_count: int,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Propose frames to label")
+        layout = QtWidgets.QFormLayout(self)
+        self.method = QtWidgets.QComboBox()
+        self.method.addItems(list(methods))
+        layout.addRow("Method", self.method)
+        # 0 stands for "no budget": K-FPN then proposes its natural count (the frames its
+        # network expects to need), the baselines 10 % of the frames, as ``annotator propose``.
+        self.budget = QtWidgets.QSpinBox()
+        self.budget.setRange(0, max(1, frame_count))
+        self.budget.setSpecialValueText(self.DEFAULT_TEXT)
+        self.budget.setSuffix(" frames")
+        self.budget.setValue(0)
+        self.budget.setToolTip(
+            "how many frames to propose; the default is kfpn's natural count "
+            "(uniform and kmeans: 10 % of the frames)"
+        )
+        layout.addRow("Budget", self.budget)
+        self.hint = QtWidgets.QLabel()
+        self.hint.setWordWrap(True)
+        layout.addRow(self.hint)
+        self.method.currentTextChanged.connect(self._update_hint)
+        self.budget.valueChanged.connect(lambda _v: self._update_hint(self.method.currentText()))
+        self._frame_count = frame_count
+        self._update_hint(self.method.currentText())
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addRow(buttons)
+
+    def _update_hint(self, method: str) -> None:
+        if self.budget.value():
+            text = f"{self.budget.value()} of {self._frame_count} frames"
+        elif method == "kfpn":
+            text = "K-FPN chooses how many frames the video needs (its natural count)"
+        else:
+            text = f"10 % of the {self._frame_count} frames"
+        self.hint.setText(text)
+
+    def request(self) -> ProposeRequest:
+        budget = self.budget.value()
+        return ProposeRequest(self.method.currentText(), budget or None)
+
+    @classmethod
+    def choose(
+        cls, parent: QtWidgets.QWidget | None, methods: Sequence[str], frame_count: int
+    ) -> ProposeRequest | None:
+        dialog = cls(methods, frame_count, parent)
+        ok = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        return dialog.request() if ok else None
 
 
 class SkeletonDialog(QtWidgets.QDialog):

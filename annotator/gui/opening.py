@@ -24,6 +24,7 @@ from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.schema import EXTENSION
 from annotator.errors import AnnotatorError, ProjectError, VideoError
 from annotator.gui.session import Session
+from annotator.gui.wording import plural
 from annotator.gui.workers import Cancelled
 
 if TYPE_CHECKING:
@@ -156,8 +157,9 @@ def _when_indexed(window: MainWindow, reader: Any, make_session: Any, path: Path
         reader.close()
         window.reporter.error(message)
 
-    task = window.tasks.start(f"Indexing {path.name}", index_job, finish, failed)
-    task.signals.cancelled.connect(reader.close)
+    window.tasks.start(
+        f"Indexing {path.name}", index_job, finish, failed, on_cancelled=reader.close
+    )
 
 
 def video_ref(reader: Any) -> VideoRef:
@@ -233,15 +235,25 @@ def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None
     return True
 
 
-def confirm_discard(window: MainWindow, session: Session) -> bool:
-    """Before closing a project with unsaved edits: True to go on (saved or discarded)."""
-    if window.reporter.ask("The project has unsaved changes. Save them first?", "Unsaved changes"):
-        try:
-            return save(window, session, ask_path=False)
-        except AnnotatorError as err:
-            window.reporter.error(str(err))
-            return False
-    return True
+def confirm_discard(window: MainWindow, session: Session | None) -> bool:
+    """Every place that would drop unsaved edits (quit, opening another video or project)
+    asks here first: Save / Discard / Cancel. True to go on (saved, or discarded on purpose);
+    False on Cancel, Esc, or a save that did not happen."""
+    if session is None or not session.dirty:
+        return True
+    name = session.path.name if session.path else Path(session.doc.video.path).name
+    choice = window.reporter.ask_save(
+        f"{name} has unsaved changes. Save them before closing it?", "Unsaved changes"
+    )
+    if choice == "discard":
+        return True
+    if choice != "save":
+        return False
+    try:
+        return save(window, session, ask_path=False)
+    except AnnotatorError as err:
+        window.reporter.error(str(err))
+        return False
 
 
 # ---------------------------------------------------------------------- export
@@ -309,12 +321,12 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
     """Run a key frame proposer in a worker; its frames enter the document as a command."""
     from annotator.proposal import registry
 
+    budget: int | None = None
     if method is None:
-        method = window.reporter.choose_item(
-            "Propose frames to label", "Proposal method:", list(registry.METHODS)
-        )
-        if method is None:
+        request = window.reporter.choose_proposal(list(registry.METHODS), session.frame_count)
+        if request is None:
             return
+        method, budget = request.method, request.budget
     # The proposer opens its own reader: it must not thrash the view's frame cache. It reads
     # the original video (one pass, no seeks), never the fast-seek copy shown for viewing.
     path = str(session.doc.video.path)
@@ -326,7 +338,8 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
             progress(lo + (hi - lo) * done / max(1, total))
 
         try:
-            return registry.propose(path, method, None, None, report, should_stop)
+            # The same call ``annotator propose VIDEO`` makes (no budget: the method's own).
+            return registry.propose(path, method, budget, None, report, should_stop)
         except registry.Cancelled:
             raise Cancelled() from None
 
@@ -335,8 +348,9 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
             return  # another project was opened meanwhile
         session.accept_proposals(np.asarray(result.frames), result.scores, result.method)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
+        n = len(result.frames)
         window.statusBar().showMessage(
-            f"{len(result.frames)} frames proposed in {result.seconds:.1f} s "
+            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s "
             "(] and [ jump between them)",
             6000,
         )

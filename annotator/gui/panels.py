@@ -33,7 +33,11 @@ def _canvas(size: int) -> QtGui.QPixmap:
 
 
 def _swatch(
-    color: QtGui.QColor, ring: bool = False, size: int = 14, thin: bool = False
+    color: QtGui.QColor,
+    ring: bool = False,
+    size: int = 14,
+    thin: bool = False,
+    dotted: bool = False,
 ) -> QtGui.QIcon:
     pix = _canvas(size)
     painter = QtGui.QPainter(pix)
@@ -41,7 +45,10 @@ def _swatch(
     r = size / 2 - 2
     centre = QtCore.QPointF(size / 2, size / 2)
     if ring:
-        painter.setPen(QtGui.QPen(color, 1.0 if thin else 2.5))
+        pen = QtGui.QPen(color, 1.5 if dotted else 1.0 if thin else 2.5)
+        if dotted:
+            pen.setStyle(theme.HELD_STYLE)
+        painter.setPen(pen)
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
     else:
         painter.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 1.2))
@@ -68,7 +75,7 @@ class JointList(QtWidgets.QTreeWidget):
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        self._shown: dict[int, tuple[int, int]] = {}
+        self._shown: dict[int, tuple[int, int, bool]] = {}
         self._text = QtGui.QBrush(theme.TEXT)
         self._dim = QtGui.QBrush(theme.TEXT_DIM)
         self.itemClicked.connect(
@@ -85,16 +92,24 @@ class JointList(QtWidgets.QTreeWidget):
 
     def show_pose(self, pose: PoseView) -> None:
         # Only rows whose state changed are touched: this runs on every step of a drag.
+        held = pose.held_mask().tolist()
         for j, (vis, src) in enumerate(
             zip(pose.visibility.tolist(), pose.source.tolist(), strict=True)
         ):
-            if self._shown.get(j) == (vis, src):
+            if self._shown.get(j) == (vis, src, held[j]):
                 continue
-            self._shown[j] = (vis, src)
+            self._shown[j] = (vis, src, held[j])
             item = self.topLevelItem(j)
             assert item is not None
             item.setText(1, _VIS_TEXT[Visibility(vis)] if 0 <= vis <= 3 else "?")
-            item.setText(2, "" if src == Source.NONE else SOURCE_NAMES[src])
+            # A held value is no fill: the source column says so rather than the method.
+            item.setText(2, "held" if held[j] else "" if src == Source.NONE else SOURCE_NAMES[src])
+            item.setToolTip(
+                2,
+                "held from the nearest label (before the first or after the last label)"
+                if held[j]
+                else "",
+            )
             manual = src == Source.MANUAL
             font = item.font(0)
             font.setItalic(not manual and src != Source.NONE)
@@ -160,6 +175,11 @@ class Legend(QtWidgets.QWidget):
         self._row(layout, _swatch(neutral, ring=True), "filled value (ring, dashed edge)")
         self._row(
             layout,
+            _swatch(neutral, ring=True, thin=True, dotted=True),
+            "held value (dotted ring): before the first or after the last label",
+        )
+        self._row(
+            layout,
             _swatch(neutral, ring=True, thin=True),
             "fill uncertainty (2σ) of the current joint",
         )
@@ -171,6 +191,7 @@ class Legend(QtWidgets.QWidget):
                 layout, _bar(theme.STATUS_COLORS[status]), f"timeline: {theme.STATUS_NAMES[status]}"
             )
         self._row(layout, _bar(theme.PROPOSED_COLOR, thin=True), "timeline: proposed frame")
+        self._row(layout, _curve(theme.SCORE_COLOR), "timeline: proposal score of each frame")
         self._row(
             layout, _bar(theme.SUGGESTED_COLOR, thin=True), "timeline: next frame to label (N)"
         )
@@ -188,6 +209,17 @@ class Legend(QtWidgets.QWidget):
         label = QtWidgets.QLabel(text)
         row.addWidget(label, 1)
         layout.addLayout(row)
+
+
+def _curve(color: QtGui.QColor) -> QtGui.QIcon:
+    pix = _canvas(14)
+    painter = QtGui.QPainter(pix)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setPen(QtGui.QPen(color, 1.5))
+    points = [QtCore.QPointF(x, y) for x, y in ((0, 11), (4, 8), (7, 10), (10, 3), (14, 6))]
+    painter.drawPolyline(points)
+    painter.end()
+    return QtGui.QIcon(pix)
 
 
 def _bar(color: QtGui.QColor, thin: bool = False) -> QtGui.QIcon:

@@ -196,7 +196,9 @@ def test_timeline_follows_a_method_change(qtbot, window, figure_video) -> None: 
         labels[0, :, :2] = truth[f]
         session.push(cmd.SetLabels(f, labels))
     session.set_method("linear")
-    assert window.timeline.marks.status is session.status
+    # the timeline paints its own immutable copy of the new status
+    np.testing.assert_array_equal(window.timeline.marks.status, session.status)
+    assert not window.timeline.marks.status.flags.writeable
     session.push(cmd.ClearFrame(15))
     assert window.timeline.marks.status[15] == FrameStatus.EMPTY  # only held from frame 5
 
