@@ -8,12 +8,12 @@ and DeepLabCut exports read frame images from the project's video.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from annotator.core.store import load_project
-from annotator.errors import FormatError, UsageError
+from annotator.errors import UsageError
 from annotator.formats import registry
+from annotator.formats.exporting import write_export
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,31 +49,20 @@ def run(args: argparse.Namespace) -> int:
 
         kw: dict[str, Any] = {"scene_cuts": doc.scene_cuts}
         ps = fill_pose_set(ps, args.method, **kw) if args.method else fill_pose_set(ps, **kw)
-    options: dict[str, Any] = {"frames": args.frames}
-    needs_video = (adaptor.name == "coco" and args.images) or (
-        adaptor.name == "dlc" and not args.no_images
-    )
     if adaptor.name == "coco":
-        options["images"] = args.images
-    if adaptor.name in ("dlc", "dlc-csv"):
-        options["scorer"] = args.scorer
-    if adaptor.name == "dlc":
-        options["images"] = not args.no_images
-    video = _open(doc.video.path) if needs_video else None
-    try:
-        adaptor.write(ps, Path(args.out), video=video, **options)
-    finally:
-        if video is not None:
-            video.close()
+        images = args.images
+    elif adaptor.name == "dlc" and not args.no_images:
+        images = "png"
+    else:
+        images = None
+    write_export(
+        ps,
+        adaptor.name,
+        args.out,
+        frames=args.frames,
+        images=images,
+        scorer=args.scorer,
+        video_path=doc.video.path,
+    )
     print(f"exported {args.project} as {adaptor.name} ({args.frames} frames) to {args.out}")
     return 0
-
-
-def _open(path: str) -> Any:
-    from annotator.video import open_video
-
-    if not path or not Path(path).is_file():
-        raise FormatError(
-            f"frame images need the project's video, which was not found: {path or '(none)'}"
-        )
-    return open_video(path)

@@ -29,6 +29,27 @@ class ProposeRequest:
     budget: int | None = None
 
 
+@dataclass(frozen=True)
+class ExportRequest:
+    """What the export dialog asks for; the same choices as ``annotator export``."""
+
+    format: str
+    path: str
+    frames: str = "all"  # 'manual' or 'all' (filled values with their source, held flagged)
+    images: str | None = None  # an image type to write the frames too, or None
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """One format the export dialog offers."""
+
+    name: str
+    description: str
+    extensions: tuple[str, ...]
+    is_folder: bool
+    image_types: tuple[str, ...]
+
+
 class Reporter:
     """Shows errors and asks questions with real dialogs."""
 
@@ -52,6 +73,12 @@ class Reporter:
 
     def choose_proposal(self, methods: Sequence[str], frame_count: int) -> ProposeRequest | None:
         return ProposeDialog.choose(self.parent, methods, frame_count)
+
+    def choose_export(
+        self, formats: Sequence[ExportChoice], chosen: str | None, base: str
+    ) -> ExportRequest | None:
+        """Format, frames, images and where; ``base``: the path to suggest, less extension."""
+        return ExportDialog.choose(self.parent, formats, chosen, base)
 
     def choose_skeleton(self) -> Skeleton | None:
         return SkeletonDialog.choose(self.parent)
@@ -80,6 +107,9 @@ class RecordingReporter(Reporter):
         self.skeleton = skeleton
         self.save_choice: SaveChoice = "cancel"  # what an Esc would answer
         self.budget: int | None = None  # the propose dialog's default
+        # The export dialog's answer; None answers with its defaults at the suggested path.
+        self.export: ExportRequest | None = None
+        self.export_bases: list[str] = []  # the paths the export dialog suggested
 
     def error(self, message: str, title: str = "Error") -> None:
         self.errors.append(message)
@@ -99,6 +129,17 @@ class RecordingReporter(Reporter):
             return None
         method = self.item if self.item is not None and self.item in methods else methods[0]
         return ProposeRequest(method, self.budget)
+
+    def choose_export(
+        self, formats: Sequence[ExportChoice], chosen: str | None, base: str
+    ) -> ExportRequest | None:
+        self.export_bases.append(base)
+        if self.export is not None:
+            return self.export
+        dialog = ExportDialog(formats, chosen, base)
+        request = dialog.request()
+        dialog.deleteLater()
+        return request
 
     def choose_skeleton(self) -> Skeleton | None:
         return self.skeleton or BUILTIN["penn_action"]
@@ -210,6 +251,118 @@ class ProposeDialog(QtWidgets.QDialog):
         dialog = cls(methods, frame_count, parent)
         ok = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
         return dialog.request() if ok else None
+
+
+class ExportDialog(QtWidgets.QDialog):
+    """File > Export: format, manual labels or every frame, frame images, destination."""
+
+    def __init__(
+        self,
+        formats: Sequence[ExportChoice],
+        chosen: str | None,
+        base: str,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.setMinimumWidth(560)
+        self._formats = {f.name: f for f in formats}
+        self._base = base
+        layout = QtWidgets.QFormLayout(self)
+        self.format = QtWidgets.QComboBox()
+        for f in formats:
+            self.format.addItem(f.description, f.name)
+        if chosen in self._formats:
+            self.format.setCurrentIndex(self.format.findData(chosen))
+        layout.addRow("Format", self.format)
+        self.all_frames = QtWidgets.QRadioButton(
+            "Every frame: labels and the fill (each value's source; held values flagged)"
+        )
+        self.manual_only = QtWidgets.QRadioButton("Manual labels only")
+        self.all_frames.setChecked(True)
+        frames = QtWidgets.QVBoxLayout()
+        frames.addWidget(self.all_frames)
+        frames.addWidget(self.manual_only)
+        layout.addRow("Frames", frames)
+        images = QtWidgets.QHBoxLayout()
+        self.images = QtWidgets.QCheckBox("Write the frame images")
+        self.image_type = QtWidgets.QComboBox()
+        images.addWidget(self.images)
+        images.addWidget(self.image_type)
+        images.addStretch(1)
+        layout.addRow("Images", images)
+        where = QtWidgets.QHBoxLayout()
+        self.path = QtWidgets.QLineEdit()
+        browse = QtWidgets.QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        where.addWidget(self.path, 1)
+        where.addWidget(browse)
+        layout.addRow("Save to", where)
+        self.buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Export")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addRow(self.buttons)
+        self.format.currentIndexChanged.connect(lambda _i: self._format_changed())
+        self.images.toggled.connect(lambda on: self.image_type.setEnabled(on))
+        self._format_changed()
+
+    def _choice(self) -> ExportChoice:
+        return self._formats[str(self.format.currentData())]
+
+    def _format_changed(self) -> None:
+        choice = self._choice()
+        self.images.setEnabled(bool(choice.image_types))
+        # DeepLabCut's labeled-data folder expects its images; COCO's are optional.
+        self.images.setChecked(choice.name == "dlc")
+        self.image_type.clear()
+        self.image_type.addItems(list(choice.image_types))
+        self.image_type.setEnabled(self.images.isChecked())
+        suffix = "" if choice.is_folder or not choice.extensions else choice.extensions[0]
+        self.path.setText(self._base + ("_" + choice.name if choice.is_folder else suffix))
+
+    def _browse(self) -> None:
+        choice = self._choice()
+        if choice.is_folder:
+            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Export to folder", self._base)
+        else:
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(
+                self, "Export", self.path.text(), choice_filter(choice)
+            )
+        if path:
+            self.path.setText(path)
+
+    def request(self) -> ExportRequest | None:
+        path = self.path.text().strip()
+        if not path:
+            return None
+        choice = self._choice()
+        if choice.extensions and not choice.is_folder and not path.endswith(choice.extensions):
+            path += choice.extensions[0]
+        images = self.image_type.currentText() if self.images.isChecked() else None
+        frames = "all" if self.all_frames.isChecked() else "manual"
+        return ExportRequest(choice.name, path, frames, images or None)
+
+    @classmethod
+    def choose(
+        cls,
+        parent: QtWidgets.QWidget | None,
+        formats: Sequence[ExportChoice],
+        chosen: str | None,
+        base: str,
+    ) -> ExportRequest | None:
+        dialog = cls(formats, chosen, base, parent)
+        ok = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        return dialog.request() if ok else None
+
+
+def choice_filter(choice: ExportChoice) -> str:
+    if choice.is_folder or not choice.extensions:
+        return f"{choice.description} (*)"
+    return f"{choice.description} ({' '.join('*' + e for e in choice.extensions)})"
 
 
 class SkeletonDialog(QtWidgets.QDialog):

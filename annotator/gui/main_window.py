@@ -418,7 +418,7 @@ class MainWindow(QtWidgets.QMainWindow):
             held = session.engine.result.held.any(axis=1) & (session.status < 2)
             if held.any():
                 n = int(held.sum())
-                text += f"; {n} {plural(n, 'frame')} before the first or after the last label held"
+                text += f"; {n} held before the first or after the last label"
         self.fill_panel.set_info(text)
 
     def update_suggestion(self) -> None:

@@ -23,6 +23,7 @@ from annotator.core.paths import data_dir
 from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.schema import EXTENSION
 from annotator.errors import AnnotatorError, ProjectError, VideoError
+from annotator.gui.dialogs import ExportChoice
 from annotator.gui.session import Session
 from annotator.gui.wording import plural
 from annotator.gui.workers import Cancelled
@@ -195,20 +196,38 @@ def add_recent(path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- file dialogs
-def ask_open_video(parent: QtWidgets.QWidget) -> str:
-    path, _ = QtWidgets.QFileDialog.getOpenFileName(parent, "Open video", "", VIDEO_FILTER)
+def dialog_dir(session: Session | None) -> str:
+    """The folder file dialogs start in: the project's once it is saved (even when that is
+    not the video's folder), else the video's, else the current directory."""
+    if session is None:
+        return ""
+    if session.path is not None:
+        return str(session.path.parent)
+    return str(Path(session.doc.video.path).parent)
+
+
+def ask_open_video(parent: QtWidgets.QWidget, session: Session | None = None) -> str:
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(
+        parent, "Open video", dialog_dir(session), VIDEO_FILTER
+    )
     return str(path)
 
 
-def ask_open_project(parent: QtWidgets.QWidget) -> str:
+def ask_open_project(parent: QtWidgets.QWidget, session: Session | None = None) -> str:
     path, _ = QtWidgets.QFileDialog.getOpenFileName(
-        parent, "Open project", "", f"Annotator projects (*{PROJECT_SUFFIX});;All files (*)"
+        parent,
+        "Open project",
+        dialog_dir(session),
+        f"Annotator projects (*{PROJECT_SUFFIX});;All files (*)",
     )
     return str(path)
 
 
 # ---------------------------------------------------------------------- saving
 def default_project_path(session: Session) -> Path:
+    """Where Save suggests the project: its own file once saved, else beside the video."""
+    if session.path is not None:
+        return session.path
     video = Path(session.doc.video.path)
     return video.with_name(video.stem + PROJECT_SUFFIX)
 
@@ -222,7 +241,7 @@ def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None
         chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
             window,
             "Save project",
-            str(target or default_project_path(session)),
+            str(default_project_path(session) if target is None else target),
             f"Annotator projects (*{PROJECT_SUFFIX})",
         )
         if not chosen:
@@ -265,7 +284,8 @@ def export_formats() -> list[tuple[str, str]]:
 
 
 def filled_pose_set(session: Session) -> PoseSet:
-    """The project's labels with the live fill in the gaps (sources say which is which)."""
+    """The project's labels with the live fill in the gaps (sources say which is which, and
+    ``held`` which values are only held before the first or after the last label)."""
     ps = session.doc.to_pose_set()
     result = session.engine.result
     out = []
@@ -276,44 +296,82 @@ def filled_pose_set(session: Session) -> PoseSet:
         manual = inst.source == Source.MANUAL
         poses = np.where(manual[:, :, None], inst.poses, result.poses).astype(np.float32)
         source = np.where(manual, inst.source, result.source).astype(np.int8)
-        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes))
+        held = result.held & ~manual
+        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes, held))
     ps.instances = out
     return ps
 
 
-def export_to(session: Session, name: str, path: Path) -> None:
-    from annotator.formats import registry
+def export_to(
+    session: Session, name: str, path: Path, frames: str = "all", images: str | None = None
+) -> None:
+    """Export through the same path as ``annotator export`` (``formats.exporting``)."""
+    from annotator.formats.exporting import write_export
 
-    registry.get(name).write(filled_pose_set(session), path)
+    write_export(
+        filled_pose_set(session) if frames == "all" else session.doc.to_pose_set(),
+        name,
+        path,
+        frames=frames,
+        images=images,
+        video_path=session.doc.video.path,
+    )
+
+
+def export_choices() -> list[ExportChoice]:
+    from annotator.formats import registry
+    from annotator.formats.exporting import image_types
+
+    return [
+        ExportChoice(f.name, f.description, f.extensions, f.is_folder, image_types(f.name))
+        for f in registry.all_formats()
+        if f.can_write
+    ]
+
+
+def export_base(session: Session) -> str:
+    """Where an export is suggested, less its extension: beside the project once it has a
+    file, else beside the video."""
+    if session.path is not None:
+        name = session.path.name
+        stem = name[: -len(PROJECT_SUFFIX)] if name.endswith(PROJECT_SUFFIX) else session.path.stem
+        return str(session.path.with_name(stem))
+    video = Path(session.doc.video.path)
+    return str(video.with_suffix(""))
 
 
 def export_dialog(window: MainWindow, name: str | None) -> None:
-    from annotator.formats import registry
-
+    """Ask for the export's choices, then write it in a worker (frame images take a while)."""
     session = window._need()
-    formats = [f for f in registry.all_formats() if f.can_write]
-    if name is not None:
-        formats = [f for f in formats if f.name == name]
-    if not formats:
+    choices = export_choices()
+    if not choices:
         raise AnnotatorError("no export format is available")
-    video = Path(session.doc.video.path)
-    if len(formats) == 1 and formats[0].is_folder:
-        chosen = QtWidgets.QFileDialog.getExistingDirectory(
-            window, "Export to folder", str(video.parent)
-        )
-        adaptor = formats[0]
-    else:
-        filters = {f.dialog_filter(): f for f in formats}
-        chosen, selected = QtWidgets.QFileDialog.getSaveFileName(
-            window, "Export", str(video.with_suffix("")), ";;".join(filters)
-        )
-        adaptor = filters.get(selected, formats[0])
-        if chosen and adaptor.extensions and not chosen.endswith(adaptor.extensions):
-            chosen += adaptor.extensions[0]
-    if not chosen:
+    request = window.reporter.choose_export(choices, name, export_base(session))
+    if request is None:
         return
-    adaptor.write(filled_pose_set(session), Path(chosen))
-    window.statusBar().showMessage(f"exported {adaptor.name} to {chosen}", 5000)
+    # The labels are taken now, on the GUI thread: later edits do not change this export.
+    ps = filled_pose_set(session) if request.frames == "all" else session.doc.to_pose_set()
+    video = session.doc.video.path
+
+    def job(_progress: Any, _should_stop: Any) -> None:
+        from annotator.formats.exporting import write_export
+
+        write_export(
+            ps,
+            request.format,
+            request.path,
+            frames=request.frames,
+            images=request.images,
+            video_path=video,
+        )
+
+    def done(_result: object) -> None:
+        what = "every frame" if request.frames == "all" else "the manual labels"
+        window.statusBar().showMessage(
+            f"exported {what} as {request.format} to {request.path}", 6000
+        )
+
+    window.tasks.start(f"Exporting {request.format}", job, done, window.reporter.error)
 
 
 # ---------------------------------------------------------------------- proposals
