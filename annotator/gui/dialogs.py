@@ -123,12 +123,19 @@ class RecordingReporter(Reporter):
         return self.save_choice
 
     def choose_proposal(self, methods: Sequence[str], frame_count: int) -> ProposeRequest | None:
-        """The dialog's defaults: the first method (or ``item``) and ``budget``."""
+        """What the real dialog answers to OK: its defaults, unless ``item`` names another
+        method or ``budget`` is set."""
         self.questions.append("Propose frames to label")
         if not methods:
             return None
-        method = self.item if self.item is not None and self.item in methods else methods[0]
-        return ProposeRequest(method, self.budget)
+        dialog = ProposeDialog(methods, frame_count)
+        if self.item is not None and self.item in methods:
+            dialog.method.setCurrentText(self.item)
+        if self.budget is not None:
+            dialog.budget.setValue(self.budget)
+        request = dialog.request()
+        dialog.deleteLater()
+        return request
 
     def choose_export(
         self, formats: Sequence[ExportChoice], chosen: str | None, base: str
