@@ -446,11 +446,11 @@ class ShortcutsDialog(QtWidgets.QDialog):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard Shortcuts")
-        self.resize(560, 620)
         layout = QtWidgets.QVBoxLayout(self)
         table = QtWidgets.QTableWidget(0, 3)
         table.setHorizontalHeaderLabels(["Menu", "Action", "Keys"])
         table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().lineSpacing() + 8)
         table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         rows = [(s.menu, s.text.replace("&", ""), ", ".join(s.keys)) for s in ACTIONS if s.keys]
         rows += [("Mouse", what, gesture) for gesture, what in self.MOUSE]
@@ -460,7 +460,26 @@ class ShortcutsDialog(QtWidgets.QDialog):
                 table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
         table.resizeColumnsToContents()
         table.horizontalHeader().setStretchLastSection(True)
+        table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(table)
+        self.table = table
+        # Wide enough for every column (no key cut off), as tall as the screen allows.
+        margins = layout.contentsMargins()
+        width = (
+            sum(table.columnWidth(c) for c in range(table.columnCount()))
+            + table.verticalScrollBar().sizeHint().width()
+            + 2 * table.frameWidth()
+            + margins.left()
+            + margins.right()
+            + 8
+        )
+        screen = (parent.screen() if parent is not None else None) or (
+            QtWidgets.QApplication.primaryScreen()
+        )
+        available = screen.availableGeometry() if screen is not None else None
+        max_w = available.width() - 40 if available is not None else width
+        max_h = available.height() - 80 if available is not None else 620
+        self.resize(min(width, max_w), min(720, max_h))
         close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout.addWidget(close)

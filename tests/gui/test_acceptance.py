@@ -46,10 +46,10 @@ def test_main_flow_with_defaults_on_the_sample(qtbot, window, tmp_path: Path, mo
 
     # 2. Tools > Propose Frames > OK: default method (kfpn) and budget (its natural count).
     window.actions_by_id["propose"].trigger()
-    qtbot.waitUntil(lambda: session.doc.proposals is not None, timeout=120000)
-    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=120000)
     assert not window.reporter.errors, window.reporter.errors
     proposals = session.doc.proposals
+    assert proposals is not None
     assert proposals.method == "kfpn"
     assert proposals.scores is not None and len(proposals.scores) == 240
 
