@@ -83,10 +83,6 @@ class Reporter:
     def choose_skeleton(self) -> Skeleton | None:
         return SkeletonDialog.choose(self.parent)
 
-    def choose_item(self, title: str, label: str, items: list[str]) -> str | None:
-        item, ok = QtWidgets.QInputDialog.getItem(self.parent, title, label, items, 0, False)
-        return str(item) if ok else None
-
     def locate_file(self, title: str, filters: str) -> str | None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.parent, title, "", filters)
         return str(path) or None
@@ -150,10 +146,6 @@ class RecordingReporter(Reporter):
 
     def choose_skeleton(self) -> Skeleton | None:
         return self.skeleton or BUILTIN["penn_action"]
-
-    def choose_item(self, title: str, label: str, items: list[str]) -> str | None:
-        self.questions.append(label)
-        return self.item if self.item in items else (items[0] if items else None)
 
     def locate_file(self, title: str, filters: str) -> str | None:
         self.questions.append(title)
