@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from PySide6 import QtCore, QtWidgets
@@ -274,8 +275,10 @@ class ExportDialog(QtWidgets.QDialog):
         if chosen in self._formats:
             self.format.setCurrentIndex(self.format.findData(chosen))
         layout.addRow("Format", self.format)
-        self.all_frames = QtWidgets.QRadioButton(
-            "Every frame: labels and the fill (each value's source; held values flagged)"
+        self.all_frames = QtWidgets.QRadioButton("Every frame: the labels and the fill")
+        self.all_frames.setToolTip(
+            "each value with its source (manual, hpim, ...); npz and COCO also flag the values "
+            "held before the first or after the last label"
         )
         self.manual_only = QtWidgets.QRadioButton("Manual labels only")
         self.all_frames.setChecked(True)
@@ -305,6 +308,8 @@ class ExportDialog(QtWidgets.QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addRow(self.buttons)
+        ok = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+        self.path.textChanged.connect(lambda text: ok.setEnabled(bool(text.strip())))
         self.format.currentIndexChanged.connect(lambda _i: self._format_changed())
         self.images.toggled.connect(lambda on: self.image_type.setEnabled(on))
         self._format_changed()
@@ -326,7 +331,9 @@ class ExportDialog(QtWidgets.QDialog):
     def _browse(self) -> None:
         choice = self._choice()
         if choice.is_folder:
-            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Export to folder", self._base)
+            path = QtWidgets.QFileDialog.getExistingDirectory(
+                self, "Export to folder", str(Path(self._base).parent)
+            )
         else:
             path, _ = QtWidgets.QFileDialog.getSaveFileName(
                 self, "Export", self.path.text(), choice_filter(choice)
