@@ -1,8 +1,9 @@
 """One export path for ``annotator export`` and the app's export dialog.
 
 ``write_export`` turns the few choices a user makes (format, manual or all frames, frame
-images or not) into the options of the format's writer, opens the video when images are
-wanted, and writes. The command line and the GUI only gather the choices.
+images or not) into the options of the format's writer and writes. The command line and the
+GUI only gather the choices and, when images are wanted, open the video (formats never open
+videos themselves).
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ def write_export(
     frames: str = "manual",
     images: str | None = None,
     scorer: str = "annotator",
-    video_path: str | None = None,
+    video: Any = None,
 ) -> None:
     """Write ``ps`` as format ``name`` to ``out``.
 
     ``frames``: 'manual' (manual labels only) or 'all' (every frame with a value, each value
     with its source and held flag where the format has room). ``images``: an image type of
-    ``image_types(name)`` to write the frame images too (read from ``video_path``, else the
-    labels' video), or None for none.
+    ``image_types(name)`` to write the frame images too, read from ``video`` (an open reader
+    the caller closes), or None for none.
     """
     adaptor = registry.get(name)
     if frames not in FRAME_CHOICES:
@@ -61,19 +62,6 @@ def write_export(
         options["images"] = images is not None
     if name in ("dlc", "dlc-csv"):
         options["scorer"] = scorer
-    video = _open(video_path or ps.video_path or "") if images is not None else None
-    try:
-        adaptor.write(ps, Path(out), video=video, **options)
-    finally:
-        if video is not None:
-            video.close()
-
-
-def _open(path: str) -> Any:
-    from annotator.video import open_video
-
-    if not path or not Path(path).is_file():
-        raise FormatError(
-            f"frame images need the project's video, which was not found: {path or '(none)'}"
-        )
-    return open_video(path)
+    if adaptor.needs_video(**options) and video is None:
+        raise FormatError("writing frame images needs the video; none was given")
+    adaptor.write(ps, Path(out), video=video, **options)

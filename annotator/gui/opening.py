@@ -306,16 +306,26 @@ def export_to(
     session: Session, name: str, path: Path, frames: str = "all", images: str | None = None
 ) -> None:
     """Export through the same path as ``annotator export`` (``formats.exporting``)."""
+    ps = filled_pose_set(session) if frames == "all" else session.doc.to_pose_set()
+    write_with_video(ps, name, path, frames, images, session.doc.video.path)
+
+
+def write_with_video(
+    ps: PoseSet, name: str, path: Path, frames: str, images: str | None, video_path: str
+) -> None:
+    """``write_export`` with frame images read from a reader of its own (the session's
+    reader belongs to its decoding thread), opened only when images are wanted."""
     from annotator.formats.exporting import write_export
 
-    write_export(
-        filled_pose_set(session) if frames == "all" else session.doc.to_pose_set(),
-        name,
-        path,
-        frames=frames,
-        images=images,
-        video_path=session.doc.video.path,
-    )
+    if images is None:
+        write_export(ps, name, path, frames=frames)
+        return
+    if not video_path or not Path(video_path).is_file():
+        raise AnnotatorError(
+            f"frame images need the project's video, which was not found: {video_path}"
+        )
+    with open_reader(Path(video_path)) as video:
+        write_export(ps, name, path, frames=frames, images=images, video=video)
 
 
 def export_choices() -> list[ExportChoice]:
@@ -354,15 +364,8 @@ def export_dialog(window: MainWindow, name: str | None) -> None:
     video = session.doc.video.path
 
     def job(_progress: Any, _should_stop: Any) -> None:
-        from annotator.formats.exporting import write_export
-
-        write_export(
-            ps,
-            request.format,
-            request.path,
-            frames=request.frames,
-            images=request.images,
-            video_path=video,
+        write_with_video(
+            ps, request.format, Path(request.path), request.frames, request.images, video
         )
 
     def done(_result: object) -> None:

@@ -1,17 +1,19 @@
 """``annotator export PROJECT --format F --out PATH``: write a project's labels in format F.
 
 ``--frames manual`` (default) exports the manual labels; ``--frames all`` runs the fill
-engine first and exports every filled frame with each value's source. COCO (``--images``)
-and DeepLabCut exports read frame images from the project's video.
+engine first and exports every filled frame with each value's source (and which are held).
+COCO (``--images``) and DeepLabCut exports read frame images from the project's video. The
+writing goes through ``formats.exporting``, as the app's export dialog does.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from annotator.core.store import load_project
-from annotator.errors import UsageError
+from annotator.errors import FormatError, UsageError
 from annotator.formats import registry
 from annotator.formats.exporting import write_export
 
@@ -55,14 +57,29 @@ def run(args: argparse.Namespace) -> int:
         images = "png"
     else:
         images = None
-    write_export(
-        ps,
-        adaptor.name,
-        args.out,
-        frames=args.frames,
-        images=images,
-        scorer=args.scorer,
-        video_path=doc.video.path,
-    )
+    video = _open(doc.video.path) if images is not None else None
+    try:
+        write_export(
+            ps,
+            adaptor.name,
+            args.out,
+            frames=args.frames,
+            images=images,
+            scorer=args.scorer,
+            video=video,
+        )
+    finally:
+        if video is not None:
+            video.close()
     print(f"exported {args.project} as {adaptor.name} ({args.frames} frames) to {args.out}")
     return 0
+
+
+def _open(path: str) -> Any:
+    from annotator.video import open_video
+
+    if not path or not Path(path).is_file():
+        raise FormatError(
+            f"frame images need the project's video, which was not found: {path or '(none)'}"
+        )
+    return open_video(path)
