@@ -27,7 +27,7 @@ from annotator.gui.proxy_offer import ProxyBar
 from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.timeline import Timeline
 from annotator.gui.wording import plural
-from annotator.gui.workers import Task, TaskRunner
+from annotator.gui.workers import Task, TaskRunner, handler_failure, one_line
 
 log = logging.getLogger(__name__)
 
@@ -239,10 +239,10 @@ class MainWindow(QtWidgets.QMainWindow):
         try:
             fn()
         except AnnotatorError as err:
-            self.reporter.error(str(err))
+            self.reporter.error(one_line(str(err)))
         except Exception as err:
             log.exception("action failed")
-            self.reporter.error(f"Unexpected error: {type(err).__name__}: {err}")
+            self.reporter.error(one_line(f"Unexpected error: {type(err).__name__}: {err}"))
 
     # ------------------------------------------------------------------ opening
     def open_path(self, path: str | Path) -> None:
@@ -366,8 +366,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.timeline.set_scores(session.proposal_scores)
 
     def _on_frame_loaded(self, frame: int, image: object) -> None:
-        if self.session is not None and frame == self.session.frame:
+        """The frame loader's completion handler: a failure here is reported like a frame
+        that cannot be decoded (once per video), never only on stderr."""
+        if self.session is None or frame != self.session.frame:
+            return
+        try:
             self.frame_view.set_frame(np.asarray(image))
+        except Exception as err:
+            log.exception("showing frame %d failed", frame)
+            self._on_frame_failed(frame, handler_failure(f"Showing frame {frame}", err))
 
     def _on_frame_failed(self, frame: int, message: str) -> None:
         if not self._frame_error_shown:  # once per video: stepping must not pile up dialogs

@@ -86,13 +86,17 @@ class Task(QtCore.QRunnable):
             self.signals.ended.emit()
 
 
+def one_line(text: str) -> str:
+    """``text`` as one line: a dialog shows one sentence, never a multi-line dump."""
+    return " ".join(text.split())
+
+
 def handler_failure(name: str, err: BaseException) -> str:
-    """One line for the user about a completion handler of task ``name`` that raised."""
+    """One line for the user about a completion handler of ``name`` that raised ``err``: a
+    user error's own sentence, else the exception named after what failed."""
     if isinstance(err, AnnotatorError):
-        text = str(err)
-    else:
-        text = f"{name} failed: {type(err).__name__}: {err}"
-    return " ".join(text.split()) or f"{name} failed"
+        return one_line(str(err)) or f"{name} failed"
+    return one_line(f"{name} failed: {type(err).__name__}: {err}")
 
 
 class TaskRunner(QtCore.QObject):

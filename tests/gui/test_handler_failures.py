@@ -69,3 +69,17 @@ def test_runner_reports_a_raising_handler(qtbot) -> None:  # type: ignore[no-unt
     qtbot.waitUntil(lambda: bool(reported), timeout=2000)
     assert reported == ["Counting failed: RuntimeError: injected failure with a second line"]
     runner.shutdown()
+
+
+def test_frame_loader_handler_failure_reaches_the_user_once(
+    qtbot, window, figure_video, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    monkeypatch.setattr(session.reader, "cached", lambda _frame: False)  # via the loader
+    monkeypatch.setattr(window.frame_view, "set_frame", _boom)
+    for frame in (10, 20):
+        session.go_to(frame)
+        qtbot.waitUntil(lambda: session.loader.idle, timeout=5000)
+        qtbot.wait(30)  # the loaded frame's queued signal
+    assert "Showing frame 10" in _one_line_error(window)  # once, not once per frame
