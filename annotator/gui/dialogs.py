@@ -84,8 +84,8 @@ class Reporter:
     def choose_skeleton(self) -> Skeleton | None:
         return SkeletonDialog.choose(self.parent)
 
-    def locate_file(self, title: str, filters: str) -> str | None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.parent, title, "", filters)
+    def locate_file(self, title: str, filters: str, start: str = "") -> str | None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.parent, title, start, filters)
         return str(path) or None
 
 
@@ -148,7 +148,7 @@ class RecordingReporter(Reporter):
     def choose_skeleton(self) -> Skeleton | None:
         return self.skeleton or BUILTIN["penn_action"]
 
-    def locate_file(self, title: str, filters: str) -> str | None:
+    def locate_file(self, title: str, filters: str, start: str = "") -> str | None:
         self.questions.append(title)
         return self.located
 

@@ -90,7 +90,9 @@ def _open_project(path: Path, window: MainWindow) -> None:
     if check.status == "missing":
         new_path = None
         if reporter.ask(f"{check.message[0].upper()}{check.message[1:]}. Locate it?", "Video"):
-            new_path = reporter.locate_file("Locate the project's video", VIDEO_FILTER)
+            new_path = reporter.locate_file(
+                "Locate the project's video", VIDEO_FILTER, str(path.parent)
+            )
         if not new_path:
             raise ProjectError(f"the project's video is missing: {check.message}")
         check = store.relocate_video(doc, new_path)

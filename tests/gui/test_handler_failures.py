@@ -83,3 +83,17 @@ def test_frame_loader_handler_failure_reaches_the_user_once(
         qtbot.waitUntil(lambda: session.loader.idle, timeout=5000)
         qtbot.wait(30)  # the loaded frame's queued signal
     assert "Showing frame 10" in _one_line_error(window)  # once, not once per frame
+
+
+def test_export_handler_failure_reaches_the_user(
+    qtbot, window, figure_video, monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui.dialogs import ExportRequest
+
+    open_and_wait(qtbot, window, figure_video[0])
+    window.reporter.export = ExportRequest("npz", str(tmp_path / "out.npz"), "all", None)
+    monkeypatch.setattr(window, "statusBar", _boom)  # the completion handler reports there
+    window.actions_by_id["export"].trigger()
+    qtbot.waitUntil(lambda: bool(window.reporter.errors), timeout=10000)
+    assert "Exporting npz" in _one_line_error(window)
+    assert (tmp_path / "out.npz").is_file()
