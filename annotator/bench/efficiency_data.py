@@ -36,7 +36,7 @@ IntArray = NDArray[np.int64]
 
 
 @dataclass
-class Clip:
+class RenderedClip:
     """One rendered video and its ground truth, in the shapes the metrics take."""
 
     name: str
@@ -81,7 +81,7 @@ class Clip:
         return man
 
 
-def load_set(folder: Path) -> list[Clip]:
+def load_set(folder: Path) -> list[RenderedClip]:
     """The clips of a rendered folder, in manifest order."""
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
@@ -91,7 +91,7 @@ def load_set(folder: Path) -> list[Clip]:
     for entry in manifest["videos"]:
         gt = np.load(folder / entry["labels"])
         clips.append(
-            Clip(
+            RenderedClip(
                 name=str(entry["name"]),
                 video=folder / entry["video"],
                 poses=gt["poses"],
@@ -137,7 +137,7 @@ def _filler(method: str, fps: float) -> Any:
 
 
 def make_fill(
-    clip: Clip, method: str
+    clip: RenderedClip, method: str
 ) -> Callable[[IntArray], tuple[FloatArray, FloatArray | None]]:
     """``fill(frames) -> (pred_xy (F, J, 2), variance (F, J) or None)`` from ground-truth labels
     on ``frames``, honouring the clip's scene cuts."""

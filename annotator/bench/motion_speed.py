@@ -22,8 +22,9 @@ from typing import Any
 import av
 import numpy as np
 
+from annotator.core.progress import Cancelled
 from annotator.video import motion_kernels as kernels
-from annotator.video.motion import ExtractionCancelled, MotionFields, extract_motion
+from annotator.video.motion import MotionFields, extract_motion
 from annotator.video.motion_extract import VectorEngine, decode_records
 from annotator.video.motion_kernels import warm_up
 from annotator.video.motion_synth import X264_PYRAMID, Scene, encode
@@ -50,15 +51,14 @@ def measure_motion_fps(path: str | Path, max_frames: int = 200, *, cpu: bool = F
     warm_up()
     done = [0]
 
-    def progress(count: int, _total: int | None) -> None:
-        done[0] = count
+    def frame_done() -> bool:  # polled once after each frame
+        done[0] += 1
+        return done[0] >= max_frames
 
     clock = time.process_time if cpu else time.perf_counter
     start = clock()
-    with contextlib.suppress(ExtractionCancelled):
-        extract_motion(
-            path, progress=progress, should_stop=lambda: done[0] >= max_frames, use_cache=False
-        )
+    with contextlib.suppress(Cancelled):
+        extract_motion(path, should_stop=frame_done, use_cache=False)
     return done[0] / (clock() - start)
 
 

@@ -210,10 +210,6 @@ def _reset_peak() -> bool:
         return False
 
 
-def _rate(frames: int, seconds: float) -> float:
-    return frames / seconds if seconds > 0 else float("nan")
-
-
 def _bare_loop(path: Path, limit: int, rgb: bool) -> tuple[float, float]:
     """Seconds of wall and CPU time per frame of a plain PyAV decode loop."""
     with av.open(str(path)) as container:

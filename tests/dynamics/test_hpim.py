@@ -105,7 +105,7 @@ def test_incremental_equals_full_for_hpim(model: HpimModel) -> None:
     def fake(method: str = "hpim", **kw: object) -> object:
         return HpimFiller(model) if method == "hpim" else original(method, **kw)
 
-    fill_module.make_filler = fake  # type: ignore[assignment]
+    fill_module.make_filler = fake
     try:
         assert_incremental_equals_full("hpim", seed=3)
     finally:

@@ -43,10 +43,10 @@ def no_leaked_windows(qapp: QtWidgets.QApplication) -> Iterator[None]:
 
 
 @pytest.fixture
-def window(qtbot):  # type: ignore[no-untyped-def]
+def window(qtbot):
     from annotator.gui.app import make_window, style
 
-    style(QtWidgets.QApplication.instance())  # type: ignore[arg-type]
+    style(QtWidgets.QApplication.instance())
     win = make_window(headless=True)
     qtbot.addWidget(win)
     win.resize(1280, 800)
@@ -59,7 +59,7 @@ def window(qtbot):  # type: ignore[no-untyped-def]
     win.tasks.shutdown()
 
 
-def open_and_wait(qtbot, window, path: Path) -> None:  # type: ignore[no-untyped-def]
+def open_and_wait(qtbot, window, path: Path) -> None:
     window.open_path(path)
     qtbot.waitUntil(
         lambda: window.session is not None or bool(window.reporter.errors), timeout=15000
@@ -69,7 +69,7 @@ def open_and_wait(qtbot, window, path: Path) -> None:  # type: ignore[no-untyped
     QtWidgets.QApplication.processEvents()
 
 
-def widget_pos(window, x: float, y: float) -> QtCore.QPoint:  # type: ignore[no-untyped-def]
+def widget_pos(window, x: float, y: float) -> QtCore.QPoint:
     """Where image pixel (x, y) is on the frame view's viewport."""
     view = window.frame_view
     scene = view.box.mapViewToScene(QtCore.QPointF(x, y))
@@ -96,7 +96,7 @@ def _send(
     QtWidgets.QApplication.sendEvent(widget, event)
 
 
-def click_image(window, x: float, y: float, button=QtCore.Qt.MouseButton.LeftButton) -> None:  # type: ignore[no-untyped-def]
+def click_image(window, x: float, y: float, button=QtCore.Qt.MouseButton.LeftButton) -> None:
     """A click at image pixel (x, y), as the mouse sends it."""
     vp = window.frame_view.viewport()
     pos = widget_pos(window, x, y)
@@ -108,7 +108,7 @@ def click_image(window, x: float, y: float, button=QtCore.Qt.MouseButton.LeftBut
 
 def drag_image(
     window, start: tuple[float, float], end: tuple[float, float], steps: int = 6
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A left-button drag from image pixel ``start`` to ``end`` in ``steps`` moves."""
     vp = window.frame_view.viewport()
     left = QtCore.Qt.MouseButton.LeftButton

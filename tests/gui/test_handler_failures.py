@@ -40,7 +40,7 @@ def test_propose_handler_failure_reaches_the_user(
     monkeypatch.setattr(Session, "accept_proposals", _boom)
     window.reporter.item = method
     window.actions_by_id["propose"].trigger()
-    qtbot.waitUntil(lambda: bool(window.reporter.errors), timeout=60000)
+    qtbot.waitUntil(lambda: bool(window.reporter.errors), timeout=300000)
     assert "Proposing frames" in _one_line_error(window)
     assert window.session.doc.proposals is None
 
