@@ -79,6 +79,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "2-sigma circles of every filled joint (else only the current joint's)",
     ),
     ActionSpec("propose", "Tools", "&Propose Frames to Label…", ("Ctrl+P",), icon="propose"),
+    ActionSpec(
+        "extract_motion",
+        "Tools",
+        "Extract &Motion Fields",
+        (),
+        "the video's motion, for the mv and hpim+mv fills (starts by itself on open)",
+    ),
     ActionSpec("cancel_tasks", "Tools", "&Cancel Background Work", ("Esc",)),
     ActionSpec("shortcuts", "Help", "&Keyboard Shortcuts", ("F1",)),
     ActionSpec("about", "Help", "&About", ()),

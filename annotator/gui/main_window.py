@@ -18,7 +18,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.errors import AnnotatorError
-from annotator.gui import opening, proxy_offer, theme, window_actions
+from annotator.gui import motion, opening, proxy_offer, theme, window_actions
 from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
 from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, TOOLBAR, by_id
@@ -59,6 +59,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._autosave_error_shown = False
         self._pending_drag: tuple[int, float, float] | None = None
         self.proxy_task: Task | None = None  # making the fast-seek copy, while it runs
+        # Motion fields are extracted in the background whenever a video opens (gui/motion.py).
+        self.extract_motion_on_open = True
+        self.motion_task: Task | None = None  # extracting them, until it delivers
         # The next frame to label is re-ranked once edits pause, not on every drag step.
         self._suggest_timer = QtCore.QTimer(self)
         self._suggest_timer.setSingleShot(True)
@@ -302,7 +305,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_enabled()
         self._update_fill_info()
         self.update_suggestion()
+        session.motion_changed.connect(self._update_fill_info)
         proxy_offer.offer(self, session)
+        if self.extract_motion_on_open:
+            motion.start(self, session)
         self.session_changed.emit(session)
 
     def _connect_loader(self, session: Session) -> None:
@@ -422,6 +428,12 @@ class MainWindow(QtWidgets.QMainWindow):
             text += ": label two frames to start the fill"
         else:
             text += f"; {filled} filled live ({session.method})"
+            if session.fill_fallback:
+                text += (
+                    " as hpim until the motion fields are ready"
+                    if motion.running(self)
+                    else " as hpim: no motion fields (Tools > Extract Motion Fields)"
+                )
             held = session.engine.result.held.any(axis=1) & (session.status < 2)
             if held.any():
                 n = int(held.sum())
@@ -486,7 +498,7 @@ class MainWindow(QtWidgets.QMainWindow):
         has = self.session is not None
         for spec in ACTIONS:
             if spec.menu in ("Edit", "Navigate", "Joint") or spec.id in (
-                "save", "save_as", "export", "propose", "fit", "zoom_in", "zoom_out", "timeline_all",
+                "save", "save_as", "export", "propose", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
             ):  # fmt: skip
                 self.actions_by_id[spec.id].setEnabled(has)
         self.export_menu.setEnabled(has)

@@ -402,7 +402,10 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
     def done(result: Any) -> None:
         if window.session is not session:
             return  # another project was opened meanwhile
-        session.accept_proposals(np.asarray(result.frames), result.scores, result.method)
+        # ``gate``: per-frame 0/1 decisions from methods that decide per frame (the MAPN
+        # gate); older runs have no such field.
+        gate = getattr(result, "gate", None)
+        session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
         n = len(result.frames)
         window.statusBar().showMessage(

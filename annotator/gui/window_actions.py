@@ -248,6 +248,16 @@ def act_propose(window: MainWindow) -> None:
     opening.propose(window, window._need())
 
 
+def act_extract_motion(window: MainWindow) -> None:
+    from annotator.gui import motion
+
+    session = window._need()
+    if motion.running(window):
+        window.statusBar().showMessage("the motion fields are being extracted already", 3000)
+        return
+    motion.start(window, session)
+
+
 def act_cancel_tasks(window: MainWindow) -> None:
     window.tasks.cancel_all()
 
