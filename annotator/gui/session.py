@@ -34,7 +34,12 @@ from annotator.dynamics.ranking import rank_next_frames
 from annotator.errors import AnnotatorError, VideoError
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
-from annotator.gui.timeline_state import frame_status, next_marked
+from annotator.gui.timeline_state import (
+    frame_status,
+    frame_uncertainty,
+    next_marked,
+    uncertain_frames,
+)
 from annotator.propagation import FILL_METHODS as VIDEO_METHODS
 from annotator.propagation import LiveFill, VideoSource
 
@@ -65,6 +70,7 @@ class Session(QtCore.QObject):
     motion_changed = QtCore.Signal()  # motion fields arrived (or are known to be missing)
     gate_changed = QtCore.Signal()  # the document's gate decisions changed
     residual_changed = QtCore.Signal()  # the document's per-frame residual energy changed
+    flags_changed = QtCore.Signal()  # frames flagged for review changed
 
     def __init__(
         self,
@@ -189,6 +195,33 @@ class Session(QtCore.QObject):
 
     def jump_proposed(self, forward: bool) -> bool:
         target = next_marked(self.proposed, self.frame, forward)
+        if target is not None:
+            self.go_to(target)
+        return target is not None
+
+    def gated_frames(self) -> NDArray[np.int64]:
+        """Frames the gate accepted (decision 1), sorted."""
+        return np.flatnonzero(np.asarray(self.doc.gate) == 1)
+
+    def frame_uncertainty(self) -> NDArray[np.float64] | None:
+        """(F,) the fill's largest standard deviation (px) per frame, NaN where nothing is
+        filled; None when the fill estimates no variance."""
+        return frame_uncertainty(self.engine.result.variance, self.manual())
+
+    def held_frames(self) -> NDArray[np.bool_]:
+        """(F,) frames with some value only held (before the first / after the last label)."""
+        return np.asarray(self.engine.result.held.any(axis=1) & (self.status < 2))
+
+    def jump_gated(self, forward: bool) -> bool:
+        target = next_marked(self.gated_frames(), self.frame, forward)
+        if target is not None:
+            self.go_to(target)
+        return target is not None
+
+    def jump_uncertain(self, forward: bool) -> bool:
+        """Go to the most uncertain frame of the next (previous) unlabelled stretch."""
+        peaks = uncertain_frames(self.frame_uncertainty(), self.status)
+        target = next_marked(peaks, self.frame, forward)
         if target is not None:
             self.go_to(target)
         return target is not None
@@ -412,6 +445,9 @@ class Session(QtCore.QObject):
             return
         if change.kind == "residual":
             self.residual_changed.emit()
+            return
+        if change.kind == "flags":
+            self.flags_changed.emit()
             return
         if change.kind == "settings":
             saved = self.doc.settings.get(METHOD_SETTING)
