@@ -160,6 +160,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screenshot", type=Path, help="also save the labelled window as PNG")
     parser.add_argument("--frames", type=int, default=120, help="frames of the generated video")
     parser.add_argument(
+        "--label-every", type=int, help="label every N-th frame (default: three frames)"
+    )
+    parser.add_argument(
         "--size", default="640x480", help="WIDTHxHEIGHT of the generated video (e.g. 1280x720)"
     )
 
@@ -167,7 +170,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _screenshot(
     window: MainWindow, truth: NDArray[np.float64], key_frames: list[int], out: Path
 ) -> None:
-    """The README picture: proposals from the uniform baseline, a frame inside a fill with
+    """The README picture: proposals from the uniform baseline, the hpim+mv fill (pchip when
+    the video has no motion fields) with the timeline's rows, a frame inside the fill with
     both wrists corrected by a drag (solid discs) among the filled joints (rings)."""
     from annotator.gui import opening
     from annotator.gui.app import wait_idle
@@ -176,8 +180,12 @@ def _screenshot(
     assert session is not None
     opening.propose(window, session, "uniform")
     wait_idle(window)
-    # pchip: on this synthetic walk (keys 40 frames apart) it stays closest to the figure.
-    session.set_method("pchip" if "pchip" in _methods(None) else session.method)
+    # Without fields, pchip: on this synthetic walk (keys 40 frames apart) it stays closest to
+    # the figure of the labels-only fills.
+    if session.fields is not None:
+        session.set_method("hpim+mv")
+    elif "pchip" in _methods(None):
+        session.set_method("pchip")
     frame = key_frames[0] + (key_frames[1] - key_frames[0]) * 2 // 3
     session.go_to(frame)
     overlay = window.frame_view.overlay
@@ -237,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
         if args.video is not None:  # a real video: label a plausible figure, for timing only
             truth = figure_poses(n, session.reader.width, session.reader.height)
         key_frames = [n // 6, n // 2, (5 * n) // 6]
+        if args.label_every:  # denser labels: shorter gaps, as with proposals
+            key_frames = list(range(0, n, args.label_every))
         label_frames(window, truth, key_frames)
         print(
             f"annotator bench gui  (video {video.name if args.video else 'generated figure'}: "

@@ -53,6 +53,10 @@ METHOD_SETTING = "fill_method"  # the project setting holding the chosen fill me
 VIDEO_DEFAULT = "hpim+mv"  # the fill once motion fields exist, unless the user chose another
 
 Engine = fill_mod.FillEngine | LiveFill  # same reset / update / result semantics
+# Fills that fill each joint from its own labels alone, bit for bit whichever other joints
+# are filled with it, so an edit of some joints refills only those (the DYAN fills solve all
+# of a label pattern's columns together, with one stopping rule).
+PER_JOINT_FILLS = frozenset({"linear", "pchip", "hpim"})
 
 
 class Session(QtCore.QObject):
@@ -468,7 +472,13 @@ class Session(QtCore.QObject):
             self.engine.reset(manual)
             lo, hi = 0, n
         else:
-            a, b = self.engine.update(manual, (start, max(start, stop - 1)))
+            span = (start, max(start, stop - 1))
+            engine = self.engine
+            if isinstance(engine, fill_mod.FillEngine) and engine.method in PER_JOINT_FILLS:
+                # One joint dragged: only its gaps are refilled (the others cannot change).
+                a, b = engine.update(manual, span, change.joints)
+            else:
+                a, b = engine.update(manual, span)
             lo, hi = min(start, a), max(stop, b + 1)
         new = self._status(lo, hi)
         changed = not np.array_equal(new, self.status[lo:hi])

@@ -235,3 +235,27 @@ def test_bad_gate_decisions_are_refused(qtbot, window, figure_video) -> None:
     with pytest.raises(Exception, match="gate decisions"):
         session.accept_proposals(np.asarray([1]), None, "gate", [0, 1, 2])
     assert session.doc.proposals is None and (np.asarray(session.doc.gate) == -1).all()
+
+
+@pytest.mark.parametrize("method", ["linear", "pchip", "hpim"])
+def test_a_one_joint_update_equals_the_full_update(method, figure_video) -> None:
+    """The session refills only the edited joint: the result must be the full update's."""
+    from annotator.dynamics.fill import FillEngine
+
+    _video, truth = figure_video
+    manual = np.full((40, truth.shape[1], 3), np.nan)
+    manual[:, :, 2] = 0
+    for f in (3, 20, 36):
+        manual[f, :, :2], manual[f, :, 2] = truth[f], 1
+    full, partial = FillEngine(method, fps=25.0), FillEngine(method, fps=25.0)
+    full.reset(manual)
+    partial.reset(manual)
+    manual[11, 5, :2], manual[11, 5, 2] = truth[11, 5] + 3.0, 1
+    full.update(manual, (11, 11))
+    partial.update(manual, (11, 11), joints=(5,))
+    for name in ("poses", "source", "held", "variance"):
+        a, b = getattr(full.result, name), getattr(partial.result, name)
+        if a is None:
+            assert b is None
+        else:
+            np.testing.assert_array_equal(a, b)
