@@ -130,3 +130,19 @@ def test_residual_uncertainty_and_spans_rows(qtbot, window, figure_video) -> Non
     qtbot.waitUntil(lambda: "uncertainty" not in timeline.rows, timeout=5000)
     window.timeline.grab()  # paints every row without error
     assert set(timeline.marks.last_rows) == set(timeline.rows)
+
+
+def test_row_toggles_are_remembered(qtbot) -> None:
+    from annotator.gui.main_window import MainWindow
+
+    first = MainWindow(remember_layout=True)
+    qtbot.addWidget(first)
+    first.actions_by_id[ROW_ACTIONS["residual"]].trigger()  # off
+    assert "residual" in first.timeline.marks.state.hidden
+    first.close()
+    second = MainWindow(remember_layout=True)
+    qtbot.addWidget(second)
+    assert not second.actions_by_id[ROW_ACTIONS["residual"]].isChecked()
+    assert second.actions_by_id[ROW_ACTIONS["gate"]].isChecked()
+    assert second.timeline.marks.state.hidden == frozenset({"residual"})
+    second.close()
