@@ -408,8 +408,9 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
         session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
         n = len(result.frames)
+        gated = "" if gate is None else " with the gate's decisions (G and Shift+G jump)"
         window.statusBar().showMessage(
-            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s "
+            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s{gated} "
             "(] and [ jump between them)",
             6000,
         )
