@@ -62,6 +62,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # Motion fields are extracted in the background whenever a video opens (gui/motion.py).
         self.extract_motion_on_open = True
         self.motion_task: Task | None = None  # extracting them, until it delivers
+        self._slow_fill_shown = False  # the slow video fill's hint, once per project
         # The next frame to label is re-ranked once edits pause, not on every drag step.
         self._suggest_timer = QtCore.QTimer(self)
         self._suggest_timer.setSingleShot(True)
@@ -322,6 +323,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._show_flags()
         self._show_fill_rows()
         session.motion_changed.connect(self._update_fill_info)
+        session.fill_slow.connect(self._on_fill_slow)
+        self._slow_fill_shown = False
         proxy_offer.offer(self, session)
         if self.extract_motion_on_open:
             motion.start(self, session)
@@ -386,6 +389,19 @@ class MainWindow(QtWidgets.QMainWindow):
         if session is not None:
             self.timeline.set_proposed(session.proposed)
             self.timeline.set_scores(session.proposal_scores)
+
+    def _on_fill_slow(self, seconds: float) -> None:
+        """Once per project: a video fill lags behind edits (long gaps between labels)."""
+        session = self.session
+        if session is None or self._slow_fill_shown:
+            return
+        self._slow_fill_shown = True
+        self.statusBar().showMessage(
+            f"The {session.method} fill took {seconds:.1f} s to follow that edit: its cost grows "
+            "with the gaps between labels; label more frames (N suggests which) or choose hpim "
+            "in the Fill dock",
+            15000,
+        )
 
     def _show_gate(self) -> None:
         session = self.session

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,9 @@ Engine = fill_mod.FillEngine | LiveFill  # same reset / update / result semantic
 # are filled with it, so an edit of some joints refills only those (the DYAN fills solve all
 # of a label pattern's columns together, with one stopping rule).
 PER_JOINT_FILLS = frozenset({"linear", "pchip", "hpim"})
+# A video fill's update costs the cube of the gap around the edit (HPIM conditions each gap in
+# one dense solve): past this, the window tells the user why edits lag and what helps.
+SLOW_FILL_S = 0.25
 
 
 class Session(QtCore.QObject):
@@ -75,6 +79,7 @@ class Session(QtCore.QObject):
     gate_changed = QtCore.Signal()  # the document's gate decisions changed
     residual_changed = QtCore.Signal()  # the document's per-frame residual energy changed
     flags_changed = QtCore.Signal()  # frames flagged for review changed
+    fill_slow = QtCore.Signal(float)  # a video fill's update took this long (s): see SLOW_FILL_S
 
     def __init__(
         self,
@@ -474,11 +479,15 @@ class Session(QtCore.QObject):
         else:
             span = (start, max(start, stop - 1))
             engine = self.engine
+            t0 = time.perf_counter()
             if isinstance(engine, fill_mod.FillEngine) and engine.method in PER_JOINT_FILLS:
                 # One joint dragged: only its gaps are refilled (the others cannot change).
                 a, b = engine.update(manual, span, change.joints)
             else:
                 a, b = engine.update(manual, span)
+            seconds = time.perf_counter() - t0
+            if seconds > SLOW_FILL_S and self.method in VIDEO_METHODS:
+                self.fill_slow.emit(seconds)
             lo, hi = min(start, a), max(stop, b + 1)
         new = self._status(lo, hi)
         changed = not np.array_equal(new, self.status[lo:hi])

@@ -259,3 +259,19 @@ def test_a_one_joint_update_equals_the_full_update(method, figure_video) -> None
             assert b is None
         else:
             np.testing.assert_array_equal(a, b)
+
+
+def test_a_slow_video_fill_says_why_once(qtbot, window, figure_video, monkeypatch) -> None:
+    from annotator.gui import session as session_mod
+
+    video, truth = figure_video
+    _open_with_motion(qtbot, window, video)
+    qtbot.waitUntil(lambda: not motion.running(window), timeout=WAIT_MS)
+    session = window.session
+    assert session.method == "hpim+mv"
+    monkeypatch.setattr(session_mod, "SLOW_FILL_S", 0.0)  # every update counts as slow
+    _label(session, truth, frames=(5,))
+    assert "fill took" in window.statusBar().currentMessage()
+    window.statusBar().clearMessage()
+    _label(session, truth, frames=(30,))
+    assert window.statusBar().currentMessage() == ""  # once per project
