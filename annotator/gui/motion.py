@@ -18,9 +18,10 @@ bonus the user did not ask for, and a video without usable motion is still annot
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from annotator.core.progress import Progress, ShouldStop
+from annotator.core.progress import Cancelled, Progress, ShouldStop
+from annotator.gui.session import PreparedFill, prepare_fill
 from annotator.gui.workers import Task, one_line
 
 if TYPE_CHECKING:
@@ -35,11 +36,17 @@ MESSAGE_MS = 10_000
 def start(window: MainWindow, session: Session) -> Task:
     """Extract ``session``'s motion fields in the background; they reach ``set_motion``."""
     path = Path(session.doc.video.path)  # the original video, never the fast-seek copy
+    # The first video fill is built here too, off the GUI thread, from the labels as they are
+    # now; edits made meanwhile are applied on arrival (``Session.set_motion``).
+    snapshot, fps = session.fill_snapshot(), session.fps
 
-    def job(progress: Progress, should_stop: ShouldStop) -> MotionFields:
+    def job(progress: Progress, should_stop: ShouldStop) -> tuple[MotionFields, Any]:
         from annotator.video.motion import extract_motion
 
-        return extract_motion(path, progress=progress, should_stop=should_stop)
+        fields = extract_motion(path, progress=progress, should_stop=should_stop)
+        if should_stop():
+            raise Cancelled("motion extraction")
+        return fields, prepare_fill(snapshot, path, fields, fps)
 
     def finished() -> bool:
         """Forget the task; False when its session is no longer the window's."""
@@ -47,10 +54,11 @@ def start(window: MainWindow, session: Session) -> Task:
             window.motion_task = None
         return window.session is session  # else another project was opened meanwhile
 
-    def done(fields: MotionFields) -> None:
+    def done(result: tuple[MotionFields, PreparedFill | None]) -> None:
         if not finished():
             return
-        session.set_motion(fields)
+        fields, prepared = result
+        session.set_motion(fields, prepared=prepared)
         window.statusBar().showMessage(arrived_text(session), MESSAGE_MS)
 
     def failed(message: str) -> None:

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -393,10 +394,13 @@ class Session(QtCore.QObject):
         """True while a video fill is chosen but runs as ``hpim`` (no motion fields)."""
         return self.method in VIDEO_METHODS and self.fields is None
 
-    def set_motion(self, fields: MotionFields | None, note: str = "") -> None:
+    def set_motion(
+        self, fields: MotionFields | None, note: str = "", prepared: PreparedFill | None = None
+    ) -> None:
         """The video's motion fields arrived (``None``: it has none, ``note`` says why).
         Derives the per-frame residual energy into the document and rebuilds the fill: a video
-        fill now uses the fields, and the default becomes ``hpim+mv``."""
+        fill now uses the fields, and the default becomes ``hpim+mv``. ``prepared``: that fill
+        already built off the GUI thread (``prepare_fill``), brought up to date here."""
         if fields is not None and len(fields) != self.frame_count:
             note = (
                 f"the motion fields cover {len(fields)} frames but the video has {self.frame_count}"
@@ -405,8 +409,32 @@ class Session(QtCore.QObject):
         self.fields = fields
         self.motion_note = note or (fields.note if fields is not None else "")
         self.doc.set_residual_energy(None if fields is None else residual_energy(fields))
-        self._apply_method(self.method if self._chosen else self.default_method(), force=True)
+        target = self.method if self._chosen else self.default_method()
+        engine = None if prepared is None or fields is None else self._catch_up(prepared, target)
+        self._apply_method(target, force=True, engine=engine)
         self.motion_changed.emit()
+
+    def fill_snapshot(self) -> tuple[str, NDArray[np.float32], tuple[int, ...]]:
+        """What a fill prepared off the GUI thread starts from: the method the session will
+        use once fields exist, a copy of the labels and the scene cuts."""
+        target = self.method if self._chosen else VIDEO_DEFAULT
+        return target, self.manual().copy(), self.doc.scene_cuts
+
+    def _catch_up(self, prepared: PreparedFill, method: str) -> Engine | None:
+        """``prepared``'s fill updated with the edits made since its snapshot; None when it no
+        longer fits (another method, other scene cuts or another person)."""
+        if (
+            prepared.method != method
+            or prepared.cuts != self.doc.scene_cuts
+            or prepared.manual.shape != self.manual().shape
+        ):
+            return None
+        now = self.manual()
+        same = (prepared.manual == now) | (np.isnan(prepared.manual) & np.isnan(now))
+        changed = np.flatnonzero(~same.all(axis=(1, 2)))
+        if len(changed):
+            prepared.engine.update(now, (int(changed[0]), int(changed[-1])))
+        return prepared.engine
 
     def _make_engine(self, method: str) -> Engine:
         engine: Engine
@@ -432,12 +460,13 @@ class Session(QtCore.QObject):
         if method != self.method:
             self.push(cmd.SetSetting(METHOD_SETTING, method))
 
-    def _apply_method(self, method: str, force: bool = False) -> None:
-        """Rebuild the fill with ``method``; ``force``: also when it is the current method
-        (its inputs changed, e.g. motion fields arrived)."""
+    def _apply_method(self, method: str, force: bool = False, engine: Engine | None = None) -> None:
+        """Rebuild the fill with ``method`` (or take ``engine``, already built for it);
+        ``force``: also when it is the current method (its inputs changed, e.g. motion fields
+        arrived)."""
         if (method == self.method and not force) or method not in available_methods():
             return
-        self.engine = self._make_engine(method)
+        self.engine = engine if engine is not None else self._make_engine(method)
         self.method = method
         self.status = self._status(0, self.frame_count)
         self.method_changed.emit(method)
@@ -548,6 +577,33 @@ def default_method() -> str:
     """The default fill without motion fields (``Session.default_method`` knows the video)."""
     methods = available_methods()
     return fill_mod.DEFAULT_METHOD if fill_mod.DEFAULT_METHOD in methods else methods[0]
+
+
+@dataclass(frozen=True)
+class PreparedFill:
+    """A video fill built and reset off the GUI thread from a snapshot of the labels: the
+    first full fill with long gaps can take seconds, which must not freeze the window."""
+
+    method: str
+    manual: NDArray[np.float32]
+    cuts: tuple[int, ...]
+    engine: Engine
+
+
+def prepare_fill(
+    snapshot: tuple[str, NDArray[np.float32], tuple[int, ...]],
+    video: Path,
+    fields: MotionFields,
+    fps: float,
+) -> PreparedFill | None:
+    """``Session.fill_snapshot``'s fill with ``fields`` (thread-safe: touches no session);
+    None when the snapshot's method is not a video fill."""
+    method, manual, cuts = snapshot
+    if method not in VIDEO_METHODS:
+        return None
+    engine = LiveFill(method, VideoSource(video, fields, cuts), fps=fps)
+    engine.reset(manual)
+    return PreparedFill(method, manual, cuts, engine)
 
 
 def residual_energy(fields: MotionFields) -> NDArray[np.float32]:

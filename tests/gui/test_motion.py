@@ -14,7 +14,7 @@ import pytest
 from annotator.core.codes import Source
 from annotator.errors import VideoError
 from annotator.gui import motion
-from annotator.propagation import fill_with
+from annotator.propagation import LiveFill, fill_with
 from annotator.propagation.registry import VideoSource
 from tests.gui.conftest import open_and_wait
 
@@ -275,3 +275,37 @@ def test_a_slow_video_fill_says_why_once(qtbot, window, figure_video, monkeypatc
     window.statusBar().clearMessage()
     _label(session, truth, frames=(30,))
     assert window.statusBar().currentMessage() == ""  # once per project
+
+
+def test_edits_during_extraction_reach_the_prepared_fill(
+    qtbot, window, figure_video, monkeypatch
+) -> None:
+    """The first hpim+mv fill is built off the GUI thread from the labels at open; labels
+    placed while the fields were extracted are applied when they arrive."""
+    import threading
+
+    import annotator.video.motion as motion_mod
+
+    real = motion_mod.extract_motion
+    release = threading.Event()
+
+    def held(path, **kw):
+        release.wait(60)
+        return real(path, **kw)
+
+    monkeypatch.setattr(motion_mod, "extract_motion", held)
+    video, truth = figure_video
+    _open_with_motion(qtbot, window, video)
+    session = window.session
+    _label(session, truth, frames=(4, 33))
+    assert session.fields is None
+    release.set()
+    qtbot.waitUntil(lambda: not motion.running(window), timeout=WAIT_MS)
+    assert isinstance(session.engine, LiveFill)
+    expected = fill_with(
+        session.manual(), VideoSource(video, session.fields), "hpim+mv", fps=session.fps
+    )
+    np.testing.assert_allclose(
+        session.engine.result.poses, expected.poses, atol=1e-3, equal_nan=True
+    )
+    assert (session.engine.result.source[5:33] == Source.HPIM_MV).all()
