@@ -132,20 +132,37 @@ def render_section(data: Path, folder: Path | None) -> None:
     print("| fill | " + " | ".join(f"{int(b * 100)} %" for b in RENDER_BUDGETS) + " |")
     print("|---" * (1 + len(RENDER_BUDGETS)) + "|")
     fields = {c.name: extract_motion(c.video) for c in clips}
+    calibration: dict[str, list[float]] = {}
     for method in FILLS:
         cells = []
+        err2: list[NDArray[np.float64]] = []
+        var: list[NDArray[np.float64]] = []
         for budget in RENDER_BUDGETS:
             pred, gt, vis, body = [], [], [], []
             for clip in clips:
                 keep = uniform_frames(clip.frame_count, budget_for(clip.frame_count, budget))
                 fill = _fill_fn(method, fields[clip.name], clip.fps, clip.cuts)
-                pred.append(fill(clip.manual(keep)).poses[:, :, :2].astype(np.float64))
+                res = fill(clip.manual(keep))
+                p = res.poses[:, :, :2].astype(np.float64)
+                pred.append(p)
                 gt.append(clip.gt_xy)
                 vis.append(clip.visible)
                 body.append(clip.body)
+                if res.variance is not None:
+                    # squared error per coordinate against the variance, unlabelled frames
+                    scored = clip.visible & np.isfinite(res.variance) & (res.variance > 0)
+                    err2.append(((p - clip.gt_xy) ** 2).sum(axis=2)[scored] / 2.0)
+                    var.append(res.variance[scored].astype(np.float64))
             p, g = np.concatenate(pred), np.concatenate(gt)
             cells.append(f"{100 * pck(p, g, np.concatenate(vis), np.concatenate(body), ALPHA):.1f}")
         print(f"| {method} | " + " | ".join(cells) + " |")
+        if var:
+            e, v = np.concatenate(err2), np.concatenate(var)
+            calibration[method] = [float(e.mean() / v.mean()), float(np.median(e / v))]
+    print("\nVariance calibration on the same fills (filled frames, visible joints, all budgets):")
+    print("squared error per coordinate / variance, mean over mean and median of the ratio")
+    for method, (mean_ratio, median_ratio) in calibration.items():
+        print(f"  {method}: {mean_ratio:.2f}, {median_ratio:.2f}")
 
 
 def _best(fn: Callable[[], object], repeat: int = 3) -> float:

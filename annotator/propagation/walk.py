@@ -136,7 +136,15 @@ def _sample(
             sw += w[k]
     out[0] = sx / sw if sw > 0 else mx
     out[1] = sy / sw if sw > 0 else my
-    out[2] = spread
+    # the step's spread: the weighted RMS deviation of *all* the pooled vectors from the
+    # estimate, so a neighbourhood that mixes two motions (a wrist over a still background)
+    # says it is unsure even when one motion holds the majority
+    dev = 0.0
+    for k in range(n):
+        ex = buf[0, k] - out[0]
+        ey = buf[1, k] - out[1]
+        dev += w[k] * (ex * ex + ey * ey) / 2.0
+    out[2] = np.sqrt(dev / total)
     out[3] = rsum / total
     return True
 
