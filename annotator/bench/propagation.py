@@ -290,9 +290,18 @@ def contact_sheet(data: Path, clip: str, out_png: Path, budget: float = 0.1) -> 
                 for a, b in PENN_ACTION.edges:
                     pa, pb = poses[a, :2], poses[b, :2]
                     if np.isfinite(pa).all() and np.isfinite(pb).all():
-                        cv2.line(img, (int(pa[0]), int(pa[1])), (int(pb[0]), int(pb[1])), colour, 3)
-            scale = 400 / max(img.shape[:2])
-            small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+                        cv2.line(img, (int(pa[0]), int(pa[1])), (int(pb[0]), int(pb[1])), colour, 2)
+            # crop to the body (the reference's extent, padded) so the joints are visible
+            ref = inst.poses[i, :, :2]
+            ref = ref[np.isfinite(ref).all(axis=1)]
+            lo = np.maximum(ref.min(axis=0) - 0.15 * np.ptp(ref, axis=0).max(), 0).astype(int)
+            hi = (ref.max(axis=0) + 0.15 * np.ptp(ref, axis=0).max()).astype(int)
+            img = img[lo[1] : hi[1], lo[0] : hi[0]]
+            scale = 360 / img.shape[0]
+            small = cv2.resize(img, (int(img.shape[1] * scale), 360), interpolation=cv2.INTER_AREA)
+            small = cv2.copyMakeBorder(
+                small, 0, 0, 0, max(0, 300 - small.shape[1]), cv2.BORDER_CONSTANT
+            )[:, :300]
             cv2.putText(small, f"f{i}", (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 0), 2)
             tiles.append(small)
     while len(tiles) % 4:
