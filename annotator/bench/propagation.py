@@ -211,6 +211,35 @@ def speed_section(data: Path) -> None:
             f"| {1e3 * t_prop:.0f} | {t_prop / t_decode:.2f} |"
         )
     long_track_speed()
+    drag_speed(data)
+
+
+def drag_speed(data: Path, clip: str = "hybrik_taiji", steps: int = 30) -> None:
+    """A drag: one label moved a pixel at a time, ``LiveFill.update`` after each move."""
+    from annotator.core.framespec import uniform_count
+    from annotator.formats import registry
+    from annotator.propagation.fuse import LiveFill
+
+    mat = data / "realgt" / f"{clip}.mat"
+    video = data / "videos" / f"{clip}.mp4"
+    if not mat.is_file() or not video.is_file():
+        return
+    ps = registry.guess(mat).read(mat)
+    keep = uniform_frames(ps.frame_count, uniform_count(ps.frame_count, 0.1))
+    man = _keep_only(manual_of(ps.instances[0]), keep)
+    live = LiveFill("hpim+mv", VideoSource(fields=extract_motion(video)), fps=ps.fps)
+    live.reset(man)
+    frame = int(keep[len(keep) // 2])
+    times = []
+    for step in range(steps):
+        man[frame, 5, 0] += 1.0 if step % 2 == 0 else -1.0
+        t = time.perf_counter()
+        live.update(man, (frame, frame))
+        times.append(time.perf_counter() - t)
+    print(
+        f"\ndrag on {clip} (hpim+mv, labels at 10 %): LiveFill.update median "
+        f"{1e3 * float(np.median(times)):.1f} ms, max {1e3 * max(times):.1f} ms over {steps} moves"
+    )
 
 
 def long_track_speed(frames: int = 10_000, joints: int = 17, fraction: float = 0.1) -> None:

@@ -256,10 +256,9 @@ class HpimFiller:
         scaled by the share of the prior variance the observations leave (so it stays in HPIM's
         calibrated units). Gaps, like the prior, stay independent: an edit's reach is unchanged."""
         for (rel, gap), _idx, _ctx, rows in self._gap_groups(frames):
-            ov = obs_var[rows]  # (G, gap − 1, K)
-            o = obs[rows]
-            v = 0.5 * (ov[..., 0::2] + ov[..., 1::2])  # (G, gap − 1, J): x, y share one
-            have = np.isfinite(v) & np.isfinite(o[..., 0::2]) & np.isfinite(o[..., 1::2])
+            # x and y share one variance per joint; an observation needs both coordinates
+            v = 0.5 * (obs_var[rows, 0::2] + obs_var[rows, 1::2])  # (G, gap − 1, J)
+            have = np.isfinite(v) & np.isfinite(obs[rows, 0::2] + obs[rows, 1::2])
             gi, ji = np.nonzero(have.any(axis=1))  # (gap, joint) pairs with an observation
             if len(gi) == 0:
                 continue
@@ -267,7 +266,7 @@ class HpimFiller:
             cols = np.stack([2 * ji, 2 * ji + 1], axis=1)  # (M, 2)
             r = rows[gi]  # (M, gap − 1)
             prior = out[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
-            seen = np.take_along_axis(o[gi], cols[:, None, :], axis=2)  # (M, gap − 1, 2)
+            seen = obs[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
             h = have[gi, :, ji]  # (M, gap − 1)
             # px² per γ unit: HPIM's own calibrated variance over this gap (motion, bend and
             # disagreement terms included) against the bare kriging variance
