@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,9 @@ from annotator.errors import AnnotatorError, VideoError
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
 from annotator.gui.timeline_state import frame_status, next_marked
+
+if TYPE_CHECKING:
+    from annotator.video.base import VideoReader
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class Session(QtCore.QObject):
 
     def __init__(
         self,
-        reader: Any,
+        reader: VideoReader,
         document: Document,
         path: Path | None = None,
         method: str | None = None,
@@ -115,12 +118,13 @@ class Session(QtCore.QObject):
         sigma = None
         if result.variance is not None:
             sigma = np.where(labelled, np.nan, np.sqrt(result.variance[f])).astype(np.float64)
-        return PoseView(xy, vis, src, sigma)
+        held = np.asarray(result.held[f] & ~labelled, dtype=np.bool_)
+        return PoseView(xy, vis, src, sigma, held)
 
     def labelled_frames(self) -> NDArray[np.int64]:
         return np.flatnonzero(self.status >= 2)
 
-    def use_frames_from(self, reader: Any) -> None:
+    def use_frames_from(self, reader: VideoReader) -> None:
         """Read frames from ``reader``, a copy of the same video with faster seeks (a
         proxy), from now on. The document keeps the original video's path and fingerprint;
         a copy whose frame count or frame times differ is refused (``VideoError``)."""
@@ -281,12 +285,21 @@ class Session(QtCore.QObject):
         self.push(cmd.FlipLeftRight(self.frame, self.instance))
 
     def accept_proposals(self, frames: NDArray[np.int64], scores: Any, method: str) -> None:
+        """Take a proposer's result in (one undo step); ``scores``: one per video frame."""
         proposals = Proposals(
             tuple(int(f) for f in frames),
             None if scores is None else tuple(float(s) for s in scores),
             method,
         )
         self.push(cmd.AcceptProposals(proposals, instance=self.instance))
+
+    @property
+    def proposal_scores(self) -> NDArray[np.float64] | None:
+        """The proposer's score of every frame (the score curve), or None."""
+        proposals = self.doc.proposals
+        if proposals is None or proposals.scores is None:
+            return None
+        return np.asarray(proposals.scores, dtype=np.float64)
 
     def undo(self) -> None:
         self.history.undo()
@@ -375,7 +388,7 @@ class Session(QtCore.QObject):
         self.reader.close()
 
 
-def _retire(loader: FrameLoader, reader: Any) -> None:
+def _retire(loader: FrameLoader, reader: VideoReader) -> None:
     """Stop a frame loader and close its reader (off the GUI thread: may wait on a decode)."""
     loader.close()
     reader.close()
