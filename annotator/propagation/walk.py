@@ -74,9 +74,6 @@ def _sample(
     radius: float,
     buf: Any,
     out: Any,
-    px: float,
-    py: float,
-    tau: float,
 ) -> bool:
     """Robust motion of field ``t`` around (x, y) into ``out`` = (dx, dy, spread, residual);
     False when no valid cell is near."""
@@ -103,12 +100,7 @@ def _sample(
                 res = 0.0
             buf[0, n] = dx[t, i, j]
             buf[1, n] = dy[t, i, j]
-            wgt = np.exp(-0.5 * d2 / (sigma * sigma)) / (1.0 + res / RESIDUAL_SCALE)
-            if tau > 0:
-                ux = dx[t, i, j] - px
-                uy = dy[t, i, j] - py
-                wgt /= 1.0 + (ux * ux + uy * uy) / (tau * tau)
-            buf[2, n] = wgt
+            buf[2, n] = np.exp(-0.5 * d2 / (sigma * sigma)) / (1.0 + res / RESIDUAL_SCALE)
             buf[3, n] = res
             n += 1
     if n == 0:
@@ -164,7 +156,6 @@ def _walk_kernel(
     offset: Any,
     vx0: Any,
     vy0: Any,
-    tau: float,
     path: Any,
     spread: Any,
     resid: Any,
@@ -187,9 +178,7 @@ def _walk_kernel(
         for m in range(1, n):
             if step > 0:
                 t = a + m  # field t moves frame t-1 -> t
-                ok = _sample(
-                    dx, dy, valid, residual, cell, t, px, py, radius[k], buf, s1, vx, vy, tau
-                )
+                ok = _sample(dx, dy, valid, residual, cell, t, px, py, radius[k], buf, s1)
                 if ok and _sample(
                     dx,
                     dy,
@@ -202,18 +191,12 @@ def _walk_kernel(
                     radius[k],
                     buf,
                     s2,
-                    vx,
-                    vy,
-                    tau,
                 ):
                     s1[:] = s2
                 mx, my = s1[0], s1[1]
             else:
                 t = a - m + 1  # from frame t back to t-1 through field t
-                # the field holds t-1 -> t motion: the walk's velocity, reversed
-                ok = _sample(
-                    dx, dy, valid, residual, cell, t, px, py, radius[k], buf, s1, -vx, -vy, tau
-                )
+                ok = _sample(dx, dy, valid, residual, cell, t, px, py, radius[k], buf, s1)
                 mx, my = -s1[0], -s1[1]
             if not ok:  # no vector near (I-frame, intra block): keep the walk's velocity
                 mx, my = vx, vy
@@ -250,13 +233,10 @@ def walk_many(
     points: FloatArray,
     radius: FloatArray,
     velocity: FloatArray | None = None,
-    coherence: float = 0.0,
 ) -> Walks:
     """Walk each point ``points[k]`` (x, y) from frame ``start[k]`` to ``stop[k]`` (either
-    direction) with a neighbourhood of ``radius[k]`` px. ``coherence`` (px, 0 = off): cells
-    whose vector differs from the walk's current velocity by that much vote half as much (a
-    joint at the body's edge is not dragged by the still background); ``velocity`` (k, 2)
-    px per frame along each walk's direction, for its first step."""
+    direction) with a neighbourhood of ``radius[k]`` px. ``velocity`` (k, 2): px per frame
+    along each walk's direction, used where its first steps have no vector (default 0)."""
     start = np.asarray(start, dtype=np.int64)
     stop = np.asarray(stop, dtype=np.int64)
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
@@ -284,7 +264,6 @@ def walk_many(
             offset[:-1].copy(),
             vel[:, 0].copy(),
             vel[:, 1].copy(),
-            float(coherence),
             path,
             spread,
             residual,
