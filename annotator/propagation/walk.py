@@ -38,6 +38,7 @@ IntArray = NDArray[np.int64]
 
 RESIDUAL_SCALE = 8.0  # grey levels at which a cell's vote halves (poorly explained motion)
 TRIM = 2.0  # vectors farther than this many spreads from the median are left out of the mean
+LAND_AGAIN = 1.0  # px moved in a forward step from which the field is read again where it lands
 MIN_SPREAD = 0.5  # px: the spread never counts as smaller (quarter-pel vectors, rounding)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -179,18 +180,25 @@ def _walk_kernel(
             if step > 0:
                 t = a + m  # field t moves frame t-1 -> t
                 ok = _sample(dx, dy, valid, residual, cell, t, px, py, radius[k], buf, s1)
-                if ok and _sample(
-                    dx,
-                    dy,
-                    valid,
-                    residual,
-                    cell,
-                    t,
-                    px + s1[0],
-                    py + s1[1],
-                    radius[k],
-                    buf,
-                    s2,
+                # read the field again where the point lands, unless it barely moves (the
+                # neighbourhood is then the same cells: half the work for the same answer)
+                far = abs(s1[0]) + abs(s1[1]) >= LAND_AGAIN
+                if (
+                    ok
+                    and far
+                    and _sample(
+                        dx,
+                        dy,
+                        valid,
+                        residual,
+                        cell,
+                        t,
+                        px + s1[0],
+                        py + s1[1],
+                        radius[k],
+                        buf,
+                        s2,
+                    )
                 ):
                     s1[:] = s2
                 mx, my = s1[0], s1[1]
