@@ -30,6 +30,7 @@ from annotator.dynamics.fill import FillResult, fill_track
 from annotator.errors import UsageError
 from annotator.propagation.walk import walk_many
 from annotator.video.motion import MotionFields
+from annotator.video.motion_store import MotionStore
 
 FloatArray = NDArray[np.float64]
 
@@ -147,9 +148,12 @@ def _step_variance(
     return np.asarray(v, dtype=np.float64)
 
 
+WINDOW = 512  # frames of a stored field decoded at once (bounds resident memory)
+
+
 def propagate(
     manual: NDArray[Any],
-    fields: MotionFields,
+    fields: MotionFields | MotionStore,
     cuts: Sequence[int] = (),
     settings: WalkSettings = DEFAULT_SETTINGS,
     only: Sequence[tuple[int, int]] | None = None,
@@ -158,7 +162,9 @@ def propagate(
     """Every gap of ``manual`` (F, J, 3) propagated along ``fields``: the fill engine's
     ``Observations`` on the frames strictly inside gaps (NaN elsewhere). ``only`` restricts the
     work to gaps overlapping these inclusive frame spans and ``into`` updates an earlier result in
-    place (the live path: an edit recomputes only the gaps it touches)."""
+    place (the live path: an edit recomputes only the gaps it touches). ``fields`` may be a
+    memory-mapped :class:`MotionStore`: then only the frames of about ``WINDOW`` frames of gaps
+    at a time are decoded."""
     man = np.asarray(manual)
     f, nj = man.shape[:2]
     if len(fields) != f:
@@ -167,6 +173,44 @@ def propagate(
     found = gaps(man, cuts) if only is None else _gaps_near(man, cuts, only)
     if not found:
         return obs
+    if isinstance(fields, MotionFields):
+        _propagate_gaps(man, fields, 0, found, settings, obs)
+        return obs
+    # a store: gaps in frame order, a window of at most WINDOW frames (or one longer gap) each
+    batch: dict[tuple[int, int], list[int]] = {}
+    start = 0
+    for key in sorted(found):
+        if batch and key[1] - start > WINDOW:
+            _propagate_window(man, fields, batch, settings, obs)
+            batch = {}
+        if not batch:
+            start = key[0]
+        batch[key] = found[key]
+    _propagate_window(man, fields, batch, settings, obs)
+    return obs
+
+
+def _propagate_window(
+    man: NDArray[Any],
+    store: MotionStore,
+    found: dict[tuple[int, int], list[int]],
+    settings: WalkSettings,
+    obs: Observations,
+) -> None:
+    first = min(a for a, _ in found)
+    last = max(b for _, b in found)
+    _propagate_gaps(man, store.window(first, last), first, found, settings, obs)
+
+
+def _propagate_gaps(
+    man: NDArray[Any],
+    fields: MotionFields,
+    first: int,
+    found: dict[tuple[int, int], list[int]],
+    settings: WalkSettings,
+    obs: Observations,
+) -> None:
+    """Walk and blend the gaps ``found`` into ``obs``; ``fields`` starts at frame ``first``."""
     a_list: list[int] = []
     b_list: list[int] = []
     j_list: list[int] = []
@@ -189,8 +233,8 @@ def propagate(
     vel = (man[b_arr, j_arr, :2] - man[a_arr, j_arr, :2]) / (b_arr - a_arr)[:, None]
     walks = walk_many(
         fields,
-        np.concatenate([a_arr, b_arr]),
-        np.concatenate([b_arr, a_arr]),
+        np.concatenate([a_arr, b_arr]) - first,
+        np.concatenate([b_arr, a_arr]) - first,
         np.concatenate([man[a_arr, j_arr, :2], man[b_arr, j_arr, :2]]).astype(np.float64),
         np.asarray(radius * 2, dtype=np.float64),
         np.concatenate([vel, -vel]),
@@ -219,7 +263,6 @@ def propagate(
         who = np.repeat(j_arr[idx][:, None], length - 1, axis=1)
         obs.xy[at, who] = xy[:, 1:-1]
         obs.variance[at, who] = settings.scale * var[:, 1:-1]
-    return obs
 
 
 def _gaps_near(
@@ -279,7 +322,7 @@ class MvFiller:
 
 def mv_fill(
     manual: NDArray[Any],
-    fields: MotionFields,
+    fields: MotionFields | MotionStore,
     cuts: Sequence[int] = (),
     settings: WalkSettings = DEFAULT_SETTINGS,
 ) -> FillResult:
