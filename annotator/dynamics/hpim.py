@@ -21,6 +21,11 @@ interpolation on real labels:
 Weights depend only on where the labels are, so they are cached per label pattern and shared
 by every joint and coordinate labelled on the same frames.
 
+Noisy observations between the labels (``fill_track(..., observations=...)``: joints propagated
+along the video, an estimator's predictions) are folded in gap by gap by a Gaussian update:
+HPIM's fill is the prior mean, the covariance of its error given the labels (from the
+variogram, scaled to its calibrated variance) the prior covariance (``_condition``).
+
 The returned variance is an uncertainty that follows the data, not only where the labels are:
 the kriging variance scaled by how fast the joint moves between its labels, plus a bridge
 (largest mid-gap) scaled by the leave-one-label-out residuals of the gap's two labels (how
