@@ -53,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fill", default=DEFAULT_METHOD, choices=METHODS, help="fill method")
     parser.add_argument("--estimator", default="blazepose", help="pose estimator (blazepose)")
     parser.add_argument("--threads", type=int, default=1, help="estimator threads (default 1)")
+    parser.add_argument(
+        "--refine-passes",
+        type=int,
+        default=1,
+        help="extra landmark passes on a key frame the tracker cannot reach (default 1)",
+    )
     parser.add_argument("--device", default=None, help="device for K-FPN proposals")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -89,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"video not found: {args.video}")
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
+    if not 0 <= args.refine_passes <= 3:
+        raise UsageError("--refine-passes must be 0 to 3")
     bar = ProgressBar(not args.no_progress)
     start = time.perf_counter()
     result = estimate_video(
@@ -99,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         fill=args.fill,
         estimator=args.estimator,
         threads=args.threads,
+        refine_passes=args.refine_passes,
         device=args.device,
         progress=bar,
     )
@@ -122,6 +131,7 @@ def estimate_video(
     fill: str = "hpim",
     estimator: str = "blazepose",
     threads: int = 1,
+    refine_passes: int = 1,
     device: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
@@ -154,6 +164,7 @@ def estimate_video(
             fill=fill,
             estimator=estimator,
             threads=threads,
+            refine_passes=refine_passes,
             progress=part(progress, share, 1.0),
             should_stop=should_stop,
             seconds=seconds,

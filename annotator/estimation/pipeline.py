@@ -69,16 +69,19 @@ def estimate_track(
     fill: str = "hpim",
     estimator: str = "blazepose",
     threads: int = 1,
+    refine_passes: int = 1,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     seconds: dict[str, float] | None = None,
 ) -> EstimatedTrack:
-    """The estimator on ``frames`` of ``video``, every other frame filled with ``fill``."""
+    """The estimator on ``frames`` of ``video``, every other frame filled with ``fill``.
+    ``refine_passes``: extra landmark passes on an isolated key frame (``BlazePose``)."""
     from annotator.dynamics.fill import fill_track
 
     timing = dict(seconds or {})
     t0 = time.perf_counter()
-    est = create(estimator, threads=threads).run(video, frames, progress, should_stop)
+    model = create(estimator, threads=threads, refine_passes=refine_passes)
+    est = model.run(video, frames, progress, should_stop)
     timing["estimate"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     manual, confidence = observations(est, int(video.frame_count), skeleton)
