@@ -36,12 +36,15 @@ from numpy.typing import NDArray
 from annotator.bench.estimation_renders import print_renders, renders_rows
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size, pck
+from annotator.dynamics.fill import FillResult
 from annotator.errors import UsageError
 from annotator.estimation.blazepose import LANDMARK_NAMES, BlazePose, Estimates
-from annotator.estimation.pipeline import EstimatedTrack, estimate_track
+from annotator.estimation.pipeline import EstimatedTrack, FillFunction, estimate_track
 from annotator.estimation.roi import Roi
+from annotator.propagation import FILL_METHODS, VideoSource, fill_with
 from annotator.proposal.registry import propose
 from annotator.video import open_video
+from annotator.video.motion import extract_motion
 
 CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
 ALPHA = 0.05
@@ -57,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="estimator threads, every row")
     parser.add_argument("--refine-passes", type=int, default=1, help="see estimate --help")
     parser.add_argument("--golden-only", action="store_true", help="only the golden check")
+    parser.add_argument(
+        "--no-golden", action="store_true", help="skip the forced and self rows (faster)"
+    )
     parser.add_argument("--renders", type=Path, help="folder of rendered videos (bench render)")
     parser.add_argument("--renders-count", type=int, default=8, help="rendered videos to use")
     parser.add_argument("--renders-budget", type=float, default=0.1, help="key frames there")
@@ -88,8 +94,10 @@ def run(args: argparse.Namespace) -> int:
         every = _timed_estimate(video, "all", None, args.fill, args.threads)
         est = every.estimates
         golden.append(_golden_row(clip, "ours", est.xy, ref["xy"]))
-        golden.append(_golden_row(clip, "forced", _forced(video, ref, args.threads), ref["xy"]))
-        golden.append(_golden_row(clip, "self", _perturbed(video, args.threads), est.xy))
+        if not args.no_golden:
+            forced = _forced(video, ref, args.threads)
+            golden.append(_golden_row(clip, "forced", forced, ref["xy"]))
+            golden.append(_golden_row(clip, "self", _perturbed(video, args.threads), est.xy))
         pipelines.append(_pipeline_row(clip, "all", 1.0, every, every))
         if args.sheet:
             sheet.append(_tile(video, est, 0))
@@ -151,7 +159,12 @@ def _estimate(
                 frames = propose(reader, selector, budget, "cpu").frames
             seconds = {"keyframes": time.perf_counter() - t0}
             return estimate_track(
-                reader, frames, fill=fill, threads=threads, refine_passes=passes, seconds=seconds
+                reader,
+                frames,
+                fill=_fill(video, fill, float(reader.fps)),
+                threads=threads,
+                refine_passes=passes,
+                seconds=seconds,
             )
         finally:
             reader.close()
@@ -159,6 +172,18 @@ def _estimate(
                 del os.environ["ANNOTATOR_CACHE_DIR"]
             else:
                 os.environ["ANNOTATOR_CACHE_DIR"] = saved
+
+
+def _fill(video: Path, method: str, fps: float) -> str | FillFunction:
+    """As ``annotator estimate`` does: the video fills propagate along the motion fields."""
+    if method not in FILL_METHODS:
+        return method
+
+    def fill(manual: NDArray[np.float64]) -> FillResult:
+        source = VideoSource(video=video, fields=extract_motion(video))
+        return fill_with(manual, source, method, fps=fps)
+
+    return fill
 
 
 def _golden_row(clip: str, kind: str, xy: NDArray[Any], ref: NDArray[Any]) -> dict[str, Any]:

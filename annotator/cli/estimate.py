@@ -23,13 +23,18 @@ from annotator.core.skeleton import BUILTIN
 from annotator.errors import UsageError
 
 if TYPE_CHECKING:
-    from annotator.estimation.pipeline import EstimatedTrack
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from annotator.dynamics.fill import FillResult
+    from annotator.estimation.pipeline import EstimatedTrack, FillFunction
 
 BAR_WIDTH = 30
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from annotator.dynamics.fill import DEFAULT_METHOD, METHODS
+    from annotator.propagation import FILL_METHODS
     from annotator.proposal.registry import METHODS as PROPOSERS
     from annotator.proposal.registry import parse_budget
 
@@ -50,7 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="key frames: a fraction of the frames (0.1) or a count (12)",
     )
-    parser.add_argument("--fill", default=DEFAULT_METHOD, choices=METHODS, help="fill method")
+    parser.add_argument(
+        "--fill",
+        default=DEFAULT_METHOD,
+        choices=[*METHODS, *FILL_METHODS],
+        help="fill method (mv and hpim+mv follow the video's motion)",
+    )
     parser.add_argument("--estimator", default="blazepose", help="pose estimator (blazepose)")
     parser.add_argument("--threads", type=int, default=1, help="estimator threads (default 1)")
     parser.add_argument(
@@ -161,7 +171,7 @@ def estimate_video(
             reader,
             frames,
             skeleton=skeleton,
-            fill=fill,
+            fill=video_fill(video, fill, float(reader.fps)),
             estimator=estimator,
             threads=threads,
             refine_passes=refine_passes,
@@ -171,6 +181,25 @@ def estimate_video(
         )
     finally:
         reader.close()
+
+
+def video_fill(video: Path, method: str, fps: float) -> str | FillFunction:
+    """``method`` itself for the fills of ``dynamics``; for ``mv`` and ``hpim+mv`` a function
+    that extracts the video's motion fields (or reads them from the cache) and propagates the
+    estimator's joints along them (``propagation``)."""
+    from annotator.propagation import FILL_METHODS
+
+    if method not in FILL_METHODS:
+        return method
+
+    def fill(manual: NDArray[np.float64]) -> FillResult:
+        from annotator.propagation import VideoSource, fill_with
+        from annotator.video.motion import extract_motion
+
+        source = VideoSource(video=video, fields=extract_motion(video))
+        return fill_with(manual, source, method, fps=fps)
+
+    return fill
 
 
 def _stage(progress: Progress | None, text: str) -> None:
