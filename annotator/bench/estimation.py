@@ -255,6 +255,7 @@ def _pipeline_row(
         / max(1, every.estimates.detector_calls + every.estimates.landmark_calls),
         "seconds": seconds,
         "proposal_seconds": result.seconds["keyframes"],
+        "estimator_seconds": result.seconds["estimate"],
         "speedup": base / seconds if seconds > 0 else float("nan"),
         "cpu_seconds": cpu,
         "cpu_speedup": base_cpu / cpu if cpu > 0 else float("nan"),
@@ -280,14 +281,15 @@ def _print_pipelines(rows: list[dict[str, Any]], fill: str) -> None:
     print(f"\nPipelines (fill {fill}), PCK@{ALPHA} against the every-frame run, Penn joints")
     print(
         f"{'clip':<30} {'keyframes':<9} {'budget':>6} {'keys':>5} {'det':>4} {'lmk':>5} "
-        f"{'calls %':>7} {'wall s':>7} {'prop s':>6} {'speed-up':>8} {'cpu s':>6} "
+        f"{'calls %':>7} {'wall s':>7} {'prop s':>6} {'est s':>6} {'speed-up':>8} {'cpu s':>6} "
         f"{'cpu x':>6} {'PCK':>6} {'PCK unseen':>10}"
     )
     for r in rows:
         print(
             f"{r['clip']:<30} {r['selector']:<9} {r['budget']:>6g} {r['key_frames']:>5} "
             f"{r['detector_calls']:>4} {r['landmark_calls']:>5} {100 * r['calls_share']:>7.1f} "
-            f"{r['seconds']:>7.1f} {r['proposal_seconds']:>6.1f} {r['speedup']:>7.2f}x "
+            f"{r['seconds']:>7.1f} {r['proposal_seconds']:>6.1f} {r['estimator_seconds']:>6.1f} "
+            f"{r['speedup']:>7.2f}x "
             f"{r['cpu_seconds']:>6.1f} {r['cpu_speedup']:>5.2f}x "
             f"{r['pck']:>6.3f} {r['pck_unseen']:>10.3f}"
         )
