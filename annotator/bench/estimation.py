@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from annotator.bench.estimation_renders import print_renders, renders_rows
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size, pck
-from annotator.dynamics.fill import FillResult
+from annotator.dynamics.fill import FillResult, fill_track
 from annotator.errors import UsageError
 from annotator.estimation.blazepose import LANDMARK_NAMES, BlazePose, Estimates
 from annotator.estimation.pipeline import EstimatedTrack, FillFunction, estimate_track
@@ -180,6 +180,9 @@ def _fill(video: Path, method: str, fps: float) -> str | FillFunction:
         return method
 
     def fill(manual: NDArray[np.float64]) -> FillResult:
+        if (manual[..., 2] != Visibility.UNLABELLED).any(axis=1).all():
+            # The estimator gave every frame: nothing to propagate, so no motion to extract.
+            return fill_track(manual, "hpim", fps=fps)
         source = VideoSource(video=video, fields=extract_motion(video))
         return fill_with(manual, source, method, fps=fps)
 

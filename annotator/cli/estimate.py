@@ -193,9 +193,14 @@ def video_fill(video: Path, method: str, fps: float) -> str | FillFunction:
         return method
 
     def fill(manual: NDArray[np.float64]) -> FillResult:
+        from annotator.core.codes import Visibility
+        from annotator.dynamics.fill import fill_track
         from annotator.propagation import VideoSource, fill_with
         from annotator.video.motion import extract_motion
 
+        if (manual[..., 2] != Visibility.UNLABELLED).any(axis=1).all():
+            # The estimator gave every frame: nothing to propagate, so no motion to extract.
+            return fill_track(manual, "hpim", fps=fps)
         source = VideoSource(video=video, fields=extract_motion(video))
         return fill_with(manual, source, method, fps=fps)
 
