@@ -9,6 +9,7 @@ from annotator.subcommands import add_table, run_table
 TABLE = {
     "dictionary": ("annotator.dynamics.cli_train", "learn the pose dynamics dictionary"),
     "kfpn": ("annotator.proposal.cli_train", "train the key frame proposal network"),
+    "gate": ("annotator.propagation.cli_train_gate", "train the residual-driven gate (MAPN)"),
 }
 
 

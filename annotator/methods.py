@@ -1,0 +1,53 @@
+"""Composition of methods that live in sibling packages: the one place that knows both.
+
+``proposal`` must not import ``propagation`` (the layering rule), yet the residual-driven
+gate proposes key frames. ``install()`` registers it in the proposal registry as ``gate``;
+the command line's ``propose`` and the GUI's "Propose frames" call it before they list or
+run methods, so both offer the same names. Idempotent and cheap (nothing heavy is imported
+until a method runs).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from annotator.proposal.registry import Picked, Request
+
+
+def install() -> None:
+    from annotator.proposal import registry
+
+    registry.register("gate", _gate)
+
+
+def _gate(request: Request) -> Picked:
+    from annotator.errors import UsageError
+    from annotator.propagation.gate_propose import gate_frames, gate_video
+    from annotator.proposal.registry import Cancelled, Picked
+    from annotator.video.motion import ExtractionCancelled
+
+    if request.path is None:
+        raise UsageError("the gate needs the video's file (it reads the codec's motion vectors)")
+    progress = request.progress
+
+    def motion_progress(done: int, total: int | None) -> None:
+        if progress is not None:
+            progress("features", done, total or request.source.frame_count)
+
+    try:
+        result, model = gate_video(
+            request.path, request.options.get("model"), motion_progress, request.should_stop
+        )
+    except ExtractionCancelled:
+        raise Cancelled() from None
+    if progress is not None:
+        progress("proposals", 1, 1)
+    info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
+    return Picked(
+        frames=gate_frames(result, request.budget),
+        scores=[round(float(v), 4) for v in result.logits],
+        device="cpu",
+        model=info,
+        gate=[int(v) for v in result.gate],
+    )
