@@ -19,16 +19,27 @@ def _private_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANNOTATOR_DATA_HOME", str(tmp_path / "user-data"))
 
 
+DATA_SKIP_REASON = (
+    "needs the shared data (penn_action/, jhmdb/, kfpn_reference/, videos/) in $ANNOTATOR_DATA "
+    "or ../shared/data, absent here"
+)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The shared real data (``$ANNOTATOR_DATA``, default ``../shared/data``).
 
-    Tests that need it fail with a clear message rather than skip: CI has the data.
+    A user's clone has no such folder: the tests that need it skip, all with the one reason
+    above. ``ANNOTATOR_REQUIRE_DATA=1`` (set by ``.ci/run``) makes them fail instead, so CI
+    never skips them silently.
     """
     path = Path(os.environ.get("ANNOTATOR_DATA", REPO_ROOT.parent / "shared" / "data"))
     if not (path / "penn_action").is_dir():
-        pytest.fail(
-            f"shared data not found at {path}: set ANNOTATOR_DATA to the folder holding "
-            "penn_action/, jhmdb/, kfpn_reference/ and videos/"
-        )
+        if os.environ.get("ANNOTATOR_REQUIRE_DATA") == "1":
+            pytest.fail(
+                f"shared data not found at {path} and ANNOTATOR_REQUIRE_DATA=1: set "
+                "ANNOTATOR_DATA to the folder holding penn_action/, jhmdb/, kfpn_reference/ "
+                "and videos/"
+            )
+        pytest.skip(DATA_SKIP_REASON)
     return path

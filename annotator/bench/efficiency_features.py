@@ -113,7 +113,7 @@ def dictionary(name: str) -> tuple[FloatArray, float]:
 def gt_pose_descriptor(clip: Clip) -> FloatArray:
     """(F, 26): the ground-truth joints in body sizes, gaps interpolated per coordinate (a
     reference: it uses the labels the proposals are meant to save)."""
-    xy = clip.gt_xy.reshape(clip.frame_count, -1).copy()
+    xy: FloatArray = clip.gt_xy.reshape(clip.frame_count, -1).copy()
     body = clip.body
     scale = float(np.nanmedian(body[np.isfinite(body) & (body > 0)])) if np.any(body > 0) else 1.0
     t = np.arange(clip.frame_count)

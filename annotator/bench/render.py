@@ -265,7 +265,7 @@ def _box(
     """The labels' box moved by the camera (or the present joints' extent) clipped to the
     frame; NaN when there is neither."""
     if np.all(np.isfinite(label_box)):
-        corners = moved_box.copy()
+        corners: NDArray[np.float64] = moved_box.copy()
     elif len(joints):
         corners = np.stack([joints.min(axis=0), joints.max(axis=0)])
     else:

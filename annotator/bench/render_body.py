@@ -237,7 +237,7 @@ def complete_torso(
 ) -> NDArray[np.float64]:
     """Joints with stand-ins for missing shoulders and hips, so a person cut by the frame edge
     (Penn Action's upper-body shots) still has a torso that runs out of the picture."""
-    j = joints.copy()
+    j: NDArray[np.float64] = joints.copy()
     down = np.array([0.0, 1.0])
     # A lone shoulder (hip) gets its partner mirrored from the other pair when that is whole.
     for (a, b), (c, d) in (((L_SH, R_SH), (L_HIP, R_HIP)), ((L_HIP, R_HIP), (L_SH, R_SH))):

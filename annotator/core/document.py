@@ -150,7 +150,7 @@ def normalize_labels(values: ArrayLike) -> FloatArray:
 
 
 def _readonly(arr: NDArray[Any]) -> NDArray[Any]:
-    view = arr.view()
+    view: NDArray[Any] = arr.view()
     view.flags.writeable = False
     return view
 

@@ -1,7 +1,8 @@
 """Per-user directories, and where the files the app ships (``resources/``, ``models/``) are.
 Nothing is ever written next to the user's video.
 
-``ANNOTATOR_CACHE_DIR`` overrides the cache location (tests point it at a temporary folder).
+``ANNOTATOR_CACHE_DIR`` overrides the cache location (tests point it at a temporary folder);
+``ANNOTATOR_MODELS_DIR`` the folder model files are looked up in.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 from platformdirs import user_cache_dir, user_data_dir
+
+from annotator.errors import FormatError
 
 
 def cache_dir(*parts: str) -> Path:
@@ -42,3 +45,17 @@ def shipped_dir(kind: str) -> Path:
     if source.is_dir():
         return source
     return Path(sys.prefix, "share", "annotator", kind)
+
+
+def models_dir() -> Path:
+    """Where the model files live: ``ANNOTATOR_MODELS_DIR``, else the shipped ``models``."""
+    env = os.environ.get("ANNOTATOR_MODELS_DIR")
+    return Path(env) if env else shipped_dir("models")
+
+
+def model_path(name: str) -> Path:
+    """The path of a shipped model file; ``FormatError`` when it is missing."""
+    path = models_dir() / name
+    if not path.is_file():
+        raise FormatError(f"model file {name} not found in {path.parent}")
+    return path

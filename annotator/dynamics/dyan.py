@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from annotator.core.codes import Source
+from annotator.core.paths import model_path
 from annotator.dynamics.base import FloatArray, IntArray
-from annotator.dynamics.models import model_path
 from annotator.errors import FormatError
 
 PENN_FPS = 30.0  # Penn Action's frame rate: the rate our and the published dictionaries fit

@@ -38,8 +38,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.codes import Source
+from annotator.core.paths import model_path
 from annotator.dynamics.base import FloatArray, IntArray, PchipFiller
-from annotator.dynamics.models import model_path
 from annotator.errors import FormatError
 
 DEFAULT_MODEL = "hpim_penn.npz"

@@ -1,20 +1,17 @@
 """Frame images for self-contained exports (COCO with images, DeepLabCut labeled-data).
 
 A frame source is anything with ``frame(index) -> RGB uint8 (H, W, 3)``: the app's video
-reader, or a synthetic one in tests. OpenCV is imported only when an image is written.
+reader (opened by the caller), or a synthetic one in tests. OpenCV is imported only when an image is written.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.core.poseset import PoseSet
 from annotator.errors import AnnotatorError, FormatError
 
 IMAGE_TYPES = ("jpg", "png")
@@ -24,29 +21,14 @@ class FrameSource(Protocol):
     def frame(self, index: int) -> NDArray[np.uint8]: ...
 
 
-@contextlib.contextmanager
-def frame_source(ps: PoseSet, video: Any = None) -> Iterator[FrameSource]:
-    """``video`` when given, else the PoseSet's own video opened with the app's reader (and
-    closed again on leaving)."""
-    if video is not None:
-        if not callable(getattr(video, "frame", None)):
-            raise FormatError("the video given for frame images cannot read frames")
-        yield video
-        return
-    if not ps.video_path:
-        raise FormatError("writing frame images needs the video, and the labels name none")
-    from annotator.video import open_video
-
-    try:
-        opened = open_video(ps.video_path)
-    except AnnotatorError:
-        raise
-    except Exception as err:
-        raise FormatError(f"cannot open the video {ps.video_path}: {err}") from None
-    try:
-        yield opened
-    finally:
-        opened.close()
+def frame_source(video: object) -> FrameSource:
+    """``video``, checked to read frames. The caller opens (and closes) it: formats never open
+    a video themselves, so they do not depend on the video package."""
+    if video is None:
+        raise FormatError("writing frame images needs the video; none was given")
+    if not callable(getattr(video, "frame", None)):
+        raise FormatError("the video given for frame images cannot read frames")
+    return cast(FrameSource, video)
 
 
 def write_image(path: Path, rgb: NDArray[np.uint8], kind: str) -> None:

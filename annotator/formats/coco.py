@@ -11,7 +11,6 @@ frame count, fps and video path. Must load with ``pycocotools.coco.COCO``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -44,7 +43,7 @@ from annotator.formats._frames import (
     read_frame,
     write_image,
 )
-from annotator.formats.registry import FormatAdaptor
+from annotator.formats.adaptor import FormatAdaptor
 
 
 def images_dir_for(path: Path) -> Path:
@@ -62,14 +61,14 @@ def write_coco(
 ) -> None:
     """``frames``: 'manual' (frames with a manual label, manual values only) or 'all' (every
     frame with a value, filled ones marked in ``source``). ``images``: 'jpg'/'png' to write the
-    frames beside the JSON, read from ``video`` (or the PoseSet's video)."""
+    frames beside the JSON, read from ``video`` (an open reader the caller closes)."""
     if images is not None and images not in IMAGE_TYPES:
         raise FormatError(f"images must be one of {', '.join(IMAGE_TYPES)}, not {images!r}")
     check_target(path)
     instances = select_values(ps, frames)
     chosen = labelled_frames(ps, frames)
-    with frame_source(ps, video) if images else contextlib.nullcontext(None) as source:
-        _write(ps, path, frames, instances, chosen, images, source)
+    source = frame_source(video) if images else None
+    _write(ps, path, frames, instances, chosen, images, source)
 
 
 def _write(
@@ -389,5 +388,6 @@ ADAPTORS = (
         reader=read_coco,
         writer=write_coco,
         sniffer=_sniff,
+        images_by_default=False,
     ),
 )

@@ -39,7 +39,7 @@ from annotator.formats._common import (
     read_text_limited,
     select_values,
 )
-from annotator.formats.registry import FormatAdaptor
+from annotator.formats.adaptor import FormatAdaptor
 
 LABEL = "person"
 

@@ -15,7 +15,6 @@ three-column one, and single- or multi-animal headers.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import logging
@@ -42,7 +41,7 @@ from annotator.formats._common import (
     select_values,
 )
 from annotator.formats._frames import frame_source, read_frame, write_image
-from annotator.formats.registry import FormatAdaptor
+from annotator.formats.adaptor import FormatAdaptor
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +115,13 @@ def write_dlc(
     images: bool = True,
     **options: Any,
 ) -> None:
-    """The labeled-data folder; frame images come from ``video`` (or the labels' video)."""
+    """The labeled-data folder; frame images come from ``video`` (an open reader the caller
+    closes)."""
     scorer = _scorer(scorer)
     name = _video_name(ps, video_name)
     rows = _table(ps, name, scorer, frames)
-    with (
-        frame_source(ps, video) if images else contextlib.nullcontext(None) as source,
-        atomic_dir(path) as tmp,
-    ):
+    source = frame_source(video) if images else None
+    with atomic_dir(path) as tmp:
         folder = tmp / "labeled-data" / name
         folder.mkdir(parents=True)
         (folder / f"CollectedData_{scorer}.csv").write_text(_csv_text(rows), encoding="utf-8")
@@ -338,6 +336,7 @@ ADAPTORS = (
         reader=read_dlc,
         writer=write_dlc,
         sniffer=_sniff_dir,
+        images_by_default=True,
     ),
     FormatAdaptor(
         name="dlc-csv",

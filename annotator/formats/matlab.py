@@ -21,7 +21,7 @@ from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.skeleton import JHMDB
 from annotator.errors import FormatError
 from annotator.formats._common import check_frame_count, check_size
-from annotator.formats.registry import FormatAdaptor
+from annotator.formats.adaptor import FormatAdaptor
 
 
 def read_penn(path: Path, **options: Any) -> PoseSet:

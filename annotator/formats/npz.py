@@ -29,7 +29,7 @@ from annotator.formats._common import (
     match_skeleton,
     select_values,
 )
-from annotator.formats.registry import FormatAdaptor
+from annotator.formats.adaptor import FormatAdaptor
 
 
 def write_npz(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -> None:
@@ -187,7 +187,7 @@ def _checked_poses(p: NDArray[np.float32], name: str) -> NDArray[np.float32]:
     has_pos = (vis == Visibility.VISIBLE) | (vis == Visibility.OCCLUDED)
     if np.isnan(xy[has_pos]).any():
         raise FormatError(f"{name}: a visible or occluded joint has no position (NaN)")
-    out = p.copy()
+    out: NDArray[np.float32] = p.copy()
     out[~has_pos, :2] = np.nan
     return out
 

@@ -12,54 +12,10 @@ their joints (NPZ, CSV) take ``skeleton``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from annotator.core.poseset import PoseSet
 from annotator.errors import FormatError
-
-Reader = Callable[..., PoseSet]
-Writer = Callable[..., None]
-
-
-@dataclass(frozen=True)
-class FormatAdaptor:
-    """How to read and/or write one format."""
-
-    name: str  # the contract's --format name
-    description: str  # shown in file dialogs
-    extensions: tuple[str, ...]  # with the dot; empty for folder formats
-    is_folder: bool
-    can_read: bool
-    can_write: bool
-    reader: Reader | None
-    writer: Writer | None
-    sniffer: Callable[[Path], bool]
-
-    def read(self, path: str | Path, **options: Any) -> PoseSet:
-        if self.reader is None:
-            raise FormatError(f"format {self.name!r} cannot be imported")
-        return self.reader(Path(path), **options)
-
-    def write(self, ps: PoseSet, path: str | Path, **options: Any) -> None:
-        if self.writer is None:
-            raise FormatError(f"format {self.name!r} is import-only")
-        self.writer(ps, Path(path), **options)
-
-    def sniff(self, path: str | Path) -> bool:
-        """True when ``path`` looks like this format (cheap; used by :func:`guess`)."""
-        try:
-            return bool(self.sniffer(Path(path)))
-        except (OSError, ValueError, FormatError):
-            return False
-
-    def dialog_filter(self) -> str:
-        if self.is_folder:
-            return f"{self.description} (folder)"
-        return f"{self.description} ({' '.join('*' + e for e in self.extensions)})"
-
+from annotator.formats.adaptor import FormatAdaptor
 
 _REGISTRY: dict[str, FormatAdaptor] = {}
 

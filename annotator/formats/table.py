@@ -31,7 +31,7 @@ from annotator.formats._common import (
     read_text_limited,
     select_values,
 )
-from annotator.formats.registry import FormatAdaptor
+from annotator.formats.adaptor import FormatAdaptor
 
 COLUMNS = ("frame", "time", "track", "joint", "x", "y", "visibility", "source")
 _VIS_NAMES = {v: v.name.lower() for v in Visibility}

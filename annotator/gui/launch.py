@@ -21,13 +21,28 @@ if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
 
 
+# What Qt's offscreen plugin says about window-manager features it does not have: harmless
+# in a screenshot run, and the only output such a run would otherwise print.
+_OFFSCREEN_NOISE = frozenset({"This plugin does not support propagateSizeHints()"})
+
+
 def run(args: argparse.Namespace) -> int:
     screenshot = getattr(args, "screenshot", None)
-    if screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if not has_display and "QT_QPA_PLATFORM" not in os.environ and sys.platform == "linux":
+        if not screenshot:
+            # Qt would abort with a page about platform plugins; one line says what to do.
+            raise UsageError(
+                "no display to open the window on (DISPLAY is not set); run it in a desktop "
+                "session, or use --screenshot PNG to render the window offscreen"
+            )
         # No display at all: render offscreen. With one (e.g. Xvfb in CI) the real platform
         # plugin is exercised; an explicit QT_QPA_PLATFORM always wins.
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6 import QtWidgets
+
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        _drop_qt_messages(_OFFSCREEN_NOISE)
 
     from annotator.gui.app import create_app, make_window
 
@@ -41,6 +56,17 @@ def run(args: argparse.Namespace) -> int:
     status = app.exec()
     assert isinstance(app, QtWidgets.QApplication)
     return int(status)
+
+
+def _drop_qt_messages(noise: frozenset[str]) -> None:
+    """Route Qt's messages to stderr as before, except the ones in ``noise``."""
+    from PySide6 import QtCore
+
+    def handler(_mode: QtCore.QtMsgType, _context: QtCore.QMessageLogContext, text: str) -> None:
+        if text not in noise:
+            print(text, file=sys.stderr)
+
+    QtCore.qInstallMessageHandler(handler)
 
 
 def screenshot_run(

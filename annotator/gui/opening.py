@@ -27,6 +27,7 @@ from annotator.gui.session import Session
 from annotator.gui.workers import Cancelled
 
 if TYPE_CHECKING:
+    from annotator.formats.adaptor import FormatAdaptor
     from annotator.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -272,7 +273,18 @@ def filled_pose_set(session: Session) -> PoseSet:
 def export_to(session: Session, name: str, path: Path) -> None:
     from annotator.formats import registry
 
-    registry.get(name).write(filled_pose_set(session), path)
+    _write(session, registry.get(name), path)
+
+
+def _write(session: Session, adaptor: FormatAdaptor, path: Path) -> None:
+    """Write with the adaptor's default options; frame images come from a reader of their own,
+    since the session's reader belongs to its decoding thread."""
+    ps = filled_pose_set(session)
+    if not adaptor.needs_video():
+        adaptor.write(ps, path)
+        return
+    with open_reader(Path(session.doc.video.path)) as video:
+        adaptor.write(ps, path, video=video)
 
 
 def export_dialog(window: MainWindow, name: str | None) -> None:
@@ -300,7 +312,7 @@ def export_dialog(window: MainWindow, name: str | None) -> None:
             chosen += adaptor.extensions[0]
     if not chosen:
         return
-    adaptor.write(filled_pose_set(session), Path(chosen))
+    _write(session, adaptor, Path(chosen))
     window.statusBar().showMessage(f"exported {adaptor.name} to {chosen}", 5000)
 
 

@@ -62,7 +62,8 @@ def bin_status(status: NDArray[np.int8], start: int, stop: int, bins: int) -> ND
     segment = status[start:stop]
     n = stop - start
     if n <= bins:
-        return segment.copy()
+        copied: NDArray[np.int8] = segment.copy()
+        return copied
     edges = (np.arange(bins, dtype=np.int64) * n) // bins
     return np.maximum.reduceat(segment, edges).astype(np.int8)
 

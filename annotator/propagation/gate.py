@@ -294,7 +294,7 @@ def new_gate(config: GateConfig | None = None, seed: int = 0) -> GateModel:
 
 
 def default_model_path() -> Path:
-    from annotator.dynamics.models import models_dir
+    from annotator.core.paths import models_dir
 
     env = os.environ.get("ANNOTATOR_GATE_MODEL")
     return Path(env) if env else models_dir() / DEFAULT_MODEL

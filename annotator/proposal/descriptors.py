@@ -123,7 +123,7 @@ def _fill_uninformative(x: FloatArray, informative: NDArray[np.bool_]) -> FloatA
     """Rows of frames without motion information replaced by the mean of the nearest
     informative frames before and after (zero when there are none)."""
     good = np.flatnonzero(informative)
-    out = x.copy()
+    out: FloatArray = x.copy()
     if len(good) == 0:
         return np.zeros_like(x)
     for t in np.flatnonzero(~informative):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from annotator.dynamics.models import models_dir
+from annotator.core.paths import models_dir
 from annotator.errors import UsageError
 from annotator.proposal import loss as kloss
 from annotator.proposal import windows as win

@@ -65,7 +65,7 @@ class Scene:
     seed: int = 1
 
     def render(self, t: int) -> NDArray[np.uint8]:
-        frame = texture(self.height, self.width, self.seed).copy()
+        frame: NDArray[np.uint8] = texture(self.height, self.width, self.seed).copy()
         for obj in self.objects:
             x, y, w, h = obj.rect(t)
             _paste(frame, texture(h, w, obj.seed), x, y)

@@ -144,8 +144,8 @@ def _motion(fps: float, joints: int, seconds: float = 4.0) -> np.ndarray:
 
 
 def test_shipped_dictionary_is_ours_and_loads() -> None:
+    from annotator.core.paths import model_path, models_dir
     from annotator.dynamics.dyan import DEFAULT_DICTIONARY, load_dyan_model
-    from annotator.dynamics.models import model_path, models_dir
 
     model = load_dyan_model(model_path(DEFAULT_DICTIONARY))
     per_pole = 4 if model.poles.mirrored else 2

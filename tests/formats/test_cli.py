@@ -203,10 +203,18 @@ def test_import_with_a_custom_skeleton(tmp_path: Path, video: Path, pose_set: Po
     assert len(doc.labelled_frames()) == 3
 
 
-def test_images_from_the_labels_own_video(pose_set: PoseSet, tmp_path: Path, video: Path) -> None:
+def test_frame_images_need_a_video_from_the_caller(
+    pose_set: PoseSet, tmp_path: Path, video: Path
+) -> None:
+    # Formats never open a video (they sit beside the video package): whoever writes frame
+    # images opens the reader, asking the adaptor whether its options need one.
+    coco, dlc = registry.get("coco"), registry.get("dlc")
+    assert coco.needs_video(images="png") and not coco.needs_video()
+    assert dlc.needs_video() and not dlc.needs_video(images=False)
+    assert not registry.get("csv").needs_video(images=True)
     pose_set.video_path = str(video)
-    out = tmp_path / "set.json"
-    registry.get("coco").write(pose_set, out, images="png")  # opens (and closes) the video
-    assert len(list((tmp_path / "set_images").glob("*.png"))) == 3
-    with pytest.raises(FormatError, match="folder does not exist"):
-        registry.get("coco").write(pose_set, tmp_path / "no" / "set.json", images="png")
+    with pytest.raises(FormatError, match="needs the video"):
+        coco.write(pose_set, tmp_path / "set.json", images="png")
+    with pytest.raises(FormatError, match="needs the video"):
+        dlc.write(pose_set, tmp_path / "dlc")
+    assert not (tmp_path / "set.json").exists() and not (tmp_path / "dlc").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from annotator.subcommands import add_table, run_table
+from annotator.cli.subcommands import add_table, run_table
 
 TABLE = {
     "video": ("annotator.bench.video_speed", "reader and motion-field speed on real clips"),

@@ -50,16 +50,13 @@ def run(args: argparse.Namespace) -> int:
         kw: dict[str, Any] = {"scene_cuts": doc.scene_cuts}
         ps = fill_pose_set(ps, args.method, **kw) if args.method else fill_pose_set(ps, **kw)
     options: dict[str, Any] = {"frames": args.frames}
-    needs_video = (adaptor.name == "coco" and args.images) or (
-        adaptor.name == "dlc" and not args.no_images
-    )
     if adaptor.name == "coco":
         options["images"] = args.images
     if adaptor.name in ("dlc", "dlc-csv"):
         options["scorer"] = args.scorer
     if adaptor.name == "dlc":
         options["images"] = not args.no_images
-    video = _open(doc.video.path) if needs_video else None
+    video = _open(doc.video.path) if adaptor.needs_video(**options) else None
     try:
         adaptor.write(ps, Path(args.out), video=video, **options)
     finally:

@@ -8,7 +8,8 @@ import types
 
 import pytest
 
-from annotator import cli, subcommands
+from annotator import cli
+from annotator.cli import subcommands
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:

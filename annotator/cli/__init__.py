@@ -1,8 +1,10 @@
 """The ``annotator`` program: the GUI plus the headless commands of CONTRACTS.md.
 
 ``annotator [VIDEO|PROJECT] [--screenshot PNG]`` starts the desktop app; ``annotator COMMAND
-...`` runs a headless command. Each command lives in the package that owns its work, as a
-module exposing ``add_arguments(parser)`` and ``run(args) -> int``; this file only maps names
+...`` runs a headless command. Every command is a module of this package exposing
+``add_arguments(parser)`` and ``run(args) -> int``, which parses arguments and composes the
+library packages (``video``, ``formats``, ``dynamics``, ``proposal``, ...) that do the work;
+the libraries never import each other sideways for a command's sake. This file only maps names
 to modules, so starting one command never imports the others' heavy dependencies.
 
 Errors the user can fix (``AnnotatorError``) print one line on stderr and exit 2. Unexpected
@@ -32,15 +34,15 @@ class CommandSpec:
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("info", "annotator.video.cli_info", "print facts about a video (--json)"),
-    CommandSpec("frame", "annotator.video.cli_frame", "write one frame of a video as PNG"),
-    CommandSpec("proxy", "annotator.video.cli_proxy", "make a short-GOP copy for fast seeking"),
-    CommandSpec("import", "annotator.formats.cli_import", "import a label file into a project"),
-    CommandSpec("export", "annotator.formats.cli_export", "export a project to another format"),
-    CommandSpec("fill", "annotator.dynamics.cli_fill", "fill unlabelled frames from key frames"),
-    CommandSpec("propose", "annotator.proposal.cli_propose", "propose key frames to label"),
-    CommandSpec("train", "annotator.train_cli", "train a dictionary, K-FPN or gate model"),
-    CommandSpec("bench", "annotator.bench.cli", "run a benchmark and print its table"),
+    CommandSpec("info", "annotator.cli.info", "print facts about a video (--json)"),
+    CommandSpec("frame", "annotator.cli.frame", "write one frame of a video as PNG"),
+    CommandSpec("proxy", "annotator.cli.proxy", "make a short-GOP copy for fast seeking"),
+    CommandSpec("import", "annotator.cli.import_labels", "import a label file into a project"),
+    CommandSpec("export", "annotator.cli.export", "export a project to another format"),
+    CommandSpec("fill", "annotator.cli.fill", "fill unlabelled frames from key frames"),
+    CommandSpec("propose", "annotator.cli.propose", "propose key frames to label"),
+    CommandSpec("train", "annotator.cli.train", "train a dictionary, K-FPN or gate model"),
+    CommandSpec("bench", "annotator.cli.bench", "run a benchmark and print its table"),
 )
 _BY_NAME = {spec.name: spec for spec in COMMANDS}
 
@@ -90,7 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             status: int = module.run(args) or 0
             return status
         args = _gui_parser().parse_args(args_list)
+        from annotator.cli.methods import install
         from annotator.gui.launch import run as run_gui
+
+        install()  # the app's proposal list then offers the gate too
 
         status = run_gui(args)
         return status

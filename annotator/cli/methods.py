@@ -1,10 +1,10 @@
-"""Composition of methods that live in sibling packages: the one place that knows both.
+"""Proposal methods composed from sibling packages: the one place that knows both.
 
 ``proposal`` must not import ``propagation`` (the layering rule), yet the residual-driven
-gate proposes key frames. ``install()`` registers it in the proposal registry as ``gate``;
-the command line's ``propose`` and the GUI's "Propose frames" call it before they list or
-run methods, so both offer the same names. Idempotent and cheap (nothing heavy is imported
-until a method runs).
+gate proposes key frames. ``install()`` registers it in the proposal registry as ``gate``.
+``annotator propose`` calls it before listing ``--method`` choices, and ``annotator`` calls
+it before starting the app, whose "Propose frames" list is built from the same registry, so
+both offer the same names. Idempotent and cheap: nothing heavy is imported until it runs.
 """
 
 from __future__ import annotations
