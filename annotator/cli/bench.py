@@ -18,6 +18,10 @@ TABLE = {
         "annotator.bench.efficiency_features",
         "eq. 16 key frame search on several per-frame descriptors, protocol A",
     ),
+    "gate": (
+        "annotator.bench.gate",
+        "the residual-driven gate against residual threshold, uniform and K-FPN",
+    ),
     "gui": ("annotator.bench.gui_speed", "GUI responsiveness: drag-to-redraw and frame steps"),
 }
 

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         "train_clips": len(clips),
         "train_frames": frames,
         "train_seconds": round(figures["seconds"], 1),
-        "trained": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "trained": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "torch_threads": args.threads,
         "machine": platform.machine(),
     }

@@ -73,7 +73,7 @@ TRAIN_FPS = 30.0
 WINDOW = 32
 """Steps (at ``TRAIN_FPS``) per window, boundaries included: about 1.07 s. See docs/gate.md."""
 GRID = 16
-CHANNELS = 2  # residual, motion magnitude
+CHANNELS = 3  # residual, motion magnitude, motion relative to the frame's median
 FORCED_END = 12.0
 FORCED_BOUNDARY = 10.0
 
@@ -115,35 +115,40 @@ def residual_energy(fields: MotionFields) -> FloatArray:
     return np.asarray(out, dtype=np.float32)
 
 
-def _area_matrix(size: int, grid: int) -> FloatArray:
-    """(grid, size) weights averaging ``size`` cells into ``grid`` bins by overlap (area
-    resampling, fractional at the bin edges)."""
-    edges = np.arange(grid + 1, dtype=np.float64) * size / grid
-    cells = np.arange(size, dtype=np.float64)
-    overlap = np.clip(
-        np.minimum(edges[1:, None], cells[None, :] + 1) - np.maximum(edges[:-1, None], cells),
-        0.0,
-        None,
-    )
-    return np.asarray(overlap / overlap.sum(axis=1, keepdims=True), dtype=np.float32)
-
-
-def _resize_stack(maps: FloatArray, grid: int) -> FloatArray:
-    """(F, gh, gw) -> (F, grid, grid) by area averaging (two small matrix products)."""
-    rows = _area_matrix(maps.shape[1], grid)
-    cols = _area_matrix(maps.shape[2], grid)
-    return np.asarray(np.einsum("gh,fhw,kw->fgk", rows, maps, cols, optimize=True), np.float32)
+def _row_medians(values: FloatArray) -> FloatArray:
+    """Median of the finite values of each row (0 where none): one sort, NaN sorted last."""
+    ordered = np.sort(values, axis=1)
+    count = np.isfinite(values).sum(axis=1)
+    rows = np.arange(len(values))
+    lo = ordered[rows, np.maximum((count - 1) // 2, 0)]
+    hi = ordered[rows, np.maximum(count // 2, 0)]
+    return np.asarray(np.where(count > 0, (lo + hi) / 2, 0.0), dtype=np.float32)
 
 
 def frame_maps(fields: MotionFields, grid: int = GRID) -> FloatArray:
-    """Per video frame (F, 2, grid, grid): residual (grey levels) and motion magnitude (% of
-    the frame's longer side), amounts from the previous frame. Invalid cells count no motion
-    (an intra block's content is new: the residual already says so)."""
-    residual = np.nan_to_num(np.asarray(fields.residual, dtype=np.float32), nan=0.0)
-    mag = np.hypot(np.nan_to_num(fields.dx), np.nan_to_num(fields.dy)).astype(np.float32)
+    """Per video frame (F, 3, grid, grid), amounts from the previous frame: the residual
+    (grey levels), the motion magnitude and the magnitude of the motion relative to the
+    frame's median motion (both in % of the frame's longer side). The last one is what a
+    panning camera does not explain: a person's limbs rather than the whole picture. Invalid
+    cells count no motion (an intra block's content is new: the residual already says so).
+    Pooled to ``grid`` x ``grid`` by adaptive average pooling (torch: the fastest here)."""
+    import torch
+    from torch.nn.functional import adaptive_avg_pool2d
+
+    f = len(fields)
+    valid = torch.from_numpy(np.asarray(fields.valid, dtype=bool))
+    dx = torch.from_numpy(np.asarray(fields.dx, dtype=np.float32)).masked_fill(~valid, np.nan)
+    dy = torch.from_numpy(np.asarray(fields.dy, dtype=np.float32)).masked_fill(~valid, np.nan)
+    # every third cell is plenty for the median (the camera's motion)
+    mx = torch.from_numpy(_row_medians(dx.reshape(f, -1)[:, ::3].numpy()))
+    my = torch.from_numpy(_row_medians(dy.reshape(f, -1)[:, ::3].numpy()))
     scale = 100.0 / max(fields.width, fields.height, 1)
-    moved = np.asarray(np.where(fields.valid, mag, 0.0) * scale, dtype=np.float32)
-    return np.stack([_resize_stack(residual, grid), _resize_stack(moved, grid)], axis=1)
+    moved = torch.hypot(dx, dy).mul_(scale).nan_to_num_(0.0)
+    local = torch.hypot(dx - mx[:, None, None], dy - my[:, None, None])
+    local = local.mul_(scale).nan_to_num_(0.0)
+    residual = torch.from_numpy(np.asarray(fields.residual, dtype=np.float32)).nan_to_num(0.0)
+    stacked = torch.stack([residual, moved, local], dim=1)
+    return np.ascontiguousarray(adaptive_avg_pool2d(stacked, grid).numpy(), dtype=np.float32)
 
 
 def frame_times(fields: MotionFields, fps: float | None = None) -> NDArray[np.float64]:

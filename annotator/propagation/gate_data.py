@@ -28,7 +28,7 @@ from annotator.propagation.gate import GRID, TRAIN_FPS, frame_maps, normalise
 
 log = logging.getLogger(__name__)
 
-INPUTS_VERSION = 1  # bump when the cached maps or fields change meaning
+INPUTS_VERSION = 3  # bump when the cached maps or fields change meaning
 
 FloatArray = NDArray[np.float32]
 
