@@ -87,7 +87,7 @@ class GateConfig:
     channels: int = CHANNELS
     hidden: int = 16
     temporal: int = 32
-    position: int = 8  # sinusoidal position encoding size
+    position: int = 16  # sinusoidal position encoding size (2 x len(PERIODS))
     train_fps: float = TRAIN_FPS
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,14 +202,21 @@ def window_starts(steps: int, window: int = WINDOW) -> list[int]:
 # --- the network ----------------------------------------------------------------------------
 
 
+PERIODS = (4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 64.0)
+"""Position encoding periods in steps of the training rate (4 steps = 0.13 s, 64 = 2.1 s)."""
+
+
 def position_encoding(length: int, size: int, window: int) -> torch.Tensor:
-    """Sinusoids of the position inside the window (in steps of the training rate, so in
-    seconds times ``TRAIN_FPS``): (size, length)."""
+    """Sinusoids of the position inside the window, (size, length), in steps of the training
+    rate (so in seconds times ``TRAIN_FPS``: frame-rate aware). Periods run from 4 steps to
+    twice the window: short periods let the network place labels on a regular comb inside a
+    stretch of hard motion (a regular comb leaves shorter worst gaps than labels scattered at
+    random, which is what a gate that cannot express one learns: logits near 0, half-open)."""
     import torch
 
-    pos = torch.arange(length, dtype=torch.float32) / max(window - 1, 1)
-    freqs = torch.arange(1, size // 2 + 1, dtype=torch.float32) * math.pi
-    angles = freqs[:, None] * pos[None, :]
+    pos = torch.arange(length, dtype=torch.float32)
+    periods = torch.tensor(PERIODS[: size // 2], dtype=torch.float32)
+    angles = 2 * math.pi * pos[None, :] / periods[:, None]
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=0)
 
 

@@ -28,7 +28,7 @@ from annotator.propagation.gate import GRID, TRAIN_FPS, frame_maps, normalise
 
 log = logging.getLogger(__name__)
 
-INPUTS_VERSION = 3  # bump when the cached maps or fields change meaning
+INPUTS_VERSION = 4  # bump when the cached maps or fields change meaning
 
 FloatArray = NDArray[np.float32]
 
@@ -39,7 +39,7 @@ class GateClip:
 
     name: str
     maps: FloatArray  # (F, C, G, G) normalised input maps
-    dx: FloatArray  # (F, gh, gw) px, displacement t-1 -> t; invalid cells 0
+    dx: FloatArray  # (F, gh, gw) px, displacement t-1 -> t; invalid cells hold the last valid
     dy: FloatArray
     cell: int
     gt: FloatArray  # (F, J, 2) px; NaN where absent
@@ -62,6 +62,18 @@ def _clip_from_arrays(name: str, data: dict[str, NDArray[np.generic]]) -> GateCl
         visible=np.asarray(data["visible"], dtype=bool),
         body=np.asarray(data["body"], dtype=np.float32),
     )
+
+
+def hold_last_valid(values: FloatArray, valid: NDArray[np.bool_]) -> FloatArray:
+    """(F, gh, gw) with each invalid cell holding that cell's last valid value (0 before the
+    first). The residual's warp does the same (docs/motion-vectors.md). Without it an I-frame
+    (no vectors at all) stops every joint for a frame, and the gate learns to label I-frames:
+    a codec artefact the app's fill never suffers from."""
+    f = len(values)
+    frames = np.arange(f)[:, None, None]
+    last = np.maximum.accumulate(np.where(valid, frames, -1), axis=0)
+    held = np.take_along_axis(np.nan_to_num(values), np.maximum(last, 0), axis=0)
+    return np.asarray(np.where(last >= 0, held, 0.0), dtype=np.float32)
 
 
 def prepare_clip(video: Path, labels: Path, cache: Path | None) -> GateClip | None:
@@ -92,8 +104,8 @@ def prepare_clip(video: Path, labels: Path, cache: Path | None) -> GateClip | No
     xy = poses[:, :, :2].astype(np.float64)
     arrays: dict[str, NDArray[np.generic]] = {
         "maps": normalise(frame_maps(fields)).astype(np.float16),
-        "dx": np.where(fields.valid, np.nan_to_num(fields.dx), 0.0).astype(np.float16),
-        "dy": np.where(fields.valid, np.nan_to_num(fields.dy), 0.0).astype(np.float16),
+        "dx": hold_last_valid(fields.dx, fields.valid).astype(np.float16),
+        "dy": hold_last_valid(fields.dy, fields.valid).astype(np.float16),
         "cell": np.asarray(fields.cell),
         "gt": poses[:, :, :2],
         "visible": poses[:, :, 2] == Visibility.VISIBLE,

@@ -81,7 +81,7 @@ def test_model_file_round_trip(tmp_path: Path) -> None:
     digest = save_gate(tmp_path / "g.pt", model, {"lam": 0.1})
     loaded = load_gate(tmp_path / "g.pt")
     assert loaded.sha256 == digest and loaded.meta["lam"] == 0.1
-    x = torch.rand(2, 32, 2, 16, 16)
+    x = torch.rand(2, 32, model.config.channels, 16, 16)
     model.net.eval()
     with torch.no_grad():
         assert torch.allclose(model.net(x), loaded.net(x))
@@ -106,3 +106,25 @@ def test_top_takes_one_frame_per_step_first() -> None:
     result = GateResult(logits, (logits > 0).astype(np.uint8), np.zeros(7, np.float32), reps)
     assert result.top(4) == [0, 1, 4, 6]
     assert result.top(6) == [0, 1, 2, 3, 4, 6] or result.top(6) == [0, 1, 2, 4, 5, 6]
+
+
+def test_decisions_go_into_the_document_through_set_gate(tmp_path: Path) -> None:
+    """The app's path: one ``SetGate`` with the gate's per-frame decisions (one undo step);
+    the per-frame residual energy comes with them, one float per frame."""
+    from annotator.core.commands import SetGate
+    from annotator.core.history import History
+    from annotator.propagation.gate import gate_fields
+    from annotator.video.motion import extract_motion
+    from tests.core.helpers import make_doc
+    from tests.propagation.gate_helpers import synth_video
+
+    fields = extract_motion(synth_video(tmp_path / "v.mp4", fps=30))
+    result = gate_fields(new_gate(seed=0), fields)
+    assert result.gate.shape == result.energy.shape == (len(fields),)
+    assert result.energy[0] == 0.0 and np.all(np.isfinite(result.energy))
+    doc = make_doc(frames=len(fields))
+    history = History(doc)
+    history.push(SetGate(0, result.gate))
+    assert np.array_equal(doc.gate, result.gate)
+    history.undo()
+    assert np.all(doc.gate == -1)
