@@ -1,17 +1,19 @@
 """``annotator bench gate``: the residual-driven gate against its baselines, protocol A.
 
 On rendered validation clips (by default the label-efficiency benchmark's set), at each budget
-(5/10/20 % of a clip's frames, the contract's rounding) the gate's top-B logits, a
-residual-energy threshold gate, uniform spacing and K-FPN pick the frames; the ground truth is
-given there and a fill completes the clip (``hpim+mv`` when this checkout has it, else
-``hpim``: the table says which). PCK@0.05 over the visible joints of all frames, pooled, and
-the gate's difference to each baseline with a 95 % paired bootstrap interval (clips resampled
-with replacement, the same resample for both methods).
+(5/10/20 % of a clip's frames, the contract's rounding) the gate, a residual-energy threshold
+gate, uniform spacing and K-FPN pick the frames; the ground truth is given there and a fill
+completes the clip (``hpim+mv`` when this checkout has it, else ``hpim``: the table says
+which). The gate's budgeted frames are its top-B logits at the price of a label that makes it
+open about B frames (``gate_fields(budget=B)``). PCK@0.05 over the visible joints of all
+frames, pooled, and the gate's difference to each baseline with a 95 % paired bootstrap
+interval (clips resampled with replacement, the same resample for both methods).
 
-Then the curve of MAPN's Fig. 5: for gate models trained with several lambda (``--curve``),
-the share of frames the gate opens without a budget against PCK@0.05, with uniform spacing at
-the same count per clip beside it. Last, the gate's own speed (inference from motion fields;
-the fields are the video layer's cost, docs/motion-vectors.md).
+Then the curve of MAPN's Fig. 5: for several prices of a label lambda (``--lams``; the network
+takes lambda as an input, so one model gives the whole curve), the share of frames the gate
+opens without a budget against PCK@0.05, with uniform spacing at the same count per clip
+beside it. Last, the gate's own speed (inference from motion fields; the fields are the
+video layer's cost, docs/motion-vectors.md).
 
 The residual-energy threshold gate labels the first frame, then a frame whenever the mean
 residual accumulated since the last label passes a threshold, and the last frame; the
@@ -46,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="Penn Action labels")
     parser.add_argument("--model", type=Path, help="gate model (default: models/gate.pt)")
     parser.add_argument(
-        "--curve", nargs="*", type=Path, default=[], metavar="PT", help="gate models for the curve"
+        "--lams",
+        default="0.005,0.01,0.02,0.03,0.05,0.1,0.2",
+        help="prices of a label for the curve (the network takes lambda as an input)",
     )
     parser.add_argument("--fractions", default="0.05,0.1,0.2", help="budgets")
     parser.add_argument("--fill", default=None, help="fill method (default hpim+mv, else hpim)")
@@ -54,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
     parser.add_argument("--limit", type=int, help="first N clips only")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (one is fastest for this network)"
+    )
 
 
 def threshold_frames(energy: NDArray[np.float32], count: int) -> IntArray:
@@ -134,8 +141,12 @@ def _pct(x: tuple[NDArray[np.int64], NDArray[np.int64]]) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from annotator.propagation.gate import gate_fields, load_gate
     from annotator.video.motion import extract_motion
+
+    torch.set_num_threads(max(1, args.threads))
 
     try:
         fractions = [float(v) for v in args.fractions.split(",") if v.strip()]
@@ -163,8 +174,12 @@ def run(args: argparse.Namespace) -> int:
     results = {c.name: gate_fields(model, fields[c.name]) for c in clips}
     gate_seconds = time.perf_counter() - t
 
+    def gate_top(c: Clip, k: int) -> IntArray:
+        picked = gate_fields(model, fields[c.name], budget=k).top(k)
+        return np.asarray(picked, dtype=np.int64)
+
     selectors: dict[str, Selector] = {
-        "gate": lambda c, k: np.asarray(results[c.name].top(k), dtype=np.int64),
+        "gate": gate_top,
         "residual threshold": lambda c, k: threshold_frames(results[c.name].energy, k),
         "uniform": lambda c, k: uniform_frames(c.frame_count, k),
     }
@@ -199,26 +214,35 @@ def run(args: argparse.Namespace) -> int:
             cells.append(f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]")
         print(f"| {100 * fraction:g}% | " + " | ".join(cells) + " |")
 
-    if args.curve:
+    lams = [float(v) for v in args.lams.split(",") if v.strip()]
+    if lams:
         print(
-            "\nLambda curve (MAPN Fig. 5): the gate's own decisions, no budget; uniform spacing "
-            "with the same number of labels per clip beside it\n"
+            "\nLambda curve (MAPN Fig. 5): the gate's own decisions at each price of a label, no "
+            "budget; uniform spacing with the same number of labels per clip beside it, and the "
+            "paired bootstrap interval of the difference\n"
         )
-        print("| model | lambda | labelled | PCK@0.05 gate | PCK@0.05 uniform, same count |")
+        print(
+            "| lambda | labelled | PCK@0.05 gate | PCK@0.05 uniform, same count | gate - uniform |"
+        )
         print("|---|---|---|---|---|")
-        for path in args.curve:
-            m = load_gate(path)
-            dec = {c.name: np.asarray(gate_fields(m, fields[c.name]).frames) for c in clips}
+        for lam in lams:
+            dec = {
+                c.name: np.asarray(gate_fields(model, fields[c.name], lam=lam).frames)
+                for c in clips
+            }
             same = {c.name: uniform_frames(c.frame_count, max(2, len(dec[c.name]))) for c in clips}
             share = sum(len(v) for v in dec.values()) / frames
             g, u = _score(clips, fill, dec), _score(clips, fill, same)
-            lam = m.meta.get("lam", "?")
-            print(f"| {path.name} | {lam} | {100 * share:.1f}% | {_pct(g):.1f} | {_pct(u):.1f} |")
+            d, lo, hi = paired_interval(g, u, args.resamples, args.seed)
+            print(
+                f"| {lam:g} | {100 * share:.1f}% | {_pct(g):.1f} | {_pct(u):.1f} | "
+                f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}] |"
+            )
 
     print(
         f"\ngate inference: {frames} frames in {gate_seconds:.2f} s = "
         f"{frames / max(gate_seconds, 1e-9):.0f} frames/s (input maps + network + decisions, "
-        "from motion fields; one process, torch threads as set)"
+        f"from motion fields; {max(1, args.threads)} torch thread(s))"
     )
     print(f"total {time.perf_counter() - start:.0f} s")
     return 0

@@ -37,7 +37,11 @@ def _gate(request: Request) -> Picked:
 
     try:
         result, model = gate_video(
-            request.path, request.options.get("model"), motion_progress, request.should_stop
+            request.path,
+            request.options.get("model"),
+            motion_progress,
+            request.should_stop,
+            request.budget,
         )
     except ExtractionCancelled:
         raise Cancelled() from None

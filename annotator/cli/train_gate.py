@@ -28,7 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="model file to write (.pt)")
     parser.add_argument("--cache", type=Path, help="folder for extracted fields and input maps")
     parser.add_argument(
-        "--lam", type=float, default=0.5, help="cost of a label, lambda in loss + lambda mean(g)"
+        "--lam",
+        type=float,
+        default=0.03,
+        help="price of a label (lambda in loss + lambda mean(g)) the decisions use without a "
+        "budget",
+    )
+    parser.add_argument(
+        "--lam-range",
+        type=float,
+        nargs=2,
+        default=(0.005, 0.2),
+        metavar=("LOW", "HIGH"),
+        help="training draws each window's lambda log-uniformly from this range",
     )
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=16, help="windows per step")
@@ -39,12 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from annotator.core.paths import cache_dir
-    from annotator.propagation.gate import WINDOW, new_gate, save_gate
+    from annotator.propagation.gate import WINDOW, GateConfig, new_gate, save_gate
     from annotator.propagation.gate_data import load_clips
     from annotator.propagation.gate_train import TrainSettings, evaluate, train_gate
 
-    if args.steps < 1 or args.batch < 1 or args.lam < 0:
-        raise UsageError("--steps and --batch must be positive and --lam not negative")
+    low, high = args.lam_range
+    if args.steps < 1 or args.batch < 1 or not 0 < low <= high or args.lam <= 0:
+        raise UsageError("--steps, --batch, --lam and --lam-range must be positive")
     cache = args.cache if args.cache is not None else cache_dir("gate-inputs")
     started = time.perf_counter()
 
@@ -58,13 +71,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no usable training clip (30 fps rendered sets)")
     frames = sum(c.frame_count for c in clips)
     print(f"{len(clips)} training clips, {frames} frames; {len(val)} validation clips")
-    settings = TrainSettings(args.lam, args.steps, args.batch, args.lr, args.seed, args.threads)
-    model = new_gate(seed=args.seed)
+    settings = TrainSettings(args.steps, args.batch, args.lr, args.seed, args.threads)
+    config = GateConfig(lam=args.lam, lam_min=low, lam_max=high)
+    model = new_gate(config, seed=args.seed)
     if val:
         print(f"untrained: {evaluate(model, val).line()}")
     figures = train_gate(model, clips, settings)
     meta: dict[str, object] = {
         "lam": args.lam,
+        "lam_range": [low, high],
         "steps": args.steps,
         "batch": args.batch,
         "lr": args.lr,

@@ -89,6 +89,9 @@ class GateConfig:
     temporal: int = 32
     position: int = 16  # sinusoidal position encoding size (2 x len(PERIODS))
     train_fps: float = TRAIN_FPS
+    lam: float = 0.03  # the price of a label the decisions use without a budget
+    lam_min: float = 0.005  # training draws lambda log-uniformly from this range
+    lam_max: float = 0.2
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -206,7 +209,14 @@ PERIODS = (4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 64.0)
 """Position encoding periods in steps of the training rate (4 steps = 0.13 s, 64 = 2.1 s)."""
 
 
-def position_encoding(length: int, size: int, window: int) -> torch.Tensor:
+def lam_feature(lam: torch.Tensor) -> torch.Tensor:
+    """The network's view of the price of a label: log lambda, centred on 0.03."""
+    import torch
+
+    return (torch.log(lam.float().clamp(min=1e-6)) - math.log(0.03)) / 2.0
+
+
+def position_encoding(length: int, size: int) -> torch.Tensor:
     """Sinusoids of the position inside the window, (size, length), in steps of the training
     rate (so in seconds times ``TRAIN_FPS``: frame-rate aware). Periods run from 4 steps to
     twice the window: short periods let the network place labels on a regular comb inside a
@@ -237,7 +247,7 @@ def _build_net(config: GateConfig) -> Any:
                 nn.Conv2d(h, 2 * h, 3, stride=2, padding=1),
                 nn.ReLU(),
             )
-            width = 2 * h + cfg.channels + cfg.position
+            width = 2 * h + cfg.channels + cfg.position + 1  # + the price of a label
             t = cfg.temporal
             # Receptive field 1 + 4 + 8 + 16 = 29 steps: about the whole window, so every
             # frame sees both labelled ends of the gap it sits in.
@@ -251,15 +261,18 @@ def _build_net(config: GateConfig) -> Any:
                 nn.Conv1d(t, 1, 1),
             )
 
-        def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        def forward(self, maps: torch.Tensor, lam: torch.Tensor | None = None) -> torch.Tensor:
             b, length, c, g, _ = maps.shape
             flat = maps.reshape(b * length, c, g, g)
             deep = self.spatial(flat).mean(dim=(2, 3))
             raw = flat.mean(dim=(2, 3))  # the pooled raw residual and motion
             per_frame = torch.cat([deep, raw], dim=1).reshape(b, length, -1).transpose(1, 2)
-            pos = position_encoding(length, self.config.position, self.config.window)
+            pos = position_encoding(length, self.config.position)
             pos = pos.to(maps.device)[None].expand(b, -1, -1)
-            out: torch.Tensor = self.temporal(torch.cat([per_frame, pos], dim=1))
+            if lam is None:
+                lam = torch.full((b,), self.config.lam)
+            price = lam_feature(lam.to(maps.device))[:, None, None].expand(b, 1, length)
+            out: torch.Tensor = self.temporal(torch.cat([per_frame, pos, price], dim=1))
             return out[:, 0]
 
     return GateNet(config)
@@ -364,6 +377,7 @@ class GateResult:
     gate: NDArray[np.uint8]
     energy: FloatArray
     representatives: NDArray[np.int64]  # the video frame standing for each training-rate step
+    lam: float = 0.0  # the price of a label the decisions were made at
 
     def top(self, count: int) -> list[int]:
         """The ``count`` frames with the largest logits, at most one per training-rate step
@@ -383,10 +397,13 @@ class GateResult:
         return [int(f) for f in np.flatnonzero(self.gate)]
 
 
-def step_logits(model: GateModel, steps: FloatArray) -> FloatArray:
+def step_logits(model: GateModel, steps: FloatArray, lam: float | None = None) -> FloatArray:
     """Logits (T,) for normalised maps (T, C, G, G) on the training-rate timeline, windows
-    tiled with shared boundaries, boundary logits forced."""
+    tiled with shared boundaries, boundary logits forced; ``lam``: the price of a label
+    (default the model's own)."""
     import torch
+
+    price = model.config.lam if lam is None else lam
 
     t = len(steps)
     window = model.config.window
@@ -397,12 +414,12 @@ def step_logits(model: GateModel, steps: FloatArray) -> FloatArray:
     with torch.inference_mode():
         if full:
             batch = torch.stack([x[s : s + window] for s in full])
-            logits = model.net(batch).numpy()
+            logits = model.net(batch, torch.full((len(full),), price)).numpy()
             for s, row in zip(full, logits, strict=True):
                 out[s : s + window] = row
         for s in starts:
             if s + window > t:  # the shorter last window
-                out[s:t] = model.net(x[s:t][None]).numpy()[0]
+                out[s:t] = model.net(x[s:t][None], torch.full((1,), price)).numpy()[0]
     for s in starts:
         out[s] = FORCED_BOUNDARY
         out[min(s + window - 1, t - 1)] = FORCED_BOUNDARY
@@ -410,26 +427,70 @@ def step_logits(model: GateModel, steps: FloatArray) -> FloatArray:
     return out
 
 
-def gate_fields(model: GateModel, fields: MotionFields, fps: float | None = None) -> GateResult:
-    """The gate on a video's motion fields (``extract_motion``): per-frame logits, 0/1
-    decisions and residual energy. ``fps`` is used only when the fields' times are unusable."""
+@dataclass(frozen=True)
+class _Prepared:
+    """A video's inputs on the training timeline and how its steps map to video frames."""
+
+    steps: FloatArray  # (T, C, G, G) normalised
+    step_times: NDArray[np.float64]
+    times: NDArray[np.float64]
+    reps: NDArray[np.int64]  # (T,) the video frame nearest to each step
+    energy: FloatArray
+
+
+def _prepare(model: GateModel, fields: MotionFields, fps: float | None) -> _Prepared:
     times = frame_times(fields, fps)
     maps = frame_maps(fields, model.config.grid)
     steps, step_times = resample_steps(maps, times, model.config.train_fps)
-    logits_steps = step_logits(model, normalise(steps))
     f = len(times)
-    # each step -> the nearest video frame; each frame's score is the step logits at its time
     reps = np.clip(np.searchsorted(times, step_times), 0, f - 1)
     left = np.clip(reps - 1, 0, f - 1)
     reps = np.where(
         np.abs(times[left] - step_times) <= np.abs(times[reps] - step_times), left, reps
     ).astype(np.int64)
-    logits = np.interp(times, step_times, logits_steps).astype(np.float32)
-    # A representative frame carries its step's own logit (the largest, when a video slower
-    # than the training rate maps two steps to one frame); only those frames decide.
+    return _Prepared(normalise(steps), step_times, times, reps, residual_energy(fields))
+
+
+def _decide(model: GateModel, prep: _Prepared, lam: float) -> GateResult:
+    logits_steps = step_logits(model, prep.steps, lam)
+    f = len(prep.times)
+    # each frame's score is the step logits at its time; a representative frame carries its
+    # step's own logit (the largest, when a video slower than the training rate maps two
+    # steps to one frame), and only representatives decide
+    logits = np.interp(prep.times, prep.step_times, logits_steps).astype(np.float32)
     own = np.full(f, -np.inf, dtype=np.float32)
-    np.maximum.at(own, reps, logits_steps)
+    np.maximum.at(own, prep.reps, logits_steps)
     is_rep = np.isfinite(own)
     logits[is_rep] = own[is_rep]
     gate = (is_rep & (logits > 0)).astype(np.uint8)
-    return GateResult(logits, gate, residual_energy(fields), reps)
+    return GateResult(logits, gate, prep.energy, prep.reps, lam)
+
+
+def gate_fields(
+    model: GateModel,
+    fields: MotionFields,
+    fps: float | None = None,
+    lam: float | None = None,
+    budget: int | None = None,
+) -> GateResult:
+    """The gate on a video's motion fields (``extract_motion``): per-frame logits, 0/1
+    decisions and residual energy. ``lam``: the price of a label (default the model's).
+    ``budget``: instead, the price at which the gate opens about ``budget`` frames (the
+    largest price that opens at least that many; ``GateResult.top(budget)`` then takes its
+    top-B logits). ``fps`` is used only when the fields' times are unusable."""
+    prep = _prepare(model, fields, fps)
+    if budget is None:
+        return _decide(model, prep, model.config.lam if lam is None else lam)
+    # Opened frames fall as the price rises (learnt, so only nearly monotone): bisection on
+    # log lambda over a range wider than training's, keeping the dearest price that still
+    # opens ``budget`` frames.
+    lo, hi = math.log(model.config.lam_min / 10), math.log(model.config.lam_max * 10)
+    best = _decide(model, prep, math.exp(lo))
+    for _ in range(14):
+        mid = (lo + hi) / 2
+        res = _decide(model, prep, math.exp(mid))
+        if int(res.gate.sum()) >= budget:
+            lo, best = mid, res
+        else:
+            hi = mid
+    return best

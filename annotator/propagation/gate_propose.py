@@ -2,7 +2,8 @@
 
 ``gate_video(path)`` extracts the motion fields (cached per video), runs the gate and returns
 per-frame logits, 0/1 decisions and residual energy. ``gate_frames(result, budget)``: without
-a budget the frames with g = 1, with one the top-B logits. The command line and the GUI reach
+a budget the frames with g = 1, with one the top-B logits, computed at the price of a label
+that makes the gate open about B frames (the network takes the price as an input). The command line and the GUI reach
 this through the proposal registry (``annotator.methods`` registers it as ``gate``); the
 document's gate row takes ``GateResult.gate`` and ``GateResult.energy`` directly.
 """
@@ -23,14 +24,16 @@ def gate_video(
     model: GateModel | str | Path | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    budget: int | None = None,
 ) -> tuple[GateResult, GateModel]:
     """The gate's decisions for every frame of ``path`` (model: loaded, a file, or the
-    shipped ``models/gate.pt``). Raises ``ExtractionCancelled`` when ``should_stop()``."""
+    shipped ``models/gate.pt``); with a ``budget``, at the price of a label that opens about
+    that many frames. Raises ``ExtractionCancelled`` when ``should_stop()``."""
     from annotator.video.motion import extract_motion
 
     loaded = model if isinstance(model, GateModel) else load_gate(model)
     fields = extract_motion(path, progress=progress, should_stop=should_stop)
-    return gate_fields(loaded, fields), loaded
+    return gate_fields(loaded, fields, budget=budget), loaded
 
 
 def gate_frames(result: GateResult, budget: int | None) -> list[int]:

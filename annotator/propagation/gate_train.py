@@ -9,7 +9,8 @@ by the (soft) number of frames since and until a label, as the app's fill blends
 neighbouring labels: a forward-only loss would overstate the error late in a gap and ask for
 labels the fill does not need. Windows of ``WINDOW`` frames start and end with g = 1.
 
-Loss = mean over visible joints of ``log(1 + error / body size)`` + lambda mean(g). The
+Loss = mean over visible joints of ``log(1 + error / body size)`` + lambda mean(g), lambda
+drawn per window (log-uniform) and shown to the network, so one model serves every price. The
 logarithm keeps a gradient where propagation fails outright (a scene cut: error of several
 body sizes), which a cap at one body size would cut off.
 """
@@ -35,7 +36,6 @@ PCK_ALPHA = 0.05
 
 @dataclass(frozen=True)
 class TrainSettings:
-    lam: float = 0.5
     steps: int = 600
     batch: int = 16
     lr: float = 3e-3
@@ -100,7 +100,8 @@ def sample_field(
     field = torch.stack([dx, dy], dim=1)
     u = 2.0 * pos[..., 0] / cell[:, None] / gw - 1.0
     v = 2.0 * pos[..., 1] / cell[:, None] / gh - 1.0
-    grid = torch.stack([u, v], dim=-1)[:, :, None, :]
+    # NaN coordinates make grid_sample read out of bounds (a crash, not an error)
+    grid = torch.stack([u, v], dim=-1).nan_to_num(0.0, 2.0, -2.0)[:, :, None, :]
     out = tnf.grid_sample(field, grid, mode="bilinear", padding_mode="border", align_corners=False)
     return out[..., 0].transpose(1, 2)
 
@@ -145,19 +146,29 @@ def joint_errors(pred: torch.Tensor, batch: Batch) -> torch.Tensor:
 
 
 def loss_terms(
-    model: GateModel, batch: Batch, lam: float, training: bool = True
+    model: GateModel, batch: Batch, lam: torch.Tensor, training: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(loss, mean log-error, mean g of the free frames) on one batch of windows."""
-    logits = model.net(batch.maps)
+    """(loss, mean log-error, mean g of the free frames) on one batch of windows; ``lam``
+    (B,): each window's price of a label, which the network also sees."""
+    logits = model.net(batch.maps, lam)
     g = hash_gate(logits, training)
     forced = torch.zeros_like(g, dtype=torch.bool)
     forced[:, 0] = forced[:, -1] = True
     g = torch.where(forced, torch.ones_like(g), g)
     err = torch.log1p(joint_errors(propagate(g, batch), batch))
     vis = batch.visible
-    err_mean = torch.where(vis, err, torch.zeros_like(err)).sum() / vis.sum().clamp(min=1)
-    share = g[:, 1:-1].mean()
-    return err_mean + lam * share, err_mean, share
+    per_window = torch.where(vis, err, torch.zeros_like(err)).sum(dim=(1, 2))
+    per_window = per_window / vis.sum(dim=(1, 2)).clamp(min=1)
+    share = g[:, 1:-1].mean(dim=1)
+    loss = (per_window + lam * share).mean()
+    return loss, per_window.mean(), share.mean()
+
+
+def sample_prices(count: int, low: float, high: float, rng: np.random.Generator) -> torch.Tensor:
+    """Prices of a label for ``count`` windows, log-uniform in [low, high]: one network for
+    every trade-off, so a budget can pick its price (``gate_fields(budget=...)``)."""
+    values = np.exp(rng.uniform(math.log(low), math.log(high), size=count))
+    return torch.from_numpy(values.astype(np.float32))
 
 
 def sample_items(
@@ -196,15 +207,16 @@ def _clip_scores(clip: GateClip, index: int, g: np.ndarray) -> tuple[int, int, f
     return int((e <= PCK_ALPHA).sum()), int(vis.sum()), float(np.minimum(e, 1.0).sum()), index
 
 
-def evaluate(model: GateModel, clips: Sequence[GateClip]) -> Evaluation:
-    """The gate's own decisions on whole clips (hard, no noise), scored by the propagation."""
+def evaluate(model: GateModel, clips: Sequence[GateClip], lam: float | None = None) -> Evaluation:
+    """The gate's own decisions on whole clips (hard, no noise, at price ``lam``, default the
+    model's), scored by the propagation."""
     from annotator.core.framespec import uniform_frames
 
     model.net.eval()
     hits = total = u_hits = labels = frames = 0
     err = 0.0
     for k, clip in enumerate(clips):
-        logits = step_logits(model, clip.maps)
+        logits = step_logits(model, clip.maps, lam)
         g = (logits > 0).astype(np.float32)
         h, n, e, _ = _clip_scores(clip, k, g)
         u = np.zeros(clip.frame_count, dtype=np.float32)
@@ -238,7 +250,8 @@ def train_gate(
     model.net.train()
     for step in range(1, settings.steps + 1):
         batch = make_batch(usable, sample_items(usable, settings.batch, window, rng))
-        loss, err, share = loss_terms(model, batch, settings.lam, training=True)
+        prices = sample_prices(settings.batch, model.config.lam_min, model.config.lam_max, rng)
+        loss, err, share = loss_terms(model, batch, prices, training=True)
         opt.zero_grad()
         loss.backward()  # type: ignore[no-untyped-call]
         opt.step()
