@@ -3,8 +3,8 @@
 On rendered validation clips (by default the label-efficiency benchmark's set), at each budget
 (5/10/20 % of a clip's frames, the contract's rounding) the gate, a residual-energy threshold
 gate, uniform spacing and K-FPN pick the frames; the ground truth is given there and a fill
-completes the clip (``hpim+mv`` when this checkout has it, else ``hpim``: the table says
-which). The gate's budgeted frames are its top-B logits at the price of a label that makes it
+completes the clip (``hpim+mv`` by default: HPIM with the joints propagated along the
+codec's motion as observations, the app's default fill when fields exist). The gate's budgeted frames are its top-B logits at the price of a label that makes it
 open about B frames (``gate_fields(budget=B)``). PCK@0.05 over the visible joints of all
 frames, pooled, and the gate's difference to each baseline with a 95 % paired bootstrap
 interval (clips resampled with replacement, the same resample for both methods).
@@ -31,11 +31,13 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.efficiency_data import Clip, default_set, load_set, make_fill, set_split
+from annotator.bench.efficiency_data import RenderedClip as Clip
+from annotator.bench.efficiency_data import default_set, load_set, make_fill, set_split
 from annotator.bench.efficiency_oneshot import budget_for
 from annotator.core.framespec import uniform_frames
 from annotator.core.metrics import pck
 from annotator.errors import AnnotatorError, UsageError
+from annotator.video.motion import MotionFields
 
 DEFAULT_LABELS = Path("../shared/data/penn_action/labels")
 ALPHA = 0.05
@@ -53,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="prices of a label for the curve (the network takes lambda as an input)",
     )
     parser.add_argument("--fractions", default="0.05,0.1,0.2", help="budgets")
-    parser.add_argument("--fill", default=None, help="fill method (default hpim+mv, else hpim)")
+    parser.add_argument("--fill", default=None, help="hpim+mv (default), hpim or linear")
     parser.add_argument("--no-kfpn", action="store_true", help="skip K-FPN (slow on CPU)")
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
     parser.add_argument("--limit", type=int, help="first N clips only")
@@ -95,23 +97,33 @@ def threshold_frames(energy: NDArray[np.float32], count: int) -> IntArray:
     return np.asarray(sorted(best), dtype=np.int64)
 
 
-def _fill_name(requested: str | None) -> str:
-    from annotator.dynamics.fill import METHODS
+FILLS = ("hpim+mv", "hpim", "linear")
 
-    if requested is not None:
-        if requested not in METHODS:
-            raise UsageError(f"unknown fill {requested!r}; this checkout has {', '.join(METHODS)}")
-        return requested
-    return "hpim+mv" if "hpim+mv" in METHODS else "hpim"
+
+def _fill_name(requested: str | None) -> str:
+    if requested is not None and requested not in FILLS:
+        raise UsageError(f"unknown fill {requested!r}; choose one of {', '.join(FILLS)}")
+    return requested or "hpim+mv"
 
 
 def _score(
-    clips: Sequence[Clip], fill: str, picks: dict[str, IntArray]
+    clips: Sequence[Clip],
+    fill: str,
+    picks: dict[str, IntArray],
+    fields: dict[str, MotionFields],
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Per clip (hits, visible joints) of PCK@0.05 after the fill from ``picks[name]``."""
+    from annotator.propagation.fuse import fill_with
+    from annotator.propagation.registry import VideoSource
+
     hits, totals = [], []
     for clip in clips:
-        pred, _ = make_fill(clip, fill)(picks[clip.name])
+        if fill == "hpim+mv":
+            source = VideoSource(fields=fields[clip.name], cuts=tuple(clip.cuts))
+            res = fill_with(clip.manual(picks[clip.name]), source, fill, fps=clip.fps)
+            pred = np.asarray(res.poses[:, :, :2], dtype=np.float64)
+        else:
+            pred, _ = make_fill(clip, fill)(picks[clip.name])
         vis = clip.visible
         n = int(vis.sum())
         hits.append(round(pck(pred, clip.gt_xy, vis, clip.body, ALPHA) * n))
@@ -207,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
         scores = {}
         for name, select in selectors.items():
             picks = {c.name: select(c, budget_for(c.frame_count, fraction)) for c in clips}
-            scores[name] = _score(clips, fill, picks)
+            scores[name] = _score(clips, fill, picks, fields)
         cells = [f"{_pct(scores[n]):.1f}" for n in selectors]
         for n in baselines:
             d, lo, hi = paired_interval(scores["gate"], scores[n], args.resamples, args.seed)
@@ -232,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
             }
             same = {c.name: uniform_frames(c.frame_count, max(2, len(dec[c.name]))) for c in clips}
             share = sum(len(v) for v in dec.values()) / frames
-            g, u = _score(clips, fill, dec), _score(clips, fill, same)
+            g, u = _score(clips, fill, dec, fields), _score(clips, fill, same, fields)
             d, lo, hi = paired_interval(g, u, args.resamples, args.seed)
             print(
                 f"| {lam:g} | {100 * share:.1f}% | {_pct(g):.1f} | {_pct(u):.1f} | "

@@ -22,31 +22,23 @@ def install() -> None:
 
 
 def _gate(request: Request) -> Picked:
+    from annotator.core.progress import part
     from annotator.errors import UsageError
     from annotator.propagation.gate_propose import gate_frames, gate_video
-    from annotator.proposal.registry import Cancelled, Picked
-    from annotator.video.motion import ExtractionCancelled
+    from annotator.proposal.registry import Picked
 
     if request.path is None:
         raise UsageError("the gate needs the video's file (it reads the codec's motion vectors)")
-    progress = request.progress
-
-    def motion_progress(done: int, total: int | None) -> None:
-        if progress is not None:
-            progress("features", done, total or request.source.frame_count)
-
-    try:
-        result, model = gate_video(
-            request.path,
-            request.options.get("model"),
-            motion_progress,
-            request.should_stop,
-            request.budget,
-        )
-    except ExtractionCancelled:
-        raise Cancelled() from None
-    if progress is not None:
-        progress("proposals", 1, 1)
+    # the motion fields are nearly all of the work; the gate itself takes milliseconds
+    result, model = gate_video(
+        request.path,
+        request.options.get("model"),
+        part(request.progress, 0.0, 0.95),
+        request.should_stop,
+        request.budget,
+    )
+    if request.progress is not None:
+        request.progress(1.0)
     info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
     return Picked(
         frames=gate_frames(result, request.budget),

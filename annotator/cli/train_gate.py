@@ -61,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
     cache = args.cache if args.cache is not None else cache_dir("gate-inputs")
     started = time.perf_counter()
 
-    def progress(done: int, total: int) -> None:
-        if args.verbose or done == total:
-            print(f"inputs: {done}/{total} clips", file=sys.stderr)
+    def progress(fraction: float) -> None:
+        if args.verbose:
+            print(f"inputs: {100 * fraction:.0f}%", file=sys.stderr)
 
     clips = load_clips(args.train, cache, progress)
     val = load_clips(args.val, cache, progress) if args.val else []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from annotator.core.codes import Visibility
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.metrics import body_size
+from annotator.core.progress import Progress, report
 from annotator.errors import UsageError
 from annotator.propagation.gate import GRID, TRAIN_FPS, frame_maps, normalise
 
@@ -131,7 +132,7 @@ def rendered_pairs(folder: Path) -> list[tuple[Path, Path]]:
 def load_clips(
     folders: Sequence[Path],
     cache: Path | None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[GateClip]:
     """Every clip of the rendered ``folders`` (fields extracted once, then cached)."""
     pairs = [p for folder in folders for p in rendered_pairs(folder)]
@@ -142,6 +143,5 @@ def load_clips(
         clip = prepare_clip(video, labels, cache)
         if clip is not None:
             clips.append(clip)
-        if progress is not None:
-            progress(k + 1, len(pairs))
+        report(progress, k + 1, len(pairs))
     return clips

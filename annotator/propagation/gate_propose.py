@@ -10,13 +10,10 @@ document's gate row takes ``GateResult.gate`` and ``GateResult.energy`` directly
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
+from annotator.core.progress import Progress, ShouldStop
 from annotator.propagation.gate import GateModel, GateResult, gate_fields, load_gate
-
-Progress = Callable[[int, int | None], None]
-ShouldStop = Callable[[], bool]
 
 
 def gate_video(
@@ -28,7 +25,8 @@ def gate_video(
 ) -> tuple[GateResult, GateModel]:
     """The gate's decisions for every frame of ``path`` (model: loaded, a file, or the
     shipped ``models/gate.pt``); with a ``budget``, at the price of a label that opens about
-    that many frames. Raises ``ExtractionCancelled`` when ``should_stop()``."""
+    that many frames. ``progress(fraction)`` follows the motion extraction (the gate itself
+    takes milliseconds); raises ``Cancelled`` when ``should_stop()`` turns true."""
     from annotator.video.motion import extract_motion
 
     loaded = model if isinstance(model, GateModel) else load_gate(model)

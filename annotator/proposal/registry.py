@@ -1,16 +1,16 @@
 """Proposal methods by name, one entry point for the command line and the GUI worker.
 
 ``propose(video, method, budget, device, progress, should_stop)`` returns a frozen
-``Proposals``; ``Proposals.to_json`` gives the contract's proposals file. ``progress`` is
-called as ``progress(stage, done, total)`` (stage ``"features"`` or ``"proposals"``) and
-``should_stop()`` is polled between batches; when it turns true ``Cancelled`` is raised. The
-GUI runs this in a worker thread; nothing here touches Qt. torch is imported only when the
-``kfpn`` method runs.
+``ProposalRun``; ``ProposalRun.to_json`` gives the contract's proposals file. ``progress`` and
+``should_stop`` are ``core.progress``'s: the fraction done (features are the first 90 %), and
+a poll between batches that raises ``Cancelled`` when it turns true. A reader opened here for a
+path is closed before returning. The GUI runs this in a worker thread; nothing here touches
+Qt. torch is imported only when the ``kfpn`` method runs.
 
-Methods implemented above this package (the residual-driven gate lives in ``propagation``,
-a sibling this package must not import) are added with ``register(name, runner)`` by the
-composition layer that knows both (``annotator.methods``); the command line and the GUI
-list ``METHODS`` after that, so they offer the same names.
+Methods implemented above this package (the residual-driven gate lives in ``propagation``, a
+sibling this package must not import) are added with ``register(name, runner)`` by the layer
+that knows both (``annotator.cli.methods``); the command line and the app list ``METHODS``
+after that, so they offer the same names.
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from annotator.core.progress import Progress, ShouldStop, part
 from annotator.errors import UsageError
-from annotator.proposal.features import Cancelled, FrameSource, Progress, ShouldStop, open_source
+from annotator.proposal.features import reading
+from annotator.video.base import VideoReader
 
 __all__ = [
     "METHODS",
-    "Cancelled",
     "Picked",
-    "Proposals",
+    "ProposalRun",
     "Request",
     "parse_budget",
     "propose",
@@ -43,7 +44,7 @@ Budget = float | int | None
 
 
 @dataclass(frozen=True)
-class Proposals:
+class ProposalRun:
     frames: list[int]
     scores: list[float] | None
     method: str
@@ -106,7 +107,7 @@ class Request:
     """What a method gets: the open video (and its path when it was given one), the budget as
     a frame count (None: the method's natural count), the device and the callbacks."""
 
-    source: FrameSource
+    source: VideoReader
     budget: int | None
     device: str | None
     progress: Progress | None
@@ -141,11 +142,9 @@ def _kfpn(ctx: Request) -> Picked:
         model.config.backbone,
         backbone_weights=ctx.options.get("backbone_weights"),
         device=device,
-        progress=ctx.progress,
+        progress=part(ctx.progress, 0.0, 0.9),
         should_stop=ctx.should_stop,
     )
-    if ctx.progress is not None:
-        ctx.progress("proposals", 0, 1)
     result = kfpn.propose_from_features(
         model,
         feats,
@@ -156,7 +155,7 @@ def _kfpn(ctx: Request) -> Picked:
         search=ctx.options.get("search") or kfpn.DEFAULT_SEARCH,
     )
     if ctx.progress is not None:
-        ctx.progress("proposals", 1, 1)
+        ctx.progress(1.0)
     info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
     return Picked(result.frames, result.scores, device, info)
 
@@ -187,14 +186,14 @@ def register(name: str, runner: Runner) -> None:
 
 
 def propose(
-    video: str | Path | FrameSource,
+    video: str | Path | VideoReader,
     method: str = "kfpn",
     budget: Budget = None,
     device: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     **options: Any,
-) -> Proposals:
+) -> ProposalRun:
     """Propose key frames of ``video`` (a path or an open reader).
 
     ``options``: ``model`` (a K-FPN model file), ``backbone_weights`` and ``search``
@@ -203,14 +202,14 @@ def propose(
     if method not in METHODS:
         raise UsageError(f"unknown proposal method {method!r}; choose one of: {', '.join(METHODS)}")
     start = time.perf_counter()
-    source = open_source(video)
-    count = source.frame_count
-    path = Path(video) if isinstance(video, (str, Path)) else None
-    ctx = Request(
-        source, resolve_budget(budget, count), device, progress, should_stop, options, path
-    )
-    picked = METHODS[method](ctx)
-    return Proposals(
+    with reading(video) as source:
+        count = source.frame_count
+        fingerprint = source.fingerprint
+        budget_n = resolve_budget(budget, count)
+        path = Path(video) if isinstance(video, (str, Path)) else None
+        ctx = Request(source, budget_n, device, progress, should_stop, options, path)
+        picked = METHODS[method](ctx)
+    return ProposalRun(
         frames=picked.frames,
         scores=picked.scores,
         method=method,
@@ -219,6 +218,6 @@ def propose(
         model=picked.model,
         budget=budget,
         frame_count=count,
-        video_fingerprint=source.fingerprint,
+        video_fingerprint=fingerprint,
         gate=picked.gate,
     )

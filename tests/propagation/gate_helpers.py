@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from annotator.core.codes import SOURCE_NAMES, Visibility
-from annotator.video.motion_synth import MovingObject, Scene, encode
+from annotator.synth.motion import MovingObject, Scene, encode
 
 
 def scene(fps: int, seconds: float = 1.6, speed: float = 4.0, appear: float | None = 0.8) -> Scene:
