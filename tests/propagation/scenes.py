@@ -1,7 +1,7 @@
 """Small generated videos whose motion is known exactly, for the propagation tests.
 
 A textured square translating at a constant integer velocity over a static textured background
-(``annotator.video.motion_synth``), and a textured disc turning about its centre by a fixed angle
+(``annotator.synth.motion``), and a textured disc turning about its centre by a fixed angle
 per frame (rendered by resampling the disc, so the truth is the rotation of each point).
 """
 
@@ -13,8 +13,9 @@ from typing import Any
 import av
 import cv2
 import numpy as np
-from annotator.video.motion_synth import MovingObject, Scene, encode, texture
 from numpy.typing import NDArray
+
+from annotator.synth.motion import MovingObject, Scene, encode, texture
 
 FRAMES = 31
 CODECS: dict[str, dict[str, Any]] = {
