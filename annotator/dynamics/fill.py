@@ -118,7 +118,7 @@ def fill_pose_set(
     for inst in ps.instances:
         res = _fill(manual_of(inst), filler, cuts)
         boxes = None if inst.boxes is None else inst.boxes.copy()
-        out.append(PoseInstance(inst.track_id, res.poses, res.source, boxes))
+        out.append(PoseInstance(inst.track_id, res.poses, res.source, boxes, res.held))
     return replace(ps, instances=out)
 
 
