@@ -39,7 +39,7 @@ SCHEMA_PREFIX = "annotator.project/"
 CURRENT_VERSION = 1
 EXTENSION = ".annot.json"
 
-MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a 100,000-frame, 17-joint project is about 40 MB
 MAX_LABEL_CELLS = 20_000_000  # frames x joints over all instances (240 MB of float32)
 MAX_COORD = 1e7  # pixels; anything larger is a corrupt file, not a video
 MAX_TEXT = 10_000

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.io import loadmat, whosmat
+from scipy.io import whosmat
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.datasets import load_penn_action
 from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.safeio import load_mat
 from annotator.core.skeleton import JHMDB
 from annotator.errors import FormatError
-from annotator.formats._common import check_frame_count, check_size
+from annotator.formats._common import MAX_FILE_BYTES, check_frame_count, check_size
 from annotator.formats.adaptor import FormatAdaptor
 
 
@@ -43,15 +44,11 @@ def read_penn(path: Path, **options: Any) -> PoseSet:
 
 
 def read_jhmdb(path: Path, **options: Any) -> PoseSet:
-    check_size(path)
-    try:
-        m = loadmat(str(path))
-    except Exception as err:  # scipy raises several types for non-MAT input
-        raise FormatError(f"{path.name} is not a readable MATLAB file: {err}") from None
+    m = load_mat(path, FormatError, file_limit=MAX_FILE_BYTES)
     if "pos_img" not in m:
         raise FormatError(f"{path.name} is not a JHMDB joint_positions file (no pos_img)")
     pos = np.asarray(m["pos_img"])
-    if not np.issubdtype(pos.dtype, np.number):
+    if np.iscomplexobj(pos) or not np.issubdtype(pos.dtype, np.number):
         raise FormatError(f"{path.name}: pos_img is not numeric")
     if pos.ndim != 3 or pos.shape[:2] != (2, JHMDB.num_joints):
         raise FormatError(
