@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from annotator.core.safeio import atomic_output
 from annotator.errors import UsageError
 from annotator.proposal import windows as win
 from annotator.proposal.features import open_source, video_features
@@ -235,17 +236,18 @@ def train(
             row["val"] = evaluate(net, val_clips, settings)
         history.append(row)
         report(_progress_line(row, settings.epochs, seconds))
-        torch.save(
-            {
-                "net": net.state_dict(),
-                "opt": opt.state_dict(),
-                "epoch": epoch,
-                "history": history,
-                "seconds": seconds,
-                "settings": asdict(settings),
-            },
-            ckpt_path,
-        )
+        with atomic_output(ckpt_path) as tmp:
+            torch.save(
+                {
+                    "net": net.state_dict(),
+                    "opt": opt.state_dict(),
+                    "epoch": epoch,
+                    "history": history,
+                    "seconds": seconds,
+                    "settings": asdict(settings),
+                },
+                tmp,
+            )
     info = dict(meta or {})
     info.update(
         settings=asdict(settings),
