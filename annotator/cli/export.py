@@ -34,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-images", action="store_true", help="dlc: write the tables without frame images"
     )
     parser.add_argument("--scorer", default="annotator", help="dlc: the scorer name")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing export file (folders are never replaced; as for import)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--images applies to --format coco only")
     if args.method and args.frames != "all":
         raise UsageError("--method applies to --frames all only")
+    out = Path(args.out)
+    if out.is_file() and not adaptor.is_folder and not args.force:
+        raise UsageError(f"{out} already exists; pass --force to overwrite it")
     doc = load_project(args.project)
     ps = doc.to_pose_set()
     if args.frames == "all":
@@ -58,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         options["images"] = not args.no_images
     video = _open(doc.video.path) if adaptor.needs_video(**options) else None
     try:
-        adaptor.write(ps, Path(args.out), video=video, **options)
+        adaptor.write(ps, out, video=video, **options)
     finally:
         if video is not None:
             video.close()

@@ -190,7 +190,14 @@ class Document:
 
     @classmethod
     def from_pose_set(cls, ps: PoseSet, video: VideoRef | None = None) -> Document:
-        """Values whose source is MANUAL become manual labels; everything else is dropped."""
+        """Values whose source is MANUAL become manual labels; everything else is dropped.
+
+        ``ps`` must fit a project (``schema.check_pose_set``): a document that could be saved
+        but not loaded again would lose the user's work.
+        """
+        from annotator.core.schema import check_pose_set
+
+        check_pose_set(ps, "the labels")
         if video is None:
             video = VideoRef(
                 path=ps.video_path or "",

@@ -84,7 +84,24 @@ def parse_int(value: object, what: str) -> int:
         raise FormatError(f"{what}: {value!r} is not an integer")
     if value < 0:
         raise FormatError(f"{what}: {value} must not be negative")
+    if value > 2**63 - 1:
+        raise FormatError(f"{what}: {str(value)[:30]}... is out of range")
     return value
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text_cell(text: str) -> str:
+    """A text cell (a joint or person name) safe to open in a spreadsheet: a leading
+    formula character is escaped with an apostrophe, as spreadsheets themselves do."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_text_value(cell: str) -> str:
+    """The name a :func:`csv_text_cell` stands for (the escape removed)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
 
 
 def match_skeleton(joints: list[str] | tuple[str, ...], name: str | None = None) -> Skeleton:

@@ -33,6 +33,8 @@ from annotator.formats._common import (
     atomic_dir,
     atomic_file,
     check_frame_count,
+    csv_text_cell,
+    csv_text_value,
     empty_instances,
     labelled_frames,
     match_skeleton,
@@ -70,7 +72,7 @@ def _table(ps: PoseSet, video: str, scorer: str, frames: str) -> list[list[str]]
             ["individuals"]
             + [f"individual{i.track_id}" for i in instances for _ in joints for _ in "xy"]
         )
-    rows.append(["bodyparts"] + [j for _ in instances for j in joints for _ in "xy"])
+    rows.append(["bodyparts"] + [csv_text_cell(j) for _ in instances for j in joints for _ in "xy"])
     rows.append(["coords"] + ["x", "y"] * len(joints) * len(instances))
     # Cells as text, once per person (per-frame recomputation would be quadratic).
     cells = []
@@ -228,7 +230,7 @@ def read_dlc_csv(path: Path, **options: Any) -> PoseSet:
     while n_index < width and not head[0][n_index].strip():
         n_index += 1
     individuals = head[1][n_index:] if n_head == 4 else ["individual0"] * (width - n_index)
-    parts, coords = head[-2][n_index:], head[-1][n_index:]
+    parts, coords = [csv_text_value(p) for p in head[-2][n_index:]], head[-1][n_index:]
     if any(c not in ("x", "y", "likelihood") for c in coords):
         raise FormatError(f"{name}: coords must be x, y (or likelihood)")
     people: list[str] = []

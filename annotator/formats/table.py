@@ -24,6 +24,8 @@ from annotator.errors import FormatError
 from annotator.formats._common import (
     atomic_file,
     check_frame_count,
+    csv_text_cell,
+    csv_text_value,
     empty_instances,
     match_skeleton,
     parse_float,
@@ -57,7 +59,7 @@ def write_csv(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -
                             int(f),
                             f"{times[f]:.6f}",
                             inst.track_id,
-                            joint,
+                            csv_text_cell(joint),
                             f"{x:.3f}" if has else "",
                             f"{y:.3f}" if has else "",
                             _VIS_NAMES[Visibility(int(v))],
@@ -131,7 +133,7 @@ def _parse_row(row: list[str], where: str) -> tuple[int, int, str, float, float,
         raise FormatError(f"{where}: a {vis.name.lower()} joint must have no position")
     else:
         x = y = math.nan
-    return frame, track, row[3].strip(), x, y, int(vis), int(src)
+    return frame, track, csv_text_value(row[3].strip()), x, y, int(vis), int(src)
 
 
 def _sniff(path: Path) -> bool:
