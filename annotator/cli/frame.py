@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise UsageError(f"the folder {out.parent} does not exist")
     with open_video(args.video, cache_frames=4, decode_ahead=0) as reader:
+        reader.wait_for_index()  # exact numbering even where the data is damaged
         rgb = reader.frame(args.index)
         shown = reader.frame_problems.get(args.index) if args.index >= 0 else None
     if shown is not None:  # the reader substituted a neighbour: never write it as this frame

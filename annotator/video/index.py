@@ -64,6 +64,12 @@ class PacketIndex:
         """0-based indices (presentation order) of the key frames."""
         return np.flatnonzero(self.key).astype(np.int64)
 
+    @cached_property
+    def decode_order_is_presentation(self) -> bool:
+        """True when no frame is reordered (no B-frames): decoded pictures then carry the very
+        timestamps of their packets."""
+        return bool(np.array_equal(self.decode_pos, np.arange(self.pts.size)))
+
     def seconds(self) -> npt.NDArray[np.float64]:
         """Presentation time of each frame in seconds from the first frame."""
         return self._seconds
