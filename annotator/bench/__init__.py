@@ -1,1 +1,2 @@
-"""Benchmarks that print figures: video decode speed, fill accuracy on labels, rendered videos with\nexact ground truth, and label-efficiency protocols. Kept apart from the tests."""
+"""Benchmarks that print figures: video decode speed, fill accuracy on labels, rendered videos with
+exact ground truth, and label-efficiency protocols. Kept apart from the tests."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.bench.efficiency_data import Clip, default_set, load_set, set_split
+from annotator.bench.efficiency_data import RenderedClip, default_set, load_set, set_split
 from annotator.bench.efficiency_interactive import RANKING, InteractiveRow, run_interactive
 from annotator.bench.efficiency_oneshot import (
     SELECTORS,
@@ -84,7 +84,7 @@ def _fractions(text: str) -> list[float]:
     return values
 
 
-def _available_fills(fills: list[str], clip: Clip) -> tuple[list[str], list[str]]:
+def _available_fills(fills: list[str], clip: RenderedClip) -> tuple[list[str], list[str]]:
     """Fills that run, and one line per fill that cannot (e.g. its model is not shipped yet)."""
     from annotator.bench.efficiency_data import make_fill
 

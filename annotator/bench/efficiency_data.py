@@ -20,12 +20,12 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.render import VERSION
-from annotator.bench.render_set import MANIFEST, render_set
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size
 from annotator.core.paths import cache_dir
 from annotator.errors import UsageError
+from annotator.synth.render import VERSION
+from annotator.synth.render_set import MANIFEST, render_set
 
 DEFAULT_COUNT = 24
 DEFAULT_MAX_FRAMES = 150
@@ -36,7 +36,7 @@ IntArray = NDArray[np.int64]
 
 
 @dataclass
-class Clip:
+class RenderedClip:
     """One rendered video and its ground truth, in the shapes the metrics take."""
 
     name: str
@@ -81,7 +81,7 @@ class Clip:
         return man
 
 
-def load_set(folder: Path) -> list[Clip]:
+def load_set(folder: Path) -> list[RenderedClip]:
     """The clips of a rendered folder, in manifest order."""
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
@@ -91,7 +91,7 @@ def load_set(folder: Path) -> list[Clip]:
     for entry in manifest["videos"]:
         gt = np.load(folder / entry["labels"])
         clips.append(
-            Clip(
+            RenderedClip(
                 name=str(entry["name"]),
                 video=folder / entry["video"],
                 poses=gt["poses"],
@@ -137,7 +137,7 @@ def _filler(method: str, fps: float) -> Any:
 
 
 def make_fill(
-    clip: Clip, method: str
+    clip: RenderedClip, method: str
 ) -> Callable[[IntArray], tuple[FloatArray, FloatArray | None]]:
     """``fill(frames) -> (pred_xy (F, J, 2), variance (F, J) or None)`` from ground-truth labels
     on ``frames``, honouring the clip's scene cuts."""

@@ -31,7 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from annotator.bench.efficiency import DEFAULT_LABELS, _fractions, one_shot_table
-from annotator.bench.efficiency_data import Clip, FloatArray, IntArray, default_set, load_set
+from annotator.bench.efficiency_data import (
+    FloatArray,
+    IntArray,
+    RenderedClip,
+    default_set,
+    load_set,
+)
 from annotator.bench.efficiency_oneshot import SELECTORS, Selector, run_one_shot
 from annotator.core.paths import shipped_dir
 from annotator.errors import UsageError
@@ -110,7 +116,7 @@ def dictionary(name: str) -> tuple[FloatArray, float]:
     raise UsageError(f"unknown dictionary {name!r}; choose from {', '.join(DICTIONARIES)}")
 
 
-def gt_pose_descriptor(clip: Clip) -> FloatArray:
+def gt_pose_descriptor(clip: RenderedClip) -> FloatArray:
     """(F, 26): the ground-truth joints in body sizes, gaps interpolated per coordinate (a
     reference: it uses the labels the proposals are meant to save)."""
     xy: FloatArray = clip.gt_xy.reshape(clip.frame_count, -1).copy()
@@ -123,7 +129,7 @@ def gt_pose_descriptor(clip: Clip) -> FloatArray:
     return xy / scale
 
 
-def clip_descriptor(clip: Clip, kind: str) -> FloatArray:
+def clip_descriptor(clip: RenderedClip, kind: str) -> FloatArray:
     key = f"descriptor:{kind}"
     if key not in clip.cache:
         if kind == "gtpose":
@@ -142,7 +148,7 @@ def search_selector(
 ) -> Selector:
     from annotator.proposal.select import select_on_sequence
 
-    def pick(clip: Clip, k: int, seed: int) -> IntArray:
+    def pick(clip: RenderedClip, k: int, seed: int) -> IntArray:
         d, model_rho = dictionary(dict_name)
         rho_used = model_rho if rho is None else rho
         y = clip_descriptor(clip, kind)
@@ -158,7 +164,7 @@ def search_selector(
 def linear_selector(kind: str, ends: bool = False, max_gap: float | None = None) -> Selector:
     from annotator.proposal.select import select_linear_recovery
 
-    def pick(clip: Clip, k: int, seed: int) -> IntArray:
+    def pick(clip: RenderedClip, k: int, seed: int) -> IntArray:
         gap = None if max_gap is None else max(2, int(np.ceil(max_gap * clip.frame_count / k)))
         y = clip_descriptor(clip, kind)
         frames = select_linear_recovery(y, k, max_gap=gap, anchor_ends=ends)

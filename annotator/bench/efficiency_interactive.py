@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from annotator.bench.efficiency_data import Clip, FloatArray, IntArray, make_fill
+from annotator.bench.efficiency_data import FloatArray, IntArray, RenderedClip, make_fill
 from annotator.bench.placement import (
     bisection_frames,
     dp_optimal_linear,
@@ -66,11 +66,11 @@ class InteractiveRow:
     note: str = ""
 
 
-def _covers(clip: Clip, pred: FloatArray) -> bool:
+def _covers(clip: RenderedClip, pred: FloatArray) -> bool:
     return bool(covered(pred, clip.gt_xy, clip.visible, clip.body, ALPHA).all())
 
 
-def _shot_ends(clip: Clip) -> list[int]:
+def _shot_ends(clip: RenderedClip) -> list[int]:
     starts = [0, *clip.cuts]
     ends = [c - 1 for c in clip.cuts] + [clip.frame_count - 1]
     return sorted(set(starts) | set(ends))
@@ -85,7 +85,7 @@ def _farthest_from_labels(frame_count: int, labelled: set[int]) -> int:
 
 
 def label_until_covered(
-    clip: Clip,
+    clip: RenderedClip,
     fill: FillWithVariance,
     start: Sequence[int],
     use_variance: bool,
@@ -123,7 +123,7 @@ def label_until_covered(
         labelled.add(nxt)
 
 
-def smallest_covering_kmeans(clip: Clip, fill: FillWithVariance, seed: int) -> IntArray:
+def smallest_covering_kmeans(clip: RenderedClip, fill: FillWithVariance, seed: int) -> IntArray:
     """k-means picks with the smallest k that covers (k found by doubling then bisection)."""
     from annotator.proposal.baselines import select_frames
 
@@ -148,7 +148,7 @@ def smallest_covering_kmeans(clip: Clip, fill: FillWithVariance, seed: int) -> I
     return picks(hi)
 
 
-def _kfpn_queue(clip: Clip) -> list[int]:
+def _kfpn_queue(clip: RenderedClip) -> list[int]:
     """K-FPN's proposed frames (its natural count), highest score first."""
     from annotator.proposal.registry import propose
 
@@ -159,14 +159,15 @@ def _kfpn_queue(clip: Clip) -> list[int]:
     return frames
 
 
-def _kfpn_descriptors(clip: Clip) -> FloatArray:
+def _kfpn_descriptors(clip: RenderedClip) -> FloatArray:
     """K-FPN's per-frame descriptors of the clip (its backbone features pooled as its search
     sees them; cached features are reused)."""
     from annotator.proposal import kfpn
-    from annotator.proposal.features import open_source, video_features
+    from annotator.proposal.features import reading, video_features
 
     model = _kfpn_model()
-    feats = video_features(open_source(clip.video), model.config.backbone)
+    with reading(clip.video) as source:
+        feats = video_features(source, model.config.backbone)
     # one descriptor per frame (pooling needs no resampling to the model's rate)
     return kfpn.grid_descriptors(model, feats, np.arange(feats.shape[0]))
 
@@ -179,7 +180,7 @@ def _kfpn_model() -> Any:
 
 
 def run_interactive(
-    clips: Sequence[Clip],
+    clips: Sequence[RenderedClip],
     fills: Sequence[str],
     strategies: Sequence[str],
     seed: int = 0,

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.efficiency_data import Clip, FloatArray, IntArray, make_fill
+from annotator.bench.efficiency_data import FloatArray, IntArray, RenderedClip, make_fill
 from annotator.core.framespec import uniform_frames
 from annotator.core.metrics import mean_error_pct, pck
 
-Selector = Callable[[Clip, int, int], IntArray]
+Selector = Callable[[RenderedClip, int, int], IntArray]
 ALPHAS = (0.05, 0.1, 0.2)
 ERROR_CAP = 1.0  # one body size: a joint with no position costs this much in the DP
 
@@ -43,7 +43,7 @@ def bisection_at_budget(frame_count: int, k: int) -> IntArray:
     return np.asarray(frames, dtype=np.int64)
 
 
-def _linear_costs(clip: Clip) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _linear_costs(clip: RenderedClip) -> tuple[FloatArray, FloatArray, FloatArray]:
     """seg[i, j]: summed capped error of frames strictly between labels i < j under the linear
     fill (held on both sides of a scene cut); head[j]/tail[i]: frames held before the first /
     after the last label."""
@@ -81,7 +81,7 @@ def _linear_costs(clip: Clip) -> tuple[FloatArray, FloatArray, FloatArray]:
     return seg, head, tail
 
 
-def dp_linear_at_budget(clip: Clip, k: int) -> IntArray:
+def dp_linear_at_budget(clip: RenderedClip, k: int) -> IntArray:
     """The ``k`` frames whose linear fill has the least total error (uses the ground truth)."""
     f = clip.frame_count
     k = min(k, f)
@@ -104,13 +104,13 @@ def dp_linear_at_budget(clip: Clip, k: int) -> IntArray:
     return np.asarray(sorted(frames), dtype=np.int64)
 
 
-def _kfpn(clip: Clip, k: int, seed: int) -> IntArray:
+def _kfpn(clip: RenderedClip, k: int, seed: int) -> IntArray:
     from annotator.proposal.registry import propose
 
     return np.asarray(sorted(propose(clip.video, "kfpn", k).frames), dtype=np.int64)
 
 
-def _kmeans(clip: Clip, k: int, seed: int) -> IntArray:
+def _kmeans(clip: RenderedClip, k: int, seed: int) -> IntArray:
     from annotator.proposal.baselines import select_frames
 
     return select_frames(clip.frames(), k, "kmeans", seed)
@@ -138,7 +138,7 @@ class OneShotRow:
 
 
 def run_one_shot(
-    clips: Sequence[Clip],
+    clips: Sequence[RenderedClip],
     fills: Sequence[str],
     selectors: Sequence[str],
     fractions: Sequence[float],

@@ -210,10 +210,6 @@ def _reset_peak() -> bool:
         return False
 
 
-def _rate(frames: int, seconds: float) -> float:
-    return frames / seconds if seconds > 0 else float("nan")
-
-
 def _bare_loop(path: Path, limit: int, rgb: bool) -> tuple[float, float]:
     """Seconds of wall and CPU time per frame of a plain PyAV decode loop."""
     with av.open(str(path)) as container:
@@ -372,14 +368,3 @@ def table(results: list[dict[str, Any]]) -> str:
             f"/ {r['cache_bound_mb']:.0f} |"
         )
     return "\n".join(lines)
-
-
-def main() -> int:
-    """``python -m annotator.bench.video_speed``: the same benchmark without the CLI table."""
-    parser = argparse.ArgumentParser(prog="annotator bench video", description=__doc__)
-    add_arguments(parser)
-    return run(parser.parse_args())
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -41,7 +41,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("export", "annotator.cli.export", "export a project to another format"),
     CommandSpec("fill", "annotator.cli.fill", "fill unlabelled frames from key frames"),
     CommandSpec("propose", "annotator.cli.propose", "propose key frames to label"),
-    CommandSpec("train", "annotator.cli.train", "train a dictionary, K-FPN or gate model"),
+    CommandSpec("estimate", "annotator.cli.estimate", "estimate poses: key frames, then fill"),
+    CommandSpec("train", "annotator.cli.train", "train the dynamics dictionary or K-FPN"),
     CommandSpec("bench", "annotator.cli.bench", "run a benchmark and print its table"),
 )
 _BY_NAME = {spec.name: spec for spec in COMMANDS}

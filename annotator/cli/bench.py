@@ -18,7 +18,14 @@ TABLE = {
         "annotator.bench.efficiency_features",
         "eq. 16 key frame search on several per-frame descriptors, protocol A",
     ),
+    "estimation": (
+        "annotator.bench.estimation",
+        "pose estimator: golden check, and key frames + estimator + fill against every frame",
+    ),
     "gui": ("annotator.bench.gui_speed", "GUI responsiveness: drag-to-redraw and frame steps"),
+    "motion": ("annotator.bench.motion_speed", "motion-field accuracy and extraction speed"),
+    "document": ("annotator.bench.document_speed", "document edits, save and load at scale"),
+    "formats": ("annotator.bench.format_speed", "write and read time and size per format"),
 }
 
 

@@ -49,9 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    def progress(stage: str, done: int, total: int) -> None:
+    def progress(fraction: float) -> None:
         if args.verbose:
-            print(f"{stage}: {done}/{total}", file=sys.stderr)
+            print(f"proposing: {fraction:.0%}", file=sys.stderr)
 
     result = propose(
         args.video,

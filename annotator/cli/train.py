@@ -1,4 +1,4 @@
-"""``annotator train dictionary|kfpn|gate``: one module per model, each calling its package's
+"""``annotator train dictionary|kfpn``: one module per model, each calling its package's
 training code."""
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.quick:
         settings.steps_per_epoch = 20
-    result = train_dyan(train, tune, settings, progress=_print)
+    result = train_dyan(train, tune, settings, report=_print)
     result.save(out, trained=date, command=command)
     card = out.with_suffix(".md")
     text = dyan_card(out.name, result, command, date, penn, jhmdb, args.quick)
@@ -132,11 +132,11 @@ def _train_hpim(labels: Path, out: Path, date: str, command: str, quick: bool) -
     from annotator.dynamics.training import fit_uncertainty, load_training, train_hpim
 
     try:
-        model, rel = train_hpim(labels, quick=quick, progress=_print)
+        model, rel = train_hpim(labels, quick=quick, report=_print)
         tune = load_training(labels)[4::5]
     except FileNotFoundError as err:
         raise UsageError(str(err)) from None
-    model, rho = fit_uncertainty(model, tune[::10] if quick else tune, progress=_print)
+    model, rho = fit_uncertainty(model, tune[::10] if quick else tune, report=_print)
     model.save(out, trained=date, data=str(labels))
     card = out.with_suffix(".md")
     text = hpim_card(out.name, labels, model, rel, date, quick)
@@ -160,7 +160,7 @@ def _refit_uncertainty(
         raise UsageError(str(err)) from None
     if quick:
         tune = tune[::10]
-    model, rho = fit_uncertainty(model, tune, progress=_print)
+    model, rho = fit_uncertainty(model, tune, report=_print)
     model.save(out, trained=date, data=str(labels))
     card = out.with_suffix(".md")
     base_card = base.with_suffix(".md")

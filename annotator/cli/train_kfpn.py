@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from annotator.errors import UsageError
+from annotator.proposal.backbones import DEFAULT_BACKBONE
 
 WEIGHT_PRESETS = {"penn": (2.5, 4.5), "jhmdb": (4.0, 2.0)}
 
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="model file to write (.pt)")
     parser.add_argument(
         "--backbone",
-        default="efficientnet-lite0",
+        default=DEFAULT_BACKBONE,
         help="efficientnet-lite0 (default), resnet18 or resnet34",
     )
     parser.add_argument("--backbone-weights", type=Path, help="torchvision .pth for a ResNet")

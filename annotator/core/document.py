@@ -40,7 +40,6 @@ ChangeKind = Literal[
     "labels", "proposals", "review", "flags", "scene_cuts", "instances", "gate", "settings",
     "video",
 ]  # fmt: skip
-CHANGE_KINDS: frozenset[str] = frozenset(ChangeKind.__args__)  # type: ignore[attr-defined]
 FloatArray = NDArray[np.float32]
 
 
@@ -278,12 +277,6 @@ class Document:
     @property
     def instances(self) -> tuple[Instance, ...]:
         return tuple(self._instances)
-
-    def instance_index(self, track_id: int) -> int:
-        for i, inst in enumerate(self._instances):
-            if inst.track_id == track_id:
-                return i
-        raise KeyError(f"no instance with track id {track_id}")
 
     def manual(self, instance: int = 0) -> FloatArray:
         """Live read-only view (frames, joints, 3) of the manual labels; copy to keep."""

@@ -96,10 +96,6 @@ class History:
         return len(self._undo)
 
     @property
-    def redo_count(self) -> int:
-        return len(self._redo)
-
-    @property
     def is_clean(self) -> bool:
         """True when the document matches the last ``set_clean`` (e.g. the saved file)."""
         return self._clean == self._position

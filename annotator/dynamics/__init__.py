@@ -1,1 +1,4 @@
-"""Temporal models of pose: the DYAN dictionary of linear-dynamics impulse responses, the fill\nmethods (linear, pchip, eq17, fista, hpim) that complete unlabelled frames, and dictionary\ntraining. NumPy/SciPy on the live path; torch only inside training functions."""
+"""Temporal models of pose: the DYAN dictionary of linear-dynamics impulse responses, the fill
+methods (linear, pchip, eq17, fista, hpim) that complete unlabelled frames, and dictionary
+training. NumPy/SciPy on the live path; torch only in ``dyan_torch`` (the differentiable
+dictionary, for code that learns poles) and inside training functions."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ import numpy as np
 from annotator.core.datasets import load_jhmdb_pickle, load_penn_action
 from annotator.core.framespec import uniform_count, uniform_frames
 from annotator.core.metrics import body_size
+from annotator.core.progress import Report
 from annotator.core.safeio import atomic_savez
 from annotator.core.split import jhmdb_split, penn_action_split
 from annotator.dynamics.base import FloatArray, IntArray, LinearFiller
@@ -211,21 +212,6 @@ def window_samples(motions: Sequence[Motion], rows: int, step: int) -> np.ndarra
     return np.asarray(out, dtype=np.float32)
 
 
-def _torch_dictionary(torch: Any, r: Any, theta: Any, rows: int, mirrored: bool = True) -> Any:
-    """``dyan.dyan_dictionary`` in torch (flip = π), differentiable in r and θ."""
-    t = torch.arange(rows, dtype=r.dtype, device=r.device)[:, None]
-    mag = torch.exp(t * torch.log(r)[None, :])
-    sign = torch.where(t.long() % 2 == 0, 1.0, -1.0).to(r.dtype)  # (−1)^t: the θ + π family
-    cos, sin = torch.cos(t * theta), torch.sin(t * theta)
-    one = torch.ones(rows, 1, dtype=r.dtype, device=r.device)
-    if mirrored:
-        d = torch.cat([one, mag * cos, sign * mag * cos, mag * sin, sign * mag * sin], dim=1)
-    else:
-        d = torch.cat([one, mag * cos, mag * sin], dim=1)
-    norm = torch.linalg.norm(d, dim=0).clamp_min(1e-12)
-    return d / norm
-
-
 def fill_predict(torch: Any, d: Any, ridge: Any, ctx: Any, val: Any) -> Any:
     """(B, rows, C) eq. 17 fills of a batch of windows, as ``DyanFiller`` computes them:
     context labels at rows ``ctx`` (−1 = none) with values ``val``, their mean removed."""
@@ -326,11 +312,13 @@ def train_dyan(
     train: Sequence[Motion],
     tune: Sequence[Motion],
     settings: DyanTraining,
-    progress: Callable[[str], None] = log.info,
+    report: Report = log.info,
 ) -> DyanResult:
     """Learn poles (and the fill's ridge) by gradient descent; keep the epoch whose eq17 fill
     is best on ``tune`` (mean relative error to linear over the budgets)."""
     import torch
+
+    from annotator.dynamics.dyan_torch import dictionary
 
     torch.set_num_threads(2)
     t0 = time.time()
@@ -360,11 +348,11 @@ def train_dyan(
         pool = gap_samples(train, settings.rows, settings.reach, draws=2, seed=settings.seed)
         tensors = _tensors(torch, pool, dev)
         n = len(pool.ctx)
-        progress(f"{n} gap windows (one joint each) from {len(train)} motions")
+        report(f"{n} gap windows (one joint each) from {len(train)} motions")
     else:
         windows = torch.as_tensor(window_samples(train, settings.rows, 10)).double().to(dev)
         n = len(windows)
-        progress(f"{n} complete windows (one joint each) from {len(train)} motions")
+        report(f"{n} complete windows (one joint each) from {len(train)} motions")
     # the epoch is chosen by the fill loss on gaps of the held-out files (whatever the
     # objective: the fill is the job)
     held = tuple(_tensors(torch, gap_samples(tune, settings.rows, settings.reach, 1, 1), dev))
@@ -375,7 +363,7 @@ def train_dyan(
             idx = torch.as_tensor(rng.integers(0, n, settings.batch), device=dev)
             r = R_MIN + (R_MAX - R_MIN) * torch.sigmoid(rho)
             th = math.pi * torch.sigmoid(phi)
-            d = _torch_dictionary(torch, r, th, settings.rows, settings.mirrored)
+            d = dictionary(r, th, settings.rows, settings.mirrored)
             if settings.objective == "fill":
                 loss = _fill_loss(torch, d, torch.exp(log_ridge), tuple(t[idx] for t in tensors))
             else:
@@ -391,7 +379,7 @@ def train_dyan(
             score = float(_fill_loss(torch, d, torch.tensor(eval_ridge, device=dev), held))
         mean_loss = total / settings.steps_per_epoch if epoch > 0 else float("nan")
         settings.history.append({"epoch": epoch, "loss": mean_loss, "held_out": score})
-        progress(
+        report(
             f"epoch {epoch}: loss {mean_loss:.5f}, held-out fill error {score:.5f} body, "
             f"ridge {eval_ridge:.2e} ({time.time() - t0:.0f} s)"
         )
@@ -399,7 +387,7 @@ def train_dyan(
             best = (score, poles, eval_ridge, epoch)
     assert best is not None
     _, poles, ridge, ep = best
-    progress(f"kept epoch {ep}; eq17 vs linear on the held-out files:")
+    report(f"kept epoch {ep}; eq17 vs linear on the held-out files:")
     rel = eq17_relative_errors(tune, poles, ridge, settings.rows)
-    progress(", ".join(f"{float(k) * 100:g}%: {v:+.1f}%" for k, v in rel.items()))
+    report(", ".join(f"{float(k) * 100:g}%: {v:+.1f}%" for k, v in rel.items()))
     return DyanResult(poles, ridge, settings, rel, time.time() - t0, len(train), len(tune), ep)

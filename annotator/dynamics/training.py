@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import numpy as np
 from annotator.core.datasets import PennSequence, load_penn_action
 from annotator.core.framespec import uniform_count, uniform_frames
 from annotator.core.metrics import body_size
+from annotator.core.progress import Report
 from annotator.core.split import penn_action_split
 from annotator.dynamics.base import FloatArray, IntArray, LinearFiller, RunFiller
 from annotator.dynamics.fill import fill_track
@@ -103,7 +104,7 @@ def tune_hpim(
     variogram: FloatArray,
     seqs: Sequence[PennSequence],
     budgets: Sequence[float] = BUDGETS,
-    progress: Callable[[str], None] = log.info,
+    report: Report = log.info,
 ) -> tuple[HpimModel, dict[str, float]]:
     """Choose reach, trend, nugget, hold_below and pchip_mix on ``seqs``; returns the model
     and its relative error to linear (per budget) on them."""
@@ -120,19 +121,19 @@ def tune_hpim(
             for nugget in (0.0, 0.2, 0.4, 0.8, 1.6):
                 m = HpimModel(variogram, 30.0, reach, trend, nugget)
                 s, rel = score(m)
-                progress(f"reach {reach} trend {trend} nugget {nugget}: {_fmt(rel)}")
+                report(f"reach {reach} trend {trend} nugget {nugget}: {_fmt(rel)}")
                 if best is None or s < best[0]:
                     best = (s, m)
     assert best is not None
     for hold in (0.75, 1.5):
         m = replace(best[1], hold_below=hold)
         s, rel = score(m)
-        progress(f"hold_below {hold}: {_fmt(rel)}")
+        report(f"hold_below {hold}: {_fmt(rel)}")
         if s < best[0]:
             best = (s, m)
     model = replace(best[1], pchip_mix=_tune_mix(best[1], cases, linear))
     _, rel = score(model)
-    progress(f"pchip_mix {model.pchip_mix}: {_fmt(rel)}")
+    report(f"pchip_mix {model.pchip_mix}: {_fmt(rel)}")
     return model, {f"{b:g}": 100.0 * (r - 1.0) for b, r in rel.items()}
 
 
@@ -175,7 +176,7 @@ def _fmt(rel: dict[float, float]) -> str:
 def train_hpim(
     labels_dir: str | Path,
     quick: bool = False,
-    progress: Callable[[str], None] = log.info,
+    report: Report = log.info,
 ) -> tuple[HpimModel, dict[str, float]]:
     """Estimate and tune HPIM on the training part of a Penn Action ``labels`` folder."""
     seqs = load_training(labels_dir)
@@ -183,8 +184,8 @@ def train_hpim(
     est = [s for i, s in enumerate(seqs) if i % 5 != 4]
     if quick:  # a smoke run: a fraction of each part
         est, tune = est[:: max(1, math.ceil(len(est) / 100))], tune[::5]
-    progress(f"variogram from {len(est)} files, tuning on {len(tune)}")
-    model, rel = tune_hpim(estimate_variogram(est), tune, progress=progress)
+    report(f"variogram from {len(est)} files, tuning on {len(tune)}")
+    model, rel = tune_hpim(estimate_variogram(est), tune, report=report)
     model = replace(model, variogram=estimate_variogram(seqs if not quick else est))
     return model, rel
 
@@ -222,7 +223,7 @@ class _KrigingOff(HpimFiller):
 def fit_uncertainty(
     model: HpimModel,
     seqs: Sequence[PennSequence],
-    progress: Callable[[str], None] = log.info,
+    report: Report = log.info,
 ) -> tuple[HpimModel, float]:
     """Weights of the uncertainty's data terms maximising the rank correlation with the
     squared error on ``seqs``, then a scale making its mean the mean squared error."""
@@ -234,7 +235,7 @@ def fit_uncertainty(
         for w_dis in (0.0, 0.3, 1.0, 3.0, 10.0):
             u = x[:, 0] + w_loo * x[:, 1] + w_dis * x[:, 2]
             rho = float(spearmanr(u, y)[0])
-            progress(f"uncertainty weights loo {w_loo:g}, disagreement {w_dis:g}: {rho:.3f}")
+            report(f"uncertainty weights loo {w_loo:g}, disagreement {w_dis:g}: {rho:.3f}")
             if best is None or rho > best[0]:
                 best = (rho, w_loo, w_dis)
     assert best is not None

@@ -315,7 +315,7 @@ def _tracks(anns: list[dict[str, Any]], frame_of: dict[Any, int], name: str) -> 
     return tracks
 
 
-_FROM_V = np.array([Visibility.UNLABELLED, Visibility.OCCLUDED, Visibility.VISIBLE])
+_FROM_V = np.array([Visibility.from_coco(v) for v in range(3)], dtype=np.int64)
 _SOURCE_BY_NAME = {name: i for i, name in enumerate(SOURCE_NAMES)}
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
 from annotator.errors import AnnotatorError
+
+if TYPE_CHECKING:
+    from annotator.video.base import VideoReader
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ class FrameLoader(QtCore.QObject):
     ready = QtCore.Signal(int, object)
     failed = QtCore.Signal(int, str)
 
-    def __init__(self, reader: Any, parent: QtCore.QObject | None = None) -> None:
+    def __init__(self, reader: VideoReader, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self._reader = reader
         self._cond = threading.Condition()
@@ -52,6 +55,7 @@ class FrameLoader(QtCore.QObject):
                 if self._closed:
                     return
                 index, self._wanted = self._wanted, None
+                assert index is not None  # the wait above ends only with a request or on close
                 self._busy = True
             try:
                 frame = self._reader.frame(index)

@@ -21,14 +21,15 @@ from annotator.core.codes import Source
 from annotator.core.document import Document, VideoRef
 from annotator.core.paths import data_dir
 from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.progress import Cancelled, Progress, ShouldStop
 from annotator.core.schema import EXTENSION
 from annotator.errors import AnnotatorError, ProjectError, VideoError
 from annotator.gui.session import Session
-from annotator.gui.workers import Cancelled
 
 if TYPE_CHECKING:
     from annotator.formats.adaptor import FormatAdaptor
     from annotator.gui.main_window import MainWindow
+    from annotator.video.base import VideoReader
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv)
 MAX_RECENT = 10
 
 
-def open_reader(path: Path) -> Any:
+def open_reader(path: Path) -> VideoReader:
     """Open a video for random access (``VideoError`` with a readable message on failure)."""
     from annotator.video import open_video
 
@@ -120,7 +121,7 @@ def _open_project(path: Path, window: MainWindow) -> None:
     _when_indexed(window, reader, make_session, path)
 
 
-def _when_indexed(window: MainWindow, reader: Any, make_session: Any, path: Path) -> None:
+def _when_indexed(window: MainWindow, reader: VideoReader, make_session: Any, path: Path) -> None:
     from annotator.gui import autosave
 
     def finish(_result: object) -> None:
@@ -145,13 +146,13 @@ def _when_indexed(window: MainWindow, reader: Any, make_session: Any, path: Path
         finish(None)
         return
 
-    def index_job(progress: Any, should_stop: Any) -> None:
+    def index_job(progress: Progress, should_stop: ShouldStop) -> None:
         reader.add_index_listener(progress)
         while not reader.wait_for_index(timeout=0.1):
             if reader.index_error:
                 return
             if should_stop():
-                raise Cancelled()
+                raise Cancelled("indexing")
 
     def failed(message: str) -> None:
         reader.close()
@@ -161,7 +162,7 @@ def _when_indexed(window: MainWindow, reader: Any, make_session: Any, path: Path
     task.signals.cancelled.connect(reader.close)
 
 
-def video_ref(reader: Any) -> VideoRef:
+def video_ref(reader: VideoReader) -> VideoRef:
     return VideoRef(
         path=str(reader.path),
         fingerprint=getattr(reader, "fingerprint", None),
@@ -330,17 +331,9 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
     # The proposer opens its own reader: it must not thrash the view's frame cache. It reads
     # the original video (one pass, no seeks), never the fast-seek copy shown for viewing.
     path = str(session.doc.video.path)
-    stages = {"features": (0.0, 0.9), "proposals": (0.9, 1.0)}
 
-    def job(progress: Any, should_stop: Any) -> Any:
-        def report(stage: str, done: int, total: int) -> None:
-            lo, hi = stages.get(stage, (0.0, 1.0))
-            progress(lo + (hi - lo) * done / max(1, total))
-
-        try:
-            return registry.propose(path, method, None, None, report, should_stop)
-        except registry.Cancelled:
-            raise Cancelled() from None
+    def job(progress: Progress, should_stop: ShouldStop) -> Any:
+        return registry.propose(path, method, None, None, progress, should_stop)
 
     def done(result: Any) -> None:
         if window.session is not session:

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtWidgets
 
+from annotator.core.progress import Cancelled, Progress, ShouldStop, part
 from annotator.errors import VideoError
 from annotator.gui import theme
 from annotator.gui.session import Session
-from annotator.gui.workers import Cancelled, Task
+from annotator.gui.workers import Task
 
 if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
+    from annotator.video.base import VideoReader
 
 log = logging.getLogger(__name__)
 
@@ -126,18 +128,13 @@ def make(window: MainWindow, session: Session) -> Task:
     source = Path(session.reader.path)
     bar = window.proxy_bar
 
-    def job(progress: Any, should_stop: Any) -> Any:
-        try:
-            path = make_proxy(source, progress=lambda f: progress(0.9 * f), should_stop=should_stop)
-        except VideoError:
-            if should_stop():
-                raise Cancelled() from None
-            raise
+    def job(progress: Progress, should_stop: ShouldStop) -> Any:
+        path = make_proxy(source, progress=part(progress, 0.0, 0.9), should_stop=should_stop)
         reader = open_reader(path)
         if not reader.wait_for_index() or should_stop():
             reader.close()
             if should_stop():
-                raise Cancelled()
+                raise Cancelled("opening the fast-seek copy")
             raise VideoError(f"the fast-seek copy cannot be read: {reader.index_error}")
         progress(1.0)
         return reader
@@ -146,7 +143,7 @@ def make(window: MainWindow, session: Session) -> Task:
         if window.proxy_task is task:
             window.proxy_task = None
 
-    def done(reader: Any) -> None:
+    def done(reader: VideoReader) -> None:
         forget()
         if window.session is not session:  # another project was opened meanwhile
             reader.close()

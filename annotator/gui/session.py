@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,9 @@ from annotator.errors import AnnotatorError, VideoError
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
 from annotator.gui.timeline_state import frame_status, next_marked
+
+if TYPE_CHECKING:
+    from annotator.video.base import VideoReader
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class Session(QtCore.QObject):
 
     def __init__(
         self,
-        reader: Any,
+        reader: VideoReader,
         document: Document,
         path: Path | None = None,
         method: str | None = None,
@@ -120,7 +123,7 @@ class Session(QtCore.QObject):
     def labelled_frames(self) -> NDArray[np.int64]:
         return np.flatnonzero(self.status >= 2)
 
-    def use_frames_from(self, reader: Any) -> None:
+    def use_frames_from(self, reader: VideoReader) -> None:
         """Read frames from ``reader``, a copy of the same video with faster seeks (a
         proxy), from now on. The document keeps the original video's path and fingerprint;
         a copy whose frame count or frame times differ is refused (``VideoError``)."""
@@ -375,7 +378,7 @@ class Session(QtCore.QObject):
         self.reader.close()
 
 
-def _retire(loader: FrameLoader, reader: Any) -> None:
+def _retire(loader: FrameLoader, reader: VideoReader) -> None:
     """Stop a frame loader and close its reader (off the GUI thread: may wait on a decode)."""
     loader.close()
     reader.close()

@@ -190,10 +190,6 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
     def zoom_to(self, start: int, stop: int) -> None:
         self._box.setXRange(start, stop, padding=0)
 
-    def visible_range(self) -> tuple[float, float]:
-        (x0, x1), _ = self._box.viewRange()
-        return float(x0), float(x1)
-
     def _clamped_seek(self, frame: int) -> None:
         if self._frame_count:
             self.seek.emit(int(np.clip(frame, 0, self._frame_count - 1)))

@@ -1,7 +1,8 @@
 """Background work off the GUI thread: progress, cancel, errors, results on the GUI thread.
 
-A task is a plain function ``fn(progress, should_stop) -> result``; ``progress(fraction)``
-may be called from any thread and ``should_stop()`` says whether the user cancelled. The
+A task is a plain function ``fn(progress, should_stop) -> result`` in ``core.progress``'s
+vocabulary: ``progress(fraction)`` may be called from any thread, ``should_stop()`` says
+whether the user cancelled, and a task that stops raises ``Cancelled``. The
 runner starts it on a ``QThreadPool`` and delivers ``done(result)`` or ``failed(message)`` on
 the GUI thread through queued signals, so callbacks may touch widgets and push commands.
 """
@@ -16,17 +17,12 @@ from typing import Any
 
 from PySide6 import QtCore
 
+from annotator.core.progress import Cancelled, Progress, ShouldStop
 from annotator.errors import AnnotatorError
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float], None]
-ShouldStop = Callable[[], bool]
 TaskFn = Callable[[Progress, ShouldStop], Any]
-
-
-class Cancelled(Exception):
-    """Raised by a task that noticed ``should_stop()``; reported as cancelled, not failed."""
 
 
 class _Signals(QtCore.QObject):
@@ -100,7 +96,7 @@ class TaskRunner(QtCore.QObject):
         fn: TaskFn,
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[str], None] | None = None,
-        on_progress: Callable[[float], None] | None = None,
+        on_progress: Progress | None = None,
     ) -> Task:
         task = Task(name, fn)
         if on_done is not None:

@@ -1,1 +1,2 @@
-"""Key frame proposals: the K-FPN network and its unsupervised loss, frozen backbone features\n(cached per video), and the baselines (uniform, k-means) it is compared with."""
+"""Key frame proposals: the K-FPN network and its unsupervised loss, frozen backbone features
+(cached per video), and the baselines (uniform, k-means) it is compared with."""

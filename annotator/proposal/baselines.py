@@ -10,7 +10,7 @@ are deterministic for a seed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,17 +18,14 @@ from numpy.typing import NDArray
 
 from annotator.core.framespec import uniform_frames
 from annotator.errors import UsageError
+from annotator.video.base import VideoReader
 
 METHODS = ("uniform", "kmeans")
 THUMB_WIDTH = 30  # DeepLabCut's default resize width for k-means extraction
 
 
-class _FrameSource(Protocol):
-    def iter_frames(self) -> Iterable[Any]: ...
-
-
 def select_frames(
-    video: NDArray[np.uint8] | Iterable[NDArray[np.uint8]] | _FrameSource,
+    video: NDArray[np.uint8] | Iterable[NDArray[np.uint8]] | VideoReader,
     budget: int,
     method: str,
     seed: int = 0,
@@ -52,7 +49,7 @@ def select_frames(
 
 
 def thumbnails(
-    video: NDArray[np.uint8] | Iterable[NDArray[np.uint8]] | _FrameSource,
+    video: NDArray[np.uint8] | Iterable[NDArray[np.uint8]] | VideoReader,
 ) -> NDArray[np.float32]:
     """(F, D) flattened grayscale thumbnails, ``THUMB_WIDTH`` pixels wide, values in [0, 1]."""
     frames: Iterable[Any] = video.iter_frames() if hasattr(video, "iter_frames") else video

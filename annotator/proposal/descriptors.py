@@ -35,13 +35,8 @@ from numpy.typing import NDArray
 
 from annotator.core.paths import cache_dir
 from annotator.errors import UsageError
-from annotator.proposal.features import (
-    FrameSource,
-    load_cached,
-    open_source,
-    save_cached,
-    video_features,
-)
+from annotator.proposal.features import load_cached, reading, save_cached, video_features
+from annotator.video.base import VideoReader
 
 FloatArray = NDArray[np.float64]
 
@@ -192,7 +187,7 @@ def _motion(path: Path) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], floa
     return dx, dy, np.asarray(m.valid, dtype=bool), float(max(m.width, m.height))
 
 
-def _compute(kind: str, source: FrameSource, path: Path, device: str) -> FloatArray:
+def _compute(kind: str, source: VideoReader, path: Path, device: str) -> FloatArray:
     if kind == "fgmotion":
         dx, dy, valid, scale = _motion(path)
         return fgmotion_descriptor(dx, dy, valid, scale)
@@ -211,23 +206,23 @@ def cache_path(fingerprint: str, kind: str) -> Path:
 
 
 def descriptors(
-    video: str | Path | FrameSource,
+    video: str | Path | VideoReader,
     kind: str,
     *,
     device: str = "cpu",
     use_cache: bool = True,
-    compute: Callable[[str, FrameSource, Path, str], FloatArray] = _compute,
+    compute: Callable[[str, VideoReader, Path, str], FloatArray] = _compute,
 ) -> FloatArray:
     """float64 ``(frames, M)`` descriptors of ``kind`` for every frame of ``video``."""
     if kind not in KINDS:
         raise UsageError(f"unknown descriptor kind {kind!r}; choose one of: {', '.join(KINDS)}")
-    source = open_source(video)
-    path = Path(video) if isinstance(video, (str, Path)) else Path(getattr(source, "path", ""))
-    target = cache_path(source.fingerprint, kind)
-    cached = load_cached(target, 2) if use_cache else None
-    if cached is not None:
-        return np.asarray(cached, dtype=np.float64)
-    out = np.asarray(compute(kind, source, path, device), dtype=np.float64)
+    with reading(video) as source:
+        path = Path(video) if isinstance(video, (str, Path)) else Path(getattr(source, "path", ""))
+        target = cache_path(source.fingerprint, kind)
+        cached = load_cached(target, 2) if use_cache else None
+        if cached is not None:
+            return np.asarray(cached, dtype=np.float64)
+        out = np.asarray(compute(kind, source, path, device), dtype=np.float64)
     if use_cache:
         save_cached(target, out)
     return out

@@ -7,51 +7,41 @@ a renamed video keeps its cache and an edited one does not reuse a stale one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from annotator.core.paths import cache_dir
+from annotator.core.progress import Progress, ShouldStop, check_stop, report
 from annotator.core.safeio import atomic_output
 from annotator.errors import VideoError
+from annotator.video.base import VideoReader, open_video
 
 BATCH = 16
-Progress = Callable[[str, int, int], None]
-ShouldStop = Callable[[], bool]
 
 
-class Cancelled(Exception):
-    """Raised when ``should_stop()`` turned true; the caller asked for it, nothing failed."""
-
-
-class FrameSource(Protocol):
-    """What proposals need from a video reader (``annotator.video.open_video`` gives one)."""
-
-    @property
-    def frame_count(self) -> int: ...
-
-    @property
-    def fps(self) -> float: ...
-
-    @property
-    def fingerprint(self) -> str: ...
-
-    def iter_frames(self) -> Iterator[tuple[int, np.ndarray]]: ...
-
-
-def open_source(video: str | Path | FrameSource) -> FrameSource:
-    """A reader for a path (through ``annotator.video``), or the reader itself."""
+def open_source(video: str | Path | VideoReader) -> VideoReader:
+    """A reader for a path (the caller closes it), or the reader itself."""
     if isinstance(video, (str, Path)):
         path = Path(video)
         if not path.is_file():
             raise VideoError(f"video not found: {path}")
-        from annotator.video import open_video
-
-        reader: FrameSource = open_video(path)
-        return reader
+        return open_video(path)
     return video
+
+
+@contextlib.contextmanager
+def reading(video: str | Path | VideoReader) -> Iterator[VideoReader]:
+    """``open_source`` as a context: a reader opened here (for a path) is closed on leaving,
+    with its decode-ahead thread; a reader passed in stays open for its owner."""
+    source = open_source(video)
+    try:
+        yield source
+    finally:
+        if source is not video:
+            source.close()
 
 
 def cache_path(fingerprint: str, backbone: str) -> Path:
@@ -59,7 +49,7 @@ def cache_path(fingerprint: str, backbone: str) -> Path:
 
 
 def video_features(
-    source: FrameSource,
+    source: VideoReader,
     backbone_name: str,
     *,
     backbone_weights: str | Path | None = None,
@@ -81,23 +71,20 @@ def video_features(
     batch: list[np.ndarray] = []
     done = 0
     for _, frame in source.iter_frames():
-        if should_stop is not None and should_stop():
-            raise Cancelled
+        check_stop(should_stop, "feature extraction")
         batch.append(frame)
         if len(batch) == BATCH:
             out.append(backbone(np.stack(batch)))
             done += len(batch)
             batch = []
-            if progress is not None:
-                progress("features", done, total)
+            report(progress, done, total)
     if batch:
         out.append(backbone(np.stack(batch)))
         done += len(batch)
     if not out:
         raise VideoError("the video has no decodable frames")
     feats = np.concatenate(out)
-    if progress is not None:
-        progress("features", done, total)
+    report(progress, done, total)
     if use_cache:
         save_cached(path, feats)
     return feats

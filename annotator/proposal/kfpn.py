@@ -12,7 +12,6 @@ import hashlib
 import io
 import math
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,11 @@ import numpy as np
 import torch
 
 from annotator.core.paths import models_dir
+from annotator.core.progress import ShouldStop, check_stop
 from annotator.core.safeio import atomic_output, read_bytes
 from annotator.errors import UsageError
 from annotator.proposal import loss as kloss
 from annotator.proposal import windows as win
-from annotator.proposal.features import Cancelled
 from annotator.proposal.network import Kfpn, KfpnConfig
 from annotator.proposal.select import (
     RecoveryObjective,
@@ -115,7 +114,7 @@ def window_scores(
     feats: np.ndarray,
     positions: np.ndarray,
     device: str = "cpu",
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(window position indices (W, T), indicator s per window (W, T)) on the time grid."""
     _check_features(model, feats)
@@ -124,8 +123,7 @@ def window_scores(
     out = []
     with torch.inference_mode():
         for start in range(0, len(idx), WINDOW_BATCH):
-            if should_stop is not None and should_stop():
-                raise Cancelled
+            check_stop(should_stop, "K-FPN")
             frames = positions[idx[start : start + WINDOW_BATCH]]  # (b, T) real frames
             x = torch.from_numpy(feats[frames]).float().to(device)
             out.append(net(x).float().cpu().numpy())
@@ -219,7 +217,7 @@ def propose_from_features(
     fps: float,
     budget: int | None = None,
     device: str = "cpu",
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: ShouldStop | None = None,
     anchor_ends: bool | None = None,
     natural: str = "expected",
     search: str = DEFAULT_SEARCH,

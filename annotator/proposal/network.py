@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from annotator.proposal.dyan import Poles
+from annotator.dynamics.dyan_torch import LearnablePoles
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Kfpn(nn.Module):
             nn.Conv2d(t, t, 3, padding=1), nn.BatchNorm2d(t), nn.ReLU(inplace=True)
         )
         self.fc = nn.Linear(t * config.reduced * 9, t)
-        self.poles = Poles(config.poles, seed)
+        self.poles = LearnablePoles(config.poles, seed)
         # α of σ(αx); a buffer so it is saved with the weights and restored on resume.
         self.register_buffer("alpha", torch.tensor(1.0))
 

@@ -1,11 +1,11 @@
 """Proposal methods by name, one entry point for the command line and the GUI worker.
 
 ``propose(video, method, budget, device, progress, should_stop)`` returns a frozen
-``Proposals``; ``Proposals.to_json`` gives the contract's proposals file. ``progress`` is
-called as ``progress(stage, done, total)`` (stage ``"features"`` or ``"proposals"``) and
-``should_stop()`` is polled between batches; when it turns true ``Cancelled`` is raised. The
-GUI runs this in a worker thread; nothing here touches Qt. torch is imported only when the
-``kfpn`` method runs.
+``ProposalRun``; ``ProposalRun.to_json`` gives the contract's proposals file. ``progress`` and
+``should_stop`` are ``core.progress``'s: the fraction done (features are the first 90 %), and
+a poll between batches that raises ``Cancelled`` when it turns true. A reader opened here for a
+path is closed before returning. The GUI runs this in a worker thread; nothing here touches
+Qt. torch is imported only when the ``kfpn`` method runs.
 """
 
 from __future__ import annotations
@@ -18,17 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from annotator.core.progress import Progress, ShouldStop, part
 from annotator.errors import UsageError
-from annotator.proposal.features import Cancelled, FrameSource, Progress, ShouldStop, open_source
+from annotator.proposal.features import reading
+from annotator.video.base import VideoReader
 
-__all__ = ["METHODS", "Cancelled", "Proposals", "parse_budget", "propose", "resolve_budget"]
+__all__ = ["METHODS", "ProposalRun", "parse_budget", "propose", "resolve_budget"]
 
 SCHEMA = "annotator.proposals/1"
 Budget = float | int | None
 
 
 @dataclass(frozen=True)
-class Proposals:
+class ProposalRun:
     frames: list[int]
     scores: list[float] | None
     method: str
@@ -91,7 +93,7 @@ def resolve_budget(budget: Budget, frame_count: int) -> int | None:
 
 @dataclass(frozen=True)
 class _Context:
-    source: FrameSource
+    source: VideoReader
     budget: int | None
     device: str | None
     progress: Progress | None
@@ -111,11 +113,9 @@ def _kfpn(ctx: _Context) -> tuple[list[int], list[float] | None, str, dict[str, 
         model.config.backbone,
         backbone_weights=ctx.options.get("backbone_weights"),
         device=device,
-        progress=ctx.progress,
+        progress=part(ctx.progress, 0.0, 0.9),
         should_stop=ctx.should_stop,
     )
-    if ctx.progress is not None:
-        ctx.progress("proposals", 0, 1)
     result = kfpn.propose_from_features(
         model,
         feats,
@@ -126,7 +126,7 @@ def _kfpn(ctx: _Context) -> tuple[list[int], list[float] | None, str, dict[str, 
         search=ctx.options.get("search") or kfpn.DEFAULT_SEARCH,
     )
     if ctx.progress is not None:
-        ctx.progress("proposals", 1, 1)
+        ctx.progress(1.0)
     info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
     return result.frames, result.scores, device, info
 
@@ -152,14 +152,14 @@ METHODS: dict[str, Callable[[_Context], tuple[list[int], Any, str, Any]]] = {
 
 
 def propose(
-    video: str | Path | FrameSource,
+    video: str | Path | VideoReader,
     method: str = "kfpn",
     budget: Budget = None,
     device: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     **options: Any,
-) -> Proposals:
+) -> ProposalRun:
     """Propose key frames of ``video`` (a path or an open reader).
 
     ``options``: ``model`` (a K-FPN model file), ``backbone_weights`` and ``search``
@@ -168,11 +168,13 @@ def propose(
     if method not in METHODS:
         raise UsageError(f"unknown proposal method {method!r}; choose one of: {', '.join(METHODS)}")
     start = time.perf_counter()
-    source = open_source(video)
-    count = source.frame_count
-    ctx = _Context(source, resolve_budget(budget, count), device, progress, should_stop, options)
-    frames, scores, used_device, model = METHODS[method](ctx)
-    return Proposals(
+    with reading(video) as source:
+        count = source.frame_count
+        fingerprint = source.fingerprint
+        budget_n = resolve_budget(budget, count)
+        ctx = _Context(source, budget_n, device, progress, should_stop, options)
+        frames, scores, used_device, model = METHODS[method](ctx)
+    return ProposalRun(
         frames=frames,
         scores=scores,
         method=method,
@@ -181,5 +183,5 @@ def propose(
         model=model,
         budget=budget,
         frame_count=count,
-        video_fingerprint=source.fingerprint,
+        video_fingerprint=fingerprint,
     )

@@ -14,7 +14,7 @@ import datetime as _dt
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from annotator.core.progress import Report
 from annotator.core.safeio import atomic_output
 from annotator.errors import UsageError
 from annotator.proposal import windows as win
-from annotator.proposal.features import open_source, video_features
+from annotator.proposal.features import reading, video_features
 from annotator.proposal.kfpn import save_model
 from annotator.proposal.loss import kfpn_loss, loss_features, recovery_residual
 from annotator.proposal.network import Kfpn, KfpnConfig
@@ -86,21 +87,19 @@ def load_clips(
     config: KfpnConfig,
     device: str,
     backbone_weights: str | Path | None = None,
-    report: Callable[[str], None] = print,
+    report: Report = print,
 ) -> list[Clip]:
     """Cached features of each video on its training-rate grid."""
     clips = []
     for i, path in enumerate(videos):
-        source = open_source(path)
-        feats = video_features(
-            source, config.backbone, backbone_weights=backbone_weights, device=device
-        )
-        positions = win.resample_positions(len(feats), source.fps, config.fps)
+        with reading(path) as source:
+            feats = video_features(
+                source, config.backbone, backbone_weights=backbone_weights, device=device
+            )
+            fps = source.fps
+        positions = win.resample_positions(len(feats), fps, config.fps)
         clips.append(Clip(path.name, feats.astype(np.float16), positions))
         report(f"features {i + 1}/{len(videos)}: {path.name} ({len(feats)} frames)")
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
     return clips
 
 
@@ -166,7 +165,7 @@ def train(
     device: str = "cpu",
     resume: bool = False,
     meta: dict[str, Any] | None = None,
-    report: Callable[[str], None] = print,
+    report: Report = print,
 ) -> dict[str, Any]:
     """Train, checkpoint every epoch, write the model file ``out``; returns its meta."""
     ckpt_path = out.with_suffix(out.suffix + ".ckpt")
@@ -327,7 +326,7 @@ def warm_up_poles(
     clips: Sequence[Clip],
     settings: TrainSettings,
     device: str,
-    report: Callable[[str], None],
+    report: Report,
 ) -> None:
     """Fit the DYAN poles alone to rebuild windows from random key frame masks.
 

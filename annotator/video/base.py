@@ -7,12 +7,14 @@ one they hold. Frames are row-major RGB ``uint8`` arrays of shape (H, W, 3), rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+
+from annotator.core.progress import Progress
 
 if TYPE_CHECKING:
     from annotator.video.reader import PyAVVideo
@@ -27,6 +29,7 @@ class VideoReader(Protocol):
     codec: str
     rotation: int
     has_motion_vectors: bool
+    index_error: str | None  # why the packet index could not be built; None while fine
 
     @property
     def frame_count(self) -> int: ...
@@ -52,12 +55,14 @@ class VideoReader(Protocol):
     def timestamp(self, i: int) -> float: ...
     def picture_type(self, i: int) -> str | None: ...
     def wait_for_index(self, timeout: float | None = None) -> bool: ...
-    def add_index_listener(self, callback: Callable[[float], None]) -> None: ...
+    def add_index_listener(self, callback: Progress) -> None: ...
     def iter_frames(
         self, start: int = 0, stop: int | None = None
     ) -> Iterator[tuple[int, npt.NDArray[np.uint8]]]: ...
     def info(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
+    def __enter__(self) -> VideoReader: ...
+    def __exit__(self, *exc: object) -> None: ...
 
 
 def open_video(

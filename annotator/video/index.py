@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
@@ -27,6 +27,7 @@ from av.stream import Stream
 
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.paths import cache_dir
+from annotator.core.progress import Progress, ShouldStop, check_stop
 from annotator.core.safeio import atomic_savez
 from annotator.errors import AnnotatorError
 
@@ -35,10 +36,6 @@ log = logging.getLogger(__name__)
 INDEX_VERSION = 3  # 3: a checksum guards the cached arrays
 # Progress is reported every this many packets (cheap enough, smooth enough for a bar).
 _PROGRESS_EVERY = 2000
-
-
-class IndexCancelled(Exception):
-    """Raised inside the builder when ``should_stop`` turns true."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +97,8 @@ def build_index(
     path: str | Path,
     stream_index: int,
     *,
-    progress: Callable[[float], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> PacketIndex:
     """Demux every packet of the video stream (no decoding) and return the index."""
     container = av.open(str(path))
@@ -117,8 +114,7 @@ def build_index(
             pts_list.append(len(pts_list) if pts is None else int(pts))
             key_list.append(bool(packet.is_keyframe))
             if n % _PROGRESS_EVERY == 0:
-                if should_stop is not None and should_stop():
-                    raise IndexCancelled
+                check_stop(should_stop, "indexing")
                 if progress is not None:
                     progress(min(len(pts_list) / total, 0.99))
         time_base = stream.time_base or Fraction(1, 1)

@@ -9,16 +9,15 @@ vectors (HEVC, VP9, AV1, intra-only), from OpenCV dense optical flow (``kind="fl
 
 Results are cached per video fingerprint under ``cache_dir("motion")`` (float16 on disk), so
 reopening a project does not decode again. :class:`MotionExtraction` runs the extraction on a
-background thread with progress and cancel; cancelling raises :class:`ExtractionCancelled`
-from :meth:`MotionExtraction.result` and caches nothing. See ``docs/motion-vectors.md``.
+background thread with progress and cancel (``core.progress``); cancelling raises
+:class:`~annotator.core.progress.Cancelled` from :meth:`MotionExtraction.result` and caches
+nothing. See ``docs/motion-vectors.md``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +28,13 @@ from numpy.typing import NDArray
 
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.paths import cache_dir
+from annotator.core.progress import Progress, ShouldStop, part
+from annotator.core.safeio import atomic_output
 from annotator.errors import VideoError
 from annotator.video.motion_extract import (
     MV_CODECS,
-    ExtractionCancelled,
     NoVectorsFound,
-    Progress,
     RawFields,
-    ShouldStop,
     UnsupportedCodec,
     open_video_stream,
     run_flow,
@@ -47,7 +45,6 @@ from annotator.video.motion_vectors import UNIT
 
 __all__ = [
     "CACHE_VERSION",
-    "ExtractionCancelled",
     "MotionExtraction",
     "MotionField",
     "MotionFields",
@@ -153,8 +150,7 @@ def _cache_path(path: Path, cell: int, max_distance: int, fallback: str) -> Path
 
 
 def _save(fields: MotionFields, target: Path) -> None:
-    temporary = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with temporary.open("wb") as fh:
+    with atomic_output(target, VideoError) as temporary, temporary.open("wb") as fh:
         np.savez_compressed(
             fh,
             dx=fields.dx.astype(np.float16),
@@ -171,7 +167,6 @@ def _save(fields: MotionFields, target: Path) -> None:
             codec=np.array(fields.codec),
             note=np.array(fields.note),
         )
-    os.replace(temporary, target)
 
 
 def _load(source: Path) -> MotionFields | None:
@@ -193,7 +188,7 @@ def _load(source: Path) -> MotionFields | None:
                 codec=str(data["codec"]),
                 note=str(data["note"]),
             )
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # a damaged cache is rebuilt, never an error
         log.warning("ignoring unreadable motion cache %s: %s", source, exc)
         return None
 
@@ -232,9 +227,9 @@ def extract_motion(
 ) -> MotionFields:
     """Motion fields and residuals for every frame of ``path``.
 
-    ``cell``: grid cell side in px, a positive multiple of 4. ``progress(done, total)`` is
-    called after each frame from the calling thread (``total`` may be None). When
-    ``should_stop()`` returns True, raises :class:`ExtractionCancelled` (nothing is cached).
+    ``cell``: grid cell side in px, a positive multiple of 4. ``progress(fraction)`` is
+    called after each frame from the calling thread (not while the frame count is unknown).
+    When ``should_stop()`` returns True, raises ``Cancelled`` (nothing is cached).
     ``max_distance``: farthest reference frame considered, in frames. ``fallback``: for
     videos without exportable vectors, dense optical flow (``"flow"``) or codec vectors from a
     private H.264 re-encode (``"proxy"``, see :mod:`annotator.video.motion_proxy`). Raises
@@ -254,7 +249,7 @@ def extract_motion(
         cached = _load(target)
         if cached is not None:
             if progress is not None:
-                progress(len(cached), len(cached))
+                progress(1.0)
             return cached
     raw: RawFields | None = None
     note = ""
@@ -271,8 +266,8 @@ def extract_motion(
         )
     if raw is None and fallback == "proxy":
         log.warning("%s: %s; re-encoding a private H.264 copy", path.name, note)
-        proxy = make_h264_proxy(path, progress=progress, should_stop=should_stop)
-        raw = run_vectors(proxy, cell, max_distance, progress, should_stop)
+        proxy = make_h264_proxy(path, progress=part(progress, 0.0, 0.5), should_stop=should_stop)
+        raw = run_vectors(proxy, cell, max_distance, part(progress, 0.5, 1.0), should_stop)
         raw.note = f"{note.split(';')[0]}; vectors come from a private H.264 re-encode"
     if raw is None:
         log.warning("%s: %s", path.name, note)
@@ -289,7 +284,7 @@ def extract_motion(
 class MotionExtraction:
     """``extract_motion`` on a background thread (Qt-free; the GUI wraps it in its worker).
 
-    ``on_progress(done, total)`` and ``on_done(extraction)`` are called from the worker
+    ``on_progress(fraction)`` and ``on_done(extraction)`` are called from the worker
     thread: a GUI must hand them to its own thread (e.g. a queued signal).
     """
 
@@ -309,8 +304,7 @@ class MotionExtraction:
         self._stop = threading.Event()
         self._fields: MotionFields | None = None
         self._error: BaseException | None = None
-        self.done = 0
-        self.total: int | None = None
+        self.fraction = 0.0
         self._thread = threading.Thread(target=self._run, name="motion-extraction", daemon=True)
 
     def start(self) -> MotionExtraction:
@@ -330,17 +324,17 @@ class MotionExtraction:
         return not self._thread.is_alive()
 
     def result(self) -> MotionFields:
-        """The fields; re-raises the worker's error (:class:`ExtractionCancelled` on cancel)."""
+        """The fields; re-raises the worker's error (``Cancelled`` on cancel)."""
         self.wait()
         if self._error is not None:
             raise self._error
         assert self._fields is not None
         return self._fields
 
-    def _progress(self, done: int, total: int | None) -> None:
-        self.done, self.total = done, total
+    def _progress(self, fraction: float) -> None:
+        self.fraction = fraction
         if self._on_progress is not None:
-            self._on_progress(done, total)
+            self._on_progress(fraction)
 
     def _run(self) -> None:
         try:

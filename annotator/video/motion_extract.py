@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +27,8 @@ from av.sidedata.sidedata import Type as SideDataType
 from av.video.frame import PictureType
 from numpy.typing import NDArray
 
-from annotator.errors import AnnotatorError, VideoError
+from annotator.core.progress import Progress, ShouldStop, check_stop, report
+from annotator.errors import VideoError
 from annotator.video import motion_kernels as kernels
 from annotator.video.flow import flow_field
 from annotator.video.motion_vectors import (
@@ -91,14 +92,8 @@ _SIDE_DATA: Any = av_sidedata.SideDataContainer
 """PyAV's side-data container class (its stubs omit the constructor's frame argument)."""
 
 T = TypeVar("T")
-Progress = Callable[[int, int | None], None]
-ShouldStop = Callable[[], bool]
 FloatArray = NDArray[np.float32]
 Luma = NDArray[np.uint8]
-
-
-class ExtractionCancelled(AnnotatorError):
-    """``should_stop()`` returned True: extraction stopped and nothing was cached."""
 
 
 class NoVectorsFound(Exception):
@@ -378,10 +373,8 @@ class _Collector:
         raw.pictures.append(record.picture)
         raw.times.append(record.time)
         raw.derived.append(derived)
-        if self.progress is not None:
-            self.progress(len(raw.dx), self.total)
-        if self.should_stop is not None and self.should_stop():
-            raise ExtractionCancelled("motion extraction was cancelled")
+        report(self.progress, len(raw.dx), self.total)
+        check_stop(self.should_stop, "motion extraction")
 
 
 def _missing(shape: tuple[int, int]) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from annotator.video.motion_extract import ExtractionCancelled, Progress, ShouldStop
-from annotator.video.proxy import ProxyCancelled, make_proxy
+from annotator.core.progress import Progress, ShouldStop
+from annotator.video.proxy import make_proxy
 
 MOTION_PROXY_GOP = 250
-_STEPS = 1000  # progress is reported as (done, total) steps, like the extraction itself
 
 
 def make_h264_proxy(
@@ -27,20 +26,13 @@ def make_h264_proxy(
 ) -> Path:
     """Re-encode ``path`` to an H.264 proxy (reused when it already exists); returns its path.
 
-    Raises :class:`ExtractionCancelled` when ``should_stop()`` turns True (nothing is kept).
+    Raises :class:`~annotator.core.progress.Cancelled` when ``should_stop()`` turns True
+    (nothing is kept).
     """
-
-    def report(fraction: float) -> None:
-        if progress is not None:
-            progress(round(fraction * _STEPS), _STEPS)
-
-    try:
-        return make_proxy(
-            path,
-            gop=MOTION_PROXY_GOP,
-            single_reference=True,
-            progress=report,
-            should_stop=should_stop,
-        )
-    except ProxyCancelled as exc:
-        raise ExtractionCancelled("H.264 proxy re-encode was cancelled") from exc
+    return make_proxy(
+        path,
+        gop=MOTION_PROXY_GOP,
+        single_reference=True,
+        progress=progress,
+        should_stop=should_stop,
+    )

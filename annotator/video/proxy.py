@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,6 +20,8 @@ import av
 import numpy as np
 
 from annotator.core.paths import cache_dir
+from annotator.core.progress import Progress, ShouldStop, check_stop
+from annotator.core.safeio import fsync_dir, fsync_file
 from annotator.errors import VideoError
 from annotator.video.index import cache_key
 from annotator.video.reader import PyAVVideo
@@ -29,10 +30,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GOP = 12
 _TIME_BASE = Fraction(1, 90000)
-
-
-class ProxyCancelled(VideoError):
-    """``should_stop()`` returned true while a proxy was being made; no file was left."""
 
 
 def proxy_path(path: str | Path, single_reference: bool = False) -> Path:
@@ -56,14 +53,14 @@ def make_proxy(
     gop: int = DEFAULT_GOP,
     crf: int = 18,
     force: bool = False,
-    progress: Callable[[float], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
     single_reference: bool = False,
 ) -> Path:
     """Make (or reuse) the proxy of ``path`` and return its location.
 
     ``progress`` gets 0..1; ``should_stop`` returning true abandons the work, leaves no file
-    and raises ``ProxyCancelled``.
+    and raises ``Cancelled``.
     """
     if gop < 1:
         raise VideoError("the proxy's GOP length must be at least 1 frame")
@@ -78,7 +75,9 @@ def make_proxy(
         try:
             options = _options(gop, crf, single_reference)
             _encode(reader, stamps, tmp, options, progress, should_stop)
+            fsync_file(tmp)
             os.replace(tmp, target)
+            fsync_dir(target.parent)
         finally:
             tmp.unlink(missing_ok=True)
     return target
@@ -103,8 +102,8 @@ def _encode(
     stamps: np.ndarray,
     out: Path,
     options: dict[str, str],
-    progress: Callable[[float], None] | None,
-    should_stop: Callable[[], bool] | None,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
 ) -> None:
     # libx264 with 4:2:0 chroma needs even sizes: pad one edge pixel on the right/bottom,
     # which keeps every pixel coordinate of the original valid
@@ -117,8 +116,7 @@ def _encode(
         stream.codec_context.time_base = _TIME_BASE
         stream.options = dict[str, object](options)
         for i, rgb in reader.iter_frames():
-            if should_stop is not None and should_stop():
-                raise ProxyCancelled("proxy making was cancelled")
+            check_stop(should_stop, "making the fast-seek copy")
             if rgb.shape[:2] != (height, width):
                 rgb = np.pad(
                     rgb, ((0, height - rgb.shape[0]), (0, width - rgb.shape[1]), (0, 0)), "edge"

@@ -20,7 +20,7 @@ import ctypes
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
 from annotator.core.fingerprint import video_fingerprint
+from annotator.core.progress import Cancelled, Progress
 from annotator.errors import VideoError
 from annotator.video import index as index_mod
 from annotator.video.cache import FrameCache
@@ -123,7 +124,7 @@ class PyAVVideo:
             self._run_last = -1
             self._index: PacketIndex | None = index_mod.load_cached(self.path, self._stream.index)
             self._index_done = threading.Event()
-            self._listeners: list[Callable[[float], None]] = []
+            self._listeners: list[Progress] = []
             self._listeners_lock = threading.Lock()
             self._listeners_done = False
             self._stop = threading.Event()
@@ -136,14 +137,19 @@ class PyAVVideo:
         self._ahead_wanted = -1
         self._ahead_cond = threading.Condition()
         self._foreground = 0
-        self._ahead_thread = threading.Thread(target=self._ahead_loop, daemon=True)
+        # Named, so a test can count the threads readers leave behind.
+        self._ahead_thread = threading.Thread(
+            target=self._ahead_loop, name="video-decode-ahead", daemon=True
+        )
         self._ahead_thread.start()
         self._index_thread: threading.Thread | None = None
         if self._index is not None:
             self._index_done.set()
             self._listeners_done = True
         elif build_index:
-            self._index_thread = threading.Thread(target=self._build_index, daemon=True)
+            self._index_thread = threading.Thread(
+                target=self._build_index, name="video-index", daemon=True
+            )
             self._index_thread.start()
 
     # ---- facts -------------------------------------------------------------------------
@@ -276,7 +282,7 @@ class PyAVVideo:
         self._index_done.wait(timeout)
         return self.index_ready
 
-    def add_index_listener(self, callback: Callable[[float], None]) -> None:
+    def add_index_listener(self, callback: Progress) -> None:
         """Call ``callback(progress)`` from the index thread, with 1.0 when done.
 
         If indexing already ended, the callback runs at once with 1.0 in the caller's thread.
@@ -314,7 +320,7 @@ class PyAVVideo:
             else:
                 index_mod.save_cached(self.path, self._stream.index, idx)
                 self._index = idx
-        except index_mod.IndexCancelled:
+        except Cancelled:
             self.index_error = "indexing was stopped"
         except (av.error.FFmpegError, OSError) as err:
             self.index_error = f"cannot index {self.path.name}: {err}"

@@ -8,13 +8,14 @@ frame is a key frame.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from annotator.core.progress import Progress
 from annotator.errors import VideoError
 from annotator.video.reader import FrameIndexError
 
@@ -25,6 +26,7 @@ class SyntheticVideo:
     codec = "rawvideo"
     rotation = 0
     has_motion_vectors = False
+    index_error: str | None = None
 
     def __init__(
         self,
@@ -114,7 +116,7 @@ class SyntheticVideo:
     def wait_for_index(self, timeout: float | None = None) -> bool:
         return True
 
-    def add_index_listener(self, callback: Callable[[float], None]) -> None:
+    def add_index_listener(self, callback: Progress) -> None:
         callback(1.0)
 
     def iter_frames(

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from annotator.bench import efficiency
-from annotator.bench.efficiency_data import Clip, load_set
+from annotator.bench.efficiency_data import RenderedClip, load_set
 from annotator.bench.efficiency_interactive import label_until_covered
 from annotator.bench.efficiency_oneshot import (
     _linear_costs,
@@ -20,13 +20,13 @@ from annotator.bench.efficiency_oneshot import (
     budget_for,
     dp_linear_at_budget,
 )
-from annotator.bench.render import render_sequence
-from annotator.bench.render_set import write_manifest
 from annotator.core.datasets import load_penn_action
 from annotator.errors import UsageError
+from annotator.synth.render import render_sequence
+from annotator.synth.render_set import write_manifest
 
 
-def synthetic_clip(frames: int = 14, cuts: list[int] | None = None) -> Clip:
+def synthetic_clip(frames: int = 14, cuts: list[int] | None = None) -> RenderedClip:
     """Two joints on a wiggly path (no video), all visible, body size 100 px."""
     rng = np.random.default_rng(5)
     t = np.arange(frames)[:, None]
@@ -35,10 +35,10 @@ def synthetic_clip(frames: int = 14, cuts: list[int] | None = None) -> Clip:
     )
     poses = np.concatenate([xy, np.ones((frames, 2, 1))], axis=2).astype(np.float32)
     boxes = np.tile(np.array([0, 0, 100, 60], np.float32), (frames, 1))
-    return Clip("syn", Path("none.mp4"), poses, boxes, cuts or [], 30.0)
+    return RenderedClip("syn", Path("none.mp4"), poses, boxes, cuts or [], 30.0)
 
 
-def linear_total(clip: Clip, frames: tuple[int, ...]) -> float:
+def linear_total(clip: RenderedClip, frames: tuple[int, ...]) -> float:
     if "test_costs" not in clip.cache:
         clip.cache["test_costs"] = _linear_costs(clip)
     seg, head, tail = clip.cache["test_costs"]

@@ -33,8 +33,8 @@ def test_a_broken_sub_command_does_not_disable_its_siblings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     good = types.ModuleType("good_cmd")
-    good.add_arguments = lambda p: p.add_argument("--n", type=int, default=1)  # type: ignore[attr-defined]
-    good.run = lambda a: a.n * 7  # type: ignore[attr-defined]
+    good.add_arguments = lambda p: p.add_argument("--n", type=int, default=1)
+    good.run = lambda a: a.n * 7
     monkeypatch.setitem(sys.modules, "good_cmd", good)
     parser = argparse.ArgumentParser()
     subcommands.add_table(

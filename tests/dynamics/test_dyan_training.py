@@ -9,7 +9,6 @@ from annotator.dynamics.dyan import DyanFiller, Poles, dyan_dictionary
 from annotator.dynamics.dyan_training import (
     DyanTraining,
     Motion,
-    _torch_dictionary,
     fill_predict,
     gap_samples,
     train_dyan,
@@ -30,15 +29,6 @@ def _motions(n: int, seed: int) -> list[Motion]:
         phase = rng.uniform(0, 6.3, size=(1, 2, 2))
         out.append(Motion(0.2 * np.sin(freq * t + phase), "synthetic"))
     return out
-
-
-@pytest.mark.parametrize("mirrored", [True, False])
-def test_torch_dictionary_is_the_numpy_one(mirrored: bool) -> None:
-    r = torch.tensor(POLES.r, dtype=torch.float64)
-    th = torch.tensor(POLES.theta, dtype=torch.float64)
-    d = _torch_dictionary(torch, r, th, 40, mirrored).numpy()
-    poles = Poles(POLES.r, POLES.theta, mirrored=mirrored)
-    np.testing.assert_allclose(d, dyan_dictionary(poles, 40), atol=1e-12)
 
 
 def test_training_backpropagates_through_the_apps_fill() -> None:
@@ -76,7 +66,7 @@ def test_training_backpropagates_through_the_apps_fill() -> None:
 
 def test_a_short_training_run_improves_the_held_out_fill() -> None:
     settings = DyanTraining(poles=6, epochs=3, steps_per_epoch=25, batch=64, lr=0.05)
-    res = train_dyan(_motions(30, 1), _motions(8, 2), settings, progress=lambda _: None)
+    res = train_dyan(_motions(30, 1), _motions(8, 2), settings, report=lambda _: None)
     held = [h["held_out"] for h in settings.history]
     assert len(held) == 4  # the initial poles, then 3 epochs
     assert min(held[1:]) < held[0]

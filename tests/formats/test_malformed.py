@@ -125,7 +125,7 @@ def test_malformed_input(name: str, file: str, text: str, message: str, tmp_path
 
 
 def _npz(path: Path, **arrays: object) -> None:
-    np.savez(path, **arrays)  # type: ignore[arg-type]
+    np.savez(path, **arrays)
 
 
 def test_malformed_npz(tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ def test_malformed_npz(tmp_path: Path) -> None:
     ]
     for arrays, message in cases:
         path = tmp_path / "a.npz"
-        np.savez(path, **arrays)  # type: ignore[arg-type]
+        np.savez(path, **arrays)
         with pytest.raises(FormatError, match=message):
             registry.get("npz").read(path)
 

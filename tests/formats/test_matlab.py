@@ -72,5 +72,5 @@ def test_mat_formats_are_import_only(tmp_path: Path) -> None:
         adaptor = registry.get(name)
         assert adaptor.can_read and not adaptor.can_write
     with pytest.raises(FormatError, match="import-only"):
-        registry.get("penn-mat").write(None, tmp_path / "x.mat")  # type: ignore[arg-type]
+        registry.get("penn-mat").write(None, tmp_path / "x.mat")
     assert not (tmp_path / "x.mat").exists()

@@ -13,13 +13,7 @@ from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 import annotator.gui  # noqa: F401  (applies the PySide6 guard before any Qt call)
-from annotator.bench.gui_speed import render_figure_video
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANNOTATOR_DATA_HOME", str(tmp_path / "user-data"))
-    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "user-cache"))
+from annotator.synth.figure import render_figure_video
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +37,10 @@ def no_leaked_windows(qapp: QtWidgets.QApplication) -> Iterator[None]:
 
 
 @pytest.fixture
-def window(qtbot):  # type: ignore[no-untyped-def]
+def window(qtbot):
     from annotator.gui.app import make_window, style
 
-    style(QtWidgets.QApplication.instance())  # type: ignore[arg-type]
+    style(QtWidgets.QApplication.instance())
     win = make_window(headless=True)
     qtbot.addWidget(win)
     win.resize(1280, 800)
@@ -59,7 +53,7 @@ def window(qtbot):  # type: ignore[no-untyped-def]
     win.tasks.shutdown()
 
 
-def open_and_wait(qtbot, window, path: Path) -> None:  # type: ignore[no-untyped-def]
+def open_and_wait(qtbot, window, path: Path) -> None:
     window.open_path(path)
     qtbot.waitUntil(
         lambda: window.session is not None or bool(window.reporter.errors), timeout=15000
@@ -69,7 +63,7 @@ def open_and_wait(qtbot, window, path: Path) -> None:  # type: ignore[no-untyped
     QtWidgets.QApplication.processEvents()
 
 
-def widget_pos(window, x: float, y: float) -> QtCore.QPoint:  # type: ignore[no-untyped-def]
+def widget_pos(window, x: float, y: float) -> QtCore.QPoint:
     """Where image pixel (x, y) is on the frame view's viewport."""
     view = window.frame_view
     scene = view.box.mapViewToScene(QtCore.QPointF(x, y))
@@ -96,7 +90,7 @@ def _send(
     QtWidgets.QApplication.sendEvent(widget, event)
 
 
-def click_image(window, x: float, y: float, button=QtCore.Qt.MouseButton.LeftButton) -> None:  # type: ignore[no-untyped-def]
+def click_image(window, x: float, y: float, button=QtCore.Qt.MouseButton.LeftButton) -> None:
     """A click at image pixel (x, y), as the mouse sends it."""
     vp = window.frame_view.viewport()
     pos = widget_pos(window, x, y)
@@ -108,7 +102,7 @@ def click_image(window, x: float, y: float, button=QtCore.Qt.MouseButton.LeftBut
 
 def drag_image(
     window, start: tuple[float, float], end: tuple[float, float], steps: int = 6
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A left-button drag from image pixel ``start`` to ``end`` in ``steps`` moves."""
     vp = window.frame_view.viewport()
     left = QtCore.Qt.MouseButton.LeftButton

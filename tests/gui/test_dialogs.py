@@ -14,7 +14,7 @@ from annotator.gui import _none_guard
 from annotator.gui.dialogs import SkeletonDialog
 
 
-def test_choose_a_builtin_skeleton(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_choose_a_builtin_skeleton(qtbot) -> None:
     dialog = SkeletonDialog()
     qtbot.addWidget(dialog)
     names = [
@@ -29,7 +29,7 @@ def test_choose_a_builtin_skeleton(qtbot) -> None:  # type: ignore[no-untyped-de
 
 def test_skeleton_from_json_and_a_bad_one(
     qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     good = tmp_path / "mouse.json"
     good.write_text(json.dumps({"name": "mouse", "joints": ["nose", "tail"], "edges": [[0, 1]]}))
     bad = tmp_path / "bad.json"

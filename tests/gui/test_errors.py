@@ -10,7 +10,7 @@ from annotator.gui.dialogs import Reporter
 from tests.gui.conftest import open_and_wait
 
 
-def _open_expecting_error(qtbot, window, path: Path) -> str:  # type: ignore[no-untyped-def]
+def _open_expecting_error(qtbot, window, path: Path) -> str:
     window.open_path(path)
     qtbot.waitUntil(lambda: bool(window.reporter.errors), timeout=10000)
     assert window.session is None
@@ -19,23 +19,23 @@ def _open_expecting_error(qtbot, window, path: Path) -> str:  # type: ignore[no-
     return message
 
 
-def test_not_a_video(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_not_a_video(qtbot, window, tmp_path: Path) -> None:
     bad = tmp_path / "notes.mp4"
     bad.write_text("this is not a video\n" * 50)
     assert "notes.mp4" in _open_expecting_error(qtbot, window, bad)
 
 
-def test_missing_file(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_file(qtbot, window, tmp_path: Path) -> None:
     assert "not found" in _open_expecting_error(qtbot, window, tmp_path / "gone.mp4")
 
 
-def test_bad_project(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_project(qtbot, window, tmp_path: Path) -> None:
     bad = tmp_path / "broken.annot.json"
     bad.write_text('{"schema": "something else", "version": 99}')
     assert "broken.annot.json" in _open_expecting_error(qtbot, window, bad)
 
 
-def test_project_whose_video_is_gone(qtbot, window, figure_video, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_project_whose_video_is_gone(qtbot, window, figure_video, tmp_path: Path) -> None:
     import shutil
 
     from annotator.gui import opening
@@ -51,14 +51,14 @@ def test_project_whose_video_is_gone(qtbot, window, figure_video, tmp_path: Path
     assert "video" in message
 
 
-def _open_expecting_error_after_session(qtbot, window, path: Path) -> str:  # type: ignore[no-untyped-def]
+def _open_expecting_error_after_session(qtbot, window, path: Path) -> str:
     before = len(window.reporter.errors)
     window.open_path(path)
     qtbot.waitUntil(lambda: len(window.reporter.errors) > before, timeout=10000)
     return window.reporter.errors[-1]
 
 
-def test_default_reporter_shows_a_dialog(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_default_reporter_shows_a_dialog(qtbot) -> None:
     parent = QtWidgets.QWidget()
     qtbot.addWidget(parent)
     parent.show()
@@ -77,7 +77,7 @@ def _message_boxes() -> list[QtWidgets.QMessageBox]:
     ]
 
 
-def test_locate_a_moved_video(qtbot, window, figure_video, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_locate_a_moved_video(qtbot, window, figure_video, tmp_path: Path) -> None:
     import shutil
 
     from annotator.gui import opening
@@ -100,11 +100,11 @@ def test_locate_a_moved_video(qtbot, window, figure_video, tmp_path: Path) -> No
     assert not window.reporter.errors
 
 
-def test_failed_worker_reaches_the_user(qtbot, window, figure_video, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_failed_worker_reaches_the_user(qtbot, window, figure_video, monkeypatch) -> None:
     from annotator.errors import UsageError
     from annotator.proposal import registry
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise UsageError("no K-FPN model file was found")
 
     monkeypatch.setattr(registry, "propose", broken)

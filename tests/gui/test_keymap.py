@@ -24,7 +24,7 @@ def test_docs_list_the_shortcuts() -> None:
     assert shortcuts_markdown() in DOC.read_text(encoding="utf-8")
 
 
-def test_shortcuts_dialog_lists_every_key(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_shortcuts_dialog_lists_every_key(qtbot) -> None:
     from annotator.gui.dialogs import ShortcutsDialog
 
     dialog = ShortcutsDialog()

@@ -16,7 +16,7 @@ def _no_windows_left() -> bool:
     return not [w for w in QtWidgets.QApplication.topLevelWidgets() if w.isVisible()]
 
 
-def test_screenshot(qapp, figure_video, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_screenshot(qapp, figure_video, tmp_path: Path) -> None:
     out = tmp_path / "shot.png"
     assert main([str(figure_video[0]), "--screenshot", str(out)]) == 0
     image = QtGui.QImage(str(out))
@@ -29,7 +29,7 @@ def test_screenshot(qapp, figure_video, tmp_path: Path) -> None:  # type: ignore
 
 def test_screenshot_of_a_bad_video(
     qapp, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00" * 4096)
     assert main([str(bad), "--screenshot", str(tmp_path / "x.png")]) == 2

@@ -12,19 +12,19 @@ from annotator.dynamics.ranking import rank_next_frames
 from tests.gui.conftest import open_and_wait
 
 
-def _label(session, truth, frame: int) -> None:  # type: ignore[no-untyped-def]
+def _label(session, truth, frame: int) -> None:
     session.go_to(frame)
     session.set_joint(0)
     for j in range(truth.shape[1]):
         session.place(*truth[frame, j])
 
 
-def _press_n(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def _press_n(qtbot, window) -> None:
     window.frame_view.setFocus()
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_N)
 
 
-def test_n_goes_to_the_top_ranked_frame(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_n_goes_to_the_top_ranked_frame(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -70,7 +70,7 @@ def test_n_goes_to_the_top_ranked_frame(qtbot, window, figure_video) -> None:  #
     assert "px²" in window.statusBar().currentMessage()
 
 
-def test_n_without_fill_uncertainty_says_so(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_n_without_fill_uncertainty_says_so(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -84,7 +84,7 @@ def test_n_without_fill_uncertainty_says_so(qtbot, window, figure_video) -> None
     assert not window.reporter.errors
 
 
-def test_long_projects_rank_on_request_only(qtbot, window, figure_video, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_long_projects_rank_on_request_only(qtbot, window, figure_video, monkeypatch) -> None:
     from annotator.gui import main_window
 
     video, truth = figure_video

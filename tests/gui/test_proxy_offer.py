@@ -47,7 +47,7 @@ def _slow_seeks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("annotator.video.reader._PROXY_SEEK_S", 0.002)
 
 
-def _wait_for_frame(qtbot, window, frame: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _wait_for_frame(qtbot, window, frame: int) -> np.ndarray:
     session = window.session
     session.go_to(frame)
     qtbot.waitUntil(lambda: session.loader.idle, timeout=5000)
@@ -57,7 +57,7 @@ def _wait_for_frame(qtbot, window, frame: int) -> np.ndarray:  # type: ignore[no
 
 def test_offer_make_and_switch_keeps_the_original_video(
     qtbot, window, long_gop_video, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from annotator.gui import opening
     from annotator.video import open_video
     from annotator.video.proxy import proxy_path
@@ -96,7 +96,7 @@ def test_offer_make_and_switch_keeps_the_original_video(
     assert str(session.proxy) not in json.dumps(saved)
 
 
-def test_cancel_keeps_the_original_and_offers_again(qtbot, window, long_gop_video) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_keeps_the_original_and_offers_again(qtbot, window, long_gop_video) -> None:
     open_and_wait(qtbot, window, long_gop_video)
     session = window.session
     reader = session.reader
@@ -110,7 +110,7 @@ def test_cancel_keeps_the_original_and_offers_again(qtbot, window, long_gop_vide
     assert not window.reporter.errors
 
 
-def test_a_copy_made_earlier_is_offered_for_use(qtbot, window, long_gop_video) -> None:  # type: ignore[no-untyped-def]
+def test_a_copy_made_earlier_is_offered_for_use(qtbot, window, long_gop_video) -> None:
     from annotator.video.proxy import make_proxy
 
     made = make_proxy(long_gop_video)
@@ -122,13 +122,13 @@ def test_a_copy_made_earlier_is_offered_for_use(qtbot, window, long_gop_video) -
     assert window.session.proxy == made
 
 
-def test_no_offer_for_short_gop_video(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_no_offer_for_short_gop_video(qtbot, window, figure_video) -> None:
     open_and_wait(qtbot, window, figure_video[0])
     assert not window.session.reader.suggest_proxy
     assert not window.proxy_bar.isVisible()
 
 
-def test_a_copy_with_other_frames_is_refused(qtbot, window, long_gop_video) -> None:  # type: ignore[no-untyped-def]
+def test_a_copy_with_other_frames_is_refused(qtbot, window, long_gop_video) -> None:
     from annotator.video.synthetic import SyntheticVideo
 
     open_and_wait(qtbot, window, long_gop_video)

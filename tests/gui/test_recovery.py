@@ -10,7 +10,7 @@ from annotator.gui.app import make_window
 from tests.gui.conftest import click_image, open_and_wait
 
 
-def test_restore_after_crash(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_restore_after_crash(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -39,7 +39,7 @@ def test_restore_after_crash(qtbot, window, figure_video) -> None:  # type: igno
     second.close()
 
 
-def test_clean_close_leaves_nothing_to_restore(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_clean_close_leaves_nothing_to_restore(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     click_image(window, *truth[0, 0])

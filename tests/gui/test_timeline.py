@@ -56,7 +56,7 @@ def test_next_marked_frame() -> None:
     assert next_marked(np.array([], dtype=np.int64), 0, forward=True) is None
 
 
-def test_widget_paints_aggregated_marks_for_100k_frames(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_widget_paints_aggregated_marks_for_100k_frames(qtbot) -> None:
     timeline = Timeline()
     qtbot.addWidget(timeline)
     timeline.resize(800, 90)
@@ -83,7 +83,7 @@ def test_widget_paints_aggregated_marks_for_100k_frames(qtbot) -> None:  # type:
     assert timeline.marks.last_paint_rects >= 8
 
 
-def test_click_and_drag_seek(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_click_and_drag_seek(qtbot) -> None:
     timeline = Timeline()
     qtbot.addWidget(timeline)
     timeline.resize(600, 90)
@@ -114,7 +114,7 @@ def test_held_values_are_not_filled_spans() -> None:
     assert frame_status(manual, source, held).tolist() == [0, 3, 1, 3, 0]
 
 
-def test_window_with_a_100k_frame_video(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_window_with_a_100k_frame_video(qtbot) -> None:
     from annotator.core import commands as cmd
     from annotator.core.document import Document
     from annotator.core.skeleton import PENN_ACTION

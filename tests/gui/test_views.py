@@ -12,7 +12,7 @@ from annotator.gui.timeline_state import FrameStatus
 from tests.gui.conftest import click_image, open_and_wait
 
 
-def test_document_commands_update_overlay_list_and_timeline(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_document_commands_update_overlay_list_and_timeline(qtbot, window, figure_video) -> None:
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -28,7 +28,7 @@ def test_document_commands_update_overlay_list_and_timeline(qtbot, window, figur
     assert window.timeline.marks.status[6] == FrameStatus.EMPTY
 
 
-def test_joint_list_click_sets_the_joint_the_next_click_places(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_joint_list_click_sets_the_joint_the_next_click_places(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     item = window.joint_list.topLevelItem(7)
@@ -43,7 +43,7 @@ def test_joint_list_click_sets_the_joint_the_next_click_places(qtbot, window, fi
     assert window.session.joint == 8  # advanced
 
 
-def test_timeline_click_seeks_and_follows_the_frame(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_timeline_click_seeks_and_follows_the_frame(qtbot, window, figure_video) -> None:
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
     timeline = window.timeline
@@ -60,7 +60,7 @@ def test_timeline_click_seeks_and_follows_the_frame(qtbot, window, figure_video)
     assert window.session.frame == 3
 
 
-def test_fill_panel_and_session_method_agree(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_fill_panel_and_session_method_agree(qtbot, window, figure_video) -> None:
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -70,7 +70,7 @@ def test_fill_panel_and_session_method_agree(qtbot, window, figure_video) -> Non
     assert session.method == "pchip"
 
 
-def test_fill_status_on_timeline(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_fill_status_on_timeline(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -86,7 +86,7 @@ def test_fill_status_on_timeline(qtbot, window, figure_video) -> None:  # type: 
     assert "2 labelled frames" in window.fill_panel.info.text()
 
 
-def test_uncached_frames_decode_off_the_gui_thread(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_uncached_frames_decode_off_the_gui_thread(qtbot, window, figure_video) -> None:
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -100,7 +100,7 @@ def test_uncached_frames_decode_off_the_gui_thread(qtbot, window, figure_video) 
     assert session.loader.idle
 
 
-def test_accept_fill_key(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_accept_fill_key(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -122,7 +122,7 @@ def test_accept_fill_key(qtbot, window, figure_video) -> None:  # type: ignore[n
     assert window.actions_by_id["undo"].text().startswith("&Undo Accept fill")
 
 
-def test_layout_is_remembered(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_layout_is_remembered(qtbot) -> None:
     from annotator.gui.main_window import MainWindow
 
     first = MainWindow(remember_layout=True)
@@ -137,7 +137,7 @@ def test_layout_is_remembered(qtbot) -> None:  # type: ignore[no-untyped-def]
     second.close()
 
 
-def test_play_recent_and_drop(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_play_recent_and_drop(qtbot, window, figure_video) -> None:
     from PySide6 import QtGui
 
     from annotator.gui import opening
@@ -169,7 +169,7 @@ def test_play_recent_and_drop(qtbot, window, figure_video) -> None:  # type: ign
     assert window.session.frame == stopped
 
 
-def test_right_click_menu_on_a_joint(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_right_click_menu_on_a_joint(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -186,7 +186,7 @@ def test_right_click_menu_on_a_joint(qtbot, window, figure_video) -> None:  # ty
     assert session.doc.label(0, 0, 0)[2] == Visibility.ABSENT
 
 
-def test_timeline_follows_a_method_change(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_timeline_follows_a_method_change(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -203,7 +203,7 @@ def test_timeline_follows_a_method_change(qtbot, window, figure_video) -> None: 
 
 def test_method_is_saved_with_the_project_and_undoable(
     qtbot, window, figure_video, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from annotator.gui import opening
     from annotator.gui.app import make_window
 
@@ -228,7 +228,7 @@ def test_method_is_saved_with_the_project_and_undoable(
     other.close()
 
 
-def test_typing_a_frame_number(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_typing_a_frame_number(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -248,7 +248,7 @@ def test_typing_a_frame_number(qtbot, window, figure_video) -> None:  # type: ig
     assert window.frame_view.hasFocus()  # keys go back to the frame
 
 
-def test_fill_uncertainty_is_shown_where_the_method_has_one(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_fill_uncertainty_is_shown_where_the_method_has_one(qtbot, window, figure_video) -> None:
     from annotator.gui.session import available_methods
 
     video, truth = figure_video
@@ -262,12 +262,11 @@ def test_fill_uncertainty_is_shown_where_the_method_has_one(qtbot, window, figur
     session.set_method("linear")
     session.go_to(16)
     assert window.frame_view.overlay.pose.sigma is None  # linear has no variance
-    with_variance = [m for m in available_methods() if m == "hpim"]
-    if with_variance:
-        session.set_method("hpim")
-        variance = session.engine.result.variance
-        assert variance is not None
-        sigma = window.frame_view.overlay.pose.sigma
-        np.testing.assert_allclose(sigma, np.sqrt(variance[16]), rtol=1e-5)
-        session.go_to(2)  # a labelled frame: manual joints carry no spread
-        assert np.isnan(window.frame_view.overlay.pose.sigma).all()
+    assert "hpim" in available_methods()  # its model ships with the app
+    session.set_method("hpim")
+    variance = session.engine.result.variance
+    assert variance is not None
+    sigma = window.frame_view.overlay.pose.sigma
+    np.testing.assert_allclose(sigma, np.sqrt(variance[16]), rtol=1e-5)
+    session.go_to(2)  # a labelled frame: manual joints carry no spread
+    assert np.isnan(window.frame_view.overlay.pose.sigma).all()

@@ -7,16 +7,17 @@ import time
 
 from PySide6 import QtCore
 
+from annotator.core.progress import Cancelled
 from annotator.errors import VideoError
-from annotator.gui.workers import Cancelled, TaskRunner
+from annotator.gui.workers import TaskRunner
 
 
-def test_result_progress_and_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_result_progress_and_thread(qtbot) -> None:
     runner = TaskRunner()
     seen: dict[str, object] = {"progress": []}
     gui_thread = QtCore.QThread.currentThread()
 
-    def job(progress, should_stop):  # type: ignore[no-untyped-def]
+    def job(progress, should_stop):
         seen["worker"] = threading.current_thread().name
         for k in range(5):
             progress((k + 1) / 5)
@@ -27,23 +28,23 @@ def test_result_progress_and_thread(qtbot) -> None:  # type: ignore[no-untyped-d
         seen["value"] = value
         seen["on_gui_thread"] = QtCore.QThread.currentThread() is gui_thread
 
-    runner.start("job", job, done, on_progress=lambda f: seen["progress"].append(f))  # type: ignore[union-attr]
+    runner.start("job", job, done, on_progress=lambda f: seen["progress"].append(f))
     assert runner.busy
     assert runner.wait_idle(5)
     assert seen["value"] == 42 and seen["on_gui_thread"] is True
     assert seen["worker"] != threading.main_thread().name
-    assert seen["progress"] and seen["progress"][-1] == 1.0  # type: ignore[index]
+    assert seen["progress"] and seen["progress"][-1] == 1.0
     runner.shutdown()
 
 
-def test_user_error_and_bug_become_messages(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_user_error_and_bug_become_messages(qtbot) -> None:
     runner = TaskRunner()
     errors: list[str] = []
 
-    def bad_video(progress, should_stop):  # type: ignore[no-untyped-def]
+    def bad_video(progress, should_stop):
         raise VideoError("clip.mp4 is not a video file that can be read")
 
-    def bug(progress, should_stop):  # type: ignore[no-untyped-def]
+    def bug(progress, should_stop):
         return 1 / 0
 
     runner.start("open", bad_video, on_error=errors.append)
@@ -54,11 +55,11 @@ def test_user_error_and_bug_become_messages(qtbot) -> None:  # type: ignore[no-u
     runner.shutdown()
 
 
-def test_cancel(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_cancel(qtbot) -> None:
     runner = TaskRunner()
     outcome: list[str] = []
 
-    def slow(progress, should_stop):  # type: ignore[no-untyped-def]
+    def slow(progress, should_stop):
         while not should_stop():
             time.sleep(0.01)
         raise Cancelled()

@@ -15,7 +15,7 @@ from annotator.gui.dialogs import RecordingReporter
 from tests.gui.conftest import click_image, drag_image, open_and_wait
 
 
-def _label_frame_by_mouse(window, truth, frame: int) -> None:  # type: ignore[no-untyped-def]
+def _label_frame_by_mouse(window, truth, frame: int) -> None:
     session = window.session
     session.go_to(frame)
     session.set_joint(0)
@@ -25,7 +25,7 @@ def _label_frame_by_mouse(window, truth, frame: int) -> None:  # type: ignore[no
 
 def test_label_fill_drag_undo_save_reopen_export(
     qtbot, window, figure_video, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -97,7 +97,7 @@ def test_label_fill_drag_undo_save_reopen_export(
     assert "npz" in written or written  # at least one exporter is registered
 
 
-def test_place_keys_and_navigation(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_place_keys_and_navigation(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -129,7 +129,7 @@ def test_place_keys_and_navigation(qtbot, window, figure_video) -> None:  # type
     assert window.joint_list.currentItem().text(0) == "L-shoulder"
 
 
-def test_method_choice_refills(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_method_choice_refills(qtbot, window, figure_video) -> None:
     from annotator.gui.session import available_methods
 
     methods = available_methods()
@@ -150,11 +150,11 @@ def test_method_choice_refills(qtbot, window, figure_video) -> None:  # type: ig
     )
 
 
-def test_recording_reporter_is_used(window) -> None:  # type: ignore[no-untyped-def]
+def test_recording_reporter_is_used(window) -> None:
     assert isinstance(window.reporter, RecordingReporter)
 
 
-def test_propose_frames_worker(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_propose_frames_worker(qtbot, window, figure_video) -> None:
     from PySide6 import QtCore
 
     video, _truth = figure_video

@@ -41,7 +41,7 @@ def test_kmeans_is_deterministic_distinct_and_takes_iterables_and_readers() -> N
     b = select_frames(iter(list(frames)), 8, "kmeans", seed=3)
 
     class Reader:
-        def iter_frames(self):  # type: ignore[no-untyped-def]
+        def iter_frames(self):
             return iter(enumerate(frames))  # readers yield (index, frame)
 
     c = select_frames(Reader(), 8, "kmeans", seed=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from annotator.proposal.dyan import Poles, dictionary
+from annotator.dynamics.dyan_torch import LearnablePoles, dictionary
 from annotator.proposal.loss import kfpn_loss, normalise_windows, recovery_residual
 
 
@@ -61,7 +61,7 @@ def test_empty_selection_costs_everything_and_full_selection_recovers() -> None:
 
 def test_gradients_reach_scores_and_poles() -> None:
     torch.manual_seed(0)
-    poles = Poles(4).double()
+    poles = LearnablePoles(4).double()
     logits = torch.randn(2, 9, dtype=torch.float64, requires_grad=True)
     s = torch.sigmoid(logits)
     y = normalise_windows(torch.randn(2, 9, 6, dtype=torch.float64))

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from annotator.cli import main
+from annotator.core.progress import Cancelled
 from annotator.errors import UsageError
 from annotator.proposal import backbones
-from annotator.proposal.registry import Cancelled, parse_budget, propose, resolve_budget
+from annotator.proposal.registry import parse_budget, propose, resolve_budget
+from annotator.video import open_video
 
 from .helpers import ArrayVideo, moving_square, tiny_model_file
 
@@ -36,12 +39,14 @@ def test_kfpn_proposals_respect_the_budget_and_reuse_cached_features(
 ) -> None:
     model = tiny_model_file(tmp_path / "tiny.pt", window=8)
     video = ArrayVideo(moving_square(20), fingerprint="square-20")
-    stages: list[str] = []
-    result = propose(video, "kfpn", 5, "cpu", lambda s, d, t: stages.append(s), model=model)
+    fractions: list[float] = []
+    result = propose(video, "kfpn", 5, "cpu", fractions.append, model=model)
     assert len(result.frames) == 5 and result.frames == sorted(result.frames)
     assert result.frames[0] >= 0 and result.frames[-1] <= 19
     assert result.scores is not None and len(result.scores) == 20
-    assert "features" in stages and "proposals" in stages
+    # Features fill the first 90 % of the bar, the search the rest.
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert [f for f in fractions if f < 1.0] and max(f for f in fractions if f < 1.0) <= 0.9
     assert list(cache.glob("features/square-20-efficientnet-lite0.npy"))
 
     def no_backbone(*args: object, **kwargs: object) -> None:
@@ -113,3 +118,26 @@ def test_propose_command(cache: Path, tmp_path: Path, capsys: pytest.CaptureFixt
     assert main([*args[:4], "--model", str(tmp_path / "missing.pt")]) == 2
     err = capsys.readouterr().err
     assert "not found" in err and "Traceback" not in err
+
+
+def _reader_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("video-")]
+
+
+@pytest.mark.parametrize("method", ["uniform", "kfpn"])
+def test_a_run_on_a_path_closes_the_reader_it_opened(
+    cache: Path, tmp_path: Path, method: str
+) -> None:
+    video = tmp_path / "square.mp4"
+    _write_video(video, moving_square(16, (48, 64)))
+    model = tiny_model_file(tmp_path / "tiny.pt", window=8)
+    before = _reader_threads()
+    options = {"model": model} if method == "kfpn" else {}
+    assert len(propose(video, method, 3, "cpu", **options).frames) == 3
+    if method == "kfpn":  # the baselines read the video in one pass and do not poll
+        with pytest.raises(Cancelled):
+            propose(video, method, 3, "cpu", should_stop=lambda: True, **options)
+    assert _reader_threads() == before
+    with open_video(video) as reader:  # a reader handed in stays open for its owner
+        propose(reader, "uniform", 3)
+        assert reader.frame(0).shape == (48, 64, 3)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from annotator.proposal.dyan import dictionary
+from annotator.dynamics.dyan_torch import dictionary
 from annotator.proposal.select import RecoveryObjective, reduce_window, threshold_frames
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from annotator.dynamics.dyan_torch import dictionary
 from annotator.errors import UsageError
-from annotator.proposal.dyan import dictionary
 from annotator.proposal.kfpn import load_model
 from annotator.proposal.select import RecoveryObjective, reduce_window
 from annotator.proposal.train import Clip, TrainSettings, find_videos, train

@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 
 from annotator.core.paths import cache_dir
+from annotator.core.progress import Cancelled
 from annotator.errors import VideoError
+from annotator.synth.motion import X264_PYRAMID, MovingObject, Scene, encode
 from annotator.video.motion import (
-    ExtractionCancelled,
     MotionExtraction,
     MotionFields,
     extract_motion,
     motion_support,
 )
 from annotator.video.motion_proxy import make_h264_proxy
-from annotator.video.motion_synth import X264_PYRAMID, MovingObject, Scene, encode
 from annotator.video.proxy import proxy_path
 
 CELL = 8
@@ -144,9 +144,9 @@ def test_cache_is_reused_and_keyed_by_cell(videos: dict[str, Path], tmp_path: Pa
     first = extract_motion(videos["mpeg4"], cell=CELL)
     cached = list(cache_dir("motion").glob("*.npz"))
     assert len(cached) == 1
-    calls: list[int] = []
-    again = extract_motion(videos["mpeg4"], cell=CELL, progress=lambda d, t: calls.append(d))
-    assert calls == [len(first)]  # answered from the cache in one step
+    calls: list[float] = []
+    again = extract_motion(videos["mpeg4"], cell=CELL, progress=calls.append)
+    assert calls == [1.0]  # answered from the cache in one step
     np.testing.assert_array_equal(again.valid, first.valid)
     np.testing.assert_allclose(again.dx, first.dx, atol=0.02, equal_nan=True)
     assert again.picture_types == first.picture_types
@@ -155,33 +155,29 @@ def test_cache_is_reused_and_keyed_by_cell(videos: dict[str, Path], tmp_path: Pa
 
 
 def test_cancel_raises_and_caches_nothing(videos: dict[str, Path], tmp_path: Path) -> None:
-    seen: list[int] = []
-    with pytest.raises(ExtractionCancelled):
-        extract_motion(
-            videos["x264"],
-            progress=lambda done, total: seen.append(done),
-            should_stop=lambda: len(seen) >= 3,
-        )
-    assert seen == [1, 2, 3]
+    seen: list[float] = []
+    with pytest.raises(Cancelled):
+        extract_motion(videos["x264"], progress=seen.append, should_stop=lambda: len(seen) >= 3)
+    assert seen == [1 / SCENE.frames, 2 / SCENE.frames, 3 / SCENE.frames]
     assert not list(cache_dir("motion").glob("*.npz"))
     assert not [t for t in threading.enumerate() if t.name == "motion-decode"]
 
 
 def test_background_extraction_reports_progress(videos: dict[str, Path]) -> None:
     finished = threading.Event()
-    progress: list[tuple[int, int | None]] = []
+    progress: list[float] = []
     job = MotionExtraction(
         videos["mpeg4"],
-        on_progress=lambda d, t: progress.append((d, t)),
+        on_progress=progress.append,
         on_done=lambda _: finished.set(),
     ).start()
     assert finished.wait(60)
     assert len(job.result()) == SCENE.frames
-    assert progress[-1] == (SCENE.frames, SCENE.frames)
+    assert progress == sorted(progress) and progress[-1] == 1.0
     cancelled = MotionExtraction(videos["x264"], use_cache=False)
     cancelled.cancel()
     cancelled.start()
-    with pytest.raises(ExtractionCancelled):
+    with pytest.raises(Cancelled):
         cancelled.result()
 
 
@@ -233,7 +229,7 @@ def test_proxy_reencode_gives_codec_vectors(tmp_path: Path) -> None:
 def test_cancelled_proxy_reencode_leaves_nothing(tmp_path: Path) -> None:
     scene = Scene(width=64, height=48, frames=6, objects=())
     path = encode(scene, tmp_path / "clip.mp4", "libx264", options={})
-    with pytest.raises(ExtractionCancelled):
+    with pytest.raises(Cancelled):
         make_h264_proxy(path, should_stop=lambda: True)
     proxy = proxy_path(path, single_reference=True)
     assert not proxy.exists() and not list(proxy.parent.glob("*.part.mp4"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from annotator.synth.motion import texture
 from annotator.video import motion_kernels as kernels
-from annotator.video.motion_synth import texture
 from annotator.video.motion_vectors import (
     Blocks,
     cell_field,
@@ -107,5 +107,9 @@ def test_residual_is_zero_for_the_true_motion() -> None:
     assert kernels.residual(previous, current, *(np.zeros(shape, np.float32),) * 2, cell).mean() > 5
 
 
-def test_warm_up_runs() -> None:
+def test_warm_up_compiles_every_kernel_version_a_run_uses() -> None:
     kernels.warm_up()
+    # One resolve version per candidate count (its lumas tuple's length), one of the others.
+    assert len(kernels.resolve_kernel.signatures) >= kernels.WARM_CANDIDATES
+    assert kernels.paint_kernel.signatures
+    assert kernels.residual_kernel.signatures

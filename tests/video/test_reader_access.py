@@ -61,7 +61,7 @@ def check_random_access(path: Path, reader: PyAVVideo, seed: int = 0) -> None:
 def test_random_access_matches_sequential_decode(case: str, tmp_path: Path) -> None:
     kwargs = dict(CASES[case])
     ext = {"avi": ".avi", "matroska": ".mkv"}.get(str(kwargs.get("fmt")), ".mp4")
-    path = make_video(tmp_path / f"{case}{ext}", **kwargs)  # type: ignore[arg-type]
+    path = make_video(tmp_path / f"{case}{ext}", **kwargs)
     with open_video(path, cache_frames=16) as reader:
         check_random_access(path, reader)
 
