@@ -35,10 +35,19 @@ from typing import Any
 
 import numpy as np
 
-from annotator.core.document import Change, Document, Proposals, Review, VideoRef
+from annotator.core.document import (
+    Change,
+    Document,
+    Instance,
+    Proposals,
+    Review,
+    VideoRef,
+    empty_labels,
+)
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.paths import data_dir
 from annotator.core.schema import document_from_dict, document_to_dict
+from annotator.core.skeleton import Skeleton
 from annotator.errors import AnnotatorError, ProjectError
 
 log = logging.getLogger(__name__)
@@ -136,6 +145,21 @@ def _record(doc: Document, change: Change) -> dict[str, Any]:
     if kind == "video":
         v = doc.video
         return {"t": "video", "v": [v.path, v.fingerprint]}
+    if kind == "instances" and change.op is not None and change.op[0] == "remove":
+        return {"t": "instance_remove", "i": change.op[1]}
+    if kind == "instances" and change.op is not None and change.op[0] == "insert":
+        # one person's labels, not the whole document: adding a person stays instant
+        i = change.op[1]
+        inst = doc.instances[i]
+        frames = doc.labelled_frames(i).astype("<i4")
+        return {
+            "t": "instance_insert",
+            "i": i,
+            "track": inst.track_id,
+            "skeleton": inst.skeleton.to_dict(),
+            "f": _b64(frames),
+            "d": _b64(doc.manual(i)[frames].astype("<f4")),
+        }
     return _snapshot(doc)  # instances and anything without a cheap delta
 
 
@@ -184,6 +208,15 @@ def _apply(doc: Document | None, rec: dict[str, Any]) -> Document:
             doc.set_setting(key, None)
         for key, value in rec["v"].items():
             doc.set_setting(str(key), value)
+    elif t == "instance_remove":
+        doc.remove_instance(int(rec["i"]))
+    elif t == "instance_insert":
+        skeleton = Skeleton.from_dict(rec["skeleton"])
+        labels = np.array(empty_labels(doc.frame_count, skeleton.num_joints))
+        frames = _unb64(rec["f"], "<i4").astype(np.int64)
+        if frames.size:
+            labels[frames] = _unb64(rec["d"], "<f4").reshape(frames.size, skeleton.num_joints, 3)
+        doc.insert_instance(int(rec["i"]), Instance(int(rec["track"]), skeleton), labels)
     elif t == "video":
         path, fingerprint = rec["v"]
         old = doc.video
