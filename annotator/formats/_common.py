@@ -48,6 +48,22 @@ def read_text_limited(path: Path, limit: int | None = None) -> str:
     return read_text(path, MAX_FILE_BYTES if limit is None else limit, FormatError)
 
 
+MAX_TABLE_CELLS = 40_000_000  # CSV fields parsed at once (a 100,000-frame, 17-joint DLC table
+# has 3.4 million); each becomes a Python string, so this bounds memory to a few GB at worst
+
+
+def check_table_size(text: str, name: str) -> None:
+    """Refuse a CSV table whose row count times its header's width is beyond
+    ``MAX_TABLE_CELLS``, before the parser allocates a string per field."""
+    rows = text.count("\n") + 1
+    width = text[: text.find("\n") if "\n" in text else len(text)].count(",") + 1
+    if rows * width > MAX_TABLE_CELLS:
+        raise FormatError(
+            f"{name}: {rows:,} rows of {width} fields is more than the {MAX_TABLE_CELLS:,} "
+            "fields a label table may hold"
+        )
+
+
 def check_frame_count(frame_count: int, num_joints: int, instances: int, what: str) -> None:
     """Refuse sizes that would allocate absurd arrays (a hostile or corrupt file)."""
     if frame_count < 0 or frame_count > MAX_FRAMES:

@@ -24,6 +24,7 @@ from annotator.errors import FormatError
 from annotator.formats._common import (
     atomic_file,
     check_frame_count,
+    check_table_size,
     csv_text_cell,
     csv_text_value,
     empty_instances,
@@ -73,7 +74,9 @@ _SOURCE_BY_NAME = {name: Source(i) for i, name in enumerate(SOURCE_NAMES)}
 
 def read_csv(path: Path, skeleton: Skeleton | None = None, **options: Any) -> PoseSet:
     name = path.name
-    rows = csv.reader(io.StringIO(read_text_limited(path)))
+    text = read_text_limited(path)
+    check_table_size(text, name)
+    rows = csv.reader(io.StringIO(text))
     header = next(rows, None)
     if header is None or tuple(h.strip() for h in header) != COLUMNS:
         raise FormatError(f"{name}: the first row must be {','.join(COLUMNS)}")

@@ -328,6 +328,20 @@ def _(d: Path, a: Assets) -> list[str]:
     return _imp(sparse(d / "big.csv", LABEL_LIMIT + 1, b"scorer,a,a\n"), a, "--format", "dlc-csv")
 
 
+@case("c2-dlc-csv-40M-empty-fields", 2, "fields")
+def _(d: Path, a: Assets) -> list[str]:
+    row = b"," * 20_000 + b"\n"  # 40 MB of commas: 40 million empty strings once parsed
+    (d / "wide.csv").write_bytes(b"scorer" + row + row * 2000)
+    return _imp(d / "wide.csv", a, "--format", "dlc-csv")
+
+
+@case("c2-csv-40M-empty-fields", 2, "fields")
+def _(d: Path, a: Assets) -> list[str]:
+    row = b"," * 20_000 + b"\n"
+    (d / "wide.csv").write_bytes(b"frame" + row + row * 2000)
+    return _imp(d / "wide.csv", a, "--format", "csv")
+
+
 @case("c2-coco-over-limit", 2, "too large")
 def _(d: Path, a: Assets) -> list[str]:
     return _imp(sparse(d / "big.json", LABEL_LIMIT + 1, b'{"images": ['), a, "--format", "coco")
