@@ -46,6 +46,7 @@ from annotator.core.document import (
 )
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.paths import data_dir
+from annotator.core.safeio import read_bytes
 from annotator.core.schema import document_from_dict, document_to_dict
 from annotator.core.skeleton import Skeleton
 from annotator.errors import AnnotatorError, ProjectError
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 
 JOURNAL_SCHEMA = "annotator.journal/1"
 SUFFIX = ".journal"
+MAX_JOURNAL_BYTES = 1 << 30  # compaction keeps a journal near twice its snapshot
 COMPACT_MIN_BYTES = 8 << 20  # rewrite as a snapshot beyond max(this, 2 x the snapshot)
 
 
@@ -413,9 +415,9 @@ class Recovery:
     def restore(self) -> Document:
         """The document as of the last intact record; raises ``ProjectError`` if unusable."""
         try:
-            raw = self.journal.read_bytes()
-        except OSError as err:
-            raise ProjectError(f"cannot read the recovery journal: {err.strerror}") from None
+            raw = read_bytes(self.journal, MAX_JOURNAL_BYTES, ProjectError)
+        except ProjectError as err:
+            raise ProjectError(f"cannot read the recovery journal: {err}") from None
         doc: Document | None = None
         for k, record in enumerate(_records(raw)):
             if k == 0:
@@ -449,9 +451,9 @@ class Recovery:
 def read_recovery(journal: Path) -> Recovery | None:
     """Header facts of a journal, or None when it has no intact header and snapshot."""
     try:
-        raw = journal.read_bytes()
+        raw = read_bytes(journal, MAX_JOURNAL_BYTES)
         modified = journal.stat().st_mtime
-    except OSError:
+    except (OSError, AnnotatorError):  # not a regular file, too large, gone: not offered
         return None
     header: dict[str, Any] | None = None
     count = -1
