@@ -14,6 +14,8 @@ LiteRT, see its README):
    the every-frame run, and PCK@0.05 of the Penn Action joints against the every-frame run
    (all frames, and the frames the estimator did not see).
 
+With ``--renders DIR``: the rendered-video rows of ``estimation_renders.py``.
+
 Figures depend on the machine's load.
 """
 
@@ -31,6 +33,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from annotator.bench.estimation_renders import print_renders, renders_rows
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size, pck
 from annotator.errors import UsageError
@@ -53,12 +56,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fill", default="hpim", help="fill method between key frames")
     parser.add_argument("--threads", type=int, default=1, help="estimator threads, every row")
     parser.add_argument("--golden-only", action="store_true", help="only the golden check")
+    parser.add_argument("--renders", type=Path, help="folder of rendered videos (bench render)")
+    parser.add_argument("--renders-count", type=int, default=8, help="rendered videos to use")
+    parser.add_argument("--renders-budget", type=float, default=0.1, help="key frames there")
+    parser.add_argument("--no-clips", action="store_true", help="skip the real clips")
     parser.add_argument("--sheet", type=Path, help="also draw the landmarks on frames to PNG")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    clips = [c.strip() for c in args.clips.split(",") if c.strip()]
+    clips = [] if args.no_clips else [c.strip() for c in args.clips.split(",") if c.strip()]
     for clip in clips:
         for need in (_video(args.data, clip), args.data / "realgt" / f"{clip}.npz"):
             if not need.is_file():
@@ -91,12 +98,24 @@ def run(args: argparse.Namespace) -> int:
             for budget in budgets:
                 result = _timed_estimate(video, selector, budget, args.fill, args.threads)
                 pipelines.append(_pipeline_row(clip, selector, budget, result, every))
-    _print_golden(golden)
-    _print_pipelines(pipelines, args.fill)
+    renders: list[dict[str, Any]] = []
+    if args.renders:
+        if not args.renders.is_dir():
+            raise UsageError(f"--renders {args.renders} is not a folder")
+        renders = renders_rows(
+            args.renders, args.renders_count, args.renders_budget, args.fill, args.threads
+        )
+    if golden:
+        _print_golden(golden)
+        _print_pipelines(pipelines, args.fill)
+    if renders:
+        print_renders(renders, args.renders_budget, args.fill)
     if args.sheet:
         _write_sheet(args.sheet, sheet)
     if args.json:
-        args.json.write_text(json.dumps({"golden": golden, "pipelines": pipelines}, indent=1))
+        args.json.write_text(
+            json.dumps({"golden": golden, "pipelines": pipelines, "renders": renders}, indent=1)
+        )
     return 0
 
 

@@ -9,6 +9,10 @@ from annotator.cli.subcommands import add_table, run_table
 TABLE = {
     "video": ("annotator.bench.video_speed", "reader and motion-field speed on real clips"),
     "fill": ("annotator.bench.fill_accuracy", "fill accuracy on labels alone (no video)"),
+    "propagation": (
+        "annotator.bench.propagation",
+        "fills from the video (mv, hpim+mv) against labels-only fills; speed",
+    ),
     "render": ("annotator.bench.render_cli", "render videos with exact ground truth"),
     "labels-efficiency": (
         "annotator.bench.efficiency",
