@@ -9,10 +9,13 @@ with one line instead of exhausting memory.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,6 +67,18 @@ def check_table_size(text: str, name: str) -> None:
         )
 
 
+def csv_rows(text: str, name: str) -> Iterator[list[str]]:
+    """The rows of a CSV text; a malformed one (a stray quote or carriage return, a field
+    beyond the parser's limit) is a one-line ``FormatError``, not ``csv.Error``."""
+    reader = csv.reader(io.StringIO(text, newline=None))
+    try:
+        yield from reader
+    except csv.Error as err:
+        raise FormatError(
+            f"{name} line {reader.line_num}: not a well-formed CSV row ({err})"
+        ) from None
+
+
 def check_frame_count(frame_count: int, num_joints: int, instances: int, what: str) -> None:
     """Refuse sizes that would allocate absurd arrays (a hostile or corrupt file)."""
     if frame_count < 0 or frame_count > MAX_FRAMES:
@@ -74,15 +89,28 @@ def check_frame_count(frame_count: int, num_joints: int, instances: int, what: s
         raise FormatError(f"{what}: too many labels to hold in memory")
 
 
+MAX_VALUE = 1e36  # any number beyond this is garbage, and would overflow float32 arrays
+
+
 def parse_float(text: str, what: str) -> float:
-    """A finite float from text, or ``FormatError`` naming ``what``."""
+    """A finite float of reasonable size from text, or ``FormatError`` naming ``what``."""
     try:
         value = float(text)
     except (TypeError, ValueError):
         raise FormatError(f"{what}: {text!r} is not a number") from None
     if not np.isfinite(value):
         raise FormatError(f"{what}: {text!r} is not a finite number")
+    if abs(value) > MAX_VALUE:
+        raise FormatError(f"{what}: {text[:40]!r} is out of range")
     return value
+
+
+def check_values(arr: NDArray[Any], what: str) -> None:
+    """Refuse finite values beyond ``MAX_VALUE`` before an array is cast to float32."""
+    if arr.dtype.kind in "fiu" and arr.size:
+        finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+        if finite.size and float(np.max(np.abs(finite.astype(np.float64)))) > MAX_VALUE:
+            raise FormatError(f"{what}: a value is out of range (beyond {MAX_VALUE:g})")
 
 
 def parse_int(value: object, what: str) -> int:

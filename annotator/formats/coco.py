@@ -33,6 +33,7 @@ from annotator.formats._common import (
     check_frame_count,
     check_new_dir,
     check_target,
+    check_values,
     empty_instances,
     labelled_frames,
     match_skeleton,
@@ -329,9 +330,13 @@ def _numbers(values: list[Any], where: str) -> np.ndarray:
     for v in values:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise FormatError(f"{where}: {v!r} is not a number")
-    arr = np.asarray(values, dtype=np.float64)
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except OverflowError:  # an integer beyond float range
+        raise FormatError(f"{where}: a value is out of range") from None
     if not np.isfinite(arr).all():
         raise FormatError(f"{where}: {arr[~np.isfinite(arr)][0]!r} is not a finite number")
+    check_values(arr, where)
     return arr
 
 

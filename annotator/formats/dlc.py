@@ -34,6 +34,7 @@ from annotator.formats._common import (
     atomic_file,
     check_frame_count,
     check_table_size,
+    csv_rows,
     csv_text_cell,
     csv_text_value,
     empty_instances,
@@ -216,7 +217,7 @@ def read_dlc_csv(path: Path, **options: Any) -> PoseSet:
     name = path.name
     text = read_text_limited(path)
     check_table_size(text, name)
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    rows = [r for r in csv_rows(text, name) if any(c.strip() for c in r)]
     if not rows or rows[0][0].strip() != "scorer":
         raise FormatError(f"{name} is not a DeepLabCut table (first cell is not 'scorer')")
     n_head = next((i + 1 for i, r in enumerate(rows[:5]) if r and r[0].strip() == "coords"), 0)

@@ -21,7 +21,12 @@ from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.safeio import load_mat
 from annotator.core.skeleton import JHMDB
 from annotator.errors import FormatError
-from annotator.formats._common import MAX_FILE_BYTES, check_frame_count, check_size
+from annotator.formats._common import (
+    MAX_FILE_BYTES,
+    check_frame_count,
+    check_size,
+    check_values,
+)
 from annotator.formats.adaptor import FormatAdaptor
 
 
@@ -31,6 +36,8 @@ def read_penn(path: Path, **options: Any) -> PoseSet:
     check_frame_count(seq.frame_count, 13, 1, path.name)
     if not np.isfinite(seq.xy).all():
         raise FormatError(f"{path.name}: joint coordinates must be finite numbers")
+    check_values(seq.xy, path.name)
+    check_values(seq.bbox, f"{path.name} bbox")
     ps = seq.to_pose_set()
     return PoseSet(
         ps.skeleton,
@@ -59,6 +66,7 @@ def read_jhmdb(path: Path, **options: Any) -> PoseSet:
     xy = np.transpose(pos.astype(np.float64), (2, 1, 0))  # (frames, joints, 2)
     if not np.isfinite(xy).all():
         raise FormatError(f"{path.name}: pos_img must hold finite numbers")
+    check_values(xy, path.name)
     poses = np.empty((frames, JHMDB.num_joints, 3), dtype=np.float32)
     poses[:, :, :2] = xy
     poses[:, :, 2] = Visibility.VISIBLE

@@ -29,6 +29,7 @@ from annotator.formats._common import (
     MAX_FILE_BYTES,
     atomic_file,
     check_frame_count,
+    check_values,
     match_skeleton,
     select_values,
 )
@@ -110,6 +111,7 @@ def _from_arrays(a: dict[str, NDArray[Any]], name: str, skeleton: Skeleton | Non
         raise FormatError(f"{name}: 'poses' must be (frames, joints, 3), not {a['poses'].shape}")
     n, f, j, _ = poses.shape
     check_frame_count(f, j, n, name)
+    check_values(poses, f"{name}: 'poses'")
     poses = poses.astype(np.float32)
     sk = _skeleton(a, j, name, skeleton)
     source = _source(a, poses.shape[:3], name)
@@ -138,6 +140,8 @@ def _from_arrays(a: dict[str, NDArray[Any]], name: str, skeleton: Skeleton | Non
     instances = []
     for k in range(n):
         p = _checked_poses(poses[k], name)
+        if boxes is not None:
+            check_values(boxes, f"{name}: 'boxes'")
         b = None if boxes is None else boxes[k].astype(np.float32)
         h = None if held is None else held[k]
         instances.append(PoseInstance(track_ids[k], p, source[k], b, h))

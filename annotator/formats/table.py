@@ -10,7 +10,6 @@ joint list can be read back from the file.
 from __future__ import annotations
 
 import csv
-import io
 import math
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from annotator.formats._common import (
     atomic_file,
     check_frame_count,
     check_table_size,
+    csv_rows,
     csv_text_cell,
     csv_text_value,
     empty_instances,
@@ -76,7 +76,7 @@ def read_csv(path: Path, skeleton: Skeleton | None = None, **options: Any) -> Po
     name = path.name
     text = read_text_limited(path)
     check_table_size(text, name)
-    rows = csv.reader(io.StringIO(text))
+    rows = csv_rows(text, name)
     header = next(rows, None)
     if header is None or tuple(h.strip() for h in header) != COLUMNS:
         raise FormatError(f"{name}: the first row must be {','.join(COLUMNS)}")

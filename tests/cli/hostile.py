@@ -680,6 +680,28 @@ def _(d: Path, a: Assets) -> list[str]:
     return ["frame", str(a.video), "999", "--out", str(d / "f.png")]
 
 
+@case("c5-propose-keeps-existing-output", 5, "k-fpn")
+def _(d: Path, a: Assets) -> list[str]:
+    (d / "p.json").write_bytes(b"the user's previous proposals")
+    (d / "k.pt").write_bytes(bytes(1000))
+    return ["propose", str(a.video), "--out", str(d / "p.json"), "--model", str(d / "k.pt")]
+
+
+@case("c5-export-keeps-existing-output", 5)
+def _(d: Path, a: Assets) -> list[str]:
+    (d / "o.csv").write_bytes(b"the user's earlier export")
+    (d / "p.annot.json").write_text(project_text(a).replace('"schema"', '"schemata"', 1))
+    return [
+        "export",
+        str(d / "p.annot.json"),
+        "--format",
+        "csv",
+        "--out",
+        str(d / "o.csv"),
+        "--force",
+    ]
+
+
 # Class 6: exports never delete user files.
 @case("c6-coco-images-into-non-empty-folder", 6, "not an empty folder")
 def _(d: Path, a: Assets) -> list[str]:
@@ -784,11 +806,32 @@ def _(d: Path, a: Assets) -> list[str]:
     return ["frame", str(path), "15", "--out", str(d / "f.png")]
 
 
+@case("c6-coco-images-name-is-a-file", 6, "not an empty folder")
+def _(d: Path, a: Assets) -> list[str]:
+    (d / "o_images").write_bytes(b"a file of the user's that happens to have this name")
+    return [
+        "export",
+        str(a.project),
+        "--format",
+        "coco",
+        "--images",
+        "png",
+        "--out",
+        str(d / "o.json"),
+    ]
+
+
 # Class 8: an existing export is not overwritten silently.
 @case("c8-export-existing-file-needs-force", 8, "--force")
 def _(d: Path, a: Assets) -> list[str]:
     (d / "o.csv").write_text("the user's earlier export")
     return ["export", str(a.project), "--format", "csv", "--out", str(d / "o.csv")]
+
+
+@case("c8-import-existing-project-needs-force", 8, "--force")
+def _(d: Path, a: Assets) -> list[str]:
+    (d / "o.annot.json").write_text("the user's project")
+    return _imp(write_format("csv", d / "t.csv", pose_set()), a)
 
 
 # ---------------------------------------------------------------------------- the runner

@@ -97,7 +97,7 @@ def _npz_fields(draw: st.DrawFn) -> dict[str, Any]:
     shape = draw(st.sampled_from([(frames, joints, 3), (2, frames, joints, 3), (frames, joints)]))
     poses = np.array(draw(st.lists(_NUMERIC, min_size=1, max_size=1)) * int(np.prod(shape)))
     fields: dict[str, Any] = {"poses": poses.reshape(shape).astype(np.float32)}
-    if draw(st.booleans()):
+    if shape[-1] == 3 and draw(st.booleans()):
         fields["poses"][..., 2] = draw(st.sampled_from([0, 1, 2, 3]))
     optional = {
         "fps": st.sampled_from([np.nan, 0.0, -5.0, 30.0, "abc", np.arange(3.0), 1e300]),
