@@ -667,6 +667,20 @@ def _(d: Path, a: Assets) -> list[str]:
     ]
 
 
+@case("c4-kfpn-nan-weights", 4, "nan")
+def _(d: Path, a: Assets) -> list[str]:
+    import torch
+
+    from annotator.proposal.kfpn import save_model
+    from annotator.proposal.network import Kfpn, KfpnConfig
+
+    net = Kfpn(KfpnConfig(hidden=8, reduced=8, poles=4))
+    with torch.no_grad():
+        next(p for p in net.parameters() if p.is_floating_point()).fill_(float("nan"))
+    save_model(d / "k.pt", net, rho=0.5)
+    return ["propose", str(a.video), "--out", str(d / "p.json"), "--model", str(d / "k.pt")]
+
+
 # Class 5: a failing command leaves an existing output exactly as it was.
 @case("c5-fill-keeps-existing-output", 5)
 def _(d: Path, a: Assets) -> list[str]:
