@@ -73,7 +73,11 @@ class ProposalRun:
         }
 
     def write(self, path: str | Path, video: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(video), indent=1) + "\n")
+        from annotator.core.safeio import atomic_write_text
+        from annotator.errors import UsageError
+
+        text = json.dumps(self.to_json(video), indent=1, allow_nan=False) + "\n"
+        atomic_write_text(path, text, UsageError)
 
 
 def parse_budget(text: str) -> float | int:
