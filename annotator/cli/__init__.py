@@ -93,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             status: int = module.run(args) or 0
             return status
         args = _gui_parser().parse_args(args_list)
+        from annotator.cli.methods import install
         from annotator.gui.launch import run as run_gui
+
+        install()  # the app's proposal list then offers the gate too
 
         status = run_gui(args)
         return status

@@ -22,6 +22,10 @@ TABLE = {
         "annotator.bench.efficiency_features",
         "eq. 16 key frame search on several per-frame descriptors, protocol A",
     ),
+    "gate": (
+        "annotator.bench.gate",
+        "the residual-driven gate against residual threshold, uniform and K-FPN",
+    ),
     "estimation": (
         "annotator.bench.estimation",
         "pose estimator: golden check, and key frames + estimator + fill against every frame",

@@ -23,13 +23,18 @@ from annotator.core.skeleton import BUILTIN
 from annotator.errors import UsageError
 
 if TYPE_CHECKING:
-    from annotator.estimation.pipeline import EstimatedTrack
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from annotator.dynamics.fill import FillResult
+    from annotator.estimation.pipeline import EstimatedTrack, FillFunction
 
 BAR_WIDTH = 30
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from annotator.dynamics.fill import DEFAULT_METHOD, METHODS
+    from annotator.propagation import FILL_METHODS
     from annotator.proposal.registry import METHODS as PROPOSERS
     from annotator.proposal.registry import parse_budget
 
@@ -50,9 +55,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="key frames: a fraction of the frames (0.1) or a count (12)",
     )
-    parser.add_argument("--fill", default=DEFAULT_METHOD, choices=METHODS, help="fill method")
+    parser.add_argument(
+        "--fill",
+        default=DEFAULT_METHOD,
+        choices=[*METHODS, *FILL_METHODS],
+        help="fill method (mv and hpim+mv follow the video's motion)",
+    )
     parser.add_argument("--estimator", default="blazepose", help="pose estimator (blazepose)")
     parser.add_argument("--threads", type=int, default=1, help="estimator threads (default 1)")
+    parser.add_argument(
+        "--refine-passes",
+        type=int,
+        default=1,
+        help="extra landmark passes on a key frame the tracker cannot reach (default 1)",
+    )
     parser.add_argument("--device", default=None, help="device for K-FPN proposals")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -89,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"video not found: {args.video}")
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
+    if not 0 <= args.refine_passes <= 3:
+        raise UsageError("--refine-passes must be 0 to 3")
     bar = ProgressBar(not args.no_progress)
     start = time.perf_counter()
     result = estimate_video(
@@ -99,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         fill=args.fill,
         estimator=args.estimator,
         threads=args.threads,
+        refine_passes=args.refine_passes,
         device=args.device,
         progress=bar,
     )
@@ -122,6 +141,7 @@ def estimate_video(
     fill: str = "hpim",
     estimator: str = "blazepose",
     threads: int = 1,
+    refine_passes: int = 1,
     device: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
@@ -151,15 +171,40 @@ def estimate_video(
             reader,
             frames,
             skeleton=skeleton,
-            fill=fill,
+            fill=video_fill(video, fill, float(reader.fps)),
             estimator=estimator,
             threads=threads,
+            refine_passes=refine_passes,
             progress=part(progress, share, 1.0),
             should_stop=should_stop,
             seconds=seconds,
         )
     finally:
         reader.close()
+
+
+def video_fill(video: Path, method: str, fps: float) -> str | FillFunction:
+    """``method`` itself for the fills of ``dynamics``; for ``mv`` and ``hpim+mv`` a function
+    that extracts the video's motion fields (or reads them from the cache) and propagates the
+    estimator's joints along them (``propagation``)."""
+    from annotator.propagation import FILL_METHODS
+
+    if method not in FILL_METHODS:
+        return method
+
+    def fill(manual: NDArray[np.float64]) -> FillResult:
+        from annotator.core.codes import Visibility
+        from annotator.dynamics.fill import fill_track
+        from annotator.propagation import VideoSource, fill_with
+        from annotator.video.motion import extract_motion
+
+        if (manual[..., 2] != Visibility.UNLABELLED).any(axis=1).all():
+            # The estimator gave every frame: nothing to propagate, so no motion to extract.
+            return fill_track(manual, "hpim", fps=fps)
+        source = VideoSource(video=video, fields=extract_motion(video))
+        return fill_with(manual, source, method, fps=fps)
+
+    return fill
 
 
 def _stage(progress: Progress | None, text: str) -> None:

@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-images", action="store_true", help="dlc: write the tables without frame images"
     )
     parser.add_argument("--scorer", default="annotator", help="dlc: the scorer name")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing export file (folders are never replaced; as for import)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--images applies to --format coco only")
     if args.method and args.frames != "all":
         raise UsageError("--method applies to --frames all only")
+    out = Path(args.out)
+    if out.is_file() and not adaptor.is_folder and not args.force:
+        raise UsageError(f"{out} already exists; pass --force to overwrite it")
     doc = load_project(args.project)
     ps = doc.to_pose_set()
     if args.frames == "all":
@@ -62,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         write_export(
             ps,
             adaptor.name,
-            args.out,
+            out,
             frames=args.frames,
             images=images,
             scorer=args.scorer,

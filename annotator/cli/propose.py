@@ -5,7 +5,9 @@ frames, placed by the search below with the first and last frame); ``--budget 0.
 (a fraction) or ``--budget 12`` (a count) picks that many frames: by default those whose
 linear interpolation rebuilds the video's feature sequence best (``--search linear``), or
 greedily on the DYAN recovery objective (``--search eq16``). ``uniform`` and ``kmeans`` are
-the baselines.
+the baselines. ``gate`` is the residual-driven gate (``propagation.gate``): without a budget
+the frames it opens, with one its top-B logits; the file's ``scores`` are its logits and
+``gate`` its 0/1 decisions.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from annotator.cli.methods import install
 from annotator.proposal.registry import METHODS, parse_budget, propose
+
+install()  # methods composed from sibling packages (the gate) before --method lists them
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         type=Path,
         default=None,
-        help="K-FPN model file (default: the shipped models/kfpn.pt)",
+        help="model file (default: the shipped models/kfpn.pt, or models/gate.pt for gate)",
     )
     parser.add_argument(
         "--search",

@@ -10,6 +10,7 @@ from annotator.cli.subcommands import add_table, run_table
 TABLE = {
     "dictionary": ("annotator.cli.train_dictionary", "learn the pose dynamics dictionary"),
     "kfpn": ("annotator.cli.train_kfpn", "train the key frame proposal network"),
+    "gate": ("annotator.cli.train_gate", "train the residual-driven gate (MAPN)"),
 }
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from annotator.core.safeio import atomic_write_text, read_text
 from annotator.errors import UsageError
 
 
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     result.save(out, trained=date, command=command)
     card = out.with_suffix(".md")
     text = dyan_card(out.name, result, command, date, penn, jhmdb, args.quick)
-    card.write_text(text, encoding="utf-8")
+    atomic_write_text(card, text, UsageError)
     print(f"wrote {out} and {card}")
     return 0
 
@@ -140,7 +141,7 @@ def _train_hpim(labels: Path, out: Path, date: str, command: str, quick: bool) -
     card = out.with_suffix(".md")
     text = hpim_card(out.name, labels, model, rel, date, quick)
     text += uncertainty_section(model, rho, f"(part of) {command}", date, len(tune))
-    card.write_text(text, encoding="utf-8")
+    atomic_write_text(card, text, UsageError)
     print(f"wrote {out} and {card}")
     return 0
 
@@ -148,8 +149,6 @@ def _train_hpim(labels: Path, out: Path, date: str, command: str, quick: bool) -
 def _refit_uncertainty(
     labels: Path, base: Path, out: Path, date: str, command: str, quick: bool
 ) -> int:
-    import shutil
-
     from annotator.dynamics.hpim import HpimModel
     from annotator.dynamics.model_cards import uncertainty_section
     from annotator.dynamics.training import fit_uncertainty, load_training
@@ -164,11 +163,11 @@ def _refit_uncertainty(
     model, rho = fit_uncertainty(model, tune, report=_print)
     model.save(out, trained=date, data=str(labels))
     card = out.with_suffix(".md")
-    if base.with_suffix(".md").is_file() and base.with_suffix(".md") != card:
-        shutil.copyfile(base.with_suffix(".md"), card)
-    old = card.read_text(encoding="utf-8") if card.is_file() else ""
+    base_card = base.with_suffix(".md")
+    source = base_card if base_card.is_file() else card
+    old = read_text(source, 16 << 20, UsageError) if source.is_file() else ""
     old = old.split("\n## Uncertainty\n")[0].rstrip() + "\n"
-    card.write_text(old + uncertainty_section(model, rho, command, date, len(tune)), "utf-8")
+    atomic_write_text(card, old + uncertainty_section(model, rho, command, date, len(tune)))
     print(f"wrote {out} and {card}")
     return 0
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.io import loadmat
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.safeio import load_mat
 from annotator.core.skeleton import JHMDB, PENN_ACTION
 from annotator.errors import FormatError
 
@@ -62,27 +62,31 @@ class PennSequence:
 def load_penn_action(path: str | Path) -> PennSequence:
     """Read one Penn Action ``.mat`` label file; raises ``FormatError`` when it is not one."""
     path = Path(path)
-    try:
-        m = loadmat(str(path))
-    except FileNotFoundError:
-        raise FormatError(f"file not found: {path}") from None
-    except Exception as err:  # scipy raises several types for non-MAT input
-        raise FormatError(f"{path.name} is not a readable MATLAB file: {err}") from None
+    m = load_mat(path, FormatError)
     try:
         x = np.asarray(m["x"], dtype=np.float64)
         y = np.asarray(m["y"], dtype=np.float64)
         vis = np.asarray(m["visibility"]).astype(bool)
     except KeyError as missing:
         raise FormatError(f"{path.name} is not a Penn Action label file (no {missing})") from None
+    except (TypeError, ValueError):
+        raise FormatError(f"{path.name}: x, y and visibility must be numeric") from None
     if x.ndim != 2 or x.shape[1] != 13 or y.shape != x.shape or vis.shape != x.shape:
         raise FormatError(f"{path.name}: expected x, y, visibility of shape (frames, 13)")
     f = x.shape[0]
     bbox = np.full((f, 4), np.nan)
-    if "bbox" in m:
-        b = np.asarray(m["bbox"], dtype=np.float64).reshape(-1, 4)[:f]
-        bbox[: b.shape[0]] = b
-    h, w = (int(v) for v in np.asarray(m.get("dimensions", [[0, 0, f]])).ravel()[:2])
-    action = str(np.asarray(m.get("action", [""])).ravel()[0])
+    try:
+        if "bbox" in m:
+            b = np.asarray(m["bbox"], dtype=np.float64).reshape(-1, 4)[:f]
+            bbox[: b.shape[0]] = b
+        dims = np.asarray(m.get("dimensions", [[0, 0, f]]), dtype=np.float64).ravel()[:2]
+        if dims.size != 2 or not (np.isfinite(dims).all() and (dims >= 0).all()):
+            raise ValueError("dimensions")
+        h, w = (int(min(v, 1 << 20)) for v in dims)
+        action_arr = np.asarray(m.get("action", [""])).ravel()
+        action = str(action_arr[0]) if action_arr.size else ""
+    except (TypeError, ValueError):
+        raise FormatError(f"{path.name}: bbox or dimensions are malformed") from None
     return PennSequence(path.stem, np.stack([x, y], axis=-1), vis, bbox, w, h, action)
 
 

@@ -122,6 +122,8 @@ class Change:
     instance: int | None = None
     frames: tuple[int, int] | None = None
     joints: tuple[int, ...] | None = None
+    # "instances": ("insert" | "remove", position), so the journal records one person, not all
+    op: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,14 @@ class Document:
 
     @classmethod
     def from_pose_set(cls, ps: PoseSet, video: VideoRef | None = None) -> Document:
-        """Values whose source is MANUAL become manual labels; everything else is dropped."""
+        """Values whose source is MANUAL become manual labels; everything else is dropped.
+
+        ``ps`` must fit a project (``schema.check_pose_set``): a document that could be saved
+        but not loaded again would lose the user's work.
+        """
+        from annotator.core.schema import check_pose_set
+
+        check_pose_set(ps, "the labels")
         if video is None:
             video = VideoRef(
                 path=ps.video_path or "",
@@ -450,17 +459,18 @@ class Document:
             arr = normalize_labels(labels)
             if arr.shape != shape:
                 raise ValueError(f"labels have shape {arr.shape}, expected {shape}")
+        index = max(0, min(index, len(self._instances)))
         self._instances.insert(index, instance)
         self._labels.insert(index, arr)
         self._counts.insert(index, (arr[:, :, 2] != 0).sum(axis=1).astype(np.int32))
-        self._emit(Change("instances"))
+        self._emit(Change("instances", op=("insert", index)))
 
     def remove_instance(self, index: int) -> tuple[Instance, FloatArray]:
         """Remove and return an instance with (a copy of) its labels."""
         inst = self._instances.pop(index)
         labels = self._labels.pop(index)
         self._counts.pop(index)
-        self._emit(Change("instances"))
+        self._emit(Change("instances", op=("remove", index % (len(self._instances) + 1))))
         return inst, labels
 
     def set_proposals(self, proposals: Proposals | None) -> None:

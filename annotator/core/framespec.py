@@ -7,13 +7,13 @@ least 2, first and last included, evenly spaced) · ``uniform:N`` an integer cou
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from annotator.core.safeio import parse_json, read_bytes
 from annotator.errors import UsageError
 
 
@@ -89,13 +89,13 @@ def _explicit(spec: str) -> list[int]:
     return frames
 
 
+MAX_PROPOSALS_BYTES = 256 * 1024 * 1024  # a score per frame of a very long video
+
+
 def _frames_from_proposals(path: Path) -> list[int]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"proposals file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UsageError(f"cannot read proposals file {path}: {err}") from None
+    if not path.exists() and not path.is_symlink():
+        raise UsageError(f"proposals file not found: {path}")
+    data = parse_json(read_bytes(path, MAX_PROPOSALS_BYTES, UsageError), path.name, UsageError)
     frames = data.get("frames") if isinstance(data, dict) else None
     if not isinstance(frames, list) or not all(
         isinstance(f, int) and not isinstance(f, bool) for f in frames

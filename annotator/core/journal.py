@@ -35,16 +35,27 @@ from typing import Any
 
 import numpy as np
 
-from annotator.core.document import Change, Document, Proposals, Review, VideoRef
+from annotator.core.document import (
+    Change,
+    Document,
+    Instance,
+    Proposals,
+    Review,
+    VideoRef,
+    empty_labels,
+)
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.paths import data_dir
+from annotator.core.safeio import read_bytes
 from annotator.core.schema import document_from_dict, document_to_dict
+from annotator.core.skeleton import Skeleton
 from annotator.errors import AnnotatorError, ProjectError
 
 log = logging.getLogger(__name__)
 
 JOURNAL_SCHEMA = "annotator.journal/1"
 SUFFIX = ".journal"
+MAX_JOURNAL_BYTES = 1 << 30  # compaction keeps a journal near twice its snapshot
 COMPACT_MIN_BYTES = 8 << 20  # rewrite as a snapshot beyond max(this, 2 x the snapshot)
 
 
@@ -136,6 +147,21 @@ def _record(doc: Document, change: Change) -> dict[str, Any]:
     if kind == "video":
         v = doc.video
         return {"t": "video", "v": [v.path, v.fingerprint]}
+    if kind == "instances" and change.op is not None and change.op[0] == "remove":
+        return {"t": "instance_remove", "i": change.op[1]}
+    if kind == "instances" and change.op is not None and change.op[0] == "insert":
+        # one person's labels, not the whole document: adding a person stays instant
+        i = change.op[1]
+        inst = doc.instances[i]
+        frames = doc.labelled_frames(i).astype("<i4")
+        return {
+            "t": "instance_insert",
+            "i": i,
+            "track": inst.track_id,
+            "skeleton": inst.skeleton.to_dict(),
+            "f": _b64(frames),
+            "d": _b64(doc.manual(i)[frames].astype("<f4")),
+        }
     return _snapshot(doc)  # instances and anything without a cheap delta
 
 
@@ -184,6 +210,15 @@ def _apply(doc: Document | None, rec: dict[str, Any]) -> Document:
             doc.set_setting(key, None)
         for key, value in rec["v"].items():
             doc.set_setting(str(key), value)
+    elif t == "instance_remove":
+        doc.remove_instance(int(rec["i"]))
+    elif t == "instance_insert":
+        skeleton = Skeleton.from_dict(rec["skeleton"])
+        labels = np.array(empty_labels(doc.frame_count, skeleton.num_joints))
+        frames = _unb64(rec["f"], "<i4").astype(np.int64)
+        if frames.size:
+            labels[frames] = _unb64(rec["d"], "<f4").reshape(frames.size, skeleton.num_joints, 3)
+        doc.insert_instance(int(rec["i"]), Instance(int(rec["track"]), skeleton), labels)
     elif t == "video":
         path, fingerprint = rec["v"]
         old = doc.video
@@ -380,9 +415,9 @@ class Recovery:
     def restore(self) -> Document:
         """The document as of the last intact record; raises ``ProjectError`` if unusable."""
         try:
-            raw = self.journal.read_bytes()
-        except OSError as err:
-            raise ProjectError(f"cannot read the recovery journal: {err.strerror}") from None
+            raw = read_bytes(self.journal, MAX_JOURNAL_BYTES, ProjectError)
+        except ProjectError as err:
+            raise ProjectError(f"cannot read the recovery journal: {err}") from None
         doc: Document | None = None
         for k, record in enumerate(_records(raw)):
             if k == 0:
@@ -416,9 +451,9 @@ class Recovery:
 def read_recovery(journal: Path) -> Recovery | None:
     """Header facts of a journal, or None when it has no intact header and snapshot."""
     try:
-        raw = journal.read_bytes()
+        raw = read_bytes(journal, MAX_JOURNAL_BYTES)
         modified = journal.stat().st_mtime
-    except OSError:
+    except (OSError, AnnotatorError):  # not a regular file, too large, gone: not offered
         return None
     header: dict[str, Any] | None = None
     count = -1

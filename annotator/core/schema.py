@@ -32,6 +32,7 @@ from annotator.core.document import (
     VideoRef,
     empty_labels,
 )
+from annotator.core.poseset import PoseSet
 from annotator.core.skeleton import Skeleton
 from annotator.errors import AnnotatorError, ProjectError
 
@@ -39,7 +40,7 @@ SCHEMA_PREFIX = "annotator.project/"
 CURRENT_VERSION = 1
 EXTENSION = ".annot.json"
 
-MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a 100,000-frame, 17-joint project is about 40 MB
 MAX_LABEL_CELLS = 20_000_000  # frames x joints over all instances (240 MB of float32)
 MAX_COORD = 1e7  # pixels; anything larger is a corrupt file, not a video
 MAX_TEXT = 10_000
@@ -608,3 +609,41 @@ def _labels(
     xy[~has_pos] = np.nan
     out[np.asarray(idx)] = arr.astype(np.float32)
     return out
+
+
+# ---------------------------------------------------------------------------- pose sets
+def check_pose_set(ps: PoseSet, what: str, error: type[AnnotatorError] = ProjectError) -> None:
+    """Refuse a ``PoseSet`` that a project could not hold: the very limits ``_build`` enforces
+    when a project is loaded, so labels that import (or fill) are labels that save and load."""
+    f, j, n = ps.frame_count, ps.skeleton.num_joints, len(ps.instances)
+    if not 1 <= f <= MAX_FRAMES:
+        raise error(f"{what}: {f} frames is out of range (1 to {MAX_FRAMES:,})")
+    if n > MAX_INSTANCES:
+        raise error(f"{what}: {n} people is more than the {MAX_INSTANCES} a project holds")
+    if f * j * max(n, 1) > MAX_LABEL_CELLS:
+        raise error(f"{what}: {f} frames x {j} joints x {n} people is more than a project holds")
+    tracks = [inst.track_id for inst in ps.instances]
+    if any(not 0 <= t <= 2**31 - 1 for t in tracks) or len(set(tracks)) != len(tracks):
+        raise error(f"{what}: track ids must be distinct integers from 0 to {2**31 - 1}")
+    for inst in ps.instances:
+        vis = inst.poses[:, :, 2]
+        if not np.isin(vis, (0, 1, 2, 3)).all():
+            raise error(f"{what}: person {inst.track_id} has visibility codes other than 0-3")
+        xy = inst.poses[:, :, :2]
+        if np.isinf(xy).any():
+            raise error(f"{what}: person {inst.track_id} has an infinite coordinate")
+        if (np.abs(np.nan_to_num(xy)) > MAX_COORD).any():
+            raise error(
+                f"{what}: person {inst.track_id} has a coordinate beyond {MAX_COORD:g} pixels"
+            )
+    if ps.timestamps is not None:
+        ts = ps.timestamps
+        if not np.isfinite(ts).all() or (np.abs(ts) > 1e9).any() or (np.diff(ts) < 0).any():
+            raise error(f"{what}: timestamps must be finite, within 1e9 s and not decrease")
+    if ps.fps is not None and not (math.isfinite(ps.fps) and 0 <= ps.fps <= 10_000):
+        raise error(f"{what}: a frame rate of {ps.fps!r} is out of range (0 to 10000)")
+    for key, size in (("width", ps.width), ("height", ps.height)):
+        if size is not None and not 0 <= size <= 1 << 20:
+            raise error(f"{what}: {key} {size} is out of range")
+    if ps.video_path is not None and len(ps.video_path) > 4096:
+        raise error(f"{what}: the video path is longer than 4096 characters")

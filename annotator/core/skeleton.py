@@ -11,7 +11,6 @@ skeletons are JSON files (see ``resources/skeletons/``)::
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,19 +95,12 @@ class Skeleton:
     @classmethod
     def from_json(cls, path: str | Path) -> Skeleton:
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SkeletonError(f"skeleton file not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise SkeletonError(f"cannot read skeleton file {path}: {err}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise SkeletonError(
-                f"{path.name} is not valid JSON: {err.msg} (line {err.lineno})"
-            ) from None
-        return cls.from_dict(data)
+        from annotator.core.safeio import parse_json, read_text
+
+        if not path.exists() and not path.is_symlink():
+            raise SkeletonError(f"skeleton file not found: {path}")
+        text = read_text(path, 4 << 20, SkeletonError)
+        return cls.from_dict(parse_json(text, path.name, SkeletonError))
 
 
 def _pairs(value: Any, what: str) -> tuple[tuple[int, int], ...]:

@@ -29,6 +29,7 @@ from annotator.core.journal import (
     find_recovery,
     list_recoveries,
 )
+from annotator.core.safeio import read_bytes
 from annotator.core.schema import (
     CURRENT_VERSION,
     EXTENSION,
@@ -145,17 +146,9 @@ def save_project(doc: Document, path: str | Path) -> None:
 def load_project(path: str | Path) -> Document:
     """Read and validate a project; raises ``ProjectError`` (one line) and never writes."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ProjectError(f"{path.name} is larger than {MAX_FILE_BYTES >> 20} MiB")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ProjectError(f"project file not found: {path}") from None
-    except IsADirectoryError:
-        raise ProjectError(f"{path} is a folder, not a project file") from None
-    except OSError as err:
-        raise ProjectError(f"cannot read {path}: {err.strerror or err}") from None
+    if not path.exists() and not path.is_symlink():
+        raise ProjectError(f"project file not found: {path}")
+    raw = read_bytes(path, MAX_FILE_BYTES, ProjectError)
     try:
         data = decode(raw)
         doc = document_from_dict(data, path.parent.resolve())

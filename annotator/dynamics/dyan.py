@@ -21,6 +21,7 @@ import numpy as np
 
 from annotator.core.codes import Source
 from annotator.core.paths import model_path
+from annotator.core.safeio import load_mat, load_npz
 from annotator.dynamics.base import FloatArray, IntArray
 from annotator.errors import FormatError
 
@@ -101,43 +102,67 @@ class DyanModel:
 
 def load_dyan_model(path: str | Path) -> DyanModel:
     """A ``.mat`` (published layout, ``Dictionary``) or ``.npz`` (``r``, ``theta``, optional
-    ``fps``, ``ridge``, ``rows``: ours) dictionary file."""
+    ``fps``, ``ridge``, ``rows``: ours) dictionary file, validated before use."""
     path = Path(path)
-    if path.suffix.lower() == ".npz" and path.is_file():
-        try:
-            with np.load(path) as z:
-                if "r" not in z or "theta" not in z:
-                    raise FormatError(f"{path.name} has no 'r' and 'theta' pole arrays")
-                fps = float(z["fps"]) if "fps" in z else PENN_FPS
-                mirrored = bool(z["mirrored"]) if "mirrored" in z else True
-                r, th = np.asarray(z["r"], float), np.asarray(z["theta"], float)
-                poles = Poles(r, th, fps, mirrored=mirrored)
-                ridge = float(z["ridge"]) if "ridge" in z else PUBLISHED_RIDGE
-                rows = int(z["rows"]) if "rows" in z else REFERENCE_ROWS
-        except (ValueError, OSError) as err:
-            raise FormatError(f"cannot read dictionary {path.name}: {err}") from None
+    if path.suffix.lower() == ".npz":
+        z = load_npz(path, FormatError, file_limit=64 << 20, max_array=64 << 20)
+        if "r" not in z or "theta" not in z:
+            raise FormatError(f"{path.name} has no 'r' and 'theta' pole arrays")
+        r, th = _real(z["r"], "r", path), _real(z["theta"], "theta", path)
+        if r.size == 0 or r.size != th.size or r.size > MAX_POLES:
+            raise FormatError(f"{path.name}: r and theta must hold 1 to {MAX_POLES} poles each")
+        if not (np.isfinite(r).all() and np.isfinite(th).all()) or (r <= 0).any():
+            raise FormatError(f"{path.name}: poles must be finite with a positive radius")
+        fps = _one(z, "fps", PENN_FPS, path, 1e-3, 1e4)
+        ridge = _one(z, "ridge", PUBLISHED_RIDGE, path, 0.0, 1e9)
+        rows_f = _one(z, "rows", REFERENCE_ROWS, path, 2, 100_000)
+        if not rows_f.is_integer():
+            raise FormatError(f"{path.name}: rows must be an integer")
+        mirrored = bool(_one(z, "mirrored", 1.0, path, 0, 1)) if "mirrored" in z else True
+        poles = Poles(r.ravel(), th.ravel(), fps, mirrored=mirrored)
+        rows = int(rows_f)
         return DyanModel(dyan_dictionary(poles, rows), poles, ridge, rows)
     matrix, poles = load_dictionary(path)
     return DyanModel(matrix, poles)
+
+
+MAX_POLES = 10_000
+
+
+def _real(a: Any, key: str, path: Path) -> FloatArray:
+    arr = np.asarray(a)
+    if np.iscomplexobj(arr) or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise FormatError(f"{path.name}: {key} must hold real numbers")
+    return np.asarray(arr, dtype=np.float64)
+
+
+def _one(z: dict[str, Any], key: str, default: float, path: Path, lo: float, hi: float) -> float:
+    if key not in z:
+        return float(default)
+    a = _real(z[key], key, path)
+    if a.size != 1:
+        raise FormatError(f"{path.name}: {key} must be one number, not {a.size} values")
+    value = float(a.ravel()[0])
+    if not (np.isfinite(value) and lo <= value <= hi):
+        raise FormatError(f"{path.name}: {key} = {value!r} is out of range ({lo:g} to {hi:g})")
+    return value
 
 
 def load_dictionary(path: str | Path) -> tuple[FloatArray, Poles]:
     """A dictionary matrix and its poles from a ``.mat`` (``Dictionary``) or ``.npz``
     (``r``, ``theta``, optional ``fps``) file."""
     path = Path(path)
-    if not path.is_file():
-        raise FormatError(f"dictionary file not found: {path}")
     if path.suffix.lower() == ".npz":
         model = load_dyan_model(path)
         return model.matrix, model.poles
-    from scipy.io import loadmat
-
-    try:
-        d = np.asarray(loadmat(str(path))["Dictionary"], dtype=np.float64)
-    except KeyError:
-        raise FormatError(f"{path.name} holds no 'Dictionary' matrix") from None
-    except Exception as err:
-        raise FormatError(f"cannot read dictionary {path.name}: {err}") from None
+    m = load_mat(path, FormatError, file_limit=64 << 20, max_total=256 << 20)
+    if "Dictionary" not in m:
+        raise FormatError(f"{path.name} holds no 'Dictionary' matrix")
+    d = _real(m["Dictionary"], "Dictionary", path)
+    if d.ndim != 2 or 0 in d.shape or d.shape[0] > 100_000 or d.shape[1] > MAX_POLES:
+        raise FormatError(f"{path.name}: Dictionary must be a non-empty (rows, poles) matrix")
+    if not np.isfinite(d).all():
+        raise FormatError(f"{path.name}: Dictionary holds NaN or infinite values")
     return d, poles_from_dictionary(d)
 
 

@@ -35,9 +35,11 @@ from annotator.core.datasets import load_jhmdb_pickle, load_penn_action
 from annotator.core.framespec import uniform_count, uniform_frames
 from annotator.core.metrics import body_size
 from annotator.core.progress import Report
+from annotator.core.safeio import atomic_savez
 from annotator.core.split import jhmdb_split, penn_action_split
 from annotator.dynamics.base import FloatArray, IntArray, LinearFiller
 from annotator.dynamics.dyan import DyanFiller, Poles, dyan_dictionary
+from annotator.errors import FormatError
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +89,16 @@ class DyanResult:
     epochs_run: int
 
     def save(self, path: str | Path, **meta: Any) -> None:
-        np.savez(
-            path,
-            r=self.poles.r,
-            theta=self.poles.theta,
-            fps=self.poles.fps,
-            ridge=self.ridge,
-            rows=self.settings.rows,
-            mirrored=self.poles.mirrored,
+        arrays = {
+            "r": self.poles.r,
+            "theta": self.poles.theta,
+            "fps": self.poles.fps,
+            "ridge": self.ridge,
+            "rows": self.settings.rows,
+            "mirrored": self.poles.mirrored,
             **{f"meta_{k}": v for k, v in meta.items()},
-        )
+        }
+        atomic_savez(path, arrays, False, FormatError)
 
 
 def _normalise(xy: FloatArray, body: FloatArray) -> FloatArray:

@@ -476,4 +476,7 @@ def save_fill_npz(path: str | Path, result: FillResult) -> None:
     }
     if result.variance is not None:
         arrays["variance"] = result.variance.astype(np.float32)
-    np.savez_compressed(path, **arrays)
+    from annotator.core.safeio import atomic_savez
+    from annotator.errors import UsageError
+
+    atomic_savez(path, arrays, True, UsageError)

@@ -21,6 +21,11 @@ interpolation on real labels:
 Weights depend only on where the labels are, so they are cached per label pattern and shared
 by every joint and coordinate labelled on the same frames.
 
+Noisy observations between the labels (``fill_track(..., observations=...)``: joints propagated
+along the video, an estimator's predictions) are folded in gap by gap by a Gaussian update:
+HPIM's fill is the prior mean, the covariance of its error given the labels (from the
+variogram, scaled to its calibrated variance) the prior covariance (``_condition``).
+
 The returned variance is an uncertainty that follows the data, not only where the labels are:
 the kriging variance scaled by how fast the joint moves between its labels, plus a bridge
 (largest mid-gap) scaled by the leave-one-label-out residuals of the gap's two labels (how
@@ -30,6 +35,7 @@ the two weights and an overall scale are fit on training motions.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +45,7 @@ from numpy.typing import NDArray
 
 from annotator.core.codes import Source
 from annotator.core.paths import model_path
+from annotator.core.safeio import atomic_savez, load_npz
 from annotator.dynamics.base import FloatArray, IntArray, PchipFiller
 from annotator.errors import FormatError
 
@@ -65,31 +72,86 @@ class HpimModel:
     unc_scale: float = 1.0
 
     def save(self, path: str | Path, **meta: Any) -> None:
+        self.validate(str(path))
         fields: dict[str, Any] = asdict(self)
         fields["pchip_mix"] = np.asarray(self.pchip_mix, dtype=np.float64)
-        np.savez(path, **fields, **{f"meta_{k}": v for k, v in meta.items()})
+        atomic_savez(
+            path, {**fields, **{f"meta_{k}": v for k, v in meta.items()}}, False, FormatError
+        )
+
+    def validate(self, name: str) -> None:
+        """Refuse NaN, empty or out-of-range parameters (a corrupt or hostile model file)."""
+        g = np.asarray(self.variogram, dtype=np.float64)
+        if g.ndim != 1 or not 2 <= g.size <= MAX_VARIOGRAM:
+            raise FormatError(f"{name}: the variogram must hold 2 to {MAX_VARIOGRAM} values")
+        if not np.isfinite(g).all() or (g < 0).any():
+            raise FormatError(f"{name}: the variogram must hold finite values >= 0")
+        checks = (
+            ("fps", self.fps, 1e-3, 1e4),
+            ("reach", self.reach, 0, 1000),
+            ("trend", self.trend, 0, 1),
+            ("nugget", self.nugget, 0.0, 1e6),
+            ("hold_below", self.hold_below, 0.0, 1e6),
+            ("unc_loo", self.unc_loo, -1e6, 1e6),
+            ("unc_disagree", self.unc_disagree, -1e6, 1e6),
+            ("unc_scale", self.unc_scale, 0.0, 1e9),
+        )
+        for key, value, lo, hi in checks:
+            if not (math.isfinite(value) and lo <= value <= hi):
+                raise FormatError(f"{name}: {key} = {value!r} is out of range ({lo:g} to {hi:g})")
+        bins = len(GAP_BINS) + 1
+        if len(self.pchip_mix) != bins or not all(
+            math.isfinite(v) and 0.0 <= v <= 1.0 for v in self.pchip_mix
+        ):
+            raise FormatError(f"{name}: pchip_mix must hold {bins} shares in 0..1")
 
     @classmethod
     def load(cls, path: str | Path) -> HpimModel:
         path = Path(path)
-        if not path.is_file():
-            raise FormatError(f"HPIM model file not found: {path}")
+        z = load_npz(path, FormatError, file_limit=64 << 20, max_array=16 << 20)
         try:
-            with np.load(path) as z:
-                return cls(
-                    variogram=np.asarray(z["variogram"], dtype=np.float64),
-                    fps=float(z["fps"]),
-                    reach=int(z["reach"]),
-                    trend=int(z["trend"]),
-                    nugget=float(z["nugget"]),
-                    hold_below=float(z["hold_below"]),
-                    pchip_mix=tuple(float(v) for v in z["pchip_mix"]),
-                    unc_loo=float(z["unc_loo"]) if "unc_loo" in z else 0.0,
-                    unc_disagree=float(z["unc_disagree"]) if "unc_disagree" in z else 0.0,
-                    unc_scale=float(z["unc_scale"]) if "unc_scale" in z else 1.0,
-                )
-        except (KeyError, ValueError, OSError) as err:
-            raise FormatError(f"{path.name} is not an HPIM model file: {err}") from None
+            model = cls(
+                variogram=_floats(z, "variogram"),
+                fps=_scalar(z, "fps"),
+                reach=_integer(z, "reach"),
+                trend=_integer(z, "trend"),
+                nugget=_scalar(z, "nugget"),
+                hold_below=_scalar(z, "hold_below"),
+                pchip_mix=tuple(float(v) for v in _floats(z, "pchip_mix")),
+                unc_loo=_scalar(z, "unc_loo", 0.0),
+                unc_disagree=_scalar(z, "unc_disagree", 0.0),
+                unc_scale=_scalar(z, "unc_scale", 1.0),
+            )
+        except KeyError as err:
+            raise FormatError(f"{path.name} is not an HPIM model file (no {err})") from None
+        model.validate(path.name)
+        return model
+
+
+MAX_VARIOGRAM = 100_000
+
+
+def _floats(z: dict[str, NDArray[Any]], key: str) -> FloatArray:
+    a = z[key]
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) or np.iscomplexobj(a):
+        raise FormatError(f"{key} must hold real numbers")
+    return np.asarray(a, dtype=np.float64).ravel()
+
+
+def _scalar(z: dict[str, NDArray[Any]], key: str, default: float | None = None) -> float:
+    if key not in z and default is not None:
+        return default
+    a = _floats(z, key)
+    if a.size != 1:
+        raise FormatError(f"{key} must be one number, not an array of {a.size}")
+    return float(a[0])
+
+
+def _integer(z: dict[str, NDArray[Any]], key: str) -> int:
+    value = _scalar(z, key)
+    if not (math.isfinite(value) and value.is_integer() and abs(value) < 2**31):
+        raise FormatError(f"{key} must be an integer, not {value!r}")
+    return int(value)
 
 
 def kriging_weights(cov: FloatArray, t: FloatArray, s: FloatArray, trend: int) -> FloatArray:
@@ -256,10 +318,9 @@ class HpimFiller:
         scaled by the share of the prior variance the observations leave (so it stays in HPIM's
         calibrated units). Gaps, like the prior, stay independent: an edit's reach is unchanged."""
         for (rel, gap), _idx, _ctx, rows in self._gap_groups(frames):
-            ov = obs_var[rows]  # (G, gap − 1, K)
-            o = obs[rows]
-            v = 0.5 * (ov[..., 0::2] + ov[..., 1::2])  # (G, gap − 1, J): x, y share one
-            have = np.isfinite(v) & np.isfinite(o[..., 0::2]) & np.isfinite(o[..., 1::2])
+            # x and y share one variance per joint; an observation needs both coordinates
+            v = 0.5 * (obs_var[rows, 0::2] + obs_var[rows, 1::2])  # (G, gap − 1, J)
+            have = np.isfinite(v) & np.isfinite(obs[rows, 0::2] + obs[rows, 1::2])
             gi, ji = np.nonzero(have.any(axis=1))  # (gap, joint) pairs with an observation
             if len(gi) == 0:
                 continue
@@ -267,7 +328,7 @@ class HpimFiller:
             cols = np.stack([2 * ji, 2 * ji + 1], axis=1)  # (M, 2)
             r = rows[gi]  # (M, gap − 1)
             prior = out[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
-            seen = np.take_along_axis(o[gi], cols[:, None, :], axis=2)  # (M, gap − 1, 2)
+            seen = obs[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
             h = have[gi, :, ji]  # (M, gap − 1)
             # px² per γ unit: HPIM's own calibrated variance over this gap (motion, bend and
             # disagreement terms included) against the bare kriging variance

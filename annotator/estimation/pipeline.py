@@ -2,18 +2,25 @@
 key frames are known (choosing them is the caller's: ``cli/estimate.py`` composes this with
 the proposal methods, since ``estimation`` does not import ``proposal``).
 
-The fill treats the estimator's values as labels (its frames keep them exactly). The fill
-engine has no weighted observations yet; when it gains them, ``confidence`` is the weight.
+The fill treats the estimator's values as labels (its frames keep them exactly): in this
+automatic pipeline they are the only data, and the fill engine's weighted observations
+(``dynamics.base.Observations``) only weigh positions *between* labels, so with no labels
+they would fill nothing. Where manual labels exist (the app's prefill), predicted joints are
+the natural observations, with their confidence as weight.
+
+``fill`` is a fill method name of ``dynamics.fill``, or a function from the labels (F, J, 3)
+to a ``FillResult`` — how the command line plugs in the fills that follow the video's motion
+(``mv``, ``hpim+mv``, from ``propagation``, which this package does not import).
 """
 
 from __future__ import annotations
 
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +30,11 @@ from annotator.core.progress import Progress, ShouldStop
 from annotator.estimation.blazepose import Estimates, FrameReader
 from annotator.estimation.observations import observations
 from annotator.estimation.registry import create
+
+if TYPE_CHECKING:
+    from annotator.dynamics.fill import FillResult
+
+FillFunction = Callable[[NDArray[np.float64]], "FillResult"]
 
 
 @dataclass(frozen=True)
@@ -66,23 +78,29 @@ def estimate_track(
     frames: Sequence[int] | NDArray[np.integer],
     *,
     skeleton: str = "penn_action",
-    fill: str = "hpim",
+    fill: str | FillFunction = "hpim",
     estimator: str = "blazepose",
     threads: int = 1,
+    refine_passes: int = 1,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     seconds: dict[str, float] | None = None,
 ) -> EstimatedTrack:
-    """The estimator on ``frames`` of ``video``, every other frame filled with ``fill``."""
+    """The estimator on ``frames`` of ``video``, every other frame filled with ``fill``.
+    ``refine_passes``: extra landmark passes on an isolated key frame (``BlazePose``)."""
     from annotator.dynamics.fill import fill_track
 
     timing = dict(seconds or {})
     t0 = time.perf_counter()
-    est = create(estimator, threads=threads).run(video, frames, progress, should_stop)
+    model = create(estimator, threads=threads, refine_passes=refine_passes)
+    est = model.run(video, frames, progress, should_stop)
     timing["estimate"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     manual, confidence = observations(est, int(video.frame_count), skeleton)
-    filled = fill_track(manual, fill, fps=float(video.fps))
+    if isinstance(fill, str):
+        filled = fill_track(manual, fill, fps=float(video.fps))
+    else:
+        filled = fill(manual)
     timing["fill"] = time.perf_counter() - t0
     source = filled.source.copy()
     # The fill reports its labels as manual; here every label is the estimator's guess.

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.paths import model_path
+from annotator.core.safeio import regular_file
 from annotator.errors import FormatError, UsageError
 
 DETECTOR = "pose_detection.tflite"
@@ -28,6 +29,7 @@ _verified: set[Path] = set()
 
 
 def sha256_of(path: Path) -> str:
+    regular_file(path, FormatError, 256 << 20)  # a FIFO or device would block or never end
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -9,52 +9,74 @@ with one line instead of exhausting memory.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
-import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.safeio import (
+    atomic_output,
+    fsync_dir,
+    fsync_file,
+    read_text,
+    regular_file,
+    temp_sibling,
+)
 from annotator.core.skeleton import BUILTIN, Skeleton
 from annotator.errors import FormatError
 
-MAX_FILE_BYTES = 256 * 1024 * 1024  # label files larger than this are refused, not parsed
+# Label files larger than this are refused before a byte is parsed. A 100,000-frame, 17-joint
+# track is about 35 MB as DeepLabCut CSV and 120 MB as COCO JSON.
+MAX_FILE_BYTES = 160 * 1024 * 1024
 MAX_FRAMES = 2_000_000  # about 18 hours at 30 fps
 MAX_INSTANCES = 1000
 MAX_CELLS = 100_000_000  # frames x joints x instances held in memory at once
 
 
 def check_size(path: Path, limit: int | None = None) -> None:
-    """Refuse a missing path or a file larger than ``limit`` (default ``MAX_FILE_BYTES``)."""
-    limit = MAX_FILE_BYTES if limit is None else limit
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise FormatError(f"file not found: {path}") from None
-    except OSError as err:
-        raise FormatError(f"cannot read {path}: {err.strerror}") from None
-    if size > limit:
-        raise FormatError(
-            f"{path.name} is too large to be a label file ({size:,} bytes; the limit is {limit:,})"
-        )
+    """Refuse a missing path, anything but a regular file, or one over ``limit`` bytes."""
+    regular_file(path, FormatError, MAX_FILE_BYTES if limit is None else limit)
 
 
 def read_text_limited(path: Path, limit: int | None = None) -> str:
-    """The file's text as UTF-8 (BOM tolerated), refusing huge or binary files."""
-    check_size(path, limit)
-    if path.is_dir():
-        raise FormatError(f"{path} is a folder, not a file")
+    """The file's text as UTF-8 (BOM tolerated), refusing huge, binary or non-regular files."""
+    return read_text(path, MAX_FILE_BYTES if limit is None else limit, FormatError)
+
+
+MAX_TABLE_CELLS = 40_000_000  # CSV fields parsed at once (a 100,000-frame, 17-joint DLC table
+# has 3.4 million); each becomes a Python string, so this bounds memory to a few GB at worst
+
+
+def check_table_size(text: str, name: str) -> None:
+    """Refuse a CSV table whose row count times its header's width is beyond
+    ``MAX_TABLE_CELLS``, before the parser allocates a string per field."""
+    rows = text.count("\n") + 1
+    width = text[: text.find("\n") if "\n" in text else len(text)].count(",") + 1
+    if rows * width > MAX_TABLE_CELLS:
+        raise FormatError(
+            f"{name}: {rows:,} rows of {width} fields is more than the {MAX_TABLE_CELLS:,} "
+            "fields a label table may hold"
+        )
+
+
+def csv_rows(text: str, name: str) -> Iterator[list[str]]:
+    """The rows of a CSV text; a malformed one (a stray quote or carriage return, a field
+    beyond the parser's limit) is a one-line ``FormatError``, not ``csv.Error``."""
+    reader = csv.reader(io.StringIO(text, newline=None))
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise FormatError(f"{path.name} is not a UTF-8 text file") from None
-    except OSError as err:
-        raise FormatError(f"cannot read {path}: {err.strerror}") from None
+        yield from reader
+    except csv.Error as err:
+        raise FormatError(
+            f"{name} line {reader.line_num}: not a well-formed CSV row ({err})"
+        ) from None
 
 
 def check_frame_count(frame_count: int, num_joints: int, instances: int, what: str) -> None:
@@ -67,15 +89,28 @@ def check_frame_count(frame_count: int, num_joints: int, instances: int, what: s
         raise FormatError(f"{what}: too many labels to hold in memory")
 
 
+MAX_VALUE = 1e36  # any number beyond this is garbage, and would overflow float32 arrays
+
+
 def parse_float(text: str, what: str) -> float:
-    """A finite float from text, or ``FormatError`` naming ``what``."""
+    """A finite float of reasonable size from text, or ``FormatError`` naming ``what``."""
     try:
         value = float(text)
     except (TypeError, ValueError):
         raise FormatError(f"{what}: {text!r} is not a number") from None
     if not np.isfinite(value):
         raise FormatError(f"{what}: {text!r} is not a finite number")
+    if abs(value) > MAX_VALUE:
+        raise FormatError(f"{what}: {text[:40]!r} is out of range")
     return value
+
+
+def check_values(arr: NDArray[Any], what: str) -> None:
+    """Refuse finite values beyond ``MAX_VALUE`` before an array is cast to float32."""
+    if arr.dtype.kind in "fiu" and arr.size:
+        finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+        if finite.size and float(np.max(np.abs(finite.astype(np.float64)))) > MAX_VALUE:
+            raise FormatError(f"{what}: a value is out of range (beyond {MAX_VALUE:g})")
 
 
 def parse_int(value: object, what: str) -> int:
@@ -93,7 +128,24 @@ def parse_int(value: object, what: str) -> int:
         raise FormatError(f"{what}: {value!r} is not an integer")
     if value < 0:
         raise FormatError(f"{what}: {value} must not be negative")
+    if value > 2**63 - 1:
+        raise FormatError(f"{what}: {str(value)[:30]}... is out of range")
     return value
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text_cell(text: str) -> str:
+    """A text cell (a joint or person name) safe to open in a spreadsheet: a leading
+    formula character is escaped with an apostrophe, as spreadsheets themselves do."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_text_value(cell: str) -> str:
+    """The name a :func:`csv_text_cell` stands for (the escape removed)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
 
 
 def match_skeleton(joints: list[str] | tuple[str, ...], name: str | None = None) -> Skeleton:
@@ -152,25 +204,6 @@ def pad_frames(ps: PoseSet, frame_count: int) -> PoseSet:
     return PoseSet(ps.skeleton, frame_count, out, ps.fps, None, ps.width, ps.height, ps.video_path)
 
 
-def temp_sibling(path: Path, folder: bool = False) -> Path:
-    """A new, hidden, uniquely named file or folder beside ``path``.
-
-    Made with the default permissions (the umask applies), unlike ``tempfile``'s private
-    0600/0700 ones, because it becomes the user's export when renamed into place.
-    """
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            if folder:
-                os.mkdir(tmp, 0o777)
-            else:
-                os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name beside {path}")
-
-
 def check_target(path: Path) -> None:
     """Refuse, before any work, a file target that is a folder or lies in a missing folder."""
     if path.is_dir():
@@ -181,25 +214,21 @@ def check_target(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_file(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+    """Yield a temporary path beside ``path``; on success it is fsynced and replaces ``path``.
 
     On any error the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
     check_target(path)
-    try:
-        tmp = temp_sibling(path)
-    except OSError as err:
-        raise FormatError(f"cannot write in {path.parent}: {err.strerror}") from None
-    try:
+    with atomic_output(path, FormatError) as tmp:
         yield tmp
-        os.replace(tmp, path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise FormatError(f"cannot write {path}: {err.strerror or err}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+
+def _fsync_tree(folder: Path) -> None:
+    for root, _, files in os.walk(folder):
+        for name in files:
+            fsync_file(Path(root) / name)
+        fsync_dir(root)
 
 
 @contextlib.contextmanager
@@ -219,9 +248,11 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         raise FormatError(f"cannot write in {path.parent}: {err.strerror}") from None
     try:
         yield tmp
+        _fsync_tree(tmp)
         if path.exists():
             path.rmdir()
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
         raise FormatError(f"cannot write {path}: {err.strerror or err}") from None
@@ -230,22 +261,23 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def replace_dir(new: Path, target: Path) -> None:
-    """Move the finished folder ``new`` to ``target``, replacing an older export there."""
-    backup = None
+def check_new_dir(target: Path) -> None:
+    """Refuse a folder target that exists and holds anything: an export never deletes or
+    mixes with files it did not create."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FormatError(
+            f"{target} already exists and is not an empty folder; move it or choose another name"
+        )
+
+
+def place_dir(new: Path, target: Path) -> None:
+    """Move the finished (fsynced) folder ``new`` to ``target``, which must be absent or empty."""
+    check_new_dir(target)
+    _fsync_tree(new)
     if target.exists():
-        if not target.is_dir():
-            raise FormatError(f"{target} exists and is not a folder")
-        backup = target.with_name(f".{target.name}.{secrets.token_hex(4)}.old")
-        os.replace(target, backup)
-    try:
-        os.replace(new, target)
-    except OSError:
-        if backup is not None:
-            os.replace(backup, target)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
+        target.rmdir()  # empty: nothing of the user's is lost
+    os.replace(new, target)
+    fsync_dir(target.parent)
 
 
 def select_values(ps: PoseSet, frames: str) -> list[PoseInstance]:

@@ -44,14 +44,28 @@ def write_image(path: Path, rgb: NDArray[np.uint8], kind: str) -> None:
         )
     bgr = np.ascontiguousarray(arr[:, :, ::-1])
     params = [cv2.IMWRITE_JPEG_QUALITY, 95] if kind == "jpg" else []
-    if not cv2.imwrite(str(path), bgr, params):
-        raise FormatError(f"cannot write the image {path.name}")
+    ok, data = cv2.imencode(f".{kind}", bgr, params)
+    if not ok:
+        raise FormatError(f"cannot encode the image {path.name}")
+    try:
+        path.write_bytes(data.tobytes())  # inside the export's temporary folder, fsynced later
+    except OSError as err:
+        raise FormatError(f"cannot write the image {path.name}: {err.strerror}") from None
 
 
 def read_frame(source: FrameSource, index: int) -> NDArray[np.uint8]:
+    """Frame ``index``, exactly: a reader that substituted a neighbour for a damaged frame
+    (its ``frame_problems``) gives an error, never another frame's picture."""
     try:
-        return np.asarray(source.frame(int(index)), dtype=np.uint8)
+        rgb = np.asarray(source.frame(int(index)), dtype=np.uint8)
     except AnnotatorError:
         raise
     except Exception as err:
         raise FormatError(f"cannot read frame {index} of the video: {err}") from None
+    problems = getattr(source, "frame_problems", None)
+    if isinstance(problems, dict) and int(index) in problems:
+        raise FormatError(
+            f"frame {index} of the video cannot be decoded exactly (damaged data); "
+            "no image was written for another frame"
+        )
+    return rgb

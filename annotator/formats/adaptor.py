@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.core.poseset import PoseSet
+from annotator.core.schema import check_pose_set
 from annotator.errors import FormatError
 
 Reader = Callable[..., PoseSet]
@@ -40,7 +41,10 @@ class FormatAdaptor:
     def read(self, path: str | Path, **options: Any) -> PoseSet:
         if self.reader is None:
             raise FormatError(f"format {self.name!r} cannot be imported")
-        return self.reader(Path(path), **options)
+        path = Path(path)
+        ps = self.reader(path, **options)
+        check_pose_set(ps, path.name, FormatError)  # what imports must save and load again
+        return ps
 
     def write(self, ps: PoseSet, path: str | Path, **options: Any) -> None:
         if self.writer is None:

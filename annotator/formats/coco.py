@@ -25,20 +25,22 @@ import numpy as np
 
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
 from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.safeio import parse_json, temp_sibling
 from annotator.core.skeleton import Skeleton
 from annotator.errors import AnnotatorError, FormatError
 from annotator.formats._common import (
     atomic_file,
     check_frame_count,
+    check_new_dir,
     check_target,
+    check_values,
     empty_instances,
     labelled_frames,
     match_skeleton,
     parse_int,
+    place_dir,
     read_text_limited,
-    replace_dir,
     select_values,
-    temp_sibling,
 )
 from annotator.formats._frames import (
     IMAGE_TYPES,
@@ -69,6 +71,8 @@ def write_coco(
     if images is not None and images not in IMAGE_TYPES:
         raise FormatError(f"images must be one of {', '.join(IMAGE_TYPES)}, not {images!r}")
     check_target(path)
+    if images is not None:
+        check_new_dir(images_dir_for(path))
     instances = select_values(ps, frames)
     chosen = labelled_frames(ps, frames)
     source = frame_source(video) if images else None
@@ -126,7 +130,7 @@ def _write(
         with atomic_file(path) as tmp:
             tmp.write_text(text, encoding="utf-8")
             if tmp_img is not None:
-                replace_dir(tmp_img, img_dir)
+                place_dir(tmp_img, img_dir)
                 tmp_img = None
     finally:
         if tmp_img is not None:
@@ -192,10 +196,7 @@ def _annotations(instances: list[PoseInstance], frames: np.ndarray) -> list[dict
 
 def read_coco(path: Path, **options: Any) -> PoseSet:
     name = path.name
-    try:
-        doc = json.loads(read_text_limited(path))
-    except json.JSONDecodeError as err:
-        raise FormatError(f"{name} is not valid JSON: {err.msg} (line {err.lineno})") from None
+    doc = parse_json(read_text_limited(path), name, FormatError)
     if not isinstance(doc, dict):
         raise FormatError(f"{name} is not a COCO file (not a JSON object)")
     images, anns, cats = (doc.get(k) for k in ("images", "annotations", "categories"))
@@ -329,9 +330,13 @@ def _numbers(values: list[Any], where: str) -> np.ndarray:
     for v in values:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise FormatError(f"{where}: {v!r} is not a number")
-    arr = np.asarray(values, dtype=np.float64)
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except OverflowError:  # an integer beyond float range
+        raise FormatError(f"{where}: a value is out of range") from None
     if not np.isfinite(arr).all():
         raise FormatError(f"{where}: {arr[~np.isfinite(arr)][0]!r} is not a finite number")
+    check_values(arr, where)
     return arr
 
 

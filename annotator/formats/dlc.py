@@ -33,6 +33,10 @@ from annotator.formats._common import (
     atomic_dir,
     atomic_file,
     check_frame_count,
+    check_table_size,
+    csv_rows,
+    csv_text_cell,
+    csv_text_value,
     empty_instances,
     labelled_frames,
     match_skeleton,
@@ -70,7 +74,7 @@ def _table(ps: PoseSet, video: str, scorer: str, frames: str) -> list[list[str]]
             ["individuals"]
             + [f"individual{i.track_id}" for i in instances for _ in joints for _ in "xy"]
         )
-    rows.append(["bodyparts"] + [j for _ in instances for j in joints for _ in "xy"])
+    rows.append(["bodyparts"] + [csv_text_cell(j) for _ in instances for j in joints for _ in "xy"])
     rows.append(["coords"] + ["x", "y"] * len(joints) * len(instances))
     # Cells as text, once per person (per-frame recomputation would be quadratic).
     cells = []
@@ -211,9 +215,9 @@ _FRAME = re.compile(r"(\d+)(?!.*\d)")
 
 def read_dlc_csv(path: Path, **options: Any) -> PoseSet:
     name = path.name
-    rows = [
-        r for r in csv.reader(io.StringIO(read_text_limited(path))) if any(c.strip() for c in r)
-    ]
+    text = read_text_limited(path)
+    check_table_size(text, name)
+    rows = [r for r in csv_rows(text, name) if any(c.strip() for c in r)]
     if not rows or rows[0][0].strip() != "scorer":
         raise FormatError(f"{name} is not a DeepLabCut table (first cell is not 'scorer')")
     n_head = next((i + 1 for i, r in enumerate(rows[:5]) if r and r[0].strip() == "coords"), 0)
@@ -228,7 +232,7 @@ def read_dlc_csv(path: Path, **options: Any) -> PoseSet:
     while n_index < width and not head[0][n_index].strip():
         n_index += 1
     individuals = head[1][n_index:] if n_head == 4 else ["individual0"] * (width - n_index)
-    parts, coords = head[-2][n_index:], head[-1][n_index:]
+    parts, coords = [csv_text_value(p) for p in head[-2][n_index:]], head[-1][n_index:]
     if any(c not in ("x", "y", "likelihood") for c in coords):
         raise FormatError(f"{name}: coords must be x, y (or likelihood)")
     people: list[str] = []

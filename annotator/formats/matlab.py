@@ -13,14 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.io import loadmat, whosmat
+from scipy.io import whosmat
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.datasets import load_penn_action
 from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.safeio import load_mat
 from annotator.core.skeleton import JHMDB
 from annotator.errors import FormatError
-from annotator.formats._common import check_frame_count, check_size
+from annotator.formats._common import (
+    MAX_FILE_BYTES,
+    check_frame_count,
+    check_size,
+    check_values,
+)
 from annotator.formats.adaptor import FormatAdaptor
 
 
@@ -30,6 +36,8 @@ def read_penn(path: Path, **options: Any) -> PoseSet:
     check_frame_count(seq.frame_count, 13, 1, path.name)
     if not np.isfinite(seq.xy).all():
         raise FormatError(f"{path.name}: joint coordinates must be finite numbers")
+    check_values(seq.xy, path.name)
+    check_values(seq.bbox, f"{path.name} bbox")
     ps = seq.to_pose_set()
     return PoseSet(
         ps.skeleton,
@@ -43,15 +51,11 @@ def read_penn(path: Path, **options: Any) -> PoseSet:
 
 
 def read_jhmdb(path: Path, **options: Any) -> PoseSet:
-    check_size(path)
-    try:
-        m = loadmat(str(path))
-    except Exception as err:  # scipy raises several types for non-MAT input
-        raise FormatError(f"{path.name} is not a readable MATLAB file: {err}") from None
+    m = load_mat(path, FormatError, file_limit=MAX_FILE_BYTES)
     if "pos_img" not in m:
         raise FormatError(f"{path.name} is not a JHMDB joint_positions file (no pos_img)")
     pos = np.asarray(m["pos_img"])
-    if not np.issubdtype(pos.dtype, np.number):
+    if np.iscomplexobj(pos) or not np.issubdtype(pos.dtype, np.number):
         raise FormatError(f"{path.name}: pos_img is not numeric")
     if pos.ndim != 3 or pos.shape[:2] != (2, JHMDB.num_joints):
         raise FormatError(
@@ -62,6 +66,7 @@ def read_jhmdb(path: Path, **options: Any) -> PoseSet:
     xy = np.transpose(pos.astype(np.float64), (2, 1, 0))  # (frames, joints, 2)
     if not np.isfinite(xy).all():
         raise FormatError(f"{path.name}: pos_img must hold finite numbers")
+    check_values(xy, path.name)
     poses = np.empty((frames, JHMDB.num_joints, 3), dtype=np.float32)
     poses[:, :, :2] = xy
     poses[:, :, 2] = Visibility.VISIBLE

@@ -22,12 +22,14 @@ from numpy.typing import NDArray
 
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
 from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.safeio import load_npz, parse_json
 from annotator.core.skeleton import BUILTIN, Skeleton
 from annotator.errors import AnnotatorError, FormatError
 from annotator.formats._common import (
+    MAX_FILE_BYTES,
     atomic_file,
     check_frame_count,
-    check_size,
+    check_values,
     match_skeleton,
     select_values,
 )
@@ -70,39 +72,38 @@ def write_npz(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -
         np.savez_compressed(fh, **arrays)
 
 
-MAX_ARRAY_BYTES = 2 * 1024**3  # refuse before decompressing: a small .npz can inflate hugely
-
-
-def _check_members(path: Path) -> None:
-    """Read each array's header (shape, dtype) and refuse oversized ones before loading."""
-    with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            with zf.open(info) as fh:
-                version = np.lib.format.read_magic(fh)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
-                else:
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
-            if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > MAX_ARRAY_BYTES:
-                raise FormatError(f"{path.name}: array {info.filename} {shape} is too large")
-
-
 def read_npz(path: Path, skeleton: Skeleton | None = None, **options: Any) -> PoseSet:
-    check_size(path)
-    try:
-        _check_members(path)
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise FormatError(f"{path.name} is not a readable NumPy .npz file: {err}") from None
+    arrays = load_npz(path, FormatError, file_limit=MAX_FILE_BYTES)
     return _from_arrays(arrays, path.name, skeleton)
+
+
+def _number(a: dict[str, NDArray[Any]], key: str, name: str, integer: bool = False) -> float:
+    """One finite real number stored as ``key``, or ``FormatError``."""
+    arr = a[key]
+    if arr.size != 1:
+        raise FormatError(f"{name}: {key!r} must be one number, not an array of {arr.size}")
+    if np.iscomplexobj(arr) or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise FormatError(f"{name}: {key!r} must be a number, not {arr.dtype}")
+    value = float(arr.ravel()[0])
+    if not np.isfinite(value) or (integer and not value.is_integer()):
+        raise FormatError(
+            f"{name}: {key!r} = {value!r} is not a valid {'integer' if integer else 'number'}"
+        )
+    return value
+
+
+def _text(a: dict[str, NDArray[Any]], key: str, name: str) -> str:
+    arr = a[key]
+    if arr.size != 1 or arr.dtype.kind not in "US":
+        raise FormatError(f"{name}: {key!r} must be one string")
+    return str(arr.ravel()[0])
 
 
 def _from_arrays(a: dict[str, NDArray[Any]], name: str, skeleton: Skeleton | None) -> PoseSet:
     if "poses" not in a:
         raise FormatError(f"{name} has no 'poses' array")
     poses = a["poses"]
-    if not np.issubdtype(poses.dtype, np.number):
+    if np.iscomplexobj(poses) or not np.issubdtype(poses.dtype, np.number):
         raise FormatError(f"{name}: 'poses' is not numeric")
     if poses.ndim == 3:
         poses = poses[None]
@@ -110,14 +111,25 @@ def _from_arrays(a: dict[str, NDArray[Any]], name: str, skeleton: Skeleton | Non
         raise FormatError(f"{name}: 'poses' must be (frames, joints, 3), not {a['poses'].shape}")
     n, f, j, _ = poses.shape
     check_frame_count(f, j, n, name)
+    check_values(poses, f"{name}: 'poses'")
     poses = poses.astype(np.float32)
     sk = _skeleton(a, j, name, skeleton)
     source = _source(a, poses.shape[:3], name)
-    track_ids = [int(t) for t in a.get("track_ids", np.arange(n)).ravel()]
+    raw_ids = np.asarray(a.get("track_ids", np.arange(n))).ravel()
+    if not np.issubdtype(raw_ids.dtype, np.number) or np.iscomplexobj(raw_ids):
+        raise FormatError(f"{name}: 'track_ids' must hold integers")
+    ids = raw_ids.astype(np.float64)
+    if not (np.isfinite(ids).all() and (ids == np.round(ids)).all()):
+        raise FormatError(f"{name}: 'track_ids' must hold integers (not NaN or fractions)")
+    if ids.size and (ids.min() < 0 or ids.max() > 2**31 - 1):
+        raise FormatError(f"{name}: 'track_ids' must lie between 0 and {2**31 - 1}")
+    track_ids = [int(t) for t in ids]
     if len(track_ids) != n or len(set(track_ids)) != n:
         raise FormatError(f"{name}: 'track_ids' must hold {n} distinct ids")
     boxes = a.get("boxes")
-    if boxes is not None and boxes.shape != (n, f, 4):
+    if boxes is not None and (
+        boxes.shape != (n, f, 4) or not np.issubdtype(boxes.dtype, np.number)
+    ):
         raise FormatError(f"{name}: 'boxes' must be ({n}, {f}, 4), not {boxes.shape}")
     held = a.get("held")
     if held is not None:
@@ -128,18 +140,27 @@ def _from_arrays(a: dict[str, NDArray[Any]], name: str, skeleton: Skeleton | Non
     instances = []
     for k in range(n):
         p = _checked_poses(poses[k], name)
+        if boxes is not None:
+            check_values(boxes, f"{name}: 'boxes'")
         b = None if boxes is None else boxes[k].astype(np.float32)
         h = None if held is None else held[k]
         instances.append(PoseInstance(track_ids[k], p, source[k], b, h))
     timestamps = a.get("timestamps")
     if timestamps is not None:
+        if not np.issubdtype(timestamps.dtype, np.number) or np.iscomplexobj(timestamps):
+            raise FormatError(f"{name}: 'timestamps' must hold numbers")
         timestamps = timestamps.astype(np.float64).ravel()
         if timestamps.shape != (f,) or not np.isfinite(timestamps).all():
             raise FormatError(f"{name}: 'timestamps' must hold {f} finite values")
-    fps = float(a["fps"]) if "fps" in a else None
-    width = int(a["width"]) if "width" in a else None
-    height = int(a["height"]) if "height" in a else None
-    video = str(a["video_path"]) if "video_path" in a else None
+    fps = _number(a, "fps", name) if "fps" in a else None
+    if fps is not None and not 0 < fps <= 10_000:
+        raise FormatError(f"{name}: 'fps' = {fps:g} is out of range (0 to 10000)")
+    width = int(_number(a, "width", name, True)) if "width" in a else None
+    height = int(_number(a, "height", name, True)) if "height" in a else None
+    for key, value in (("width", width), ("height", height)):
+        if value is not None and not 0 <= value <= 1 << 20:
+            raise FormatError(f"{name}: {key!r} = {value} is out of range")
+    video = _text(a, "video_path", name) if "video_path" in a else None
     return PoseSet(sk, f, instances, fps, timestamps, width, height, video)
 
 
@@ -152,8 +173,10 @@ def _skeleton(a: dict[str, NDArray[Any]], j: int, name: str, given: Skeleton | N
         return given
     if "skeleton_json" in a:
         try:
-            sk = Skeleton.from_dict(json.loads(str(a["skeleton_json"])))
-        except (json.JSONDecodeError, AnnotatorError) as err:
+            sk = Skeleton.from_dict(
+                parse_json(_text(a, "skeleton_json", name), f"{name} skeleton_json", FormatError)
+            )
+        except AnnotatorError as err:
             raise FormatError(f"{name}: the stored skeleton is invalid: {err}") from None
     elif "joint_names" in a:
         sk = match_skeleton([str(s) for s in a["joint_names"].ravel()])

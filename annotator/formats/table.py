@@ -10,7 +10,6 @@ joint list can be read back from the file.
 from __future__ import annotations
 
 import csv
-import io
 import math
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,10 @@ from annotator.errors import FormatError
 from annotator.formats._common import (
     atomic_file,
     check_frame_count,
+    check_table_size,
+    csv_rows,
+    csv_text_cell,
+    csv_text_value,
     empty_instances,
     match_skeleton,
     parse_float,
@@ -57,7 +60,7 @@ def write_csv(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -
                             int(f),
                             f"{times[f]:.6f}",
                             inst.track_id,
-                            joint,
+                            csv_text_cell(joint),
                             f"{x:.3f}" if has else "",
                             f"{y:.3f}" if has else "",
                             _VIS_NAMES[Visibility(int(v))],
@@ -71,7 +74,9 @@ _SOURCE_BY_NAME = {name: Source(i) for i, name in enumerate(SOURCE_NAMES)}
 
 def read_csv(path: Path, skeleton: Skeleton | None = None, **options: Any) -> PoseSet:
     name = path.name
-    rows = csv.reader(io.StringIO(read_text_limited(path)))
+    text = read_text_limited(path)
+    check_table_size(text, name)
+    rows = csv_rows(text, name)
     header = next(rows, None)
     if header is None or tuple(h.strip() for h in header) != COLUMNS:
         raise FormatError(f"{name}: the first row must be {','.join(COLUMNS)}")
@@ -131,7 +136,7 @@ def _parse_row(row: list[str], where: str) -> tuple[int, int, str, float, float,
         raise FormatError(f"{where}: a {vis.name.lower()} joint must have no position")
     else:
         x = y = math.nan
-    return frame, track, row[3].strip(), x, y, int(vis), int(src)
+    return frame, track, csv_text_value(row[3].strip()), x, y, int(vis), int(src)
 
 
 def _sniff(path: Path) -> bool:

@@ -30,15 +30,17 @@ from annotator.dynamics.base import Observations
 from annotator.errors import UsageError
 from annotator.propagation.mv import DEFAULT_SETTINGS, WalkSettings, propagate
 from annotator.video.motion import MotionFields
+from annotator.video.motion_store import MotionStore
 
 
 @dataclass(frozen=True)
 class VideoSource:
-    """What a propagation method may read: the video file, its motion fields (when extracted)
-    and the scene cuts (first frames of new shots; never crossed)."""
+    """What a propagation method may read: the video file, its motion fields (when extracted;
+    in memory or a memory-mapped store) and the scene cuts (first frames of new shots; never
+    crossed)."""
 
     video: Path | None = None
-    fields: MotionFields | None = None
+    fields: MotionFields | MotionStore | None = None
     cuts: tuple[int, ...] = ()
 
 

@@ -38,6 +38,7 @@ IntArray = NDArray[np.int64]
 
 RESIDUAL_SCALE = 8.0  # grey levels at which a cell's vote halves (poorly explained motion)
 TRIM = 2.0  # vectors farther than this many spreads from the median are left out of the mean
+LAND_AGAIN = 1.0  # px moved in a forward step from which the field is read again where it lands
 MIN_SPREAD = 0.5  # px: the spread never counts as smaller (quarter-pel vectors, rounding)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,9 +75,6 @@ def _sample(
     radius: float,
     buf: Any,
     out: Any,
-    px: float,
-    py: float,
-    tau: float,
 ) -> bool:
     """Robust motion of field ``t`` around (x, y) into ``out`` = (dx, dy, spread, residual);
     False when no valid cell is near."""
@@ -103,12 +101,7 @@ def _sample(
                 res = 0.0
             buf[0, n] = dx[t, i, j]
             buf[1, n] = dy[t, i, j]
-            wgt = np.exp(-0.5 * d2 / (sigma * sigma)) / (1.0 + res / RESIDUAL_SCALE)
-            if tau > 0:
-                ux = dx[t, i, j] - px
-                uy = dy[t, i, j] - py
-                wgt /= 1.0 + (ux * ux + uy * uy) / (tau * tau)
-            buf[2, n] = wgt
+            buf[2, n] = np.exp(-0.5 * d2 / (sigma * sigma)) / (1.0 + res / RESIDUAL_SCALE)
             buf[3, n] = res
             n += 1
     if n == 0:
@@ -136,7 +129,15 @@ def _sample(
             sw += w[k]
     out[0] = sx / sw if sw > 0 else mx
     out[1] = sy / sw if sw > 0 else my
-    out[2] = spread
+    # the step's spread: the weighted RMS deviation of *all* the pooled vectors from the
+    # estimate, so a neighbourhood that mixes two motions (a wrist over a still background)
+    # says it is unsure even when one motion holds the majority
+    dev = 0.0
+    for k in range(n):
+        ex = buf[0, k] - out[0]
+        ey = buf[1, k] - out[1]
+        dev += w[k] * (ex * ex + ey * ey) / 2.0
+    out[2] = np.sqrt(dev / total)
     out[3] = rsum / total
     return True
 
@@ -156,7 +157,6 @@ def _walk_kernel(
     offset: Any,
     vx0: Any,
     vy0: Any,
-    tau: float,
     path: Any,
     spread: Any,
     resid: Any,
@@ -179,33 +179,32 @@ def _walk_kernel(
         for m in range(1, n):
             if step > 0:
                 t = a + m  # field t moves frame t-1 -> t
-                ok = _sample(
-                    dx, dy, valid, residual, cell, t, px, py, radius[k], buf, s1, vx, vy, tau
-                )
-                if ok and _sample(
-                    dx,
-                    dy,
-                    valid,
-                    residual,
-                    cell,
-                    t,
-                    px + s1[0],
-                    py + s1[1],
-                    radius[k],
-                    buf,
-                    s2,
-                    vx,
-                    vy,
-                    tau,
+                ok = _sample(dx, dy, valid, residual, cell, t, px, py, radius[k], buf, s1)
+                # read the field again where the point lands, unless it barely moves (the
+                # neighbourhood is then the same cells: half the work for the same answer)
+                far = abs(s1[0]) + abs(s1[1]) >= LAND_AGAIN
+                if (
+                    ok
+                    and far
+                    and _sample(
+                        dx,
+                        dy,
+                        valid,
+                        residual,
+                        cell,
+                        t,
+                        px + s1[0],
+                        py + s1[1],
+                        radius[k],
+                        buf,
+                        s2,
+                    )
                 ):
                     s1[:] = s2
                 mx, my = s1[0], s1[1]
             else:
                 t = a - m + 1  # from frame t back to t-1 through field t
-                # the field holds t-1 -> t motion: the walk's velocity, reversed
-                ok = _sample(
-                    dx, dy, valid, residual, cell, t, px, py, radius[k], buf, s1, -vx, -vy, tau
-                )
+                ok = _sample(dx, dy, valid, residual, cell, t, px, py, radius[k], buf, s1)
                 mx, my = -s1[0], -s1[1]
             if not ok:  # no vector near (I-frame, intra block): keep the walk's velocity
                 mx, my = vx, vy
@@ -242,13 +241,10 @@ def walk_many(
     points: FloatArray,
     radius: FloatArray,
     velocity: FloatArray | None = None,
-    coherence: float = 0.0,
 ) -> Walks:
     """Walk each point ``points[k]`` (x, y) from frame ``start[k]`` to ``stop[k]`` (either
-    direction) with a neighbourhood of ``radius[k]`` px. ``coherence`` (px, 0 = off): cells
-    whose vector differs from the walk's current velocity by that much vote half as much (a
-    joint at the body's edge is not dragged by the still background); ``velocity`` (k, 2)
-    px per frame along each walk's direction, for its first step."""
+    direction) with a neighbourhood of ``radius[k]`` px. ``velocity`` (k, 2): px per frame
+    along each walk's direction, used where its first steps have no vector (default 0)."""
     start = np.asarray(start, dtype=np.int64)
     stop = np.asarray(stop, dtype=np.int64)
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
@@ -276,7 +272,6 @@ def walk_many(
             offset[:-1].copy(),
             vel[:, 0].copy(),
             vel[:, 1].copy(),
-            float(coherence),
             path,
             spread,
             residual,

@@ -8,7 +8,6 @@ a renamed video keeps its cache and an edited one does not reuse a stale one.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop, report
+from annotator.core.safeio import atomic_output
 from annotator.errors import VideoError
 from annotator.video.base import VideoReader, open_video
 
@@ -104,6 +104,5 @@ def load_cached(path: Path, ndim: int) -> np.ndarray | None:
 
 def save_cached(path: Path, values: np.ndarray) -> None:
     """Store ``values`` as float16, atomically (a temporary file renamed over ``path``)."""
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(tmp, values.astype(np.float16))
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp, tmp.open("wb") as fh:
+        np.save(fh, values.astype(np.float16))

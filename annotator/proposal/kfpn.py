@@ -9,6 +9,8 @@ at the repository root; ``ANNOTATOR_KFPN_MODEL`` or ``--model`` point elsewhere.
 from __future__ import annotations
 
 import hashlib
+import io
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ import torch
 
 from annotator.core.paths import models_dir
 from annotator.core.progress import ShouldStop, check_stop
+from annotator.core.safeio import atomic_output, read_bytes
 from annotator.errors import UsageError
 from annotator.proposal import loss as kloss
 from annotator.proposal import windows as win
@@ -66,27 +69,35 @@ def save_model(
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(blob, tmp)
-    os.replace(tmp, path)
+    with atomic_output(path, UsageError) as tmp:
+        torch.save(blob, tmp)
 
 
 def load_model(path: str | Path | None = None) -> LoadedModel:
     path = Path(path) if path is not None else default_model_path()
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"K-FPN model file not found: {path} (train one: annotator train kfpn)")
+    raw = read_bytes(path, MAX_MODEL_BYTES, UsageError)
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        if blob.get("format") != FORMAT:
-            raise ValueError(f"format {blob.get('format')!r}")
+        blob = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+            raise ValueError("no 'format' marker")
         net = Kfpn(KfpnConfig(**blob["config"]))
-        net.load_state_dict(
-            {k: v.float() if v.is_floating_point() else v for k, v in blob["state"].items()}
-        )
+        state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state"].items()}
+        net.load_state_dict(state)
+        rho = float(blob["rho"])
+        meta = dict(blob.get("meta", {}))
     except Exception as err:  # any unreadable file is the user's to fix
-        raise UsageError(f"{path} is not a K-FPN model file ({err})") from None
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedModel(net.eval(), float(blob["rho"]), path, digest, dict(blob.get("meta", {})))
+        raise UsageError(f"{path} is not a K-FPN model file ({str(err)[:120]})") from None
+    if not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
+        raise UsageError(f"{path.name}: the K-FPN weights hold NaN or infinite values")
+    if not math.isfinite(rho):
+        raise UsageError(f"{path.name}: rho = {rho!r} is not a finite number")
+    digest = hashlib.sha256(raw).hexdigest()
+    return LoadedModel(net.eval(), rho, path, digest, meta)
+
+
+MAX_MODEL_BYTES = 512 * 1024 * 1024
 
 
 def _check_features(model: LoadedModel, feats: np.ndarray) -> None:

@@ -6,6 +6,11 @@
 a poll between batches that raises ``Cancelled`` when it turns true. A reader opened here for a
 path is closed before returning. The GUI runs this in a worker thread; nothing here touches
 Qt. torch is imported only when the ``kfpn`` method runs.
+
+Methods implemented above this package (the residual-driven gate lives in ``propagation``, a
+sibling this package must not import) are added with ``register(name, runner)`` by the layer
+that knows both (``annotator.cli.methods``); the command line and the app list ``METHODS``
+after that, so they offer the same names.
 """
 
 from __future__ import annotations
@@ -23,7 +28,16 @@ from annotator.errors import UsageError
 from annotator.proposal.features import reading
 from annotator.video.base import VideoReader
 
-__all__ = ["METHODS", "ProposalRun", "parse_budget", "propose", "resolve_budget"]
+__all__ = [
+    "METHODS",
+    "Picked",
+    "ProposalRun",
+    "Request",
+    "parse_budget",
+    "propose",
+    "register",
+    "resolve_budget",
+]
 
 SCHEMA = "annotator.proposals/1"
 Budget = float | int | None
@@ -40,6 +54,7 @@ class ProposalRun:
     budget: Budget = None
     frame_count: int = 0
     video_fingerprint: str = ""
+    gate: list[int] | None = None  # one 0/1 per frame, for methods that decide per frame
 
     def to_json(self, video: str | Path) -> dict[str, Any]:
         return {
@@ -49,7 +64,7 @@ class ProposalRun:
             "frame_count": self.frame_count,
             "frames": sorted(int(f) for f in self.frames),
             "scores": self.scores,
-            "gate": None,
+            "gate": self.gate,
             "method": self.method,
             "budget": self.budget,
             "device": self.device,
@@ -58,7 +73,11 @@ class ProposalRun:
         }
 
     def write(self, path: str | Path, video: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(video), indent=1) + "\n")
+        from annotator.core.safeio import atomic_write_text
+        from annotator.errors import UsageError
+
+        text = json.dumps(self.to_json(video), indent=1, allow_nan=False) + "\n"
+        atomic_write_text(path, text, UsageError)
 
 
 def parse_budget(text: str) -> float | int:
@@ -88,16 +107,34 @@ def resolve_budget(budget: Budget, frame_count: int) -> int | None:
 
 
 @dataclass(frozen=True)
-class _Context:
+class Request:
+    """What a method gets: the open video (and its path when it was given one), the budget as
+    a frame count (None: the method's natural count), the device and the callbacks."""
+
     source: VideoReader
     budget: int | None
     device: str | None
     progress: Progress | None
     should_stop: ShouldStop | None
     options: dict[str, Any]
+    path: Path | None = None
 
 
-def _kfpn(ctx: _Context) -> tuple[list[int], list[float] | None, str, dict[str, str] | None]:
+@dataclass(frozen=True)
+class Picked:
+    """What a method returns; ``gate`` is one 0/1 per frame for methods that decide per frame."""
+
+    frames: list[int]
+    scores: list[float] | None
+    device: str
+    model: dict[str, str] | None
+    gate: list[int] | None = None
+
+
+Runner = Callable[[Request], Picked]
+
+
+def _kfpn(ctx: Request) -> Picked:
     from annotator.proposal import kfpn
     from annotator.proposal.backbones import pick_device
     from annotator.proposal.features import video_features
@@ -124,27 +161,32 @@ def _kfpn(ctx: _Context) -> tuple[list[int], list[float] | None, str, dict[str, 
     if ctx.progress is not None:
         ctx.progress(1.0)
     info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
-    return result.frames, result.scores, device, info
+    return Picked(result.frames, result.scores, device, info)
 
 
-def _baseline(name: str) -> Callable[[_Context], tuple[list[int], None, str, None]]:
-    def run(ctx: _Context) -> tuple[list[int], None, str, None]:
+def _baseline(name: str) -> Runner:
+    def run(ctx: Request) -> Picked:
         from annotator.proposal.baselines import select_frames
 
         count = ctx.source.frame_count
         # With no budget, the baselines take the contract's default fraction (10 %).
         budget = ctx.budget if ctx.budget is not None else max(2, math.ceil(0.1 * count))
         frames = select_frames(ctx.source, budget, name)
-        return sorted(int(f) for f in frames), None, "cpu", None
+        return Picked(sorted(int(f) for f in frames), None, "cpu", None)
 
     return run
 
 
-METHODS: dict[str, Callable[[_Context], tuple[list[int], Any, str, Any]]] = {
+METHODS: dict[str, Runner] = {
     "kfpn": _kfpn,
     "uniform": _baseline("uniform"),
     "kmeans": _baseline("kmeans"),
 }
+
+
+def register(name: str, runner: Runner) -> None:
+    """Add (or replace) a method; see the module docstring for who calls this."""
+    METHODS[name] = runner
 
 
 def propose(
@@ -168,16 +210,18 @@ def propose(
         count = source.frame_count
         fingerprint = source.fingerprint
         budget_n = resolve_budget(budget, count)
-        ctx = _Context(source, budget_n, device, progress, should_stop, options)
-        frames, scores, used_device, model = METHODS[method](ctx)
+        path = Path(video) if isinstance(video, (str, Path)) else None
+        ctx = Request(source, budget_n, device, progress, should_stop, options, path)
+        picked = METHODS[method](ctx)
     return ProposalRun(
-        frames=frames,
-        scores=scores,
+        frames=picked.frames,
+        scores=picked.scores,
         method=method,
-        device=used_device,
+        device=picked.device,
         seconds=time.perf_counter() - start,
-        model=model,
+        model=picked.model,
         budget=budget,
         frame_count=count,
         video_fingerprint=fingerprint,
+        gate=picked.gate,
     )

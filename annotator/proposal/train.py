@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from annotator.core.progress import Report
+from annotator.core.safeio import atomic_output
 from annotator.errors import UsageError
 from annotator.proposal import windows as win
 from annotator.proposal.features import reading, video_features
@@ -234,17 +235,18 @@ def train(
             row["val"] = evaluate(net, val_clips, settings)
         history.append(row)
         report(_progress_line(row, settings.epochs, seconds))
-        torch.save(
-            {
-                "net": net.state_dict(),
-                "opt": opt.state_dict(),
-                "epoch": epoch,
-                "history": history,
-                "seconds": seconds,
-                "settings": asdict(settings),
-            },
-            ckpt_path,
-        )
+        with atomic_output(ckpt_path) as tmp:
+            torch.save(
+                {
+                    "net": net.state_dict(),
+                    "opt": opt.state_dict(),
+                    "epoch": epoch,
+                    "history": history,
+                    "seconds": seconds,
+                    "settings": asdict(settings),
+                },
+                tmp,
+            )
     info = dict(meta or {})
     info.update(
         settings=asdict(settings),

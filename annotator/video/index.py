@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,10 +28,12 @@ from av.stream import Stream
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop
+from annotator.core.safeio import atomic_savez
+from annotator.errors import AnnotatorError
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3  # 3: a checksum guards the cached arrays
 # Progress is reported every this many packets (cheap enough, smooth enough for a bar).
 _PROGRESS_EVERY = 2000
 
@@ -59,6 +60,12 @@ class PacketIndex:
     def key_frames(self) -> npt.NDArray[np.int64]:
         """0-based indices (presentation order) of the key frames."""
         return np.flatnonzero(self.key).astype(np.int64)
+
+    @cached_property
+    def decode_order_is_presentation(self) -> bool:
+        """True when no frame is reordered (no B-frames): decoded pictures then carry the very
+        timestamps of their packets."""
+        return bool(np.array_equal(self.decode_pos, np.arange(self.pts.size)))
 
     def seconds(self) -> npt.NDArray[np.float64]:
         """Presentation time of each frame in seconds from the first frame."""
@@ -153,37 +160,77 @@ def _cache_file(path: str | Path, stream_index: int) -> Path:
     return cache_dir("index") / f"{cache_key(path)}-s{stream_index}.npz"
 
 
+def _checksum(pts: Any, key: Any, decode_pos: Any, tb_num: int, tb_den: int) -> str:
+    h = hashlib.sha256(f"annotator.index/{INDEX_VERSION}|{tb_num}/{tb_den}|".encode())
+    for arr, dtype in ((pts, np.int64), (key, np.bool_), (decode_pos, np.int64)):
+        a = np.ascontiguousarray(arr, dtype=dtype)
+        h.update(f"{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def validate(index: PacketIndex) -> str | None:
+    """Why ``index`` cannot be right (a damaged or tampered cache), or None when it is sound."""
+    n = index.pts.size
+    if n == 0:
+        return "it lists no frames"
+    if index.pts.ndim != 1 or index.key.shape != (n,) or index.decode_pos.shape != (n,):
+        return "its arrays disagree in length"
+    if (np.diff(index.pts) < 0).any():
+        return "its timestamps are not in order"
+    if not np.array_equal(np.sort(index.decode_pos), np.arange(n)):
+        return "its decode positions are not a permutation of the frames"
+    if not index.key.any():
+        return "it marks no key frame"
+    if index.time_base <= 0:
+        return "its time base is not positive"
+    return None
+
+
 def load_cached(path: str | Path, stream_index: int) -> PacketIndex | None:
-    """The cached index of this exact file, or ``None`` (missing, stale or unreadable)."""
+    """The cached index of this exact file, or ``None`` (missing, stale, damaged or
+    inconsistent: the caller then rebuilds it and the rebuilt one replaces the cache)."""
     try:
         file = _cache_file(path, stream_index)
-        if not file.exists():
+        if not file.is_file() or file.stat().st_size > 1 << 30:
             return None
-        with np.load(file) as data:
-            return PacketIndex(
-                pts=data["pts"].astype(np.int64),
-                key=data["key"].astype(np.bool_),
-                decode_pos=data["decode_pos"].astype(np.int64),
-                time_base=Fraction(int(data["tb_num"]), int(data["tb_den"])),
-            )
-    except (OSError, KeyError, ValueError) as err:
+        with np.load(file, allow_pickle=False) as data:
+            pts, key, pos = data["pts"], data["key"], data["decode_pos"]
+            num, den = int(data["tb_num"]), int(data["tb_den"])
+            stored = str(data["checksum"])
+        if den <= 0 or stored != _checksum(pts, key, pos, num, den):
+            log.info("ignoring an index cache whose checksum does not match: %s", file)
+            return None
+        index = PacketIndex(
+            pts=pts.astype(np.int64),
+            key=key.astype(np.bool_),
+            decode_pos=pos.astype(np.int64),
+            time_base=Fraction(num, den),
+        )
+    except Exception as err:  # truncated zip, missing key, wrong dtype: rebuild, never fail
         log.info("ignoring unreadable index cache: %s", err)
         return None
+    problem = validate(index)
+    if problem is not None:
+        log.info("ignoring an index cache: %s", problem)
+        return None
+    return index
 
 
 def save_cached(path: str | Path, stream_index: int, index: PacketIndex) -> None:
-    """Store the index atomically; a cache that cannot be written is not an error."""
+    """Store the index atomically with its checksum; a cache that cannot be written is not an
+    error."""
     try:
         file = _cache_file(path, stream_index)
-        tmp = file.with_name(f"{file.stem}.{os.getpid()}.tmp.npz")
-        np.savez(
-            tmp,
-            pts=index.pts,
-            key=index.key,
-            decode_pos=index.decode_pos,
-            tb_num=np.int64(index.time_base.numerator),
-            tb_den=np.int64(index.time_base.denominator),
-        )
-        os.replace(tmp, file)
-    except OSError as err:
+        num, den = index.time_base.numerator, index.time_base.denominator
+        arrays = {
+            "pts": index.pts,
+            "key": index.key,
+            "decode_pos": index.decode_pos,
+            "tb_num": np.int64(num),
+            "tb_den": np.int64(den),
+            "checksum": np.array(_checksum(index.pts, index.key, index.decode_pos, num, den)),
+        }
+        atomic_savez(file, arrays, compressed=False)
+    except (OSError, AnnotatorError) as err:
         log.info("could not write the index cache: %s", err)

@@ -17,9 +17,7 @@ nothing. See ``docs/motion-vectors.md``.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +29,7 @@ from numpy.typing import NDArray
 from annotator.core.fingerprint import video_fingerprint
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, part
+from annotator.core.safeio import atomic_output
 from annotator.errors import VideoError
 from annotator.video.motion_extract import (
     MV_CODECS,
@@ -151,8 +150,7 @@ def _cache_path(path: Path, cell: int, max_distance: int, fallback: str) -> Path
 
 
 def _save(fields: MotionFields, target: Path) -> None:
-    temporary = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with temporary.open("wb") as fh:
+    with atomic_output(target, VideoError) as temporary, temporary.open("wb") as fh:
         np.savez_compressed(
             fh,
             dx=fields.dx.astype(np.float16),
@@ -169,7 +167,6 @@ def _save(fields: MotionFields, target: Path) -> None:
             codec=np.array(fields.codec),
             note=np.array(fields.note),
         )
-    os.replace(temporary, target)
 
 
 def _load(source: Path) -> MotionFields | None:
@@ -191,7 +188,7 @@ def _load(source: Path) -> MotionFields | None:
                 codec=str(data["codec"]),
                 note=str(data["note"]),
             )
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # a damaged cache is rebuilt, never an error
         log.warning("ignoring unreadable motion cache %s: %s", source, exc)
         return None
 

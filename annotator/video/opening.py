@@ -12,6 +12,7 @@ import av
 from av.container import InputContainer
 from av.video.stream import VideoStream
 
+from annotator.core.safeio import regular_file
 from annotator.errors import VideoError
 
 # Codecs whose decoders export motion vectors (``flags2=+export_mvs``): block-based,
@@ -21,6 +22,11 @@ MOTION_VECTOR_CODECS = frozenset(
 )
 
 
+# 8K UHD (7680x4320) and a little more; one such RGB frame is about 100 MB.
+MAX_PIXELS = 36_000_000
+MAX_SIDE = 16_384
+
+
 def check_path(path: str | Path) -> Path:
     """The path as a ``Path`` if it names a readable regular file, else ``VideoError``."""
     path = Path(path).expanduser()
@@ -28,7 +34,7 @@ def check_path(path: str | Path) -> Path:
         raise VideoError(f"video not found: {path}")
     if path.is_dir():
         raise VideoError(f"{path} is a folder, not a video file")
-    if path.stat().st_size == 0:
+    if regular_file(path, VideoError) == 0:  # a FIFO or device would block or never end
         raise VideoError(f"{path} is empty (0 bytes)")
     return path
 
@@ -63,8 +69,14 @@ def video_stream(container: InputContainer, path: Path) -> VideoStream:
         raise VideoError(f"{path.name} uses a video codec this program cannot decode") from err
     if not name or name == "none":
         raise VideoError(f"{path.name} uses a video codec this program cannot decode")
-    if not stream.codec_context.width or not stream.codec_context.height:
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if not width or not height:
         raise VideoError(f"{path.name}: the video stream has no picture size (corrupt header?)")
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise VideoError(
+            f"{path.name}: {width}x{height} pictures are larger than this program decodes "
+            f"(at most {MAX_PIXELS:,} pixels, {MAX_SIDE} a side)"
+        )
     return stream
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop
+from annotator.core.safeio import fsync_dir, fsync_file
 from annotator.errors import VideoError
 from annotator.video.index import cache_key
 from annotator.video.reader import PyAVVideo
@@ -74,7 +75,9 @@ def make_proxy(
         try:
             options = _options(gop, crf, single_reference)
             _encode(reader, stamps, tmp, options, progress, should_stop)
+            fsync_file(tmp)
             os.replace(tmp, target)
+            fsync_dir(target.parent)
         finally:
             tmp.unlink(missing_ok=True)
     return target

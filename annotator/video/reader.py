@@ -496,7 +496,7 @@ class PyAVVideo:
         if not near:
             raise VideoError(f"frame {target} of {self.path.name} cannot be decoded")
         best = min(near, key=lambda k: (abs(k - target), k))
-        log.warning("frame %d could not be decoded; showing frame %d instead", target, best)
+        log.info("frame %d could not be decoded; showing frame %d instead", target, best)
         self.frame_problems[target] = best
         rgb = self._from_cache(best)
         assert rgb is not None
@@ -507,7 +507,7 @@ class PyAVVideo:
     def _run_from_start(self) -> Iterator[tuple[int, VideoFrame]]:
         """Decode from the first packet, counting frames (the definition of frame order)."""
         self._container.seek(0, backward=True, any_frame=False)
-        return _counted(_decode_packets(self._container, self._stream), 0)
+        return _counted(_decode_packets(self._container, self._stream), 0, self._index)
 
     def _run_from_key(self, key: int) -> Iterator[tuple[int, VideoFrame]]:
         assert self._index is not None
@@ -600,7 +600,7 @@ class PyAVVideo:
                 key = self._index.key_at_or_before(start)
                 run = run_from_key(container, stream, self._index, key, self._counted)
             else:
-                run = _counted(_decode_packets(container, stream), 0)
+                run = _counted(_decode_packets(container, stream), 0, self._index)
             for n, frame in run:
                 if stop is not None and n >= stop:
                     break
@@ -644,8 +644,10 @@ class PyAVVideo:
 
 def _decode_packets(
     container: InputContainer, stream: VideoStream
-) -> Iterator[tuple[Any, VideoFrame]]:
-    """Yield ``(first packet of the run, frame)``; a packet that fails to decode is skipped."""
+) -> Iterator[tuple[Any, VideoFrame | None]]:
+    """Yield ``(first packet of the run, frame)``. A packet that fails to decode yields
+    ``(first, None)``: its picture is lost, and runs that count frames must still count it, or
+    every later frame would be numbered one too low (another frame's picture)."""
     first: Any = None
     for packet in container.demux(stream):
         if first is None and packet.size:
@@ -653,18 +655,37 @@ def _decode_packets(
         try:
             frames = packet.decode()
         except av.error.FFmpegError as err:
-            # corrupt data: skip this packet; the missing frame is substituted on request
+            # corrupt data: the missing frame is substituted (and reported) on request
             log.info("skipping a packet that does not decode: %s", err)
+            if packet.size:
+                yield first, None
             continue
         for frame in frames:
             yield first, frame
 
 
 def _counted(
-    pairs: Iterator[tuple[Any, VideoFrame]], start: int
+    pairs: Iterator[tuple[Any, VideoFrame | None]], start: int, idx: PacketIndex | None = None
 ) -> Iterator[tuple[int, VideoFrame]]:
-    for n, (_, frame) in enumerate(pairs, start):
-        yield n, frame
+    n = start
+    for _, frame in pairs:
+        if frame is not None:
+            n = _resync(idx, n, frame.pts)
+            yield n, frame
+        n += 1  # a lost picture keeps its number, so the next frame keeps its own
+
+
+def _resync(idx: PacketIndex | None, n: int, pts: int | None) -> int:
+    """The frame number of a counted frame, moved forward when its timestamp shows that the
+    decoder silently dropped pictures before it (damaged data): those frames are then missing
+    (and substituted with a report), instead of every later frame taking its neighbour's
+    number."""
+    if idx is None or pts is None or n >= idx.frame_count or pts <= idx.pts[n]:
+        return n
+    if not idx.decode_order_is_presentation:  # reordered timestamps prove nothing here
+        return n
+    m = int(np.searchsorted(idx.pts, pts))
+    return m if m < idx.frame_count and idx.pts[m] == pts else n
 
 
 def run_from_key(
@@ -677,7 +698,8 @@ def run_from_key(
     """Seek to key frame ``key`` and yield ``(index, frame)`` in presentation order.
 
     Frames are identified by timestamp (or, if ``counted``, by counting from the key frame the
-    demuxer landed on). Frames before ``key`` (open-GOP leftovers) are dropped.
+    demuxer landed on, lost pictures included). Frames before ``key`` (open-GOP leftovers) are
+    dropped.
     """
     # AVI's index is in decode order (its times are packet counts), others' in presentation time
     target = int(idx.decode_pos[key]) if counted else int(idx.pts[key])
@@ -692,8 +714,15 @@ def run_from_key(
                 n = anchor
             else:
                 n = last + 1
+            if frame is not None:
+                n = _resync(idx, n, frame.pts)
+        elif frame is None:
+            continue  # identified by timestamps: a lost picture shifts nothing
         else:
             n = _index_of(idx, frame.pts, last)
+        if frame is None:
+            last = n
+            continue
         if n < key and not counted:
             continue
         last = n

@@ -213,8 +213,8 @@ def test_events_carry_spans() -> None:
         Change("labels", 0, (5, 6), None),
         Change("review", None, (2, 6)),
         Change("scene_cuts", None, (11, 12)),
-        Change("instances"),
-        Change("instances"),
+        Change("instances", op=("insert", 1)),
+        Change("instances", op=("remove", 1)),
     ]
     unsubscribe()
     history.undo()

@@ -214,3 +214,31 @@ def test_restore_survives_checksummed_garbage(tmp_path: Path, seed: int) -> None
     if found is not None:
         with contextlib.suppress(ProjectError):
             found.restore()
+
+
+def test_adding_a_person_journals_that_person_only(tmp_path: Path) -> None:
+    """Adding a person to a long, fully labelled document appends a small record (not a
+    snapshot of every label, which blocked the GUI), and every person edit replays exactly."""
+    doc = make_doc(frames=20_000)
+    full = np.array(doc.manual(0))
+    full[:, :, :2], full[:, :, 2] = 5.0, 1
+    doc.write_labels(0, 0, full)
+    history = History(doc)
+    project = tmp_path / "p.annot.json"
+    journal = RecoveryJournal(doc, project, directory=tmp_path / "rec")
+    history.push(PlaceJoint(3, 1, 1.0, 2.0))  # the first edit writes the snapshot
+    snapshot = journal.path.stat().st_size
+    history.push(AddInstance())
+    assert journal.path.stat().st_size - snapshot < 4096 < snapshot // 100
+    history.push(PlaceJoint(7, 2, 3.0, 4.0, instance=1))
+    history.push(AddInstance(skeleton=COCO))
+    history.push(RemoveInstance(0))
+    history.undo()  # the removed person comes back with every labelled frame
+    history.undo()  # ... and the COCO person goes again
+    state = content(doc)
+    journal.close(discard=False)
+    found = find_recovery(project, directory=tmp_path / "rec")
+    assert found is not None
+    restored = found.restore()
+    assert content(restored) == state
+    assert [i.track_id for i in restored.instances] == [0, 1]

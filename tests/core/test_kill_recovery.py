@@ -2,8 +2,11 @@
 recovery journal restores every edit the writer had finished.
 
 The writer is a forked child (starting one costs milliseconds, so hundreds of kills fit in
-seconds). It applies a fixed sequence of edits (places, moves, undos, reviews), saves the
-project every 40 edits and reports each finished edit with its time through a pipe. After
+seconds). It runs the journal as the app does (the real fsync interval) on a document large
+enough that the journal compacts during a run, applies a fixed sequence of every kind of edit
+(places, moves, undos, visibility, reviews, people added and removed, a second person's
+labels, flags, gate decisions, scene cuts, settings, accepted fills over long spans), saves the
+project every 20 edits and reports each finished edit with its time through a pipe. After
 the kill the test rebuilds the state from the journal (or the project when the journal was
 just dropped by a save) and checks it equals the state after the last reported edit (or the
 one after it, finished but not yet reported). Since journal records are written before an
@@ -25,17 +28,35 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from annotator.core import journal as journal_module
 from annotator.core.codes import Visibility
-from annotator.core.commands import MarkReviewed, MoveJoint, PlaceJoint, SetVisibility
+from annotator.core.commands import (
+    AcceptFill,
+    AddInstance,
+    MarkReviewed,
+    MoveJoint,
+    PlaceJoint,
+    RemoveInstance,
+    SetFlag,
+    SetGate,
+    SetSceneCut,
+    SetSetting,
+    SetVisibility,
+)
 from annotator.core.document import Document, VideoRef
 from annotator.core.history import History
 from annotator.core.journal import RecoveryJournal, find_recovery
+from annotator.core.schema import document_to_dict
 from annotator.core.skeleton import PENN_ACTION
 from annotator.core.store import load_project, save_project
 
-FRAMES, JOINTS = 40, PENN_ACTION.num_joints
+FRAMES, JOINTS = 10_000, PENN_ACTION.num_joints
+FILL_SPAN = 2000  # an accepted fill this long is a 416 kB journal record
+# The app compacts beyond 8 MB; a kill test reaching that in every run would take minutes, so the
+# writer compacts beyond 512 kB (the same code path, and the document is as large as it needs).
+COMPACT_AT = 512 * 1024
 KILLS = 200
-SAVE_EVERY = 40
+SAVE_EVERY = 20
 RECORD = struct.Struct("<Id")  # edits finished, monotonic time
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
@@ -47,15 +68,35 @@ def _new_doc(folder: Path) -> Document:
 
 
 def _step(history: History, k: int) -> None:
-    """Edit number ``k`` of the fixed sequence."""
+    """Edit number ``k`` of the fixed sequence: every kind of edit the app journals."""
+    doc = history.document
     frame, joint = (k * 7) % FRAMES, (k * 5) % JOINTS
-    kind = k % 10
-    if kind == 9 and history.can_undo:
+    kind = k % 16
+    people = len(doc.instances)
+    if kind == 15 and history.can_undo:
         history.undo()
-    elif kind == 8:
+    elif kind == 14:
         history.push(MarkReviewed(frame, min(frame + 3, FRAMES), "kill-test", at="2026-01-01"))
-    elif kind == 7:
+    elif kind == 13:
         history.push(SetVisibility(frame, joint, Visibility.ABSENT))
+    elif kind == 12:
+        history.push(AddInstance() if people < 3 else RemoveInstance(people - 1))
+    elif kind == 11:
+        history.push(PlaceJoint(frame, joint, k * 0.75, 3.0, instance=people - 1))
+    elif kind == 10:
+        history.push(SetFlag(frame, f"check {k}" if k % 32 else None))
+    elif kind == 9:
+        history.push(SetGate(frame, [k % 2, (k + 1) % 2, 1]))
+    elif kind == 8:
+        history.push(SetSceneCut(frame, bool(k % 32)))
+    elif kind == 7:
+        history.push(SetSetting("fill", {"method": ["hpim", "linear"][k % 2], "k": k}))
+    elif kind in (5, 6):
+        block = np.zeros((FILL_SPAN, JOINTS, 3), np.float32)
+        block[:, :, 0] = k
+        block[:, :, 1] = np.arange(FILL_SPAN)[:, None] * 0.5
+        block[:, :, 2] = 1 + k % 2
+        history.push(AcceptFill((k * 13) % (FRAMES - FILL_SPAN + 1), block))
     elif kind in (3, 4):
         history.push(MoveJoint(frame, joint, k * 0.5, k * 0.25, drag=k // 5))
     else:
@@ -63,8 +104,13 @@ def _step(history: History, k: int) -> None:
 
 
 def _digest(doc: Document) -> str:
-    h = hashlib.sha256(np.ascontiguousarray(doc.manual(0)).tobytes())
-    h.update(repr(sorted((f, r.by) for f, r in doc.reviews.items())).encode())
+    """Everything the project and the journal hold: labels of every person, then the rest."""
+    h = hashlib.sha256()
+    for i in range(len(doc.instances)):
+        h.update(np.ascontiguousarray(doc.manual(i)).tobytes())
+    meta = document_to_dict(doc, None, labels=False)
+    del meta["video"]  # each run has its own folder
+    h.update(repr(meta).encode())
     return h.hexdigest()
 
 
@@ -87,7 +133,7 @@ def _writer(folder: Path, out_fd: int) -> None:
     project = folder / "p.annot.json"
     doc = _new_doc(folder)
     history = History(doc)
-    journal = RecoveryJournal(doc, project, directory=folder / "recovery", fsync_interval=0.05)
+    journal = RecoveryJournal(doc, project, directory=folder / "recovery")  # the app's interval
     os.write(out_fd, RECORD.pack(0, time.monotonic()))  # ready
     k = 0
     while True:
@@ -120,10 +166,35 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def test_kill_9_never_loses_finished_edits(tmp_path: Path) -> None:
+def test_the_sequence_compacts_the_journal_between_saves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kill test below is only worth its name if compaction happens inside a run."""
+    rewrites = []
+    original = journal_module.RecoveryJournal._rewrite
+
+    def counting(self: RecoveryJournal) -> None:
+        rewrites.append(self.records)
+        original(self)
+
+    monkeypatch.setattr(journal_module.RecoveryJournal, "_rewrite", counting)
+    monkeypatch.setattr(journal_module, "COMPACT_MIN_BYTES", COMPACT_AT)
+    doc = _new_doc(tmp_path)
+    history = History(doc)
+    journal = RecoveryJournal(doc, tmp_path / "p.annot.json", directory=tmp_path / "rec")
+    for k in range(SAVE_EVERY):
+        _step(history, k)
+    journal.close()
+    assert len(rewrites) >= 2, rewrites  # the first snapshot, then at least one compaction
+    assert len(doc.instances) > 1 and doc.flags and doc.scene_cuts and (doc.gate >= 0).any()
+
+
+def test_kill_9_never_loses_finished_edits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal_module, "COMPACT_MIN_BYTES", COMPACT_AT)  # the forks inherit it
     rng = np.random.default_rng(20261123)
     expected = _Expected(tmp_path)
     delays = rng.uniform(0.0, 0.08, KILLS)
+    delays[::10] = rng.uniform(0.3, 0.8, KILLS // 10)  # runs long enough to save and compact
     delays[100] = 2.3  # a long run: edits older than 2 s exist at the kill
     wait_ready = rng.random(KILLS) < 0.75  # most kills land while editing, some at start-up
     outcomes = {"journal": 0, "project": 0, "nothing": 0}
@@ -177,5 +248,5 @@ def test_kill_9_never_loses_finished_edits(tmp_path: Path) -> None:
         file=sys.stderr,
     )
     # Where the kills land depends on the machine's load; these only check the test did its job.
-    assert outcomes["journal"] > KILLS // 4 and saved_runs > 0
+    assert outcomes["journal"] > KILLS // 4 and saved_runs > 3
     assert most_edits > 2 * SAVE_EVERY

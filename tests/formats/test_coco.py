@@ -7,11 +7,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from pycocotools.coco import COCO
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseSet
 from annotator.core.skeleton import COCO as COCO_SKELETON
+from annotator.errors import FormatError
 from annotator.formats import registry
 from annotator.formats.coco import images_dir_for
 from tests.formats.helpers import SAMPLES, FakeVideo
@@ -77,11 +79,25 @@ def test_images_beside_the_json(pose_set: PoseSet, tmp_path: Path, fake_video: F
     assert sorted(p.name for p in tmp_path.iterdir()) == ["set.json", "set_images"]
 
 
-def test_jpeg_export_replaces_an_older_one(
+def test_jpeg_export_never_deletes_files_in_an_existing_images_folder(
     pose_set: PoseSet, tmp_path: Path, fake_video: FakeVideo
 ) -> None:
     out = tmp_path / "set.json"
-    registry.get("coco").write(pose_set, out, images="jpg", video=fake_video, frames="all")
+    images = images_dir_for(out)
+    images.mkdir()
+    (images / "notes.txt").write_text("mine")
+    with pytest.raises(FormatError, match="not an empty folder"):
+        registry.get("coco").write(pose_set, out, images="jpg", video=fake_video)
+    assert [p.name for p in images.iterdir()] == ["notes.txt"]
+    assert (images / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set_images"]  # no json, no temp
+
+
+def test_jpeg_export_into_an_empty_images_folder(
+    pose_set: PoseSet, tmp_path: Path, fake_video: FakeVideo
+) -> None:
+    out = tmp_path / "set.json"
+    images_dir_for(out).mkdir()
     registry.get("coco").write(pose_set, out, images="jpg", video=fake_video)
     assert len(list(images_dir_for(out).iterdir())) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["set.json", "set_images"]

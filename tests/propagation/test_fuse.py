@@ -118,3 +118,18 @@ def test_fill_command_on_a_mat_file_with_the_video(
     assert err_lines[0].startswith("annotator: error:") and "--video" in err_lines[0]
     assert "filling with hpim" in err_lines[1]
     assert (np.load(out)["source"][1:-1, :3] == Source.HPIM).all()
+
+
+def test_the_ranking_and_review_flags_read_the_fused_variance(tmp_path: Path) -> None:
+    from annotator.dynamics.ranking import flag_for_review, rank_next_frames
+
+    fields = extract_motion(encode_rotation(tmp_path / "disc.mp4", "h264"), use_cache=False)
+    man = labels_at(rotation_truth, POINTS, [0, 15, FRAMES - 1])
+    fused = fill_with(man, VideoSource(fields=fields), "hpim+mv", fps=25.0)
+    plain = fill_track(man, "hpim", fps=25.0)
+    ranked = rank_next_frames(man, fused)
+    assert ranked and all(np.isfinite(score) and score > 0 for _, score in ranked)
+    assert {f for f, _ in ranked} <= set(range(1, 15)) | set(range(16, FRAMES - 1))
+    # the video's evidence lowers the expected gain of labelling, and the review flags follow
+    assert ranked[0][1] < rank_next_frames(man, plain)[0][1]
+    assert flag_for_review(fused, 100.0).sum() <= flag_for_review(plain, 100.0).sum()

@@ -119,3 +119,22 @@ def test_live_update_equals_a_full_fill(rotation: MotionFields) -> None:
         assert live.result.variance is not None and full.variance is not None
         np.testing.assert_allclose(live.result.variance, full.variance, rtol=1e-4, atol=1e-4)
         assert np.array_equal(live.result.source, full.source)
+
+
+def test_follows_a_translation_on_optical_flow_fallback(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    import av
+
+    from annotator.synth.motion import encode
+    from tests.propagation.scenes import TRANSLATION
+
+    codec = "libvpx-vp9" if "libvpx-vp9" in av.codecs_available else "libx265"
+    path = encode(TRANSLATION, tmp_path_factory.mktemp("vp9") / "square.webm", codec,
+                  options={"deadline": "realtime"})  # fmt: skip
+    fields = extract_motion(path, use_cache=False)
+    assert fields.kind == "flow"
+    man = labels_at(translation_truth, SQUARE_POINTS, [0, FRAMES - 1])
+    res = mv_fill(man, fields)
+    err = np.hypot(*(res.poses[:, :, :2] - _truth_track(translation_truth, SQUARE_POINTS)).T)
+    assert err.max() <= 1.0, err.max()
