@@ -403,8 +403,8 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
         if window.session is not session:
             return  # another project was opened meanwhile
         # ``gate``: per-frame 0/1 decisions from methods that decide per frame (the MAPN
-        # gate); older runs have no such field.
-        gate = getattr(result, "gate", None)
+        # gate, ``--method gate``), None from the others.
+        gate = result.gate
         session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
         n = len(result.frames)

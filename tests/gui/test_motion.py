@@ -309,3 +309,24 @@ def test_edits_during_extraction_reach_the_prepared_fill(
         session.engine.result.poses, expected.poses, atol=1e-3, equal_nan=True
     )
     assert (session.engine.result.source[5:33] == Source.HPIM_MV).all()
+
+
+def test_the_gate_method_writes_its_decisions(qtbot, window, figure_video) -> None:
+    """A propose run with the ``gate`` method (registered as ``annotator`` does before the
+    app starts): its 0/1 decisions reach the document with the proposals, one undo step."""
+    from annotator.cli.methods import install
+    from annotator.gui import opening
+
+    install()
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    opening.propose(window, session, "gate")
+    assert window.tasks.wait_idle(WAIT_MS / 1000)
+    assert not window.reporter.errors, window.reporter.errors
+    gate = np.asarray(session.doc.gate)
+    assert set(gate.tolist()) <= {0, 1} and session.doc.proposals.method == "gate"
+    assert np.flatnonzero(gate == 1).tolist() == list(session.doc.proposals.frames)
+    assert "gate" in window.timeline.rows
+    session.undo()
+    assert (np.asarray(session.doc.gate) == -1).all() and session.doc.proposals is None
