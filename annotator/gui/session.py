@@ -509,8 +509,9 @@ class Session(QtCore.QObject):
             span = (start, max(start, stop - 1))
             engine = self.engine
             t0 = time.perf_counter()
-            if isinstance(engine, fill_mod.FillEngine) and engine.method in PER_JOINT_FILLS:
-                # One joint dragged: only its gaps are refilled (the others cannot change).
+            if isinstance(engine, LiveFill) or engine.method in PER_JOINT_FILLS:
+                # One joint dragged: only its gaps are refilled (the others cannot change;
+                # LiveFill narrows it for hpim+mv, whose HPIM is per joint too).
                 a, b = engine.update(manual, span, change.joints)
             else:
                 a, b = engine.update(manual, span)
