@@ -170,7 +170,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _screenshot(
     window: MainWindow, truth: NDArray[np.float64], key_frames: list[int], out: Path
 ) -> None:
-    """The README picture: proposals from the uniform baseline, the hpim+mv fill (pchip when
+    """The README picture: proposals from the gate (uniform without it), the hpim+mv fill (pchip when
     the video has no motion fields) with the timeline's rows, a frame inside the fill with
     both wrists corrected by a drag (solid discs) among the filled joints (rings)."""
     from annotator.gui import opening
@@ -178,7 +178,11 @@ def _screenshot(
 
     session = window.session
     assert session is not None
-    opening.propose(window, session, "uniform")
+    from annotator.proposal import registry
+
+    # The gate (registered by ``annotator`` before the app starts) shows its decisions and
+    # logits as timeline rows; without it, the uniform baseline.
+    opening.propose(window, session, "gate" if "gate" in registry.METHODS else "uniform")
     wait_idle(window)
     # Without fields, pchip: on this synthetic walk (keys 40 frames apart) it stays closest to
     # the figure of the labels-only fills.

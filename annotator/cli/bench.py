@@ -42,4 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from annotator.cli.methods import install
+
+    install()  # as before the app starts: ``bench gui`` proposes with the gate like the app
     return run_table(args)

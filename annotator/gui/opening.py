@@ -408,11 +408,9 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
         session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
         n = len(result.frames)
-        gated = "" if gate is None else " with the gate's decisions (G and Shift+G jump)"
+        keys = "] and [ jump between them" + ("" if gate is None else "; G and Shift+G, the gated")
         window.statusBar().showMessage(
-            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s{gated} "
-            "(] and [ jump between them)",
-            6000,
+            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s ({keys})", 6000
         )
 
     window.tasks.start(f"Proposing frames ({method})", job, done, window.reporter.error)

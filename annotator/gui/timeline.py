@@ -55,7 +55,9 @@ def row_band(index: int) -> tuple[float, float]:
 
 def y_range(rows: int) -> tuple[float, float]:
     """The y range that shows the frame track and ``rows`` rows."""
-    top = 1.0 + _Y_TOP_PAD if rows == 0 else row_band(rows - 1)[1] + _Y_TOP_PAD
+    # With rows, room above the top one so the axis can print its name (a tick label that
+    # would overflow the plot is not drawn).
+    top = 1.0 + _Y_TOP_PAD if rows == 0 else row_band(rows - 1)[1] + 3 * _Y_TOP_PAD
     return _Y_BOTTOM, top
 
 

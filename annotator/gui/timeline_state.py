@@ -26,7 +26,7 @@ ROWS: tuple[str, ...] = ("spans", "uncertainty", "residual", "gate", "scores")
 """The optional rows, bottom to top (the frame track is below them all)."""
 
 ROW_NAMES: dict[str, str] = {
-    "scores": "proposal score",
+    "scores": "score",
     "gate": "gate",
     "residual": "residual",
     "uncertainty": "uncertainty",
