@@ -19,6 +19,7 @@ TABLE = {
         "eq. 16 key frame search on several per-frame descriptors, protocol A",
     ),
     "gui": ("annotator.bench.gui_speed", "GUI responsiveness: drag-to-redraw and frame steps"),
+    "startup": ("annotator.bench.startup", "seconds from starting the app to the first frame"),
 }
 
 
