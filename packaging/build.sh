@@ -47,6 +47,16 @@ rm -rf dist/annotator
 "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
     --workpath build/pyinstaller --distpath dist packaging/annotator.spec
 
+BUNDLE=dist/annotator/_internal
+# Bytecode for our package (shipped as .py for numba's cache): the frozen program then does not
+# compile it at every start. Unchecked hashes stay valid whatever the files' times become.
+"$PY" -m compileall -q --invalidation-mode unchecked-hash "$BUNDLE/annotator"
+# Symbol tables of the largest native libraries are of no use to users (about 100 MB).
+for lib in "$BUNDLE"/torch/lib/libtorch_cpu.so "$BUNDLE"/torch/lib/libtorch_python.so \
+    "$BUNDLE"/llvmlite/binding/libllvmlite.so; do
+    if [ -f "$lib" ] && command -v strip >/dev/null; then strip --strip-unneeded "$lib"; fi
+done
+
 NAME="annotator-$VERSION-linux-x86_64"
 STAGE="build/tarball/$NAME"
 echo "build: tarball dist/$NAME.tar.gz"
