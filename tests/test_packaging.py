@@ -176,3 +176,10 @@ def test_the_installer_leaves_a_folder_it_did_not_make_alone(tmp_path: Path) -> 
         text=True,
     )
     assert done.returncode == 1 and foreign.is_file()
+
+
+def test_the_app_window_carries_the_icon_set(qapp) -> None:
+    from annotator.gui import theme
+
+    sizes = {(s.width(), s.height()) for s in theme.app_icon().availableSizes()}
+    assert sizes == {(size, size) for size in SIZES}
