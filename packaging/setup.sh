@@ -14,13 +14,20 @@ SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 if command -v apt-get >/dev/null; then
     echo "setup: system libraries for Qt (apt)"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-        python3-venv \
-        xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
-        libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1 libxcb-cursor0 \
-        libxkbcommon0 libxkbcommon-x11-0 libegl1 libgl1 libdbus-1-3 libfontconfig1 \
-        fontconfig fonts-dejavu-core >/dev/null
+    # apt talks a lot on stderr even when all is well; show it only when it fails.
+    apt_log="$(mktemp)"
+    if ! { $SUDO apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+            python3-venv \
+            xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+            libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1 libxcb-cursor0 \
+            libxkbcommon0 libxkbcommon-x11-0 libegl1 libgl1 libdbus-1-3 libfontconfig1 \
+            fontconfig fonts-dejavu-core; } >"$apt_log" 2>&1; then
+        cat "$apt_log" >&2
+        echo "setup: apt-get failed (above)" >&2
+        exit 1
+    fi
+    rm -f "$apt_log"
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then

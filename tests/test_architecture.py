@@ -30,12 +30,14 @@ ALLOWED: dict[str, frozenset[str]] = {
     "video": _BASE,
     "dynamics": _BASE,
     "formats": _BASE,
+    # Videos with exact ground truth for tests and benchmarks, made from core's types.
+    "synth": _BASE,
     "proposal": _LIBRARIES,
     "propagation": _LIBRARIES,
     "estimation": _LIBRARIES,
     "gui": _ENGINES,
     # Benchmarks measure every layer, the GUI included; only the command line reaches them.
-    "bench": _ENGINES | {"gui"},
+    "bench": _ENGINES | {"gui", "synth"},
     "cli": _ENGINES | {"gui", "bench"},
     "__main__": frozenset({"cli"}),
 }

@@ -3,26 +3,21 @@ failure under ``ANNOTATOR_REQUIRE_DATA=1`` (CI)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import DATA_SKIP_REASON, REPO_ROOT
+from tests.conftest import DATA_SKIP_REASON
+from tests.helpers import run_python
 
 A_DATA_TEST = "tests/formats/test_matlab.py::test_penn_action_file"
 
 
 def _pytest(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("ANNOTATOR_")}
-    environ.update(ANNOTATOR_DATA=str(tmp_path / "no-data"), **env)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", A_DATA_TEST],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=environ,
-        timeout=300,
+    return run_python(
+        *("-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", A_DATA_TEST),
+        drop=lambda name: name.startswith("ANNOTATOR_"),
+        ANNOTATOR_DATA=str(tmp_path / "no-data"),
+        **env,
     )
 
 

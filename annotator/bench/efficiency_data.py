@@ -20,12 +20,12 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.render import VERSION
-from annotator.bench.render_set import MANIFEST, render_set
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size
 from annotator.core.paths import cache_dir
 from annotator.errors import UsageError
+from annotator.synth.render import VERSION
+from annotator.synth.render_set import MANIFEST, render_set
 
 DEFAULT_COUNT = 24
 DEFAULT_MAX_FRAMES = 150

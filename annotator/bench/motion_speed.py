@@ -3,7 +3,7 @@
 ``measure_motion_fps(path, max_frames)`` is the column ``annotator bench video`` shows next to
 plain decode speed. Run on its own for a table of real clips and the synthetic accuracy check::
 
-    nice -n 10 python -m annotator.bench.motion_speed --data ../shared/data --frames 200
+    nice -n 10 annotator bench motion --data ../shared/data --frames 200
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import av
 import numpy as np
 
 from annotator.core.progress import Cancelled
+from annotator.synth.motion import X264_PYRAMID, Scene, encode
 from annotator.video import motion_kernels as kernels
 from annotator.video.motion import MotionFields, extract_motion
 from annotator.video.motion_extract import VectorEngine, decode_records
 from annotator.video.motion_kernels import warm_up
-from annotator.video.motion_synth import X264_PYRAMID, Scene, encode
 from annotator.video.motion_vectors import (
     cell_field,
     per_frame_blocks,
@@ -210,8 +210,7 @@ def accuracy_table(cell: int = 8) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--no-accuracy", action="store_true")
@@ -219,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=1, help="runs per figure; the fastest is kept"
     )
     parser.add_argument("--stages", action="store_true", help="CPU ms/frame per stage")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"{os.cpu_count()} CPUs, load average {load} (1, 5, 15 min) before the run")
     print("fps over the first --frames frames; 'cpu' columns divide by process CPU time;")
@@ -248,7 +249,3 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("\n".join(accuracy_table()))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

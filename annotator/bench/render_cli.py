@@ -12,9 +12,9 @@ import argparse
 import time
 from pathlib import Path
 
-from annotator.bench.render_encode import PROFILES
-from annotator.bench.render_set import render_set
 from annotator.errors import UsageError
+from annotator.synth.render_encode import PROFILES
+from annotator.synth.render_set import render_set
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         profiles,
     )
     if args.contact_sheet is not None:
-        from annotator.bench.render_sheet import contact_sheet
+        from annotator.synth.render_sheet import contact_sheet
 
         contact_sheet(videos, args.contact_sheet)
     frames = sum(v.frame_count for v in videos)

@@ -368,14 +368,3 @@ def table(results: list[dict[str, Any]]) -> str:
             f"/ {r['cache_bound_mb']:.0f} |"
         )
     return "\n".join(lines)
-
-
-def main() -> int:
-    """``python -m annotator.bench.video_speed``: the same benchmark without the CLI table."""
-    parser = argparse.ArgumentParser(prog="annotator bench video", description=__doc__)
-    add_arguments(parser)
-    return run(parser.parse_args())
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -42,6 +42,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("export", "annotator.cli.export", "export a project to another format"),
     CommandSpec("fill", "annotator.cli.fill", "fill unlabelled frames from key frames"),
     CommandSpec("propose", "annotator.cli.propose", "propose key frames to label"),
+    CommandSpec("estimate", "annotator.cli.estimate", "estimate poses: key frames, then fill"),
     CommandSpec("train", "annotator.cli.train", "train the dynamics dictionary or K-FPN"),
     CommandSpec("bench", "annotator.cli.bench", "run a benchmark and print its table"),
 )

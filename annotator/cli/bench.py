@@ -9,6 +9,10 @@ from annotator.cli.subcommands import add_table, run_table
 TABLE = {
     "video": ("annotator.bench.video_speed", "reader and motion-field speed on real clips"),
     "fill": ("annotator.bench.fill_accuracy", "fill accuracy on labels alone (no video)"),
+    "propagation": (
+        "annotator.bench.propagation",
+        "fills from the video (mv, hpim+mv) against labels-only fills; speed",
+    ),
     "render": ("annotator.bench.render_cli", "render videos with exact ground truth"),
     "labels-efficiency": (
         "annotator.bench.efficiency",
@@ -18,7 +22,14 @@ TABLE = {
         "annotator.bench.efficiency_features",
         "eq. 16 key frame search on several per-frame descriptors, protocol A",
     ),
+    "estimation": (
+        "annotator.bench.estimation",
+        "pose estimator: golden check, and key frames + estimator + fill against every frame",
+    ),
     "gui": ("annotator.bench.gui_speed", "GUI responsiveness: drag-to-redraw and frame steps"),
+    "motion": ("annotator.bench.motion_speed", "motion-field accuracy and extraction speed"),
+    "document": ("annotator.bench.document_speed", "document edits, save and load at scale"),
+    "formats": ("annotator.bench.format_speed", "write and read time and size per format"),
     "startup": ("annotator.bench.startup", "seconds from starting the app to the first frame"),
 }
 

@@ -1,8 +1,9 @@
 """``annotator export PROJECT --format F --out PATH``: write a project's labels in format F.
 
 ``--frames manual`` (default) exports the manual labels; ``--frames all`` runs the fill
-engine first and exports every filled frame with each value's source. COCO (``--images``)
-and DeepLabCut exports read frame images from the project's video.
+engine first and exports every filled frame with each value's source (and which are held).
+COCO (``--images``) and DeepLabCut exports read frame images from the project's video. The
+writing goes through ``formats.exporting``, as the app's export dialog does.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from annotator.core.store import load_project
 from annotator.errors import FormatError, UsageError
 from annotator.formats import registry
+from annotator.formats.exporting import write_export
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,16 +51,23 @@ def run(args: argparse.Namespace) -> int:
 
         kw: dict[str, Any] = {"scene_cuts": doc.scene_cuts}
         ps = fill_pose_set(ps, args.method, **kw) if args.method else fill_pose_set(ps, **kw)
-    options: dict[str, Any] = {"frames": args.frames}
     if adaptor.name == "coco":
-        options["images"] = args.images
-    if adaptor.name in ("dlc", "dlc-csv"):
-        options["scorer"] = args.scorer
-    if adaptor.name == "dlc":
-        options["images"] = not args.no_images
-    video = _open(doc.video.path) if adaptor.needs_video(**options) else None
+        images = args.images
+    elif adaptor.name == "dlc" and not args.no_images:
+        images = "png"
+    else:
+        images = None
+    video = _open(doc.video.path) if images is not None else None
     try:
-        adaptor.write(ps, Path(args.out), video=video, **options)
+        write_export(
+            ps,
+            adaptor.name,
+            args.out,
+            frames=args.frames,
+            images=images,
+            scorer=args.scorer,
+            video=video,
+        )
     finally:
         if video is not None:
             video.close()

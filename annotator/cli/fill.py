@@ -4,20 +4,35 @@ Keeps the labels of INPUT on the key frames only, fills every other frame with t
 method and writes the contract's fill npz (``poses``, ``source``, ``source_names``, ``held``,
 ``variance`` when the method has one). INPUT is a project (``.annot.json``) or any file the
 import formats read (a Penn Action ``.mat``, an ``.npz`` in the contract layout, COCO, ...).
+
+``mv`` and ``hpim+mv`` fill from the video (``--video``): its motion fields are extracted (or
+read from the cache) and the joints propagated along them. Without a video ``mv`` fails with
+a one-line message and ``hpim+mv`` says on stderr that it falls back to ``hpim``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.framespec import parse_keep_frames
 from annotator.core.poseset import PoseSet
-from annotator.dynamics.fill import DEFAULT_METHOD, METHODS, fill_track, manual_of, save_fill_npz
+from annotator.dynamics.fill import (
+    DEFAULT_METHOD,
+    METHODS,
+    FillResult,
+    fill_track,
+    manual_of,
+    save_fill_npz,
+)
 from annotator.errors import UsageError
+
+VIDEO_METHODS = ("mv", "hpim+mv")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,8 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help="key frames whose labels are kept: 0,5,9-12 | uniform:0.1 | uniform:N | @proposals.json",
     )
-    parser.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD)
-    parser.add_argument("--video", help="the video, for its frame rate")
+    parser.add_argument(
+        "--method",
+        choices=METHODS + VIDEO_METHODS,
+        help=f"mv and hpim+mv follow the video's motion (need --video); default hpim+mv with "
+        f"--video, else {DEFAULT_METHOD}",
+    )
+    parser.add_argument("--video", help="the video: its frame rate, and its motion for mv fills")
     parser.add_argument("--fps", type=float, help="frame rate when there is no video")
     parser.add_argument(
         "--dictionary",
@@ -51,21 +71,46 @@ def run(args: argparse.Namespace) -> int:
     dropped[keep] = False
     manual[dropped] = np.nan
     manual[dropped, :, 2] = Visibility.UNLABELLED
-    result = fill_track(manual, args.method, scene_cuts=cuts, fps=fps, dictionary=args.dictionary)
     out = Path(args.out)
     if out.suffix != ".npz":
         raise UsageError("--out must name a .npz file")
+    if args.method is None:  # the video's motion is the default evidence whenever there is one
+        args.method = "hpim+mv" if args.video else DEFAULT_METHOD
+    if args.method in VIDEO_METHODS:
+        result = _fill_from_video(manual, args, cuts, fps)
+    else:
+        result = fill_track(
+            manual, args.method, scene_cuts=cuts, fps=fps, dictionary=args.dictionary
+        )
     save_fill_npz(out, result)
-    filled = int((result.source == Source(_source_of(args.method))).sum())
+    is_filled = (result.source != Source.MANUAL) & (result.source != Source.NONE)
+    used = sorted({Source(int(c)).label for c in np.unique(result.source[is_filled])})
     print(
-        f"filled {filled} joint values from {len(keep)} key frames of {ps.frame_count} "
-        f"with {args.method}; wrote {out}"
+        f"filled {int(is_filled.sum())} joint values from {len(keep)} key frames of "
+        f"{ps.frame_count} with {', '.join(used) or args.method}; wrote {out}"
     )
     return 0
 
 
-def _source_of(method: str) -> int:
-    return int(Source.from_label(method))
+def _fill_from_video(
+    manual: Any, args: argparse.Namespace, cuts: tuple[int, ...], fps: float | None
+) -> FillResult:
+    from annotator.propagation import VideoSource, fill_with
+
+    if not args.video:
+        if args.method == "mv":
+            raise UsageError("--method mv follows the video's motion: give --video")
+        print("hpim+mv: no --video, so no motion fields; filling with hpim", file=sys.stderr)
+        return fill_track(manual, "hpim", scene_cuts=cuts, fps=fps, dictionary=args.dictionary)
+    from annotator.video.motion import extract_motion
+
+    fields = extract_motion(args.video)
+    if len(fields) != manual.shape[0]:
+        raise UsageError(
+            f"{args.video} has {len(fields)} frames but the labels have {manual.shape[0]}"
+        )
+    source = VideoSource(video=Path(args.video), fields=fields, cuts=cuts)
+    return fill_with(manual, source, args.method, fps=fps, dictionary=args.dictionary)
 
 
 def _read(path: Path, fmt: str | None) -> tuple[PoseSet, tuple[int, ...]]:

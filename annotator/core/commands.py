@@ -368,6 +368,12 @@ class AcceptProposals(Command):
             frames = self.proposals.frames
             if frames and (frames[0] < 0 or frames[-1] >= doc.frame_count):
                 raise EditError("a proposed frame is outside the video")
+            scores = self.proposals.scores
+            if scores is not None and len(scores) != doc.frame_count:
+                raise EditError(
+                    f"proposals need one score per video frame: {len(scores)} scores for "
+                    f"{doc.frame_count} frames"
+                )
             self._before = doc.proposals
             if self.poses is not None:
                 j = doc.instances[self.instance].skeleton.num_joints

@@ -68,7 +68,12 @@ class Instance:
 
 @dataclass(frozen=True)
 class Proposals:
-    """Key frames proposed for labelling (sorted, unique) with optional scores."""
+    """Key frames proposed for labelling (sorted, unique) with optional scores.
+
+    ``scores`` follows the proposals contract: one score per *video* frame (K-FPN scores every
+    frame, and the timeline draws them as a curve), not one per proposed frame. The document
+    checks the length against its frame count when the proposals are set.
+    """
 
     frames: tuple[int, ...]
     scores: tuple[float, ...] | None
@@ -77,8 +82,18 @@ class Proposals:
     def __post_init__(self) -> None:
         if list(self.frames) != sorted(set(self.frames)):
             raise ValueError("proposal frames must be sorted and unique")
-        if self.scores is not None and len(self.scores) != len(self.frames):
-            raise ValueError("proposals need one score per frame")
+        if self.scores is not None:
+            if self.frames and len(self.scores) <= self.frames[-1]:
+                raise ValueError(
+                    f"proposals need one score per video frame: {len(self.scores)} scores "
+                    f"for a proposed frame {self.frames[-1]}"
+                )
+            if not all(math.isfinite(s) for s in self.scores):
+                raise ValueError("proposal scores must be finite")
+
+    def score_of(self, frame: int) -> float | None:
+        """The score of one video frame (None without scores)."""
+        return None if self.scores is None else self.scores[frame]
 
 
 @dataclass(frozen=True)
@@ -439,6 +454,12 @@ class Document:
         frames = proposals.frames if proposals is not None else ()
         if frames and (frames[0] < 0 or frames[-1] >= self.frame_count):
             raise ValueError("a proposed frame is outside the video")
+        scores = proposals.scores if proposals is not None else None
+        if scores is not None and len(scores) != self.frame_count:
+            raise ValueError(
+                f"proposals need one score per video frame: {len(scores)} scores for "
+                f"{self.frame_count} frames"
+            )
         self._proposals = proposals
         self._emit(Change("proposals"))
 

@@ -3,7 +3,9 @@
 The interchange type between the document, the fill engine, the format adaptors and the
 benchmarks. Arrays follow the contract's fill output: ``poses`` float32 (frames, joints, 3) with
 x, y and the visibility code (0 unlabelled, 1 visible, 2 occluded, 3 absent), x and y NaN
-where there is no position; ``source`` int8 (frames, joints) indices into ``SOURCE_NAMES``.
+where there is no position; ``source`` int8 (frames, joints) indices into ``SOURCE_NAMES``; ``held`` bool (frames, joints),
+when known, marks values held from the nearest label (before the first or after the last
+label) rather than filled between labels.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class PoseInstance:
     poses: NDArray[np.float32]  # (F, J, 3): x, y, visibility code
     source: NDArray[np.int8]  # (F, J): Source values
     boxes: NDArray[np.float32] | None = None  # (F, 4) x1, y1, x2, y2 ground-truth box, NaN if none
+    held: NDArray[np.bool_] | None = None  # (F, J) value held, not filled; None: not known
 
     def __post_init__(self) -> None:
         self.poses = np.asarray(self.poses, dtype=np.float32)
@@ -33,6 +36,10 @@ class PoseInstance:
             raise ValueError(f"poses must be (frames, joints, 3), not {self.poses.shape}")
         if self.source.shape != self.poses.shape[:2]:
             raise ValueError(f"source {self.source.shape} does not match poses {self.poses.shape}")
+        if self.held is not None:
+            self.held = np.asarray(self.held, dtype=np.bool_)
+            if self.held.shape != self.poses.shape[:2]:
+                raise ValueError(f"held {self.held.shape} does not match poses {self.poses.shape}")
         if self.boxes is not None:
             self.boxes = np.asarray(self.boxes, dtype=np.float32)
             if self.boxes.shape != (self.poses.shape[0], 4):

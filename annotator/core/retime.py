@@ -72,7 +72,12 @@ def retime(doc: Document, timestamps: ArrayLike, tolerance: float | None = None)
     if doc.proposals is not None:
         p = doc.proposals
         pairs = sorted({target(f, "a proposed frame"): k for k, f in enumerate(p.frames)}.items())
-        scores = None if p.scores is None else tuple(p.scores[k] for _, k in pairs)
+        # Scores are one per video frame: each new frame takes the score at its time.
+        scores = (
+            None
+            if p.scores is None
+            else tuple(float(v) for v in np.interp(new_ts, old_ts, np.asarray(p.scores)))
+        )
         out.set_proposals(Proposals(tuple(f for f, _ in pairs), scores, p.method))
     gate = np.full(new_ts.size, -1, dtype=np.int8)
     for f in np.flatnonzero(doc.gate >= 0).tolist():

@@ -371,10 +371,9 @@ def document_to_dict(
         if proposals is None
         else {
             "method": proposals.method,
-            "frames": [
-                {**ref(f), "score": None if proposals.scores is None else proposals.scores[k]}
-                for k, f in enumerate(proposals.frames)
-            ],
+            "frames": [{**ref(f), "score": proposals.score_of(f)} for f in proposals.frames],
+            # One score per video frame (the contract's proposals scores): the score curve.
+            "scores": None if proposals.scores is None else list(proposals.scores),
         },
         "gate": [
             {**ref(f), "decision": int(doc.gate[f])} for f in np.flatnonzero(doc.gate >= 0).tolist()
@@ -492,14 +491,18 @@ def _build(data: dict[str, Any], project_dir: Path | None) -> Document:
         pf = [frame_ref(e, f"proposals.frames[{i}]") for i, e in enumerate(entries)]
         if pf != sorted(set(pf)):
             raise _Invalid("proposals.frames must be sorted and unique")
-        scores = [e.get("score") for e in entries]
-        if all(s is None for s in scores):
-            doc.set_proposals(Proposals(tuple(pf), None, method))
-        else:
+        # Scores are one per video frame; files written before they were kept per proposed
+        # frame only, which cannot rebuild the curve, so those scores are not read.
+        raw_scores = props.get("scores")
+        vals: tuple[float, ...] | None = None
+        if raw_scores is not None:
+            items = _list(raw_scores, "proposals.scores", frames)
+            if len(items) != frames:
+                raise _Invalid(f"proposals.scores must hold {frames} values, one per frame")
             vals = tuple(
-                _num(s, f"proposals.frames[{i}].score", -1e12, 1e12) for i, s in enumerate(scores)
+                _num(s, f"proposals.scores[{i}]", -1e12, 1e12) for i, s in enumerate(items)
             )
-            doc.set_proposals(Proposals(tuple(pf), vals, method))
+        doc.set_proposals(Proposals(tuple(pf), vals, method))
 
     gate = np.full(frames, -1, dtype=np.int8)
     for i, e in enumerate(_list(data.get("gate", []), "gate", frames)):

@@ -12,6 +12,7 @@ labels ``i`` and ``i + 1`` depend only on the labels ``i - reach + 1 .. i + reac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -21,6 +22,27 @@ from annotator.core.codes import Source
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Noisy positions of joints on some frames, for a fill to weigh against its own prior.
+
+    ``xy`` (F, J, 2) px and ``variance`` (F, J): the expected squared error of each coordinate
+    in px² (the fill's own unit). NaN (or an infinite variance) where there is no observation;
+    an observation never moves a label. Motion-vector propagation and pose estimators supply
+    them; the fill engine hands each run its slice (``fill.py``).
+    """
+
+    xy: NDArray[np.float64]
+    variance: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        if self.xy.ndim != 3 or self.xy.shape[2] != 2 or self.variance.shape != self.xy.shape[:2]:
+            raise ValueError(
+                f"observations must be xy (F, J, 2) and variance (F, J), not "
+                f"{self.xy.shape} and {self.variance.shape}"
+            )
 
 
 class RunFiller(Protocol):

@@ -23,7 +23,14 @@ from numpy.typing import NDArray
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseInstance, PoseSet
-from annotator.dynamics.base import FloatArray, IntArray, LinearFiller, PchipFiller, RunFiller
+from annotator.dynamics.base import (
+    FloatArray,
+    IntArray,
+    LinearFiller,
+    Observations,
+    PchipFiller,
+    RunFiller,
+)
 from annotator.errors import UsageError
 
 METHODS: tuple[str, ...] = ("linear", "pchip", "eq17", "fista", "hpim")
@@ -82,15 +89,19 @@ def fill_track(
     scene_cuts: Sequence[int] = (),
     fps: float | None = None,
     dictionary: Any = None,
+    observations: Observations | None = None,
 ) -> FillResult:
     """Fill one person's track. ``manual`` is (F, J, 3) x, y, visibility code with code 0
     (unlabelled) wherever there is no manual label; ``scene_cuts`` are the first frames of
-    new shots."""
+    new shots. ``observations``: noisy positions between the labels (e.g. propagated along
+    the video, or an estimator's) that a method accepting them (``hpim``) weighs against its
+    prior; an observation with no weight (NaN or infinite variance) changes nothing."""
     filler = (
         make_filler(method, fps=fps, dictionary=dictionary) if isinstance(method, str) else method
     )
     man = _check_manual(manual)
-    return _fill(man, filler, _check_cuts(scene_cuts, man.shape[0]))
+    obs = _check_observations(observations, filler, man.shape)
+    return _fill(man, filler, _check_cuts(scene_cuts, man.shape[0]), obs)
 
 
 def fill_pose_set(
@@ -107,7 +118,7 @@ def fill_pose_set(
     for inst in ps.instances:
         res = _fill(manual_of(inst), filler, cuts)
         boxes = None if inst.boxes is None else inst.boxes.copy()
-        out.append(PoseInstance(inst.track_id, res.poses, res.source, boxes))
+        out.append(PoseInstance(inst.track_id, res.poses, res.source, boxes, res.held))
     return replace(ps, instances=out)
 
 
@@ -134,14 +145,21 @@ class FillEngine:
         fps: float | None = None,
         scene_cuts: Sequence[int] = (),
         dictionary: Any = None,
+        filler: RunFiller | None = None,
     ) -> None:
         self._fps = fps
         self._dictionary = dictionary
         self._cuts_arg = tuple(int(c) for c in scene_cuts)
         self.method = method
-        self._filler = make_filler(method, fps=fps, dictionary=dictionary)
+        self._filler = filler or make_filler(method, fps=fps, dictionary=dictionary)
         self._manual: NDArray[Any] | None = None
         self._result: FillResult | None = None
+        self._observations: Observations | None = None
+
+    def set_observations(self, observations: Observations | None) -> None:
+        """Observations for the next ``reset`` or ``update`` (read, not copied: an owner that
+        changes them in place passes the frames it changed to ``update``)."""
+        self._observations = observations
 
     @property
     def result(self) -> FillResult:
@@ -152,9 +170,10 @@ class FillEngine:
     def reset(self, manual: NDArray[Any]) -> FillResult:
         """Full recompute from ``manual`` (F, J, 3); a new result (earlier ones are kept)."""
         man = _check_manual(manual)
+        obs = _check_observations(self._observations, self._filler, man.shape)
         self._manual = np.asarray(manual)
         self._cuts = _check_cuts(self._cuts_arg, man.shape[0])
-        self._result = _fill(man, self._filler, self._cuts)
+        self._result = _fill(man, self._filler, self._cuts, obs)
         return self._result
 
     def set_method(self, method: str) -> FillResult:
@@ -188,7 +207,13 @@ class FillEngine:
         c0 = int(_reach_before(man, int(a.min()), reach).min())  # context to recompute it
         d0 = int(_reach_after(man, int(b.max()), reach).max())
         sub_cuts = self._cuts[(self._cuts > c0) & (self._cuts <= d0)] - c0
-        part = _fill(np.asarray(man[c0 : d0 + 1], dtype=np.float64), self._filler, sub_cuts)
+        obs = _check_observations(self._observations, self._filler, man.shape)
+        sub_obs = (
+            None if obs is None else Observations(obs.xy[c0 : d0 + 1], obs.variance[c0 : d0 + 1])
+        )
+        part = _fill(
+            np.asarray(man[c0 : d0 + 1], dtype=np.float64), self._filler, sub_cuts, sub_obs
+        )
         res = self._result
         if part.variance is not None and res.variance is None:
             res = replace(res, variance=np.full(res.source.shape, np.nan, np.float32))
@@ -253,12 +278,31 @@ def _check_manual(manual: NDArray[Any]) -> NDArray[np.float64]:
     return man
 
 
+def _check_observations(
+    obs: Observations | None, filler: RunFiller, shape: tuple[int, ...]
+) -> Observations | None:
+    if obs is None:
+        return None
+    if not getattr(filler, "accepts_observations", False):
+        raise UsageError(f"the {filler.source.label} fill does not take observations")
+    if obs.xy.shape != (shape[0], shape[1], 2):
+        raise UsageError(
+            f"observations cover {obs.xy.shape[:2]} frames x joints, the labels {shape[:2]}"
+        )
+    return obs
+
+
 def _check_cuts(cuts: Sequence[int] | IntArray, frame_count: int) -> IntArray:
     arr = np.unique(np.asarray(list(cuts), dtype=np.int64))
     return arr[(arr > 0) & (arr < frame_count)]
 
 
-def _fill(man: NDArray[np.float64], filler: RunFiller, cuts: IntArray) -> FillResult:
+def _fill(
+    man: NDArray[np.float64],
+    filler: RunFiller,
+    cuts: IntArray,
+    observations: Observations | None = None,
+) -> FillResult:
     f, nj, _ = man.shape
     codes = man[:, :, 2].astype(np.int64)
     has_pos = ((codes == Visibility.VISIBLE) | (codes == Visibility.OCCLUDED)) & np.isfinite(
@@ -285,8 +329,11 @@ def _fill(man: NDArray[np.float64], filler: RunFiller, cuts: IntArray) -> FillRe
         )
         pos_frames = np.flatnonzero(has_pos[:, joints[0]])
         abs_frames = np.flatnonzero(absent[:, joints[0]])
+        obs = None
+        if observations is not None:
+            obs = (observations.xy[:, js], observations.variance[:, js])
         xy, var, kind, prev_i, next_i = _fill_group(
-            man[:, js, :2], pos_frames, abs_frames, cuts, filler
+            man[:, js, :2], pos_frames, abs_frames, cuts, filler, obs
         )
         poses[:, js, :2] = xy
         if var is not None:
@@ -319,6 +366,7 @@ def _fill_group(
     abs_frames: IntArray,
     cuts: IntArray,
     filler: RunFiller,
+    observations: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> tuple[FloatArray, FloatArray | None, IntArray, IntArray, IntArray]:
     """Fill joints sharing label frames. Returns xy (F, Jg, 2), variance (F, Jg) or None, the
     per-frame kind, and per frame the index (into ``pos_frames``) of the label whose value or
@@ -350,7 +398,11 @@ def _fill_group(
         left = breaks[k - 1] if k > 0 else -0.5
         right = breaks[k] if k < len(breaks) else float(f)
         if len(frames) >= 2:
-            vals, v = filler.fill_run(frames, flat[frames])
+            observed = _run_observations(observations, a, b)
+            if observed is None:
+                vals, v = filler.fill_run(frames, flat[frames])
+            else:  # only fillers with accepts_observations get here (_check_observations)
+                vals, v = filler.fill_run(frames, flat[frames], observed)  # type: ignore[call-arg]
             out[a : b + 1] = vals.reshape(b - a + 1, ng, 2)
             kind[a : b + 1] = _FILLED
             idx = np.searchsorted(frames, np.arange(a, b + 1), side="right") - 1
@@ -377,6 +429,23 @@ def _fill_group(
     if var is not None:
         var[kind == _MANUAL] = 0.0  # a label is certain, whichever run made ``var``
     return out, var, kind, prev_i, next_i
+
+
+def _run_observations(
+    observations: tuple[NDArray[np.float64], NDArray[np.float64]] | None, a: int, b: int
+) -> tuple[FloatArray, FloatArray] | None:
+    """A run's observations as (span, K) columns in (x, y) pairs, or None when it has none
+    with weight (so the method's plain path runs, unchanged)."""
+    if observations is None:
+        return None
+    xy, var = observations[0][a : b + 1], observations[1][a : b + 1]
+    weighty = np.isfinite(var) & (var < np.inf) & np.isfinite(xy).all(axis=2)
+    if not weighty.any():
+        return None
+    span, ng = var.shape
+    v = np.where(weighty, var, np.nan)
+    cols = np.where(weighty[..., None], xy, np.nan).reshape(span, ng * 2)
+    return np.asarray(cols, dtype=np.float64), np.repeat(v, 2, axis=1).astype(np.float64)
 
 
 def save_fill_npz(path: str | Path, result: FillResult) -> None:

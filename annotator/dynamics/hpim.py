@@ -138,6 +138,7 @@ class HpimFiller:
         g = np.asarray(model.variogram, dtype=np.float64)
         self._gamma_table = g / g[1] if len(g) > 1 and g[1] > 0 else g
         self._cache: dict[tuple[tuple[int, ...], int], tuple[FloatArray, FloatArray]] = {}
+        self._cov_cache: dict[tuple[str, tuple[int, ...], int], FloatArray] = {}
 
     def gamma(self, lag: FloatArray) -> FloatArray:
         """γ at lags in this video's frames (normalised to γ(1 frame of the model) = 1)."""
@@ -165,11 +166,26 @@ class HpimFiller:
                 self._cache[key] = hit
         return hit
 
+    accepts_observations = True
+
     def fill_run(
-        self, frames: IntArray, values: FloatArray
+        self,
+        frames: IntArray,
+        values: FloatArray,
+        observed: tuple[FloatArray, FloatArray] | None = None,
     ) -> tuple[FloatArray, FloatArray | None]:
         """The live path: the combination of ``components`` computed gap group by gap group,
-        without full-size temporaries (a test checks the two agree)."""
+        without full-size temporaries (a test checks the two agree).
+
+        ``observed``: (span, K) noisy positions and their variance in px² (NaN where none),
+        folded in gap by gap by :meth:`_condition` (columns come in (x, y) pairs sharing one
+        variance). Without observations the result is plain HPIM, bit for bit."""
+        out, var = self._fill_plain(frames, values)
+        if observed is not None:
+            self._condition(frames, out, var, observed[0], observed[1])
+        return out, var
+
+    def _fill_plain(self, frames: IntArray, values: FloatArray) -> tuple[FloatArray, FloatArray]:
         a0 = int(frames[0])
         span = int(frames[-1]) - a0 + 1
         out = np.empty((span, values.shape[1]))
@@ -204,6 +220,70 @@ class HpimFiller:
             var += self.model.unc_disagree * (out - pchip) ** 2  # zero on the labels
         var *= self.model.unc_scale
         return out, var
+
+    def _gap_covariance(self, rel: tuple[int, ...], gap: int) -> FloatArray:
+        """(gap − 1, gap − 1) covariance, in γ units, of HPIM's error on the frames inside a gap
+        given its labels: Cov(x_s − Σ w_s,i x_i, x_s' − Σ w_s',j x_j) written with the variogram
+        (valid because each row of weights sums to one)."""
+        key = ("cov", rel, gap)
+        hit = self._cov_cache.get(key)
+        if hit is None:
+            w, _ = self.weights(rel, gap)
+            t = np.asarray(rel, dtype=np.float64)
+            s = np.arange(1, gap, dtype=np.float64)
+            g_ss = self.gamma(s[:, None] - s[None, :])
+            g_ts = self.gamma(t[:, None] - s[None, :])  # (n, gap − 1)
+            g_tt = self.gamma(t[:, None] - t[None, :])
+            hit = -g_ss + w @ g_ts + (w @ g_ts).T - w @ g_tt @ w.T
+            hit = 0.5 * (hit + hit.T)
+            if len(self._cov_cache) > 256:
+                self._cov_cache.clear()
+            if gap <= 512:
+                self._cov_cache[key] = hit
+        return hit
+
+    def _condition(
+        self,
+        frames: IntArray,
+        out: FloatArray,
+        var: FloatArray,
+        obs: FloatArray,
+        obs_var: FloatArray,
+    ) -> None:
+        """Condition the HPIM fill (prior mean ``out``, its error covariance the shape of
+        :meth:`_gap_covariance` scaled to HPIM's calibrated variance) on noisy observations inside
+        each gap: the Gaussian update ``out + P (P + R)⁻¹ (obs − out)``, in place. ``var`` is
+        scaled by the share of the prior variance the observations leave (so it stays in HPIM's
+        calibrated units). Gaps, like the prior, stay independent: an edit's reach is unchanged."""
+        for (rel, gap), _idx, _ctx, rows in self._gap_groups(frames):
+            ov = obs_var[rows]  # (G, gap − 1, K)
+            o = obs[rows]
+            v = 0.5 * (ov[..., 0::2] + ov[..., 1::2])  # (G, gap − 1, J): x, y share one
+            have = np.isfinite(v) & np.isfinite(o[..., 0::2]) & np.isfinite(o[..., 1::2])
+            gi, ji = np.nonzero(have.any(axis=1))  # (gap, joint) pairs with an observation
+            if len(gi) == 0:
+                continue
+            p_gamma = self._gap_covariance(rel, gap)
+            cols = np.stack([2 * ji, 2 * ji + 1], axis=1)  # (M, 2)
+            r = rows[gi]  # (M, gap − 1)
+            prior = out[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
+            seen = np.take_along_axis(o[gi], cols[:, None, :], axis=2)  # (M, gap − 1, 2)
+            h = have[gi, :, ji]  # (M, gap − 1)
+            # px² per γ unit: HPIM's own calibrated variance over this gap (motion, bend and
+            # disagreement terms included) against the bare kriging variance
+            s_px = var[r[:, :, None], cols[:, None, :]].mean(axis=(1, 2)) / max(
+                float(np.mean(np.diag(p_gamma))), 1e-12
+            )
+            p = p_gamma[None] * s_px[:, None, None]  # (M, n, n) prior error covariance, px²
+            noise = np.where(h, v[gi, :, ji], 0.0)
+            big = 1e6 * (1.0 + p.max(axis=(1, 2)))[:, None]
+            a = p + _diag(np.where(h, noise, big))
+            gain_t = np.linalg.solve(a, p)  # Aᵀ⁻¹ Pᵀ = (P A⁻¹)ᵀ, both symmetric
+            innov = np.where(h[..., None], seen - prior, 0.0)
+            out[r[:, :, None], cols[:, None, :]] = prior + np.einsum("mon,mok->mnk", gain_t, innov)
+            post = np.einsum("mnn->mn", p) - np.einsum("mon,mon->mn", gain_t, p)
+            share = np.clip(post / np.maximum(np.einsum("mnn->mn", p), 1e-12), 0.0, 1.0)
+            var[r[:, :, None], cols[:, None, :]] *= share[..., None]
 
     def _gap_groups(
         self, frames: IntArray
@@ -279,6 +359,14 @@ class HpimFiller:
         # average each gap's estimate with its neighbours' (still local: within reach)
         padded = np.concatenate([inc[:1], inc, inc[-1:]], axis=0)
         return np.asarray((padded[:-2] + padded[1:-1] + padded[2:]) / 3.0, dtype=np.float64)
+
+
+def _diag(d: FloatArray) -> FloatArray:
+    """(M, n, n) diagonal matrices from (M, n)."""
+    out = np.zeros((*d.shape, d.shape[-1]))
+    i = np.arange(d.shape[-1])
+    out[:, i, i] = d
+    return out
 
 
 def _variance(g: FloatArray, w: FloatArray, t: FloatArray, s: FloatArray) -> FloatArray:

@@ -263,5 +263,6 @@ def select_values(ps: PoseSet, frames: str) -> list[PoseInstance]:
         poses = inst.poses.copy()
         poses[~keep] = (np.nan, np.nan, Visibility.UNLABELLED)
         source = np.where(keep, inst.source, np.int8(Source.NONE)).astype(np.int8)
-        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes))
+        held = None if inst.held is None else np.zeros_like(inst.held)  # manual: none held
+        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes, held))
     return out

@@ -1,10 +1,14 @@
 """COCO keypoints JSON, both ways; optionally with the frame images beside it.
 
 One image record per exported frame (``file_name``, ``frame_index``, ``timestamp``,
-``width``, ``height``), one annotation per person with ``keypoints`` [x, y, v] (v per the
+``width``, ``height``); ``file_name`` names the written image, and is empty when no images are
+written (the file never references an image that does not exist: ``frame_index`` and the
+video in ``info`` locate the picture), one annotation per person with ``keypoints`` [x, y, v] (v per the
 contract: visible 2, occluded 1, absent/unlabelled 0 with x = y = 0), ``num_keypoints``,
 ``bbox`` from the joints, ``track_id``, and two extra per-joint lists COCO tools ignore:
-``visibility`` (the app's 4 codes, so absent survives) and ``source`` (manual, hpim, ...).
+``visibility`` (the app's 4 codes, so absent survives), ``source`` (manual, hpim, ...) and,
+when the fill said so, ``held`` (true where the value is held from the nearest label, before
+the first or after the last one, rather than filled between labels).
 The category carries the joint names and the 1-based skeleton edges. ``info`` holds the
 frame count, fps and video path. Must load with ``pycocotools.coco.COCO``.
 """
@@ -88,7 +92,7 @@ def _write(
     try:
         records = []
         for f in chosen:
-            name = f"{img_dir.name}/{int(f):06d}.{ext}"
+            name = f"{img_dir.name}/{int(f):06d}.{ext}" if source is not None else ""
             if source is not None and tmp_img is not None:
                 rgb = read_frame(source, int(f))
                 height, width = int(rgb.shape[0]), int(rgb.shape[1])
@@ -153,9 +157,9 @@ def _annotations(instances: list[PoseInstance], frames: np.ndarray) -> list[dict
         xy = np.where(has[:, :, None], inst.poses[:, :, :2].astype(np.float64), 0.0).round(3)
         kps = np.concatenate([xy, _COCO_V[vis][:, :, None]], axis=2)
         names = np.array(SOURCE_NAMES, dtype=object)[inst.source.astype(np.int64)]
-        prepared.append((inst.track_id, has, vis, kps, names))
+        prepared.append((inst.track_id, has, vis, kps, names, inst.held))
     for f in frames:
-        for track_id, has, vis, kps, names in prepared:
+        for track_id, has, vis, kps, names, held in prepared:
             if not (vis[f] != Visibility.UNLABELLED).any():
                 continue
             if has[f].any():
@@ -165,23 +169,24 @@ def _annotations(instances: list[PoseInstance], frames: np.ndarray) -> list[dict
                 bbox = [float(x0), float(y0), round(float(x1 - x0), 3), round(float(y1 - y0), 3)]
             else:
                 bbox = [0.0, 0.0, 0.0, 0.0]
-            out.append(
-                {
-                    "id": len(out) + 1,
-                    "image_id": int(f) + 1,
-                    "category_id": 1,
-                    "iscrowd": 0,
-                    "keypoints": [
-                        int(v) if k % 3 == 2 else v for k, v in enumerate(kps[f].ravel().tolist())
-                    ],
-                    "num_keypoints": int(has[f].sum()),
-                    "bbox": bbox,
-                    "area": round(bbox[2] * bbox[3], 3),
-                    "track_id": track_id,
-                    "visibility": vis[f].tolist(),
-                    "source": names[f].tolist(),
-                }
-            )
+            record: dict[str, Any] = {
+                "id": len(out) + 1,
+                "image_id": int(f) + 1,
+                "category_id": 1,
+                "iscrowd": 0,
+                "keypoints": [
+                    int(v) if k % 3 == 2 else v for k, v in enumerate(kps[f].ravel().tolist())
+                ],
+                "num_keypoints": int(has[f].sum()),
+                "bbox": bbox,
+                "area": round(bbox[2] * bbox[3], 3),
+                "track_id": track_id,
+                "visibility": vis[f].tolist(),
+                "source": names[f].tolist(),
+            }
+            if held is not None:
+                record["held"] = held[f].tolist()
+            out.append(record)
     return out
 
 

@@ -4,7 +4,9 @@ Layout (CONTRACTS.md "Fill output", extended so a file stands alone): ``poses`` 
 (F, J, 3) x, y, visibility code with NaN where no position; ``source`` int8 (F, J) indices
 into ``source_names``. With several people ``poses`` is (N, F, J, 3) and ``source`` (N, F, J),
 with ``track_ids`` (N,). Optional: ``joint_names``, ``skeleton_json``, ``timestamps`` (F,),
-``fps``, ``width``, ``height``, ``boxes`` (N, F, 4), ``video_path``. Files are loaded with
+``fps``, ``width``, ``height``, ``boxes`` (N, F, 4), ``video_path``, ``held`` bool (F, J) or
+(N, F, J) (values held before the first or after the last label, when the writer knew them).
+Files are loaded with
 ``allow_pickle=False``.
 """
 
@@ -58,6 +60,10 @@ def write_npz(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -
     if any(i.boxes is not None for i in instances):
         nan = np.full((ps.frame_count, 4), np.nan, np.float32)
         arrays["boxes"] = np.stack([i.boxes if i.boxes is not None else nan for i in instances])
+    if any(i.held is not None for i in instances):
+        none = np.zeros(poses.shape[1:3], dtype=bool)
+        held = np.stack([i.held if i.held is not None else none for i in instances])
+        arrays["held"] = held[0] if n == 1 else held
     if ps.video_path:
         arrays["video_path"] = np.array(ps.video_path)
     with atomic_file(path) as tmp, tmp.open("wb") as fh:
@@ -113,11 +119,18 @@ def _from_arrays(a: dict[str, NDArray[Any]], name: str, skeleton: Skeleton | Non
     boxes = a.get("boxes")
     if boxes is not None and boxes.shape != (n, f, 4):
         raise FormatError(f"{name}: 'boxes' must be ({n}, {f}, 4), not {boxes.shape}")
+    held = a.get("held")
+    if held is not None:
+        expected = (f, j) if a["poses"].ndim == 3 else (n, f, j)
+        if held.dtype != np.bool_ or held.shape != expected:
+            raise FormatError(f"{name}: 'held' must be booleans of shape {expected}")
+        held = held.reshape(n, f, j)
     instances = []
     for k in range(n):
         p = _checked_poses(poses[k], name)
         b = None if boxes is None else boxes[k].astype(np.float32)
-        instances.append(PoseInstance(track_ids[k], p, source[k], b))
+        h = None if held is None else held[k]
+        instances.append(PoseInstance(track_ids[k], p, source[k], b, h))
     timestamps = a.get("timestamps")
     if timestamps is not None:
         timestamps = timestamps.astype(np.float64).ravel()

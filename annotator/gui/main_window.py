@@ -26,7 +26,8 @@ from annotator.gui.panels import FillPanel, JointList, Legend
 from annotator.gui.proxy_offer import ProxyBar
 from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.timeline import Timeline
-from annotator.gui.workers import Task, TaskRunner
+from annotator.gui.wording import plural
+from annotator.gui.workers import Task, TaskRunner, handler_failure, one_line
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resize(1280, 800)
         self.setAcceptDrops(True)
         self.reporter = reporter or Reporter(self)
-        self.tasks = TaskRunner(self)
+        self.tasks = TaskRunner(self, report=lambda message: self.reporter.error(message))
         self.session: Session | None = None
         self.actions_by_id: dict[str, QtGui.QAction] = {}
         self.context_menu: QtWidgets.QMenu | None = None  # the open joint menu (kept alive)
@@ -238,17 +239,16 @@ class MainWindow(QtWidgets.QMainWindow):
         try:
             fn()
         except AnnotatorError as err:
-            self.reporter.error(str(err))
+            self.reporter.error(one_line(str(err)))
         except Exception as err:
             log.exception("action failed")
-            self.reporter.error(f"Unexpected error: {type(err).__name__}: {err}")
+            self.reporter.error(one_line(f"Unexpected error: {type(err).__name__}: {err}"))
 
     # ------------------------------------------------------------------ opening
     def open_path(self, path: str | Path) -> None:
         """Open a video or a project (by its extension). The session arrives when the video's
         index is ready (background task); errors go to the reporter."""
-        session = self.session
-        if session is not None and session.dirty and not opening.confirm_discard(self, session):
+        if not opening.confirm_discard(self, self.session):
             return
         self._guarded(lambda: opening.open_any(Path(path), self))
 
@@ -280,7 +280,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_total.setText(f"/ {session.frame_count - 1}")
         self.timeline.set_frame_count(session.frame_count)
         self.timeline.set_status(session.status)
-        self.timeline.set_proposed(session.proposed)
+        self._show_proposals()
         self.fill_panel.set_method(session.method)
         self._connect_loader(session)
         session.reader_changed.connect(self._on_reader_changed)
@@ -289,7 +289,7 @@ class MainWindow(QtWidgets.QMainWindow):
         session.poses_changed.connect(self._on_poses_changed)
         session.status_changed.connect(self._on_status_changed)
         session.history_changed.connect(self._update_history_actions)
-        session.proposals_changed.connect(lambda: self.timeline.set_proposed(session.proposed))
+        session.proposals_changed.connect(self._show_proposals)
         session.method_changed.connect(self.fill_panel.set_method)
         session.dirty_changed.connect(lambda _d: self._update_title())
         session.poses_changed.connect(lambda _a, _b: self._suggest_timer.start())
@@ -359,9 +359,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.set_playhead(frame)
         self.time_label.setText(f"{session.doc.time(frame):8.3f} s")
 
+    def _show_proposals(self) -> None:
+        session = self.session
+        if session is not None:
+            self.timeline.set_proposed(session.proposed)
+            self.timeline.set_scores(session.proposal_scores)
+
     def _on_frame_loaded(self, frame: int, image: object) -> None:
-        if self.session is not None and frame == self.session.frame:
+        """The frame loader's completion handler: a failure here is reported like a frame
+        that cannot be decoded (once per video), never only on stderr."""
+        if self.session is None or frame != self.session.frame:
+            return
+        try:
             self.frame_view.set_frame(np.asarray(image))
+        except Exception as err:
+            log.exception("showing frame %d failed", frame)
+            self._on_frame_failed(frame, handler_failure(f"Showing frame {frame}", err))
 
     def _on_frame_failed(self, frame: int, message: str) -> None:
         if not self._frame_error_shown:  # once per video: stepping must not pile up dialogs
@@ -402,13 +415,17 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         counts = np.bincount(session.status, minlength=4)
         full, partial, filled = int(counts[3]), int(counts[2]), int(counts[1])
-        text = f"{full} labelled frames"
+        text = f"{full} labelled {plural(full, 'frame')}"
         if partial:
             text += f", {partial} partly labelled"
         if full + partial < 2:
             text += ": label two frames to start the fill"
         else:
             text += f"; {filled} filled live ({session.method})"
+            held = session.engine.result.held.any(axis=1) & (session.status < 2)
+            if held.any():
+                n = int(held.sum())
+                text += f"; {n} held before the first or after the last label"
         self.fill_panel.set_info(text)
 
     def update_suggestion(self) -> None:
@@ -567,7 +584,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         session = self.session
-        if session is not None and session.dirty and not opening.confirm_discard(self, session):
+        if not opening.confirm_discard(self, session):
             event.ignore()
             return
         self._play_timer.stop()

@@ -24,10 +24,11 @@ from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.progress import Cancelled, Progress, ShouldStop
 from annotator.core.schema import EXTENSION
 from annotator.errors import AnnotatorError, ProjectError, VideoError
+from annotator.gui.dialogs import ExportChoice
 from annotator.gui.session import Session
+from annotator.gui.wording import plural
 
 if TYPE_CHECKING:
-    from annotator.formats.adaptor import FormatAdaptor
     from annotator.gui.main_window import MainWindow
     from annotator.video.base import VideoReader
 
@@ -90,7 +91,9 @@ def _open_project(path: Path, window: MainWindow) -> None:
     if check.status == "missing":
         new_path = None
         if reporter.ask(f"{check.message[0].upper()}{check.message[1:]}. Locate it?", "Video"):
-            new_path = reporter.locate_file("Locate the project's video", VIDEO_FILTER)
+            new_path = reporter.locate_file(
+                "Locate the project's video", VIDEO_FILTER, str(path.parent)
+            )
         if not new_path:
             raise ProjectError(f"the project's video is missing: {check.message}")
         check = store.relocate_video(doc, new_path)
@@ -158,8 +161,9 @@ def _when_indexed(window: MainWindow, reader: VideoReader, make_session: Any, pa
         reader.close()
         window.reporter.error(message)
 
-    task = window.tasks.start(f"Indexing {path.name}", index_job, finish, failed)
-    task.signals.cancelled.connect(reader.close)
+    window.tasks.start(
+        f"Indexing {path.name}", index_job, finish, failed, on_cancelled=reader.close
+    )
 
 
 def video_ref(reader: VideoReader) -> VideoRef:
@@ -195,20 +199,38 @@ def add_recent(path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- file dialogs
-def ask_open_video(parent: QtWidgets.QWidget) -> str:
-    path, _ = QtWidgets.QFileDialog.getOpenFileName(parent, "Open video", "", VIDEO_FILTER)
+def dialog_dir(session: Session | None) -> str:
+    """The folder file dialogs start in: the project's once it is saved (even when that is
+    not the video's folder), else the video's, else the current directory."""
+    if session is None:
+        return ""
+    if session.path is not None:
+        return str(session.path.parent)
+    return str(Path(session.doc.video.path).parent)
+
+
+def ask_open_video(parent: QtWidgets.QWidget, session: Session | None = None) -> str:
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(
+        parent, "Open video", dialog_dir(session), VIDEO_FILTER
+    )
     return str(path)
 
 
-def ask_open_project(parent: QtWidgets.QWidget) -> str:
+def ask_open_project(parent: QtWidgets.QWidget, session: Session | None = None) -> str:
     path, _ = QtWidgets.QFileDialog.getOpenFileName(
-        parent, "Open project", "", f"Annotator projects (*{PROJECT_SUFFIX});;All files (*)"
+        parent,
+        "Open project",
+        dialog_dir(session),
+        f"Annotator projects (*{PROJECT_SUFFIX});;All files (*)",
     )
     return str(path)
 
 
 # ---------------------------------------------------------------------- saving
 def default_project_path(session: Session) -> Path:
+    """Where Save suggests the project: its own file once saved, else beside the video."""
+    if session.path is not None:
+        return session.path
     video = Path(session.doc.video.path)
     return video.with_name(video.stem + PROJECT_SUFFIX)
 
@@ -222,7 +244,7 @@ def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None
         chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
             window,
             "Save project",
-            str(target or default_project_path(session)),
+            str(default_project_path(session) if target is None else target),
             f"Annotator projects (*{PROJECT_SUFFIX})",
         )
         if not chosen:
@@ -235,15 +257,25 @@ def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None
     return True
 
 
-def confirm_discard(window: MainWindow, session: Session) -> bool:
-    """Before closing a project with unsaved edits: True to go on (saved or discarded)."""
-    if window.reporter.ask("The project has unsaved changes. Save them first?", "Unsaved changes"):
-        try:
-            return save(window, session, ask_path=False)
-        except AnnotatorError as err:
-            window.reporter.error(str(err))
-            return False
-    return True
+def confirm_discard(window: MainWindow, session: Session | None) -> bool:
+    """Every place that would drop unsaved edits (quit, opening another video or project)
+    asks here first: Save / Discard / Cancel. True to go on (saved, or discarded on purpose);
+    False on Cancel, Esc, or a save that did not happen."""
+    if session is None or not session.dirty:
+        return True
+    name = session.path.name if session.path else Path(session.doc.video.path).name
+    choice = window.reporter.ask_save(
+        f"{name} has unsaved changes. Save them before closing it?", "Unsaved changes"
+    )
+    if choice == "discard":
+        return True
+    if choice != "save":
+        return False
+    try:
+        return save(window, session, ask_path=False)
+    except AnnotatorError as err:
+        window.reporter.error(str(err))
+        return False
 
 
 # ---------------------------------------------------------------------- export
@@ -255,7 +287,8 @@ def export_formats() -> list[tuple[str, str]]:
 
 
 def filled_pose_set(session: Session) -> PoseSet:
-    """The project's labels with the live fill in the gaps (sources say which is which)."""
+    """The project's labels with the live fill in the gaps (sources say which is which, and
+    ``held`` which values are only held before the first or after the last label)."""
     ps = session.doc.to_pose_set()
     result = session.engine.result
     out = []
@@ -266,55 +299,85 @@ def filled_pose_set(session: Session) -> PoseSet:
         manual = inst.source == Source.MANUAL
         poses = np.where(manual[:, :, None], inst.poses, result.poses).astype(np.float32)
         source = np.where(manual, inst.source, result.source).astype(np.int8)
-        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes))
+        held = result.held & ~manual
+        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes, held))
     ps.instances = out
     return ps
 
 
-def export_to(session: Session, name: str, path: Path) -> None:
-    from annotator.formats import registry
+def export_to(
+    session: Session, name: str, path: Path, frames: str = "all", images: str | None = None
+) -> None:
+    """Export through the same path as ``annotator export`` (``formats.exporting``)."""
+    ps = filled_pose_set(session) if frames == "all" else session.doc.to_pose_set()
+    write_with_video(ps, name, path, frames, images, session.doc.video.path)
 
-    _write(session, registry.get(name), path)
 
+def write_with_video(
+    ps: PoseSet, name: str, path: Path, frames: str, images: str | None, video_path: str
+) -> None:
+    """``write_export`` with frame images read from a reader of its own (the session's
+    reader belongs to its decoding thread), opened only when images are wanted."""
+    from annotator.formats.exporting import write_export
 
-def _write(session: Session, adaptor: FormatAdaptor, path: Path) -> None:
-    """Write with the adaptor's default options; frame images come from a reader of their own,
-    since the session's reader belongs to its decoding thread."""
-    ps = filled_pose_set(session)
-    if not adaptor.needs_video():
-        adaptor.write(ps, path)
+    if images is None:
+        write_export(ps, name, path, frames=frames)
         return
-    with open_reader(Path(session.doc.video.path)) as video:
-        adaptor.write(ps, path, video=video)
+    if not video_path or not Path(video_path).is_file():
+        raise AnnotatorError(
+            f"frame images need the project's video, which was not found: {video_path}"
+        )
+    with open_reader(Path(video_path)) as video:
+        write_export(ps, name, path, frames=frames, images=images, video=video)
+
+
+def export_choices() -> list[ExportChoice]:
+    from annotator.formats import registry
+    from annotator.formats.exporting import image_types
+
+    return [
+        ExportChoice(f.name, f.description, f.extensions, f.is_folder, image_types(f.name))
+        for f in registry.all_formats()
+        if f.can_write
+    ]
+
+
+def export_base(session: Session) -> str:
+    """Where an export is suggested, less its extension: beside the project once it has a
+    file, else beside the video."""
+    if session.path is not None:
+        name = session.path.name
+        stem = name[: -len(PROJECT_SUFFIX)] if name.endswith(PROJECT_SUFFIX) else session.path.stem
+        return str(session.path.with_name(stem))
+    video = Path(session.doc.video.path)
+    return str(video.with_suffix(""))
 
 
 def export_dialog(window: MainWindow, name: str | None) -> None:
-    from annotator.formats import registry
-
+    """Ask for the export's choices, then write it in a worker (frame images take a while)."""
     session = window._need()
-    formats = [f for f in registry.all_formats() if f.can_write]
-    if name is not None:
-        formats = [f for f in formats if f.name == name]
-    if not formats:
+    choices = export_choices()
+    if not choices:
         raise AnnotatorError("no export format is available")
-    video = Path(session.doc.video.path)
-    if len(formats) == 1 and formats[0].is_folder:
-        chosen = QtWidgets.QFileDialog.getExistingDirectory(
-            window, "Export to folder", str(video.parent)
-        )
-        adaptor = formats[0]
-    else:
-        filters = {f.dialog_filter(): f for f in formats}
-        chosen, selected = QtWidgets.QFileDialog.getSaveFileName(
-            window, "Export", str(video.with_suffix("")), ";;".join(filters)
-        )
-        adaptor = filters.get(selected, formats[0])
-        if chosen and adaptor.extensions and not chosen.endswith(adaptor.extensions):
-            chosen += adaptor.extensions[0]
-    if not chosen:
+    request = window.reporter.choose_export(choices, name, export_base(session))
+    if request is None:
         return
-    _write(session, adaptor, Path(chosen))
-    window.statusBar().showMessage(f"exported {adaptor.name} to {chosen}", 5000)
+    # The labels are taken now, on the GUI thread: later edits do not change this export.
+    ps = filled_pose_set(session) if request.frames == "all" else session.doc.to_pose_set()
+    video = session.doc.video.path
+
+    def job(_progress: Any, _should_stop: Any) -> None:
+        write_with_video(
+            ps, request.format, Path(request.path), request.frames, request.images, video
+        )
+
+    def done(_result: object) -> None:
+        what = "every frame" if request.frames == "all" else "the manual labels"
+        window.statusBar().showMessage(
+            f"exported {what} as {request.format} to {request.path}", 6000
+        )
+
+    window.tasks.start(f"Exporting {request.format}", job, done, window.reporter.error)
 
 
 # ---------------------------------------------------------------------- proposals
@@ -322,26 +385,28 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
     """Run a key frame proposer in a worker; its frames enter the document as a command."""
     from annotator.proposal import registry
 
+    budget: int | None = None
     if method is None:
-        method = window.reporter.choose_item(
-            "Propose frames to label", "Proposal method:", list(registry.METHODS)
-        )
-        if method is None:
+        request = window.reporter.choose_proposal(list(registry.METHODS), session.frame_count)
+        if request is None:
             return
+        method, budget = request.method, request.budget
     # The proposer opens its own reader: it must not thrash the view's frame cache. It reads
     # the original video (one pass, no seeks), never the fast-seek copy shown for viewing.
     path = str(session.doc.video.path)
 
     def job(progress: Progress, should_stop: ShouldStop) -> Any:
-        return registry.propose(path, method, None, None, progress, should_stop)
+        # The same call ``annotator propose VIDEO`` makes (no budget: the method's own).
+        return registry.propose(path, method, budget, None, progress, should_stop)
 
     def done(result: Any) -> None:
         if window.session is not session:
             return  # another project was opened meanwhile
         session.accept_proposals(np.asarray(result.frames), result.scores, result.method)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
+        n = len(result.frames)
         window.statusBar().showMessage(
-            f"{len(result.frames)} frames proposed in {result.seconds:.1f} s "
+            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s "
             "(] and [ jump between them)",
             6000,
         )

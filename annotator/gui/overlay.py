@@ -32,6 +32,9 @@ class PoseView:
     visibility: NDArray[np.int8]  # (J,) Visibility codes
     source: NDArray[np.int8]  # (J,) Source codes
     sigma: NDArray[np.float64] | None = None  # (J,) fill's standard deviation, pixels; NaN none
+    # (J,) True where the value is only held from the nearest label (before the first or after
+    # the last one): not a fill between labels, so it is drawn apart.
+    held: NDArray[np.bool_] | None = None
 
     @classmethod
     def empty(cls, num_joints: int) -> PoseView:
@@ -45,6 +48,12 @@ class PoseView:
         """Joints drawn: those with a finite position that are not absent."""
         finite = np.isfinite(self.xy).all(axis=1)
         return np.asarray(finite & (self.visibility != Visibility.ABSENT), dtype=np.bool_)
+
+    def held_mask(self) -> NDArray[np.bool_]:
+        """(J,) True for held values (never for manual labels)."""
+        if self.held is None:
+            return np.zeros(len(self.source), dtype=np.bool_)
+        return np.asarray(self.held & (self.source != Source.MANUAL), dtype=np.bool_)
 
 
 class _Style:
@@ -62,6 +71,11 @@ class _Style:
         dashed = [QtGui.QPen(c, 2.0, QtCore.Qt.PenStyle.DashLine) for c in colors]
         self.edge = [(d, QtGui.QPen(c, 2.0)) for d, c in zip(dashed, colors, strict=True)]
         self.source = {int(s): QtGui.QBrush(c) for s, c in theme.SOURCE_COLORS.items()}
+        # Held values: a thin dotted, dimmed ring with no source dot, and dotted edges.
+        self.held = [
+            QtGui.QPen(QtGui.QColor(c.red(), c.green(), c.blue(), 150), 1.5, theme.HELD_STYLE)
+            for c in colors
+        ]
         self.spread = [
             QtGui.QPen(QtGui.QColor(c.red(), c.green(), c.blue(), 110), 1.0) for c in colors
         ]
@@ -145,6 +159,7 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
             for (x, y), ok in zip(pose.xy.tolist(), shown.tolist(), strict=True)
         ]
         manual = (pose.source == Source.MANUAL).tolist()
+        held = pose.held_mask().tolist()
         occluded = (pose.visibility == Visibility.OCCLUDED).tolist()
         sources = pose.source.tolist()
         style = self._style
@@ -154,7 +169,10 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
         for a, b in self._skeleton.edges:
             pa, pb = pts[a], pts[b]
             if pa is not None and pb is not None:
-                painter.setPen(style.edge[b][manual[a] and manual[b]])
+                pen = (
+                    style.held[b] if held[a] or held[b] else style.edge[b][manual[a] and manual[b]]
+                )
+                painter.setPen(pen)
                 painter.drawLine(pa, pb)
         r = theme.JOINT_RADIUS
         no_brush = QtCore.Qt.BrushStyle.NoBrush
@@ -180,6 +198,10 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
             if manual[j]:
                 painter.setPen(style.outline)
                 painter.setBrush(style.faded[j] if occluded[j] else style.solid[j])
+                painter.drawEllipse(p, r, r)
+            elif held[j]:
+                painter.setPen(style.held[j])
+                painter.setBrush(no_brush)
                 painter.drawEllipse(p, r, r)
             else:
                 painter.setPen(style.ring[j])

@@ -33,7 +33,11 @@ def _canvas(size: int) -> QtGui.QPixmap:
 
 
 def _swatch(
-    color: QtGui.QColor, ring: bool = False, size: int = 14, thin: bool = False
+    color: QtGui.QColor,
+    ring: bool = False,
+    size: int = 14,
+    thin: bool = False,
+    dotted: bool = False,
 ) -> QtGui.QIcon:
     pix = _canvas(size)
     painter = QtGui.QPainter(pix)
@@ -41,7 +45,10 @@ def _swatch(
     r = size / 2 - 2
     centre = QtCore.QPointF(size / 2, size / 2)
     if ring:
-        painter.setPen(QtGui.QPen(color, 1.0 if thin else 2.5))
+        pen = QtGui.QPen(color, 1.5 if dotted else 1.0 if thin else 2.5)
+        if dotted:
+            pen.setStyle(theme.HELD_STYLE)
+        painter.setPen(pen)
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
     else:
         painter.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 1.2))
@@ -68,7 +75,7 @@ class JointList(QtWidgets.QTreeWidget):
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        self._shown: dict[int, tuple[int, int]] = {}
+        self._shown: dict[int, tuple[int, int, bool]] = {}
         self._text = QtGui.QBrush(theme.TEXT)
         self._dim = QtGui.QBrush(theme.TEXT_DIM)
         self.itemClicked.connect(
@@ -85,16 +92,24 @@ class JointList(QtWidgets.QTreeWidget):
 
     def show_pose(self, pose: PoseView) -> None:
         # Only rows whose state changed are touched: this runs on every step of a drag.
+        held = pose.held_mask().tolist()
         for j, (vis, src) in enumerate(
             zip(pose.visibility.tolist(), pose.source.tolist(), strict=True)
         ):
-            if self._shown.get(j) == (vis, src):
+            if self._shown.get(j) == (vis, src, held[j]):
                 continue
-            self._shown[j] = (vis, src)
+            self._shown[j] = (vis, src, held[j])
             item = self.topLevelItem(j)
             assert item is not None
             item.setText(1, _VIS_TEXT[Visibility(vis)] if 0 <= vis <= 3 else "?")
-            item.setText(2, "" if src == Source.NONE else SOURCE_NAMES[src])
+            # A held value is no fill: the source column says so rather than the method.
+            item.setText(2, "held" if held[j] else "" if src == Source.NONE else SOURCE_NAMES[src])
+            item.setToolTip(
+                2,
+                "held from the nearest label (before the first or after the last label)"
+                if held[j]
+                else "",
+            )
             manual = src == Source.MANUAL
             font = item.font(0)
             font.setItalic(not manual and src != Source.NONE)
@@ -135,6 +150,9 @@ class FillPanel(QtWidgets.QWidget):
         layout.addRow("Fill method", self.combo)
         self.info = QtWidgets.QLabel("label two frames to start the fill")
         self.info.setWordWrap(True)
+        # A wrapped label in a dock does not ask for its height: keep room for three lines.
+        self.info.setMinimumHeight(3 * self.info.fontMetrics().lineSpacing() + 4)
+        self.info.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
         self.info.setStyleSheet(f"color: {theme.TEXT_DIM.name()}")
         layout.addRow(self.info)
 
@@ -148,46 +166,71 @@ class FillPanel(QtWidgets.QWidget):
 
 
 class Legend(QtWidgets.QWidget):
-    """What the marks mean: manual vs filled joints, fill sources, timeline colours."""
+    """What the marks mean: manual, filled and held joints, fill sources, timeline colours.
+
+    Two columns, so that at 1280x800 the joint list above keeps room for a 17-joint skeleton.
+    """
 
     def __init__(self, sources: Sequence[str], parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QtWidgets.QVBoxLayout(self)
+        layout = QtWidgets.QGridLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(3)
+        layout.setHorizontalSpacing(12)
+        layout.setVerticalSpacing(3)
+        self._grid = layout
+        self._next = 0  # the next free cell, counted row by row
         neutral = QtGui.QColor("#d7dae0")
-        self._row(layout, _swatch(neutral), "manual label (solid)")
-        self._row(layout, _swatch(neutral, ring=True), "filled value (ring, dashed edge)")
-        self._row(
-            layout,
-            _swatch(neutral, ring=True, thin=True),
-            "fill uncertainty (2σ) of the current joint",
+        self._add(_swatch(neutral), "manual label (solid)")
+        self._add(_swatch(neutral, ring=True), "filled (ring, dashed edge)")
+        self._add(
+            _swatch(neutral, ring=True, thin=True, dotted=True),
+            "held value (dotted ring)",
+            "before the first or after the last label the pose is held, not filled",
         )
+        self._add(_swatch(neutral, ring=True, thin=True), "fill uncertainty (2σ)")
         for name in sources:
             src = Source.from_label(name)
-            self._row(layout, _swatch(theme.SOURCE_COLORS[src]), f"fill source: {name}", small=True)
+            self._add(_swatch(theme.SOURCE_COLORS[src]), f"source: {name}", small=True)
         for status in (FrameStatus.LABELLED, FrameStatus.PARTIAL, FrameStatus.FILLED):
-            self._row(
-                layout, _bar(theme.STATUS_COLORS[status]), f"timeline: {theme.STATUS_NAMES[status]}"
-            )
-        self._row(layout, _bar(theme.PROPOSED_COLOR, thin=True), "timeline: proposed frame")
-        self._row(
-            layout, _bar(theme.SUGGESTED_COLOR, thin=True), "timeline: next frame to label (N)"
-        )
-        layout.addStretch(1)
+            self._add(_bar(theme.STATUS_COLORS[status]), theme.STATUS_NAMES[status])
+        self._add(_bar(theme.PROPOSED_COLOR, thin=True), "proposed frame")
+        self._add(_curve(theme.SCORE_COLOR), "proposal score", "the proposer's score of each frame")
+        self._add(_bar(theme.SUGGESTED_COLOR, thin=True), "next frame to label (N)")
+        layout.setRowStretch(layout.rowCount(), 1)
+        layout.setColumnStretch(1, 1)
+        layout.setColumnStretch(3, 1)
 
-    @staticmethod
-    def _row(
-        layout: QtWidgets.QVBoxLayout, icon: QtGui.QIcon, text: str, small: bool = False
-    ) -> None:
-        row = QtWidgets.QHBoxLayout()
+    def _add(self, icon: QtGui.QIcon, text: str, tip: str = "", small: bool = False) -> None:
+        row, col = divmod(self._next, 2)
+        self._next += 1
         pic = QtWidgets.QLabel()
         pic.setPixmap(icon.pixmap(10 if small else 14, 10 if small else 14))
         pic.setFixedWidth(18)
-        row.addWidget(pic)
         label = QtWidgets.QLabel(text)
-        row.addWidget(label, 1)
-        layout.addLayout(row)
+        label.setToolTip(tip)
+        self._grid.addWidget(pic, row, 2 * col)
+        self._grid.addWidget(label, row, 2 * col + 1)
+
+    def texts(self) -> list[str]:
+        """The entries' texts, in order (for tests)."""
+        out = []
+        for k in range(self._grid.count()):
+            item = self._grid.itemAt(k)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, QtWidgets.QLabel) and widget.text():
+                out.append(widget.text())
+        return out
+
+
+def _curve(color: QtGui.QColor) -> QtGui.QIcon:
+    pix = _canvas(14)
+    painter = QtGui.QPainter(pix)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setPen(QtGui.QPen(color, 1.5))
+    points = [QtCore.QPointF(x, y) for x, y in ((0, 11), (4, 8), (7, 10), (10, 3), (14, 6))]
+    painter.drawPolyline(points)
+    painter.end()
+    return QtGui.QIcon(pix)
 
 
 def _bar(color: QtGui.QColor, thin: bool = False) -> QtGui.QIcon:

@@ -175,7 +175,11 @@ def make(window: MainWindow, session: Session) -> Task:
 
     bar.working(f"Making a fast-seek copy of {source.name}…")
     task = window.tasks.start(
-        f"Making a fast-seek copy of {source.name}", job, done, failed, bar.set_progress
+        f"Making a fast-seek copy of {source.name}",
+        job,
+        done,
+        failed,
+        bar.set_progress,
+        on_cancelled=cancelled,
     )
-    task.signals.cancelled.connect(cancelled)
     return task

@@ -118,7 +118,8 @@ class Session(QtCore.QObject):
         sigma = None
         if result.variance is not None:
             sigma = np.where(labelled, np.nan, np.sqrt(result.variance[f])).astype(np.float64)
-        return PoseView(xy, vis, src, sigma)
+        held = np.asarray(result.held[f] & ~labelled, dtype=np.bool_)
+        return PoseView(xy, vis, src, sigma, held)
 
     def labelled_frames(self) -> NDArray[np.int64]:
         return np.flatnonzero(self.status >= 2)
@@ -284,12 +285,21 @@ class Session(QtCore.QObject):
         self.push(cmd.FlipLeftRight(self.frame, self.instance))
 
     def accept_proposals(self, frames: NDArray[np.int64], scores: Any, method: str) -> None:
+        """Take a proposer's result in (one undo step); ``scores``: one per video frame."""
         proposals = Proposals(
             tuple(int(f) for f in frames),
             None if scores is None else tuple(float(s) for s in scores),
             method,
         )
         self.push(cmd.AcceptProposals(proposals, instance=self.instance))
+
+    @property
+    def proposal_scores(self) -> NDArray[np.float64] | None:
+        """The proposer's score of every frame (the score curve), or None."""
+        proposals = self.doc.proposals
+        if proposals is None or proposals.scores is None:
+            return None
+        return np.asarray(proposals.scores, dtype=np.float64)
 
     def undo(self) -> None:
         self.history.undo()

@@ -22,6 +22,8 @@ TEXT_DIM = QtGui.QColor("#8b93a1")
 PLAYHEAD_COLOR = QtGui.QColor("#ffffff")
 PROPOSED_COLOR = QtGui.QColor("#f2994a")
 SUGGESTED_COLOR = QtGui.QColor("#ff6fae")  # the next frame to label (N)
+SCORE_COLOR = QtGui.QColor("#f2c94c")  # the proposer's per-frame score curve
+HELD_STYLE = QtCore.Qt.PenStyle.DotLine  # held values (before the first / after the last label)
 CURRENT_JOINT = QtGui.QColor("#ffffff")
 
 STATUS_COLORS: dict[FrameStatus, QtGui.QColor] = {

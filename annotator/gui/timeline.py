@@ -1,14 +1,15 @@
-"""The timeline under the frame: labelled, partial and filled frames, proposals, the next
-frame to label, a playhead.
+"""The timeline under the frame: labelled, partial and filled frames, proposals with the
+proposer's score curve above them, the next frame to label, a playhead.
 
-One painted item (``TimelineMarks``) draws every mark: at paint time it bins the visible frame
-range to the widget's pixel width (see ``timeline_state``), so its cost depends on the width,
-not on the frame count. Left click or drag seeks; the wheel zooms the frame axis; right or
+One painted item (``TimelineMarks``) draws every mark from one immutable ``TimelineState``: at
+paint time it bins the visible frame range to the widget's pixel width (see
+``timeline_state``), so its cost depends on the width, not on the frame count. Left click or drag seeks; the wheel zooms the frame axis; right or
 middle drag pans; double click shows the whole video.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -17,13 +18,24 @@ from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.gui import theme
-from annotator.gui.timeline_state import FrameStatus, bin_edges, bin_status, runs
+from annotator.gui.timeline_state import (
+    FrameStatus,
+    TimelineState,
+    bin_curve,
+    bin_edges,
+    bin_status,
+    runs,
+    scale_scores,
+)
 
 _STATUS_BAND = {  # (y0, y1) of each status's band inside the 0..1 track
     FrameStatus.FILLED: (0.30, 0.70),
     FrameStatus.PARTIAL: (0.15, 0.85),
     FrameStatus.LABELLED: (0.05, 0.95),
 }
+_SCORE_BAND = (1.12, 1.55)  # (y0, y1) of the score curve, above the proposal ticks
+_Y_RANGE = (-0.25, 1.05)  # without a score curve
+_Y_RANGE_SCORES = (-0.25, 1.6)
 
 
 class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -31,57 +43,89 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
 
     def __init__(self) -> None:
         super().__init__()
-        self._status: NDArray[np.int8] = np.zeros(0, dtype=np.int8)
-        self._proposed: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self._suggested: int | None = None
+        self._state = TimelineState()
         self.last_paint_rects = 0  # for tests and the benchmark: rectangles drawn last paint
+        self.last_curve_points = 0  # points of the score curve drawn last paint
+
+    @property
+    def state(self) -> TimelineState:
+        return self._state
+
+    def set_state(self, state: TimelineState) -> None:
+        if len(state.status) != len(self._state.status):
+            self.prepareGeometryChange()  # the bounding rect follows the frame count
+        self._state = state
+        self.update()
+
+    def _change(self, **changes: Any) -> None:
+        self.set_state(dataclasses.replace(self._state, **changes))
 
     def set_status(self, status: NDArray[np.int8]) -> None:
-        if len(status) != len(self._status):
-            self.prepareGeometryChange()  # the bounding rect follows the frame count
-        self._status = status
-        self.update()
+        scores = self._state.scores
+        if scores is not None and len(scores) != len(status):
+            scores = None  # another video: its scores come with its proposals
+        self._change(status=status, scores=scores)
 
     def set_proposed(self, frames: NDArray[np.int64]) -> None:
-        self._proposed = np.asarray(frames, dtype=np.int64)
-        self.update()
+        self._change(proposed=np.asarray(frames, dtype=np.int64))
+
+    def set_scores(self, scores: NDArray[np.floating] | None) -> None:
+        self._change(scores=scale_scores(scores))
 
     def set_suggested(self, frame: int | None) -> None:
-        if frame != self._suggested:
-            self._suggested = frame
-            self.update()
+        if frame != self._state.suggested:
+            self._change(suggested=frame)
 
     @property
     def suggested(self) -> int | None:
-        return self._suggested
+        return self._state.suggested
 
     @property
     def status(self) -> NDArray[np.int8]:
-        return self._status
+        return self._state.status
 
     def boundingRect(self) -> QtCore.QRectF:
-        return QtCore.QRectF(0.0, -0.2, float(max(1, len(self._status))), 1.4)
+        return QtCore.QRectF(0.0, -0.2, float(max(1, len(self._state.status))), 1.8)
 
     def paint(self, painter: QtGui.QPainter, *args: Any) -> None:
         view = self.getViewBox()
-        if view is None or len(self._status) == 0:
+        state = self._state
+        if view is None or len(state.status) == 0:
             return
         (x0, x1), _ = view.viewRange()
         start = max(0, int(np.floor(x0)))
-        stop = min(len(self._status), int(np.ceil(x1)) + 1)
+        stop = min(len(state.status), int(np.ceil(x1)) + 1)
         width_px = max(1, int(view.width()))
         edges = bin_edges(start, stop, width_px)
-        marks = runs(bin_status(self._status, start, stop, width_px), edges)
+        marks = runs(bin_status(state.status, start, stop, width_px), edges)
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         for run in marks:
             y0, y1 = _STATUS_BAND[FrameStatus(run.status)]
             painter.setBrush(theme.STATUS_COLORS[FrameStatus(run.status)])
             painter.drawRect(QtCore.QRectF(run.x0, y0, run.x1 - run.x0, y1 - y0))
         count = len(marks)
-        if len(self._proposed):
+        self.last_curve_points = 0
+        if state.scores is not None:
+            xs, ys = bin_curve(state.scores, start, stop, width_px)
+            y0, y1 = _SCORE_BAND
+            pen = QtGui.QPen(theme.SCORE_COLOR)
+            pen.setCosmetic(True)
+            pen.setWidthF(1.2)
+            painter.setPen(pen)
+            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            painter.drawPolyline(
+                QtGui.QPolygonF(
+                    [
+                        QtCore.QPointF(x, y0 + (y1 - y0) * y)
+                        for x, y in zip(xs.tolist(), ys.tolist(), strict=True)
+                    ]
+                )
+            )
+            self.last_curve_points = len(xs)
+        if len(state.proposed):
             # One tick per pixel at most: deduplicate proposals that share a pixel.
-            lo, hi = np.searchsorted(self._proposed, [start, stop])
-            shown = self._proposed[lo:hi].astype(np.float64)
+            lo, hi = np.searchsorted(state.proposed, [start, stop])
+            shown = state.proposed[lo:hi].astype(np.float64)
             if len(shown) > width_px:
                 pixels = np.unique((shown - start) * width_px // max(1, stop - start))
                 shown = start + pixels * (stop - start) / width_px
@@ -92,13 +136,14 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
             for f in shown:
                 painter.drawLine(QtCore.QPointF(f + 0.5, -0.15), QtCore.QPointF(f + 0.5, 0.05))
             count += len(shown)
-        if self._suggested is not None and start <= self._suggested < stop:
+        suggested = state.suggested
+        if suggested is not None and start <= suggested < stop:
             pen = QtGui.QPen(theme.SUGGESTED_COLOR)
             pen.setCosmetic(True)
             pen.setWidth(2)
             pen.setStyle(QtCore.Qt.PenStyle.DashLine)
             painter.setPen(pen)
-            x = self._suggested + 0.5
+            x = suggested + 0.5
             painter.drawLine(QtCore.QPointF(x, -0.2), QtCore.QPointF(x, 1.0))
             count += 1
         self.last_paint_rects = count
@@ -146,7 +191,7 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         self._box = _SeekViewBox()
         super().__init__(parent=parent, viewBox=self._box, background=theme.PANEL_BG)
         self.setMinimumHeight(64)
-        self.setMaximumHeight(110)
+        self.setMaximumHeight(130)
         self.hideButtons()
         plot = self.getPlotItem()
         plot.hideAxis("left")
@@ -154,7 +199,7 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         bottom = plot.getAxis("bottom")
         bottom.setTextPen(theme.TEXT_DIM)
         bottom.setPen(theme.TEXT_DIM)
-        self._box.setYRange(-0.25, 1.05, padding=0)
+        self._box.setYRange(*_Y_RANGE, padding=0)
         self.marks = TimelineMarks()
         self._box.addItem(self.marks)
         self.playhead = pg.InfiniteLine(
@@ -177,6 +222,13 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
 
     def set_proposed(self, frames: NDArray[np.int64]) -> None:
         self.marks.set_proposed(frames)
+
+    def set_scores(self, scores: NDArray[np.floating] | None) -> None:
+        """The proposer's score of every frame, drawn as a curve above the ticks (None: no
+        curve, and the marks take the whole height)."""
+        self.marks.set_scores(scores)
+        y_range = _Y_RANGE if self.marks.state.scores is None else _Y_RANGE_SCORES
+        self._box.setYRange(*y_range, padding=0)
 
     def set_suggested(self, frame: int | None) -> None:
         """Mark the next frame to label (None: no mark)."""

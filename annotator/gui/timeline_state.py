@@ -8,8 +8,9 @@ merges equal neighbouring bins into runs (``runs``). Both are NumPy reductions, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,6 +49,65 @@ def frame_status(
     status[count > 0] = FrameStatus.PARTIAL
     status[count == manual.shape[1]] = FrameStatus.LABELLED
     return status
+
+
+def _frozen(values: NDArray[Any]) -> NDArray[Any]:
+    # A copy: the session updates its status array in place after each edit.
+    out = np.array(values, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True)
+class TimelineState:
+    """Everything the timeline paints, as one immutable value; the window hands in a new one
+    (``dataclasses.replace``) whenever something changes, and new rows extend it.
+
+    ``scores`` is the proposer's score of every frame scaled to 0..1 (``scale_scores``), or
+    None when the proposals have no scores.
+    """
+
+    status: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    proposed: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    suggested: int | None = None
+    scores: NDArray[np.float64] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", _frozen(np.asarray(self.status, dtype=np.int8)))
+        object.__setattr__(self, "proposed", _frozen(np.asarray(self.proposed, dtype=np.int64)))
+        if self.scores is not None:
+            scores = _frozen(np.asarray(self.scores, dtype=np.float64))
+            if scores.shape != self.status.shape:
+                raise ValueError("the timeline needs one score per frame")
+            object.__setattr__(self, "scores", scores)
+
+
+def scale_scores(scores: NDArray[np.floating] | None) -> NDArray[np.float64] | None:
+    """Scores scaled to 0..1 for drawing (a constant curve sits in the middle)."""
+    if scores is None or len(scores) == 0:
+        return None
+    values = np.asarray(scores, dtype=np.float64)
+    lo, hi = float(values.min()), float(values.max())
+    if not hi > lo:
+        return np.full(values.shape, 0.5)
+    return (values - lo) / (hi - lo)
+
+
+def bin_curve(
+    values: NDArray[np.float64], start: int, stop: int, bins: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(x, y) of a per-frame curve over ``values[start:stop]``, at most one point per bin:
+    each bin's maximum at its centre, so a peak (a proposed frame's score) is never lost."""
+    start = max(0, start)
+    stop = min(len(values), stop)
+    if stop <= start:
+        return np.zeros(0), np.zeros(0)
+    edges = bin_edges(start, stop, bins)
+    segment = values[start:stop]
+    if stop - start <= bins:
+        return np.arange(start, stop, dtype=np.float64) + 0.5, segment.astype(np.float64)
+    idx = (edges[:-1] - start).astype(np.int64)
+    return (edges[:-1] + edges[1:]) / 2, np.maximum.reduceat(segment, idx).astype(np.float64)
 
 
 def bin_status(status: NDArray[np.int8], start: int, stop: int, bins: int) -> NDArray[np.int8]:

@@ -65,13 +65,13 @@ def fill_export_menu(window: MainWindow) -> None:
 
 # -- actions (keymap ids) ------------------------------------------------------------------
 def act_open_video(window: MainWindow) -> None:
-    path = opening.ask_open_video(window)
+    path = opening.ask_open_video(window, window.session)
     if path:
         window.open_path(path)
 
 
 def act_open_project(window: MainWindow) -> None:
-    path = opening.ask_open_project(window)
+    path = opening.ask_open_project(window, window.session)
     if path:
         window.open_path(path)
 

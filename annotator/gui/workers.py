@@ -5,6 +5,10 @@ vocabulary: ``progress(fraction)`` may be called from any thread, ``should_stop(
 whether the user cancelled, and a task that stops raises ``Cancelled``. The
 runner starts it on a ``QThreadPool`` and delivers ``done(result)`` or ``failed(message)`` on
 the GUI thread through queued signals, so callbacks may touch widgets and push commands.
+
+A completion handler that raises runs inside a Qt signal, where an exception would only reach
+stderr; the runner catches it and hands one readable line to ``report`` (the window's
+reporter), so failed background work always reaches the user.
 """
 
 from __future__ import annotations
@@ -78,17 +82,52 @@ class Task(QtCore.QRunnable):
             self.signals.ended.emit()
 
 
+def one_line(text: str) -> str:
+    """``text`` as one line: a dialog shows one sentence, never a multi-line dump."""
+    return " ".join(text.split())
+
+
+def handler_failure(name: str, err: BaseException) -> str:
+    """One line for the user about a completion handler of ``name`` that raised ``err``: a
+    user error's own sentence, else the exception named after what failed."""
+    if isinstance(err, AnnotatorError):
+        return one_line(str(err)) or f"{name} failed"
+    return one_line(f"{name} failed: {type(err).__name__}: {err}")
+
+
 class TaskRunner(QtCore.QObject):
-    """Starts tasks and tracks the running ones (``busy`` / ``wait_idle``)."""
+    """Starts tasks and tracks the running ones (``busy`` / ``wait_idle``).
+
+    ``report(message)`` receives the failures of completion handlers (see the module
+    docstring); without one they are only logged.
+    """
 
     started = QtCore.Signal(object)  # Task
     ended = QtCore.Signal(object)  # Task
 
-    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+    def __init__(
+        self,
+        parent: QtCore.QObject | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._pool = QtCore.QThreadPool()
         self._pool.setMaxThreadCount(2)
         self._running: list[Task] = []
+        self.report = report
+
+    def guarded(self, name: str, handler: Callable[..., Any]) -> Callable[..., None]:
+        """``handler`` wrapped so that an exception reaches ``report`` as one line."""
+
+        def run(*args: Any) -> None:
+            try:
+                handler(*args)
+            except Exception as err:
+                log.exception("completion handler of %s failed", name)
+                if self.report is not None:
+                    self.report(handler_failure(name, err))
+
+        return run
 
     def start(
         self,
@@ -97,14 +136,17 @@ class TaskRunner(QtCore.QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[str], None] | None = None,
         on_progress: Progress | None = None,
+        on_cancelled: Callable[[], None] | None = None,
     ) -> Task:
         task = Task(name, fn)
         if on_done is not None:
-            task.signals.done.connect(on_done)
+            task.signals.done.connect(self.guarded(name, on_done))
         if on_error is not None:
-            task.signals.failed.connect(on_error)
+            task.signals.failed.connect(self.guarded(name, on_error))
         if on_progress is not None:
-            task.signals.progress.connect(on_progress)
+            task.signals.progress.connect(self.guarded(name, on_progress))
+        if on_cancelled is not None:
+            task.signals.cancelled.connect(self.guarded(name, on_cancelled))
         task.signals.ended.connect(lambda: self._finish(task))
         self._running.append(task)
         self.started.emit(task)

@@ -20,10 +20,10 @@ from annotator.bench.efficiency_oneshot import (
     budget_for,
     dp_linear_at_budget,
 )
-from annotator.bench.render import render_sequence
-from annotator.bench.render_set import write_manifest
 from annotator.core.datasets import load_penn_action
 from annotator.errors import UsageError
+from annotator.synth.render import render_sequence
+from annotator.synth.render_set import write_manifest
 
 
 def synthetic_clip(frames: int = 14, cuts: list[int] | None = None) -> RenderedClip:

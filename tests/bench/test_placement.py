@@ -1,4 +1,5 @@
-"""Reference placements: the DP oracle against brute force, and the stopping rules."""
+"""Reference placements: the DP oracle against brute force, the stopping rules, and the
+simulated annotator that labels where the fill's uncertainty ranks frames."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import itertools
 import numpy as np
 
 from annotator.bench.placement import (
+    _in_uncovered_gap,
     bisection_frames,
     dp_optimal_linear,
     greedy_with_gt,
     is_covering,
     label_fill,
+    ranked_annotator,
     uniform_to_cover,
 )
+from annotator.core.metrics import covered
 
 
 def _track(seed: int, f: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,3 +66,35 @@ def test_heuristics_cover_and_never_beat_the_oracle() -> None:
         frames = placer(fill, gt, vis, body, 0.05)
         assert is_covering(fill, frames, gt, vis, body, 0.05)
         assert len(frames) >= best
+
+
+def _burst_track() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One joint drifting slowly for 120 frames, with a fast swing between frames 70 and 100."""
+    t = np.arange(120, dtype=float)
+    burst = np.where((t > 70) & (t < 100), 30 * np.sin((t - 70) / 30 * 2 * np.pi), 0.0)
+    truth = np.stack([100 + burst, 80 + 0.05 * t], axis=-1)[:, None, :]
+    return truth, np.ones((120, 1), dtype=bool), np.full(120, 100.0)
+
+
+def test_simulated_annotator_covers_and_labels_where_the_motion_is() -> None:
+    truth, visible, body = _burst_track()
+    frames = ranked_annotator(truth, visible, body, alpha=0.05)
+    assert frames[0] == 0 and frames[-1] == 119
+    pred = label_fill(truth, "hpim")(frames)
+    assert covered(pred, truth, visible, body, 0.05).all()
+    inner = frames[1:-1]
+    assert ((inner > 60) & (inner < 105)).mean() > 0.6  # labels go to the burst
+    assert len(frames) <= len(bisection_frames(label_fill(truth, "hpim"), truth, visible, body))
+
+
+def test_told_which_gaps_are_uncovered_the_annotator_never_labels_a_finished_gap() -> None:
+    ok = np.array([True] * 5 + [False] + [True] * 6)
+    assert _in_uncovered_gap(6, [0, 4, 8, 11], ok)  # gap 4..8 holds frame 5
+    assert not _in_uncovered_gap(9, [0, 4, 8, 11], ok)
+    assert not _in_uncovered_gap(3, [0, 4, 8, 11], ok)
+
+    truth, visible, body = _burst_track()
+    told = ranked_annotator(truth, visible, body, alpha=0.05, told_uncovered_gaps=True)
+    pred = label_fill(truth, "hpim")(told)
+    assert covered(pred, truth, visible, body, 0.05).all()
+    assert len(told) <= len(ranked_annotator(truth, visible, body, alpha=0.05))

@@ -4,29 +4,18 @@ one line why it cannot open a window instead of Qt's page about platform plugins
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO_ROOT
+from tests.helpers import run_python
+
 SAMPLE = REPO_ROOT / "resources" / "samples" / "taiji.mp4"
+NO_DISPLAY = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "annotator", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        timeout=300,
-    )
+    return run_python("-m", "annotator", *args, drop=NO_DISPLAY.__contains__)
 
 
 def test_screenshot_without_a_display_prints_nothing(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ def _commands() -> list[Command]:
         CopyPose(12, "previous"),
         CopyPose(12, "next"),
         FlipLeftRight(5),
-        AcceptProposals(Proposals((3, 5, 40), (0.9, 0.5, 0.1), "kfpn")),
+        AcceptProposals(Proposals((3, 5, 40), tuple(f / 60 for f in range(60)), "kfpn")),
         AcceptProposals(Proposals((5, 40), None, "kfpn"), poses),
         AcceptFill(18, fill),
         MarkReviewed(0, 10, "ann"),
@@ -169,7 +169,9 @@ def test_accept_fill_keeps_manual_labels() -> None:
 def test_accept_proposals_labels_only_unlabelled_frames() -> None:
     doc, history = _seeded()
     poses = np.ones((2, PENN_ACTION.num_joints, 3), np.float32)
-    history.push(AcceptProposals(Proposals((5, 40), (0.2, 0.8), "kfpn"), poses))
+    history.push(
+        AcceptProposals(Proposals((5, 40), tuple(f / 60 for f in range(60)), "kfpn"), poses)
+    )
     assert doc.proposals is not None and doc.proposals.frames == (5, 40)
     assert doc.label(0, 5, L_WRIST)[0] == 10.5  # manual label untouched
     assert doc.frame_states().labelled[40]

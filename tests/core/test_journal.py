@@ -43,7 +43,7 @@ def _edit_everything(history: History) -> None:
     fill[:, :, 2] = 2
     history.push(PlaceJoint(3, 1, 1.25, 2.5))
     history.push(AcceptFill(10, fill))
-    history.push(AcceptProposals(Proposals((1, 9), (0.1, 0.2), "kfpn")))
+    history.push(AcceptProposals(Proposals((1, 9), tuple(f / 60 for f in range(60)), "kfpn")))
     history.push(MarkReviewed(0, 4, "me"))
     history.push(SetFlag(2, "check"))
     history.push(SetSceneCut(30))

@@ -51,7 +51,7 @@ def _valid() -> dict[str, Any]:
     h.push(PlaceJoint(1, 3, 4.0, 5.0, Visibility.OCCLUDED))
     h.push(AddInstance(skeleton=COCO))
     h.push(PlaceJoint(2, 1, 4.0, 5.0, instance=1))
-    h.push(AcceptProposals(Proposals((1, 5), (0.5, 0.7), "kfpn")))
+    h.push(AcceptProposals(Proposals((1, 5), tuple(f / 20 for f in range(20)), "kfpn")))
     h.push(MarkReviewed(0, 2, "me", at="2026-01-01T00:00:00Z"))
     h.push(SetFlag(3, "check"))
     h.push(SetSceneCut(8))

@@ -26,7 +26,7 @@ def _doc() -> Document:
     h = History(doc)
     h.push(PlaceJoint(3, 0, 1.0, 2.0))
     h.push(PlaceJoint(20, 5, 3.0, 4.0))
-    h.push(AcceptProposals(Proposals((3, 20), (0.4, 0.6), "kfpn")))
+    h.push(AcceptProposals(Proposals((3, 20), tuple(f / 30 for f in range(30)), "kfpn")))
     h.push(MarkReviewed(20, 21, "me", at="t"))
     h.push(SetFlag(21, "why"))
     h.push(SetSceneCut(10))
@@ -42,7 +42,9 @@ def test_dropped_leading_frames_shift_everything() -> None:
     assert out.frame_count == 28
     assert out.labelled_frames().tolist() == [1, 18]
     assert out.label(0, 18, 5) == doc.label(0, 20, 5)
-    assert out.proposals == Proposals((1, 18), (0.4, 0.6), "kfpn")
+    assert out.proposals is not None and out.proposals.frames == (1, 18)
+    # one score per video frame: the new frames keep the scores of their times
+    np.testing.assert_allclose(out.proposals.scores, np.arange(2, 30) / 30)
     assert list(out.reviews) == [18] and list(out.flags) == [19]
     assert out.scene_cuts == (8,) and out.gate[20] == 1
 

@@ -58,7 +58,7 @@ def _rich_doc(video: Path) -> Document:
     h.push(PlaceJoint(89, 12, 1e-8, 3e6))
     h.push(AddInstance(track_id=4, skeleton=COCO))
     h.push(PlaceJoint(10, 16, 5.0, 6.0, instance=1))
-    h.push(AcceptProposals(Proposals((0, 44, 89), (0.5, 0.25, 1.0), "kfpn")))
+    h.push(AcceptProposals(Proposals((0, 44, 89), tuple(f / 90 for f in range(90)), "kfpn")))
     h.push(MarkReviewed(3, 6, "rév", at="2026-11-23T10:00:00+00:00"))
     h.push(SetFlag(7, 'left/right "swap"?'))
     h.push(SetSceneCut(50))

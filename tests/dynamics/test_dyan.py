@@ -19,6 +19,7 @@ from annotator.dynamics.dyan import (
     poles_from_dictionary,
 )
 from annotator.errors import FormatError
+from tests.dynamics.helpers import manual_at
 
 POLES = Poles(np.array([0.98, 1.0, 0.95]), np.array([0.1, 0.25, 0.6]))
 
@@ -123,14 +124,6 @@ def test_bad_dictionary_file_is_a_format_error(tmp_path: Path) -> None:
         load_dictionary(bad)
 
 
-def _man(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    m = np.full((values.shape[0], values.shape[1], 3), np.nan)
-    m[:, :, 2] = 0
-    m[keys, :, :2] = values[keys]
-    m[keys, :, 2] = 1
-    return m
-
-
 def _motion(fps: float, joints: int, seconds: float = 4.0) -> np.ndarray:
     """The same motion (in seconds) sampled at ``fps``: a few slow sinusoids per coordinate."""
     tau = np.arange(int(seconds * fps))[:, None] / fps
@@ -162,8 +155,8 @@ def test_a_60fps_trajectory_fills_as_well_as_its_30fps_version(method: str) -> N
     t30, t60 = _motion(30.0, 3), _motion(60.0, 3)
     k30 = np.arange(0, len(t30), 6)  # the same instants: every 0.2 s
     k60 = np.arange(0, len(t60), 12)
-    f30 = fill_track(_man(t30, k30), method, fps=30.0).poses[:, :, :2]
-    f60 = fill_track(_man(t60, k60), method, fps=60.0).poses[:, :, :2]
+    f30 = fill_track(manual_at(t30, k30), method, fps=30.0).poses[:, :, :2]
+    f60 = fill_track(manual_at(t60, k60), method, fps=60.0).poses[:, :, :2]
     n = int(k30[-1])
     e30 = np.abs(f30 - t30)[:n].mean()
     e60 = np.abs(f60[::2] - t60[::2])[:n].mean()  # at the instants both videos have
@@ -180,9 +173,9 @@ def test_one_dictionary_fills_a_coco_track_per_coordinate() -> None:
     truth = _motion(30.0, COCO.num_joints, seconds=3.0)
     keys = np.arange(0, len(truth), 7)
     filler = make_dyan_filler("eq17", fps=30.0)
-    both = fill_track(_man(truth, keys), filler).poses[:, :, :2]
+    both = fill_track(manual_at(truth, keys), filler).poses[:, :, :2]
     assert both.shape == (len(truth), 17, 2) and np.isfinite(both).all()
     np.testing.assert_allclose(both[keys], truth[keys], atol=1e-3)
     for j in (0, 9, 16):
-        alone = fill_track(_man(truth[:, j : j + 1], keys), filler).poses[:, 0, :2]
+        alone = fill_track(manual_at(truth[:, j : j + 1], keys), filler).poses[:, 0, :2]
         np.testing.assert_allclose(both[:, j], alone, atol=1e-3)

@@ -8,20 +8,12 @@ import pytest
 from annotator.core.codes import Source
 from annotator.dynamics.fill import fill_track, make_filler
 from annotator.dynamics.hpim import HpimFiller, HpimModel, make_hpim_filler
+from tests.dynamics.helpers import manual_at
 
 from .test_fill import assert_incremental_equals_full
 
 LAGS = np.arange(200, dtype=float)
 SMOOTH = HpimModel(variogram=1.0 - np.exp(-((LAGS / 12.0) ** 2)), fps=30.0, reach=2)
-
-
-def _manual(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    f = values.shape[0]
-    m = np.full((f, values.shape[1], 3), np.nan)
-    m[:, :, 2] = 0
-    m[keys, :, :2] = values[keys]
-    m[keys, :, 2] = 1
-    return m
 
 
 def _sine(f: int = 97) -> np.ndarray:
@@ -32,8 +24,8 @@ def _sine(f: int = 97) -> np.ndarray:
 def test_smooth_motion_beats_linear_without_seams() -> None:
     truth = _sine()
     keys = np.arange(0, 97, 8)
-    hp = fill_track(_manual(truth, keys), HpimFiller(SMOOTH)).poses[:, :, :2]
-    lin = fill_track(_manual(truth, keys), "linear").poses[:, :, :2]
+    hp = fill_track(manual_at(truth, keys), HpimFiller(SMOOTH)).poses[:, :, :2]
+    lin = fill_track(manual_at(truth, keys), "linear").poses[:, :, :2]
     err_hp = np.abs(hp - truth).max()
     assert err_hp < 0.5 * np.abs(lin - truth).max()
     # no seam at the labels: the fill's steps next to a label match the true motion's
@@ -48,18 +40,18 @@ def test_constant_and_straight_lines_are_kept() -> None:
     f = 50
     keys = np.array([0, 7, 20, 31, 49])
     still = np.full((f, 1, 2), 3.0)
-    out = fill_track(_manual(still, keys), HpimFiller(SMOOTH)).poses[:, :, :2]
+    out = fill_track(manual_at(still, keys), HpimFiller(SMOOTH)).poses[:, :, :2]
     np.testing.assert_allclose(out, 3.0, atol=1e-6)
     line = np.stack([np.arange(f) * 2.0, 5 - np.arange(f) * 0.5], -1)[:, None]
     model = HpimModel(SMOOTH.variogram, trend=1)
-    out = fill_track(_manual(line, keys), HpimFiller(model)).poses[:, :, :2]
+    out = fill_track(manual_at(line, keys), HpimFiller(model)).poses[:, :, :2]
     np.testing.assert_allclose(out, line, atol=1e-3)
 
 
 def test_variance_is_zero_on_labels_and_largest_mid_gap() -> None:
     truth = _sine()
     keys = np.arange(0, 97, 12)
-    r = fill_track(_manual(truth, keys), HpimFiller(SMOOTH))
+    r = fill_track(manual_at(truth, keys), HpimFiller(SMOOTH))
     assert r.variance is not None
     assert (r.variance[keys] == 0).all()
     gap = r.variance[13:24, 0]
@@ -83,7 +75,7 @@ def test_still_joint_keeps_the_nearer_label() -> None:
     vals[10:20] = [[5.5, 5.0]]  # moved half a pixel: jitter, not motion
     vals[20:] = [[40.0, 5.0]]
     keys = np.array([0, 10, 20, 29])
-    out = fill_track(_manual(vals, keys), HpimFiller(model)).poses[:, 0, 0]
+    out = fill_track(manual_at(vals, keys), HpimFiller(model)).poses[:, 0, 0]
     assert (out[1:6] == 5.0).all() and (out[6:10] == 5.5).all()
     assert (out[11:20] != 5.5).any()  # a real move is interpolated
 
@@ -122,7 +114,7 @@ def test_shipped_model_loads_and_fills() -> None:
     assert filler.model.reach >= 1 and len(filler.model.variogram) > 50
     truth = _sine()
     keys = np.arange(0, 97, 10)
-    r = fill_track(_manual(truth, keys), make_filler("hpim"))
+    r = fill_track(manual_at(truth, keys), make_filler("hpim"))
     assert (r.source[keys] == Source.MANUAL).all() and (r.source[1:10] == Source.HPIM).all()
     assert np.isfinite(r.poses[:, :, :2]).all()
 

@@ -12,19 +12,12 @@ from annotator.core.codes import Source
 from annotator.dynamics.fill import fill_track
 from annotator.dynamics.hpim import HpimFiller, HpimModel
 from annotator.dynamics.ranking import flag_for_review, rank_next_frames
+from tests.dynamics.helpers import manual_at
 
 LAGS = np.arange(200, dtype=float)
 MODEL = HpimModel(
     variogram=LAGS**1.5, fps=30.0, reach=2, unc_loo=0.3, unc_disagree=3.0, unc_scale=0.5
 )
-
-
-def _manual(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    m = np.full((values.shape[0], values.shape[1], 3), np.nan)
-    m[:, :, 2] = 0
-    m[keys, :, :2] = values[keys]
-    m[keys, :, 2] = 1
-    return m
 
 
 def _track(bend_at: int, f: int = 81) -> np.ndarray:
@@ -36,8 +29,8 @@ def _track(bend_at: int, f: int = 81) -> np.ndarray:
 
 def test_same_label_frames_different_motion_different_uncertainty() -> None:
     keys = np.arange(0, 81, 10)
-    a = fill_track(_manual(_track(25), keys), HpimFiller(MODEL))
-    b = fill_track(_manual(_track(55), keys), HpimFiller(MODEL))
+    a = fill_track(manual_at(_track(25), keys), HpimFiller(MODEL))
+    b = fill_track(manual_at(_track(55), keys), HpimFiller(MODEL))
     assert a.variance is not None and b.variance is not None
     va, vb = a.variance[:, 0], b.variance[:, 0]
     # each motion's uncertainty is largest where that motion bends, not at a fixed place
@@ -49,7 +42,7 @@ def test_same_label_frames_different_motion_different_uncertainty() -> None:
 def test_ranking_follows_the_motion_not_the_biggest_gap() -> None:
     truth = _track(25)
     keys = np.array([0, 10, 20, 30, 40, 50, 80])  # the biggest gap, 50-80, is a slow drift
-    man = _manual(truth, keys)
+    man = manual_at(truth, keys)
     res = fill_track(man, HpimFiller(MODEL))
     ranked = rank_next_frames(man, res)
     assert 10 < ranked[0][0] < 40
@@ -61,7 +54,7 @@ def test_ranking_follows_the_motion_not_the_biggest_gap() -> None:
 
 def test_held_ends_rank_first_and_methods_without_variance_use_hpim() -> None:
     truth = _track(40)
-    man = _manual(truth, np.array([20, 30, 40, 50]))
+    man = manual_at(truth, np.array([20, 30, 40, 50]))
     res = fill_track(man, "linear")
     assert res.variance is None
     ranked = rank_next_frames(man, res)
@@ -74,7 +67,7 @@ def test_held_ends_rank_first_and_methods_without_variance_use_hpim() -> None:
 
 def test_review_flags_uncertain_frames_only() -> None:
     keys = np.arange(0, 81, 10)
-    res = fill_track(_manual(_track(25), keys), HpimFiller(MODEL))
+    res = fill_track(manual_at(_track(25), keys), HpimFiller(MODEL))
     flags = flag_for_review(res, body_px=100.0, alpha=0.05)
     assert flags.any() and not flags[keys].any()
     assert flags[15:35].sum() > flags[55:75].sum()
@@ -94,31 +87,13 @@ def test_uncertainty_tracks_error_on_validation_videos(data_dir: Path) -> None:
     for p in val[::26]:
         s = load_penn_action(p)
         keys = uniform_frames(s.frame_count, uniform_count(s.frame_count, 0.1))
-        res = fill_track(_manual(s.xy, keys), "hpim")
+        res = fill_track(manual_at(s.xy, keys), "hpim")
         assert res.variance is not None
         counted = s.visible & (res.source == Source.HPIM)
         var.append(res.variance[counted])
         err.append(((res.poses[:, :, :2] - s.xy) ** 2).sum(axis=2)[counted])
     rho = float(spearmanr(np.concatenate(var), np.concatenate(err))[0])
     assert rho > 0.5
-
-
-def test_simulated_annotator_covers_and_labels_where_the_motion_is() -> None:
-    from annotator.bench.placement import bisection_frames, label_fill, ranked_annotator
-    from annotator.core.metrics import covered
-
-    t = np.arange(120, dtype=float)
-    burst = np.where((t > 70) & (t < 100), 30 * np.sin((t - 70) / 30 * 2 * np.pi), 0.0)
-    truth = np.stack([100 + burst, 80 + 0.05 * t], axis=-1)[:, None, :]
-    visible = np.ones((120, 1), dtype=bool)
-    body = np.full(120, 100.0)
-    frames = ranked_annotator(truth, visible, body, alpha=0.05)
-    assert frames[0] == 0 and frames[-1] == 119
-    pred = label_fill(truth, "hpim")(frames)
-    assert covered(pred, truth, visible, body, 0.05).all()
-    inner = frames[1:-1]
-    assert ((inner > 60) & (inner < 105)).mean() > 0.6  # labels go to the burst
-    assert len(frames) <= len(bisection_frames(label_fill(truth, "hpim"), truth, visible, body))
 
 
 def test_distance_to_nearest_label_matches_brute_force() -> None:
@@ -131,26 +106,6 @@ def test_distance_to_nearest_label_matches_brute_force() -> None:
         t = np.arange(f)
         brute = np.min(np.abs(t[:, None] - marks[None, :]), axis=1)
         assert np.array_equal(_distance_to_nearest(t, marks), brute)
-
-
-def test_told_which_gaps_are_uncovered_the_annotator_never_labels_a_finished_gap() -> None:
-    from annotator.bench.placement import _in_uncovered_gap, label_fill, ranked_annotator
-    from annotator.core.metrics import covered
-
-    ok = np.array([True] * 5 + [False] + [True] * 6)
-    assert _in_uncovered_gap(6, [0, 4, 8, 11], ok)  # gap 4..8 holds frame 5
-    assert not _in_uncovered_gap(9, [0, 4, 8, 11], ok)
-    assert not _in_uncovered_gap(3, [0, 4, 8, 11], ok)
-
-    t = np.arange(120, dtype=float)
-    burst = np.where((t > 70) & (t < 100), 30 * np.sin((t - 70) / 30 * 2 * np.pi), 0.0)
-    truth = np.stack([100 + burst, 80 + 0.05 * t], axis=-1)[:, None, :]
-    visible = np.ones((120, 1), dtype=bool)
-    body = np.full(120, 100.0)
-    told = ranked_annotator(truth, visible, body, alpha=0.05, told_uncovered_gaps=True)
-    pred = label_fill(truth, "hpim")(told)
-    assert covered(pred, truth, visible, body, 0.05).all()
-    assert len(told) <= len(ranked_annotator(truth, visible, body, alpha=0.05))
 
 
 def test_video_evidence_marks_where_the_picture_leaves_the_labels_straight_line() -> None:

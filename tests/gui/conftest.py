@@ -13,13 +13,7 @@ from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 import annotator.gui  # noqa: F401  (applies the PySide6 guard before any Qt call)
-from annotator.bench.gui_speed import render_figure_video
-
-
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANNOTATOR_DATA_HOME", str(tmp_path / "user-data"))
-    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "user-cache"))
+from annotator.synth.figure import render_figure_video
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,8 @@ def test_clean_close_leaves_nothing_to_restore(qtbot, window, figure_video) -> N
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     click_image(window, *truth[0, 0])
-    window.close()  # unsaved: the reporter answers "don't save", the journal is discarded
+    window.reporter.save_choice = "discard"
+    window.close()  # unsaved: the user discards, so the journal is discarded too
     second = make_window(headless=True)
     qtbot.addWidget(second)
     second.show()

@@ -196,7 +196,9 @@ def test_timeline_follows_a_method_change(qtbot, window, figure_video) -> None:
         labels[0, :, :2] = truth[f]
         session.push(cmd.SetLabels(f, labels))
     session.set_method("linear")
-    assert window.timeline.marks.status is session.status
+    # the timeline paints its own immutable copy of the new status
+    np.testing.assert_array_equal(window.timeline.marks.status, session.status)
+    assert not window.timeline.marks.status.flags.writeable
     session.push(cmd.ClearFrame(15))
     assert window.timeline.marks.status[15] == FrameStatus.EMPTY  # only held from frame 5
 
@@ -270,3 +272,24 @@ def test_fill_uncertainty_is_shown_where_the_method_has_one(qtbot, window, figur
     np.testing.assert_allclose(sigma, np.sqrt(variance[16]), rtol=1e-5)
     session.go_to(2)  # a labelled frame: manual joints carry no spread
     assert np.isnan(window.frame_view.overlay.pose.sigma).all()
+
+
+def test_fill_info_counts_read_right(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui.wording import plural
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
+    labels[0, :, 2] = Visibility.VISIBLE
+    labels[0, :, :2] = truth[5]
+    session.push(cmd.SetLabels(5, labels))
+    assert window.fill_panel.info.text() == ("1 labelled frame: label two frames to start the fill")
+    labels[0, :, :2] = truth[15]
+    session.push(cmd.SetLabels(15, labels))
+    assert window.fill_panel.info.text().startswith("2 labelled frames; 9 filled live")
+    assert (plural(0, "frame"), plural(1, "frame"), plural(2, "entry", "entries")) == (
+        "frames",
+        "frame",
+        "entries",
+    )

@@ -165,10 +165,50 @@ def test_propose_frames_worker(qtbot, window, figure_video) -> None:
     assert not window.reporter.errors
     frames = np.asarray(window.session.doc.proposals.frames)
     assert len(frames) >= 2
-    np.testing.assert_array_equal(window.timeline.marks._proposed, frames)
+    np.testing.assert_array_equal(window.timeline.marks.state.proposed, frames)
     assert "uniform" in window.device_label.text()
     window.session.go_to(0)
     window.frame_view.setFocus()
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_BracketRight)
     assert window.session.frame == int(frames[frames > 0][0])
     assert window.actions_by_id["undo"].text().startswith("&Undo Accept")
+
+
+def test_propose_with_the_default_method_and_budget(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    """Tools > Propose Frames > OK with the dialog's defaults (kfpn, its natural count): the
+    frames reach the timeline and K-FPN's per-frame scores draw the score curve."""
+    from annotator.proposal import registry
+
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    window.actions_by_id["propose"].trigger()
+    qtbot.waitUntil(lambda: window.session.doc.proposals is not None, timeout=300000)
+    assert not window.reporter.errors
+    proposals = window.session.doc.proposals
+    assert proposals.method == "kfpn"
+    expected = registry.propose(video)  # what ``annotator propose VIDEO`` computes
+    assert list(proposals.frames) == expected.frames
+    assert proposals.scores is not None and len(proposals.scores) == window.session.frame_count
+    state = window.timeline.marks.state
+    np.testing.assert_array_equal(state.proposed, expected.frames)
+    assert state.scores is not None and state.scores.min() == 0.0 and state.scores.max() == 1.0
+    window.timeline.marks.update()
+    qtbot.waitUntil(lambda: window.timeline.marks.last_curve_points > 0, timeout=2000)
+    # Undo takes the proposals and their curve away.
+    window.actions_by_id["undo"].trigger()
+    assert window.timeline.marks.state.scores is None
+    assert len(window.timeline.marks.state.proposed) == 0
+
+
+def test_propose_dialog_offers_the_default_budget(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui.dialogs import ProposeDialog, ProposeRequest
+
+    dialog = ProposeDialog(["kfpn", "uniform", "kmeans"], 240)
+    qtbot.addWidget(dialog)
+    assert dialog.request() == ProposeRequest("kfpn", None)  # natural count, as the CLI
+    assert dialog.budget.text() == ProposeDialog.DEFAULT_TEXT
+    assert "natural count" in dialog.hint.text()
+    dialog.budget.setValue(12)
+    dialog.method.setCurrentText("uniform")
+    assert dialog.request() == ProposeRequest("uniform", 12)
+    assert dialog.hint.text() == "12 of 240 frames"

@@ -13,6 +13,7 @@ import pytest
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Cancelled
 from annotator.errors import VideoError
+from annotator.synth.motion import X264_PYRAMID, MovingObject, Scene, encode
 from annotator.video.motion import (
     MotionExtraction,
     MotionFields,
@@ -20,7 +21,6 @@ from annotator.video.motion import (
     motion_support,
 )
 from annotator.video.motion_proxy import make_h264_proxy
-from annotator.video.motion_synth import X264_PYRAMID, MovingObject, Scene, encode
 from annotator.video.proxy import proxy_path
 
 CELL = 8

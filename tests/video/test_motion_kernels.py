@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from annotator.synth.motion import texture
 from annotator.video import motion_kernels as kernels
-from annotator.video.motion_synth import texture
 from annotator.video.motion_vectors import (
     Blocks,
     cell_field,

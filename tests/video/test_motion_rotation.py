@@ -8,9 +8,9 @@ import av
 import numpy as np
 import pytest
 
+from annotator.synth.motion import X264_PYRAMID, MovingObject, Scene, encode
 from annotator.video.base import open_video
 from annotator.video.motion import CACHE_VERSION, MotionFields, extract_motion
-from annotator.video.motion_synth import X264_PYRAMID, MovingObject, Scene, encode
 from annotator.video.motion_vectors import FrameBlocks, rotate_blocks
 
 CELL = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.video.motion_synth import texture
+from annotator.synth.motion import texture
 from annotator.video.motion_vectors import (
     Blocks,
     FrameBlocks,

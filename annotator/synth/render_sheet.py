@@ -15,9 +15,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.render import RenderedVideo
 from annotator.core.codes import Visibility
 from annotator.core.skeleton import PENN_ACTION
+from annotator.synth.render import RenderedVideo
 
 TILE = (320, 200)  # width, height of one tile
 

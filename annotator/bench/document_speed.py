@@ -1,4 +1,4 @@
-"""Speed of the document at scale: ``python -m annotator.core.perf [--frames 100000]``.
+"""Speed of the document at scale: ``annotator bench document [--frames 100000]``.
 
 Prints wall-clock and CPU time (milliseconds; CPU time is the steadier figure on a shared
 machine) for the operations the GUI does on every edit (place,
@@ -38,7 +38,7 @@ def _time(label: str, fn: Callable[[], Any], repeat: int = 1) -> Any:
     return result
 
 
-def run(frames: int) -> None:
+def measure(frames: int) -> None:
     folder = tempfile.mkdtemp(prefix="annotator-perf-")
     video = VideoRef(os.path.join(folder, "v.mp4"), "1-perf", frames, 30.0, 1280, 720)
     doc: Document = _time(
@@ -75,11 +75,10 @@ def run(frames: int) -> None:
     journal.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=100_000, help="video length in frames")
-    run(parser.parse_args().frames)
 
 
-if __name__ == "__main__":
-    main()
+def run(args: argparse.Namespace) -> int:
+    measure(args.frames)
+    return 0

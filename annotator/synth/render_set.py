@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.render import RenderedVideo, render_video
-from annotator.bench.render_encode import PROFILES
 from annotator.core.split import penn_action_split
 from annotator.errors import UsageError
+from annotator.synth.render import RenderedVideo, render_video
+from annotator.synth.render_encode import PROFILES
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from annotator.bench import render_cli
-from annotator.bench.render import render_frames, render_sequence
-from annotator.bench.render_encode import Encoding, encode_video
-from annotator.bench.render_set import select_files
 from annotator.core.codes import SOURCE_NAMES, Visibility
 from annotator.core.datasets import PennSequence, load_penn_action
 from annotator.core.skeleton import PENN_ACTION
 from annotator.errors import UsageError
+from annotator.synth.render import render_frames, render_sequence
+from annotator.synth.render_encode import Encoding, encode_video
+from annotator.synth.render_set import select_files
 
 
 def tiny(data_dir: Path, name: str, frames: int = 24, factor: float = 0.4) -> PennSequence:

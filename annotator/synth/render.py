@@ -37,15 +37,19 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.bench.render_body import (
+from annotator.core.codes import SOURCE_NAMES, Source, Visibility
+from annotator.core.datasets import PennSequence, load_penn_action
+from annotator.core.skeleton import PENN_ACTION
+from annotator.errors import UsageError
+from annotator.synth.render_body import (
     Outfit,
     draw_figure,
     joint_seen,
     new_layer,
     random_outfit,
 )
-from annotator.bench.render_encode import Encoding, choose_encoding, encode_video
-from annotator.bench.render_scene import (
+from annotator.synth.render_encode import Encoding, choose_encoding, encode_video
+from annotator.synth.render_scene import (
     Camera,
     Occluder,
     line_blur,
@@ -56,10 +60,6 @@ from annotator.bench.render_scene import (
     smooth_noise,
     value_noise,
 )
-from annotator.core.codes import SOURCE_NAMES, Source, Visibility
-from annotator.core.datasets import PennSequence, load_penn_action
-from annotator.core.skeleton import PENN_ACTION
-from annotator.errors import UsageError
 
 FPS = 30.0  # Penn Action was filmed at about 30 fps
 VERSION = 3  # bump when the pictures change, so cached sets are rendered again

@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from annotator.bench.render_encode import rgb_to_yuv420p
+from annotator.synth.render_encode import rgb_to_yuv420p
 
 
 @pytest.mark.parametrize(("h", "w"), [(108, 192), (110, 190), (64, 66)])

@@ -1,4 +1,4 @@
-"""Time each writable format on a long synthetic track: ``python -m annotator.formats.speed``.
+"""Time each writable format on a long synthetic track: ``annotator bench formats``.
 
 Prints write and read seconds and file size per format for one person on ``--frames`` frames
 of a 13-joint skeleton, every frame filled (the ``--frames all`` export). A figure printer,
@@ -31,10 +31,11 @@ def synthetic(frames: int, seed: int = 0) -> PoseSet:
     return PoseSet(PENN_ACTION, frames, [inst], fps=30.0, width=640, height=480)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=10_000)
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     ps = synthetic(args.frames)
     print(f"{args.frames} frames x {PENN_ACTION.num_joints} joints, all frames exported")
     print(f"{'format':<12}{'write s':>9}{'read s':>9}{'MB':>8}")
@@ -52,7 +53,3 @@ def main(argv: list[str] | None = None) -> int:
             size = out.stat().st_size / 1e6
             print(f"{adaptor.name:<12}{wrote:>9.2f}{read:>9.2f}{size:>8.1f}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,307 @@
+"""``annotator bench propagation``: fills that use the video against labels-only fills.
+
+Three sections, figures only (nothing here is a test):
+
+- **Real clips** (``realgt/``: per-frame BlazePose references of three real videos): labels =
+  the reference at ``uniform:B`` key frames; PCK@0.05 and mean error (% of body size) over the
+  visible joints of the other frames, for linear, hpim, mv and hpim+mv.
+- **Rendered validation clips, protocol A** (the default set of ``bench labels-efficiency``,
+  exact ground truth): uniform key frames at 5/10/20/30 %, PCK@0.05 over the visible joints of
+  all frames, as ``bench labels-efficiency`` counts it.
+- **Speed**: plain decode, field extraction (no cache), propagation and the fills on a real
+  clip, and the fills of 17 joints over a 10,000-frame track with its fields ready.
+
+``--sheet PNG`` draws propagated joints (hpim+mv, red) against the reference (green) and
+linear (blue) on frames in the middle of gaps of a real clip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core.codes import Visibility
+from annotator.core.framespec import uniform_frames
+from annotator.core.metrics import body_size, mean_error_pct, pck
+from annotator.dynamics.fill import FillResult, fill_track, manual_of
+from annotator.errors import UsageError
+from annotator.propagation.fuse import fill_with
+from annotator.propagation.registry import VideoSource
+from annotator.video.motion import MotionFields, extract_motion
+
+REAL_CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
+REAL_BUDGETS = (0.05, 0.1, 0.2)
+RENDER_BUDGETS = (0.05, 0.1, 0.2, 0.3)
+FILLS = ("linear", "hpim", "mv", "hpim+mv")
+ALPHA = 0.05
+
+FillFn = Callable[[NDArray[Any]], FillResult]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    default = Path(os.environ.get("ANNOTATOR_DATA", "../shared/data"))
+    parser.add_argument("--data", type=Path, default=default, help="shared data folder")
+    parser.add_argument(
+        "--sections", default="real,render,speed", help="comma-separated: real, render, speed"
+    )
+    parser.add_argument("--set", type=Path, help="rendered set folder (default: the default set)")
+    parser.add_argument("--sheet", type=Path, help="write a contact sheet of propagated joints")
+    parser.add_argument("--sheet-clip", default="hybrik_taiji", help="real clip for --sheet")
+
+
+def _fill_fn(
+    method: str, fields: MotionFields, fps: float | None, cuts: Sequence[int] = ()
+) -> FillFn:
+    source = VideoSource(fields=fields, cuts=tuple(cuts))
+
+    def fill(manual: NDArray[Any]) -> FillResult:
+        if method in ("mv", "hpim+mv"):
+            return fill_with(manual, source, method, fps=fps)
+        return fill_track(manual, method, scene_cuts=cuts, fps=fps)
+
+    return fill
+
+
+def _keep_only(manual: NDArray[Any], keep: NDArray[np.int64]) -> NDArray[np.float64]:
+    man = np.array(manual, dtype=np.float64)
+    drop = np.ones(len(man), dtype=bool)
+    drop[keep] = False
+    man[drop] = np.nan
+    man[drop, :, 2] = Visibility.UNLABELLED
+    return man
+
+
+def real_section(data: Path) -> None:
+    from annotator.core.framespec import uniform_count
+    from annotator.formats import registry
+
+    print("Real clips: labels = the reference at uniform:B, scored on the other frames")
+    print("(PCK@0.05 in % / mean error in % of body size, visible joints)\n")
+    head = " | ".join(f"{m} {int(b * 100)} %" for b in REAL_BUDGETS for m in FILLS)
+    print(f"| clip | {head} |")
+    print("|---" * (1 + len(FILLS) * len(REAL_BUDGETS)) + "|")
+    for name in REAL_CLIPS:
+        mat = data / "realgt" / f"{name}.mat"
+        video = data / "videos" / f"{name}.mp4"
+        if not mat.is_file() or not video.is_file():
+            print(f"| {name} | missing ({mat} or {video}) |")
+            continue
+        ps = registry.guess(mat).read(mat)
+        inst = ps.instances[0]
+        gt = np.asarray(inst.poses, dtype=np.float64)
+        vis = gt[:, :, 2] == Visibility.VISIBLE
+        body = body_size(gt[:, :, :2], boxes=inst.boxes)
+        fields = extract_motion(video)
+        cells = []
+        for budget in REAL_BUDGETS:
+            keep = uniform_frames(ps.frame_count, uniform_count(ps.frame_count, budget))
+            man = _keep_only(manual_of(inst), keep)
+            scored = vis.copy()
+            scored[keep] = False
+            for method in FILLS:
+                res = _fill_fn(method, fields, ps.fps)(man)
+                p = res.poses[:, :, :2]
+                cells.append(
+                    f"{100 * pck(p, gt[:, :, :2], scored, body, ALPHA):.1f} / "
+                    f"{mean_error_pct(p, gt[:, :, :2], scored, body):.2f}"
+                )
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def render_section(data: Path, folder: Path | None) -> None:
+    from annotator.bench.efficiency_data import default_set, load_set
+    from annotator.bench.efficiency_oneshot import budget_for
+
+    if folder is None:
+        labels = data / "penn_action" / "labels"
+        if not labels.is_dir():
+            raise UsageError(f"labels folder not found: {labels} (pass --data or --set)")
+        folder = default_set(labels)
+    clips = load_set(folder)
+    frames = sum(c.frame_count for c in clips)
+    print("\nRendered clips, protocol A (uniform key frames; PCK@0.05 in %, visible joints of")
+    print(f"all frames): {len(clips)} clips, {frames} frames ({folder})\n")
+    print("| fill | " + " | ".join(f"{int(b * 100)} %" for b in RENDER_BUDGETS) + " |")
+    print("|---" * (1 + len(RENDER_BUDGETS)) + "|")
+    fields = {c.name: extract_motion(c.video) for c in clips}
+    for method in FILLS:
+        cells = []
+        for budget in RENDER_BUDGETS:
+            pred, gt, vis, body = [], [], [], []
+            for clip in clips:
+                keep = uniform_frames(clip.frame_count, budget_for(clip.frame_count, budget))
+                fill = _fill_fn(method, fields[clip.name], clip.fps, clip.cuts)
+                pred.append(fill(clip.manual(keep)).poses[:, :, :2].astype(np.float64))
+                gt.append(clip.gt_xy)
+                vis.append(clip.visible)
+                body.append(clip.body)
+            p, g = np.concatenate(pred), np.concatenate(gt)
+            cells.append(f"{100 * pck(p, g, np.concatenate(vis), np.concatenate(body), ALPHA):.1f}")
+        print(f"| {method} | " + " | ".join(cells) + " |")
+
+
+def _best(fn: Callable[[], object], repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def speed_section(data: Path) -> None:
+    import av
+
+    from annotator.core.framespec import uniform_count
+    from annotator.formats import registry
+    from annotator.propagation.mv import propagate
+    from annotator.propagation.walk import warm_up
+    from annotator.video.motion_kernels import warm_up as warm_motion
+
+    warm_up()
+    warm_motion()
+    print(f"\nSpeed ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; best of 3)\n")
+    print("| clip | decode ms | fields ms (no cache) | propagation ms (10 %) | ratio to decode |")
+    print("|---|---|---|---|---|")
+    for name in REAL_CLIPS:
+        video = data / "videos" / f"{name}.mp4"
+        mat = data / "realgt" / f"{name}.mat"
+        if not video.is_file() or not mat.is_file():
+            continue
+
+        def decode(video: Path = video) -> None:
+            with av.open(str(video)) as container:
+                for _ in container.decode(video=0):
+                    pass
+
+        t_decode = _best(decode)
+        t_fields = _best(partial(extract_motion, video, use_cache=False), 1)
+        fields = extract_motion(video)
+        ps = registry.guess(mat).read(mat)
+        keep = uniform_frames(ps.frame_count, uniform_count(ps.frame_count, 0.1))
+        man = _keep_only(manual_of(ps.instances[0]), keep)
+        t_prop = _best(partial(propagate, man, fields))
+        print(
+            f"| {name} ({ps.frame_count} frames) | {1e3 * t_decode:.0f} | {1e3 * t_fields:.0f} "
+            f"| {1e3 * t_prop:.0f} | {t_prop / t_decode:.2f} |"
+        )
+    long_track_speed()
+
+
+def long_track_speed(frames: int = 10_000, joints: int = 17, fraction: float = 0.1) -> None:
+    """The fills of a long track whose fields are ready: a smooth random walk of 17 joints
+    on a 1280x720 frame, its exact motion as the field (8 px cells, 160x90), labels at 10 %."""
+    from annotator.propagation.fuse import hpim_mv_filler
+    from annotator.propagation.mv import propagate
+
+    rng = np.random.default_rng(0)
+    gh, gw, cell = 90, 160, 8
+    vel = np.cumsum(rng.normal(0, 0.2, (frames, 2)), axis=0) * 0.1
+    dx = np.repeat(vel[:, 0], gh * gw).reshape(frames, gh, gw).astype(np.float32)
+    dy = np.repeat(vel[:, 1], gh * gw).reshape(frames, gh, gw).astype(np.float32)
+    fields = MotionFields(
+        dx=dx,
+        dy=dy,
+        valid=np.ones(dx.shape, dtype=bool),
+        residual=np.zeros(dx.shape, dtype=np.float32),
+        picture_types=("P",) * frames,
+        times=np.arange(frames) / 30.0,
+        derived=np.zeros(frames, dtype=bool),
+        kind="mv",
+        cell=cell,
+        width=gw * cell,
+        height=gh * cell,
+        codec="synthetic",
+    )
+    base = rng.uniform(300, 420, (joints, 2)) + np.array([340.0, 0.0])
+    truth = np.empty((frames, joints, 3))
+    truth[:, :, :2] = base[None] + np.cumsum(vel, axis=0)[:, None, :]
+    truth[:, :, 2] = Visibility.VISIBLE
+    keep = uniform_frames(frames, int(np.ceil(fraction * frames)))
+    man = _keep_only(truth, keep)
+    obs = propagate(man, fields)
+    t_prop = _best(lambda: propagate(man, fields))
+    t_hpim = _best(lambda: fill_track(man, "hpim", fps=30.0))
+    filler = hpim_mv_filler(30.0)
+    t_fuse = _best(lambda: fill_track(man, filler, observations=obs))
+    print(
+        f"\n{frames} frames x {joints} joints, labels at {int(fraction * 100)} %: propagation "
+        f"{1e3 * t_prop:.0f} ms, hpim {1e3 * t_hpim:.0f} ms, hpim+mv with the propagation "
+        f"ready {1e3 * t_fuse:.0f} ms (hpim+mv from the fields: {1e3 * (t_prop + t_fuse):.0f} ms)"
+    )
+
+
+def contact_sheet(data: Path, clip: str, out_png: Path, budget: float = 0.1) -> Path:
+    """Frames in the middle of gaps of ``clip``: reference green, linear blue, hpim+mv red."""
+    import av
+    import cv2
+
+    from annotator.core.framespec import uniform_count
+    from annotator.core.skeleton import PENN_ACTION
+    from annotator.formats import registry
+
+    mat = data / "realgt" / f"{clip}.mat"
+    video = data / "videos" / f"{clip}.mp4"
+    ps = registry.guess(mat).read(mat)
+    inst = ps.instances[0]
+    keep = uniform_frames(ps.frame_count, uniform_count(ps.frame_count, budget))
+    man = _keep_only(manual_of(inst), keep)
+    fields = extract_motion(video)
+    fused = _fill_fn("hpim+mv", fields, ps.fps)(man).poses
+    linear = fill_track(man, "linear").poses
+    mids = ((keep[:-1] + keep[1:]) // 2)[1 :: max(1, len(keep) // 12)][:12]
+    want = set(int(m) for m in mids)
+    tiles = []
+    with av.open(str(video)) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i not in want:
+                continue
+            img = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
+            for poses, colour in (
+                (inst.poses[i], (40, 220, 40)),
+                (linear[i], (60, 120, 255)),
+                (fused[i], (255, 40, 40)),
+            ):
+                for a, b in PENN_ACTION.edges:
+                    pa, pb = poses[a, :2], poses[b, :2]
+                    if np.isfinite(pa).all() and np.isfinite(pb).all():
+                        cv2.line(img, (int(pa[0]), int(pa[1])), (int(pb[0]), int(pb[1])), colour, 3)
+            scale = 400 / max(img.shape[:2])
+            small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            cv2.putText(small, f"f{i}", (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 0), 2)
+            tiles.append(small)
+    while len(tiles) % 4:
+        tiles.append(np.zeros_like(tiles[0]))
+    sheet = np.vstack([np.hstack(tiles[i : i + 4]) for i in range(0, len(tiles), 4)])
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out_png), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    return out_png
+
+
+def run(args: argparse.Namespace) -> int:
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = set(sections) - {"real", "render", "speed"}
+    if unknown:
+        raise UsageError(f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed")
+    data: Path = args.data
+    if ("real" in sections or "speed" in sections or args.sheet) and not (data / "realgt").is_dir():
+        raise UsageError(f"no realgt folder under {data} (pass --data)")
+    start = time.perf_counter()
+    if "real" in sections:
+        real_section(data)
+    if "render" in sections:
+        render_section(data, args.set)
+    if "speed" in sections:
+        speed_section(data)
+    if args.sheet:
+        print(f"\ncontact sheet: {contact_sheet(data, args.sheet_clip, args.sheet)}")
+    print(f"\ntotal {time.perf_counter() - start:.0f} s")
+    return 0

@@ -1,0 +1,167 @@
+"""``annotator estimate VIDEO --out X.npz [--skeleton S] [--keyframes M|all] [--budget B] [--fill F]``
+
+The seed papers' pipelines, automatic: key frames from any proposal method (K-FPN's paper:
+``kfpn`` with ``--fill hpim``), the pose estimator on those frames only, the other frames
+filled from them; or ``--keyframes all``, the estimator on every frame (the reference). The
+output is the contract's fill layout (``poses``, ``source``, ``source_names``, ``held``,
+``variance`` where the fill has one, and ``confidence``), with source ``predicted`` wherever a
+value came from the estimator.
+
+The work after choosing the key frames is ``estimation.pipeline.estimate_track``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from annotator.core.progress import Progress, ShouldStop, part
+from annotator.core.skeleton import BUILTIN
+from annotator.errors import UsageError
+
+if TYPE_CHECKING:
+    from annotator.estimation.pipeline import EstimatedTrack
+
+BAR_WIDTH = 30
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from annotator.dynamics.fill import DEFAULT_METHOD, METHODS
+    from annotator.proposal.registry import METHODS as PROPOSERS
+    from annotator.proposal.registry import parse_budget
+
+    parser.add_argument("video", type=Path, help="the video to estimate poses in")
+    parser.add_argument("--out", required=True, type=Path, help="fill file to write (.npz)")
+    parser.add_argument(
+        "--skeleton", default="penn_action", choices=sorted(BUILTIN), help="joints to output"
+    )
+    parser.add_argument(
+        "--keyframes",
+        default="kfpn",
+        choices=[*sorted(PROPOSERS), "all"],
+        help="frames the estimator runs on: a proposal method, or all (default kfpn)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=parse_budget,
+        default=None,
+        help="key frames: a fraction of the frames (0.1) or a count (12)",
+    )
+    parser.add_argument("--fill", default=DEFAULT_METHOD, choices=METHODS, help="fill method")
+    parser.add_argument("--estimator", default="blazepose", help="pose estimator (blazepose)")
+    parser.add_argument("--threads", type=int, default=1, help="estimator threads (default 1)")
+    parser.add_argument("--device", default=None, help="device for K-FPN proposals")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+class ProgressBar:
+    """One line on stderr, redrawn in place: ``[#####-----]  42 %``; ``stage`` names the
+    current step. Redraws only when the bar or the percentage changes."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.stage = ""
+        self._shown = ""
+
+    def __call__(self, fraction: float) -> None:
+        if not self.enabled:
+            return
+        filled = round(BAR_WIDTH * fraction)
+        line = f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {100 * fraction:3.0f} % {self.stage}"
+        if line != self._shown:
+            sys.stderr.write(f"\r{line:<60}")
+            sys.stderr.flush()
+            self._shown = line
+
+    def done(self) -> None:
+        if self.enabled and self._shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out.suffix != ".npz":
+        raise UsageError("--out must name a .npz file")
+    if not args.video.is_file():
+        raise UsageError(f"video not found: {args.video}")
+    if args.threads < 1:
+        raise UsageError("--threads must be at least 1")
+    bar = ProgressBar(not args.no_progress)
+    start = time.perf_counter()
+    result = estimate_video(
+        args.video,
+        skeleton=args.skeleton,
+        keyframes=args.keyframes,
+        budget=args.budget,
+        fill=args.fill,
+        estimator=args.estimator,
+        threads=args.threads,
+        device=args.device,
+        progress=bar,
+    )
+    bar.done()
+    result.write(args.out)
+    est = result.estimates
+    print(
+        f"estimated {len(est.frames)} of {result.poses.shape[0]} frames "
+        f"({est.detector_calls} detector and {est.landmark_calls} landmark calls), "
+        f"filled the rest with {args.fill}, in {time.perf_counter() - start:.1f} s -> {args.out}"
+    )
+    return 0
+
+
+def estimate_video(
+    video: Path,
+    *,
+    skeleton: str = "penn_action",
+    keyframes: str = "kfpn",
+    budget: float | int | None = None,
+    fill: str = "hpim",
+    estimator: str = "blazepose",
+    threads: int = 1,
+    device: str | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> EstimatedTrack:
+    """Key frames from ``keyframes`` (a proposal method, or ``all``), then the estimator on
+    them and the fill. Progress: proposals take the first half of the bar when they run."""
+    from annotator.estimation.pipeline import estimate_track
+    from annotator.video import open_video
+
+    reader = open_video(video, build_index=False)
+    try:
+        t0 = time.perf_counter()
+        share = 0.0
+        if keyframes == "all":
+            frames = list(range(reader.frame_count))
+        else:
+            from annotator.proposal.registry import propose
+
+            share = 0.5
+            _stage(progress, f"proposing key frames ({keyframes})")
+            frames = propose(
+                reader, keyframes, budget, device, part(progress, 0.0, share), should_stop
+            ).frames
+        seconds = {"keyframes": time.perf_counter() - t0}
+        _stage(progress, f"estimating poses on {len(frames)} frames")
+        return estimate_track(
+            reader,
+            frames,
+            skeleton=skeleton,
+            fill=fill,
+            estimator=estimator,
+            threads=threads,
+            progress=part(progress, share, 1.0),
+            should_stop=should_stop,
+            seconds=seconds,
+        )
+    finally:
+        reader.close()
+
+
+def _stage(progress: Progress | None, text: str) -> None:
+    if isinstance(progress, ProgressBar):
+        progress.stage = text

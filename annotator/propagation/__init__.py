@@ -1,0 +1,16 @@
+"""Filling between labels from the video: joints propagated along its motion.
+
+Labels-only fills (``dynamics``) guess the motion between two labels; the video has seen it.
+This package walks every labelled joint along the codec's motion field (``walk.py``; optical
+flow for codecs without vectors), forward from the label before a gap and backward from the
+one after it, and blends the two walks into positions with a variance in px² (``mv.py``: the
+``mv`` fill). ``fuse.py`` hands those positions to HPIM as noisy observations (``hpim+mv``,
+the default fill whenever fields exist) and keeps a fill live under edits (``LiveFill``).
+``registry.py`` keeps the propagation methods by name so that another tracker can be added.
+See ``docs/propagation.md``.
+"""
+
+from annotator.propagation.fuse import FILL_METHODS, LiveFill, fill_with
+from annotator.propagation.registry import VideoSource
+
+__all__ = ["FILL_METHODS", "LiveFill", "VideoSource", "fill_with"]

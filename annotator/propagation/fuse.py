@@ -1,0 +1,156 @@
+"""The fills that use the video: ``mv`` and ``hpim+mv``, one-shot and live.
+
+``hpim+mv``: the joints propagated along the motion field (``mv.py``, or another registered
+propagation method) enter HPIM's solve as noisy observations with their own variance (the
+fill engine's ``observations``): in every gap the HPIM fill is the prior mean, its error
+covariance given the labels (from the learned variogram, scaled by how fast the joint moves)
+the prior covariance, and a Gaussian update weighs the two. Where the video is sure (small
+step variance) the fill follows it; where it is not (guessed steps through I-frames, high
+residual, the two walks disagreeing) HPIM's prior takes over. Labels stay exact. Without
+motion fields it is plain ``hpim``, values and source code.
+
+``LiveFill`` keeps such a fill current under edits: an edit re-propagates only the gaps it
+touches and hands the fill engine the same span, so a drag costs the same on a short clip and
+a long video.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core.codes import Source, Visibility
+from annotator.dynamics.base import Observations, RunFiller
+from annotator.dynamics.fill import FillEngine, FillResult, fill_track
+from annotator.dynamics.hpim import HpimFiller, make_hpim_filler
+from annotator.errors import UsageError
+from annotator.propagation.mv import MvFiller
+from annotator.propagation.registry import VideoSource, get
+
+FILL_METHODS: tuple[str, ...] = ("mv", "hpim+mv")
+
+
+def hpim_mv_filler(fps: float | None = None, dictionary: Any = None) -> HpimFiller:
+    """An HPIM filler that marks its values ``hpim+mv``."""
+    filler = make_hpim_filler(fps=fps, model=dictionary)
+    filler.source = Source.HPIM_MV
+    return filler
+
+
+def _filler(method: str, fps: float | None, dictionary: Any) -> RunFiller:
+    if method == "mv":
+        return MvFiller()
+    if method == "hpim+mv":
+        return hpim_mv_filler(fps, dictionary)
+    raise UsageError(f"unknown video fill {method!r}; expected one of {', '.join(FILL_METHODS)}")
+
+
+def _usable(method: str, source: VideoSource, propagator: str) -> bool:
+    """Whether the propagation method can run on ``source``; ``mv`` cannot do without."""
+    if not get(propagator).needs_fields or source.fields is not None:
+        return True
+    if method == "mv":
+        raise UsageError("the mv fill needs the video's motion fields (give the video)")
+    return False
+
+
+def fill_with(
+    manual: NDArray[Any],
+    source: VideoSource,
+    method: str = "hpim+mv",
+    *,
+    fps: float | None = None,
+    dictionary: Any = None,
+    propagator: str = "mv",
+) -> FillResult:
+    """Fill ``manual`` (F, J, 3) with ``method`` (``mv`` or ``hpim+mv``) from ``source``.
+    ``hpim+mv`` without usable motion is exactly ``hpim``; ``mv`` raises ``UsageError``."""
+    if not _usable(method, source, propagator):
+        return fill_track(manual, "hpim", scene_cuts=source.cuts, fps=fps, dictionary=dictionary)
+    obs = get(propagator).propagate(manual, source)
+    return fill_track(
+        manual, _filler(method, fps, dictionary), scene_cuts=source.cuts, observations=obs
+    )
+
+
+class LiveFill:
+    """``FillEngine`` for the video fills: ``reset(manual)``, ``update(manual, frames)``,
+    ``result``; same semantics, the propagation kept in step gap by gap."""
+
+    def __init__(
+        self,
+        method: str,
+        source: VideoSource,
+        *,
+        fps: float | None = None,
+        dictionary: Any = None,
+        propagator: str = "mv",
+    ) -> None:
+        self.source = source
+        self._propagator = get(propagator)
+        self._video = _usable(method, source, propagator)
+        filler = _filler(method, fps, dictionary) if self._video else None
+        self.engine = FillEngine(
+            "hpim" if filler is None else method,
+            fps=fps,
+            scene_cuts=source.cuts,
+            dictionary=dictionary,
+            filler=filler,
+        )
+        self._obs: Observations | None = None
+
+    @property
+    def result(self) -> FillResult:
+        return self.engine.result
+
+    def reset(self, manual: NDArray[Any]) -> FillResult:
+        if self._video:
+            self._obs = self._propagator.propagate(manual, self.source)
+            self.engine.set_observations(self._obs)
+        return self.engine.reset(manual)
+
+    def update(self, manual: NDArray[Any], frames: tuple[int, int]) -> tuple[int, int]:
+        """Labels changed on ``frames`` (inclusive): re-propagate the gaps around them, then
+        the fill engine's own update over the same frames."""
+        man = np.asarray(manual)
+        if self._video and self._obs is not None and self._obs.xy.shape[:2] == man.shape[:2]:
+            lo, hi = int(min(frames)), int(max(frames))
+            _clear_around(self._obs, man, lo, hi)
+            self._propagator.propagate(man, self.source, only=[(lo, hi)], into=self._obs)
+        elif self._video:
+            return self._full(man)
+        return self.engine.update(man, frames)
+
+    def _full(self, man: NDArray[Any]) -> tuple[int, int]:
+        self.reset(man)
+        return 0, self.result.frame_count - 1
+
+
+def _clear_around(obs: Observations, man: NDArray[Any], lo: int, hi: int) -> None:
+    """Forget the observations of every joint between its last label before ``lo`` and its
+    first after ``hi``: the gaps an edit of ``lo..hi`` can change (old and new alike)."""
+    labelled = man[:, :, 2] != Visibility.UNLABELLED
+    f = man.shape[0]
+    for j in range(man.shape[1]):
+        before = np.flatnonzero(labelled[:lo, j])
+        after = np.flatnonzero(labelled[hi + 1 :, j])
+        a = int(before[-1]) if len(before) else 0
+        b = hi + 1 + int(after[0]) if len(after) else f - 1
+        obs.xy[a : b + 1, j] = np.nan
+        obs.variance[a : b + 1, j] = np.nan
+
+
+def hpim_mv_fill(
+    manual: NDArray[Any],
+    source: VideoSource,
+    *,
+    fps: float | None = None,
+    dictionary: Any = None,
+) -> FillResult:
+    """``fill_with(..., method="hpim+mv")``."""
+    return fill_with(manual, source, "hpim+mv", fps=fps, dictionary=dictionary)
+
+
+__all__ = ["FILL_METHODS", "LiveFill", "fill_with", "hpim_mv_fill", "hpim_mv_filler"]

@@ -1,0 +1,94 @@
+"""BlazePose on real frames against the golden reference (``realgt``), and ``estimate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotator.cli import main
+from annotator.core.codes import SOURCE_NAMES, Source, Visibility
+from annotator.estimation.blazepose import BlazePose
+from annotator.estimation.roi import Roi
+from annotator.video import open_video
+
+
+def _clip(data_dir: Path, name: str) -> tuple[Path, dict[str, np.ndarray]]:
+    ref = np.load(data_dir / "realgt" / f"{name}.npz")
+    return data_dir / "videos" / f"{name}.mp4", {k: ref[k] for k in ref.files}
+
+
+def test_landmarks_on_the_body_on_a_real_frame(data_dir: Path) -> None:
+    video, ref = _clip(data_dir, "hybrik_taiji")
+    reader = open_video(video, build_index=False)
+    try:
+        est = BlazePose().run(reader, [0])
+    finally:
+        reader.close()
+    assert est.detected[0] and est.detector_calls == 1 and est.landmark_calls == 2
+    xy = est.xy[0]
+    # every landmark inside the box of the reference's body, padded by 10 % of its size
+    lo, hi = ref["xy"][0].min(axis=0), ref["xy"][0].max(axis=0)
+    pad = 0.1 * (hi - lo)
+    assert ((xy >= lo - pad) & (xy <= hi + pad)).all()
+    # and near the reference's own landmarks (a detector start differs from a tracked one)
+    assert np.median(np.linalg.norm(xy - ref["xy"][0], axis=1)) < 5.0
+    # the subject's left is the image's right for a person facing the camera
+    assert xy[11, 0] > xy[12, 0] and xy[23, 0] > xy[24, 0]
+
+
+def test_landmark_stage_matches_the_golden_reference(data_dir: Path) -> None:
+    """In the reference's own ROI, the landmark model and decoding agree to 0.1 px."""
+    video, ref = _clip(data_dir, "mmhuman3d_single_person_demo")
+    est = BlazePose()
+    reader = open_video(video, build_index=False)
+    try:
+        for i in (0, 13, 27, 39):
+            _, xy = est.landmarks(reader.frame(i), Roi(*map(float, ref["roi"][i])))
+            assert np.abs(xy[:33] - ref["xy"][i]).max() < 0.1
+            assert np.abs(xy[33:35] - ref["aux_xy"][i]).max() < 0.1
+    finally:
+        reader.close()
+
+
+def test_tracking_matches_the_golden_reference(data_dir: Path) -> None:
+    video, ref = _clip(data_dir, "mmpose_body3d_demo")
+    reader = open_video(video, build_index=False)
+    try:
+        est = BlazePose().run(reader, range(60))
+    finally:
+        reader.close()
+    assert est.detector_calls == 1 and est.landmark_calls == 60  # detect once, then track
+    d = np.linalg.norm(est.xy - ref["xy"][:60], axis=-1)
+    assert np.median(d) < 1.0 and np.percentile(d, 95) < 3.0
+    np.testing.assert_allclose(est.roi[:5], ref["roi"][:5], atol=0.05)
+
+
+def test_estimate_writes_the_fill_layout_with_predicted_values(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    video, _ = _clip(data_dir, "mmhuman3d_single_person_demo")
+    out = tmp_path / "poses.npz"
+    args = [str(video), "--out", str(out), "--keyframes", "uniform", "--budget", "5"]
+    assert main(["estimate", *args, "--fill", "linear", "--no-progress"]) == 0
+    data = np.load(out)
+    assert set(data.files) == {"poses", "source", "source_names", "held", "confidence"}
+    assert data["poses"].shape == (40, 13, 3) and data["poses"].dtype == np.float32
+    assert tuple(data["source_names"]) == SOURCE_NAMES
+    source = data["source"]
+    key = np.flatnonzero((source == Source.PREDICTED).any(axis=1))
+    assert list(key) == [0, 10, 20, 29, 39]  # uniform:5
+    conf = data["confidence"]
+    predicted = source == Source.PREDICTED
+    assert np.isfinite(conf[predicted]).all() and ((conf >= 0) & (conf <= 1))[predicted].all()
+    assert np.isnan(conf[~predicted]).all()
+    assert (source[~predicted] == Source.LINEAR).sum() > 0.7 * (~predicted).sum()
+    codes = data["poses"][..., 2]
+    assert set(np.unique(codes[predicted])) <= {Visibility.VISIBLE, Visibility.OCCLUDED}
+
+
+def test_estimate_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["estimate", str(tmp_path / "none.mp4"), "--out", str(tmp_path / "x.npz")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"annotator: error: video not found: {tmp_path / 'none.mp4'}"]

@@ -1,0 +1,101 @@
+"""Unsaved edits are never lost by a key press: every place that would drop them (quit, open
+another video, i.e. a new project, or another project) asks Save / Discard / Cancel, and
+Esc is Cancel."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from annotator.core.codes import Visibility
+from annotator.gui import opening
+from annotator.gui.dialogs import save_box, save_box_choice
+from tests.gui.conftest import click_image, open_and_wait
+
+
+def test_esc_on_the_unsaved_changes_box_is_cancel(qtbot) -> None:  # type: ignore[no-untyped-def]
+    parent = QtWidgets.QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    box = save_box(parent, "clip.mp4 has unsaved changes.", "Unsaved changes")
+    buttons = QtWidgets.QMessageBox.StandardButton
+    assert box.standardButtons() == buttons.Save | buttons.Discard | buttons.Cancel
+    box.open()
+    qtbot.waitExposed(box)
+    qtbot.keyClick(box, QtCore.Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=2000)
+    assert save_box_choice(box) == "cancel"
+    other = save_box(parent, "clip.mp4 has unsaved changes.", "Unsaved changes")
+    other.open()
+    qtbot.waitExposed(other)
+    other.button(buttons.Discard).click()
+    assert save_box_choice(other) == "discard"
+
+
+def _edit(window, truth) -> None:  # type: ignore[no-untyped-def]
+    click_image(window, *truth[0, 0])
+    assert window.session.dirty
+
+
+def _labels(window) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.asarray(window.session.doc.manual(0))
+
+
+def test_quit_cancel_keeps_the_window_and_the_edits(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    _edit(window, truth)
+    session = window.session
+    window.reporter.save_choice = "cancel"  # what Esc answers
+    window.actions_by_id["close_window"].trigger()
+    assert window.isVisible() and window.session is session and session.dirty
+    assert window.reporter.questions[-1].endswith("Save them before closing it?")
+    window.reporter.save_choice = "discard"
+    window.close()
+    assert not window.isVisible()
+
+
+def test_quit_save_writes_the_project(qtbot, window, figure_video, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from annotator.core.store import load_project
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    project = tmp_path / "walk.annot.json"
+    opening.save(window, window.session, ask_path=False, path=project)
+    _edit(window, truth)
+    window.reporter.save_choice = "save"
+    window.close()
+    assert not window.isVisible()
+    assert load_project(project).label(0, 0, 0)[2] == Visibility.VISIBLE
+
+
+def test_opening_another_video_or_project_asks_first(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    other_video = tmp_path / "other.mp4"
+    shutil.copy(video, other_video)
+    project = tmp_path / "other.annot.json"
+    open_and_wait(qtbot, window, other_video)
+    first = window.session
+    opening.save(window, first, ask_path=False, path=project)
+    window.open_path(video)  # nothing unsaved: no question
+    qtbot.waitUntil(lambda: window.session is not first, timeout=15000)
+    window.frame_view.fit()
+    QtWidgets.QApplication.processEvents()
+    _edit(window, truth)
+    session, before = window.session, _labels(window).copy()
+    for target in (other_video, project):  # a new project on another video; a saved project
+        window.reporter.save_choice = "cancel"
+        window.open_path(target)
+        QtWidgets.QApplication.processEvents()
+        assert window.session is session and session.dirty
+        np.testing.assert_array_equal(_labels(window), before)
+    window.reporter.save_choice = "discard"
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not session, timeout=15000)
+    assert window.session.path == project and not window.session.dirty
+    assert len(window.reporter.questions) == 3

@@ -1,0 +1,120 @@
+"""``hpim+mv``: falls back to hpim exactly without fields, uses the video when it has one, and
+the propagation registry takes another method."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from annotator.core.codes import Source
+from annotator.dynamics.base import Observations
+from annotator.dynamics.fill import fill_track
+from annotator.errors import UsageError
+from annotator.propagation import LiveFill, VideoSource, fill_with
+from annotator.propagation.registry import get, names, register
+from annotator.video.motion import extract_motion
+from tests.propagation.scenes import FRAMES, encode_rotation, labels_at, rotation_truth
+
+POINTS = np.array([[178.0, 96.0], [128.0, 46.0], [93.0, 131.0]])
+
+
+def test_without_fields_hpim_mv_is_hpim_exactly_and_mv_refuses() -> None:
+    man = labels_at(rotation_truth, POINTS, [0, 10, 20, FRAMES - 1])
+    plain = fill_track(man, "hpim", fps=25.0)
+    fused = fill_with(man, VideoSource(), "hpim+mv", fps=25.0)
+    assert np.array_equal(fused.poses, plain.poses, equal_nan=True)
+    assert np.array_equal(fused.source, plain.source)
+    assert fused.variance is not None and plain.variance is not None
+    assert np.array_equal(fused.variance, plain.variance, equal_nan=True)
+    live = LiveFill("hpim+mv", VideoSource(), fps=25.0)
+    assert np.array_equal(live.reset(man).poses, plain.poses, equal_nan=True)
+    with pytest.raises(UsageError, match="motion fields"):
+        fill_with(man, VideoSource(), "mv")
+
+
+def test_hpim_mv_follows_the_video_where_hpim_cannot(tmp_path: Path) -> None:
+    fields = extract_motion(encode_rotation(tmp_path / "disc.mp4", "h264"), use_cache=False)
+    man = labels_at(rotation_truth, POINTS, [0, FRAMES - 1])
+    truth = np.stack([rotation_truth(POINTS, t) for t in range(FRAMES)])
+    hpim = fill_track(man, "hpim", fps=25.0)
+    fused = fill_with(man, VideoSource(fields=fields), "hpim+mv", fps=25.0)
+    err_h = np.hypot(*(hpim.poses[:, :, :2] - truth).T).max()
+    err_f = np.hypot(*(fused.poses[:, :, :2] - truth).T).max()
+    assert err_f < 3.0 < err_h
+    assert (fused.source[1:-1] == Source.HPIM_MV).all()
+    assert fused.variance is not None and hpim.variance is not None
+    # the video's evidence shrinks the uncertainty, in the same units
+    assert (fused.variance[1:-1] < hpim.variance[1:-1]).all()
+
+
+class _Oracle:
+    """A 'tracker' that knows the truth: a registered method like a user's point tracker."""
+
+    name = "oracle-test"
+    needs_fields = False
+
+    def propagate(
+        self,
+        manual: Any,
+        source: VideoSource,
+        only: Sequence[tuple[int, int]] | None = None,
+        into: Observations | None = None,
+    ) -> Observations:
+        xy = np.stack([rotation_truth(POINTS, t) for t in range(len(manual))])
+        return Observations(xy, np.full(xy.shape[:2], 0.01))
+
+
+def test_a_registered_propagation_method_fills() -> None:
+    register(_Oracle())
+    assert "oracle-test" in names() and "mv" in names()
+    assert get("oracle-test").needs_fields is False
+    man = labels_at(rotation_truth, POINTS, [0, FRAMES - 1])
+    res = fill_with(man, VideoSource(), "hpim+mv", propagator="oracle-test", fps=25.0)
+    truth = np.stack([rotation_truth(POINTS, t) for t in range(FRAMES)])
+    assert np.hypot(*(res.poses[:, :, :2] - truth).T).max() < 0.5
+    with pytest.raises(UsageError, match="unknown propagation method"):
+        get("no-such-method")
+
+
+def test_fill_command_on_a_mat_file_with_the_video(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scipy.io import savemat
+
+    from annotator.cli import main
+
+    video = encode_rotation(tmp_path / "disc.mp4", "h264")
+    truth = np.stack([rotation_truth(POINTS, t) for t in range(FRAMES)])
+    x = np.full((FRAMES, 13), 10.0)
+    y = np.full((FRAMES, 13), 10.0)
+    x[:, :3], y[:, :3] = truth[:, :, 0], truth[:, :, 1]
+    mat = tmp_path / "labels.mat"
+    savemat(
+        str(mat),
+        {
+            "x": x,
+            "y": y,
+            "visibility": np.ones((FRAMES, 13), dtype=np.uint8),
+            "bbox": np.tile([0.0, 0.0, 255.0, 191.0], (FRAMES, 1)),
+            "dimensions": np.array([192, 256, FRAMES]),
+            "nframes": FRAMES,
+        },
+    )
+    out = tmp_path / "fill.npz"
+    base = ["fill", str(mat), "--keep-frames", f"0,{FRAMES - 1}", "--out", str(out)]
+    assert main([*base, "--method", "hpim+mv", "--video", str(video)]) == 0
+    z = np.load(out)
+    assert "variance" in z and z["held"].shape == (FRAMES, 13)
+    assert (z["source"][1:-1, :3] == Source.HPIM_MV).all()
+    err = np.hypot(*(z["poses"][:, :3, :2] - truth).T).max()
+    assert err < 3.0
+    assert main([*base, "--method", "mv"]) == 2
+    assert main([*base, "--method", "hpim+mv"]) == 0
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert err_lines[0].startswith("annotator: error:") and "--video" in err_lines[0]
+    assert "filling with hpim" in err_lines[1]
+    assert (np.load(out)["source"][1:-1, :3] == Source.HPIM).all()
