@@ -11,7 +11,8 @@
 #   2. the headless commands: --version, info --json;
 #   3. selftest: motion extraction through the numba kernels, twice, and numba's cache must
 #      be in the per-user cache folder ($HOME/.cache/annotator/numba) after the first;
-#   4. a K-FPN proposal on the sample (torch, the bundled models and backbone weights);
+#   4. a K-FPN proposal on the sample (torch, the bundled models and backbone weights), and
+#      the pose estimator on 4 key frames (LiteRT and the BlazePose models);
 #   5. start-up time to the first frame, median of 5 (annotator bench startup);
 #   6. install.sh --uninstall removes the program.
 # Needs Xvfb (apt xvfb) and xauth. Takes a few minutes on 2 cores (the first selftest compiles
@@ -84,6 +85,10 @@ ls "$WORK"/home/.cache/annotator/numba/*/*.nbi >/dev/null 2>&1 || ls -R "$WORK/h
 step "4. K-FPN proposal on the CPU (torch and the bundled models)"
 clean "$PROGRAM" propose "$SAMPLE" --out "$WORK/proposals.json" --budget 0.1
 grep -q '"method": "kfpn"' "$WORK/proposals.json" || fail "the proposal did not use K-FPN"
+
+step "4b. pose estimator (BlazePose on LiteRT) on 4 key frames, the rest filled"
+clean "$PROGRAM" estimate "$SAMPLE" --out "$WORK/estimate.npz" --keyframes uniform --budget 4
+[ -s "$WORK/estimate.npz" ] || fail "the estimator wrote nothing"
 
 step "5. start-up to the first frame"
 xvfb "$PROGRAM" bench startup "$SAMPLE" --runs 5
