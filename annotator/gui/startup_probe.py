@@ -22,6 +22,8 @@ ENV = "ANNOTATOR_STARTUP_PROBE"
 
 
 class FirstFramePainted(QtCore.QObject):
+    """Event filter on the frame view's viewport: stamps the first paint that shows a frame."""
+
     def __init__(self, window: MainWindow, out: Path) -> None:
         super().__init__(window)
         self.window = window
