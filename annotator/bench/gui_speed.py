@@ -8,7 +8,10 @@ Prints a table of:
   the repaint;
 - timeline repaint time for a long video (default 100,000 frames of mixed marks).
 
-The video is a generated stick figure (``synth.figure``) unless ``--video`` is given.
+The video is a generated stick figure (``synth.figure``, ``--frames`` at ``--size``) unless
+``--video`` is given. The video fills (``mv``, ``hpim+mv``) are timed once the window's
+background motion extraction has delivered the fields (its time is printed; a second run reads
+them from the cache).
 ``--screenshot PNG`` also saves the window with two frames labelled and the fill showing (the
 README's picture). Timings depend on the machine and its load; run on a quiet machine:
 
@@ -46,7 +49,7 @@ def label_frames(window: MainWindow, truth: NDArray[np.float64], frames: list[in
             overlay.place_requested.emit(float(truth[f, j, 0]), float(truth[f, j, 1]))
 
 
-def open_window(video: Path) -> MainWindow:
+def open_window(video: Path, timeout_s: float = 120.0) -> MainWindow:
     from annotator.gui.app import create_app, make_window, wait_idle
 
     create_app()
@@ -54,7 +57,7 @@ def open_window(video: Path) -> MainWindow:
     window.resize(1280, 800)
     window.show()
     window.open_path(video)
-    wait_idle(window)
+    wait_idle(window, timeout_s)
     if window.session is None:
         errors = getattr(window.reporter, "errors", [])
         raise RuntimeError(errors[0] if errors else f"{video} did not open")
@@ -155,12 +158,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--methods", help="comma-separated fill methods to drag with (default: all available)"
     )
     parser.add_argument("--screenshot", type=Path, help="also save the labelled window as PNG")
+    parser.add_argument("--frames", type=int, default=120, help="frames of the generated video")
+    parser.add_argument(
+        "--label-every", type=int, help="label every N-th frame (default: three frames)"
+    )
+    parser.add_argument(
+        "--size", default="640x480", help="WIDTHxHEIGHT of the generated video (e.g. 1280x720)"
+    )
 
 
 def _screenshot(
     window: MainWindow, truth: NDArray[np.float64], key_frames: list[int], out: Path
 ) -> None:
-    """The README picture: proposals from the uniform baseline, a frame inside a fill with
+    """The README picture: proposals from the uniform baseline, the hpim+mv fill (pchip when
+    the video has no motion fields) with the timeline's rows, a frame inside the fill with
     both wrists corrected by a drag (solid discs) among the filled joints (rings)."""
     from annotator.gui import opening
     from annotator.gui.app import wait_idle
@@ -169,8 +180,12 @@ def _screenshot(
     assert session is not None
     opening.propose(window, session, "uniform")
     wait_idle(window)
-    # pchip: on this synthetic walk (keys 40 frames apart) it stays closest to the figure.
-    session.set_method("pchip" if "pchip" in _methods(None) else session.method)
+    # Without fields, pchip: on this synthetic walk (keys 40 frames apart) it stays closest to
+    # the figure of the labels-only fills.
+    if session.fields is not None:
+        session.set_method("hpim+mv")
+    elif "pchip" in _methods(None):
+        session.set_method("pchip")
     frame = key_frames[0] + (key_frames[1] - key_frames[0]) * 2 // 3
     session.go_to(frame)
     overlay = window.frame_view.overlay
@@ -209,16 +224,29 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("ANNOTATOR_DATA_HOME", str(Path(tmp) / "data"))
         if args.video is None:
             video = Path(tmp) / "figure.mp4"
-            truth = render_figure_video(video, frames=120, width=640, height=480)
+            width, height = (int(v) for v in args.size.lower().split("x"))
+            truth = render_figure_video(video, frames=args.frames, width=width, height=height)
         else:
             video = args.video
-        window = open_window(video)
+        t0 = time.perf_counter()
+        # Opening waits for every background task, the motion extraction included.
+        window = open_window(video, timeout_s=3600.0)
+        opened = time.perf_counter() - t0
         session = window.session
         assert session is not None
         n = session.frame_count
+        fields = session.fields
+        motion = (
+            f"{fields.kind} fields, {len(fields)} frames"
+            if fields is not None
+            else f"none: {session.motion_note or 'not extracted'}"
+        )
+        print(f"opened with motion extraction in {opened:.1f} s (motion: {motion})")
         if args.video is not None:  # a real video: label a plausible figure, for timing only
             truth = figure_poses(n, session.reader.width, session.reader.height)
         key_frames = [n // 6, n // 2, (5 * n) // 6]
+        if args.label_every:  # denser labels: shorter gaps, as with proposals
+            key_frames = list(range(0, n, args.label_every))
         label_frames(window, truth, key_frames)
         print(
             f"annotator bench gui  (video {video.name if args.video else 'generated figure'}: "
@@ -232,7 +260,8 @@ def run(args: argparse.Namespace) -> int:
             measure_drag(window, truth, 3)  # warm-up: lazy imports, models
             drag = measure_drag(window, truth, args.moves)
             rate = 1.0 / statistics.median(drag)
-            print(f"{'drag -> ' + method + ' fill -> redraw':<40}{_ms(drag):<42}{rate:6.0f} fps")
+            name = method + (" (as hpim: no fields)" if session.fill_fallback else "")
+            print(f"{'drag -> ' + name + ' fill -> redraw':<40}{_ms(drag):<42}{rate:6.0f} fps")
         steps = measure_steps(window, args.steps)
         print(f"{'cached frame step (with redraw)':<40}{_ms(steps):<42}({len(steps)} steps)")
         timeline, rects = measure_timeline(window, args.timeline_frames)

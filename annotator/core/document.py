@@ -9,6 +9,12 @@ labels through an "accept fill" command.
 Frame-level state (proposals, gate decisions, flags, reviews, scene cuts) is shared by all
 instances. Settings are a small JSON-able dict saved with the project.
 
+``residual_energy`` (one float per frame, NaN where unknown) is derived, not authored: the
+mean motion-compensated residual of each frame, computed from the video's motion fields when
+they arrive. It lives here so that every view (timeline rows, benchmarks) reads it from one
+place, but it is neither saved with the project nor undoable: the fields are cached by video
+fingerprint, so reopening a project derives it again in milliseconds.
+
 The mutators below (``write_labels``, ``set_proposals`` ...) change the data and emit a
 ``Change``; the GUI calls them only through commands (``annotator.core.commands``) so that every
 edit can be undone. A ``Change`` names what changed (kind, instance, half-open frame span,
@@ -38,7 +44,7 @@ MAX_INSTANCES = 256
 COORD_DECIMALS = 3  # positions are kept to 1/1000 pixel, so files store short exact decimals
 ChangeKind = Literal[
     "labels", "proposals", "review", "flags", "scene_cuts", "instances", "gate", "settings",
-    "video",
+    "video", "residual",
 ]  # fmt: skip
 FloatArray = NDArray[np.float32]
 
@@ -188,6 +194,7 @@ class Document:
         self._counts: list[NDArray[np.int32]] = []  # manual joints per frame, per instance
         self._proposals: Proposals | None = None
         self._gate = np.full(frames, -1, dtype=np.int8)
+        self._residual = np.full(frames, np.nan, dtype=np.float32)
         self._flags: dict[int, str] = {}
         self._reviews: dict[int, Review] = {}
         self._scene_cuts: set[int] = set()
@@ -336,6 +343,12 @@ class Document:
         return _readonly(self._gate)
 
     @property
+    def residual_energy(self) -> NDArray[np.float32]:
+        """(frames,) mean motion-compensated residual per frame (luma 0..255), NaN where
+        unknown (no motion fields yet, frame 0, intra frames); derived, never saved."""
+        return _readonly(self._residual)
+
+    @property
     def flags(self) -> Mapping[int, str]:
         """Frames flagged for review -> reason."""
         return dict(self._flags)
@@ -480,6 +493,21 @@ class Document:
             raise ValueError("gate decisions must be -1, 0 or 1 on frames of the video")
         self._gate[start:stop] = arr
         self._emit(Change("gate", None, (start, stop)))
+
+    def set_residual_energy(self, values: ArrayLike | None) -> None:
+        """Replace the per-frame residual energy (``None``: unknown again). Derived data, so
+        no command: the session sets it when motion fields arrive."""
+        if values is None:
+            arr = np.full(self.frame_count, np.nan, dtype=np.float32)
+        else:
+            arr = np.asarray(values, dtype=np.float32).reshape(-1)
+            if arr.size != self.frame_count:
+                raise ValueError(
+                    f"residual energy needs one value per frame: {arr.size} for "
+                    f"{self.frame_count} frames"
+                )
+        self._residual = arr.copy()
+        self._emit(Change("residual"))
 
     def set_flags(self, start: int, stop: int, flags: Mapping[int, str]) -> None:
         """Replace the flags of frames ``start..stop`` by ``flags``."""

@@ -187,9 +187,18 @@ class FillEngine:
         self._cuts_arg = tuple(int(c) for c in scene_cuts)
         return self.reset(self._manual) if self._manual is not None else None
 
-    def update(self, manual: NDArray[Any], frames: tuple[int, int]) -> tuple[int, int]:
+    def update(
+        self,
+        manual: NDArray[Any],
+        frames: tuple[int, int],
+        joints: Sequence[int] | None = None,
+    ) -> tuple[int, int]:
         """Labels changed on frames ``frames[0]..frames[1]`` (inclusive); returns the span
         whose values were recomputed. Frames outside it keep their previous values.
+
+        ``joints``: only these joints' labels changed (None: any). Every filler fills each
+        joint from its own labels and observations, so the others keep their values and are
+        not recomputed: a drag of one joint costs one joint's gaps, not the skeleton's.
 
         Work is proportional to the span, not to the video: ``manual`` is read, not copied
         (pass the current labels each time), and ``result``'s arrays are updated in place.
@@ -201,30 +210,37 @@ class FillEngine:
         f = man.shape[0]
         lo, hi = max(0, int(min(frames))), min(f - 1, int(max(frames)))
         _check_codes(man[lo : hi + 1, :, 2])
+        js = np.arange(man.shape[1]) if joints is None else np.unique(np.asarray(joints, int))
+        if len(js) == 0:
+            return lo, hi
+        sub = man if joints is None else man[:, js]
         reach = max(1, int(self._filler.reach))
-        a = _reach_before(man, lo, reach)  # per joint: first frame that may change
-        b = _reach_after(man, hi, reach)
-        c0 = int(_reach_before(man, int(a.min()), reach).min())  # context to recompute it
-        d0 = int(_reach_after(man, int(b.max()), reach).max())
+        a = _reach_before(sub, lo, reach)  # per joint: first frame that may change
+        b = _reach_after(sub, hi, reach)
+        c0 = int(_reach_before(sub, int(a.min()), reach).min())  # context to recompute it
+        d0 = int(_reach_after(sub, int(b.max()), reach).max())
         sub_cuts = self._cuts[(self._cuts > c0) & (self._cuts <= d0)] - c0
         obs = _check_observations(self._observations, self._filler, man.shape)
-        sub_obs = (
-            None if obs is None else Observations(obs.xy[c0 : d0 + 1], obs.variance[c0 : d0 + 1])
-        )
+        sub_obs = None
+        if obs is not None:
+            xy, var = obs.xy[c0 : d0 + 1], obs.variance[c0 : d0 + 1]
+            sub_obs = (
+                Observations(xy, var) if joints is None else Observations(xy[:, js], var[:, js])
+            )
         part = _fill(
-            np.asarray(man[c0 : d0 + 1], dtype=np.float64), self._filler, sub_cuts, sub_obs
+            np.asarray(sub[c0 : d0 + 1], dtype=np.float64), self._filler, sub_cuts, sub_obs
         )
         res = self._result
         if part.variance is not None and res.variance is None:
             res = replace(res, variance=np.full(res.source.shape, np.nan, np.float32))
-        for j in range(man.shape[1]):
-            src = slice(int(a[j]) - c0, int(b[j]) + 1 - c0)
-            dst = slice(int(a[j]), int(b[j]) + 1)
-            res.poses[dst, j] = part.poses[src, j]
-            res.source[dst, j] = part.source[src, j]
-            res.held[dst, j] = part.held[src, j]
+        for k, j in enumerate(js.tolist()):
+            src = slice(int(a[k]) - c0, int(b[k]) + 1 - c0)
+            dst = slice(int(a[k]), int(b[k]) + 1)
+            res.poses[dst, j] = part.poses[src, k]
+            res.source[dst, j] = part.source[src, k]
+            res.held[dst, j] = part.held[src, k]
             if res.variance is not None and part.variance is not None:
-                res.variance[dst, j] = part.variance[src, j]
+                res.variance[dst, j] = part.variance[src, k]
         self._manual = man
         self._result = res
         return int(a.min()), int(b.max())

@@ -52,6 +52,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("next_proposed", "Navigate", "Next P&roposed Frame", ("]",)),
     ActionSpec("prev_proposed", "Navigate", "Previous Pr&oposed Frame", ("[",)),
     ActionSpec(
+        "next_gated", "Navigate", "Next &Gated Frame", ("G",), "next frame the gate accepted"
+    ),
+    ActionSpec("prev_gated", "Navigate", "Previous Gated Frame", ("Shift+G",)),
+    ActionSpec(
+        "next_uncertain",
+        "Navigate",
+        "Next &Uncertain Frame",
+        ("J",),
+        "the most uncertain frame of the next unlabelled stretch",
+    ),
+    ActionSpec("prev_uncertain", "Navigate", "Previous Uncertain Frame", ("Shift+J",)),
+    ActionSpec(
         "next_to_label",
         "Navigate",
         "Next Frame &to Label",
@@ -78,7 +90,24 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("U",),
         "2-sigma circles of every filled joint (else only the current joint's)",
     ),
+    ActionSpec("row_scores", "View", "Timeline: Proposal &Score Row"),
+    ActionSpec("row_gate", "View", "Timeline: &Gate Row", tip="the gate's decisions, when any"),
+    ActionSpec(
+        "row_residual",
+        "View",
+        "Timeline: &Residual Energy Row",
+        tip="per frame, the motion the codec's vectors did not explain",
+    ),
+    ActionSpec("row_uncertainty", "View", "Timeline: Fill Un&certainty Row"),
+    ActionSpec("row_spans", "View", "Timeline: &Held / Flagged Spans Row"),
     ActionSpec("propose", "Tools", "&Propose Frames to Label…", ("Ctrl+P",), icon="propose"),
+    ActionSpec(
+        "extract_motion",
+        "Tools",
+        "Extract &Motion Fields",
+        (),
+        "the video's motion, for the mv and hpim+mv fills (starts by itself on open)",
+    ),
     ActionSpec("cancel_tasks", "Tools", "&Cancel Background Work", ("Esc",)),
     ActionSpec("shortcuts", "Help", "&Keyboard Shortcuts", ("F1",)),
     ActionSpec("about", "Help", "&About", ()),
@@ -90,7 +119,16 @@ TOOLBAR: tuple[str, ...] = (
     "prev_labelled", "play", "next_labelled", "|", "copy_pose", "|", "fit", "propose",
 )  # fmt: skip
 
-CHECKABLE: frozenset[str] = frozenset({"uncertainty"})
+# The timeline rows' toggles, by row name (``timeline_state.ROWS``); checked = shown.
+ROW_ACTIONS: dict[str, str] = {
+    "scores": "row_scores",
+    "gate": "row_gate",
+    "residual": "row_residual",
+    "uncertainty": "row_uncertainty",
+    "spans": "row_spans",
+}
+
+CHECKABLE: frozenset[str] = frozenset({"uncertainty", *ROW_ACTIONS.values()})
 
 MENUS: tuple[str, ...] = ("File", "Edit", "Navigate", "Joint", "View", "Tools", "Help")
 

@@ -18,10 +18,10 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.errors import AnnotatorError
-from annotator.gui import opening, proxy_offer, theme, window_actions
+from annotator.gui import motion, opening, proxy_offer, theme, window_actions
 from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
-from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, TOOLBAR, by_id
+from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, ROW_ACTIONS, TOOLBAR, by_id
 from annotator.gui.panels import FillPanel, JointList, Legend
 from annotator.gui.proxy_offer import ProxyBar
 from annotator.gui.session import Session, available_methods, default_method
@@ -59,15 +59,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self._autosave_error_shown = False
         self._pending_drag: tuple[int, float, float] | None = None
         self.proxy_task: Task | None = None  # making the fast-seek copy, while it runs
+        # Motion fields are extracted in the background whenever a video opens (gui/motion.py).
+        self.extract_motion_on_open = True
+        self.motion_task: Task | None = None  # extracting them, until it delivers
+        self._slow_fill_shown = False  # the slow video fill's hint, once per project
         # The next frame to label is re-ranked once edits pause, not on every drag step.
         self._suggest_timer = QtCore.QTimer(self)
         self._suggest_timer.setSingleShot(True)
         self._suggest_timer.setInterval(250)
         self._suggest_timer.timeout.connect(self.update_suggestion)
+        # The uncertainty and held rows follow the fill once a drag pauses: computing them
+        # reads every frame, more than one drag step should pay.
+        self._rows_timer = QtCore.QTimer(self)
+        self._rows_timer.setSingleShot(True)
+        self._rows_timer.setInterval(150)
+        self._rows_timer.timeout.connect(self._show_fill_rows)
         self._build_central()
         self._build_docks()
         self._build_actions()
         self._build_status_bar()
+        self._restore_rows()
         self.tasks.started.connect(self._on_task_started)
         self.tasks.ended.connect(self._on_task_ended)
         self._update_enabled()
@@ -294,6 +305,11 @@ class MainWindow(QtWidgets.QMainWindow):
         session.dirty_changed.connect(lambda _d: self._update_title())
         session.poses_changed.connect(lambda _a, _b: self._suggest_timer.start())
         session.method_changed.connect(lambda _m: self.update_suggestion())
+        session.poses_changed.connect(lambda _a, _b: self._rows_timer.start())
+        session.method_changed.connect(lambda _m: self._show_fill_rows())
+        session.gate_changed.connect(self._show_gate)
+        session.residual_changed.connect(self._show_residual)
+        session.flags_changed.connect(self._show_flags)
         self._frame_error_shown = False
         self._show_frame(session.frame)
         self._show_joint(session.joint)
@@ -302,7 +318,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_enabled()
         self._update_fill_info()
         self.update_suggestion()
+        self._show_gate()
+        self._show_residual()
+        self._show_flags()
+        self._show_fill_rows()
+        session.motion_changed.connect(self._update_fill_info)
+        session.fill_slow.connect(self._on_fill_slow)
+        self._slow_fill_shown = False
         proxy_offer.offer(self, session)
+        if self.extract_motion_on_open:
+            motion.start(self, session)
         self.session_changed.emit(session)
 
     def _connect_loader(self, session: Session) -> None:
@@ -365,6 +390,63 @@ class MainWindow(QtWidgets.QMainWindow):
             self.timeline.set_proposed(session.proposed)
             self.timeline.set_scores(session.proposal_scores)
 
+    def _on_fill_slow(self, seconds: float) -> None:
+        """Once per project: a video fill lags behind edits (long gaps between labels)."""
+        session = self.session
+        if session is None or self._slow_fill_shown:
+            return
+        self._slow_fill_shown = True
+        self.statusBar().showMessage(
+            f"The {session.method} fill took {seconds:.1f} s to follow that edit: its cost grows "
+            "with the gaps between labels; label more frames (N suggests which) or choose hpim "
+            "in the Fill dock",
+            15000,
+        )
+
+    def _show_gate(self) -> None:
+        session = self.session
+        if session is not None:
+            gate = np.asarray(session.doc.gate)
+            self.timeline.set_rows(gate=gate if (gate >= 0).any() else None)
+
+    def _show_residual(self) -> None:
+        session = self.session
+        if session is not None:
+            self.timeline.set_rows(residual=np.asarray(session.doc.residual_energy))
+
+    def _show_flags(self) -> None:
+        session = self.session
+        if session is not None:
+            self.timeline.set_rows(flagged=np.array(sorted(session.doc.flags), dtype=np.int64))
+
+    def _show_fill_rows(self) -> None:
+        """The fill's uncertainty heat strip and held spans (after edits pause)."""
+        self._rows_timer.stop()
+        session = self.session
+        if session is not None:
+            self.timeline.set_rows(
+                uncertainty=session.frame_uncertainty(), held=session.held_frames()
+            )
+
+    def apply_row_toggles(self) -> None:
+        """Show the timeline rows checked in the View menu; remembered like the layout."""
+        hidden = frozenset(
+            row for row, action in ROW_ACTIONS.items() if not self.actions_by_id[action].isChecked()
+        )
+        self.timeline.set_hidden(hidden)
+        if self._remember_layout:
+            settings = self._layout_settings()
+            settings.setValue("timeline/hidden", ",".join(sorted(hidden)))
+
+    def _restore_rows(self) -> None:
+        hidden: set[str] = set()
+        if self._remember_layout:
+            saved = self._layout_settings().value("timeline/hidden", "")
+            hidden = set(str(saved).split(",")) if saved else set()
+        for row, action in ROW_ACTIONS.items():
+            self.actions_by_id[action].setChecked(row not in hidden)
+        self.timeline.set_hidden(frozenset(hidden & set(ROW_ACTIONS)))
+
     def _on_frame_loaded(self, frame: int, image: object) -> None:
         """The frame loader's completion handler: a failure here is reported like a frame
         that cannot be decoded (once per video), never only on stderr."""
@@ -422,6 +504,12 @@ class MainWindow(QtWidgets.QMainWindow):
             text += ": label two frames to start the fill"
         else:
             text += f"; {filled} filled live ({session.method})"
+            if session.fill_fallback:
+                text += (
+                    " as hpim until the motion fields are ready"
+                    if motion.running(self)
+                    else " as hpim: no motion fields (Tools > Extract Motion Fields)"
+                )
             held = session.engine.result.held.any(axis=1) & (session.status < 2)
             if held.any():
                 n = int(held.sum())
@@ -486,7 +574,7 @@ class MainWindow(QtWidgets.QMainWindow):
         has = self.session is not None
         for spec in ACTIONS:
             if spec.menu in ("Edit", "Navigate", "Joint") or spec.id in (
-                "save", "save_as", "export", "propose", "fit", "zoom_in", "zoom_out", "timeline_all",
+                "save", "save_as", "export", "propose", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
             ):  # fmt: skip
                 self.actions_by_id[spec.id].setEnabled(has)
         self.export_menu.setEnabled(has)

@@ -402,11 +402,15 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
     def done(result: Any) -> None:
         if window.session is not session:
             return  # another project was opened meanwhile
-        session.accept_proposals(np.asarray(result.frames), result.scores, result.method)
+        # ``gate``: per-frame 0/1 decisions from methods that decide per frame (the MAPN
+        # gate, ``--method gate``), None from the others.
+        gate = result.gate
+        session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
         n = len(result.frames)
+        gated = "" if gate is None else " with the gate's decisions (G and Shift+G jump)"
         window.statusBar().showMessage(
-            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s "
+            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s{gated} "
             "(] and [ jump between them)",
             6000,
         )

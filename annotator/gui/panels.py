@@ -196,6 +196,21 @@ class Legend(QtWidgets.QWidget):
         self._add(_bar(theme.PROPOSED_COLOR, thin=True), "proposed frame")
         self._add(_curve(theme.SCORE_COLOR), "proposal score", "the proposer's score of each frame")
         self._add(_bar(theme.SUGGESTED_COLOR, thin=True), "next frame to label (N)")
+        # The timeline's optional rows (View menu), named on its left edge too.
+        self._add(
+            _curve(theme.RESIDUAL_COLOR),
+            "residual energy",
+            "per frame, the motion the codec's vectors did not explain (from the motion fields)",
+        )
+        self._add(_bar(theme.GATE_COLOR), "gate: label this frame", "G / Shift+G jump to them")
+        self._add(
+            _heat(),
+            "fill uncertainty",
+            "largest fill standard deviation per frame, hotter = less sure; J / Shift+J jump "
+            "to each unlabelled stretch's most uncertain frame",
+        )
+        self._add(_bar(theme.HELD_COLOR), "held span")
+        self._add(_bar(theme.FLAG_COLOR, thin=True), "flagged frame")
         layout.setRowStretch(layout.rowCount(), 1)
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
@@ -229,6 +244,16 @@ def _curve(color: QtGui.QColor) -> QtGui.QIcon:
     painter.setPen(QtGui.QPen(color, 1.5))
     points = [QtCore.QPointF(x, y) for x, y in ((0, 11), (4, 8), (7, 10), (10, 3), (14, 6))]
     painter.drawPolyline(points)
+    painter.end()
+    return QtGui.QIcon(pix)
+
+
+def _heat() -> QtGui.QIcon:
+    """The uncertainty strip's colour ramp, cool to hot."""
+    pix = _canvas(14)
+    painter = QtGui.QPainter(pix)
+    for k in range(7):
+        painter.fillRect(2 * k, 3, 2, 8, theme.heat_color(1 + k * 11 // 6))
     painter.end()
     return QtGui.QIcon(pix)
 

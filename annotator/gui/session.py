@@ -3,7 +3,12 @@
 The session is the Qt-side bridge to the pure model. It subscribes to the document's change
 events, recomputes the fill over just the span an edit touches, keeps the timeline's per-frame
 status current, and re-emits all of it as fine-grained Qt signals the views connect to. Every
-edit goes through a history command; the session never writes document data itself.
+edit goes through a history command; the session never writes document data itself, except the
+derived per-frame residual energy when the video's motion fields arrive (``set_motion``).
+
+The video fills (``mv``, ``hpim+mv``) need those fields. Until they arrive (or when the video
+has none) a video fill runs as ``hpim``, exactly, and ``fill_note`` says so; once they arrive,
+``hpim+mv`` becomes the fill unless the user chose a method (the project setting).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +36,32 @@ from annotator.dynamics.ranking import rank_next_frames
 from annotator.errors import AnnotatorError, VideoError
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
-from annotator.gui.timeline_state import frame_status, next_marked
+from annotator.gui.timeline_state import (
+    frame_status,
+    frame_uncertainty,
+    next_marked,
+    uncertain_frames,
+)
+from annotator.propagation import FILL_METHODS as VIDEO_METHODS
+from annotator.propagation import LiveFill, VideoSource
 
 if TYPE_CHECKING:
     from annotator.video.base import VideoReader
+    from annotator.video.motion import MotionFields
 
 log = logging.getLogger(__name__)
 
 METHOD_SETTING = "fill_method"  # the project setting holding the chosen fill method
+VIDEO_DEFAULT = "hpim+mv"  # the fill once motion fields exist, unless the user chose another
+
+Engine = fill_mod.FillEngine | LiveFill  # same reset / update / result semantics
+# Fills that fill each joint from its own labels alone, bit for bit whichever other joints
+# are filled with it, so an edit of some joints refills only those (the DYAN fills solve all
+# of a label pattern's columns together, with one stopping rule).
+PER_JOINT_FILLS = frozenset({"linear", "pchip", "hpim"})
+# A video fill's update costs the cube of the gap around the edit (HPIM conditions each gap in
+# one dense solve): past this, the window tells the user why edits lag and what helps.
+SLOW_FILL_S = 0.25
 
 
 class Session(QtCore.QObject):
@@ -51,6 +76,11 @@ class Session(QtCore.QObject):
     method_changed = QtCore.Signal(str)
     dirty_changed = QtCore.Signal(bool)
     reader_changed = QtCore.Signal()  # frames now come from another reader (a proxy)
+    motion_changed = QtCore.Signal()  # motion fields arrived (or are known to be missing)
+    gate_changed = QtCore.Signal()  # the document's gate decisions changed
+    residual_changed = QtCore.Signal()  # the document's per-frame residual energy changed
+    flags_changed = QtCore.Signal()  # frames flagged for review changed
+    fill_slow = QtCore.Signal(float)  # a video fill's update took this long (s): see SLOW_FILL_S
 
     def __init__(
         self,
@@ -73,10 +103,14 @@ class Session(QtCore.QObject):
         self._drag_id = 0
         self.journal: RecoveryJournal | None = None  # autosave, started by the window
         self.loader = FrameLoader(reader, self)
+        self.fields: MotionFields | None = None
+        self.motion_note = ""  # why there are no (or only estimated) fields; empty when fine
         saved = document.settings.get(METHOD_SETTING)
         wanted = method or (saved if isinstance(saved, str) else None)
-        self.method = wanted if wanted in available_methods() else default_method()
-        self.engine = self._make_engine(self.method)
+        # A method the user chose (argument or project setting) is kept when fields arrive.
+        self._chosen = wanted in available_methods()
+        self.method = wanted if wanted is not None and self._chosen else self.default_method()
+        self.engine: Engine = self._make_engine(self.method)
         self.status = self._status(0, self.frame_count)
         self._unsubscribe = document.subscribe(self._on_change)
         self._unsubscribe_history = self.history.subscribe(self._on_history)
@@ -171,6 +205,33 @@ class Session(QtCore.QObject):
 
     def jump_proposed(self, forward: bool) -> bool:
         target = next_marked(self.proposed, self.frame, forward)
+        if target is not None:
+            self.go_to(target)
+        return target is not None
+
+    def gated_frames(self) -> NDArray[np.int64]:
+        """Frames the gate accepted (decision 1), sorted."""
+        return np.flatnonzero(np.asarray(self.doc.gate) == 1)
+
+    def frame_uncertainty(self) -> NDArray[np.float64] | None:
+        """(F,) the fill's largest standard deviation (px) per frame, NaN where nothing is
+        filled; None when the fill estimates no variance."""
+        return frame_uncertainty(self.engine.result.variance, self.manual())
+
+    def held_frames(self) -> NDArray[np.bool_]:
+        """(F,) frames with some value only held (before the first / after the last label)."""
+        return np.asarray(self.engine.result.held.any(axis=1) & (self.status < 2))
+
+    def jump_gated(self, forward: bool) -> bool:
+        target = next_marked(self.gated_frames(), self.frame, forward)
+        if target is not None:
+            self.go_to(target)
+        return target is not None
+
+    def jump_uncertain(self, forward: bool) -> bool:
+        """Go to the most uncertain frame of the next (previous) unlabelled stretch."""
+        peaks = uncertain_frames(self.frame_uncertainty(), self.status)
+        target = next_marked(peaks, self.frame, forward)
         if target is not None:
             self.go_to(target)
         return target is not None
@@ -284,14 +345,30 @@ class Session(QtCore.QObject):
     def flip(self) -> None:
         self.push(cmd.FlipLeftRight(self.frame, self.instance))
 
-    def accept_proposals(self, frames: NDArray[np.int64], scores: Any, method: str) -> None:
-        """Take a proposer's result in (one undo step); ``scores``: one per video frame."""
+    def accept_proposals(
+        self, frames: NDArray[np.int64], scores: Any, method: str, gate: Any = None
+    ) -> None:
+        """Take a proposer's result in (one undo step); ``scores``: one per video frame;
+        ``gate``: the proposals contract's per-frame 0/1 decisions (the ``gate`` method's), or
+        None. Decisions go into the document's gate state with the proposals, so one undo
+        takes both back."""
         proposals = Proposals(
             tuple(int(f) for f in frames),
             None if scores is None else tuple(float(s) for s in scores),
             method,
         )
-        self.push(cmd.AcceptProposals(proposals, instance=self.instance))
+        accept = cmd.AcceptProposals(proposals, instance=self.instance)
+        if gate is None:
+            self.push(accept)
+            return
+        decisions = np.asarray(gate).reshape(-1)
+        if decisions.size != self.frame_count or not np.isin(decisions, (0, 1)).all():
+            raise AnnotatorError(
+                f"the {method} proposals carry {decisions.size} gate decisions, not one 0 or 1 "
+                f"for each of the {self.frame_count} frames"
+            )
+        gate_cmd = cmd.SetGate(0, decisions.astype(np.int8))
+        self.push(cmd.Batch(accept.text, [accept, gate_cmd]))
 
     @property
     def proposal_scores(self) -> NDArray[np.float64] | None:
@@ -308,8 +385,67 @@ class Session(QtCore.QObject):
         self.history.redo()
 
     # -- fill ------------------------------------------------------------------------------
-    def _make_engine(self, method: str) -> fill_mod.FillEngine:
-        engine = fill_mod.FillEngine(method, fps=self.fps, scene_cuts=self.doc.scene_cuts)
+    def default_method(self) -> str:
+        """``hpim+mv`` once motion fields exist, else the labels-only default."""
+        return VIDEO_DEFAULT if self.fields is not None else default_method()
+
+    @property
+    def fill_fallback(self) -> bool:
+        """True while a video fill is chosen but runs as ``hpim`` (no motion fields)."""
+        return self.method in VIDEO_METHODS and self.fields is None
+
+    def set_motion(
+        self, fields: MotionFields | None, note: str = "", prepared: PreparedFill | None = None
+    ) -> None:
+        """The video's motion fields arrived (``None``: it has none, ``note`` says why).
+        Derives the per-frame residual energy into the document and rebuilds the fill: a video
+        fill now uses the fields, and the default becomes ``hpim+mv``. ``prepared``: that fill
+        already built off the GUI thread (``prepare_fill``), brought up to date here."""
+        if fields is not None and len(fields) != self.frame_count:
+            note = (
+                f"the motion fields cover {len(fields)} frames but the video has {self.frame_count}"
+            )
+            fields = None
+        self.fields = fields
+        self.motion_note = note or (fields.note if fields is not None else "")
+        self.doc.set_residual_energy(None if fields is None else residual_energy(fields))
+        target = self.method if self._chosen else self.default_method()
+        engine = None if prepared is None or fields is None else self._catch_up(prepared, target)
+        self._apply_method(target, force=True, engine=engine)
+        self.motion_changed.emit()
+
+    def fill_snapshot(self) -> tuple[str, NDArray[np.float32], tuple[int, ...]]:
+        """What a fill prepared off the GUI thread starts from: the method the session will
+        use once fields exist, a copy of the labels and the scene cuts."""
+        target = self.method if self._chosen else VIDEO_DEFAULT
+        return target, self.manual().copy(), self.doc.scene_cuts
+
+    def _catch_up(self, prepared: PreparedFill, method: str) -> Engine | None:
+        """``prepared``'s fill updated with the edits made since its snapshot; None when it no
+        longer fits (another method, other scene cuts or another person)."""
+        if (
+            prepared.method != method
+            or prepared.cuts != self.doc.scene_cuts
+            or prepared.manual.shape != self.manual().shape
+        ):
+            return None
+        now = self.manual()
+        same = (prepared.manual == now) | (np.isnan(prepared.manual) & np.isnan(now))
+        changed = np.flatnonzero(~same.all(axis=(1, 2)))
+        if len(changed):
+            prepared.engine.update(now, (int(changed[0]), int(changed[-1])))
+        return prepared.engine
+
+    def _make_engine(self, method: str) -> Engine:
+        engine: Engine
+        if method in VIDEO_METHODS and self.fields is None:
+            # No fields (yet): both video fills are hpim exactly, as ``fill_with`` defines.
+            engine = fill_mod.FillEngine("hpim", fps=self.fps, scene_cuts=self.doc.scene_cuts)
+        elif method in VIDEO_METHODS:
+            source = VideoSource(Path(self.doc.video.path), self.fields, self.doc.scene_cuts)
+            engine = LiveFill(method, source, fps=self.fps)
+        else:
+            engine = fill_mod.FillEngine(method, fps=self.fps, scene_cuts=self.doc.scene_cuts)
         engine.reset(self.manual())
         return engine
 
@@ -324,10 +460,13 @@ class Session(QtCore.QObject):
         if method != self.method:
             self.push(cmd.SetSetting(METHOD_SETTING, method))
 
-    def _apply_method(self, method: str) -> None:
-        if method == self.method or method not in available_methods():
+    def _apply_method(self, method: str, force: bool = False, engine: Engine | None = None) -> None:
+        """Rebuild the fill with ``method`` (or take ``engine``, already built for it);
+        ``force``: also when it is the current method (its inputs changed, e.g. motion fields
+        arrived)."""
+        if (method == self.method and not force) or method not in available_methods():
             return
-        self.engine = self._make_engine(method)
+        self.engine = engine if engine is not None else self._make_engine(method)
         self.method = method
         self.status = self._status(0, self.frame_count)
         self.method_changed.emit(method)
@@ -339,9 +478,19 @@ class Session(QtCore.QObject):
         if change.kind == "proposals":
             self.proposals_changed.emit()
             return
+        if change.kind == "gate":
+            self.gate_changed.emit()
+            return
+        if change.kind == "residual":
+            self.residual_changed.emit()
+            return
+        if change.kind == "flags":
+            self.flags_changed.emit()
+            return
         if change.kind == "settings":
             saved = self.doc.settings.get(METHOD_SETTING)
-            self._apply_method(saved if isinstance(saved, str) else default_method())
+            self._chosen = isinstance(saved, str)
+            self._apply_method(saved if isinstance(saved, str) else self.default_method())
             return
         if change.kind == "scene_cuts":
             self.engine = self._make_engine(self.method)
@@ -357,7 +506,18 @@ class Session(QtCore.QObject):
             self.engine.reset(manual)
             lo, hi = 0, n
         else:
-            a, b = self.engine.update(manual, (start, max(start, stop - 1)))
+            span = (start, max(start, stop - 1))
+            engine = self.engine
+            t0 = time.perf_counter()
+            if isinstance(engine, LiveFill) or engine.method in PER_JOINT_FILLS:
+                # One joint dragged: only its gaps are refilled (the others cannot change;
+                # LiveFill narrows it for hpim+mv, whose HPIM is per joint too).
+                a, b = engine.update(manual, span, change.joints)
+            else:
+                a, b = engine.update(manual, span)
+            seconds = time.perf_counter() - t0
+            if seconds > SLOW_FILL_S and self.method in VIDEO_METHODS:
+                self.fill_slow.emit(seconds)
             lo, hi = min(start, a), max(stop, b + 1)
         new = self._status(lo, hi)
         changed = not np.array_equal(new, self.status[lo:hi])
@@ -407,11 +567,54 @@ def available_methods() -> list[str]:
                 log.info("fill method %s unavailable: %s", name, err)
                 continue
             _AVAILABLE.append(name)
+        if "hpim" in _AVAILABLE:  # both video fills build on HPIM (and fall back to it)
+            _AVAILABLE.extend(VIDEO_METHODS)
         if not _AVAILABLE:
             _AVAILABLE.append("linear")
     return list(_AVAILABLE)
 
 
 def default_method() -> str:
+    """The default fill without motion fields (``Session.default_method`` knows the video)."""
     methods = available_methods()
     return fill_mod.DEFAULT_METHOD if fill_mod.DEFAULT_METHOD in methods else methods[0]
+
+
+@dataclass(frozen=True)
+class PreparedFill:
+    """A video fill built and reset off the GUI thread from a snapshot of the labels: the
+    first full fill with long gaps can take seconds, which must not freeze the window."""
+
+    method: str
+    manual: NDArray[np.float32]
+    cuts: tuple[int, ...]
+    engine: Engine
+
+
+def prepare_fill(
+    snapshot: tuple[str, NDArray[np.float32], tuple[int, ...]],
+    video: Path,
+    fields: MotionFields,
+    fps: float,
+) -> PreparedFill | None:
+    """``Session.fill_snapshot``'s fill with ``fields`` (thread-safe: touches no session);
+    None when the snapshot's method is not a video fill."""
+    method, manual, cuts = snapshot
+    if method not in VIDEO_METHODS:
+        return None
+    engine = LiveFill(method, VideoSource(video, fields, cuts), fps=fps)
+    engine.reset(manual)
+    return PreparedFill(method, manual, cuts, engine)
+
+
+def residual_energy(fields: MotionFields) -> NDArray[np.float32]:
+    """Mean motion-compensated residual of every frame (luma 0..255); NaN where no cell has
+    one (frame 0, a frame the extractor could not compare)."""
+    residual = np.asarray(fields.residual, dtype=np.float32)
+    flat = residual.reshape(residual.shape[0], -1)
+    finite = np.isfinite(flat)
+    count = finite.sum(axis=1)
+    total = np.where(finite, flat, 0.0).sum(axis=1, dtype=np.float64)
+    out = np.full(residual.shape[0], np.nan, dtype=np.float32)
+    out[count > 0] = (total[count > 0] / count[count > 0]).astype(np.float32)
+    return out

@@ -6,6 +6,8 @@ source (the legend dock lists them). The style sheet lives in ``resources/style/
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6 import QtCore, QtGui
 
 from annotator.core.codes import Source
@@ -23,6 +25,11 @@ PLAYHEAD_COLOR = QtGui.QColor("#ffffff")
 PROPOSED_COLOR = QtGui.QColor("#f2994a")
 SUGGESTED_COLOR = QtGui.QColor("#ff6fae")  # the next frame to label (N)
 SCORE_COLOR = QtGui.QColor("#f2c94c")  # the proposer's per-frame score curve
+RESIDUAL_COLOR = QtGui.QColor("#bb6bd9")  # the residual energy curve (motion the codec missed)
+GATE_COLOR = QtGui.QColor("#6fcf97")  # frames the gate accepted (worth labelling)
+GATE_REJECTED_COLOR = QtGui.QColor("#4a5160")
+HELD_COLOR = QtGui.QColor("#8b93a1")  # held spans (before the first / after the last label)
+FLAG_COLOR = QtGui.QColor("#eb5757")  # frames flagged for review
 HELD_STYLE = QtCore.Qt.PenStyle.DotLine  # held values (before the first / after the last label)
 CURRENT_JOINT = QtGui.QColor("#ffffff")
 
@@ -51,6 +58,21 @@ SOURCE_COLORS: dict[Source, QtGui.QColor] = {
     Source.PREDICTED: QtGui.QColor("#eb5757"),
     Source.NONE: QtGui.QColor(0, 0, 0, 0),
 }
+
+
+def heat_color(level: int, levels: int = 12) -> QtGui.QColor:
+    """The uncertainty strip's colour for ``level`` (1..levels): dark teal for small, through
+    amber, to red for the largest; 0 (nothing filled) is transparent."""
+    if level <= 0:
+        return QtGui.QColor(0, 0, 0, 0)
+    t = min(1.0, level / levels)
+    stops = ((0.0, (38, 70, 83)), (0.5, (233, 196, 106)), (1.0, (231, 76, 60)))
+    for (t0, c0), (t1, c1) in itertools.pairwise(stops):
+        if t <= t1:
+            u = (t - t0) / (t1 - t0)
+            return QtGui.QColor(*(round(a + u * (b - a)) for a, b in zip(c0, c1, strict=True)))
+    return QtGui.QColor(*stops[-1][1])
+
 
 JOINT_RADIUS = 5.5  # device-independent pixels
 PICK_RADIUS = 10.0

@@ -1,5 +1,7 @@
-"""The timeline under the frame: labelled, partial and filled frames, proposals with the
-proposer's score curve above them, the next frame to label, a playhead.
+"""The timeline under the frame: labelled, partial and filled frames, proposals, the next
+frame to label, a playhead, and above them optional rows (``timeline_state.ROWS``): the
+proposer's score curve, the gate's decisions, the residual energy, the fill uncertainty as a
+heat strip and the held or flagged spans, each named on the left axis.
 
 One painted item (``TimelineMarks``) draws every mark from one immutable ``TimelineState``: at
 paint time it bins the visible frame range to the widget's pixel width (see
@@ -19,12 +21,16 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.gui import theme
 from annotator.gui.timeline_state import (
+    ROW_NAMES,
+    ROWS,
     FrameStatus,
     TimelineState,
     bin_curve,
     bin_edges,
     bin_status,
+    heat_levels,
     runs,
+    scale_curve,
     scale_scores,
 )
 
@@ -33,9 +39,31 @@ _STATUS_BAND = {  # (y0, y1) of each status's band inside the 0..1 track
     FrameStatus.PARTIAL: (0.15, 0.85),
     FrameStatus.LABELLED: (0.05, 0.95),
 }
-_SCORE_BAND = (1.12, 1.55)  # (y0, y1) of the score curve, above the proposal ticks
-_Y_RANGE = (-0.25, 1.05)  # without a score curve
-_Y_RANGE_SCORES = (-0.25, 1.6)
+_ROW_BASE = 1.12  # the first row's bottom, above the frame track
+_ROW_STEP = 0.5  # one row: 0.4 of content and a gap
+_ROW_HEIGHT = 0.4
+_Y_BOTTOM, _Y_TOP_PAD = -0.25, 0.05
+_PX_PER_UNIT = 40  # the frame track keeps its height; each row adds 20 px
+_AXIS_PX = 26  # the frame axis under the marks
+
+
+def row_band(index: int) -> tuple[float, float]:
+    """(y0, y1) of the ``index``-th visible row, counted from the bottom."""
+    y0 = _ROW_BASE + index * _ROW_STEP
+    return y0, y0 + _ROW_HEIGHT
+
+
+def y_range(rows: int) -> tuple[float, float]:
+    """The y range that shows the frame track and ``rows`` rows."""
+    top = 1.0 + _Y_TOP_PAD if rows == 0 else row_band(rows - 1)[1] + _Y_TOP_PAD
+    return _Y_BOTTOM, top
+
+
+def _cosmetic_pen(color: QtGui.QColor, width: float) -> QtGui.QPen:
+    pen = QtGui.QPen(color)
+    pen.setCosmetic(True)
+    pen.setWidthF(width)
+    return pen
 
 
 class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -46,6 +74,7 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
         self._state = TimelineState()
         self.last_paint_rects = 0  # for tests and the benchmark: rectangles drawn last paint
         self.last_curve_points = 0  # points of the score curve drawn last paint
+        self.last_rows: list[str] = []  # the rows drawn last paint, bottom to top
 
     @property
     def state(self) -> TimelineState:
@@ -72,6 +101,19 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
     def set_scores(self, scores: NDArray[np.floating] | None) -> None:
         self._change(scores=scale_scores(scores))
 
+    def set_rows(self, **rows: Any) -> None:
+        """Replace some row data (``gate``, ``residual``, ``uncertainty``, ``held``,
+        ``flagged``, ``hidden``); a per-frame row of another length is dropped (another
+        video's, until its own arrives)."""
+        n = len(self._state.status)
+        for name in ("gate", "residual", "uncertainty", "held"):
+            value = rows.get(name)
+            if value is not None and len(value) != n:
+                rows[name] = None
+        if "residual" in rows:
+            rows["residual"] = scale_curve(rows["residual"])
+        self._change(**rows)
+
     def set_suggested(self, frame: int | None) -> None:
         if frame != self._state.suggested:
             self._change(suggested=frame)
@@ -85,7 +127,8 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
         return self._state.status
 
     def boundingRect(self) -> QtCore.QRectF:
-        return QtCore.QRectF(0.0, -0.2, float(max(1, len(self._state.status))), 1.8)
+        top = y_range(len(ROWS))[1]
+        return QtCore.QRectF(0.0, -0.2, float(max(1, len(self._state.status))), top + 0.2)
 
     def paint(self, painter: QtGui.QPainter, *args: Any) -> None:
         view = self.getViewBox()
@@ -105,23 +148,23 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
             painter.drawRect(QtCore.QRectF(run.x0, y0, run.x1 - run.x0, y1 - y0))
         count = len(marks)
         self.last_curve_points = 0
-        if state.scores is not None:
-            xs, ys = bin_curve(state.scores, start, stop, width_px)
-            y0, y1 = _SCORE_BAND
-            pen = QtGui.QPen(theme.SCORE_COLOR)
-            pen.setCosmetic(True)
-            pen.setWidthF(1.2)
-            painter.setPen(pen)
-            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-            painter.drawPolyline(
-                QtGui.QPolygonF(
-                    [
-                        QtCore.QPointF(x, y0 + (y1 - y0) * y)
-                        for x, y in zip(xs.tolist(), ys.tolist(), strict=True)
-                    ]
+        self.last_rows = state.visible_rows()
+        for index, row in enumerate(self.last_rows):
+            band = row_band(index)
+            if row == "scores" and state.scores is not None:
+                self.last_curve_points = self._curve(
+                    painter, state.scores, start, stop, width_px, band, theme.SCORE_COLOR
                 )
-            )
-            self.last_curve_points = len(xs)
+            elif row == "residual" and state.residual is not None:
+                self._curve(
+                    painter, state.residual, start, stop, width_px, band, theme.RESIDUAL_COLOR
+                )
+            elif row == "gate" and state.gate is not None:
+                count += self._gate(painter, state.gate, start, stop, width_px, band)
+            elif row == "uncertainty" and state.uncertainty is not None:
+                count += self._heat(painter, state.uncertainty, start, stop, width_px, band)
+            elif row == "spans":
+                count += self._spans(painter, state, start, stop, width_px, band)
         if len(state.proposed):
             # One tick per pixel at most: deduplicate proposals that share a pixel.
             lo, hi = np.searchsorted(state.proposed, [start, stop])
@@ -147,6 +190,103 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
             painter.drawLine(QtCore.QPointF(x, -0.2), QtCore.QPointF(x, 1.0))
             count += 1
         self.last_paint_rects = count
+
+    # -- rows ------------------------------------------------------------------------------
+    @staticmethod
+    def _curve(
+        painter: QtGui.QPainter,
+        values: NDArray[np.float64],
+        start: int,
+        stop: int,
+        bins: int,
+        band: tuple[float, float],
+        color: QtGui.QColor,
+    ) -> int:
+        xs, ys = bin_curve(values, start, stop, bins)
+        y0, y1 = band
+        painter.setPen(_cosmetic_pen(color, 1.2))
+        painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        painter.drawPolyline(
+            QtGui.QPolygonF(
+                [
+                    QtCore.QPointF(x, y0 + (y1 - y0) * y)
+                    for x, y in zip(xs.tolist(), ys.tolist(), strict=True)
+                ]
+            )
+        )
+        return len(xs)
+
+    @staticmethod
+    def _gate(
+        painter: QtGui.QPainter,
+        gate: NDArray[np.int8],
+        start: int,
+        stop: int,
+        bins: int,
+        band: tuple[float, float],
+    ) -> int:
+        """Accepted frames full height, rejected ones a thin dim band, undecided nothing."""
+        shifted = (gate.astype(np.int16) + 1).astype(np.int8)  # 0 none, 1 no, 2 yes
+        marks = runs(bin_status(shifted, start, stop, bins), bin_edges(start, stop, bins))
+        y0, y1 = band
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for run in marks:
+            if run.status == 2:
+                painter.setBrush(theme.GATE_COLOR)
+                painter.drawRect(QtCore.QRectF(run.x0, y0, run.x1 - run.x0, y1 - y0))
+            else:
+                mid = (y0 + y1) / 2
+                painter.setBrush(theme.GATE_REJECTED_COLOR)
+                painter.drawRect(QtCore.QRectF(run.x0, mid - 0.04, run.x1 - run.x0, 0.08))
+        return len(marks)
+
+    @staticmethod
+    def _heat(
+        painter: QtGui.QPainter,
+        values: NDArray[np.float64],
+        start: int,
+        stop: int,
+        bins: int,
+        band: tuple[float, float],
+    ) -> int:
+        """The fill uncertainty, hotter where larger; the scale is the video's largest value,
+        so colours compare across the whole timeline, not just the visible part."""
+        finite = values[np.isfinite(values)]
+        top = float(finite.max()) if len(finite) else 1.0
+        levels = heat_levels(values, start, stop, bins, top)
+        marks = runs(levels, bin_edges(start, stop, bins))
+        y0, y1 = band
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for run in marks:
+            painter.setBrush(theme.heat_color(run.status))
+            painter.drawRect(QtCore.QRectF(run.x0, y0, run.x1 - run.x0, y1 - y0))
+        return len(marks)
+
+    @staticmethod
+    def _spans(
+        painter: QtGui.QPainter,
+        state: TimelineState,
+        start: int,
+        stop: int,
+        bins: int,
+        band: tuple[float, float],
+    ) -> int:
+        """Held spans as a grey band, flagged frames as red ticks across the row."""
+        y0, y1 = band
+        count = 0
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        if state.held is not None:
+            held = state.held.astype(np.int8)
+            marks = runs(bin_status(held, start, stop, bins), bin_edges(start, stop, bins))
+            painter.setBrush(theme.HELD_COLOR)
+            for run in marks:
+                painter.drawRect(QtCore.QRectF(run.x0, y0 + 0.1, run.x1 - run.x0, 0.2))
+            count += len(marks)
+        lo, hi = np.searchsorted(state.flagged, [start, stop])
+        painter.setPen(_cosmetic_pen(theme.FLAG_COLOR, 2.0))
+        for f in state.flagged[lo:hi].tolist():
+            painter.drawLine(QtCore.QPointF(f + 0.5, y0), QtCore.QPointF(f + 0.5, y1))
+        return count + int(hi - lo)
 
 
 class _SeekViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -190,16 +330,19 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         self._box = _SeekViewBox()
         super().__init__(parent=parent, viewBox=self._box, background=theme.PANEL_BG)
-        self.setMinimumHeight(64)
-        self.setMaximumHeight(130)
         self.hideButtons()
         plot = self.getPlotItem()
-        plot.hideAxis("left")
         plot.setMenuEnabled(False)
         bottom = plot.getAxis("bottom")
         bottom.setTextPen(theme.TEXT_DIM)
         bottom.setPen(theme.TEXT_DIM)
-        self._box.setYRange(*_Y_RANGE, padding=0)
+        # The left axis names the rows (its ticks are the rows' centres).
+        left = plot.getAxis("left")
+        left.setTextPen(theme.TEXT_DIM)
+        left.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+        left.setStyle(tickLength=0)
+        left.setWidth(92)
+        self._rows: tuple[str, ...] = ()
         self.marks = TimelineMarks()
         self._box.addItem(self.marks)
         self.playhead = pg.InfiniteLine(
@@ -210,6 +353,7 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         self.playhead.sigDragged.connect(self._on_playhead_dragged)
         self._box.seek.connect(self._clamped_seek)
         self._frame_count = 0
+        self._layout_rows()
 
     def set_frame_count(self, frame_count: int) -> None:
         self._frame_count = frame_count
@@ -224,11 +368,38 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         self.marks.set_proposed(frames)
 
     def set_scores(self, scores: NDArray[np.floating] | None) -> None:
-        """The proposer's score of every frame, drawn as a curve above the ticks (None: no
-        curve, and the marks take the whole height)."""
+        """The proposer's score of every frame, drawn as a curve in its row (None: no row)."""
         self.marks.set_scores(scores)
-        y_range = _Y_RANGE if self.marks.state.scores is None else _Y_RANGE_SCORES
-        self._box.setYRange(*y_range, padding=0)
+        self._layout_rows()
+
+    def set_rows(self, **rows: Any) -> None:
+        """Row data (see ``TimelineMarks.set_rows``); the widget grows or shrinks so that
+        every row keeps its height."""
+        self.marks.set_rows(**rows)
+        self._layout_rows()
+
+    def set_hidden(self, hidden: frozenset[str]) -> None:
+        """Rows the user switched off (names of ``timeline_state.ROWS``)."""
+        self.set_rows(hidden=frozenset(hidden))
+
+    @property
+    def rows(self) -> tuple[str, ...]:
+        """The rows shown now, bottom to top."""
+        return self._rows
+
+    def _layout_rows(self) -> None:
+        rows = tuple(self.marks.state.visible_rows())
+        if rows == self._rows and self.minimumHeight() > 0:
+            return
+        self._rows = rows
+        lo, hi = y_range(len(rows))
+        self._box.setYRange(lo, hi, padding=0)
+        ticks = [(0.5, "frames")] + [
+            ((a + b) / 2, ROW_NAMES[row])
+            for row, (a, b) in zip(rows, map(row_band, range(len(rows))), strict=True)
+        ]
+        self.getPlotItem().getAxis("left").setTicks([ticks, []])
+        self.setFixedHeight(_AXIS_PX + 8 + round((hi - lo) * _PX_PER_UNIT))
 
     def set_suggested(self, frame: int | None) -> None:
         """Mark the next frame to label (None: no mark)."""

@@ -4,6 +4,11 @@ The timeline never holds one item per frame: it keeps one ``int8`` status per fr
 it paints, folds the visible range into at most one bin per pixel (``bin_status``), then
 merges equal neighbouring bins into runs (``runs``). Both are NumPy reductions, so a
 100,000-frame video paints in a few milliseconds.
+
+Above the frame track sit optional rows (``ROWS``): the proposal score curve, the gate's
+decisions, the residual energy curve, the fill uncertainty as a heat strip and the held or
+flagged spans. A row is drawn when its data exist and the user has not hidden it
+(``visible_rows``); each row's per-frame values are binned the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +21,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.codes import Source, Visibility
+
+ROWS: tuple[str, ...] = ("spans", "uncertainty", "residual", "gate", "scores")
+"""The optional rows, bottom to top (the frame track is below them all)."""
+
+ROW_NAMES: dict[str, str] = {
+    "scores": "proposal score",
+    "gate": "gate",
+    "residual": "residual",
+    "uncertainty": "uncertainty",
+    "spans": "held / flagged",
+}
+
+HEAT_LEVELS = 12  # the uncertainty strip's colour steps (fewer rectangles than one per pixel)
 
 
 class FrameStatus(IntEnum):
@@ -63,23 +81,59 @@ class TimelineState:
     """Everything the timeline paints, as one immutable value; the window hands in a new one
     (``dataclasses.replace``) whenever something changes, and new rows extend it.
 
-    ``scores`` is the proposer's score of every frame scaled to 0..1 (``scale_scores``), or
-    None when the proposals have no scores.
+    Per-frame rows (each None when there is nothing to show, else one value per frame):
+    ``scores`` the proposer's score scaled to 0..1 (``scale_scores``); ``gate`` the gate's
+    decisions (-1 none, 0 rejected, 1 accepted; None when no frame has one); ``residual`` the
+    residual energy scaled to 0..1 (NaN unknown); ``uncertainty`` the fill's largest standard
+    deviation on the frame in px (NaN where nothing is filled); ``held`` frames whose values
+    are only held. ``flagged`` lists the frames flagged for review. ``hidden``: rows the user
+    switched off.
     """
 
     status: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     proposed: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     suggested: int | None = None
     scores: NDArray[np.float64] | None = None
+    gate: NDArray[np.int8] | None = None
+    residual: NDArray[np.float64] | None = None
+    uncertainty: NDArray[np.float64] | None = None
+    held: NDArray[np.bool_] | None = None
+    flagged: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    hidden: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", _frozen(np.asarray(self.status, dtype=np.int8)))
         object.__setattr__(self, "proposed", _frozen(np.asarray(self.proposed, dtype=np.int64)))
-        if self.scores is not None:
-            scores = _frozen(np.asarray(self.scores, dtype=np.float64))
-            if scores.shape != self.status.shape:
-                raise ValueError("the timeline needs one score per frame")
-            object.__setattr__(self, "scores", scores)
+        object.__setattr__(self, "flagged", _frozen(np.asarray(self.flagged, dtype=np.int64)))
+        for name, dtype in (
+            ("scores", np.float64),
+            ("gate", np.int8),
+            ("residual", np.float64),
+            ("uncertainty", np.float64),
+            ("held", np.bool_),
+        ):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            values = _frozen(np.asarray(value, dtype=dtype))
+            if values.shape != self.status.shape:
+                raise ValueError(f"the timeline needs one {name} value per frame")
+            object.__setattr__(self, name, values)
+
+    def has(self, row: str) -> bool:
+        """Whether ``row`` has anything to show (hidden or not)."""
+        if row == "spans":
+            return bool(len(self.flagged)) or (self.held is not None and bool(self.held.any()))
+        if row == "gate":
+            return self.gate is not None and bool((self.gate >= 0).any())
+        if row in ("residual", "uncertainty"):
+            values = getattr(self, row)
+            return values is not None and bool(np.isfinite(values).any())
+        return getattr(self, row) is not None
+
+    def visible_rows(self) -> list[str]:
+        """The rows drawn, bottom to top: those with data that the user has not hidden."""
+        return [row for row in ROWS if row not in self.hidden and self.has(row)]
 
 
 def scale_scores(scores: NDArray[np.floating] | None) -> NDArray[np.float64] | None:
@@ -97,17 +151,90 @@ def bin_curve(
     values: NDArray[np.float64], start: int, stop: int, bins: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(x, y) of a per-frame curve over ``values[start:stop]``, at most one point per bin:
-    each bin's maximum at its centre, so a peak (a proposed frame's score) is never lost."""
+    each bin's maximum at its centre, so a peak (a proposed frame's score) is never lost.
+    NaN values (unknown) are skipped; a bin with only NaN has no point."""
     start = max(0, start)
     stop = min(len(values), stop)
     if stop <= start:
         return np.zeros(0), np.zeros(0)
     edges = bin_edges(start, stop, bins)
-    segment = values[start:stop]
+    segment = values[start:stop].astype(np.float64)
     if stop - start <= bins:
-        return np.arange(start, stop, dtype=np.float64) + 0.5, segment.astype(np.float64)
-    idx = (edges[:-1] - start).astype(np.int64)
-    return (edges[:-1] + edges[1:]) / 2, np.maximum.reduceat(segment, idx).astype(np.float64)
+        xs, ys = np.arange(start, stop, dtype=np.float64) + 0.5, segment
+    else:
+        idx = (edges[:-1] - start).astype(np.int64)
+        # fmax: NaN loses to any number, so one unknown frame does not blank its bin.
+        xs, ys = (edges[:-1] + edges[1:]) / 2, np.fmax.reduceat(segment, idx)
+    keep = np.isfinite(ys)
+    return xs[keep], ys[keep]
+
+
+def heat_levels(
+    values: NDArray[np.float64], start: int, stop: int, bins: int, top: float
+) -> NDArray[np.int8]:
+    """``values[start:stop]`` binned (maximum) and quantised to 1..HEAT_LEVELS against
+    ``top`` (the value that gets the hottest colour); 0 where a bin has no finite value."""
+    start = max(0, start)
+    stop = min(len(values), stop)
+    if stop <= start:
+        return np.zeros(0, dtype=np.int8)
+    segment = values[start:stop].astype(np.float64)
+    n = stop - start
+    if n > bins:
+        segment = np.fmax.reduceat(segment, (np.arange(bins, dtype=np.int64) * n) // bins)
+    out = np.zeros(segment.shape, dtype=np.int8)
+    finite = np.isfinite(segment)
+    scale = top if top > 0 else 1.0
+    level = np.ceil(np.clip(segment[finite] / scale, 0.0, 1.0) * HEAT_LEVELS)
+    out[finite] = np.maximum(1, level).astype(np.int8)
+    return out
+
+
+def scale_curve(values: NDArray[np.floating] | None) -> NDArray[np.float64] | None:
+    """A per-frame curve with unknown (NaN) frames scaled to 0..1 over its finite values;
+    None when nothing is known."""
+    if values is None:
+        return None
+    arr = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(arr)
+    if not finite.any():
+        return None
+    lo, hi = float(arr[finite].min()), float(arr[finite].max())
+    if not hi > lo:
+        return np.where(finite, 0.5, np.nan)
+    return (arr - lo) / (hi - lo)
+
+
+def frame_uncertainty(
+    variance: NDArray[np.floating] | None, manual: NDArray[np.floating]
+) -> NDArray[np.float64] | None:
+    """(F,) the largest standard deviation (px) of a filled joint on each frame; NaN where no
+    joint is filled (labelled joints have no uncertainty); None without variances."""
+    if variance is None:
+        return None
+    var = np.where(manual[:, :, 2] != Visibility.UNLABELLED, np.nan, variance)
+    finite = np.isfinite(var)
+    top = np.where(finite, var, -1.0).max(axis=1)
+    return np.where(finite.any(axis=1), np.sqrt(np.maximum(top, 0.0)), np.nan)
+
+
+def uncertain_frames(
+    uncertainty: NDArray[np.float64] | None, status: NDArray[np.int8]
+) -> NDArray[np.int64]:
+    """The most uncertain frame of each unlabelled stretch (between labelled frames), sorted:
+    where the jump-to-uncertain keys go."""
+    if uncertainty is None or len(uncertainty) == 0:
+        return np.zeros(0, dtype=np.int64)
+    values = np.where(np.isfinite(uncertainty), uncertainty, -np.inf)
+    free = status < FrameStatus.PARTIAL
+    change = np.flatnonzero(np.diff(free.astype(np.int8))) + 1
+    starts = np.concatenate(([0], change))
+    stops = np.concatenate((change, [len(free)]))
+    out = []
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        if free[a] and np.isfinite(values[a:b]).any() and values[a:b].max() > 0:
+            out.append(a + int(np.argmax(values[a:b])))
+    return np.asarray(out, dtype=np.int64)
 
 
 def bin_status(status: NDArray[np.int8], start: int, stop: int, bins: int) -> NDArray[np.int8]:

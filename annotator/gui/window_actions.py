@@ -244,8 +244,46 @@ def act_uncertainty(window: MainWindow) -> None:
         overlay.update()
 
 
+def act_next_gated(window: MainWindow) -> None:
+    if not window._need().jump_gated(True):
+        window.statusBar().showMessage("no gated frame after this one", 2000)
+
+
+def act_prev_gated(window: MainWindow) -> None:
+    if not window._need().jump_gated(False):
+        window.statusBar().showMessage("no gated frame before this one", 2000)
+
+
+def act_next_uncertain(window: MainWindow) -> None:
+    if not window._need().jump_uncertain(True):
+        window.statusBar().showMessage("no uncertain stretch after this one", 2000)
+
+
+def act_prev_uncertain(window: MainWindow) -> None:
+    if not window._need().jump_uncertain(False):
+        window.statusBar().showMessage("no uncertain stretch before this one", 2000)
+
+
+def _toggle_row(window: MainWindow) -> None:
+    window.apply_row_toggles()
+
+
+act_row_scores = act_row_gate = act_row_residual = _toggle_row
+act_row_uncertainty = act_row_spans = _toggle_row
+
+
 def act_propose(window: MainWindow) -> None:
     opening.propose(window, window._need())
+
+
+def act_extract_motion(window: MainWindow) -> None:
+    from annotator.gui import motion
+
+    session = window._need()
+    if motion.running(window):
+        window.statusBar().showMessage("the motion fields are being extracted already", 3000)
+        return
+    motion.start(window, session)
 
 
 def act_cancel_tasks(window: MainWindow) -> None:

@@ -16,7 +16,7 @@ a long video.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +136,18 @@ class LiveFill:
             self.engine.set_observations(self._seen)
         return self.engine.reset(manual)
 
-    def update(self, manual: NDArray[Any], frames: tuple[int, int]) -> tuple[int, int]:
+    def update(
+        self,
+        manual: NDArray[Any],
+        frames: tuple[int, int],
+        joints: Sequence[int] | None = None,
+    ) -> tuple[int, int]:
         """Labels changed on ``frames`` (inclusive): re-propagate the gaps around them, then
-        the fill engine's own update over the same frames."""
+        the fill engine's own update over the same frames. ``joints``: only these joints'
+        labels changed (a drag); the fill engine then refills just them (HPIM conditions each
+        joint on its own observations, so the others cannot change), which is most of a
+        drag step's cost on long gaps. The walks are redone for every joint whose gap
+        overlaps the edit (the others' come out as before)."""
         man = np.asarray(manual)
         if self._video and self._obs is not None and self._obs.xy.shape[:2] == man.shape[:2]:
             lo, hi = int(min(frames)), int(max(frames))
@@ -150,6 +159,8 @@ class LiveFill:
                 self._seen.variance[a : b + 1] = weighed.variance
         elif self._video:
             return self._full(man)
+        if joints is not None and self._method == "hpim+mv":
+            return self.engine.update(man, frames, joints)
         return self.engine.update(man, frames)
 
     def _full(self, man: NDArray[Any]) -> tuple[int, int]:

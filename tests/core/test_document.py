@@ -97,3 +97,19 @@ def test_subscriber_errors_do_not_break_edits() -> None:
     doc.subscribe(lambda change: seen.append(change.kind))
     History(doc).push(PlaceJoint(1, 0, 1.0, 1.0))
     assert seen == ["labels"] and doc.labelled_frames().tolist() == [1]
+
+
+def test_residual_energy_is_derived_state_with_an_event() -> None:
+    doc = make_doc(frames=4)
+    assert np.isnan(doc.residual_energy).all()  # unknown until motion fields arrive
+    seen = []
+    doc.subscribe(seen.append)
+    doc.set_residual_energy([np.nan, 1.5, 2.0, 0.5])
+    assert doc.residual_energy[1:].tolist() == [1.5, 2.0, 0.5]
+    assert [c.kind for c in seen] == ["residual"]
+    with pytest.raises(ValueError):
+        doc.residual_energy[1] = 0.0
+    with pytest.raises(ValueError, match="one value per frame"):
+        doc.set_residual_energy([1.0, 2.0])
+    doc.set_residual_energy(None)
+    assert np.isnan(doc.residual_energy).all()

@@ -133,3 +133,21 @@ def test_the_ranking_and_review_flags_read_the_fused_variance(tmp_path: Path) ->
     # the video's evidence lowers the expected gain of labelling, and the review flags follow
     assert ranked[0][1] < rank_next_frames(man, plain)[0][1]
     assert flag_for_review(fused, 100.0).sum() <= flag_for_review(plain, 100.0).sum()
+
+
+def test_live_fill_one_joint_update_equals_the_all_joint_update(tmp_path: Path) -> None:
+    """A drag's update names its joint and refills just it: the fill must equal the update
+    that refills every joint."""
+    fields = extract_motion(encode_rotation(tmp_path / "disc.mp4", "h264"), use_cache=False)
+    man = labels_at(rotation_truth, POINTS, [0, 20, FRAMES - 1])
+    both = [LiveFill("hpim+mv", VideoSource(fields=fields), fps=25.0) for _ in range(2)]
+    for live in both:
+        live.reset(man)
+    man[9, 1, :2] = rotation_truth(POINTS, 9)[1] + 2.0
+    man[9, 1, 2] = 1
+    both[0].update(man, (9, 9))
+    both[1].update(man, (9, 9), joints=(1,))
+    for name in ("poses", "source", "held", "variance"):
+        assert np.array_equal(
+            getattr(both[0].result, name), getattr(both[1].result, name), equal_nan=True
+        ), name

@@ -1,0 +1,102 @@
+"""The video's motion fields for the open session: extracted in the background on open.
+
+``start(window, session)`` runs ``video.motion.extract_motion`` as one of the window's tasks,
+so the status bar shows its progress and the cancel button (Esc) stops it; the fields are
+cached by the video's fingerprint, so a second open of the same video costs one file read.
+The app stays usable meanwhile: the video fills run as ``hpim`` until the fields arrive.
+
+The task is the window's ``TaskRunner`` job rather than a ``MotionExtraction`` thread: the
+runner already gives a worker thread, progress, cancel and results on the GUI thread, and
+keeps every background job in one place (the status bar, ``wait_idle``, shutdown on close).
+Both call the same ``extract_motion``.
+
+Every outcome ends in one status-bar line, never a dialog or a traceback: extraction is a
+bonus the user did not ask for, and a video without usable motion is still annotated (with
+``hpim``, exactly).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from annotator.core.progress import Cancelled, Progress, ShouldStop
+from annotator.gui.session import PreparedFill, prepare_fill
+from annotator.gui.workers import Task, one_line
+
+if TYPE_CHECKING:
+    from annotator.gui.main_window import MainWindow
+    from annotator.gui.session import Session
+    from annotator.video.motion import MotionFields
+
+TASK_NAME = "Extracting motion"
+MESSAGE_MS = 10_000
+
+
+def start(window: MainWindow, session: Session) -> Task:
+    """Extract ``session``'s motion fields in the background; they reach ``set_motion``."""
+    path = Path(session.doc.video.path)  # the original video, never the fast-seek copy
+    # The first video fill is built here too, off the GUI thread, from the labels as they are
+    # now; edits made meanwhile are applied on arrival (``Session.set_motion``).
+    snapshot, fps = session.fill_snapshot(), session.fps
+
+    def job(progress: Progress, should_stop: ShouldStop) -> tuple[MotionFields, Any]:
+        from annotator.video.motion import extract_motion
+
+        fields = extract_motion(path, progress=progress, should_stop=should_stop)
+        if should_stop():
+            raise Cancelled("motion extraction")
+        return fields, prepare_fill(snapshot, path, fields, fps)
+
+    def finished() -> bool:
+        """Forget the task; False when its session is no longer the window's."""
+        if window.motion_task is task:
+            window.motion_task = None
+        return window.session is session  # else another project was opened meanwhile
+
+    def done(result: tuple[MotionFields, PreparedFill | None]) -> None:
+        if not finished():
+            return
+        fields, prepared = result
+        session.set_motion(fields, prepared=prepared)
+        window.statusBar().showMessage(arrived_text(session), MESSAGE_MS)
+
+    def failed(message: str) -> None:
+        if not finished():
+            return
+        session.set_motion(None, one_line(message))
+        window.statusBar().showMessage(
+            f"No motion fields: {session.motion_note}; the fill stays hpim", MESSAGE_MS
+        )
+
+    def cancelled() -> None:
+        if not finished():
+            return
+        window.statusBar().showMessage(
+            "Motion extraction cancelled; the fill stays hpim (Tools > Extract Motion Fields "
+            "starts it again)",
+            MESSAGE_MS,
+        )
+        window._update_fill_info()
+
+    task = window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=cancelled)
+    window.motion_task = task
+    window._update_fill_info()
+    return task
+
+
+def arrived_text(session: Session) -> str:
+    """The status line for fields that just arrived."""
+    fields = session.fields
+    if fields is None:
+        return f"No motion fields: {session.motion_note}; the fill stays hpim"
+    source = "codec motion vectors" if fields.kind == "mv" else "optical flow"
+    text = f"Motion fields ready ({source}); fill: {session.method}"
+    if session.motion_note:
+        text += f" ({session.motion_note})"
+    return one_line(text)
+
+
+def running(window: MainWindow) -> bool:
+    """Whether an extraction task is under way (and has not delivered its outcome)."""
+    return window.motion_task is not None
