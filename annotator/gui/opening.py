@@ -411,7 +411,7 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
         gated = "" if gate is None else " with the gate's decisions (G and Shift+G jump)"
         window.statusBar().showMessage(
             f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s{gated} "
-            "(] and [ jump between them)",
+            "([ and ] jump between them)",
             6000,
         )
 
