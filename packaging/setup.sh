@@ -37,7 +37,13 @@ fi
 PY="$VENV/bin/python"
 "$PY" -c 'import sys; assert sys.version_info >= (3, 10), "annotator needs Python 3.10 or newer"'
 echo "setup: installing into $VENV"
-# torch first, on its own: a build already there (CPU or CUDA) that fits the range is kept.
-"$PY" -m pip install -q "torch>=2.2,<3"
+# torch first, on its own. A build already in the environment (CPU or CUDA, put there by the
+# user) is kept when it fits the package's range. Otherwise the version this project is tested
+# with: ANNOTATOR_TORCH overrides it (e.g. ANNOTATOR_TORCH="torch>=2.2,<3" for the newest).
+if "$PY" -c 'import torch' >/dev/null 2>&1; then
+    "$PY" -m pip install -q "torch>=2.2,<3"
+else
+    "$PY" -m pip install -q "${ANNOTATOR_TORCH:-torch==2.13.0}"
+fi
 "$PY" -m pip install -q -e ".[test]"
 echo "setup: done; activate it with: . $VENV/bin/activate"

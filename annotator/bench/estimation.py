@@ -36,15 +36,13 @@ from numpy.typing import NDArray
 from annotator.bench.estimation_renders import print_renders, renders_rows
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size, pck
-from annotator.dynamics.fill import FillResult, fill_track
 from annotator.errors import UsageError
 from annotator.estimation.blazepose import LANDMARK_NAMES, BlazePose, Estimates
-from annotator.estimation.pipeline import EstimatedTrack, FillFunction, estimate_track
+from annotator.estimation.pipeline import EstimatedTrack, estimate_track
 from annotator.estimation.roi import Roi
-from annotator.propagation import FILL_METHODS, VideoSource, fill_with
+from annotator.propagation import video_fill
 from annotator.proposal.registry import propose
 from annotator.video import open_video
-from annotator.video.motion import extract_motion
 
 CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
 ALPHA = 0.05
@@ -161,7 +159,7 @@ def _estimate(
             return estimate_track(
                 reader,
                 frames,
-                fill=_fill(video, fill, float(reader.fps)),
+                fill=video_fill(video, fill, float(reader.fps)),
                 threads=threads,
                 refine_passes=passes,
                 seconds=seconds,
@@ -172,21 +170,6 @@ def _estimate(
                 del os.environ["ANNOTATOR_CACHE_DIR"]
             else:
                 os.environ["ANNOTATOR_CACHE_DIR"] = saved
-
-
-def _fill(video: Path, method: str, fps: float) -> str | FillFunction:
-    """As ``annotator estimate`` does: the video fills propagate along the motion fields."""
-    if method not in FILL_METHODS:
-        return method
-
-    def fill(manual: NDArray[np.float64]) -> FillResult:
-        if (manual[..., 2] != Visibility.UNLABELLED).any(axis=1).all():
-            # The estimator gave every frame: nothing to propagate, so no motion to extract.
-            return fill_track(manual, "hpim", fps=fps)
-        source = VideoSource(video=video, fields=extract_motion(video))
-        return fill_with(manual, source, method, fps=fps)
-
-    return fill
 
 
 def _golden_row(clip: str, kind: str, xy: NDArray[Any], ref: NDArray[Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from annotator import __version__
+from annotator.core.paths import prepare_frozen_runtime
 from annotator.errors import AnnotatorError
 
 
@@ -45,7 +46,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("train", "annotator.cli.train", "train the dynamics dictionary or K-FPN"),
     CommandSpec("bench", "annotator.cli.bench", "run a benchmark and print its table"),
 )
-_BY_NAME = {spec.name: spec for spec in COMMANDS}
+# Commands left out of the program's help: checks of an installed build.
+HIDDEN: tuple[CommandSpec, ...] = (
+    CommandSpec("selftest", "annotator.cli.selftest", "check motion extraction, torch, models"),
+)
+_BY_NAME = {spec.name: spec for spec in COMMANDS + HIDDEN}
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +85,7 @@ def _command_parser(spec: CommandSpec) -> tuple[argparse.ArgumentParser, ModuleT
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    prepare_frozen_runtime()
     args_list = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args_list or "--verbose" in args_list
     logging.basicConfig(

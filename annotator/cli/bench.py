@@ -34,6 +34,7 @@ TABLE = {
     "motion": ("annotator.bench.motion_speed", "motion-field accuracy and extraction speed"),
     "document": ("annotator.bench.document_speed", "document edits, save and load at scale"),
     "formats": ("annotator.bench.format_speed", "write and read time and size per format"),
+    "startup": ("annotator.bench.startup", "seconds from starting the app to the first frame"),
 }
 
 

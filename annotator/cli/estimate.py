@@ -23,11 +23,7 @@ from annotator.core.skeleton import BUILTIN
 from annotator.errors import UsageError
 
 if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
-    from annotator.dynamics.fill import FillResult
-    from annotator.estimation.pipeline import EstimatedTrack, FillFunction
+    from annotator.estimation.pipeline import EstimatedTrack
 
 BAR_WIDTH = 30
 
@@ -149,6 +145,7 @@ def estimate_video(
     """Key frames from ``keyframes`` (a proposal method, or ``all``), then the estimator on
     them and the fill. Progress: proposals take the first half of the bar when they run."""
     from annotator.estimation.pipeline import estimate_track
+    from annotator.propagation import video_fill
     from annotator.video import open_video
 
     reader = open_video(video, build_index=False)
@@ -181,30 +178,6 @@ def estimate_video(
         )
     finally:
         reader.close()
-
-
-def video_fill(video: Path, method: str, fps: float) -> str | FillFunction:
-    """``method`` itself for the fills of ``dynamics``; for ``mv`` and ``hpim+mv`` a function
-    that extracts the video's motion fields (or reads them from the cache) and propagates the
-    estimator's joints along them (``propagation``)."""
-    from annotator.propagation import FILL_METHODS
-
-    if method not in FILL_METHODS:
-        return method
-
-    def fill(manual: NDArray[np.float64]) -> FillResult:
-        from annotator.core.codes import Visibility
-        from annotator.dynamics.fill import fill_track
-        from annotator.propagation import VideoSource, fill_with
-        from annotator.video.motion import extract_motion
-
-        if (manual[..., 2] != Visibility.UNLABELLED).any(axis=1).all():
-            # The estimator gave every frame: nothing to propagate, so no motion to extract.
-            return fill_track(manual, "hpim", fps=fps)
-        source = VideoSource(video=video, fields=extract_motion(video))
-        return fill_with(manual, source, method, fps=fps)
-
-    return fill
 
 
 def _stage(progress: Progress | None, text: str) -> None:

@@ -1,6 +1,11 @@
 """Per-user directories, and where the files the app ships (``resources/``, ``models/``) are.
 Nothing is ever written next to the user's video.
 
+The shipped folders are found in three layouts: a source checkout (the top-level folders), a
+wheel (``<prefix>/share/annotator/``) and the one-folder desktop build that
+``packaging/annotator.spec`` makes (``<bundle>/models``, ``<bundle>/resources``, where
+``<bundle>`` is PyInstaller's ``sys._MEIPASS``).
+
 ``ANNOTATOR_CACHE_DIR`` overrides the cache location (tests point it at a temporary folder);
 ``ANNOTATOR_MODELS_DIR`` the folder model files are looked up in.
 """
@@ -35,12 +40,35 @@ def data_dir(*parts: str) -> Path:
 SHIPPED = ("resources", "models")
 
 
+def frozen_bundle() -> Path | None:
+    """The data folder of the frozen desktop build (PyInstaller's ``sys._MEIPASS``), or
+    ``None`` when running from Python."""
+    if not getattr(sys, "frozen", False):
+        return None
+    return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent))
+
+
+def prepare_frozen_runtime() -> None:
+    """In the frozen build, point numba's on-disk cache at the per-user cache folder.
+
+    numba caches compiled kernels next to their source by default; the bundle may be
+    read-only (a system-wide install), so it gets ``cache_dir("numba")`` unless the user set
+    ``NUMBA_CACHE_DIR``. Must run before numba is imported. Does nothing outside the build.
+    """
+    if frozen_bundle() is not None:
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir("numba")))
+
+
 def shipped_dir(kind: str) -> Path:
-    """The folder of shipped ``resources`` or ``models``: the project's top-level folder in a
-    source checkout (and an editable install), ``<prefix>/share/annotator/<kind>`` where a
-    wheel installed them (pyproject's data-files)."""
+    """The folder of shipped ``resources`` or ``models``: inside the bundle in the frozen
+    desktop build, the project's top-level folder in a source checkout (and an editable
+    install), ``<prefix>/share/annotator/<kind>`` where a wheel installed them (pyproject's
+    data-files)."""
     if kind not in SHIPPED:
         raise ValueError(f"no shipped folder {kind!r}; expected one of {', '.join(SHIPPED)}")
+    bundle = frozen_bundle()
+    if bundle is not None:
+        return bundle / kind
     source = Path(__file__).resolve().parents[2] / kind
     if source.is_dir():
         return source

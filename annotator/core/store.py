@@ -29,7 +29,7 @@ from annotator.core.journal import (
     find_recovery,
     list_recoveries,
 )
-from annotator.core.safeio import read_bytes
+from annotator.core.safeio import fsync_dir, read_bytes
 from annotator.core.schema import (
     CURRENT_VERSION,
     EXTENSION,
@@ -67,19 +67,6 @@ def backup_path(path: str | Path) -> Path:
     """Where ``save_project`` keeps the previous version: ``<name>.bak``."""
     path = Path(path)
     return path.with_name(path.name + ".bak")
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # not possible on some platforms (Windows); rename is still atomic there
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -132,7 +119,7 @@ def atomic_write(path: str | Path, data: bytes, keep_backup: bool = True) -> Non
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise ProjectError(f"cannot save {path}: {err.strerror or err}") from None
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     _remove_stale_temps(path)
 
 

@@ -26,6 +26,9 @@ def create_app(argv: Sequence[str] = ("annotator",)) -> QtWidgets.QApplication:
     app = QtWidgets.QApplication(list(argv))
     app.setApplicationName("annotator")
     app.setOrganizationName("annotator")
+    # The installed menu entry's name (resources/desktop): lets Wayland shells match the window.
+    app.setDesktopFileName("annotator")
+    app.setWindowIcon(theme.app_icon())
     style(app)
     return app
 

@@ -50,9 +50,16 @@ def run(args: argparse.Namespace) -> int:
     window = make_window(headless=bool(screenshot))
     if screenshot:
         return screenshot_run(window, args.path, Path(screenshot))
+    probe = None
+    if args.path and os.environ.get("ANNOTATOR_STARTUP_PROBE"):
+        from annotator.gui import startup_probe
+
+        probe = startup_probe.install(window)  # ``annotator bench startup``: first frame time
     window.show()
     if args.path:
         window.open_path(args.path)
+    if probe is not None:
+        probe.app_loop_starting()
     status = app.exec()
     assert isinstance(app, QtWidgets.QApplication)
     return int(status)

@@ -408,7 +408,7 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
         session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
         n = len(result.frames)
-        keys = "] and [ jump between them" + ("" if gate is None else "; G and Shift+G, the gated")
+        keys = "[ and ] jump between them" + ("" if gate is None else "; G and Shift+G, the gated")
         window.statusBar().showMessage(
             f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s ({keys})", 6000
         )

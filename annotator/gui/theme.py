@@ -87,6 +87,15 @@ def style_sheet() -> str:
         return ""
 
 
+def app_icon() -> QtGui.QIcon:
+    """The application's icon (``resources/desktop/icons``), at every size shipped."""
+    folder = RESOURCES / "desktop" / "icons"
+    icon = QtGui.QIcon()
+    for png in sorted(folder.glob("annotator-*.png")):
+        icon.addFile(str(png))
+    return icon
+
+
 def icon(name: str) -> QtGui.QIcon:
     """A toolbar icon from ``resources/icons`` (an empty icon when not installed)."""
     path = RESOURCES / "icons" / f"{name}.svg"

@@ -11,7 +11,7 @@ See ``docs/propagation.md``. The residual-driven gate (MAPN: ``gate.py``, ``gate
 ``gate_data.py``, ``gate_propose.py``; ``docs/gate.md``) decides which frames a person labels.
 """
 
-from annotator.propagation.fuse import FILL_METHODS, LiveFill, fill_with
+from annotator.propagation.fuse import FILL_METHODS, LiveFill, fill_with, video_fill
 from annotator.propagation.registry import VideoSource
 
-__all__ = ["FILL_METHODS", "LiveFill", "VideoSource", "fill_with"]
+__all__ = ["FILL_METHODS", "LiveFill", "VideoSource", "fill_with", "video_fill"]

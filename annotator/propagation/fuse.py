@@ -16,7 +16,8 @@ a long video.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,8 @@ from annotator.propagation.mv import MvFiller
 from annotator.propagation.registry import VideoSource, get
 
 FILL_METHODS: tuple[str, ...] = ("mv", "hpim+mv")
+
+FillFunction = Callable[[NDArray[np.float64]], FillResult]
 
 CORRELATION = 9.0
 """How many frames of a walk count as one independent observation in the fusion. A walk's
@@ -199,3 +202,22 @@ def hpim_mv_fill(
 
 
 __all__ = ["FILL_METHODS", "LiveFill", "fill_with", "hpim_mv_fill", "hpim_mv_filler"]
+
+
+def video_fill(video: Path, method: str, fps: float | None) -> str | FillFunction:
+    """A fill for joints given on some frames of ``video`` (an estimator's, say): ``method``
+    itself for the fills of ``dynamics``; for ``mv`` and ``hpim+mv`` a function that extracts
+    the video's motion fields (or reads them from the cache) and fills along them. Where every
+    frame has a value there is nothing to propagate, so no motion is extracted."""
+    if method not in FILL_METHODS:
+        return method
+
+    def fill(manual: NDArray[np.float64]) -> FillResult:
+        from annotator.video.motion import extract_motion
+
+        if (manual[..., 2] != Visibility.UNLABELLED).any(axis=1).all():
+            return fill_track(manual, "hpim", fps=fps)
+        source = VideoSource(video=video, fields=extract_motion(video))
+        return fill_with(manual, source, method, fps=fps)
+
+    return fill

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -46,6 +47,10 @@ def _child(target: Callable[[], object]) -> int:
     if pid == 0:
         code = 0
         try:
+            if "torch" in sys.modules:
+                # OpenMP's thread team does not survive fork(): a child entering a parallel
+                # region that the parent had used waits forever on the missing threads.
+                sys.modules["torch"].set_num_threads(1)
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
@@ -59,10 +64,24 @@ def _child(target: Callable[[], object]) -> int:
     return pid
 
 
+def _wait(pid: int, limit: float = 120.0) -> int:
+    """The child's exit status; a child still running after ``limit`` seconds is killed and
+    the test fails (a hang must not stall the suite)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail(f"a writer did not finish within {limit:.0f} s")
+
+
 def _run(target: Callable[[], object]) -> float:
     started = time.monotonic()
     pid = _child(target)
-    _, status = os.waitpid(pid, 0)
+    status = _wait(pid)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
     return time.monotonic() - started
 
