@@ -102,9 +102,9 @@ def _fill_from_video(
             raise UsageError("--method mv follows the video's motion: give --video")
         print("hpim+mv: no --video, so no motion fields; filling with hpim", file=sys.stderr)
         return fill_track(manual, "hpim", scene_cuts=cuts, fps=fps, dictionary=args.dictionary)
-    from annotator.video.motion import extract_motion
+    from annotator.video.motion_cache import open_motion
 
-    fields = extract_motion(args.video)
+    fields = open_motion(args.video)
     if len(fields) != manual.shape[0]:
         raise UsageError(
             f"{args.video} has {len(fields)} frames but the labels have {manual.shape[0]}"

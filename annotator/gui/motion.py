@@ -1,8 +1,10 @@
 """The video's motion fields for the open session: extracted in the background on open.
 
 ``start(window, session)`` runs ``video.motion.extract_motion`` as one of the window's tasks,
-so the status bar shows its progress and the cancel button (Esc) stops it; the fields are
-cached by the video's fingerprint, so a second open of the same video costs one file read.
+so the status bar shows its progress and the cancel button (Esc) stops it. The fields go
+frame by frame into a disk store cached by the video's fingerprint (``motion_cache``), which
+the session keeps instead of arrays: memory stays bounded on long videos, and a second open
+of the same video costs one check of the file.
 The app stays usable meanwhile: the video fills run as ``hpim`` until the fields arrive.
 
 The task is the window's ``TaskRunner`` job rather than a ``MotionExtraction`` thread: the
@@ -27,7 +29,7 @@ from annotator.gui.workers import Task, one_line
 if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
     from annotator.gui.session import Session
-    from annotator.video.motion import MotionFields
+    from annotator.video.motion_store import MotionStore
 
 TASK_NAME = "Extracting motion"
 MESSAGE_MS = 10_000
@@ -40,10 +42,10 @@ def start(window: MainWindow, session: Session) -> Task:
     # now; edits made meanwhile are applied on arrival (``Session.set_motion``).
     snapshot, fps = session.fill_snapshot(), session.fps
 
-    def job(progress: Progress, should_stop: ShouldStop) -> tuple[MotionFields, Any]:
-        from annotator.video.motion import extract_motion
+    def job(progress: Progress, should_stop: ShouldStop) -> tuple[MotionStore, Any]:
+        from annotator.video.motion_cache import open_motion
 
-        fields = extract_motion(path, progress=progress, should_stop=should_stop)
+        fields = open_motion(path, progress=progress, should_stop=should_stop)
         if should_stop():
             raise Cancelled("motion extraction")
         return fields, prepare_fill(snapshot, path, fields, fps)
@@ -54,7 +56,7 @@ def start(window: MainWindow, session: Session) -> Task:
             window.motion_task = None
         return window.session is session  # else another project was opened meanwhile
 
-    def done(result: tuple[MotionFields, PreparedFill | None]) -> None:
+    def done(result: tuple[MotionStore, PreparedFill | None]) -> None:
         if not finished():
             return
         fields, prepared = result

@@ -48,6 +48,7 @@ from annotator.propagation import LiveFill, VideoSource
 if TYPE_CHECKING:
     from annotator.video.base import VideoReader
     from annotator.video.motion import MotionFields
+    from annotator.video.motion_store import MotionStore
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class Session(QtCore.QObject):
         self._drag_id = 0
         self.journal: RecoveryJournal | None = None  # autosave, started by the window
         self.loader = FrameLoader(reader, self)
-        self.fields: MotionFields | None = None
+        self.fields: MotionFields | MotionStore | None = None
         self.motion_note = ""  # why there are no (or only estimated) fields; empty when fine
         saved = document.settings.get(METHOD_SETTING)
         wanted = method or (saved if isinstance(saved, str) else None)
@@ -395,7 +396,10 @@ class Session(QtCore.QObject):
         return self.method in VIDEO_METHODS and self.fields is None
 
     def set_motion(
-        self, fields: MotionFields | None, note: str = "", prepared: PreparedFill | None = None
+        self,
+        fields: MotionFields | MotionStore | None,
+        note: str = "",
+        prepared: PreparedFill | None = None,
     ) -> None:
         """The video's motion fields arrived (``None``: it has none, ``note`` says why).
         Derives the per-frame residual energy into the document and rebuilds the fill: a video
@@ -594,7 +598,7 @@ class PreparedFill:
 def prepare_fill(
     snapshot: tuple[str, NDArray[np.float32], tuple[int, ...]],
     video: Path,
-    fields: MotionFields,
+    fields: MotionFields | MotionStore,
     fps: float,
 ) -> PreparedFill | None:
     """``Session.fill_snapshot``'s fill with ``fields`` (thread-safe: touches no session);
@@ -607,9 +611,13 @@ def prepare_fill(
     return PreparedFill(method, manual, cuts, engine)
 
 
-def residual_energy(fields: MotionFields) -> NDArray[np.float32]:
+def residual_energy(fields: MotionFields | MotionStore) -> NDArray[np.float32]:
     """Mean motion-compensated residual of every frame (luma 0..255); NaN where no cell has
-    one (frame 0, a frame the extractor could not compare)."""
+    one (frame 0, a frame the extractor could not compare). A store wrote it while extracting."""
+    from annotator.video.motion_store import MotionStore
+
+    if isinstance(fields, MotionStore):
+        return np.asarray(fields.energy, dtype=np.float32).copy()
     residual = np.asarray(fields.residual, dtype=np.float32)
     flat = residual.reshape(residual.shape[0], -1)
     finite = np.isfinite(flat)

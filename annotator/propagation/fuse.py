@@ -207,17 +207,17 @@ __all__ = ["FILL_METHODS", "LiveFill", "fill_with", "hpim_mv_fill", "hpim_mv_fil
 def video_fill(video: Path, method: str, fps: float | None) -> str | FillFunction:
     """A fill for joints given on some frames of ``video`` (an estimator's, say): ``method``
     itself for the fills of ``dynamics``; for ``mv`` and ``hpim+mv`` a function that extracts
-    the video's motion fields (or reads them from the cache) and fills along them. Where every
+    the video's motion store (or opens the cached one) and fills along it. Where every
     frame has a value there is nothing to propagate, so no motion is extracted."""
     if method not in FILL_METHODS:
         return method
 
     def fill(manual: NDArray[np.float64]) -> FillResult:
-        from annotator.video.motion import extract_motion
+        from annotator.video.motion_cache import open_motion
 
         if (manual[..., 2] != Visibility.UNLABELLED).any(axis=1).all():
             return fill_track(manual, "hpim", fps=fps)
-        source = VideoSource(video=video, fields=extract_motion(video))
+        source = VideoSource(video=video, fields=open_motion(video))
         return fill_with(manual, source, method, fps=fps)
 
     return fill
