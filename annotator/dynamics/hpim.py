@@ -47,6 +47,7 @@ from annotator.core.codes import Source
 from annotator.core.paths import model_path
 from annotator.core.safeio import atomic_savez, load_npz
 from annotator.dynamics.base import FloatArray, IntArray, PchipFiller
+from annotator.dynamics.condition import condition, one_blas_thread
 from annotator.errors import FormatError
 
 DEFAULT_MODEL = "hpim_penn.npz"
@@ -317,6 +318,17 @@ class HpimFiller:
         each gap: the Gaussian update ``out + P (P + R)⁻¹ (obs − out)``, in place. ``var`` is
         scaled by the share of the prior variance the observations leave (so it stays in HPIM's
         calibrated units). Gaps, like the prior, stay independent: an edit's reach is unchanged."""
+        with one_blas_thread():
+            self._condition_groups(frames, out, var, obs, obs_var)
+
+    def _condition_groups(
+        self,
+        frames: IntArray,
+        out: FloatArray,
+        var: FloatArray,
+        obs: FloatArray,
+        obs_var: FloatArray,
+    ) -> None:
         for (rel, gap), _idx, _ctx, rows in self._gap_groups(frames):
             # x and y share one variance per joint; an observation needs both coordinates
             v = 0.5 * (obs_var[rows, 0::2] + obs_var[rows, 1::2])  # (G, gap − 1, J)
@@ -338,11 +350,11 @@ class HpimFiller:
             p = p_gamma[None] * s_px[:, None, None]  # (M, n, n) prior error covariance, px²
             noise = np.where(h, v[gi, :, ji], 0.0)
             big = 1e6 * (1.0 + p.max(axis=(1, 2)))[:, None]
-            a = p + _diag(np.where(h, noise, big))
-            gain_t = np.linalg.solve(a, p)  # Aᵀ⁻¹ Pᵀ = (P A⁻¹)ᵀ, both symmetric
             innov = np.where(h[..., None], seen - prior, 0.0)
-            out[r[:, :, None], cols[:, None, :]] = prior + np.einsum("mon,mok->mnk", gain_t, innov)
-            post = np.einsum("mnn->mn", p) - np.einsum("mon,mon->mn", gain_t, p)
+            # by blocks on long gaps (``condition.py``): a drag stays live on gaps of
+            # hundreds of frames; gaps up to one window are solved whole, as they always were
+            update, post = condition(p, np.where(h, noise, big), innov)
+            out[r[:, :, None], cols[:, None, :]] = prior + update
             share = np.clip(post / np.maximum(np.einsum("mnn->mn", p), 1e-12), 0.0, 1.0)
             var[r[:, :, None], cols[:, None, :]] *= share[..., None]
 
@@ -420,14 +432,6 @@ class HpimFiller:
         # average each gap's estimate with its neighbours' (still local: within reach)
         padded = np.concatenate([inc[:1], inc, inc[-1:]], axis=0)
         return np.asarray((padded[:-2] + padded[1:-1] + padded[2:]) / 3.0, dtype=np.float64)
-
-
-def _diag(d: FloatArray) -> FloatArray:
-    """(M, n, n) diagonal matrices from (M, n)."""
-    out = np.zeros((*d.shape, d.shape[-1]))
-    i = np.arange(d.shape[-1])
-    out[:, i, i] = d
-    return out
 
 
 def _variance(g: FloatArray, w: FloatArray, t: FloatArray, s: FloatArray) -> FloatArray:

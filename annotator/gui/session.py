@@ -617,7 +617,8 @@ def residual_energy(fields: MotionFields | MotionStore) -> NDArray[np.float32]:
     from annotator.video.motion_store import MotionStore
 
     if isinstance(fields, MotionStore):
-        return np.asarray(fields.energy, dtype=np.float32).copy()
+        stored: NDArray[np.float32] = np.array(fields.energy, dtype=np.float32)
+        return stored
     residual = np.asarray(fields.residual, dtype=np.float32)
     flat = residual.reshape(residual.shape[0], -1)
     finite = np.isfinite(flat)

@@ -151,8 +151,12 @@ class LiveFill:
         man = np.asarray(manual)
         if self._video and self._obs is not None and self._obs.xy.shape[:2] == man.shape[:2]:
             lo, hi = int(min(frames)), int(max(frames))
-            a, b = _clear_around(self._obs, man, lo, hi)
-            self._propagator.propagate(man, self.source, only=[(lo, hi)], into=self._obs)
+            # a drag walks only the dragged joints when the method can (the others' labels,
+            # hence their walks, did not change)
+            few = joints if getattr(self._propagator, "accepts_joints", False) else None
+            a, b = _clear_around(self._obs, man, lo, hi, few)
+            extra: dict[str, Any] = {} if few is None else {"joints": list(few)}
+            self._propagator.propagate(man, self.source, only=[(lo, hi)], into=self._obs, **extra)
             if self._seen is not None and self._seen is not self._obs:
                 weighed = _weighed(self._method, _frames(self._obs, a, b))
                 self._seen.xy[a : b + 1] = weighed.xy
@@ -172,14 +176,20 @@ def _frames(obs: Observations, a: int, b: int) -> Observations:
     return Observations(obs.xy[a : b + 1], obs.variance[a : b + 1])
 
 
-def _clear_around(obs: Observations, man: NDArray[Any], lo: int, hi: int) -> tuple[int, int]:
-    """Forget the observations of every joint between its last label before ``lo`` and its
-    first after ``hi``: the gaps an edit of ``lo..hi`` can change (old and new alike).
-    Returns the frames cleared (first, last)."""
+def _clear_around(
+    obs: Observations,
+    man: NDArray[Any],
+    lo: int,
+    hi: int,
+    joints: Sequence[int] | None = None,
+) -> tuple[int, int]:
+    """Forget the observations of every joint (or of ``joints``) between its last label
+    before ``lo`` and its first after ``hi``: the gaps an edit of ``lo..hi`` can change (old
+    and new alike). Returns the frames cleared (first, last)."""
     first, last = lo, hi
     labelled = man[:, :, 2] != Visibility.UNLABELLED
     f = man.shape[0]
-    for j in range(man.shape[1]):
+    for j in range(man.shape[1]) if joints is None else joints:
         before = np.flatnonzero(labelled[:lo, j])
         after = np.flatnonzero(labelled[hi + 1 :, j])
         a = int(before[-1]) if len(before) else 0

@@ -158,11 +158,13 @@ def propagate(
     settings: WalkSettings = DEFAULT_SETTINGS,
     only: Sequence[tuple[int, int]] | None = None,
     into: Observations | None = None,
+    joints: Sequence[int] | None = None,
 ) -> Observations:
     """Every gap of ``manual`` (F, J, 3) propagated along ``fields``: the fill engine's
     ``Observations`` on the frames strictly inside gaps (NaN elsewhere). ``only`` restricts the
-    work to gaps overlapping these inclusive frame spans and ``into`` updates an earlier result in
-    place (the live path: an edit recomputes only the gaps it touches). ``fields`` may be a
+    work to gaps overlapping these inclusive frame spans, ``joints`` to these joints, and
+    ``into`` updates an earlier result in place (the live path: an edit recomputes only the
+    gaps it touches; a drag, only the dragged joints'). ``fields`` may be a
     memory-mapped :class:`MotionStore`: then only the frames of about ``WINDOW`` frames of gaps
     at a time are decoded."""
     man = np.asarray(manual)
@@ -171,6 +173,10 @@ def propagate(
         raise UsageError(f"the video has {len(fields)} frames, the labels {f}")
     obs = into or Observations(np.full((f, nj, 2), np.nan), np.full((f, nj), np.nan))
     found = gaps(man, cuts) if only is None else _gaps_near(man, cuts, only)
+    if joints is not None:
+        keep = set(joints)
+        found = {k: [j for j in v if j in keep] for k, v in found.items()}
+        found = {k: v for k, v in found.items() if v}
     if not found:
         return obs
     if isinstance(fields, MotionFields):

@@ -238,7 +238,7 @@ class MotionStore:
             self.times = np.asarray(meta["times"], dtype=np.float64)
             self.derived = np.asarray([c == "1" for c in str(meta["derived"])], dtype=bool)
             energy = [np.nan if e is None else float(e) for e in meta["energy"]]
-            self.energy = np.asarray(energy, dtype=np.float32)
+            self.energy: FloatArray = np.asarray(energy, dtype=np.float32)
             lengths = {len(self.picture_types), len(self.times), len(self.derived), len(energy)}
             if lengths != {self.frames}:
                 raise ValueError("its per-frame lists do not match its frame count")
