@@ -50,7 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = Path(os.environ.get("ANNOTATOR_DATA", "../shared/data"))
     parser.add_argument("--data", type=Path, default=default, help="shared data folder")
     parser.add_argument(
-        "--sections", default="real,render,speed", help="comma-separated: real, render, speed"
+        "--sections",
+        default="real,render,speed",
+        help="comma-separated: real, render, speed, store (run store alone: it prints the "
+        "process's peak memory)",
+    )
+    parser.add_argument(
+        "--store-frames", type=int, default=100_000, help="frames of the store section's video"
     )
     parser.add_argument("--set", type=Path, help="rendered set folder (default: the default set)")
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of propagated joints")
@@ -224,6 +230,9 @@ def speed_section(data: Path) -> None:
         )
     long_track_speed()
     drag_speed(data)
+    from annotator.bench.propagation_scale import drag_long_section
+
+    drag_long_section()
 
 
 def drag_speed(data: Path, clip: str = "hybrik_taiji", steps: int = 30) -> None:
@@ -360,9 +369,11 @@ def contact_sheet(data: Path, clip: str, out_png: Path, budget: float = 0.1) -> 
 
 def run(args: argparse.Namespace) -> int:
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = set(sections) - {"real", "render", "speed"}
+    unknown = set(sections) - {"real", "render", "speed", "store"}
     if unknown:
-        raise UsageError(f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed")
+        raise UsageError(
+            f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed, store"
+        )
     data: Path = args.data
     if ("real" in sections or "speed" in sections or args.sheet) and not (data / "realgt").is_dir():
         raise UsageError(f"no realgt folder under {data} (pass --data)")
@@ -373,6 +384,10 @@ def run(args: argparse.Namespace) -> int:
         render_section(data, args.set)
     if "speed" in sections:
         speed_section(data)
+    if "store" in sections:
+        from annotator.bench.propagation_scale import store_section
+
+        store_section(args.store_frames)
     if args.sheet:
         print(f"\ncontact sheet: {contact_sheet(data, args.sheet_clip, args.sheet)}")
     print(f"\ntotal {time.perf_counter() - start:.0f} s")

@@ -18,7 +18,8 @@ a cancel leaves no half store). The layout is plain enough to memory-map, but
 :meth:`MotionStore.window` reads a span with one positioned read instead: pages of a mapping
 that propagation has touched would count as the process's resident memory until the kernel
 drops them, while a read leaves them to the page cache. So resident memory is bounded by the
-windows in use, whatever the video's length.
+windows in use and the last windows kept for reuse (``CACHE_BYTES``), whatever the video's
+length.
 
 :func:`store_cell` picks the cell so that a frame costs at most ``MAX_FRAME_BYTES`` (8 px up
 to 720p, 12 px at 1080p). A store that does not read back exactly (truncated, another video,
@@ -31,6 +32,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -51,6 +54,8 @@ NO_RESIDUAL = np.uint8(255)
 BYTES_PER_CELL = 5
 MAX_FRAME_BYTES = 100_000  # a frame's record at most (the issue's bound for a 1080p frame)
 MAX_TRAILER = 256 << 20  # JSON of per-frame lists: about 60 bytes a frame
+DECODED_BYTES_PER_CELL = 13  # a window in memory: float32 dx, dy, residual and a bool
+CACHE_BYTES = 256 << 20  # decoded windows kept per store (the last ones read)
 
 FloatArray = NDArray[np.float32]
 
@@ -244,6 +249,9 @@ class MotionStore:
                 raise ValueError("its per-frame lists do not match its frame count")
         except (KeyError, TypeError, ValueError) as exc:
             raise VideoError(f"{self.path.name} is not a usable motion store: {exc}") from None
+        self._lock = threading.Lock()
+        self._recent: OrderedDict[tuple[int, int], MotionFields] = OrderedDict()
+        self._recent_bytes: dict[tuple[int, int], int] = {}
         self._dtype = np.dtype(
             [("dx", "<i2", self.grid), ("dy", "<i2", self.grid), ("residual", "u1", self.grid)]
         )
@@ -278,9 +286,28 @@ class MotionStore:
 
     def window(self, first: int, last: int) -> MotionFields:
         """Frames ``first .. last`` (inclusive) as :class:`MotionFields` (frame ``first`` is
-        index 0 there), read from disk now."""
+        index 0 there; shared with later calls: read them, never write). The last windows read are kept (``CACHE_BYTES`` in
+        all), so a drag, which walks the same gaps at every step, reads the disk once."""
         if not 0 <= first <= last < len(self):
             raise IndexError(f"frames {first}..{last} outside 0..{len(self) - 1}")
+        key = (first, last)
+        with self._lock:
+            hit = self._recent.get(key)
+            if hit is not None:
+                self._recent.move_to_end(key)
+                return hit
+        fields = self._read(first, last)
+        size = (last - first + 1) * self.grid[0] * self.grid[1] * DECODED_BYTES_PER_CELL
+        if size <= CACHE_BYTES:
+            with self._lock:
+                self._recent[key] = fields
+                self._recent_bytes[key] = size
+                while sum(self._recent_bytes.values()) > CACHE_BYTES:
+                    old, _ = self._recent.popitem(last=False)
+                    del self._recent_bytes[old]
+        return fields
+
+    def _read(self, first: int, last: int) -> MotionFields:
         n = last - first + 1
         with self.path.open("rb") as fh:
             fh.seek(len(MAGIC) + first * self.record)
@@ -293,11 +320,17 @@ class MotionStore:
         nan = np.float32(np.nan)
         scale = np.float32(1.0 / UNITS)
         span = slice(first, last + 1)
+        arrays = (
+            np.where(valid, qx.astype(np.float32) * scale, nan),
+            np.where(valid, qy.astype(np.float32) * scale, nan),
+            valid,
+            np.where(r8 == NO_RESIDUAL, nan, r8.astype(np.float32)),
+        )
         return MotionFields(
-            dx=np.where(valid, qx.astype(np.float32) * scale, nan),
-            dy=np.where(valid, qy.astype(np.float32) * scale, nan),
-            valid=valid,
-            residual=np.where(r8 == NO_RESIDUAL, nan, r8.astype(np.float32)),
+            dx=arrays[0],
+            dy=arrays[1],
+            valid=arrays[2],
+            residual=arrays[3],
             picture_types=self.picture_types[span],
             times=self.times[span],
             derived=self.derived[span],

@@ -43,6 +43,7 @@ def test_store_round_trip_is_compact(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.times, fields.times)
     part = store.window(5, 9)
     assert len(part) == 5 and np.array_equal(part.valid, fields.valid[5:10])
+    assert store.window(5, 9) is part  # a drag re-reads the same window: kept, not re-read
     np.testing.assert_array_equal(part.dx, back.dx[5:10])
     # the per-frame residual energy written while storing is the one of the stored residual
     np.testing.assert_allclose(store.energy, residual_energy(back), rtol=1e-6)
