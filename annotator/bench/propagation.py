@@ -380,6 +380,9 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     if "real" in sections:
         real_section(data)
+        from annotator.bench.propagation_scale import store_accuracy_section
+
+        store_accuracy_section(data)
     if "render" in sections:
         render_section(data, args.set)
     if "speed" in sections:

@@ -164,3 +164,49 @@ def drag_long_section(steps: int = 30, gap: int = 300, joints: int = 17) -> None
                 f"| {label} | {1e3 * float(np.median(walls)):.1f} / "
                 f"{1e3 * float(np.median(cpus)):.1f} | {1e3 * max(walls):.1f} |"
             )
+
+
+def store_accuracy_section(data: Path, budgets: tuple[float, ...] = (0.05, 0.1, 0.2)) -> None:
+    """``hpim+mv`` on the real clips from the app's store (the cell ``store_cell`` picks)
+    against the 8 px fields of the table above: what the disk bound costs in accuracy."""
+    from annotator.bench.propagation import ALPHA, REAL_CLIPS, _keep_only
+    from annotator.core.framespec import uniform_count, uniform_frames
+    from annotator.core.metrics import body_size, mean_error_pct, pck
+    from annotator.dynamics.fill import manual_of
+    from annotator.formats import registry
+    from annotator.propagation.fuse import fill_with
+    from annotator.video.motion_cache import default_cell, open_motion
+
+    print("\nhpim+mv from the app's motion store (cell chosen for < 100 KB a frame) against")
+    print("8 px cells: PCK@0.05 in % / mean error in % of body size\n")
+    head = " | ".join(f"{int(b * 100)} %: 8 px / store" for b in budgets)
+    print(f"| clip | store cell | KB per frame | {head} |")
+    print("|---" * (3 + len(budgets)) + "|")
+    for name in REAL_CLIPS:
+        mat = data / "realgt" / f"{name}.mat"
+        video = data / "videos" / f"{name}.mp4"
+        if not mat.is_file() or not video.is_file():
+            continue
+        ps = registry.guess(mat).read(mat)
+        inst = ps.instances[0]
+        gt = np.asarray(inst.poses, dtype=np.float64)
+        vis = gt[:, :, 2] == Visibility.VISIBLE
+        body = body_size(gt[:, :, :2], boxes=inst.boxes)
+        cell = default_cell(video)
+        stores = (open_motion(video, cell=8), open_motion(video))
+        cells = []
+        for budget in budgets:
+            keep = uniform_frames(ps.frame_count, uniform_count(ps.frame_count, budget))
+            man = _keep_only(manual_of(inst), keep)
+            scored = vis.copy()
+            scored[keep] = False
+            pair = []
+            for store in stores:
+                p = fill_with(man, VideoSource(fields=store), "hpim+mv", fps=ps.fps).poses
+                pair.append(
+                    f"{100 * pck(p[..., :2], gt[..., :2], scored, body, ALPHA):.1f} / "
+                    f"{mean_error_pct(p[..., :2], gt[..., :2], scored, body):.2f}"
+                )
+            cells.append(" vs ".join(pair))
+        size = stores[1].path.stat().st_size / len(stores[1]) / 1000
+        print(f"| {name} | {cell} | {size:.1f} | " + " | ".join(cells) + " |")

@@ -15,7 +15,7 @@ table held flat past its end gives on gaps of hundreds of frames) replaces the n
 sides; the update is then two matrix-vector products. Same numbers as the plain solve up to
 rounding (``tests/dynamics/test_condition.py``: 1e-6 px on the update, 1e-6 relative on the
 variance, whose unobserved frames carry a huge noise and lose digits to cancellation); a
-singular ``P + R`` falls back to the plain solve.
+singular ``P + R`` falls back to the plain solve, and short gaps (``FAST_FROM``) take it.
 
 Callers run these solves with BLAS on one thread (:func:`one_blas_thread`): small matrices (a few hundred rows), where OpenBLAS's
 threads cost more than they give, badly so when the two cores are shared (a 300-frame solve
@@ -33,6 +33,11 @@ from scipy.linalg.lapack import dsytrf, dsytri
 
 FloatArray = NDArray[np.float64]
 
+FAST_FROM = 48
+"""Gaps of fewer frames take the plain solve, batched over all of a label pattern's gaps and
+joints in one call (a 10,000-frame fill has thousands of short ones: one LAPACK call each
+would cost more in Python than the flops they save)."""
+
 
 def _diag(d: FloatArray) -> FloatArray:
     """(M, n, n) diagonal matrices from (M, n)."""
@@ -47,6 +52,8 @@ def condition(p: FloatArray, noise: FloatArray, innov: FloatArray) -> tuple[Floa
     (M, n) (large where there is no observation) and innovations ``innov`` (M, n, K) (zero
     where there is none). Returns the update ``P (P + R)⁻¹ innov`` (M, n, K) and the posterior
     variances ``diag(P − P (P + R)⁻¹ P)`` (M, n)."""
+    if p.shape[1] < FAST_FROM:
+        return condition_reference(p, noise, innov)
     update = np.empty(innov.shape)
     inv_diag = np.empty(noise.shape)
     a = p + _diag(noise)

@@ -130,6 +130,7 @@ class HpimModel:
 
 
 MAX_VARIOGRAM = 100_000
+CONDITION_BATCH = 1 << 20  # matrix elements per batch of the observation update (8 MB each)
 
 
 def _floats(z: dict[str, NDArray[Any]], key: str) -> FloatArray:
@@ -333,30 +334,49 @@ class HpimFiller:
             # x and y share one variance per joint; an observation needs both coordinates
             v = 0.5 * (obs_var[rows, 0::2] + obs_var[rows, 1::2])  # (G, gap − 1, J)
             have = np.isfinite(v) & np.isfinite(obs[rows, 0::2] + obs[rows, 1::2])
-            gi, ji = np.nonzero(have.any(axis=1))  # (gap, joint) pairs with an observation
-            if len(gi) == 0:
+            pairs = np.nonzero(have.any(axis=1))  # (gap, joint) pairs with an observation
+            if len(pairs[0]) == 0:
                 continue
             p_gamma = self._gap_covariance(rel, gap)
-            cols = np.stack([2 * ji, 2 * ji + 1], axis=1)  # (M, 2)
-            r = rows[gi]  # (M, gap − 1)
-            prior = out[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
-            seen = obs[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
-            h = have[gi, :, ji]  # (M, gap − 1)
-            # px² per γ unit: HPIM's own calibrated variance over this gap (motion, bend and
-            # disagreement terms included) against the bare kriging variance
-            s_px = var[r[:, :, None], cols[:, None, :]].mean(axis=(1, 2)) / max(
-                float(np.mean(np.diag(p_gamma))), 1e-12
-            )
-            p = p_gamma[None] * s_px[:, None, None]  # (M, n, n) prior error covariance, px²
-            noise = np.where(h, v[gi, :, ji], 0.0)
-            big = 1e6 * (1.0 + p.max(axis=(1, 2)))[:, None]
-            innov = np.where(h[..., None], seen - prior, 0.0)
-            # by blocks on long gaps (``condition.py``): a drag stays live on gaps of
-            # hundreds of frames; gaps up to one window are solved whole, as they always were
-            update, post = condition(p, np.where(h, noise, big), innov)
-            out[r[:, :, None], cols[:, None, :]] = prior + update
-            share = np.clip(post / np.maximum(np.einsum("mnn->mn", p), 1e-12), 0.0, 1.0)
-            var[r[:, :, None], cols[:, None, :]] *= share[..., None]
+            # a bounded batch at a time: a long video's thousands of gaps would otherwise hold
+            # several (M, n, n) temporaries of hundreds of MB at once
+            step = max(1, CONDITION_BATCH // max(1, (gap - 1) ** 2))
+            for k in range(0, len(pairs[0]), step):
+                gi, ji = pairs[0][k : k + step], pairs[1][k : k + step]
+                self._condition_pairs(rows, gi, ji, p_gamma, out, var, obs, v, have)
+
+    @staticmethod
+    def _condition_pairs(
+        rows: IntArray,
+        gi: IntArray,
+        ji: IntArray,
+        p_gamma: FloatArray,
+        out: FloatArray,
+        var: FloatArray,
+        obs: FloatArray,
+        v: FloatArray,
+        have: NDArray[np.bool_],
+    ) -> None:
+        """The update of the (gap ``gi``, joint ``ji``) pairs of one label pattern, in place."""
+        cols = np.stack([2 * ji, 2 * ji + 1], axis=1)  # (M, 2)
+        r = rows[gi]  # (M, gap − 1)
+        prior = out[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
+        seen = obs[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
+        h = have[gi, :, ji]  # (M, gap − 1)
+        # px² per γ unit: HPIM's own calibrated variance over this gap (motion, bend and
+        # disagreement terms included) against the bare kriging variance
+        s_px = var[r[:, :, None], cols[:, None, :]].mean(axis=(1, 2)) / max(
+            float(np.mean(np.diag(p_gamma))), 1e-12
+        )
+        p = p_gamma[None] * s_px[:, None, None]  # (M, n, n) prior error covariance, px²
+        noise = np.where(h, v[gi, :, ji], 0.0)
+        big = 1e6 * (1.0 + p.max(axis=(1, 2)))[:, None]
+        innov = np.where(h[..., None], seen - prior, 0.0)
+        # ``condition.py``: a third of a plain solve's work on long gaps (a drag stays live)
+        update, post = condition(p, np.where(h, noise, big), innov)
+        out[r[:, :, None], cols[:, None, :]] = prior + update
+        share = np.clip(post / np.maximum(np.einsum("mnn->mn", p), 1e-12), 0.0, 1.0)
+        var[r[:, :, None], cols[:, None, :]] *= share[..., None]
 
     def _gap_groups(
         self, frames: IntArray

@@ -8,7 +8,7 @@ vectors (HEVC, VP9, AV1, intra-only), from OpenCV dense optical flow (``kind="fl
 ``note`` saying why) or, with ``fallback="proxy"``, from a private H.264 re-encode. Invalid cells (I-frames, intra blocks, frame 0) hold NaN, never zero motion.
 
 Results are cached per video fingerprint under ``cache_dir("motion")`` as a compact disk store
-(``motion_store``: vectors to 1/32 px, residual to a grey level), so reopening a project does
+(``motion_store``: vectors to 1/64 px, residual to a grey level), so reopening a project does
 not decode again; ``motion_cache.open_motion`` hands long videos that store itself. :class:`MotionExtraction` runs the extraction on a
 background thread with progress and cancel (``core.progress``); cancelling raises
 :class:`~annotator.core.progress.Cancelled` from :meth:`MotionExtraction.result` and caches

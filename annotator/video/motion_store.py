@@ -6,9 +6,10 @@ An in-memory :class:`~annotator.video.motion.MotionFields` costs 13 bytes per ce
 vectors, validity and residual. A store keeps exactly that, in one flat file:
 
 - a magic line, then one fixed-size record per frame (presentation order): ``dx``, ``dy`` as
-  int16 in 1/16 px (±2047 px per frame, rounding error ≤ 1/32 px; ``-32768`` marks an invalid
-  cell, so validity costs nothing) and the residual as uint8 grey levels (0..254, rounded;
-  255 = none, e.g. frame 0): 5 bytes per cell;
+  int16 in 1/32 px (±1023 px per frame, rounding error ≤ 1/64 px, about what float16 kept
+  below 32 px; ``-32768`` marks an invalid cell, so validity costs nothing) and the residual
+  as uint8, its square root in 1/16 steps (0..252 grey levels, 1/64 of a level near 0 and
+  1 level near 250; 255 = none, e.g. frame 0): 5 bytes per cell;
 - a JSON trailer (kind, cell, size, codec, note, the video's fingerprint, picture types,
   presentation times, derived flags, per-frame residual energy), its length and an end mark.
 
@@ -48,14 +49,15 @@ from annotator.video.motion import MotionFields
 STORE_VERSION = 2  # 1: a folder of .npy files (never written by the app; not read)
 MAGIC = b"ANNOTATOR-MOTION-STORE\n"
 END = b"MVSTORE2"
-UNITS = 16  # int16 steps per px
+UNITS = 32  # int16 steps per px
 INVALID = np.int16(-32768)
 NO_RESIDUAL = np.uint8(255)
+RESIDUAL_STEPS = 16  # per unit of the residual's square root (grey levels ** 0.5)
 BYTES_PER_CELL = 5
 MAX_FRAME_BYTES = 100_000  # a frame's record at most (the issue's bound for a 1080p frame)
 MAX_TRAILER = 256 << 20  # JSON of per-frame lists: about 60 bytes a frame
 DECODED_BYTES_PER_CELL = 13  # a window in memory: float32 dx, dy, residual and a bool
-CACHE_BYTES = 256 << 20  # decoded windows kept per store (the last ones read)
+CACHE_BYTES = 160 << 20  # decoded windows kept per store (the last ones read)
 
 FloatArray = NDArray[np.float32]
 
@@ -80,17 +82,28 @@ def _quantize(d: FloatArray, valid: NDArray[np.bool_]) -> NDArray[np.int16]:
 
 
 def _residual8(residual: FloatArray) -> NDArray[np.uint8]:
+    """The residual's square root in 1/16 grey-level steps: fine where residuals are small
+    (most cells: rounding them to whole grey levels cost a point of PCK on the basketball
+    clip), coarser where they are large and only say "poorly explained"."""
     finite = np.isfinite(residual)
-    r = np.clip(np.rint(np.where(finite, residual, 0.0)), 0, 254).astype(np.uint8)
+    root = np.sqrt(np.clip(np.where(finite, residual, 0.0), 0.0, None)) * RESIDUAL_STEPS
+    r: NDArray[np.uint8] = np.clip(np.rint(root), 0, 254).astype(np.uint8)
     r[~finite] = NO_RESIDUAL
     return r
+
+
+def _residual_values(r8: NDArray[np.uint8]) -> FloatArray:
+    root = r8.astype(np.float32) * np.float32(1.0 / RESIDUAL_STEPS)
+    values: FloatArray = np.where(r8 == NO_RESIDUAL, np.float32(np.nan), root * root)
+    return values
 
 
 def _energy(r8: NDArray[np.uint8]) -> float | None:
     """Mean residual of the cells that have one (what ``window`` gives back), or None."""
     have = r8 != NO_RESIDUAL
     count = int(have.sum())
-    return float(r8[have].sum(dtype=np.int64) / count) if count else None
+    values = _residual_values(r8[have])
+    return float(values.sum(dtype=np.float64) / count) if count else None
 
 
 class StoreWriter:
@@ -149,6 +162,7 @@ class StoreWriter:
             raise VideoError("a motion store needs at least one frame and one time per frame")
         meta: dict[str, Any] = {
             "version": STORE_VERSION,
+            "units": UNITS,
             "fingerprint": fingerprint,
             "frames": self.frames,
             "grid": list(self.grid),
@@ -224,8 +238,10 @@ class MotionStore:
         size = regular_file(self.path, VideoError)
         meta = self._trailer(size)
         try:
-            if meta.get("version") != STORE_VERSION:
-                raise ValueError(f"version {meta.get('version')}, not {STORE_VERSION}")
+            if meta.get("version") != STORE_VERSION or meta.get("units") != UNITS:
+                raise ValueError(
+                    f"format {meta.get('version')}/{meta.get('units')}, not {STORE_VERSION}/{UNITS}"
+                )
             if fingerprint is not None and meta.get("fingerprint") != fingerprint:
                 raise ValueError("it was written for another video")
             self.frames = int(meta["frames"])
@@ -324,7 +340,7 @@ class MotionStore:
             np.where(valid, qx.astype(np.float32) * scale, nan),
             np.where(valid, qy.astype(np.float32) * scale, nan),
             valid,
-            np.where(r8 == NO_RESIDUAL, nan, r8.astype(np.float32)),
+            _residual_values(r8),
         )
         return MotionFields(
             dx=arrays[0],

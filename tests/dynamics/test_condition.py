@@ -16,7 +16,7 @@ from annotator.propagation.registry import VideoSource
 from annotator.video.motion import MotionFields
 
 
-@pytest.mark.parametrize("gap", [3, 40, 300])
+@pytest.mark.parametrize("gap", [3, 40, 60, 300])
 def test_fast_update_equals_the_plain_solve(gap: int) -> None:
     filler = make_hpim_filler(fps=30.0)
     rng = np.random.default_rng(gap)
