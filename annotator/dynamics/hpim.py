@@ -131,6 +131,8 @@ class HpimModel:
 
 MAX_VARIOGRAM = 100_000
 CONDITION_BATCH = 1 << 20  # matrix elements per batch of the observation update (8 MB each)
+MAX_DENSE_GAP = 640  # frames inside a gap up to which observations are weighed exactly
+LONG_BLOCK = 128  # longer gaps: blocks of this many frames, each with this much context
 
 
 def _floats(z: dict[str, NDArray[Any]], key: str) -> FloatArray:
@@ -220,7 +222,8 @@ class HpimFiller:
             t = np.asarray(rel, dtype=np.float64)
             s = np.arange(1, gap, dtype=np.float64)
             allt = np.concatenate([t, s])
-            g = self.gamma(allt[:, None] - allt[None, :])
+            # only the labels' rows are used: (labels, labels + gap − 1), never gap x gap
+            g = self.gamma(t[:, None] - allt[None, :])
             # the system uses −γ as a (generalised) covariance
             w = kriging_weights(-g, t, s, self.model.trend)
             hit = (w, np.maximum(_variance(g, w, t, s), 0.0))
@@ -337,6 +340,11 @@ class HpimFiller:
             pairs = np.nonzero(have.any(axis=1))  # (gap, joint) pairs with an observation
             if len(pairs[0]) == 0:
                 continue
+            if gap - 1 > MAX_DENSE_GAP:
+                for k in range(0, len(pairs[0]), 64):
+                    gi, ji = pairs[0][k : k + 64], pairs[1][k : k + 64]
+                    self._condition_long(rel, gap, rows, gi, ji, out, var, obs, v, have)
+                continue
             p_gamma = self._gap_covariance(rel, gap)
             # a bounded batch at a time: a long video's thousands of gaps would otherwise hold
             # several (M, n, n) temporaries of hundreds of MB at once
@@ -344,6 +352,70 @@ class HpimFiller:
             for k in range(0, len(pairs[0]), step):
                 gi, ji = pairs[0][k : k + step], pairs[1][k : k + step]
                 self._condition_pairs(rows, gi, ji, p_gamma, out, var, obs, v, have)
+
+    def _condition_long(
+        self,
+        rel: tuple[int, ...],
+        gap: int,
+        rows: IntArray,
+        gi: IntArray,
+        ji: IntArray,
+        out: FloatArray,
+        var: FloatArray,
+        obs: FloatArray,
+        v: FloatArray,
+        have: NDArray[np.bool_],
+    ) -> None:
+        """:meth:`_condition_pairs` for a gap longer than ``MAX_DENSE_GAP``: by blocks of
+        ``LONG_BLOCK`` frames, each updated from the observations within ``LONG_BLOCK`` frames
+        around it, with the covariance of just that window. An approximation (the whole
+        solve would hold a gap x gap matrix: 80 GB for a 100,000-frame gap), bounded in memory
+        and linear in the gap's length."""
+        n = gap - 1
+        cols = np.stack([2 * ji, 2 * ji + 1], axis=1)
+        r = rows[gi]
+        where = (r[:, :, None], cols[:, None, :])
+        prior, seen, h = out[where], obs[where], have[gi, :, ji]
+        s_px = var[where].mean(axis=(1, 2)) / max(self._gap_diagonal_mean(rel, gap), 1e-12)
+        noise = np.where(h, v[gi, :, ji], 0.0)
+        fused = prior.copy()
+        share = np.ones(h.shape)
+        for b0 in range(0, n, LONG_BLOCK):
+            b1 = min(n, b0 + LONG_BLOCK)
+            w0, w1 = max(0, b0 - LONG_BLOCK), min(n, b1 + LONG_BLOCK)
+            p = self._gap_covariance_part(rel, gap, w0, w1)[None] * s_px[:, None, None]
+            big = 1e6 * (1.0 + p.max(axis=(1, 2)))[:, None]
+            hw = h[:, w0:w1]
+            innov = np.where(hw[..., None], seen[:, w0:w1] - prior[:, w0:w1], 0.0)
+            update, post = condition(p, np.where(hw, noise[:, w0:w1], big), innov)
+            keep = slice(b0 - w0, b1 - w0)
+            fused[:, b0:b1] = prior[:, b0:b1] + update[:, keep]
+            diag = np.einsum("mnn->mn", p)[:, keep]
+            share[:, b0:b1] = np.clip(post[:, keep] / np.maximum(diag, 1e-12), 0.0, 1.0)
+        out[where] = fused
+        var[where] *= share[..., None]
+
+    def _gap_covariance_part(self, rel: tuple[int, ...], gap: int, lo: int, hi: int) -> FloatArray:
+        """Rows and columns ``lo .. hi − 1`` (frames ``lo + 1 .. hi`` of the gap) of
+        :meth:`_gap_covariance`, computed without the whole matrix."""
+        w, _ = self.weights(rel, gap)
+        ws = w[lo:hi]
+        t = np.asarray(rel, dtype=np.float64)
+        s = np.arange(lo + 1, hi + 1, dtype=np.float64)
+        cross = ws @ self.gamma(t[:, None] - s[None, :])
+        part = -self.gamma(s[:, None] - s[None, :]) + cross + cross.T
+        part -= ws @ self.gamma(t[:, None] - t[None, :]) @ ws.T
+        return np.asarray(0.5 * (part + part.T), dtype=np.float64)
+
+    def _gap_diagonal_mean(self, rel: tuple[int, ...], gap: int) -> float:
+        """Mean of :meth:`_gap_covariance`'s diagonal (γ(0) = 0 on it), in O(gap)."""
+        w, _ = self.weights(rel, gap)
+        t = np.asarray(rel, dtype=np.float64)
+        s = np.arange(1, gap, dtype=np.float64)
+        g_ts = self.gamma(t[:, None] - s[None, :])
+        g_tt = self.gamma(t[:, None] - t[None, :])
+        diag = 2.0 * np.einsum("sn,ns->s", w, g_ts) - np.einsum("sn,nm,sm->s", w, g_tt, w)
+        return float(diag.mean())
 
     @staticmethod
     def _condition_pairs(

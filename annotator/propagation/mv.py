@@ -17,8 +17,9 @@ disagreement of the two corrected walks. :func:`propagate` returns these as the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,8 @@ from annotator.core.codes import Source, Visibility
 from annotator.dynamics.base import IntArray, LinearFiller, Observations
 from annotator.dynamics.fill import FillResult, fill_track
 from annotator.errors import UsageError
-from annotator.propagation.walk import walk_many
+from annotator.propagation.walk import Walks, walk_many
+from annotator.propagation.walk_chunks import walk_store
 from annotator.video.motion import MotionFields
 from annotator.video.motion_store import MotionStore
 
@@ -205,18 +207,23 @@ def _propagate_window(
 ) -> None:
     first = min(a for a, _ in found)
     last = max(b for _, b in found)
-    _propagate_gaps(man, store.window(first, last), first, found, settings, obs)
+    if last - first + 1 <= WINDOW:
+        _propagate_gaps(man, store.window(first, last), first, found, settings, obs)
+    else:  # one gap longer than a window: walked a window at a time (same steps)
+        walker = partial(walk_store, store, span=WINDOW)
+        _propagate_gaps(man, walker, 0, found, settings, obs)
 
 
 def _propagate_gaps(
     man: NDArray[Any],
-    fields: MotionFields,
+    fields: MotionFields | Callable[..., Walks],
     first: int,
     found: dict[tuple[int, int], list[int]],
     settings: WalkSettings,
     obs: Observations,
 ) -> None:
-    """Walk and blend the gaps ``found`` into ``obs``; ``fields`` starts at frame ``first``."""
+    """Walk and blend the gaps ``found`` into ``obs``; ``fields`` starts at frame ``first``
+    (or is a ``walk_many`` without its first argument: ``walk_chunks.walk_store``)."""
     a_list: list[int] = []
     b_list: list[int] = []
     j_list: list[int] = []
@@ -237,8 +244,8 @@ def _propagate_gaps(
     n = len(a_arr)
     # the labels' own velocity starts each walk (the backward walks run the other way)
     vel = (man[b_arr, j_arr, :2] - man[a_arr, j_arr, :2]) / (b_arr - a_arr)[:, None]
-    walks = walk_many(
-        fields,
+    walk = partial(walk_many, fields) if isinstance(fields, MotionFields) else fields
+    walks = walk(
         np.concatenate([a_arr, b_arr]) - first,
         np.concatenate([b_arr, a_arr]) - first,
         np.concatenate([man[a_arr, j_arr, :2], man[b_arr, j_arr, :2]]).astype(np.float64),

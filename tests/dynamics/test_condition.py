@@ -90,3 +90,23 @@ def test_drag_on_long_gaps_equals_the_plain_solve_and_a_fresh_fill(
     np.testing.assert_allclose(
         live.result.variance, plain.variance, rtol=1e-6, atol=1e-9, equal_nan=True
     )
+
+
+def test_a_gap_longer_than_the_dense_limit_follows_sure_observations() -> None:
+    """Past ``MAX_DENSE_GAP`` the update works by blocks (no gap x gap matrix): with
+    observations far surer than the prior, the fill follows them, labels stay exact."""
+    filler = make_hpim_filler(fps=30.0)
+    frames = np.array([0, 1500, 1800])
+    t = np.arange(1801, dtype=np.float64)
+    truth = np.stack([300 + 80 * np.sin(t / 90.0), 200 + 40 * np.cos(t / 70.0)], axis=1)
+    assert hpim_module.MAX_DENSE_GAP < 1500 - 1
+    obs = truth + np.random.default_rng(0).normal(0, 0.5, truth.shape)
+    obs_var = np.full(truth.shape, 0.25)
+    obs_var[frames] = np.nan
+    out, var = filler.fill_run(frames, truth[frames], (obs, obs_var))
+    plain, _ = filler.fill_run(frames, truth[frames])
+    np.testing.assert_array_equal(out[frames], truth[frames])
+    assert var is not None and np.isfinite(var).all() and np.isfinite(out).all()
+    inside = np.arange(1, 1500)
+    assert np.abs(out[inside] - truth[inside]).max() < 4.0  # observation noise: 0.5 px
+    assert np.abs(plain[inside] - truth[inside]).max() > 20.0  # the prior alone is far off

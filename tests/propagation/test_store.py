@@ -16,6 +16,8 @@ from annotator.core.progress import Cancelled
 from annotator.errors import VideoError
 from annotator.gui.session import residual_energy
 from annotator.propagation.mv import propagate
+from annotator.propagation.walk import walk_many
+from annotator.propagation.walk_chunks import walk_store
 from annotator.video.motion import extract_motion
 from annotator.video.motion_cache import open_motion
 from annotator.video.motion_store import MotionStore, store_cell, write_store
@@ -133,3 +135,32 @@ def test_propagation_from_a_store_matches_the_fields(
     np.testing.assert_allclose(b.xy[have], c.xy[have], atol=1e-9)
     with pytest.raises(VideoError):
         MotionStore(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("span", [1, 4, 100])
+def test_long_gaps_are_walked_a_window_at_a_time_with_the_same_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, span: int
+) -> None:
+    fields = extract_motion(encode_rotation(tmp_path / "disc.mp4", "h264"), use_cache=False)
+    store = MotionStore(write_store(fields, tmp_path / "disc.mvs"))
+    whole = store.fields()
+    start = np.array([0, FRAMES - 1, 3, 20, 20])
+    stop = np.array([FRAMES - 1, 0, 17, 5, 5])
+    points = np.vstack([POINTS, POINTS[:2]])
+    radius = np.array([12.0, 12.0, 16.0, 12.0, 20.0])
+    velocity = np.array([[1.0, 0.0], [0.0, -1.0], [0.5, 0.5], [2.0, 0.0], [0.0, 0.0]])
+    a = walk_many(whole, start, stop, points, radius, velocity)
+    b = walk_store(store, start, stop, points, radius, velocity, span=span)
+    np.testing.assert_array_equal(a.offset, b.offset)
+    np.testing.assert_allclose(b.path, a.path, atol=1e-9)
+    np.testing.assert_allclose(b.spread, a.spread, atol=1e-9)
+    np.testing.assert_allclose(b.residual, a.residual, atol=1e-9)
+    np.testing.assert_array_equal(b.guessed, a.guessed)
+    # and through propagation: gaps longer than the window take that path
+    monkeypatch.setattr(mv_module, "WINDOW", 4)
+    man = labels_at(rotation_truth, POINTS, [0, 12, FRAMES - 1])
+    chunked, direct = propagate(man, store), propagate(man, whole)
+    have = np.isfinite(direct.variance)
+    assert have.sum() > 0 and np.array_equal(have, np.isfinite(chunked.variance))
+    np.testing.assert_allclose(chunked.xy[have], direct.xy[have], atol=1e-9)
+    np.testing.assert_allclose(chunked.variance[have], direct.variance[have], rtol=1e-9)
