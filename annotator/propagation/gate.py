@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import torch
 
     from annotator.video.motion import MotionFields
+    from annotator.video.motion_store import MotionStore
 
 __all__ = [
     "FORCED_BOUNDARY",
@@ -154,7 +155,9 @@ def frame_maps(fields: MotionFields, grid: int = GRID) -> FloatArray:
     return np.ascontiguousarray(adaptive_avg_pool2d(stacked, grid).numpy(), dtype=np.float32)
 
 
-def frame_times(fields: MotionFields, fps: float | None = None) -> NDArray[np.float64]:
+def frame_times(
+    fields: MotionFields | MotionStore, fps: float | None = None
+) -> NDArray[np.float64]:
     """Presentation times (s) from the fields, or ``index / fps`` when they are unusable."""
     times = np.asarray(fields.times, dtype=np.float64)
     if len(times) == len(fields) and np.all(np.isfinite(times)) and np.all(np.diff(times) > 0):
@@ -438,9 +441,29 @@ class _Prepared:
     energy: FloatArray
 
 
-def _prepare(model: GateModel, fields: MotionFields, fps: float | None) -> _Prepared:
+MAPS_SPAN = 2048  # frames of a motion store read at once for the input maps
+
+
+def _maps_and_energy(
+    fields: MotionFields | MotionStore, grid: int
+) -> tuple[FloatArray, FloatArray]:
+    """The input maps and residual energy of every frame; a store's window by window (each
+    frame's maps are its own, so the result is the same; memory stays bounded)."""
+    from annotator.video.motion import MotionFields
+
+    if isinstance(fields, MotionFields):
+        return frame_maps(fields, grid), residual_energy(fields)
+    parts = [
+        frame_maps(fields.window(a, min(a + MAPS_SPAN, len(fields)) - 1), grid)
+        for a in range(0, len(fields), MAPS_SPAN)
+    ]
+    energy = np.nan_to_num(np.asarray(fields.energy, dtype=np.float32), nan=0.0)
+    return np.concatenate(parts), energy
+
+
+def _prepare(model: GateModel, fields: MotionFields | MotionStore, fps: float | None) -> _Prepared:
     times = frame_times(fields, fps)
-    maps = frame_maps(fields, model.config.grid)
+    maps, energy = _maps_and_energy(fields, model.config.grid)
     steps, step_times = resample_steps(maps, times, model.config.train_fps)
     f = len(times)
     reps = np.clip(np.searchsorted(times, step_times), 0, f - 1)
@@ -448,7 +471,7 @@ def _prepare(model: GateModel, fields: MotionFields, fps: float | None) -> _Prep
     reps = np.where(
         np.abs(times[left] - step_times) <= np.abs(times[reps] - step_times), left, reps
     ).astype(np.int64)
-    return _Prepared(normalise(steps), step_times, times, reps, residual_energy(fields))
+    return _Prepared(normalise(steps), step_times, times, reps, energy)
 
 
 def _decide(model: GateModel, prep: _Prepared, lam: float) -> GateResult:
@@ -468,7 +491,7 @@ def _decide(model: GateModel, prep: _Prepared, lam: float) -> GateResult:
 
 def gate_fields(
     model: GateModel,
-    fields: MotionFields,
+    fields: MotionFields | MotionStore,
     fps: float | None = None,
     lam: float | None = None,
     budget: int | None = None,

@@ -164,3 +164,19 @@ def test_long_gaps_are_walked_a_window_at_a_time_with_the_same_steps(
     assert have.sum() > 0 and np.array_equal(have, np.isfinite(chunked.variance))
     np.testing.assert_allclose(chunked.xy[have], direct.xy[have], atol=1e-9)
     np.testing.assert_allclose(chunked.variance[have], direct.variance[have], rtol=1e-9)
+
+
+def test_the_gate_reads_a_store_window_by_window_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import annotator.propagation.gate as gate_module
+    from annotator.propagation.gate import gate_fields, new_gate
+    from tests.propagation.gate_helpers import synth_video
+
+    store = open_motion(synth_video(tmp_path / "v.mp4", fps=30))
+    monkeypatch.setattr(gate_module, "MAPS_SPAN", 7)  # several windows on a short clip
+    model = new_gate(seed=0)
+    a, b = gate_fields(model, store), gate_fields(model, store.fields())
+    np.testing.assert_allclose(a.logits, b.logits, atol=1e-5)
+    np.testing.assert_array_equal(a.gate, b.gate)
+    np.testing.assert_allclose(a.energy, b.energy, rtol=1e-6)
