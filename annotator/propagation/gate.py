@@ -135,7 +135,20 @@ def frame_maps(fields: MotionFields, grid: int = GRID) -> FloatArray:
     frame's median motion (both in % of the frame's longer side). The last one is what a
     panning camera does not explain: a person's limbs rather than the whole picture. Invalid
     cells count no motion (an intra block's content is new: the residual already says so).
-    Pooled to ``grid`` x ``grid`` by adaptive average pooling (torch: the fastest here)."""
+    Pooled to ``grid`` x ``grid`` by adaptive average pooling. Computed frame by frame in
+    one compiled pass (``gate_maps.py``); :func:`frame_maps_reference` is the definition."""
+    return _compiled_maps(fields, grid)[0]
+
+
+def _compiled_maps(fields: MotionFields, grid: int) -> tuple[FloatArray, FloatArray]:
+    from annotator.propagation.gate_maps import frame_maps_compiled
+
+    scale = 100.0 / max(fields.width, fields.height, 1)
+    return frame_maps_compiled(fields.dx, fields.dy, fields.valid, fields.residual, scale, grid)
+
+
+def frame_maps_reference(fields: MotionFields, grid: int = GRID) -> FloatArray:
+    """:func:`frame_maps` with whole-video torch operations (the tests' reference)."""
     import torch
     from torch.nn.functional import adaptive_avg_pool2d
 
@@ -452,7 +465,7 @@ def _maps_and_energy(
     from annotator.video.motion import MotionFields
 
     if isinstance(fields, MotionFields):
-        return frame_maps(fields, grid), residual_energy(fields)
+        return _compiled_maps(fields, grid)  # the energy comes with the maps
     parts = [
         frame_maps(fields.window(a, min(a + MAPS_SPAN, len(fields)) - 1), grid)
         for a in range(0, len(fields), MAPS_SPAN)
