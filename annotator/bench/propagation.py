@@ -230,9 +230,10 @@ def speed_section(data: Path) -> None:
         )
     long_track_speed()
     drag_speed(data)
-    from annotator.bench.propagation_scale import drag_long_section
+    from annotator.bench.propagation_scale import drag_long_section, gate_speed_section
 
     drag_long_section()
+    gate_speed_section()
 
 
 def drag_speed(data: Path, clip: str = "hybrik_taiji", steps: int = 30) -> None:

@@ -210,3 +210,47 @@ def store_accuracy_section(data: Path, budgets: tuple[float, ...] = (0.05, 0.1, 
             cells.append(" vs ".join(pair))
         size = stores[1].path.stat().st_size / len(stores[1]) / 1000
         print(f"| {name} | {cell} | {size:.1f} | " + " | ".join(cells) + " |")
+
+
+def gate_speed_section(frames: int = 3000, repeat: int = 3) -> None:
+    """The shipped gate on ``frames`` frames of 720p fields (8 px cells, random motion and
+    residual) in memory: input maps, network and decisions, without and with a budget."""
+    from annotator.propagation.gate import frame_maps_reference, gate_fields, load_gate
+    from annotator.video.motion import MotionFields
+
+    rng = np.random.default_rng(0)
+    gh, gw = 90, 160
+    dx = rng.normal(0, 1, (frames, gh, gw)).astype(np.float32)
+    fields = MotionFields(
+        dx=dx,
+        dy=rng.normal(0, 1, (frames, gh, gw)).astype(np.float32),
+        valid=np.ones(dx.shape, dtype=bool),
+        residual=rng.uniform(0, 10, dx.shape).astype(np.float32),
+        picture_types=("P",) * frames,
+        times=np.arange(frames) / 30.0,
+        derived=np.zeros(frames, dtype=bool),
+        kind="mv",
+        cell=8,
+        width=gw * 8,
+        height=gh * 8,
+        codec="synthetic",
+    )
+    model = load_gate(None)
+    gate_fields(model, fields)  # loads the compiled maps and the network once
+    print(f"\ngate inference on {frames} frames of 1280x720 fields (best of {repeat})\n")
+    print("| step | frames/s wall | frames/s CPU |\n|---|---|---|")
+    rows = (
+        ("input maps, torch (the reference)", lambda: frame_maps_reference(fields)),
+        ("gate, no budget (maps + network + decisions)", lambda: gate_fields(model, fields)),
+        (
+            "gate, budget of 10 % (bisection on the price)",
+            lambda: gate_fields(model, fields, budget=frames // 10),
+        ),
+    )
+    for label, fn in rows:
+        wall = cpu = float("inf")
+        for _ in range(repeat):
+            t, c = time.perf_counter(), time.process_time()
+            fn()
+            wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
+        print(f"| {label} | {frames / wall:.0f} | {frames / cpu:.0f} |")
