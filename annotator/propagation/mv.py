@@ -166,9 +166,9 @@ def propagate(
     ``Observations`` on the frames strictly inside gaps (NaN elsewhere). ``only`` restricts the
     work to gaps overlapping these inclusive frame spans, ``joints`` to these joints, and
     ``into`` updates an earlier result in place (the live path: an edit recomputes only the
-    gaps it touches; a drag, only the dragged joints'). ``fields`` may be a
-    memory-mapped :class:`MotionStore`: then only the frames of about ``WINDOW`` frames of gaps
-    at a time are decoded."""
+    gaps it touches; a drag, only the dragged joints'). ``fields`` may be a disk
+    :class:`MotionStore`: then only about ``WINDOW`` frames of gaps are read at a time (a
+    longer gap, a window at a time: ``walk_chunks.py``)."""
     man = np.asarray(manual)
     f, nj = man.shape[:2]
     if len(fields) != f:
