@@ -111,6 +111,29 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("cancel_tasks", "Tools", "&Cancel Background Work", ("Esc",)),
     ActionSpec("shortcuts", "Help", "&Keyboard Shortcuts", ("F1",)),
     ActionSpec("about", "Help", "&About", ()),
+    ActionSpec(
+        "add_person",
+        "Edit",
+        "Add &Person",
+        ("Ctrl+Shift+N",),
+        "a new person with their own track id and colour; clicks then label them",
+    ),
+    ActionSpec(
+        "remove_person",
+        "Edit",
+        "Remove Person…",
+        (),
+        "remove the active person and their labels (undoable)",
+    ),
+    ActionSpec("next_person", "Navigate", "Next Person", ("Tab",), "label the next person"),
+    ActionSpec("prev_person", "Navigate", "Previous Person", ("Shift+Tab",)),
+    ActionSpec(
+        "skeleton_editor",
+        "Tools",
+        "&Skeleton Editor…",
+        (),
+        "edit, load and save skeleton templates (JSON) for new projects",
+    ),
 )
 
 # The toolbar, left to right ("|" separates groups); each action needs an icon.

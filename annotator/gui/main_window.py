@@ -18,7 +18,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.errors import AnnotatorError
-from annotator.gui import motion, opening, proxy_offer, theme, window_actions
+from annotator.gui import motion, opening, people, proxy_offer, theme, window_actions
 from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
 from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, ROW_ACTIONS, TOOLBAR, by_id
@@ -145,7 +145,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_docks(self) -> None:
         self.joint_list = JointList()
         self.joint_list.joint_selected.connect(self._select_joint)
-        self.joint_dock = self._dock("Joints", self.joint_list, "joints")
+        self.people_bar = people.PeopleBar()
+        people.connect(self)
+        self.joint_dock = self._dock(
+            "Joints", people.joints_panel(self.people_bar, self.joint_list), "joints"
+        )
         self.fill_panel = FillPanel(available_methods(), default_method())
         self.fill_panel.method_chosen.connect(self._choose_method)
         self.fill_dock = self._dock("Fill", self.fill_panel, "fill")
@@ -310,6 +314,9 @@ class MainWindow(QtWidgets.QMainWindow):
         session.gate_changed.connect(self._show_gate)
         session.residual_changed.connect(self._show_residual)
         session.flags_changed.connect(self._show_flags)
+        session.people_changed.connect(lambda: people.show_people(self))
+        session.status_changed.connect(lambda: people.show_people(self))
+        people.show_people(self)
         self._frame_error_shown = False
         self._show_frame(session.frame)
         self._show_joint(session.joint)
@@ -469,6 +476,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         pose = session.pose_view()
         self.frame_view.overlay.set_pose(pose)
+        people.draw_people(self, session)
         self.joint_list.show_pose(pose)
 
     def _show_joint(self, joint: int) -> None:

@@ -288,14 +288,12 @@ def export_formats() -> list[tuple[str, str]]:
 
 def filled_pose_set(session: Session) -> PoseSet:
     """The project's labels with the live fill in the gaps (sources say which is which, and
-    ``held`` which values are only held before the first or after the last label)."""
+    ``held`` which values are only held before the first or after the last label), for
+    every person, each with their own fill."""
     ps = session.doc.to_pose_set()
-    result = session.engine.result
     out = []
     for k, inst in enumerate(ps.instances):
-        if k != session.instance:
-            out.append(inst)
-            continue
+        result = session.engine_for(k).result
         manual = inst.source == Source.MANUAL
         poses = np.where(manual[:, :, None], inst.poses, result.poses).astype(np.float32)
         source = np.where(manual, inst.source, result.source).astype(np.int8)

@@ -11,8 +11,9 @@ zoom, so markers are painted in device coordinates.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,6 +23,9 @@ from PySide6 import QtCore, QtGui
 from annotator.core.codes import Source, Visibility
 from annotator.core.skeleton import Skeleton
 from annotator.gui import theme
+
+if TYPE_CHECKING:
+    from annotator.gui.people import PersonPose
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
         self._current = 0
         self._bounds = QtCore.QRectF(0, 0, 1, 1)
         self._dragging: int | None = None
+        self._people: tuple[PersonPose, ...] = ()  # every person, when there are several
         self.spread_all = False  # uncertainty circles for every joint, not just the current one
         self.paint_count = 0  # redraws, counted for the benchmark and tests
 
@@ -109,6 +114,16 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
     def set_pose(self, pose: PoseView) -> None:
         self._pose = pose
         self.update()
+
+    def set_people(self, people: Sequence[PersonPose]) -> None:
+        """Every person on this frame (``people.py``): the others are drawn dimmed under the
+        active one's pose, which stays the only one that can be picked."""
+        self._people = tuple(people)
+        self.update()
+
+    @property
+    def people(self) -> tuple[PersonPose, ...]:
+        return self._people
 
     def set_current_joint(self, joint: int) -> None:
         self._current = joint
@@ -151,9 +166,18 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
         self.paint_count += 1
         pose = self._pose
         shown = pose.shown()
+        transform = painter.transform()
+        if len(self._people) > 1:
+            from annotator.gui import people
+
+            painter.save()
+            painter.resetTransform()
+            painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+            people.paint_others(painter, transform, self._skeleton, self._people, theme.JOINT_RADIUS)
+            people.paint_tags(painter, transform, self._people)
+            painter.restore()
         if not shown.any():
             return
-        transform = painter.transform()
         pts = [
             transform.map(QtCore.QPointF(float(x), float(y))) if ok else None
             for (x, y), ok in zip(pose.xy.tolist(), shown.tolist(), strict=True)

@@ -80,6 +80,7 @@ class Session(QtCore.QObject):
     gate_changed = QtCore.Signal()  # the document's gate decisions changed
     residual_changed = QtCore.Signal()  # the document's per-frame residual energy changed
     flags_changed = QtCore.Signal()  # frames flagged for review changed
+    people_changed = QtCore.Signal()  # people added or removed, or another one made active
     fill_slow = QtCore.Signal(float)  # a video fill's update took this long (s): see SLOW_FILL_S
 
     def __init__(
@@ -97,7 +98,11 @@ class Session(QtCore.QObject):
         self.doc = document
         self.history = History(document)
         self.path = path
-        self.instance = 0
+        self.instance = 0  # the active person's index: every edit and the timeline are theirs
+        self._active_track = document.instances[0].track_id if document.instances else 0
+        # The fills of the other people (drawn dimmed), by track id, built when first drawn.
+        self._other_engines: dict[int, Engine] = {}
+        self._snapshot_track: int | None = None  # whose labels ``fill_snapshot`` copied
         self.frame = 0
         self.joint = 0
         self._drag_id = 0
@@ -137,14 +142,33 @@ class Session(QtCore.QObject):
         proposals = self.doc.proposals
         return np.asarray(proposals.frames if proposals else (), dtype=np.int64)
 
-    def manual(self) -> NDArray[np.float32]:
-        return np.asarray(self.doc.manual(self.instance))
+    def manual(self, instance: int | None = None) -> NDArray[np.float32]:
+        """The manual labels of ``instance`` (default: the active person)."""
+        return np.asarray(self.doc.manual(self.instance if instance is None else instance))
 
-    def pose_view(self, frame: int | None = None) -> PoseView:
-        """What the frame shows: manual labels, else the fill's values."""
+    @property
+    def active_track(self) -> int:
+        """The active person's track id."""
+        return self._active_track
+
+    def engine_for(self, instance: int) -> Engine:
+        """The live fill of person ``instance`` (the active one's is ``engine``)."""
+        if instance == self.instance:
+            return self.engine
+        track = self.doc.instances[instance].track_id
+        engine = self._other_engines.get(track)
+        if engine is None:
+            engine = self._make_engine(self.method, instance)
+            self._other_engines[track] = engine
+        return engine
+
+    def pose_view(self, frame: int | None = None, instance: int | None = None) -> PoseView:
+        """What the frame shows of a person (default: the active one): manual labels, else
+        the fill's values."""
         f = self.frame if frame is None else frame
-        result = self.engine.result
-        manual = self.manual()[f]
+        k = self.instance if instance is None else instance
+        result = self.engine_for(k).result
+        manual = self.manual(k)[f]
         labelled = manual[:, 2] != Visibility.UNLABELLED
         xy = np.where(labelled[:, None], manual[:, :2], result.poses[f, :, :2]).astype(np.float64)
         vis = np.where(labelled, manual[:, 2], result.poses[f, :, 2]).astype(np.int8)
@@ -266,6 +290,59 @@ class Session(QtCore.QObject):
         if joint != self.joint:
             self.joint = joint
             self.joint_changed.emit(joint)
+
+    # -- people ----------------------------------------------------------------------------
+    def set_instance(self, instance: int) -> None:
+        """Make person ``instance`` the active one (edits, timeline, fill dock follow)."""
+        instance = int(instance) % len(self.doc.instances)
+        if instance != self.instance:
+            self._activate(instance)
+
+    def add_person(self) -> int:
+        """Add a person with a new track id (one undo step) and make them active."""
+        command = cmd.AddInstance()
+        self.history.seal()
+        self.push(command)
+        assert command.index is not None
+        self.set_instance(command.index)
+        return command.index
+
+    def remove_person(self, instance: int | None = None) -> None:
+        """Remove a person and their labels (one undo step; undo brings both back)."""
+        self.history.seal()
+        self.push(cmd.RemoveInstance(self.instance if instance is None else instance))
+
+    def _activate(self, instance: int) -> None:
+        """Switch the active person: their fill becomes ``engine``, the old one is kept."""
+        old = self._active_track
+        if any(i.track_id == old for i in self.doc.instances):
+            self._other_engines[old] = self.engine
+        self.instance = instance
+        self._active_track = self.doc.instances[instance].track_id
+        engine = self._other_engines.pop(self._active_track, None)
+        self.engine = engine if engine is not None else self._make_engine(self.method)
+        self._refresh_all()
+
+    def _refresh_all(self) -> None:
+        self.status = self._status(0, self.frame_count)
+        self.people_changed.emit()
+        self.status_changed.emit()
+        self.poses_changed.emit(0, self.frame_count)
+
+    def _on_people(self) -> None:
+        """People were added or removed: keep the active person by track id (or, when they
+        went, the one now at their place) and drop the fills of those gone."""
+        tracks = [i.track_id for i in self.doc.instances]
+        self._other_engines = {t: e for t, e in self._other_engines.items() if t in tracks}
+        if self._active_track in tracks:
+            self.instance = tracks.index(self._active_track)
+            self.people_changed.emit()
+            return
+        self.instance = min(self.instance, len(tracks) - 1)
+        self._active_track = tracks[self.instance]
+        engine = self._other_engines.pop(self._active_track, None)
+        self.engine = engine if engine is not None else self._make_engine(self.method)
+        self._refresh_all()
 
     # -- edits (each one a history command) ------------------------------------------------
     def push(self, command: cmd.Command) -> None:
@@ -418,6 +495,7 @@ class Session(QtCore.QObject):
         """What a fill prepared off the GUI thread starts from: the method the session will
         use once fields exist, a copy of the labels and the scene cuts."""
         target = self.method if self._chosen else VIDEO_DEFAULT
+        self._snapshot_track = self._active_track
         return target, self.manual().copy(), self.doc.scene_cuts
 
     def _catch_up(self, prepared: PreparedFill, method: str) -> Engine | None:
@@ -425,6 +503,7 @@ class Session(QtCore.QObject):
         longer fits (another method, other scene cuts or another person)."""
         if (
             prepared.method != method
+            or self._snapshot_track != self._active_track
             or prepared.cuts != self.doc.scene_cuts
             or prepared.manual.shape != self.manual().shape
         ):
@@ -436,7 +515,8 @@ class Session(QtCore.QObject):
             prepared.engine.update(now, (int(changed[0]), int(changed[-1])))
         return prepared.engine
 
-    def _make_engine(self, method: str) -> Engine:
+    def _make_engine(self, method: str, instance: int | None = None) -> Engine:
+        """A fill of ``method`` reset to the labels of ``instance`` (default: the active one)."""
         engine: Engine
         if method in VIDEO_METHODS and self.fields is None:
             # No fields (yet): both video fills are hpim exactly, as ``fill_with`` defines.
@@ -446,7 +526,7 @@ class Session(QtCore.QObject):
             engine = LiveFill(method, source, fps=self.fps)
         else:
             engine = fill_mod.FillEngine(method, fps=self.fps, scene_cuts=self.doc.scene_cuts)
-        engine.reset(self.manual())
+        engine.reset(self.manual(instance))
         return engine
 
     def _status(self, start: int, stop: int) -> NDArray[np.int8]:
@@ -468,6 +548,7 @@ class Session(QtCore.QObject):
             return
         self.engine = engine if engine is not None else self._make_engine(method)
         self.method = method
+        self._other_engines.clear()  # the other people's fills follow when next drawn
         self.status = self._status(0, self.frame_count)
         self.method_changed.emit(method)
         self.status_changed.emit()
@@ -493,16 +574,21 @@ class Session(QtCore.QObject):
             self._apply_method(saved if isinstance(saved, str) else self.default_method())
             return
         if change.kind == "scene_cuts":
+            self._other_engines.clear()
             self.engine = self._make_engine(self.method)
             change = Change("labels", self.instance, None)
-        if change.kind not in ("labels", "instances"):
+        if change.kind == "instances":
+            self._on_people()
+            return
+        if change.kind != "labels":
             return
         if change.instance not in (None, self.instance):
+            self._on_other_labels(change)
             return
         manual = self.manual()
         n = self.frame_count
         start, stop = change.frames if change.frames is not None else (0, n)
-        if change.frames is None or change.kind == "instances":
+        if change.frames is None:
             self.engine.reset(manual)
             lo, hi = 0, n
         else:
@@ -525,6 +611,22 @@ class Session(QtCore.QObject):
         self.poses_changed.emit(lo, hi)
         if changed:  # most drag steps change positions only: the timeline need not repaint
             self.status_changed.emit()
+
+    def _on_other_labels(self, change: Change) -> None:
+        """Labels of a person other than the active one changed (an undo, a restore): their
+        fill, if one was built, follows, and the views redraw the span."""
+        assert change.instance is not None
+        track = self.doc.instances[change.instance].track_id
+        engine = self._other_engines.get(track)
+        start, stop = change.frames if change.frames is not None else (0, self.frame_count)
+        if engine is not None:
+            manual = self.manual(change.instance)
+            if change.frames is None:
+                engine.reset(manual)
+            else:
+                a, b = engine.update(manual, (start, max(start, stop - 1)))
+                start, stop = min(start, a), max(stop, b + 1)
+        self.poses_changed.emit(start, stop)
 
     def _on_history(self) -> None:
         self.history_changed.emit()

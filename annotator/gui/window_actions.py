@@ -13,6 +13,11 @@ from PySide6 import QtCore, QtWidgets
 
 from annotator.gui import opening
 from annotator.gui.dialogs import ShortcutsDialog
+from annotator.gui.people import act_add_person as act_add_person
+from annotator.gui.people import act_next_person as act_next_person
+from annotator.gui.people import act_prev_person as act_prev_person
+from annotator.gui.people import act_remove_person as act_remove_person
+from annotator.gui.skeleton_editor import act_skeleton_editor as act_skeleton_editor
 
 if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
