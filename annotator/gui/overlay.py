@@ -174,9 +174,9 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
             painter.resetTransform()
             painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
             people.paint_others(painter, transform, self._skeleton, self._people, theme.JOINT_RADIUS)
-            people.paint_tags(painter, transform, self._people)
             painter.restore()
         if not shown.any():
+            self._paint_tags(painter, transform)
             return
         pts = [
             transform.map(QtCore.QPointF(float(x), float(y))) if ok else None
@@ -243,6 +243,17 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
                 painter.setBrush(no_brush)
                 painter.drawEllipse(p, r + 4, r + 4)
         painter.restore()
+        self._paint_tags(painter, transform)
+
+    def _paint_tags(self, painter: QtGui.QPainter, transform: QtGui.QTransform) -> None:
+        """Each person's ``#track`` tag, over every pose (only with several people)."""
+        if len(self._people) > 1:
+            from annotator.gui import people
+
+            painter.save()
+            painter.resetTransform()
+            people.paint_tags(painter, transform, self._people)
+            painter.restore()
 
     # -- mouse -------------------------------------------------------------------------------
     def mouseClickEvent(self, ev: Any) -> None:

@@ -119,8 +119,13 @@ def paint_tags(
         color = person_color(person.track_id)
         if not person.active:
             color.setAlpha(OTHER_ALPHA + 60)
+        height = painter.fontMetrics().height()
+        box = QtCore.QRectF(p.x() - width / 2 - 3, p.y() - 16 - height, width + 6, height + 2)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(QtGui.QColor(0, 0, 0, 120))  # legible on a light frame too
+        painter.drawRoundedRect(box, 3, 3)
         painter.setPen(color)
-        painter.drawText(QtCore.QPointF(p.x() - width / 2, p.y() - 14), text)
+        painter.drawText(box, QtCore.Qt.AlignmentFlag.AlignCenter, text)
 
 
 class PeopleBar(QtWidgets.QWidget):
