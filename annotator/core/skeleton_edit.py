@@ -133,8 +133,7 @@ class SkeletonDraft:
             for j in pair:
                 if j in (a, b):
                     raise SkeletonError(
-                        f"{self.joints[j]} is already paired with "
-                        f"{self.joints[b if j == a else a]}"
+                        f"{self.joints[j]} is already paired with {self.joints[b if j == a else a]}"
                     )
         self.symmetry.append(pair)
 

@@ -173,7 +173,9 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
             painter.save()
             painter.resetTransform()
             painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-            people.paint_others(painter, transform, self._skeleton, self._people, theme.JOINT_RADIUS)
+            people.paint_others(
+                painter, transform, self._skeleton, self._people, theme.JOINT_RADIUS
+            )
             painter.restore()
         if not shown.any():
             self._paint_tags(painter, transform)

@@ -97,7 +97,9 @@ def paint_others(
         occluded = (pose.visibility == Visibility.OCCLUDED).tolist()
         for p, occ in zip(pts, occluded, strict=True):
             if p is not None:
-                painter.drawEllipse(p, radius * (0.5 if occ else 0.7), radius * (0.5 if occ else 0.7))
+                painter.drawEllipse(
+                    p, radius * (0.5 if occ else 0.7), radius * (0.5 if occ else 0.7)
+                )
 
 
 def paint_tags(

@@ -51,7 +51,7 @@ class SkeletonEditor(QtWidgets.QDialog):
         layout = QtWidgets.QVBoxLayout(self)
         form = QtWidgets.QFormLayout()
         self.name = QtWidgets.QLineEdit(self.draft.name)
-        self.name.editingFinished.connect(lambda: self._edit(self.draft.set_name, self.name.text()))
+        self.name.editingFinished.connect(self._name_edited)
         form.addRow("Name", self.name)
         layout.addLayout(form)
         columns = QtWidgets.QHBoxLayout()
@@ -128,6 +128,16 @@ class SkeletonEditor(QtWidgets.QDialog):
             combo.addItems(list(d.joints))
             combo.setCurrentIndex(min(max(keep, 0), len(d.joints) - 1))
         self.name.setText(d.name)
+
+    def _name_edited(self) -> None:
+        if self.name.text().strip() != self.draft.name:
+            self._edit(self.draft.set_name, self.name.text())
+
+    def done(self, result: int) -> None:
+        # The name field reports "editing finished" when focus leaves it, also while the
+        # dialog is being torn down: stop listening first.
+        self.name.editingFinished.disconnect(self._name_edited)
+        super().done(result)
 
     def _joint_selected(self, row: int) -> None:
         if 0 <= row < len(self.draft.joints):

@@ -75,7 +75,9 @@ def test_person_added_to_the_document_shows_and_tab_switches(qtbot, window, figu
     assert window.timeline.marks.status[3] == FrameStatus.LABELLED  # now person 7's
     session.go_to(3)
     assert window.joint_list.state_text(0) == ("visible", "manual")
-    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Backtab, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        window.frame_view, QtCore.Qt.Key.Key_Backtab, QtCore.Qt.KeyboardModifier.ShiftModifier
+    )
     assert session.instance == 0 and bar.combo.currentIndex() == 0
     assert window.joint_list.state_text(0) == ("—", "")
     bar.combo.activated.emit(1)  # choosing in the combo
@@ -87,7 +89,9 @@ def test_person_added_to_the_document_shows_and_tab_switches(qtbot, window, figu
     assert (session.doc.manual(0)[5, :, 2] == Visibility.UNLABELLED).all()
 
 
-def test_remove_person_with_labels_asks_first_and_undo_restores(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+def test_remove_person_with_labels_asks_first_and_undo_restores(
+    qtbot, window, figure_video
+) -> None:  # type: ignore[no-untyped-def]
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
