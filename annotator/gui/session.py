@@ -80,7 +80,8 @@ class Session(QtCore.QObject):
     gate_changed = QtCore.Signal()  # the document's gate decisions changed
     residual_changed = QtCore.Signal()  # the document's per-frame residual energy changed
     flags_changed = QtCore.Signal()  # frames flagged for review changed
-    people_changed = QtCore.Signal()  # people added or removed, or another one made active
+    # people added or removed, another one made active, or another one's labels changed
+    people_changed = QtCore.Signal()
     fill_slow = QtCore.Signal(float)  # a video fill's update took this long (s): see SLOW_FILL_S
 
     def __init__(
@@ -627,6 +628,7 @@ class Session(QtCore.QObject):
                 a, b = engine.update(manual, (start, max(start, stop - 1)))
                 start, stop = min(start, a), max(stop, b + 1)
         self.poses_changed.emit(start, stop)
+        self.people_changed.emit()  # their labelled frame count
 
     def _on_history(self) -> None:
         self.history_changed.emit()

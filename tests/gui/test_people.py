@@ -67,6 +67,7 @@ def test_person_added_to_the_document_shows_and_tab_switches(qtbot, window, figu
     session.push(cmd.AddInstance(track_id=7))  # as a script or the journal would
     session.push(cmd.SetLabels(3, _pose(truth, 3, 20.0), instance=1))
     assert bar.tracks() == [0, 7] and session.instance == 0  # the active one stays
+    assert "1 labelled frame" in bar.combo.itemText(1)
     assert window.timeline.marks.status[3] == FrameStatus.EMPTY  # person 0's timeline
     window.frame_view.setFocus()
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Tab)
@@ -155,7 +156,7 @@ def test_other_people_are_drawn_dimmed_with_their_own_fill(
     assert found > 50, "the other person is not drawn in their colour"
 
 
-@pytest.mark.parametrize("name", ["coco", "cvat-video", "dlc-csv", "csv", "npz"])
+@pytest.mark.parametrize("name", ["coco", "cvat-video", "dlc", "dlc-csv", "csv", "npz"])
 def test_export_of_two_people_keeps_track_ids_and_each_fill(
     qtbot, window, figure_video, tmp_path: Path, name: str
 ) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +170,8 @@ def test_export_of_two_people_keeps_track_ids_and_each_fill(
         session.push(cmd.SetLabels(f, _pose(truth, f, 25.0), instance=1))
     adaptor = registry.get(name)
     out = tmp_path / ("out" if adaptor.is_folder else f"out{adaptor.extensions[0]}")
-    window.reporter.export = ExportRequest(name, str(out), "all")
+    images = "png" if name == "dlc" else None  # a DeepLabCut folder holds its frames
+    window.reporter.export = ExportRequest(name, str(out), "all", images)
     window.actions_by_id["export"].trigger()
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
     assert not window.reporter.errors
@@ -197,3 +199,23 @@ def test_two_people_save_and_open_again(qtbot, window, figure_video, tmp_path: P
     qtbot.waitUntil(lambda: window.session is not session, timeout=15000)
     assert window.people_bar.tracks() == [0, 1]
     np.testing.assert_allclose(window.session.doc.manual(1)[5, :, :2], truth[5] + 12.0, atol=1e-3)
+
+
+def test_accept_fill_and_flip_act_on_the_active_person(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    for f in (2, 12):
+        session.push(cmd.SetLabels(f, _pose(truth, f)))
+    qtbot.mouseClick(window.people_bar.add_button, Left)
+    for f in (2, 12):
+        session.push(cmd.SetLabels(f, _pose(truth, f, 30.0), instance=1))
+    session.go_to(7)
+    window.actions_by_id["accept_fill"].trigger()
+    assert (session.doc.manual(1)[7, :, 2] == Visibility.VISIBLE).all()
+    assert (session.doc.manual(0)[7, :, 2] == Visibility.UNLABELLED).all()
+    before = np.array(session.doc.manual(0)[2])
+    session.go_to(2)
+    window.actions_by_id["flip"].trigger()
+    np.testing.assert_array_equal(session.doc.manual(0)[2], before)
+    np.testing.assert_allclose(session.doc.manual(1)[2, 1, :2], truth[2, 2] + 30.0, atol=1e-3)
