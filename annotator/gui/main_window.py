@@ -121,6 +121,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.time_label.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; padding-left: 12px")
         transport.addWidget(self.time_label)
         transport.addStretch(1)
+        self.people_bar = people.PeopleBar()  # the person being labelled, add, remove
+        people.connect(self)
+        transport.addWidget(self.people_bar)
         self.joint_label = QtWidgets.QLabel("")
         transport.addWidget(self.joint_label)
         layout.addLayout(transport)
@@ -145,11 +148,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_docks(self) -> None:
         self.joint_list = JointList()
         self.joint_list.joint_selected.connect(self._select_joint)
-        self.people_bar = people.PeopleBar()
-        people.connect(self)
-        self.joint_dock = self._dock(
-            "Joints", people.joints_panel(self.people_bar, self.joint_list), "joints"
-        )
+        self.joint_dock = self._dock("Joints", self.joint_list, "joints")
         self.fill_panel = FillPanel(available_methods(), default_method())
         self.fill_panel.method_chosen.connect(self._choose_method)
         self.fill_dock = self._dock("Fill", self.fill_panel, "fill")

@@ -6,7 +6,7 @@ clicks, drags, the joint keys, copy, accept and the timeline act on them (``Sess
 The others are drawn dimmed in their own colour and cannot be picked; with two people or more
 each one carries a ``#track`` tag above their head.
 
-The bar above the joint list chooses the active person and adds or removes one; the same
+The bar in the transport row (beside the current joint) chooses the active person and adds or removes one; the same
 actions are in the Edit and Navigate menus (``keymap.py``: ``Ctrl+Shift+N``, ``Tab`` /
 ``Shift+Tab``). Adding and removing are history commands (``AddInstance``, ``RemoveInstance``),
 so one undo takes either back; removing a person who has labels asks first.
@@ -140,13 +140,13 @@ class PeopleBar(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 2)
-        layout.addWidget(QtWidgets.QLabel("Person"))
+        layout.setContentsMargins(0, 0, 12, 0)
         self.combo = QtWidgets.QComboBox()
         self.combo.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys belong to the frame
         self.combo.setToolTip("the person being labelled (Tab / Shift+Tab)")
         self.combo.activated.connect(self.person_chosen.emit)
-        layout.addWidget(self.combo, 1)
+        self.combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        layout.addWidget(self.combo)
         self.add_button = QtWidgets.QToolButton()
         self.add_button.setText("+")
         self.add_button.setToolTip("add a person (Ctrl+Shift+N)")
@@ -178,17 +178,6 @@ class PeopleBar(QtWidgets.QWidget):
 
     def tracks(self) -> list[int]:
         return [int(self.combo.itemData(k)) for k in range(self.combo.count())]
-
-
-def joints_panel(bar: PeopleBar, joints: QtWidgets.QWidget) -> QtWidgets.QWidget:
-    """The joint dock's content: the people bar above the joint list."""
-    panel = QtWidgets.QWidget()
-    layout = QtWidgets.QVBoxLayout(panel)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(0)
-    layout.addWidget(bar)
-    layout.addWidget(joints, 1)
-    return panel
 
 
 # -- the window's side -----------------------------------------------------------------------
