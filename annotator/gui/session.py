@@ -335,6 +335,8 @@ class Session(QtCore.QObject):
         went, the one now at their place) and drop the fills of those gone."""
         tracks = [i.track_id for i in self.doc.instances]
         self._other_engines = {t: e for t, e in self._other_engines.items() if t in tracks}
+        if not tracks:
+            return  # replacing everyone (a restore): the next insert brings someone
         if self._active_track in tracks:
             self.instance = tracks.index(self._active_track)
             self.people_changed.emit()

@@ -219,3 +219,34 @@ def test_accept_fill_and_flip_act_on_the_active_person(qtbot, window, figure_vid
     window.actions_by_id["flip"].trigger()
     np.testing.assert_array_equal(session.doc.manual(0)[2], before)
     np.testing.assert_allclose(session.doc.manual(1)[2, 1, :2], truth[2, 2] + 30.0, atol=1e-3)
+
+
+def test_two_people_restored_after_a_crash(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui.app import make_window
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    qtbot.mouseClick(window.people_bar.add_button, Left)
+    session.go_to(8)
+    click_image(window, *truth[8, 0])  # person 1's label
+    labels = np.array(session.doc.manual(1))
+    session.close(discard_unsaved=False)  # a crash: the journal stays
+    window.session = None
+    second = make_window(headless=True)
+    qtbot.addWidget(second)
+    second.extract_motion_on_open = False
+    second.reporter.answer = True  # restore
+    second.show()
+    open_and_wait(qtbot, second, video)
+    restored = second.session
+    assert second.people_bar.tracks() == [0, 1]
+    np.testing.assert_array_equal(np.asarray(restored.doc.manual(1)), labels)
+    restored.set_instance(1)
+    restored.go_to(8)
+    assert second.joint_list.state_text(0) == ("visible", "manual")
+    restored.undo()  # the restore, one step: back to one unlabelled person
+    assert second.people_bar.tracks() == [0] and restored.instance == 0
+    restored.history.set_clean()
+    second.close()
+    second.tasks.shutdown()
