@@ -14,6 +14,7 @@ from typing import Literal
 
 from PySide6 import QtCore, QtWidgets
 
+from annotator.core.paths import data_dir
 from annotator.core.skeleton import BUILTIN, Skeleton
 from annotator.errors import AnnotatorError
 from annotator.gui.keymap import ACTIONS
@@ -403,8 +404,9 @@ class SkeletonDialog(QtWidgets.QDialog):
         layout.addWidget(buttons)
 
     def _load_json(self) -> None:
+        mine = str(data_dir("skeletons"))  # where the skeleton editor saves templates
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Skeleton template", "", "Skeleton (*.json)"
+            self, "Skeleton template", mine, "Skeleton (*.json)"
         )
         if not path:
             return

@@ -182,7 +182,7 @@ class SkeletonEditor(QtWidgets.QDialog):
     # -- files -------------------------------------------------------------------------------
     def folder(self) -> Path:
         """Where templates are suggested: the per-user skeleton folder."""
-        return data_dir() / "skeletons"
+        return data_dir("skeletons")
 
     def ask_save_path(self) -> str | None:
         start = str(self.folder() / f"{self.draft.name}.json")
