@@ -330,16 +330,22 @@ class Session(QtCore.QObject):
         self.status_changed.emit()
         self.poses_changed.emit(0, self.frame_count)
 
-    def _on_people(self) -> None:
-        """People were added or removed: keep the active person by track id (or, when they
-        went, the one now at their place) and drop the fills of those gone."""
+    def _on_people(self, op: tuple[str, int] | None) -> None:
+        """People were added or removed (``op``: what happened where, None if unknown): keep
+        the active person by track id (or, when they went, the one now at their place) and
+        drop the fills of those gone."""
         tracks = [i.track_id for i in self.doc.instances]
         self._other_engines = {t: e for t, e in self._other_engines.items() if t in tracks}
         if not tracks:
             return  # replacing everyone (a restore): the next insert brings someone
         if self._active_track in tracks:
             self.instance = tracks.index(self._active_track)
-            self.people_changed.emit()
+            if op is None or op == ("insert", self.instance):
+                # The active person came (back) with labels of their own (a restore): refill.
+                self.engine = self._make_engine(self.method)
+                self._refresh_all()
+            else:
+                self.people_changed.emit()
             return
         self.instance = min(self.instance, len(tracks) - 1)
         self._active_track = tracks[self.instance]
@@ -581,7 +587,7 @@ class Session(QtCore.QObject):
             self.engine = self._make_engine(self.method)
             change = Change("labels", self.instance, None)
         if change.kind == "instances":
-            self._on_people()
+            self._on_people(change.op)
             return
         if change.kind != "labels":
             return

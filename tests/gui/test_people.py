@@ -227,6 +227,8 @@ def test_two_people_restored_after_a_crash(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
+    for f in (2, 12):
+        session.push(cmd.SetLabels(f, _pose(truth, f)))  # person 0's
     qtbot.mouseClick(window.people_bar.add_button, Left)
     session.go_to(8)
     click_image(window, *truth[8, 0])  # person 1's label
@@ -241,12 +243,19 @@ def test_two_people_restored_after_a_crash(qtbot, window, figure_video) -> None:
     open_and_wait(qtbot, second, video)
     restored = second.session
     assert second.people_bar.tracks() == [0, 1]
+    # Person 0's fill and timeline follow the restored labels.
+    assert second.timeline.marks.status[7] == FrameStatus.FILLED
+    restored.go_to(7)
+    np.testing.assert_allclose(
+        second.frame_view.overlay.pose.xy, (truth[2] + truth[12]) / 2, atol=8.0
+    )
     np.testing.assert_array_equal(np.asarray(restored.doc.manual(1)), labels)
     restored.set_instance(1)
     restored.go_to(8)
     assert second.joint_list.state_text(0) == ("visible", "manual")
     restored.undo()  # the restore, one step: back to one unlabelled person
     assert second.people_bar.tracks() == [0] and restored.instance == 0
+    assert second.timeline.marks.status[7] == FrameStatus.EMPTY
     restored.history.set_clean()
     second.close()
     second.tasks.shutdown()
