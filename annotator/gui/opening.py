@@ -290,7 +290,7 @@ def filled_pose_set(session: Session) -> PoseSet:
     """The project's labels with the live fill in the gaps (sources say which is which, and
     ``held`` which values are only held before the first or after the last label)."""
     ps = session.doc.to_pose_set()
-    result = session.engine.result
+    result = session.result  # the fill with predicted joints (source predicted) laid over it
     out = []
     for k, inst in enumerate(ps.instances):
         if k != session.instance:

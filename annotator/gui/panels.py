@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
 from annotator.core.skeleton import Skeleton
 from annotator.gui import theme
-from annotator.gui.overlay import PoseView
+from annotator.gui.overlay import PoseView, diamond
 from annotator.gui.timeline_state import FrameStatus
 
 _VIS_TEXT = {
@@ -188,6 +188,12 @@ class Legend(QtWidgets.QWidget):
             "before the first or after the last label the pose is held, not filled",
         )
         self._add(_swatch(neutral, ring=True, thin=True), "fill uncertainty (2σ)")
+        self._add(
+            _diamond(neutral),
+            "predicted (diamond)",
+            "the pose estimator's joint (Tools > Prefill): drag it or accept the frame "
+            "(Ctrl+Return) to make it a manual label",
+        )
         for name in sources:
             src = Source.from_label(name)
             self._add(_swatch(theme.SOURCE_COLORS[src]), f"source: {name}", small=True)
@@ -235,6 +241,18 @@ class Legend(QtWidgets.QWidget):
             if isinstance(widget, QtWidgets.QLabel) and widget.text():
                 out.append(widget.text())
         return out
+
+
+def _diamond(color: QtGui.QColor, size: int = 14) -> QtGui.QIcon:
+    """The predicted joint's marker, as the overlay draws it."""
+    pix = _canvas(size)
+    painter = QtGui.QPainter(pix)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setPen(QtGui.QPen(theme.SOURCE_COLORS[Source.PREDICTED], 1.5))
+    painter.setBrush(QtGui.QColor(color.red(), color.green(), color.blue(), 150))
+    painter.drawPolygon(diamond(QtCore.QPointF(size / 2, size / 2), size / 2 - 1.5))
+    painter.end()
+    return QtGui.QIcon(pix)
 
 
 def _curve(color: QtGui.QColor) -> QtGui.QIcon:

@@ -9,6 +9,12 @@ derived per-frame residual energy when the video's motion fields arrive (``set_m
 The video fills (``mv``, ``hpim+mv``) need those fields. Until they arrive (or when the video
 has none) a video fill runs as ``hpim``, exactly, and ``fill_note`` says so; once they arrive,
 ``hpim+mv`` becomes the fill unless the user chose a method (the project setting).
+
+Predicted joints (the document's predicted layer, from Prefill) enter the fill as weighted
+observations where the method takes them (``hpim``, ``hpim+mv``), and ``result`` lays them over
+the fill: where a joint has a prediction and no manual label, it shows the estimator's value
+(source ``predicted``, its confidence, a variance from that confidence: so the ``N`` ranking
+sees unsure predictions as uncertain frames).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
 from annotator.dynamics.ranking import rank_next_frames
 from annotator.errors import AnnotatorError, VideoError
+from annotator.estimation.prefill import combine, predicted_observations
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
 from annotator.gui.timeline_state import (
@@ -110,7 +117,9 @@ class Session(QtCore.QObject):
         # A method the user chose (argument or project setting) is kept when fields arrive.
         self._chosen = wanted in available_methods()
         self.method = wanted if wanted is not None and self._chosen else self.default_method()
+        self._combined_of: fill_mod.FillResult | None = None  # the engine result combined
         self.engine: Engine = self._make_engine(self.method)
+        self._combined = self._combine()
         self.status = self._status(0, self.frame_count)
         self._unsubscribe = document.subscribe(self._on_change)
         self._unsubscribe_history = self.history.subscribe(self._on_history)
@@ -140,10 +149,37 @@ class Session(QtCore.QObject):
     def manual(self) -> NDArray[np.float32]:
         return np.asarray(self.doc.manual(self.instance))
 
+    @property
+    def result(self) -> fill_mod.FillResult:
+        """The fill with the predicted joints laid over it: what the views show, what is
+        accepted and ranked (``estimation.prefill.combine``). Read it again after edits."""
+        return self._combined
+
+    def _combine(self, span: tuple[int, int] | None = None) -> fill_mod.FillResult:
+        """Lay the predicted layer over the engine's result: over ``span`` in place when the
+        engine's result is the one combined last, else in full."""
+        source = self.engine.result
+        pred, conf = self.doc.predicted(self.instance), self.doc.confidence(self.instance)
+        previous = self._combined_of
+        self._combined_of = source
+        if span is None or previous is not source:
+            return combine(source, self.manual(), pred, conf)
+        return combine(source, self.manual(), pred, conf, span, into=self._combined)
+
+    def _feed_predictions(self, engine: Engine) -> None:
+        """Hand the predicted joints to a fill that weighs observations (hpim, hpim+mv)."""
+        obs = predicted_observations(
+            self.doc.predicted(self.instance), self.doc.confidence(self.instance)
+        )
+        if isinstance(engine, LiveFill):
+            engine.set_predicted(obs)
+        elif engine.method == "hpim":
+            engine.set_observations(obs)
+
     def pose_view(self, frame: int | None = None) -> PoseView:
         """What the frame shows: manual labels, else the fill's values."""
         f = self.frame if frame is None else frame
-        result = self.engine.result
+        result = self.result
         manual = self.manual()[f]
         labelled = manual[:, 2] != Visibility.UNLABELLED
         xy = np.where(labelled[:, None], manual[:, :2], result.poses[f, :, :2]).astype(np.float64)
@@ -216,11 +252,11 @@ class Session(QtCore.QObject):
     def frame_uncertainty(self) -> NDArray[np.float64] | None:
         """(F,) the fill's largest standard deviation (px) per frame, NaN where nothing is
         filled; None when the fill estimates no variance."""
-        return frame_uncertainty(self.engine.result.variance, self.manual())
+        return frame_uncertainty(self.result.variance, self.manual())
 
     def held_frames(self) -> NDArray[np.bool_]:
         """(F,) frames with some value only held (before the first / after the last label)."""
-        return np.asarray(self.engine.result.held.any(axis=1) & (self.status < 2))
+        return np.asarray(self.result.held.any(axis=1) & (self.status < 2))
 
     def jump_gated(self, forward: bool) -> bool:
         target = next_marked(self.gated_frames(), self.frame, forward)
@@ -240,7 +276,7 @@ class Session(QtCore.QObject):
         """Why ``rank_to_label`` cannot rank now (one sentence), or None when it can."""
         if len(self.labelled_frames()) < 2:
             return "label two frames first: the next frame to label comes from the fill between"
-        if self.engine.result.variance is None:
+        if self.result.variance is None:
             return (
                 f"the {self.method} fill estimates no uncertainty: choose hpim in the Fill dock "
                 "to rank the frames to label"
@@ -253,13 +289,13 @@ class Session(QtCore.QObject):
         ``ranking_problem()`` says why not, or when no filled frame is left to label."""
         if self.ranking_problem() is not None:
             return []
-        return rank_next_frames(self.manual(), self.engine.result, top=top)
+        return rank_next_frames(self.manual(), self.result, top=top)
 
     def held_on(self, frame: int) -> bool:
         """True when some unlabelled joint of ``frame`` is only held (before the first or after
         the last label), so its ranking score is a distance, not an expected error."""
         unlabelled = self.manual()[frame, :, 2] == Visibility.UNLABELLED
-        return bool((self.engine.result.held[frame] & unlabelled).any())
+        return bool((self.result.held[frame] & unlabelled).any())
 
     def set_joint(self, joint: int) -> None:
         joint = int(joint) % self.skeleton.num_joints
@@ -333,9 +369,10 @@ class Session(QtCore.QObject):
         return command.source_frame
 
     def accept_fill(self) -> bool:
-        """Filled joints of this frame become manual labels (one command); False if none."""
+        """Filled and predicted joints of this frame become manual labels (one command);
+        False if none."""
         frame = self.frame
-        values = np.array(self.engine.result.poses[frame : frame + 1])
+        values = np.array(self.result.poses[frame : frame + 1])
         manual = self.manual()[frame]
         if not ((manual[:, 2] == Visibility.UNLABELLED) & (values[0, :, 2] != 0)).any():
             return False
@@ -427,6 +464,7 @@ class Session(QtCore.QObject):
             prepared.method != method
             or prepared.cuts != self.doc.scene_cuts
             or prepared.manual.shape != self.manual().shape
+            or self.doc.predicted_frames(self.instance).size  # built without the predictions
         ):
             return None
         now = self.manual()
@@ -446,11 +484,12 @@ class Session(QtCore.QObject):
             engine = LiveFill(method, source, fps=self.fps)
         else:
             engine = fill_mod.FillEngine(method, fps=self.fps, scene_cuts=self.doc.scene_cuts)
+        self._feed_predictions(engine)
         engine.reset(self.manual())
         return engine
 
     def _status(self, start: int, stop: int) -> NDArray[np.int8]:
-        result = self.engine.result
+        result = self.result
         return frame_status(
             self.manual()[start:stop], result.source[start:stop], result.held[start:stop]
         )
@@ -468,6 +507,7 @@ class Session(QtCore.QObject):
             return
         self.engine = engine if engine is not None else self._make_engine(method)
         self.method = method
+        self._combined = self._combine()
         self.status = self._status(0, self.frame_count)
         self.method_changed.emit(method)
         self.status_changed.emit()
@@ -495,6 +535,9 @@ class Session(QtCore.QObject):
         if change.kind == "scene_cuts":
             self.engine = self._make_engine(self.method)
             change = Change("labels", self.instance, None)
+        if change.kind == "predicted" and change.instance == self.instance:
+            self._feed_predictions(self.engine)  # the fill weighs them: a full refill
+            change = Change("labels", self.instance, None)
         if change.kind not in ("labels", "instances"):
             return
         if change.instance not in (None, self.instance):
@@ -519,6 +562,7 @@ class Session(QtCore.QObject):
             if seconds > SLOW_FILL_S and self.method in VIDEO_METHODS:
                 self.fill_slow.emit(seconds)
             lo, hi = min(start, a), max(stop, b + 1)
+        self._combined = self._combine((lo, hi))
         new = self._status(lo, hi)
         changed = not np.array_equal(new, self.status[lo:hi])
         self.status[lo:hi] = new
