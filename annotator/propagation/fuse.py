@@ -75,17 +75,28 @@ def fill_with(
     fps: float | None = None,
     dictionary: Any = None,
     propagator: str = "mv",
+    predicted: Observations | None = None,
 ) -> FillResult:
     """Fill ``manual`` (F, J, 3) with ``method`` (``mv`` or ``hpim+mv``) from ``source``.
-    ``hpim+mv`` without usable motion is exactly ``hpim``; ``mv`` raises ``UsageError``."""
+    ``hpim+mv`` without usable motion is exactly ``hpim``; ``mv`` raises ``UsageError``.
+    ``predicted``: a pose estimator's joints as observations, which ``hpim+mv`` (and its
+    ``hpim`` fallback) weighs together with the propagated ones (``fuse_observations``)."""
+    extra = predicted if method == "hpim+mv" else None
     if not _usable(method, source, propagator):
-        return fill_track(manual, "hpim", scene_cuts=source.cuts, fps=fps, dictionary=dictionary)
-    obs = get(propagator).propagate(manual, source)
+        return fill_track(
+            manual,
+            "hpim",
+            scene_cuts=source.cuts,
+            fps=fps,
+            dictionary=dictionary,
+            observations=extra,
+        )
+    obs = _weighed(method, get(propagator).propagate(manual, source))
     return fill_track(
         manual,
         _filler(method, fps, dictionary),
         scene_cuts=source.cuts,
-        observations=_weighed(method, obs),
+        observations=obs if extra is None else fuse_observations(obs, extra),
     )
 
 

@@ -263,3 +263,47 @@ def test_real_blazepose_prefills_a_real_frame(qtbot, window, data_dir: Path) -> 
     assert ((xy >= lo - pad) & (xy <= hi + pad)).all()
     assert ((conf >= 0) & (conf <= 1)).all()
     assert (window.frame_view.overlay.pose.source == Source.PREDICTED).all()
+
+
+def test_hpim_mv_weighs_predicted_with_the_motion(qtbot, window, figure_video) -> None:
+    """With motion fields the live hpim+mv fill fuses the predicted joints with the
+    propagated ones, equal to the one-shot fill given the same predictions, also after an
+    edit updates it in place."""
+    from annotator.estimation.prefill import predicted_observations
+    from annotator.gui import motion
+    from annotator.propagation import fill_with
+    from annotator.propagation.registry import VideoSource
+
+    video, truth = figure_video
+    window.extract_motion_on_open = True
+    open_and_wait(qtbot, window, video)
+    qtbot.waitUntil(lambda: not motion.running(window), timeout=120_000)
+    session = window.session
+    assert session.method == "hpim+mv" and session.fields is not None
+
+    def label(frame: int) -> None:
+        values = np.concatenate([truth[frame], np.ones((13, 1))], axis=1)
+        session.push(cmd.SetLabels(frame, values[None].astype(np.float32)))
+
+    label(5)
+    label(30)
+    before = np.array(session.engine.result.poses)
+    guess = np.array(session.result.poses[17:18])
+    guess[0, :, 0] += 12.0
+    session.push(cmd.SetPredicted([17], guess, np.full((1, 13), 0.9, dtype=np.float32)))
+    live = session.engine.result
+    assert (live.source[16] == Source.HPIM_MV).all()
+    pull = live.poses[16, :, 0] - before[16, :, 0]  # toward the guess, against sure motion
+    assert (pull > 0.5).all() and pull.mean() > 3.0
+    assert (session.result.source[17] == Source.PREDICTED).all()
+
+    def one_shot() -> np.ndarray:
+        obs = predicted_observations(session.doc.predicted(0), session.doc.confidence(0))
+        source = VideoSource(video, session.fields)
+        return fill_with(session.manual(), source, "hpim+mv", fps=session.fps, predicted=obs).poses
+
+    np.testing.assert_allclose(live.poses[6:30], one_shot()[6:30], atol=1e-3, equal_nan=True)
+    label(11)  # an edit: the live fill updates its span, predictions still weighed
+    np.testing.assert_allclose(
+        session.engine.result.poses[6:30], one_shot()[6:30], atol=1e-3, equal_nan=True
+    )
