@@ -215,8 +215,13 @@ class Legend(QtWidgets.QWidget):
             "largest fill standard deviation per frame, hotter = less sure; J / Shift+J jump "
             "to each unlabelled stretch's most uncertain frame",
         )
-        self._add(_bar(theme.HELD_COLOR), "held span")
-        self._add(_bar(theme.FLAG_COLOR, thin=True), "flagged frame")
+        # One entry for the spans row's two marks, so the predicted marker's entry above
+        # costs the joint list no room at 1280x800.
+        self._add(
+            _bar(theme.HELD_COLOR, tick=theme.FLAG_COLOR),
+            "held span, flagged (tick)",
+            "grey where the pose is only held; a red tick on each frame flagged for review",
+        )
         layout.setRowStretch(layout.rowCount(), 1)
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
@@ -276,12 +281,14 @@ def _heat() -> QtGui.QIcon:
     return QtGui.QIcon(pix)
 
 
-def _bar(color: QtGui.QColor, thin: bool = False) -> QtGui.QIcon:
+def _bar(color: QtGui.QColor, thin: bool = False, tick: QtGui.QColor | None = None) -> QtGui.QIcon:
     pix = _canvas(14)
     painter = QtGui.QPainter(pix)
     if thin:
         painter.fillRect(6, 0, 2, 14, color)
     else:
         painter.fillRect(0, 3, 14, 8, color)
+    if tick is not None:
+        painter.fillRect(10, 0, 2, 14, tick)
     painter.end()
     return QtGui.QIcon(pix)

@@ -63,7 +63,7 @@ def test_set_predicted_is_one_undoable_step_beside_the_labels() -> None:
 def test_bad_predictions_are_refused_before_touching_the_document() -> None:
     doc = make_doc()
     values, conf = _guess(1)
-    with pytest.raises(EditError, match="0..1"):
+    with pytest.raises(EditError, match=r"0\.\.1"):
         SetPredicted([3], values, conf * 3).do(doc)
     with pytest.raises(EditError, match="outside the video"):
         SetPredicted([60], values, conf).do(doc)

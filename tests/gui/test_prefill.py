@@ -307,3 +307,15 @@ def test_hpim_mv_weighs_predicted_with_the_motion(qtbot, window, figure_video) -
     np.testing.assert_allclose(
         session.engine.result.poses[6:30], one_shot()[6:30], atol=1e-3, equal_nan=True
     )
+
+
+def test_the_frames_to_prefill_are_the_proposals_else_a_span_else_this_frame(
+    qtbot, window, figure_video
+) -> None:
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.go_to(3)
+    assert prefill.target_frames(session) == ([3], "frame 3")
+    assert prefill.target_frames(session, (8, 11)) == ([8, 9, 10], "frames 8–10")
+    session.accept_proposals(np.array([2, 30]), None, "uniform")
+    assert prefill.target_frames(session, (8, 11)) == ([2, 30], "the 2 proposed frames")
