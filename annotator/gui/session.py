@@ -62,6 +62,13 @@ METHOD_SETTING = "fill_method"  # the project setting holding the chosen fill me
 VIDEO_DEFAULT = "hpim+mv"  # the fill once motion fields exist, unless the user chose another
 
 Engine = fill_mod.FillEngine | LiveFill  # same reset / update / result semantics
+# method, labels, scene cuts, (predicted joints, confidence): what ``prepare_fill`` starts from
+FillSnapshot = tuple[
+    str,
+    NDArray[np.float32],
+    tuple[int, ...],
+    tuple[NDArray[np.float32], NDArray[np.float32]],
+]
 # Fills that fill each joint from its own labels alone, bit for bit whichever other joints
 # are filled with it, so an edit of some joints refills only those (the DYAN fills solve all
 # of a label pattern's columns together, with one stopping rule).
@@ -451,11 +458,16 @@ class Session(QtCore.QObject):
         self._apply_method(target, force=True, engine=engine)
         self.motion_changed.emit()
 
-    def fill_snapshot(self) -> tuple[str, NDArray[np.float32], tuple[int, ...]]:
+    def fill_snapshot(self) -> FillSnapshot:
         """What a fill prepared off the GUI thread starts from: the method the session will
-        use once fields exist, a copy of the labels and the scene cuts."""
+        use once fields exist, a copy of the labels, the scene cuts and a copy of the
+        predicted layer (joints, confidence) the fill weighs."""
         target = self.method if self._chosen else VIDEO_DEFAULT
-        return target, self.manual().copy(), self.doc.scene_cuts
+        predicted = (
+            np.array(self.doc.predicted(self.instance)),
+            np.array(self.doc.confidence(self.instance)),
+        )
+        return target, self.manual().copy(), self.doc.scene_cuts, predicted
 
     def _catch_up(self, prepared: PreparedFill, method: str) -> Engine | None:
         """``prepared``'s fill updated with the edits made since its snapshot; None when it no
@@ -464,7 +476,12 @@ class Session(QtCore.QObject):
             prepared.method != method
             or prepared.cuts != self.doc.scene_cuts
             or prepared.manual.shape != self.manual().shape
-            or self.doc.predicted_frames(self.instance).size  # built without the predictions
+            or not np.array_equal(
+                prepared.predicted[0], self.doc.predicted(self.instance), equal_nan=True
+            )
+            or not np.array_equal(
+                prepared.predicted[1], self.doc.confidence(self.instance), equal_nan=True
+            )
         ):
             return None
         now = self.manual()
@@ -633,22 +650,24 @@ class PreparedFill:
     manual: NDArray[np.float32]
     cuts: tuple[int, ...]
     engine: Engine
+    predicted: tuple[NDArray[np.float32], NDArray[np.float32]]
 
 
 def prepare_fill(
-    snapshot: tuple[str, NDArray[np.float32], tuple[int, ...]],
+    snapshot: FillSnapshot,
     video: Path,
     fields: MotionFields,
     fps: float,
 ) -> PreparedFill | None:
     """``Session.fill_snapshot``'s fill with ``fields`` (thread-safe: touches no session);
     None when the snapshot's method is not a video fill."""
-    method, manual, cuts = snapshot
+    method, manual, cuts, predicted = snapshot
     if method not in VIDEO_METHODS:
         return None
     engine = LiveFill(method, VideoSource(video, fields, cuts), fps=fps)
+    engine.set_predicted(predicted_observations(*predicted))
     engine.reset(manual)
-    return PreparedFill(method, manual, cuts, engine)
+    return PreparedFill(method, manual, cuts, engine, predicted)
 
 
 def residual_energy(fields: MotionFields) -> NDArray[np.float32]:

@@ -319,3 +319,45 @@ def test_the_frames_to_prefill_are_the_proposals_else_a_span_else_this_frame(
     assert prefill.target_frames(session, (8, 11)) == ([8, 9, 10], "frames 8–10")
     session.accept_proposals(np.array([2, 30]), None, "uniform")
     assert prefill.target_frames(session, (8, 11)) == ([2, 30], "the 2 proposed frames")
+
+
+def test_a_project_with_predictions_opens_into_hpim_mv_that_weighs_them(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:
+    """The fill prepared off the GUI thread when the motion fields arrive starts from the
+    saved predictions too: it equals the one-shot hpim+mv fill given them."""
+    from annotator.core.store import save_project
+    from annotator.estimation.prefill import predicted_observations
+    from annotator.gui import motion
+    from annotator.propagation import fill_with
+    from annotator.propagation.registry import VideoSource
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    for frame in (5, 30):
+        values = np.concatenate([truth[frame], np.ones((13, 1))], axis=1)
+        session.push(cmd.SetLabels(frame, values[None].astype(np.float32)))
+    guess = np.concatenate([truth[17] + (10.0, 0.0), np.ones((13, 1))], axis=1)[None]
+    session.push(cmd.SetPredicted([17], guess, np.full((1, 13), 0.9, dtype=np.float32)))
+    project = tmp_path / "p.annot.json"
+    save_project(session.doc, project)
+    session.mark_saved(project)
+
+    window.extract_motion_on_open = True
+    open_and_wait(qtbot, window, project)
+    qtbot.waitUntil(lambda: not motion.running(window), timeout=120_000)
+    session = window.session
+    assert session.method == "hpim+mv" and session.doc.predicted_frames(0).tolist() == [17]
+    obs = predicted_observations(session.doc.predicted(0), session.doc.confidence(0))
+    expected = fill_with(
+        session.manual(),
+        VideoSource(video, session.fields),
+        "hpim+mv",
+        fps=session.fps,
+        predicted=obs,
+    )
+    np.testing.assert_allclose(
+        session.engine.result.poses[6:30], expected.poses[6:30], atol=1e-3, equal_nan=True
+    )
+    assert (session.result.source[17] == Source.PREDICTED).all()
