@@ -109,6 +109,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "the video's motion, for the mv and hpim+mv fills (starts by itself on open)",
     ),
     ActionSpec("cancel_tasks", "Tools", "&Cancel Background Work", ("Esc",)),
+    ActionSpec(
+        "prefill",
+        "Tools",
+        "Pre&fill Poses with the Estimator",
+        ("Ctrl+Shift+P",),
+        "the pose estimator's joints on the proposed frames (else the current frame), to correct",
+        "prefill",
+    ),
     ActionSpec("shortcuts", "Help", "&Keyboard Shortcuts", ("F1",)),
     ActionSpec("about", "Help", "&About", ()),
     ActionSpec(
@@ -139,7 +147,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 # The toolbar, left to right ("|" separates groups); each action needs an icon.
 TOOLBAR: tuple[str, ...] = (
     "open_video", "save", "export", "|", "undo", "redo", "|",
-    "prev_labelled", "play", "next_labelled", "|", "copy_pose", "|", "fit", "propose",
+    "prev_labelled", "play", "next_labelled", "|", "copy_pose", "|", "fit", "propose", "prefill",
 )  # fmt: skip
 
 # The timeline rows' toggles, by row name (``timeline_state.ROWS``); checked = shown.

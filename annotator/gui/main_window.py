@@ -517,7 +517,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     if motion.running(self)
                     else " as hpim: no motion fields (Tools > Extract Motion Fields)"
                 )
-            held = session.engine.result.held.any(axis=1) & (session.status < 2)
+            held = session.result.held.any(axis=1) & (session.status < 2)
             if held.any():
                 n = int(held.sum())
                 text += f"; {n} held before the first or after the last label"
@@ -581,7 +581,7 @@ class MainWindow(QtWidgets.QMainWindow):
         has = self.session is not None
         for spec in ACTIONS:
             if spec.menu in ("Edit", "Navigate", "Joint") or spec.id in (
-                "save", "save_as", "export", "propose", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
+                "save", "save_as", "export", "propose", "prefill", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
             ):  # fmt: skip
                 self.actions_by_id[spec.id].setEnabled(has)
         self.export_menu.setEnabled(has)

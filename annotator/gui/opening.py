@@ -293,7 +293,7 @@ def filled_pose_set(session: Session) -> PoseSet:
     ps = session.doc.to_pose_set()
     out = []
     for k, inst in enumerate(ps.instances):
-        result = session.engine_for(k).result
+        result = session.result_for(k)  # the fill, predicted joints laid over it
         manual = inst.source == Source.MANUAL
         poses = np.where(manual[:, :, None], inst.poses, result.poses).astype(np.float32)
         source = np.where(manual, inst.source, result.source).astype(np.int8)

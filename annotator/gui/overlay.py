@@ -83,6 +83,23 @@ class _Style:
         self.spread = [
             QtGui.QPen(QtGui.QColor(c.red(), c.green(), c.blue(), 110), 1.0) for c in colors
         ]
+        # Predicted joints (the estimator's guess, to correct): a diamond in the joint's colour,
+        # half transparent, outlined in the predicted source colour.
+        self.predicted = QtGui.QPen(theme.SOURCE_COLORS[Source.PREDICTED], 1.5)
+        self.guess = [QtGui.QBrush(QtGui.QColor(c.red(), c.green(), c.blue(), 150)) for c in colors]
+
+
+def diamond(centre: QtCore.QPointF, r: float) -> QtGui.QPolygonF:
+    """The predicted joint's marker: a square on its corner, ``r`` from centre to corner."""
+    x, y = centre.x(), centre.y()
+    return QtGui.QPolygonF(
+        [
+            QtCore.QPointF(x, y - r),
+            QtCore.QPointF(x + r, y),
+            QtCore.QPointF(x, y + r),
+            QtCore.QPointF(x - r, y),
+        ]
+    )
 
 
 class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -225,6 +242,10 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
                 painter.setPen(style.outline)
                 painter.setBrush(style.faded[j] if occluded[j] else style.solid[j])
                 painter.drawEllipse(p, r, r)
+            elif sources[j] == Source.PREDICTED:
+                painter.setPen(style.predicted)
+                painter.setBrush(style.guess[j])
+                painter.drawPolygon(diamond(p, r * 1.35))
             elif held[j]:
                 painter.setPen(style.held[j])
                 painter.setBrush(no_brush)

@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
 from annotator.core.skeleton import Skeleton
 from annotator.gui import theme
-from annotator.gui.overlay import PoseView
+from annotator.gui.overlay import PoseView, diamond
 from annotator.gui.timeline_state import FrameStatus
 
 _VIS_TEXT = {
@@ -188,6 +188,12 @@ class Legend(QtWidgets.QWidget):
             "before the first or after the last label the pose is held, not filled",
         )
         self._add(_swatch(neutral, ring=True, thin=True), "fill uncertainty (2σ)")
+        self._add(
+            _diamond(neutral),
+            "predicted (diamond)",
+            "the pose estimator's joint (Tools > Prefill): drag it or accept the frame "
+            "(Ctrl+Return) to make it a manual label",
+        )
         for name in sources:
             src = Source.from_label(name)
             self._add(_swatch(theme.SOURCE_COLORS[src]), f"source: {name}", small=True)
@@ -209,8 +215,13 @@ class Legend(QtWidgets.QWidget):
             "largest fill standard deviation per frame, hotter = less sure; J / Shift+J jump "
             "to each unlabelled stretch's most uncertain frame",
         )
-        self._add(_bar(theme.HELD_COLOR), "held span")
-        self._add(_bar(theme.FLAG_COLOR, thin=True), "flagged frame")
+        # One entry for the spans row's two marks, so the predicted marker's entry above
+        # costs the joint list no room at 1280x800.
+        self._add(
+            _bar(theme.HELD_COLOR, tick=theme.FLAG_COLOR),
+            "held span, flagged (tick)",
+            "grey where the pose is only held; a red tick on each frame flagged for review",
+        )
         layout.setRowStretch(layout.rowCount(), 1)
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
@@ -237,6 +248,18 @@ class Legend(QtWidgets.QWidget):
         return out
 
 
+def _diamond(color: QtGui.QColor, size: int = 14) -> QtGui.QIcon:
+    """The predicted joint's marker, as the overlay draws it."""
+    pix = _canvas(size)
+    painter = QtGui.QPainter(pix)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setPen(QtGui.QPen(theme.SOURCE_COLORS[Source.PREDICTED], 1.5))
+    painter.setBrush(QtGui.QColor(color.red(), color.green(), color.blue(), 150))
+    painter.drawPolygon(diamond(QtCore.QPointF(size / 2, size / 2), size / 2 - 1.5))
+    painter.end()
+    return QtGui.QIcon(pix)
+
+
 def _curve(color: QtGui.QColor) -> QtGui.QIcon:
     pix = _canvas(14)
     painter = QtGui.QPainter(pix)
@@ -258,12 +281,14 @@ def _heat() -> QtGui.QIcon:
     return QtGui.QIcon(pix)
 
 
-def _bar(color: QtGui.QColor, thin: bool = False) -> QtGui.QIcon:
+def _bar(color: QtGui.QColor, thin: bool = False, tick: QtGui.QColor | None = None) -> QtGui.QIcon:
     pix = _canvas(14)
     painter = QtGui.QPainter(pix)
     if thin:
         painter.fillRect(6, 0, 2, 14, color)
     else:
         painter.fillRect(0, 3, 14, 8, color)
+    if tick is not None:
+        painter.fillRect(10, 0, 2, 14, tick)
     painter.end()
     return QtGui.QIcon(pix)

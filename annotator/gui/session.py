@@ -9,6 +9,12 @@ derived per-frame residual energy when the video's motion fields arrive (``set_m
 The video fills (``mv``, ``hpim+mv``) need those fields. Until they arrive (or when the video
 has none) a video fill runs as ``hpim``, exactly, and ``fill_note`` says so; once they arrive,
 ``hpim+mv`` becomes the fill unless the user chose a method (the project setting).
+
+Predicted joints (the document's predicted layer, from Prefill) enter the fill as weighted
+observations where the method takes them (``hpim``, ``hpim+mv``), and ``result`` lays them over
+the fill: where a joint has a prediction and no manual label, it shows the estimator's value
+(source ``predicted``, its confidence, a variance from that confidence: so the ``N`` ranking
+sees unsure predictions as uncertain frames).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
 from annotator.dynamics.ranking import rank_next_frames
 from annotator.errors import AnnotatorError, VideoError
+from annotator.estimation.prefill import combine, predicted_observations
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
 from annotator.gui.timeline_state import (
@@ -55,6 +62,13 @@ METHOD_SETTING = "fill_method"  # the project setting holding the chosen fill me
 VIDEO_DEFAULT = "hpim+mv"  # the fill once motion fields exist, unless the user chose another
 
 Engine = fill_mod.FillEngine | LiveFill  # same reset / update / result semantics
+# method, labels, scene cuts, (predicted joints, confidence): what ``prepare_fill`` starts from
+FillSnapshot = tuple[
+    str,
+    NDArray[np.float32],
+    tuple[int, ...],
+    tuple[NDArray[np.float32], NDArray[np.float32]],
+]
 # Fills that fill each joint from its own labels alone, bit for bit whichever other joints
 # are filled with it, so an edit of some joints refills only those (the DYAN fills solve all
 # of a label pattern's columns together, with one stopping rule).
@@ -116,7 +130,9 @@ class Session(QtCore.QObject):
         # A method the user chose (argument or project setting) is kept when fields arrive.
         self._chosen = wanted in available_methods()
         self.method = wanted if wanted is not None and self._chosen else self.default_method()
+        self._combined_of: fill_mod.FillResult | None = None  # the engine result combined
         self.engine: Engine = self._make_engine(self.method)
+        self._combined = self._combine()
         self.status = self._status(0, self.frame_count)
         self._unsubscribe = document.subscribe(self._on_change)
         self._unsubscribe_history = self.history.subscribe(self._on_history)
@@ -152,6 +168,21 @@ class Session(QtCore.QObject):
         """The active person's track id."""
         return self._active_track
 
+    @property
+    def result(self) -> fill_mod.FillResult:
+        """The active person's fill with their predicted joints laid over it: what the views
+        show, what is accepted and ranked (``estimation.prefill.combine``). Read it again
+        after edits."""
+        return self._combined
+
+    def result_for(self, instance: int) -> fill_mod.FillResult:
+        """What person ``instance``'s frames show: ``result`` for the active person, the
+        other people's fill with their own predicted joints laid over it."""
+        if instance == self.instance:
+            return self.result
+        pred, conf = self.doc.predicted(instance), self.doc.confidence(instance)
+        return combine(self.engine_for(instance).result, self.manual(instance), pred, conf)
+
     def engine_for(self, instance: int) -> Engine:
         """The live fill of person ``instance`` (the active one's is ``engine``)."""
         if instance == self.instance:
@@ -163,12 +194,33 @@ class Session(QtCore.QObject):
             self._other_engines[track] = engine
         return engine
 
+    def _combine(self, span: tuple[int, int] | None = None) -> fill_mod.FillResult:
+        """Lay the predicted layer over the engine's result: over ``span`` in place when the
+        engine's result is the one combined last, else in full."""
+        source = self.engine.result
+        pred, conf = self.doc.predicted(self.instance), self.doc.confidence(self.instance)
+        previous = self._combined_of
+        self._combined_of = source
+        if span is None or previous is not source:
+            return combine(source, self.manual(), pred, conf)
+        return combine(source, self.manual(), pred, conf, span, into=self._combined)
+
+    def _feed_predictions(self, engine: Engine, instance: int | None = None) -> None:
+        """Hand a person's predicted joints (default: the active one's) to a fill that weighs
+        observations (hpim, hpim+mv)."""
+        k = self.instance if instance is None else instance
+        obs = predicted_observations(self.doc.predicted(k), self.doc.confidence(k))
+        if isinstance(engine, LiveFill):
+            engine.set_predicted(obs)
+        elif engine.method == "hpim":
+            engine.set_observations(obs)
+
     def pose_view(self, frame: int | None = None, instance: int | None = None) -> PoseView:
         """What the frame shows of a person (default: the active one): manual labels, else
-        the fill's values."""
+        the fill's values (predicted joints laid over it)."""
         f = self.frame if frame is None else frame
         k = self.instance if instance is None else instance
-        result = self.engine_for(k).result
+        result = self.result if k == self.instance else self.result_for(k)
         manual = self.manual(k)[f]
         labelled = manual[:, 2] != Visibility.UNLABELLED
         xy = np.where(labelled[:, None], manual[:, :2], result.poses[f, :, :2]).astype(np.float64)
@@ -241,11 +293,11 @@ class Session(QtCore.QObject):
     def frame_uncertainty(self) -> NDArray[np.float64] | None:
         """(F,) the fill's largest standard deviation (px) per frame, NaN where nothing is
         filled; None when the fill estimates no variance."""
-        return frame_uncertainty(self.engine.result.variance, self.manual())
+        return frame_uncertainty(self.result.variance, self.manual())
 
     def held_frames(self) -> NDArray[np.bool_]:
         """(F,) frames with some value only held (before the first / after the last label)."""
-        return np.asarray(self.engine.result.held.any(axis=1) & (self.status < 2))
+        return np.asarray(self.result.held.any(axis=1) & (self.status < 2))
 
     def jump_gated(self, forward: bool) -> bool:
         target = next_marked(self.gated_frames(), self.frame, forward)
@@ -265,7 +317,7 @@ class Session(QtCore.QObject):
         """Why ``rank_to_label`` cannot rank now (one sentence), or None when it can."""
         if len(self.labelled_frames()) < 2:
             return "label two frames first: the next frame to label comes from the fill between"
-        if self.engine.result.variance is None:
+        if self.result.variance is None:
             return (
                 f"the {self.method} fill estimates no uncertainty: choose hpim in the Fill dock "
                 "to rank the frames to label"
@@ -278,13 +330,13 @@ class Session(QtCore.QObject):
         ``ranking_problem()`` says why not, or when no filled frame is left to label."""
         if self.ranking_problem() is not None:
             return []
-        return rank_next_frames(self.manual(), self.engine.result, top=top)
+        return rank_next_frames(self.manual(), self.result, top=top)
 
     def held_on(self, frame: int) -> bool:
         """True when some unlabelled joint of ``frame`` is only held (before the first or after
         the last label), so its ranking score is a distance, not an expected error."""
         unlabelled = self.manual()[frame, :, 2] == Visibility.UNLABELLED
-        return bool((self.engine.result.held[frame] & unlabelled).any())
+        return bool((self.result.held[frame] & unlabelled).any())
 
     def set_joint(self, joint: int) -> None:
         joint = int(joint) % self.skeleton.num_joints
@@ -325,6 +377,7 @@ class Session(QtCore.QObject):
         self._refresh_all()
 
     def _refresh_all(self) -> None:
+        self._combined = self._combine()
         self.status = self._status(0, self.frame_count)
         self.people_changed.emit()
         self.status_changed.emit()
@@ -419,9 +472,10 @@ class Session(QtCore.QObject):
         return command.source_frame
 
     def accept_fill(self) -> bool:
-        """Filled joints of this frame become manual labels (one command); False if none."""
+        """Filled and predicted joints of this frame become manual labels (one command);
+        False if none."""
         frame = self.frame
-        values = np.array(self.engine.result.poses[frame : frame + 1])
+        values = np.array(self.result.poses[frame : frame + 1])
         manual = self.manual()[frame]
         if not ((manual[:, 2] == Visibility.UNLABELLED) & (values[0, :, 2] != 0)).any():
             return False
@@ -500,12 +554,17 @@ class Session(QtCore.QObject):
         self._apply_method(target, force=True, engine=engine)
         self.motion_changed.emit()
 
-    def fill_snapshot(self) -> tuple[str, NDArray[np.float32], tuple[int, ...]]:
+    def fill_snapshot(self) -> FillSnapshot:
         """What a fill prepared off the GUI thread starts from: the method the session will
-        use once fields exist, a copy of the labels and the scene cuts."""
+        use once fields exist, a copy of the labels, the scene cuts and a copy of the
+        predicted layer (joints, confidence) the fill weighs."""
         target = self.method if self._chosen else VIDEO_DEFAULT
         self._snapshot_track = self._active_track
-        return target, self.manual().copy(), self.doc.scene_cuts
+        predicted = (
+            np.array(self.doc.predicted(self.instance)),
+            np.array(self.doc.confidence(self.instance)),
+        )
+        return target, self.manual().copy(), self.doc.scene_cuts, predicted
 
     def _catch_up(self, prepared: PreparedFill, method: str) -> Engine | None:
         """``prepared``'s fill updated with the edits made since its snapshot; None when it no
@@ -515,6 +574,12 @@ class Session(QtCore.QObject):
             or self._snapshot_track != self._active_track
             or prepared.cuts != self.doc.scene_cuts
             or prepared.manual.shape != self.manual().shape
+            or not np.array_equal(
+                prepared.predicted[0], self.doc.predicted(self.instance), equal_nan=True
+            )
+            or not np.array_equal(
+                prepared.predicted[1], self.doc.confidence(self.instance), equal_nan=True
+            )
         ):
             return None
         now = self.manual()
@@ -535,11 +600,12 @@ class Session(QtCore.QObject):
             engine = LiveFill(method, source, fps=self.fps)
         else:
             engine = fill_mod.FillEngine(method, fps=self.fps, scene_cuts=self.doc.scene_cuts)
+        self._feed_predictions(engine, instance)
         engine.reset(self.manual(instance))
         return engine
 
     def _status(self, start: int, stop: int) -> NDArray[np.int8]:
-        result = self.engine.result
+        result = self.result
         return frame_status(
             self.manual()[start:stop], result.source[start:stop], result.held[start:stop]
         )
@@ -558,6 +624,7 @@ class Session(QtCore.QObject):
         self.engine = engine if engine is not None else self._make_engine(method)
         self.method = method
         self._other_engines.clear()  # the other people's fills follow when next drawn
+        self._combined = self._combine()
         self.status = self._status(0, self.frame_count)
         self.method_changed.emit(method)
         self.status_changed.emit()
@@ -589,6 +656,12 @@ class Session(QtCore.QObject):
         if change.kind == "instances":
             self._on_people(change.op)
             return
+        if change.kind == "predicted":
+            if change.instance not in (None, self.instance):
+                self._on_other_predicted(change.instance)
+                return
+            self._feed_predictions(self.engine)  # the fill weighs them: a full refill
+            change = Change("labels", self.instance, None)
         if change.kind != "labels":
             return
         if change.instance not in (None, self.instance):
@@ -614,12 +687,22 @@ class Session(QtCore.QObject):
             if seconds > SLOW_FILL_S and self.method in VIDEO_METHODS:
                 self.fill_slow.emit(seconds)
             lo, hi = min(start, a), max(stop, b + 1)
+        self._combined = self._combine((lo, hi))
         new = self._status(lo, hi)
         changed = not np.array_equal(new, self.status[lo:hi])
         self.status[lo:hi] = new
         self.poses_changed.emit(lo, hi)
         if changed:  # most drag steps change positions only: the timeline need not repaint
             self.status_changed.emit()
+
+    def _on_other_predicted(self, instance: int) -> None:
+        """Another person's predicted joints changed (an undo, a restore): their fill, if one
+        was built, weighs the new ones, and the views redraw."""
+        engine = self._other_engines.get(self.doc.instances[instance].track_id)
+        if engine is not None:
+            self._feed_predictions(engine, instance)
+            engine.reset(self.manual(instance))
+        self.poses_changed.emit(0, self.frame_count)
 
     def _on_other_labels(self, change: Change) -> None:
         """Labels of a person other than the active one changed (an undo, a restore): their
@@ -701,22 +784,24 @@ class PreparedFill:
     manual: NDArray[np.float32]
     cuts: tuple[int, ...]
     engine: Engine
+    predicted: tuple[NDArray[np.float32], NDArray[np.float32]]
 
 
 def prepare_fill(
-    snapshot: tuple[str, NDArray[np.float32], tuple[int, ...]],
+    snapshot: FillSnapshot,
     video: Path,
     fields: MotionFields,
     fps: float,
 ) -> PreparedFill | None:
     """``Session.fill_snapshot``'s fill with ``fields`` (thread-safe: touches no session);
     None when the snapshot's method is not a video fill."""
-    method, manual, cuts = snapshot
+    method, manual, cuts, predicted = snapshot
     if method not in VIDEO_METHODS:
         return None
     engine = LiveFill(method, VideoSource(video, fields, cuts), fps=fps)
+    engine.set_predicted(predicted_observations(*predicted))
     engine.reset(manual)
-    return PreparedFill(method, manual, cuts, engine)
+    return PreparedFill(method, manual, cuts, engine, predicted)
 
 
 def residual_energy(fields: MotionFields) -> NDArray[np.float32]:

@@ -281,6 +281,12 @@ def act_propose(window: MainWindow) -> None:
     opening.propose(window, window._need())
 
 
+def act_prefill(window: MainWindow) -> None:
+    from annotator.gui import prefill
+
+    prefill.start(window, window._need())
+
+
 def act_extract_motion(window: MainWindow) -> None:
     from annotator.gui import motion
 
