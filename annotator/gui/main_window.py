@@ -23,6 +23,7 @@ from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
 from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, ROW_ACTIONS, TOOLBAR, by_id
 from annotator.gui.panels import FillPanel, JointList, Legend
+from annotator.gui.proposal_panel import ProposalController
 from annotator.gui.proxy_offer import ProxyBar
 from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.timeline import Timeline
@@ -151,6 +152,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fill_dock = self._dock("Fill", self.fill_panel, "fill")
         self.legend = Legend(available_methods())
         self.legend_dock = self._dock("Legend", self.legend, "legend")
+        self.proposals = ProposalController(self)
+        self.proposal_dock = self._dock("Proposals", self.proposals.panel, "proposals")
+        self.tabifyDockWidget(self.legend_dock, self.proposal_dock)
         self.resizeDocks([self.joint_dock], [300], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks(
             [self.joint_dock, self.fill_dock, self.legend_dock],
@@ -191,7 +195,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view = menus["View"]
         view.addSeparator()
         view.addAction(self.toolbar.toggleViewAction())
-        for dock in (self.joint_dock, self.fill_dock, self.legend_dock):
+        for dock in (self.joint_dock, self.fill_dock, self.legend_dock, self.proposal_dock):
             view.addAction(dock.toggleViewAction())
 
     def _build_toolbar(self) -> None:
@@ -304,6 +308,7 @@ class MainWindow(QtWidgets.QMainWindow):
         session.method_changed.connect(self.fill_panel.set_method)
         session.dirty_changed.connect(lambda _d: self._update_title())
         session.poses_changed.connect(lambda _a, _b: self._suggest_timer.start())
+        session.history_changed.connect(self._suggest_timer.start)  # e.g. proposals accepted
         session.method_changed.connect(lambda _m: self.update_suggestion())
         session.poses_changed.connect(lambda _a, _b: self._rows_timer.start())
         session.method_changed.connect(lambda _m: self._show_fill_rows())
@@ -521,10 +526,22 @@ class MainWindow(QtWidgets.QMainWindow):
         status bar (or, on a long project, offer N, which ranks on request)."""
         self._suggest_timer.stop()
         session = self.session
-        if session is None or session.ranking_problem() is not None:
+        if session is None:
             self.show_suggestion(None)
             return
-        if session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS:
+        costly = session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS
+        try:  # accepted proposals come first (core.proposal_plan)
+            plan = session.plan_to_label(rank=not costly)
+        except Exception:  # a passive hint must not raise from a timer; N reports errors
+            log.exception("ranking the frames to label failed")
+            plan = session.plan_to_label(rank=False)
+        if plan:
+            self.show_suggestion(plan[0])
+            return
+        if session.ranking_problem() is not None:
+            self.show_suggestion(None)
+            return
+        if costly:
             self.show_suggestion(None, on_request=True)
             return
         try:
@@ -578,6 +595,7 @@ class MainWindow(QtWidgets.QMainWindow):
             ):  # fmt: skip
                 self.actions_by_id[spec.id].setEnabled(has)
         self.export_menu.setEnabled(has)
+        self.proposals.update_enabled(has)
         if has:
             self._update_history_actions()
 
