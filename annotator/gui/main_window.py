@@ -155,6 +155,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.proposals = ProposalController(self)
         self.proposal_dock = self._dock("Proposals", self.proposals.panel, "proposals")
         self.tabifyDockWidget(self.legend_dock, self.proposal_dock)
+        self.legend_dock.raise_()  # the Proposals tab is one click (or Ctrl+Shift+P) away
+        # their tabs on the side: the joint list keeps its height at 800 pixels
+        self.setTabPosition(
+            QtCore.Qt.DockWidgetArea.RightDockWidgetArea, QtWidgets.QTabWidget.TabPosition.East
+        )
         self.resizeDocks([self.joint_dock], [300], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks(
             [self.joint_dock, self.fill_dock, self.legend_dock],
@@ -195,7 +200,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view = menus["View"]
         view.addSeparator()
         view.addAction(self.toolbar.toggleViewAction())
-        for dock in (self.joint_dock, self.fill_dock, self.legend_dock, self.proposal_dock):
+        for dock in (self.joint_dock, self.fill_dock, self.legend_dock):
             view.addAction(dock.toggleViewAction())
 
     def _build_toolbar(self) -> None:

@@ -122,6 +122,7 @@ class ProposalPanel(QtWidgets.QWidget):
         self.frames = QtWidgets.QListWidget()
         self.frames.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys belong to the frame
         self.frames.setToolTip("the proposed frames (✓ labelled); click one to go there")
+        self.frames.setMinimumHeight(40)  # tabbed with the legend: no taller than it needs
         self.frames.itemClicked.connect(
             lambda item: self.frame_chosen.emit(int(item.data(QtCore.Qt.ItemDataRole.UserRole)))
         )
