@@ -71,6 +71,7 @@ class ProposalPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self._available = False  # a project is open
         self._running = False  # proposing, in the background
+        self._shown: tuple[Any, ...] | None = None  # what the list shows
         form = QtWidgets.QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         self.method = QtWidgets.QComboBox()
@@ -233,6 +234,12 @@ class ProposalPanel(QtWidgets.QWidget):
         """The document's proposals: ``labelled`` (F,) true where a frame is fully labelled;
         ``accepted``: they are the frames to label."""
         done = np.asarray(labelled, dtype=bool)
+        index = np.asarray(frames, dtype=np.int64)
+        # every edit asks (one drag step included): rebuild the list only when it changes
+        shown = (tuple(frames), method, accepted, done[index].tobytes())
+        if shown == self._shown:
+            return
+        self._shown = shown
         self.frames.clear()
         for f in frames:
             item = QtWidgets.QListWidgetItem(f"{'✓' if done[f] else '·'}  frame {f}")
@@ -375,10 +382,7 @@ class ProposalController(QtCore.QObject):
         self.panel.set_method(result.method)
         n = len(result.frames)
         keys = "[ and ] jump between them" + ("" if gate is None else "; G and Shift+G, the gated")
-        self._message(
-            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s ({keys}); "
-            "Accept in the Proposals panel makes them the frames to label"
-        )
+        self._message(f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s ({keys})")
 
     def _extend(self, session: Session, result: ProposalRun, target: int) -> None:
         current = session.doc.proposals

@@ -46,9 +46,7 @@ def test_run_with_the_chosen_method_and_budget(qtbot, window, figure_video) -> N
     panel = window.proposals.panel
     assert not panel.run_button.isEnabled()  # nothing to propose for without a project
     open_and_wait(qtbot, window, video)
-    assert [panel.method.itemData(k) for k in range(panel.method.count())] == list(
-        registry.METHODS
-    )
+    assert [panel.method.itemData(k) for k in range(panel.method.count())] == list(registry.METHODS)
     assert panel.budget_frames(40) is None  # default: the method's own count
     panel.set_method("uniform")
     panel.set_budget("frames", 6)
@@ -207,3 +205,27 @@ def test_a_failing_method_reaches_the_user(qtbot, window, figure_video, monkeypa
     _click(qtbot, panel.extend_button)  # Extend with nothing proposed runs like Run
     assert window.tasks.wait_idle(30)
     assert len(window.reporter.errors) == 2 and window.session.doc.proposals is None
+
+
+def test_n_walks_the_accepted_proposals_from_the_first_label(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    """Before any label there is no fill to rank: accepted proposals still give N its frames,
+    in frame order; N leaves a frame once every joint of it is labelled."""
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.accept_proposals(np.asarray([3, 17, 31]), None, "kfpn")
+    window.actions_by_id["accept_proposals"].trigger()  # Tools > Accept Proposals
+    assert session.frame == 3 and not window.reporter.errors
+    _label(session, truth, 3)
+    window.frame_view.setFocus()
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_N)
+    assert session.frame == 17
+    qtbot.waitUntil(lambda: window.timeline.marks.suggested == 17, timeout=3000)
+    session.undo()  # the last joint of frame 3: it is to label again
+    window.update_suggestion()
+    assert window.timeline.marks.suggested == 3
+    while session.doc.settings.get(ACCEPTED):
+        session.undo()
+    # without the plan (and one labelled frame at most), N cannot rank and says why
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_N)
+    assert session.frame == 17 and "two frames" in window.statusBar().currentMessage()
