@@ -534,7 +534,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if session is None:
             self.show_suggestion(None)
             return
-        costly = session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS
+        # A fill without its own variance is ranked with a whole HPIM fill: on request only.
+        costly = (
+            session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS
+            or session.engine.result.variance is None
+        )
         try:  # accepted proposals come first (core.proposal_plan)
             plan = session.plan_to_label(rank=not costly)
         except Exception:  # a passive hint must not raise from a timer; N reports errors

@@ -82,8 +82,11 @@ def test_n_with_a_fill_without_uncertainty_ranks_by_hpims(qtbot, window, figure_
     _label(session, truth, 30)
     session.go_to(17)
     expected = rank_next_frames(np.asarray(session.doc.manual(0)), session.engine.result)[0][0]
+    window.update_suggestion()  # a whole HPIM fill per ranking: not after every edit
+    assert window.timeline.marks.suggested is None and "press N" in window.suggest_button.text()
     _press_n(qtbot, window)
     assert session.frame == expected != 17
+    assert window.timeline.marks.suggested == expected
     assert f"frame {expected} is next to label" in window.statusBar().currentMessage()
     assert not window.reporter.errors
 
