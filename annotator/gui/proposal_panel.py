@@ -394,11 +394,9 @@ class ProposalController(QtCore.QObject):
         if added == 0:
             self._message(f"{result.method} proposed no frame that is not proposed already", 5000)
             return
-        method = (
-            current.method
-            if result.method == current.method
-            else f"{current.method}+{result.method}"
-        )
+        # the methods that chose the frames, each named once ("kfpn+uniform")
+        named = current.method.split("+")
+        method = "+".join(named if result.method in named else [*named, result.method])
         scores = result.scores if result.scores is not None else current.scores
         session.accept_proposals(np.asarray(frames), scores, method, result.gate, keep_plan=True)
         short = "" if len(frames) >= target else f" ({result.method} had no more new frames)"

@@ -129,6 +129,13 @@ def test_accept_extend_clear_keep_the_labels(qtbot, window, figure_video) -> Non
     _run(qtbot, window, panel.extend_button)
     assert len(session.doc.proposals.frames) == 11
     assert set(extended) <= set(session.doc.proposals.frames)
+    assert session.doc.proposals.method == "uniform"
+    panel.set_method("kmeans")  # another method's frames join them
+    panel.set_budget("frames", 13)
+    _run(qtbot, window, panel.extend_button)
+    assert session.doc.proposals.method == "uniform+kmeans"
+    assert len(session.doc.proposals.frames) == 13
+    np.testing.assert_array_equal(np.asarray(session.doc.manual(0)), labels)
 
     # Clear: no proposals, no plan, the labels as they were; one undo brings both back.
     before = session.doc.proposals
