@@ -466,6 +466,21 @@ class AcceptProposals(Command):
         return sum(c.nbytes for c in self._labels)
 
 
+class ClearProposals(_StateCommand):
+    """Remove the proposed frames and their score curve; labels are untouched."""
+
+    text = "Clear proposed frames"
+
+    def capture(self, doc: Document) -> Any:
+        return doc.proposals
+
+    def build(self, doc: Document) -> Any:
+        return None
+
+    def apply(self, doc: Document, state: Any) -> None:
+        doc.set_proposals(state)
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 

@@ -142,6 +142,35 @@ ACTIONS: tuple[ActionSpec, ...] = (
         (),
         "edit, load and save skeleton templates (JSON) for new projects",
     ),
+    ActionSpec(
+        "proposals_panel",
+        "View",
+        "&Proposals Panel",
+        ("F3",),
+        "the proposal method and budget; Run, Accept, Clear, Extend",
+    ),
+    ActionSpec(
+        "run_proposals",
+        "Tools",
+        "&Run Proposals (Panel's Method and Budget)",
+        ("Ctrl+Shift+R",),
+        "propose frames with the Proposals panel's method and budget",
+    ),
+    ActionSpec(
+        "accept_proposals",
+        "Tools",
+        "Acc&ept Proposals as Frames to Label",
+        (),
+        "N visits the unlabelled proposed frames first",
+    ),
+    ActionSpec(
+        "extend_proposals",
+        "Tools",
+        "E&xtend Proposals",
+        (),
+        "add proposed frames up to the panel's budget, keeping the others and every label",
+    ),
+    ActionSpec("clear_proposals", "Tools", "C&lear Proposals", (), "the labels stay"),
 )
 
 # The toolbar, left to right ("|" separates groups); each action needs an icon.
@@ -169,6 +198,14 @@ def by_id(action_id: str) -> ActionSpec:
         if spec.id == action_id:
             return spec
     raise KeyError(action_id)
+
+
+def menu_text(action_id: str) -> str:
+    """An action's text for a context menu: its label, a tab, its first key as this table
+    writes it (``Delete``, not Qt's ``Del``)."""
+    spec = by_id(action_id)
+    text = spec.text.replace("&", "").replace("…", "")
+    return f"{text}\t{spec.keys[0]}" if spec.keys else text
 
 
 def shortcuts_markdown() -> str:

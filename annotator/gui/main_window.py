@@ -23,6 +23,7 @@ from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
 from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, ROW_ACTIONS, TOOLBAR, by_id
 from annotator.gui.panels import FillPanel, JointList, Legend
+from annotator.gui.proposal_panel import ProposalController
 from annotator.gui.proxy_offer import ProxyBar
 from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.timeline import Timeline
@@ -154,6 +155,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fill_dock = self._dock("Fill", self.fill_panel, "fill")
         self.legend = Legend(available_methods())
         self.legend_dock = self._dock("Legend", self.legend, "legend")
+        self.proposals = ProposalController(self)
+        self.proposal_dock = self._dock("Proposals", self.proposals.panel, "proposals")
+        self.tabifyDockWidget(self.legend_dock, self.proposal_dock)
+        self.legend_dock.raise_()  # the Proposals tab is one click (or F3) away
+        # their tabs on the side: the joint list keeps its height at 800 pixels
+        self.setTabPosition(
+            QtCore.Qt.DockWidgetArea.RightDockWidgetArea, QtWidgets.QTabWidget.TabPosition.East
+        )
         self.resizeDocks([self.joint_dock], [300], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks(
             [self.joint_dock, self.fill_dock, self.legend_dock],
@@ -307,6 +316,7 @@ class MainWindow(QtWidgets.QMainWindow):
         session.method_changed.connect(self.fill_panel.set_method)
         session.dirty_changed.connect(lambda _d: self._update_title())
         session.poses_changed.connect(lambda _a, _b: self._suggest_timer.start())
+        session.history_changed.connect(self._suggest_timer.start)  # e.g. proposals accepted
         session.method_changed.connect(lambda _m: self.update_suggestion())
         session.poses_changed.connect(lambda _a, _b: self._rows_timer.start())
         session.method_changed.connect(lambda _m: self._show_fill_rows())
@@ -528,10 +538,26 @@ class MainWindow(QtWidgets.QMainWindow):
         status bar (or, on a long project, offer N, which ranks on request)."""
         self._suggest_timer.stop()
         session = self.session
-        if session is None or session.ranking_problem() is not None:
+        if session is None:
             self.show_suggestion(None)
             return
-        if session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS:
+        # A fill without its own variance is ranked with a whole HPIM fill: on request only.
+        costly = (
+            session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS
+            or session.engine.result.variance is None
+        )
+        try:  # accepted proposals come first (core.proposal_plan)
+            plan = session.plan_to_label(rank=not costly)
+        except Exception:  # a passive hint must not raise from a timer; N reports errors
+            log.exception("ranking the frames to label failed")
+            plan = session.plan_to_label(rank=False)
+        if plan:
+            self.show_suggestion(plan[0])
+            return
+        if session.ranking_problem() is not None:
+            self.show_suggestion(None)
+            return
+        if costly:
             self.show_suggestion(None, on_request=True)
             return
         try:
@@ -585,6 +611,7 @@ class MainWindow(QtWidgets.QMainWindow):
             ):  # fmt: skip
                 self.actions_by_id[spec.id].setEnabled(has)
         self.export_menu.setEnabled(has)
+        self.proposals.update_enabled(has)
         if has:
             self._update_history_actions()
 

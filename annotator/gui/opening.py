@@ -26,7 +26,6 @@ from annotator.core.schema import EXTENSION
 from annotator.errors import AnnotatorError, ProjectError, VideoError
 from annotator.gui.dialogs import ExportChoice
 from annotator.gui.session import Session
-from annotator.gui.wording import plural
 
 if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
@@ -376,39 +375,3 @@ def export_dialog(window: MainWindow, name: str | None) -> None:
         )
 
     window.tasks.start(f"Exporting {request.format}", job, done, window.reporter.error)
-
-
-# ---------------------------------------------------------------------- proposals
-def propose(window: MainWindow, session: Session, method: str | None = None) -> None:
-    """Run a key frame proposer in a worker; its frames enter the document as a command."""
-    from annotator.proposal import registry
-
-    budget: int | None = None
-    if method is None:
-        request = window.reporter.choose_proposal(list(registry.METHODS), session.frame_count)
-        if request is None:
-            return
-        method, budget = request.method, request.budget
-    # The proposer opens its own reader: it must not thrash the view's frame cache. It reads
-    # the original video (one pass, no seeks), never the fast-seek copy shown for viewing.
-    path = str(session.doc.video.path)
-
-    def job(progress: Progress, should_stop: ShouldStop) -> Any:
-        # The same call ``annotator propose VIDEO`` makes (no budget: the method's own).
-        return registry.propose(path, method, budget, None, progress, should_stop)
-
-    def done(result: Any) -> None:
-        if window.session is not session:
-            return  # another project was opened meanwhile
-        # ``gate``: per-frame 0/1 decisions from methods that decide per frame (the MAPN
-        # gate, ``--method gate``), None from the others.
-        gate = result.gate
-        session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
-        window.device_label.setText(f"proposals: {result.method} on {result.device}")
-        n = len(result.frames)
-        keys = "[ and ] jump between them" + ("" if gate is None else "; G and Shift+G, the gated")
-        window.statusBar().showMessage(
-            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s ({keys})", 6000
-        )
-
-    window.tasks.start(f"Proposing frames ({method})", job, done, window.reporter.error)

@@ -36,6 +36,7 @@ from annotator.core.codes import Source, Visibility
 from annotator.core.document import Change, Document, Proposals
 from annotator.core.history import History
 from annotator.core.journal import RecoveryJournal
+from annotator.core.proposal_plan import ACCEPTED, plan_order
 from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
 from annotator.dynamics.ranking import rank_next_frames
@@ -44,6 +45,7 @@ from annotator.estimation.prefill import combine, predicted_observations
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
 from annotator.gui.timeline_state import (
+    FrameStatus,
     frame_status,
     frame_uncertainty,
     next_marked,
@@ -317,16 +319,12 @@ class Session(QtCore.QObject):
         """Why ``rank_to_label`` cannot rank now (one sentence), or None when it can."""
         if len(self.labelled_frames()) < 2:
             return "label two frames first: the next frame to label comes from the fill between"
-        if self.result.variance is None:
-            return (
-                f"the {self.method} fill estimates no uncertainty: choose hpim in the Fill dock "
-                "to rank the frames to label"
-            )
-        return None
+        return None  # a fill with no variance of its own is ranked by HPIM's (ranking.py)
 
     def rank_to_label(self, top: int | None = 1) -> list[tuple[int, float]]:
         """Unlabelled frames, best first, by the current fill's uncertainty: the session's own
-        fill result goes to ``rank_next_frames`` (no second fill). Empty when
+        fill result goes to ``rank_next_frames`` (no second fill; for a fill that estimates
+        no variance, such as ``linear``, the ranking takes HPIM's). Empty when
         ``ranking_problem()`` says why not, or when no filled frame is left to label."""
         if self.ranking_problem() is not None:
             return []
@@ -486,29 +484,46 @@ class Session(QtCore.QObject):
         self.push(cmd.FlipLeftRight(self.frame, self.instance))
 
     def accept_proposals(
-        self, frames: NDArray[np.int64], scores: Any, method: str, gate: Any = None
+        self,
+        frames: NDArray[np.int64],
+        scores: Any,
+        method: str,
+        gate: Any = None,
+        keep_plan: bool = False,
     ) -> None:
         """Take a proposer's result in (one undo step); ``scores``: one per video frame;
         ``gate``: the proposals contract's per-frame 0/1 decisions (the ``gate`` method's), or
         None. Decisions go into the document's gate state with the proposals, so one undo
-        takes both back."""
+        takes both back. New proposals are not the accepted plan (``core.proposal_plan``)
+        unless ``keep_plan`` (Extend adds to an accepted plan)."""
         proposals = Proposals(
             tuple(int(f) for f in frames),
             None if scores is None else tuple(float(s) for s in scores),
             method,
         )
         accept = cmd.AcceptProposals(proposals, instance=self.instance)
-        if gate is None:
-            self.push(accept)
-            return
-        decisions = np.asarray(gate).reshape(-1)
-        if decisions.size != self.frame_count or not np.isin(decisions, (0, 1)).all():
-            raise AnnotatorError(
-                f"the {method} proposals carry {decisions.size} gate decisions, not one 0 or 1 "
-                f"for each of the {self.frame_count} frames"
-            )
-        gate_cmd = cmd.SetGate(0, decisions.astype(np.int8))
-        self.push(cmd.Batch(accept.text, [accept, gate_cmd]))
+        steps: list[cmd.Command] = [accept]
+        if gate is not None:
+            decisions = np.asarray(gate).reshape(-1)
+            if decisions.size != self.frame_count or not np.isin(decisions, (0, 1)).all():
+                raise AnnotatorError(
+                    f"the {method} proposals carry {decisions.size} gate decisions, not one 0 "
+                    f"or 1 for each of the {self.frame_count} frames"
+                )
+            steps.append(cmd.SetGate(0, decisions.astype(np.int8)))
+        if not keep_plan and self.doc.settings.get(ACCEPTED):
+            steps.append(cmd.SetSetting(ACCEPTED, None))
+        self.push(accept if len(steps) == 1 else cmd.Batch(accept.text, steps))
+
+    def plan_to_label(self, rank: bool = True) -> list[int]:
+        """The accepted proposals still to label, in the order N visits them: best first by
+        the fill's ranking (``rank`` and it can rank), else by frame. Empty without an
+        accepted plan (``core.proposal_plan``)."""
+        proposals = self.doc.proposals
+        if proposals is None or not self.doc.settings.get(ACCEPTED):
+            return []
+        ranked = self.rank_to_label(top=None) if rank else []
+        return plan_order(proposals.frames, self.status == FrameStatus.LABELLED, ranked)
 
     @property
     def proposal_scores(self) -> NDArray[np.float64] | None:
