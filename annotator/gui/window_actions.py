@@ -13,6 +13,14 @@ from PySide6 import QtCore, QtWidgets
 
 from annotator.gui import opening
 from annotator.gui.dialogs import ShortcutsDialog
+from annotator.gui.review import act_export_contact_sheet as act_export_contact_sheet
+from annotator.gui.review import act_export_overlay as act_export_overlay
+from annotator.gui.review import act_joint_plot as act_joint_plot
+from annotator.gui.review import act_joint_trail as act_joint_trail
+from annotator.gui.review import act_mark_reviewed as act_mark_reviewed
+from annotator.gui.review import act_review_mode as act_review_mode
+from annotator.gui.review import act_review_next as act_review_next
+from annotator.gui.review import act_review_prev as act_review_prev
 
 if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
