@@ -49,7 +49,10 @@ class BandItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
                 lo, hi = np.repeat(lo, 2), np.repeat(hi, 2)
             polygon = QtGui.QPolygonF(
                 [QtCore.QPointF(float(x), float(v)) for x, v in zip(xs, hi, strict=True)]
-                + [QtCore.QPointF(float(x), float(v)) for x, v in zip(xs[::-1], lo[::-1], strict=True)]
+                + [
+                    QtCore.QPointF(float(x), float(v))
+                    for x, v in zip(xs[::-1], lo[::-1], strict=True)
+                ]
             )
             path.addPolygon(polygon)
             path.closeSubpath()
@@ -212,4 +215,5 @@ class JointPlot(QtWidgets.QWidget):
         """Where (frame, value) of ``axis``'s plot is on the view's viewport (for tests and
         the screenshot script)."""
         scene = self.boxes[axis].mapViewToScene(QtCore.QPointF(frame, value))
-        return self.view.mapFromScene(scene)
+        point: QtCore.QPoint = self.view.mapFromScene(scene)
+        return point

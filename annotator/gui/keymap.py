@@ -166,7 +166,9 @@ ROW_ACTIONS: dict[str, str] = {
     "spans": "row_spans",
 }
 
-CHECKABLE: frozenset[str] = frozenset({"uncertainty", "joint_trail", *ROW_ACTIONS.values()})
+CHECKABLE: frozenset[str] = frozenset(
+    {"uncertainty", "review_mode", "joint_trail", "joint_plot", *ROW_ACTIONS.values()}
+)
 
 MENUS: tuple[str, ...] = ("File", "Edit", "Navigate", "Joint", "View", "Review", "Tools", "Help")
 

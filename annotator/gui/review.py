@@ -56,17 +56,13 @@ SESSION_ACTIONS: tuple[str, ...] = (
 def live_track(session: Session) -> PoseTrack:
     """The session's labels and fill as they are now (views, not copies: read at once)."""
     result = session.engine.result
-    return PoseTrack(
-        session.manual(), result.poses, result.source, result.held, result.variance
-    )
+    return PoseTrack(session.manual(), result.poses, result.source, result.held, result.variance)
 
 
 def frozen_track(session: Session) -> PoseTrack:
     """A copy of the session's labels and fill, safe to read from a worker."""
     result = session.engine.result
-    return PoseTrack.of(
-        session.manual(), result.poses, result.source, result.held, result.variance
-    )
+    return PoseTrack.of(session.manual(), result.poses, result.source, result.held, result.variance)
 
 
 def _dock(
@@ -106,9 +102,19 @@ class ReviewController(QtCore.QObject):
         self.plot.drag_moved.connect(self._plot_drag_moved)
         self.plot.drag_finished.connect(self._plot_drag_finished)
         self.plot_dock = _dock(window, "Joint Plot", self.plot, "joint_plot")
+        # Under the frame and timeline, beside (not under) the right docks, which keep their
+        # height; closed until asked for (Review > Joint Plot), since it takes the frame's.
+        window.setCorner(
+            QtCore.Qt.Corner.BottomRightCorner, QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+        )
         window.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.plot_dock)
+        self.plot_dock.hide()
+        self.plot_dock.visibilityChanged.connect(self._on_plot_shown)
+        # Tabbed with the legend, closed until review mode is entered: the right docks keep
+        # the room the joint list needs.
         window.tabifyDockWidget(window.legend_dock, self.review_dock)
         window.legend_dock.raise_()
+        self.review_dock.hide()
         self.trail = TrailItem()
         self.trail.setZValue(5)  # under the skeleton overlay (10)
         window.frame_view.box.addItem(self.trail)
@@ -117,11 +123,12 @@ class ReviewController(QtCore.QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)
         self._timer.timeout.connect(self._refresh_derived)
-        view = window.menuBar().findChildren(QtWidgets.QMenu)
-        for menu in view:
-            if menu.title() == "&View":
-                menu.addAction(self.review_dock.toggleViewAction())
-                menu.addAction(self.plot_dock.toggleViewAction())
+        # The Review menu's checkable actions open and close the docks, and follow them when
+        # a dock's own close button is used.
+        for action_id, dock in (("review_mode", self.review_dock), ("joint_plot", self.plot_dock)):
+            action = window.actions_by_id[action_id]
+            action.setChecked(False)
+            dock.toggleViewAction().toggled.connect(action.setChecked)
         trail_action = window.actions_by_id["joint_trail"]
         trail_action.setChecked(True)
         trail_action.toggled.connect(self._show_trail)
@@ -254,8 +261,15 @@ class ReviewController(QtCore.QObject):
         series = trail(live_track(session), joint, session.frame)
         self.trail.set_trail(series, session.frame, session.skeleton.colors[joint])
 
+    def _on_plot_shown(self, visible: bool) -> None:
+        if visible:
+            self._update_plot(fit=True)
+
     def _update_plot(self, fit: bool) -> None:
         session = self.session
+        if session is not None and not self.plot_dock.isVisible():
+            self._plot_joint = None  # a closed plot is not kept current: fit it when shown
+            return
         if session is None:
             self.plot.set_series(None, "no joint", "#ffffff", fit)
             return
@@ -264,7 +278,9 @@ class ReviewController(QtCore.QObject):
         self._plot_joint = joint
         series = joint_series(live_track(session), joint)
         name = session.skeleton.joints[joint]
-        self.plot.set_series(series, f"{name}: x and y over time", session.skeleton.colors[joint], fit)
+        self.plot.set_series(
+            series, f"{name}: x and y over time", session.skeleton.colors[joint], fit
+        )
         self.plot.set_playhead(session.frame)
 
     def _plot_drag_started(self, frame: int) -> None:
@@ -333,11 +349,15 @@ def _export(window: MainWindow, kind: str) -> None:
     window.tasks.start(title, job, done, window.reporter.error, on_cancelled=cancelled)
 
 
+def _show_dock(dock: QtWidgets.QDockWidget, on: bool) -> None:
+    dock.setVisible(on)
+    if on:
+        dock.raise_()
+
+
 def act_review_mode(window: MainWindow) -> None:
-    dock = window.review.review_dock
-    dock.show()
-    dock.raise_()
-    window.review.refresh_queue()
+    """Open (or close) the review dock, following the checkable action."""
+    _show_dock(window.review.review_dock, window.actions_by_id["review_mode"].isChecked())
 
 
 def act_review_next(window: MainWindow) -> None:
@@ -353,9 +373,8 @@ def act_mark_reviewed(window: MainWindow) -> None:
 
 
 def act_joint_plot(window: MainWindow) -> None:
-    dock = window.review.plot_dock
-    dock.show()
-    dock.raise_()
+    """Open (or close) the joint plot dock, following the checkable action."""
+    _show_dock(window.review.plot_dock, window.actions_by_id["joint_plot"].isChecked())
 
 
 def act_joint_trail(window: MainWindow) -> None:

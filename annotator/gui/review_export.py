@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+from PySide6 import QtCore, QtGui
 
 from annotator.core.progress import Progress, ShouldStop, check_stop, part, report
 from annotator.core.safeio import atomic_output
@@ -86,7 +87,9 @@ def export_contact_sheet(
     """Write a PNG contact sheet of ``frames`` (default: ``count`` chosen by
     ``contact_frames``) to ``out``; returns the sheet's (width, height) in pixels."""
     if tile_width < 16:
-        raise AnnotatorError(f"a contact sheet tile must be at least 16 pixels wide, not {tile_width}")
+        raise AnnotatorError(
+            f"a contact sheet tile must be at least 16 pixels wide, not {tile_width}"
+        )
     with open_video(video) as reader:
         reader.wait_for_index()  # the exact frame count, and seeks
         n = int(reader.frame_count)
@@ -106,8 +109,10 @@ def export_contact_sheet(
     sheet = review_render.compose_sheet(pictures, skeleton, track, cols, tile_width)
     check_stop(should_stop, "the contact sheet")
     with atomic_output(out) as tmp:
-        if not sheet.save(str(tmp), "PNG"):
-            raise AnnotatorError(f"cannot write the contact sheet {out}")
+        writer = QtGui.QImageWriter(str(tmp))
+        writer.setFormat(QtCore.QByteArray(b"png"))  # the temporary name has no extension
+        if not writer.write(sheet):
+            raise AnnotatorError(f"cannot write the contact sheet {out}: {writer.errorString()}")
     if progress is not None:
         progress(1.0)
     return sheet.width(), sheet.height()

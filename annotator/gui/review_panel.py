@@ -35,9 +35,7 @@ class ReviewPanel(QtWidgets.QWidget):
         layout.addWidget(self.reason)
         self.list = QtWidgets.QListWidget()
         self.list.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys stay with the frame
-        self.list.itemClicked.connect(
-            lambda item: self.go_to.emit(int(item.data(FRAME_ROLE)))
-        )
+        self.list.itemClicked.connect(lambda item: self.go_to.emit(int(item.data(FRAME_ROLE))))
         layout.addWidget(self.list, 1)
         buttons = QtWidgets.QHBoxLayout()
         self.prev_button = QtWidgets.QPushButton("◀ Previous")

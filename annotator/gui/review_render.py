@@ -37,7 +37,8 @@ def to_array(image: QtGui.QImage) -> NDArray[np.uint8]:
     rgb = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
     h, w, stride = rgb.height(), rgb.width(), rgb.bytesPerLine()
     buffer = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=stride * h)
-    return buffer.reshape(h, stride)[:, : 3 * w].reshape(h, w, 3).copy()
+    out: NDArray[np.uint8] = buffer.reshape(h, stride)[:, : 3 * w].reshape(h, w, 3).copy()
+    return out
 
 
 def marker_radius(width: int, height: int) -> float:
@@ -107,7 +108,7 @@ def paint_caption(painter: QtGui.QPainter, text: str, width: int, height: int) -
 
 
 def frame_caption(track: PoseTrack, frame: int) -> str:
-    """"frame N · labelled" / "frame N · filled, σ ≤ M px" / "frame N" for a tile or frame."""
+    """ "frame N · labelled" / "frame N · filled, σ ≤ M px" / "frame N" for a tile or frame."""
     labelled = track.labelled()[frame]
     if labelled.all():
         return f"frame {frame} · labelled"

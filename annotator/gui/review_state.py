@@ -19,6 +19,7 @@ import getpass
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -121,6 +122,12 @@ def reviewer_name(configured: str | None = None) -> str:
         return os.environ.get("USERNAME") or "unknown"
 
 
+def _frozen(values: NDArray[Any], dtype: type[Any]) -> NDArray[Any]:
+    out: NDArray[Any] = np.array(values, dtype=dtype, copy=True)
+    out.flags.writeable = False
+    return out
+
+
 @dataclass(frozen=True)
 class PoseTrack:
     """Frozen copies of one person's labels and fill: what every frame shows."""
@@ -140,17 +147,12 @@ class PoseTrack:
         held: NDArray[np.bool_],
         variance: NDArray[np.floating] | None,
     ) -> PoseTrack:
-        def frozen(a: NDArray[np.generic], dtype: type) -> NDArray[np.generic]:
-            out = np.array(a, dtype=dtype, copy=True)
-            out.flags.writeable = False
-            return out
-
         return cls(
-            frozen(manual, np.float32),  # type: ignore[arg-type]
-            frozen(poses, np.float32),  # type: ignore[arg-type]
-            frozen(source, np.int8),  # type: ignore[arg-type]
-            frozen(held, np.bool_),  # type: ignore[arg-type]
-            None if variance is None else frozen(variance, np.float32),  # type: ignore[arg-type]
+            _frozen(manual, np.float32),
+            _frozen(poses, np.float32),
+            _frozen(source, np.int8),
+            _frozen(held, np.bool_),
+            None if variance is None else _frozen(variance, np.float32),
         )
 
     @property
@@ -191,7 +193,9 @@ class JointSeries:
     sigma: NDArray[np.float64]
 
 
-def joint_series(track: PoseTrack, joint: int, start: int = 0, stop: int | None = None) -> JointSeries:
+def joint_series(
+    track: PoseTrack, joint: int, start: int = 0, stop: int | None = None
+) -> JointSeries:
     """Joint ``joint`` over frames ``start..stop`` (half-open; all by default)."""
     n = track.frame_count
     a, b = max(0, start), n if stop is None else min(n, stop)

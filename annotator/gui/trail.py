@@ -10,6 +10,7 @@ and it takes no mouse events (clicks reach the overlay underneath).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -80,7 +81,7 @@ class TrailItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untype
         line = QtGui.QColor(self._color)
         line.setAlpha(110)
         painter.setPen(QtGui.QPen(line, 1.3))
-        for a, b in zip(points, points[1:], strict=False):
+        for a, b in itertools.pairwise(points):
             if a is not None and b is not None:
                 painter.drawLine(a, b)
         for f, p, manual in zip(s.frames.tolist(), points, s.manual.tolist(), strict=True):

@@ -53,31 +53,33 @@ def write_video(
     name = codec or pick_codec()
     rate = Fraction(round(max(fps, 1e-3) * 1000), 1000)
     written = 0
-    with atomic_output(out, VideoError) as tmp:
-        with av.open(str(tmp), mode="w", format="mp4") as container:
-            stream = container.add_stream(name, rate=rate)
-            stream.pix_fmt = "yuv420p"
-            size: tuple[int, int] | None = None
-            for rgb in frames:
-                check_stop(should_stop, "the video export")
-                image = np.asarray(rgb, dtype=np.uint8)
-                if size is None:
-                    size = (image.shape[0] + image.shape[0] % 2, image.shape[1] + image.shape[1] % 2)
-                    stream.height, stream.width = size
-                if image.shape[:2] != size:
-                    pad_h, pad_w = size[0] - image.shape[0], size[1] - image.shape[1]
-                    if pad_h < 0 or pad_w < 0 or pad_h > 1 or pad_w > 1:
-                        raise VideoError(
-                            f"frame {written} is {image.shape[1]}x{image.shape[0]}, not the "
-                            f"video's {size[1]}x{size[0]}"
-                        )
-                    image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), "edge")
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-                container.mux(stream.encode(frame))
-                written += 1
-                report(progress, written, total)
+    with (
+        atomic_output(out, VideoError) as tmp,
+        av.open(str(tmp), mode="w", format="mp4") as container,
+    ):
+        stream = container.add_stream(name, rate=rate)
+        stream.pix_fmt = "yuv420p"
+        size: tuple[int, int] | None = None
+        for rgb in frames:
+            check_stop(should_stop, "the video export")
+            image = np.asarray(rgb, dtype=np.uint8)
             if size is None:
-                raise VideoError("no frames to write")
-            container.mux(stream.encode(None))
+                size = (image.shape[0] + image.shape[0] % 2, image.shape[1] + image.shape[1] % 2)
+                stream.height, stream.width = size
+            if image.shape[:2] != size:
+                pad_h, pad_w = size[0] - image.shape[0], size[1] - image.shape[1]
+                if pad_h < 0 or pad_w < 0 or pad_h > 1 or pad_w > 1:
+                    raise VideoError(
+                        f"frame {written} is {image.shape[1]}x{image.shape[0]}, not the "
+                        f"video's {size[1]}x{size[0]}"
+                    )
+                image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), "edge")
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+            container.mux(stream.encode(frame))
+            written += 1
+            report(progress, written, total)
+        if size is None:
+            raise VideoError("no frames to write")
+        container.mux(stream.encode(None))
     log.info("video written: %s (%d frames, %s)", out, written, name)
     return written

@@ -112,8 +112,20 @@ def test_flag_in_the_document_shows_in_the_queue_with_its_reason(
     assert not any("flagged" in row for row in panel.rows())
 
 
+def test_review_mode_opens_and_closes_the_dock(qtbot, window, figure_video) -> None:
+    _open_labelled(qtbot, window, figure_video)
+    dock, action = window.review.review_dock, window.actions_by_id["review_mode"]
+    assert dock.isHidden() and not action.isChecked()  # the default layout is unchanged
+    qtbot.keyClick(
+        window.frame_view, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier
+    )
+    assert dock.isVisible() and action.isChecked()
+    dock.close()  # the dock's own close button: the menu follows
+    assert not action.isChecked()
+
+
 def test_threshold_decides_which_frames_are_uncertain(qtbot, window, figure_video) -> None:
-    session, _truth = _open_labelled(qtbot, window, figure_video)
+    _open_labelled(qtbot, window, figure_video)
     panel = window.review.panel
     assert panel.rows()
     panel.threshold.setValue(1000.0)
@@ -136,7 +148,7 @@ def test_trail_follows_the_selected_joint_seeks_and_edits(qtbot, window, figure_
     marks = {m[0]: m for m in trail.marks()}
     assert marks[20][1:3] == pytest.approx(tuple(truth[20, 11]), abs=1e-3)
     session.go_to(30)  # a seek moves the window of frames
-    assert [m[0] for m in trail.marks()][0] == 15
+    assert min(m[0] for m in trail.marks()) == 15
     session.push(cmd.MoveJoint(20, 11, 50.0, 60.0))  # an edit moves the mark
     marks = {m[0]: m for m in trail.marks()}
     assert marks[20][1:3] == (50.0, 60.0)
@@ -147,7 +159,7 @@ def test_trail_follows_the_selected_joint_seeks_and_edits(qtbot, window, figure_
 def test_click_on_the_plot_seeks(qtbot, window, figure_video) -> None:
     session, _truth = _open_labelled(qtbot, window, figure_video)
     plot = window.review.plot
-    window.review.plot_dock.show()
+    window.actions_by_id["joint_plot"].trigger()
     qtbot.waitUntil(lambda: plot.view.isVisible())
     QtWidgets.QApplication.processEvents()
     y = float(np.nanmean(plot.series.y))
@@ -167,7 +179,7 @@ def test_drag_a_manual_point_in_the_plot_moves_the_label_in_one_undo_step(
     session, truth = _open_labelled(qtbot, window, figure_video)
     session.set_joint(5)
     plot = window.review.plot
-    window.review.plot_dock.show()
+    window.actions_by_id["joint_plot"].trigger()
     qtbot.waitUntil(lambda: plot.view.isVisible())
     QtWidgets.QApplication.processEvents()
     x0, y0 = (float(v) for v in truth[20, 5])
@@ -202,6 +214,9 @@ def test_drag_a_manual_point_in_the_plot_moves_the_label_in_one_undo_step(
 def test_plot_shows_the_band_where_the_fill_has_a_variance(qtbot, window, figure_video) -> None:
     session, _truth = _open_labelled(qtbot, window, figure_video)
     plot = window.review.plot
+    assert plot.series is None  # closed: not kept current
+    window.actions_by_id["joint_plot"].trigger()
+    qtbot.waitUntil(lambda: plot.series is not None)
     assert not plot.bands["x"].empty and plot.series is not None
     assert plot.series.manual.sum() == len(LABELLED)
     session.set_method("linear")  # no variance: no band
