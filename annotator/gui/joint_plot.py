@@ -135,6 +135,8 @@ class JointPlot(QtWidgets.QWidget):
                 box.invertY(True)  # up on the plot is up in the image
                 plot.setLabel("bottom", "frame")
                 box.setXLink(self.boxes["x"])
+            else:  # the plots share their frame axis: numbered once, under the lower one
+                plot.getAxis("bottom").setStyle(showValues=False)
             self.bands[axis] = BandItem(BAND_COLOR)
             plot.addItem(self.bands[axis])
             self.curves[axis] = plot.plot(

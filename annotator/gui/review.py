@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PLOT_HEIGHT = 230  # the joint plot dock's height when opened (pixels)
+
 # The Review menu's actions that need an open project.
 SESSION_ACTIONS: tuple[str, ...] = (
     "review_next", "review_prev", "mark_reviewed", "export_overlay", "export_contact_sheet",
@@ -349,10 +351,14 @@ def _export(window: MainWindow, kind: str) -> None:
     window.tasks.start(title, job, done, window.reporter.error, on_cancelled=cancelled)
 
 
-def _show_dock(dock: QtWidgets.QDockWidget, on: bool) -> None:
+def _show_dock(dock: QtWidgets.QDockWidget, on: bool, height: int | None = None) -> None:
     dock.setVisible(on)
     if on:
         dock.raise_()
+        window = dock.parentWidget()
+        if height is not None and isinstance(window, QtWidgets.QMainWindow):
+            # Opening takes a bounded share of the frame's height, not half the window.
+            window.resizeDocks([dock], [height], QtCore.Qt.Orientation.Vertical)
 
 
 def act_review_mode(window: MainWindow) -> None:
@@ -374,7 +380,7 @@ def act_mark_reviewed(window: MainWindow) -> None:
 
 def act_joint_plot(window: MainWindow) -> None:
     """Open (or close) the joint plot dock, following the checkable action."""
-    _show_dock(window.review.plot_dock, window.actions_by_id["joint_plot"].isChecked())
+    _show_dock(window.review.plot_dock, window.actions_by_id["joint_plot"].isChecked(), PLOT_HEIGHT)
 
 
 def act_joint_trail(window: MainWindow) -> None:

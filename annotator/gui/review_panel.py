@@ -35,6 +35,8 @@ class ReviewPanel(QtWidgets.QWidget):
         layout.addWidget(self.reason)
         self.list = QtWidgets.QListWidget()
         self.list.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys stay with the frame
+        self.list.setWordWrap(True)  # reasons are sentences: wrap them, never scroll sideways
+        self.list.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemClicked.connect(lambda item: self.go_to.emit(int(item.data(FRAME_ROLE))))
         layout.addWidget(self.list, 1)
         buttons = QtWidgets.QHBoxLayout()

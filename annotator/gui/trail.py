@@ -19,7 +19,8 @@ from PySide6 import QtCore, QtGui
 
 from annotator.gui.review_state import JointSeries
 
-DOT_RADIUS = 2.6  # device pixels
+DOT_RADIUS = 2.4  # device pixels: a filled value
+MANUAL_RADIUS = 3.4  # a manual label, a little larger and solid
 
 
 class TrailItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -95,5 +96,6 @@ class TrailItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untype
             else:
                 painter.setPen(QtGui.QPen(color, 1.2))
                 painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(p, DOT_RADIUS, DOT_RADIUS)
+            radius = MANUAL_RADIUS if manual else DOT_RADIUS
+            painter.drawEllipse(p, radius, radius)
         painter.restore()
