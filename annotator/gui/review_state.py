@@ -221,8 +221,9 @@ def trail(track: PoseTrack, joint: int, frame: int, radius: int = TRAIL_RADIUS) 
 
 def contact_frames(track: PoseTrack, count: int) -> list[int]:
     """Frames for a contact sheet, in frame order: the labelled frames, then the most
-    uncertain filled frames, up to ``count``; evenly spaced frames when there are too few
-    of either (a project with no labels still gets a sheet)."""
+    uncertain filled frames (each gap's peak first, then others at least frames/count
+    apart), up to ``count``; evenly spaced frames when there are too few of either (a
+    project with no labels still gets a sheet)."""
     count = max(1, int(count))
     labelled = np.flatnonzero(track.labelled().any(axis=1)).tolist()
     chosen: list[int] = []
@@ -233,16 +234,16 @@ def contact_frames(track: PoseTrack, count: int) -> list[int]:
         chosen = list(labelled)
     spread = frame_uncertainty(track.variance, track.manual)
     if spread is not None and len(chosen) < count:
-        # Each unlabelled stretch's peak first (one tile per doubtful gap), then the rest.
+        # Each unlabelled stretch's peak first (one tile per doubtful gap), then the most
+        # uncertain of the rest, kept apart so that one long gap does not take every tile.
         values = np.where(np.isfinite(spread), spread, -np.inf)
         status = np.where(track.labelled().any(axis=1), 2, 1).astype(np.int8)
-        peaks = uncertain_frames(spread, status).tolist()
-        peaks.sort(key=lambda f: -values[f])
-        others = [f for f in np.argsort(-values, kind="stable").tolist() if f not in peaks]
-        for f in peaks + others:
+        peaks = sorted(uncertain_frames(spread, status).tolist(), key=lambda f: -values[f])
+        apart = max(1, track.frame_count // count)
+        for f in peaks + np.argsort(-values, kind="stable").tolist():
             if len(chosen) >= count or not np.isfinite(values[f]):
                 break
-            if f not in chosen:
+            if all(abs(f - c) >= apart for c in chosen):
                 chosen.append(int(f))
     if len(chosen) < count:
         even = np.linspace(0, track.frame_count - 1, count).round().astype(np.int64)

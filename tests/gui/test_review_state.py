@@ -139,3 +139,16 @@ def test_grid_shape() -> None:
     assert grid_shape(12) == (3, 4)
     assert grid_shape(5, columns=2) == (3, 2)
     assert grid_shape(2, columns=8) == (1, 2)
+
+
+def test_contact_frames_spread_over_one_long_gap() -> None:
+    frames = 100
+    manual = np.full((frames, 1, 3), np.nan, dtype=np.float32)
+    manual[:, :, 2] = Visibility.UNLABELLED
+    manual[[0, 99], 0] = [5.0, 5.0, Visibility.VISIBLE]
+    poses = np.zeros((frames, 1, 3), dtype=np.float32)
+    poses[:, :, 2] = Visibility.VISIBLE
+    source = np.full((frames, 1), Source.HPIM, dtype=np.int8)
+    variance = (50.0 - np.abs(np.arange(frames) - 50.0))[:, None] ** 2  # peaks at frame 50
+    track = PoseTrack.of(manual, poses, source, np.zeros((frames, 1), bool), variance)
+    assert contact_frames(track, 5) == [0, 30, 50, 70, 99]  # not 49, 50, 51
