@@ -91,6 +91,7 @@ class ReviewController(QtCore.QObject):
         self.items: list[ReviewItem] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._drag = 0
+        self._pending: tuple[int, str, float] | None = None  # a plot drag's latest move
         self._plot_joint: int | None = None
         self.panel = ReviewPanel(reviewer_name())
         self.panel.go_to.connect(self._go_to)
@@ -294,9 +295,19 @@ class ReviewController(QtCore.QObject):
         session.go_to(frame)
 
     def _plot_drag_moved(self, frame: int, axis: str, value: float) -> None:
+        """Coalesce mouse moves, as the frame view does: a slow fill must not build a backlog
+        behind the cursor; only the latest value counts, applied once queued events ran."""
+        first = self._pending is None
+        self._pending = (frame, axis, value)
+        if first:
+            QtCore.QTimer.singleShot(0, self._apply_plot_drag)
+
+    def _apply_plot_drag(self) -> None:
+        pending, self._pending = self._pending, None
         session = self.session
-        if session is None:
+        if pending is None or session is None:
             return
+        frame, axis, value = pending
         joint = session.joint
         label = session.manual()[frame, joint]
         if not np.isfinite(label[:2]).all():
@@ -308,6 +319,7 @@ class ReviewController(QtCore.QObject):
         self._guard(lambda: session.push(move))
 
     def _plot_drag_finished(self, _frame: int) -> None:
+        self._apply_plot_drag()
         if self.session is not None:
             self.session.history.seal()
             self._refresh_derived()

@@ -307,3 +307,19 @@ def test_headless_exports_take_a_span_and_chosen_frames(
     )
     assert size == sheet_size(2, 1, 80, tile_height(160, 120, 80))
     assert QtGui.QImage(str(tmp_path / "s.png")).size().toTuple() == size
+
+
+def test_esc_cancels_an_export_under_way_and_leaves_no_file(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:
+    _open_labelled(qtbot, window, figure_video)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    window.reporter.save_path = str(folder / "review.mp4")
+    window.actions_by_id["export_overlay"].trigger()
+    assert window.tasks.busy
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Escape)
+    assert window.tasks.wait_idle(120)
+    assert not window.reporter.errors, window.reporter.errors
+    assert list(folder.iterdir()) == []
+    assert "nothing written" in window.statusBar().currentMessage()
