@@ -4,8 +4,9 @@
 (``JointPlot``) and the trail drawn on the frame (``TrailItem``). It follows the window's
 session: its signals (seek, joint, fill updates, flags) and, for review marks, which the
 session does not re-emit, the document's change events. Every edit it makes is a history
-command: marking a frame reviewed is ``MarkReviewed`` (who: the panel's reviewer name, by
-default the operating system's user; when: now, ISO 8601 UTC), dragging a manual dot in the
+command: marking a frame reviewed is ``MarkReviewed`` (who: the panel's reviewer name, kept
+per user in ``review.ini`` of the per-user data folder, by default the operating system's
+user; when: now, ISO 8601 UTC), dragging a manual dot in the
 plot is ``MoveJoint`` merged into one undo step per drag.
 
 The ``act_*`` functions are the keymap's handlers for the Review menu (``window_actions``
@@ -25,6 +26,7 @@ from PySide6 import QtCore, QtWidgets
 
 from annotator.core import commands as cmd
 from annotator.core.document import Change
+from annotator.core.paths import data_dir
 from annotator.core.progress import Progress, ShouldStop
 from annotator.errors import AnnotatorError
 from annotator.gui.joint_plot import JointPlot
@@ -53,6 +55,26 @@ PLOT_HEIGHT = 230  # the joint plot dock's height when opened (pixels)
 SESSION_ACTIONS: tuple[str, ...] = (
     "review_next", "review_prev", "mark_reviewed", "export_overlay", "export_contact_sheet",
 )  # fmt: skip
+
+
+def _settings() -> QtCore.QSettings:
+    return QtCore.QSettings(str(data_dir() / "review.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+def saved_reviewer() -> str | None:
+    """The reviewer name the user typed last (per user, all projects), or None."""
+    value = _settings().value("reviewer", "")
+    return str(value).strip() or None
+
+
+def save_reviewer(name: str) -> None:
+    """Remember ``name`` as the reviewer; an empty name goes back to the OS user."""
+    settings = _settings()
+    if name.strip():
+        settings.setValue("reviewer", name.strip())
+    else:
+        settings.remove("reviewer")
+    settings.sync()
 
 
 def live_track(session: Session) -> PoseTrack:
@@ -93,7 +115,10 @@ class ReviewController(QtCore.QObject):
         self._drag = 0
         self._pending: tuple[int, str, float] | None = None  # a plot drag's latest move
         self._plot_joint: int | None = None
-        self.panel = ReviewPanel(reviewer_name())
+        self.panel = ReviewPanel(reviewer_name(saved_reviewer()))
+        self.panel.reviewer.editingFinished.connect(
+            lambda: save_reviewer(self.panel.reviewer.text())
+        )
         self.panel.go_to.connect(self._go_to)
         self.panel.step.connect(lambda forward: self._guard(lambda: self.step(forward)))
         self.panel.mark.connect(lambda: self._guard(self.mark_reviewed))

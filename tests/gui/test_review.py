@@ -16,7 +16,7 @@ from annotator.core import commands as cmd
 from annotator.core.progress import Cancelled
 from annotator.core.store import load_project
 from annotator.gui import opening
-from annotator.gui.review import frozen_track
+from annotator.gui.review import frozen_track, saved_reviewer
 from annotator.gui.review_export import export_contact_sheet, export_overlay_video
 from annotator.gui.review_render import sheet_size, tile_height
 from tests.gui.conftest import open_and_wait
@@ -59,6 +59,8 @@ def test_mark_reviewed_records_who_and_when_and_saves(
     session, _truth = _open_labelled(qtbot, window, figure_video)
     panel = window.review.panel
     panel.reviewer.setText("Ada")
+    panel.reviewer.editingFinished.emit()  # remembered for the next session
+    assert saved_reviewer() == "Ada"
     session.go_to(7)
     before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_R)
@@ -81,6 +83,7 @@ def test_mark_button_uses_the_os_user_by_default_and_clears_the_queue(
 
     session, _truth = _open_labelled(qtbot, window, figure_video)
     panel = window.review.panel
+    assert saved_reviewer() is None and panel.reviewer.text() == getpass.getuser()
     session.push(cmd.SetFlag(12, "wrist swapped?"))
     assert "frame 12 — flagged: wrist swapped?" in panel.rows()
     session.go_to(12)
