@@ -89,6 +89,11 @@ class Reporter:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.parent, title, start, filters)
         return str(path) or None
 
+    def choose_save_path(self, title: str, filters: str, suggested: str) -> str | None:
+        """Where to write a new file (the review exports); None when the user cancels."""
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.parent, title, suggested, filters)
+        return str(path) or None
+
 
 class RecordingReporter(Reporter):
     """For tests and ``--screenshot``: records instead of showing; fixed answers."""
@@ -108,6 +113,8 @@ class RecordingReporter(Reporter):
         # The export dialog's answer; None answers with its defaults at the suggested path.
         self.export: ExportRequest | None = None
         self.export_bases: list[str] = []  # the paths the export dialog suggested
+        # The save dialog's answer (review exports); None answers with the suggested path.
+        self.save_path: str | None = None
 
     def error(self, message: str, title: str = "Error") -> None:
         self.errors.append(message)
@@ -152,6 +159,10 @@ class RecordingReporter(Reporter):
     def locate_file(self, title: str, filters: str, start: str = "") -> str | None:
         self.questions.append(title)
         return self.located
+
+    def choose_save_path(self, title: str, filters: str, suggested: str) -> str | None:
+        self.questions.append(title)
+        return self.save_path or suggested
 
 
 def save_discard_cancel(

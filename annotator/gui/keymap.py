@@ -100,6 +100,44 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("row_uncertainty", "View", "Timeline: Fill Un&certainty Row"),
     ActionSpec("row_spans", "View", "Timeline: &Held / Flagged Spans Row"),
+    ActionSpec(
+        "review_mode",
+        "Review",
+        "&Review Mode",
+        ("Ctrl+R",),
+        "step through flagged and uncertain frames, with the reason for each",
+    ),
+    ActionSpec("review_next", "Review", "&Next Frame to Review", ("K",)),
+    ActionSpec("review_prev", "Review", "&Previous Frame to Review", ("Shift+K",)),
+    ActionSpec(
+        "mark_reviewed",
+        "Review",
+        "&Mark Frame Reviewed",
+        ("R",),
+        "records who and when, saved with the project",
+    ),
+    ActionSpec(
+        "joint_trail",
+        "Review",
+        "Show Joint &Trail",
+        ("T",),
+        "the current joint over the neighbouring frames, drawn on the image",
+    ),
+    ActionSpec("joint_plot", "Review", "Joint &Plot", (), "the current joint's x and y over time"),
+    ActionSpec(
+        "export_overlay",
+        "Review",
+        "Export &Overlay Video…",
+        (),
+        "the frames with the skeleton drawn, to share a review",
+    ),
+    ActionSpec(
+        "export_contact_sheet",
+        "Review",
+        "Export &Contact Sheet…",
+        (),
+        "a grid of the labelled and most uncertain frames, as a PNG",
+    ),
     ActionSpec("propose", "Tools", "&Propose Frames to Label…", ("Ctrl+P",), icon="propose"),
     ActionSpec(
         "extract_motion",
@@ -188,9 +226,11 @@ ROW_ACTIONS: dict[str, str] = {
     "spans": "row_spans",
 }
 
-CHECKABLE: frozenset[str] = frozenset({"uncertainty", *ROW_ACTIONS.values()})
+CHECKABLE: frozenset[str] = frozenset(
+    {"uncertainty", "review_mode", "joint_trail", "joint_plot", *ROW_ACTIONS.values()}
+)
 
-MENUS: tuple[str, ...] = ("File", "Edit", "Navigate", "Joint", "View", "Tools", "Help")
+MENUS: tuple[str, ...] = ("File", "Edit", "Navigate", "Joint", "View", "Review", "Tools", "Help")
 
 
 def by_id(action_id: str) -> ActionSpec:

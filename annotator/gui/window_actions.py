@@ -18,6 +18,14 @@ from annotator.gui.people import act_add_person as act_add_person
 from annotator.gui.people import act_next_person as act_next_person
 from annotator.gui.people import act_prev_person as act_prev_person
 from annotator.gui.people import act_remove_person as act_remove_person
+from annotator.gui.review import act_export_contact_sheet as act_export_contact_sheet
+from annotator.gui.review import act_export_overlay as act_export_overlay
+from annotator.gui.review import act_joint_plot as act_joint_plot
+from annotator.gui.review import act_joint_trail as act_joint_trail
+from annotator.gui.review import act_mark_reviewed as act_mark_reviewed
+from annotator.gui.review import act_review_mode as act_review_mode
+from annotator.gui.review import act_review_next as act_review_next
+from annotator.gui.review import act_review_prev as act_review_prev
 from annotator.gui.skeleton_editor import act_skeleton_editor as act_skeleton_editor
 from annotator.gui.wording import plural
 
