@@ -111,6 +111,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("cancel_tasks", "Tools", "&Cancel Background Work", ("Esc",)),
     ActionSpec("shortcuts", "Help", "&Keyboard Shortcuts", ("F1",)),
     ActionSpec("about", "Help", "&About", ()),
+    ActionSpec("settings", "Tools", "&Settings…", ("Ctrl+,",), "device, fill, theme, shortcuts"),
 )
 
 # The toolbar, left to right ("|" separates groups); each action needs an icon.

@@ -25,6 +25,7 @@ from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, ROW_ACTIONS, TOOLBAR
 from annotator.gui.panels import FillPanel, JointList, Legend
 from annotator.gui.proxy_offer import ProxyBar
 from annotator.gui.session import Session, available_methods, default_method
+from annotator.gui.settings import WindowSettings
 from annotator.gui.timeline import Timeline
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task, TaskRunner, handler_failure, one_line
@@ -78,6 +79,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_docks()
         self._build_actions()
         self._build_status_bar()
+        self.settings = WindowSettings(self)  # stored preferences and shortcuts, applied
         self._restore_rows()
         self.tasks.started.connect(self._on_task_started)
         self.tasks.ended.connect(self._on_task_ended)

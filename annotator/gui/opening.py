@@ -39,11 +39,12 @@ VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv)
 MAX_RECENT = 10
 
 
-def open_reader(path: Path) -> VideoReader:
-    """Open a video for random access (``VideoError`` with a readable message on failure)."""
+def open_reader(path: Path, cache_frames: int = 64) -> VideoReader:
+    """Open a video for random access (``VideoError`` with a readable message on failure);
+    ``cache_frames``: decoded frames kept (Settings > Frame cache)."""
     from annotator.video import open_video
 
-    return open_video(path)
+    return open_video(path, cache_frames=cache_frames)
 
 
 def is_project(path: Path) -> bool:
@@ -65,7 +66,7 @@ def open_any(path: Path, window: MainWindow) -> None:
 
 
 def _open_video(path: Path, window: MainWindow) -> None:
-    reader = open_reader(path)
+    reader = open_reader(path, window.settings.prefs.frame_cache)
     if window.session is None:  # never cover the open project's frame with another video
         # A first frame that cannot be decoded is not fatal here: the index job says why.
         with contextlib.suppress(AnnotatorError):
@@ -77,7 +78,7 @@ def _open_video(path: Path, window: MainWindow) -> None:
 
     def make_session() -> Session:
         doc = Document.new(video_ref(reader), skeleton, reader.timestamps)
-        return Session(reader, doc)
+        return Session(reader, doc, method=window.settings.fill_method())
 
     _when_indexed(window, reader, make_session, path)
 
@@ -109,7 +110,7 @@ def _open_project(path: Path, window: MainWindow) -> None:
         store.relocate_video(doc, check.path)  # found beside the project
     video_path = Path(doc.video.path)
     try:
-        reader = open_reader(video_path)
+        reader = open_reader(video_path, window.settings.prefs.frame_cache)
     except VideoError as err:
         raise ProjectError(f"the project's video cannot be opened: {err}") from None
 
@@ -141,7 +142,7 @@ def _when_indexed(window: MainWindow, reader: VideoReader, make_session: Any, pa
         recovery = autosave.find(path)
         window.set_session(session)
         add_recent(path)
-        autosave.start_journal(session)
+        autosave.start_journal(session, window.settings.prefs.autosave_interval)
         if recovery is not None:
             window._guarded(lambda: autosave.offer(window, session, recovery))
 
@@ -387,17 +388,22 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
 
     budget: int | None = None
     if method is None:
-        request = window.reporter.choose_proposal(list(registry.METHODS), session.frame_count)
+        request = window.reporter.choose_proposal(
+            list(registry.METHODS),
+            session.frame_count,
+            window.settings.prefs.budget_frames(session.frame_count),
+        )
         if request is None:
             return
         method, budget = request.method, request.budget
     # The proposer opens its own reader: it must not thrash the view's frame cache. It reads
     # the original video (one pass, no seeks), never the fast-seek copy shown for viewing.
     path = str(session.doc.video.path)
+    device = window.settings.device()  # Settings > Device (None: cuda when present)
 
     def job(progress: Progress, should_stop: ShouldStop) -> Any:
         # The same call ``annotator propose VIDEO`` makes (no budget: the method's own).
-        return registry.propose(path, method, budget, None, progress, should_stop)
+        return registry.propose(path, method, budget, device, progress, should_stop)
 
     def done(result: Any) -> None:
         if window.session is not session:

@@ -118,6 +118,16 @@ class JointList(QtWidgets.QTreeWidget):
                 item.setFont(col, font)
                 item.setForeground(col, brush)
 
+    def set_text_colors(self, text: QtGui.QColor, dim: QtGui.QColor) -> None:
+        """Manual rows' and filled rows' text colours (the theme's); rows are redrawn."""
+        self._text, self._dim = QtGui.QBrush(text), QtGui.QBrush(dim)
+        manual = QtGui.QBrush(text)
+        for j, (_vis, src, _held) in self._shown.items():
+            item = self.topLevelItem(j)
+            if item is not None:
+                for col in range(3):
+                    item.setForeground(col, manual if src == Source.MANUAL else self._dim)
+
     def set_current(self, joint: int) -> None:
         item = self.topLevelItem(joint)
         if item is not None:
