@@ -189,15 +189,20 @@ class Legend(QtWidgets.QWidget):
         layout.setVerticalSpacing(3)
         self._grid = layout
         self._next = 0  # the next free cell, counted row by row
-        neutral = QtGui.QColor("#d7dae0")
-        self._add(_swatch(neutral), "manual label (solid)")
-        self._add(_swatch(neutral, ring=True), "filled (ring, dashed edge)")
-        self._add(
-            _swatch(neutral, ring=True, thin=True, dotted=True),
-            "held value (dotted ring)",
-            "before the first or after the last label the pose is held, not filled",
-        )
-        self._add(_swatch(neutral, ring=True, thin=True), "fill uncertainty (2σ)")
+        # The marker shapes, drawn in the theme's text colour (``set_neutral``).
+        self._neutral: list[tuple[QtWidgets.QLabel, dict[str, bool]]] = []
+        for text, tip, shape in (
+            ("manual label (solid)", "", {}),
+            ("filled (ring, dashed edge)", "", {"ring": True}),
+            (
+                "held value (dotted ring)",
+                "before the first or after the last label the pose is held, not filled",
+                {"ring": True, "thin": True, "dotted": True},
+            ),
+            ("fill uncertainty (2σ)", "", {"ring": True, "thin": True}),
+        ):
+            pic = self._add(_swatch(theme.TEXT, **shape), text, tip)
+            self._neutral.append((pic, shape))
         for name in sources:
             src = Source.from_label(name)
             self._add(_swatch(theme.SOURCE_COLORS[src]), f"source: {name}", small=True)
@@ -225,7 +230,14 @@ class Legend(QtWidgets.QWidget):
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
 
-    def _add(self, icon: QtGui.QIcon, text: str, tip: str = "", small: bool = False) -> None:
+    def set_neutral(self, color: QtGui.QColor) -> None:
+        """Redraw the marker shapes in ``color`` (the theme's text colour)."""
+        for pic, shape in self._neutral:
+            pic.setPixmap(_swatch(color, **shape).pixmap(14, 14))
+
+    def _add(
+        self, icon: QtGui.QIcon, text: str, tip: str = "", small: bool = False
+    ) -> QtWidgets.QLabel:
         row, col = divmod(self._next, 2)
         self._next += 1
         pic = QtWidgets.QLabel()
@@ -235,6 +247,7 @@ class Legend(QtWidgets.QWidget):
         label.setToolTip(tip)
         self._grid.addWidget(pic, row, 2 * col)
         self._grid.addWidget(label, row, 2 * col + 1)
+        return pic
 
     def texts(self) -> list[str]:
         """The entries' texts, in order (for tests)."""

@@ -21,6 +21,7 @@ from annotator.core.paths import data_dir
 from annotator.core.preferences import FIELDS, Preferences
 from annotator.gui import shortcuts as keys_mod
 from annotator.gui import theme
+from annotator.gui.keymap import TOOLBAR, by_id
 from annotator.gui.shortcuts import Shortcuts
 
 if TYPE_CHECKING:
@@ -140,7 +141,13 @@ class WindowSettings(QtCore.QObject):
         if not isinstance(app, QtWidgets.QApplication):
             return
         scheme = theme.apply(app, self.prefs.theme)
-        self._window.joint_list.set_text_colors(*theme.text_colors(scheme))
+        window = self._window
+        text, dim = theme.text_colors(scheme)
+        window.joint_list.set_text_colors(text, dim)
+        window.legend.set_neutral(text)
+        for action_id in TOOLBAR:
+            if action_id != "|":
+                window.actions_by_id[action_id].setIcon(theme.icon(by_id(action_id).icon, scheme))
 
     def _on_system_scheme(self, _scheme: object) -> None:
         if self.prefs.theme == "system":

@@ -97,15 +97,30 @@ def app_icon() -> QtGui.QIcon:
     return icon
 
 
-def icon(name: str) -> QtGui.QIcon:
-    """A toolbar icon from ``resources/icons`` (an empty icon when not installed)."""
+def _tinted(pixmap: QtGui.QPixmap, color: QtGui.QColor) -> QtGui.QPixmap:
+    """``pixmap``'s shape in ``color`` (the icons are drawn in one colour)."""
+    out = QtGui.QPixmap(pixmap)
+    painter = QtGui.QPainter(out)
+    painter.setCompositionMode(QtGui.QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(out.rect(), color)
+    painter.end()
+    return out
+
+
+def icon(name: str, scheme: str = "dark") -> QtGui.QIcon:
+    """A toolbar icon from ``resources/icons`` (an empty icon when not installed); drawn in
+    the light theme's text colour for ``scheme`` light (the files are light grey)."""
     path = RESOURCES / "icons" / f"{name}.svg"
     if not path.exists():
         return QtGui.QIcon()
-    icon = QtGui.QIcon(str(path))
+    source = QtGui.QIcon(str(path))
+    icon = source if scheme != "light" else QtGui.QIcon()
     # The style's grey "disabled" variant is hard to tell from our light-grey icons: fade it.
     for size in (20, 40):
-        normal = icon.pixmap(size, size)
+        normal = source.pixmap(size, size)
+        if scheme == "light":
+            normal = _tinted(normal, LIGHT_TEXT)
+            icon.addPixmap(normal, QtGui.QIcon.Mode.Normal)
         faded = QtGui.QPixmap(normal.size())
         faded.fill(QtCore.Qt.GlobalColor.transparent)
         painter = QtGui.QPainter(faded)

@@ -247,10 +247,19 @@ def test_theme_switch_changes_the_palette(qtbot, window) -> None:
     _click(qtbot, dialog, Button.Apply)
     assert app.palette().color(window_bg) == theme.LIGHT_WINDOW_BG
     assert window.joint_list._text.color() == theme.LIGHT_TEXT
+    assert _ink(window.actions_by_id["save"].icon()) < 80  # dark icons on the light toolbar
     dialog.theme.setCurrentText("dark")
     _click(qtbot, dialog, Button.Ok)
     assert app.palette().color(window_bg) == theme.WINDOW_BG
     assert window.joint_list._text.color() == theme.TEXT
+    assert _ink(window.actions_by_id["save"].icon()) > 180
+
+
+def _ink(icon: QtGui.QIcon) -> int:
+    """The lightness of an icon's most opaque pixel (its drawing colour)."""
+    image = icon.pixmap(20, 20).toImage()
+    pixels = [image.pixelColor(x, y) for x in range(20) for y in range(20)]
+    return max(pixels, key=lambda c: c.alpha()).lightness()
 
 
 def test_system_theme_follows_the_desktop(qtbot, window, monkeypatch) -> None:
