@@ -44,7 +44,7 @@ class SettingsDialog(QtWidgets.QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.buttons)
         self.show_preferences(window.settings.prefs)
-        self.resize(640, 560)
+        self.resize(720, 600)
 
     # -- general ---------------------------------------------------------------------------
     def _general_tab(self) -> QtWidgets.QWidget:
@@ -151,6 +151,8 @@ class SettingsDialog(QtWidgets.QDialog):
         for row, spec in enumerate(ACTIONS):
             for col, text in enumerate((spec.menu, spec.text.replace("&", ""), "")):
                 table.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().lineSpacing() + 8)
+        table.resizeColumnsToContents()
         table.horizontalHeader().setStretchLastSection(True)
         self.table = table
         layout.addWidget(table, 1)
