@@ -276,3 +276,34 @@ def test_system_theme_follows_the_desktop(qtbot, window, monkeypatch) -> None:
     _click(qtbot, dialog, Button.Ok)
     app.styleHints().colorSchemeChanged.emit(QtCore.Qt.ColorScheme.Light)
     assert app.palette().color(window_bg) == theme.WINDOW_BG
+
+
+def test_proposals_run_on_the_chosen_device(qtbot, window, figure_video, monkeypatch) -> None:
+    from annotator.proposal import registry
+
+    asked: list[object] = []
+    real = registry.propose
+
+    def recording(video, method, budget, device, *args, **kwargs):
+        asked.append(device)
+        return real(video, method, budget, "cpu" if device is None else device, *args, **kwargs)
+
+    monkeypatch.setattr(registry, "propose", recording)
+    open_and_wait(qtbot, window, figure_video[0])
+    window.reporter.item = "uniform"
+    window.actions_by_id["propose"].trigger()
+    qtbot.waitUntil(lambda: len(window.session.proposed) > 0, timeout=30000)
+    dialog = _dialog(qtbot, window)
+    offered = [dialog.device.itemText(i) for i in range(dialog.device.count())]
+    assert offered[:2] == ["auto", "cpu"] and ("cuda" in offered) == _cuda()
+    dialog.device.setCurrentText("cpu")
+    _click(qtbot, dialog, Button.Ok)
+    window.actions_by_id["propose"].trigger()
+    qtbot.waitUntil(lambda: len(asked) == 2 and not window.tasks.running, timeout=30000)
+    assert asked == [None, "cpu"]  # auto lets the proposer pick (cuda when present)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
