@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtWidgets
 
 from annotator.core import preferences as prefs_mod
 from annotator.core.paths import data_dir
-from annotator.core.preferences import FIELDS, Preferences
+from annotator.core.preferences import FIELDS, Preferences, SettingError
 from annotator.gui import shortcuts as keys_mod
 from annotator.gui import theme
 from annotator.gui.keymap import TOOLBAR, by_id
@@ -35,8 +35,13 @@ GROUP = "app"
 
 
 def store() -> QtCore.QSettings:
-    """The app-wide settings file (all projects share it)."""
-    return QtCore.QSettings(str(data_dir() / FILE), QtCore.QSettings.Format.IniFormat)
+    """The app-wide settings file (all projects share it); ``SettingError`` when the per-user
+    data folder cannot be made."""
+    try:
+        folder = data_dir()
+    except OSError as err:
+        raise SettingError(f"the settings folder cannot be made: {err}") from None
+    return QtCore.QSettings(str(folder / FILE), QtCore.QSettings.Format.IniFormat)
 
 
 def device_choices() -> list[str]:
@@ -76,6 +81,13 @@ def save_preferences(settings: QtCore.QSettings, prefs: Preferences) -> None:
         settings.endGroup()
 
 
+def _sync(settings: QtCore.QSettings) -> None:
+    """Write now (Qt replaces the file atomically); ``SettingError`` when it cannot."""
+    settings.sync()
+    if settings.status() != QtCore.QSettings.Status.NoError:
+        raise SettingError(f"the settings cannot be saved to {settings.fileName()}")
+
+
 class WindowSettings(QtCore.QObject):
     """The window's preferences and shortcuts; ``update`` validates, stores and applies."""
 
@@ -84,13 +96,18 @@ class WindowSettings(QtCore.QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._window = window
-        qs = store()
-        self.prefs, problems = load_preferences(qs)
-        self.shortcuts, key_problems = keys_mod.load(qs)
-        problems += key_problems
+        try:
+            qs = store()
+            self.prefs, problems = load_preferences(qs)
+            self.shortcuts, key_problems = keys_mod.load(qs)
+            problems += key_problems
+            where = qs.fileName()
+        except SettingError as err:
+            self.prefs, self.shortcuts = Preferences(), Shortcuts()
+            problems, where = [str(err)], "defaults used"
         if problems:
             window.reporter.error(
-                f"Some stored settings were refused ({qs.fileName()}): " + "; ".join(problems)
+                f"Some stored settings were refused ({where}): " + "; ".join(problems)
             )
         keys_mod.apply(window.actions_by_id, self.shortcuts)
         self._apply(self.prefs, None)
@@ -104,18 +121,18 @@ class WindowSettings(QtCore.QObject):
         """Check ``prefs`` (``SettingError`` names the first bad value; nothing changes then),
         store them and apply them to the window."""
         checked = prefs_mod.validated(prefs, choices)
-        old, self.prefs = self.prefs, checked
         qs = store()
         save_preferences(qs, checked)
-        qs.sync()
+        _sync(qs)
+        old, self.prefs = self.prefs, checked
         self._apply(checked, old)
         self.changed.emit(checked)
 
     def update_shortcuts(self, shortcuts: Shortcuts) -> None:
-        self.shortcuts = shortcuts
         qs = store()
         keys_mod.save(qs, shortcuts)
-        qs.sync()
+        _sync(qs)
+        self.shortcuts = shortcuts
         keys_mod.apply(self._window.actions_by_id, shortcuts)
 
     # -- what the window and its helpers ask -----------------------------------------------

@@ -244,10 +244,10 @@ class SettingsDialog(QtWidgets.QDialog):
         }
         try:
             self._window.settings.update(self.preferences(), choices)
+            self._window.settings.update_shortcuts(Shortcuts(self.keys.as_dict()))
         except SettingError as err:
             self._window.reporter.error(str(err), "Setting refused")
             return False
-        self._window.settings.update_shortcuts(Shortcuts(self.keys.as_dict()))
         return True
 
     def accept(self) -> None:

@@ -307,3 +307,14 @@ def _cuda() -> bool:
     import torch
 
     return bool(torch.cuda.is_available())
+
+
+def test_settings_that_cannot_be_saved_say_so(qtbot, window) -> None:
+    path = settings_mod.store().fileName()
+    QtCore.QDir().mkpath(path)  # a folder where the file should be: it cannot be written
+    dialog = _dialog(qtbot, window)
+    dialog.marker_size.setValue(11.0)
+    _click(qtbot, dialog, Button.Apply)
+    assert "cannot be saved" in window.reporter.errors[-1]
+    assert window.settings.prefs.marker_size == theme.JOINT_RADIUS  # nothing half-applied
+    dialog.reject()
