@@ -182,10 +182,13 @@ def resolve(choice: str) -> str:
 def apply(app: QtWidgets.QApplication, choice: str) -> str:
     """Style ``app`` for a theme setting; returns the scheme applied (light or dark)."""
     scheme = resolve(choice)
+    sheet = style_sheet(scheme)
+    app.setProperty("annotator_scheme", scheme)
+    if app.styleSheet() == sheet and app.palette() == palette(scheme):
+        return scheme  # already styled so (restyling every widget is not free)
     app.setStyle("Fusion")
     app.setPalette(palette(scheme))
-    app.setStyleSheet(style_sheet(scheme))
-    app.setProperty("annotator_scheme", scheme)
+    app.setStyleSheet(sheet)
     return scheme
 
 
