@@ -304,6 +304,17 @@ class RecoveryJournal:
         self._unsubscribe = doc.subscribe(self._on_change)
 
     @property
+    def fsync_interval(self) -> float:
+        """Seconds an edit may wait before it is on disk (the autosave interval)."""
+        return self._interval
+
+    @fsync_interval.setter
+    def fsync_interval(self, seconds: float) -> None:
+        if not seconds > 0:
+            raise ValueError("the fsync interval must be positive")
+        self._interval = float(seconds)  # the sync thread reads it before each wait
+
+    @property
     def path(self) -> Path:
         """The journal file (fixed until ``mark_saved`` names a new project path)."""
         return self._path

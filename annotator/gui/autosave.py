@@ -34,8 +34,9 @@ def find(path: Path) -> Recovery | None:
         return None
 
 
-def start_journal(session: Session) -> RecoveryJournal:
-    journal = RecoveryJournal(session.doc, session.path)
+def start_journal(session: Session, interval: float = 0.5) -> RecoveryJournal:
+    """Journal ``session``'s edits; ``interval``: the autosave interval (fsync), seconds."""
+    journal = RecoveryJournal(session.doc, session.path, fsync_interval=interval)
     session.journal = journal
     return journal
 

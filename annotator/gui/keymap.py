@@ -209,6 +209,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "add proposed frames up to the panel's budget, keeping the others and every label",
     ),
     ActionSpec("clear_proposals", "Tools", "C&lear Proposals", (), "the labels stay"),
+    ActionSpec("settings", "Tools", "&Settings…", ("Ctrl+,",), "device, fill, theme, shortcuts"),
 )
 
 # The toolbar, left to right ("|" separates groups); each action needs an icon.

@@ -27,6 +27,7 @@ from annotator.gui.proposal_panel import ProposalController
 from annotator.gui.proxy_offer import ProxyBar
 from annotator.gui.review import ReviewController
 from annotator.gui.session import Session, available_methods, default_method
+from annotator.gui.settings import WindowSettings
 from annotator.gui.timeline import Timeline
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task, TaskRunner, handler_failure, one_line
@@ -81,6 +82,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self.review = ReviewController(self)  # review mode, joint trail and plot, exports
+        self.settings = WindowSettings(self)  # stored preferences and shortcuts, applied
         self._restore_rows()
         self.tasks.started.connect(self._on_task_started)
         self.tasks.ended.connect(self._on_task_ended)

@@ -38,11 +38,12 @@ VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv)
 MAX_RECENT = 10
 
 
-def open_reader(path: Path) -> VideoReader:
-    """Open a video for random access (``VideoError`` with a readable message on failure)."""
+def open_reader(path: Path, cache_frames: int = 64) -> VideoReader:
+    """Open a video for random access (``VideoError`` with a readable message on failure);
+    ``cache_frames``: decoded frames kept (Settings > Frame cache)."""
     from annotator.video import open_video
 
-    return open_video(path)
+    return open_video(path, cache_frames=cache_frames)
 
 
 def is_project(path: Path) -> bool:
@@ -64,7 +65,7 @@ def open_any(path: Path, window: MainWindow) -> None:
 
 
 def _open_video(path: Path, window: MainWindow) -> None:
-    reader = open_reader(path)
+    reader = open_reader(path, window.settings.prefs.frame_cache)
     if window.session is None:  # never cover the open project's frame with another video
         # A first frame that cannot be decoded is not fatal here: the index job says why.
         with contextlib.suppress(AnnotatorError):
@@ -76,7 +77,7 @@ def _open_video(path: Path, window: MainWindow) -> None:
 
     def make_session() -> Session:
         doc = Document.new(video_ref(reader), skeleton, reader.timestamps)
-        return Session(reader, doc)
+        return Session(reader, doc, method=window.settings.fill_method())
 
     _when_indexed(window, reader, make_session, path)
 
@@ -108,7 +109,7 @@ def _open_project(path: Path, window: MainWindow) -> None:
         store.relocate_video(doc, check.path)  # found beside the project
     video_path = Path(doc.video.path)
     try:
-        reader = open_reader(video_path)
+        reader = open_reader(video_path, window.settings.prefs.frame_cache)
     except VideoError as err:
         raise ProjectError(f"the project's video cannot be opened: {err}") from None
 
@@ -140,7 +141,7 @@ def _when_indexed(window: MainWindow, reader: VideoReader, make_session: Any, pa
         recovery = autosave.find(path)
         window.set_session(session)
         add_recent(path)
-        autosave.start_journal(session)
+        autosave.start_journal(session, window.settings.prefs.autosave_interval)
         if recovery is not None:
             window._guarded(lambda: autosave.offer(window, session, recovery))
 

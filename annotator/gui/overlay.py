@@ -121,6 +121,7 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
         self._dragging: int | None = None
         self._people: tuple[PersonPose, ...] = ()  # every person, when there are several
         self.spread_all = False  # uncertainty circles for every joint, not just the current one
+        self.marker_radius = theme.JOINT_RADIUS  # screen pixels (Settings > Marker size)
         self.paint_count = 0  # redraws, counted for the benchmark and tests
 
     # -- state handed in by the window -------------------------------------------------------
@@ -141,6 +142,12 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
     @property
     def people(self) -> tuple[PersonPose, ...]:
         return self._people
+
+    def set_marker_style(self, radius: float, opacity: float) -> None:
+        """Marker radius (screen pixels) and the skeleton's opacity over the frame."""
+        self.marker_radius = float(radius)
+        self.setOpacity(float(opacity))
+        self.update()
 
     def set_current_joint(self, joint: int) -> None:
         self._current = joint
@@ -170,7 +177,7 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
             return None
         to_device = self.sceneTransform() * view.viewportTransform()  # item -> view pixels
         target = to_device.map(pos)
-        best, best_d = None, theme.PICK_RADIUS
+        best, best_d = None, max(theme.PICK_RADIUS, self.marker_radius + 4)
         for j in shown:
             p = to_device.map(QtCore.QPointF(*self._pose.xy[j]))
             d = float(np.hypot(p.x() - target.x(), p.y() - target.y()))
@@ -217,7 +224,7 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
                 )
                 painter.setPen(pen)
                 painter.drawLine(pa, pb)
-        r = theme.JOINT_RADIUS
+        r = self.marker_radius
         no_brush = QtCore.Qt.BrushStyle.NoBrush
         if pose.sigma is not None:
             # The fill's uncertainty: a faint 2-sigma circle, in image pixels scaled to screen

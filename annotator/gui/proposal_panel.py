@@ -338,10 +338,11 @@ class ProposalController(QtCore.QObject):
         # The proposer opens its own reader: it must not thrash the view's frame cache. It
         # reads the original video (one pass, no seeks), never the fast-seek copy.
         path = str(session.doc.video.path)
+        device = self.window.settings.device()  # Settings > Device (None: cuda when present)
 
         def job(progress: Progress, should_stop: ShouldStop) -> ProposalRun:
             # The same call ``annotator propose VIDEO [--budget N] --method M`` makes.
-            return registry.propose(path, method, budget, None, progress, should_stop)
+            return registry.propose(path, method, budget, device, progress, should_stop)
 
         def done(result: ProposalRun) -> None:
             if self.window.session is not session:
@@ -475,7 +476,11 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
 
     budget: int | None = None
     if method is None:
-        request = window.reporter.choose_proposal(list(registry.METHODS), session.frame_count)
+        request = window.reporter.choose_proposal(
+            list(registry.METHODS),
+            session.frame_count,
+            window.settings.prefs.budget_frames(session.frame_count),  # Settings > budget
+        )
         if request is None:
             return
         method, budget = request.method, request.budget

@@ -341,9 +341,15 @@ def act_cancel_tasks(window: MainWindow) -> None:
 
 
 def act_shortcuts(window: MainWindow) -> None:
-    dialog = ShortcutsDialog(window)
+    dialog = ShortcutsDialog(window, window.settings.shortcuts.as_dict())
     dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
+
+
+def act_settings(window: MainWindow) -> None:
+    from annotator.gui.settings_dialog import open_settings
+
+    open_settings(window)
 
 
 def act_about(window: MainWindow) -> None:
