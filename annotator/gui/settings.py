@@ -10,6 +10,7 @@ opens, the device and budget when frames are proposed).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -167,6 +168,11 @@ class WindowSettings(QtCore.QObject):
                 window.actions_by_id[action_id].setIcon(theme.icon(by_id(action_id).icon, scheme))
 
     def _on_system_scheme(self, _scheme: object) -> None:
+        # The theme is the whole application's: follow the stored choice (another window,
+        # closed or not, may have changed it since this one read it).
+        stored, _problems = load_preferences(store())
+        if stored.theme != self.prefs.theme:
+            self.prefs = dataclasses.replace(self.prefs, theme=stored.theme)
         if self.prefs.theme == "system":
             self._apply_theme()
 
