@@ -18,13 +18,16 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.errors import AnnotatorError
-from annotator.gui import motion, opening, proxy_offer, theme, window_actions
+from annotator.gui import motion, opening, people, proxy_offer, theme, window_actions
 from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
 from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, ROW_ACTIONS, TOOLBAR, by_id
 from annotator.gui.panels import FillPanel, JointList, Legend
+from annotator.gui.proposal_panel import ProposalController
 from annotator.gui.proxy_offer import ProxyBar
+from annotator.gui.review import ReviewController
 from annotator.gui.session import Session, available_methods, default_method
+from annotator.gui.settings import WindowSettings
 from annotator.gui.timeline import Timeline
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task, TaskRunner, handler_failure, one_line
@@ -78,6 +81,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_docks()
         self._build_actions()
         self._build_status_bar()
+        self.review = ReviewController(self)  # review mode, joint trail and plot, exports
+        self.settings = WindowSettings(self)  # stored preferences and shortcuts, applied
         self._restore_rows()
         self.tasks.started.connect(self._on_task_started)
         self.tasks.ended.connect(self._on_task_ended)
@@ -121,6 +126,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.time_label.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; padding-left: 12px")
         transport.addWidget(self.time_label)
         transport.addStretch(1)
+        self.people_bar = people.PeopleBar()  # the person being labelled, add, remove
+        people.connect(self)
+        transport.addWidget(self.people_bar)
         self.joint_label = QtWidgets.QLabel("")
         transport.addWidget(self.joint_label)
         layout.addLayout(transport)
@@ -151,6 +159,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fill_dock = self._dock("Fill", self.fill_panel, "fill")
         self.legend = Legend(available_methods())
         self.legend_dock = self._dock("Legend", self.legend, "legend")
+        self.proposals = ProposalController(self)
+        self.proposal_dock = self._dock("Proposals", self.proposals.panel, "proposals")
+        self.tabifyDockWidget(self.legend_dock, self.proposal_dock)
+        self.legend_dock.raise_()  # the Proposals tab is one click (or F3) away
+        # their tabs on the side: the joint list keeps its height at 800 pixels
+        self.setTabPosition(
+            QtCore.Qt.DockWidgetArea.RightDockWidgetArea, QtWidgets.QTabWidget.TabPosition.East
+        )
         self.resizeDocks([self.joint_dock], [300], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks(
             [self.joint_dock, self.fill_dock, self.legend_dock],
@@ -304,12 +320,16 @@ class MainWindow(QtWidgets.QMainWindow):
         session.method_changed.connect(self.fill_panel.set_method)
         session.dirty_changed.connect(lambda _d: self._update_title())
         session.poses_changed.connect(lambda _a, _b: self._suggest_timer.start())
+        session.history_changed.connect(self._suggest_timer.start)  # e.g. proposals accepted
         session.method_changed.connect(lambda _m: self.update_suggestion())
         session.poses_changed.connect(lambda _a, _b: self._rows_timer.start())
         session.method_changed.connect(lambda _m: self._show_fill_rows())
         session.gate_changed.connect(self._show_gate)
         session.residual_changed.connect(self._show_residual)
         session.flags_changed.connect(self._show_flags)
+        session.people_changed.connect(lambda: people.show_people(self))
+        session.status_changed.connect(lambda: people.show_people(self))
+        people.show_people(self)
         self._frame_error_shown = False
         self._show_frame(session.frame)
         self._show_joint(session.joint)
@@ -469,6 +489,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         pose = session.pose_view()
         self.frame_view.overlay.set_pose(pose)
+        people.draw_people(self, session)
         self.joint_list.show_pose(pose)
 
     def _show_joint(self, joint: int) -> None:
@@ -510,7 +531,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     if motion.running(self)
                     else " as hpim: no motion fields (Tools > Extract Motion Fields)"
                 )
-            held = session.engine.result.held.any(axis=1) & (session.status < 2)
+            held = session.result.held.any(axis=1) & (session.status < 2)
             if held.any():
                 n = int(held.sum())
                 text += f"; {n} held before the first or after the last label"
@@ -521,10 +542,26 @@ class MainWindow(QtWidgets.QMainWindow):
         status bar (or, on a long project, offer N, which ranks on request)."""
         self._suggest_timer.stop()
         session = self.session
-        if session is None or session.ranking_problem() is not None:
+        if session is None:
             self.show_suggestion(None)
             return
-        if session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS:
+        # A fill without its own variance is ranked with a whole HPIM fill: on request only.
+        costly = (
+            session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS
+            or session.engine.result.variance is None
+        )
+        try:  # accepted proposals come first (core.proposal_plan)
+            plan = session.plan_to_label(rank=not costly)
+        except Exception:  # a passive hint must not raise from a timer; N reports errors
+            log.exception("ranking the frames to label failed")
+            plan = session.plan_to_label(rank=False)
+        if plan:
+            self.show_suggestion(plan[0])
+            return
+        if session.ranking_problem() is not None:
+            self.show_suggestion(None)
+            return
+        if costly:
             self.show_suggestion(None, on_request=True)
             return
         try:
@@ -574,10 +611,11 @@ class MainWindow(QtWidgets.QMainWindow):
         has = self.session is not None
         for spec in ACTIONS:
             if spec.menu in ("Edit", "Navigate", "Joint") or spec.id in (
-                "save", "save_as", "export", "propose", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
+                "save", "save_as", "export", "propose", "prefill", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
             ):  # fmt: skip
                 self.actions_by_id[spec.id].setEnabled(has)
         self.export_menu.setEnabled(has)
+        self.proposals.update_enabled(has)
         if has:
             self._update_history_actions()
 

@@ -26,7 +26,6 @@ from annotator.core.schema import EXTENSION
 from annotator.errors import AnnotatorError, ProjectError, VideoError
 from annotator.gui.dialogs import ExportChoice
 from annotator.gui.session import Session
-from annotator.gui.wording import plural
 
 if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
@@ -39,11 +38,12 @@ VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv)
 MAX_RECENT = 10
 
 
-def open_reader(path: Path) -> VideoReader:
-    """Open a video for random access (``VideoError`` with a readable message on failure)."""
+def open_reader(path: Path, cache_frames: int = 64) -> VideoReader:
+    """Open a video for random access (``VideoError`` with a readable message on failure);
+    ``cache_frames``: decoded frames kept (Settings > Frame cache)."""
     from annotator.video import open_video
 
-    return open_video(path)
+    return open_video(path, cache_frames=cache_frames)
 
 
 def is_project(path: Path) -> bool:
@@ -65,7 +65,7 @@ def open_any(path: Path, window: MainWindow) -> None:
 
 
 def _open_video(path: Path, window: MainWindow) -> None:
-    reader = open_reader(path)
+    reader = open_reader(path, window.settings.prefs.frame_cache)
     if window.session is None:  # never cover the open project's frame with another video
         # A first frame that cannot be decoded is not fatal here: the index job says why.
         with contextlib.suppress(AnnotatorError):
@@ -77,7 +77,7 @@ def _open_video(path: Path, window: MainWindow) -> None:
 
     def make_session() -> Session:
         doc = Document.new(video_ref(reader), skeleton, reader.timestamps)
-        return Session(reader, doc)
+        return Session(reader, doc, method=window.settings.fill_method())
 
     _when_indexed(window, reader, make_session, path)
 
@@ -109,7 +109,7 @@ def _open_project(path: Path, window: MainWindow) -> None:
         store.relocate_video(doc, check.path)  # found beside the project
     video_path = Path(doc.video.path)
     try:
-        reader = open_reader(video_path)
+        reader = open_reader(video_path, window.settings.prefs.frame_cache)
     except VideoError as err:
         raise ProjectError(f"the project's video cannot be opened: {err}") from None
 
@@ -141,7 +141,7 @@ def _when_indexed(window: MainWindow, reader: VideoReader, make_session: Any, pa
         recovery = autosave.find(path)
         window.set_session(session)
         add_recent(path)
-        autosave.start_journal(session)
+        autosave.start_journal(session, window.settings.prefs.autosave_interval)
         if recovery is not None:
             window._guarded(lambda: autosave.offer(window, session, recovery))
 
@@ -288,14 +288,12 @@ def export_formats() -> list[tuple[str, str]]:
 
 def filled_pose_set(session: Session) -> PoseSet:
     """The project's labels with the live fill in the gaps (sources say which is which, and
-    ``held`` which values are only held before the first or after the last label)."""
+    ``held`` which values are only held before the first or after the last label), for
+    every person, each with their own fill."""
     ps = session.doc.to_pose_set()
-    result = session.engine.result
     out = []
     for k, inst in enumerate(ps.instances):
-        if k != session.instance:
-            out.append(inst)
-            continue
+        result = session.result_for(k)  # the fill, predicted joints laid over it
         manual = inst.source == Source.MANUAL
         poses = np.where(manual[:, :, None], inst.poses, result.poses).astype(np.float32)
         source = np.where(manual, inst.source, result.source).astype(np.int8)
@@ -378,39 +376,3 @@ def export_dialog(window: MainWindow, name: str | None) -> None:
         )
 
     window.tasks.start(f"Exporting {request.format}", job, done, window.reporter.error)
-
-
-# ---------------------------------------------------------------------- proposals
-def propose(window: MainWindow, session: Session, method: str | None = None) -> None:
-    """Run a key frame proposer in a worker; its frames enter the document as a command."""
-    from annotator.proposal import registry
-
-    budget: int | None = None
-    if method is None:
-        request = window.reporter.choose_proposal(list(registry.METHODS), session.frame_count)
-        if request is None:
-            return
-        method, budget = request.method, request.budget
-    # The proposer opens its own reader: it must not thrash the view's frame cache. It reads
-    # the original video (one pass, no seeks), never the fast-seek copy shown for viewing.
-    path = str(session.doc.video.path)
-
-    def job(progress: Progress, should_stop: ShouldStop) -> Any:
-        # The same call ``annotator propose VIDEO`` makes (no budget: the method's own).
-        return registry.propose(path, method, budget, None, progress, should_stop)
-
-    def done(result: Any) -> None:
-        if window.session is not session:
-            return  # another project was opened meanwhile
-        # ``gate``: per-frame 0/1 decisions from methods that decide per frame (the MAPN
-        # gate, ``--method gate``), None from the others.
-        gate = result.gate
-        session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
-        window.device_label.setText(f"proposals: {result.method} on {result.device}")
-        n = len(result.frames)
-        keys = "[ and ] jump between them" + ("" if gate is None else "; G and Shift+G, the gated")
-        window.statusBar().showMessage(
-            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s ({keys})", 6000
-        )
-
-    window.tasks.start(f"Proposing frames ({method})", job, done, window.reporter.error)

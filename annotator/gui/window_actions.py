@@ -11,8 +11,23 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from annotator.gui import opening
+from annotator.gui import opening, proposal_panel
 from annotator.gui.dialogs import ShortcutsDialog
+from annotator.gui.keymap import menu_text
+from annotator.gui.people import act_add_person as act_add_person
+from annotator.gui.people import act_next_person as act_next_person
+from annotator.gui.people import act_prev_person as act_prev_person
+from annotator.gui.people import act_remove_person as act_remove_person
+from annotator.gui.review import act_export_contact_sheet as act_export_contact_sheet
+from annotator.gui.review import act_export_overlay as act_export_overlay
+from annotator.gui.review import act_joint_plot as act_joint_plot
+from annotator.gui.review import act_joint_trail as act_joint_trail
+from annotator.gui.review import act_mark_reviewed as act_mark_reviewed
+from annotator.gui.review import act_review_mode as act_review_mode
+from annotator.gui.review import act_review_next as act_review_next
+from annotator.gui.review import act_review_prev as act_review_prev
+from annotator.gui.skeleton_editor import act_skeleton_editor as act_skeleton_editor
+from annotator.gui.wording import plural
 
 if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
@@ -28,9 +43,9 @@ def joint_menu(window: MainWindow, joint: int | None, screen_pos: QtCore.QPoint)
         name = session.skeleton.joints[joint]
         menu.addSection(name)
         for text, fn in (
-            ("Toggle visible / occluded\tV", lambda: session.toggle_occluded(joint)),
-            ("Mark absent\tX", lambda: session.mark_absent(joint)),
-            ("Delete label\tDel", lambda: session.delete(joint)),
+            (menu_text("toggle_occluded"), lambda: session.toggle_occluded(joint)),
+            (menu_text("mark_absent"), lambda: session.mark_absent(joint)),
+            (menu_text("delete_joint"), lambda: session.delete(joint)),
         ):
             menu.addAction(text, functools.partial(window._guarded, fn))
     choose = menu.addMenu("Current joint")
@@ -39,10 +54,8 @@ def joint_menu(window: MainWindow, joint: int | None, screen_pos: QtCore.QPoint)
         act.setCheckable(True)
         act.setChecked(j == session.joint)
     menu.addSeparator()
-    menu.addAction(
-        "Copy pose from nearest labelled frame\tC", functools.partial(act_copy_pose, window)
-    )
-    menu.addAction("Fit frame to window\tF", window.frame_view.fit)
+    menu.addAction(menu_text("copy_pose"), functools.partial(act_copy_pose, window))
+    menu.addAction(menu_text("fit"), window.frame_view.fit)
     menu.popup(screen_pos)
     window.context_menu = menu
 
@@ -159,6 +172,17 @@ def act_prev_proposed(window: MainWindow) -> None:
 
 def act_next_to_label(window: MainWindow) -> None:
     session = window._need()
+    plan = session.plan_to_label()  # accepted proposals first (core.proposal_plan)
+    if plan:
+        window.show_suggestion(plan[0])
+        session.go_to(plan[0])
+        n = len(plan)
+        window.statusBar().showMessage(
+            f"frame {plan[0]} is next to label: an accepted proposed frame "
+            f"({n} {plural(n, 'frame')} of the proposals left)",
+            6000,
+        )
+        return
     problem = session.ranking_problem()
     if problem is not None:
         window.statusBar().showMessage(problem, 5000)
@@ -273,7 +297,33 @@ act_row_uncertainty = act_row_spans = _toggle_row
 
 
 def act_propose(window: MainWindow) -> None:
-    opening.propose(window, window._need())
+    proposal_panel.propose(window, window._need())
+
+
+def act_proposals_panel(window: MainWindow) -> None:
+    window.proposals.show()
+
+
+def act_run_proposals(window: MainWindow) -> None:
+    window.proposals.run_panel()
+
+
+def act_accept_proposals(window: MainWindow) -> None:
+    window.proposals.accept()
+
+
+def act_extend_proposals(window: MainWindow) -> None:
+    window.proposals.extend()
+
+
+def act_clear_proposals(window: MainWindow) -> None:
+    window.proposals.clear()
+
+
+def act_prefill(window: MainWindow) -> None:
+    from annotator.gui import prefill
+
+    prefill.start(window, window._need())
 
 
 def act_extract_motion(window: MainWindow) -> None:
@@ -291,9 +341,15 @@ def act_cancel_tasks(window: MainWindow) -> None:
 
 
 def act_shortcuts(window: MainWindow) -> None:
-    dialog = ShortcutsDialog(window)
+    dialog = ShortcutsDialog(window, window.settings.shortcuts.as_dict())
     dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
+
+
+def act_settings(window: MainWindow) -> None:
+    from annotator.gui.settings_dialog import open_settings
+
+    open_settings(window)
 
 
 def act_about(window: MainWindow) -> None:

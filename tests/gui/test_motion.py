@@ -213,7 +213,7 @@ def test_gate_decisions_reach_the_document_and_undo(qtbot, window, figure_video)
 def test_propose_job_passes_the_gate_field(qtbot, window, figure_video, monkeypatch) -> None:
     """The propose worker hands a result's ``gate`` (the proposals contract) to the document,
     whatever method produced it."""
-    from annotator.gui import opening
+    from annotator.gui import proposal_panel
     from annotator.proposal import registry
 
     gate = [0] * 40
@@ -227,7 +227,7 @@ def test_propose_job_passes_the_gate_field(qtbot, window, figure_video, monkeypa
     monkeypatch.setattr(registry, "propose", fake)
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
-    opening.propose(window, window.session, "uniform")
+    proposal_panel.propose(window, window.session, "uniform")
     assert window.tasks.wait_idle(60)
     assert np.asarray(window.session.doc.gate).tolist() == gate
     assert not window.reporter.errors
@@ -320,13 +320,13 @@ def test_the_gate_method_writes_its_decisions(qtbot, window, figure_video) -> No
     """A propose run with the ``gate`` method (registered as ``annotator`` does before the
     app starts): its 0/1 decisions reach the document with the proposals, one undo step."""
     from annotator.cli.methods import install
-    from annotator.gui import opening
+    from annotator.gui import proposal_panel
 
     install()
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
-    opening.propose(window, session, "gate")
+    proposal_panel.propose(window, session, "gate")
     assert window.tasks.wait_idle(WAIT_MS / 1000)
     assert not window.reporter.errors, window.reporter.errors
     gate = np.asarray(session.doc.gate)
