@@ -20,7 +20,7 @@ from annotator.errors import AnnotatorError
 from annotator.gui.session import Session
 
 if TYPE_CHECKING:
-    from annotator.gui.main_window import MainWindow
+    from annotator.gui.services import WindowServices
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def start_journal(session: Session, interval: float = 0.5) -> RecoveryJournal:
     return journal
 
 
-def offer(window: MainWindow, session: Session, recovery: Recovery) -> bool:
+def offer(window: WindowServices, session: Session, recovery: Recovery) -> bool:
     """Ask whether to restore ``recovery`` into ``session``; True when restored."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(recovery.modified))
     question = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One action: a stable id (its handler is ``window_actions.act_<id>``), menu, text, keys."""
+    """One action: a stable id (its handler: ``window_actions.HANDLERS[id]``), menu, text, keys."""
 
     id: str
     menu: str

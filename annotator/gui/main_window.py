@@ -1,7 +1,7 @@
 """The main window: frame view and timeline in the centre, joint list, fill and legend docks.
 
-The window owns no annotation data. It builds its actions from ``keymap.ACTIONS`` (handler
-``window_actions.act_<id>``), opens videos and projects (``opening.py`` does the work), and wires a
+The window owns no annotation data. It builds its actions from ``keymap.ACTIONS`` (handlers
+from the table ``window_actions.HANDLERS``), opens videos and projects (``opening.py`` does the work), and wires a
 ``Session``'s signals to the views. Anything that can fail reaches the user through the
 ``Reporter`` as one readable sentence.
 """
@@ -98,7 +98,7 @@ class MainWindow(QtWidgets.QMainWindow):
         layout.setSpacing(0)
         self.proxy_bar = ProxyBar()
         self.proxy_bar.act.connect(
-            lambda: self._guarded(functools.partial(proxy_offer.on_bar_action, self))
+            lambda: self.guarded(functools.partial(proxy_offer.on_bar_action, self))
         )
         layout.addWidget(self.proxy_bar)
         self.frame_view = FrameView()
@@ -110,7 +110,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.play_button.setToolTip("play / pause (Space)")
         self.play_button.setCheckable(True)
         self.play_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        self.play_button.toggled.connect(self._set_playing)
+        self.play_button.toggled.connect(self.set_playing)
         transport.addWidget(self.play_button)
         self.frame_spin = QtWidgets.QSpinBox()
         self.frame_spin.setKeyboardTracking(False)
@@ -184,10 +184,8 @@ class MainWindow(QtWidgets.QMainWindow):
             if spec.tip:
                 action.setStatusTip(spec.tip)
             action.setCheckable(spec.id in CHECKABLE)
-            handler: Callable[[], Any] = functools.partial(
-                getattr(window_actions, f"act_{spec.id}"), self
-            )
-            action.triggered.connect(lambda _checked=False, h=handler: self._guarded(h))
+            handler: Callable[[], Any] = functools.partial(window_actions.HANDLERS[spec.id], self)
+            action.triggered.connect(lambda _checked=False, h=handler: self.guarded(h))
             self.addAction(action)  # shortcuts work even with the menu bar hidden
             menus[spec.menu].addAction(action)
             self.actions_by_id[spec.id] = action
@@ -238,7 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.suggest_button.setStyleSheet(f"color: {theme.SUGGESTED_COLOR.name()}")
         self.suggest_button.clicked.connect(
-            lambda: self._guarded(functools.partial(window_actions.act_next_to_label, self))
+            lambda: self.guarded(functools.partial(window_actions.act_next_to_label, self))
         )
         self.suggest_button.hide()
         bar.addPermanentWidget(self.suggest_button)
@@ -261,7 +259,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     # ------------------------------------------------------------------ errors
-    def _guarded(self, fn: Callable[[], Any]) -> None:
+    def guarded(self, fn: Callable[[], Any]) -> None:
         """Run a user action; user errors become a dialog, bugs a dialog plus a log entry."""
         try:
             fn()
@@ -277,7 +275,7 @@ class MainWindow(QtWidgets.QMainWindow):
         index is ready (background task); errors go to the reporter."""
         if not opening.confirm_discard(self, self.session):
             return
-        self._guarded(lambda: opening.open_any(Path(path), self))
+        self.guarded(lambda: opening.open_any(Path(path), self))
 
     def show_preview(self, image: np.ndarray) -> None:
         """Show a frame before a session exists (the first frame while indexing)."""
@@ -285,7 +283,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def set_session(self, session: Session) -> None:
         if self.session is not None:
-            self._set_playing(False)
+            self.set_playing(False)
             self.tasks.cancel_all()
             self.session.close(discard_unsaved=True)  # the user chose in open_path
             self.session.deleteLater()
@@ -294,8 +292,8 @@ class MainWindow(QtWidgets.QMainWindow):
         skeleton = session.skeleton
         overlay = self.frame_view.set_skeleton(skeleton)
         overlay.spread_all = self.actions_by_id["uncertainty"].isChecked()
-        overlay.place_requested.connect(lambda x, y: self._guarded(lambda: session.place(x, y)))
-        overlay.drag_started.connect(lambda j: self._guarded(lambda: session.begin_drag(j)))
+        overlay.place_requested.connect(lambda x, y: self.guarded(lambda: session.place(x, y)))
+        overlay.drag_started.connect(lambda j: self.guarded(lambda: session.begin_drag(j)))
         overlay.drag_moved.connect(self._queue_drag)
         overlay.drag_finished.connect(self._finish_drag)
         overlay.menu_requested.connect(functools.partial(window_actions.joint_menu, self))
@@ -336,13 +334,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_history_actions()
         self._update_title()
         self._update_enabled()
-        self._update_fill_info()
+        self.update_fill_info()
         self.update_suggestion()
         self._show_gate()
         self._show_residual()
         self._show_flags()
         self._show_fill_rows()
-        session.motion_changed.connect(self._update_fill_info)
+        session.motion_changed.connect(self.update_fill_info)
         session.fill_slow.connect(self._on_fill_slow)
         self._slow_fill_shown = False
         proxy_offer.offer(self, session)
@@ -376,13 +374,13 @@ class MainWindow(QtWidgets.QMainWindow):
         pending, self._pending_drag = self._pending_drag, None
         if pending is not None and self.session is not None:
             session = self.session
-            self._guarded(lambda: session.drag(*pending))
+            self.guarded(lambda: session.drag(*pending))
 
     def _finish_drag(self, joint: int) -> None:
         self._apply_drag()
         if self.session is not None:
             session = self.session
-            self._guarded(lambda: session.end_drag(joint))
+            self.guarded(lambda: session.end_drag(joint))
 
     # ------------------------------------------------------------------ view updates
     def _show_frame(self, frame: int) -> None:
@@ -510,9 +508,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_status_changed(self) -> None:
         if self.session is not None:
             self.timeline.set_status(self.session.status)  # may be a new array
-            self._update_fill_info()
+            self.update_fill_info()
 
-    def _update_fill_info(self) -> None:
+    def update_fill_info(self) -> None:
         session = self.session
         if session is None:
             return
@@ -642,11 +640,26 @@ class MainWindow(QtWidgets.QMainWindow):
             self.progress.hide()
             self.cancel_button.hide()
 
-    # ------------------------------------------------------------------ helpers for actions
-    def _need(self) -> Session:
+    # ------------------------------------------------------------------ helpers' interface
+    # What the helper modules (opening, motion, prefill, proxy_offer, autosave, the action
+    # handlers) use of the window: gui/services.py names it as ``WindowServices``.
+    def need_session(self) -> Session:
+        """The open project; a user error (reported as one sentence) when there is none."""
         if self.session is None:
             raise AnnotatorError("open a video or project first")
         return self.session
+
+    def show_status(self, message: str, timeout_ms: int = 0) -> None:
+        """A passing message in the status bar (``timeout_ms`` 0: until the next one)."""
+        self.statusBar().showMessage(message, timeout_ms)
+
+    @property
+    def dialog_parent(self) -> QtWidgets.QWidget:
+        return self
+
+    @property
+    def playing(self) -> bool:
+        return self._play_timer.isActive()
 
     def _seek(self, frame: int) -> None:
         if self.session is not None:
@@ -658,9 +671,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _choose_method(self, method: str) -> None:
         if self.session is not None:
-            self._guarded(lambda: self._need().set_method(method))
+            self.guarded(lambda: self.need_session().set_method(method))
 
-    def _set_playing(self, playing: bool) -> None:
+    def set_playing(self, playing: bool) -> None:
         if playing and self.session is not None:
             self._play_timer.start(max(1, round(1000 / self.session.fps)))
         else:
@@ -673,7 +686,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _play_tick(self) -> None:
         session = self.session
         if session is None or session.frame >= session.frame_count - 1:
-            self._set_playing(False)
+            self.set_playing(False)
             return
         session.step(1)
 

@@ -27,7 +27,7 @@ from annotator.gui.session import PreparedFill, prepare_fill
 from annotator.gui.workers import Task, one_line
 
 if TYPE_CHECKING:
-    from annotator.gui.main_window import MainWindow
+    from annotator.gui.services import WindowServices
     from annotator.gui.session import Session
     from annotator.video.motion_store import MotionStore
 
@@ -35,7 +35,7 @@ TASK_NAME = "Extracting motion"
 MESSAGE_MS = 10_000
 
 
-def start(window: MainWindow, session: Session) -> Task:
+def start(window: WindowServices, session: Session) -> Task:
     """Extract ``session``'s motion fields in the background; they reach ``set_motion``."""
     path = Path(session.doc.video.path)  # the original video, never the fast-seek copy
     # The first video fill is built here too, off the GUI thread, from the labels as they are
@@ -61,29 +61,29 @@ def start(window: MainWindow, session: Session) -> Task:
             return
         fields, prepared = result
         session.set_motion(fields, prepared=prepared)
-        window.statusBar().showMessage(arrived_text(session), MESSAGE_MS)
+        window.show_status(arrived_text(session), MESSAGE_MS)
 
     def failed(message: str) -> None:
         if not finished():
             return
         session.set_motion(None, one_line(message))
-        window.statusBar().showMessage(
+        window.show_status(
             f"No motion fields: {session.motion_note}; the fill stays hpim", MESSAGE_MS
         )
 
     def cancelled() -> None:
         if not finished():
             return
-        window.statusBar().showMessage(
+        window.show_status(
             "Motion extraction cancelled; the fill stays hpim (Tools > Extract Motion Fields "
             "starts it again)",
             MESSAGE_MS,
         )
-        window._update_fill_info()
+        window.update_fill_info()
 
     task = window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=cancelled)
     window.motion_task = task
-    window._update_fill_info()
+    window.update_fill_info()
     return task
 
 
@@ -99,6 +99,6 @@ def arrived_text(session: Session) -> str:
     return one_line(text)
 
 
-def running(window: MainWindow) -> bool:
+def running(window: WindowServices) -> bool:
     """Whether an extraction task is under way (and has not delivered its outcome)."""
     return window.motion_task is not None

@@ -28,7 +28,7 @@ from annotator.gui.dialogs import ExportChoice
 from annotator.gui.session import Session
 
 if TYPE_CHECKING:
-    from annotator.gui.main_window import MainWindow
+    from annotator.gui.services import WindowServices
     from annotator.video.base import VideoReader
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def is_project(path: Path) -> bool:
 
 
 # ---------------------------------------------------------------------- opening
-def open_any(path: Path, window: MainWindow) -> None:
+def open_any(path: Path, window: WindowServices) -> None:
     """Open ``path`` in ``window``: a project, or a video for a new project.
 
     The session is handed to ``window.set_session`` once the video's index is ready (at once
@@ -64,7 +64,7 @@ def open_any(path: Path, window: MainWindow) -> None:
         _open_video(path, window)
 
 
-def _open_video(path: Path, window: MainWindow) -> None:
+def _open_video(path: Path, window: WindowServices) -> None:
     reader = open_reader(path, window.settings.prefs.frame_cache)
     if window.session is None:  # never cover the open project's frame with another video
         # A first frame that cannot be decoded is not fatal here: the index job says why.
@@ -82,7 +82,7 @@ def _open_video(path: Path, window: MainWindow) -> None:
     _when_indexed(window, reader, make_session, path)
 
 
-def _open_project(path: Path, window: MainWindow) -> None:
+def _open_project(path: Path, window: WindowServices) -> None:
     from annotator.core import store
 
     doc = store.load_project(path)
@@ -124,7 +124,7 @@ def _open_project(path: Path, window: MainWindow) -> None:
     _when_indexed(window, reader, make_session, path)
 
 
-def _when_indexed(window: MainWindow, reader: VideoReader, make_session: Any, path: Path) -> None:
+def _when_indexed(window: WindowServices, reader: VideoReader, make_session: Any, path: Path) -> None:
     from annotator.gui import autosave
 
     def finish(_result: object) -> None:
@@ -143,7 +143,7 @@ def _when_indexed(window: MainWindow, reader: VideoReader, make_session: Any, pa
         add_recent(path)
         autosave.start_journal(session, window.settings.prefs.autosave_interval)
         if recovery is not None:
-            window._guarded(lambda: autosave.offer(window, session, recovery))
+            window.guarded(lambda: autosave.offer(window, session, recovery))
 
     if reader.index_ready:
         finish(None)
@@ -235,14 +235,14 @@ def default_project_path(session: Session) -> Path:
     return video.with_name(video.stem + PROJECT_SUFFIX)
 
 
-def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None = None) -> bool:
+def save(window: WindowServices, session: Session, ask_path: bool, path: Path | None = None) -> bool:
     """Save the project (asking where when it has no file yet or ``ask_path``)."""
     from annotator.core import store
 
     target = path or session.path
     if target is None or ask_path:
         chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
-            window,
+            window.dialog_parent,
             "Save project",
             str(default_project_path(session) if target is None else target),
             f"Annotator projects (*{PROJECT_SUFFIX})",
@@ -253,11 +253,11 @@ def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None
     store.save_project(session.doc, target)
     session.mark_saved(target)  # also drops the recovery journal
     add_recent(target)
-    window.statusBar().showMessage(f"saved {target}", 4000)
+    window.show_status(f"saved {target}", 4000)
     return True
 
 
-def confirm_discard(window: MainWindow, session: Session | None) -> bool:
+def confirm_discard(window: WindowServices, session: Session | None) -> bool:
     """Every place that would drop unsaved edits (quit, opening another video or project)
     asks here first: Save / Discard / Cancel. True to go on (saved, or discarded on purpose);
     False on Cancel, Esc, or a save that did not happen."""
@@ -351,9 +351,9 @@ def export_base(session: Session) -> str:
     return str(video.with_suffix(""))
 
 
-def export_dialog(window: MainWindow, name: str | None) -> None:
+def export_dialog(window: WindowServices, name: str | None) -> None:
     """Ask for the export's choices, then write it in a worker (frame images take a while)."""
-    session = window._need()
+    session = window.need_session()
     choices = export_choices()
     if not choices:
         raise AnnotatorError("no export format is available")
@@ -371,7 +371,7 @@ def export_dialog(window: MainWindow, name: str | None) -> None:
 
     def done(_result: object) -> None:
         what = "every frame" if request.frames == "all" else "the manual labels"
-        window.statusBar().showMessage(
+        window.show_status(
             f"exported {what} as {request.format} to {request.path}", 6000
         )
 

@@ -184,9 +184,9 @@ class PeopleBar(QtWidgets.QWidget):
 def connect(window: MainWindow) -> None:
     """Wire the people bar to the window's actions (once, when the window is built)."""
     bar = window.people_bar
-    bar.person_chosen.connect(lambda k: window._guarded(lambda: window._need().set_instance(k)))
-    bar.add_requested.connect(lambda: window._guarded(lambda: act_add_person(window)))
-    bar.remove_requested.connect(lambda: window._guarded(lambda: act_remove_person(window)))
+    bar.person_chosen.connect(lambda k: window.guarded(lambda: window.need_session().set_instance(k)))
+    bar.add_requested.connect(lambda: window.guarded(lambda: act_add_person(window)))
+    bar.remove_requested.connect(lambda: window.guarded(lambda: act_remove_person(window)))
 
 
 def show_people(window: MainWindow) -> None:
@@ -218,9 +218,9 @@ def draw_people(window: MainWindow, session: Session) -> None:
 
 
 def act_add_person(window: MainWindow) -> None:
-    session = window._need()
+    session = window.need_session()
     session.add_person()
-    window.statusBar().showMessage(
+    window.show_status(
         f"added {person_name(session.active_track)}: clicks now label them "
         "(Tab / Shift+Tab switch people)",
         6000,
@@ -228,7 +228,7 @@ def act_add_person(window: MainWindow) -> None:
 
 
 def act_remove_person(window: MainWindow) -> None:
-    session = window._need()
+    session = window.need_session()
     k = session.instance
     track = session.active_track
     frames = int(np.count_nonzero(session.doc.labelled_joint_counts(k)))
@@ -243,10 +243,10 @@ def act_remove_person(window: MainWindow) -> None:
 
 
 def act_next_person(window: MainWindow) -> None:
-    session = window._need()
+    session = window.need_session()
     session.set_instance(session.instance + 1)
 
 
 def act_prev_person(window: MainWindow) -> None:
-    session = window._need()
+    session = window.need_session()
     session.set_instance(session.instance - 1)

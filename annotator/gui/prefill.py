@@ -27,7 +27,7 @@ from annotator.gui.wording import plural
 from annotator.gui.workers import Task
 
 if TYPE_CHECKING:
-    from annotator.gui.main_window import MainWindow
+    from annotator.gui.services import WindowServices
     from annotator.gui.session import Session
 
 ESTIMATOR = "blazepose"  # the registry name Prefill runs
@@ -67,7 +67,7 @@ def apply(
     return flags
 
 
-def start(window: MainWindow, session: Session, span: tuple[int, int] | None = None) -> Task:
+def start(window: WindowServices, session: Session, span: tuple[int, int] | None = None) -> Task:
     """Run the estimator on ``target_frames`` in a worker; the result arrives as one command."""
     frames, what = target_frames(session, span)
     skeleton = session.skeleton.name
@@ -102,12 +102,12 @@ def start(window: MainWindow, session: Session, span: tuple[int, int] | None = N
                 f"; {len(flags)} {plural(len(flags), 'frame')} flagged for review "
                 f"(joints below {LOW_CONFIDENCE:g} confidence)"
             )
-        window.statusBar().showMessage(text, 8000)
+        window.show_status(text, 8000)
 
     def cancelled() -> None:
-        window.statusBar().showMessage("Prefill cancelled: nothing changed", 4000)
+        window.show_status("Prefill cancelled: nothing changed", 4000)
 
-    window.statusBar().showMessage(f"Prefill: estimating poses on {what}…", 8000)
+    window.show_status(f"Prefill: estimating poses on {what}…", 8000)
     return window.tasks.start(
         f"Prefill ({estimator}, {what})",
         job,

@@ -288,7 +288,7 @@ class ProposalController(QtCore.QObject):
         return session
 
     def _message(self, text: str, ms: int = 6000) -> None:
-        self.window.statusBar().showMessage(text, ms)
+        self.window.show_status(text, ms)
 
     def _go_to(self, frame: int) -> None:
         if self.window.session is not None:

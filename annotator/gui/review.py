@@ -9,8 +9,8 @@ per user in ``review.ini`` of the per-user data folder, by default the operating
 user; when: now, ISO 8601 UTC), dragging a manual dot in the
 plot is ``MoveJoint`` merged into one undo step per drag.
 
-The ``act_*`` functions are the keymap's handlers for the Review menu (``window_actions``
-re-exports them). The exports run in the window's worker with progress and cancel; the
+The ``act_*`` functions are the keymap's handlers for the Review menu (listed in
+``window_actions.HANDLERS``). The exports run in the window's worker with progress and cancel; the
 labels are frozen when the user asks, so edits made meanwhile do not change a file under way.
 """
 
@@ -237,11 +237,11 @@ class ReviewController(QtCore.QObject):
         target = step_queue(self.items, session.frame, forward)
         if target is None:
             where = "after" if forward else "before"
-            self.window.statusBar().showMessage(f"nothing to review {where} this frame", 3000)
+            self.window.show_status(f"nothing to review {where} this frame", 3000)
             return
         session.go_to(target)
         item = next(i for i in self.items if i.frame == target)
-        self.window.statusBar().showMessage(f"frame {target}: {item.text}", 6000)
+        self.window.show_status(f"frame {target}: {item.text}", 6000)
 
     def mark_reviewed(self) -> None:
         """Mark the current frame reviewed (one undo step), then go to the next item."""
@@ -251,7 +251,7 @@ class ReviewController(QtCore.QObject):
         session.history.seal()
         session.push(cmd.MarkReviewed(frame, frame + 1, by))
         session.history.seal()
-        self.window.statusBar().showMessage(f"frame {frame} marked reviewed by {by}", 3000)
+        self.window.show_status(f"frame {frame} marked reviewed by {by}", 3000)
         following = step_queue(self.items, frame, True)
         if following is not None:
             session.go_to(following)
@@ -355,7 +355,7 @@ def _export(window: MainWindow, kind: str) -> None:
     from annotator.gui import review_export
     from annotator.gui.opening import export_base
 
-    session = window._need()
+    session = window.need_session()
     suffix, title, filters = {
         "video": (".review.mp4", "Export Overlay Video", "MP4 video (*.mp4)"),
         "sheet": (".contact.png", "Export Contact Sheet", "PNG image (*.png)"),
@@ -380,10 +380,10 @@ def _export(window: MainWindow, kind: str) -> None:
 
     def done(result: Any) -> None:
         what = f"{result} frames" if kind == "video" else f"a {result[0]}x{result[1]} sheet"
-        window.statusBar().showMessage(f"exported {what} to {out}", 6000)
+        window.show_status(f"exported {what} to {out}", 6000)
 
     def cancelled() -> None:
-        window.statusBar().showMessage(f"{title.lower()} cancelled: nothing written", 4000)
+        window.show_status(f"{title.lower()} cancelled: nothing written", 4000)
 
     window.tasks.start(title, job, done, window.reporter.error, on_cancelled=cancelled)
 
