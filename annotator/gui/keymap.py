@@ -7,6 +7,7 @@ document against it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -241,12 +242,14 @@ def by_id(action_id: str) -> ActionSpec:
     raise KeyError(action_id)
 
 
-def menu_text(action_id: str) -> str:
-    """An action's text for a context menu: its label, a tab, its first key as this table
-    writes it (``Delete``, not Qt's ``Del``)."""
+def menu_text(action_id: str, keys: Sequence[str] | None = None) -> str:
+    """An action's text for a context menu: its label, a tab, its first key. ``keys``: the
+    keys the user bound (Settings > Shortcuts); None: this table's defaults, as it writes
+    them (``Delete``, not Qt's ``Del``)."""
     spec = by_id(action_id)
     text = spec.text.replace("&", "").replace("…", "")
-    return f"{text}\t{spec.keys[0]}" if spec.keys else text
+    shown = spec.keys if keys is None else keys
+    return f"{text}\t{shown[0]}" if shown else text
 
 
 def shortcuts_markdown() -> str:

@@ -28,14 +28,19 @@ def joint_menu(window: MainWindow, joint: int | None, screen_pos: QtCore.QPoint)
     if session is None:
         return
     menu = QtWidgets.QMenu(window)
+    shortcuts = window.settings.shortcuts  # the user's keys (Settings > Shortcuts)
+
+    def text_of(action_id: str) -> str:
+        return menu_text(action_id, shortcuts.keys(action_id))
+
     if joint is not None:
         session.set_joint(joint)
         name = session.skeleton.joints[joint]
         menu.addSection(name)
         for text, fn in (
-            (menu_text("toggle_occluded"), lambda: session.toggle_occluded(joint)),
-            (menu_text("mark_absent"), lambda: session.mark_absent(joint)),
-            (menu_text("delete_joint"), lambda: session.delete(joint)),
+            (text_of("toggle_occluded"), lambda: session.toggle_occluded(joint)),
+            (text_of("mark_absent"), lambda: session.mark_absent(joint)),
+            (text_of("delete_joint"), lambda: session.delete(joint)),
         ):
             menu.addAction(text, functools.partial(window.guarded, fn))
     choose = menu.addMenu("Current joint")
@@ -44,8 +49,8 @@ def joint_menu(window: MainWindow, joint: int | None, screen_pos: QtCore.QPoint)
         act.setCheckable(True)
         act.setChecked(j == session.joint)
     menu.addSeparator()
-    menu.addAction(menu_text("copy_pose"), functools.partial(act_copy_pose, window))
-    menu.addAction(menu_text("fit"), window.frame_view.fit)
+    menu.addAction(text_of("copy_pose"), functools.partial(act_copy_pose, window))
+    menu.addAction(text_of("fit"), window.frame_view.fit)
     menu.popup(screen_pos)
     window.context_menu = menu
 

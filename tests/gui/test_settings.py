@@ -318,3 +318,26 @@ def test_settings_that_cannot_be_saved_say_so(qtbot, window) -> None:
     assert "cannot be saved" in window.reporter.errors[-1]
     assert window.settings.prefs.marker_size == theme.JOINT_RADIUS  # nothing half-applied
     dialog.reject()
+
+
+def test_the_joint_menu_shows_the_users_keys(qtbot, window, figure_video) -> None:
+    from annotator.core.codes import Visibility
+    from tests.gui.conftest import click_image
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    dialog = _dialog(qtbot, window)
+    _set_key(qtbot, dialog, "mark_absent", "Ctrl+Shift+X")
+    _set_key(qtbot, dialog, "toggle_occluded", "F7")
+    _click(qtbot, dialog, Button.Ok)
+    session = window.session
+    click_image(window, *truth[0, 0])  # the head placed
+    click_image(window, *truth[0, 0], button=QtCore.Qt.MouseButton.RightButton)
+    texts = [a.text() for a in window.context_menu.actions()]
+    assert "Mark Absent\tCtrl+Shift+X" in texts and "Toggle Visible / Occluded\tF7" in texts
+    assert not any(t.startswith("Mark Absent\tX") for t in texts)  # not the default
+    assert "Delete Label\tDelete" in texts  # unchanged keys as the keymap writes them
+    absent = next(a for a in window.context_menu.actions() if a.text().startswith("Mark Absent"))
+    absent.trigger()
+    window.context_menu.close()
+    assert session.doc.label(0, 0, 0)[2] == Visibility.ABSENT
