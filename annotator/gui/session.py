@@ -32,8 +32,9 @@ from numpy.typing import NDArray
 from PySide6 import QtCore
 
 from annotator.core import commands as cmd
+from annotator.core import edits
 from annotator.core.codes import Source, Visibility
-from annotator.core.document import Change, Document, Proposals
+from annotator.core.document import Change, Document
 from annotator.core.history import History
 from annotator.core.journal import RecoveryJournal
 from annotator.core.proposal_plan import ACCEPTED, plan_order
@@ -409,6 +410,13 @@ class Session(QtCore.QObject):
     def push(self, command: cmd.Command) -> None:
         self.history.push(command)
 
+    def _push_some(self, command: cmd.Command | None) -> bool:
+        """Push ``command`` unless the action had nothing to change (None); True if pushed."""
+        if command is None:
+            return False
+        self.push(command)
+        return True
+
     def place(self, x: float, y: float) -> None:
         """Place the current joint at (x, y) on the current frame, then advance the joint."""
         self.history.seal()
@@ -437,12 +445,9 @@ class Session(QtCore.QObject):
         """Visible <-> occluded; a filled joint becomes a manual label at its filled place."""
         j = self.joint if joint is None else joint
         pose = self.pose_view()
-        current = Visibility(int(pose.visibility[j]))
-        if not current.has_position:
-            return
-        target = Visibility.VISIBLE if current == Visibility.OCCLUDED else Visibility.OCCLUDED
         x, y = (float(v) for v in pose.xy[j])
-        self.push(cmd.SetVisibility(self.frame, j, target, self.instance, x, y))
+        shown = Visibility(int(pose.visibility[j]))
+        self._push_some(edits.toggle_occluded(self.frame, j, shown, (x, y), self.instance))
 
     def mark_absent(self, joint: int | None = None) -> None:
         j = self.joint if joint is None else joint
@@ -450,23 +455,16 @@ class Session(QtCore.QObject):
 
     def delete(self, joint: int | None = None) -> None:
         j = self.joint if joint is None else joint
-        if self.manual()[self.frame, j, 2] != Visibility.UNLABELLED:
-            self.push(cmd.DeleteJoint(self.frame, j, self.instance))
+        self._push_some(edits.delete_label(self.manual(), self.frame, j, self.instance))
 
     def clear_frame(self) -> None:
-        if (self.manual()[self.frame, :, 2] != Visibility.UNLABELLED).any():
-            self.push(cmd.ClearFrame(self.frame, self.instance))
+        self._push_some(edits.clear_frame(self.manual(), self.frame, self.instance))
 
     def copy_from_nearest(self) -> int | None:
         """Copy the pose of the nearest labelled frame onto this one; its frame, or None."""
-        before = self.doc.nearest_labelled(self.frame, "previous", self.instance)
-        after = self.doc.nearest_labelled(self.frame, "next", self.instance)
-        if before is None and after is None:
+        command = edits.copy_from_nearest(self.doc, self.frame, self.instance)
+        if command is None:
             return None
-        if after is None or (before is not None and self.frame - before <= after - self.frame):
-            command = cmd.CopyPose(self.frame, "previous", self.instance)
-        else:
-            command = cmd.CopyPose(self.frame, "next", self.instance)
         self.push(command)
         return command.source_frame
 
@@ -474,12 +472,10 @@ class Session(QtCore.QObject):
         """Filled and predicted joints of this frame become manual labels (one command);
         False if none."""
         frame = self.frame
-        values = np.array(self.result.poses[frame : frame + 1])
-        manual = self.manual()[frame]
-        if not ((manual[:, 2] == Visibility.UNLABELLED) & (values[0, :, 2] != 0)).any():
-            return False
-        self.push(cmd.AcceptFill(frame, values, self.instance))
-        return True
+        command = edits.accept_fill(
+            self.manual()[frame], self.result.poses[frame], frame, self.instance
+        )
+        return self._push_some(command)
 
     def flip(self) -> None:
         self.push(cmd.FlipLeftRight(self.frame, self.instance))
@@ -497,24 +493,11 @@ class Session(QtCore.QObject):
         None. Decisions go into the document's gate state with the proposals, so one undo
         takes both back. New proposals are not the accepted plan (``core.proposal_plan``)
         unless ``keep_plan`` (Extend adds to an accepted plan)."""
-        proposals = Proposals(
-            tuple(int(f) for f in frames),
-            None if scores is None else tuple(float(s) for s in scores),
-            method,
+        self.push(
+            edits.accept_proposals(
+                self.doc, frames, scores, method, self.instance, gate=gate, keep_plan=keep_plan
+            )
         )
-        accept = cmd.AcceptProposals(proposals, instance=self.instance)
-        steps: list[cmd.Command] = [accept]
-        if gate is not None:
-            decisions = np.asarray(gate).reshape(-1)
-            if decisions.size != self.frame_count or not np.isin(decisions, (0, 1)).all():
-                raise AnnotatorError(
-                    f"the {method} proposals carry {decisions.size} gate decisions, not one 0 "
-                    f"or 1 for each of the {self.frame_count} frames"
-                )
-            steps.append(cmd.SetGate(0, decisions.astype(np.int8)))
-        if not keep_plan and self.doc.settings.get(ACCEPTED):
-            steps.append(cmd.SetSetting(ACCEPTED, None))
-        self.push(accept if len(steps) == 1 else cmd.Batch(accept.text, steps))
 
     def plan_to_label(self, rank: bool = True) -> list[int]:
         """The accepted proposals still to label, in the order N visits them: best first by
