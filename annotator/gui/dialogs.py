@@ -73,6 +73,11 @@ class Reporter:
         """Save / Discard / Cancel; Esc and closing the box mean Cancel (keep working)."""
         return save_discard_cancel(self.parent, question, title)
 
+    def ask_text(self, question: str, title: str = "Question") -> str | None:
+        """A line of text from the user (stripped); None when cancelled or left empty."""
+        text, ok = QtWidgets.QInputDialog.getText(self.parent, title, question)
+        return text.strip() or None if ok else None
+
     def choose_proposal(
         self, methods: Sequence[str], frame_count: int, budget: int | None = None
     ) -> ProposeRequest | None:
@@ -118,6 +123,7 @@ class RecordingReporter(Reporter):
         self.export_bases: list[str] = []  # the paths the export dialog suggested
         # The save dialog's answer (review exports); None answers with the suggested path.
         self.save_path: str | None = None
+        self.text: str | None = None  # what ``ask_text`` answers (None: cancelled)
 
     def error(self, message: str, title: str = "Error") -> None:
         self.errors.append(message)
@@ -129,6 +135,10 @@ class RecordingReporter(Reporter):
     def ask_save(self, question: str, title: str = "Unsaved changes") -> SaveChoice:
         self.questions.append(question)
         return self.save_choice
+
+    def ask_text(self, question: str, title: str = "Question") -> str | None:
+        self.questions.append(question)
+        return None if self.text is None else self.text.strip() or None
 
     def choose_proposal(
         self, methods: Sequence[str], frame_count: int, budget: int | None = None

@@ -124,6 +124,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("T",),
         "the current joint over the neighbouring frames, drawn on the image",
     ),
+    ActionSpec(
+        "flag_frame",
+        "Review",
+        "&Flag This Frame…",
+        (),
+        "asks why; the frame joins the review queue (undoable)",
+    ),
     ActionSpec("joint_plot", "Review", "Joint &Plot", (), "the current joint's x and y over time"),
     ActionSpec(
         "export_overlay",

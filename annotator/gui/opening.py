@@ -124,7 +124,9 @@ def _open_project(path: Path, window: WindowServices) -> None:
     _when_indexed(window, reader, make_session, path)
 
 
-def _when_indexed(window: WindowServices, reader: VideoReader, make_session: Any, path: Path) -> None:
+def _when_indexed(
+    window: WindowServices, reader: VideoReader, make_session: Any, path: Path
+) -> None:
     from annotator.gui import autosave
 
     def finish(_result: object) -> None:
@@ -235,7 +237,9 @@ def default_project_path(session: Session) -> Path:
     return video.with_name(video.stem + PROJECT_SUFFIX)
 
 
-def save(window: WindowServices, session: Session, ask_path: bool, path: Path | None = None) -> bool:
+def save(
+    window: WindowServices, session: Session, ask_path: bool, path: Path | None = None
+) -> bool:
     """Save the project (asking where when it has no file yet or ``ask_path``)."""
     from annotator.core import store
 
@@ -371,8 +375,6 @@ def export_dialog(window: WindowServices, name: str | None) -> None:
 
     def done(_result: object) -> None:
         what = "every frame" if request.frames == "all" else "the manual labels"
-        window.show_status(
-            f"exported {what} as {request.format} to {request.path}", 6000
-        )
+        window.show_status(f"exported {what} as {request.format} to {request.path}", 6000)
 
     window.tasks.start(f"Exporting {request.format}", job, done, window.reporter.error)

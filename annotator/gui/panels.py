@@ -240,8 +240,9 @@ class Legend(QtWidgets.QWidget):
         # costs the joint list no room at 1280x800.
         self._add(
             _bar(theme.HELD_COLOR, tick=theme.FLAG_COLOR),
-            "held span, flagged (tick)",
-            "grey where the pose is only held; a red tick on each frame flagged for review",
+            "held span, flagged / reviewed (tick)",
+            "grey where the pose is only held; a red tick on each frame flagged for review, a "
+            "green one (lower half) on each frame marked reviewed",
         )
         layout.setRowStretch(layout.rowCount(), 1)
         layout.setColumnStretch(1, 1)

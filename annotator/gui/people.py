@@ -184,7 +184,9 @@ class PeopleBar(QtWidgets.QWidget):
 def connect(window: MainWindow) -> None:
     """Wire the people bar to the window's actions (once, when the window is built)."""
     bar = window.people_bar
-    bar.person_chosen.connect(lambda k: window.guarded(lambda: window.need_session().set_instance(k)))
+    bar.person_chosen.connect(
+        lambda k: window.guarded(lambda: window.need_session().set_instance(k))
+    )
     bar.add_requested.connect(lambda: window.guarded(lambda: act_add_person(window)))
     bar.remove_requested.connect(lambda: window.guarded(lambda: act_remove_person(window)))
 

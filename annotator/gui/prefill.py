@@ -1,8 +1,10 @@
 """The Prefill action: the pose estimator's guess on the frames to label, to correct.
 
 *Tools > Prefill* runs the estimator (``estimation.registry``, ``ESTIMATOR`` by default) in a
-worker with progress and cancel, on the proposed frames when there are proposals, else on the
-current frame; the status bar says which. Its joints arrive in the document's predicted layer
+worker with progress and cancel, on the span selected on the timeline (Shift+drag) when there
+is one, else on the proposed frames when there are proposals, else on the current frame; the
+status bar says which. A selection comes first because it is the user's latest, explicit
+choice; Esc or a click on the timeline clears it, and proposals apply again. Its joints arrive in the document's predicted layer
 with their confidence, and frames with joints below ``estimation.prefill.LOW_CONFIDENCE`` are
 flagged for review with the joints named: all of it one command, so one undo takes the whole
 run back. A run that fails (no model runtime, a skeleton the estimator cannot map) reaches the
@@ -34,15 +36,15 @@ ESTIMATOR = "blazepose"  # the registry name Prefill runs
 
 
 def target_frames(session: Session, span: tuple[int, int] | None = None) -> tuple[list[int], str]:
-    """The frames to prefill and how to name them: the proposed frames if any, else the
-    frames of ``span`` (half-open, a selection) if given, else the current frame."""
+    """The frames to prefill and how to name them: the frames of ``span`` (half-open, the
+    timeline's selection) if given, else the proposed frames if any, else the current frame."""
+    if span is not None and span[1] > span[0]:
+        a, b = span
+        return list(range(a, b)), f"frames {a}–{b - 1}"
     proposed = session.proposed
     if len(proposed):
         n = len(proposed)
         return [int(f) for f in proposed], f"the {n} proposed {plural(n, 'frame')}"
-    if span is not None and span[1] > span[0]:
-        a, b = span
-        return list(range(a, b)), f"frames {a}–{b - 1}"
     return [session.frame], f"frame {session.frame}"
 
 

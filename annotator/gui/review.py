@@ -53,7 +53,8 @@ PLOT_HEIGHT = 230  # the joint plot dock's height when opened (pixels)
 
 # The Review menu's actions that need an open project.
 SESSION_ACTIONS: tuple[str, ...] = (
-    "review_next", "review_prev", "mark_reviewed", "export_overlay", "export_contact_sheet",
+    "review_next", "review_prev", "mark_reviewed", "flag_frame", "export_overlay",
+    "export_contact_sheet",
 )  # fmt: skip
 
 
@@ -177,6 +178,7 @@ class ReviewController(QtCore.QObject):
         session.flags_changed.connect(self.refresh_queue)
         self._enable(True)
         self.refresh_queue()
+        self._show_reviewed()
         self._refresh_views(fit=True)
 
     def _enable(self, on: bool) -> None:
@@ -186,6 +188,13 @@ class ReviewController(QtCore.QObject):
     def _on_change(self, change: Change) -> None:
         if change.kind == "review":
             self.refresh_queue()
+            self._show_reviewed()
+
+    def _show_reviewed(self) -> None:
+        """The reviewed frames as green ticks on the timeline's held / flagged row."""
+        if self.session is not None:
+            reviewed = np.array(sorted(self.session.doc.reviews), dtype=np.int64)
+            self.window.timeline.set_rows(reviewed=reviewed)
 
     def _on_frame(self, frame: int) -> None:
         self._update_trail()
@@ -255,6 +264,21 @@ class ReviewController(QtCore.QObject):
         following = step_queue(self.items, frame, True)
         if following is not None:
             session.go_to(following)
+
+    def flag_frame(self) -> None:
+        """Flag the current frame for review with the reason the user gives (one undo step;
+        an earlier reason is replaced); nothing when the user cancels."""
+        session = self._need()
+        frame = session.frame
+        reason = self.window.reporter.ask_text(
+            f"Why should frame {frame} be reviewed?", "Flag This Frame"
+        )
+        if reason is None:
+            return
+        session.history.seal()
+        session.push(cmd.SetFlag(frame, reason))
+        session.history.seal()
+        self.window.show_status(f"frame {frame} flagged for review: {reason}", 3000)
 
     def _guard(self, fn: Callable[[], Any]) -> None:
         """Run a user action; its error reaches the user as one line, never only stderr."""
@@ -413,6 +437,10 @@ def act_review_prev(window: MainWindow) -> None:
 
 def act_mark_reviewed(window: MainWindow) -> None:
     window.review.mark_reviewed()
+
+
+def act_flag_frame(window: MainWindow) -> None:
+    window.review.flag_frame()
 
 
 def act_joint_plot(window: MainWindow) -> None:

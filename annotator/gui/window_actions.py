@@ -287,7 +287,6 @@ def _toggle_row(window: MainWindow) -> None:
     window.apply_row_toggles()
 
 
-
 def act_propose(window: MainWindow) -> None:
     proposal_panel.propose(window, window.need_session())
 
@@ -315,7 +314,7 @@ def act_clear_proposals(window: MainWindow) -> None:
 def act_prefill(window: MainWindow) -> None:
     from annotator.gui import prefill
 
-    prefill.start(window, window.need_session())
+    prefill.start(window, window.need_session(), span=window.timeline.span)
 
 
 def act_extract_motion(window: MainWindow) -> None:
@@ -329,7 +328,9 @@ def act_extract_motion(window: MainWindow) -> None:
 
 
 def act_cancel_tasks(window: MainWindow) -> None:
+    """Esc: stop background work and drop the timeline's span selection."""
     window.tasks.cancel_all()
+    window.timeline.clear_span()
 
 
 def act_shortcuts(window: MainWindow) -> None:
@@ -406,6 +407,7 @@ HANDLERS: dict[str, Handler] = {
     "review_next": review.act_review_next,
     "review_prev": review.act_review_prev,
     "mark_reviewed": review.act_mark_reviewed,
+    "flag_frame": review.act_flag_frame,
     "joint_trail": review.act_joint_trail,
     "joint_plot": review.act_joint_plot,
     "export_overlay": review.act_export_overlay,

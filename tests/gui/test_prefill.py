@@ -309,7 +309,7 @@ def test_hpim_mv_weighs_predicted_with_the_motion(qtbot, window, figure_video) -
     )
 
 
-def test_the_frames_to_prefill_are_the_proposals_else_a_span_else_this_frame(
+def test_the_frames_to_prefill_are_a_span_else_the_proposals_else_this_frame(
     qtbot, window, figure_video
 ) -> None:
     open_and_wait(qtbot, window, figure_video[0])
@@ -318,7 +318,9 @@ def test_the_frames_to_prefill_are_the_proposals_else_a_span_else_this_frame(
     assert prefill.target_frames(session) == ([3], "frame 3")
     assert prefill.target_frames(session, (8, 11)) == ([8, 9, 10], "frames 8–10")
     session.accept_proposals(np.array([2, 30]), None, "uniform")
-    assert prefill.target_frames(session, (8, 11)) == ([2, 30], "the 2 proposed frames")
+    assert prefill.target_frames(session) == ([2, 30], "the 2 proposed frames")
+    # A selection is the user's latest, explicit choice: it comes before the proposals.
+    assert prefill.target_frames(session, (8, 11)) == ([8, 9, 10], "frames 8–10")
 
 
 def test_a_project_with_predictions_opens_into_hpim_mv_that_weighs_them(
