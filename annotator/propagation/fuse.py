@@ -32,6 +32,7 @@ from annotator.propagation.mv import MvFiller
 from annotator.propagation.registry import VideoSource, get
 
 FILL_METHODS: tuple[str, ...] = ("mv", "hpim+mv")
+AUTO_FILL = "auto"
 
 FillFunction = Callable[[NDArray[np.float64]], FillResult]
 
@@ -295,6 +296,15 @@ __all__ = [
     "hpim_mv_fill",
     "hpim_mv_filler",
 ]
+
+
+def resolve_fill(fill: str, has_motion_vectors: bool) -> str:
+    """``auto``: ``hpim+mv`` where the codec exports motion vectors (the fields are cheap,
+    cached, and the gate reads the same store), else ``hpim`` (dense optical flow would cost
+    more than the estimator frames it saves); any other name as it is."""
+    if fill != AUTO_FILL:
+        return fill
+    return "hpim+mv" if has_motion_vectors else "hpim"
 
 
 def video_fill(video: Path, method: str, fps: float | None) -> str | FillFunction:
