@@ -119,5 +119,5 @@ def estimate_track(
         estimates=est,
         keyframes=np.asarray(est.frames, dtype=np.int64),
         seconds=timing,
-        fill=fill if isinstance(fill, str) else (fill_name or getattr(fill, "__name__", "")),
+        fill=fill if isinstance(fill, str) else fill_name or str(getattr(fill, "__name__", "")),
     )
