@@ -128,3 +128,22 @@ def test_a_deeplabcut_analysis_table_reads_as_predicted_joints(tmp_path: Path) -
 
     with pytest.raises(FormatError, match="likelihood"):
         registry.get("dlc-csv").read(path)
+
+
+def test_imported_predictions_become_the_predicted_layer_not_labels(
+    scored: PoseSet, tmp_path: Path
+) -> None:
+    from annotator.core.codes import Visibility
+    from annotator.core.document import Document
+
+    write_export(scored, "dlc-csv", tmp_path / "d.csv", frames="all")
+    doc = Document.from_pose_set(registry.get("dlc-csv").read(tmp_path / "d.csv"))
+    manual, predicted = np.asarray(doc.manual(0)), np.asarray(doc.predicted(0))
+    conf = np.asarray(doc.confidence(0))
+    want = scored.instances[0]
+    is_pred = want.source == Source.PREDICTED
+    assert (manual[is_pred, 2] == Visibility.UNLABELLED).all()
+    np.testing.assert_allclose(predicted[is_pred, :2], want.poses[is_pred, :2], atol=0.01)
+    np.testing.assert_allclose(conf[is_pred], want.confidence[is_pred], atol=1e-4)  # type: ignore[index]
+    assert (predicted[~is_pred, 2] == Visibility.UNLABELLED).all()
+    assert (manual[0, :, 2] != Visibility.UNLABELLED).all()  # the labels stay labels
