@@ -135,9 +135,7 @@ def read_csv(path: Path, skeleton: Skeleton | None = None, **options: Any) -> Po
     return PoseSet(sk, frame_count, instances)
 
 
-def _parse_row(
-    row: list[str], where: str
-) -> tuple[int, int, str, float, float, int, int, float]:
+def _parse_row(row: list[str], where: str) -> tuple[int, int, str, float, float, int, int, float]:
     """One data row, checked; messages name the line."""
     frame = parse_int(row[0], f"{where} frame")
     track = parse_int(row[2], f"{where} track")
