@@ -159,7 +159,7 @@ def estimate_video(
     """Key frames from ``keyframes`` (a proposal method, or ``all``), then the estimator on
     them and the fill. Progress: proposals take the first half of the bar when they run."""
     from annotator.estimation.pipeline import estimate_track
-    from annotator.propagation import resolve_fill, video_fill
+    from annotator.propagation import FILL_METHODS, resolve_fill, video_fill
     from annotator.video import open_video
 
     # no decode-ahead: pictures past a key frame would be decoded and converted for nothing
@@ -180,21 +180,39 @@ def estimate_video(
             ).frames
         seconds = {"keyframes": time.perf_counter() - t0}
         _stage(progress, f"estimating poses on {len(frames)} frames")
+        # a fill along the motion may extract the video's motion store: the bar's last tenth
+        moving = method in FILL_METHODS and len(frames) < reader.frame_count
+        end = 0.9 if moving else 1.0
         return estimate_track(
             reader,
             frames,
             skeleton=skeleton,
-            fill=video_fill(video, method, float(reader.fps)),
+            fill=video_fill(
+                video, method, float(reader.fps), _motion_stage(progress, end), should_stop
+            ),
             fill_name=method,
             estimator=estimator,
             threads=threads,
             refine_passes=refine_passes,
-            progress=part(progress, share, 1.0),
+            progress=part(progress, share, end),
             should_stop=should_stop,
             seconds=seconds,
         )
     finally:
         reader.close()
+
+
+def _motion_stage(progress: Progress | None, start: float) -> Progress | None:
+    """The bar from ``start`` to the end for the fill's motion extraction, named as such."""
+    scaled = part(progress, start, 1.0)
+    if scaled is None:
+        return None
+
+    def motion(fraction: float) -> None:
+        _stage(progress, "motion fields for the fill")
+        scaled(fraction)
+
+    return motion
 
 
 def _stage(progress: Progress | None, text: str) -> None:

@@ -131,3 +131,21 @@ def test_auto_fill_follows_the_motion_only_where_the_codec_exports_it() -> None:
     assert resolve_fill("auto", True) == "hpim+mv"
     assert resolve_fill("auto", False) == "hpim"
     assert resolve_fill("linear", True) == "linear"
+
+
+def test_the_bar_follows_the_fills_motion_extraction(
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
+    video, _ = _clip(data_dir, "mmhuman3d_single_person_demo")
+    out = tmp_path / "poses.npz"
+    args = [str(video), "--out", str(out), "--keyframes", "uniform", "--budget", "5"]
+    assert main(["estimate", *args]) == 0
+    bar = capsys.readouterr().err.split("\r")
+    stages = [line for line in bar if "motion fields for the fill" in line]
+    assert stages and "100 %" in stages[-1]
+    # the estimator's part ends at 90 %: the motion extraction takes the rest
+    assert any(" 90 % estimating poses" in line for line in bar)
