@@ -240,7 +240,9 @@ class Document:
 
     @classmethod
     def from_pose_set(cls, ps: PoseSet, video: VideoRef | None = None) -> Document:
-        """Values whose source is MANUAL become manual labels; everything else is dropped.
+        """Values whose source is MANUAL become manual labels; values whose source is
+        PREDICTED (a model's output, e.g. DeepLabCut likelihood columns) become the person's
+        predicted layer with their confidence; everything else (fills) is dropped.
 
         ``ps`` must fit a project (``schema.check_pose_set``): a document that could be saved
         but not loaded again would lose the user's work.
@@ -271,9 +273,18 @@ class Document:
             vis = poses[:, :, 2]
             keep = manual & (has_pos | (vis == Visibility.ABSENT))
             labels[keep] = poses[keep]
+            predicted = (inst.source == Source.PREDICTED) & ~keep
+            predicted &= has_pos | (vis == Visibility.ABSENT)
+            pred = conf = None
+            if predicted.any():
+                pred = empty_labels(ps.frame_count, ps.skeleton.num_joints)
+                pred[predicted] = poses[predicted]
+                conf = empty_confidence(ps.frame_count, ps.skeleton.num_joints)
+                if inst.confidence is not None:
+                    conf[predicted] = inst.confidence[predicted]
             try:
                 doc.insert_instance(
-                    len(doc.instances), Instance(inst.track_id, ps.skeleton), labels
+                    len(doc.instances), Instance(inst.track_id, ps.skeleton), labels, pred, conf
                 )
             except ValueError as err:
                 raise ProjectError(f"instance {inst.track_id}: {err}") from None

@@ -292,8 +292,8 @@ def export_formats() -> list[tuple[str, str]]:
 
 def filled_pose_set(session: Session) -> PoseSet:
     """The project's labels with the live fill in the gaps (sources say which is which, and
-    ``held`` which values are only held before the first or after the last label), for
-    every person, each with their own fill."""
+    ``held`` which values are only held before the first or after the last label, and the
+    predicted joints' ``confidence``), for every person, each with their own fill."""
     ps = session.doc.to_pose_set()
     out = []
     for k, inst in enumerate(ps.instances):
@@ -302,7 +302,9 @@ def filled_pose_set(session: Session) -> PoseSet:
         poses = np.where(manual[:, :, None], inst.poses, result.poses).astype(np.float32)
         source = np.where(manual, inst.source, result.source).astype(np.int8)
         held = result.held & ~manual
-        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes, held))
+        # the estimator's score travels with its joints (formats write it where they can)
+        conf = result.confidence
+        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes, held, conf))
     ps.instances = out
     return ps
 

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.codes import Source, Visibility
+from annotator.core.progress import Progress, ShouldStop
 from annotator.dynamics.base import FloatArray, IntArray, Observations, RunFiller
 from annotator.dynamics.fill import FillEngine, FillResult, fill_track
 from annotator.dynamics.hpim import HpimFiller, make_hpim_filler
@@ -32,6 +33,7 @@ from annotator.propagation.mv import MvFiller
 from annotator.propagation.registry import VideoSource, get
 
 FILL_METHODS: tuple[str, ...] = ("mv", "hpim+mv")
+AUTO_FILL = "auto"
 
 FillFunction = Callable[[NDArray[np.float64]], FillResult]
 
@@ -297,11 +299,27 @@ __all__ = [
 ]
 
 
-def video_fill(video: Path, method: str, fps: float | None) -> str | FillFunction:
+def resolve_fill(fill: str, has_motion_vectors: bool) -> str:
+    """``auto``: ``hpim+mv`` where the codec exports motion vectors (the fields are cheap,
+    cached, and the gate reads the same store), else ``hpim`` (dense optical flow would cost
+    more than the estimator frames it saves); any other name as it is."""
+    if fill != AUTO_FILL:
+        return fill
+    return "hpim+mv" if has_motion_vectors else "hpim"
+
+
+def video_fill(
+    video: Path,
+    method: str,
+    fps: float | None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> str | FillFunction:
     """A fill for joints given on some frames of ``video`` (an estimator's, say): ``method``
     itself for the fills of ``dynamics``; for ``mv`` and ``hpim+mv`` a function that extracts
     the video's motion store (or opens the cached one) and fills along it. Where every
-    frame has a value there is nothing to propagate, so no motion is extracted."""
+    frame has a value there is nothing to propagate, so no motion is extracted.
+    ``progress`` and ``should_stop`` follow the extraction (``core.progress``)."""
     if method not in FILL_METHODS:
         return method
 
@@ -310,7 +328,8 @@ def video_fill(video: Path, method: str, fps: float | None) -> str | FillFunctio
 
         if (manual[..., 2] != Visibility.UNLABELLED).any(axis=1).all():
             return fill_track(manual, "hpim", fps=fps)
-        source = VideoSource(video=video, fields=open_motion(video))
+        fields = open_motion(video, progress=progress, should_stop=should_stop)
+        source = VideoSource(video=video, fields=fields)
         return fill_with(manual, source, method, fps=fps)
 
     return fill

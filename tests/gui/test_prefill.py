@@ -363,3 +363,31 @@ def test_a_project_with_predictions_opens_into_hpim_mv_that_weighs_them(
         session.engine.result.poses[6:30], expected.poses[6:30], atol=1e-3, equal_nan=True
     )
     assert (session.result.source[17] == Source.PREDICTED).all()
+
+
+def test_the_export_carries_the_predicted_joints_confidence(
+    qtbot, window, fake, figure_video, tmp_path: Path
+) -> None:
+    from annotator.formats import registry as formats
+    from annotator.gui import opening
+
+    truth = fake
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    _label(session, truth, 0)
+    _label(session, truth, 39)
+    guess = np.array(session.result.poses[20:21])
+    conf = np.linspace(0.2, 0.9, 13, dtype=np.float32)[None]
+    session.push(cmd.SetPredicted([20], guess, conf))
+    for name, file in (("csv", "all.csv"), ("dlc-csv", "dlc.csv"), ("npz", "all.npz")):
+        opening.export_to(session, name, tmp_path / file)
+        back = formats.get(name).read(tmp_path / file).instances[0]
+        assert (back.source[20] == Source.PREDICTED).all(), name
+        assert back.confidence is not None, name
+        np.testing.assert_allclose(back.confidence[20], conf[0], atol=1e-4)
+        assert np.isnan(back.confidence[[0, 19, 21, 39]]).all()
+        assert (back.source[0] == Source.MANUAL).all()
+    # the document changes, the export follows: undo the prediction, no score is written
+    session.undo()
+    opening.export_to(session, "csv", tmp_path / "after.csv")
+    assert "confidence" not in (tmp_path / "after.csv").read_text().splitlines()[0]
