@@ -38,7 +38,7 @@ from annotator.propagation.registry import VideoSource
 from annotator.video.motion import MotionFields, extract_motion
 
 REAL_CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
-REAL_BUDGETS = (0.05, 0.1, 0.2)
+REAL_BUDGETS = ("0.05", "0.1", "0.2")  # uniform: values (fractions or key frame counts)
 RENDER_BUDGETS = (0.05, 0.1, 0.2, 0.3)
 FILLS = ("linear", "hpim", "mv", "hpim+mv")
 ALPHA = 0.05
@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", type=Path, help="rendered set folder (default: the default set)")
     parser.add_argument(
         "--budgets",
-        default=",".join(str(b) for b in REAL_BUDGETS),
+        default=",".join(REAL_BUDGETS),
         help="the real section's label budgets, comma-separated: fractions (0.02) or counts "
         "of key frames (3), as in --keep-frames uniform:B (default: 0.05,0.1,0.2)",
     )
@@ -101,11 +101,14 @@ def parse_budgets(spec: str) -> list[str]:
     if not budgets:
         raise UsageError("--budgets: give at least one budget (0.1 or a count like 3)")
     for b in budgets:
-        parse_keep_frames(f"uniform:{b}", 1000)  # a one-line UsageError if malformed
+        try:
+            parse_keep_frames(f"uniform:{b}", 1000)
+        except UsageError as err:
+            raise UsageError(f"--budgets: {err}") from None
     return budgets
 
 
-def real_section(data: Path, budgets: Sequence[str] = tuple(str(b) for b in REAL_BUDGETS)) -> None:
+def real_section(data: Path, budgets: Sequence[str] = REAL_BUDGETS) -> None:
     from annotator.formats import registry
 
     print("Real clips: labels = the reference at uniform:B, scored on the other frames")

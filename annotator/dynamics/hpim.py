@@ -17,6 +17,9 @@ interpolation on real labels:
   gap-length bin) of the shape-preserving cubic through the same labels is mixed in;
 - time runs in seconds: at another frame rate the lag axis is rescaled (the stationary form of
   p -> p^(f_train / f_video)).
+- gaps longer than ``VALID_TABLE_GAP`` frames of the model (or whose labels lie further apart
+  than the table reaches) take a valid variogram fit to the table (``variogram_model.py``):
+  the empirical table is not one, and there its covariances were not positive semi-definite.
 
 Weights depend only on where the labels are, so they are cached per label pattern and shared
 by every joint and coordinate labelled on the same frames.

@@ -18,9 +18,9 @@ disagreement of the two corrected walks. :func:`propagate` returns these as the 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import chain
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from typing import Any
 
 import numpy as np
