@@ -139,9 +139,9 @@ MAX_DENSE_GAP = 640  # frames inside a gap up to which observations are weighed 
 LONG_BLOCK = 128  # longer gaps: blocks of this many frames, each with this much context
 VALID_TABLE_GAP = 100.0
 """Gaps up to this many frames of the model keep the learned table: the error covariances it
-gives them are positive semi-definite (checked on the shipped model: smallest eigenvalue over
-largest 1e-5 or more at 100 frames; slightly negative from about 120, -0.05 at 300 and -0.1
-past the table's 400). Longer gaps take :class:`~annotator.dynamics.variogram_model.ValidVariogram`."""
+gives them are positive semi-definite (an ad-hoc check of the shipped model, labels every gap
+frames: smallest eigenvalue over largest 1e-5 or more at 100 frames; slightly negative from
+about 120, -0.05 at 300 and -0.1 past the table's 400). Longer gaps take :class:`~annotator.dynamics.variogram_model.ValidVariogram`."""
 
 
 def _floats(z: dict[str, NDArray[Any]], key: str) -> FloatArray:
@@ -212,8 +212,8 @@ class HpimFiller:
         self._lag_scale = model.fps / fps if fps and fps > 0 else 1.0
         g = np.asarray(model.variogram, dtype=np.float64)
         self._gamma_table = g / g[1] if len(g) > 1 and g[1] > 0 else g
-        # gaps whose labels lie further apart than the table reaches take a valid variogram
-        # fit to it (``variogram_model.py``): the table is not one there
+        # long gaps (``is_long``) take a valid variogram fit to the table
+        # (``variogram_model.py``): the table is not one, and there it shows
         self._table_end = float(len(self._gamma_table) - 1)
         self._valid = ValidVariogram(self._gamma_table)
         self._long_lags = np.zeros(0)  # the valid variogram at 0, 1, 2, ... video frames
@@ -222,7 +222,7 @@ class HpimFiller:
 
     def gamma(self, lag: FloatArray, long: bool = False) -> FloatArray:
         """γ at lags in this video's frames (normalised to γ(1 frame of the model) = 1);
-        ``long``: the valid variogram that replaces the table on gaps reaching past it."""
+        ``long``: the valid variogram that replaces the table on long gaps (:meth:`is_long`)."""
         if long:
             return self._gamma_long(lag)
         x = np.abs(lag) * self._lag_scale
