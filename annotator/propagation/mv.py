@@ -30,6 +30,7 @@ from annotator.core.codes import Source, Visibility
 from annotator.dynamics.base import IntArray, LinearFiller, Observations
 from annotator.dynamics.fill import FillResult, fill_track
 from annotator.errors import UsageError
+from annotator.propagation.blend_kernel import blend_walks
 from annotator.propagation.walk import Walks, walk_many
 from annotator.propagation.walk_chunks import walk_store
 from annotator.video.motion import MotionFields
@@ -124,25 +125,8 @@ def blend(
     (n, L + 1): ``step_f[:, k]`` for the step into frame k, ``step_b[:, k]`` for the step out of
     frame k + 1 into k (0 in the last column). Returns positions (n, L + 1, 2), exact on both
     labels, and variances (n, L + 1) px²."""
-    start, end = path_f[:, :1], path_b[:, -1:]
-    cf = np.cumsum(step_f, axis=1)  # forward walk's variance at each frame (0 at the start)
-    cb = np.cumsum(step_b[:, ::-1], axis=1)[:, ::-1]  # backward walk's (0 at the end)
-    tf = np.maximum(cf[:, -1:], 1e-12)
-    tb = np.maximum(cb[:, :1], 1e-12)
-    # each walk's miss at the far label, spread over its steps by their variance
-    fixed_f = path_f + (cf / tf)[..., None] * (end - path_f[:, -1:])
-    fixed_b = path_b + (cb / tb)[..., None] * (start - path_b[:, :1])
-    wf = 1.0 / np.maximum(cf, 1e-12)
-    wb = 1.0 / np.maximum(cb, 1e-12)
-    xy = (wf[..., None] * fixed_f + wb[..., None] * fixed_b) / (wf + wb)[..., None]
-    # a corrected walk is a bridge: variance cumulative x remaining / total
-    bridge_f = np.maximum(cf * (tf - cf) / tf, 1e-12)
-    bridge_b = np.maximum(cb * (tb - cb) / tb, 1e-12)
-    var = 1.0 / (1.0 / bridge_f + 1.0 / bridge_b)
-    var = var + disagree * ((fixed_f - fixed_b) ** 2).sum(axis=2) / 2.0
-    xy[:, 0], xy[:, -1] = start[:, 0], end[:, 0]
-    var[:, 0] = var[:, -1] = 0.0
-    return xy, var
+    # one compiled pass (``blend_kernel.py``), the arithmetic of the NumPy form it replaced
+    return blend_walks(path_f, step_f, path_b, step_b, disagree)
 
 
 def _step_variance(

@@ -310,3 +310,6 @@ def warm_up() -> None:
         codec="h264",
     )
     walk_many(fields, np.array([0, 1]), np.array([1, 0]), np.zeros((2, 2)), np.full(2, 8.0))
+    from annotator.propagation.blend_kernel import blend_walks
+
+    blend_walks(np.zeros((1, 2, 2)), np.ones((1, 2)), np.zeros((1, 2, 2)), np.ones((1, 2)), 1.0)
