@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.codes import Visibility
-from annotator.core.framespec import uniform_frames
+from annotator.core.framespec import parse_keep_frames, uniform_frames
 from annotator.core.metrics import body_size, mean_error_pct, pck
 from annotator.dynamics.fill import FillResult, fill_track, manual_of
 from annotator.errors import UsageError
@@ -38,7 +38,7 @@ from annotator.propagation.registry import VideoSource
 from annotator.video.motion import MotionFields, extract_motion
 
 REAL_CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
-REAL_BUDGETS = (0.05, 0.1, 0.2)
+REAL_BUDGETS = ("0.05", "0.1", "0.2")  # uniform: values (fractions or key frame counts)
 RENDER_BUDGETS = (0.05, 0.1, 0.2, 0.3)
 FILLS = ("linear", "hpim", "mv", "hpim+mv")
 ALPHA = 0.05
@@ -59,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--store-frames", type=int, default=100_000, help="frames of the store section's video"
     )
     parser.add_argument("--set", type=Path, help="rendered set folder (default: the default set)")
+    parser.add_argument(
+        "--budgets",
+        default=",".join(REAL_BUDGETS),
+        help="the real section's label budgets, comma-separated: fractions (0.02) or counts "
+        "of key frames (3), as in --keep-frames uniform:B (default: 0.05,0.1,0.2)",
+    )
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of propagated joints")
     parser.add_argument("--sheet-clip", default="hybrik_taiji", help="real clip for --sheet")
 
@@ -85,15 +91,31 @@ def _keep_only(manual: NDArray[Any], keep: NDArray[np.int64]) -> NDArray[np.floa
     return man
 
 
-def real_section(data: Path) -> None:
-    from annotator.core.framespec import uniform_count
+def _budget_label(budget: str) -> str:
+    return budget if budget.isdigit() else f"{100 * float(budget):g} %"
+
+
+def parse_budgets(spec: str) -> list[str]:
+    """``--budgets``: each a ``uniform:`` value (a fraction or a count), checked here."""
+    budgets = [b.strip() for b in spec.split(",") if b.strip()]
+    if not budgets:
+        raise UsageError("--budgets: give at least one budget (0.1 or a count like 3)")
+    for b in budgets:
+        try:
+            parse_keep_frames(f"uniform:{b}", 1000)
+        except UsageError as err:
+            raise UsageError(f"--budgets: {err}") from None
+    return budgets
+
+
+def real_section(data: Path, budgets: Sequence[str] = REAL_BUDGETS) -> None:
     from annotator.formats import registry
 
     print("Real clips: labels = the reference at uniform:B, scored on the other frames")
     print("(PCK@0.05 in % / mean error in % of body size, visible joints)\n")
-    head = " | ".join(f"{m} {int(b * 100)} %" for b in REAL_BUDGETS for m in FILLS)
+    head = " | ".join(f"{m} {_budget_label(b)}" for b in budgets for m in FILLS)
     print(f"| clip | {head} |")
-    print("|---" * (1 + len(FILLS) * len(REAL_BUDGETS)) + "|")
+    print("|---" * (1 + len(FILLS) * len(budgets)) + "|")
     for name in REAL_CLIPS:
         mat = data / "realgt" / f"{name}.mat"
         video = data / "videos" / f"{name}.mp4"
@@ -107,8 +129,8 @@ def real_section(data: Path) -> None:
         body = body_size(gt[:, :, :2], boxes=inst.boxes)
         fields = extract_motion(video)
         cells = []
-        for budget in REAL_BUDGETS:
-            keep = uniform_frames(ps.frame_count, uniform_count(ps.frame_count, budget))
+        for budget in budgets:
+            keep = parse_keep_frames(f"uniform:{budget}", ps.frame_count)
             man = _keep_only(manual_of(inst), keep)
             scored = vis.copy()
             scored[keep] = False
@@ -388,7 +410,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no realgt folder under {data} (pass --data)")
     start = time.perf_counter()
     if "real" in sections:
-        real_section(data)
+        real_section(data, parse_budgets(args.budgets))
         from annotator.bench.propagation_scale import store_accuracy_section
 
         store_accuracy_section(data)

@@ -10,8 +10,8 @@ diagonal, ``P (P + R)⁻¹ = I − R (P + R)⁻¹``, so
     diag(P (P + R)⁻¹ P) = diag(P) − r + r² diag((P + R)⁻¹)
 
 and the inverse of ``P + R`` (about n³ flops from a symmetric Bunch-Kaufman factorisation,
-LAPACK's ``sytrf``/``sytri``, which also takes the indefinite matrices that a variogram
-table held flat past its end gives on gaps of hundreds of frames) replaces the n right-hand
+LAPACK's ``sytrf``/``sytri``, which needs no definiteness: ``P + R`` is positive definite
+since long gaps take a valid variogram, but nothing here relies on it) replaces the n right-hand
 sides; the update is then two matrix-vector products. Same numbers as the plain solve up to
 rounding (``tests/dynamics/test_condition.py``: 1e-6 px on the update, 1e-6 relative on the
 variance, whose unobserved frames carry a huge noise and lose digits to cancellation); a

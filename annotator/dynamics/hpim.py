@@ -17,6 +17,9 @@ interpolation on real labels:
   gap-length bin) of the shape-preserving cubic through the same labels is mixed in;
 - time runs in seconds: at another frame rate the lag axis is rescaled (the stationary form of
   p -> p^(f_train / f_video)).
+- gaps longer than ``VALID_TABLE_GAP`` frames of the model (or whose labels lie further apart
+  than the table reaches) take a valid variogram fit to the table (``variogram_model.py``):
+  the empirical table is not one, and there its covariances were not positive semi-definite.
 
 Weights depend only on where the labels are, so they are cached per label pattern and shared
 by every joint and coordinate labelled on the same frames.
@@ -48,6 +51,7 @@ from annotator.core.paths import model_path
 from annotator.core.safeio import atomic_savez, load_npz
 from annotator.dynamics.base import FloatArray, IntArray, PchipFiller
 from annotator.dynamics.condition import condition, one_blas_thread
+from annotator.dynamics.variogram_model import ValidVariogram
 from annotator.errors import FormatError
 
 DEFAULT_MODEL = "hpim_penn.npz"
@@ -133,6 +137,11 @@ MAX_VARIOGRAM = 100_000
 CONDITION_BATCH = 1 << 20  # matrix elements per batch of the observation update (8 MB each)
 MAX_DENSE_GAP = 640  # frames inside a gap up to which observations are weighed exactly
 LONG_BLOCK = 128  # longer gaps: blocks of this many frames, each with this much context
+VALID_TABLE_GAP = 100.0
+"""Gaps up to this many frames of the model keep the learned table: the error covariances it
+gives them are positive semi-definite (an ad-hoc check of the shipped model, labels every gap
+frames: smallest eigenvalue over largest 1e-5 or more at 100 frames; slightly negative from
+about 120, -0.05 at 300 and -0.1 past the table's 400). Longer gaps take :class:`~annotator.dynamics.variogram_model.ValidVariogram`."""
 
 
 def _floats(z: dict[str, NDArray[Any]], key: str) -> FloatArray:
@@ -203,15 +212,49 @@ class HpimFiller:
         self._lag_scale = model.fps / fps if fps and fps > 0 else 1.0
         g = np.asarray(model.variogram, dtype=np.float64)
         self._gamma_table = g / g[1] if len(g) > 1 and g[1] > 0 else g
+        # long gaps (``is_long``) take a valid variogram fit to the table
+        # (``variogram_model.py``): the table is not one, and there it shows
+        self._table_end = float(len(self._gamma_table) - 1)
+        self._valid = ValidVariogram(self._gamma_table)
+        self._long_lags = np.zeros(0)  # the valid variogram at 0, 1, 2, ... video frames
         self._cache: dict[tuple[tuple[int, ...], int], tuple[FloatArray, FloatArray]] = {}
         self._cov_cache: dict[tuple[str, tuple[int, ...], int], FloatArray] = {}
 
-    def gamma(self, lag: FloatArray) -> FloatArray:
-        """γ at lags in this video's frames (normalised to γ(1 frame of the model) = 1)."""
+    def gamma(self, lag: FloatArray, long: bool = False) -> FloatArray:
+        """γ at lags in this video's frames (normalised to γ(1 frame of the model) = 1);
+        ``long``: the valid variogram that replaces the table on long gaps (:meth:`is_long`)."""
+        if long:
+            return self._gamma_long(lag)
         x = np.abs(lag) * self._lag_scale
         table = self._gamma_table
         v = np.interp(x, np.arange(len(table)), table)  # constant beyond the table
         return np.asarray(np.where(x > 0, v + self.model.nugget, 0.0), dtype=np.float64)
+
+    def _gamma_long(self, lag: FloatArray) -> FloatArray:
+        """The valid variogram (plus the nugget) at lags in this video's frames. Lags are whole
+        frames: read from a table of whole lags, grown on demand (a gap's covariance holds
+        gap² lags but only gap distinct ones)."""
+        x = np.abs(np.asarray(lag, dtype=np.float64))
+        whole = np.rint(x)
+        if x.size == 0 or not np.array_equal(whole, x):
+            v = self._valid(x * self._lag_scale)
+            return np.asarray(np.where(x > 0, v + self.model.nugget, 0.0), dtype=np.float64)
+        top = int(whole.max())
+        if top >= len(self._long_lags):
+            lags = np.arange(max(top + 1, 2 * len(self._long_lags)), dtype=np.float64)
+            v = self._valid(lags * self._lag_scale) + self.model.nugget
+            v[0] = 0.0
+            self._long_lags = v
+        return np.asarray(self._long_lags[whole.astype(np.int64)], dtype=np.float64)
+
+    def is_long(self, rel: tuple[int, ...], gap: int) -> bool:
+        """Whether a gap takes the valid variogram: longer than ``VALID_TABLE_GAP`` frames of
+        the model, or with labels (offsets ``rel``, the gap's own at 0 and ``gap``) further
+        apart than the table reaches."""
+        return (
+            gap * self._lag_scale > VALID_TABLE_GAP
+            or (max(rel) - min(rel)) * self._lag_scale > self._table_end
+        )
 
     def weights(self, rel: tuple[int, ...], gap: int) -> tuple[FloatArray, FloatArray]:
         """Weights (gap − 1, len(rel)) and variance for the frames strictly inside a gap of
@@ -223,7 +266,7 @@ class HpimFiller:
             s = np.arange(1, gap, dtype=np.float64)
             allt = np.concatenate([t, s])
             # only the labels' rows are used: (labels, labels + gap − 1), never gap x gap
-            g = self.gamma(t[:, None] - allt[None, :])
+            g = self.gamma(t[:, None] - allt[None, :], self.is_long(rel, gap))
             # the system uses −γ as a (generalised) covariance
             w = kriging_weights(-g, t, s, self.model.trend)
             hit = (w, np.maximum(_variance(g, w, t, s), 0.0))
@@ -298,9 +341,10 @@ class HpimFiller:
             w, _ = self.weights(rel, gap)
             t = np.asarray(rel, dtype=np.float64)
             s = np.arange(1, gap, dtype=np.float64)
-            g_ss = self.gamma(s[:, None] - s[None, :])
-            g_ts = self.gamma(t[:, None] - s[None, :])  # (n, gap − 1)
-            g_tt = self.gamma(t[:, None] - t[None, :])
+            long = self.is_long(rel, gap)
+            g_ss = self.gamma(s[:, None] - s[None, :], long)
+            g_ts = self.gamma(t[:, None] - s[None, :], long)  # (n, gap − 1)
+            g_tt = self.gamma(t[:, None] - t[None, :], long)
             hit = -g_ss + w @ g_ts + (w @ g_ts).T - w @ g_tt @ w.T
             hit = 0.5 * (hit + hit.T)
             if len(self._cov_cache) > 256:
@@ -402,9 +446,10 @@ class HpimFiller:
         ws = w[lo:hi]
         t = np.asarray(rel, dtype=np.float64)
         s = np.arange(lo + 1, hi + 1, dtype=np.float64)
-        cross = ws @ self.gamma(t[:, None] - s[None, :])
-        part = -self.gamma(s[:, None] - s[None, :]) + cross + cross.T
-        part -= ws @ self.gamma(t[:, None] - t[None, :]) @ ws.T
+        long = self.is_long(rel, gap)
+        cross = ws @ self.gamma(t[:, None] - s[None, :], long)
+        part = -self.gamma(s[:, None] - s[None, :], long) + cross + cross.T
+        part -= ws @ self.gamma(t[:, None] - t[None, :], long) @ ws.T
         return np.asarray(0.5 * (part + part.T), dtype=np.float64)
 
     def _gap_diagonal_mean(self, rel: tuple[int, ...], gap: int) -> float:
@@ -412,8 +457,9 @@ class HpimFiller:
         w, _ = self.weights(rel, gap)
         t = np.asarray(rel, dtype=np.float64)
         s = np.arange(1, gap, dtype=np.float64)
-        g_ts = self.gamma(t[:, None] - s[None, :])
-        g_tt = self.gamma(t[:, None] - t[None, :])
+        long = self.is_long(rel, gap)
+        g_ts = self.gamma(t[:, None] - s[None, :], long)
+        g_tt = self.gamma(t[:, None] - t[None, :], long)
         diag = 2.0 * np.einsum("sn,ns->s", w, g_ts) - np.einsum("sn,nm,sm->s", w, g_tt, w)
         return float(diag.mean())
 
@@ -520,7 +566,13 @@ class HpimFiller:
         """(gaps, K) pixels² per unit of γ, from the labels on each side of every gap, so the
         variance follows how fast this joint moves here."""
         dt = np.diff(frames).astype(np.float64)
-        inc = 0.5 * np.diff(values, axis=0) ** 2 / np.maximum(self.gamma(dt), 1e-12)[:, None]
+        # a long gap: the valid variogram, as its weights use (the table's flat tail would
+        # call a long gap's motion as fast as a 400-lag one)
+        beyond = dt * self._lag_scale > VALID_TABLE_GAP
+        g = self.gamma(dt)
+        if beyond.any():
+            g = np.where(beyond, self.gamma(dt, long=True), g)
+        inc = 0.5 * np.diff(values, axis=0) ** 2 / np.maximum(g, 1e-12)[:, None]
         # average each gap's estimate with its neighbours' (still local: within reach)
         padded = np.concatenate([inc[:1], inc, inc[-1:]], axis=0)
         return np.asarray((padded[:-2] + padded[1:-1] + padded[2:]) / 3.0, dtype=np.float64)
