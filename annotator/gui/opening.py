@@ -24,6 +24,7 @@ from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.progress import Cancelled, Progress, ShouldStop
 from annotator.core.schema import EXTENSION
 from annotator.errors import AnnotatorError, ProjectError, VideoError
+from annotator.gui import video_ranking
 from annotator.gui.dialogs import ExportChoice
 from annotator.gui.session import Session
 from annotator.gui.wording import plural
@@ -406,6 +407,8 @@ def propose(window: MainWindow, session: Session, method: str | None = None) -> 
         # gate, ``--method gate``), None from the others.
         gate = result.gate
         session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
+        if result.method == "kfpn":  # its features are cached now: N can weigh the video
+            video_ranking.start(window, session, compute=False)
         window.device_label.setText(f"proposals: {result.method} on {result.device}")
         n = len(result.frames)
         keys = "[ and ] jump between them" + ("" if gate is None else "; G and Shift+G, the gated")
