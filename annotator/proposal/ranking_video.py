@@ -54,16 +54,25 @@ def pooled(maps: NDArray[np.floating]) -> NDArray[np.float64]:
 
 
 def descriptors_from_features(
-    feats: NDArray[np.floating], dims: int = RANK_DIMS, should_stop: ShouldStop | None = None
+    feats: NDArray[np.floating],
+    dims: int = RANK_DIMS,
+    should_stop: ShouldStop | None = None,
+    rows: NDArray[np.integer] | None = None,
 ) -> NDArray[np.float32]:
-    """(F, ≤ dims) descriptors: the pooled maps, centred and projected onto their principal
-    axes. Reads ``feats`` (an array or a memory map) in chunks; memory is O(C² + F x dims)."""
-    f = len(feats)
+    """(F, ≤ dims) descriptors: the pooled maps of ``feats[rows]`` (every frame by default),
+    centred and projected onto their principal axes. Reads ``feats`` (an array or a memory
+    map) in chunks; memory is O(C² + F x dims), never the whole feature array."""
+    index = np.arange(len(feats)) if rows is None else np.asarray(rows, dtype=np.int64)
+    f = len(index)
+
+    def chunk(start: int) -> NDArray[np.float64]:
+        return pooled(np.asarray(feats[index[start : start + CHUNK]]))
+
     total = np.zeros(0)
     gram = np.zeros(0)
     for start in range(0, f, CHUNK):
         check_stop(should_stop, "ranking descriptors")
-        y = pooled(feats[start : start + CHUNK])
+        y = chunk(start)
         if not gram.size:
             total, gram = np.zeros(y.shape[1]), np.zeros((y.shape[1], y.shape[1]))
         total += y.sum(axis=0)
@@ -74,7 +83,7 @@ def descriptors_from_features(
     axes = vecs[:, ::-1][:, : min(dims, len(mean))]
     out = np.empty((f, axes.shape[1]), dtype=np.float32)
     for start in range(0, f, CHUNK):
-        out[start : start + CHUNK] = (pooled(feats[start : start + CHUNK]) - mean) @ axes
+        out[start : start + CHUNK] = (chunk(start) - mean) @ axes
     return out
 
 
