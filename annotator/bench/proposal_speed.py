@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -172,9 +172,10 @@ def _long_child(path: str) -> dict[str, float]:
     import resource
 
     from annotator.proposal import kfpn
+    from annotator.proposal.features import FeatureFile
 
     model = kfpn.load_model()
-    feats = np.load(path, mmap_mode="r")
+    feats = cast(np.ndarray, FeatureFile(Path(path)))  # as video_features(mmap=True) gives
     start = time.perf_counter()
     result = kfpn.propose_from_features(model, feats, 30.0, max(2, len(feats) // 10))
     seconds = time.perf_counter() - start

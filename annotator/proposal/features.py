@@ -7,7 +7,8 @@ a renamed video keeps its cache and an edited one does not reuse a stale one.
 Decoding overlaps the network: a thread decodes and resizes frames to the backbone's input
 (``decoded_batches``; PyAV and OpenCV release the GIL) while the caller's thread runs the
 backbone on the previous batch. Features go straight into the cache file (a memory map), so
-a long video never holds its features in memory; ``mmap=True`` returns them as that map.
+a long video never holds its features in memory; ``mmap=True`` returns a ``FeatureFile``
+that reads them from that file slice by slice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -130,13 +132,14 @@ def video_features(
     overlap: bool = True,
 ) -> np.ndarray:
     """``(frames, C, 7, 7)`` features of every frame, from the cache when present: float32 in
-    memory, or with ``mmap`` (and the cache) the cache file's float16 memory map.
+    memory, or with ``mmap`` (and the cache) a ``FeatureFile`` reading the float16 cache
+    file slice by slice.
     ``overlap``: decode in a thread while the backbone runs (the same features either way)."""
     path = cache_path(source.fingerprint, backbone_name)
     if use_cache:
         cached = load_cached(path, 4, mmap=mmap)
         if cached is not None:
-            return cached if mmap else np.asarray(cached, dtype=np.float32)
+            return _as_features(path, cached, mmap)
     from annotator.proposal.backbones import Backbone
 
     backbone = Backbone(backbone_name, backbone_weights, device)
@@ -159,7 +162,16 @@ def video_features(
     cached = load_cached(path, 4, mmap=mmap)
     if cached is None:  # pragma: no cover - just written
         raise VideoError(f"cannot read back the features cache {path}")
-    return cached if mmap else np.asarray(cached, dtype=np.float32)
+    return _as_features(path, cached, mmap)
+
+
+def _as_features(path: Path, cached: np.ndarray, mmap: bool) -> np.ndarray:
+    """float32 in memory, or (``mmap``) a ``FeatureFile`` over the cache file; it reads like
+    an array (shape, ndim, len, slices, fancy indexing), which is all the proposals need."""
+    if not mmap:
+        return np.asarray(cached, dtype=np.float32)
+    del cached
+    return cast(np.ndarray, FeatureFile(path))
 
 
 def _stream_to(
@@ -192,6 +204,36 @@ def _stream_to(
     finally:
         del store
     return done
+
+
+class FeatureFile:
+    """A cached feature file read slice by slice: each read maps the file, copies the slice
+    and unmaps it, so a long video's features never stay resident (a plain memory map keeps
+    every page it has read in the process's resident memory until it is closed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        head = np.load(path, mmap_mode="r")
+        self.shape: tuple[int, ...] = tuple(head.shape)
+        self.dtype = head.dtype
+        del head
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        view = np.load(self.path, mmap_mode="r")
+        try:
+            return np.array(view[key])
+        finally:
+            del view
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self[:], dtype=dtype)
 
 
 def load_cached(path: Path, ndim: int, mmap: bool = False) -> np.ndarray | None:

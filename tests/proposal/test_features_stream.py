@@ -36,8 +36,11 @@ def test_overlapped_decoding_gives_the_sequential_features_and_caches_them(
     assert seq.shape == (21, 320, 7, 7) and np.array_equal(seq, ovl)
     fractions: list[float] = []
     cached = ft.video_features(video, BACKBONE, mmap=True, progress=fractions.append)
-    assert isinstance(cached, np.memmap) and cached.dtype == np.float16
+    assert isinstance(cached, ft.FeatureFile) and cached.dtype == np.float16
+    assert cached.shape == seq.shape and cached.ndim == 4 and len(cached) == 21
     assert np.array_equal(np.asarray(cached), seq.astype(np.float16))
+    rows = np.array([[3, 1], [20, 0]])
+    assert np.array_equal(cached[rows], seq.astype(np.float16)[rows])
     assert fractions[-1] == 1.0 and fractions == sorted(fractions)
     assert threading.active_count() == threads  # the decode thread has ended
 
