@@ -147,7 +147,8 @@ def long_stream(frames: int) -> dict[str, float]:
         rng = np.random.default_rng(0)
         walk = np.zeros((320, 7, 7), np.float32)
         for start in range(0, frames, 1024):
-            steps = rng.normal(0, 0.05, (min(1024, frames - start), 320, 7, 7)).astype(np.float32)
+            shape = (min(1024, frames - start), 320, 7, 7)
+            steps = 0.05 * rng.standard_normal(shape, dtype=np.float32)
             block = walk + np.cumsum(steps, axis=0)
             walk = block[-1]
             store[start : start + len(block)] = block

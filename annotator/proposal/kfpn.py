@@ -154,10 +154,11 @@ SEARCHES = ("linear", "eq16")
 DEFAULT_SEARCH = "linear"
 POOL_CHUNK = 512  # frames pooled at once (bounded memory on long videos)
 # Past this many grid steps the linear search reads descriptors rotated onto their first
-# LONG_DIMS principal axes as it streams the features (the search keeps at most that many
-# axes anyway, ``select.reduce_dims``), so a 100,000-frame video stays within 1 GiB.
+# LONG_DIMS principal axes as it streams the features (short videos keep up to 256,
+# ``select.reduce_dims``): the search's prefix sums and per-gap temporaries are several
+# (steps x axes) float64 arrays, over 1 GiB at 100,000 frames with 256 axes.
 LONG_GRID = 4_000
-LONG_DIMS = 256
+LONG_DIMS = 64
 
 
 def _gap(count: int, budget: int) -> int:
