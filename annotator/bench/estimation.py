@@ -40,7 +40,7 @@ from annotator.errors import UsageError
 from annotator.estimation.blazepose import LANDMARK_NAMES, BlazePose, Estimates
 from annotator.estimation.pipeline import EstimatedTrack, estimate_track
 from annotator.estimation.roi import Roi
-from annotator.propagation import video_fill
+from annotator.propagation import AUTO_FILL, resolve_fill, video_fill
 from annotator.proposal.registry import propose
 from annotator.video import open_video
 
@@ -54,7 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clips", default=",".join(CLIPS), help="comma-separated clip names")
     parser.add_argument("--selectors", default="uniform,kfpn", help="proposal methods to run")
     parser.add_argument("--budgets", default="0.1,0.2", help="key-frame fractions")
-    parser.add_argument("--fill", default="hpim", help="fill method between key frames")
+    parser.add_argument(
+        "--fill", default=AUTO_FILL, help="fill between key frames (auto: as estimate --fill)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="estimator threads, every row")
     parser.add_argument("--refine-passes", type=int, default=1, help="see estimate --help")
     parser.add_argument("--golden-only", action="store_true", help="only the golden check")
@@ -111,14 +113,16 @@ def run(args: argparse.Namespace) -> int:
     if args.renders:
         if not args.renders.is_dir():
             raise UsageError(f"--renders {args.renders} is not a folder")
+        # the renders compare fills of labels alone (scratch and corrected): a labels fill
+        renders_fill = "hpim" if args.fill == AUTO_FILL else args.fill
         renders = renders_rows(
-            args.renders, args.renders_count, args.renders_budget, args.fill, args.threads
+            args.renders, args.renders_count, args.renders_budget, renders_fill, args.threads
         )
     if golden:
         _print_golden(golden)
         _print_pipelines(pipelines, args.fill)
     if renders:
-        print_renders(renders, args.renders_budget, args.fill)
+        print_renders(renders, args.renders_budget, renders_fill)
     if args.sheet:
         _write_sheet(args.sheet, sheet)
     if args.json:
@@ -148,8 +152,10 @@ def _estimate(
     saved = os.environ.get("ANNOTATOR_CACHE_DIR")
     with tempfile.TemporaryDirectory(prefix="annotator-bench-") as tmp:
         os.environ["ANNOTATOR_CACHE_DIR"] = tmp
-        reader = open_video(video, build_index=False)
+        # as ``annotator estimate`` reads a video: no decode-ahead past the key frames
+        reader = open_video(video, build_index=False, decode_ahead=0)
         try:
+            method = resolve_fill(fill, reader.has_motion_vectors)
             t0 = time.perf_counter()
             if selector == "all":
                 frames = list(range(reader.frame_count))
@@ -159,7 +165,8 @@ def _estimate(
             return estimate_track(
                 reader,
                 frames,
-                fill=video_fill(video, fill, float(reader.fps)),
+                fill=video_fill(video, method, float(reader.fps)),
+                fill_name=method,
                 threads=threads,
                 refine_passes=passes,
                 seconds=seconds,
@@ -235,6 +242,7 @@ def _pipeline_row(
         "budget": budget,
         "frames": int(ref.shape[0]),
         "key_frames": len(result.keyframes),
+        "fill": result.fill,
         "detector_calls": est.detector_calls,
         "landmark_calls": est.landmark_calls,
         "calls_share": (est.detector_calls + est.landmark_calls)
@@ -242,6 +250,7 @@ def _pipeline_row(
         "seconds": seconds,
         "proposal_seconds": result.seconds["keyframes"],
         "estimator_seconds": result.seconds["estimate"],
+        "fill_seconds": result.seconds["fill"],
         "speedup": base / seconds if seconds > 0 else float("nan"),
         "cpu_seconds": cpu,
         "cpu_speedup": base_cpu / cpu if cpu > 0 else float("nan"),
@@ -266,16 +275,18 @@ def _print_golden(rows: list[dict[str, Any]]) -> None:
 def _print_pipelines(rows: list[dict[str, Any]], fill: str) -> None:
     print(f"\nPipelines (fill {fill}), PCK@{ALPHA} against the every-frame run, Penn joints")
     print(
-        f"{'clip':<30} {'keyframes':<9} {'budget':>6} {'keys':>5} {'det':>4} {'lmk':>5} "
-        f"{'calls %':>7} {'wall s':>7} {'prop s':>6} {'est s':>6} {'speed-up':>8} {'cpu s':>6} "
+        f"{'clip':<30} {'keyframes':<9} {'budget':>6} {'fill':<7} {'keys':>5} {'det':>4} "
+        f"{'lmk':>5} "
+        f"{'calls %':>7} {'wall s':>7} {'prop s':>6} {'est s':>6} {'fill s':>6} {'speed-up':>8} {'cpu s':>6} "
         f"{'cpu x':>6} {'PCK':>6} {'PCK unseen':>10}"
     )
     for r in rows:
         print(
-            f"{r['clip']:<30} {r['selector']:<9} {r['budget']:>6g} {r['key_frames']:>5} "
+            f"{r['clip']:<30} {r['selector']:<9} {r['budget']:>6g} {r['fill']:<7} "
+            f"{r['key_frames']:>5} "
             f"{r['detector_calls']:>4} {r['landmark_calls']:>5} {100 * r['calls_share']:>7.1f} "
             f"{r['seconds']:>7.1f} {r['proposal_seconds']:>6.1f} {r['estimator_seconds']:>6.1f} "
-            f"{r['speedup']:>7.2f}x "
+            f"{r['fill_seconds']:>6.1f} {r['speedup']:>7.2f}x "
             f"{r['cpu_seconds']:>6.1f} {r['cpu_speedup']:>5.2f}x "
             f"{r['pck']:>6.3f} {r['pck_unseen']:>10.3f}"
         )

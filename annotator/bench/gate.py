@@ -13,7 +13,8 @@ Then the curve of MAPN's Fig. 5: for several prices of a label lambda (``--lams`
 takes lambda as an input, so one model gives the whole curve), the share of frames the gate
 opens without a budget against PCK@0.05, with uniform spacing at the same count per clip
 beside it. Last, the gate's own speed (inference from motion fields; the fields are the
-video layer's cost, docs/motion-vectors.md).
+video layer's cost, docs/motion-vectors.md). ``--headroom`` adds a reference: uniform key frames
+moved by up to 3 frames each by a search that sees the ground truth (``gate_headroom.py``).
 
 The residual-energy threshold gate labels the first frame, then a frame whenever the mean
 residual accumulated since the last label passes a threshold, and the last frame; the
@@ -60,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
     parser.add_argument("--limit", type=int, help="first N clips only")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--headroom",
+        action="store_true",
+        help="also print how far uniform frames moved with the ground truth get (a reference)",
+    )
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (one is fastest for this network)"
     )
@@ -250,6 +256,15 @@ def run(args: argparse.Namespace) -> int:
                 f"| {lam:g} | {100 * share:.1f}% | {_pct(g):.1f} | {_pct(u):.1f} | "
                 f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}] |"
             )
+
+    if args.headroom:
+        from annotator.bench.gate_headroom import print_headroom
+
+        def one(clip: Clip, keep: IntArray) -> tuple[int, int]:
+            hits, totals = _score([clip], fill, {clip.name: keep}, fields)
+            return int(hits[0]), int(totals[0])
+
+        print_headroom(clips, fractions, one)
 
     print(
         f"\ngate inference: {frames} frames in {gate_seconds:.2f} s = "

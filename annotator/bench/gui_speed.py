@@ -173,7 +173,7 @@ def _screenshot(
     """The README picture: proposals from the gate (uniform without it), the hpim+mv fill (pchip when
     the video has no motion fields) with the timeline's rows, a frame inside the fill with
     both wrists corrected by a drag (solid discs) among the filled joints (rings)."""
-    from annotator.gui import opening
+    from annotator.gui import proposal_panel
     from annotator.gui.app import wait_idle
 
     session = window.session
@@ -182,7 +182,7 @@ def _screenshot(
 
     # The gate (registered by ``annotator`` before the app starts) shows its decisions and
     # logits as timeline rows; without it, the uniform baseline.
-    opening.propose(window, session, "gate" if "gate" in registry.METHODS else "uniform")
+    proposal_panel.propose(window, session, "gate" if "gate" in registry.METHODS else "uniform")
     wait_idle(window)
     # Without fields, pchip: on this synthetic walk (keys 40 frames apart) it stays closest to
     # the figure of the labels-only fills.

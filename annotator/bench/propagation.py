@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.codes import Visibility
-from annotator.core.framespec import uniform_frames
+from annotator.core.framespec import parse_keep_frames, uniform_frames
 from annotator.core.metrics import body_size, mean_error_pct, pck
 from annotator.dynamics.fill import FillResult, fill_track, manual_of
 from annotator.errors import UsageError
@@ -38,7 +38,7 @@ from annotator.propagation.registry import VideoSource
 from annotator.video.motion import MotionFields, extract_motion
 
 REAL_CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
-REAL_BUDGETS = (0.05, 0.1, 0.2)
+REAL_BUDGETS = ("0.05", "0.1", "0.2")  # uniform: values (fractions or key frame counts)
 RENDER_BUDGETS = (0.05, 0.1, 0.2, 0.3)
 FILLS = ("linear", "hpim", "mv", "hpim+mv")
 ALPHA = 0.05
@@ -50,9 +50,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = Path(os.environ.get("ANNOTATOR_DATA", "../shared/data"))
     parser.add_argument("--data", type=Path, default=default, help="shared data folder")
     parser.add_argument(
-        "--sections", default="real,render,speed", help="comma-separated: real, render, speed"
+        "--sections",
+        default="real,render,speed",
+        help="comma-separated: real, render, speed, store (run store alone: it prints the "
+        "process's peak memory)",
+    )
+    parser.add_argument(
+        "--store-frames", type=int, default=100_000, help="frames of the store section's video"
     )
     parser.add_argument("--set", type=Path, help="rendered set folder (default: the default set)")
+    parser.add_argument(
+        "--budgets",
+        default=",".join(REAL_BUDGETS),
+        help="the real section's label budgets, comma-separated: fractions (0.02) or counts "
+        "of key frames (3), as in --keep-frames uniform:B (default: 0.05,0.1,0.2)",
+    )
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of propagated joints")
     parser.add_argument("--sheet-clip", default="hybrik_taiji", help="real clip for --sheet")
 
@@ -79,15 +91,31 @@ def _keep_only(manual: NDArray[Any], keep: NDArray[np.int64]) -> NDArray[np.floa
     return man
 
 
-def real_section(data: Path) -> None:
-    from annotator.core.framespec import uniform_count
+def _budget_label(budget: str) -> str:
+    return budget if budget.isdigit() else f"{100 * float(budget):g} %"
+
+
+def parse_budgets(spec: str) -> list[str]:
+    """``--budgets``: each a ``uniform:`` value (a fraction or a count), checked here."""
+    budgets = [b.strip() for b in spec.split(",") if b.strip()]
+    if not budgets:
+        raise UsageError("--budgets: give at least one budget (0.1 or a count like 3)")
+    for b in budgets:
+        try:
+            parse_keep_frames(f"uniform:{b}", 1000)
+        except UsageError as err:
+            raise UsageError(f"--budgets: {err}") from None
+    return budgets
+
+
+def real_section(data: Path, budgets: Sequence[str] = REAL_BUDGETS) -> None:
     from annotator.formats import registry
 
     print("Real clips: labels = the reference at uniform:B, scored on the other frames")
     print("(PCK@0.05 in % / mean error in % of body size, visible joints)\n")
-    head = " | ".join(f"{m} {int(b * 100)} %" for b in REAL_BUDGETS for m in FILLS)
+    head = " | ".join(f"{m} {_budget_label(b)}" for b in budgets for m in FILLS)
     print(f"| clip | {head} |")
-    print("|---" * (1 + len(FILLS) * len(REAL_BUDGETS)) + "|")
+    print("|---" * (1 + len(FILLS) * len(budgets)) + "|")
     for name in REAL_CLIPS:
         mat = data / "realgt" / f"{name}.mat"
         video = data / "videos" / f"{name}.mp4"
@@ -101,8 +129,8 @@ def real_section(data: Path) -> None:
         body = body_size(gt[:, :, :2], boxes=inst.boxes)
         fields = extract_motion(video)
         cells = []
-        for budget in REAL_BUDGETS:
-            keep = uniform_frames(ps.frame_count, uniform_count(ps.frame_count, budget))
+        for budget in budgets:
+            keep = parse_keep_frames(f"uniform:{budget}", ps.frame_count)
             man = _keep_only(manual_of(inst), keep)
             scored = vis.copy()
             scored[keep] = False
@@ -158,11 +186,19 @@ def render_section(data: Path, folder: Path | None) -> None:
         print(f"| {method} | " + " | ".join(cells) + " |")
         if var:
             e, v = np.concatenate(err2), np.concatenate(var)
-            calibration[method] = [float(e.mean() / v.mean()), float(np.median(e / v))]
+            top = v >= np.quantile(v, 0.9)
+            calibration[method] = [
+                float(e.mean() / v.mean()),
+                float(np.median(e / v)),
+                float(e[top].sum() / max(e.sum(), 1e-12)),
+            ]
     print("\nVariance calibration on the same fills (filled frames, visible joints, all budgets):")
-    print("squared error per coordinate / variance, mean over mean and median of the ratio")
-    for method, (mean_ratio, median_ratio) in calibration.items():
-        print(f"  {method}: {mean_ratio:.2f}, {median_ratio:.2f}")
+    print("squared error per coordinate / variance, mean over mean and median of the ratio;")
+    print("share of the squared error on the tenth of joints with the highest variance")
+    for method, (mean_ratio, median_ratio, top_share) in calibration.items():
+        print(
+            f"  {method}: {mean_ratio:.2f}, {median_ratio:.2f}; top tenth {100 * top_share:.0f} %"
+        )
 
 
 def _best(fn: Callable[[], object], repeat: int = 3) -> float:
@@ -224,6 +260,10 @@ def speed_section(data: Path) -> None:
         )
     long_track_speed()
     drag_speed(data)
+    from annotator.bench.propagation_scale import drag_long_section, gate_speed_section
+
+    drag_long_section()
+    gate_speed_section()
 
 
 def drag_speed(data: Path, clip: str = "hybrik_taiji", steps: int = 30) -> None:
@@ -360,19 +400,28 @@ def contact_sheet(data: Path, clip: str, out_png: Path, budget: float = 0.1) -> 
 
 def run(args: argparse.Namespace) -> int:
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = set(sections) - {"real", "render", "speed"}
+    unknown = set(sections) - {"real", "render", "speed", "store"}
     if unknown:
-        raise UsageError(f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed")
+        raise UsageError(
+            f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed, store"
+        )
     data: Path = args.data
     if ("real" in sections or "speed" in sections or args.sheet) and not (data / "realgt").is_dir():
         raise UsageError(f"no realgt folder under {data} (pass --data)")
     start = time.perf_counter()
     if "real" in sections:
-        real_section(data)
+        real_section(data, parse_budgets(args.budgets))
+        from annotator.bench.propagation_scale import store_accuracy_section
+
+        store_accuracy_section(data)
     if "render" in sections:
         render_section(data, args.set)
     if "speed" in sections:
         speed_section(data)
+    if "store" in sections:
+        from annotator.bench.propagation_scale import store_section
+
+        store_section(args.store_frames)
     if args.sheet:
         print(f"\ncontact sheet: {contact_sheet(data, args.sheet_clip, args.sheet)}")
     print(f"\ntotal {time.perf_counter() - start:.0f} s")

@@ -35,6 +35,10 @@ TABLE = {
         "pose estimator: golden check, and key frames + estimator + fill against every frame",
     ),
     "gui": ("annotator.bench.gui_speed", "GUI responsiveness: drag-to-redraw and frame steps"),
+    "screenshots": (
+        "annotator.bench.screenshots",
+        "the README's pictures: the app on the sample video, light and dark",
+    ),
     "motion": ("annotator.bench.motion_speed", "motion-field accuracy and extraction speed"),
     "document": ("annotator.bench.document_speed", "document edits, save and load at scale"),
     "formats": ("annotator.bench.format_speed", "write and read time and size per format"),

@@ -7,6 +7,15 @@ output is the contract's fill layout (``poses``, ``source``, ``source_names``, `
 ``variance`` where the fill has one, and ``confidence``), with source ``predicted`` wherever a
 value came from the estimator.
 
+``--fill auto`` (the default) is ``hpim+mv`` where the codec exports motion vectors (the
+video's motion store is extracted once and cached: the gate's key-frame choice and the fill read
+the same store) and ``hpim`` elsewhere (dense optical flow would cost more than the estimator
+frames it saves).
+
+Key frames are read through the reader's random access with no decode-ahead: it decodes
+forward inside a group of pictures and seeks only to a later key frame, so sparse key frames
+cost one decoding pass at most, and only the frames the estimator sees are converted to RGB.
+
 The work after choosing the key frames is ``estimation.pipeline.estimate_track``.
 """
 
@@ -18,18 +27,22 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from annotator.cli.methods import install
 from annotator.core.progress import Progress, ShouldStop, part
 from annotator.core.skeleton import BUILTIN
 from annotator.errors import UsageError
+from annotator.propagation import AUTO_FILL
 
 if TYPE_CHECKING:
     from annotator.estimation.pipeline import EstimatedTrack
 
 BAR_WIDTH = 30
 
+install()  # methods composed from sibling packages (the gate) before --keyframes lists them
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from annotator.dynamics.fill import DEFAULT_METHOD, METHODS
+    from annotator.dynamics.fill import METHODS
     from annotator.propagation import FILL_METHODS
     from annotator.proposal.registry import METHODS as PROPOSERS
     from annotator.proposal.registry import parse_budget
@@ -53,9 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fill",
-        default=DEFAULT_METHOD,
-        choices=[*METHODS, *FILL_METHODS],
-        help="fill method (mv and hpim+mv follow the video's motion)",
+        default=AUTO_FILL,
+        choices=[AUTO_FILL, *METHODS, *FILL_METHODS],
+        help="fill method (mv and hpim+mv follow the video's motion); default auto: hpim+mv "
+        "where the codec exports motion vectors, else hpim",
     )
     parser.add_argument("--estimator", default="blazepose", help="pose estimator (blazepose)")
     parser.add_argument("--threads", type=int, default=1, help="estimator threads (default 1)")
@@ -123,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"estimated {len(est.frames)} of {result.poses.shape[0]} frames "
         f"({est.detector_calls} detector and {est.landmark_calls} landmark calls), "
-        f"filled the rest with {args.fill}, in {time.perf_counter() - start:.1f} s -> {args.out}"
+        f"filled the rest with {result.fill}, in {time.perf_counter() - start:.1f} s -> {args.out}"
     )
     return 0
 
@@ -134,7 +148,7 @@ def estimate_video(
     skeleton: str = "penn_action",
     keyframes: str = "kfpn",
     budget: float | int | None = None,
-    fill: str = "hpim",
+    fill: str = AUTO_FILL,
     estimator: str = "blazepose",
     threads: int = 1,
     refine_passes: int = 1,
@@ -145,11 +159,13 @@ def estimate_video(
     """Key frames from ``keyframes`` (a proposal method, or ``all``), then the estimator on
     them and the fill. Progress: proposals take the first half of the bar when they run."""
     from annotator.estimation.pipeline import estimate_track
-    from annotator.propagation import video_fill
+    from annotator.propagation import FILL_METHODS, resolve_fill, video_fill
     from annotator.video import open_video
 
-    reader = open_video(video, build_index=False)
+    # no decode-ahead: pictures past a key frame would be decoded and converted for nothing
+    reader = open_video(video, build_index=False, decode_ahead=0)
     try:
+        method = resolve_fill(fill, reader.has_motion_vectors)
         t0 = time.perf_counter()
         share = 0.0
         if keyframes == "all":
@@ -164,20 +180,39 @@ def estimate_video(
             ).frames
         seconds = {"keyframes": time.perf_counter() - t0}
         _stage(progress, f"estimating poses on {len(frames)} frames")
+        # a fill along the motion may extract the video's motion store: the bar's last tenth
+        moving = method in FILL_METHODS and len(frames) < reader.frame_count
+        end = 0.9 if moving else 1.0
         return estimate_track(
             reader,
             frames,
             skeleton=skeleton,
-            fill=video_fill(video, fill, float(reader.fps)),
+            fill=video_fill(
+                video, method, float(reader.fps), _motion_stage(progress, end), should_stop
+            ),
+            fill_name=method,
             estimator=estimator,
             threads=threads,
             refine_passes=refine_passes,
-            progress=part(progress, share, 1.0),
+            progress=part(progress, share, end),
             should_stop=should_stop,
             seconds=seconds,
         )
     finally:
         reader.close()
+
+
+def _motion_stage(progress: Progress | None, start: float) -> Progress | None:
+    """The bar from ``start`` to the end for the fill's motion extraction, named as such."""
+    scaled = part(progress, start, 1.0)
+    if scaled is None:
+        return None
+
+    def motion(fraction: float) -> None:
+        _stage(progress, "motion fields for the fill")
+        scaled(fraction)
+
+    return motion
 
 
 def _stage(progress: Progress | None, text: str) -> None:

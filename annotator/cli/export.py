@@ -2,6 +2,9 @@
 
 ``--frames manual`` (default) exports the manual labels; ``--frames all`` runs the fill
 engine first and exports every filled frame with each value's source (and which are held).
+As in the app, each person's predicted joints (Prefill's) weigh in the ``hpim`` fill and are
+exported where there is no label, with source ``predicted`` and their confidence (written by
+the formats that hold a per-joint score).
 COCO (``--images``) and DeepLabCut exports read frame images from the project's video. The
 writing goes through ``formats.exporting``, as the app's export dialog does.
 """
@@ -9,9 +12,14 @@ writing goes through ``formats.exporting``, as the app's export dialog does.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from annotator.core.document import Document
+from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.store import load_project
 from annotator.errors import FormatError, UsageError
 from annotator.formats import registry
@@ -55,10 +63,7 @@ def run(args: argparse.Namespace) -> int:
     doc = load_project(args.project)
     ps = doc.to_pose_set()
     if args.frames == "all":
-        from annotator.dynamics.fill import fill_pose_set
-
-        kw: dict[str, Any] = {"scene_cuts": doc.scene_cuts}
-        ps = fill_pose_set(ps, args.method, **kw) if args.method else fill_pose_set(ps, **kw)
+        ps = filled_with_predictions(doc, ps, args.method)
     if adaptor.name == "coco":
         images = args.images
     elif adaptor.name == "dlc" and not args.no_images:
@@ -91,3 +96,38 @@ def _open(path: str) -> Any:
             f"frame images need the project's video, which was not found: {path or '(none)'}"
         )
     return open_video(path)
+
+
+def filled_with_predictions(doc: Document, ps: PoseSet, method: str | None) -> PoseSet:
+    """``ps`` (the document's labels) filled per person, each person's predicted layer
+    weighing in (``hpim`` takes them as observations) and laid over the fill where there is
+    no label, as the app's export shows them (``estimation.prefill.combine``)."""
+    from annotator.dynamics.fill import DEFAULT_METHOD, fill_track, manual_of
+    from annotator.estimation.prefill import combine, predicted_observations
+
+    method = method or DEFAULT_METHOD
+    out = []
+    for k, inst in enumerate(ps.instances):
+        manual = manual_of(inst)
+        pred, conf = np.array(doc.predicted(k)), np.array(doc.confidence(k))
+        obs = predicted_observations(pred, conf)
+        result = fill_track(
+            manual,
+            method,
+            scene_cuts=doc.scene_cuts,
+            fps=ps.fps,
+            observations=obs if method == "hpim" else None,
+        )
+        if obs is not None:
+            result = combine(result, manual, pred, conf)
+        out.append(
+            PoseInstance(
+                inst.track_id,
+                result.poses,
+                result.source,
+                None if inst.boxes is None else inst.boxes.copy(),
+                result.held,
+                result.confidence,
+            )
+        )
+    return replace(ps, instances=out)

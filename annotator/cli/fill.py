@@ -5,6 +5,11 @@ method and writes the contract's fill npz (``poses``, ``source``, ``source_names
 ``variance`` when the method has one). INPUT is a project (``.annot.json``) or any file the
 import formats read (a Penn Action ``.mat``, an ``.npz`` in the contract layout, COCO, ...).
 
+A project's predicted joints (Prefill's, kept whatever ``--keep-frames`` says: they are the
+estimator's, not labels) enter the ``hpim`` and ``hpim+mv`` fills as weighted observations
+(``estimation.prefill``), and where a joint has a prediction and no kept label the output is
+the estimator's value: source ``predicted``, with its ``confidence``.
+
 ``mv`` and ``hpim+mv`` fill from the video (``--video``): its motion fields are extracted (or
 read from the cache) and the joints propagated along them. Without a video ``mv`` fails with
 a one-line message and ``hpim+mv`` says on stderr that it falls back to ``hpim``.
@@ -61,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ps, cuts = _read(Path(args.input), args.format)
+    ps, cuts, layers = _read(Path(args.input), args.format)
     if not 0 <= args.instance < len(ps.instances):
         raise UsageError(f"{args.input} has {len(ps.instances)} instance(s); no {args.instance}")
     fps = args.fps or _video_fps(args.video) or ps.fps
@@ -76,12 +81,27 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--out must name a .npz file")
     if args.method is None:  # the video's motion is the default evidence whenever there is one
         args.method = "hpim+mv" if args.video else DEFAULT_METHOD
+    layer = layers[args.instance] if layers else None
+    obs = None
+    if layer is not None:
+        from annotator.estimation.prefill import predicted_observations
+
+        obs = predicted_observations(*layer)
     if args.method in VIDEO_METHODS:
-        result = _fill_from_video(manual, args, cuts, fps)
+        result = _fill_from_video(manual, args, cuts, fps, obs)
     else:
         result = fill_track(
-            manual, args.method, scene_cuts=cuts, fps=fps, dictionary=args.dictionary
+            manual,
+            args.method,
+            scene_cuts=cuts,
+            fps=fps,
+            dictionary=args.dictionary,
+            observations=obs if args.method == "hpim" else None,
         )
+    if obs is not None and layer is not None:
+        from annotator.estimation.prefill import combine
+
+        result = combine(result, manual, *layer)
     save_fill_npz(out, result)
     is_filled = (result.source != Source.MANUAL) & (result.source != Source.NONE)
     used = sorted({Source(int(c)).label for c in np.unique(result.source[is_filled])})
@@ -93,7 +113,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fill_from_video(
-    manual: Any, args: argparse.Namespace, cuts: tuple[int, ...], fps: float | None
+    manual: Any,
+    args: argparse.Namespace,
+    cuts: tuple[int, ...],
+    fps: float | None,
+    predicted: Any = None,
 ) -> FillResult:
     from annotator.propagation import VideoSource, fill_with
 
@@ -101,30 +125,50 @@ def _fill_from_video(
         if args.method == "mv":
             raise UsageError("--method mv follows the video's motion: give --video")
         print("hpim+mv: no --video, so no motion fields; filling with hpim", file=sys.stderr)
-        return fill_track(manual, "hpim", scene_cuts=cuts, fps=fps, dictionary=args.dictionary)
-    from annotator.video.motion import extract_motion
+        return fill_track(
+            manual,
+            "hpim",
+            scene_cuts=cuts,
+            fps=fps,
+            dictionary=args.dictionary,
+            observations=predicted,
+        )
+    from annotator.video.motion_cache import open_motion
 
-    fields = extract_motion(args.video)
+    fields = open_motion(args.video)
     if len(fields) != manual.shape[0]:
         raise UsageError(
             f"{args.video} has {len(fields)} frames but the labels have {manual.shape[0]}"
         )
     source = VideoSource(video=Path(args.video), fields=fields, cuts=cuts)
-    return fill_with(manual, source, args.method, fps=fps, dictionary=args.dictionary)
+    return fill_with(
+        manual, source, args.method, fps=fps, dictionary=args.dictionary, predicted=predicted
+    )
 
 
-def _read(path: Path, fmt: str | None) -> tuple[PoseSet, tuple[int, ...]]:
+Layer = tuple[Any, Any]  # a person's predicted joints (F, J, 3) and confidence (F, J)
+
+
+def _read(path: Path, fmt: str | None) -> tuple[PoseSet, tuple[int, ...], list[Layer | None]]:
+    """The labels, the scene cuts and, for a project, each person's predicted layer (None
+    where a person has no predicted joint)."""
     if not path.exists():
         raise UsageError(f"input not found: {path}")
     if path.name.endswith(".annot.json"):
         from annotator.core.store import load_project
 
         doc = load_project(path)
-        return doc.to_pose_set(), tuple(doc.scene_cuts)
+        layers: list[Layer | None] = [
+            (np.array(doc.predicted(i)), np.array(doc.confidence(i)))
+            if doc.predicted_frames(i).size
+            else None
+            for i in range(len(doc.instances))
+        ]
+        return doc.to_pose_set(), tuple(doc.scene_cuts), layers
     from annotator.formats import registry
 
     adaptor = registry.get(fmt) if fmt else registry.guess(path)
-    return adaptor.read(path), ()
+    return adaptor.read(path), (), []
 
 
 def _video_fps(video: str | None) -> float | None:

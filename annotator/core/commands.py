@@ -23,6 +23,7 @@ from annotator.core.document import (
     Instance,
     Proposals,
     Review,
+    normalize_confidence,
     normalize_labels,
 )
 from annotator.core.history import Command
@@ -316,6 +317,67 @@ class AcceptFill(SetLabels):
         return current
 
 
+class SetPredicted(Command):
+    """Replace the predicted layer (an estimator's joints and confidence) on ``frames``.
+
+    ``values`` (len(frames), joints, 3) and ``confidence`` (len(frames), joints) in 0..1; a
+    row of unlabelled joints clears that frame's prediction. One command for a whole run, so
+    one undo takes it all back. Frames between those given keep their predictions.
+    """
+
+    def __init__(
+        self,
+        frames: Sequence[int],
+        values: ArrayLike,
+        confidence: ArrayLike,
+        instance: int = 0,
+        text: str | None = None,
+    ) -> None:
+        self.frames = np.asarray(list(frames), dtype=np.int64)
+        self.instance = instance
+        self._values = np.asarray(values, dtype=np.float32)
+        self._conf = np.asarray(confidence, dtype=np.float32)
+        n = len(self.frames)
+        self.text = text or f"Prefill {n} frame{'s' if n != 1 else ''}"
+        self._start = 0
+        self._old: tuple[FloatArray, NDArray[np.float32]] | None = None
+        self._new: tuple[FloatArray, NDArray[np.float32]] | None = None
+
+    def do(self, doc: Document) -> None:
+        if self._new is None:
+            _check_instance(doc, self.instance)
+            if len(self.frames) == 0:
+                raise EditError("no frame to prefill")
+            if len(np.unique(self.frames)) != len(self.frames):
+                raise EditError("a prefilled frame is given twice")
+            lo, hi = int(self.frames.min()), int(self.frames.max()) + 1
+            _check_span(doc, lo, hi)
+            j = doc.instances[self.instance].skeleton.num_joints
+            if self._values.shape != (len(self.frames), j, 3):
+                raise EditError(f"predicted poses must be ({len(self.frames)}, {j}, 3)")
+            try:
+                values = normalize_labels(self._values)
+                conf = normalize_confidence(self._conf, values)
+            except ValueError as err:
+                raise EditError(f"invalid predicted pose: {err}") from None
+            old_v = np.array(doc.predicted(self.instance)[lo:hi])
+            old_c = np.array(doc.confidence(self.instance)[lo:hi])
+            new_v, new_c = old_v.copy(), old_c.copy()
+            new_v[self.frames - lo] = values
+            new_c[self.frames - lo] = conf
+            self._start, self._old, self._new = lo, (old_v, old_c), (new_v, new_c)
+        doc.write_predicted(self.instance, self._start, *self._new)
+
+    def undo(self, doc: Document) -> None:
+        assert self._old is not None
+        doc.write_predicted(self.instance, self._start, *self._old)
+
+    @property
+    def nbytes(self) -> int:
+        held = (self._old, self._new)
+        return sum(a.nbytes for pair in held if pair is not None for a in pair)
+
+
 class _StateCommand(Command):
     """A command whose undo restores a captured piece of frame-level state."""
 
@@ -404,6 +466,21 @@ class AcceptProposals(Command):
         return sum(c.nbytes for c in self._labels)
 
 
+class ClearProposals(_StateCommand):
+    """Remove the proposed frames and their score curve; labels are untouched."""
+
+    text = "Clear proposed frames"
+
+    def capture(self, doc: Document) -> Any:
+        return doc.proposals
+
+    def build(self, doc: Document) -> Any:
+        return None
+
+    def apply(self, doc: Document, state: Any) -> None:
+        doc.set_proposals(state)
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -451,6 +528,33 @@ class SetFlag(_StateCommand):
 
     def apply(self, doc: Document, state: Any) -> None:
         doc.set_flags(self.frame, self.frame + 1, state)
+
+
+class AddFlags(_StateCommand):
+    """Flag several frames for review at once (one undo step); a frame already flagged keeps
+    its reason with the new one appended."""
+
+    def __init__(self, flags: dict[int, str], text: str | None = None) -> None:
+        super().__init__()
+        self.flags = {int(f): str(r) for f, r in flags.items()}
+        n = len(self.flags)
+        self.text = text or f"Flag {n} frame{'s' if n != 1 else ''}"
+        self._span = (min(self.flags), max(self.flags) + 1) if self.flags else (0, 0)
+
+    def capture(self, doc: Document) -> Any:
+        if self.flags:
+            _check_span(doc, *self._span)
+        return doc.spans_of("flags", *self._span)
+
+    def build(self, doc: Document) -> Any:
+        merged = dict(self._before)
+        for f, reason in self.flags.items():
+            old = merged.get(f)
+            merged[f] = reason if not old or reason in old else f"{old}; {reason}"
+        return merged
+
+    def apply(self, doc: Document, state: Any) -> None:
+        doc.set_flags(self._span[0], self._span[1], state)
 
 
 class SetSceneCut(_StateCommand):
@@ -550,17 +654,22 @@ class RemoveInstance(Command):
         self.instance = instance
         self.text = "Remove person"
         self._removed: tuple[Instance, FloatArray] | None = None
+        self._predicted: tuple[FloatArray, NDArray[np.float32]] | None = None
 
     def do(self, doc: Document) -> None:
         _check_instance(doc, self.instance)
         if len(doc.instances) == 1:
             raise EditError("a project keeps at least one person")
+        self._predicted = (
+            np.array(doc.predicted(self.instance)),
+            np.array(doc.confidence(self.instance)),
+        )
         self._removed = doc.remove_instance(self.instance)
         self.text = f"Remove person {self._removed[0].track_id}"
 
     def undo(self, doc: Document) -> None:
-        assert self._removed is not None
-        doc.insert_instance(self.instance, self._removed[0], self._removed[1])
+        assert self._removed is not None and self._predicted is not None
+        doc.insert_instance(self.instance, *self._removed, *self._predicted)
 
     @property
     def nbytes(self) -> int:
@@ -569,7 +678,8 @@ class RemoveInstance(Command):
 
 @dataclass(frozen=True)
 class _Content:
-    instances: tuple[tuple[Instance, FloatArray], ...]
+    # per person: instance, labels, predicted joints, their confidence
+    instances: tuple[tuple[Instance, FloatArray, FloatArray, NDArray[np.float32]], ...]
     proposals: Proposals | None
     gate: NDArray[np.int8]
     flags: dict[int, str]
@@ -580,7 +690,15 @@ class _Content:
     @classmethod
     def of(cls, doc: Document) -> _Content:
         return cls(
-            tuple((inst, np.array(doc.manual(i))) for i, inst in enumerate(doc.instances)),
+            tuple(
+                (
+                    inst,
+                    np.array(doc.manual(i)),
+                    np.array(doc.predicted(i)),
+                    np.array(doc.confidence(i)),
+                )
+                for i, inst in enumerate(doc.instances)
+            ),
             doc.proposals,
             np.array(doc.gate),
             dict(doc.flags),
@@ -591,13 +709,13 @@ class _Content:
 
     def apply(self, doc: Document) -> None:
         n = doc.frame_count
-        for k, (inst, labels) in enumerate(self.instances):  # new people first: never empty
-            doc.insert_instance(k, replace(inst, track_id=-1 - k), labels)
+        for k, (inst, *layers) in enumerate(self.instances):  # new people first: never empty
+            doc.insert_instance(k, replace(inst, track_id=-1 - k), *layers)
         while len(doc.instances) > len(self.instances):
             doc.remove_instance(len(self.instances))
-        for k, (inst, labels) in enumerate(self.instances):  # restore the real track ids
+        for k, (inst, *layers) in enumerate(self.instances):  # restore the real track ids
             doc.remove_instance(k)
-            doc.insert_instance(k, inst, labels)
+            doc.insert_instance(k, inst, *layers)
         doc.set_proposals(self.proposals)
         doc.set_gate(0, self.gate)
         doc.set_flags(0, n, self.flags)
@@ -640,7 +758,9 @@ class ReplaceContent(Command):
     @property
     def nbytes(self) -> int:
         held = (self._after, self._before)
-        return sum(a.nbytes for c in held if c is not None for _, a in c.instances)
+        return sum(
+            a.nbytes for c in held if c is not None for _, *layers in c.instances for a in layers
+        )
 
 
 class Batch(Command):
@@ -673,6 +793,7 @@ class Batch(Command):
 __all__ = [
     "AcceptFill",
     "AcceptProposals",
+    "AddFlags",
     "AddInstance",
     "Batch",
     "ClearFrame",
@@ -689,6 +810,7 @@ __all__ = [
     "SetFlag",
     "SetGate",
     "SetLabels",
+    "SetPredicted",
     "SetSceneCut",
     "SetSetting",
     "SetVisibility",

@@ -6,6 +6,12 @@ visibility code; x and y are NaN where the joint has no position (unlabelled or 
 these labels are authoritative: filled values are derived by the fill engine and only become
 labels through an "accept fill" command.
 
+Each instance also owns a *predicted* layer, kept apart from its manual labels: a pose
+estimator's joints (same layout) with their confidence (frames, joints) in 0..1, NaN where the
+estimator gave no value. Predicted joints are a guess to correct: the fill weighs them as
+observations, the views draw them apart, and they become labels only through a command that
+writes manual labels (a drag, accepting the frame).
+
 Frame-level state (proposals, gate decisions, flags, reviews, scene cuts) is shared by all
 instances. Settings are a small JSON-able dict saved with the project.
 
@@ -44,7 +50,7 @@ MAX_INSTANCES = 256
 COORD_DECIMALS = 3  # positions are kept to 1/1000 pixel, so files store short exact decimals
 ChangeKind = Literal[
     "labels", "proposals", "review", "flags", "scene_cuts", "instances", "gate", "settings",
-    "video", "residual",
+    "video", "residual", "predicted",
 ]  # fmt: skip
 FloatArray = NDArray[np.float32]
 
@@ -171,6 +177,25 @@ def normalize_labels(values: ArrayLike) -> FloatArray:
     return arr
 
 
+def empty_confidence(frame_count: int, num_joints: int) -> NDArray[np.float32]:
+    """An all-NaN confidence array (no estimator value anywhere)."""
+    return np.full((frame_count, num_joints), np.nan, dtype=np.float32)
+
+
+def normalize_confidence(values: ArrayLike, predicted: FloatArray) -> NDArray[np.float32]:
+    """Check a confidence block against its predicted block: finite values in 0..1 where a
+    joint was predicted (any code but unlabelled), NaN elsewhere. Raises ``ValueError``."""
+    conf = np.array(values, dtype=np.float32, copy=True)
+    if conf.shape != predicted.shape[:-1]:
+        raise ValueError(f"confidence has shape {conf.shape}, expected {predicted.shape[:-1]}")
+    known = predicted[..., 2] != Visibility.UNLABELLED
+    finite = np.isfinite(conf)
+    if (finite & ((conf < 0) | (conf > 1))).any():
+        raise ValueError("confidence must lie in 0..1")
+    conf[~known] = np.nan
+    return conf
+
+
 def _readonly(arr: NDArray[Any]) -> NDArray[Any]:
     view: NDArray[Any] = arr.view()
     view.flags.writeable = False
@@ -192,6 +217,8 @@ class Document:
         self._instances: list[Instance] = []
         self._labels: list[FloatArray] = []
         self._counts: list[NDArray[np.int32]] = []  # manual joints per frame, per instance
+        self._predicted: list[FloatArray] = []  # the estimator's joints, per instance
+        self._confidence: list[NDArray[np.float32]] = []  # (frames, joints) 0..1, NaN none
         self._proposals: Proposals | None = None
         self._gate = np.full(frames, -1, dtype=np.int8)
         self._residual = np.full(frames, np.nan, dtype=np.float32)
@@ -213,7 +240,9 @@ class Document:
 
     @classmethod
     def from_pose_set(cls, ps: PoseSet, video: VideoRef | None = None) -> Document:
-        """Values whose source is MANUAL become manual labels; everything else is dropped.
+        """Values whose source is MANUAL become manual labels; values whose source is
+        PREDICTED (a model's output, e.g. DeepLabCut likelihood columns) become the person's
+        predicted layer with their confidence; everything else (fills) is dropped.
 
         ``ps`` must fit a project (``schema.check_pose_set``): a document that could be saved
         but not loaded again would lose the user's work.
@@ -244,9 +273,18 @@ class Document:
             vis = poses[:, :, 2]
             keep = manual & (has_pos | (vis == Visibility.ABSENT))
             labels[keep] = poses[keep]
+            predicted = (inst.source == Source.PREDICTED) & ~keep
+            predicted &= has_pos | (vis == Visibility.ABSENT)
+            pred = conf = None
+            if predicted.any():
+                pred = empty_labels(ps.frame_count, ps.skeleton.num_joints)
+                pred[predicted] = poses[predicted]
+                conf = empty_confidence(ps.frame_count, ps.skeleton.num_joints)
+                if inst.confidence is not None:
+                    conf[predicted] = inst.confidence[predicted]
             try:
                 doc.insert_instance(
-                    len(doc.instances), Instance(inst.track_id, ps.skeleton), labels
+                    len(doc.instances), Instance(inst.track_id, ps.skeleton), labels, pred, conf
                 )
             except ValueError as err:
                 raise ProjectError(f"instance {inst.track_id}: {err}") from None
@@ -305,6 +343,20 @@ class Document:
     def manual(self, instance: int = 0) -> FloatArray:
         """Live read-only view (frames, joints, 3) of the manual labels; copy to keep."""
         return _readonly(self._labels[instance])
+
+    def predicted(self, instance: int = 0) -> FloatArray:
+        """Live read-only view (frames, joints, 3) of the predicted layer (the estimator's
+        joints, contract layout; code 0 where nothing was predicted); copy to keep."""
+        return _readonly(self._predicted[instance])
+
+    def confidence(self, instance: int = 0) -> NDArray[np.float32]:
+        """Live read-only view (frames, joints) of the predicted joints' confidence in 0..1,
+        NaN where nothing was predicted."""
+        return _readonly(self._confidence[instance])
+
+    def predicted_frames(self, instance: int = 0) -> NDArray[np.int64]:
+        """Frames with at least one predicted joint (sorted)."""
+        return np.flatnonzero((self._predicted[instance][:, :, 2] != Visibility.UNLABELLED).any(1))
 
     def label(self, instance: int, frame: int, joint: int) -> tuple[float, float, Visibility]:
         x, y, v = self._labels[instance][frame, joint]
@@ -445,8 +497,29 @@ class Document:
         self._counts[instance][start:stop] = (labels[start:stop, :, 2] != 0).sum(axis=1)
         self._emit(Change("labels", instance, (start, stop), changed))
 
+    def write_predicted(
+        self, instance: int, start: int, values: ArrayLike, confidence: ArrayLike
+    ) -> None:
+        """Overwrite the predicted layer of frames ``start..start+n`` (values and confidence)."""
+        layer = self._predicted[instance]
+        arr = normalize_labels(values)
+        if arr.ndim != 3 or arr.shape[1:] != layer.shape[1:] or arr.shape[0] == 0:
+            raise ValueError(f"predicted block {arr.shape} does not fit (n, {layer.shape[1]}, 3)")
+        stop = start + arr.shape[0]
+        if start < 0 or stop > layer.shape[0]:
+            raise ValueError(f"frames {start}..{stop} outside 0..{layer.shape[0]}")
+        conf = normalize_confidence(confidence, arr)
+        layer[start:stop] = arr
+        self._confidence[instance][start:stop] = conf
+        self._emit(Change("predicted", instance, (start, stop)))
+
     def insert_instance(
-        self, index: int, instance: Instance, labels: ArrayLike | None = None
+        self,
+        index: int,
+        instance: Instance,
+        labels: ArrayLike | None = None,
+        predicted: ArrayLike | None = None,
+        confidence: ArrayLike | None = None,
     ) -> None:
         if len(self._instances) >= MAX_INSTANCES:
             raise ValueError(f"a document holds at most {MAX_INSTANCES} instances")
@@ -459,17 +532,31 @@ class Document:
             arr = normalize_labels(labels)
             if arr.shape != shape:
                 raise ValueError(f"labels have shape {arr.shape}, expected {shape}")
+        pred = empty_labels(shape[0], shape[1])
+        conf = empty_confidence(shape[0], shape[1])
+        if predicted is not None:
+            pred = normalize_labels(predicted)
+            if pred.shape != shape:
+                raise ValueError(f"predicted joints have shape {pred.shape}, expected {shape}")
+            conf = normalize_confidence(
+                empty_confidence(shape[0], shape[1]) if confidence is None else confidence, pred
+            )
         index = max(0, min(index, len(self._instances)))
         self._instances.insert(index, instance)
         self._labels.insert(index, arr)
+        self._predicted.insert(index, pred)
+        self._confidence.insert(index, conf)
         self._counts.insert(index, (arr[:, :, 2] != 0).sum(axis=1).astype(np.int32))
         self._emit(Change("instances", op=("insert", index)))
 
     def remove_instance(self, index: int) -> tuple[Instance, FloatArray]:
-        """Remove and return an instance with (a copy of) its labels."""
+        """Remove and return an instance with (a copy of) its labels; its predicted layer goes
+        with it (read ``predicted`` and ``confidence`` first to keep them)."""
         inst = self._instances.pop(index)
         labels = self._labels.pop(index)
         self._counts.pop(index)
+        self._predicted.pop(index)
+        self._confidence.pop(index)
         self._emit(Change("instances", op=("remove", index % (len(self._instances) + 1))))
         return inst, labels
 

@@ -127,6 +127,17 @@ def _record(doc: Document, change: Change) -> dict[str, Any]:
             "j": None if change.joints is None else list(change.joints),
             "d": _b64(block.astype("<f4")),
         }
+    if kind == "predicted" and change.instance is not None:
+        start, stop = change.frames or (0, doc.frame_count)
+        block = doc.predicted(change.instance)[start:stop]
+        return {
+            "t": "predicted",
+            "i": change.instance,
+            "s": start,
+            "shape": list(block.shape),
+            "d": _b64(block.astype("<f4")),
+            "c": _b64(doc.confidence(change.instance)[start:stop].astype("<f4")),
+        }
     if kind in ("flags", "review"):
         start, stop = change.frames or (0, doc.frame_count)
         if kind == "flags":
@@ -154,6 +165,7 @@ def _record(doc: Document, change: Change) -> dict[str, Any]:
         i = change.op[1]
         inst = doc.instances[i]
         frames = doc.labelled_frames(i).astype("<i4")
+        guessed = doc.predicted_frames(i).astype("<i4")
         return {
             "t": "instance_insert",
             "i": i,
@@ -161,6 +173,9 @@ def _record(doc: Document, change: Change) -> dict[str, Any]:
             "skeleton": inst.skeleton.to_dict(),
             "f": _b64(frames),
             "d": _b64(doc.manual(i)[frames].astype("<f4")),
+            "pf": _b64(guessed),
+            "pd": _b64(doc.predicted(i)[guessed].astype("<f4")),
+            "pc": _b64(doc.confidence(i)[guessed].astype("<f4")),
         }
     return _snapshot(doc)  # instances and anything without a cheap delta
 
@@ -184,6 +199,10 @@ def _apply(doc: Document | None, rec: dict[str, Any]) -> Document:
     if t == "labels":
         block = _unb64(rec["d"], "<f4").reshape(rec["shape"])
         doc.write_labels(int(rec["i"]), int(rec["s"]), block, rec["j"])
+    elif t == "predicted":
+        block = _unb64(rec["d"], "<f4").reshape(rec["shape"])
+        conf = _unb64(rec["c"], "<f4").reshape(rec["shape"][:2])
+        doc.write_predicted(int(rec["i"]), int(rec["s"]), block, conf)
     elif t == "flags":
         doc.set_flags(rec["s"], rec["e"], {int(f): str(r) for f, r in rec["v"].items()})
     elif t == "review":
@@ -216,9 +235,18 @@ def _apply(doc: Document | None, rec: dict[str, Any]) -> Document:
         skeleton = Skeleton.from_dict(rec["skeleton"])
         labels = np.array(empty_labels(doc.frame_count, skeleton.num_joints))
         frames = _unb64(rec["f"], "<i4").astype(np.int64)
+        j = skeleton.num_joints
         if frames.size:
-            labels[frames] = _unb64(rec["d"], "<f4").reshape(frames.size, skeleton.num_joints, 3)
-        doc.insert_instance(int(rec["i"]), Instance(int(rec["track"]), skeleton), labels)
+            labels[frames] = _unb64(rec["d"], "<f4").reshape(frames.size, j, 3)
+        predicted = np.array(empty_labels(doc.frame_count, j))
+        confidence = np.full((doc.frame_count, j), np.nan, dtype=np.float32)
+        guessed = _unb64(rec.get("pf", ""), "<i4").astype(np.int64)
+        if guessed.size:
+            predicted[guessed] = _unb64(rec["pd"], "<f4").reshape(guessed.size, j, 3)
+            confidence[guessed] = _unb64(rec["pc"], "<f4").reshape(guessed.size, j)
+        doc.insert_instance(
+            int(rec["i"]), Instance(int(rec["track"]), skeleton), labels, predicted, confidence
+        )
     elif t == "video":
         path, fingerprint = rec["v"]
         old = doc.video
@@ -274,6 +302,17 @@ class RecoveryJournal:
         self._thread = threading.Thread(target=self._sync_loop, name="journal-fsync", daemon=True)
         self._thread.start()
         self._unsubscribe = doc.subscribe(self._on_change)
+
+    @property
+    def fsync_interval(self) -> float:
+        """Seconds an edit may wait before it is on disk (the autosave interval)."""
+        return self._interval
+
+    @fsync_interval.setter
+    def fsync_interval(self, seconds: float) -> None:
+        if not seconds > 0:
+            raise ValueError("the fsync interval must be positive")
+        self._interval = float(seconds)  # the sync thread reads it before each wait
 
     @property
     def path(self) -> Path:

@@ -5,7 +5,8 @@ benchmarks. Arrays follow the contract's fill output: ``poses`` float32 (frames,
 x, y and the visibility code (0 unlabelled, 1 visible, 2 occluded, 3 absent), x and y NaN
 where there is no position; ``source`` int8 (frames, joints) indices into ``SOURCE_NAMES``; ``held`` bool (frames, joints),
 when known, marks values held from the nearest label (before the first or after the last
-label) rather than filled between labels.
+label) rather than filled between labels; ``confidence`` float32 (frames, joints), when an
+estimator gave values, its score in 0..1 where ``source`` is ``predicted``, NaN elsewhere.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class PoseInstance:
     source: NDArray[np.int8]  # (F, J): Source values
     boxes: NDArray[np.float32] | None = None  # (F, 4) x1, y1, x2, y2 ground-truth box, NaN if none
     held: NDArray[np.bool_] | None = None  # (F, J) value held, not filled; None: not known
+    confidence: NDArray[np.float32] | None = None  # (F, J) estimator score 0..1, NaN: none
 
     def __post_init__(self) -> None:
         self.poses = np.asarray(self.poses, dtype=np.float32)
@@ -40,6 +42,12 @@ class PoseInstance:
             self.held = np.asarray(self.held, dtype=np.bool_)
             if self.held.shape != self.poses.shape[:2]:
                 raise ValueError(f"held {self.held.shape} does not match poses {self.poses.shape}")
+        if self.confidence is not None:
+            self.confidence = np.asarray(self.confidence, dtype=np.float32)
+            if self.confidence.shape != self.poses.shape[:2]:
+                raise ValueError(
+                    f"confidence {self.confidence.shape} does not match poses {self.poses.shape}"
+                )
         if self.boxes is not None:
             self.boxes = np.asarray(self.boxes, dtype=np.float32)
             if self.boxes.shape != (self.poses.shape[0], 4):
@@ -109,3 +117,12 @@ class PoseSet:
             return self.timestamps
         rate = self.fps if self.fps and self.fps > 0 else 1.0
         return np.arange(self.frame_count, dtype=np.float64) / rate
+
+
+def predicted_confidence(inst: PoseInstance) -> NDArray[np.float32] | None:
+    """The instance's confidence where its source is ``predicted`` (NaN elsewhere), or None
+    when no value came from an estimator with a score."""
+    if inst.confidence is None:
+        return None
+    conf = np.where(inst.source == Source.PREDICTED, inst.confidence, np.nan).astype(np.float32)
+    return conf if np.isfinite(conf).any() else None

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from annotator.core.document import Document, Proposals, empty_labels
+from annotator.core.document import Document, Proposals, empty_confidence, empty_labels
 from annotator.errors import ProjectError
 
 
@@ -68,7 +68,13 @@ def retime(doc: Document, timestamps: ArrayLike, tolerance: float | None = None)
             raise ProjectError("two labelled frames fall on one frame of the re-indexed video")
         labels = empty_labels(new_ts.size, inst.skeleton.num_joints)
         labels[moved] = doc.manual(i)[frames]
-        out.insert_instance(i, inst, labels)
+        guessed = doc.predicted_frames(i)
+        to = np.array([target(int(f), "a predicted pose") for f in guessed], dtype=np.int64)
+        predicted = empty_labels(new_ts.size, inst.skeleton.num_joints)
+        confidence = empty_confidence(new_ts.size, inst.skeleton.num_joints)
+        predicted[to] = doc.predicted(i)[guessed]
+        confidence[to] = doc.confidence(i)[guessed]
+        out.insert_instance(i, inst, labels, predicted, confidence)
     if doc.proposals is not None:
         p = doc.proposals
         pairs = sorted({target(f, "a proposed frame"): k for k, f in enumerate(p.frames)}.items())

@@ -30,6 +30,7 @@ from annotator.core.document import (
     Proposals,
     Review,
     VideoRef,
+    empty_confidence,
     empty_labels,
 )
 from annotator.core.poseset import PoseSet
@@ -37,7 +38,7 @@ from annotator.core.skeleton import Skeleton
 from annotator.errors import AnnotatorError, ProjectError
 
 SCHEMA_PREFIX = "annotator.project/"
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2  # 2: instances carry the predicted layer and its confidence
 EXTENSION = ".annot.json"
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a 100,000-frame, 17-joint project is about 40 MB
@@ -45,6 +46,7 @@ MAX_LABEL_CELLS = 20_000_000  # frames x joints over all instances (240 MB of fl
 MAX_COORD = 1e7  # pixels; anything larger is a corrupt file, not a video
 MAX_TEXT = 10_000
 MAX_SETTINGS_DEPTH = 8
+CONFIDENCE_DECIMALS = 4
 TIME_TOLERANCE = 1e-3  # seconds between a stored frame's time and the timestamps
 
 
@@ -216,9 +218,23 @@ def migrate(data: Any) -> dict[str, Any]:
     try:
         if version == 0:
             data = _migrate_v0(data)
+            version = 1
+        if version == 1:
+            data = _migrate_v1(data)
     except _Invalid as err:
-        raise ProjectError(f"invalid project (schema 0): {err}") from None
+        raise ProjectError(f"invalid project (schema {version}): {err}") from None
     return dict(data)
+
+
+def _migrate_v1(old: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 had no predicted layer: every person gets an empty one. Anything malformed
+    is left for ``_build`` to name."""
+    new = dict(old)
+    new["schema"] = f"{SCHEMA_PREFIX}2"
+    insts = old.get("instances")
+    if isinstance(insts, list):
+        new["instances"] = [{**i, "predicted": []} if isinstance(i, dict) else i for i in insts]
+    return new
 
 
 def _migrate_v0(old: dict[str, Any]) -> dict[str, Any]:
@@ -321,6 +337,20 @@ def _labels_json(labels: FloatArray, frames: NDArray[np.int64], times: list[floa
     return "[" + ",".join(entries) + "]"
 
 
+def _predicted_json(doc: Document, instance: int, times: list[float]) -> list[dict[str, Any]]:
+    """The predicted layer's entries: frames with any predicted joint, each with its joints
+    (as labels are written) and one confidence per joint (null where none)."""
+    frames = doc.predicted_frames(instance)
+    if not frames.size:
+        return []
+    entries = json.loads(_labels_json(doc.predicted(instance), frames, times))
+    conf = doc.confidence(instance)[frames].astype(np.float64)
+    rounded = np.round(conf, CONFIDENCE_DECIMALS).tolist()
+    for entry, row in zip(entries, rounded, strict=True):
+        entry["confidence"] = [None if math.isnan(c) else c for c in row]
+    return list(entries)
+
+
 def document_to_dict(
     doc: Document, project_dir: Path | None = None, labels: bool = True
 ) -> dict[str, Any]:
@@ -349,6 +379,7 @@ def document_to_dict(
                 "track_id": inst.track_id,
                 "skeleton": skeletons.index(inst.skeleton),
                 "labels": entries,
+                "predicted": _predicted_json(doc, i, times),
             }
         )
     proposals = doc.proposals
@@ -480,9 +511,16 @@ def _build(data: dict[str, Any], project_dir: Path | None) -> Document:
             timestamps,
             f"{where}.labels",
         )
+        predicted, confidence = _predicted(
+            _list(inst.get("predicted", []), f"{where}.predicted", frames),
+            skel,
+            frame_ref,
+            timestamps,
+            f"{where}.predicted",
+        )
         if any(i.track_id == track for i in doc.instances):
             raise _Invalid(f"{where}.track_id {track} is used twice")
-        doc.insert_instance(k, Instance(track, skel), labels)
+        doc.insert_instance(k, Instance(track, skel), labels, predicted, confidence)
 
     props = data.get("proposals")
     if props is not None:
@@ -609,6 +647,33 @@ def _labels(
     xy[~has_pos] = np.nan
     out[np.asarray(idx)] = arr.astype(np.float32)
     return out
+
+
+def _predicted(
+    entries: list[Any],
+    skel: Skeleton,
+    frame_ref: Any,
+    timestamps: NDArray[np.float64],
+    where: str,
+) -> tuple[FloatArray, NDArray[np.float32]]:
+    """The predicted layer (entries as labels, plus ``confidence``) and its confidence."""
+    values = _labels(entries, skel, frame_ref, timestamps, where)
+    conf = empty_confidence(timestamps.size, skel.num_joints)
+    if not entries:
+        return values, conf
+    idx = [frame_ref(e, f"{where}[{i}]") for i, e in enumerate(entries)]
+    rows = [_key(e, "confidence", f"{where}[{i}]") for i, e in enumerate(entries)]
+    arr = _float_array(
+        [[[c] for c in _list(r, f"{where}[].confidence", skel.num_joints)] for r in rows],
+        f"{where}[].confidence",
+        (skel.num_joints, 1),
+    )[:, :, 0]
+    if (np.isfinite(arr) & ((arr < 0) | (arr > 1))).any():
+        raise _Invalid(f"{where}: confidence must lie in 0..1")
+    conf[np.asarray(idx)] = arr.astype(np.float32)
+    unknown = values[:, :, 2] == Visibility.UNLABELLED
+    conf[unknown] = np.nan
+    return values, conf
 
 
 # ---------------------------------------------------------------------------- pose sets

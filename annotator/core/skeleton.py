@@ -40,7 +40,7 @@ class Skeleton:
     def __post_init__(self) -> None:
         _validate(self)
         if not self.colors:
-            object.__setattr__(self, "colors", tuple(_default_color(j) for j in self.joints))
+            object.__setattr__(self, "colors", tuple(default_color(j) for j in self.joints))
 
     @property
     def num_joints(self) -> int:
@@ -145,7 +145,8 @@ def _validate(s: Skeleton) -> None:
             raise SkeletonError(f"skeleton {s.name!r}: colour {bad[0]!r} is not '#rrggbb'")
 
 
-def _default_color(joint: str) -> str:
+def default_color(joint: str) -> str:
+    """The colour a joint gets by its name: blue for left, red for right, yellow otherwise."""
     low = joint.lower()
     if low.startswith(("l-", "l_", "left")):
         return _LEFT

@@ -49,13 +49,16 @@ class FillResult:
     filled or held, ``NONE`` where there is no position); ``held`` (F, J) True where the value
     is a copy of the nearest label before the first or after the last label of a shot;
     ``variance`` (F, J) float32 when the method has one: the expected squared error of *each*
-    coordinate in pixels² (x and y averaged; 0 on labels, NaN where there is no estimate).
+    coordinate in pixels² (x and y averaged; 0 on labels, NaN where there is no estimate);
+    ``confidence`` (F, J) float32 in 0..1 where a pose estimator gave the value (source
+    ``PREDICTED``), NaN elsewhere; None when no value came from an estimator.
     """
 
     poses: NDArray[np.float32]
     source: NDArray[np.int8]
     held: NDArray[np.bool_]
     variance: NDArray[np.float32] | None = None
+    confidence: NDArray[np.float32] | None = None
 
     @property
     def frame_count(self) -> int:
@@ -476,6 +479,8 @@ def save_fill_npz(path: str | Path, result: FillResult) -> None:
     }
     if result.variance is not None:
         arrays["variance"] = result.variance.astype(np.float32)
+    if result.confidence is not None:
+        arrays["confidence"] = result.confidence.astype(np.float32)
     from annotator.core.safeio import atomic_savez
     from annotator.errors import UsageError
 

@@ -17,6 +17,9 @@ interpolation on real labels:
   gap-length bin) of the shape-preserving cubic through the same labels is mixed in;
 - time runs in seconds: at another frame rate the lag axis is rescaled (the stationary form of
   p -> p^(f_train / f_video)).
+- gaps longer than ``VALID_TABLE_GAP`` frames of the model (or whose labels lie further apart
+  than the table reaches) take a valid variogram fit to the table (``variogram_model.py``):
+  the empirical table is not one, and there its covariances were not positive semi-definite.
 
 Weights depend only on where the labels are, so they are cached per label pattern and shared
 by every joint and coordinate labelled on the same frames.
@@ -47,6 +50,8 @@ from annotator.core.codes import Source
 from annotator.core.paths import model_path
 from annotator.core.safeio import atomic_savez, load_npz
 from annotator.dynamics.base import FloatArray, IntArray, PchipFiller
+from annotator.dynamics.condition import condition, one_blas_thread
+from annotator.dynamics.variogram_model import ValidVariogram
 from annotator.errors import FormatError
 
 DEFAULT_MODEL = "hpim_penn.npz"
@@ -129,6 +134,14 @@ class HpimModel:
 
 
 MAX_VARIOGRAM = 100_000
+CONDITION_BATCH = 1 << 20  # matrix elements per batch of the observation update (8 MB each)
+MAX_DENSE_GAP = 640  # frames inside a gap up to which observations are weighed exactly
+LONG_BLOCK = 128  # longer gaps: blocks of this many frames, each with this much context
+VALID_TABLE_GAP = 100.0
+"""Gaps up to this many frames of the model keep the learned table: the error covariances it
+gives them are positive semi-definite (an ad-hoc check of the shipped model, labels every gap
+frames: smallest eigenvalue over largest 1e-5 or more at 100 frames; slightly negative from
+about 120, -0.05 at 300 and -0.1 past the table's 400). Longer gaps take :class:`~annotator.dynamics.variogram_model.ValidVariogram`."""
 
 
 def _floats(z: dict[str, NDArray[Any]], key: str) -> FloatArray:
@@ -199,15 +212,49 @@ class HpimFiller:
         self._lag_scale = model.fps / fps if fps and fps > 0 else 1.0
         g = np.asarray(model.variogram, dtype=np.float64)
         self._gamma_table = g / g[1] if len(g) > 1 and g[1] > 0 else g
+        # long gaps (``is_long``) take a valid variogram fit to the table
+        # (``variogram_model.py``): the table is not one, and there it shows
+        self._table_end = float(len(self._gamma_table) - 1)
+        self._valid = ValidVariogram(self._gamma_table)
+        self._long_lags = np.zeros(0)  # the valid variogram at 0, 1, 2, ... video frames
         self._cache: dict[tuple[tuple[int, ...], int], tuple[FloatArray, FloatArray]] = {}
         self._cov_cache: dict[tuple[str, tuple[int, ...], int], FloatArray] = {}
 
-    def gamma(self, lag: FloatArray) -> FloatArray:
-        """γ at lags in this video's frames (normalised to γ(1 frame of the model) = 1)."""
+    def gamma(self, lag: FloatArray, long: bool = False) -> FloatArray:
+        """γ at lags in this video's frames (normalised to γ(1 frame of the model) = 1);
+        ``long``: the valid variogram that replaces the table on long gaps (:meth:`is_long`)."""
+        if long:
+            return self._gamma_long(lag)
         x = np.abs(lag) * self._lag_scale
         table = self._gamma_table
         v = np.interp(x, np.arange(len(table)), table)  # constant beyond the table
         return np.asarray(np.where(x > 0, v + self.model.nugget, 0.0), dtype=np.float64)
+
+    def _gamma_long(self, lag: FloatArray) -> FloatArray:
+        """The valid variogram (plus the nugget) at lags in this video's frames. Lags are whole
+        frames: read from a table of whole lags, grown on demand (a gap's covariance holds
+        gap² lags but only gap distinct ones)."""
+        x = np.abs(np.asarray(lag, dtype=np.float64))
+        whole = np.rint(x)
+        if x.size == 0 or not np.array_equal(whole, x):
+            v = self._valid(x * self._lag_scale)
+            return np.asarray(np.where(x > 0, v + self.model.nugget, 0.0), dtype=np.float64)
+        top = int(whole.max())
+        if top >= len(self._long_lags):
+            lags = np.arange(max(top + 1, 2 * len(self._long_lags)), dtype=np.float64)
+            v = self._valid(lags * self._lag_scale) + self.model.nugget
+            v[0] = 0.0
+            self._long_lags = v
+        return np.asarray(self._long_lags[whole.astype(np.int64)], dtype=np.float64)
+
+    def is_long(self, rel: tuple[int, ...], gap: int) -> bool:
+        """Whether a gap takes the valid variogram: longer than ``VALID_TABLE_GAP`` frames of
+        the model, or with labels (offsets ``rel``, the gap's own at 0 and ``gap``) further
+        apart than the table reaches."""
+        return (
+            gap * self._lag_scale > VALID_TABLE_GAP
+            or (max(rel) - min(rel)) * self._lag_scale > self._table_end
+        )
 
     def weights(self, rel: tuple[int, ...], gap: int) -> tuple[FloatArray, FloatArray]:
         """Weights (gap − 1, len(rel)) and variance for the frames strictly inside a gap of
@@ -218,7 +265,8 @@ class HpimFiller:
             t = np.asarray(rel, dtype=np.float64)
             s = np.arange(1, gap, dtype=np.float64)
             allt = np.concatenate([t, s])
-            g = self.gamma(allt[:, None] - allt[None, :])
+            # only the labels' rows are used: (labels, labels + gap − 1), never gap x gap
+            g = self.gamma(t[:, None] - allt[None, :], self.is_long(rel, gap))
             # the system uses −γ as a (generalised) covariance
             w = kriging_weights(-g, t, s, self.model.trend)
             hit = (w, np.maximum(_variance(g, w, t, s), 0.0))
@@ -293,9 +341,10 @@ class HpimFiller:
             w, _ = self.weights(rel, gap)
             t = np.asarray(rel, dtype=np.float64)
             s = np.arange(1, gap, dtype=np.float64)
-            g_ss = self.gamma(s[:, None] - s[None, :])
-            g_ts = self.gamma(t[:, None] - s[None, :])  # (n, gap − 1)
-            g_tt = self.gamma(t[:, None] - t[None, :])
+            long = self.is_long(rel, gap)
+            g_ss = self.gamma(s[:, None] - s[None, :], long)
+            g_ts = self.gamma(t[:, None] - s[None, :], long)  # (n, gap − 1)
+            g_tt = self.gamma(t[:, None] - t[None, :], long)
             hit = -g_ss + w @ g_ts + (w @ g_ts).T - w @ g_tt @ w.T
             hit = 0.5 * (hit + hit.T)
             if len(self._cov_cache) > 256:
@@ -317,34 +366,135 @@ class HpimFiller:
         each gap: the Gaussian update ``out + P (P + R)⁻¹ (obs − out)``, in place. ``var`` is
         scaled by the share of the prior variance the observations leave (so it stays in HPIM's
         calibrated units). Gaps, like the prior, stay independent: an edit's reach is unchanged."""
+        with one_blas_thread():
+            self._condition_groups(frames, out, var, obs, obs_var)
+
+    def _condition_groups(
+        self,
+        frames: IntArray,
+        out: FloatArray,
+        var: FloatArray,
+        obs: FloatArray,
+        obs_var: FloatArray,
+    ) -> None:
         for (rel, gap), _idx, _ctx, rows in self._gap_groups(frames):
             # x and y share one variance per joint; an observation needs both coordinates
             v = 0.5 * (obs_var[rows, 0::2] + obs_var[rows, 1::2])  # (G, gap − 1, J)
             have = np.isfinite(v) & np.isfinite(obs[rows, 0::2] + obs[rows, 1::2])
-            gi, ji = np.nonzero(have.any(axis=1))  # (gap, joint) pairs with an observation
-            if len(gi) == 0:
+            pairs = np.nonzero(have.any(axis=1))  # (gap, joint) pairs with an observation
+            if len(pairs[0]) == 0:
+                continue
+            if gap - 1 > MAX_DENSE_GAP:
+                for k in range(0, len(pairs[0]), 64):
+                    gi, ji = pairs[0][k : k + 64], pairs[1][k : k + 64]
+                    self._condition_long(rel, gap, rows, gi, ji, out, var, obs, v, have)
                 continue
             p_gamma = self._gap_covariance(rel, gap)
-            cols = np.stack([2 * ji, 2 * ji + 1], axis=1)  # (M, 2)
-            r = rows[gi]  # (M, gap − 1)
-            prior = out[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
-            seen = obs[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
-            h = have[gi, :, ji]  # (M, gap − 1)
-            # px² per γ unit: HPIM's own calibrated variance over this gap (motion, bend and
-            # disagreement terms included) against the bare kriging variance
-            s_px = var[r[:, :, None], cols[:, None, :]].mean(axis=(1, 2)) / max(
-                float(np.mean(np.diag(p_gamma))), 1e-12
-            )
-            p = p_gamma[None] * s_px[:, None, None]  # (M, n, n) prior error covariance, px²
-            noise = np.where(h, v[gi, :, ji], 0.0)
+            # a bounded batch at a time: a long video's thousands of gaps would otherwise hold
+            # several (M, n, n) temporaries of hundreds of MB at once
+            step = max(1, CONDITION_BATCH // max(1, (gap - 1) ** 2))
+            for k in range(0, len(pairs[0]), step):
+                gi, ji = pairs[0][k : k + step], pairs[1][k : k + step]
+                self._condition_pairs(rows, gi, ji, p_gamma, out, var, obs, v, have)
+
+    def _condition_long(
+        self,
+        rel: tuple[int, ...],
+        gap: int,
+        rows: IntArray,
+        gi: IntArray,
+        ji: IntArray,
+        out: FloatArray,
+        var: FloatArray,
+        obs: FloatArray,
+        v: FloatArray,
+        have: NDArray[np.bool_],
+    ) -> None:
+        """:meth:`_condition_pairs` for a gap longer than ``MAX_DENSE_GAP``: by blocks of
+        ``LONG_BLOCK`` frames, each updated from the observations within ``LONG_BLOCK`` frames
+        around it, with the covariance of just that window. An approximation (the whole
+        solve would hold a gap x gap matrix: 80 GB for a 100,000-frame gap), bounded in memory
+        and linear in the gap's length."""
+        n = gap - 1
+        cols = np.stack([2 * ji, 2 * ji + 1], axis=1)
+        r = rows[gi]
+        where = (r[:, :, None], cols[:, None, :])
+        prior, seen, h = out[where], obs[where], have[gi, :, ji]
+        s_px = var[where].mean(axis=(1, 2)) / max(self._gap_diagonal_mean(rel, gap), 1e-12)
+        noise = np.where(h, v[gi, :, ji], 0.0)
+        fused = prior.copy()
+        share = np.ones(h.shape)
+        for b0 in range(0, n, LONG_BLOCK):
+            b1 = min(n, b0 + LONG_BLOCK)
+            w0, w1 = max(0, b0 - LONG_BLOCK), min(n, b1 + LONG_BLOCK)
+            p = self._gap_covariance_part(rel, gap, w0, w1)[None] * s_px[:, None, None]
             big = 1e6 * (1.0 + p.max(axis=(1, 2)))[:, None]
-            a = p + _diag(np.where(h, noise, big))
-            gain_t = np.linalg.solve(a, p)  # Aᵀ⁻¹ Pᵀ = (P A⁻¹)ᵀ, both symmetric
-            innov = np.where(h[..., None], seen - prior, 0.0)
-            out[r[:, :, None], cols[:, None, :]] = prior + np.einsum("mon,mok->mnk", gain_t, innov)
-            post = np.einsum("mnn->mn", p) - np.einsum("mon,mon->mn", gain_t, p)
-            share = np.clip(post / np.maximum(np.einsum("mnn->mn", p), 1e-12), 0.0, 1.0)
-            var[r[:, :, None], cols[:, None, :]] *= share[..., None]
+            hw = h[:, w0:w1]
+            innov = np.where(hw[..., None], seen[:, w0:w1] - prior[:, w0:w1], 0.0)
+            update, post = condition(p, np.where(hw, noise[:, w0:w1], big), innov)
+            keep = slice(b0 - w0, b1 - w0)
+            fused[:, b0:b1] = prior[:, b0:b1] + update[:, keep]
+            diag = np.einsum("mnn->mn", p)[:, keep]
+            share[:, b0:b1] = np.clip(post[:, keep] / np.maximum(diag, 1e-12), 0.0, 1.0)
+        out[where] = fused
+        var[where] *= share[..., None]
+
+    def _gap_covariance_part(self, rel: tuple[int, ...], gap: int, lo: int, hi: int) -> FloatArray:
+        """Rows and columns ``lo .. hi − 1`` (frames ``lo + 1 .. hi`` of the gap) of
+        :meth:`_gap_covariance`, computed without the whole matrix."""
+        w, _ = self.weights(rel, gap)
+        ws = w[lo:hi]
+        t = np.asarray(rel, dtype=np.float64)
+        s = np.arange(lo + 1, hi + 1, dtype=np.float64)
+        long = self.is_long(rel, gap)
+        cross = ws @ self.gamma(t[:, None] - s[None, :], long)
+        part = -self.gamma(s[:, None] - s[None, :], long) + cross + cross.T
+        part -= ws @ self.gamma(t[:, None] - t[None, :], long) @ ws.T
+        return np.asarray(0.5 * (part + part.T), dtype=np.float64)
+
+    def _gap_diagonal_mean(self, rel: tuple[int, ...], gap: int) -> float:
+        """Mean of :meth:`_gap_covariance`'s diagonal (γ(0) = 0 on it), in O(gap)."""
+        w, _ = self.weights(rel, gap)
+        t = np.asarray(rel, dtype=np.float64)
+        s = np.arange(1, gap, dtype=np.float64)
+        long = self.is_long(rel, gap)
+        g_ts = self.gamma(t[:, None] - s[None, :], long)
+        g_tt = self.gamma(t[:, None] - t[None, :], long)
+        diag = 2.0 * np.einsum("sn,ns->s", w, g_ts) - np.einsum("sn,nm,sm->s", w, g_tt, w)
+        return float(diag.mean())
+
+    @staticmethod
+    def _condition_pairs(
+        rows: IntArray,
+        gi: IntArray,
+        ji: IntArray,
+        p_gamma: FloatArray,
+        out: FloatArray,
+        var: FloatArray,
+        obs: FloatArray,
+        v: FloatArray,
+        have: NDArray[np.bool_],
+    ) -> None:
+        """The update of the (gap ``gi``, joint ``ji``) pairs of one label pattern, in place."""
+        cols = np.stack([2 * ji, 2 * ji + 1], axis=1)  # (M, 2)
+        r = rows[gi]  # (M, gap − 1)
+        prior = out[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
+        seen = obs[r[:, :, None], cols[:, None, :]]  # (M, gap − 1, 2)
+        h = have[gi, :, ji]  # (M, gap − 1)
+        # px² per γ unit: HPIM's own calibrated variance over this gap (motion, bend and
+        # disagreement terms included) against the bare kriging variance
+        s_px = var[r[:, :, None], cols[:, None, :]].mean(axis=(1, 2)) / max(
+            float(np.mean(np.diag(p_gamma))), 1e-12
+        )
+        p = p_gamma[None] * s_px[:, None, None]  # (M, n, n) prior error covariance, px²
+        noise = np.where(h, v[gi, :, ji], 0.0)
+        big = 1e6 * (1.0 + p.max(axis=(1, 2)))[:, None]
+        innov = np.where(h[..., None], seen - prior, 0.0)
+        # ``condition.py``: a third of a plain solve's work on long gaps (a drag stays live)
+        update, post = condition(p, np.where(h, noise, big), innov)
+        out[r[:, :, None], cols[:, None, :]] = prior + update
+        share = np.clip(post / np.maximum(np.einsum("mnn->mn", p), 1e-12), 0.0, 1.0)
+        var[r[:, :, None], cols[:, None, :]] *= share[..., None]
 
     def _gap_groups(
         self, frames: IntArray
@@ -416,18 +566,16 @@ class HpimFiller:
         """(gaps, K) pixels² per unit of γ, from the labels on each side of every gap, so the
         variance follows how fast this joint moves here."""
         dt = np.diff(frames).astype(np.float64)
-        inc = 0.5 * np.diff(values, axis=0) ** 2 / np.maximum(self.gamma(dt), 1e-12)[:, None]
+        # a long gap: the valid variogram, as its weights use (the table's flat tail would
+        # call a long gap's motion as fast as a 400-lag one)
+        beyond = dt * self._lag_scale > VALID_TABLE_GAP
+        g = self.gamma(dt)
+        if beyond.any():
+            g = np.where(beyond, self.gamma(dt, long=True), g)
+        inc = 0.5 * np.diff(values, axis=0) ** 2 / np.maximum(g, 1e-12)[:, None]
         # average each gap's estimate with its neighbours' (still local: within reach)
         padded = np.concatenate([inc[:1], inc, inc[-1:]], axis=0)
         return np.asarray((padded[:-2] + padded[1:-1] + padded[2:]) / 3.0, dtype=np.float64)
-
-
-def _diag(d: FloatArray) -> FloatArray:
-    """(M, n, n) diagonal matrices from (M, n)."""
-    out = np.zeros((*d.shape, d.shape[-1]))
-    i = np.arange(d.shape[-1])
-    out[:, i, i] = d
-    return out
 
 
 def _variance(g: FloatArray, w: FloatArray, t: FloatArray, s: FloatArray) -> FloatArray:

@@ -72,7 +72,7 @@ def expected_reduction(
         gap = np.where(inside, lab[np.clip(i + 1, 0, len(lab) - 1)] - lab[np.clip(i, 0, None)], 0)
         factor = 1.0 if objective == "peak" else gap / 3.0
         gain = np.where(inside & ~labelled[:, j], var[:, j] * factor, 0.0)
-        # "total": summed over joints; "worst": the joint that gains most (what coverage,
+        # "total": summed over joints; "gain": the joint that gains most (what coverage,
         # every joint within tolerance, asks for)
         score = score + gain if objective == "total" else np.maximum(score, gain)
     held = (result.held & ~labelled).any(axis=1)

@@ -41,7 +41,8 @@ FillFunction = Callable[[NDArray[np.float64]], "FillResult"]
 class EstimatedTrack:
     """The contract's fill layout (``poses``, ``source``, ``held``, ``variance`` when the fill
     has one, ``confidence``) plus what produced it: the raw ``estimates``, the ``keyframes``
-    and the seconds spent per stage (``seconds``, keys ``keyframes``, ``estimate``, ``fill``)."""
+    and the seconds spent per stage (``seconds``, keys ``keyframes``, ``estimate``, ``fill``),
+    and the ``fill`` method's name."""
 
     poses: NDArray[np.float32]
     source: NDArray[np.int8]
@@ -51,6 +52,7 @@ class EstimatedTrack:
     estimates: Estimates
     keyframes: NDArray[np.int64]
     seconds: dict[str, float] = field(default_factory=dict)
+    fill: str = ""
 
     def arrays(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -85,9 +87,11 @@ def estimate_track(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     seconds: dict[str, float] | None = None,
+    fill_name: str | None = None,
 ) -> EstimatedTrack:
     """The estimator on ``frames`` of ``video``, every other frame filled with ``fill``.
-    ``refine_passes``: extra landmark passes on an isolated key frame (``BlazePose``)."""
+    ``refine_passes``: extra landmark passes on an isolated key frame (``BlazePose``);
+    ``fill_name``: what to call a ``fill`` function in the result (a name names itself)."""
     from annotator.dynamics.fill import fill_track
 
     timing = dict(seconds or {})
@@ -115,4 +119,5 @@ def estimate_track(
         estimates=est,
         keyframes=np.asarray(est.frames, dtype=np.int64),
         seconds=timing,
+        fill=fill if isinstance(fill, str) else fill_name or str(getattr(fill, "__name__", "")),
     )

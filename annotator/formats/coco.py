@@ -8,7 +8,11 @@ contract: visible 2, occluded 1, absent/unlabelled 0 with x = y = 0), ``num_keyp
 ``bbox`` from the joints, ``track_id``, and two extra per-joint lists COCO tools ignore:
 ``visibility`` (the app's 4 codes, so absent survives), ``source`` (manual, hpim, ...) and,
 when the fill said so, ``held`` (true where the value is held from the nearest label, before
-the first or after the last one, rather than filled between labels).
+the first or after the last one, rather than filled between labels). Where an estimator
+gave joints (source ``predicted``), ``keypoint_scores`` lists each joint's confidence (null on
+the others) and ``score`` their mean, as pose estimators' COCO results carry them; import
+reads ``keypoint_scores`` back as the confidence of the predicted joints (and, in a file with
+no ``source`` lists, a scored joint as a model's output: ``predicted``).
 The category carries the joint names and the 1-based skeleton edges. ``info`` holds the
 frame count, fps and video path. Must load with ``pycocotools.coco.COCO``.
 """
@@ -24,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
-from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.poseset import PoseInstance, PoseSet, predicted_confidence
 from annotator.core.safeio import parse_json, temp_sibling
 from annotator.core.skeleton import Skeleton
 from annotator.errors import AnnotatorError, FormatError
@@ -161,9 +165,10 @@ def _annotations(instances: list[PoseInstance], frames: np.ndarray) -> list[dict
         xy = np.where(has[:, :, None], inst.poses[:, :, :2].astype(np.float64), 0.0).round(3)
         kps = np.concatenate([xy, _COCO_V[vis][:, :, None]], axis=2)
         names = np.array(SOURCE_NAMES, dtype=object)[inst.source.astype(np.int64)]
-        prepared.append((inst.track_id, has, vis, kps, names, inst.held))
+        conf = predicted_confidence(inst)
+        prepared.append((inst.track_id, has, vis, kps, names, inst.held, conf))
     for f in frames:
-        for track_id, has, vis, kps, names, held in prepared:
+        for track_id, has, vis, kps, names, held, conf in prepared:
             if not (vis[f] != Visibility.UNLABELLED).any():
                 continue
             if has[f].any():
@@ -190,6 +195,12 @@ def _annotations(instances: list[PoseInstance], frames: np.ndarray) -> list[dict
             }
             if held is not None:
                 record["held"] = held[f].tolist()
+            if conf is not None and np.isfinite(conf[f]).any():
+                scores = conf[f].astype(np.float64)
+                record["keypoint_scores"] = [
+                    round(float(c), 4) if np.isfinite(c) else None for c in scores
+                ]
+                record["score"] = round(float(np.nanmean(scores)), 4)
             out.append(record)
     return out
 
@@ -377,6 +388,34 @@ def _fill(inst: PoseInstance, frame: int, ann: dict[str, Any], sk: Skeleton, whe
         inst.source[frame] = [_SOURCE_BY_NAME[s] for s in src]
     else:
         inst.source[frame] = np.where(codes != Visibility.UNLABELLED, Source.MANUAL, Source.NONE)
+    _scores(inst, frame, ann.get("keypoint_scores"), has, src is None, where)
+
+
+def _scores(
+    inst: PoseInstance, frame: int, raw: Any, has: np.ndarray, mark: bool, where: str
+) -> None:
+    """``keypoint_scores`` (numbers in 0..1 or null, one per joint) as the confidence of the
+    frame's predicted joints; with ``mark`` (no ``source`` lists), a scored joint with a
+    position is a model's output and becomes ``predicted``."""
+    if raw is None:
+        return
+    j = inst.source.shape[1]
+    if not isinstance(raw, list) or len(raw) != j:
+        raise FormatError(f"{where}: 'keypoint_scores' must list {j} numbers or nulls")
+    given = np.array([v is not None for v in raw])
+    values = np.full(j, np.nan)
+    if given.any():
+        values[given] = _numbers([v for v in raw if v is not None], f"{where} keypoint_scores")
+    if ((values[given] < 0) | (values[given] > 1)).any():
+        raise FormatError(f"{where}: 'keypoint_scores' must lie in 0..1")
+    if mark:
+        inst.source[frame, given & has] = Source.PREDICTED
+    predicted = given & (inst.source[frame] == Source.PREDICTED)
+    if not predicted.any():
+        return
+    if inst.confidence is None:
+        inst.confidence = np.full(inst.source.shape, np.nan, np.float32)
+    inst.confidence[frame, predicted] = values[predicted]
 
 
 def _sniff(path: Path) -> bool:

@@ -9,7 +9,11 @@ Export (``dlc``) writes a folder DeepLabCut reads::
 
 Several people use the multi-animal header (scorer/individuals/bodyparts/coords). The table
 has x and y only: occluded joints become plain positions, absent and unlabelled joints empty
-cells. Import reads both the old one-column index (``labeled-data/v/img5.png``) and the newer
+cells. The plain table (``dlc-csv``) of poses an estimator gave adds a ``likelihood`` column per
+joint, as DeepLabCut's own analysis output does: the score of a predicted joint, empty for the
+others (the ``labeled-data`` folder stays x and y, which is what DeepLabCut trains from).
+Import reads a ``likelihood`` cell as a model's output: that joint is ``predicted`` with the
+likelihood as its confidence; a joint with x and y and no likelihood is ``manual``. Import reads both the old one-column index (``labeled-data/v/img5.png``) and the newer
 three-column one, and single- or multi-animal headers.
 """
 
@@ -26,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from annotator.core.codes import Source, Visibility
-from annotator.core.poseset import PoseSet
+from annotator.core.poseset import PoseInstance, PoseSet, predicted_confidence
 from annotator.core.skeleton import Skeleton
 from annotator.errors import FormatError
 from annotator.formats._common import (
@@ -63,24 +67,37 @@ def _video_name(ps: PoseSet, video_name: str | None) -> str:
     return _SAFE.sub("_", raw).strip("._") or "video"
 
 
-def _table(ps: PoseSet, video: str, scorer: str, frames: str) -> list[list[str]]:
-    """Header rows then one row per frame, as DeepLabCut lays out CollectedData."""
+def _table(
+    ps: PoseSet, video: str, scorer: str, frames: str, likelihood: bool = False
+) -> list[list[str]]:
+    """Header rows then one row per frame, as DeepLabCut lays out CollectedData; with
+    ``likelihood``, a likelihood column per joint when some joint has a confidence."""
     instances = select_values(ps, frames)
+    scores = [predicted_confidence(i) for i in instances]
+    scored = any(c is not None for c in scores)
+    coords = ("x", "y", "likelihood") if likelihood and scored else ("x", "y")
     multi = len(instances) > 1
     joints = ps.skeleton.joints
-    rows: list[list[str]] = [["scorer"] + [scorer] * (2 * len(joints) * len(instances))]
+    rows: list[list[str]] = [["scorer"] + [scorer] * (len(coords) * len(joints) * len(instances))]
     if multi:
         rows.append(
             ["individuals"]
-            + [f"individual{i.track_id}" for i in instances for _ in joints for _ in "xy"]
+            + [f"individual{i.track_id}" for i in instances for _ in joints for _ in coords]
         )
-    rows.append(["bodyparts"] + [csv_text_cell(j) for _ in instances for j in joints for _ in "xy"])
-    rows.append(["coords"] + ["x", "y"] * len(joints) * len(instances))
+    rows.append(
+        ["bodyparts"] + [csv_text_cell(j) for _ in instances for j in joints for _ in coords]
+    )
+    rows.append(["coords"] + list(coords) * len(joints) * len(instances))
     # Cells as text, once per person (per-frame recomputation would be quadratic).
     cells = []
-    for inst in instances:
+    for inst, conf in zip(instances, scores, strict=True):
         text = np.char.mod("%.2f", inst.poses[:, :, :2].astype(np.float64)).astype(object)
         text[~inst.has_position()] = ""
+        if len(coords) == 3:
+            score = np.full(inst.source.shape, np.nan) if conf is None else conf
+            cell = np.char.mod("%.4f", score.astype(np.float64)).astype(object)
+            cell[~np.isfinite(score) | ~inst.has_position()] = ""
+            text = np.concatenate([text, cell[:, :, None]], axis=2)
         cells.append(text.reshape(ps.frame_count, -1))
     for f in labelled_frames(ps, frames):
         row = [f"labeled-data/{video}/{image_name(int(f), ps.frame_count)}"]
@@ -104,7 +121,7 @@ def write_dlc_csv(
     video_name: str | None = None,
     **options: Any,
 ) -> None:
-    rows = _table(ps, _video_name(ps, video_name), _scorer(scorer), frames)
+    rows = _table(ps, _video_name(ps, video_name), _scorer(scorer), frames, likelihood=True)
     with atomic_file(path) as tmp:
         tmp.write_text(_csv_text(rows), encoding="utf-8")
 
@@ -279,7 +296,22 @@ def read_dlc_csv(path: Path, **options: Any) -> PoseSet:
                 x, y = parse_float(xs, f"{where} x"), parse_float(ys, f"{where} y")
                 inst.poses[f, j] = (x, y, Visibility.VISIBLE)
                 inst.source[f, j] = Source.MANUAL
+                column = cols.get((person, part, "likelihood"))
+                score = "" if column is None else r[column].strip()
+                if score.lower() not in ("", "nan"):
+                    _read_likelihood(inst, f, j, parse_float(score, f"{where} likelihood"))
     return PoseSet(sk, frame_count, instances)
+
+
+def _read_likelihood(inst: PoseInstance, f: int, j: int, value: float) -> None:
+    """A likelihood marks a model's output: the joint is predicted, with that confidence
+    (DeepLabCut's scores are probabilities; a value a hair outside 0..1 is rounding)."""
+    if not -1e-3 <= value <= 1 + 1e-3:
+        raise FormatError(f"likelihood {value:g} is not in 0..1 (frame {f})")
+    if inst.confidence is None:
+        inst.confidence = np.full(inst.source.shape, np.nan, np.float32)
+    inst.confidence[f, j] = min(1.0, max(0.0, value))
+    inst.source[f, j] = Source.PREDICTED
 
 
 def _track_ids(people: list[str]) -> list[int]:

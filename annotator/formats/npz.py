@@ -5,8 +5,9 @@ Layout (CONTRACTS.md "Fill output", extended so a file stands alone): ``poses`` 
 into ``source_names``. With several people ``poses`` is (N, F, J, 3) and ``source`` (N, F, J),
 with ``track_ids`` (N,). Optional: ``joint_names``, ``skeleton_json``, ``timestamps`` (F,),
 ``fps``, ``width``, ``height``, ``boxes`` (N, F, 4), ``video_path``, ``held`` bool (F, J) or
-(N, F, J) (values held before the first or after the last label, when the writer knew them).
-Files are loaded with
+(N, F, J) (values held before the first or after the last label, when the writer knew them),
+``confidence`` float32 (F, J) or (N, F, J) (an estimator's score in 0..1 where ``source`` is
+``predicted``, NaN elsewhere; written when some value has one). Files are loaded with
 ``allow_pickle=False``.
 """
 
@@ -21,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
-from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.poseset import PoseInstance, PoseSet, predicted_confidence
 from annotator.core.safeio import load_npz, parse_json
 from annotator.core.skeleton import BUILTIN, Skeleton
 from annotator.errors import AnnotatorError, FormatError
@@ -66,6 +67,11 @@ def write_npz(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -
         none = np.zeros(poses.shape[1:3], dtype=bool)
         held = np.stack([i.held if i.held is not None else none for i in instances])
         arrays["held"] = held[0] if n == 1 else held
+    scores = [predicted_confidence(i) for i in instances]
+    if any(c is not None for c in scores):
+        nan = np.full(poses.shape[1:3], np.nan, np.float32)
+        conf = np.stack([c if c is not None else nan for c in scores])
+        arrays["confidence"] = conf[0] if n == 1 else conf
     if ps.video_path:
         arrays["video_path"] = np.array(ps.video_path)
     with atomic_file(path) as tmp, tmp.open("wb") as fh:
@@ -137,6 +143,8 @@ def _from_arrays(a: dict[str, NDArray[Any]], name: str, skeleton: Skeleton | Non
         if held.dtype != np.bool_ or held.shape != expected:
             raise FormatError(f"{name}: 'held' must be booleans of shape {expected}")
         held = held.reshape(n, f, j)
+    conf = _confidence(a, (f, j) if a["poses"].ndim == 3 else (n, f, j), name)
+    conf = None if conf is None else conf.reshape(n, f, j)
     instances = []
     for k in range(n):
         p = _checked_poses(poses[k], name)
@@ -144,7 +152,8 @@ def _from_arrays(a: dict[str, NDArray[Any]], name: str, skeleton: Skeleton | Non
             check_values(boxes, f"{name}: 'boxes'")
         b = None if boxes is None else boxes[k].astype(np.float32)
         h = None if held is None else held[k]
-        instances.append(PoseInstance(track_ids[k], p, source[k], b, h))
+        c = None if conf is None else conf[k]
+        instances.append(PoseInstance(track_ids[k], p, source[k], b, h, c))
     timestamps = a.get("timestamps")
     if timestamps is not None:
         if not np.issubdtype(timestamps.dtype, np.number) or np.iscomplexobj(timestamps):
@@ -211,6 +220,22 @@ def _source(a: dict[str, NDArray[Any]], shape: tuple[int, ...], name: str) -> ND
     if (mapped < 0).any():
         raise FormatError(f"{name}: 'source_names' holds a name this app does not know")
     return mapped.astype(np.int8)
+
+
+def _confidence(
+    a: dict[str, NDArray[Any]], expected: tuple[int, ...], name: str
+) -> NDArray[np.float32] | None:
+    """The optional ``confidence`` array: numbers in 0..1 or NaN, of the poses' shape."""
+    raw = a.get("confidence")
+    if raw is None:
+        return None
+    if raw.shape != expected or not np.issubdtype(raw.dtype, np.floating):
+        raise FormatError(f"{name}: 'confidence' must be floats of shape {expected}")
+    conf = raw.astype(np.float32)
+    finite = conf[np.isfinite(conf)]
+    if np.isinf(conf).any() or (finite < 0).any() or (finite > 1).any():
+        raise FormatError(f"{name}: 'confidence' must lie in 0..1 (NaN where none)")
+    return conf
 
 
 def _checked_poses(p: NDArray[np.float32], name: str) -> NDArray[np.float32]:

@@ -4,7 +4,9 @@ Columns: ``frame, time, track, joint, x, y, visibility, source``. ``visibility``
 ``source`` are the contract's names (``visible``, ``occluded``, ``absent``; ``manual``,
 ``hpim``, ...); ``x`` and ``y`` are empty where there is no position. Every frame that holds
 anything for a person gets one row per joint of the skeleton, in skeleton order, so the
-joint list can be read back from the file.
+joint list can be read back from the file. When an estimator gave some of the values, a
+ninth column ``confidence`` holds its score (0..1) on those rows and is empty on the others;
+files without it read as before.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
-from annotator.core.poseset import PoseSet
+from annotator.core.poseset import PoseSet, predicted_confidence
 from annotator.core.skeleton import Skeleton
 from annotator.errors import FormatError
 from annotator.formats._common import (
@@ -37,6 +39,7 @@ from annotator.formats._common import (
 from annotator.formats.adaptor import FormatAdaptor
 
 COLUMNS = ("frame", "time", "track", "joint", "x", "y", "visibility", "source")
+SCORED = (*COLUMNS, "confidence")
 _VIS_NAMES = {v: v.name.lower() for v in Visibility}
 _VIS_BY_NAME = {name: v for v, name in _VIS_NAMES.items()}
 
@@ -46,15 +49,19 @@ def write_csv(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -
     instances = select_values(ps, frames)
     times = ps.frame_times()
     joints = ps.skeleton.joints
+    scores = [predicted_confidence(i) for i in instances]
+    scored = any(c is not None for c in scores)
     with atomic_file(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(COLUMNS)
-        for inst in instances:
+        out.writerow(SCORED if scored else COLUMNS)
+        for inst, conf in zip(instances, scores, strict=True):
             informative = (inst.visibility != Visibility.UNLABELLED) | (inst.source != Source.NONE)
             for f in np.flatnonzero(informative.any(axis=1)):
                 for j, joint in enumerate(joints):
                     x, y, v = inst.poses[f, j]
                     has = not (math.isnan(x) or math.isnan(y))
+                    score = math.nan if conf is None else float(conf[f, j])
+                    extra = (f"{score:.4f}" if math.isfinite(score) else "",) if scored else ()
                     out.writerow(
                         (
                             int(f),
@@ -65,6 +72,7 @@ def write_csv(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) -
                             f"{y:.3f}" if has else "",
                             _VIS_NAMES[Visibility(int(v))],
                             SOURCE_NAMES[int(inst.source[f, j])],
+                            *extra,
                         )
                     )
 
@@ -78,17 +86,20 @@ def read_csv(path: Path, skeleton: Skeleton | None = None, **options: Any) -> Po
     check_table_size(text, name)
     rows = csv_rows(text, name)
     header = next(rows, None)
-    if header is None or tuple(h.strip() for h in header) != COLUMNS:
-        raise FormatError(f"{name}: the first row must be {','.join(COLUMNS)}")
-    cols: list[list[Any]] = [[], [], [], [], [], [], []]  # frame, track, joint, x, y, vis, src
+    columns = None if header is None else tuple(h.strip() for h in header)
+    if columns not in (COLUMNS, SCORED):
+        raise FormatError(f"{name}: the first row must be {','.join(COLUMNS)}[,confidence]")
+    width = len(columns)
+    # frame, track, joint, x, y, vis, src, confidence
+    cols: list[list[Any]] = [[], [], [], [], [], [], [], []]
     for line, row in enumerate(rows, start=2):
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) != len(COLUMNS):
-            raise FormatError(f"{name} line {line}: {len(row)} fields, expected {len(COLUMNS)}")
+        if len(row) != width:
+            raise FormatError(f"{name} line {line}: {len(row)} fields, expected {width}")
         for col, value in zip(cols, _parse_row(row, f"{name} line {line}"), strict=True):
             col.append(value)
-    frames, tracks, joints, xs, ys, vis, src = cols
+    frames, tracks, joints, xs, ys, vis, src, scores = cols
     joint_order = list(dict.fromkeys(joints))
     sk = skeleton if skeleton is not None else match_skeleton(joint_order) if joint_order else None
     if sk is None:
@@ -113,14 +124,18 @@ def read_csv(path: Path, skeleton: Skeleton | None = None, **options: Any) -> Po
     instances = empty_instances(track_ids, frame_count, sk.num_joints)
     values = np.column_stack([xs, ys, vis]).astype(np.float32)
     sources = np.array(src, dtype=np.int8)
+    conf = np.array(scores, dtype=np.float32)
     for n, inst in enumerate(instances):
         mine = t == n
         inst.poses[f[mine], j[mine]] = values[mine]
         inst.source[f[mine], j[mine]] = sources[mine]
+        if np.isfinite(conf[mine]).any():
+            inst.confidence = np.full(inst.source.shape, np.nan, np.float32)
+            inst.confidence[f[mine], j[mine]] = conf[mine]
     return PoseSet(sk, frame_count, instances)
 
 
-def _parse_row(row: list[str], where: str) -> tuple[int, int, str, float, float, int, int]:
+def _parse_row(row: list[str], where: str) -> tuple[int, int, str, float, float, int, int, float]:
     """One data row, checked; messages name the line."""
     frame = parse_int(row[0], f"{where} frame")
     track = parse_int(row[2], f"{where} track")
@@ -136,7 +151,14 @@ def _parse_row(row: list[str], where: str) -> tuple[int, int, str, float, float,
         raise FormatError(f"{where}: a {vis.name.lower()} joint must have no position")
     else:
         x = y = math.nan
-    return frame, track, csv_text_value(row[3].strip()), x, y, int(vis), int(src)
+    score = math.nan
+    if len(row) > len(COLUMNS) and row[8].strip():
+        if src != Source.PREDICTED:
+            raise FormatError(f"{where}: only a predicted joint has a confidence")
+        score = parse_float(row[8], f"{where} confidence")
+        if not 0 <= score <= 1:
+            raise FormatError(f"{where}: confidence {row[8]!r} is not in 0..1")
+    return frame, track, csv_text_value(row[3].strip()), x, y, int(vis), int(src), score
 
 
 def _sniff(path: Path) -> bool:
@@ -144,7 +166,7 @@ def _sniff(path: Path) -> bool:
         return False
     with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
         first = fh.readline(4096)
-    return tuple(c.strip() for c in first.strip().split(",")) == COLUMNS
+    return tuple(c.strip() for c in first.strip().split(",")) in (COLUMNS, SCORED)
 
 
 ADAPTORS = (

@@ -14,15 +14,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from annotator.core import commands as cmd
 from annotator.core.journal import Recovery, RecoveryJournal, find_recovery
 from annotator.errors import AnnotatorError
 from annotator.gui.session import Session
 
 if TYPE_CHECKING:
-    from annotator.gui.main_window import MainWindow
+    from annotator.gui.services import WindowServices
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +34,14 @@ def find(path: Path) -> Recovery | None:
         return None
 
 
-def start_journal(session: Session) -> RecoveryJournal:
-    journal = RecoveryJournal(session.doc, session.path)
+def start_journal(session: Session, interval: float = 0.5) -> RecoveryJournal:
+    """Journal ``session``'s edits; ``interval``: the autosave interval (fsync), seconds."""
+    journal = RecoveryJournal(session.doc, session.path, fsync_interval=interval)
     session.journal = journal
     return journal
 
 
-def offer(window: MainWindow, session: Session, recovery: Recovery) -> bool:
+def offer(window: WindowServices, session: Session, recovery: Recovery) -> bool:
     """Ask whether to restore ``recovery`` into ``session``; True when restored."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(recovery.modified))
     question = (
@@ -57,15 +56,11 @@ def offer(window: MainWindow, session: Session, recovery: Recovery) -> bool:
     except AnnotatorError as err:
         window.reporter.error(f"The unsaved work cannot be restored: {err}")
         return False
-    commands: list[cmd.Command] = []
-    for k in range(min(len(saved.instances), len(session.doc.instances))):
-        labels = np.asarray(saved.manual(k))
-        if labels.shape != np.asarray(session.doc.manual(k)).shape:
-            window.reporter.error("The unsaved work does not match this video's frames and joints.")
-            return False
-        commands.append(cmd.SetLabels(0, labels, None, k, text="Restore labels"))
-    if saved.proposals is not None:
-        commands.append(cmd.AcceptProposals(saved.proposals, instance=session.instance))
-    if commands:
-        session.push(cmd.Batch("Restore unsaved work", commands))
+    if saved.frame_count != session.frame_count or any(
+        inst.skeleton != session.skeleton for inst in saved.instances
+    ):
+        window.reporter.error("The unsaved work does not match this video's frames and joints.")
+        return False
+    # Everything the user made, every person included (one undo step).
+    session.push(cmd.ReplaceContent(saved, text="Restore unsaved work"))
     return True

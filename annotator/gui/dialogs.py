@@ -7,13 +7,14 @@ questions without blocking.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from PySide6 import QtCore, QtWidgets
 
+from annotator.core.paths import data_dir
 from annotator.core.skeleton import BUILTIN, Skeleton
 from annotator.errors import AnnotatorError
 from annotator.gui.keymap import ACTIONS
@@ -72,8 +73,16 @@ class Reporter:
         """Save / Discard / Cancel; Esc and closing the box mean Cancel (keep working)."""
         return save_discard_cancel(self.parent, question, title)
 
-    def choose_proposal(self, methods: Sequence[str], frame_count: int) -> ProposeRequest | None:
-        return ProposeDialog.choose(self.parent, methods, frame_count)
+    def ask_text(self, question: str, title: str = "Question") -> str | None:
+        """A line of text from the user (stripped); None when cancelled or left empty."""
+        text, ok = QtWidgets.QInputDialog.getText(self.parent, title, question)
+        return text.strip() or None if ok else None
+
+    def choose_proposal(
+        self, methods: Sequence[str], frame_count: int, budget: int | None = None
+    ) -> ProposeRequest | None:
+        """``budget``: the frames the dialog offers first (None: the method's own)."""
+        return ProposeDialog.choose(self.parent, methods, frame_count, budget)
 
     def choose_export(
         self, formats: Sequence[ExportChoice], chosen: str | None, base: str
@@ -86,6 +95,11 @@ class Reporter:
 
     def locate_file(self, title: str, filters: str, start: str = "") -> str | None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.parent, title, start, filters)
+        return str(path) or None
+
+    def choose_save_path(self, title: str, filters: str, suggested: str) -> str | None:
+        """Where to write a new file (the review exports); None when the user cancels."""
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.parent, title, suggested, filters)
         return str(path) or None
 
 
@@ -107,6 +121,9 @@ class RecordingReporter(Reporter):
         # The export dialog's answer; None answers with its defaults at the suggested path.
         self.export: ExportRequest | None = None
         self.export_bases: list[str] = []  # the paths the export dialog suggested
+        # The save dialog's answer (review exports); None answers with the suggested path.
+        self.save_path: str | None = None
+        self.text: str | None = None  # what ``ask_text`` answers (None: cancelled)
 
     def error(self, message: str, title: str = "Error") -> None:
         self.errors.append(message)
@@ -119,13 +136,19 @@ class RecordingReporter(Reporter):
         self.questions.append(question)
         return self.save_choice
 
-    def choose_proposal(self, methods: Sequence[str], frame_count: int) -> ProposeRequest | None:
+    def ask_text(self, question: str, title: str = "Question") -> str | None:
+        self.questions.append(question)
+        return None if self.text is None else self.text.strip() or None
+
+    def choose_proposal(
+        self, methods: Sequence[str], frame_count: int, budget: int | None = None
+    ) -> ProposeRequest | None:
         """What the real dialog answers to OK: its defaults, unless ``item`` names another
         method or ``budget`` is set."""
         self.questions.append("Propose frames to label")
         if not methods:
             return None
-        dialog = ProposeDialog(methods, frame_count)
+        dialog = ProposeDialog(methods, frame_count, budget=budget)
         if self.item is not None and self.item in methods:
             dialog.method.setCurrentText(self.item)
         if self.budget is not None:
@@ -151,6 +174,10 @@ class RecordingReporter(Reporter):
     def locate_file(self, title: str, filters: str, start: str = "") -> str | None:
         self.questions.append(title)
         return self.located
+
+    def choose_save_path(self, title: str, filters: str, suggested: str) -> str | None:
+        self.questions.append(title)
+        return self.save_path or suggested
 
 
 def save_discard_cancel(
@@ -197,6 +224,7 @@ class ProposeDialog(QtWidgets.QDialog):
         methods: Sequence[str],
         frame_count: int,
         parent: QtWidgets.QWidget | None = None,
+        budget: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Propose frames to label")
@@ -210,7 +238,7 @@ class ProposeDialog(QtWidgets.QDialog):
         self.budget.setRange(0, max(1, frame_count))
         self.budget.setSpecialValueText(self.DEFAULT_TEXT)
         self.budget.setSuffix(" frames")
-        self.budget.setValue(0)
+        self.budget.setValue(budget or 0)  # Settings > Proposal budget
         self.budget.setToolTip(
             "how many frames to propose; the default is kfpn's natural count "
             "(uniform and kmeans: 10 % of the frames)"
@@ -246,9 +274,13 @@ class ProposeDialog(QtWidgets.QDialog):
 
     @classmethod
     def choose(
-        cls, parent: QtWidgets.QWidget | None, methods: Sequence[str], frame_count: int
+        cls,
+        parent: QtWidgets.QWidget | None,
+        methods: Sequence[str],
+        frame_count: int,
+        budget: int | None = None,
     ) -> ProposeRequest | None:
-        dialog = cls(methods, frame_count, parent)
+        dialog = cls(methods, frame_count, parent, budget)
         ok = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
         return dialog.request() if ok else None
 
@@ -403,8 +435,9 @@ class SkeletonDialog(QtWidgets.QDialog):
         layout.addWidget(buttons)
 
     def _load_json(self) -> None:
+        mine = str(data_dir("skeletons"))  # where the skeleton editor saves templates
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Skeleton template", "", "Skeleton (*.json)"
+            self, "Skeleton template", mine, "Skeleton (*.json)"
         )
         if not path:
             return
@@ -442,7 +475,12 @@ class ShortcutsDialog(QtWidgets.QDialog):
         ),
     )
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QtWidgets.QWidget | None = None,
+        keys: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """``keys``: the user's keys per action id (default: the keymap's)."""
         super().__init__(parent)
         self.setWindowTitle("Keyboard Shortcuts")
         layout = QtWidgets.QVBoxLayout(self)
@@ -451,7 +489,12 @@ class ShortcutsDialog(QtWidgets.QDialog):
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().lineSpacing() + 8)
         table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        rows = [(s.menu, s.text.replace("&", ""), ", ".join(s.keys)) for s in ACTIONS if s.keys]
+        chosen = {s.id: tuple(s.keys) for s in ACTIONS} | dict(keys or {})
+        rows = [
+            (s.menu, s.text.replace("&", ""), ", ".join(chosen[s.id]))
+            for s in ACTIONS
+            if chosen[s.id]
+        ]
         rows += [("Mouse", what, gesture) for gesture, what in self.MOUSE]
         table.setRowCount(len(rows))
         for r, row in enumerate(rows):

@@ -7,12 +7,13 @@ document against it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One action: a stable id (its handler is ``window_actions.act_<id>``), menu, text, keys."""
+    """One action: a stable id (its handler: ``window_actions.HANDLERS[id]``), menu, text, keys."""
 
     id: str
     menu: str
@@ -100,6 +101,51 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("row_uncertainty", "View", "Timeline: Fill Un&certainty Row"),
     ActionSpec("row_spans", "View", "Timeline: &Held / Flagged Spans Row"),
+    ActionSpec(
+        "review_mode",
+        "Review",
+        "&Review Mode",
+        ("Ctrl+R",),
+        "step through flagged and uncertain frames, with the reason for each",
+    ),
+    ActionSpec("review_next", "Review", "&Next Frame to Review", ("K",)),
+    ActionSpec("review_prev", "Review", "&Previous Frame to Review", ("Shift+K",)),
+    ActionSpec(
+        "mark_reviewed",
+        "Review",
+        "&Mark Frame Reviewed",
+        ("R",),
+        "records who and when, saved with the project",
+    ),
+    ActionSpec(
+        "joint_trail",
+        "Review",
+        "Show Joint &Trail",
+        ("T",),
+        "the current joint over the neighbouring frames, drawn on the image",
+    ),
+    ActionSpec(
+        "flag_frame",
+        "Review",
+        "&Flag This Frame…",
+        (),
+        "asks why; the frame joins the review queue (undoable)",
+    ),
+    ActionSpec("joint_plot", "Review", "Joint &Plot", (), "the current joint's x and y over time"),
+    ActionSpec(
+        "export_overlay",
+        "Review",
+        "Export &Overlay Video…",
+        (),
+        "the frames with the skeleton drawn, to share a review",
+    ),
+    ActionSpec(
+        "export_contact_sheet",
+        "Review",
+        "Export &Contact Sheet…",
+        (),
+        "a grid of the labelled and most uncertain frames, as a PNG",
+    ),
     ActionSpec("propose", "Tools", "&Propose Frames to Label…", ("Ctrl+P",), icon="propose"),
     ActionSpec(
         "extract_motion",
@@ -109,14 +155,75 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "the video's motion, for the mv and hpim+mv fills (starts by itself on open)",
     ),
     ActionSpec("cancel_tasks", "Tools", "&Cancel Background Work", ("Esc",)),
+    ActionSpec(
+        "prefill",
+        "Tools",
+        "Pre&fill Poses with the Estimator",
+        ("Ctrl+Shift+P",),
+        "the pose estimator's joints on the proposed frames (else the current frame), to correct",
+        "prefill",
+    ),
     ActionSpec("shortcuts", "Help", "&Keyboard Shortcuts", ("F1",)),
     ActionSpec("about", "Help", "&About", ()),
+    ActionSpec(
+        "add_person",
+        "Edit",
+        "Add &Person",
+        ("Ctrl+Shift+N",),
+        "a new person with their own track id and colour; clicks then label them",
+    ),
+    ActionSpec(
+        "remove_person",
+        "Edit",
+        "Remove Person…",
+        (),
+        "remove the active person and their labels (undoable)",
+    ),
+    ActionSpec("next_person", "Navigate", "Next Person", ("Tab",), "label the next person"),
+    ActionSpec("prev_person", "Navigate", "Previous Person", ("Shift+Tab",)),
+    ActionSpec(
+        "skeleton_editor",
+        "Tools",
+        "&Skeleton Editor…",
+        (),
+        "edit, load and save skeleton templates (JSON) for new projects",
+    ),
+    ActionSpec(
+        "proposals_panel",
+        "View",
+        "&Proposals Panel",
+        ("F3",),
+        "the proposal method and budget; Run, Accept, Clear, Extend",
+    ),
+    ActionSpec(
+        "run_proposals",
+        "Tools",
+        "&Run Proposals (Panel's Method and Budget)",
+        ("Ctrl+Shift+R",),
+        "propose frames with the Proposals panel's method and budget",
+    ),
+    ActionSpec(
+        "accept_proposals",
+        "Tools",
+        "Acc&ept Proposals as Frames to Label",
+        (),
+        "N visits the unlabelled proposed frames first",
+    ),
+    ActionSpec(
+        "extend_proposals",
+        "Tools",
+        "E&xtend Proposals",
+        (),
+        "add proposed frames up to the panel's budget, keeping the others and every label",
+    ),
+    ActionSpec("clear_proposals", "Tools", "C&lear Proposals", (), "the labels stay"),
+    ActionSpec("settings", "Tools", "&Settings…", ("Ctrl+,",), "device, fill, theme, shortcuts"),
 )
 
 # The toolbar, left to right ("|" separates groups); each action needs an icon.
 TOOLBAR: tuple[str, ...] = (
     "open_video", "save", "export", "|", "undo", "redo", "|",
-    "prev_labelled", "play", "next_labelled", "|", "copy_pose", "|", "fit", "propose",
+    "prev_labelled", "play", "next_labelled", "|", "copy_pose", "|", "fit", "propose", "prefill",
 )  # fmt: skip
 
 # The timeline rows' toggles, by row name (``timeline_state.ROWS``); checked = shown.
@@ -128,9 +235,11 @@ ROW_ACTIONS: dict[str, str] = {
     "spans": "row_spans",
 }
 
-CHECKABLE: frozenset[str] = frozenset({"uncertainty", *ROW_ACTIONS.values()})
+CHECKABLE: frozenset[str] = frozenset(
+    {"uncertainty", "review_mode", "joint_trail", "joint_plot", *ROW_ACTIONS.values()}
+)
 
-MENUS: tuple[str, ...] = ("File", "Edit", "Navigate", "Joint", "View", "Tools", "Help")
+MENUS: tuple[str, ...] = ("File", "Edit", "Navigate", "Joint", "View", "Review", "Tools", "Help")
 
 
 def by_id(action_id: str) -> ActionSpec:
@@ -138,6 +247,16 @@ def by_id(action_id: str) -> ActionSpec:
         if spec.id == action_id:
             return spec
     raise KeyError(action_id)
+
+
+def menu_text(action_id: str, keys: Sequence[str] | None = None) -> str:
+    """An action's text for a context menu: its label, a tab, its first key. ``keys``: the
+    keys the user bound (Settings > Shortcuts); None: this table's defaults, as it writes
+    them (``Delete``, not Qt's ``Del``)."""
+    spec = by_id(action_id)
+    text = spec.text.replace("&", "").replace("…", "")
+    shown = spec.keys if keys is None else keys
+    return f"{text}\t{shown[0]}" if shown else text
 
 
 def shortcuts_markdown() -> str:

@@ -1,7 +1,7 @@
 """The main window: frame view and timeline in the centre, joint list, fill and legend docks.
 
-The window owns no annotation data. It builds its actions from ``keymap.ACTIONS`` (handler
-``window_actions.act_<id>``), opens videos and projects (``opening.py`` does the work), and wires a
+The window owns no annotation data. It builds its actions from ``keymap.ACTIONS`` (handlers
+from the table ``window_actions.HANDLERS``), opens videos and projects (``opening.py`` does the work), and wires a
 ``Session``'s signals to the views. Anything that can fail reaches the user through the
 ``Reporter`` as one readable sentence.
 """
@@ -18,13 +18,24 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.errors import AnnotatorError
-from annotator.gui import motion, opening, proxy_offer, theme, video_ranking, window_actions
+from annotator.gui import (
+    motion,
+    opening,
+    people,
+    proxy_offer,
+    theme,
+    video_ranking,
+    window_actions,
+)
 from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
 from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, ROW_ACTIONS, TOOLBAR, by_id
 from annotator.gui.panels import FillPanel, JointList, Legend
+from annotator.gui.proposal_panel import ProposalController
 from annotator.gui.proxy_offer import ProxyBar
+from annotator.gui.review import ReviewController
 from annotator.gui.session import Session, available_methods, default_method
+from annotator.gui.settings import WindowSettings
 from annotator.gui.timeline import Timeline
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task, TaskRunner, handler_failure, one_line
@@ -80,6 +91,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_docks()
         self._build_actions()
         self._build_status_bar()
+        self.review = ReviewController(self)  # review mode, joint trail and plot, exports
+        self.settings = WindowSettings(self)  # stored preferences and shortcuts, applied
         self._restore_rows()
         self.tasks.started.connect(self._on_task_started)
         self.tasks.ended.connect(self._on_task_ended)
@@ -95,7 +108,7 @@ class MainWindow(QtWidgets.QMainWindow):
         layout.setSpacing(0)
         self.proxy_bar = ProxyBar()
         self.proxy_bar.act.connect(
-            lambda: self._guarded(functools.partial(proxy_offer.on_bar_action, self))
+            lambda: self.guarded(functools.partial(proxy_offer.on_bar_action, self))
         )
         layout.addWidget(self.proxy_bar)
         self.frame_view = FrameView()
@@ -107,7 +120,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.play_button.setToolTip("play / pause (Space)")
         self.play_button.setCheckable(True)
         self.play_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        self.play_button.toggled.connect(self._set_playing)
+        self.play_button.toggled.connect(self.set_playing)
         transport.addWidget(self.play_button)
         self.frame_spin = QtWidgets.QSpinBox()
         self.frame_spin.setKeyboardTracking(False)
@@ -123,6 +136,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.time_label.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; padding-left: 12px")
         transport.addWidget(self.time_label)
         transport.addStretch(1)
+        self.people_bar = people.PeopleBar()  # the person being labelled, add, remove
+        people.connect(self)
+        transport.addWidget(self.people_bar)
         self.joint_label = QtWidgets.QLabel("")
         transport.addWidget(self.joint_label)
         layout.addLayout(transport)
@@ -153,6 +169,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fill_dock = self._dock("Fill", self.fill_panel, "fill")
         self.legend = Legend(available_methods())
         self.legend_dock = self._dock("Legend", self.legend, "legend")
+        self.proposals = ProposalController(self)
+        self.proposal_dock = self._dock("Proposals", self.proposals.panel, "proposals")
+        self.tabifyDockWidget(self.legend_dock, self.proposal_dock)
+        self.legend_dock.raise_()  # the Proposals tab is one click (or F3) away
+        # their tabs on the side: the joint list keeps its height at 800 pixels
+        self.setTabPosition(
+            QtCore.Qt.DockWidgetArea.RightDockWidgetArea, QtWidgets.QTabWidget.TabPosition.East
+        )
         self.resizeDocks([self.joint_dock], [300], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks(
             [self.joint_dock, self.fill_dock, self.legend_dock],
@@ -170,10 +194,8 @@ class MainWindow(QtWidgets.QMainWindow):
             if spec.tip:
                 action.setStatusTip(spec.tip)
             action.setCheckable(spec.id in CHECKABLE)
-            handler: Callable[[], Any] = functools.partial(
-                getattr(window_actions, f"act_{spec.id}"), self
-            )
-            action.triggered.connect(lambda _checked=False, h=handler: self._guarded(h))
+            handler: Callable[[], Any] = functools.partial(window_actions.HANDLERS[spec.id], self)
+            action.triggered.connect(lambda _checked=False, h=handler: self.guarded(h))
             self.addAction(action)  # shortcuts work even with the menu bar hidden
             menus[spec.menu].addAction(action)
             self.actions_by_id[spec.id] = action
@@ -224,7 +246,7 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.suggest_button.setStyleSheet(f"color: {theme.SUGGESTED_COLOR.name()}")
         self.suggest_button.clicked.connect(
-            lambda: self._guarded(functools.partial(window_actions.act_next_to_label, self))
+            lambda: self.guarded(functools.partial(window_actions.act_next_to_label, self))
         )
         self.suggest_button.hide()
         bar.addPermanentWidget(self.suggest_button)
@@ -247,7 +269,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     # ------------------------------------------------------------------ errors
-    def _guarded(self, fn: Callable[[], Any]) -> None:
+    def guarded(self, fn: Callable[[], Any]) -> None:
         """Run a user action; user errors become a dialog, bugs a dialog plus a log entry."""
         try:
             fn()
@@ -263,7 +285,7 @@ class MainWindow(QtWidgets.QMainWindow):
         index is ready (background task); errors go to the reporter."""
         if not opening.confirm_discard(self, self.session):
             return
-        self._guarded(lambda: opening.open_any(Path(path), self))
+        self.guarded(lambda: opening.open_any(Path(path), self))
 
     def show_preview(self, image: np.ndarray) -> None:
         """Show a frame before a session exists (the first frame while indexing)."""
@@ -271,7 +293,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def set_session(self, session: Session) -> None:
         if self.session is not None:
-            self._set_playing(False)
+            self.set_playing(False)
             self.tasks.cancel_all()
             self.session.close(discard_unsaved=True)  # the user chose in open_path
             self.session.deleteLater()
@@ -280,8 +302,8 @@ class MainWindow(QtWidgets.QMainWindow):
         skeleton = session.skeleton
         overlay = self.frame_view.set_skeleton(skeleton)
         overlay.spread_all = self.actions_by_id["uncertainty"].isChecked()
-        overlay.place_requested.connect(lambda x, y: self._guarded(lambda: session.place(x, y)))
-        overlay.drag_started.connect(lambda j: self._guarded(lambda: session.begin_drag(j)))
+        overlay.place_requested.connect(lambda x, y: self.guarded(lambda: session.place(x, y)))
+        overlay.drag_started.connect(lambda j: self.guarded(lambda: session.begin_drag(j)))
         overlay.drag_moved.connect(self._queue_drag)
         overlay.drag_finished.connect(self._finish_drag)
         overlay.menu_requested.connect(functools.partial(window_actions.joint_menu, self))
@@ -306,25 +328,29 @@ class MainWindow(QtWidgets.QMainWindow):
         session.method_changed.connect(self.fill_panel.set_method)
         session.dirty_changed.connect(lambda _d: self._update_title())
         session.poses_changed.connect(lambda _a, _b: self._suggest_timer.start())
+        session.history_changed.connect(self._suggest_timer.start)  # e.g. proposals accepted
         session.method_changed.connect(lambda _m: self.update_suggestion())
         session.poses_changed.connect(lambda _a, _b: self._rows_timer.start())
         session.method_changed.connect(lambda _m: self._show_fill_rows())
         session.gate_changed.connect(self._show_gate)
         session.residual_changed.connect(self._show_residual)
         session.flags_changed.connect(self._show_flags)
+        session.people_changed.connect(lambda: people.show_people(self))
+        session.status_changed.connect(lambda: people.show_people(self))
+        people.show_people(self)
         self._frame_error_shown = False
         self._show_frame(session.frame)
         self._show_joint(session.joint)
         self._update_history_actions()
         self._update_title()
         self._update_enabled()
-        self._update_fill_info()
+        self.update_fill_info()
         self.update_suggestion()
         self._show_gate()
         self._show_residual()
         self._show_flags()
         self._show_fill_rows()
-        session.motion_changed.connect(self._update_fill_info)
+        session.motion_changed.connect(self.update_fill_info)
         session.fill_slow.connect(self._on_fill_slow)
         self._slow_fill_shown = False
         proxy_offer.offer(self, session)
@@ -360,13 +386,13 @@ class MainWindow(QtWidgets.QMainWindow):
         pending, self._pending_drag = self._pending_drag, None
         if pending is not None and self.session is not None:
             session = self.session
-            self._guarded(lambda: session.drag(*pending))
+            self.guarded(lambda: session.drag(*pending))
 
     def _finish_drag(self, joint: int) -> None:
         self._apply_drag()
         if self.session is not None:
             session = self.session
-            self._guarded(lambda: session.end_drag(joint))
+            self.guarded(lambda: session.end_drag(joint))
 
     # ------------------------------------------------------------------ view updates
     def _show_frame(self, frame: int) -> None:
@@ -473,6 +499,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         pose = session.pose_view()
         self.frame_view.overlay.set_pose(pose)
+        people.draw_people(self, session)
         self.joint_list.show_pose(pose)
 
     def _show_joint(self, joint: int) -> None:
@@ -493,9 +520,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_status_changed(self) -> None:
         if self.session is not None:
             self.timeline.set_status(self.session.status)  # may be a new array
-            self._update_fill_info()
+            self.update_fill_info()
 
-    def _update_fill_info(self) -> None:
+    def update_fill_info(self) -> None:
         session = self.session
         if session is None:
             return
@@ -514,7 +541,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     if motion.running(self)
                     else " as hpim: no motion fields (Tools > Extract Motion Fields)"
                 )
-            held = session.engine.result.held.any(axis=1) & (session.status < 2)
+            held = session.result.held.any(axis=1) & (session.status < 2)
             if held.any():
                 n = int(held.sum())
                 text += f"; {n} held before the first or after the last label"
@@ -525,10 +552,26 @@ class MainWindow(QtWidgets.QMainWindow):
         status bar (or, on a long project, offer N, which ranks on request)."""
         self._suggest_timer.stop()
         session = self.session
-        if session is None or session.ranking_problem() is not None:
+        if session is None:
             self.show_suggestion(None)
             return
-        if session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS:
+        # A fill without its own variance is ranked with a whole HPIM fill: on request only.
+        costly = (
+            session.frame_count * len(session.labelled_frames()) > AUTO_RANK_PAIRS
+            or session.engine.result.variance is None
+        )
+        try:  # accepted proposals come first (core.proposal_plan)
+            plan = session.plan_to_label(rank=not costly)
+        except Exception:  # a passive hint must not raise from a timer; N reports errors
+            log.exception("ranking the frames to label failed")
+            plan = session.plan_to_label(rank=False)
+        if plan:
+            self.show_suggestion(plan[0])
+            return
+        if session.ranking_problem() is not None:
+            self.show_suggestion(None)
+            return
+        if costly:
             self.show_suggestion(None, on_request=True)
             return
         try:
@@ -578,10 +621,11 @@ class MainWindow(QtWidgets.QMainWindow):
         has = self.session is not None
         for spec in ACTIONS:
             if spec.menu in ("Edit", "Navigate", "Joint") or spec.id in (
-                "save", "save_as", "export", "propose", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
+                "save", "save_as", "export", "propose", "prefill", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
             ):  # fmt: skip
                 self.actions_by_id[spec.id].setEnabled(has)
         self.export_menu.setEnabled(has)
+        self.proposals.update_enabled(has)
         if has:
             self._update_history_actions()
 
@@ -608,11 +652,26 @@ class MainWindow(QtWidgets.QMainWindow):
             self.progress.hide()
             self.cancel_button.hide()
 
-    # ------------------------------------------------------------------ helpers for actions
-    def _need(self) -> Session:
+    # ------------------------------------------------------------------ helpers' interface
+    # What the helper modules (opening, motion, prefill, proxy_offer, autosave, the action
+    # handlers) use of the window: gui/services.py names it as ``WindowServices``.
+    def need_session(self) -> Session:
+        """The open project; a user error (reported as one sentence) when there is none."""
         if self.session is None:
             raise AnnotatorError("open a video or project first")
         return self.session
+
+    def show_status(self, message: str, timeout_ms: int = 0) -> None:
+        """A passing message in the status bar (``timeout_ms`` 0: until the next one)."""
+        self.statusBar().showMessage(message, timeout_ms)
+
+    @property
+    def dialog_parent(self) -> QtWidgets.QWidget:
+        return self
+
+    @property
+    def playing(self) -> bool:
+        return self._play_timer.isActive()
 
     def _seek(self, frame: int) -> None:
         if self.session is not None:
@@ -624,9 +683,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _choose_method(self, method: str) -> None:
         if self.session is not None:
-            self._guarded(lambda: self._need().set_method(method))
+            self.guarded(lambda: self.need_session().set_method(method))
 
-    def _set_playing(self, playing: bool) -> None:
+    def set_playing(self, playing: bool) -> None:
         if playing and self.session is not None:
             self._play_timer.start(max(1, round(1000 / self.session.fps)))
         else:
@@ -639,7 +698,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _play_tick(self) -> None:
         session = self.session
         if session is None or session.frame >= session.frame_count - 1:
-            self._set_playing(False)
+            self.set_playing(False)
             return
         session.step(1)
 

@@ -1,8 +1,10 @@
 """The video's motion fields for the open session: extracted in the background on open.
 
 ``start(window, session)`` runs ``video.motion.extract_motion`` as one of the window's tasks,
-so the status bar shows its progress and the cancel button (Esc) stops it; the fields are
-cached by the video's fingerprint, so a second open of the same video costs one file read.
+so the status bar shows its progress and the cancel button (Esc) stops it. The fields go
+frame by frame into a disk store cached by the video's fingerprint (``motion_cache``), which
+the session keeps instead of arrays: memory stays bounded on long videos, and a second open
+of the same video costs one check of the file.
 The app stays usable meanwhile: the video fills run as ``hpim`` until the fields arrive.
 
 The task is the window's ``TaskRunner`` job rather than a ``MotionExtraction`` thread: the
@@ -25,25 +27,25 @@ from annotator.gui.session import PreparedFill, prepare_fill
 from annotator.gui.workers import Task, one_line
 
 if TYPE_CHECKING:
-    from annotator.gui.main_window import MainWindow
+    from annotator.gui.services import WindowServices
     from annotator.gui.session import Session
-    from annotator.video.motion import MotionFields
+    from annotator.video.motion_store import MotionStore
 
 TASK_NAME = "Extracting motion"
 MESSAGE_MS = 10_000
 
 
-def start(window: MainWindow, session: Session) -> Task:
+def start(window: WindowServices, session: Session) -> Task:
     """Extract ``session``'s motion fields in the background; they reach ``set_motion``."""
     path = Path(session.doc.video.path)  # the original video, never the fast-seek copy
     # The first video fill is built here too, off the GUI thread, from the labels as they are
     # now; edits made meanwhile are applied on arrival (``Session.set_motion``).
     snapshot, fps = session.fill_snapshot(), session.fps
 
-    def job(progress: Progress, should_stop: ShouldStop) -> tuple[MotionFields, Any]:
-        from annotator.video.motion import extract_motion
+    def job(progress: Progress, should_stop: ShouldStop) -> tuple[MotionStore, Any]:
+        from annotator.video.motion_cache import open_motion
 
-        fields = extract_motion(path, progress=progress, should_stop=should_stop)
+        fields = open_motion(path, progress=progress, should_stop=should_stop)
         if should_stop():
             raise Cancelled("motion extraction")
         return fields, prepare_fill(snapshot, path, fields, fps)
@@ -54,34 +56,34 @@ def start(window: MainWindow, session: Session) -> Task:
             window.motion_task = None
         return window.session is session  # else another project was opened meanwhile
 
-    def done(result: tuple[MotionFields, PreparedFill | None]) -> None:
+    def done(result: tuple[MotionStore, PreparedFill | None]) -> None:
         if not finished():
             return
         fields, prepared = result
         session.set_motion(fields, prepared=prepared)
-        window.statusBar().showMessage(arrived_text(session), MESSAGE_MS)
+        window.show_status(arrived_text(session), MESSAGE_MS)
 
     def failed(message: str) -> None:
         if not finished():
             return
         session.set_motion(None, one_line(message))
-        window.statusBar().showMessage(
+        window.show_status(
             f"No motion fields: {session.motion_note}; the fill stays hpim", MESSAGE_MS
         )
 
     def cancelled() -> None:
         if not finished():
             return
-        window.statusBar().showMessage(
+        window.show_status(
             "Motion extraction cancelled; the fill stays hpim (Tools > Extract Motion Fields "
             "starts it again)",
             MESSAGE_MS,
         )
-        window._update_fill_info()
+        window.update_fill_info()
 
     task = window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=cancelled)
     window.motion_task = task
-    window._update_fill_info()
+    window.update_fill_info()
     return task
 
 
@@ -97,6 +99,6 @@ def arrived_text(session: Session) -> str:
     return one_line(text)
 
 
-def running(window: MainWindow) -> bool:
+def running(window: WindowServices) -> bool:
     """Whether an extraction task is under way (and has not delivered its outcome)."""
     return window.motion_task is not None

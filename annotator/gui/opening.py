@@ -24,13 +24,11 @@ from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.progress import Cancelled, Progress, ShouldStop
 from annotator.core.schema import EXTENSION
 from annotator.errors import AnnotatorError, ProjectError, VideoError
-from annotator.gui import video_ranking
 from annotator.gui.dialogs import ExportChoice
 from annotator.gui.session import Session
-from annotator.gui.wording import plural
 
 if TYPE_CHECKING:
-    from annotator.gui.main_window import MainWindow
+    from annotator.gui.services import WindowServices
     from annotator.video.base import VideoReader
 
 log = logging.getLogger(__name__)
@@ -40,11 +38,12 @@ VIDEO_FILTER = "Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv)
 MAX_RECENT = 10
 
 
-def open_reader(path: Path) -> VideoReader:
-    """Open a video for random access (``VideoError`` with a readable message on failure)."""
+def open_reader(path: Path, cache_frames: int = 64) -> VideoReader:
+    """Open a video for random access (``VideoError`` with a readable message on failure);
+    ``cache_frames``: decoded frames kept (Settings > Frame cache)."""
     from annotator.video import open_video
 
-    return open_video(path)
+    return open_video(path, cache_frames=cache_frames)
 
 
 def is_project(path: Path) -> bool:
@@ -52,7 +51,7 @@ def is_project(path: Path) -> bool:
 
 
 # ---------------------------------------------------------------------- opening
-def open_any(path: Path, window: MainWindow) -> None:
+def open_any(path: Path, window: WindowServices) -> None:
     """Open ``path`` in ``window``: a project, or a video for a new project.
 
     The session is handed to ``window.set_session`` once the video's index is ready (at once
@@ -65,8 +64,8 @@ def open_any(path: Path, window: MainWindow) -> None:
         _open_video(path, window)
 
 
-def _open_video(path: Path, window: MainWindow) -> None:
-    reader = open_reader(path)
+def _open_video(path: Path, window: WindowServices) -> None:
+    reader = open_reader(path, window.settings.prefs.frame_cache)
     if window.session is None:  # never cover the open project's frame with another video
         # A first frame that cannot be decoded is not fatal here: the index job says why.
         with contextlib.suppress(AnnotatorError):
@@ -78,12 +77,12 @@ def _open_video(path: Path, window: MainWindow) -> None:
 
     def make_session() -> Session:
         doc = Document.new(video_ref(reader), skeleton, reader.timestamps)
-        return Session(reader, doc)
+        return Session(reader, doc, method=window.settings.fill_method())
 
     _when_indexed(window, reader, make_session, path)
 
 
-def _open_project(path: Path, window: MainWindow) -> None:
+def _open_project(path: Path, window: WindowServices) -> None:
     from annotator.core import store
 
     doc = store.load_project(path)
@@ -110,7 +109,7 @@ def _open_project(path: Path, window: MainWindow) -> None:
         store.relocate_video(doc, check.path)  # found beside the project
     video_path = Path(doc.video.path)
     try:
-        reader = open_reader(video_path)
+        reader = open_reader(video_path, window.settings.prefs.frame_cache)
     except VideoError as err:
         raise ProjectError(f"the project's video cannot be opened: {err}") from None
 
@@ -125,7 +124,9 @@ def _open_project(path: Path, window: MainWindow) -> None:
     _when_indexed(window, reader, make_session, path)
 
 
-def _when_indexed(window: MainWindow, reader: VideoReader, make_session: Any, path: Path) -> None:
+def _when_indexed(
+    window: WindowServices, reader: VideoReader, make_session: Any, path: Path
+) -> None:
     from annotator.gui import autosave
 
     def finish(_result: object) -> None:
@@ -142,9 +143,9 @@ def _when_indexed(window: MainWindow, reader: VideoReader, make_session: Any, pa
         recovery = autosave.find(path)
         window.set_session(session)
         add_recent(path)
-        autosave.start_journal(session)
+        autosave.start_journal(session, window.settings.prefs.autosave_interval)
         if recovery is not None:
-            window._guarded(lambda: autosave.offer(window, session, recovery))
+            window.guarded(lambda: autosave.offer(window, session, recovery))
 
     if reader.index_ready:
         finish(None)
@@ -236,14 +237,16 @@ def default_project_path(session: Session) -> Path:
     return video.with_name(video.stem + PROJECT_SUFFIX)
 
 
-def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None = None) -> bool:
+def save(
+    window: WindowServices, session: Session, ask_path: bool, path: Path | None = None
+) -> bool:
     """Save the project (asking where when it has no file yet or ``ask_path``)."""
     from annotator.core import store
 
     target = path or session.path
     if target is None or ask_path:
         chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
-            window,
+            window.dialog_parent,
             "Save project",
             str(default_project_path(session) if target is None else target),
             f"Annotator projects (*{PROJECT_SUFFIX})",
@@ -254,11 +257,11 @@ def save(window: MainWindow, session: Session, ask_path: bool, path: Path | None
     store.save_project(session.doc, target)
     session.mark_saved(target)  # also drops the recovery journal
     add_recent(target)
-    window.statusBar().showMessage(f"saved {target}", 4000)
+    window.show_status(f"saved {target}", 4000)
     return True
 
 
-def confirm_discard(window: MainWindow, session: Session | None) -> bool:
+def confirm_discard(window: WindowServices, session: Session | None) -> bool:
     """Every place that would drop unsaved edits (quit, opening another video or project)
     asks here first: Save / Discard / Cancel. True to go on (saved, or discarded on purpose);
     False on Cancel, Esc, or a save that did not happen."""
@@ -289,19 +292,19 @@ def export_formats() -> list[tuple[str, str]]:
 
 def filled_pose_set(session: Session) -> PoseSet:
     """The project's labels with the live fill in the gaps (sources say which is which, and
-    ``held`` which values are only held before the first or after the last label)."""
+    ``held`` which values are only held before the first or after the last label, and the
+    predicted joints' ``confidence``), for every person, each with their own fill."""
     ps = session.doc.to_pose_set()
-    result = session.engine.result
     out = []
     for k, inst in enumerate(ps.instances):
-        if k != session.instance:
-            out.append(inst)
-            continue
+        result = session.result_for(k)  # the fill, predicted joints laid over it
         manual = inst.source == Source.MANUAL
         poses = np.where(manual[:, :, None], inst.poses, result.poses).astype(np.float32)
         source = np.where(manual, inst.source, result.source).astype(np.int8)
         held = result.held & ~manual
-        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes, held))
+        # the estimator's score travels with its joints (formats write it where they can)
+        conf = result.confidence
+        out.append(PoseInstance(inst.track_id, poses, source, inst.boxes, held, conf))
     ps.instances = out
     return ps
 
@@ -354,9 +357,9 @@ def export_base(session: Session) -> str:
     return str(video.with_suffix(""))
 
 
-def export_dialog(window: MainWindow, name: str | None) -> None:
+def export_dialog(window: WindowServices, name: str | None) -> None:
     """Ask for the export's choices, then write it in a worker (frame images take a while)."""
-    session = window._need()
+    session = window.need_session()
     choices = export_choices()
     if not choices:
         raise AnnotatorError("no export format is available")
@@ -374,46 +377,6 @@ def export_dialog(window: MainWindow, name: str | None) -> None:
 
     def done(_result: object) -> None:
         what = "every frame" if request.frames == "all" else "the manual labels"
-        window.statusBar().showMessage(
-            f"exported {what} as {request.format} to {request.path}", 6000
-        )
+        window.show_status(f"exported {what} as {request.format} to {request.path}", 6000)
 
     window.tasks.start(f"Exporting {request.format}", job, done, window.reporter.error)
-
-
-# ---------------------------------------------------------------------- proposals
-def propose(window: MainWindow, session: Session, method: str | None = None) -> None:
-    """Run a key frame proposer in a worker; its frames enter the document as a command."""
-    from annotator.proposal import registry
-
-    budget: int | None = None
-    if method is None:
-        request = window.reporter.choose_proposal(list(registry.METHODS), session.frame_count)
-        if request is None:
-            return
-        method, budget = request.method, request.budget
-    # The proposer opens its own reader: it must not thrash the view's frame cache. It reads
-    # the original video (one pass, no seeks), never the fast-seek copy shown for viewing.
-    path = str(session.doc.video.path)
-
-    def job(progress: Progress, should_stop: ShouldStop) -> Any:
-        # The same call ``annotator propose VIDEO`` makes (no budget: the method's own).
-        return registry.propose(path, method, budget, None, progress, should_stop)
-
-    def done(result: Any) -> None:
-        if window.session is not session:
-            return  # another project was opened meanwhile
-        # ``gate``: per-frame 0/1 decisions from methods that decide per frame (the MAPN
-        # gate, ``--method gate``), None from the others.
-        gate = result.gate
-        session.accept_proposals(np.asarray(result.frames), result.scores, result.method, gate)
-        if result.method == "kfpn":  # its features are cached now: N can weigh the video
-            video_ranking.start(window, session, compute=False)
-        window.device_label.setText(f"proposals: {result.method} on {result.device}")
-        n = len(result.frames)
-        keys = "[ and ] jump between them" + ("" if gate is None else "; G and Shift+G, the gated")
-        window.statusBar().showMessage(
-            f"{n} {plural(n, 'frame')} proposed in {result.seconds:.1f} s ({keys})", 6000
-        )
-
-    window.tasks.start(f"Proposing frames ({method})", job, done, window.reporter.error)

@@ -11,8 +11,9 @@ zoom, so markers are painted in device coordinates.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,6 +23,9 @@ from PySide6 import QtCore, QtGui
 from annotator.core.codes import Source, Visibility
 from annotator.core.skeleton import Skeleton
 from annotator.gui import theme
+
+if TYPE_CHECKING:
+    from annotator.gui.people import PersonPose
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,23 @@ class _Style:
         self.spread = [
             QtGui.QPen(QtGui.QColor(c.red(), c.green(), c.blue(), 110), 1.0) for c in colors
         ]
+        # Predicted joints (the estimator's guess, to correct): a diamond in the joint's colour,
+        # half transparent, outlined in the predicted source colour.
+        self.predicted = QtGui.QPen(theme.SOURCE_COLORS[Source.PREDICTED], 1.5)
+        self.guess = [QtGui.QBrush(QtGui.QColor(c.red(), c.green(), c.blue(), 150)) for c in colors]
+
+
+def diamond(centre: QtCore.QPointF, r: float) -> QtGui.QPolygonF:
+    """The predicted joint's marker: a square on its corner, ``r`` from centre to corner."""
+    x, y = centre.x(), centre.y()
+    return QtGui.QPolygonF(
+        [
+            QtCore.QPointF(x, y - r),
+            QtCore.QPointF(x + r, y),
+            QtCore.QPointF(x, y + r),
+            QtCore.QPointF(x - r, y),
+        ]
+    )
 
 
 class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -98,7 +119,9 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
         self._current = 0
         self._bounds = QtCore.QRectF(0, 0, 1, 1)
         self._dragging: int | None = None
+        self._people: tuple[PersonPose, ...] = ()  # every person, when there are several
         self.spread_all = False  # uncertainty circles for every joint, not just the current one
+        self.marker_radius = theme.JOINT_RADIUS  # screen pixels (Settings > Marker size)
         self.paint_count = 0  # redraws, counted for the benchmark and tests
 
     # -- state handed in by the window -------------------------------------------------------
@@ -108,6 +131,22 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
 
     def set_pose(self, pose: PoseView) -> None:
         self._pose = pose
+        self.update()
+
+    def set_people(self, people: Sequence[PersonPose]) -> None:
+        """Every person on this frame (``people.py``): the others are drawn dimmed under the
+        active one's pose, which stays the only one that can be picked."""
+        self._people = tuple(people)
+        self.update()
+
+    @property
+    def people(self) -> tuple[PersonPose, ...]:
+        return self._people
+
+    def set_marker_style(self, radius: float, opacity: float) -> None:
+        """Marker radius (screen pixels) and the skeleton's opacity over the frame."""
+        self.marker_radius = float(radius)
+        self.setOpacity(float(opacity))
         self.update()
 
     def set_current_joint(self, joint: int) -> None:
@@ -138,7 +177,7 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
             return None
         to_device = self.sceneTransform() * view.viewportTransform()  # item -> view pixels
         target = to_device.map(pos)
-        best, best_d = None, theme.PICK_RADIUS
+        best, best_d = None, max(theme.PICK_RADIUS, self.marker_radius + 4)
         for j in shown:
             p = to_device.map(QtCore.QPointF(*self._pose.xy[j]))
             d = float(np.hypot(p.x() - target.x(), p.y() - target.y()))
@@ -151,9 +190,20 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
         self.paint_count += 1
         pose = self._pose
         shown = pose.shown()
-        if not shown.any():
-            return
         transform = painter.transform()
+        if len(self._people) > 1:
+            from annotator.gui import people
+
+            painter.save()
+            painter.resetTransform()
+            painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+            people.paint_others(
+                painter, transform, self._skeleton, self._people, theme.JOINT_RADIUS
+            )
+            painter.restore()
+        if not shown.any():
+            self._paint_tags(painter, transform)
+            return
         pts = [
             transform.map(QtCore.QPointF(float(x), float(y))) if ok else None
             for (x, y), ok in zip(pose.xy.tolist(), shown.tolist(), strict=True)
@@ -174,7 +224,7 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
                 )
                 painter.setPen(pen)
                 painter.drawLine(pa, pb)
-        r = theme.JOINT_RADIUS
+        r = self.marker_radius
         no_brush = QtCore.Qt.BrushStyle.NoBrush
         if pose.sigma is not None:
             # The fill's uncertainty: a faint 2-sigma circle, in image pixels scaled to screen
@@ -199,6 +249,10 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
                 painter.setPen(style.outline)
                 painter.setBrush(style.faded[j] if occluded[j] else style.solid[j])
                 painter.drawEllipse(p, r, r)
+            elif sources[j] == Source.PREDICTED:
+                painter.setPen(style.predicted)
+                painter.setBrush(style.guess[j])
+                painter.drawPolygon(diamond(p, r * 1.35))
             elif held[j]:
                 painter.setPen(style.held[j])
                 painter.setBrush(no_brush)
@@ -219,6 +273,17 @@ class SkeletonOverlay(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is 
                 painter.setBrush(no_brush)
                 painter.drawEllipse(p, r + 4, r + 4)
         painter.restore()
+        self._paint_tags(painter, transform)
+
+    def _paint_tags(self, painter: QtGui.QPainter, transform: QtGui.QTransform) -> None:
+        """Each person's ``#track`` tag, over every pose (only with several people)."""
+        if len(self._people) > 1:
+            from annotator.gui import people
+
+            painter.save()
+            painter.resetTransform()
+            people.paint_tags(painter, transform, self._people)
+            painter.restore()
 
     # -- mouse -------------------------------------------------------------------------------
     def mouseClickEvent(self, ev: Any) -> None:

@@ -6,14 +6,14 @@ requests into session calls (and so into history commands).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.core.codes import SOURCE_NAMES, Source, Visibility
 from annotator.core.skeleton import Skeleton
 from annotator.gui import theme
-from annotator.gui.overlay import PoseView
+from annotator.gui.overlay import PoseView, diamond
 from annotator.gui.timeline_state import FrameStatus
 
 _VIS_TEXT = {
@@ -30,6 +30,11 @@ def _canvas(size: int) -> QtGui.QPixmap:
     pix.setDevicePixelRatio(3.0)
     pix.fill(QtCore.Qt.GlobalColor.transparent)
     return pix
+
+
+def _shape_drawer(shape: dict[str, bool]) -> Callable[[QtGui.QColor], QtGui.QIcon]:
+    """``_swatch`` of one marker shape, in a colour given later (the theme's text colour)."""
+    return lambda color: _swatch(color, **shape)
 
 
 def _swatch(
@@ -118,6 +123,16 @@ class JointList(QtWidgets.QTreeWidget):
                 item.setFont(col, font)
                 item.setForeground(col, brush)
 
+    def set_text_colors(self, text: QtGui.QColor, dim: QtGui.QColor) -> None:
+        """Manual rows' and filled rows' text colours (the theme's); rows are redrawn."""
+        self._text, self._dim = QtGui.QBrush(text), QtGui.QBrush(dim)
+        manual = QtGui.QBrush(text)
+        for j, (_vis, src, _held) in self._shown.items():
+            item = self.topLevelItem(j)
+            if item is not None:
+                for col in range(3):
+                    item.setForeground(col, manual if src == Source.MANUAL else self._dim)
+
     def set_current(self, joint: int) -> None:
         item = self.topLevelItem(joint)
         if item is not None:
@@ -179,15 +194,27 @@ class Legend(QtWidgets.QWidget):
         layout.setVerticalSpacing(3)
         self._grid = layout
         self._next = 0  # the next free cell, counted row by row
-        neutral = QtGui.QColor("#d7dae0")
-        self._add(_swatch(neutral), "manual label (solid)")
-        self._add(_swatch(neutral, ring=True), "filled (ring, dashed edge)")
-        self._add(
-            _swatch(neutral, ring=True, thin=True, dotted=True),
-            "held value (dotted ring)",
-            "before the first or after the last label the pose is held, not filled",
+        # The marker shapes, drawn in the theme's text colour (``set_neutral``).
+        self._neutral: list[tuple[QtWidgets.QLabel, Callable[[QtGui.QColor], QtGui.QIcon]]] = []
+        for text, tip, shape in (
+            ("manual label (solid)", "", {}),
+            ("filled (ring, dashed edge)", "", {"ring": True}),
+            (
+                "held value (dotted ring)",
+                "before the first or after the last label the pose is held, not filled",
+                {"ring": True, "thin": True, "dotted": True},
+            ),
+            ("fill uncertainty (2σ)", "", {"ring": True, "thin": True}),
+        ):
+            pic = self._add(_swatch(theme.TEXT, **shape), text, tip)
+            self._neutral.append((pic, _shape_drawer(shape)))
+        pic = self._add(
+            _diamond(theme.TEXT),
+            "predicted (diamond)",
+            "the pose estimator's joint (Tools > Prefill): drag it or accept the frame "
+            "(Ctrl+Return) to make it a manual label",
         )
-        self._add(_swatch(neutral, ring=True, thin=True), "fill uncertainty (2σ)")
+        self._neutral.append((pic, _diamond))
         for name in sources:
             src = Source.from_label(name)
             self._add(_swatch(theme.SOURCE_COLORS[src]), f"source: {name}", small=True)
@@ -209,13 +236,26 @@ class Legend(QtWidgets.QWidget):
             "largest fill standard deviation per frame, hotter = less sure; J / Shift+J jump "
             "to each unlabelled stretch's most uncertain frame",
         )
-        self._add(_bar(theme.HELD_COLOR), "held span")
-        self._add(_bar(theme.FLAG_COLOR, thin=True), "flagged frame")
+        # One entry for the spans row's two marks, so the predicted marker's entry above
+        # costs the joint list no room at 1280x800.
+        self._add(
+            _bar(theme.HELD_COLOR, tick=theme.FLAG_COLOR),
+            "held span, flagged / reviewed (tick)",
+            "grey where the pose is only held; a red tick on each frame flagged for review, a "
+            "green one (lower half) on each frame marked reviewed",
+        )
         layout.setRowStretch(layout.rowCount(), 1)
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
 
-    def _add(self, icon: QtGui.QIcon, text: str, tip: str = "", small: bool = False) -> None:
+    def set_neutral(self, color: QtGui.QColor) -> None:
+        """Redraw the marker shapes in ``color`` (the theme's text colour)."""
+        for pic, draw in self._neutral:
+            pic.setPixmap(draw(color).pixmap(14, 14))
+
+    def _add(
+        self, icon: QtGui.QIcon, text: str, tip: str = "", small: bool = False
+    ) -> QtWidgets.QLabel:
         row, col = divmod(self._next, 2)
         self._next += 1
         pic = QtWidgets.QLabel()
@@ -225,6 +265,7 @@ class Legend(QtWidgets.QWidget):
         label.setToolTip(tip)
         self._grid.addWidget(pic, row, 2 * col)
         self._grid.addWidget(label, row, 2 * col + 1)
+        return pic
 
     def texts(self) -> list[str]:
         """The entries' texts, in order (for tests)."""
@@ -235,6 +276,18 @@ class Legend(QtWidgets.QWidget):
             if isinstance(widget, QtWidgets.QLabel) and widget.text():
                 out.append(widget.text())
         return out
+
+
+def _diamond(color: QtGui.QColor, size: int = 14) -> QtGui.QIcon:
+    """The predicted joint's marker, as the overlay draws it."""
+    pix = _canvas(size)
+    painter = QtGui.QPainter(pix)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setPen(QtGui.QPen(theme.SOURCE_COLORS[Source.PREDICTED], 1.5))
+    painter.setBrush(QtGui.QColor(color.red(), color.green(), color.blue(), 150))
+    painter.drawPolygon(diamond(QtCore.QPointF(size / 2, size / 2), size / 2 - 1.5))
+    painter.end()
+    return QtGui.QIcon(pix)
 
 
 def _curve(color: QtGui.QColor) -> QtGui.QIcon:
@@ -258,12 +311,14 @@ def _heat() -> QtGui.QIcon:
     return QtGui.QIcon(pix)
 
 
-def _bar(color: QtGui.QColor, thin: bool = False) -> QtGui.QIcon:
+def _bar(color: QtGui.QColor, thin: bool = False, tick: QtGui.QColor | None = None) -> QtGui.QIcon:
     pix = _canvas(14)
     painter = QtGui.QPainter(pix)
     if thin:
         painter.fillRect(6, 0, 2, 14, color)
     else:
         painter.fillRect(0, 3, 14, 8, color)
+    if tick is not None:
+        painter.fillRect(10, 0, 2, 14, tick)
     painter.end()
     return QtGui.QIcon(pix)

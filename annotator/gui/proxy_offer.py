@@ -23,7 +23,7 @@ from annotator.gui.session import Session
 from annotator.gui.workers import Task
 
 if TYPE_CHECKING:
-    from annotator.gui.main_window import MainWindow
+    from annotator.gui.services import WindowServices
     from annotator.video.base import VideoReader
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class ProxyBar(QtWidgets.QFrame):
         self.progress.setValue(int(fraction * 1000))
 
 
-def offer(window: MainWindow, session: Session) -> None:
+def offer(window: WindowServices, session: Session) -> None:
     """Show the offer when ``session``'s video seeks slowly; hide the bar otherwise."""
     bar = window.proxy_bar
     window.proxy_task = None
@@ -110,17 +110,17 @@ def offer(window: MainWindow, session: Session) -> None:
     )
 
 
-def on_bar_action(window: MainWindow) -> None:
+def on_bar_action(window: WindowServices) -> None:
     """The bar's button: cancel the running copy, or start making / using one."""
     task = window.proxy_task
     if task is not None:
         task.cancel()
         return
-    session = window._need()
+    session = window.need_session()
     window.proxy_task = make(window, session)
 
 
-def make(window: MainWindow, session: Session) -> Task:
+def make(window: WindowServices, session: Session) -> Task:
     """Make (or reuse) the proxy in a worker, then read ``session``'s frames from it."""
     from annotator.gui.opening import open_reader
     from annotator.video.proxy import make_proxy
@@ -155,7 +155,7 @@ def make(window: MainWindow, session: Session) -> Task:
             failed(str(err))
             return
         bar.hide()
-        window.statusBar().showMessage(
+        window.show_status(
             f"frames now come from the fast-seek copy {Path(reader.path).name}; "
             f"the project still refers to {source.name}",
             8000,
@@ -171,7 +171,7 @@ def make(window: MainWindow, session: Session) -> Task:
         forget()
         if window.session is session:
             offer(window, session)
-        window.statusBar().showMessage("making the fast-seek copy was cancelled", 4000)
+        window.show_status("making the fast-seek copy was cancelled", 4000)
 
     bar.working(f"Making a fast-seek copy of {source.name}…")
     task = window.tasks.start(

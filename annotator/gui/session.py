@@ -9,6 +9,12 @@ derived per-frame residual energy when the video's motion fields arrive (``set_m
 The video fills (``mv``, ``hpim+mv``) need those fields. Until they arrive (or when the video
 has none) a video fill runs as ``hpim``, exactly, and ``fill_note`` says so; once they arrive,
 ``hpim+mv`` becomes the fill unless the user chose a method (the project setting).
+
+Predicted joints (the document's predicted layer, from Prefill) enter the fill as weighted
+observations where the method takes them (``hpim``, ``hpim+mv``), and ``result`` lays them over
+the fill: where a joint has a prediction and no manual label, it shows the estimator's value
+(source ``predicted``, its confidence, a variance from that confidence: so the ``N`` ranking
+sees unsure predictions as uncertain frames).
 """
 
 from __future__ import annotations
@@ -26,17 +32,21 @@ from numpy.typing import NDArray
 from PySide6 import QtCore
 
 from annotator.core import commands as cmd
+from annotator.core import edits
 from annotator.core.codes import Source, Visibility
-from annotator.core.document import Change, Document, Proposals
+from annotator.core.document import Change, Document
 from annotator.core.history import History
 from annotator.core.journal import RecoveryJournal
+from annotator.core.proposal_plan import ACCEPTED, plan_order
 from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
 from annotator.dynamics import ranking
 from annotator.errors import AnnotatorError, VideoError
+from annotator.estimation.prefill import combine, predicted_observations
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
 from annotator.gui.timeline_state import (
+    FrameStatus,
     frame_status,
     frame_uncertainty,
     next_marked,
@@ -48,6 +58,7 @@ from annotator.propagation import LiveFill, VideoSource
 if TYPE_CHECKING:
     from annotator.video.base import VideoReader
     from annotator.video.motion import MotionFields
+    from annotator.video.motion_store import MotionStore
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +66,13 @@ METHOD_SETTING = "fill_method"  # the project setting holding the chosen fill me
 VIDEO_DEFAULT = "hpim+mv"  # the fill once motion fields exist, unless the user chose another
 
 Engine = fill_mod.FillEngine | LiveFill  # same reset / update / result semantics
+# method, labels, scene cuts, (predicted joints, confidence): what ``prepare_fill`` starts from
+FillSnapshot = tuple[
+    str,
+    NDArray[np.float32],
+    tuple[int, ...],
+    tuple[NDArray[np.float32], NDArray[np.float32]],
+]
 # Fills that fill each joint from its own labels alone, bit for bit whichever other joints
 # are filled with it, so an edit of some joints refills only those (the DYAN fills solve all
 # of a label pattern's columns together, with one stopping rule).
@@ -80,6 +98,8 @@ class Session(QtCore.QObject):
     gate_changed = QtCore.Signal()  # the document's gate decisions changed
     residual_changed = QtCore.Signal()  # the document's per-frame residual energy changed
     flags_changed = QtCore.Signal()  # frames flagged for review changed
+    # people added or removed, another one made active, or another one's labels changed
+    people_changed = QtCore.Signal()
     fill_slow = QtCore.Signal(float)  # a video fill's update took this long (s): see SLOW_FILL_S
 
     def __init__(
@@ -97,13 +117,17 @@ class Session(QtCore.QObject):
         self.doc = document
         self.history = History(document)
         self.path = path
-        self.instance = 0
+        self.instance = 0  # the active person's index: every edit and the timeline are theirs
+        self._active_track = document.instances[0].track_id if document.instances else 0
+        # The fills of the other people (drawn dimmed), by track id, built when first drawn.
+        self._other_engines: dict[int, Engine] = {}
+        self._snapshot_track: int | None = None  # whose labels ``fill_snapshot`` copied
         self.frame = 0
         self.joint = 0
         self._drag_id = 0
         self.journal: RecoveryJournal | None = None  # autosave, started by the window
         self.loader = FrameLoader(reader, self)
-        self.fields: MotionFields | None = None
+        self.fields: MotionFields | MotionStore | None = None
         self.motion_note = ""  # why there are no (or only estimated) fields; empty when fine
         # the video's per-frame descriptors for the N ranking (gui/video_ranking.py), once ready
         self.video_descriptors: NDArray[np.float32] | None = None
@@ -112,7 +136,9 @@ class Session(QtCore.QObject):
         # A method the user chose (argument or project setting) is kept when fields arrive.
         self._chosen = wanted in available_methods()
         self.method = wanted if wanted is not None and self._chosen else self.default_method()
+        self._combined_of: fill_mod.FillResult | None = None  # the engine result combined
         self.engine: Engine = self._make_engine(self.method)
+        self._combined = self._combine()
         self.status = self._status(0, self.frame_count)
         self._unsubscribe = document.subscribe(self._on_change)
         self._unsubscribe_history = self.history.subscribe(self._on_history)
@@ -139,14 +165,69 @@ class Session(QtCore.QObject):
         proposals = self.doc.proposals
         return np.asarray(proposals.frames if proposals else (), dtype=np.int64)
 
-    def manual(self) -> NDArray[np.float32]:
-        return np.asarray(self.doc.manual(self.instance))
+    def manual(self, instance: int | None = None) -> NDArray[np.float32]:
+        """The manual labels of ``instance`` (default: the active person)."""
+        return np.asarray(self.doc.manual(self.instance if instance is None else instance))
 
-    def pose_view(self, frame: int | None = None) -> PoseView:
-        """What the frame shows: manual labels, else the fill's values."""
+    @property
+    def active_track(self) -> int:
+        """The active person's track id."""
+        return self._active_track
+
+    @property
+    def result(self) -> fill_mod.FillResult:
+        """The active person's fill with their predicted joints laid over it: what the views
+        show, what is accepted and ranked (``estimation.prefill.combine``). Read it again
+        after edits."""
+        return self._combined
+
+    def result_for(self, instance: int) -> fill_mod.FillResult:
+        """What person ``instance``'s frames show: ``result`` for the active person, the
+        other people's fill with their own predicted joints laid over it."""
+        if instance == self.instance:
+            return self.result
+        pred, conf = self.doc.predicted(instance), self.doc.confidence(instance)
+        return combine(self.engine_for(instance).result, self.manual(instance), pred, conf)
+
+    def engine_for(self, instance: int) -> Engine:
+        """The live fill of person ``instance`` (the active one's is ``engine``)."""
+        if instance == self.instance:
+            return self.engine
+        track = self.doc.instances[instance].track_id
+        engine = self._other_engines.get(track)
+        if engine is None:
+            engine = self._make_engine(self.method, instance)
+            self._other_engines[track] = engine
+        return engine
+
+    def _combine(self, span: tuple[int, int] | None = None) -> fill_mod.FillResult:
+        """Lay the predicted layer over the engine's result: over ``span`` in place when the
+        engine's result is the one combined last, else in full."""
+        source = self.engine.result
+        pred, conf = self.doc.predicted(self.instance), self.doc.confidence(self.instance)
+        previous = self._combined_of
+        self._combined_of = source
+        if span is None or previous is not source:
+            return combine(source, self.manual(), pred, conf)
+        return combine(source, self.manual(), pred, conf, span, into=self._combined)
+
+    def _feed_predictions(self, engine: Engine, instance: int | None = None) -> None:
+        """Hand a person's predicted joints (default: the active one's) to a fill that weighs
+        observations (hpim, hpim+mv)."""
+        k = self.instance if instance is None else instance
+        obs = predicted_observations(self.doc.predicted(k), self.doc.confidence(k))
+        if isinstance(engine, LiveFill):
+            engine.set_predicted(obs)
+        elif engine.method == "hpim":
+            engine.set_observations(obs)
+
+    def pose_view(self, frame: int | None = None, instance: int | None = None) -> PoseView:
+        """What the frame shows of a person (default: the active one): manual labels, else
+        the fill's values (predicted joints laid over it)."""
         f = self.frame if frame is None else frame
-        result = self.engine.result
-        manual = self.manual()[f]
+        k = self.instance if instance is None else instance
+        result = self.result if k == self.instance else self.result_for(k)
+        manual = self.manual(k)[f]
         labelled = manual[:, 2] != Visibility.UNLABELLED
         xy = np.where(labelled[:, None], manual[:, :2], result.poses[f, :, :2]).astype(np.float64)
         vis = np.where(labelled, manual[:, 2], result.poses[f, :, 2]).astype(np.int8)
@@ -218,11 +299,11 @@ class Session(QtCore.QObject):
     def frame_uncertainty(self) -> NDArray[np.float64] | None:
         """(F,) the fill's largest standard deviation (px) per frame, NaN where nothing is
         filled; None when the fill estimates no variance."""
-        return frame_uncertainty(self.engine.result.variance, self.manual())
+        return frame_uncertainty(self.result.variance, self.manual())
 
     def held_frames(self) -> NDArray[np.bool_]:
         """(F,) frames with some value only held (before the first / after the last label)."""
-        return np.asarray(self.engine.result.held.any(axis=1) & (self.status < 2))
+        return np.asarray(self.result.held.any(axis=1) & (self.status < 2))
 
     def jump_gated(self, forward: bool) -> bool:
         target = next_marked(self.gated_frames(), self.frame, forward)
@@ -242,30 +323,26 @@ class Session(QtCore.QObject):
         """Why ``rank_to_label`` cannot rank now (one sentence), or None when it can."""
         if len(self.labelled_frames()) < 2:
             return "label two frames first: the next frame to label comes from the fill between"
-        if self.engine.result.variance is None:
-            return (
-                f"the {self.method} fill estimates no uncertainty: choose hpim in the Fill dock "
-                "to rank the frames to label"
-            )
-        return None
+        return None  # a fill with no variance of its own is ranked by HPIM's (ranking.py)
 
     def rank_to_label(self, top: int | None = 1) -> list[tuple[int, float]]:
         """Unlabelled frames, best first, by the current fill's uncertainty and, once they are
         ready, the video's descriptors: the session's own fill result goes to
-        ``ranking.rank_next_frames`` (no second fill), the function protocol B calls. Empty
+        ``ranking.rank_next_frames`` (no second fill; for a fill that estimates no variance,
+        such as ``linear``, the ranking takes HPIM's), the function protocol B calls. Empty
         when ``ranking_problem()`` says why not, or when no filled frame is left to label."""
         if self.ranking_problem() is not None:
             return []
         video = self.video_descriptors
         if video is not None and len(video) != self.frame_count:
             video = None  # descriptors of another reading of the video: rank without them
-        return ranking.rank_next_frames(self.manual(), self.engine.result, top=top, video=video)
+        return ranking.rank_next_frames(self.manual(), self.result, top=top, video=video)
 
     def held_on(self, frame: int) -> bool:
         """True when some unlabelled joint of ``frame`` is only held (before the first or after
         the last label), so its ranking score is a distance, not an expected error."""
         unlabelled = self.manual()[frame, :, 2] == Visibility.UNLABELLED
-        return bool((self.engine.result.held[frame] & unlabelled).any())
+        return bool((self.result.held[frame] & unlabelled).any())
 
     def set_joint(self, joint: int) -> None:
         joint = int(joint) % self.skeleton.num_joints
@@ -273,9 +350,78 @@ class Session(QtCore.QObject):
             self.joint = joint
             self.joint_changed.emit(joint)
 
+    # -- people ----------------------------------------------------------------------------
+    def set_instance(self, instance: int) -> None:
+        """Make person ``instance`` the active one (edits, timeline, fill dock follow)."""
+        instance = int(instance) % len(self.doc.instances)
+        if instance != self.instance:
+            self._activate(instance)
+
+    def add_person(self) -> int:
+        """Add a person with a new track id (one undo step) and make them active."""
+        command = cmd.AddInstance()
+        self.history.seal()
+        self.push(command)
+        assert command.index is not None
+        self.set_instance(command.index)
+        return command.index
+
+    def remove_person(self, instance: int | None = None) -> None:
+        """Remove a person and their labels (one undo step; undo brings both back)."""
+        self.history.seal()
+        self.push(cmd.RemoveInstance(self.instance if instance is None else instance))
+
+    def _activate(self, instance: int) -> None:
+        """Switch the active person: their fill becomes ``engine``, the old one is kept."""
+        old = self._active_track
+        if any(i.track_id == old for i in self.doc.instances):
+            self._other_engines[old] = self.engine
+        self.instance = instance
+        self._active_track = self.doc.instances[instance].track_id
+        engine = self._other_engines.pop(self._active_track, None)
+        self.engine = engine if engine is not None else self._make_engine(self.method)
+        self._refresh_all()
+
+    def _refresh_all(self) -> None:
+        self._combined = self._combine()
+        self.status = self._status(0, self.frame_count)
+        self.people_changed.emit()
+        self.status_changed.emit()
+        self.poses_changed.emit(0, self.frame_count)
+
+    def _on_people(self, op: tuple[str, int] | None) -> None:
+        """People were added or removed (``op``: what happened where, None if unknown): keep
+        the active person by track id (or, when they went, the one now at their place) and
+        drop the fills of those gone."""
+        tracks = [i.track_id for i in self.doc.instances]
+        self._other_engines = {t: e for t, e in self._other_engines.items() if t in tracks}
+        if not tracks:
+            return  # replacing everyone (a restore): the next insert brings someone
+        if self._active_track in tracks:
+            self.instance = tracks.index(self._active_track)
+            if op is None or op == ("insert", self.instance):
+                # The active person came (back) with labels of their own (a restore): refill.
+                self.engine = self._make_engine(self.method)
+                self._refresh_all()
+            else:
+                self.people_changed.emit()
+            return
+        self.instance = min(self.instance, len(tracks) - 1)
+        self._active_track = tracks[self.instance]
+        engine = self._other_engines.pop(self._active_track, None)
+        self.engine = engine if engine is not None else self._make_engine(self.method)
+        self._refresh_all()
+
     # -- edits (each one a history command) ------------------------------------------------
     def push(self, command: cmd.Command) -> None:
         self.history.push(command)
+
+    def _push_some(self, command: cmd.Command | None) -> bool:
+        """Push ``command`` unless the action had nothing to change (None); True if pushed."""
+        if command is None:
+            return False
+        self.push(command)
+        return True
 
     def place(self, x: float, y: float) -> None:
         """Place the current joint at (x, y) on the current frame, then advance the joint."""
@@ -305,12 +451,9 @@ class Session(QtCore.QObject):
         """Visible <-> occluded; a filled joint becomes a manual label at its filled place."""
         j = self.joint if joint is None else joint
         pose = self.pose_view()
-        current = Visibility(int(pose.visibility[j]))
-        if not current.has_position:
-            return
-        target = Visibility.VISIBLE if current == Visibility.OCCLUDED else Visibility.OCCLUDED
         x, y = (float(v) for v in pose.xy[j])
-        self.push(cmd.SetVisibility(self.frame, j, target, self.instance, x, y))
+        shown = Visibility(int(pose.visibility[j]))
+        self._push_some(edits.toggle_occluded(self.frame, j, shown, (x, y), self.instance))
 
     def mark_absent(self, joint: int | None = None) -> None:
         j = self.joint if joint is None else joint
@@ -318,63 +461,59 @@ class Session(QtCore.QObject):
 
     def delete(self, joint: int | None = None) -> None:
         j = self.joint if joint is None else joint
-        if self.manual()[self.frame, j, 2] != Visibility.UNLABELLED:
-            self.push(cmd.DeleteJoint(self.frame, j, self.instance))
+        self._push_some(edits.delete_label(self.manual(), self.frame, j, self.instance))
 
     def clear_frame(self) -> None:
-        if (self.manual()[self.frame, :, 2] != Visibility.UNLABELLED).any():
-            self.push(cmd.ClearFrame(self.frame, self.instance))
+        self._push_some(edits.clear_frame(self.manual(), self.frame, self.instance))
 
     def copy_from_nearest(self) -> int | None:
         """Copy the pose of the nearest labelled frame onto this one; its frame, or None."""
-        before = self.doc.nearest_labelled(self.frame, "previous", self.instance)
-        after = self.doc.nearest_labelled(self.frame, "next", self.instance)
-        if before is None and after is None:
+        command = edits.copy_from_nearest(self.doc, self.frame, self.instance)
+        if command is None:
             return None
-        if after is None or (before is not None and self.frame - before <= after - self.frame):
-            command = cmd.CopyPose(self.frame, "previous", self.instance)
-        else:
-            command = cmd.CopyPose(self.frame, "next", self.instance)
         self.push(command)
         return command.source_frame
 
     def accept_fill(self) -> bool:
-        """Filled joints of this frame become manual labels (one command); False if none."""
+        """Filled and predicted joints of this frame become manual labels (one command);
+        False if none."""
         frame = self.frame
-        values = np.array(self.engine.result.poses[frame : frame + 1])
-        manual = self.manual()[frame]
-        if not ((manual[:, 2] == Visibility.UNLABELLED) & (values[0, :, 2] != 0)).any():
-            return False
-        self.push(cmd.AcceptFill(frame, values, self.instance))
-        return True
+        command = edits.accept_fill(
+            self.manual()[frame], self.result.poses[frame], frame, self.instance
+        )
+        return self._push_some(command)
 
     def flip(self) -> None:
         self.push(cmd.FlipLeftRight(self.frame, self.instance))
 
     def accept_proposals(
-        self, frames: NDArray[np.int64], scores: Any, method: str, gate: Any = None
+        self,
+        frames: NDArray[np.int64],
+        scores: Any,
+        method: str,
+        gate: Any = None,
+        keep_plan: bool = False,
     ) -> None:
         """Take a proposer's result in (one undo step); ``scores``: one per video frame;
         ``gate``: the proposals contract's per-frame 0/1 decisions (the ``gate`` method's), or
         None. Decisions go into the document's gate state with the proposals, so one undo
-        takes both back."""
-        proposals = Proposals(
-            tuple(int(f) for f in frames),
-            None if scores is None else tuple(float(s) for s in scores),
-            method,
-        )
-        accept = cmd.AcceptProposals(proposals, instance=self.instance)
-        if gate is None:
-            self.push(accept)
-            return
-        decisions = np.asarray(gate).reshape(-1)
-        if decisions.size != self.frame_count or not np.isin(decisions, (0, 1)).all():
-            raise AnnotatorError(
-                f"the {method} proposals carry {decisions.size} gate decisions, not one 0 or 1 "
-                f"for each of the {self.frame_count} frames"
+        takes both back. New proposals are not the accepted plan (``core.proposal_plan``)
+        unless ``keep_plan`` (Extend adds to an accepted plan)."""
+        self.push(
+            edits.accept_proposals(
+                self.doc, frames, scores, method, self.instance, gate=gate, keep_plan=keep_plan
             )
-        gate_cmd = cmd.SetGate(0, decisions.astype(np.int8))
-        self.push(cmd.Batch(accept.text, [accept, gate_cmd]))
+        )
+
+    def plan_to_label(self, rank: bool = True) -> list[int]:
+        """The accepted proposals still to label, in the order N visits them: best first by
+        the fill's ranking (``rank`` and it can rank), else by frame. Empty without an
+        accepted plan (``core.proposal_plan``)."""
+        proposals = self.doc.proposals
+        if proposals is None or not self.doc.settings.get(ACCEPTED):
+            return []
+        ranked = self.rank_to_label(top=None) if rank else []
+        return plan_order(proposals.frames, self.status == FrameStatus.LABELLED, ranked)
 
     @property
     def proposal_scores(self) -> NDArray[np.float64] | None:
@@ -401,7 +540,10 @@ class Session(QtCore.QObject):
         return self.method in VIDEO_METHODS and self.fields is None
 
     def set_motion(
-        self, fields: MotionFields | None, note: str = "", prepared: PreparedFill | None = None
+        self,
+        fields: MotionFields | MotionStore | None,
+        note: str = "",
+        prepared: PreparedFill | None = None,
     ) -> None:
         """The video's motion fields arrived (``None``: it has none, ``note`` says why).
         Derives the per-frame residual energy into the document and rebuilds the fill: a video
@@ -420,19 +562,32 @@ class Session(QtCore.QObject):
         self._apply_method(target, force=True, engine=engine)
         self.motion_changed.emit()
 
-    def fill_snapshot(self) -> tuple[str, NDArray[np.float32], tuple[int, ...]]:
+    def fill_snapshot(self) -> FillSnapshot:
         """What a fill prepared off the GUI thread starts from: the method the session will
-        use once fields exist, a copy of the labels and the scene cuts."""
+        use once fields exist, a copy of the labels, the scene cuts and a copy of the
+        predicted layer (joints, confidence) the fill weighs."""
         target = self.method if self._chosen else VIDEO_DEFAULT
-        return target, self.manual().copy(), self.doc.scene_cuts
+        self._snapshot_track = self._active_track
+        predicted = (
+            np.array(self.doc.predicted(self.instance)),
+            np.array(self.doc.confidence(self.instance)),
+        )
+        return target, self.manual().copy(), self.doc.scene_cuts, predicted
 
     def _catch_up(self, prepared: PreparedFill, method: str) -> Engine | None:
         """``prepared``'s fill updated with the edits made since its snapshot; None when it no
         longer fits (another method, other scene cuts or another person)."""
         if (
             prepared.method != method
+            or self._snapshot_track != self._active_track
             or prepared.cuts != self.doc.scene_cuts
             or prepared.manual.shape != self.manual().shape
+            or not np.array_equal(
+                prepared.predicted[0], self.doc.predicted(self.instance), equal_nan=True
+            )
+            or not np.array_equal(
+                prepared.predicted[1], self.doc.confidence(self.instance), equal_nan=True
+            )
         ):
             return None
         now = self.manual()
@@ -442,7 +597,8 @@ class Session(QtCore.QObject):
             prepared.engine.update(now, (int(changed[0]), int(changed[-1])))
         return prepared.engine
 
-    def _make_engine(self, method: str) -> Engine:
+    def _make_engine(self, method: str, instance: int | None = None) -> Engine:
+        """A fill of ``method`` reset to the labels of ``instance`` (default: the active one)."""
         engine: Engine
         if method in VIDEO_METHODS and self.fields is None:
             # No fields (yet): both video fills are hpim exactly, as ``fill_with`` defines.
@@ -452,11 +608,12 @@ class Session(QtCore.QObject):
             engine = LiveFill(method, source, fps=self.fps)
         else:
             engine = fill_mod.FillEngine(method, fps=self.fps, scene_cuts=self.doc.scene_cuts)
-        engine.reset(self.manual())
+        self._feed_predictions(engine, instance)
+        engine.reset(self.manual(instance))
         return engine
 
     def _status(self, start: int, stop: int) -> NDArray[np.int8]:
-        result = self.engine.result
+        result = self.result
         return frame_status(
             self.manual()[start:stop], result.source[start:stop], result.held[start:stop]
         )
@@ -474,6 +631,8 @@ class Session(QtCore.QObject):
             return
         self.engine = engine if engine is not None else self._make_engine(method)
         self.method = method
+        self._other_engines.clear()  # the other people's fills follow when next drawn
+        self._combined = self._combine()
         self.status = self._status(0, self.frame_count)
         self.method_changed.emit(method)
         self.status_changed.emit()
@@ -499,16 +658,27 @@ class Session(QtCore.QObject):
             self._apply_method(saved if isinstance(saved, str) else self.default_method())
             return
         if change.kind == "scene_cuts":
+            self._other_engines.clear()
             self.engine = self._make_engine(self.method)
             change = Change("labels", self.instance, None)
-        if change.kind not in ("labels", "instances"):
+        if change.kind == "instances":
+            self._on_people(change.op)
+            return
+        if change.kind == "predicted":
+            if change.instance not in (None, self.instance):
+                self._on_other_predicted(change.instance)
+                return
+            self._feed_predictions(self.engine)  # the fill weighs them: a full refill
+            change = Change("labels", self.instance, None)
+        if change.kind != "labels":
             return
         if change.instance not in (None, self.instance):
+            self._on_other_labels(change)
             return
         manual = self.manual()
         n = self.frame_count
         start, stop = change.frames if change.frames is not None else (0, n)
-        if change.frames is None or change.kind == "instances":
+        if change.frames is None:
             self.engine.reset(manual)
             lo, hi = 0, n
         else:
@@ -525,12 +695,39 @@ class Session(QtCore.QObject):
             if seconds > SLOW_FILL_S and self.method in VIDEO_METHODS:
                 self.fill_slow.emit(seconds)
             lo, hi = min(start, a), max(stop, b + 1)
+        self._combined = self._combine((lo, hi))
         new = self._status(lo, hi)
         changed = not np.array_equal(new, self.status[lo:hi])
         self.status[lo:hi] = new
         self.poses_changed.emit(lo, hi)
         if changed:  # most drag steps change positions only: the timeline need not repaint
             self.status_changed.emit()
+
+    def _on_other_predicted(self, instance: int) -> None:
+        """Another person's predicted joints changed (an undo, a restore): their fill, if one
+        was built, weighs the new ones, and the views redraw."""
+        engine = self._other_engines.get(self.doc.instances[instance].track_id)
+        if engine is not None:
+            self._feed_predictions(engine, instance)
+            engine.reset(self.manual(instance))
+        self.poses_changed.emit(0, self.frame_count)
+
+    def _on_other_labels(self, change: Change) -> None:
+        """Labels of a person other than the active one changed (an undo, a restore): their
+        fill, if one was built, follows, and the views redraw the span."""
+        assert change.instance is not None
+        track = self.doc.instances[change.instance].track_id
+        engine = self._other_engines.get(track)
+        start, stop = change.frames if change.frames is not None else (0, self.frame_count)
+        if engine is not None:
+            manual = self.manual(change.instance)
+            if change.frames is None:
+                engine.reset(manual)
+            else:
+                a, b = engine.update(manual, (start, max(start, stop - 1)))
+                start, stop = min(start, a), max(stop, b + 1)
+        self.poses_changed.emit(start, stop)
+        self.people_changed.emit()  # their labelled frame count
 
     def _on_history(self) -> None:
         self.history_changed.emit()
@@ -595,27 +792,34 @@ class PreparedFill:
     manual: NDArray[np.float32]
     cuts: tuple[int, ...]
     engine: Engine
+    predicted: tuple[NDArray[np.float32], NDArray[np.float32]]
 
 
 def prepare_fill(
-    snapshot: tuple[str, NDArray[np.float32], tuple[int, ...]],
+    snapshot: FillSnapshot,
     video: Path,
-    fields: MotionFields,
+    fields: MotionFields | MotionStore,
     fps: float,
 ) -> PreparedFill | None:
     """``Session.fill_snapshot``'s fill with ``fields`` (thread-safe: touches no session);
     None when the snapshot's method is not a video fill."""
-    method, manual, cuts = snapshot
+    method, manual, cuts, predicted = snapshot
     if method not in VIDEO_METHODS:
         return None
     engine = LiveFill(method, VideoSource(video, fields, cuts), fps=fps)
+    engine.set_predicted(predicted_observations(*predicted))
     engine.reset(manual)
-    return PreparedFill(method, manual, cuts, engine)
+    return PreparedFill(method, manual, cuts, engine, predicted)
 
 
-def residual_energy(fields: MotionFields) -> NDArray[np.float32]:
+def residual_energy(fields: MotionFields | MotionStore) -> NDArray[np.float32]:
     """Mean motion-compensated residual of every frame (luma 0..255); NaN where no cell has
-    one (frame 0, a frame the extractor could not compare)."""
+    one (frame 0, a frame the extractor could not compare). A store wrote it while extracting."""
+    from annotator.video.motion_store import MotionStore
+
+    if isinstance(fields, MotionStore):
+        stored: NDArray[np.float32] = np.array(fields.energy, dtype=np.float32)
+        return stored
     residual = np.asarray(fields.residual, dtype=np.float32)
     flat = residual.reshape(residual.shape[0], -1)
     finite = np.isfinite(flat)

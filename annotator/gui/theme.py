@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.core.codes import Source
 from annotator.core.paths import shipped_dir
@@ -30,6 +30,8 @@ GATE_COLOR = QtGui.QColor("#6fcf97")  # frames the gate accepted (worth labellin
 GATE_REJECTED_COLOR = QtGui.QColor("#4a5160")
 HELD_COLOR = QtGui.QColor("#8b93a1")  # held spans (before the first / after the last label)
 FLAG_COLOR = QtGui.QColor("#eb5757")  # frames flagged for review
+REVIEWED_COLOR = QtGui.QColor("#27ae60")  # frames marked reviewed
+SPAN_COLOR = QtGui.QColor(86, 156, 214, 60)  # the frames selected on the timeline (Shift+drag)
 HELD_STYLE = QtCore.Qt.PenStyle.DotLine  # held values (before the first / after the last label)
 CURRENT_JOINT = QtGui.QColor("#ffffff")
 
@@ -78,9 +80,10 @@ JOINT_RADIUS = 5.5  # device-independent pixels
 PICK_RADIUS = 10.0
 
 
-def style_sheet() -> str:
-    """The application style sheet, or an empty string when the resources are not installed."""
-    path = RESOURCES / "style" / "dark.qss"
+def style_sheet(scheme: str = "dark") -> str:
+    """The application style sheet for ``scheme`` (light or dark), or an empty string when the
+    resources are not installed."""
+    path = RESOURCES / "style" / f"{scheme}.qss"
     try:
         return path.read_text(encoding="utf-8")
     except OSError:
@@ -96,15 +99,30 @@ def app_icon() -> QtGui.QIcon:
     return icon
 
 
-def icon(name: str) -> QtGui.QIcon:
-    """A toolbar icon from ``resources/icons`` (an empty icon when not installed)."""
+def _tinted(pixmap: QtGui.QPixmap, color: QtGui.QColor) -> QtGui.QPixmap:
+    """``pixmap``'s shape in ``color`` (the icons are drawn in one colour)."""
+    out = QtGui.QPixmap(pixmap)
+    painter = QtGui.QPainter(out)
+    painter.setCompositionMode(QtGui.QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(out.rect(), color)
+    painter.end()
+    return out
+
+
+def icon(name: str, scheme: str = "dark") -> QtGui.QIcon:
+    """A toolbar icon from ``resources/icons`` (an empty icon when not installed); drawn in
+    the light theme's text colour for ``scheme`` light (the files are light grey)."""
     path = RESOURCES / "icons" / f"{name}.svg"
     if not path.exists():
         return QtGui.QIcon()
-    icon = QtGui.QIcon(str(path))
+    source = QtGui.QIcon(str(path))
+    icon = source if scheme != "light" else QtGui.QIcon()
     # The style's grey "disabled" variant is hard to tell from our light-grey icons: fade it.
     for size in (20, 40):
-        normal = icon.pixmap(size, size)
+        normal = source.pixmap(size, size)
+        if scheme == "light":
+            normal = _tinted(normal, LIGHT_TEXT)
+            icon.addPixmap(normal, QtGui.QIcon.Mode.Normal)
         faded = QtGui.QPixmap(normal.size())
         faded.fill(QtCore.Qt.GlobalColor.transparent)
         painter = QtGui.QPainter(faded)
@@ -115,20 +133,69 @@ def icon(name: str) -> QtGui.QIcon:
     return icon
 
 
-def palette() -> QtGui.QPalette:
-    """A dark palette matching the style sheet (for widgets the sheet does not reach)."""
+# The light theme's widget colours (the frame view and timeline keep their dark canvas).
+LIGHT_WINDOW_BG = QtGui.QColor("#f3f4f6")
+LIGHT_PANEL_BG = QtGui.QColor("#ffffff")
+LIGHT_TEXT = QtGui.QColor("#1f2328")
+LIGHT_TEXT_DIM = QtGui.QColor("#5c6470")
+
+
+def palette(scheme: str = "dark") -> QtGui.QPalette:
+    """A palette for ``scheme`` (light or dark) matching its style sheet (for widgets the
+    sheet does not reach)."""
+    light = scheme == "light"
+    window, panel = (LIGHT_WINDOW_BG, LIGHT_PANEL_BG) if light else (WINDOW_BG, PANEL_BG)
+    text, dim = (LIGHT_TEXT, LIGHT_TEXT_DIM) if light else (TEXT, TEXT_DIM)
     pal = QtGui.QPalette()
     role = QtGui.QPalette.ColorRole
-    pal.setColor(role.Window, WINDOW_BG)
-    pal.setColor(role.WindowText, TEXT)
-    pal.setColor(role.Base, PANEL_BG)
-    pal.setColor(role.AlternateBase, WINDOW_BG)
-    pal.setColor(role.Text, TEXT)
-    pal.setColor(role.Button, PANEL_BG)
-    pal.setColor(role.ButtonText, TEXT)
+    pal.setColor(role.Window, window)
+    pal.setColor(role.WindowText, text)
+    pal.setColor(role.Base, panel)
+    pal.setColor(role.AlternateBase, window)
+    pal.setColor(role.Text, text)
+    pal.setColor(role.Button, QtGui.QColor("#e9ebef") if light else PANEL_BG)
+    pal.setColor(role.ButtonText, text)
     pal.setColor(role.Highlight, QtGui.QColor("#3d6fb6"))
     pal.setColor(role.HighlightedText, QtGui.QColor("#ffffff"))
-    pal.setColor(role.ToolTipBase, PANEL_BG)
-    pal.setColor(role.ToolTipText, TEXT)
-    pal.setColor(role.PlaceholderText, TEXT_DIM)
+    pal.setColor(role.ToolTipBase, panel)
+    pal.setColor(role.ToolTipText, text)
+    pal.setColor(role.PlaceholderText, dim)
     return pal
+
+
+def text_colors(scheme: str) -> tuple[QtGui.QColor, QtGui.QColor]:
+    """(text, dimmed text) of ``scheme``: manual and filled rows of the joint list."""
+    return (LIGHT_TEXT, LIGHT_TEXT_DIM) if scheme == "light" else (TEXT, TEXT_DIM)
+
+
+def system_scheme() -> str:
+    """The desktop's colour scheme (Qt 6.5+), "dark" when it says none (the app's own look)."""
+    hints = QtGui.QGuiApplication.styleHints()
+    if hints is not None and hints.colorScheme() == QtCore.Qt.ColorScheme.Light:
+        return "light"
+    return "dark"
+
+
+def resolve(choice: str) -> str:
+    """The scheme a theme setting (system, light or dark) means now."""
+    return system_scheme() if choice == "system" else choice
+
+
+def apply(app: QtWidgets.QApplication, choice: str) -> str:
+    """Style ``app`` for a theme setting; returns the scheme applied (light or dark)."""
+    scheme = resolve(choice)
+    sheet = style_sheet(scheme)
+    app.setProperty("annotator_scheme", scheme)
+    if app.styleSheet() == sheet and app.palette() == palette(scheme):
+        return scheme  # already styled so (restyling every widget is not free)
+    app.setStyle("Fusion")
+    app.setPalette(palette(scheme))
+    app.setStyleSheet(sheet)
+    return scheme
+
+
+def current_scheme() -> str:
+    """The scheme ``apply`` last gave the application (dark before any)."""
+    app = QtWidgets.QApplication.instance()
+    scheme = app.property("annotator_scheme") if app is not None else None
+    return scheme if scheme in ("light", "dark") else "dark"

@@ -6,7 +6,9 @@ heat strip and the held or flagged spans, each named on the left axis.
 One painted item (``TimelineMarks``) draws every mark from one immutable ``TimelineState``: at
 paint time it bins the visible frame range to the widget's pixel width (see
 ``timeline_state``), so its cost depends on the width, not on the frame count. Left click or drag seeks; the wheel zooms the frame axis; right or
-middle drag pans; double click shows the whole video.
+middle drag pans; double click shows the whole video. Shift+drag selects a span of frames
+(Shift+click: from the current frame, or the selection's anchor, to the clicked one), drawn as
+a shaded band; a plain click (or ``clear_span``: Esc in the window) clears it.
 """
 
 from __future__ import annotations
@@ -273,7 +275,8 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
         bins: int,
         band: tuple[float, float],
     ) -> int:
-        """Held spans as a grey band, flagged frames as red ticks across the row."""
+        """Held spans as a grey band, flagged frames as red ticks across the row, reviewed
+        frames as green ticks on its lower half (a frame can be both)."""
         y0, y1 = band
         count = 0
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
@@ -288,27 +291,47 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
         painter.setPen(_cosmetic_pen(theme.FLAG_COLOR, 2.0))
         for f in state.flagged[lo:hi].tolist():
             painter.drawLine(QtCore.QPointF(f + 0.5, y0), QtCore.QPointF(f + 0.5, y1))
+        count += int(hi - lo)
+        lo, hi = np.searchsorted(state.reviewed, [start, stop])
+        painter.setPen(_cosmetic_pen(theme.REVIEWED_COLOR, 2.0))
+        middle = (y0 + y1) / 2
+        for f in state.reviewed[lo:hi].tolist():
+            painter.drawLine(QtCore.QPointF(f + 0.5, y0), QtCore.QPointF(f + 0.5, middle))
         return count + int(hi - lo)
 
 
+def _shift(ev: Any) -> bool:
+    return bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
+
+
 class _SeekViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
-    """Left button seeks, wheel zooms x, right/middle drag pans."""
+    """Left button seeks, wheel zooms x, right/middle drag pans; with Shift, left click and
+    drag pick a span (``span_click(frame)``, ``span_drag(from, to)``)."""
 
     seek = QtCore.Signal(int)
+    span_click = QtCore.Signal(int)
+    span_drag = QtCore.Signal(int, int)
+    plain_click = QtCore.Signal()
 
     def __init__(self) -> None:
         super().__init__(enableMenu=False)
         self.setMouseEnabled(x=True, y=False)
 
+    def _frame_at(self, scene_pos: QtCore.QPointF) -> int:
+        return int(np.floor(self.mapSceneToView(scene_pos).x()))
+
     def _emit_seek(self, scene_pos: QtCore.QPointF) -> None:
-        self.seek.emit(int(np.floor(self.mapSceneToView(scene_pos).x())))
+        self.seek.emit(self._frame_at(scene_pos))
 
     def mouseClickEvent(self, ev: Any) -> None:
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             ev.accept()
             if ev.double():
                 self.autoRange(padding=0)
+            elif _shift(ev):
+                self.span_click.emit(self._frame_at(ev.scenePos()))
             else:
+                self.plain_click.emit()
                 self._emit_seek(ev.scenePos())
         else:
             ev.ignore()
@@ -316,7 +339,11 @@ class _SeekViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
     def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             ev.accept()
-            self._emit_seek(ev.scenePos())
+            if _shift(ev):
+                start = self._frame_at(ev.buttonDownScenePos())
+                self.span_drag.emit(start, self._frame_at(ev.scenePos()))
+            else:
+                self._emit_seek(ev.scenePos())
         else:
             # Pan with the other buttons, as a left drag would in a plain ViewBox.
             ev.accept()
@@ -325,9 +352,11 @@ class _SeekViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
 
 
 class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
-    """The timeline widget. Emits ``seek(frame)``; the window sets status and playhead."""
+    """The timeline widget. Emits ``seek(frame)`` and ``span_changed(span)`` (the selected
+    frames as a half-open ``(start, stop)``, or None); the window sets status and playhead."""
 
     seek = QtCore.Signal(int)
+    span_changed = QtCore.Signal(object)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         self._box = _SeekViewBox()
@@ -355,9 +384,22 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         self.playhead.sigDragged.connect(self._on_playhead_dragged)
         self._box.seek.connect(self._clamped_seek)
         self._frame_count = 0
+        # The selected span: a shaded band behind the marks (no handles: Shift+drag again).
+        self._span: tuple[int, int] | None = None
+        self._anchor = 0
+        self.span_band = pg.LinearRegionItem(
+            movable=False, brush=pg.mkBrush(theme.SPAN_COLOR), pen=pg.mkPen(theme.SPAN_COLOR)
+        )
+        self.span_band.setZValue(-10)
+        self.span_band.hide()
+        self._box.addItem(self.span_band, ignoreBounds=True)
+        self._box.span_click.connect(self._on_span_click)
+        self._box.span_drag.connect(self.select_span)
+        self._box.plain_click.connect(self.clear_span)
         self._layout_rows()
 
     def set_frame_count(self, frame_count: int) -> None:
+        self.clear_span()  # another video
         self._frame_count = frame_count
         span = max(1, frame_count)
         self._box.setLimits(xMin=-0.5, xMax=span + 0.5, minXRange=min(10, span))
@@ -414,6 +456,37 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
 
     def zoom_to(self, start: int, stop: int) -> None:
         self._box.setXRange(start, stop, padding=0)
+
+    # -- the selected span ------------------------------------------------------------------
+    @property
+    def span(self) -> tuple[int, int] | None:
+        """The selected frames, half-open ``(start, stop)``; None when nothing is selected."""
+        return self._span
+
+    def select_span(self, first: int, last: int) -> None:
+        """Select the frames from ``first`` to ``last`` (both included, either order);
+        ``first`` stays the anchor a later Shift+click extends from."""
+        if not self._frame_count:
+            return
+        top = self._frame_count - 1
+        a, b = (int(np.clip(f, 0, top)) for f in (first, last))
+        self._anchor = a
+        span = (min(a, b), max(a, b) + 1)
+        self.span_band.setRegion(span)
+        self.span_band.show()
+        if span != self._span:
+            self._span = span
+            self.span_changed.emit(span)
+
+    def clear_span(self) -> None:
+        self.span_band.hide()
+        if self._span is not None:
+            self._span = None
+            self.span_changed.emit(None)
+
+    def _on_span_click(self, frame: int) -> None:
+        anchor = self._anchor if self._span is not None else int(np.floor(self.playhead.value()))
+        self.select_span(anchor, frame)
 
     def _clamped_seek(self, frame: int) -> None:
         if self._frame_count:

@@ -86,8 +86,8 @@ class TimelineState:
     decisions (-1 none, 0 rejected, 1 accepted; None when no frame has one); ``residual`` the
     residual energy scaled to 0..1 (NaN unknown); ``uncertainty`` the fill's largest standard
     deviation on the frame in px (NaN where nothing is filled); ``held`` frames whose values
-    are only held. ``flagged`` lists the frames flagged for review. ``hidden``: rows the user
-    switched off.
+    are only held. ``flagged`` lists the frames flagged for review, ``reviewed`` those marked
+    reviewed (the document's ``reviews``). ``hidden``: rows the user switched off.
     """
 
     status: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
@@ -99,12 +99,14 @@ class TimelineState:
     uncertainty: NDArray[np.float64] | None = None
     held: NDArray[np.bool_] | None = None
     flagged: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    reviewed: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     hidden: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", _frozen(np.asarray(self.status, dtype=np.int8)))
         object.__setattr__(self, "proposed", _frozen(np.asarray(self.proposed, dtype=np.int64)))
         object.__setattr__(self, "flagged", _frozen(np.asarray(self.flagged, dtype=np.int64)))
+        object.__setattr__(self, "reviewed", _frozen(np.asarray(self.reviewed, dtype=np.int64)))
         for name, dtype in (
             ("scores", np.float64),
             ("gate", np.int8),
@@ -123,7 +125,8 @@ class TimelineState:
     def has(self, row: str) -> bool:
         """Whether ``row`` has anything to show (hidden or not)."""
         if row == "spans":
-            return bool(len(self.flagged)) or (self.held is not None and bool(self.held.any()))
+            marked = bool(len(self.flagged)) or bool(len(self.reviewed))
+            return marked or (self.held is not None and bool(self.held.any()))
         if row == "gate":
             return self.gate is not None and bool((self.gate >= 0).any())
         if row in ("residual", "uncertainty"):

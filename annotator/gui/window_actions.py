@@ -1,5 +1,7 @@
-"""The window's action handlers (``act_<id>(window)`` for each ``keymap.ACTIONS`` entry) and
-its dynamic menus, kept apart so the window's layout and wiring read in one sitting.
+"""The window's action handlers and its dynamic menus, kept apart so the window's layout and
+wiring read in one sitting. ``HANDLERS`` at the end is the one action table: each
+``keymap.ACTIONS`` id and the function the window calls for it (some live with their feature:
+people, review, the skeleton editor).
 Handlers gather input (dialogs, the current frame and joint) and call the session, which
 turns every edit into a history command.
 """
@@ -7,12 +9,15 @@ turns every edit into a history command.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from annotator.gui import opening
+from annotator.gui import opening, people, proposal_panel, review, skeleton_editor
 from annotator.gui.dialogs import ShortcutsDialog
+from annotator.gui.keymap import menu_text
+from annotator.gui.wording import plural
 
 if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
@@ -23,26 +28,29 @@ def joint_menu(window: MainWindow, joint: int | None, screen_pos: QtCore.QPoint)
     if session is None:
         return
     menu = QtWidgets.QMenu(window)
+    shortcuts = window.settings.shortcuts  # the user's keys (Settings > Shortcuts)
+
+    def text_of(action_id: str) -> str:
+        return menu_text(action_id, shortcuts.keys(action_id))
+
     if joint is not None:
         session.set_joint(joint)
         name = session.skeleton.joints[joint]
         menu.addSection(name)
         for text, fn in (
-            ("Toggle visible / occluded\tV", lambda: session.toggle_occluded(joint)),
-            ("Mark absent\tX", lambda: session.mark_absent(joint)),
-            ("Delete label\tDel", lambda: session.delete(joint)),
+            (text_of("toggle_occluded"), lambda: session.toggle_occluded(joint)),
+            (text_of("mark_absent"), lambda: session.mark_absent(joint)),
+            (text_of("delete_joint"), lambda: session.delete(joint)),
         ):
-            menu.addAction(text, functools.partial(window._guarded, fn))
+            menu.addAction(text, functools.partial(window.guarded, fn))
     choose = menu.addMenu("Current joint")
     for j, jname in enumerate(session.skeleton.joints):
         act = choose.addAction(jname, functools.partial(session.set_joint, j))
         act.setCheckable(True)
         act.setChecked(j == session.joint)
     menu.addSeparator()
-    menu.addAction(
-        "Copy pose from nearest labelled frame\tC", functools.partial(act_copy_pose, window)
-    )
-    menu.addAction("Fit frame to window\tF", window.frame_view.fit)
+    menu.addAction(text_of("copy_pose"), functools.partial(act_copy_pose, window))
+    menu.addAction(text_of("fit"), window.frame_view.fit)
     menu.popup(screen_pos)
     window.context_menu = menu
 
@@ -60,7 +68,7 @@ def fill_export_menu(window: MainWindow) -> None:
     window.export_menu.clear()
     for name, description in opening.export_formats():
         export = functools.partial(opening.export_dialog, window, name)
-        window.export_menu.addAction(f"{description}…", functools.partial(window._guarded, export))
+        window.export_menu.addAction(f"{description}…", functools.partial(window.guarded, export))
 
 
 # -- actions (keymap ids) ------------------------------------------------------------------
@@ -77,11 +85,11 @@ def act_open_project(window: MainWindow) -> None:
 
 
 def act_save(window: MainWindow) -> None:
-    opening.save(window, window._need(), ask_path=False)
+    opening.save(window, window.need_session(), ask_path=False)
 
 
 def act_save_as(window: MainWindow) -> None:
-    opening.save(window, window._need(), ask_path=True)
+    opening.save(window, window.need_session(), ask_path=True)
 
 
 def act_export(window: MainWindow) -> None:
@@ -93,80 +101,91 @@ def act_close_window(window: MainWindow) -> None:
 
 
 def act_undo(window: MainWindow) -> None:
-    window._need().undo()
+    window.need_session().undo()
 
 
 def act_redo(window: MainWindow) -> None:
-    window._need().redo()
+    window.need_session().redo()
 
 
 def act_copy_pose(window: MainWindow) -> None:
-    source = window._need().copy_from_nearest()
+    source = window.need_session().copy_from_nearest()
     if source is None:
-        window.statusBar().showMessage("no labelled frame to copy from", 3000)
+        window.show_status("no labelled frame to copy from", 3000)
     else:
-        window.statusBar().showMessage(f"copied the pose of frame {source}", 3000)
+        window.show_status(f"copied the pose of frame {source}", 3000)
 
 
 def act_accept_fill(window: MainWindow) -> None:
-    if not window._need().accept_fill():
-        window.statusBar().showMessage("no filled joint to accept on this frame", 3000)
+    if not window.need_session().accept_fill():
+        window.show_status("no filled joint to accept on this frame", 3000)
 
 
 def act_flip(window: MainWindow) -> None:
-    window._need().flip()
+    window.need_session().flip()
 
 
 def act_clear_frame(window: MainWindow) -> None:
-    window._need().clear_frame()
+    window.need_session().clear_frame()
 
 
 def act_next_frame(window: MainWindow) -> None:
-    window._need().step(1)
+    window.need_session().step(1)
 
 
 def act_prev_frame(window: MainWindow) -> None:
-    window._need().step(-1)
+    window.need_session().step(-1)
 
 
 def act_next_10(window: MainWindow) -> None:
-    window._need().step(10)
+    window.need_session().step(10)
 
 
 def act_prev_10(window: MainWindow) -> None:
-    window._need().step(-10)
+    window.need_session().step(-10)
 
 
 def act_next_labelled(window: MainWindow) -> None:
-    if not window._need().jump_labelled(True):
-        window.statusBar().showMessage("no labelled frame after this one", 2000)
+    if not window.need_session().jump_labelled(True):
+        window.show_status("no labelled frame after this one", 2000)
 
 
 def act_prev_labelled(window: MainWindow) -> None:
-    if not window._need().jump_labelled(False):
-        window.statusBar().showMessage("no labelled frame before this one", 2000)
+    if not window.need_session().jump_labelled(False):
+        window.show_status("no labelled frame before this one", 2000)
 
 
 def act_next_proposed(window: MainWindow) -> None:
-    if not window._need().jump_proposed(True):
-        window.statusBar().showMessage("no proposed frame after this one", 2000)
+    if not window.need_session().jump_proposed(True):
+        window.show_status("no proposed frame after this one", 2000)
 
 
 def act_prev_proposed(window: MainWindow) -> None:
-    if not window._need().jump_proposed(False):
-        window.statusBar().showMessage("no proposed frame before this one", 2000)
+    if not window.need_session().jump_proposed(False):
+        window.show_status("no proposed frame before this one", 2000)
 
 
 def act_next_to_label(window: MainWindow) -> None:
-    session = window._need()
+    session = window.need_session()
+    plan = session.plan_to_label()  # accepted proposals first (core.proposal_plan)
+    if plan:
+        window.show_suggestion(plan[0])
+        session.go_to(plan[0])
+        n = len(plan)
+        window.show_status(
+            f"frame {plan[0]} is next to label: an accepted proposed frame "
+            f"({n} {plural(n, 'frame')} of the proposals left)",
+            6000,
+        )
+        return
     problem = session.ranking_problem()
     if problem is not None:
-        window.statusBar().showMessage(problem, 5000)
+        window.show_status(problem, 5000)
         return
     ranked = session.rank_to_label(top=1)
     window.show_suggestion(ranked[0][0] if ranked else None)
     if not ranked:
-        window.statusBar().showMessage("no filled frame is left to label", 4000)
+        window.show_status("no filled frame is left to label", 4000)
         return
     frame, gain = ranked[0]
     session.go_to(frame)
@@ -176,20 +195,20 @@ def act_next_to_label(window: MainWindow) -> None:
         why = f"the fill is least sure there (score {gain:.0f} px²" + (
             ", weighted by the video's changes)" if session.video_descriptors is not None else ")"
         )
-    window.statusBar().showMessage(f"frame {frame} is next to label: {why}", 6000)
+    window.show_status(f"frame {frame} is next to label: {why}", 6000)
 
 
 def act_first_frame(window: MainWindow) -> None:
-    window._need().go_to(0)
+    window.need_session().go_to(0)
 
 
 def act_last_frame(window: MainWindow) -> None:
-    session = window._need()
+    session = window.need_session()
     session.go_to(session.frame_count - 1)
 
 
 def act_goto(window: MainWindow) -> None:
-    session = window._need()
+    session = window.need_session()
     frame, ok = QtWidgets.QInputDialog.getInt(
         window, "Go to frame", "Frame (0-based):", session.frame, 0, session.frame_count - 1
     )
@@ -198,29 +217,29 @@ def act_goto(window: MainWindow) -> None:
 
 
 def act_play(window: MainWindow) -> None:
-    window._set_playing(not window._play_timer.isActive())
+    window.set_playing(not window.playing)
 
 
 def act_next_joint(window: MainWindow) -> None:
-    session = window._need()
+    session = window.need_session()
     session.set_joint(session.joint + 1)
 
 
 def act_prev_joint(window: MainWindow) -> None:
-    session = window._need()
+    session = window.need_session()
     session.set_joint(session.joint - 1)
 
 
 def act_toggle_occluded(window: MainWindow) -> None:
-    window._need().toggle_occluded()
+    window.need_session().toggle_occluded()
 
 
 def act_mark_absent(window: MainWindow) -> None:
-    window._need().mark_absent()
+    window.need_session().mark_absent()
 
 
 def act_delete_joint(window: MainWindow) -> None:
-    window._need().delete()
+    window.need_session().delete()
 
 
 def act_fit(window: MainWindow) -> None:
@@ -236,7 +255,7 @@ def act_zoom_out(window: MainWindow) -> None:
 
 
 def act_timeline_all(window: MainWindow) -> None:
-    window.timeline.zoom_to(0, window._need().frame_count)
+    window.timeline.zoom_to(0, window.need_session().frame_count)
 
 
 def act_uncertainty(window: MainWindow) -> None:
@@ -247,55 +266,85 @@ def act_uncertainty(window: MainWindow) -> None:
 
 
 def act_next_gated(window: MainWindow) -> None:
-    if not window._need().jump_gated(True):
-        window.statusBar().showMessage("no gated frame after this one", 2000)
+    if not window.need_session().jump_gated(True):
+        window.show_status("no gated frame after this one", 2000)
 
 
 def act_prev_gated(window: MainWindow) -> None:
-    if not window._need().jump_gated(False):
-        window.statusBar().showMessage("no gated frame before this one", 2000)
+    if not window.need_session().jump_gated(False):
+        window.show_status("no gated frame before this one", 2000)
 
 
 def act_next_uncertain(window: MainWindow) -> None:
-    if not window._need().jump_uncertain(True):
-        window.statusBar().showMessage("no uncertain stretch after this one", 2000)
+    if not window.need_session().jump_uncertain(True):
+        window.show_status("no uncertain stretch after this one", 2000)
 
 
 def act_prev_uncertain(window: MainWindow) -> None:
-    if not window._need().jump_uncertain(False):
-        window.statusBar().showMessage("no uncertain stretch before this one", 2000)
+    if not window.need_session().jump_uncertain(False):
+        window.show_status("no uncertain stretch before this one", 2000)
 
 
 def _toggle_row(window: MainWindow) -> None:
     window.apply_row_toggles()
 
 
-act_row_scores = act_row_gate = act_row_residual = _toggle_row
-act_row_uncertainty = act_row_spans = _toggle_row
-
-
 def act_propose(window: MainWindow) -> None:
-    opening.propose(window, window._need())
+    proposal_panel.propose(window, window.need_session())
+
+
+def act_proposals_panel(window: MainWindow) -> None:
+    window.proposals.show()
+
+
+def act_run_proposals(window: MainWindow) -> None:
+    window.proposals.run_panel()
+
+
+def act_accept_proposals(window: MainWindow) -> None:
+    window.proposals.accept()
+
+
+def act_extend_proposals(window: MainWindow) -> None:
+    window.proposals.extend()
+
+
+def act_clear_proposals(window: MainWindow) -> None:
+    window.proposals.clear()
+
+
+def act_prefill(window: MainWindow) -> None:
+    from annotator.gui import prefill
+
+    prefill.start(window, window.need_session(), span=window.timeline.span)
 
 
 def act_extract_motion(window: MainWindow) -> None:
     from annotator.gui import motion
 
-    session = window._need()
+    session = window.need_session()
     if motion.running(window):
-        window.statusBar().showMessage("the motion fields are being extracted already", 3000)
+        window.show_status("the motion fields are being extracted already", 3000)
         return
     motion.start(window, session)
 
 
 def act_cancel_tasks(window: MainWindow) -> None:
+    """Esc: stop background work and drop the timeline's span selection."""
     window.tasks.cancel_all()
+    window.timeline.clear_span()
 
 
 def act_shortcuts(window: MainWindow) -> None:
-    dialog = ShortcutsDialog(window)
+    dialog = ShortcutsDialog(window, window.settings.shortcuts.as_dict())
     dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
+
+
+def act_settings(window: MainWindow) -> None:
+    from annotator.gui.settings_dialog import open_settings
+
+    open_settings(window)
 
 
 def act_about(window: MainWindow) -> None:
@@ -306,3 +355,80 @@ def act_about(window: MainWindow) -> None:
         "About annotator",
         f"annotator {__version__}: pose annotation for videos that labels fewer frames.",
     )
+
+
+# -- the action table: every keymap id and its handler, in one place ------------------------
+Handler = Callable[["MainWindow"], None]
+
+HANDLERS: dict[str, Handler] = {
+    "open_video": act_open_video,
+    "open_project": act_open_project,
+    "save": act_save,
+    "save_as": act_save_as,
+    "export": act_export,
+    "close_window": act_close_window,
+    "undo": act_undo,
+    "redo": act_redo,
+    "copy_pose": act_copy_pose,
+    "accept_fill": act_accept_fill,
+    "flip": act_flip,
+    "clear_frame": act_clear_frame,
+    "next_frame": act_next_frame,
+    "prev_frame": act_prev_frame,
+    "next_10": act_next_10,
+    "prev_10": act_prev_10,
+    "next_labelled": act_next_labelled,
+    "prev_labelled": act_prev_labelled,
+    "next_proposed": act_next_proposed,
+    "prev_proposed": act_prev_proposed,
+    "next_gated": act_next_gated,
+    "prev_gated": act_prev_gated,
+    "next_uncertain": act_next_uncertain,
+    "prev_uncertain": act_prev_uncertain,
+    "next_to_label": act_next_to_label,
+    "first_frame": act_first_frame,
+    "last_frame": act_last_frame,
+    "goto": act_goto,
+    "play": act_play,
+    "next_joint": act_next_joint,
+    "prev_joint": act_prev_joint,
+    "toggle_occluded": act_toggle_occluded,
+    "mark_absent": act_mark_absent,
+    "delete_joint": act_delete_joint,
+    "fit": act_fit,
+    "zoom_in": act_zoom_in,
+    "zoom_out": act_zoom_out,
+    "timeline_all": act_timeline_all,
+    "uncertainty": act_uncertainty,
+    "row_scores": _toggle_row,
+    "row_gate": _toggle_row,
+    "row_residual": _toggle_row,
+    "row_uncertainty": _toggle_row,
+    "row_spans": _toggle_row,
+    "review_mode": review.act_review_mode,
+    "review_next": review.act_review_next,
+    "review_prev": review.act_review_prev,
+    "mark_reviewed": review.act_mark_reviewed,
+    "flag_frame": review.act_flag_frame,
+    "joint_trail": review.act_joint_trail,
+    "joint_plot": review.act_joint_plot,
+    "export_overlay": review.act_export_overlay,
+    "export_contact_sheet": review.act_export_contact_sheet,
+    "propose": act_propose,
+    "extract_motion": act_extract_motion,
+    "cancel_tasks": act_cancel_tasks,
+    "prefill": act_prefill,
+    "shortcuts": act_shortcuts,
+    "about": act_about,
+    "add_person": people.act_add_person,
+    "remove_person": people.act_remove_person,
+    "next_person": people.act_next_person,
+    "prev_person": people.act_prev_person,
+    "skeleton_editor": skeleton_editor.act_skeleton_editor,
+    "proposals_panel": act_proposals_panel,
+    "run_proposals": act_run_proposals,
+    "accept_proposals": act_accept_proposals,
+    "extend_proposals": act_extend_proposals,
+    "clear_proposals": act_clear_proposals,
+    "settings": act_settings,
+}

@@ -11,7 +11,22 @@ See ``docs/propagation.md``. The residual-driven gate (MAPN: ``gate.py``, ``gate
 ``gate_data.py``, ``gate_propose.py``; ``docs/gate.md``) decides which frames a person labels.
 """
 
-from annotator.propagation.fuse import FILL_METHODS, LiveFill, fill_with, video_fill
+from annotator.propagation.fuse import (
+    AUTO_FILL,
+    FILL_METHODS,
+    LiveFill,
+    fill_with,
+    resolve_fill,
+    video_fill,
+)
 from annotator.propagation.registry import VideoSource
 
-__all__ = ["FILL_METHODS", "LiveFill", "VideoSource", "fill_with", "video_fill"]
+__all__ = [
+    "AUTO_FILL",
+    "FILL_METHODS",
+    "LiveFill",
+    "VideoSource",
+    "fill_with",
+    "resolve_fill",
+    "video_fill",
+]

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import torch
 
     from annotator.video.motion import MotionFields
+    from annotator.video.motion_store import MotionStore
 
 __all__ = [
     "FORCED_BOUNDARY",
@@ -134,7 +135,20 @@ def frame_maps(fields: MotionFields, grid: int = GRID) -> FloatArray:
     frame's median motion (both in % of the frame's longer side). The last one is what a
     panning camera does not explain: a person's limbs rather than the whole picture. Invalid
     cells count no motion (an intra block's content is new: the residual already says so).
-    Pooled to ``grid`` x ``grid`` by adaptive average pooling (torch: the fastest here)."""
+    Pooled to ``grid`` x ``grid`` by adaptive average pooling. Computed frame by frame in
+    one compiled pass (``gate_maps.py``); :func:`frame_maps_reference` is the definition."""
+    return _compiled_maps(fields, grid)[0]
+
+
+def _compiled_maps(fields: MotionFields, grid: int) -> tuple[FloatArray, FloatArray]:
+    from annotator.propagation.gate_maps import frame_maps_compiled
+
+    scale = 100.0 / max(fields.width, fields.height, 1)
+    return frame_maps_compiled(fields.dx, fields.dy, fields.valid, fields.residual, scale, grid)
+
+
+def frame_maps_reference(fields: MotionFields, grid: int = GRID) -> FloatArray:
+    """:func:`frame_maps` with whole-video torch operations (the tests' reference)."""
     import torch
     from torch.nn.functional import adaptive_avg_pool2d
 
@@ -154,7 +168,9 @@ def frame_maps(fields: MotionFields, grid: int = GRID) -> FloatArray:
     return np.ascontiguousarray(adaptive_avg_pool2d(stacked, grid).numpy(), dtype=np.float32)
 
 
-def frame_times(fields: MotionFields, fps: float | None = None) -> NDArray[np.float64]:
+def frame_times(
+    fields: MotionFields | MotionStore, fps: float | None = None
+) -> NDArray[np.float64]:
     """Presentation times (s) from the fields, or ``index / fps`` when they are unusable."""
     times = np.asarray(fields.times, dtype=np.float64)
     if len(times) == len(fields) and np.all(np.isfinite(times)) and np.all(np.diff(times) > 0):
@@ -262,16 +278,26 @@ def _build_net(config: GateConfig) -> Any:
             )
 
         def forward(self, maps: torch.Tensor, lam: torch.Tensor | None = None) -> torch.Tensor:
+            return self.decide(self.encode(maps), lam)
+
+        def encode(self, maps: torch.Tensor) -> torch.Tensor:
+            """(B, L, C, G, G) maps -> (B, features, L): the per-frame part, which does not
+            depend on the price (so a search over prices computes it once)."""
             b, length, c, g, _ = maps.shape
             flat = maps.reshape(b * length, c, g, g)
             deep = self.spatial(flat).mean(dim=(2, 3))
             raw = flat.mean(dim=(2, 3))  # the pooled raw residual and motion
-            per_frame = torch.cat([deep, raw], dim=1).reshape(b, length, -1).transpose(1, 2)
+            return torch.cat([deep, raw], dim=1).reshape(b, length, -1).transpose(1, 2)
+
+        def decide(self, per_frame: torch.Tensor, lam: torch.Tensor | None = None) -> torch.Tensor:
+            """``encode``'s output and the price of a label -> (B, L) logits."""
+            b, _, length = per_frame.shape
+            device = per_frame.device
             pos = position_encoding(length, self.config.position)
-            pos = pos.to(maps.device)[None].expand(b, -1, -1)
+            pos = pos.to(device)[None].expand(b, -1, -1)
             if lam is None:
                 lam = torch.full((b,), self.config.lam)
-            price = lam_feature(lam.to(maps.device))[:, None, None].expand(b, 1, length)
+            price = lam_feature(lam.to(device))[:, None, None].expand(b, 1, length)
             out: torch.Tensor = self.temporal(torch.cat([per_frame, pos, price], dim=1))
             return out[:, 0]
 
@@ -397,29 +423,59 @@ class GateResult:
         return [int(f) for f in np.flatnonzero(self.gate)]
 
 
-def step_logits(model: GateModel, steps: FloatArray, lam: float | None = None) -> FloatArray:
-    """Logits (T,) for normalised maps (T, C, G, G) on the training-rate timeline, windows
-    tiled with shared boundaries, boundary logits forced; ``lam``: the price of a label
-    (default the model's own)."""
-    import torch
+@dataclass(frozen=True)
+class Encoded:
+    """A video's steps through the price-free part of the network (``GateNet.encode``), per
+    window: what a search over prices reuses."""
 
-    price = model.config.lam if lam is None else lam
+    length: int
+    starts: list[int]
+    full: Any  # (windows, features, window) tensor for the full windows, or None
+    last: Any  # (1, features, rest) for a shorter last window, or None
+
+
+def encode_steps(model: GateModel, steps: FloatArray) -> Encoded:
+    """Normalised maps (T, C, G, G) on the training-rate timeline, windows tiled with shared
+    boundaries, through ``GateNet.encode``."""
+    import torch
 
     t = len(steps)
     window = model.config.window
     starts = window_starts(t, window)
-    out = np.zeros(t, dtype=np.float32)
     x = torch.from_numpy(np.ascontiguousarray(steps))
     full = [s for s in starts if s + window <= t]
+    last = [s for s in starts if s + window > t]
     with torch.inference_mode():
-        if full:
-            batch = torch.stack([x[s : s + window] for s in full])
-            logits = model.net(batch, torch.full((len(full),), price)).numpy()
+        enc_full = (
+            model.net.encode(torch.stack([x[s : s + window] for s in full])) if full else None
+        )
+        enc_last = model.net.encode(x[last[0] : t][None]) if last else None
+    return Encoded(t, starts, enc_full, enc_last)
+
+
+def step_logits(
+    model: GateModel, steps: FloatArray | Encoded, lam: float | None = None
+) -> FloatArray:
+    """Logits (T,) for normalised maps (T, C, G, G) on the training-rate timeline (or their
+    ``encode_steps``), windows tiled with shared boundaries, boundary logits forced; ``lam``:
+    the price of a label (default the model's own)."""
+    import torch
+
+    price = model.config.lam if lam is None else lam
+    enc = steps if isinstance(steps, Encoded) else encode_steps(model, steps)
+    t = enc.length
+    window = model.config.window
+    starts = enc.starts
+    out = np.zeros(t, dtype=np.float32)
+    full = [s for s in starts if s + window <= t]
+    with torch.inference_mode():
+        if enc.full is not None:
+            logits = model.net.decide(enc.full, torch.full((len(full),), price)).numpy()
             for s, row in zip(full, logits, strict=True):
                 out[s : s + window] = row
-        for s in starts:
-            if s + window > t:  # the shorter last window
-                out[s:t] = model.net(x[s:t][None], torch.full((1,), price)).numpy()[0]
+        if enc.last is not None:  # the shorter last window
+            s = next(s for s in starts if s + window > t)
+            out[s:t] = model.net.decide(enc.last, torch.full((1,), price)).numpy()[0]
     for s in starts:
         out[s] = FORCED_BOUNDARY
         out[min(s + window - 1, t - 1)] = FORCED_BOUNDARY
@@ -432,15 +488,36 @@ class _Prepared:
     """A video's inputs on the training timeline and how its steps map to video frames."""
 
     steps: FloatArray  # (T, C, G, G) normalised
+    encoded: Encoded  # the steps through the price-free part of the network
     step_times: NDArray[np.float64]
     times: NDArray[np.float64]
     reps: NDArray[np.int64]  # (T,) the video frame nearest to each step
     energy: FloatArray
 
 
-def _prepare(model: GateModel, fields: MotionFields, fps: float | None) -> _Prepared:
+MAPS_SPAN = 2048  # frames of a motion store read at once for the input maps
+
+
+def _maps_and_energy(
+    fields: MotionFields | MotionStore, grid: int
+) -> tuple[FloatArray, FloatArray]:
+    """The input maps and residual energy of every frame; a store's window by window (each
+    frame's maps are its own, so the result is the same; memory stays bounded)."""
+    from annotator.video.motion import MotionFields
+
+    if isinstance(fields, MotionFields):
+        return _compiled_maps(fields, grid)  # the energy comes with the maps
+    parts = [
+        frame_maps(fields.window(a, min(a + MAPS_SPAN, len(fields)) - 1), grid)
+        for a in range(0, len(fields), MAPS_SPAN)
+    ]
+    energy = np.nan_to_num(np.asarray(fields.energy, dtype=np.float32), nan=0.0)
+    return np.concatenate(parts), energy
+
+
+def _prepare(model: GateModel, fields: MotionFields | MotionStore, fps: float | None) -> _Prepared:
     times = frame_times(fields, fps)
-    maps = frame_maps(fields, model.config.grid)
+    maps, energy = _maps_and_energy(fields, model.config.grid)
     steps, step_times = resample_steps(maps, times, model.config.train_fps)
     f = len(times)
     reps = np.clip(np.searchsorted(times, step_times), 0, f - 1)
@@ -448,11 +525,13 @@ def _prepare(model: GateModel, fields: MotionFields, fps: float | None) -> _Prep
     reps = np.where(
         np.abs(times[left] - step_times) <= np.abs(times[reps] - step_times), left, reps
     ).astype(np.int64)
-    return _Prepared(normalise(steps), step_times, times, reps, residual_energy(fields))
+    normalised = normalise(steps)
+    encoded = encode_steps(model, normalised)
+    return _Prepared(normalised, encoded, step_times, times, reps, energy)
 
 
 def _decide(model: GateModel, prep: _Prepared, lam: float) -> GateResult:
-    logits_steps = step_logits(model, prep.steps, lam)
+    logits_steps = step_logits(model, prep.encoded, lam)
     f = len(prep.times)
     # each frame's score is the step logits at its time; a representative frame carries its
     # step's own logit (the largest, when a video slower than the training rate maps two
@@ -468,7 +547,7 @@ def _decide(model: GateModel, prep: _Prepared, lam: float) -> GateResult:
 
 def gate_fields(
     model: GateModel,
-    fields: MotionFields,
+    fields: MotionFields | MotionStore,
     fps: float | None = None,
     lam: float | None = None,
     budget: int | None = None,

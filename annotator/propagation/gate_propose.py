@@ -1,6 +1,6 @@
 """Key frames from the gate for a whole video, in plain types (no dependency on ``proposal``).
 
-``gate_video(path)`` extracts the motion fields (cached per video), runs the gate and returns
+``gate_video(path)`` opens the video's motion store (extracted once, cached), runs the gate and returns
 per-frame logits, 0/1 decisions and residual energy. ``gate_frames(result, budget)``: without
 a budget the frames with g = 1, with one the top-B logits, computed at the price of a label
 that makes the gate open about B frames (the network takes the price as an input). The command line and the GUI reach
@@ -27,10 +27,12 @@ def gate_video(
     shipped ``models/gate.pt``); with a ``budget``, at the price of a label that opens about
     that many frames. ``progress(fraction)`` follows the motion extraction (the gate itself
     takes milliseconds); raises ``Cancelled`` when ``should_stop()`` turns true."""
-    from annotator.video.motion import extract_motion
+    from annotator.video.motion_cache import open_motion
 
     loaded = model if isinstance(model, GateModel) else load_gate(model)
-    fields = extract_motion(path, progress=progress, should_stop=should_stop)
+    # the app's store (its cell, under 100 KB a frame): read window by window, so a long
+    # video's fields are never in memory at once
+    fields = open_motion(path, progress=progress, should_stop=should_stop)
     return gate_fields(loaded, fields, budget=budget), loaded
 
 

@@ -17,8 +17,10 @@ disagreement of the two corrected walks. :func:`propagate` returns these as the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -28,7 +30,9 @@ from annotator.core.codes import Source, Visibility
 from annotator.dynamics.base import IntArray, LinearFiller, Observations
 from annotator.dynamics.fill import FillResult, fill_track
 from annotator.errors import UsageError
-from annotator.propagation.walk import walk_many
+from annotator.propagation.blend_kernel import blend_walks
+from annotator.propagation.walk import Walks, walk_many
+from annotator.propagation.walk_chunks import walk_store
 from annotator.video.motion import MotionFields
 from annotator.video.motion_store import MotionStore
 
@@ -72,12 +76,19 @@ DEFAULT_SETTINGS = WalkSettings()
 
 def body_extent(manual: NDArray[Any], frame: int) -> float:
     """Longest side of the labelled joints' extent on ``frame`` (0 when fewer than 2)."""
-    xy = np.asarray(manual[frame, :, :2], dtype=np.float64)
-    codes = np.asarray(manual[frame, :, 2])
-    ok = np.isfinite(xy).all(axis=1) & ((codes == Visibility.VISIBLE) | (codes == 2))
-    if ok.sum() < 2:
-        return 0.0
-    return float((xy[ok].max(axis=0) - xy[ok].min(axis=0)).max())
+    return float(body_extents(manual, np.array([frame]))[0])
+
+
+def body_extents(manual: NDArray[Any], frames: IntArray) -> FloatArray:
+    """:func:`body_extent` of each of ``frames``, in one pass."""
+    xy = np.asarray(manual[frames, :, :2], dtype=np.float64)  # (n, J, 2)
+    codes = np.asarray(manual[frames, :, 2])
+    ok = np.isfinite(xy).all(axis=2) & ((codes == Visibility.VISIBLE) | (codes == 2))
+    hi = np.where(ok[..., None], xy, -np.inf).max(axis=1)
+    lo = np.where(ok[..., None], xy, np.inf).min(axis=1)
+    with np.errstate(invalid="ignore"):
+        side = (hi - lo).max(axis=1)
+    return np.asarray(np.where(ok.sum(axis=1) >= 2, side, 0.0), dtype=np.float64)
 
 
 def gaps(manual: NDArray[Any], cuts: Sequence[int] = ()) -> dict[tuple[int, int], list[int]]:
@@ -114,25 +125,8 @@ def blend(
     (n, L + 1): ``step_f[:, k]`` for the step into frame k, ``step_b[:, k]`` for the step out of
     frame k + 1 into k (0 in the last column). Returns positions (n, L + 1, 2), exact on both
     labels, and variances (n, L + 1) px²."""
-    start, end = path_f[:, :1], path_b[:, -1:]
-    cf = np.cumsum(step_f, axis=1)  # forward walk's variance at each frame (0 at the start)
-    cb = np.cumsum(step_b[:, ::-1], axis=1)[:, ::-1]  # backward walk's (0 at the end)
-    tf = np.maximum(cf[:, -1:], 1e-12)
-    tb = np.maximum(cb[:, :1], 1e-12)
-    # each walk's miss at the far label, spread over its steps by their variance
-    fixed_f = path_f + (cf / tf)[..., None] * (end - path_f[:, -1:])
-    fixed_b = path_b + (cb / tb)[..., None] * (start - path_b[:, :1])
-    wf = 1.0 / np.maximum(cf, 1e-12)
-    wb = 1.0 / np.maximum(cb, 1e-12)
-    xy = (wf[..., None] * fixed_f + wb[..., None] * fixed_b) / (wf + wb)[..., None]
-    # a corrected walk is a bridge: variance cumulative x remaining / total
-    bridge_f = np.maximum(cf * (tf - cf) / tf, 1e-12)
-    bridge_b = np.maximum(cb * (tb - cb) / tb, 1e-12)
-    var = 1.0 / (1.0 / bridge_f + 1.0 / bridge_b)
-    var = var + disagree * ((fixed_f - fixed_b) ** 2).sum(axis=2) / 2.0
-    xy[:, 0], xy[:, -1] = start[:, 0], end[:, 0]
-    var[:, 0] = var[:, -1] = 0.0
-    return xy, var
+    # one compiled pass (``blend_kernel.py``), the arithmetic of the NumPy form it replaced
+    return blend_walks(path_f, step_f, path_b, step_b, disagree)
 
 
 def _step_variance(
@@ -158,19 +152,25 @@ def propagate(
     settings: WalkSettings = DEFAULT_SETTINGS,
     only: Sequence[tuple[int, int]] | None = None,
     into: Observations | None = None,
+    joints: Sequence[int] | None = None,
 ) -> Observations:
     """Every gap of ``manual`` (F, J, 3) propagated along ``fields``: the fill engine's
     ``Observations`` on the frames strictly inside gaps (NaN elsewhere). ``only`` restricts the
-    work to gaps overlapping these inclusive frame spans and ``into`` updates an earlier result in
-    place (the live path: an edit recomputes only the gaps it touches). ``fields`` may be a
-    memory-mapped :class:`MotionStore`: then only the frames of about ``WINDOW`` frames of gaps
-    at a time are decoded."""
+    work to gaps overlapping these inclusive frame spans, ``joints`` to these joints, and
+    ``into`` updates an earlier result in place (the live path: an edit recomputes only the
+    gaps it touches; a drag, only the dragged joints'). ``fields`` may be a disk
+    :class:`MotionStore`: then only about ``WINDOW`` frames of gaps are read at a time (a
+    longer gap, a window at a time: ``walk_chunks.py``)."""
     man = np.asarray(manual)
     f, nj = man.shape[:2]
     if len(fields) != f:
         raise UsageError(f"the video has {len(fields)} frames, the labels {f}")
     obs = into or Observations(np.full((f, nj, 2), np.nan), np.full((f, nj), np.nan))
     found = gaps(man, cuts) if only is None else _gaps_near(man, cuts, only)
+    if joints is not None:
+        keep = set(joints)
+        found = {k: [j for j in v if j in keep] for k, v in found.items()}
+        found = {k: v for k, v in found.items() if v}
     if not found:
         return obs
     if isinstance(fields, MotionFields):
@@ -199,44 +199,40 @@ def _propagate_window(
 ) -> None:
     first = min(a for a, _ in found)
     last = max(b for _, b in found)
-    _propagate_gaps(man, store.window(first, last), first, found, settings, obs)
+    if last - first + 1 <= WINDOW:
+        _propagate_gaps(man, store.window(first, last), first, found, settings, obs)
+    else:  # one gap longer than a window: walked a window at a time (same steps)
+        walker = partial(walk_store, store, span=WINDOW)
+        _propagate_gaps(man, walker, 0, found, settings, obs)
 
 
 def _propagate_gaps(
     man: NDArray[Any],
-    fields: MotionFields,
+    fields: MotionFields | Callable[..., Walks],
     first: int,
     found: dict[tuple[int, int], list[int]],
     settings: WalkSettings,
     obs: Observations,
 ) -> None:
-    """Walk and blend the gaps ``found`` into ``obs``; ``fields`` starts at frame ``first``."""
-    a_list: list[int] = []
-    b_list: list[int] = []
-    j_list: list[int] = []
-    radius: list[float] = []
-    bodies: dict[int, float] = {}
-    for (a, b), joints in found.items():
-        for k in (a, b):
-            if k not in bodies:
-                bodies[k] = body_extent(man, k)
-        r = max(settings.min_radius, settings.radius * max(bodies[a], bodies[b]))
-        a_list += [a] * len(joints)
-        b_list += [b] * len(joints)
-        j_list += joints
-        radius += [r] * len(joints)
-    a_arr = np.asarray(a_list, dtype=np.int64)
-    b_arr = np.asarray(b_list, dtype=np.int64)
-    j_arr = np.asarray(j_list, dtype=np.int64)
+    """Walk and blend the gaps ``found`` into ``obs``; ``fields`` starts at frame ``first``
+    (or is a ``walk_many`` without its first argument: ``walk_chunks.walk_store``)."""
+    keys = np.asarray(list(found), dtype=np.int64).reshape(-1, 2)
+    counts = np.fromiter((len(v) for v in found.values()), dtype=np.int64, count=len(keys))
+    label_frames, where = np.unique(keys, return_inverse=True)
+    bodies = body_extents(man, label_frames)[where.reshape(-1, 2)].max(axis=1)
+    a_arr = np.repeat(keys[:, 0], counts)
+    b_arr = np.repeat(keys[:, 1], counts)
+    j_arr = np.fromiter(chain.from_iterable(found.values()), dtype=np.int64, count=counts.sum())
+    radius = np.repeat(np.maximum(settings.min_radius, settings.radius * bodies), counts)
     n = len(a_arr)
     # the labels' own velocity starts each walk (the backward walks run the other way)
     vel = (man[b_arr, j_arr, :2] - man[a_arr, j_arr, :2]) / (b_arr - a_arr)[:, None]
-    walks = walk_many(
-        fields,
+    walk = partial(walk_many, fields) if isinstance(fields, MotionFields) else fields
+    walks = walk(
         np.concatenate([a_arr, b_arr]) - first,
         np.concatenate([b_arr, a_arr]) - first,
         np.concatenate([man[a_arr, j_arr, :2], man[b_arr, j_arr, :2]]).astype(np.float64),
-        np.asarray(radius * 2, dtype=np.float64),
+        np.concatenate([radius, radius]),
         np.concatenate([vel, -vel]),
     )
     step = _step_variance(walks.spread, walks.residual, walks.guessed, settings)

@@ -67,6 +67,7 @@ class MotionVectorPropagator:
 
     name = "mv"
     needs_fields = True
+    accepts_joints = True  # ``propagate(..., joints=...)``: only these joints (a drag)
 
     def __init__(self, settings: WalkSettings = DEFAULT_SETTINGS) -> None:
         self.settings = settings
@@ -77,10 +78,11 @@ class MotionVectorPropagator:
         source: VideoSource,
         only: Sequence[tuple[int, int]] | None = None,
         into: Observations | None = None,
+        joints: Sequence[int] | None = None,
     ) -> Observations:
         if source.fields is None:
             raise UsageError("mv propagation needs the video's motion fields")
-        return propagate(manual, source.fields, source.cuts, self.settings, only, into)
+        return propagate(manual, source.fields, source.cuts, self.settings, only, into, joints)
 
 
 _METHODS: dict[str, Propagator] = {}

@@ -1,6 +1,7 @@
 """Video-only key frame selectors that proposals are compared with: uniform and k-means.
 
-``uniform`` spaces the budget evenly, first and last frame included. ``kmeans`` follows
+``uniform`` spaces the budget evenly, first and last frame included; it needs only the frame
+count, so a reader is never decoded for it. ``kmeans`` follows
 DeepLabCut's frame extraction: every frame shrunk to a small grayscale thumbnail, k-means with
 one cluster per frame to label, and the frame nearest each centre picked (so the picks cover
 the different-looking parts of the video). Both look at the video alone, never at labels, and
@@ -40,12 +41,27 @@ def select_frames(
         raise UsageError(f"unknown frame selector {method!r}; choose from {', '.join(METHODS)}")
     if budget < 1:
         raise UsageError("the frame budget must be at least 1")
+    if method == "uniform":
+        count = frame_count(video)
+        if count == 0:
+            raise UsageError("the video has no frames")
+        return uniform_frames(count, budget)
     thumbs = thumbnails(video)
     if len(thumbs) == 0:
         raise UsageError("the video has no frames")
-    if method == "uniform":
-        return uniform_frames(len(thumbs), budget)
     return kmeans_frames(thumbs, budget, seed)
+
+
+def frame_count(video: NDArray[np.uint8] | Iterable[NDArray[np.uint8]] | VideoReader) -> int:
+    """How many frames ``video`` has: a reader's ``frame_count`` and an array's length are
+    read without decoding a picture; only a plain iterable is walked."""
+    count = getattr(video, "frame_count", None)
+    if count is not None:
+        return int(count)
+    if isinstance(video, np.ndarray):
+        return int(video.shape[0])
+    frames: Iterable[Any] = video.iter_frames() if hasattr(video, "iter_frames") else video
+    return sum(1 for _ in frames)
 
 
 def thumbnails(

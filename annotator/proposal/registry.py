@@ -211,7 +211,7 @@ def propose(
         count = source.frame_count
         fingerprint = source.fingerprint
         budget_n = resolve_budget(budget, count)
-        path = Path(video) if isinstance(video, (str, Path)) else None
+        path = Path(video) if isinstance(video, (str, Path)) else _file_of(source)
         ctx = Request(source, budget_n, device, progress, should_stop, options, path)
         picked = METHODS[method](ctx)
     return ProposalRun(
@@ -226,3 +226,10 @@ def propose(
         video_fingerprint=fingerprint,
         gate=picked.gate,
     )
+
+
+def _file_of(source: VideoReader) -> Path | None:
+    """The file an open reader decodes, for methods that read it themselves (the gate's
+    motion vectors); None for readers of frames in memory."""
+    path = getattr(source, "path", None)
+    return Path(path) if path is not None and Path(path).is_file() else None

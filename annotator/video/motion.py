@@ -7,8 +7,9 @@ vectors (``kind="mv"``, H.264 and the MPEG-video family) or, for streams without
 vectors (HEVC, VP9, AV1, intra-only), from OpenCV dense optical flow (``kind="flow"``, with
 ``note`` saying why) or, with ``fallback="proxy"``, from a private H.264 re-encode. Invalid cells (I-frames, intra blocks, frame 0) hold NaN, never zero motion.
 
-Results are cached per video fingerprint under ``cache_dir("motion")`` (float16 on disk), so
-reopening a project does not decode again. :class:`MotionExtraction` runs the extraction on a
+Results are cached per video fingerprint under ``cache_dir("motion")`` as a compact disk store
+(``motion_store``: vectors to 1/64 px, residual to a grey level), so reopening a project does
+not decode again; ``motion_cache.open_motion`` hands long videos that store itself. :class:`MotionExtraction` runs the extraction on a
 background thread with progress and cancel (``core.progress``); cancelling raises
 :class:`~annotator.core.progress.Cancelled` from :meth:`MotionExtraction.result` and caches
 nothing. See ``docs/motion-vectors.md``.
@@ -26,22 +27,12 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.core.fingerprint import video_fingerprint
-from annotator.core.paths import cache_dir
-from annotator.core.progress import Progress, ShouldStop, part
-from annotator.core.safeio import atomic_output
-from annotator.errors import VideoError
+from annotator.core.progress import Progress, ShouldStop
 from annotator.video.motion_extract import (
     MV_CODECS,
-    NoVectorsFound,
     RawFields,
-    UnsupportedCodec,
     open_video_stream,
-    run_flow,
-    run_vectors,
 )
-from annotator.video.motion_proxy import make_h264_proxy
-from annotator.video.motion_vectors import UNIT
 
 __all__ = [
     "CACHE_VERSION",
@@ -55,7 +46,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 2
-"""Bumped when cached fields change meaning: 2 = fields in display orientation (rotation tag)."""
+"""Bumped when cached fields change meaning: 2 = fields in display orientation (rotation tag),
+kept in ``motion_store``'s format (its ``STORE_VERSION``, part of the cache's name)."""
 DEFAULT_MAX_DISTANCE = 8
 
 Kind = Literal["mv", "flow"]
@@ -130,67 +122,9 @@ def motion_support(path: str | Path) -> tuple[bool, str]:
         container.close()
     if codec in MV_CODECS:
         return True, f"{codec} stores motion vectors; fields come from the codec"
-    return False, _flow_note(codec)
+    from annotator.video.motion_cache import flow_note
 
-
-def _flow_note(codec: str) -> str:
-    return (
-        f"{codec} video has no motion vectors FFmpeg can export; using OpenCV dense optical "
-        "flow instead (an estimate, flagged kind='flow'), or re-encode a copy to H.264"
-    )
-
-
-def _cache_path(path: Path, cell: int, max_distance: int, fallback: str) -> Path:
-    try:
-        fingerprint = video_fingerprint(path)
-    except OSError as exc:
-        raise VideoError(f"cannot read {path}: {exc}") from exc
-    name = f"{fingerprint}-c{cell}-d{max_distance}-{fallback}-v{CACHE_VERSION}.npz"
-    return cache_dir("motion") / name
-
-
-def _save(fields: MotionFields, target: Path) -> None:
-    with atomic_output(target, VideoError) as temporary, temporary.open("wb") as fh:
-        np.savez_compressed(
-            fh,
-            dx=fields.dx.astype(np.float16),
-            dy=fields.dy.astype(np.float16),
-            valid=fields.valid,
-            residual=fields.residual.astype(np.float16),
-            picture_types=np.array(fields.picture_types, dtype="U1"),
-            times=fields.times,
-            derived=fields.derived,
-            meta=np.array(
-                [fields.kind, str(fields.cell), str(fields.width), str(fields.height)],
-                dtype="U16",
-            ),
-            codec=np.array(fields.codec),
-            note=np.array(fields.note),
-        )
-
-
-def _load(source: Path) -> MotionFields | None:
-    try:
-        with np.load(source, allow_pickle=False) as data:
-            kind, cell, width, height = (str(v) for v in data["meta"])
-            return MotionFields(
-                dx=data["dx"].astype(np.float32),
-                dy=data["dy"].astype(np.float32),
-                valid=data["valid"].astype(bool),
-                residual=data["residual"].astype(np.float32),
-                picture_types=tuple(str(p) for p in data["picture_types"]),
-                times=data["times"].astype(np.float64),
-                derived=data["derived"].astype(bool),
-                kind="flow" if kind == "flow" else "mv",
-                cell=int(cell),
-                width=int(width),
-                height=int(height),
-                codec=str(data["codec"]),
-                note=str(data["note"]),
-            )
-    except Exception as exc:  # a damaged cache is rebuilt, never an error
-        log.warning("ignoring unreadable motion cache %s: %s", source, exc)
-        return None
+    return False, flow_note(codec)
 
 
 def _freeze(raw: RawFields, cell: int) -> MotionFields:
@@ -235,50 +169,22 @@ def extract_motion(
     private H.264 re-encode (``"proxy"``, see :mod:`annotator.video.motion_proxy`). Raises
     :class:`~annotator.errors.VideoError` when the video cannot be read.
     """
-    if cell <= 0 or cell % UNIT:
-        raise VideoError(f"motion cell size must be a positive multiple of {UNIT} px, not {cell}")
-    if not 1 <= max_distance <= 16:
-        raise VideoError(f"reference distance must be 1..16 frames, not {max_distance}")
+    from annotator.video import motion_cache
+
     path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"video file not found: {path}")
-    if fallback not in ("flow", "proxy"):
-        raise VideoError(f"unknown motion fallback {fallback!r}: use 'flow' or 'proxy'")
-    target = _cache_path(path, cell, max_distance, fallback)
-    if use_cache and target.is_file():
-        cached = _load(target)
-        if cached is not None:
-            if progress is not None:
-                progress(1.0)
-            return cached
-    raw: RawFields | None = None
-    note = ""
-    # run_vectors opens the video once and checks the codec itself (no separate
-    # motion_support() call: opening a container costs tens of milliseconds).
-    try:
-        raw = run_vectors(path, cell, max_distance, progress, should_stop)
-    except UnsupportedCodec as exc:
-        note = _flow_note(exc.codec)
-    except NoVectorsFound:
-        note = (
-            "this video has no motion vectors (intra-only); using OpenCV dense optical "
-            "flow instead (an estimate, flagged kind='flow')"
-        )
-    if raw is None and fallback == "proxy":
-        log.warning("%s: %s; re-encoding a private H.264 copy", path.name, note)
-        proxy = make_h264_proxy(path, progress=part(progress, 0.0, 0.5), should_stop=should_stop)
-        raw = run_vectors(proxy, cell, max_distance, part(progress, 0.5, 1.0), should_stop)
-        raw.note = f"{note.split(';')[0]}; vectors come from a private H.264 re-encode"
-    if raw is None:
-        log.warning("%s: %s", path.name, note)
-        raw = run_flow(path, cell, note, progress, should_stop)
-    fields = _freeze(raw, cell)
+    motion_cache.check_arguments(path, cell, max_distance, fallback)
     if use_cache:
-        try:
-            _save(fields, target)
-        except OSError as exc:
-            log.warning("could not write motion cache %s: %s", target, exc)
-    return fields
+        store = motion_cache.open_motion(
+            path,
+            cell=cell,
+            progress=progress,
+            should_stop=should_stop,
+            max_distance=max_distance,
+            fallback=fallback,
+        )
+        return store.fields()
+    raw = motion_cache.extract_raw(path, cell, max_distance, fallback, progress, should_stop)
+    return _freeze(raw, cell)
 
 
 class MotionExtraction:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +141,10 @@ class FrameRecord:
         return (width, height) if self.clockwise in (90, 270) else (height, width)
 
 
+FrameSink = Callable[[FloatArray, FloatArray, NDArray[np.bool_], FloatArray], None]
+"""Receives each frame's dx, dy, valid and residual arrays in presentation order."""
+
+
 @dataclass
 class RawFields:
     """Per-frame outputs, collected in presentation order."""
@@ -157,6 +161,30 @@ class RawFields:
     pictures: list[str] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     derived: list[bool] = field(default_factory=list)
+    # where the per-cell arrays go instead of the lists above (a disk store written frame by
+    # frame, so a long video never sits in memory); the small per-frame lists are kept
+    sink: FrameSink | None = None
+    count: int = 0
+
+    def add(
+        self,
+        arrays: tuple[FloatArray, FloatArray, NDArray[np.bool_], FloatArray],
+        picture: str,
+        time: float,
+        derived: bool,
+    ) -> None:
+        """One frame's field (dx, dy, valid, residual) and what it was."""
+        if self.sink is not None:
+            self.sink(*arrays)
+        else:
+            self.dx.append(arrays[0])
+            self.dy.append(arrays[1])
+            self.valid.append(arrays[2])
+            self.residual.append(arrays[3])
+        self.pictures.append(picture)
+        self.times.append(time)
+        self.derived.append(derived)
+        self.count += 1
 
 
 def open_video_stream(path: Path) -> tuple[Any, Any]:
@@ -366,14 +394,8 @@ class _Collector:
                 self.cell // f,
             )
         raw = self.raw
-        raw.dx.append(dx)
-        raw.dy.append(dy)
-        raw.valid.append(valid)
-        raw.residual.append(residual)
-        raw.pictures.append(record.picture)
-        raw.times.append(record.time)
-        raw.derived.append(derived)
-        report(self.progress, len(raw.dx), self.total)
+        raw.add((dx, dy, valid, residual), record.picture, record.time, derived)
+        report(self.progress, raw.count, self.total)
         check_stop(self.should_stop, "motion extraction")
 
 
@@ -476,8 +498,9 @@ def run_vectors(
     max_distance: int,
     progress: Progress | None,
     should_stop: ShouldStop | None,
+    sink: FrameSink | None = None,
 ) -> RawFields:
-    """Extract fields from codec vectors; raises :class:`UnsupportedCodec` for codecs whose
+    """Extract fields from codec vectors (each frame's arrays to ``sink`` when given); raises :class:`UnsupportedCodec` for codecs whose
     vectors FFmpeg does not export and :class:`NoVectorsFound` for intra-only streams."""
     engine: VectorEngine | None = None
     collector: _Collector | None = None
@@ -503,7 +526,7 @@ def run_vectors(
                     raise UnsupportedCodec(codec)
                 height, width = record.display_shape()
                 engine = VectorEngine(codec, width, height, cell, max_distance)
-                raw = RawFields("mv", "", codec, width, height)
+                raw = RawFields("mv", "", codec, width, height, sink=sink)
                 collector = _Collector(raw, cell, progress, should_stop)
                 collector.total = frame_total(stream)
             seen_vectors = seen_vectors or (record.blocks is not None and len(record.blocks) > 0)
@@ -516,12 +539,17 @@ def run_vectors(
         raise VideoError(f"{path.name} has no decodable video frames")
     if not seen_vectors and len(pending) > 1:
         raise NoVectorsFound
-    finish(len(collector.raw.dx) + len(pending))
+    finish(collector.raw.count + len(pending))
     return collector.raw
 
 
 def run_flow(
-    path: Path, cell: int, note: str, progress: Progress | None, should_stop: ShouldStop | None
+    path: Path,
+    cell: int,
+    note: str,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+    sink: FrameSink | None = None,
 ) -> RawFields:
     """Extract fields with dense optical flow (kind ``"flow"``)."""
     collector: _Collector | None = None
@@ -530,7 +558,7 @@ def run_flow(
         for stream, record in frames:
             if collector is None:
                 height, width = record.display_shape()
-                raw = RawFields("flow", note, stream.codec_context.name, width, height)
+                raw = RawFields("flow", note, stream.codec_context.name, width, height, sink=sink)
                 collector = _Collector(raw, cell, progress, should_stop)
                 collector.total = frame_total(stream)
             if previous is None:

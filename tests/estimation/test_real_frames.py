@@ -92,3 +92,60 @@ def test_estimate_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["estimate", str(tmp_path / "none.mp4"), "--out", str(tmp_path / "x.npz")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"annotator: error: video not found: {tmp_path / 'none.mp4'}"]
+
+
+def test_estimate_with_the_gate_fills_along_the_motion_it_extracted_once(
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from annotator.video import motion_cache
+
+    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
+    extractions: list[Path] = []
+    real_extract = motion_cache.extract_raw
+
+    def counted(path: Path, *args: object, **kwargs: object) -> object:
+        extractions.append(path)
+        return real_extract(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(motion_cache, "extract_raw", counted)
+    video, _ = _clip(data_dir, "mmhuman3d_single_person_demo")
+    out = tmp_path / "poses.npz"
+    args = [str(video), "--out", str(out), "--keyframes", "gate", "--budget", "6"]
+    assert main(["estimate", *args, "--no-progress"]) == 0  # default fill: auto
+    assert "filled the rest with hpim+mv" in capsys.readouterr().out
+    assert extractions == [video]  # the gate's store is the fill's
+    data = np.load(out)
+    source = data["source"]
+    key = np.flatnonzero((source == Source.PREDICTED).any(axis=1))
+    assert 2 <= len(key) <= 6
+    filled = ~np.isin(np.arange(40), key)
+    assert (source[filled] == Source.HPIM_MV).mean() > 0.5
+
+
+def test_auto_fill_follows_the_motion_only_where_the_codec_exports_it() -> None:
+    from annotator.propagation import resolve_fill
+
+    assert resolve_fill("auto", True) == "hpim+mv"
+    assert resolve_fill("auto", False) == "hpim"
+    assert resolve_fill("linear", True) == "linear"
+
+
+def test_the_bar_follows_the_fills_motion_extraction(
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
+    video, _ = _clip(data_dir, "mmhuman3d_single_person_demo")
+    out = tmp_path / "poses.npz"
+    args = [str(video), "--out", str(out), "--keyframes", "uniform", "--budget", "5"]
+    assert main(["estimate", *args]) == 0
+    bar = capsys.readouterr().err.split("\r")
+    stages = [line for line in bar if "motion fields for the fill" in line]
+    assert stages and "100 %" in stages[-1]
+    # the estimator's part ends at 90 %: the motion extraction takes the rest
+    assert any(" 90 % estimating poses" in line for line in bar)

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 from annotator.core.codes import Source
+from annotator.core.paths import cache_dir
 from annotator.errors import VideoError
 from annotator.gui import motion
 from annotator.propagation import LiveFill, fill_with
 from annotator.propagation.registry import VideoSource
+from annotator.video.motion_store import MotionStore
 from tests.gui.conftest import open_and_wait
 
 WAIT_MS = 120_000  # extraction shares two loaded CPU cores with other test runs
@@ -51,6 +53,9 @@ def test_open_extracts_fields_and_switches_to_hpim_mv(qtbot, window, figure_vide
     qtbot.waitUntil(lambda: not motion.running(window), timeout=WAIT_MS)
 
     assert session.fields is not None and session.fields.kind == "mv"
+    # the session keeps the disk store written while extracting, not the fields in memory
+    assert isinstance(session.fields, MotionStore)
+    assert session.fields.path.parent == cache_dir("motion") and session.fields.path.is_file()
     assert session.method == "hpim+mv"
     assert combo.currentText() == "hpim+mv"
     assert "Motion fields ready" in window.statusBar().currentMessage()
@@ -104,9 +109,9 @@ def test_cancel_stops_extraction_and_keeps_hpim(qtbot, window, figure_video) -> 
     video, _truth = figure_video
     window.extract_motion_on_open = True
     # Hold the job at its first progress report so that the cancel surely comes first.
-    import annotator.video.motion as motion_mod
+    import annotator.video.motion_cache as motion_mod
 
-    real = motion_mod.extract_motion
+    real = motion_mod.open_motion
 
     def slow(path, *, progress=None, should_stop=None, **kw):
         import time
@@ -117,14 +122,14 @@ def test_cancel_stops_extraction_and_keeps_hpim(qtbot, window, figure_video) -> 
             time.sleep(0.01)
         raise Cancelled("motion extraction")
 
-    motion_mod.extract_motion = slow
+    motion_mod.open_motion = slow
     try:
         open_and_wait(qtbot, window, video)
         assert window.cancel_button.isVisible()
         window.cancel_button.click()
         qtbot.waitUntil(lambda: not motion.running(window), timeout=WAIT_MS)
     finally:
-        motion_mod.extract_motion = real
+        motion_mod.open_motion = real
     session = window.session
     assert session.fields is None and session.method == "hpim"
     assert "cancelled" in window.statusBar().currentMessage()
@@ -138,12 +143,12 @@ def test_cancel_stops_extraction_and_keeps_hpim(qtbot, window, figure_video) -> 
 def test_failed_extraction_is_one_status_line_and_hpim(
     qtbot, window, figure_video, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import annotator.video.motion as motion_mod
+    import annotator.video.motion_cache as motion_mod
 
     def broken(path, **kw):
         raise VideoError("cannot decode packet 3 of figure.mp4")
 
-    monkeypatch.setattr(motion_mod, "extract_motion", broken)
+    monkeypatch.setattr(motion_mod, "open_motion", broken)
     video, truth = figure_video
     _open_with_motion(qtbot, window, video)
     qtbot.waitUntil(lambda: not motion.running(window), timeout=WAIT_MS)
@@ -208,7 +213,7 @@ def test_gate_decisions_reach_the_document_and_undo(qtbot, window, figure_video)
 def test_propose_job_passes_the_gate_field(qtbot, window, figure_video, monkeypatch) -> None:
     """The propose worker hands a result's ``gate`` (the proposals contract) to the document,
     whatever method produced it."""
-    from annotator.gui import opening
+    from annotator.gui import proposal_panel
     from annotator.proposal import registry
 
     gate = [0] * 40
@@ -222,7 +227,7 @@ def test_propose_job_passes_the_gate_field(qtbot, window, figure_video, monkeypa
     monkeypatch.setattr(registry, "propose", fake)
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
-    opening.propose(window, window.session, "uniform")
+    proposal_panel.propose(window, window.session, "uniform")
     assert window.tasks.wait_idle(60)
     assert np.asarray(window.session.doc.gate).tolist() == gate
     assert not window.reporter.errors
@@ -284,16 +289,16 @@ def test_edits_during_extraction_reach_the_prepared_fill(
     placed while the fields were extracted are applied when they arrive."""
     import threading
 
-    import annotator.video.motion as motion_mod
+    import annotator.video.motion_cache as motion_mod
 
-    real = motion_mod.extract_motion
+    real = motion_mod.open_motion
     release = threading.Event()
 
     def held(path, **kw):
         release.wait(60)
         return real(path, **kw)
 
-    monkeypatch.setattr(motion_mod, "extract_motion", held)
+    monkeypatch.setattr(motion_mod, "open_motion", held)
     video, truth = figure_video
     _open_with_motion(qtbot, window, video)
     session = window.session
@@ -315,13 +320,13 @@ def test_the_gate_method_writes_its_decisions(qtbot, window, figure_video) -> No
     """A propose run with the ``gate`` method (registered as ``annotator`` does before the
     app starts): its 0/1 decisions reach the document with the proposals, one undo step."""
     from annotator.cli.methods import install
-    from annotator.gui import opening
+    from annotator.gui import proposal_panel
 
     install()
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
-    opening.propose(window, session, "gate")
+    proposal_panel.propose(window, session, "gate")
     assert window.tasks.wait_idle(WAIT_MS / 1000)
     assert not window.reporter.errors, window.reporter.errors
     gate = np.asarray(session.doc.gate)

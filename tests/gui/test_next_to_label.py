@@ -70,17 +70,24 @@ def test_n_goes_to_the_top_ranked_frame(qtbot, window, figure_video) -> None:
     assert "px²" in window.statusBar().currentMessage()
 
 
-def test_n_without_fill_uncertainty_says_so(qtbot, window, figure_video) -> None:
+def test_n_with_a_fill_without_uncertainty_ranks_by_hpims(qtbot, window, figure_video) -> None:
+    """``linear`` estimates no variance: N still ranks, with the variance ``rank_next_frames``
+    takes from HPIM for such a fill (the best ranking available), never refusing."""
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
     session.set_method("linear")
+    assert session.engine.result.variance is None
     _label(session, truth, 5)
     _label(session, truth, 30)
     session.go_to(17)
+    expected = rank_next_frames(np.asarray(session.doc.manual(0)), session.engine.result)[0][0]
+    window.update_suggestion()  # a whole HPIM fill per ranking: not after every edit
+    assert window.timeline.marks.suggested is None and "press N" in window.suggest_button.text()
     _press_n(qtbot, window)
-    assert session.frame == 17
-    assert "no uncertainty" in window.statusBar().currentMessage()
+    assert session.frame == expected != 17
+    assert window.timeline.marks.suggested == expected
+    assert f"frame {expected} is next to label" in window.statusBar().currentMessage()
     assert not window.reporter.errors
 
 

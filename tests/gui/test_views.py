@@ -8,6 +8,7 @@ from PySide6 import QtCore
 
 from annotator.core import commands as cmd
 from annotator.core.codes import Source, Visibility
+from annotator.gui.keymap import by_id
 from annotator.gui.timeline_state import FrameStatus
 from tests.gui.conftest import click_image, open_and_wait
 
@@ -179,8 +180,12 @@ def test_right_click_menu_on_a_joint(qtbot, window, figure_video) -> None:
     menu = window.context_menu
     assert menu is not None and session.joint == 0  # the menu's joint became current
     texts = [a.text() for a in menu.actions()]
-    absent = next(a for a in menu.actions() if a.text().startswith("Mark absent"))
-    assert any(t.startswith("Delete label") for t in texts)
+    # Each entry's text and shortcut are the keymap's, as the menus and Help > Shortcuts say.
+    assert "Delete Label\tDelete" in texts and not any(t.endswith("\tDel") for t in texts)
+    for action_id in ("toggle_occluded", "mark_absent", "copy_pose", "fit"):
+        spec = by_id(action_id)
+        assert f"{spec.text.replace('&', '')}\t{spec.keys[0]}" in texts
+    absent = next(a for a in menu.actions() if a.text().startswith("Mark Absent\tX"))
     absent.trigger()
     menu.close()
     assert session.doc.label(0, 0, 0)[2] == Visibility.ABSENT

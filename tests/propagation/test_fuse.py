@@ -151,3 +151,49 @@ def test_live_fill_one_joint_update_equals_the_all_joint_update(tmp_path: Path) 
         assert np.array_equal(
             getattr(both[0].result, name), getattr(both[1].result, name), equal_nan=True
         ), name
+
+
+class _Offset:
+    """A propagator that reports the truth moved by ``shift`` px in x, all with one variance."""
+
+    needs_fields = False
+
+    def __init__(self, name: str, shift: float) -> None:
+        self.name = name
+        self.shift = shift
+
+    def propagate(
+        self,
+        manual: Any,
+        source: VideoSource,
+        only: Sequence[tuple[int, int]] | None = None,
+        into: Observations | None = None,
+    ) -> Observations:
+        xy = np.stack([rotation_truth(POINTS, t) for t in range(len(manual))])
+        xy[..., 0] += self.shift
+        return Observations(xy, np.full(xy.shape[:2], 100.0))
+
+
+def test_fused_variance_grows_where_the_video_and_hpim_disagree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from annotator.propagation import fuse
+
+    register(_Offset("right-test", 0.0))
+    register(_Offset("wrong-test", 40.0))
+    man = labels_at(rotation_truth, POINTS, [0, 12, FRAMES - 1])
+    right = fill_with(man, VideoSource(), "hpim+mv", propagator="right-test", fps=25.0)
+    wrong = fill_with(man, VideoSource(), "hpim+mv", propagator="wrong-test", fps=25.0)
+    assert right.variance is not None and wrong.variance is not None
+    inside = np.r_[1:12, 13 : FRAMES - 1]
+    # same reported variance, but the wrong observations pull away from HPIM's prior
+    assert (wrong.variance[inside] > right.variance[inside] + 10.0).all()
+    for res in (right, wrong):
+        assert (res.variance[[0, 12, FRAMES - 1]] == 0).all()  # labels stay certain
+        assert np.array_equal(res.poses[[0, 12]], man[[0, 12]].astype(np.float32))
+    # the term is only in the variance: without it the positions are the same
+    monkeypatch.setattr(fuse, "CONFLICT", 0.0)
+    plain = fill_with(man, VideoSource(), "hpim+mv", propagator="wrong-test", fps=25.0)
+    assert np.array_equal(plain.poses, wrong.poses, equal_nan=True)
+    assert plain.variance is not None
+    assert (plain.variance[inside] < wrong.variance[inside]).all()

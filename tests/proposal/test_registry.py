@@ -141,3 +141,22 @@ def test_a_run_on_a_path_closes_the_reader_it_opened(
     with open_video(video) as reader:  # a reader handed in stays open for its owner
         propose(reader, "uniform", 3)
         assert reader.frame(0).shape == (48, 64, 3)
+
+
+def test_uniform_needs_only_the_frame_count_and_decodes_nothing(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "clip.mp4"
+    _write_video(path, moving_square(40))
+    reader = open_video(path, build_index=False, decode_ahead=0)
+
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("uniform frames decoded the video")
+
+    try:
+        monkeypatch.setattr(reader, "iter_frames", no_decoding)
+        monkeypatch.setattr(reader, "frame", no_decoding)
+        run = propose(reader, "uniform", 5)
+        assert run.frames == [0, 10, 20, 29, 39]
+    finally:
+        reader.close()

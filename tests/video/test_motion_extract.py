@@ -142,7 +142,7 @@ def test_intra_only_stream_falls_back_to_flow(tmp_path: Path) -> None:
 
 def test_cache_is_reused_and_keyed_by_cell(videos: dict[str, Path], tmp_path: Path) -> None:
     first = extract_motion(videos["mpeg4"], cell=CELL)
-    cached = list(cache_dir("motion").glob("*.npz"))
+    cached = list(cache_dir("motion").glob("*.mvs"))
     assert len(cached) == 1
     calls: list[float] = []
     again = extract_motion(videos["mpeg4"], cell=CELL, progress=calls.append)
@@ -151,7 +151,7 @@ def test_cache_is_reused_and_keyed_by_cell(videos: dict[str, Path], tmp_path: Pa
     np.testing.assert_allclose(again.dx, first.dx, atol=0.02, equal_nan=True)
     assert again.picture_types == first.picture_types
     assert extract_motion(videos["mpeg4"], cell=16).dx.shape[1:] == (12, 16)
-    assert len(list(cache_dir("motion").glob("*.npz"))) == 2
+    assert len(list(cache_dir("motion").glob("*.mvs"))) == 2
 
 
 def test_cancel_raises_and_caches_nothing(videos: dict[str, Path], tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_cancel_raises_and_caches_nothing(videos: dict[str, Path], tmp_path: Pat
     with pytest.raises(Cancelled):
         extract_motion(videos["x264"], progress=seen.append, should_stop=lambda: len(seen) >= 3)
     assert seen == [1 / SCENE.frames, 2 / SCENE.frames, 3 / SCENE.frames]
-    assert not list(cache_dir("motion").glob("*.npz"))
+    assert not list(cache_dir("motion").glob("*.mvs"))
     assert not [t for t in threading.enumerate() if t.name == "motion-decode"]
 
 

@@ -1,0 +1,173 @@
+"""Prefill: an estimator's joints as a person's predicted layer, and that layer in the fill.
+
+What the app's Prefill action and ``annotator fill`` on a project share, kept free of Qt:
+
+- ``estimate_layer`` runs an estimator (by registry name) on some frames of a video and
+  returns the rows of the document's predicted layer: joints in the contract layout (the
+  codes of ``observations.py``: visible, occluded, absent, unlabelled) and their confidence.
+- ``low_confidence_flags`` names, per frame, the joints below ``LOW_CONFIDENCE`` so the user
+  reviews them.
+- ``predicted_observations`` turns the layer into the fill engine's weighted observations
+  (``dynamics.base.Observations``), with ``confidence_variance`` as each joint's variance.
+- ``combine`` lays the predicted joints over a fill result: where a joint has a prediction and
+  no manual label, the value shown, exported and accepted is the estimator's (source
+  ``predicted``, with its confidence); manual labels always win.
+
+Confidence as variance: the standard deviation of a predicted coordinate is taken as
+``SD_SURE_PX / c`` pixels for confidence ``c`` (floored at ``MIN_CONFIDENCE``), so a sure
+joint (c = 1) counts like a label within 3 px, one at c = 0.5 like one within 6 px, and an
+unsure one (c = 0.05, 60 px) barely moves the fill's own prior. 3 px is the size of the
+landmark jitter we measured on the real clips (``docs/benchmarks-estimation.md``: the same
+clip run twice differs by 1.7 px median; key frames sit 2.3-9.4 px from the every-frame run);
+no human ground truth exists to calibrate it further, so it is a stated assumption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core.codes import Source, Visibility
+from annotator.core.progress import Progress, ShouldStop
+from annotator.dynamics.base import Observations
+from annotator.dynamics.fill import FillResult
+from annotator.errors import UsageError
+from annotator.estimation.observations import MIN_VISIBILITY, observations
+from annotator.estimation.registry import create
+
+# Below this a joint is flagged for review. It is BlazePose's own line between "seen" and
+# "not seen" (``observations.MIN_VISIBILITY``, MediaPipe's default for drawing a landmark):
+# under it the estimator itself says the point is a guess.
+LOW_CONFIDENCE = MIN_VISIBILITY
+SD_SURE_PX = 3.0
+MIN_CONFIDENCE = 0.05
+FLAG_PREFIX = "prefill: low confidence on"
+
+
+def estimate_layer(
+    video: Any,
+    frames: Sequence[int],
+    skeleton: str,
+    *,
+    estimator: str = "blazepose",
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32]]:
+    """The estimator on ``frames`` of ``video`` (a frame reader): the sorted frames, their
+    predicted joints (K, J, 3) and confidence (K, J) for the built-in ``skeleton``.
+    A skeleton without a joint mapping is a ``UsageError`` (one line for the user)."""
+    from annotator.estimation.mapping import MAPPINGS
+
+    if skeleton not in MAPPINGS:
+        raise UsageError(
+            f"the estimator has no joint mapping for the skeleton {skeleton!r}; "
+            f"prefill works with {', '.join(sorted(MAPPINGS))}"
+        )
+    model = create(estimator)
+    est = model.run(video, list(frames), progress, should_stop)
+    values, confidence = observations(est, int(video.frame_count), skeleton)
+    rows = np.asarray(est.frames, dtype=np.int64)
+    return rows, values[rows].astype(np.float32), confidence[rows].astype(np.float32)
+
+
+def low_confidence_flags(
+    frames: Sequence[int],
+    values: NDArray[Any],
+    confidence: NDArray[Any],
+    joints: Sequence[str],
+    threshold: float = LOW_CONFIDENCE,
+) -> dict[int, str]:
+    """Frame -> reason naming the predicted joints whose confidence is below ``threshold``
+    (frames where every predicted joint is sure are left out)."""
+    out: dict[int, str] = {}
+    predicted = np.asarray(values)[:, :, 2] != Visibility.UNLABELLED
+    conf = np.asarray(confidence, dtype=np.float64)
+    low = predicted & np.isfinite(conf) & (conf < threshold)
+    for k, frame in enumerate(frames):
+        names = [joints[j] for j in np.flatnonzero(low[k]).tolist()]
+        if names:
+            out[int(frame)] = f"{FLAG_PREFIX} {', '.join(names)} (< {threshold:g})"
+    return out
+
+
+def confidence_variance(confidence: NDArray[Any]) -> NDArray[np.float64]:
+    """Variance (px², per coordinate) of a predicted joint from its confidence; NaN where the
+    confidence is NaN. See the module docstring for the model."""
+    conf = np.asarray(confidence, dtype=np.float64)
+    sd = SD_SURE_PX / np.clip(conf, MIN_CONFIDENCE, 1.0)
+    return np.asarray(np.where(np.isfinite(conf), sd * sd, np.nan), dtype=np.float64)
+
+
+def predicted_observations(
+    predicted: NDArray[Any], confidence: NDArray[Any]
+) -> Observations | None:
+    """The predicted joints that have a position, as weighted observations for the fill;
+    None when there are none (so the fill runs its plain path)."""
+    pred = np.asarray(predicted, dtype=np.float64)
+    vis = pred[:, :, 2]
+    has = (vis == Visibility.VISIBLE) | (vis == Visibility.OCCLUDED)
+    has &= np.isfinite(pred[:, :, :2]).all(axis=2) & np.isfinite(np.asarray(confidence))
+    if not has.any():
+        return None
+    xy = np.where(has[..., None], pred[:, :, :2], np.nan)
+    var = np.where(has, confidence_variance(confidence), np.nan)
+    return Observations(xy, var)
+
+
+def combine(
+    result: FillResult,
+    manual: NDArray[Any],
+    predicted: NDArray[Any],
+    confidence: NDArray[Any],
+    span: tuple[int, int] | None = None,
+    into: FillResult | None = None,
+) -> FillResult:
+    """``result`` with the predicted joints laid over it where there is no manual label.
+
+    Without ``into``: a new result (arrays copied). With ``into`` (an earlier ``combine``
+    output of the same shape): only frames ``span`` (half-open) are rewritten in place, and
+    ``into`` is returned. ``confidence`` of the output holds the estimator's confidence where
+    the source is ``PREDICTED`` (NaN elsewhere), or is None when nothing was predicted."""
+    f = result.frame_count
+    lo, hi = span if span is not None else (0, f)
+    pred = np.asarray(predicted)[lo:hi]
+    conf = np.asarray(confidence, dtype=np.float32)[lo:hi]
+    take = (pred[:, :, 2] != Visibility.UNLABELLED) & (
+        np.asarray(manual)[lo:hi, :, 2] == Visibility.UNLABELLED
+    )
+    if into is None:
+        variance = None if result.variance is None else result.variance.copy()
+        has_any = bool((np.asarray(predicted)[:, :, 2] != Visibility.UNLABELLED).any())
+        out = FillResult(
+            result.poses.copy(),
+            result.source.copy(),
+            result.held.copy(),
+            variance,
+            np.full(result.source.shape, np.nan, dtype=np.float32) if has_any else None,
+        )
+    else:
+        out = into
+        out.poses[lo:hi] = result.poses[lo:hi]
+        out.source[lo:hi] = result.source[lo:hi]
+        out.held[lo:hi] = result.held[lo:hi]
+        if out.variance is not None and result.variance is not None:
+            out.variance[lo:hi] = result.variance[lo:hi]
+        if out.confidence is None and take.any():
+            out = replace(out, confidence=np.full(out.source.shape, np.nan, dtype=np.float32))
+        if out.confidence is not None:
+            out.confidence[lo:hi] = np.nan
+    out.poses[lo:hi][take] = pred[take]
+    out.source[lo:hi][take] = Source.PREDICTED
+    out.held[lo:hi][take] = False
+    if out.variance is not None:
+        vis = pred[:, :, 2][take]
+        has_pos = (vis == Visibility.VISIBLE) | (vis == Visibility.OCCLUDED)
+        var = np.where(has_pos, confidence_variance(conf[take]), np.nan)
+        out.variance[lo:hi][take] = var.astype(np.float32)
+    if out.confidence is not None:
+        out.confidence[lo:hi][take] = conf[take]
+    return out

@@ -1,0 +1,119 @@
+"""The Prefill action: the pose estimator's guess on the frames to label, to correct.
+
+*Tools > Prefill* runs the estimator (``estimation.registry``, ``ESTIMATOR`` by default) in a
+worker with progress and cancel, on the span selected on the timeline (Shift+drag) when there
+is one, else on the proposed frames when there are proposals, else on the current frame; the
+status bar says which. A selection comes first because it is the user's latest, explicit
+choice; Esc or a click on the timeline clears it, and proposals apply again. Its joints arrive in the document's predicted layer
+with their confidence, and frames with joints below ``estimation.prefill.LOW_CONFIDENCE`` are
+flagged for review with the joints named: all of it one command, so one undo takes the whole
+run back. A run that fails (no model runtime, a skeleton the estimator cannot map) reaches the
+user through the window's reporter; a cancelled run changes nothing.
+
+The estimator opens its own reader of the original video, as the proposers do: the view's
+reader belongs to its decoding thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core import commands as cmd
+from annotator.core.progress import Progress, ShouldStop
+from annotator.estimation.prefill import LOW_CONFIDENCE, estimate_layer, low_confidence_flags
+from annotator.gui.wording import plural
+from annotator.gui.workers import Task
+
+if TYPE_CHECKING:
+    from annotator.gui.services import WindowServices
+    from annotator.gui.session import Session
+
+ESTIMATOR = "blazepose"  # the registry name Prefill runs
+
+
+def target_frames(session: Session, span: tuple[int, int] | None = None) -> tuple[list[int], str]:
+    """The frames to prefill and how to name them: the frames of ``span`` (half-open, the
+    timeline's selection) if given, else the proposed frames if any, else the current frame."""
+    if span is not None and span[1] > span[0]:
+        a, b = span
+        return list(range(a, b)), f"frames {a}–{b - 1}"
+    proposed = session.proposed
+    if len(proposed):
+        n = len(proposed)
+        return [int(f) for f in proposed], f"the {n} proposed {plural(n, 'frame')}"
+    return [session.frame], f"frame {session.frame}"
+
+
+def apply(
+    session: Session,
+    frames: Sequence[int],
+    values: NDArray[Any],
+    confidence: NDArray[Any],
+) -> dict[int, str]:
+    """Put an estimator run into the document as one undo step: the predicted layer on
+    ``frames`` and a review flag on each frame with low-confidence joints. Returns the flags."""
+    flags = low_confidence_flags(frames, values, confidence, session.skeleton.joints)
+    n = len(frames)
+    text = f"Prefill {n} {plural(n, 'frame')}"
+    commands: list[cmd.Command] = [
+        cmd.SetPredicted(frames, values, confidence, session.instance, text=text)
+    ]
+    if flags:
+        commands.append(cmd.AddFlags(flags))
+    session.push(cmd.Batch(text, commands))
+    session.history.seal()
+    return flags
+
+
+def start(window: WindowServices, session: Session, span: tuple[int, int] | None = None) -> Task:
+    """Run the estimator on ``target_frames`` in a worker; the result arrives as one command."""
+    frames, what = target_frames(session, span)
+    skeleton = session.skeleton.name
+    path = str(session.doc.video.path)
+    estimator = ESTIMATOR
+
+    def job(progress: Progress, should_stop: ShouldStop) -> Any:
+        from annotator.video import open_video
+
+        reader = open_video(path, build_index=False)
+        try:
+            return estimate_layer(
+                reader,
+                frames,
+                skeleton,
+                estimator=estimator,
+                progress=progress,
+                should_stop=should_stop,
+            )
+        finally:
+            reader.close()
+
+    def done(result: Any) -> None:
+        if window.session is not session:
+            return  # another project was opened meanwhile
+        rows, values, confidence = result
+        flags = apply(session, [int(f) for f in rows], values, confidence)
+        found = int((np.asarray(values)[:, :, 2] != 0).any(axis=1).sum())
+        text = f"Prefilled {what}: a person on {found} of {len(rows)}"
+        if flags:
+            text += (
+                f"; {len(flags)} {plural(len(flags), 'frame')} flagged for review "
+                f"(joints below {LOW_CONFIDENCE:g} confidence)"
+            )
+        window.show_status(text, 8000)
+
+    def cancelled() -> None:
+        window.show_status("Prefill cancelled: nothing changed", 4000)
+
+    window.show_status(f"Prefill: estimating poses on {what}…", 8000)
+    return window.tasks.start(
+        f"Prefill ({estimator}, {what})",
+        job,
+        done,
+        window.reporter.error,
+        on_cancelled=cancelled,
+    )

@@ -1,0 +1,113 @@
+"""The fast Gaussian update of a fill on observations equals the plain solve, on HPIM's own
+gap covariances (short and long gaps) and through a live drag on long
+gaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import annotator.dynamics.hpim as hpim_module
+from annotator.core.codes import Visibility
+from annotator.dynamics.condition import condition, condition_reference
+from annotator.dynamics.hpim import make_hpim_filler
+from annotator.propagation.fuse import LiveFill, fill_with
+from annotator.propagation.registry import VideoSource
+from annotator.video.motion import MotionFields
+
+
+@pytest.mark.parametrize("gap", [3, 40, 60, 300])
+def test_fast_update_equals_the_plain_solve(gap: int) -> None:
+    filler = make_hpim_filler(fps=30.0)
+    rng = np.random.default_rng(gap)
+    cov = filler._gap_covariance((-gap, 0, gap, 2 * gap), gap)
+    p = np.stack([cov * s for s in (3.0, 40.0, 900.0)])  # (3, n, n), px²
+    n = gap - 1
+    noise = rng.uniform(2.0, 400.0, (3, n))
+    noise[1, : max(1, n // 4)] = 1e6 * (1.0 + p[1].max())  # frames without an observation
+    innov = rng.normal(0.0, 15.0, (3, n, 2))
+    innov[1, : max(1, n // 4)] = 0.0
+    update, post = condition(p, noise, innov)
+    ref_update, ref_post = condition_reference(p, noise, innov)
+    np.testing.assert_allclose(update, ref_update, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(post, ref_post, rtol=1e-6, atol=1e-9)
+    if gap == 300:  # past the table's reach: the valid variogram, a covariance again
+        eig = np.linalg.eigvalsh(cov)
+        assert eig[0] >= -1e-9 * eig[-1]
+
+
+def _long_clip(frames: int = 900, joints: int = 3) -> tuple[MotionFields, np.ndarray]:
+    """A field that moves everything by a smooth random velocity (plus noise per cell, so
+    the walks' variances vary), and joints that follow it."""
+    rng = np.random.default_rng(4)
+    gh, gw, cell = 45, 80, 8
+    vel = np.cumsum(rng.normal(0, 0.2, (frames, 2)), axis=0) * 0.1
+    vel -= vel.mean(axis=0)
+    noise = rng.normal(0, 0.3, (frames, gh, gw, 2))
+    dx = (vel[:, 0, None, None] + noise[..., 0]).astype(np.float32)
+    dy = (vel[:, 1, None, None] + noise[..., 1]).astype(np.float32)
+    fields = MotionFields(
+        dx=dx,
+        dy=dy,
+        valid=np.ones(dx.shape, dtype=bool),
+        residual=rng.uniform(0, 20, dx.shape).astype(np.float32),
+        picture_types=("P",) * frames,
+        times=np.arange(frames) / 30.0,
+        derived=np.zeros(frames, dtype=bool),
+        kind="mv",
+        cell=cell,
+        width=gw * cell,
+        height=gh * cell,
+        codec="synthetic",
+    )
+    truth = np.empty((frames, joints, 3))
+    truth[:, :, :2] = rng.uniform(150, 250, (joints, 2))[None] + np.cumsum(vel, axis=0)[:, None]
+    truth[:, :, 2] = Visibility.VISIBLE
+    return fields, truth
+
+
+def test_drag_on_long_gaps_equals_the_plain_solve_and_a_fresh_fill(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fields, truth = _long_clip()
+    keep = np.array([0, 300, 600, 899])
+    man = np.full_like(truth, np.nan)
+    man[:, :, 2] = Visibility.UNLABELLED
+    man[keep] = truth[keep]
+    source = VideoSource(fields=fields)
+    live = LiveFill("hpim+mv", source, fps=30.0)
+    live.reset(man)
+    for _ in range(3):  # a drag of joint 1 on frame 300, a pixel at a time
+        man[300, 1, 0] += 1.0
+        live.update(man, (300, 300), joints=[1])
+        fresh = fill_with(man, source, "hpim+mv", fps=30.0)
+        np.testing.assert_allclose(live.result.poses, fresh.poses, atol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(
+            live.result.variance, fresh.variance, rtol=1e-6, atol=1e-9, equal_nan=True
+        )
+    monkeypatch.setattr(hpim_module, "condition", condition_reference)
+    plain = fill_with(man, source, "hpim+mv", fps=30.0)
+    np.testing.assert_allclose(live.result.poses, plain.poses, atol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(
+        live.result.variance, plain.variance, rtol=1e-6, atol=1e-9, equal_nan=True
+    )
+
+
+def test_a_gap_longer_than_the_dense_limit_follows_sure_observations() -> None:
+    """Past ``MAX_DENSE_GAP`` the update works by blocks (no gap x gap matrix): with
+    observations far surer than the prior, the fill follows them, labels stay exact."""
+    filler = make_hpim_filler(fps=30.0)
+    frames = np.array([0, 1500, 1800])
+    t = np.arange(1801, dtype=np.float64)
+    truth = np.stack([300 + 80 * np.sin(t / 90.0), 200 + 40 * np.cos(t / 70.0)], axis=1)
+    assert hpim_module.MAX_DENSE_GAP < 1500 - 1
+    obs = truth + np.random.default_rng(0).normal(0, 0.5, truth.shape)
+    obs_var = np.full(truth.shape, 0.25)
+    obs_var[frames] = np.nan
+    out, var = filler.fill_run(frames, truth[frames], (obs, obs_var))
+    plain, _ = filler.fill_run(frames, truth[frames])
+    np.testing.assert_array_equal(out[frames], truth[frames])
+    assert var is not None and np.isfinite(var).all() and np.isfinite(out).all()
+    inside = np.arange(1, 1500)
+    assert np.abs(out[inside] - truth[inside]).max() < 4.0  # observation noise: 0.5 px
+    assert np.abs(plain[inside] - truth[inside]).max() > 20.0  # the prior alone is far off

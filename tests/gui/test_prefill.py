@@ -1,0 +1,393 @@
+"""Tools > Prefill: the estimator's joints arrive as predicted joints with their confidence, in
+one undo step, drawn apart, flagged when unsure, made manual by a drag or by accepting the
+frame, fed to the fill and to the N ranking; failures and cancel reach the user. A fake
+estimator registered by name stands in for BlazePose (one test runs the real one)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from annotator.core import commands as cmd
+from annotator.core.codes import Source, Visibility
+from annotator.core.progress import check_stop, report
+from annotator.errors import UsageError
+from annotator.estimation import registry
+from annotator.estimation.blazepose import Estimates
+from annotator.gui import prefill
+from tests.gui.conftest import drag_image, open_and_wait
+
+# BlazePose landmarks of the Penn Action joints (``estimation.mapping``)
+PENN = [0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+OFFSET = np.array([1.5, -1.0])  # the fake estimator's error, px
+L_WRIST = 5  # the joint the fake estimator is unsure of
+
+
+class FakeEstimator:
+    """The figure's true joints plus ``OFFSET``; visibility 0.9, L-wrist 0.2."""
+
+    truth: np.ndarray = np.zeros((0, 13, 2))
+
+    def __init__(self, **options: object) -> None:
+        pass
+
+    def run(self, video, frames, progress=None, should_stop=None) -> Estimates:
+        todo = np.unique(np.asarray(list(frames), dtype=np.int64))
+        k = len(todo)
+        xy = np.full((k, 33, 2), np.nan)
+        vis = np.zeros((k, 33))
+        height = width = 0
+        for row, f in enumerate(todo):
+            check_stop(should_stop, "pose estimation")
+            height, width = video.frame(int(f)).shape[:2]
+            xy[row, PENN] = self.truth[f] + OFFSET
+            vis[row, PENN] = 0.9
+            vis[row, PENN[L_WRIST]] = 0.2
+            report(progress, row + 1, k)
+        return Estimates(
+            frames=todo,
+            xy=xy,
+            z=np.zeros((k, 33)),
+            visibility=vis,
+            presence=np.ones((k, 33)),
+            pose_flag=np.ones(k),
+            roi=np.full((k, 4), np.nan),
+            detected=np.ones(k, dtype=bool),
+            width=width,
+            height=height,
+        )
+
+
+@pytest.fixture
+def fake(monkeypatch, figure_video):
+    _video, truth = figure_video
+    FakeEstimator.truth = truth
+    monkeypatch.setitem(registry.ESTIMATORS, "fake", FakeEstimator)
+    monkeypatch.setattr(prefill, "ESTIMATOR", "fake")
+    return truth
+
+
+def _run(qtbot, window, keys: bool = False) -> None:
+    if keys:
+        window.frame_view.setFocus()
+        mods = QtCore.Qt.KeyboardModifier.ControlModifier | QtCore.Qt.KeyboardModifier.ShiftModifier
+        qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_P, mods)
+    else:
+        window.actions_by_id["prefill"].trigger()
+    assert window.tasks.wait_idle(30)
+    assert not window.reporter.errors, window.reporter.errors
+
+
+def _label(session, truth, frame: int) -> None:
+    session.go_to(frame)
+    session.set_joint(0)
+    for j in range(truth.shape[1]):
+        session.place(*truth[frame, j])
+
+
+def test_prefill_of_the_proposed_frames_is_one_undo_step(qtbot, window, fake, figure_video) -> None:
+    truth = fake
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.accept_proposals(np.array([5, 10, 15]), None, "uniform")
+    _run(qtbot, window)
+    doc = session.doc
+    assert "the 3 proposed frames" in window.statusBar().currentMessage()
+    assert doc.predicted_frames(0).tolist() == [5, 10, 15]
+    assert np.allclose(doc.predicted(0)[10, :, :2], truth[10] + OFFSET, atol=1e-3)
+    assert (doc.predicted(0)[10, :, 2] != Visibility.UNLABELLED).all()
+    assert doc.predicted(0)[10, L_WRIST, 2] == Visibility.OCCLUDED  # BlazePose's < 0.5
+    assert np.isclose(doc.confidence(0)[10, 0], 0.9) and np.isclose(doc.confidence(0)[10, 5], 0.2)
+    assert (doc.manual(0)[:, :, 2] == Visibility.UNLABELLED).all()  # no label was written
+    # low confidence flagged, naming the joint
+    assert set(doc.flags) == {5, 10, 15} and "L-wrist" in doc.flags[10]
+    # document -> widgets: the frame shows the predicted joints, drawn as predicted
+    session.go_to(10)
+    pose = window.frame_view.overlay.pose
+    assert (pose.source == Source.PREDICTED).all()
+    assert np.allclose(pose.xy, truth[10] + OFFSET, atol=1e-3)
+    assert window.joint_list.state_text(0)[1] == "predicted"
+    # the whole run is one undo step, flags included
+    assert session.history.undo_text == "Prefill 3 frames"
+    window.actions_by_id["undo"].trigger()
+    assert doc.predicted_frames(0).size == 0 and doc.flags == {}
+    assert doc.proposals is not None  # the step before is still there
+    assert (window.frame_view.overlay.pose.source != Source.PREDICTED).all()
+    window.actions_by_id["redo"].trigger()
+    assert doc.predicted_frames(0).tolist() == [5, 10, 15]
+
+
+def test_prefill_without_proposals_runs_on_the_current_frame_by_shortcut(
+    qtbot, window, fake, figure_video
+) -> None:
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.go_to(7)
+    _run(qtbot, window, keys=True)
+    assert session.doc.predicted_frames(0).tolist() == [7]
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Prefilled frame 7") and "flagged for review" in message
+
+
+def test_dragging_a_predicted_joint_makes_it_manual_and_accept_takes_the_rest(
+    qtbot, window, fake, figure_video
+) -> None:
+    truth = fake
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.go_to(12)
+    _run(qtbot, window)
+    start = tuple(truth[12, 0] + OFFSET)
+    drag_image(window, start, (start[0] + 6, start[1] + 4))
+    x, y, vis = session.doc.label(0, 12, 0)
+    assert vis == Visibility.VISIBLE and abs(x - start[0] - 6) < 1.0 and abs(y - start[1] - 4) < 1.0
+    pose = window.frame_view.overlay.pose
+    assert pose.source[0] == Source.MANUAL and (pose.source[1:] == Source.PREDICTED).all()
+    assert session.history.undo_text == "Move head"  # one step for the drag
+    window.actions_by_id["undo"].trigger()
+    assert window.frame_view.overlay.pose.source[0] == Source.PREDICTED
+    window.actions_by_id["redo"].trigger()
+    # accepting the frame turns the other predicted joints into manual labels, one step
+    window.actions_by_id["accept_fill"].trigger()
+    manual = session.doc.manual(0)[12]
+    assert (manual[:, 2] != Visibility.UNLABELLED).all()
+    assert np.allclose(manual[1:, :2], truth[12, 1:] + OFFSET, atol=1e-3)
+    assert manual[L_WRIST, 2] == Visibility.OCCLUDED
+    assert (window.frame_view.overlay.pose.source == Source.MANUAL).all()
+    window.actions_by_id["undo"].trigger()
+    assert (session.doc.manual(0)[12, 1:, 2] == Visibility.UNLABELLED).all()
+
+
+def test_predicted_joints_feed_the_fill_and_the_ranking(qtbot, window, fake, figure_video) -> None:
+    truth = fake
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.set_method("hpim")
+    _label(session, truth, 0)
+    _label(session, truth, 39)
+    before = np.array(session.result.poses)
+    # a command on the document (not the action): the views and the fill follow
+    far = np.array(session.result.poses[20:21])
+    far[0, :, 1] += 25.0  # 25 px below the fill
+    conf = np.full((1, 13), 0.95, dtype=np.float32)
+    session.push(cmd.SetPredicted([20], far, conf))
+    result = session.result
+    assert (result.source[20] == Source.PREDICTED).all()
+    assert np.allclose(result.poses[20, :, 1], far[0, :, 1], atol=1e-3)  # to 1/1000 px
+    assert result.confidence is not None and np.allclose(result.confidence[20], 0.95)
+    assert np.isnan(result.confidence[19]).all()
+    # the neighbours are pulled toward the prediction (hpim weighs it), the labels exact
+    assert (result.poses[19, :, 1] - before[19, :, 1] > 10.0).all()
+    assert np.array_equal(result.poses[[0, 39]], before[[0, 39]])
+    session.go_to(20)
+    assert (window.frame_view.overlay.pose.source == Source.PREDICTED).all()
+    # N prefers the unsure prediction: frame 10 sure, frame 30 unsure
+    both = np.array(session.result.poses[[10, 30]])
+    session.push(cmd.SetPredicted([10, 30], both, np.array([[0.95] * 13, [0.1] * 13])))
+    order = [f for f, _gain in session.rank_to_label(top=None)]
+    assert order.index(30) < order.index(10)
+    # undo: the fill is the labels' alone again
+    session.undo()
+    session.undo()
+    assert np.allclose(session.result.poses, before, equal_nan=True)
+    assert session.result.confidence is None
+
+
+def test_a_failing_estimator_reaches_the_user_and_changes_nothing(
+    qtbot, window, monkeypatch, figure_video
+) -> None:
+    class Missing:
+        def __init__(self, **options: object) -> None:
+            raise UsageError(
+                "the pose estimator needs the ai-edge-litert package: pip install ai-edge-litert"
+            )
+
+    monkeypatch.setitem(registry.ESTIMATORS, "missing", Missing)
+    monkeypatch.setattr(prefill, "ESTIMATOR", "missing")
+    open_and_wait(qtbot, window, figure_video[0])
+    window.actions_by_id["prefill"].trigger()
+    assert window.tasks.wait_idle(30)
+    assert window.reporter.errors == [
+        "the pose estimator needs the ai-edge-litert package: pip install ai-edge-litert"
+    ]
+    window.reporter.errors.clear()
+    assert window.session.doc.predicted_frames(0).size == 0
+    assert not window.session.history.can_undo
+
+
+def test_cancel_leaves_the_document_as_it_was(qtbot, window, monkeypatch, figure_video) -> None:
+    started = threading.Event()
+
+    class Slow(FakeEstimator):
+        def run(self, video, frames, progress=None, should_stop=None):
+            started.set()
+            for _ in range(3000):
+                check_stop(should_stop, "pose estimation")
+                threading.Event().wait(0.01)
+            raise AssertionError("never cancelled")
+
+    monkeypatch.setitem(registry.ESTIMATORS, "slow", Slow)
+    monkeypatch.setattr(prefill, "ESTIMATOR", "slow")
+    open_and_wait(qtbot, window, figure_video[0])
+    window.actions_by_id["prefill"].trigger()
+    assert started.wait(10)
+    assert window.cancel_button.isVisible()
+    window.actions_by_id["cancel_tasks"].trigger()
+    assert window.tasks.wait_idle(30)
+    assert window.statusBar().currentMessage() == "Prefill cancelled: nothing changed"
+    assert not window.reporter.errors and not window.session.history.can_undo
+
+
+def test_real_blazepose_prefills_a_real_frame(qtbot, window, data_dir: Path) -> None:
+    """The shipped estimator, end to end, on frame 0 of a real clip: every joint on the body
+    (inside the reference's landmark box, padded by 10 %), with confidence in 0..1."""
+    pytest.importorskip("ai_edge_litert")
+    video = data_dir / "videos" / "hybrik_taiji.mp4"
+    ref = np.load(data_dir / "realgt" / "hybrik_taiji.npz")["xy"][0]
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    assert session.skeleton.name == "penn_action"
+    window.actions_by_id["prefill"].trigger()
+    assert window.tasks.wait_idle(120)
+    assert not window.reporter.errors, window.reporter.errors
+    pred = session.doc.predicted(0)[0]
+    conf = session.doc.confidence(0)[0]
+    assert (pred[:, 2] != Visibility.UNLABELLED).all()
+    lo, hi = ref.min(axis=0), ref.max(axis=0)
+    pad = 0.1 * (hi - lo)
+    xy = pred[:, :2]
+    assert ((xy >= lo - pad) & (xy <= hi + pad)).all()
+    assert ((conf >= 0) & (conf <= 1)).all()
+    assert (window.frame_view.overlay.pose.source == Source.PREDICTED).all()
+
+
+def test_hpim_mv_weighs_predicted_with_the_motion(qtbot, window, figure_video) -> None:
+    """With motion fields the live hpim+mv fill fuses the predicted joints with the
+    propagated ones, equal to the one-shot fill given the same predictions, also after an
+    edit updates it in place."""
+    from annotator.estimation.prefill import predicted_observations
+    from annotator.gui import motion
+    from annotator.propagation import fill_with
+    from annotator.propagation.registry import VideoSource
+
+    video, truth = figure_video
+    window.extract_motion_on_open = True
+    open_and_wait(qtbot, window, video)
+    qtbot.waitUntil(lambda: not motion.running(window), timeout=120_000)
+    session = window.session
+    assert session.method == "hpim+mv" and session.fields is not None
+
+    def label(frame: int) -> None:
+        values = np.concatenate([truth[frame], np.ones((13, 1))], axis=1)
+        session.push(cmd.SetLabels(frame, values[None].astype(np.float32)))
+
+    label(5)
+    label(30)
+    before = np.array(session.engine.result.poses)
+    guess = np.array(session.result.poses[17:18])
+    guess[0, :, 0] += 12.0
+    session.push(cmd.SetPredicted([17], guess, np.full((1, 13), 0.9, dtype=np.float32)))
+    live = session.engine.result
+    assert (live.source[16] == Source.HPIM_MV).all()
+    pull = live.poses[16, :, 0] - before[16, :, 0]  # toward the guess, against sure motion
+    assert (pull > 0.5).all() and pull.mean() > 3.0
+    assert (session.result.source[17] == Source.PREDICTED).all()
+
+    def one_shot() -> np.ndarray:
+        obs = predicted_observations(session.doc.predicted(0), session.doc.confidence(0))
+        source = VideoSource(video, session.fields)
+        return fill_with(session.manual(), source, "hpim+mv", fps=session.fps, predicted=obs).poses
+
+    np.testing.assert_allclose(live.poses[6:30], one_shot()[6:30], atol=1e-3, equal_nan=True)
+    label(11)  # an edit: the live fill updates its span, predictions still weighed
+    np.testing.assert_allclose(
+        session.engine.result.poses[6:30], one_shot()[6:30], atol=1e-3, equal_nan=True
+    )
+
+
+def test_the_frames_to_prefill_are_a_span_else_the_proposals_else_this_frame(
+    qtbot, window, figure_video
+) -> None:
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.go_to(3)
+    assert prefill.target_frames(session) == ([3], "frame 3")
+    assert prefill.target_frames(session, (8, 11)) == ([8, 9, 10], "frames 8–10")
+    session.accept_proposals(np.array([2, 30]), None, "uniform")
+    assert prefill.target_frames(session) == ([2, 30], "the 2 proposed frames")
+    # A selection is the user's latest, explicit choice: it comes before the proposals.
+    assert prefill.target_frames(session, (8, 11)) == ([8, 9, 10], "frames 8–10")
+
+
+def test_a_project_with_predictions_opens_into_hpim_mv_that_weighs_them(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:
+    """The fill prepared off the GUI thread when the motion fields arrive starts from the
+    saved predictions too: it equals the one-shot hpim+mv fill given them."""
+    from annotator.core.store import save_project
+    from annotator.estimation.prefill import predicted_observations
+    from annotator.gui import motion
+    from annotator.propagation import fill_with
+    from annotator.propagation.registry import VideoSource
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    for frame in (5, 30):
+        values = np.concatenate([truth[frame], np.ones((13, 1))], axis=1)
+        session.push(cmd.SetLabels(frame, values[None].astype(np.float32)))
+    guess = np.concatenate([truth[17] + (10.0, 0.0), np.ones((13, 1))], axis=1)[None]
+    session.push(cmd.SetPredicted([17], guess, np.full((1, 13), 0.9, dtype=np.float32)))
+    project = tmp_path / "p.annot.json"
+    save_project(session.doc, project)
+    session.mark_saved(project)
+
+    window.extract_motion_on_open = True
+    open_and_wait(qtbot, window, project)
+    qtbot.waitUntil(lambda: not motion.running(window), timeout=120_000)
+    session = window.session
+    assert session.method == "hpim+mv" and session.doc.predicted_frames(0).tolist() == [17]
+    obs = predicted_observations(session.doc.predicted(0), session.doc.confidence(0))
+    expected = fill_with(
+        session.manual(),
+        VideoSource(video, session.fields),
+        "hpim+mv",
+        fps=session.fps,
+        predicted=obs,
+    )
+    np.testing.assert_allclose(
+        session.engine.result.poses[6:30], expected.poses[6:30], atol=1e-3, equal_nan=True
+    )
+    assert (session.result.source[17] == Source.PREDICTED).all()
+
+
+def test_the_export_carries_the_predicted_joints_confidence(
+    qtbot, window, fake, figure_video, tmp_path: Path
+) -> None:
+    from annotator.formats import registry as formats
+    from annotator.gui import opening
+
+    truth = fake
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    _label(session, truth, 0)
+    _label(session, truth, 39)
+    guess = np.array(session.result.poses[20:21])
+    conf = np.linspace(0.2, 0.9, 13, dtype=np.float32)[None]
+    session.push(cmd.SetPredicted([20], guess, conf))
+    for name, file in (("csv", "all.csv"), ("dlc-csv", "dlc.csv"), ("npz", "all.npz")):
+        opening.export_to(session, name, tmp_path / file)
+        back = formats.get(name).read(tmp_path / file).instances[0]
+        assert (back.source[20] == Source.PREDICTED).all(), name
+        assert back.confidence is not None, name
+        np.testing.assert_allclose(back.confidence[20], conf[0], atol=1e-4)
+        assert np.isnan(back.confidence[[0, 19, 21, 39]]).all()
+        assert (back.source[0] == Source.MANUAL).all()
+    # the document changes, the export follows: undo the prediction, no score is written
+    session.undo()
+    opening.export_to(session, "csv", tmp_path / "after.csv")
+    assert "confidence" not in (tmp_path / "after.csv").read_text().splitlines()[0]
