@@ -4,7 +4,9 @@
 
 Checks: the device torch sees; EfficientNet-Lite0 features on the GPU against the CPU (max
 relative difference); K-FPN window scores and proposed frames on the GPU against the CPU;
-backbone throughput (frames per second) on each device. Without a CUDA GPU the CPU rows still
+backbone throughput (frames per second) on each device; with a GPU, ``annotator bench
+proposal-speed`` on the sample clip (its table is printed) and the share of proposed frames
+the CPU and GPU runs share (at least 95 %). Without a CUDA GPU the CPU rows still
 run, the GPU rows say "skipped (no CUDA GPU)", and the script exits 0: it is safe in CI and on
 laptops. Exit status 1 means a check ran and failed.
 """
@@ -104,7 +106,23 @@ def run_checks(frames: int, model_path: Path | None) -> tuple[list[Row], bool]:
         ok &= passed
         detail = f"max score diff {diff:.2e}, frames {'identical' if same else 'differ'}"
         rows.append(("K-FPN GPU vs CPU", "cuda", "pass" if passed else "FAIL", detail))
+    if cuda:
+        ok &= _speed_agreement(rows)
     return rows, ok
+
+
+def _speed_agreement(rows: list[Row]) -> bool:
+    """``annotator bench proposal-speed`` on the sample clip, CPU and GPU: its table is
+    printed, and at least 95 % of the CPU's proposed frames must be the GPU's too."""
+    from annotator.bench.proposal_speed import DEFAULT_VIDEO, speed_table
+
+    frames = speed_table(DEFAULT_VIDEO, 0.1, ["cpu", "cuda"])
+    shared = len(set(frames["cpu"]) & set(frames["cuda"])) / max(len(frames["cpu"]), 1)
+    passed = shared >= 0.95
+    detail = f"{100 * shared:.1f} % of proposed frames shared (bench proposal-speed)"
+    rows.append(("proposals GPU vs CPU, end to end", "cuda", "pass" if passed else "FAIL", detail))
+    print()
+    return passed
 
 
 def print_table(rows: list[Row]) -> None:

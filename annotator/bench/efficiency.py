@@ -22,7 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.bench.efficiency_data import RenderedClip, default_set, load_set, set_split
+from annotator.bench.efficiency_data import (
+    VIDEO_FILLS,
+    RenderedClip,
+    default_set,
+    load_set,
+    set_split,
+)
 from annotator.bench.efficiency_interactive import RANKING, InteractiveRow, run_interactive
 from annotator.bench.efficiency_oneshot import (
     SELECTORS,
@@ -141,7 +147,7 @@ def interactive_table(rows: Sequence[InteractiveRow]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    fills = _names(args.fills, ("linear", "pchip", "hpim", "eq17", "fista"), "fill")
+    fills = _names(args.fills, ("linear", "pchip", "hpim", "eq17", "fista", *VIDEO_FILLS), "fill")
     selectors = _names(args.selectors, tuple(SELECTORS), "selector")
     strategies = _names(args.strategies, tuple(RANKING), "strategy")
     fractions = _fractions(args.fractions)

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size
 from annotator.core.paths import cache_dir
+from annotator.dynamics.fill import FillResult
 from annotator.errors import UsageError
 from annotator.synth.render import VERSION
 from annotator.synth.render_set import MANIFEST, render_set
@@ -136,17 +137,44 @@ def _filler(method: str, fps: float) -> Any:
     return make_filler(method, fps=fps)
 
 
+VIDEO_FILLS = ("mv", "hpim+mv")  # fills that read the clip's motion fields
+
+
+def make_fill_result(clip: RenderedClip, method: str) -> Callable[[IntArray], FillResult]:
+    """``fill(frames) -> FillResult`` from ground-truth labels on ``frames``, honouring the
+    clip's scene cuts; the video fills (``VIDEO_FILLS``) read the clip's motion fields
+    (extracted once, cached by the video's fingerprint)."""
+    from annotator.dynamics.fill import fill_track
+
+    if method in VIDEO_FILLS:
+        from annotator.propagation import VideoSource, fill_with
+        from annotator.video.motion import extract_motion
+
+        if "motion" not in clip.cache:
+            clip.cache["motion"] = extract_motion(clip.video)
+        source = VideoSource(fields=clip.cache["motion"], cuts=tuple(clip.cuts))
+
+        def fill_video(frames: IntArray) -> FillResult:
+            return fill_with(clip.manual(frames), source, method, fps=clip.fps)
+
+        return fill_video
+    filler = _filler(method, clip.fps)
+
+    def fill_labels(frames: IntArray) -> FillResult:
+        return fill_track(clip.manual(frames), filler, scene_cuts=clip.cuts)
+
+    return fill_labels
+
+
 def make_fill(
     clip: RenderedClip, method: str
 ) -> Callable[[IntArray], tuple[FloatArray, FloatArray | None]]:
     """``fill(frames) -> (pred_xy (F, J, 2), variance (F, J) or None)`` from ground-truth labels
     on ``frames``, honouring the clip's scene cuts."""
-    from annotator.dynamics.fill import fill_track
-
-    filler = _filler(method, clip.fps)
+    fill_result = make_fill_result(clip, method)
 
     def fill(frames: IntArray) -> tuple[FloatArray, FloatArray | None]:
-        res = fill_track(clip.manual(frames), filler, scene_cuts=clip.cuts)
+        res = fill_result(frames)
         var = None if res.variance is None else np.asarray(res.variance, dtype=np.float64)
         return np.asarray(res.poses[:, :, :2], dtype=np.float64), var
 

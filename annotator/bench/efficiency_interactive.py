@@ -7,11 +7,13 @@ figure is the labels needed per video as a fraction of its frames.
 
 Strategies, and what ranks the next frame:
 
-- ``variance``: the fill's own uncertainty (the frame with the largest joint variance), from
-  the first and last frame of each shot; only for fills that give a variance.
-- ``variance+video``: the same, each frame's variance weighted by video evidence
-  (``dynamics.ranking.video_evidence`` on K-FPN's pooled backbone features: how badly straight
-  lines between the labelled frames rebuild them there).
+- ``variance``: the app's ranking without the video (``dynamics.ranking.rank_next_frames``
+  on the fill's result: the frame with the largest joint variance), from the first and last
+  frame of each shot; only for fills that give a variance.
+- ``variance+video``: the app's ranking as ``N`` runs it once the video's descriptors are
+  ready: ``rank_next_frames(..., video=...)`` with ``proposal.ranking_video``'s descriptors
+  (each frame's variance weighted by how badly straight lines between the labelled frames
+  rebuild the video there). Both call exactly the function the app calls.
 - ``kfpn``: K-FPN's proposals first, best score first (the annotator stops as soon as the
   video is right, so not every proposal need be labelled), then the fill's variance, or the
   largest gap when the fill has none.
@@ -26,12 +28,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 import numpy as np
 
-from annotator.bench.efficiency_data import FloatArray, IntArray, RenderedClip, make_fill
+from annotator.bench.efficiency_data import (
+    FloatArray,
+    IntArray,
+    RenderedClip,
+    make_fill,
+    make_fill_result,
+)
 from annotator.bench.placement import (
     bisection_frames,
     dp_optimal_linear,
@@ -40,10 +46,12 @@ from annotator.bench.placement import (
 )
 from annotator.core.framespec import uniform_frames
 from annotator.core.metrics import covered
-from annotator.dynamics.ranking import EVIDENCE_WEIGHT, video_evidence, weight_by_evidence
+from annotator.dynamics import ranking
+from annotator.dynamics.fill import FillResult
 
 ALPHA = 0.05
 FillWithVariance = Callable[[IntArray], tuple[FloatArray, FloatArray | None]]
+FillToResult = Callable[[IntArray], FillResult]
 
 RANKING = {
     "variance": "fill variance",
@@ -86,23 +94,24 @@ def _farthest_from_labels(frame_count: int, labelled: set[int]) -> int:
 
 def label_until_covered(
     clip: RenderedClip,
-    fill: FillWithVariance,
+    fill: FillToResult,
     start: Sequence[int],
     use_variance: bool,
     queue: Sequence[int] = (),
     descriptors: FloatArray | None = None,
-    evidence_weight: float = EVIDENCE_WEIGHT,
+    evidence_weight: float | None = None,
 ) -> tuple[IntArray, bool]:
     """Label ``start``, then the frames of ``queue`` in order (a tool's proposals, best first),
-    then the top-ranked frame, until the fill covers the clip. With ``descriptors`` (frames, M)
-    the variance is weighted by the video evidence they give."""
+    then the frame the app's ranking (``ranking.rank_next_frames``, with the video's
+    ``descriptors`` when given) puts first, until the fill covers the clip. Without
+    ``use_variance``, or for a fill with no variance, the middle of the largest gap."""
     labelled = set(int(f) for f in start) or {0}
     pending = [int(q) for q in queue]
     f = clip.frame_count
     while True:
         frames = np.asarray(sorted(labelled), dtype=np.int64)
-        pred, var = fill(frames)
-        if _covers(clip, pred):
+        result = fill(frames)
+        if _covers(clip, np.asarray(result.poses[:, :, :2], dtype=np.float64)):
             return frames, True
         if len(labelled) >= f:
             return frames, False
@@ -110,14 +119,15 @@ def label_until_covered(
         while pending and nxt < 0:
             candidate = pending.pop(0)
             nxt = -1 if candidate in labelled else candidate
-        if nxt < 0 and use_variance and var is not None:
-            score = np.nan_to_num(var, nan=-1.0).max(axis=1)
-            if descriptors is not None:
-                evidence = video_evidence(descriptors, frames)
-                score = weight_by_evidence(score, evidence, evidence_weight)
-            score[frames] = -np.inf
-            if np.isfinite(score).any() and float(score.max()) > 0:
-                nxt = int(np.argmax(score))
+        if nxt < 0 and use_variance and result.variance is not None:
+            ranked = ranking.rank_next_frames(
+                clip.manual(frames),
+                result,
+                top=1,
+                video=descriptors,
+                evidence_weight=evidence_weight,
+            )
+            nxt = ranked[0][0] if ranked else -1
         if nxt < 0:
             nxt = _farthest_from_labels(f, labelled)
         labelled.add(nxt)
@@ -159,24 +169,13 @@ def _kfpn_queue(clip: RenderedClip) -> list[int]:
     return frames
 
 
-def _kfpn_descriptors(clip: RenderedClip) -> FloatArray:
-    """K-FPN's per-frame descriptors of the clip (its backbone features pooled as its search
-    sees them; cached features are reused)."""
-    from annotator.proposal import kfpn
-    from annotator.proposal.features import reading, video_features
+def _video_descriptors(clip: RenderedClip) -> FloatArray:
+    """The clip's descriptors for the ranking, as the app's ``N`` gets them (cached)."""
+    from annotator.proposal.ranking_video import ranking_descriptors
 
-    model = _kfpn_model()
-    with reading(clip.video) as source:
-        feats = video_features(source, model.config.backbone)
-    # one descriptor per frame (pooling needs no resampling to the model's rate)
-    return kfpn.grid_descriptors(model, feats, np.arange(feats.shape[0]))
-
-
-@cache
-def _kfpn_model() -> Any:
-    from annotator.proposal import kfpn
-
-    return kfpn.load_model()
+    out = ranking_descriptors(clip.video)
+    assert out is not None  # computed when not cached
+    return np.asarray(out, dtype=np.float64)
 
 
 def run_interactive(
@@ -186,13 +185,13 @@ def run_interactive(
     seed: int = 0,
     evidence_weight: float | None = None,
 ) -> list[InteractiveRow]:
-    weight = EVIDENCE_WEIGHT if evidence_weight is None else evidence_weight
     rows = []
     for fill_name in fills:
         for strategy in strategies:
             needed, ok, note = [], [], ""
             for clip in clips:
                 fill = make_fill(clip, fill_name)
+                fill_result = make_fill_result(clip, fill_name)
 
                 def fill_xy(frames: IntArray, fill: FillWithVariance = fill) -> FloatArray:
                     return fill(frames)[0]
@@ -203,18 +202,20 @@ def run_interactive(
                     if fill(probe)[1] is None:
                         note = f"{fill_name} gives no variance"
                         break
-                    video = _kfpn_descriptors(clip) if strategy == "variance+video" else None
+                    video = _video_descriptors(clip) if strategy == "variance+video" else None
                     frames, done = label_until_covered(
                         clip,
-                        fill,
+                        fill_result,
                         _shot_ends(clip),
                         True,
                         descriptors=video,
-                        evidence_weight=weight,
+                        evidence_weight=evidence_weight,
                     )
                 elif strategy == "kfpn":
                     queue = _kfpn_queue(clip)
-                    frames, done = label_until_covered(clip, fill, queue[:1], True, queue[1:])
+                    frames, done = label_until_covered(
+                        clip, fill_result, queue[:1], True, queue[1:]
+                    )
                 elif strategy == "bisection":
                     frames = bisection_frames(fill_xy, gt, vis, body, ALPHA)
                 elif strategy == "uniform":

@@ -18,7 +18,15 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.errors import AnnotatorError
-from annotator.gui import motion, opening, people, proxy_offer, theme, window_actions
+from annotator.gui import (
+    motion,
+    opening,
+    people,
+    proxy_offer,
+    theme,
+    video_ranking,
+    window_actions,
+)
 from annotator.gui.dialogs import Reporter
 from annotator.gui.frame_view import FrameView
 from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, ROW_ACTIONS, TOOLBAR, by_id
@@ -65,6 +73,8 @@ class MainWindow(QtWidgets.QMainWindow):
         # Motion fields are extracted in the background whenever a video opens (gui/motion.py).
         self.extract_motion_on_open = True
         self.motion_task: Task | None = None  # extracting them, until it delivers
+        # The video's descriptors for N are prepared on open too (gui/video_ranking.py).
+        self.rank_with_video_on_open = True
         self._slow_fill_shown = False  # the slow video fill's hint, once per project
         # The next frame to label is re-ranked once edits pause, not on every drag step.
         self._suggest_timer = QtCore.QTimer(self)
@@ -346,6 +356,8 @@ class MainWindow(QtWidgets.QMainWindow):
         proxy_offer.offer(self, session)
         if self.extract_motion_on_open:
             motion.start(self, session)
+        if self.rank_with_video_on_open:
+            video_ranking.start(self, session)
         self.session_changed.emit(session)
 
     def _connect_loader(self, session: Session) -> None:

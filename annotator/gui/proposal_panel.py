@@ -23,7 +23,7 @@ from annotator.core import commands as cmd
 from annotator.core.progress import Progress, ShouldStop
 from annotator.core.proposal_plan import ACCEPTED, extend_frames, extend_target
 from annotator.errors import AnnotatorError
-from annotator.gui import theme
+from annotator.gui import theme, video_ranking
 from annotator.gui.timeline_state import FrameStatus
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task, one_line
@@ -351,6 +351,8 @@ class ProposalController(QtCore.QObject):
                 self._replace(session, result)
             else:
                 self._extend(session, result, extend_to)
+            if result.method == "kfpn":  # its features are cached now: N can weigh the video
+                video_ranking.start(self.window, session, compute=False)
 
         def cancelled() -> None:
             self._message("proposing cancelled: the proposals are as they were", 4000)

@@ -40,7 +40,7 @@ from annotator.core.journal import RecoveryJournal
 from annotator.core.proposal_plan import ACCEPTED, plan_order
 from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
-from annotator.dynamics.ranking import rank_next_frames
+from annotator.dynamics import ranking
 from annotator.errors import AnnotatorError, VideoError
 from annotator.estimation.prefill import combine, predicted_observations
 from annotator.gui.frame_loader import FrameLoader
@@ -129,6 +129,8 @@ class Session(QtCore.QObject):
         self.loader = FrameLoader(reader, self)
         self.fields: MotionFields | MotionStore | None = None
         self.motion_note = ""  # why there are no (or only estimated) fields; empty when fine
+        # the video's per-frame descriptors for the N ranking (gui/video_ranking.py), once ready
+        self.video_descriptors: NDArray[np.float32] | None = None
         saved = document.settings.get(METHOD_SETTING)
         wanted = method or (saved if isinstance(saved, str) else None)
         # A method the user chose (argument or project setting) is kept when fields arrive.
@@ -324,13 +326,17 @@ class Session(QtCore.QObject):
         return None  # a fill with no variance of its own is ranked by HPIM's (ranking.py)
 
     def rank_to_label(self, top: int | None = 1) -> list[tuple[int, float]]:
-        """Unlabelled frames, best first, by the current fill's uncertainty: the session's own
-        fill result goes to ``rank_next_frames`` (no second fill; for a fill that estimates
-        no variance, such as ``linear``, the ranking takes HPIM's). Empty when
-        ``ranking_problem()`` says why not, or when no filled frame is left to label."""
+        """Unlabelled frames, best first, by the current fill's uncertainty and, once they are
+        ready, the video's descriptors: the session's own fill result goes to
+        ``ranking.rank_next_frames`` (no second fill; for a fill that estimates no variance,
+        such as ``linear``, the ranking takes HPIM's), the function protocol B calls. Empty
+        when ``ranking_problem()`` says why not, or when no filled frame is left to label."""
         if self.ranking_problem() is not None:
             return []
-        return rank_next_frames(self.manual(), self.result, top=top)
+        video = self.video_descriptors
+        if video is not None and len(video) != self.frame_count:
+            video = None  # descriptors of another reading of the video: rank without them
+        return ranking.rank_next_frames(self.manual(), self.result, top=top, video=video)
 
     def held_on(self, frame: int) -> bool:
         """True when some unlabelled joint of ``frame`` is only held (before the first or after

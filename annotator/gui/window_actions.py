@@ -192,7 +192,9 @@ def act_next_to_label(window: MainWindow) -> None:
     if session.held_on(frame):
         why = "before the first or after the last label the pose is only held"
     else:
-        why = f"its label should cut the fill's summed squared error by about {gain:.0f} px²"
+        why = f"the fill is least sure there (score {gain:.0f} px²" + (
+            ", weighted by the video's changes)" if session.video_descriptors is not None else ")"
+        )
     window.show_status(f"frame {frame} is next to label: {why}", 6000)
 
 

@@ -3,13 +3,22 @@
 The cache lives in ``cache_dir("features")`` as ``<fingerprint>-<backbone>.npy`` (float16,
 ``(frames, C, 7, 7)``), written atomically. The fingerprint identifies the file's content, so
 a renamed video keeps its cache and an edited one does not reuse a stale one.
+
+Decoding overlaps the network: a thread decodes and resizes frames to the backbone's input
+(``decoded_batches``; PyAV and OpenCV release the GIL) while the caller's thread runs the
+backbone on the previous batch. Features go straight into the cache file (a memory map), so
+a long video never holds its features in memory; ``mmap=True`` returns a ``FeatureFile``
+that reads them from that file slice by slice.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -20,6 +29,7 @@ from annotator.errors import VideoError
 from annotator.video.base import VideoReader, open_video
 
 BATCH = 16
+AHEAD = 3  # batches decoded ahead of the backbone
 
 
 def open_source(video: str | Path | VideoReader) -> VideoReader:
@@ -48,6 +58,67 @@ def cache_path(fingerprint: str, backbone: str) -> Path:
     return cache_dir("features") / f"{fingerprint}-{backbone}.npy"
 
 
+def decoded_batches(
+    source: VideoReader,
+    size: int = BATCH,
+    should_stop: ShouldStop | None = None,
+    overlap: bool = True,
+) -> Iterator[np.ndarray]:
+    """Batches ``(n, 224, 224, 3)`` of the video's frames resized to the backbone input, in
+    order. With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer;
+    leaving the loop early (an error, a cancel) stops and joins it."""
+    from annotator.proposal.backbones import resize
+
+    def batches() -> Iterator[np.ndarray]:
+        batch: list[np.ndarray] = []
+        for _, frame in source.iter_frames():
+            check_stop(should_stop, "feature extraction")
+            batch.append(resize(frame))
+            if len(batch) == size:
+                yield np.stack(batch)
+                batch = []
+        if batch:
+            yield np.stack(batch)
+
+    if not overlap:
+        yield from batches()
+        return
+    ahead: queue.Queue[np.ndarray | BaseException | None] = queue.Queue(AHEAD)
+    quit_now = threading.Event()
+
+    def put(item: np.ndarray | BaseException | None) -> bool:
+        while not quit_now.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for b in batches():
+                if not put(b):
+                    return
+            put(None)
+        except BaseException as err:  # handed to the consumer, raised there
+            put(err)
+
+    worker = threading.Thread(target=produce, name="decode-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        quit_now.set()
+        worker.join()
+
+
 def video_features(
     source: VideoReader,
     backbone_name: str,
@@ -57,46 +128,122 @@ def video_features(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     use_cache: bool = True,
+    mmap: bool = False,
+    overlap: bool = True,
 ) -> np.ndarray:
-    """float32 ``(frames, C, 7, 7)`` features of every frame, from the cache when present."""
+    """``(frames, C, 7, 7)`` features of every frame, from the cache when present: float32 in
+    memory, or with ``mmap`` (and the cache) a ``FeatureFile`` reading the float16 cache
+    file slice by slice.
+    ``overlap``: decode in a thread while the backbone runs (the same features either way)."""
     path = cache_path(source.fingerprint, backbone_name)
-    cached = load_cached(path, 4) if use_cache else None
-    if cached is not None:
-        return np.asarray(cached, dtype=np.float32)
+    if use_cache:
+        cached = load_cached(path, 4, mmap=mmap)
+        if cached is not None:
+            return _as_features(path, cached, mmap)
     from annotator.proposal.backbones import Backbone
 
     backbone = Backbone(backbone_name, backbone_weights, device)
     total = source.frame_count
-    out: list[np.ndarray] = []
-    batch: list[np.ndarray] = []
+    batches = decoded_batches(source, BATCH, should_stop, overlap)
+    if not use_cache:
+        out = [backbone(b) for b in batches]
+        if not out:
+            raise VideoError("the video has no decodable frames")
+        report(progress, total, total)
+        return np.concatenate(out)
+    with atomic_output(path) as tmp:
+        done = _stream_to(tmp, batches, backbone, total, progress, should_stop)
+        if done == 0:
+            raise VideoError("the video has no decodable frames")
+        if done < total:  # the index promised more frames than decoded: keep those decoded
+            head = np.load(tmp, mmap_mode="r")[:done].copy()
+            with tmp.open("wb") as fh:
+                np.save(fh, head)
+    cached = load_cached(path, 4, mmap=mmap)
+    if cached is None:  # pragma: no cover - just written
+        raise VideoError(f"cannot read back the features cache {path}")
+    return _as_features(path, cached, mmap)
+
+
+def _as_features(path: Path, cached: np.ndarray, mmap: bool) -> np.ndarray:
+    """float32 in memory, or (``mmap``) a ``FeatureFile`` over the cache file; it reads like
+    an array (shape, ndim, len, slices, fancy indexing), which is all the proposals need."""
+    if not mmap:
+        return np.asarray(cached, dtype=np.float32)
+    del cached
+    return cast(np.ndarray, FeatureFile(path))
+
+
+def _stream_to(
+    tmp: Path,
+    batches: Iterator[np.ndarray],
+    backbone: Callable[[np.ndarray], np.ndarray],
+    total: int,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+) -> int:
+    """Write the backbone's features of ``batches`` into the float16 ``.npy`` file ``tmp``
+    (``total`` rows, filled as they come); returns the rows written."""
+    store: np.memmap | None = None
     done = 0
-    for _, frame in source.iter_frames():
-        check_stop(should_stop, "feature extraction")
-        batch.append(frame)
-        if len(batch) == BATCH:
-            out.append(backbone(np.stack(batch)))
-            done += len(batch)
-            batch = []
+    try:
+        for b in batches:
+            feats = backbone(b)
+            if store is None:
+                shape = (total, *feats.shape[1:])
+                store = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=shape)
+            n = min(len(feats), total - done)
+            store[done : done + n] = feats[:n]
+            done += n
             report(progress, done, total)
-    if batch:
-        out.append(backbone(np.stack(batch)))
-        done += len(batch)
-    if not out:
-        raise VideoError("the video has no decodable frames")
-    feats = np.concatenate(out)
-    report(progress, done, total)
-    if use_cache:
-        save_cached(path, feats)
-    return feats
+            check_stop(should_stop, "feature extraction")
+            if done >= total:
+                break
+        if store is not None:
+            store.flush()
+    finally:
+        del store
+    return done
 
 
-def load_cached(path: Path, ndim: int) -> np.ndarray | None:
-    """A cached per-frame array with ``ndim`` dimensions and at least one frame, or None when
-    there is none or it is damaged (the caller rebuilds it)."""
+class FeatureFile:
+    """A cached feature file read slice by slice: each read maps the file, copies the slice
+    and unmaps it, so a long video's features never stay resident (a plain memory map keeps
+    every page it has read in the process's resident memory until it is closed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        head = np.load(path, mmap_mode="r")
+        self.shape: tuple[int, ...] = tuple(head.shape)
+        self.dtype = head.dtype
+        del head
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        view = np.load(self.path, mmap_mode="r")
+        try:
+            return np.array(view[key])
+        finally:
+            del view
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self[:], dtype=dtype)
+
+
+def load_cached(path: Path, ndim: int, mmap: bool = False) -> np.ndarray | None:
+    """A cached per-frame array with ``ndim`` dimensions and at least one frame (``mmap``: a
+    read-only memory map of it), or None when there is none or it is damaged (the caller
+    rebuilds it)."""
     if not path.is_file():
         return None
     try:
-        cached = np.load(path)
+        cached = np.load(path, mmap_mode="r" if mmap else None)
     except (OSError, ValueError):
         return None
     return cached if cached.ndim == ndim and cached.shape[0] > 0 else None

@@ -153,6 +153,12 @@ MIN_GAP_SHARE = 0.75
 SEARCHES = ("linear", "eq16")
 DEFAULT_SEARCH = "linear"
 POOL_CHUNK = 512  # frames pooled at once (bounded memory on long videos)
+# Past this many grid steps the linear search reads descriptors rotated onto their first
+# LONG_DIMS principal axes as it streams the features (short videos keep up to 256,
+# ``select.reduce_dims``): the search's prefix sums and per-gap temporaries are several
+# (steps x axes) float64 arrays, over 1 GiB at 100,000 frames with 256 axes.
+LONG_GRID = 4_000
+LONG_DIMS = 64
 
 
 def _gap(count: int, budget: int) -> int:
@@ -199,7 +205,13 @@ def _place(
         return objective(model, feats, positions, idx).greedy(seed, want, ends, _gap(count, want))
     if search != "linear":
         raise UsageError(f"unknown K-FPN search {search!r}; choose one of: {', '.join(SEARCHES)}")
-    y = grid_descriptors(model, feats, positions)
+    if len(positions) > LONG_GRID and model.config.loss_pool == 3:
+        # long videos: pooled and rotated in chunks, never (steps x C x 9) float64 at once
+        from annotator.proposal.ranking_video import descriptors_from_features
+
+        y = descriptors_from_features(feats, LONG_DIMS, rows=positions)
+    else:
+        y = grid_descriptors(model, feats, positions)
     grid_want = min(want, len(positions))
     picked = select_linear_recovery(y, grid_want, anchor_ends=bool(ends))
     return _to_frames(picked, positions, count, want)

@@ -148,6 +148,7 @@ def _kfpn(ctx: Request) -> Picked:
         device=device,
         progress=part(ctx.progress, 0.0, 0.9),
         should_stop=ctx.should_stop,
+        mmap=True,  # a long video's features stay on disk
     )
     result = kfpn.propose_from_features(
         model,

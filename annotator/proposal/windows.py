@@ -55,8 +55,17 @@ def window_owner(length: int, window: int) -> tuple[np.ndarray, np.ndarray]:
     starts = np.asarray(window_starts(length, window))
     centres = starts + (window - 1) / 2.0
     pos = np.arange(length)
-    owner = np.argmin(np.abs(pos[:, None] - centres[None, :]), axis=1)  # first on ties
+    owner = _nearest(pos, centres)
     return owner, pos - starts[owner]
+
+
+def _nearest(values: np.ndarray, marks: np.ndarray) -> np.ndarray:
+    """Index of the nearest of the increasing ``marks`` to each value (the first on ties), by
+    binary search: memory O(len(values)), not values x marks (8 GB at 100,000 frames)."""
+    right = np.clip(np.searchsorted(marks, values, side="left"), 0, len(marks) - 1)
+    left = np.clip(right - 1, 0, len(marks) - 1)
+    take_left = np.abs(values - marks[left]) <= np.abs(marks[right] - values)
+    return np.where(take_left, left, right)
 
 
 def merge_scores(window_scores: np.ndarray, length: int) -> np.ndarray:
@@ -73,6 +82,5 @@ def frame_scores(positions: np.ndarray, pos_scores: np.ndarray, frame_count: int
     have = np.isfinite(best)
     if not have.all():
         known = np.flatnonzero(have)
-        nearest = np.abs(np.arange(frame_count)[:, None] - known[None, :]).argmin(axis=1)
-        best = best[known[nearest]]
+        best = best[known[_nearest(np.arange(frame_count), known)]]
     return best

@@ -20,7 +20,9 @@ from annotator.bench.efficiency_oneshot import (
     budget_for,
     dp_linear_at_budget,
 )
+from annotator.core.codes import Source
 from annotator.core.datasets import load_penn_action
+from annotator.dynamics.fill import FillResult
 from annotator.errors import UsageError
 from annotator.synth.render import render_sequence
 from annotator.synth.render_set import write_manifest
@@ -74,23 +76,62 @@ def test_budgets_and_bisection() -> None:
     assert bisection_at_budget(17, 5).tolist() == [0, 4, 8, 12, 16]
 
 
+def fill_result(pred: np.ndarray, frames: np.ndarray, var: np.ndarray | None) -> FillResult:
+    """A fill's result: ``pred`` (F, J, 2) filled between ``frames``, labels on them."""
+    poses = np.concatenate([pred, np.ones((*pred.shape[:2], 1))], axis=2).astype(np.float32)
+    source = np.full(pred.shape[:2], Source.HPIM, dtype=np.int8)
+    source[frames] = Source.MANUAL
+    variance = None
+    if var is not None:
+        variance = var.astype(np.float32)
+        variance[frames] = 0.0
+    return FillResult(poses, source, np.zeros(pred.shape[:2], dtype=bool), variance)
+
+
 def test_simulated_annotator_stops_as_soon_as_covered() -> None:
     clip = synthetic_clip()
     gt = clip.gt_xy
-    calls: list[int] = []
+    calls: list[list[int]] = []
 
-    def fill(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        calls.append(len(frames))
+    def fill(frames: np.ndarray) -> FillResult:
+        calls.append(frames.tolist())
         pred = np.full_like(gt, 1e6)  # wrong everywhere except on labels
         pred[frames] = gt[frames]
         var = np.ones(gt.shape[:2])
         var[:, 0] = np.arange(len(gt))  # the fill is least sure of the last frames
-        return pred, var
+        return fill_result(pred, frames, var)
 
-    frames, done = label_until_covered(clip, fill, [0], use_variance=True)
+    last = len(gt) - 1
+    frames, done = label_until_covered(clip, fill, [0, last], use_variance=True)
     assert done and len(frames) == len(gt)  # it had to label every frame
-    assert calls == list(range(1, len(gt) + 1))  # one new label per round
-    assert frames[:3].tolist() == [0, 1, 2]
+    assert [len(c) for c in calls] == list(range(2, len(gt) + 1))  # one label per round
+    # the app's ranking: the largest variance first (the frames next to the last one)
+    assert calls[1] == [0, last - 1, last] and calls[2] == [0, last - 2, last - 1, last]
+
+
+def test_protocol_b_ranks_with_the_apps_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark's next frame is whatever ``ranking.rank_next_frames`` puts first."""
+    from annotator.dynamics import ranking
+
+    clip = synthetic_clip(frames=12)
+    gt = clip.gt_xy
+    seen: list[object] = []
+
+    def spy(manual, result, top=None, objective="peak", video=None, evidence_weight=None):
+        seen.append(video)
+        return [(7, 1.0)] if 7 not in np.flatnonzero(manual[:, 0, 2] == 1) else []
+
+    monkeypatch.setattr(ranking, "rank_next_frames", spy)
+
+    def fill(frames: np.ndarray) -> FillResult:
+        pred = gt.copy() if 7 in frames.tolist() else gt + 1e3
+        pred[frames] = gt[frames]
+        return fill_result(pred, frames, np.ones(gt.shape[:2]))
+
+    video = np.zeros((12, 3))
+    frames, done = label_until_covered(clip, fill, [0, 11], True, descriptors=video)
+    assert done and frames.tolist() == [0, 7, 11]
+    assert seen and seen[0] is video
 
 
 def tiny_set(data_dir: Path, folder: Path) -> Path:
@@ -149,9 +190,9 @@ def test_proposals_are_labelled_first_in_order_until_covered() -> None:
     gt = clip.gt_xy
     need = {0, 3, 7, 9}  # the fill is right once these four are labelled
 
-    def fill(frames: np.ndarray) -> tuple[np.ndarray, None]:
+    def fill(frames: np.ndarray) -> FillResult:
         pred = gt.copy() if need <= set(frames.tolist()) else gt + 1e3
-        return pred, None
+        return fill_result(pred, frames, None)
 
     frames, done = label_until_covered(clip, fill, [9], True, queue=[7, 3, 9, 0, 5, 6])
     assert done and frames.tolist() == [0, 3, 7, 9]  # stops before proposals 5 and 6
@@ -163,11 +204,13 @@ def test_video_evidence_steers_the_annotator_to_where_the_picture_changes() -> N
     descriptors = np.zeros((20, 1))
     descriptors[13:, 0] = 10.0  # the picture changes at frame 13
 
-    def fill(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def fill(frames: np.ndarray) -> FillResult:
         pred = gt + 1e3  # wrong until frame 13 is labelled, then right
         if 13 in frames.tolist():
             pred = gt.copy()
-        return pred, np.ones(gt.shape[:2])  # the fill itself is equally unsure everywhere
+        pred[frames] = gt[frames]
+        # the fill itself is equally unsure everywhere
+        return fill_result(pred, frames, np.ones(gt.shape[:2]))
 
     plain, done_plain = label_until_covered(clip, fill, [0, 19], True)
     seen, done_seen = label_until_covered(clip, fill, [0, 19], True, descriptors=descriptors)

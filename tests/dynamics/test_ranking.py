@@ -126,3 +126,44 @@ def test_video_evidence_marks_where_the_picture_leaves_the_labels_straight_line(
     assert np.allclose(video_evidence(y[:, :1], np.array([0, 9])), 0.0)  # no residual at all
     score = np.ones(10)
     assert np.allclose(weight_by_evidence(score, e, weight=2.0), 1.0 + 2.0 * e)
+
+
+def test_with_the_video_the_ranking_goes_where_the_picture_leaves_the_labels_line() -> None:
+    """A steady drift, equally uncertain everywhere between labels: without the video the
+    ranking prefers the middle of the gap; with descriptors that change over frames 18-22
+    (something passes, then the picture is as before) it picks a frame there, and held frames
+    still come first."""
+    f = 60
+    t = np.arange(f, dtype=float)
+    truth = np.stack([100 + 0.5 * t, 50 + 0.2 * t], axis=-1)[:, None, :]
+    keys = np.array([10, 59])
+    man = manual_at(truth, keys)
+    res = fill_track(man, "hpim")
+    assert res.variance is not None
+    video = np.zeros((f, 4))
+    video[18:23, 2] = 3.0  # the picture changes over frames 18-22
+    plain = rank_next_frames(man, res)
+    seen = rank_next_frames(man, res, video=video)
+    gaps_plain = [fr for fr, _ in plain if fr > 10]
+    gaps_seen = [fr for fr, _ in seen if fr > 10]
+    assert 18 <= gaps_seen[0] <= 22 and abs(gaps_plain[0] - 20) > 5
+    # the ten held frames before the first label rank first either way, farthest first
+    assert [fr for fr, _ in seen[:10]] == [fr for fr, _ in plain[:10]] == list(range(10))
+    with pytest.raises(ValueError, match="frames"):
+        rank_next_frames(man, res, video=video[:-1])
+
+
+def test_peak_ranks_by_the_frames_own_variance_gain_by_the_gap() -> None:
+    from annotator.dynamics.ranking import expected_reduction
+
+    keys = np.array([0, 10, 20, 30, 40, 50, 80])
+    man = manual_at(_track(25), keys)
+    res = fill_track(man, HpimFiller(MODEL))
+    assert res.variance is not None
+    peak = expected_reduction(man, res, "peak")
+    gain = expected_reduction(man, res, "gain")
+    var = res.variance[:, 0].astype(float)
+    assert np.allclose(peak[51:80], var[51:80])
+    assert np.allclose(gain[51:80], var[51:80] * 30 / 3.0)
+    with pytest.raises(ValueError, match="objective"):
+        expected_reduction(man, res, "worst")

@@ -45,6 +45,7 @@ def window(qtbot):
     # Motion fields arriving mid-test would switch the fill to hpim+mv under a test that
     # checks another fill: the tests of that behaviour (test_motion.py) turn it back on.
     win.extract_motion_on_open = False
+    win.rank_with_video_on_open = False
     qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()

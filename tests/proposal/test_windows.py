@@ -52,3 +52,23 @@ def test_frame_scores_fill_frames_off_the_grid() -> None:
     positions = np.array([0, 2, 4])
     out = frame_scores(positions, np.array([0.1, 0.9, 0.3]), 5)
     assert out.tolist() == [0.1, 0.1, 0.9, 0.9, 0.3]
+
+
+def test_nearest_window_and_grid_position_match_brute_force() -> None:
+    """The owner of each position and the nearest grid position for frames off the grid come
+    from a binary search (no positions x windows matrix on long videos): same as argmin."""
+    from annotator.proposal.windows import _nearest, window_owner, window_starts
+
+    rng = np.random.default_rng(1)
+    for length in (1, 7, 40, 41, 97, 333):
+        owner, offset = window_owner(length, 40)
+        starts = np.asarray(window_starts(length, 40))
+        centres = starts + 19.5
+        pos = np.arange(length)
+        want = np.argmin(np.abs(pos[:, None] - centres[None, :]), axis=1)
+        assert np.array_equal(owner, want) and np.array_equal(offset, pos - starts[want])
+    for _ in range(30):
+        marks = np.unique(rng.integers(0, 200, size=int(rng.integers(1, 20))))
+        values = np.arange(200)
+        want = np.argmin(np.abs(values[:, None] - marks[None, :]), axis=1)
+        assert np.array_equal(_nearest(values, marks), want)

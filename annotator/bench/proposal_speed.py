@@ -1,0 +1,215 @@
+"""``annotator bench proposal-speed``: K-FPN proposals against the time it takes to decode.
+
+Prints, for one video (default: the sample clip), on the CPU and, when torch sees a CUDA GPU,
+on it too:
+
+- decoding with RGB conversion alone (the reader's ``iter_frames``): the floor;
+- proposals end to end from a cold cache (open, decode, backbone, K-FPN, search), with the
+  decoding overlapped with the backbone (``features.decoded_batches``) and without;
+- proposals again with the features cached (what the app's second run and the ranking pay);
+- with a GPU: the share of proposed frames the CPU and GPU runs share (at least 95 % is the
+  agreement ``packaging/gpu_checks.py`` checks).
+
+``--long-frames N`` adds the memory check for long videos: a synthetic feature stream of N
+frames (float16 on disk, as the cache holds it) goes through ``propose_from_features`` in a
+child process, which reports its peak resident memory and time. No frames are decoded for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+
+from annotator.errors import UsageError
+
+DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "resources" / "samples" / "taiji.mp4"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO, help="the video to time")
+    parser.add_argument("--budget", type=float, default=0.1, help="share of frames proposed")
+    parser.add_argument(
+        "--long-frames",
+        type=int,
+        default=0,
+        help="also measure memory on a synthetic feature stream of this many frames",
+    )
+    parser.add_argument(
+        "--devices", default="auto", help="cpu, cuda or auto (cpu, and cuda if any)"
+    )
+
+
+def decode_seconds(video: Path) -> tuple[float, int]:
+    """Seconds to decode every frame with RGB conversion, and the frame count."""
+    from annotator.video.base import open_video
+
+    start = time.perf_counter()
+    n = 0
+    with open_video(video) as reader:
+        for _ in reader.iter_frames():
+            n += 1
+    return time.perf_counter() - start, n
+
+
+def propose_seconds(
+    video: Path, budget: float, device: str, overlap: bool = True
+) -> tuple[float, list[int]]:
+    """Seconds for proposals end to end (the features cache as it is) and their frames."""
+    from annotator.proposal import kfpn
+    from annotator.proposal.features import reading, video_features
+    from annotator.proposal.registry import resolve_budget
+
+    start = time.perf_counter()
+    model = kfpn.load_model()
+    with reading(video) as source:
+        feats = video_features(
+            source, model.config.backbone, device=device, mmap=True, overlap=overlap
+        )
+        want = resolve_budget(budget, source.frame_count)
+        result = kfpn.propose_from_features(model, feats, source.fps, want, device)
+    return time.perf_counter() - start, result.frames
+
+
+def _cold(cache: Path, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` with an empty features cache (``ANNOTATOR_CACHE_DIR`` moved to ``cache``)."""
+    old = os.environ.get("ANNOTATOR_CACHE_DIR")
+    os.environ["ANNOTATOR_CACHE_DIR"] = str(cache)
+    try:
+        return fn(*args)
+    finally:
+        if old is None:
+            os.environ.pop("ANNOTATOR_CACHE_DIR", None)
+        else:
+            os.environ["ANNOTATOR_CACHE_DIR"] = old
+
+
+def devices(text: str) -> list[str]:
+    import torch
+
+    cuda = torch.cuda.is_available()
+    if text == "auto":
+        return ["cpu", "cuda"] if cuda else ["cpu"]
+    names = [d.strip() for d in text.split(",") if d.strip()]
+    if "cuda" in names and not cuda:
+        raise UsageError("--devices cuda was asked for but no CUDA GPU is available here")
+    return names
+
+
+def speed_table(video: Path, budget: float, names: list[str]) -> dict[str, list[int]]:
+    decode_s, count = decode_seconds(video)
+    print(
+        f"{video.name}: {count} frames; decode with RGB {decode_s:.2f} s ({count / decode_s:.0f} frames/s)\n"
+    )
+    print("| device | run | seconds | frames/s | x decode time |")
+    print("|---|---|---|---|---|")
+    frames: dict[str, list[int]] = {}
+    for device in names:
+        with tempfile.TemporaryDirectory() as tmp:
+            for label, overlap in (
+                ("cold cache, sequential", False),
+                ("cold cache, overlapped", True),
+            ):
+                cache = Path(tmp) / label.replace(" ", "").replace(",", "-")
+                seconds, picked = _cold(cache, propose_seconds, video, budget, device, overlap)
+                _row(device, label, seconds, count, decode_s)
+            seconds, picked = _cold(cache, propose_seconds, video, budget, device, True)
+            _row(device, "features cached", seconds, count, decode_s)
+        frames[device] = picked
+    if "cpu" in frames and "cuda" in frames:
+        shared = len(set(frames["cpu"]) & set(frames["cuda"])) / max(len(frames["cpu"]), 1)
+        print(f"\nproposed frames shared by CPU and GPU: {100 * shared:.1f} %")
+    return frames
+
+
+def _row(device: str, label: str, seconds: float, count: int, decode_s: float) -> None:
+    print(
+        f"| {device} | {label} | {seconds:.2f} | {count / seconds:.0f} | {seconds / decode_s:.2f} |"
+    )
+
+
+def long_stream(frames: int) -> dict[str, float]:
+    """Peak resident memory (MiB) and seconds of proposals on a synthetic ``frames``-frame
+    feature stream, measured in a child process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "features.npy"
+        store = np.lib.format.open_memmap(
+            path, mode="w+", dtype=np.float16, shape=(frames, 320, 7, 7)
+        )
+        rng = np.random.default_rng(0)
+        walk = np.zeros((320, 7, 7), np.float32)
+        for start in range(0, frames, 1024):
+            shape = (min(1024, frames - start), 320, 7, 7)
+            steps = 0.05 * rng.standard_normal(shape, dtype=np.float32)
+            block = walk + np.cumsum(steps, axis=0)
+            walk = block[-1]
+            store[start : start + len(block)] = block
+        store.flush()
+        del store
+        code = (
+            "import json, resource, sys, time\n"
+            "from annotator.bench.proposal_speed import _long_child\n"
+            "print(json.dumps(_long_child(sys.argv[1])))\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+        )
+        if out.returncode != 0:
+            raise UsageError(f"the long-stream run failed: {out.stderr.strip().splitlines()[-1:]}")
+        result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
+
+
+def _peak_mib() -> float:
+    """This process's own peak resident memory (``VmHWM``). Not ``ru_maxrss``: exec keeps the
+    parent's peak in it, here the parent's pass writing the synthetic stream."""
+    import resource
+
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: an upper bound
+
+
+def _long_child(path: str) -> dict[str, float]:
+    """Run in a child: proposals (10 % budget) on the memory-mapped features at ``path``."""
+    from annotator.proposal import kfpn
+    from annotator.proposal.features import FeatureFile
+
+    model = kfpn.load_model()
+    feats = cast(np.ndarray, FeatureFile(Path(path)))  # as video_features(mmap=True) gives
+    start = time.perf_counter()
+    result = kfpn.propose_from_features(model, feats, 30.0, max(2, len(feats) // 10))
+    seconds = time.perf_counter() - start
+    return {
+        "frames": len(feats),
+        "proposed": len(result.frames),
+        "seconds": seconds,
+        "peak_mib": _peak_mib(),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.video.is_file():
+        raise UsageError(f"video not found: {args.video}")
+    if not 0 < args.budget < 1:
+        raise UsageError("--budget must be a share of the frames in (0, 1)")
+    speed_table(args.video, args.budget, devices(args.devices))
+    if args.long_frames:
+        r = long_stream(args.long_frames)
+        print(
+            f"\nlong stream: {int(r['frames'])} frames of features on disk, {int(r['proposed'])} "
+            f"proposed in {r['seconds']:.0f} s, peak resident memory {r['peak_mib']:.0f} MiB"
+        )
+    return 0

@@ -1,0 +1,131 @@
+"""The video's descriptors for the next-frame ranking (``dynamics.ranking``), cached per video.
+
+The ranking raises a frame's score where straight lines between the labelled frames rebuild
+the video badly (``ranking.video_evidence``). The descriptors it reads are K-FPN's: the
+backbone maps of every frame (``features.py``, the same cache the proposals use) average-pooled
+to 3 x 3 as the K-FPN search sees them, then rotated onto their first ``RANK_DIMS`` principal
+axes so that a long video's descriptors stay small (100,000 frames: 12 MB as float16) and the
+ranking stays fast. The app's ``N`` and the benchmark's protocol B both take them from
+``ranking_descriptors``; they are cached as float16 in
+``cache_dir("features")/<fingerprint>-<backbone>-rank<RANK_DIMS>-v<VERSION>.npy``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from annotator.core.paths import cache_dir
+from annotator.core.progress import Progress, ShouldStop, check_stop, part, report
+from annotator.proposal.backbones import DEFAULT_BACKBONE
+from annotator.proposal.features import (
+    cache_path as features_path,
+)
+from annotator.proposal.features import (
+    load_cached,
+    reading,
+    save_cached,
+    video_features,
+)
+from annotator.video.base import VideoReader
+
+RANK_DIMS = 64
+VERSION = 1
+POOL = 3
+CHUNK = 1024  # frames pooled at once: bounded memory on long videos
+# The 7 x 7 map's rows (and columns) each 3 x 3 cell averages, as adaptive average pooling
+# divides them (start floor(i * 7 / 3), end ceil((i + 1) * 7 / 3)).
+_BINS = ((0, 3), (2, 5), (4, 7))
+
+
+def cache_path(fingerprint: str, backbone: str = DEFAULT_BACKBONE) -> Path:
+    return cache_dir("features") / f"{fingerprint}-{backbone}-rank{RANK_DIMS}-v{VERSION}.npy"
+
+
+def pooled(maps: NDArray[np.floating]) -> NDArray[np.float64]:
+    """(N, C x 9): backbone maps (N, C, 7, 7) average-pooled to 3 x 3 (K-FPN's search input)."""
+    x = np.asarray(maps, dtype=np.float64)
+    if x.ndim != 4 or x.shape[2:] != (7, 7):
+        raise ValueError(f"expected backbone maps (N, C, 7, 7), got {x.shape}")
+    cells = [x[:, :, r0:r1, c0:c1].mean(axis=(2, 3)) for r0, r1 in _BINS for c0, c1 in _BINS]
+    return np.stack(cells, axis=-1).reshape(len(x), -1)
+
+
+def descriptors_from_features(
+    feats: NDArray[np.floating],
+    dims: int = RANK_DIMS,
+    should_stop: ShouldStop | None = None,
+    rows: NDArray[np.integer] | None = None,
+) -> NDArray[np.float32]:
+    """(F, ≤ dims) descriptors: the pooled maps of ``feats[rows]`` (every frame by default),
+    centred and projected onto their principal axes. Reads ``feats`` (an array or a memory
+    map) in chunks; memory is O(C² + F x dims), never the whole feature array."""
+    index = np.arange(len(feats)) if rows is None else np.asarray(rows, dtype=np.int64)
+    f = len(index)
+
+    def chunk(start: int) -> NDArray[np.float64]:
+        return pooled(np.asarray(feats[index[start : start + CHUNK]]))
+
+    total = np.zeros(0)
+    gram = np.zeros(0)
+    for start in range(0, f, CHUNK):
+        check_stop(should_stop, "ranking descriptors")
+        y = chunk(start)
+        if not gram.size:
+            total, gram = np.zeros(y.shape[1]), np.zeros((y.shape[1], y.shape[1]))
+        total += y.sum(axis=0)
+        gram += y.T @ y
+    mean = total / max(f, 1)
+    cov = gram / max(f, 1) - np.outer(mean, mean)
+    _, vecs = np.linalg.eigh(cov)  # ascending eigenvalues
+    axes = vecs[:, ::-1][:, : min(dims, len(mean))]
+    out = np.empty((f, axes.shape[1]), dtype=np.float32)
+    for start in range(0, f, CHUNK):
+        out[start : start + CHUNK] = (chunk(start) - mean) @ axes
+    return out
+
+
+def cached_descriptors(
+    fingerprint: str, frame_count: int, backbone: str = DEFAULT_BACKBONE
+) -> NDArray[np.float32] | None:
+    """The cached descriptors of a video, or None (none, damaged, or another frame count)."""
+    cached = load_cached(cache_path(fingerprint, backbone), 2)
+    if cached is None or len(cached) != frame_count:
+        return None
+    return np.asarray(cached, dtype=np.float32)
+
+
+def ranking_descriptors(
+    video: str | Path | VideoReader,
+    *,
+    compute: bool = True,
+    backbone: str = DEFAULT_BACKBONE,
+    device: str = "cpu",
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> NDArray[np.float32] | None:
+    """(F, ≤ RANK_DIMS) descriptors of ``video`` for ``rank_next_frames(video=...)``, from the
+    cache when present; else from the cached backbone features, else (``compute``) from the
+    backbone run over the video (its features are cached for the proposals too). None when
+    ``compute`` is False and neither cache holds them."""
+    with reading(video) as source:
+        fingerprint, count = source.fingerprint, source.frame_count
+        hit = cached_descriptors(fingerprint, count, backbone)
+        if hit is not None:
+            report(progress, 1, 1)
+            return hit
+        if not compute and not features_path(fingerprint, backbone).is_file():
+            return None
+        feats = video_features(
+            source,
+            backbone,
+            device=device,
+            progress=part(progress, 0.0, 0.95),
+            should_stop=should_stop,
+        )
+    out = descriptors_from_features(feats, should_stop=should_stop)
+    save_cached(cache_path(fingerprint, backbone), out)
+    report(progress, 1, 1)
+    return out

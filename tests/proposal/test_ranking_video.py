@@ -1,0 +1,78 @@
+"""The video's descriptors for the next-frame ranking: pooling, rotation, cache by fingerprint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from annotator.dynamics.ranking import video_evidence
+from annotator.proposal import ranking_video as rv
+from annotator.proposal.backbones import DEFAULT_BACKBONE
+from annotator.proposal.features import cache_path, save_cached
+from tests.proposal.helpers import ArrayVideo
+
+
+def _features(frames: int, channels: int = 4, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    walk = np.cumsum(rng.normal(size=(frames, channels, 7, 7)), axis=0)
+    return walk.astype(np.float16).astype(np.float32)
+
+
+def _video(frames: int, fingerprint: str) -> ArrayVideo:
+    return ArrayVideo(np.zeros((frames, 8, 8, 3), np.uint8), fingerprint=fingerprint)
+
+
+def test_pooling_matches_adaptive_average_pooling() -> None:
+    import torch
+
+    x = _features(5, channels=3)
+    want = torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(x), 3).reshape(5, -1)
+    assert np.allclose(rv.pooled(x), want.double().numpy(), atol=1e-5)
+
+
+def test_the_rotation_keeps_what_the_ranking_reads() -> None:
+    """With fewer pooled values than ``RANK_DIMS`` the descriptors are a rotation of the
+    centred pooled maps: the video evidence the ranking computes is the same."""
+    feats = _features(40)  # 4 x 9 = 36 pooled values
+    out = rv.descriptors_from_features(feats)
+    assert out.shape == (40, 36) and out.dtype == np.float32
+    labelled = np.array([0, 13, 39])
+    assert np.allclose(
+        video_evidence(out, labelled), video_evidence(rv.pooled(feats), labelled), rtol=1e-4
+    )
+    wide = rv.descriptors_from_features(_features(40, channels=16))  # 144 values -> 64 axes
+    assert wide.shape == (40, rv.RANK_DIMS)
+
+
+def test_descriptors_are_cached_by_fingerprint_and_rebuilt_when_stale(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    video = _video(30, "fp-a")
+    # Nothing cached and no backbone run allowed: no descriptors.
+    assert rv.ranking_descriptors(video, compute=False) is None
+    # The backbone features are cached (as Propose frames leaves them): built from those.
+    save_cached(cache_path("fp-a", DEFAULT_BACKBONE), _features(30))
+    first = rv.ranking_descriptors(video, compute=False)
+    assert first is not None and first.shape == (30, 36)
+    assert rv.cache_path("fp-a").is_file()
+
+    def boom(*_args: object, **_kwargs: object) -> np.ndarray:
+        raise AssertionError("rebuilt although cached")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rv, "descriptors_from_features", boom)
+        again = rv.ranking_descriptors(video, compute=False)
+    assert again is not None
+    assert np.allclose(again, first, atol=1e-2)  # float16 on disk
+
+    # Another video (another fingerprint) does not see them.
+    assert rv.ranking_descriptors(_video(30, "fp-b"), compute=False) is None
+    # A damaged file, or one for another frame count, is rebuilt.
+    rv.cache_path("fp-a").write_bytes(b"not an array")
+    assert rv.cached_descriptors("fp-a", 30) is None
+    rebuilt = rv.ranking_descriptors(video, compute=False)
+    assert rebuilt is not None and rebuilt.shape == (30, 36)
+    save_cached(rv.cache_path("fp-a"), np.zeros((29, 36)))
+    assert rv.cached_descriptors("fp-a", 30) is None
+    rebuilt = rv.ranking_descriptors(video, compute=False)
+    assert rebuilt is not None and len(rebuilt) == 30
