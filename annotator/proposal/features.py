@@ -14,8 +14,6 @@ that reads them from that file slice by slice.
 from __future__ import annotations
 
 import contextlib
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -27,6 +25,7 @@ from annotator.core.progress import Progress, ShouldStop, check_stop, report
 from annotator.core.safeio import atomic_output
 from annotator.errors import VideoError
 from annotator.video.base import VideoReader, open_video
+from annotator.video.prefetch import prefetched
 
 BATCH = 16
 AHEAD = 3  # batches decoded ahead of the backbone
@@ -83,40 +82,7 @@ def decoded_batches(
     if not overlap:
         yield from batches()
         return
-    ahead: queue.Queue[np.ndarray | BaseException | None] = queue.Queue(AHEAD)
-    quit_now = threading.Event()
-
-    def put(item: np.ndarray | BaseException | None) -> bool:
-        while not quit_now.is_set():
-            try:
-                ahead.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for b in batches():
-                if not put(b):
-                    return
-            put(None)
-        except BaseException as err:  # handed to the consumer, raised there
-            put(err)
-
-    worker = threading.Thread(target=produce, name="decode-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = ahead.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        quit_now.set()
-        worker.join()
+    yield from prefetched(batches(), AHEAD)  # decoding releases the GIL
 
 
 def video_features(

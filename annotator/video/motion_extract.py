@@ -12,13 +12,11 @@ H.264 a B-frame is never a reference. Codecs whose vectors FFmpeg cannot export 
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import av
 import numpy as np
@@ -42,6 +40,7 @@ from annotator.video.motion_vectors import (
     shift_blocks,
     suspicious_pairs,
 )
+from annotator.video.prefetch import prefetched
 from annotator.video.residual import reduce_luma, residual_factor
 
 MV_CODECS = frozenset(
@@ -286,60 +285,6 @@ def decode_records(
         raise VideoError(f"decoding {path.name} failed at frame {index}: {exc}") from exc
     finally:
         container.close()
-
-
-_DONE = object()
-
-
-def prefetched(items: Iterator[T], depth: int = 8) -> Generator[T, None, None]:
-    """Run ``items`` on a helper thread, ``depth`` items ahead of the consumer.
-
-    Decoding releases the GIL, so the next frames decode while this thread works on the
-    current one. The generator is created, advanced and closed on the helper thread only (PyAV
-    objects stay on one thread); errors are re-raised here; closing this iterator stops it.
-    """
-    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def offer(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not offer(item):
-                    break
-        except BaseException as exc:  # handed to the consumer
-            offer(_Failure(exc))
-        finally:
-            if isinstance(items, Generator):
-                items.close()
-            offer(_DONE)
-
-    worker = threading.Thread(target=produce, name="motion-decode", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = slots.get()
-            if item is _DONE:
-                break
-            if isinstance(item, _Failure):
-                raise item.error
-            yield cast(T, item)
-    finally:
-        stop.set()
-        worker.join()
-
-
-@dataclass
-class _Failure:
-    error: BaseException
 
 
 def frame_total(stream: Any) -> int | None:

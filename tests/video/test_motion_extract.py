@@ -160,7 +160,7 @@ def test_cancel_raises_and_caches_nothing(videos: dict[str, Path], tmp_path: Pat
         extract_motion(videos["x264"], progress=seen.append, should_stop=lambda: len(seen) >= 3)
     assert seen == [1 / SCENE.frames, 2 / SCENE.frames, 3 / SCENE.frames]
     assert not list(cache_dir("motion").glob("*.mvs"))
-    assert not [t for t in threading.enumerate() if t.name == "motion-decode"]
+    assert not [t for t in threading.enumerate() if t.name == "decode-ahead"]
 
 
 def test_background_extraction_reports_progress(videos: dict[str, Path]) -> None:
