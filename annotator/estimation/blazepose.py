@@ -35,7 +35,7 @@ from annotator.estimation.filters import OneEuroPoints
 from annotator.estimation.roi import Roi, roi_from_points, to_frame, warp
 from annotator.estimation.runtime import DETECTOR, LANDMARKER, LiteModel, checked_model
 
-__all__ = ["LANDMARK_NAMES", "BlazePose", "Cancelled", "Estimates"]
+__all__ = ["LANDMARK_NAMES", "BlazePose", "Cancelled", "Estimates", "next_roi"]
 
 POSE_FLAG_THRESHOLD = 0.5
 
@@ -71,6 +71,16 @@ class Estimates:
     landmark_calls: int = 0
     seconds: float = 0.0
     landmark_names: tuple[str, ...] = field(default=LANDMARK_NAMES)
+
+
+def next_roi(smoother: OneEuroPoints, aux: NDArray[np.floating], time: float) -> Roi:
+    """The next frame's ROI from this frame's (2, 2) unfiltered auxiliary landmarks in frame
+    pixels at ``time`` seconds, through ``smoother`` (the tracking step; the object size for
+    the filter is the side of the ROI the unfiltered points give)."""
+    raw = np.asarray(aux, dtype=np.float64)
+    scale = roi_from_points(raw[0], raw[1]).side
+    filtered = smoother(raw, time, scale)
+    return roi_from_points(filtered[0], filtered[1])
 
 
 @dataclass
@@ -166,10 +176,7 @@ class BlazePose:
             state.roi = None
             return None
         crop_lms, xy, roi = result
-        raw_aux = xy[list(lm.AUX)]
-        scale = roi_from_points(raw_aux[0], raw_aux[1]).side
-        aux = state.smoother(raw_aux, index / fps, scale)
-        state.roi = roi_from_points(aux[0], aux[1])
+        state.roi = next_roi(state.smoother, xy[list(lm.AUX)], index / fps)
         return crop_lms, xy, roi, detected
 
     # -- a video ------------------------------------------------------------------------
