@@ -15,6 +15,7 @@ LiteRT, see its README):
    (all frames, and the frames the estimator did not see).
 
 With ``--renders DIR``: the rendered-video rows of ``estimation_renders.py``.
+With ``--roi-trace CLIP``: only the frame-by-frame trace of ``estimation_trace.py``.
 
 Figures depend on the machine's load.
 """
@@ -34,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.bench.estimation_renders import print_renders, renders_rows
+from annotator.bench.estimation_trace import print_roi_trace, roi_trace
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size, pck
 from annotator.errors import UsageError
@@ -69,9 +71,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-clips", action="store_true", help="skip the real clips")
     parser.add_argument("--sheet", type=Path, help="also draw the landmarks on frames to PNG")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--roi-trace",
+        metavar="CLIP",
+        help="only print, frame by frame, where CLIP's every-frame run parts from its reference",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.roi_trace:
+        for need in (_video(args.data, args.roi_trace), _reference(args.data, args.roi_trace)):
+            if not need.is_file():
+                raise UsageError(f"{need} not found (see --data)")
+        trace = roi_trace(
+            _video(args.data, args.roi_trace), _reference(args.data, args.roi_trace), args.threads
+        )
+        print_roi_trace(args.roi_trace, trace)
+        return 0
     clips = [] if args.no_clips else [c.strip() for c in args.clips.split(",") if c.strip()]
     for clip in clips:
         for need in (_video(args.data, clip), args.data / "realgt" / f"{clip}.npz"):
@@ -134,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _video(data: Path, clip: str) -> Path:
     return data / "videos" / f"{clip}.mp4"
+
+
+def _reference(data: Path, clip: str) -> Path:
+    return data / "realgt" / f"{clip}.npz"
 
 
 def _timed_estimate(
