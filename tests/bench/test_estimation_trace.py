@@ -30,8 +30,9 @@ def test_roi_arithmetic_reproduces_every_reference_roi(data_dir: Path, clip: str
 
 def test_tracked_roi_at_frame_one_matches_the_reference(data_dir: Path) -> None:
     """On the clip whose tracking amplifies differences most, our run's ROI at frame 0 (the
-    detector's) is the reference's to float32 precision, and at frame 1 (the first tracked
-    one) to 1e-3 px: what our landmark stage reaches (see the trace's model column)."""
+    detector's) and at frame 1 (the first tracked one) are the reference's to the precision
+    our landmark stage reaches (measured here: 5e-5 and 7.3e-4 px; the bounds leave room for
+    another CPU's kernels)."""
     clip = "mmhuman3d_single_person_demo"
     ref = np.load(data_dir / "realgt" / f"{clip}.npz")
     reader = open_video(data_dir / "videos" / f"{clip}.mp4", build_index=False)
@@ -40,9 +41,9 @@ def test_tracked_roi_at_frame_one_matches_the_reference(data_dir: Path) -> None:
     finally:
         reader.close()
     assert est.detected.tolist() == [True, False]
-    assert relative_difference(est.roi[0], ref["roi"][0]) < FLOAT32_REL
+    assert relative_difference(est.roi[0], ref["roi"][0]) < 1e-6
     diff = np.abs(est.roi[1] - ref["roi"][1])
-    assert diff[:3].max() < 1e-3 and diff[3] < 1e-5
+    assert diff[:3].max() < 2e-3 and diff[3] < 2e-5
 
 
 def test_roi_trace_command_prints_every_frame_and_the_summary(
