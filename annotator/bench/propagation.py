@@ -70,8 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fields",
         default="mv",
         help="comma-separated motion fields the real and render sections walk on: mv (the "
-        "codec's vectors), dis, farneback (optical flow on the decoded luma); the cost section "
-        "times the extraction of each (default: mv)",
+        "codec's vectors), dis, dis-fast, farneback (optical flow on the decoded luma); the "
+        "cost section times the extraction of each (default: mv)",
     )
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of propagated joints")
     parser.add_argument("--sheet-clip", default="hybrik_taiji", help="real clip for --sheet")

@@ -40,10 +40,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_DISTANCE = 8
 Fallback = Literal["flow", "proxy"]
-Field = Literal["mv", "dis", "farneback"]
-FIELDS: tuple[Field, ...] = ("mv", "dis", "farneback")
+Field = Literal["mv", "dis", "dis-fast", "farneback"]
+FIELDS: tuple[Field, ...] = ("mv", "dis", "dis-fast", "farneback")
 """What a field is made of: the codec's vectors (the flow fallback where there are none), or
-dense optical flow on the decoded luma for every video (DIS or Farneback)."""
+dense optical flow on the decoded luma for every video: DIS at OpenCV's medium preset
+(``dis``) or its fast one (``dis-fast``), or Farneback."""
 
 
 def default_cell(path: str | Path) -> int:
@@ -103,7 +104,7 @@ def extract_raw(
 ) -> RawFields:
     """Codec vectors, else the fallback; every frame's arrays go to ``sink_for`` when given
     (a writer: restarted from scratch if the vectors turn out unusable after some frames).
-    ``field`` "dis" or "farneback": that optical flow for every video, vectors or not."""
+    ``field`` other than "mv": that optical flow for every video, vectors or not."""
     if field != "mv":
         note = f"{field} optical flow on the decoded luma (chosen, not a fallback)"
         return run_flow(path, cell, note, progress, should_stop, _sink(sink_for), method=field)

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from annotator.core.progress import Progress, ShouldStop, check_stop, report
 from annotator.errors import VideoError
 from annotator.video import motion_kernels as kernels
-from annotator.video.flow import DisFlow, flow_field
+from annotator.video.flow import DisFlow, DisPreset, flow_field
 from annotator.video.motion_vectors import (
     Blocks,
     FrameBlocks,
@@ -91,7 +91,7 @@ _SIDE_DATA: Any = av_sidedata.SideDataContainer
 """PyAV's side-data container class (its stubs omit the constructor's frame argument)."""
 
 T = TypeVar("T")
-FlowMethod = Literal["farneback", "dis"]
+FlowMethod = Literal["farneback", "dis", "dis-fast"]
 FloatArray = NDArray[np.float32]
 Luma = NDArray[np.uint8]
 
@@ -499,7 +499,8 @@ def run_flow(
     method: FlowMethod = "farneback",
 ) -> RawFields:
     """Extract fields with dense optical flow (kind ``"flow"``): Farneback on the full luma
-    (the fallback) or DIS (``method="dis"``) on the luma the residual reduces anyway."""
+    (the fallback) or DIS (``"dis"``: OpenCV's medium preset, ``"dis-fast"``: its fast
+    one) on the luma the residual reduces anyway."""
     collector: _Collector | None = None
     dis: DisFlow | None = None
     previous: FrameRecord | None = None
@@ -510,8 +511,9 @@ def run_flow(
                 raw = RawFields("flow", note, stream.codec_context.name, width, height, sink=sink)
                 collector = _Collector(raw, cell, progress, should_stop)
                 collector.total = frame_total(stream)
-                if method == "dis":
-                    dis = DisFlow(collector.factor, cell)
+                if method in ("dis", "dis-fast"):
+                    preset: DisPreset = "fast" if method == "dis-fast" else "medium"
+                    dis = DisFlow(collector.factor, cell, preset)
             grid = grid_shape(collector.raw.height, collector.raw.width, cell)
             if previous is None:
                 field_xy = _missing(grid)
