@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from annotator.video.motion import extract_motion
@@ -40,7 +41,9 @@ def cost_section(data: Path, fields: Sequence[Field]) -> None:
     from annotator.video.motion_kernels import warm_up
 
     warm_up()
-    print(f"\nField extraction cost ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; one run)")
+    print(
+        f"\nField extraction cost ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; one run)"
+    )
     print("ms per frame, wall / CPU; x = CPU time over the plain decode's\n")
     print("| clip | decode | " + " | ".join(f"{f} (no cache)" for f in fields) + " |")
     print("|---" * (2 + len(fields)) + "|")
@@ -49,9 +52,9 @@ def cost_section(data: Path, fields: Sequence[Field]) -> None:
         if not video.is_file():
             continue
         frames = _decode(video)
-        wall, cpu = _timed(lambda: _decode(video))
+        wall, cpu = _timed(partial(_decode, video))
         cells = [f"{1e3 * wall / frames:.1f} / {1e3 * cpu / frames:.1f}"]
         for field in fields:
-            w, c = _timed(lambda f=field: extract_motion(video, field=f, use_cache=False))
+            w, c = _timed(partial(extract_motion, video, field=field, use_cache=False))
             cells.append(f"{1e3 * w / frames:.1f} / {1e3 * c / frames:.1f} ({c / cpu:.2f}x)")
         print(f"| {name} ({frames} frames) | " + " | ".join(cells) + " |")

@@ -90,7 +90,7 @@ class DisFlow:
         if cell % factor:
             raise ValueError(f"reduction {factor} does not divide the cell {cell}")
         self.factor, self.cell, self.preset = factor, cell, preset
-        self._dis: Any = cv2.DISOpticalFlow_create(_PRESETS[preset])
+        self._dis: Any = cv2.DISOpticalFlow.create(_PRESETS[preset])
 
     def field(
         self, previous: NDArray[np.uint8], current: NDArray[np.uint8], grid: tuple[int, int]

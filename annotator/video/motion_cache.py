@@ -169,9 +169,7 @@ def open_motion(
                 progress(1.0)
             return store
     with StoreWriter(target) as writer:
-        raw = extract_raw(
-            path, cell, max_distance, fallback, progress, should_stop, writer, field
-        )
+        raw = extract_raw(path, cell, max_distance, fallback, progress, should_stop, writer, field)
         # Frames leave the decoder in presentation order, but some containers (AVI with
         # B-frames) stamp them with decode-order times; the sorted stamps are the times.
         writer.finish(

@@ -47,7 +47,12 @@ from annotator.errors import VideoError
 from annotator.video.motion import MotionFields
 
 STORE_VERSION = 3  # 1: a folder of .npy files (never read); 2: no field name in the trailer
-FIELDS = ("mv", "dis", "dis-fast", "farneback")  # what a store's field was made of (motion_cache.Field)
+FIELDS = (
+    "mv",
+    "dis",
+    "dis-fast",
+    "farneback",
+)  # what a store's field was made of (motion_cache.Field)
 MAGIC = b"ANNOTATOR-MOTION-STORE\n"
 END = b"MVSTORE2"
 UNITS = 32  # int16 steps per px
