@@ -10,6 +10,11 @@ Three sections, figures only (nothing here is a test):
   all frames, as ``bench labels-efficiency`` counts it.
 - **Speed**: plain decode, field extraction (no cache), propagation and the fills on a real
   clip, and the fills of 17 joints over a 10,000-frame track with its fields ready.
+- **Cost** (``propagation_fields.py``): the extraction of each motion field against a plain
+  decode.
+
+``--fields mv,dis,...``: the real and render sections once per motion field (the codec's
+vectors or an optical flow, ``motion_cache.FIELDS``), to compare walks on each.
 
 ``--sheet PNG`` draws propagated joints (hpim+mv, red) against the reference (green) and
 linear (blue) on frames in the middle of gaps of a real clip.

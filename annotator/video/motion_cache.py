@@ -10,7 +10,9 @@ damaged, another version or another video) is logged and rebuilt; caches of earl
 (``.npz`` files of whole fields) have other names and are never read.
 
 The cell defaults to ``store_cell`` of the video's size (8 px up to 720p, 12 px at 1080p:
-under 100 KB per frame on disk).
+under 100 KB per frame on disk). ``field`` chooses what the vectors are made of (``FIELDS``:
+the codec's vectors by default, or an optical flow on the decoded luma); each field has its
+own store, named and checked by it.
 """
 
 from __future__ import annotations
