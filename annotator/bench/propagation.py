@@ -78,6 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "codec's vectors), dis, dis-fast, farneback (optical flow on the decoded luma); the "
         "cost section times the extraction of each (default: mv)",
     )
+    parser.add_argument(
+        "--cell",
+        type=int,
+        default=8,
+        help="cell of the fields the real and render sections walk on, px (default 8)",
+    )
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of propagated joints")
     parser.add_argument("--sheet-clip", default="hybrik_taiji", help="real clip for --sheet")
 
@@ -130,11 +136,13 @@ def parse_fields(spec: str) -> list[Field]:
     return [f for f in FIELDS if f in fields]
 
 
-def real_section(data: Path, budgets: Sequence[str] = REAL_BUDGETS, field: Field = "mv") -> None:
+def real_section(
+    data: Path, budgets: Sequence[str] = REAL_BUDGETS, field: Field = "mv", cell: int = 8
+) -> None:
     from annotator.formats import registry
 
-    print(f"Real clips, field {field}: labels = the reference at uniform:B, scored on the")
-    print("other frames")
+    print(f"Real clips, field {field} ({cell} px cells): labels = the reference at uniform:B,")
+    print("scored on the other frames")
     print("(PCK@0.05 in % / mean error in % of body size, visible joints)\n")
     head = " | ".join(f"{m} {_budget_label(b)}" for b in budgets for m in FILLS)
     print(f"| clip | {head} |")
@@ -150,7 +158,7 @@ def real_section(data: Path, budgets: Sequence[str] = REAL_BUDGETS, field: Field
         gt = np.asarray(inst.poses, dtype=np.float64)
         vis = gt[:, :, 2] == Visibility.VISIBLE
         body = body_size(gt[:, :, :2], boxes=inst.boxes)
-        fields = extract_motion(video, field=field)
+        fields = extract_motion(video, field=field, cell=cell)
         cells = []
         for budget in budgets:
             keep = parse_keep_frames(f"uniform:{budget}", ps.frame_count)
@@ -167,7 +175,7 @@ def real_section(data: Path, budgets: Sequence[str] = REAL_BUDGETS, field: Field
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
-def render_section(data: Path, folder: Path | None, field: Field = "mv") -> None:
+def render_section(data: Path, folder: Path | None, field: Field = "mv", cell: int = 8) -> None:
     from annotator.bench.efficiency_data import default_set, load_set
     from annotator.bench.efficiency_oneshot import budget_for
 
@@ -178,11 +186,12 @@ def render_section(data: Path, folder: Path | None, field: Field = "mv") -> None
         folder = default_set(labels)
     clips = load_set(folder)
     frames = sum(c.frame_count for c in clips)
-    print(f"\nRendered clips, field {field}, protocol A (uniform key frames; PCK@0.05 in %,")
-    print(f"visible joints of all frames): {len(clips)} clips, {frames} frames ({folder})\n")
+    print(f"\nRendered clips, field {field} ({cell} px cells), protocol A (uniform key frames;")
+    print(f"PCK@0.05 in %, visible joints of all frames): {len(clips)} clips, {frames} frames")
+    print(f"({folder})\n")
     print("| fill | " + " | ".join(f"{int(b * 100)} %" for b in RENDER_BUDGETS) + " |")
     print("|---" * (1 + len(RENDER_BUDGETS)) + "|")
-    fields = {c.name: extract_motion(c.video, field=field) for c in clips}
+    fields = {c.name: extract_motion(c.video, field=field, cell=cell) for c in clips}
     calibration: dict[str, list[float]] = {}
     for method in FILLS:
         cells = []
@@ -436,14 +445,14 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     if "real" in sections:
         for field in fields:
-            real_section(data, parse_budgets(args.budgets), field)
-        if fields == ["mv"]:
+            real_section(data, parse_budgets(args.budgets), field, args.cell)
+        if fields == ["mv"] and args.cell == 8:
             from annotator.bench.propagation_scale import store_accuracy_section
 
             store_accuracy_section(data)
     if "render" in sections:
         for field in fields:
-            render_section(data, args.set, field)
+            render_section(data, args.set, field, args.cell)
     if "cost" in sections:
         from annotator.bench.propagation_fields import cost_section
 
