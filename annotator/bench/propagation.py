@@ -14,7 +14,7 @@ Three sections, figures only (nothing here is a test):
   decode.
 
 ``--fields mv,dis,...``: the real and render sections once per motion field (the codec's
-vectors or an optical flow, ``motion_cache.FIELDS``), to compare walks on each.
+vectors or an optical flow, ``motion_store.FIELDS``), to compare walks on each.
 
 ``--sheet PNG`` draws propagated joints (hpim+mv, red) against the reference (green) and
 linear (blue) on frames in the middle of gaps of a real clip.
@@ -41,7 +41,7 @@ from annotator.errors import UsageError
 from annotator.propagation.fuse import fill_with
 from annotator.propagation.registry import VideoSource
 from annotator.video.motion import MotionFields, extract_motion
-from annotator.video.motion_cache import FIELDS, Field
+from annotator.video.motion_store import FIELDS, Field
 
 REAL_CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
 REAL_BUDGETS = ("0.05", "0.1", "0.2")  # uniform: values (fractions or key frame counts)

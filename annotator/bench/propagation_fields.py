@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from annotator.video.motion import extract_motion
-from annotator.video.motion_cache import Field
+from annotator.video.motion_store import Field
 
 REAL_CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
 

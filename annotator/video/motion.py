@@ -170,7 +170,7 @@ def extract_motion(
     private H.264 re-encode (``"proxy"``, see :mod:`annotator.video.motion_proxy`).
     ``field``: ``"mv"`` (the codec's vectors, else the fallback) or dense optical flow on the
     decoded luma for every video (``"dis"``, ``"dis-fast"``, ``"farneback"``; kind
-    ``"flow"``, see ``motion_cache.FIELDS``). Raises
+    ``"flow"``, see ``motion_store.FIELDS``). Raises
     :class:`~annotator.errors.VideoError` when the video cannot be read.
     """
     from annotator.video import motion_cache

@@ -35,18 +35,20 @@ from annotator.video.motion_extract import (
     run_vectors,
 )
 from annotator.video.motion_proxy import make_h264_proxy
-from annotator.video.motion_store import STORE_VERSION, MotionStore, StoreWriter, store_cell
+from annotator.video.motion_store import (
+    FIELDS,
+    STORE_VERSION,
+    Field,
+    MotionStore,
+    StoreWriter,
+    store_cell,
+)
 from annotator.video.motion_vectors import UNIT
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_DISTANCE = 8
 Fallback = Literal["flow", "proxy"]
-Field = Literal["mv", "dis", "dis-fast", "farneback"]
-FIELDS: tuple[Field, ...] = ("mv", "dis", "dis-fast", "farneback")
-"""What a field is made of: the codec's vectors (the flow fallback where there are none), or
-dense optical flow on the decoded luma for every video: DIS at OpenCV's medium preset
-(``dis``) or its fast one (``dis-fast``), or Farneback."""
 
 
 def default_cell(path: str | Path) -> int:

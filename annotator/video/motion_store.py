@@ -37,7 +37,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,12 +47,11 @@ from annotator.errors import VideoError
 from annotator.video.motion import MotionFields
 
 STORE_VERSION = 3  # 1: a folder of .npy files (never read); 2: no field name in the trailer
-FIELDS = (
-    "mv",
-    "dis",
-    "dis-fast",
-    "farneback",
-)  # what a store's field was made of (motion_cache.Field)
+Field = Literal["mv", "dis", "dis-fast", "farneback"]
+FIELDS: tuple[Field, ...] = ("mv", "dis", "dis-fast", "farneback")
+"""What a store's field is made of: the codec's vectors (the flow fallback where there are
+none), or dense optical flow on the decoded luma for every video: DIS at OpenCV's medium
+preset (``dis``) or its fast one (``dis-fast``), or Farneback."""
 MAGIC = b"ANNOTATOR-MOTION-STORE\n"
 END = b"MVSTORE2"
 UNITS = 32  # int16 steps per px
