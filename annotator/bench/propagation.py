@@ -10,6 +10,11 @@ Three sections, figures only (nothing here is a test):
   all frames, as ``bench labels-efficiency`` counts it.
 - **Speed**: plain decode, field extraction (no cache), propagation and the fills on a real
   clip, and the fills of 17 joints over a 10,000-frame track with its fields ready.
+- **Cost** (``propagation_fields.py``): the extraction of each motion field against a plain
+  decode.
+
+``--fields mv,dis,...``: the real and render sections once per motion field (the codec's
+vectors or an optical flow, ``motion_store.FIELDS``), to compare walks on each.
 
 ``--sheet PNG`` draws propagated joints (hpim+mv, red) against the reference (green) and
 linear (blue) on frames in the middle of gaps of a real clip.
@@ -36,6 +41,7 @@ from annotator.errors import UsageError
 from annotator.propagation.fuse import fill_with
 from annotator.propagation.registry import VideoSource
 from annotator.video.motion import MotionFields, extract_motion
+from annotator.video.motion_store import FIELDS, Field
 
 REAL_CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
 REAL_BUDGETS = ("0.05", "0.1", "0.2")  # uniform: values (fractions or key frame counts)
@@ -64,6 +70,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=",".join(REAL_BUDGETS),
         help="the real section's label budgets, comma-separated: fractions (0.02) or counts "
         "of key frames (3), as in --keep-frames uniform:B (default: 0.05,0.1,0.2)",
+    )
+    parser.add_argument(
+        "--fields",
+        default="mv",
+        help="comma-separated motion fields the real and render sections walk on: mv (the "
+        "codec's vectors), dis, dis-fast, farneback (optical flow on the decoded luma); the "
+        "cost section times the extraction of each (default: mv)",
+    )
+    parser.add_argument(
+        "--cell",
+        type=int,
+        default=8,
+        help="cell of the fields the real and render sections walk on, px (default 8)",
     )
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of propagated joints")
     parser.add_argument("--sheet-clip", default="hybrik_taiji", help="real clip for --sheet")
@@ -108,10 +127,22 @@ def parse_budgets(spec: str) -> list[str]:
     return budgets
 
 
-def real_section(data: Path, budgets: Sequence[str] = REAL_BUDGETS) -> None:
+def parse_fields(spec: str) -> list[Field]:
+    """``--fields``: motion fields by name, checked here."""
+    fields = [f.strip() for f in spec.split(",") if f.strip()]
+    bad = [f for f in fields if f not in FIELDS]
+    if bad or not fields:
+        raise UsageError(f"--fields: use one or more of {', '.join(FIELDS)}, not {spec!r}")
+    return [f for f in FIELDS if f in fields]
+
+
+def real_section(
+    data: Path, budgets: Sequence[str] = REAL_BUDGETS, field: Field = "mv", cell: int = 8
+) -> None:
     from annotator.formats import registry
 
-    print("Real clips: labels = the reference at uniform:B, scored on the other frames")
+    print(f"Real clips, field {field} ({cell} px cells): labels = the reference at uniform:B,")
+    print("scored on the other frames")
     print("(PCK@0.05 in % / mean error in % of body size, visible joints)\n")
     head = " | ".join(f"{m} {_budget_label(b)}" for b in budgets for m in FILLS)
     print(f"| clip | {head} |")
@@ -127,7 +158,7 @@ def real_section(data: Path, budgets: Sequence[str] = REAL_BUDGETS) -> None:
         gt = np.asarray(inst.poses, dtype=np.float64)
         vis = gt[:, :, 2] == Visibility.VISIBLE
         body = body_size(gt[:, :, :2], boxes=inst.boxes)
-        fields = extract_motion(video)
+        fields = extract_motion(video, field=field, cell=cell)
         cells = []
         for budget in budgets:
             keep = parse_keep_frames(f"uniform:{budget}", ps.frame_count)
@@ -144,7 +175,7 @@ def real_section(data: Path, budgets: Sequence[str] = REAL_BUDGETS) -> None:
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
-def render_section(data: Path, folder: Path | None) -> None:
+def render_section(data: Path, folder: Path | None, field: Field = "mv", cell: int = 8) -> None:
     from annotator.bench.efficiency_data import default_set, load_set
     from annotator.bench.efficiency_oneshot import budget_for
 
@@ -155,11 +186,12 @@ def render_section(data: Path, folder: Path | None) -> None:
         folder = default_set(labels)
     clips = load_set(folder)
     frames = sum(c.frame_count for c in clips)
-    print("\nRendered clips, protocol A (uniform key frames; PCK@0.05 in %, visible joints of")
-    print(f"all frames): {len(clips)} clips, {frames} frames ({folder})\n")
+    print(f"\nRendered clips, field {field} ({cell} px cells), protocol A (uniform key frames;")
+    print(f"PCK@0.05 in %, visible joints of all frames): {len(clips)} clips, {frames} frames")
+    print(f"({folder})\n")
     print("| fill | " + " | ".join(f"{int(b * 100)} %" for b in RENDER_BUDGETS) + " |")
     print("|---" * (1 + len(RENDER_BUDGETS)) + "|")
-    fields = {c.name: extract_motion(c.video) for c in clips}
+    fields = {c.name: extract_motion(c.video, field=field, cell=cell) for c in clips}
     calibration: dict[str, list[float]] = {}
     for method in FILLS:
         cells = []
@@ -400,22 +432,31 @@ def contact_sheet(data: Path, clip: str, out_png: Path, budget: float = 0.1) -> 
 
 def run(args: argparse.Namespace) -> int:
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = set(sections) - {"real", "render", "speed", "store"}
+    unknown = set(sections) - {"real", "render", "speed", "store", "cost"}
     if unknown:
         raise UsageError(
-            f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed, store"
+            f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed, store, cost"
         )
+    fields = parse_fields(args.fields)
     data: Path = args.data
-    if ("real" in sections or "speed" in sections or args.sheet) and not (data / "realgt").is_dir():
+    needs_real = {"real", "speed", "cost"} & set(sections)
+    if (needs_real or args.sheet) and not (data / "realgt").is_dir():
         raise UsageError(f"no realgt folder under {data} (pass --data)")
     start = time.perf_counter()
     if "real" in sections:
-        real_section(data, parse_budgets(args.budgets))
-        from annotator.bench.propagation_scale import store_accuracy_section
+        for field in fields:
+            real_section(data, parse_budgets(args.budgets), field, args.cell)
+        if fields == ["mv"] and args.cell == 8:
+            from annotator.bench.propagation_scale import store_accuracy_section
 
-        store_accuracy_section(data)
+            store_accuracy_section(data)
     if "render" in sections:
-        render_section(data, args.set)
+        for field in fields:
+            render_section(data, args.set, field, args.cell)
+    if "cost" in sections:
+        from annotator.bench.propagation_fields import cost_section
+
+        cost_section(data, fields)
     if "speed" in sections:
         speed_section(data)
     if "store" in sections:

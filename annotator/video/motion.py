@@ -158,6 +158,7 @@ def extract_motion(
     use_cache: bool = True,
     max_distance: int = DEFAULT_MAX_DISTANCE,
     fallback: Literal["flow", "proxy"] = "flow",
+    field: Literal["mv", "dis", "dis-fast", "farneback"] = "mv",
 ) -> MotionFields:
     """Motion fields and residuals for every frame of ``path``.
 
@@ -166,13 +167,16 @@ def extract_motion(
     When ``should_stop()`` returns True, raises ``Cancelled`` (nothing is cached).
     ``max_distance``: farthest reference frame considered, in frames. ``fallback``: for
     videos without exportable vectors, dense optical flow (``"flow"``) or codec vectors from a
-    private H.264 re-encode (``"proxy"``, see :mod:`annotator.video.motion_proxy`). Raises
+    private H.264 re-encode (``"proxy"``, see :mod:`annotator.video.motion_proxy`).
+    ``field``: ``"mv"`` (the codec's vectors, else the fallback) or dense optical flow on the
+    decoded luma for every video (``"dis"``, ``"dis-fast"``, ``"farneback"``; kind
+    ``"flow"``, see ``motion_store.FIELDS``). Raises
     :class:`~annotator.errors.VideoError` when the video cannot be read.
     """
     from annotator.video import motion_cache
 
     path = Path(path)
-    motion_cache.check_arguments(path, cell, max_distance, fallback)
+    motion_cache.check_arguments(path, cell, max_distance, fallback, field)
     if use_cache:
         store = motion_cache.open_motion(
             path,
@@ -181,9 +185,12 @@ def extract_motion(
             should_stop=should_stop,
             max_distance=max_distance,
             fallback=fallback,
+            field=field,
         )
         return store.fields()
-    raw = motion_cache.extract_raw(path, cell, max_distance, fallback, progress, should_stop)
+    raw = motion_cache.extract_raw(
+        path, cell, max_distance, fallback, progress, should_stop, field=field
+    )
     return _freeze(raw, cell)
 
 

@@ -10,7 +10,9 @@ damaged, another version or another video) is logged and rebuilt; caches of earl
 (``.npz`` files of whole fields) have other names and are never read.
 
 The cell defaults to ``store_cell`` of the video's size (8 px up to 720p, 12 px at 1080p:
-under 100 KB per frame on disk).
+under 100 KB per frame on disk). ``field`` chooses what the vectors are made of (``FIELDS``:
+the codec's vectors by default, or an optical flow on the decoded luma); each field has its
+own store, named and checked by it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,14 @@ from annotator.video.motion_extract import (
     run_vectors,
 )
 from annotator.video.motion_proxy import make_h264_proxy
-from annotator.video.motion_store import STORE_VERSION, MotionStore, StoreWriter, store_cell
+from annotator.video.motion_store import (
+    FIELDS,
+    STORE_VERSION,
+    Field,
+    MotionStore,
+    StoreWriter,
+    store_cell,
+)
 from annotator.video.motion_vectors import UNIT
 
 log = logging.getLogger(__name__)
@@ -52,17 +61,24 @@ def default_cell(path: str | Path) -> int:
     return store_cell(width, height)
 
 
-def store_path(path: Path, cell: int, max_distance: int, fallback: str) -> tuple[Path, str]:
+def store_path(
+    path: Path, cell: int, max_distance: int, fallback: str, field: str = "mv"
+) -> tuple[Path, str]:
     """Where ``path``'s store lives, and the video's fingerprint."""
     try:
         fingerprint = video_fingerprint(path)
     except OSError as exc:
         raise VideoError(f"cannot read {path}: {exc}") from exc
-    name = f"{fingerprint}-c{cell}-d{max_distance}-{fallback}-s{STORE_VERSION}.mvs"
+    kind = "" if field == "mv" else f"-{field}"
+    name = f"{fingerprint}-c{cell}-d{max_distance}-{fallback}{kind}-s{STORE_VERSION}.mvs"
     return cache_dir("motion") / name, fingerprint
 
 
-def check_arguments(path: Path, cell: int, max_distance: int, fallback: str) -> None:
+def check_arguments(
+    path: Path, cell: int, max_distance: int, fallback: str, field: str = "mv"
+) -> None:
+    if field not in FIELDS:
+        raise VideoError(f"unknown motion field {field!r}: use {', '.join(FIELDS)}")
     if cell <= 0 or cell % UNIT:
         raise VideoError(f"motion cell size must be a positive multiple of {UNIT} px, not {cell}")
     if not 1 <= max_distance <= 16:
@@ -88,9 +104,14 @@ def extract_raw(
     progress: Progress | None,
     should_stop: ShouldStop | None,
     sink_for: StoreWriter | None = None,
+    field: Field = "mv",
 ) -> RawFields:
     """Codec vectors, else the fallback; every frame's arrays go to ``sink_for`` when given
-    (a writer: restarted from scratch if the vectors turn out unusable after some frames)."""
+    (a writer: restarted from scratch if the vectors turn out unusable after some frames).
+    ``field`` other than "mv": that optical flow for every video, vectors or not."""
+    if field != "mv":
+        note = f"{field} optical flow on the decoded luma (chosen, not a fallback)"
+        return run_flow(path, cell, note, progress, should_stop, _sink(sink_for), method=field)
     note = ""
     # run_vectors opens the video once and checks the codec itself (no separate
     # motion_support() call: opening a container costs tens of milliseconds).
@@ -131,19 +152,20 @@ def open_motion(
     should_stop: ShouldStop | None = None,
     max_distance: int = DEFAULT_MAX_DISTANCE,
     fallback: Fallback = "flow",
+    field: Field = "mv",
 ) -> MotionStore:
     """The motion store of ``path`` (see the module docstring). ``cell`` None: chosen from
     the video's size. Progress, cancel (``Cancelled``, nothing cached) and errors as
-    ``extract_motion``."""
+    ``extract_motion``; ``field`` as in :func:`extract_raw` (each has its own store)."""
     path = Path(path)
     if cell is None:
-        check_arguments(path, UNIT, max_distance, fallback)
+        check_arguments(path, UNIT, max_distance, fallback, field)
         cell = default_cell(path)
-    check_arguments(path, cell, max_distance, fallback)
-    target, fingerprint = store_path(path, cell, max_distance, fallback)
+    check_arguments(path, cell, max_distance, fallback, field)
+    target, fingerprint = store_path(path, cell, max_distance, fallback, field)
     if target.is_file():
         try:
-            store = MotionStore(target, fingerprint)
+            store = MotionStore(target, fingerprint, field)
         except VideoError as exc:  # a damaged cache is rebuilt, never an error
             log.warning("rebuilding the motion cache: %s", exc)
         else:
@@ -151,7 +173,7 @@ def open_motion(
                 progress(1.0)
             return store
     with StoreWriter(target) as writer:
-        raw = extract_raw(path, cell, max_distance, fallback, progress, should_stop, writer)
+        raw = extract_raw(path, cell, max_distance, fallback, progress, should_stop, writer, field)
         # Frames leave the decoder in presentation order, but some containers (AVI with
         # B-frames) stamp them with decode-order times; the sorted stamps are the times.
         writer.finish(
@@ -165,5 +187,6 @@ def open_motion(
             times=sorted(raw.times),
             derived=list(raw.derived),
             fingerprint=fingerprint,
+            field=field,
         )
-    return MotionStore(target, fingerprint)
+    return MotionStore(target, fingerprint, field)

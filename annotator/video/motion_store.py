@@ -10,7 +10,7 @@ vectors, validity and residual. A store keeps exactly that, in one flat file:
   below 32 px; ``-32768`` marks an invalid cell, so validity costs nothing) and the residual
   as uint8, its square root in 1/16 steps (0..252 grey levels, 1/64 of a level near 0 and
   1 level near 250; 255 = none, e.g. frame 0): 5 bytes per cell;
-- a JSON trailer (kind, cell, size, codec, note, the video's fingerprint, picture types,
+- a JSON trailer (kind, field, cell, size, codec, note, the video's fingerprint, picture types,
   presentation times, derived flags, per-frame residual energy), its length and an end mark.
 
 Records are written as the extraction produces them (:class:`StoreWriter`: a temporary file
@@ -37,7 +37,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,7 +46,12 @@ from annotator.core.safeio import fsync_dir, parse_json, regular_file, temp_sibl
 from annotator.errors import VideoError
 from annotator.video.motion import MotionFields
 
-STORE_VERSION = 2  # 1: a folder of .npy files (never written by the app; not read)
+STORE_VERSION = 3  # 1: a folder of .npy files (never read); 2: no field name in the trailer
+Field = Literal["mv", "dis", "dis-fast", "farneback"]
+FIELDS: tuple[Field, ...] = ("mv", "dis", "dis-fast", "farneback")
+"""What a store's field is made of: the codec's vectors (the flow fallback where there are
+none), or dense optical flow on the decoded luma for every video: DIS at OpenCV's medium
+preset (``dis``) or its fast one (``dis-fast``), or Farneback."""
 MAGIC = b"ANNOTATOR-MOTION-STORE\n"
 END = b"MVSTORE2"
 UNITS = 32  # int16 steps per px
@@ -156,8 +161,12 @@ class StoreWriter:
         times: list[float],
         derived: list[bool],
         fingerprint: str = "",
+        field: str = "mv",
     ) -> Path:
-        """Write the trailer and put the store in place (atomically)."""
+        """Write the trailer and put the store in place (atomically). ``field``: what the
+        vectors were made of (``FIELDS``: the codec's vectors, or an optical flow chosen)."""
+        if field not in FIELDS:
+            raise VideoError(f"unknown motion field {field!r}")
         if self.grid is None or len(times) != self.frames or len(derived) != self.frames:
             raise VideoError("a motion store needs at least one frame and one time per frame")
         meta: dict[str, Any] = {
@@ -167,6 +176,7 @@ class StoreWriter:
             "frames": self.frames,
             "grid": list(self.grid),
             "kind": kind,
+            "field": field,
             "cell": cell,
             "width": width,
             "height": height,
@@ -207,7 +217,9 @@ class StoreWriter:
         self.abort()
 
 
-def write_store(fields: MotionFields, target: str | Path, fingerprint: str = "") -> Path:
+def write_store(
+    fields: MotionFields, target: str | Path, fingerprint: str = "", field: str = "mv"
+) -> Path:
     """Write in-memory ``fields`` as a store at ``target`` (replaced atomically)."""
     with StoreWriter(target) as writer:
         for t in range(len(fields)):
@@ -223,6 +235,7 @@ def write_store(fields: MotionFields, target: str | Path, fingerprint: str = "")
             times=[float(t) for t in fields.times],
             derived=[bool(d) for d in fields.derived],
             fingerprint=fingerprint,
+            field=field,
         )
 
 
@@ -230,10 +243,13 @@ class MotionStore:
     """A store opened for reading: checked whole on open, frames read span by span.
 
     ``fingerprint``: the video's (``core.fingerprint``); a store written for another video is
-    refused. Has the per-video attributes of ``MotionFields`` (``kind``, ``cell``, ``width``,
+    refused, and so is one of another ``field`` when given. Has ``field`` and the per-video
+    attributes of ``MotionFields`` (``kind``, ``cell``, ``width``,
     ``height``, ``codec``, ``note``, ``picture_types``, ``times``, ``derived``) and ``len``."""
 
-    def __init__(self, path: str | Path, fingerprint: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, fingerprint: str | None = None, field: str | None = None
+    ) -> None:
         self.path = Path(path)
         size = regular_file(self.path, VideoError)
         meta = self._trailer(size)
@@ -244,6 +260,11 @@ class MotionStore:
                 )
             if fingerprint is not None and meta.get("fingerprint") != fingerprint:
                 raise ValueError("it was written for another video")
+            if meta.get("field") not in FIELDS:
+                raise ValueError(f"unknown field {meta.get('field')!r}")
+            if field is not None and meta["field"] != field:
+                raise ValueError(f"it holds the {meta['field']} field, not {field}")
+            self.field = str(meta["field"])
             self.frames = int(meta["frames"])
             gh, gw = (int(v) for v in meta["grid"])
             self.grid = (gh, gw)
