@@ -1,0 +1,87 @@
+"""``--method direct``: a video's key frames by minimising eq. 16 directly (``direct.py``).
+
+The objective is the shipped K-FPN model's, on its time grid and windows
+(``kfpn.objective``: backbone maps pooled to 3 x 3, each window centred and scaled to unit
+norm, the model's 40 learned poles, ρ), so it measures exactly what the network was trained
+towards. With a budget no network runs (greedy forward selection, then 1-exchange descent).
+Without a budget the count is ``kfpn``'s natural count (Σ s of
+the network, the first and last frame forced), so the network runs once for that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from annotator.core.progress import ShouldStop
+from annotator.errors import UsageError
+from annotator.proposal import kfpn
+from annotator.proposal import windows as win
+from annotator.proposal.direct import WindowedObjective, direct_search
+
+POOL_CHUNK = 512  # grid steps pooled at once
+
+
+def video_objective(
+    model: kfpn.LoadedModel, feats: np.ndarray, fps: float
+) -> tuple[WindowedObjective, np.ndarray, np.ndarray]:
+    """(eq. 16 over the model's windows, grid positions, window position indices).
+
+    The same windows as ``kfpn.objective`` (``loss.loss_features``: maps pooled to
+    ``loss_pool`` x ``loss_pool``, each window centred over time and scaled to unit norm),
+    kept as Gram matrices (T x T) instead of reduced by an SVD per window."""
+    import torch
+
+    kfpn._check_features(model, feats)
+    positions = win.resample_positions(feats.shape[0], fps, model.config.fps)
+    idx = win.window_indices(len(positions), model.config.window)
+    pool = model.config.loss_pool
+    pooled = []
+    for start in range(0, len(positions), POOL_CHUNK):
+        x = torch.from_numpy(np.asarray(feats[positions[start : start + POOL_CHUNK]])).double()
+        pooled.append(torch.nn.functional.adaptive_avg_pool2d(x, pool).flatten(1).numpy())
+    y = np.concatenate(pooled)
+    grams = []
+    for row in idx:
+        c = y[row] - y[row].mean(axis=0, keepdims=True)
+        grams.append(c @ c.T / max(float(np.square(c).sum()), 1e-16))
+    with torch.no_grad():
+        d = model.net.dictionary().double().cpu().numpy()
+    obj = WindowedObjective.from_dictionary(d, [], positions[idx], model.rho, grams=grams)
+    return obj, positions, idx
+
+
+def propose_direct(
+    model: kfpn.LoadedModel,
+    feats: np.ndarray,
+    fps: float,
+    budget: int | None = None,
+    device: str = "cpu",
+    should_stop: ShouldStop | None = None,
+    anchor_ends: bool | None = None,
+) -> kfpn.KfpnResult:
+    """Key frames of a video (features (frames, C, 7, 7)) by the direct search.
+
+    ``anchor_ends`` (default: False with a budget, as ``kfpn``'s budget mode; True for the
+    natural count, which starts an interactive session) forces the first and last frame.
+    ``scores`` are the network's s per frame for the natural count, else empty.
+    """
+    count = feats.shape[0]
+    obj, positions, _ = video_objective(model, feats, fps)
+    scores: list[float] = []
+    if budget is None:
+        _, s = kfpn.window_scores(model, feats, positions, device, should_stop)
+        pos_scores = win.merge_scores(s, len(positions))
+        natural = set(kfpn.threshold_frames(positions, pos_scores)) | {0, count - 1}
+        want = max(len(natural), round(float(pos_scores.sum())))
+        scores = [float(v) for v in win.frame_scores(positions, pos_scores, count)]
+        ends = True if anchor_ends is None else anchor_ends
+    else:
+        if budget < 1:
+            raise UsageError("a budget needs at least one frame")
+        want = budget
+        ends = False if anchor_ends is None else anchor_ends
+    want = min(want, count)
+    picked = direct_search(obj, want, ends, should_stop=should_stop)
+    # a video slower than the grid has fewer grid frames than the budget: fill the gaps
+    frames = kfpn._to_frames(picked, np.arange(count), count, want)
+    return kfpn.KfpnResult(frames, scores)
