@@ -1,4 +1,4 @@
-"""``--method direct``: a video's key frames by minimising eq. 16 directly (``direct.py``).
+"""A video's key frames by minimising eq. 16 directly (``direct.py``): the reference for K-FPN.
 
 The objective is the shipped K-FPN model's, on its time grid and windows
 (``kfpn.objective``: backbone maps pooled to 3 x 3, each window centred and scaled to unit
@@ -9,6 +9,8 @@ the network, the first and last frame forced), so the network runs once for that
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
@@ -85,3 +87,20 @@ def propose_direct(
     # a video slower than the grid has fewer grid frames than the budget: fill the gaps
     frames = kfpn._to_frames(picked, np.arange(count), count, want)
     return kfpn.KfpnResult(frames, scores)
+
+
+def propose_direct_video(
+    video: str | Path,
+    budget: int | None,
+    model_path: str | Path | None = None,
+    anchor_ends: bool | None = None,
+) -> list[int]:
+    """``propose_direct`` on a video file: the shipped (or given) K-FPN model's objective on
+    its backbone features (computed once, then read from the feature cache)."""
+    from annotator.proposal.features import reading, video_features
+
+    model = kfpn.load_model(model_path)
+    with reading(video) as source:
+        feats = video_features(source, model.config.backbone)
+        fps = source.fps
+    return propose_direct(model, feats, fps, budget, anchor_ends=anchor_ends).frames

@@ -165,32 +165,6 @@ def _kfpn(ctx: Request) -> Picked:
     return Picked(result.frames, result.scores, device, info)
 
 
-def _direct(ctx: Request) -> Picked:
-    """eq. 16 minimised for this video by search (``direct_video``); the reference the
-    network's proposals are measured against."""
-    from annotator.proposal import kfpn
-    from annotator.proposal.backbones import pick_device
-    from annotator.proposal.direct_video import propose_direct
-    from annotator.proposal.features import video_features
-
-    device = pick_device(ctx.device)
-    model = kfpn.load_model(ctx.options.get("model"))
-    feats = video_features(
-        ctx.source,
-        model.config.backbone,
-        backbone_weights=ctx.options.get("backbone_weights"),
-        device=device,
-        progress=part(ctx.progress, 0.0, 0.8),
-        should_stop=ctx.should_stop,
-        mmap=True,
-    )
-    result = propose_direct(model, feats, ctx.source.fps, ctx.budget, device, ctx.should_stop)
-    if ctx.progress is not None:
-        ctx.progress(1.0)
-    info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
-    return Picked(result.frames, result.scores or None, device, info)
-
-
 def _baseline(name: str) -> Runner:
     def run(ctx: Request) -> Picked:
         from annotator.proposal.baselines import select_frames
@@ -208,7 +182,6 @@ METHODS: dict[str, Runner] = {
     "kfpn": _kfpn,
     "uniform": _baseline("uniform"),
     "kmeans": _baseline("kmeans"),
-    "direct": _direct,
 }
 
 
