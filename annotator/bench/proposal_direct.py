@@ -115,7 +115,7 @@ def _hits(
 ) -> tuple[np.ndarray, np.ndarray]:
     hits, totals = [], []
     for clip in clips:
-        key = ("fill", fill)
+        key = f"fill:{fill}"
         if key not in clip.cache:
             clip.cache[key] = make_fill(clip, fill)
         pred, _ = clip.cache[key](picks[(clip.name, fraction, name)])

@@ -135,7 +135,7 @@ class _Search:
             self.add_total[self.index[f]] -= d
         local = self.local(w)
         cands = [f for f in self.obj.slots_of[w] if f not in local]
-        errs = self.obj.errors(w, [local | {f} for f in cands]) if cands else []
+        errs = self.obj.errors(w, [local | {f} for f in cands]) if cands else np.empty(0)
         self.add[w] = {f: float(e - self.err[w]) for f, e in zip(cands, errs, strict=True)}
         for f, d in self.add[w].items():
             self.add_total[self.index[f]] += d

@@ -19,6 +19,7 @@ from annotator.errors import UsageError
 from annotator.proposal import kfpn
 from annotator.proposal import windows as win
 from annotator.proposal.direct import WindowedObjective, direct_search
+from annotator.proposal.select import threshold_frames
 
 POOL_CHUNK = 512  # grid steps pooled at once
 
@@ -73,7 +74,7 @@ def propose_direct(
     if budget is None:
         _, s = kfpn.window_scores(model, feats, positions, device, should_stop)
         pos_scores = win.merge_scores(s, len(positions))
-        natural = set(kfpn.threshold_frames(positions, pos_scores)) | {0, count - 1}
+        natural = set(threshold_frames(positions, pos_scores)) | {0, count - 1}
         want = max(len(natural), round(float(pos_scores.sum())))
         scores = [float(v) for v in win.frame_scores(positions, pos_scores, count)]
         ends = True if anchor_ends is None else anchor_ends
