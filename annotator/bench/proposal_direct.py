@@ -167,7 +167,7 @@ def time_search(fractions: list[float]) -> None:
     print(f"sample clip, {count} frames: backbone features {backbone:.1f} s (cold, no cache)\n")
     rng = np.random.default_rng(0)
     stream = np.cumsum(rng.normal(size=(3000, *feats.shape[1:])).astype(np.float32), axis=0)
-    print("| input | k | kfpn placement s | direct search s |")
+    print("| input | k | kfpn with a budget, s | direct search, s |")
     print("|---|---|---|---|")
     for label, x, rate in (
         (f"sample clip ({count})", feats, fps),

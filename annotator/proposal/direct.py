@@ -36,8 +36,8 @@ from annotator.core.progress import ShouldStop, check_stop
 
 TOLERANCE = 1e-12  # a move must lower the error by more than this (relative) to count
 # Random starting sets besides greedy and even spacing: the objective has many 1-exchange
-# local minima (on tiny random cases greedy + descent misses the optimum about one time in
-# six; see tests/proposal/test_direct.py).
+# local minima, and on tiny random cases more starts find the brute-force optimum more often
+# (tests/proposal/test_direct.py); each start costs one more descent.
 RESTARTS = 2
 
 
