@@ -3,9 +3,11 @@
 The objective is the shipped K-FPN model's, on its time grid and windows
 (``kfpn.objective``: backbone maps pooled to 3 x 3, each window centred and scaled to unit
 norm, the model's 40 learned poles, ρ), so it measures exactly what the network was trained
-towards. With a budget no network runs (greedy forward selection, then 1-exchange descent).
-Without a budget the count is ``kfpn``'s natural count (Σ s of
-the network, the first and last frame forced), so the network runs once for that.
+towards. With a budget no network runs (``direct.direct_search``: 1-exchange descent from
+several starts). Without a budget the count is ``kfpn``'s natural count (Σ s of the network,
+the first and last frame forced), so the network runs once for that. Not a registered
+proposal method: on protocol A its frames fill far worse than ``kfpn``'s (docs/kfpn.md,
+"Per-video optimisation").
 """
 
 from __future__ import annotations
