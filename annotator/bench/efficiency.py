@@ -166,10 +166,11 @@ def run(args: argparse.Namespace) -> int:
     fills, notes = _available_fills(fills, clips[0])
     if not fills:
         raise UsageError("none of the requested fills can run: " + "; ".join(notes))
-    kfpn_note = _kfpn_note() if "kfpn" in selectors + strategies else None
+    uses_model = {"kfpn", "direct"}
+    kfpn_note = _kfpn_note() if uses_model & {*selectors, *strategies} else None
     if kfpn_note:
         notes.append(kfpn_note)
-        selectors = [s for s in selectors if s != "kfpn"]
+        selectors = [s for s in selectors if s not in uses_model]
         strategies = [s for s in strategies if s != "kfpn"]
     if set_split(folder) != "val":
         notes.append("this set is not from the validation split; publish figures from val only")

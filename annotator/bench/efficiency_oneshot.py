@@ -5,7 +5,9 @@ them; a fill completes the video; PCK@0.05/0.1/0.2 and the mean error (% of body
 computed over the visible joints of every frame of every clip, pooled.
 
 Selectors: ``uniform`` and ``kmeans`` (video only), ``bisection`` (the middle of the largest gap,
-from the first and last frame; needs nothing), ``kfpn`` (the shipped model, when present) and
+from the first and last frame; needs nothing), ``kfpn`` (the shipped model, when present),
+``direct`` (eq. 16 minimised per video with the K-FPN model's dictionary, no network:
+``proposal.direct``; ``annotator bench proposal-direct`` compares it with ``kfpn``) and
 ``dp-linear``, a reference that uses the ground truth: the k frames minimising the total
 linear-interpolation error, exact by dynamic programming.
 """
@@ -110,6 +112,12 @@ def _kfpn(clip: RenderedClip, k: int, seed: int) -> IntArray:
     return np.asarray(sorted(propose(clip.video, "kfpn", k).frames), dtype=np.int64)
 
 
+def _direct(clip: RenderedClip, k: int, seed: int) -> IntArray:
+    from annotator.proposal.direct_video import propose_direct_video
+
+    return np.asarray(sorted(propose_direct_video(clip.video, k)), dtype=np.int64)
+
+
 def _kmeans(clip: RenderedClip, k: int, seed: int) -> IntArray:
     from annotator.proposal.baselines import select_frames
 
@@ -122,6 +130,7 @@ SELECTORS: dict[str, Selector] = {
     "bisection": lambda clip, k, seed: bisection_at_budget(clip.frame_count, k),
     "kfpn": _kfpn,
     "dp-linear": lambda clip, k, seed: dp_linear_at_budget(clip, k),
+    "direct": _direct,
 }
 USES_GROUND_TRUTH = {"dp-linear"}
 

@@ -22,6 +22,10 @@ TABLE = {
         "annotator.bench.efficiency_features",
         "eq. 16 key frame search on several per-frame descriptors, protocol A",
     ),
+    "proposal-direct": (
+        "annotator.bench.proposal_direct",
+        "K-FPN's proposals against eq. 16 minimised per video: error gap and protocol A",
+    ),
     "proposal-speed": (
         "annotator.bench.proposal_speed",
         "K-FPN proposals end to end against decode time (CPU, and GPU when present); memory",
