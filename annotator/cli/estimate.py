@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from annotator.estimation.pipeline import EstimatedTrack
 
 BAR_WIDTH = 30
+CARRIED = "carried"
+KEYFRAME_ROIS = (CARRIED, "detector")
 
 install()  # methods composed from sibling packages (the gate) before --keyframes lists them
 
@@ -78,6 +80,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         help="extra landmark passes on a key frame the tracker cannot reach (default 1)",
+    )
+    parser.add_argument(
+        "--keyframe-roi",
+        default=CARRIED,
+        choices=KEYFRAME_ROIS,
+        help="where a key frame far from the last one gets its region: carried (default; the "
+        "last pose moved along the motion vectors, one landmark call) or detector (the person "
+        "detector; also used where the codec has no motion vectors)",
     )
     parser.add_argument("--device", default=None, help="device for K-FPN proposals")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -128,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         estimator=args.estimator,
         threads=args.threads,
         refine_passes=args.refine_passes,
+        keyframe_roi=args.keyframe_roi,
         device=args.device,
         progress=bar,
     )
@@ -136,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
     est = result.estimates
     print(
         f"estimated {len(est.frames)} of {result.poses.shape[0]} frames "
-        f"({est.detector_calls} detector and {est.landmark_calls} landmark calls), "
+        f"({est.detector_calls} detector and {est.landmark_calls} landmark calls, "
+        f"{int(est.carried.sum())} regions carried along the motion), "
         f"filled the rest with {result.fill}, in {time.perf_counter() - start:.1f} s -> {args.out}"
     )
     return 0
@@ -152,12 +164,16 @@ def estimate_video(
     estimator: str = "blazepose",
     threads: int = 1,
     refine_passes: int = 1,
+    keyframe_roi: str = CARRIED,
     device: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> EstimatedTrack:
     """Key frames from ``keyframes`` (a proposal method, or ``all``), then the estimator on
-    them and the fill. Progress: proposals take the first half of the bar when they run."""
+    them and the fill. ``keyframe_roi``: ``carried`` moves the last pose along the video's
+    motion store to a key frame that tracking cannot reach (where the codec has motion
+    vectors; the store is the one the gate and the fill read), ``detector`` runs the person
+    detector there. Progress: proposals take the first half of the bar when they run."""
     from annotator.estimation.pipeline import estimate_track
     from annotator.propagation import FILL_METHODS, resolve_fill, video_fill
     from annotator.video import open_video
@@ -179,10 +195,24 @@ def estimate_video(
                 reader, keyframes, budget, device, part(progress, 0.0, share), should_stop
             ).frames
         seconds = {"keyframes": time.perf_counter() - t0}
-        _stage(progress, f"estimating poses on {len(frames)} frames")
         # a fill along the motion may extract the video's motion store: the bar's last tenth
         moving = method in FILL_METHODS and len(frames) < reader.frame_count
         end = 0.9 if moving else 1.0
+        carry = None
+        sparse = len(frames) < reader.frame_count
+        if keyframe_roi == CARRIED and sparse and reader.has_motion_vectors:
+            from annotator.propagation.carry import motion_carry
+            from annotator.video.motion_cache import open_motion
+
+            # the motion store is extracted here when the key-frame choice did not read it
+            mid = share + 0.3 * (end - share)
+            _stage(progress, "motion fields for the key frames")
+            t0 = time.perf_counter()
+            store = open_motion(video, progress=part(progress, share, mid), should_stop=should_stop)
+            carry = motion_carry(store)
+            seconds["motion"] = time.perf_counter() - t0
+            share = mid
+        _stage(progress, f"estimating poses on {len(frames)} frames")
         return estimate_track(
             reader,
             frames,
@@ -194,6 +224,7 @@ def estimate_video(
             estimator=estimator,
             threads=threads,
             refine_passes=refine_passes,
+            carry=carry,
             progress=part(progress, share, end),
             should_stop=should_stop,
             seconds=seconds,
