@@ -53,11 +53,13 @@ def test_a_shifted_body_carries_its_roi_by_the_same_shift() -> None:
                                 (190, 230), (210, 230), (200, 230)]  # fmt: skip
     xy[lm.AUX[0]] = (200, 230)
     xy[lm.AUX[1]] = (200, 60)
-    moved = carried_points(xy) + (15.0, -7.0)
+    moved = carried_points(xy) + np.array([15.0, -7.0])
     roi = carried_roi(xy, moved)
     before = roi_from_points(xy[lm.AUX[0]], xy[lm.AUX[1]])
     assert roi is not None
-    np.testing.assert_allclose(roi.as_array(), before.as_array() + (15, -7, 0, 0), atol=1e-9)
+    np.testing.assert_allclose(
+        roi.as_array(), before.as_array() + np.array([15, -7, 0, 0]), atol=1e-9
+    )
     assert carried_roi(xy, None) is None
     assert roi_agrees(before, before)
     assert not roi_agrees(before, Roi(before.cx + 0.3 * before.side, before.cy, before.side, 0))
@@ -151,7 +153,7 @@ def test_motion_carry_moves_points_and_refuses_cuts_and_missing_fields(tmp_path:
     moving = motion_carry(_still_store(tmp_path, True))
     out = moving(2, 6, points)
     assert out is not None
-    np.testing.assert_allclose(out[:2], points[:2] + (8.0, 0.0), atol=1e-4)
+    np.testing.assert_allclose(out[:2], points[:2] + np.array([8.0, 0.0]), atol=1e-4)
     assert np.isnan(out[2]).all()
     assert motion_carry(_still_store(tmp_path, True), cuts=[4])(2, 6, points) is None
     assert motion_carry(_still_store(tmp_path, True), cuts=[2])(2, 6, points) is not None
