@@ -176,3 +176,18 @@ def test_estimate_says_how_many_regions_it_carried(
         assert "(1 detector and 6 landmark calls, 4 regions carried" in printed
     else:
         assert "(5 detector and 10 landmark calls, 0 regions carried" in printed
+
+
+def test_estimate_with_the_gate_by_default_carries_regions_on_a_quarter_of_the_frames(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from annotator.cli import main
+
+    video = data_dir / "videos" / "mmhuman3d_single_person_demo.mp4"
+    out = tmp_path / "poses.npz"
+    assert main(["estimate", str(video), "--out", str(out), "--keyframes", "gate"]) == 0
+    printed = capsys.readouterr().out
+    # GATE_BUDGET of 40 frames; the first key frame detected, the others carried
+    assert "estimated 10 of 40 frames (1 detector and 11 landmark calls, 9 regions carried" in (
+        printed
+    )
