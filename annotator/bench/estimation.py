@@ -12,7 +12,9 @@ LiteRT, see its README):
 2. Pipelines: per key-frame selector and budget, estimator calls (detector + landmark model),
    wall time end to end (proposal, estimator, fill; one thread for every row), speed-up over
    the every-frame run, and PCK@0.05 of the Penn Action joints against the every-frame run
-   (all frames, and the frames the estimator did not see).
+   (all frames, and the frames the estimator did not see). ``--keyframe-roi`` as ``estimate``
+   (default carried: the rows count the carried key frames, and ``mv s`` the motion store's
+   extraction when the key-frame choice did not make it).
 
 With ``--renders DIR``: the rendered-video rows of ``estimation_renders.py``.
 With ``--roi-trace CLIP``: only the frame-by-frame trace of ``estimation_trace.py``.

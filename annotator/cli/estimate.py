@@ -12,6 +12,12 @@ video's motion store is extracted once and cached: the gate's key-frame choice a
 the same store) and ``hpim`` elsewhere (dense optical flow would cost more than the estimator
 frames it saves).
 
+``--keyframe-roi carried`` (the default): a key frame far from the last estimated one gets its
+ROI from the last pose carried along that same store (``propagation.carry.motion_carry``,
+handed to the estimator, which does not import ``propagation``): one landmark call instead
+of the detector's one detector and two landmark calls. ``detector`` runs the detector there.
+With ``--keyframes gate`` and no ``--budget``, a quarter of the frames (``GATE_BUDGET``).
+
 Key frames are read through the reader's random access with no decode-ahead: it decodes
 forward inside a group of pictures and seeks only to a later key frame, so sparse key frames
 cost one decoding pass at most, and only the frames the estimator sees are converted to RGB.

@@ -3,10 +3,10 @@ the last one without its person detector (``estimation.carry`` builds the ROI fr
 
 :func:`motion_carry` gives a function of the shape ``estimation.carry.Carry`` (this package
 does not import ``estimation``; the command line and the benchmark hand one to the other): it
-walks points from one frame to
-another along the store (the propagation walk, a bounded span of fields at a time) and answers
-None where the motion cannot be trusted: a scene cut between the two frames, or no motion
-vector near the points on any step of the way (an intra-only stretch: every step guessed).
+walks points from one frame to another along the store (the propagation walk, a bounded span
+of fields at a time) and answers None where the motion cannot be trusted: a scene cut between
+the two frames, or no motion vector near the points on any step of the way (an intra-only
+stretch: every step guessed).
 """
 
 from __future__ import annotations
