@@ -12,7 +12,9 @@ LiteRT, see its README):
 2. Pipelines: per key-frame selector and budget, estimator calls (detector + landmark model),
    wall time end to end (proposal, estimator, fill; one thread for every row), speed-up over
    the every-frame run, and PCK@0.05 of the Penn Action joints against the every-frame run
-   (all frames, and the frames the estimator did not see).
+   (all frames, and the frames the estimator did not see). ``--keyframe-roi`` as ``estimate``
+   (default carried: the rows count the carried key frames, and ``mv s`` the motion store's
+   extraction when the key-frame choice did not make it).
 
 With ``--renders DIR``: the rendered-video rows of ``estimation_renders.py``.
 With ``--roi-trace CLIP``: only the frame-by-frame trace of ``estimation_trace.py``.
@@ -43,8 +45,10 @@ from annotator.estimation.blazepose import LANDMARK_NAMES, BlazePose, Estimates
 from annotator.estimation.pipeline import EstimatedTrack, estimate_track
 from annotator.estimation.roi import Roi
 from annotator.propagation import AUTO_FILL, resolve_fill, video_fill
+from annotator.propagation.carry import motion_carry
 from annotator.proposal.registry import propose
 from annotator.video import open_video
+from annotator.video.motion_cache import open_motion
 
 CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_demo")
 ALPHA = 0.05
@@ -61,6 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="estimator threads, every row")
     parser.add_argument("--refine-passes", type=int, default=1, help="see estimate --help")
+    parser.add_argument(
+        "--keyframe-roi",
+        default="carried",
+        choices=("carried", "detector"),
+        help="a far key frame's region: carried along the motion, or the detector's",
+    )
     parser.add_argument("--golden-only", action="store_true", help="only the golden check")
     parser.add_argument(
         "--no-golden", action="store_true", help="skip the forced and self rows (faster)"
@@ -122,7 +132,13 @@ def run(args: argparse.Namespace) -> int:
         for selector in selectors:
             for budget in budgets:
                 result = _timed_estimate(
-                    video, selector, budget, args.fill, args.threads, args.refine_passes
+                    video,
+                    selector,
+                    budget,
+                    args.fill,
+                    args.threads,
+                    args.refine_passes,
+                    args.keyframe_roi == "carried",
                 )
                 pipelines.append(_pipeline_row(clip, selector, budget, result, every))
     renders: list[dict[str, Any]] = []
@@ -157,16 +173,28 @@ def _reference(data: Path, clip: str) -> Path:
 
 
 def _timed_estimate(
-    video: Path, selector: str, budget: float | None, fill: str, threads: int, passes: int = 1
+    video: Path,
+    selector: str,
+    budget: float | None,
+    fill: str,
+    threads: int,
+    passes: int = 1,
+    carried: bool = False,
 ) -> EstimatedTrack:
     cpu = time.process_time()
-    track = _estimate(video, selector, budget, fill, threads, passes)
+    track = _estimate(video, selector, budget, fill, threads, passes, carried)
     track.seconds["cpu"] = time.process_time() - cpu  # all threads: the work, not the wait
     return track
 
 
 def _estimate(
-    video: Path, selector: str, budget: float | None, fill: str, threads: int, passes: int
+    video: Path,
+    selector: str,
+    budget: float | None,
+    fill: str,
+    threads: int,
+    passes: int,
+    carried: bool,
 ) -> EstimatedTrack:
     # A fresh cache folder: K-FPN's backbone features are computed, not read back.
     saved = os.environ.get("ANNOTATOR_CACHE_DIR")
@@ -182,6 +210,13 @@ def _estimate(
             else:
                 frames = propose(reader, selector, budget, "cpu").frames
             seconds = {"keyframes": time.perf_counter() - t0}
+            carry = None
+            if carried and selector != "all" and reader.has_motion_vectors:
+                # as ``annotator estimate --keyframe-roi carried``: the store the gate read, or
+                # extracted here (the fill then reads it back)
+                t0 = time.perf_counter()
+                carry = motion_carry(open_motion(video))
+                seconds["motion"] = time.perf_counter() - t0
             return estimate_track(
                 reader,
                 frames,
@@ -189,6 +224,7 @@ def _estimate(
                 fill_name=method,
                 threads=threads,
                 refine_passes=passes,
+                carry=carry,
                 seconds=seconds,
             )
         finally:
@@ -271,6 +307,8 @@ def _pipeline_row(
         "proposal_seconds": result.seconds["keyframes"],
         "estimator_seconds": result.seconds["estimate"],
         "fill_seconds": result.seconds["fill"],
+        "motion_seconds": result.seconds.get("motion", 0.0),
+        "carried": int(est.carried.sum()),
         "speedup": base / seconds if seconds > 0 else float("nan"),
         "cpu_seconds": cpu,
         "cpu_speedup": base_cpu / cpu if cpu > 0 else float("nan"),
@@ -296,16 +334,19 @@ def _print_pipelines(rows: list[dict[str, Any]], fill: str) -> None:
     print(f"\nPipelines (fill {fill}), PCK@{ALPHA} against the every-frame run, Penn joints")
     print(
         f"{'clip':<30} {'keyframes':<9} {'budget':>6} {'fill':<7} {'keys':>5} {'det':>4} "
-        f"{'lmk':>5} "
-        f"{'calls %':>7} {'wall s':>7} {'prop s':>6} {'est s':>6} {'fill s':>6} {'speed-up':>8} {'cpu s':>6} "
+        f"{'lmk':>5} {'carr':>4} "
+        f"{'calls %':>7} {'wall s':>7} {'prop s':>6} {'mv s':>5} {'est s':>6} {'fill s':>6} "
+        f"{'speed-up':>8} {'cpu s':>6} "
         f"{'cpu x':>6} {'PCK':>6} {'PCK unseen':>10}"
     )
     for r in rows:
         print(
             f"{r['clip']:<30} {r['selector']:<9} {r['budget']:>6g} {r['fill']:<7} "
             f"{r['key_frames']:>5} "
-            f"{r['detector_calls']:>4} {r['landmark_calls']:>5} {100 * r['calls_share']:>7.1f} "
-            f"{r['seconds']:>7.1f} {r['proposal_seconds']:>6.1f} {r['estimator_seconds']:>6.1f} "
+            f"{r['detector_calls']:>4} {r['landmark_calls']:>5} {r['carried']:>4} "
+            f"{100 * r['calls_share']:>7.1f} "
+            f"{r['seconds']:>7.1f} {r['proposal_seconds']:>6.1f} {r['motion_seconds']:>5.1f} "
+            f"{r['estimator_seconds']:>6.1f} "
             f"{r['fill_seconds']:>6.1f} {r['speedup']:>7.2f}x "
             f"{r['cpu_seconds']:>6.1f} {r['cpu_speedup']:>5.2f}x "
             f"{r['pck']:>6.3f} {r['pck_unseen']:>10.3f}"

@@ -12,6 +12,12 @@ video's motion store is extracted once and cached: the gate's key-frame choice a
 the same store) and ``hpim`` elsewhere (dense optical flow would cost more than the estimator
 frames it saves).
 
+``--keyframe-roi carried`` (the default): a key frame far from the last estimated one gets its
+ROI from the last pose carried along that same store (``propagation.carry.motion_carry``,
+handed to the estimator, which does not import ``propagation``): one landmark call instead
+of the detector's one detector and two landmark calls. ``detector`` runs the detector there.
+With ``--keyframes gate`` and no ``--budget``, a quarter of the frames (``GATE_BUDGET``).
+
 Key frames are read through the reader's random access with no decode-ahead: it decodes
 forward inside a group of pictures and seeks only to a later key frame, so sparse key frames
 cost one decoding pass at most, and only the frames the estimator sees are converted to RGB.
@@ -37,6 +43,13 @@ if TYPE_CHECKING:
     from annotator.estimation.pipeline import EstimatedTrack
 
 BAR_WIDTH = 30
+CARRIED = "carried"
+KEYFRAME_ROIS = (CARRIED, "detector")
+# With a carried region a key frame costs about one estimator call, so a quarter of the frames
+# stays under 30 % of the every-frame run's calls and reached PCK@0.05 >= 0.95 against it on
+# two of the three real clips (docs/benchmarks-estimation.md); the gate's own decisions
+# (no budget) open 8 % to 35 % of the frames there, under or over both goals.
+GATE_BUDGET = 0.25
 
 install()  # methods composed from sibling packages (the gate) before --keyframes lists them
 
@@ -62,7 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--budget",
         type=parse_budget,
         default=None,
-        help="key frames: a fraction of the frames (0.1) or a count (12)",
+        help="key frames: a fraction of the frames (0.1) or a count (12); default for the "
+        f"gate {GATE_BUDGET:g} (its own decisions open 8-35 %% of a clip's frames), for the "
+        "other methods their own",
     )
     parser.add_argument(
         "--fill",
@@ -78,6 +93,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         help="extra landmark passes on a key frame the tracker cannot reach (default 1)",
+    )
+    parser.add_argument(
+        "--keyframe-roi",
+        default=CARRIED,
+        choices=KEYFRAME_ROIS,
+        help="where a key frame far from the last one gets its region: carried (default; the "
+        "last pose moved along the motion vectors, one landmark call) or detector (the person "
+        "detector; also used where the codec has no motion vectors)",
     )
     parser.add_argument("--device", default=None, help="device for K-FPN proposals")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -128,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         estimator=args.estimator,
         threads=args.threads,
         refine_passes=args.refine_passes,
+        keyframe_roi=args.keyframe_roi,
         device=args.device,
         progress=bar,
     )
@@ -136,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
     est = result.estimates
     print(
         f"estimated {len(est.frames)} of {result.poses.shape[0]} frames "
-        f"({est.detector_calls} detector and {est.landmark_calls} landmark calls), "
+        f"({est.detector_calls} detector and {est.landmark_calls} landmark calls, "
+        f"{int(est.carried.sum())} regions carried along the motion), "
         f"filled the rest with {result.fill}, in {time.perf_counter() - start:.1f} s -> {args.out}"
     )
     return 0
@@ -152,12 +177,16 @@ def estimate_video(
     estimator: str = "blazepose",
     threads: int = 1,
     refine_passes: int = 1,
+    keyframe_roi: str = CARRIED,
     device: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> EstimatedTrack:
     """Key frames from ``keyframes`` (a proposal method, or ``all``), then the estimator on
-    them and the fill. Progress: proposals take the first half of the bar when they run."""
+    them and the fill. ``keyframe_roi``: ``carried`` moves the last pose along the video's
+    motion store to a key frame that tracking cannot reach (where the codec has motion
+    vectors; the store is the one the gate and the fill read), ``detector`` runs the person
+    detector there. Progress: proposals take the first half of the bar when they run."""
     from annotator.estimation.pipeline import estimate_track
     from annotator.propagation import FILL_METHODS, resolve_fill, video_fill
     from annotator.video import open_video
@@ -174,15 +203,31 @@ def estimate_video(
             from annotator.proposal.registry import propose
 
             share = 0.5
+            if budget is None and keyframes == "gate":
+                budget = GATE_BUDGET
             _stage(progress, f"proposing key frames ({keyframes})")
             frames = propose(
                 reader, keyframes, budget, device, part(progress, 0.0, share), should_stop
             ).frames
         seconds = {"keyframes": time.perf_counter() - t0}
-        _stage(progress, f"estimating poses on {len(frames)} frames")
         # a fill along the motion may extract the video's motion store: the bar's last tenth
         moving = method in FILL_METHODS and len(frames) < reader.frame_count
         end = 0.9 if moving else 1.0
+        carry = None
+        sparse = len(frames) < reader.frame_count
+        if keyframe_roi == CARRIED and sparse and reader.has_motion_vectors:
+            from annotator.propagation.carry import motion_carry
+            from annotator.video.motion_cache import open_motion
+
+            # the motion store is extracted here when the key-frame choice did not read it
+            mid = share + 0.3 * (end - share)
+            _stage(progress, "motion fields for the key frames")
+            t0 = time.perf_counter()
+            store = open_motion(video, progress=part(progress, share, mid), should_stop=should_stop)
+            carry = motion_carry(store)
+            seconds["motion"] = time.perf_counter() - t0
+            share = mid
+        _stage(progress, f"estimating poses on {len(frames)} frames")
         return estimate_track(
             reader,
             frames,
@@ -194,6 +239,7 @@ def estimate_video(
             estimator=estimator,
             threads=threads,
             refine_passes=refine_passes,
+            carry=carry,
             progress=part(progress, share, end),
             should_stop=should_stop,
             seconds=seconds,

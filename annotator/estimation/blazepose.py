@@ -7,13 +7,18 @@ indices) of a video:
   the previous frame's auxiliary landmarks (hip centre and body-axis point) after the
   one-euro filter, as MediaPipe tracks. This is how every-frame runs (and the golden
   reference in ``shared/data/realgt``) work.
-- A frame with no processed neighbour before it (the first one, or a key frame far from the
-  last) has no previous pose to track from: the detector runs on the whole frame. Its ROI is
+- A key frame far from the last processed one has no previous pose to track from. Given a
+  ``carry`` function (the video's motion, see ``carry.py``), the last frame's landmarks are
+  carried along the motion field to it and give its ROI: one landmark call, no detector
+  call. A second landmark pass, in the ROI its first answer gives, runs only when that ROI
+  disagrees with the carried one (``carry.roi_agrees``) and the next frame is not processed.
+- The first frame, a key frame that cannot be carried (no ``carry``, the motion cannot be
+  trusted, or the carried ROI loses the person: pose flag below 0.5), and a tracked frame
+  whose pose flag says the person was lost, run the detector on the whole frame. Its ROI is
   coarser than a tracked one, so by default the landmark model then runs a second time in the
   ROI that its own first answer gives (``refine_passes``), which is what a tracked frame
   would have seen, unless the next frame is processed too (then tracking takes over, as in
-  MediaPipe). The filter restarts there. The detector also runs on a tracked frame when
-  the landmark model's pose flag says the person was lost (below 0.5).
+  MediaPipe). The filter restarts on a carried or detected frame.
 
 Everything is returned in frame pixels in the video's display orientation.
 """
@@ -31,6 +36,7 @@ from numpy.typing import NDArray
 from annotator.core.progress import Cancelled, Progress, ShouldStop, check_stop, report
 from annotator.estimation import detector as det
 from annotator.estimation import landmarks as lm
+from annotator.estimation.carry import Carry, carried_points, carried_roi, roi_agrees
 from annotator.estimation.filters import OneEuroPoints
 from annotator.estimation.roi import Roi, roi_from_points, to_frame, warp
 from annotator.estimation.runtime import DETECTOR, LANDMARKER, LiteModel, checked_model
@@ -54,8 +60,9 @@ class Estimates:
     """Per processed frame (K of them, in ``frames`` order): ``xy`` (K, 33, 2) pixels (NaN
     where no person was found), ``z`` (K, 33), ``visibility`` and ``presence`` (K, 33) in
     [0, 1], ``pose_flag`` (K,), ``roi`` (K, 4) centre x, y, side, rotation of the ROI the
-    reported landmarks came from, ``detected`` (K,) True where the detector ran; and the
-    number of model calls and the wall time."""
+    reported landmarks came from, ``detected`` (K,) True where the detector ran; the number
+    of model calls and the wall time; ``carried`` (K,) True where the ROI was carried along
+    the motion field."""
 
     frames: NDArray[np.int64]
     xy: NDArray[np.float64]
@@ -71,6 +78,7 @@ class Estimates:
     landmark_calls: int = 0
     seconds: float = 0.0
     landmark_names: tuple[str, ...] = field(default=LANDMARK_NAMES)
+    carried: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 def next_roi(smoother: OneEuroPoints, aux: NDArray[np.floating], time: float) -> Roi:
@@ -89,6 +97,7 @@ class _State:
 
     last: int = -2
     roi: Roi | None = None
+    xy: NDArray[np.float64] | None = None  # the last processed frame's 39 landmarks, unfiltered
     smoother: OneEuroPoints = field(default_factory=OneEuroPoints)
 
 
@@ -103,14 +112,19 @@ class FrameReader(Protocol):
 
 
 class BlazePose:
-    """BlazePose full on LiteRT. ``threads``: interpreter threads (1 is the reference)."""
+    """BlazePose full on LiteRT. ``threads``: interpreter threads (1 is the reference);
+    ``carry``: moves points along the video's motion (``carry.Carry``), None to run the
+    detector on every key frame that tracking cannot reach."""
 
     name = "blazepose"
     landmark_names = LANDMARK_NAMES
 
-    def __init__(self, threads: int = 1, refine_passes: int = 1) -> None:
+    def __init__(
+        self, threads: int = 1, refine_passes: int = 1, carry: Carry | None = None
+    ) -> None:
         self.threads = threads
         self.refine_passes = refine_passes
+        self.carry = carry
         self._detector: LiteModel | None = None
         self._landmarker: LiteModel | None = None
         self.detector_calls = 0
@@ -158,26 +172,49 @@ class BlazePose:
             crop_lms, xy = self.landmarks(image, roi)
         return crop_lms, xy, roi
 
+    def _carried(
+        self, state: _State, index: int, image: NDArray[np.uint8], isolated: bool
+    ) -> tuple[lm.CropLandmarks, NDArray[np.float64], Roi] | None:
+        """The landmarks in the ROI carried from the last processed frame, or None."""
+        if self.carry is None or state.xy is None or index <= state.last + 1:
+            return None
+        roi = carried_roi(state.xy, self.carry(state.last, index, carried_points(state.xy)))
+        if roi is None:
+            return None
+        crop_lms, xy = self.landmarks(image, roi)
+        if crop_lms.pose_flag < POSE_FLAG_THRESHOLD:
+            return None
+        found = roi_from_points(xy[lm.AUX[0]], xy[lm.AUX[1]])
+        if isolated and self.refine_passes > 0 and not roi_agrees(roi, found):
+            again, xy_again = self.landmarks(image, found)
+            if again.pose_flag >= POSE_FLAG_THRESHOLD:
+                return again, xy_again, found
+        return crop_lms, xy, roi
+
     def _step(
         self, state: _State, index: int, image: NDArray[np.uint8], fps: float, isolated: bool
-    ) -> tuple[lm.CropLandmarks, NDArray[np.float64], Roi, bool] | None:
+    ) -> tuple[lm.CropLandmarks, NDArray[np.float64], Roi, bool, bool] | None:
         result: tuple[lm.CropLandmarks, NDArray[np.float64], Roi] | None = None
-        detected = False
+        detected = carried = False
         if state.roi is not None and index == state.last + 1:
             crop_lms, xy = self.landmarks(image, state.roi)
             if crop_lms.pose_flag >= POSE_FLAG_THRESHOLD:
                 result = (crop_lms, xy, state.roi)
         if result is None:
             state.smoother.reset()
+            result = self._carried(state, index, image, isolated)
+            carried = result is not None
+        if result is None:
             detected = True
             result = self._from_detection(image, isolated)
         state.last = index
         if result is None or result[0].pose_flag < POSE_FLAG_THRESHOLD:
-            state.roi = None
+            state.roi = state.xy = None
             return None
         crop_lms, xy, roi = result
+        state.xy = xy
         state.roi = next_roi(state.smoother, xy[list(lm.AUX)], index / fps)
-        return crop_lms, xy, roi, detected
+        return crop_lms, xy, roi, detected, carried
 
     # -- a video ------------------------------------------------------------------------
     def run(
@@ -204,6 +241,7 @@ class BlazePose:
         flag = np.zeros(k)
         rois = np.full((k, 4), np.nan)
         detected = np.zeros(k, dtype=bool)
+        carried = np.zeros(k, dtype=bool)
         state = _State()
         width = height = 0
         for row, index in enumerate(todo):
@@ -213,7 +251,7 @@ class BlazePose:
             isolated = row + 1 >= k or todo[row + 1] != index + 1
             found = self._step(state, int(index), image, fps, isolated)
             if found is not None:
-                crop_lms, pts, roi, detected[row] = found
+                crop_lms, pts, roi, detected[row], carried[row] = found
                 xy[row] = pts[:n]
                 z[row] = crop_lms.z[:n] * roi.side
                 vis[row] = crop_lms.visibility[:n]
@@ -235,4 +273,5 @@ class BlazePose:
             detector_calls=self.detector_calls - calls[0],
             landmark_calls=self.landmark_calls - calls[1],
             seconds=time.perf_counter() - start,
+            carried=carried,
         )

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from annotator.core.codes import SOURCE_NAMES, Source
 from annotator.core.progress import Progress, ShouldStop
 from annotator.estimation.blazepose import Estimates, FrameReader
+from annotator.estimation.carry import Carry
 from annotator.estimation.observations import observations
 from annotator.estimation.registry import create
 
@@ -88,15 +89,18 @@ def estimate_track(
     should_stop: ShouldStop | None = None,
     seconds: dict[str, float] | None = None,
     fill_name: str | None = None,
+    carry: Carry | None = None,
 ) -> EstimatedTrack:
     """The estimator on ``frames`` of ``video``, every other frame filled with ``fill``.
     ``refine_passes``: extra landmark passes on an isolated key frame (``BlazePose``);
-    ``fill_name``: what to call a ``fill`` function in the result (a name names itself)."""
+    ``fill_name``: what to call a ``fill`` function in the result (a name names itself);
+    ``carry``: moves points along the video's motion, so that a key frame far from the last
+    one gets its ROI from there instead of from the detector (``estimation.carry``)."""
     from annotator.dynamics.fill import fill_track
 
     timing = dict(seconds or {})
     t0 = time.perf_counter()
-    model = create(estimator, threads=threads, refine_passes=refine_passes)
+    model = create(estimator, threads=threads, refine_passes=refine_passes, carry=carry)
     est = model.run(video, frames, progress, should_stop)
     timing["estimate"] = time.perf_counter() - t0
     t0 = time.perf_counter()

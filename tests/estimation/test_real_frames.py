@@ -149,3 +149,5 @@ def test_the_bar_follows_the_fills_motion_extraction(
     assert stages and "100 %" in stages[-1]
     # the estimator's part ends at 90 %: the motion extraction takes the rest
     assert any(" 90 % estimating poses" in line for line in bar)
+    # the carried key-frame regions read the store first; the fill reads it back
+    assert any("motion fields for the key frames" in line for line in bar)
