@@ -51,9 +51,10 @@ def frame_uncertainty(manual: NDArray[Any], result: FillResult) -> NDArray[np.fl
 
 OBJECTIVES = ("peak", "gain", "total")
 DEFAULT_OBJECTIVE = "peak"
-# Which held frames rank ahead of every gap: only unanchored ends ("ends"), or also joints
-# held toward an absent label ("all", the former rule).
-HELD_RULES = ("ends", "all")
+# Which held frames rank ahead of every gap: only unanchored ends ("ends", and
+# "ends-unscored" where a joint held toward an absent label adds nothing to its frame's
+# score), or also joints held toward an absent label ("all", the former rule).
+HELD_RULES = ("ends", "ends-unscored", "all")
 DEFAULT_HELD = "ends"
 
 
@@ -62,14 +63,14 @@ def held_ends(
 ) -> NDArray[np.bool_]:
     """(F,) unlabelled frames where some joint is held with no label beyond it (before the
     first or after the last label of its shot): the frames ``N`` offers before any gap. With
-    ``rule="ends"`` a joint held toward an ``absent`` label does not count (the absent label
-    bounds it); ``"all"`` counts every held joint."""
+    ``rule="ends"`` (or ``"ends-unscored"``) a joint held toward an ``absent`` label does not
+    count (the absent label bounds it); ``"all"`` counts every held joint."""
     if rule not in HELD_RULES:
         raise ValueError(f"unknown held rule {rule!r}; one of {HELD_RULES}")
     man = np.asarray(manual)
     codes = man[:, :, 2]
     held = np.asarray(result.held, dtype=bool) & (codes == Visibility.UNLABELLED)
-    if rule == "ends":
+    if rule != "all":
         held = held & ~_held_toward_absent(held, codes)
     return np.asarray(held.any(axis=1), dtype=bool)
 
@@ -90,6 +91,42 @@ def _held_toward_absent(held: NDArray[np.bool_], codes: NDArray[Any]) -> NDArray
     return out
 
 
+def _with_held_variance(
+    var: NDArray[np.float64], manual: NDArray[Any], held: NDArray[np.bool_]
+) -> NDArray[np.float64]:
+    """``var`` with a variance on joints held toward an ``absent`` label (the fill gives none):
+    holding a value d frames away errs like a walk, rate x d, the rate read off the joint's
+    own gaps (a gap of L frames has variance rate x u (L - u) / L at u frames in: the median
+    of var / that over its filled frames; all joints' median for a joint with no gap)."""
+    codes = manual[:, :, 2]
+    toward = _held_toward_absent(held & (codes == Visibility.UNLABELLED), codes)
+    if not toward.any():
+        return var
+    out = var.copy()
+    f, nj = var.shape
+    t = np.arange(f)
+    positioned = (codes == Visibility.VISIBLE) | (codes == Visibility.OCCLUDED)
+    rates: list[float] = []
+    dists: list[NDArray[np.int64]] = []
+    for j in range(nj):
+        lab = np.flatnonzero(positioned[:, j])
+        i = np.searchsorted(lab, t, side="right") - 1
+        a = lab[np.clip(i, 0, None)] if len(lab) else t
+        b = lab[np.clip(i + 1, 0, len(lab) - 1)] if len(lab) else t
+        span = np.maximum(b - a, 1)
+        bridge = (t - a) * (b - t) / span
+        gap = (i >= 0) & (b > t) & (t > a) & ~held[:, j] & (var[:, j] > 0)
+        r = var[gap, j] / bridge[gap]
+        rates.append(float(np.median(r)) if len(r) else np.nan)
+        dists.append(np.where(i >= 0, t - a, 0))
+    fallback = float(np.nanmedian(rates)) if np.isfinite(rates).any() else 0.0
+    for j in range(nj):
+        rate = rates[j] if np.isfinite(rates[j]) else fallback
+        proxy = rate * dists[j]
+        out[:, j] = np.where(toward[:, j] & ~(var[:, j] > 0), proxy, var[:, j])
+    return out
+
+
 def expected_reduction(
     manual: NDArray[Any],
     result: FillResult,
@@ -105,6 +142,8 @@ def expected_reduction(
         raise ValueError(f"unknown ranking objective {objective!r}; one of {OBJECTIVES}")
     man = np.asarray(manual)
     var = np.nan_to_num(frame_uncertainty(man, result), nan=0.0)
+    if held_rule == "ends":
+        var = _with_held_variance(var, man, np.asarray(result.held, dtype=bool))
     labelled = man[:, :, 2] != Visibility.UNLABELLED
     f, nj = labelled.shape
     score = np.zeros(f)
