@@ -13,7 +13,9 @@ Strategies, and what ranks the next frame:
 - ``variance+video``: the app's ranking as ``N`` runs it once the video's descriptors are
   ready: ``rank_next_frames(..., video=...)`` with ``proposal.ranking_video``'s descriptors
   (each frame's variance weighted by how badly straight lines between the labelled frames
-  rebuild the video there). Both call exactly the function the app calls.
+  rebuild the video there). Both call exactly the function the app calls, with the app's
+  rule for held frames unless ``held_rule`` says otherwise (``--held-rule all``, the former
+  rule that put joints held toward an ``absent`` label first too, for comparison).
 - ``kfpn``: K-FPN's proposals first, best score first (the annotator stops as soon as the
   video is right, so not every proposal need be labelled), then the fill's variance, or the
   largest gap when the fill has none.

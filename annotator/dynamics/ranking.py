@@ -14,10 +14,10 @@ full coverage against 53.2 % for ``"gain"``, docs/benchmarks-efficiency.md).
 Frames held before the first or after the last label of a track rank by their distance to
 it, ahead of every gap (an unanchored end can be arbitrarily wrong). A joint held toward an
 ``absent`` label (it leaves the picture somewhere in between) is not such an end: the labels
-on both sides bound it, so its frames rank by the fill's evidence like any gap frame, and
-after every gap frame when there is none (``held="ends"``, the default; ``held="all"``, the
-former rule, puts them first too and needed more labels in protocol B,
-docs/benchmarks-efficiency.md).
+on both sides bound it, so it adds nothing to its frames' scores (the fill gives it no
+variance); they rank by the other joints' evidence, and after every frame with some when there
+is none, still reachable (``held_rule="ends"``, the default; ``"all"``, the former rule, put
+them first and needed more labels in protocol B, docs/benchmarks-efficiency.md).
 
 ``rank_next_frames`` is the one ranking: the app's ``N`` and the benchmark's protocol B
 (``bench/efficiency_interactive.py``) both call it. Given the video's per-frame descriptors
@@ -51,10 +51,10 @@ def frame_uncertainty(manual: NDArray[Any], result: FillResult) -> NDArray[np.fl
 
 OBJECTIVES = ("peak", "gain", "total")
 DEFAULT_OBJECTIVE = "peak"
-# Which held frames rank ahead of every gap: only unanchored ends ("ends", and
-# "ends-unscored" where a joint held toward an absent label adds nothing to its frame's
-# score), or also joints held toward an absent label ("all", the former rule).
-HELD_RULES = ("ends", "ends-unscored", "all")
+# Which held frames rank ahead of every gap: only unanchored ends ("ends"), or also joints
+# held toward an absent label ("all", the former rule; protocol B needed more labels with it,
+# docs/benchmarks-efficiency.md).
+HELD_RULES = ("ends", "all")
 DEFAULT_HELD = "ends"
 
 
@@ -63,14 +63,14 @@ def held_ends(
 ) -> NDArray[np.bool_]:
     """(F,) unlabelled frames where some joint is held with no label beyond it (before the
     first or after the last label of its shot): the frames ``N`` offers before any gap. With
-    ``rule="ends"`` (or ``"ends-unscored"``) a joint held toward an ``absent`` label does not
-    count (the absent label bounds it); ``"all"`` counts every held joint."""
+    ``rule="ends"`` a joint held toward an ``absent`` label does not count (the absent label
+    bounds it); ``"all"`` counts every held joint."""
     if rule not in HELD_RULES:
         raise ValueError(f"unknown held rule {rule!r}; one of {HELD_RULES}")
     man = np.asarray(manual)
     codes = man[:, :, 2]
     held = np.asarray(result.held, dtype=bool) & (codes == Visibility.UNLABELLED)
-    if rule != "all":
+    if rule == "ends":
         held = held & ~_held_toward_absent(held, codes)
     return np.asarray(held.any(axis=1), dtype=bool)
 
@@ -91,42 +91,6 @@ def _held_toward_absent(held: NDArray[np.bool_], codes: NDArray[Any]) -> NDArray
     return out
 
 
-def _with_held_variance(
-    var: NDArray[np.float64], manual: NDArray[Any], held: NDArray[np.bool_]
-) -> NDArray[np.float64]:
-    """``var`` with a variance on joints held toward an ``absent`` label (the fill gives none):
-    holding a value d frames away errs like a walk, rate x d, the rate read off the joint's
-    own gaps (a gap of L frames has variance rate x u (L - u) / L at u frames in: the median
-    of var / that over its filled frames; all joints' median for a joint with no gap)."""
-    codes = manual[:, :, 2]
-    toward = _held_toward_absent(held & (codes == Visibility.UNLABELLED), codes)
-    if not toward.any():
-        return var
-    out = var.copy()
-    f, nj = var.shape
-    t = np.arange(f)
-    positioned = (codes == Visibility.VISIBLE) | (codes == Visibility.OCCLUDED)
-    rates: list[float] = []
-    dists: list[NDArray[np.int64]] = []
-    for j in range(nj):
-        lab = np.flatnonzero(positioned[:, j])
-        i = np.searchsorted(lab, t, side="right") - 1
-        a = lab[np.clip(i, 0, None)] if len(lab) else t
-        b = lab[np.clip(i + 1, 0, len(lab) - 1)] if len(lab) else t
-        span = np.maximum(b - a, 1)
-        bridge = (t - a) * (b - t) / span
-        gap = (i >= 0) & (b > t) & (t > a) & ~held[:, j] & (var[:, j] > 0)
-        r = var[gap, j] / bridge[gap]
-        rates.append(float(np.median(r)) if len(r) else np.nan)
-        dists.append(np.where(i >= 0, t - a, 0))
-    fallback = float(np.nanmedian(rates)) if np.isfinite(rates).any() else 0.0
-    for j in range(nj):
-        rate = rates[j] if np.isfinite(rates[j]) else fallback
-        proxy = rate * dists[j]
-        out[:, j] = np.where(toward[:, j] & ~(var[:, j] > 0), proxy, var[:, j])
-    return out
-
-
 def expected_reduction(
     manual: NDArray[Any],
     result: FillResult,
@@ -142,8 +106,6 @@ def expected_reduction(
         raise ValueError(f"unknown ranking objective {objective!r}; one of {OBJECTIVES}")
     man = np.asarray(manual)
     var = np.nan_to_num(frame_uncertainty(man, result), nan=0.0)
-    if held_rule == "ends":
-        var = _with_held_variance(var, man, np.asarray(result.held, dtype=bool))
     labelled = man[:, :, 2] != Visibility.UNLABELLED
     f, nj = labelled.shape
     score = np.zeros(f)
@@ -237,9 +199,10 @@ def flag_for_review(
     return np.asarray((err > alpha * body[:, None]).any(axis=1), dtype=bool)
 
 
-# Weight of the video evidence in a ranking (score x (1 + weight x evidence)): chosen on 60
-# rendered training clips in protocol B (docs/benchmarks-efficiency.md, "Video evidence").
-EVIDENCE_WEIGHT = 2.0
+# Weight of the video evidence in a ranking (score x (1 + weight x evidence)): chosen on two
+# sets of 24 rendered training clips in protocol B with the held-frame rule above
+# (docs/benchmarks-efficiency.md, "Held frames next to an absent label").
+EVIDENCE_WEIGHT = 4.0
 
 
 def video_evidence(descriptors: NDArray[Any], labelled: NDArray[Any]) -> NDArray[np.float64]:
