@@ -36,6 +36,7 @@ from annotator.bench.efficiency_oneshot import (
     OneShotRow,
     run_one_shot,
 )
+from annotator.dynamics.ranking import DEFAULT_HELD, HELD_RULES
 from annotator.errors import AnnotatorError, UsageError
 
 DEFAULT_LABELS = Path("../shared/data/penn_action/labels")
@@ -67,6 +68,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="weight of the video evidence in variance+video (default: the app's)",
+    )
+    parser.add_argument(
+        "--held-rule",
+        choices=HELD_RULES,
+        default=DEFAULT_HELD,
+        help="held frames that rank ahead of every gap in variance, variance+video and kfpn: "
+        "unanchored ends only ('ends', the app's) or also joints held toward an absent label "
+        "('all', the former rule)",
     )
 
 
@@ -189,10 +198,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n({time.perf_counter() - t:.0f} s)")
     if args.protocol in ("B", "both"):
         t = time.perf_counter()
-        rows_b = run_interactive(clips, fills, strategies, args.seed, args.evidence_weight)
+        rows_b = run_interactive(
+            clips, fills, strategies, args.seed, args.evidence_weight, args.held_rule
+        )
         print(
             "\nProtocol B, interactive: labels needed per video (% of its frames) until every "
-            "visible joint is within 5% of body size\n"
+            f"visible joint is within 5% of body size (held rule: {args.held_rule})\n"
         )
         print(interactive_table(rows_b))
         print(f"\n({time.perf_counter() - t:.0f} s)")

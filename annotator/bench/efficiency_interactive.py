@@ -13,7 +13,9 @@ Strategies, and what ranks the next frame:
 - ``variance+video``: the app's ranking as ``N`` runs it once the video's descriptors are
   ready: ``rank_next_frames(..., video=...)`` with ``proposal.ranking_video``'s descriptors
   (each frame's variance weighted by how badly straight lines between the labelled frames
-  rebuild the video there). Both call exactly the function the app calls.
+  rebuild the video there). Both call exactly the function the app calls, with the app's
+  rule for held frames unless ``held_rule`` says otherwise (``--held-rule all``, the former
+  rule that put joints held toward an ``absent`` label first too, for comparison).
 - ``kfpn``: K-FPN's proposals first, best score first (the annotator stops as soon as the
   video is right, so not every proposal need be labelled), then the fill's variance, or the
   largest gap when the fill has none.
@@ -100,11 +102,12 @@ def label_until_covered(
     queue: Sequence[int] = (),
     descriptors: FloatArray | None = None,
     evidence_weight: float | None = None,
+    held_rule: str = ranking.DEFAULT_HELD,
 ) -> tuple[IntArray, bool]:
     """Label ``start``, then the frames of ``queue`` in order (a tool's proposals, best first),
     then the frame the app's ranking (``ranking.rank_next_frames``, with the video's
-    ``descriptors`` when given) puts first, until the fill covers the clip. Without
-    ``use_variance``, or for a fill with no variance, the middle of the largest gap."""
+    ``descriptors`` when given, and ``held_rule``) puts first, until the fill covers the clip.
+    Without ``use_variance``, or for a fill with no variance, the middle of the largest gap."""
     labelled = set(int(f) for f in start) or {0}
     pending = [int(q) for q in queue]
     f = clip.frame_count
@@ -126,6 +129,7 @@ def label_until_covered(
                 top=1,
                 video=descriptors,
                 evidence_weight=evidence_weight,
+                held_rule=held_rule,
             )
             nxt = ranked[0][0] if ranked else -1
         if nxt < 0:
@@ -184,6 +188,7 @@ def run_interactive(
     strategies: Sequence[str],
     seed: int = 0,
     evidence_weight: float | None = None,
+    held_rule: str = ranking.DEFAULT_HELD,
 ) -> list[InteractiveRow]:
     rows = []
     for fill_name in fills:
@@ -210,11 +215,12 @@ def run_interactive(
                         True,
                         descriptors=video,
                         evidence_weight=evidence_weight,
+                        held_rule=held_rule,
                     )
                 elif strategy == "kfpn":
                     queue = _kfpn_queue(clip)
                     frames, done = label_until_covered(
-                        clip, fill_result, queue[:1], True, queue[1:]
+                        clip, fill_result, queue[:1], True, queue[1:], held_rule=held_rule
                     )
                 elif strategy == "bisection":
                     frames = bisection_frames(fill_xy, gt, vis, body, ALPHA)

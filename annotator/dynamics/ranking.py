@@ -12,7 +12,12 @@ largest joint variance at the frame itself: coverage needs every joint of every 
 tolerance, so the frame most likely to be wrong comes first (protocol B: 48.9 % of frames to
 full coverage against 53.2 % for ``"gain"``, docs/benchmarks-efficiency.md).
 Frames held before the first or after the last label of a track rank by their distance to
-it, ahead of every gap (an unanchored end can be arbitrarily wrong).
+it, ahead of every gap (an unanchored end can be arbitrarily wrong). A joint held toward an
+``absent`` label (it leaves the picture somewhere in between) is not such an end: the labels
+on both sides bound it, so it adds nothing to its frames' scores (the fill gives it no
+variance); they rank by the other joints' evidence, and after every frame with some when there
+is none, still reachable (``held_rule="ends"``, the default; ``"all"``, the former rule, put
+them first and needed more labels in protocol B, docs/benchmarks-efficiency.md).
 
 ``rank_next_frames`` is the one ranking: the app's ``N`` and the benchmark's protocol B
 (``bench/efficiency_interactive.py``) both call it. Given the video's per-frame descriptors
@@ -46,15 +51,57 @@ def frame_uncertainty(manual: NDArray[Any], result: FillResult) -> NDArray[np.fl
 
 OBJECTIVES = ("peak", "gain", "total")
 DEFAULT_OBJECTIVE = "peak"
+# Which held frames rank ahead of every gap: only unanchored ends ("ends"), or also joints
+# held toward an absent label ("all", the former rule; protocol B needed more labels with it,
+# docs/benchmarks-efficiency.md).
+HELD_RULES = ("ends", "all")
+DEFAULT_HELD = "ends"
+
+
+def held_ends(
+    manual: NDArray[Any], result: FillResult, rule: str = DEFAULT_HELD
+) -> NDArray[np.bool_]:
+    """(F,) unlabelled frames where some joint is held with no label beyond it (before the
+    first or after the last label of its shot): the frames ``N`` offers before any gap. With
+    ``rule="ends"`` a joint held toward an ``absent`` label does not count (the absent label
+    bounds it); ``"all"`` counts every held joint."""
+    if rule not in HELD_RULES:
+        raise ValueError(f"unknown held rule {rule!r}; one of {HELD_RULES}")
+    man = np.asarray(manual)
+    codes = man[:, :, 2]
+    held = np.asarray(result.held, dtype=bool) & (codes == Visibility.UNLABELLED)
+    if rule == "ends":
+        held = held & ~_held_toward_absent(held, codes)
+    return np.asarray(held.any(axis=1), dtype=bool)
+
+
+def _held_toward_absent(held: NDArray[np.bool_], codes: NDArray[Any]) -> NDArray[np.bool_]:
+    """(F, J) held frames whose run of held frames ends just before an ``absent`` label."""
+    f, nj = held.shape
+    out = np.zeros_like(held)
+    t = np.arange(f)
+    for j in range(nj):
+        if not held[:, j].any():
+            continue
+        stop = np.flatnonzero(~held[:, j])  # the frame that ends each held run
+        k = np.searchsorted(stop, t)
+        end = np.where(k < len(stop), stop[np.minimum(k, len(stop) - 1)], f)
+        after = np.where(end < f, codes[np.minimum(end, f - 1), j], Visibility.UNLABELLED)
+        out[:, j] = held[:, j] & (end < f) & (after == Visibility.ABSENT)
+    return out
 
 
 def expected_reduction(
-    manual: NDArray[Any], result: FillResult, objective: str = DEFAULT_OBJECTIVE
+    manual: NDArray[Any],
+    result: FillResult,
+    objective: str = DEFAULT_OBJECTIVE,
+    held_rule: str = DEFAULT_HELD,
 ) -> NDArray[np.float64]:
     """(F,) score of labelling each frame (pixels²): the largest joint variance (``"peak"``)
     or the expected reduction of the summed squared error (``"gain"``: the joint that gains
-    most; ``"total"``: summed over joints); 0 on fully labelled frames; on held frames, a
-    score above every gap's that grows with the distance to the nearest labelled frame."""
+    most; ``"total"``: summed over joints); 0 on fully labelled frames; on held ends
+    (``held_ends`` with ``held_rule``), a score above every gap's that grows with the
+    distance to the nearest labelled frame."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown ranking objective {objective!r}; one of {OBJECTIVES}")
     man = np.asarray(manual)
@@ -75,7 +122,7 @@ def expected_reduction(
         # "total": summed over joints; "gain": the joint that gains most (what coverage,
         # every joint within tolerance, asks for)
         score = score + gain if objective == "total" else np.maximum(score, gain)
-    held = (result.held & ~labelled).any(axis=1)
+    held = held_ends(man, result, held_rule)
     if held.any():
         first = np.flatnonzero(labelled.any(axis=1))
         dist = _distance_to_nearest(t, first) if len(first) else t
@@ -100,27 +147,40 @@ def rank_next_frames(
     objective: str = DEFAULT_OBJECTIVE,
     video: NDArray[Any] | None = None,
     evidence_weight: float | None = None,
+    held_rule: str = DEFAULT_HELD,
 ) -> list[tuple[int, float]]:
-    """Unlabelled frames (some joint unlabelled and filled) as (frame, expected reduction of
-    summed squared error), best first; at most ``top`` of them.
+    """Unlabelled frames (some joint unlabelled and filled or held) as (frame, score), best
+    first; at most ``top`` of them. Every such frame is listed: one with no evidence at all
+    (e.g. a joint held toward an ``absent`` label, the fill's variance 0 elsewhere) ranks
+    after every frame with some, farthest from the labelled frames first.
 
     ``video``: per-frame descriptors ``(F, M)`` of the video; the scores of frames between
     labels are then weighted by ``weight_by_evidence`` (``evidence_weight``, default
-    ``EVIDENCE_WEIGHT``). Held frames keep their rank ahead of every gap."""
+    ``EVIDENCE_WEIGHT``). Held ends (``held_ends`` with ``held_rule``) keep their rank ahead
+    of every gap."""
     man = np.asarray(manual)
-    score = expected_reduction(man, result, objective)
+    score = expected_reduction(man, result, objective, held_rule)
+    labelled_any = (man[:, :, 2] != Visibility.UNLABELLED).any(axis=1)
     if video is not None:
         if len(video) != len(man):
             raise ValueError(f"video descriptors for {len(video)} frames, the track has {len(man)}")
-        labelled = np.flatnonzero((man[:, :, 2] != Visibility.UNLABELLED).any(axis=1))
-        held = (result.held & (man[:, :, 2] == Visibility.UNLABELLED)).any(axis=1)
+        held = held_ends(man, result, held_rule)
         weight = EVIDENCE_WEIGHT if evidence_weight is None else evidence_weight
-        weighted = weight_by_evidence(score, video_evidence(video, labelled), weight)
+        evidence = video_evidence(video, np.flatnonzero(labelled_any))
+        weighted = weight_by_evidence(score, evidence, weight)
         top_gap = float(weighted[~held].max()) if (~held).any() else 0.0
-        # held frames stay ahead of every gap, in their distance order
+        # held ends stay ahead of every gap, in their distance order
         score = np.where(held, score + top_gap, weighted)
     filled = (result.source != Source.MANUAL) & (result.source != Source.NONE)
-    cand = np.flatnonzero(filled.any(axis=1) & (score > 0))
+    filled &= man[:, :, 2] == Visibility.UNLABELLED
+    open_frames = filled.any(axis=1)
+    if not (score[open_frames] > 0).all() and labelled_any.any():
+        # frames with no evidence at all: after every other one, farthest from a label first
+        dist = _distance_to_nearest(np.arange(len(man)), np.flatnonzero(labelled_any))
+        floor = float(score[score > 0].min()) if (score > 0).any() else 1.0
+        tiny = floor * 1e-3 * (1.0 + dist) / (2.0 + float(dist.max()))
+        score = np.where(open_frames & ~(score > 0), tiny, score)
+    cand = np.flatnonzero(open_frames & (score > 0))
     order = cand[np.lexsort((cand, -score[cand]))]  # ties: earlier frame first
     if top is not None:
         order = order[:top]
@@ -139,9 +199,10 @@ def flag_for_review(
     return np.asarray((err > alpha * body[:, None]).any(axis=1), dtype=bool)
 
 
-# Weight of the video evidence in a ranking (score x (1 + weight x evidence)): chosen on 60
-# rendered training clips in protocol B (docs/benchmarks-efficiency.md, "Video evidence").
-EVIDENCE_WEIGHT = 2.0
+# Weight of the video evidence in a ranking (score x (1 + weight x evidence)): chosen on two
+# sets of 24 rendered training clips in protocol B with the held-frame rule above
+# (docs/benchmarks-efficiency.md, "Held frames next to an absent label").
+EVIDENCE_WEIGHT = 4.0
 
 
 def video_evidence(descriptors: NDArray[Any], labelled: NDArray[Any]) -> NDArray[np.float64]:

@@ -340,9 +340,9 @@ class Session(QtCore.QObject):
 
     def held_on(self, frame: int) -> bool:
         """True when some unlabelled joint of ``frame`` is only held (before the first or after
-        the last label), so its ranking score is a distance, not an expected error."""
-        unlabelled = self.manual()[frame, :, 2] == Visibility.UNLABELLED
-        return bool((self.result.held[frame] & unlabelled).any())
+        the last label, ``ranking.held_ends``), so its ranking score is a distance, not an
+        expected error."""
+        return bool(ranking.held_ends(self.manual(), self.result)[frame])
 
     def set_joint(self, joint: int) -> None:
         joint = int(joint) % self.skeleton.num_joints

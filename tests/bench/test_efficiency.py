@@ -117,8 +117,10 @@ def test_protocol_b_ranks_with_the_apps_function(monkeypatch: pytest.MonkeyPatch
     gt = clip.gt_xy
     seen: list[object] = []
 
-    def spy(manual, result, top=None, objective="peak", video=None, evidence_weight=None):
-        seen.append(video)
+    def spy(
+        manual, result, top=None, objective="peak", video=None, evidence_weight=None, held_rule=""
+    ):
+        seen.append((video, held_rule))
         return [(7, 1.0)] if 7 not in np.flatnonzero(manual[:, 0, 2] == 1) else []
 
     monkeypatch.setattr(ranking, "rank_next_frames", spy)
@@ -131,7 +133,7 @@ def test_protocol_b_ranks_with_the_apps_function(monkeypatch: pytest.MonkeyPatch
     video = np.zeros((12, 3))
     frames, done = label_until_covered(clip, fill, [0, 11], True, descriptors=video)
     assert done and frames.tolist() == [0, 7, 11]
-    assert seen and seen[0] is video
+    assert seen and seen[0][0] is video and seen[0][1] == ranking.DEFAULT_HELD
 
 
 def tiny_set(data_dir: Path, folder: Path) -> Path:
