@@ -51,7 +51,11 @@ from annotator.errors import UsageError
 FORMAT = "annotator.kfpn-online/1"
 DEFAULT_MODEL = "kfpn_online.pt"
 MAX_MODEL_BYTES = 64 * 1024 * 1024
-CHUNK = 16  # steps judged in one discriminator batch (decisions stay sequential)
+# Steps judged in one discriminator batch (decisions stay sequential: after a key frame the
+# rest of the batch is judged again). The batch starts small after a key frame and doubles
+# while none is found, so frequent key frames waste little.
+FIRST_CHUNK = 4
+CHUNK = 32
 BISECTION_STEPS = 16
 
 
@@ -191,9 +195,16 @@ class Predictor:
 
     def predict(self, keys: np.ndarray, key_rows: np.ndarray, new_row: int) -> np.ndarray:
         """``keys`` (K, ...) key frame maps at window rows ``key_rows`` -> map at ``new_row``."""
-        mean = keys.mean(axis=0)
-        w = self.weights(key_rows, new_row)
-        return np.asarray(mean + np.tensordot(w, keys - mean, axes=1), dtype=np.float32)
+        flat = np.asarray(keys, dtype=np.float32).reshape(len(keys), -1)
+        return self.predict_flat(flat, flat.mean(axis=0), key_rows, new_row).reshape(keys.shape[1:])
+
+    def predict_flat(
+        self, flat: np.ndarray, mean: np.ndarray, key_rows: np.ndarray, new_row: int
+    ) -> np.ndarray:
+        """As ``predict`` on flattened maps (K, M) with their mean: μ + w · (Y − μ) written
+        as w · Y + (1 − Σ w) μ, so no centred copy of the key frames is made per frame."""
+        w = self.weights(key_rows, new_row).astype(np.float32)
+        return np.asarray(w @ flat + (1.0 - w.sum()) * mean, dtype=np.float32)
 
 
 class Stream:
@@ -205,11 +216,13 @@ class Stream:
     def __init__(self, predictor: Predictor) -> None:
         self.predictor = predictor
         self.keys: deque[tuple[int, np.ndarray]] = deque()
+        self._stacked: tuple[np.ndarray, np.ndarray] | None = None  # (flat maps, their mean)
 
     def add(self, step: int, feature: np.ndarray) -> None:
         self.keys.append((step, np.asarray(feature, dtype=np.float32)))
         while len(self.keys) > self.predictor.window:
             self.keys.popleft()
+        self._stacked = None
 
     def origin(self, step: int) -> int:
         return max(0, step - self.predictor.window + 1)
@@ -218,11 +231,16 @@ class Stream:
         origin = self.origin(step)
         while len(self.keys) > 1 and self.keys[0][0] < origin:
             self.keys.popleft()
+            self._stacked = None
         if not self.keys:
             return None
+        if self._stacked is None:
+            flat = np.stack([m.reshape(-1) for _, m in self.keys])
+            self._stacked = (flat, flat.mean(axis=0))
         rows = np.array([max(0, s - origin) for s, _ in self.keys])
-        maps = np.stack([m for _, m in self.keys])
-        return self.predictor.predict(maps, rows, step - origin)
+        shape = self.keys[0][1].shape
+        flat, mean = self._stacked
+        return self.predictor.predict_flat(flat, mean, rows, step - origin).reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -250,14 +268,38 @@ def run_stream(
     for s in sorted(batch_keys):
         if s < tb:
             stream.add(s, np.asarray(feats[s : s + 1], dtype=np.float32)[0])
-    keys, forced = sorted(k for k in batch_keys if k < tb), []
-    logits = np.full(steps, np.nan)
+    keys = sorted(k for k in batch_keys if k < tb)
+    forced: list[int] = []
     net = model.net.eval()
-    t = tb
+    threads = torch.get_num_threads()
+    # The batches are a few frames of 7 x 7 maps: more threads only add synchronisation
+    # (several times slower with two threads on a busy 2-core machine).
+    torch.set_num_threads(1)
+    try:
+        return _judge(net, stream, feats, tb, threshold, keys, forced, should_stop, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _judge(
+    net: Discriminator,
+    stream: Stream,
+    feats: np.ndarray,
+    tb: int,
+    threshold: float,
+    keys: list[int],
+    forced: list[int],
+    should_stop: ShouldStop | None,
+    progress: Progress | None,
+) -> OnlinePass:
+    steps = len(feats)
+    logits = np.full(steps, np.nan)
+    batch_keys = list(keys)
+    t, chunk = tb, FIRST_CHUNK
     with torch.inference_mode():
         while t < steps:
             check_stop(should_stop, "online K-FPN")
-            actual = np.asarray(feats[t : min(steps, t + CHUNK)], dtype=np.float32)
+            actual = np.asarray(feats[t : min(steps, t + chunk)], dtype=np.float32)
             preds, upto = [], len(actual)
             for i in range(len(actual)):
                 p = stream.predict(t + i)
@@ -277,12 +319,12 @@ def run_stream(
                     forced.append(s)
                 keys.append(s)
                 stream.add(s, actual[upto])
-                t = s + 1
+                t, chunk = s + 1, FIRST_CHUNK
             else:
-                t += len(actual)
+                t, chunk = t + len(actual), min(2 * chunk, CHUNK)
             if progress is not None:
                 progress(t / steps)
-    return OnlinePass(keys, logits, forced, sorted(batch_keys))
+    return OnlinePass(keys, logits, forced, batch_keys)
 
 
 def batch_part(kfpn_model: Any, feats: np.ndarray, steps: int, budget: int | None) -> list[int]:
