@@ -30,6 +30,10 @@ TABLE = {
         "annotator.bench.proposal_speed",
         "K-FPN proposals end to end against decode time (CPU, and GPU when present); memory",
     ),
+    "kfpn-online": (
+        "annotator.bench.kfpn_online",
+        "online key frame detection against batch K-FPN (Table 3, Tb sweep, long stream)",
+    ),
     "gate": (
         "annotator.bench.gate",
         "the residual-driven gate against residual threshold, uniform and K-FPN",

@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         type=Path,
         default=None,
-        help="model file (default: the shipped models/kfpn.pt, or models/gate.pt for gate)",
+        help="model file (default: the shipped models/kfpn.pt, models/gate.pt for gate, "
+        "models/kfpn_online.pt for online)",
     )
     parser.add_argument(
         "--search",

@@ -11,6 +11,7 @@ TABLE = {
     "dictionary": ("annotator.cli.train_dictionary", "learn the pose dynamics dictionary"),
     "kfpn": ("annotator.cli.train_kfpn", "train the key frame proposal network"),
     "gate": ("annotator.cli.train_gate", "train the residual-driven gate (MAPN)"),
+    "online": ("annotator.cli.train_online", "train the online key frame discriminator"),
 }
 
 

@@ -165,6 +165,39 @@ def _kfpn(ctx: Request) -> Picked:
     return Picked(result.frames, result.scores, device, info)
 
 
+def _online(ctx: Request) -> Picked:
+    from annotator.proposal import kfpn, online
+    from annotator.proposal.backbones import pick_device
+    from annotator.proposal.features import video_features
+
+    # the backbone runs on the device; the per-frame decisions (small, sequential) on the CPU
+    device = pick_device(ctx.device)
+    model = online.load_model(ctx.options.get("model"))
+    kfpn_model = kfpn.load_model(ctx.options.get("kfpn_model"))
+    feats = video_features(
+        ctx.source,
+        model.config.backbone,
+        backbone_weights=ctx.options.get("backbone_weights"),
+        device=device,
+        progress=part(ctx.progress, 0.0, 0.9),
+        should_stop=ctx.should_stop,
+        mmap=True,
+    )
+    frames, scores, gate = online.propose_online(
+        model,
+        kfpn_model,
+        feats,
+        ctx.source.fps,
+        ctx.budget,
+        ctx.should_stop,
+        part(ctx.progress, 0.9, 1.0),
+    )
+    if ctx.progress is not None:
+        ctx.progress(1.0)
+    info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
+    return Picked(frames, scores, device, info, gate)
+
+
 def _baseline(name: str) -> Runner:
     def run(ctx: Request) -> Picked:
         from annotator.proposal.baselines import select_frames
@@ -180,6 +213,7 @@ def _baseline(name: str) -> Runner:
 
 METHODS: dict[str, Runner] = {
     "kfpn": _kfpn,
+    "online": _online,
     "uniform": _baseline("uniform"),
     "kmeans": _baseline("kmeans"),
 }
@@ -202,7 +236,8 @@ def propose(
     """Propose key frames of ``video`` (a path or an open reader).
 
     ``options``: ``model`` (a K-FPN model file), ``backbone_weights`` and ``search``
-    (``"linear"`` or ``"eq16"``, how frames are placed) for ``kfpn``.
+    (``"linear"`` or ``"eq16"``, how frames are placed) for ``kfpn``; for ``online``, ``model``
+    is the online model file and ``kfpn_model`` the K-FPN model of its batch part.
     """
     if method not in METHODS:
         raise UsageError(f"unknown proposal method {method!r}; choose one of: {', '.join(METHODS)}")
