@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from annotator.bench.efficiency_data import FloatArray, IntArray, RenderedClip, make_fill
 from annotator.core.framespec import uniform_frames
 from annotator.core.metrics import mean_error_pct, pck
+from annotator.proposal.backbones import INPUT_SIZES
 
 Selector = Callable[[RenderedClip, int, int], IntArray]
 ALPHAS = (0.05, 0.1, 0.2)
@@ -104,10 +105,15 @@ def dp_linear_at_budget(clip: RenderedClip, k: int) -> IntArray:
     return np.asarray(sorted(frames), dtype=np.int64)
 
 
-def _kfpn(clip: RenderedClip, k: int, seed: int) -> IntArray:
+def _kfpn(clip: RenderedClip, k: int, seed: int, input_size: int | None = None) -> IntArray:
     from annotator.proposal.registry import propose
 
-    return np.asarray(sorted(propose(clip.video, "kfpn", k).frames), dtype=np.int64)
+    run = propose(clip.video, "kfpn", k, input_size=input_size)
+    return np.asarray(sorted(run.frames), dtype=np.int64)
+
+
+def _kfpn_at(size: int) -> Selector:
+    return lambda clip, k, seed: _kfpn(clip, k, seed, size)
 
 
 def _kmeans(clip: RenderedClip, k: int, seed: int) -> IntArray:
@@ -122,6 +128,8 @@ SELECTORS: dict[str, Selector] = {
     "bisection": lambda clip, k, seed: bisection_at_budget(clip.frame_count, k),
     "kfpn": _kfpn,
     "dp-linear": lambda clip, k, seed: dp_linear_at_budget(clip, k),
+    # the shipped K-FPN with its backbone at another input (``annotator bench proposal-speed``)
+    **{f"kfpn@{size}": _kfpn_at(size) for size in INPUT_SIZES},
 }
 USES_GROUND_TRUTH = {"dp-linear"}
 

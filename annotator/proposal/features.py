@@ -1,8 +1,9 @@
 """Backbone features of every frame of a video, cached per video so proposals re-run fast.
 
-The cache lives in ``cache_dir("features")`` as ``<fingerprint>-<backbone>.npy`` (float16,
-``(frames, C, 7, 7)``), written atomically. The fingerprint identifies the file's content, so
-a renamed video keeps its cache and an edited one does not reuse a stale one.
+The cache lives in ``cache_dir("features")`` as ``<fingerprint>-<backbone>-<input>px.npy``
+(float16, ``(frames, C, 7, 7)``), written atomically. The fingerprint identifies the file's
+content, so a renamed video keeps its cache and an edited one does not reuse a stale one; the
+input size (``backbones.feature_key``) keeps features of different inputs apart.
 
 Decoding overlaps the network: a thread decodes and resizes frames to the backbone's input
 (``decoded_batches``; PyAV and OpenCV release the GIL) while the caller's thread runs the
@@ -53,8 +54,13 @@ def reading(video: str | Path | VideoReader) -> Iterator[VideoReader]:
             source.close()
 
 
-def cache_path(fingerprint: str, backbone: str) -> Path:
-    return cache_dir("features") / f"{fingerprint}-{backbone}.npy"
+def cache_path(fingerprint: str, backbone: str, input_size: int | None = None) -> Path:
+    """The features cache of a video for ``backbone`` at ``input_size`` (default: the
+    backbones' default input)."""
+    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, feature_key
+
+    key = feature_key(backbone, DEFAULT_INPUT_SIZE if input_size is None else input_size)
+    return cache_dir("features") / f"{fingerprint}-{key}.npy"
 
 
 def decoded_batches(
@@ -62,17 +68,20 @@ def decoded_batches(
     size: int = BATCH,
     should_stop: ShouldStop | None = None,
     overlap: bool = True,
+    input_size: int | None = None,
 ) -> Iterator[np.ndarray]:
-    """Batches ``(n, 224, 224, 3)`` of the video's frames resized to the backbone input, in
-    order. With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer;
-    leaving the loop early (an error, a cancel) stops and joins it."""
-    from annotator.proposal.backbones import resize
+    """Batches ``(n, input_size, input_size, 3)`` of the video's frames resized to the
+    backbone input, in order. With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead
+    of the consumer; leaving the loop early (an error, a cancel) stops and joins it."""
+    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, resize
+
+    square = DEFAULT_INPUT_SIZE if input_size is None else input_size
 
     def batches() -> Iterator[np.ndarray]:
         batch: list[np.ndarray] = []
         for _, frame in source.iter_frames():
             check_stop(should_stop, "feature extraction")
-            batch.append(resize(frame))
+            batch.append(resize(frame, square))
             if len(batch) == size:
                 yield np.stack(batch)
                 batch = []
@@ -96,21 +105,26 @@ def video_features(
     use_cache: bool = True,
     mmap: bool = False,
     overlap: bool = True,
+    input_size: int | None = None,
+    fused: bool = True,
 ) -> np.ndarray:
     """``(frames, C, 7, 7)`` features of every frame, from the cache when present: float32 in
     memory, or with ``mmap`` (and the cache) a ``FeatureFile`` reading the float16 cache
     file slice by slice.
-    ``overlap``: decode in a thread while the backbone runs (the same features either way)."""
-    path = cache_path(source.fingerprint, backbone_name)
+    ``overlap``: decode in a thread while the backbone runs (the same features either way).
+    ``input_size``: the backbone's input square (default ``backbones.DEFAULT_INPUT_SIZE``);
+    ``fused``: the batch-norm-folded backbone (``backbones.Backbone``)."""
+    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, Backbone, check_input_size
+
+    size = check_input_size(DEFAULT_INPUT_SIZE if input_size is None else input_size)
+    path = cache_path(source.fingerprint, backbone_name, size)
     if use_cache:
         cached = load_cached(path, 4, mmap=mmap)
         if cached is not None:
             return _as_features(path, cached, mmap)
-    from annotator.proposal.backbones import Backbone
-
-    backbone = Backbone(backbone_name, backbone_weights, device)
+    backbone = Backbone(backbone_name, backbone_weights, device, size, fused)
     total = source.frame_count
-    batches = decoded_batches(source, BATCH, should_stop, overlap)
+    batches = decoded_batches(source, BATCH, should_stop, overlap, size)
     if not use_cache:
         out = [backbone(b) for b in batches]
         if not out:

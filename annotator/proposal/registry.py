@@ -149,6 +149,7 @@ def _kfpn(ctx: Request) -> Picked:
         progress=part(ctx.progress, 0.0, 0.9),
         should_stop=ctx.should_stop,
         mmap=True,  # a long video's features stay on disk
+        input_size=ctx.options.get("input_size"),
     )
     result = kfpn.propose_from_features(
         model,
@@ -201,7 +202,8 @@ def propose(
 ) -> ProposalRun:
     """Propose key frames of ``video`` (a path or an open reader).
 
-    ``options``: ``model`` (a K-FPN model file), ``backbone_weights`` and ``search``
+    ``options``: ``model`` (a K-FPN model file), ``backbone_weights``, ``input_size`` (the
+    backbone's input square, default ``backbones.DEFAULT_INPUT_SIZE``) and ``search``
     (``"linear"`` or ``"eq16"``, how frames are placed) for ``kfpn``.
     """
     if method not in METHODS:
