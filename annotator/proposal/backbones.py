@@ -93,7 +93,6 @@ class Backbone:
         self._preprocess: Callable[[np.ndarray], torch.Tensor]
         if name == "efficientnet-lite0":
             from annotator.proposal import efficientnet
-
             from annotator.proposal.efficientnet_infer import FoldedFeatures
 
             lite = efficientnet.load_pretrained()

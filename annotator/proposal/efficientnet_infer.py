@@ -79,7 +79,7 @@ class FoldedBlock(nn.Module):
         self.skip = block.skip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x if self.expand is None else self.expand(x)
+        y: torch.Tensor = x if self.expand is None else self.expand(x)
         y = self.project(self.depthwise(y))
         return y.add_(x) if self.skip else y
 
