@@ -105,15 +105,17 @@ def dp_linear_at_budget(clip: RenderedClip, k: int) -> IntArray:
     return np.asarray(sorted(frames), dtype=np.int64)
 
 
-def _kfpn(clip: RenderedClip, k: int, seed: int, input_size: int | None = None) -> IntArray:
+def _kfpn(
+    clip: RenderedClip, k: int, seed: int, input_size: int | None = None, step: int | None = None
+) -> IntArray:
     from annotator.proposal.registry import propose
 
-    run = propose(clip.video, "kfpn", k, input_size=input_size)
+    run = propose(clip.video, "kfpn", k, input_size=input_size, feature_step=step)
     return np.asarray(sorted(run.frames), dtype=np.int64)
 
 
-def _kfpn_at(size: int) -> Selector:
-    return lambda clip, k, seed: _kfpn(clip, k, seed, size)
+def _kfpn_at(size: int | None, step: int | None = None) -> Selector:
+    return lambda clip, k, seed: _kfpn(clip, k, seed, size, step)
 
 
 def _kmeans(clip: RenderedClip, k: int, seed: int) -> IntArray:
@@ -130,6 +132,7 @@ SELECTORS: dict[str, Selector] = {
     "dp-linear": lambda clip, k, seed: dp_linear_at_budget(clip, k),
     # the shipped K-FPN with its backbone at another input (``annotator bench proposal-speed``)
     **{f"kfpn@{size}": _kfpn_at(size) for size in INPUT_SIZES},
+    **{f"kfpn/step{step}": _kfpn_at(None, step) for step in (1, 2, 3)},
 }
 USES_GROUND_TRUTH = {"dp-linear"}
 

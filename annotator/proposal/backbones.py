@@ -30,6 +30,7 @@ DEFAULT_BACKBONE = "efficientnet-lite0"
 INPUT_SIZE = 224  # the input the K-FPN network was trained on
 INPUT_SIZES = (224, 192, 160, 128, 96)  # inputs offered (multiples of the network's stride 32)
 DEFAULT_INPUT_SIZE = 224
+DEFAULT_STEP = 1  # the backbone sees every frame (``features.video_features``'s ``step``)
 FEATURE_GRID = 7  # the maps' layout at INPUT_SIZE, which every input is brought back to
 
 
@@ -65,9 +66,12 @@ def check_input_size(size: int) -> int:
     return size
 
 
-def feature_key(name: str, input_size: int = DEFAULT_INPUT_SIZE) -> str:
-    """The backbone and its input size, as feature cache names carry them."""
-    return f"{name}-{input_size}px"
+def feature_key(
+    name: str, input_size: int = DEFAULT_INPUT_SIZE, step: int = DEFAULT_STEP
+) -> str:
+    """The backbone, its input size and (when not every frame) the frame step, as feature
+    cache names carry them."""
+    return f"{name}-{input_size}px" + (f"-step{step}" if step != 1 else "")
 
 
 class Backbone:

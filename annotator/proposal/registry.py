@@ -150,6 +150,7 @@ def _kfpn(ctx: Request) -> Picked:
         should_stop=ctx.should_stop,
         mmap=True,  # a long video's features stay on disk
         input_size=ctx.options.get("input_size"),
+        step=ctx.options.get("feature_step"),
     )
     result = kfpn.propose_from_features(
         model,
@@ -203,7 +204,8 @@ def propose(
     """Propose key frames of ``video`` (a path or an open reader).
 
     ``options``: ``model`` (a K-FPN model file), ``backbone_weights``, ``input_size`` (the
-    backbone's input square, default ``backbones.DEFAULT_INPUT_SIZE``) and ``search``
+    backbone's input square, default ``backbones.DEFAULT_INPUT_SIZE``), ``feature_step``
+    (the backbone on every n-th frame, ``backbones.DEFAULT_STEP``) and ``search``
     (``"linear"`` or ``"eq16"``, how frames are placed) for ``kfpn``.
     """
     if method not in METHODS:

@@ -117,3 +117,20 @@ def test_reduce_dims_keeps_the_distances_between_rows() -> None:
     d_r = np.linalg.norm(r[:, None] - r[None], axis=-1)
     assert r.shape[0] == 60 and r.shape[1] <= 60
     assert np.allclose(d_r, d_y, rtol=1e-8, atol=1e-8 * float(d_y.max()))
+
+
+@pytest.mark.parametrize("count", [11, 12])
+def test_a_frame_step_interpolates_between_computed_frames(count: int) -> None:
+    video = ArrayVideo(moving_square(count), fingerprint=f"step-{count}")
+    every = ft.video_features(video, BACKBONE, use_cache=False)
+    step2 = ft.video_features(video, BACKBONE, step=2)  # cached as float16
+    assert step2.shape == every.shape
+    scale = float(np.abs(every).max())
+    computed = sorted({*range(0, count, 2), count - 1})  # every other frame and the last
+    assert np.allclose(step2[computed], every[computed], atol=2e-3 * scale)
+    between = [i for i in range(count) if i not in computed]
+    mid = 0.5 * (every[np.array(between) - 1] + every[np.array(between) + 1])
+    assert np.allclose(step2[between], mid, atol=2e-3 * scale)
+    assert not np.allclose(step2[between], every[between], atol=2e-3 * scale)
+    assert ft.cache_path(f"step-{count}", BACKBONE, step=2).is_file()
+    assert ft.cache_path("fp", BACKBONE, step=2) != ft.cache_path("fp", BACKBONE, step=1)
