@@ -66,9 +66,7 @@ def check_input_size(size: int) -> int:
     return size
 
 
-def feature_key(
-    name: str, input_size: int = DEFAULT_INPUT_SIZE, step: int = DEFAULT_STEP
-) -> str:
+def feature_key(name: str, input_size: int = DEFAULT_INPUT_SIZE, step: int = DEFAULT_STEP) -> str:
     """The backbone, its input size and (when not every frame) the frame step, as feature
     cache names carry them."""
     return f"{name}-{input_size}px" + (f"-step{step}" if step != 1 else "")
