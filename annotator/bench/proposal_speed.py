@@ -6,7 +6,9 @@ CPU time), then on the CPU and, when torch sees a CUDA GPU, on it too:
 
 - decoding with RGB conversion alone (the reader's ``iter_frames``): the floor;
 - proposals end to end from a cold cache (open, decode, backbone, K-FPN, search), with the
-  decoding overlapped with the backbone (``features.decoded_batches``) and without;
+  decoding overlapped with the backbone (``features.decoded_batches``) and without, and with
+  torch on every core or on one less, beside the decoding thread (the default,
+  ``features.backbone_threads``);
 - proposals again with the features cached (what the app's second run and the ranking pay);
 - with a GPU: the share of proposed frames the CPU and GPU runs share (at least 95 % is the
   agreement ``packaging/gpu_checks.py`` checks).
@@ -75,7 +77,12 @@ def decode_seconds(video: Path) -> tuple[float, float, int]:
 
 
 def propose_seconds(
-    video: Path, budget: float, device: str, overlap: bool = True, input_size: int | None = None
+    video: Path,
+    budget: float,
+    device: str,
+    overlap: bool = True,
+    input_size: int | None = None,
+    threads: int | None = None,
 ) -> tuple[float, float, list[int]]:
     """Wall and CPU seconds for proposals end to end (the features cache as it is), and
     their frames."""
@@ -93,6 +100,7 @@ def propose_seconds(
             mmap=True,
             overlap=overlap,
             input_size=input_size,
+            threads=threads,
         )
         want = resolve_budget(budget, source.frame_count)
         result = kfpn.propose_from_features(model, feats, source.fps, want, device)
@@ -155,13 +163,10 @@ def speed_table(
     back: list[Any] = []
     for device in names:
         with tempfile.TemporaryDirectory() as tmp:
-            for label, overlap in (
-                ("cold cache, sequential", False),
-                ("cold cache, overlapped", True),
-            ):
-                cache = Path(tmp) / label.replace(" ", "").replace(",", "-")
+            for n, (label, overlap, threads) in enumerate(_cold_runs(device)):
+                cache = Path(tmp) / str(n)
                 wall, cpu, picked = _cold(
-                    cache, propose_seconds, video, budget, device, overlap, size
+                    cache, propose_seconds, video, budget, device, overlap, size, threads
                 )
                 _row(device, label, wall, cpu, count, decode_s)
             wall, cpu, picked = _cold(cache, propose_seconds, video, budget, device, True, size)
@@ -180,6 +185,22 @@ def speed_table(
         shared = len(set(frames["cpu"]) & set(frames["cuda"])) / max(len(frames["cpu"]), 1)
         print(f"\nproposed frames shared by CPU and GPU: {100 * shared:.1f} %")
     return frames
+
+
+def _cold_runs(device: str) -> list[tuple[str, bool, int | None]]:
+    """(label, overlap, torch threads) of the cold runs; the last is the app's default."""
+    if device != "cpu":
+        return [("cold cache, sequential", False, None), ("cold cache, overlapped", True, None)]
+    from annotator.proposal.features import backbone_threads
+
+    cores, default = backbone_threads(False), backbone_threads(True)
+    runs: list[tuple[str, bool, int | None]] = [
+        (f"cold cache, sequential, {cores} torch threads", False, cores)
+    ]
+    if default != cores:
+        runs.append((f"cold cache, overlapped, {cores} torch threads", True, cores))
+    runs.append((f"cold cache, overlapped, {default} torch threads (default)", True, None))
+    return runs
 
 
 def _back_stages(video: Path, budget: float, size: int) -> list[Any]:

@@ -15,6 +15,7 @@ that reads them from that file slice by slice.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -123,6 +124,7 @@ def video_features(
     input_size: int | None = None,
     fused: bool = True,
     step: int | None = None,
+    threads: int | None = None,
 ) -> np.ndarray:
     """``(frames, C, 7, 7)`` features of every frame, from the cache when present: float32 in
     memory, or with ``mmap`` (and the cache) a ``FeatureFile`` reading the float16 cache
@@ -131,7 +133,9 @@ def video_features(
     ``input_size``: the backbone's input square (default ``backbones.DEFAULT_INPUT_SIZE``);
     ``fused``: the batch-norm-folded backbone (``backbones.Backbone``).
     ``step`` (default ``backbones.DEFAULT_STEP``): the backbone sees every ``step``-th frame and the
-    last; the features of the frames between are interpolated linearly."""
+    last; the features of the frames between are interpolated linearly.
+    ``threads``: torch's threads for a CPU backbone while it runs (default
+    ``backbone_threads``)."""
     from annotator.proposal.backbones import (
         DEFAULT_INPUT_SIZE,
         DEFAULT_STEP,
@@ -149,6 +153,51 @@ def video_features(
         if cached is not None:
             return _as_features(path, cached, mmap)
     backbone = Backbone(backbone_name, backbone_weights, device, size, fused)
+    if threads is None and backbone.device.type == "cpu":
+        threads = backbone_threads(overlap)
+    with torch_threads(threads):
+        return _compute(
+            source, path, backbone, size, every, progress, should_stop, use_cache, mmap, overlap
+        )
+
+
+def backbone_threads(overlap: bool) -> int:
+    """torch's threads for a CPU backbone: every core, less one for the decoding thread when
+    it overlaps (threads that outnumber the cores wait on each other; ``annotator bench
+    proposal-speed`` times both)."""
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if overlap else cores
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to ``count`` inside, restored after (None: unchanged)."""
+    import torch
+
+    if count is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _compute(
+    source: VideoReader,
+    path: Path,
+    backbone: Callable[[np.ndarray], np.ndarray],
+    size: int,
+    every: int,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+    use_cache: bool,
+    mmap: bool,
+    overlap: bool,
+) -> np.ndarray:
+    """Run the backbone over the video (the rest of ``video_features``)."""
     total = source.frame_count
     batches = decoded_batches(source, BATCH, should_stop, overlap, size, every)
     if not use_cache:

@@ -53,7 +53,8 @@ def test_speed_table_prints_the_stages_and_the_runs(
         "| K-FPN windows | 12 |",
     ):
         assert stage in out
-    for run in ("decode with RGB only", "cold cache, sequential", "cold cache, overlapped"):
-        assert f"| cpu | {run} |" in out
+    assert "| cpu | decode with RGB only |" in out
+    assert "| cpu | cold cache, sequential, " in out
+    assert "torch threads (default) |" in out
     assert "| cpu | features cached |" in out
     assert len(frames["cpu"]) == 3  # 25 % of 12 frames
