@@ -3,6 +3,8 @@ features; a smaller input still gives 7 x 7 maps, cached under its own name."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -134,3 +136,13 @@ def test_a_frame_step_interpolates_between_computed_frames(count: int) -> None:
     assert not np.allclose(step2[between], every[between], atol=2e-3 * scale)
     assert ft.cache_path(f"step-{count}", BACKBONE, step=2).is_file()
     assert ft.cache_path("fp", BACKBONE, step=2) != ft.cache_path("fp", BACKBONE, step=1)
+
+
+def test_the_backbone_leaves_torch_threads_as_it_found_them() -> None:
+    before = torch.get_num_threads()
+    video = ArrayVideo(moving_square(3), fingerprint="threads")
+    ft.video_features(video, BACKBONE, use_cache=False, threads=max(1, before + 1))
+    assert torch.get_num_threads() == before
+    cores = os.cpu_count() or 1
+    assert ft.backbone_threads(overlap=True) == max(1, cores - 1)
+    assert ft.backbone_threads(overlap=False) == cores
