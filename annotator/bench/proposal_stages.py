@@ -5,7 +5,8 @@ Each stage runs alone, one after the other, on the CPU: decoding with RGB conver
 resize to the backbone's input, the backbone (the reference module at 224 px with its batch
 norms, the folded one at 224 px, the folded one at the chosen input), then on the whole
 video's features the K-FPN windows and the frame search. Decode, resize and backbone run on
-the first ``frames`` frames (held in memory); per-frame figures make them comparable with the
+the first ``frames`` frames (held in memory), the backbone on the torch threads the app gives
+it (``features.backbone_threads``); per-frame figures make them comparable with the
 whole-video runs. Wall time is next to CPU time (``time.process_time``: every thread of this
 process), which a machine loaded by other jobs inflates less.
 """
@@ -57,6 +58,7 @@ def _batched(fn: Callable[[np.ndarray], np.ndarray], frames: np.ndarray) -> np.n
 def front_stages(video: Path, input_size: int, frames: int) -> list[Stage]:
     """Decode, resize and backbone on the first ``frames`` frames of ``video``."""
     from annotator.proposal.backbones import DEFAULT_BACKBONE, INPUT_SIZE, Backbone, resize
+    from annotator.proposal.features import backbone_threads, torch_threads
     from annotator.video.base import open_video
 
     out: list[Stage] = []
@@ -75,11 +77,13 @@ def front_stages(video: Path, input_size: int, frames: int) -> list[Stage]:
         with _timed(out, f"resize to {size} px", n):
             squares[size] = np.stack([resize(f, size) for f in decoded])
     runs = [(INPUT_SIZE, False, "reference")] + [(s, True, "batch norm folded") for s in sizes]
+    threads = backbone_threads(overlap=True)  # as the app runs it
     for size, fused, how in runs:
         backbone = Backbone(DEFAULT_BACKBONE, input_size=size, fused=fused)
-        backbone(squares[size][:2])  # first call: oneDNN picks its kernels
-        with _timed(out, f"backbone {size} px, {how}", n):
-            _batched(backbone, squares[size])
+        with torch_threads(threads):
+            backbone(squares[size][:2])  # first call: oneDNN picks its kernels
+            with _timed(out, f"backbone {size} px, {how}, {threads} torch threads", n):
+                _batched(backbone, squares[size])
     return out
 
 
