@@ -3,13 +3,15 @@
 The cache lives in ``cache_dir("features")`` as ``<fingerprint>-<backbone>-<input>px.npy``
 (float16, ``(frames, C, 7, 7)``), written atomically. The fingerprint identifies the file's
 content, so a renamed video keeps its cache and an edited one does not reuse a stale one; the
-input size (``backbones.feature_key``) keeps features of different inputs apart.
+input size and frame step (``backbones.feature_key``: ``-stepN`` when the backbone sees every
+N-th frame only) keep features of different inputs apart.
 
 Decoding overlaps the network: a thread decodes and resizes frames to the backbone's input
 (``decoded_batches``; PyAV and OpenCV release the GIL) while the caller's thread runs the
-backbone on the previous batch. Features go straight into the cache file (a memory map), so
-a long video never holds its features in memory; ``mmap=True`` returns a ``FeatureFile``
-that reads them from that file slice by slice.
+backbone on the previous batch, with torch on one core less than the machine's
+(``backbone_threads``) so the two do not contend. Features go straight into the cache file (a
+memory map), so a long video never holds its features in memory; ``mmap=True`` returns a
+``FeatureFile`` that reads them from that file slice by slice.
 """
 
 from __future__ import annotations
