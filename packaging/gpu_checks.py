@@ -61,7 +61,12 @@ def run_checks(frames: int, model_path: Path | None) -> tuple[list[Row], bool]:
     cpu_feats = cpu_backbone(batch)
     fps_cpu = _throughput(lambda: cpu_backbone(batch), frames)
     rows.append(
-        ("backbone throughput", "cpu", f"{fps_cpu:.1f} frames/s", f"{frames} frames at 224 px")
+        (
+            "backbone throughput",
+            "cpu",
+            f"{fps_cpu:.1f} frames/s",
+            f"{frames} frames at {cpu_backbone.input_size} px",
+        )
     )
 
     model = load_model(model_path) if (model_path or Path("models/kfpn.pt")).is_file() else None

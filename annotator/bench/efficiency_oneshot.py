@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from annotator.bench.efficiency_data import FloatArray, IntArray, RenderedClip, make_fill
 from annotator.core.framespec import uniform_frames
 from annotator.core.metrics import mean_error_pct, pck
+from annotator.proposal.backbones import INPUT_SIZES
 
 Selector = Callable[[RenderedClip, int, int], IntArray]
 ALPHAS = (0.05, 0.1, 0.2)
@@ -106,10 +107,17 @@ def dp_linear_at_budget(clip: RenderedClip, k: int) -> IntArray:
     return np.asarray(sorted(frames), dtype=np.int64)
 
 
-def _kfpn(clip: RenderedClip, k: int, seed: int) -> IntArray:
+def _kfpn(
+    clip: RenderedClip, k: int, seed: int, input_size: int | None = None, step: int | None = None
+) -> IntArray:
     from annotator.proposal.registry import propose
 
-    return np.asarray(sorted(propose(clip.video, "kfpn", k).frames), dtype=np.int64)
+    run = propose(clip.video, "kfpn", k, input_size=input_size, feature_step=step)
+    return np.asarray(sorted(run.frames), dtype=np.int64)
+
+
+def _kfpn_at(size: int | None, step: int | None = None) -> Selector:
+    return lambda clip, k, seed: _kfpn(clip, k, seed, size, step)
 
 
 def _direct(clip: RenderedClip, k: int, seed: int) -> IntArray:
@@ -131,6 +139,9 @@ SELECTORS: dict[str, Selector] = {
     "kfpn": _kfpn,
     "dp-linear": lambda clip, k, seed: dp_linear_at_budget(clip, k),
     "direct": _direct,
+    # the shipped K-FPN with its backbone at another input (``annotator bench proposal-speed``)
+    **{f"kfpn@{size}": _kfpn_at(size) for size in INPUT_SIZES},
+    **{f"kfpn/step{step}": _kfpn_at(None, step) for step in (1, 2, 3)},
 }
 USES_GROUND_TRUTH = {"dp-linear"}
 

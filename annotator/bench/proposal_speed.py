@@ -1,14 +1,21 @@
 """``annotator bench proposal-speed``: K-FPN proposals against the time it takes to decode.
 
-Prints, for one video (default: the sample clip), on the CPU and, when torch sees a CUDA GPU,
-on it too:
+Prints, for one video (default: the sample clip), first where a cold run's time goes
+(``proposal_stages``: decode, resize, backbone reference and folded, K-FPN, search; wall and
+CPU time), then on the CPU and, when torch sees a CUDA GPU, on it too:
 
 - decoding with RGB conversion alone (the reader's ``iter_frames``): the floor;
 - proposals end to end from a cold cache (open, decode, backbone, K-FPN, search), with the
-  decoding overlapped with the backbone (``features.decoded_batches``) and without;
+  decoding overlapped with the backbone (``features.decoded_batches``) and without, and with
+  torch on every core or on one less, beside the decoding thread (the default,
+  ``features.backbone_threads``);
 - proposals again with the features cached (what the app's second run and the ranking pay);
 - with a GPU: the share of proposed frames the CPU and GPU runs share (at least 95 % is the
   agreement ``packaging/gpu_checks.py`` checks).
+
+The backbone runs at ``--input-size`` (default: the app's, ``backbones.DEFAULT_INPUT_SIZE``).
+Every row gives wall and CPU seconds (``time.process_time``, all threads) and the load average
+when the run started: on a machine shared with other jobs the wall figures are not its speed.
 
 ``--long-frames N`` adds the memory check for long videos: a synthetic feature stream of N
 frames (float16 on disk, as the cache holds it) goes through ``propose_from_features`` in a
@@ -46,37 +53,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--devices", default="auto", help="cpu, cuda or auto (cpu, and cuda if any)"
     )
+    parser.add_argument(
+        "--input-size", type=int, default=None, help="backbone input in px (default: the app's)"
+    )
+    parser.add_argument(
+        "--profile-frames",
+        type=int,
+        default=96,
+        help="frames for the per-stage table (decode, resize, backbone); 0 skips it",
+    )
 
 
-def decode_seconds(video: Path) -> tuple[float, int]:
-    """Seconds to decode every frame with RGB conversion, and the frame count."""
+def decode_seconds(video: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds to decode every frame with RGB conversion, and the frame count."""
     from annotator.video.base import open_video
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     n = 0
     with open_video(video) as reader:
         for _ in reader.iter_frames():
             n += 1
-    return time.perf_counter() - start, n
+    return time.perf_counter() - start, time.process_time() - cpu, n
 
 
 def propose_seconds(
-    video: Path, budget: float, device: str, overlap: bool = True
-) -> tuple[float, list[int]]:
-    """Seconds for proposals end to end (the features cache as it is) and their frames."""
+    video: Path,
+    budget: float,
+    device: str,
+    overlap: bool = True,
+    input_size: int | None = None,
+    threads: int | None = None,
+) -> tuple[float, float, list[int]]:
+    """Wall and CPU seconds for proposals end to end (the features cache as it is), and
+    their frames."""
     from annotator.proposal import kfpn
     from annotator.proposal.features import reading, video_features
     from annotator.proposal.registry import resolve_budget
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model = kfpn.load_model()
     with reading(video) as source:
         feats = video_features(
-            source, model.config.backbone, device=device, mmap=True, overlap=overlap
+            source,
+            model.config.backbone,
+            device=device,
+            mmap=True,
+            overlap=overlap,
+            input_size=input_size,
+            threads=threads,
         )
         want = resolve_budget(budget, source.frame_count)
         result = kfpn.propose_from_features(model, feats, source.fps, want, device)
-    return time.perf_counter() - start, result.frames
+    return time.perf_counter() - start, time.process_time() - cpu, result.frames
 
 
 def _cold(cache: Path, fn: Any, *args: Any) -> Any:
@@ -104,35 +132,92 @@ def devices(text: str) -> list[str]:
     return names
 
 
-def speed_table(video: Path, budget: float, names: list[str]) -> dict[str, list[int]]:
-    decode_s, count = decode_seconds(video)
+def speed_table(
+    video: Path,
+    budget: float,
+    names: list[str],
+    input_size: int | None = None,
+    profile_frames: int = 0,
+) -> dict[str, list[int]]:
+    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE
+
+    size = DEFAULT_INPUT_SIZE if input_size is None else input_size
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"{video.name}: {count} frames; decode with RGB {decode_s:.2f} s ({count / decode_s:.0f} frames/s)\n"
+        f"{video.name}; backbone input {size} px; {os.cpu_count()} CPU cores, load average "
+        f"{load:.1f} at the start\n"
     )
-    print("| device | run | seconds | frames/s | x decode time |")
-    print("|---|---|---|---|---|")
+    if profile_frames > 0:
+        from annotator.bench.proposal_stages import HEADER, front_stages
+
+        print("Stages of a cold run, each alone (CPU):\n")
+        print(HEADER)
+        for stage in front_stages(video, size, profile_frames):
+            print(stage.row())
+    decode_s, decode_cpu, count = decode_seconds(video)
+    print(f"\n{count} frames\n")
+    print("| device | run | seconds | CPU s | frames/s | x decode time |")
+    print("|---|---|---|---|---|---|")
+    _row("cpu", "decode with RGB only", decode_s, decode_cpu, count, decode_s)
     frames: dict[str, list[int]] = {}
+    back: list[Any] = []
     for device in names:
         with tempfile.TemporaryDirectory() as tmp:
-            for label, overlap in (
-                ("cold cache, sequential", False),
-                ("cold cache, overlapped", True),
-            ):
-                cache = Path(tmp) / label.replace(" ", "").replace(",", "-")
-                seconds, picked = _cold(cache, propose_seconds, video, budget, device, overlap)
-                _row(device, label, seconds, count, decode_s)
-            seconds, picked = _cold(cache, propose_seconds, video, budget, device, True)
-            _row(device, "features cached", seconds, count, decode_s)
+            for n, (label, overlap, threads) in enumerate(_cold_runs(device)):
+                cache = Path(tmp) / str(n)
+                wall, cpu, picked = _cold(
+                    cache, propose_seconds, video, budget, device, overlap, size, threads
+                )
+                _row(device, label, wall, cpu, count, decode_s)
+            wall, cpu, picked = _cold(cache, propose_seconds, video, budget, device, True, size)
+            _row(device, "features cached", wall, cpu, count, decode_s)
+            if device == "cpu" and profile_frames > 0:
+                back = _cold(cache, _back_stages, video, budget, size)
         frames[device] = picked
+    if back:
+        from annotator.bench.proposal_stages import HEADER
+
+        print("\nStages after the backbone, on the whole video's cached features (CPU):\n")
+        print(HEADER)
+        for stage in back:
+            print(stage.row())
     if "cpu" in frames and "cuda" in frames:
         shared = len(set(frames["cpu"]) & set(frames["cuda"])) / max(len(frames["cpu"]), 1)
         print(f"\nproposed frames shared by CPU and GPU: {100 * shared:.1f} %")
     return frames
 
 
-def _row(device: str, label: str, seconds: float, count: int, decode_s: float) -> None:
+def _cold_runs(device: str) -> list[tuple[str, bool, int | None]]:
+    """(label, overlap, torch threads) of the cold runs; the last is the app's default."""
+    if device != "cpu":
+        return [("cold cache, sequential", False, None), ("cold cache, overlapped", True, None)]
+    from annotator.proposal.features import backbone_threads
+
+    cores, default = backbone_threads(False), backbone_threads(True)
+    runs: list[tuple[str, bool, int | None]] = [
+        (f"cold cache, sequential, {cores} torch threads", False, cores)
+    ]
+    if default != cores:
+        runs.append((f"cold cache, overlapped, {cores} torch threads", True, cores))
+    runs.append((f"cold cache, overlapped, {default} torch threads (default)", True, None))
+    return runs
+
+
+def _back_stages(video: Path, budget: float, size: int) -> list[Any]:
+    from annotator.bench.proposal_stages import back_stages
+    from annotator.proposal.backbones import DEFAULT_BACKBONE
+    from annotator.proposal.features import reading, video_features
+    from annotator.proposal.registry import resolve_budget
+
+    with reading(video) as source:
+        feats = video_features(source, DEFAULT_BACKBONE, input_size=size)
+        return back_stages(feats, source.fps, resolve_budget(budget, source.frame_count))
+
+
+def _row(device: str, label: str, wall: float, cpu: float, count: int, decode_s: float) -> None:
     print(
-        f"| {device} | {label} | {seconds:.2f} | {count / seconds:.0f} | {seconds / decode_s:.2f} |"
+        f"| {device} | {label} | {wall:.2f} | {cpu:.2f} | {count / wall:.0f} | "
+        f"{wall / decode_s:.2f} |"
     )
 
 
@@ -205,7 +290,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"video not found: {args.video}")
     if not 0 < args.budget < 1:
         raise UsageError("--budget must be a share of the frames in (0, 1)")
-    speed_table(args.video, args.budget, devices(args.devices))
+    if args.input_size is not None:
+        from annotator.proposal.backbones import check_input_size
+
+        check_input_size(args.input_size)
+    speed_table(
+        args.video, args.budget, devices(args.devices), args.input_size, args.profile_frames
+    )
     if args.long_frames:
         r = long_stream(args.long_frames)
         print(

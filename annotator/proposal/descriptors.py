@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 
 from annotator.core.paths import cache_dir
 from annotator.errors import UsageError
+from annotator.proposal.backbones import feature_key
 from annotator.proposal.features import load_cached, reading, save_cached, video_features
 from annotator.video.base import VideoReader
 
@@ -202,6 +203,9 @@ def _compute(kind: str, source: VideoReader, path: Path, device: str) -> FloatAr
 
 
 def cache_path(fingerprint: str, kind: str) -> Path:
+    # descriptors built on the backbone's maps name its input and step (``feature_key``)
+    if kind.startswith("effnet"):
+        kind = feature_key(kind)
     return cache_dir("features") / f"{fingerprint}-{kind}-v{VERSION}.npy"
 
 

@@ -1,19 +1,23 @@
 """Backbone features of every frame of a video, cached per video so proposals re-run fast.
 
-The cache lives in ``cache_dir("features")`` as ``<fingerprint>-<backbone>.npy`` (float16,
-``(frames, C, 7, 7)``), written atomically. The fingerprint identifies the file's content, so
-a renamed video keeps its cache and an edited one does not reuse a stale one.
+The cache lives in ``cache_dir("features")`` as ``<fingerprint>-<backbone>-<input>px.npy``
+(float16, ``(frames, C, 7, 7)``), written atomically. The fingerprint identifies the file's
+content, so a renamed video keeps its cache and an edited one does not reuse a stale one; the
+input size and frame step (``backbones.feature_key``: ``-stepN`` when the backbone sees every
+N-th frame only) keep features of different inputs apart.
 
 Decoding overlaps the network: a thread decodes and resizes frames to the backbone's input
 (``decoded_batches``; PyAV and OpenCV release the GIL) while the caller's thread runs the
-backbone on the previous batch. Features go straight into the cache file (a memory map), so
-a long video never holds its features in memory; ``mmap=True`` returns a ``FeatureFile``
-that reads them from that file slice by slice.
+backbone on the previous batch, with torch on one core less than the machine's
+(``backbone_threads``) so the two do not contend. Features go straight into the cache file (a
+memory map), so a long video never holds its features in memory; ``mmap=True`` returns a
+``FeatureFile`` that reads them from that file slice by slice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -53,8 +57,16 @@ def reading(video: str | Path | VideoReader) -> Iterator[VideoReader]:
             source.close()
 
 
-def cache_path(fingerprint: str, backbone: str) -> Path:
-    return cache_dir("features") / f"{fingerprint}-{backbone}.npy"
+def cache_path(
+    fingerprint: str, backbone: str, input_size: int | None = None, step: int | None = None
+) -> Path:
+    """The features cache of a video for ``backbone`` at ``input_size``, computed every
+    ``step`` frames (defaults: ``backbones.DEFAULT_INPUT_SIZE`` and ``DEFAULT_STEP``)."""
+    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, DEFAULT_STEP, feature_key
+
+    size = DEFAULT_INPUT_SIZE if input_size is None else input_size
+    key = feature_key(backbone, size, DEFAULT_STEP if step is None else step)
+    return cache_dir("features") / f"{fingerprint}-{key}.npy"
 
 
 def decoded_batches(
@@ -62,22 +74,37 @@ def decoded_batches(
     size: int = BATCH,
     should_stop: ShouldStop | None = None,
     overlap: bool = True,
-) -> Iterator[np.ndarray]:
-    """Batches ``(n, 224, 224, 3)`` of the video's frames resized to the backbone input, in
-    order. With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer;
-    leaving the loop early (an error, a cancel) stops and joins it."""
-    from annotator.proposal.backbones import resize
+    input_size: int | None = None,
+    step: int = 1,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Batches (frame indices, frames ``(n, input_size, input_size, 3)``) of the video's
+    frames resized to the backbone input, in order: every ``step``-th frame and the last one.
+    With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer; leaving
+    the loop early (an error, a cancel) stops and joins it."""
+    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, resize
 
-    def batches() -> Iterator[np.ndarray]:
+    square = DEFAULT_INPUT_SIZE if input_size is None else input_size
+
+    def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        index: list[int] = []
         batch: list[np.ndarray] = []
-        for _, frame in source.iter_frames():
+        skipped: tuple[int, np.ndarray] | None = None  # the latest frame left out
+        for i, frame in source.iter_frames():
             check_stop(should_stop, "feature extraction")
-            batch.append(resize(frame))
+            if i % step:
+                skipped = (i, frame)
+                continue
+            skipped = None
+            index.append(i)
+            batch.append(resize(frame, square))
             if len(batch) == size:
-                yield np.stack(batch)
-                batch = []
+                yield np.asarray(index), np.stack(batch)
+                index, batch = [], []
+        if skipped is not None:  # the video's last frame is always computed
+            index.append(skipped[0])
+            batch.append(resize(skipped[1], square))
         if batch:
-            yield np.stack(batch)
+            yield np.asarray(index), np.stack(batch)
 
     if not overlap:
         yield from batches()
@@ -96,23 +123,87 @@ def video_features(
     use_cache: bool = True,
     mmap: bool = False,
     overlap: bool = True,
+    input_size: int | None = None,
+    fused: bool = True,
+    step: int | None = None,
+    threads: int | None = None,
 ) -> np.ndarray:
     """``(frames, C, 7, 7)`` features of every frame, from the cache when present: float32 in
     memory, or with ``mmap`` (and the cache) a ``FeatureFile`` reading the float16 cache
     file slice by slice.
-    ``overlap``: decode in a thread while the backbone runs (the same features either way)."""
-    path = cache_path(source.fingerprint, backbone_name)
+    ``overlap``: decode in a thread while the backbone runs (the same features either way).
+    ``input_size``: the backbone's input square (default ``backbones.DEFAULT_INPUT_SIZE``);
+    ``fused``: the batch-norm-folded backbone (``backbones.Backbone``).
+    ``step`` (default ``backbones.DEFAULT_STEP``): the backbone sees every ``step``-th frame and the
+    last; the features of the frames between are interpolated linearly.
+    ``threads``: torch's threads for a CPU backbone while it runs (default
+    ``backbone_threads``)."""
+    from annotator.proposal.backbones import (
+        DEFAULT_INPUT_SIZE,
+        DEFAULT_STEP,
+        Backbone,
+        check_input_size,
+    )
+
+    size = check_input_size(DEFAULT_INPUT_SIZE if input_size is None else input_size)
+    every = DEFAULT_STEP if step is None else step
+    if every < 1:
+        raise ValueError("the feature step is at least 1")
+    path = cache_path(source.fingerprint, backbone_name, size, every)
     if use_cache:
         cached = load_cached(path, 4, mmap=mmap)
         if cached is not None:
             return _as_features(path, cached, mmap)
-    from annotator.proposal.backbones import Backbone
+    backbone = Backbone(backbone_name, backbone_weights, device, size, fused)
+    if threads is None and backbone.device.type == "cpu":
+        threads = backbone_threads(overlap)
+    with torch_threads(threads):
+        return _compute(
+            source, path, backbone, size, every, progress, should_stop, use_cache, mmap, overlap
+        )
 
-    backbone = Backbone(backbone_name, backbone_weights, device)
+
+def backbone_threads(overlap: bool) -> int:
+    """torch's threads for a CPU backbone: every core, less one for the decoding thread when
+    it overlaps (threads that outnumber the cores wait on each other; ``annotator bench
+    proposal-speed`` times both)."""
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if overlap else cores
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to ``count`` inside, restored after (None: unchanged)."""
+    import torch
+
+    if count is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _compute(
+    source: VideoReader,
+    path: Path,
+    backbone: Callable[[np.ndarray], np.ndarray],
+    size: int,
+    every: int,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+    use_cache: bool,
+    mmap: bool,
+    overlap: bool,
+) -> np.ndarray:
+    """Run the backbone over the video (the rest of ``video_features``)."""
     total = source.frame_count
-    batches = decoded_batches(source, BATCH, should_stop, overlap)
+    batches = decoded_batches(source, BATCH, should_stop, overlap, size, every)
     if not use_cache:
-        out = [backbone(b) for b in batches]
+        out = [rows for _, rows in interpolated(batches, backbone)]
         if not out:
             raise VideoError("the video has no decodable frames")
         report(progress, total, total)
@@ -140,9 +231,30 @@ def _as_features(path: Path, cached: np.ndarray, mmap: bool) -> np.ndarray:
     return cast(np.ndarray, FeatureFile(path))
 
 
+def interpolated(
+    batches: Iterator[tuple[np.ndarray, np.ndarray]],
+    backbone: Callable[[np.ndarray], np.ndarray],
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, rows) of features in frame order: the backbone's on the frames of
+    ``batches``, linear interpolation between them for the frames left out."""
+    last: tuple[int, np.ndarray] | None = None
+    for index, frames in batches:
+        feats = backbone(frames)
+        start = 0 if last is None else last[0] + 1
+        rows: list[np.ndarray] = []
+        for i, f in zip(index.tolist(), feats, strict=True):
+            if last is not None and i - last[0] > 1:
+                gap = i - last[0]
+                w = (np.arange(1, gap, dtype=np.float32) / gap)[:, None, None, None]
+                rows.extend((1 - w) * last[1] + w * f)
+            rows.append(f)
+            last = (i, f)
+        yield start, np.stack(rows)
+
+
 def _stream_to(
     tmp: Path,
-    batches: Iterator[np.ndarray],
+    batches: Iterator[tuple[np.ndarray, np.ndarray]],
     backbone: Callable[[np.ndarray], np.ndarray],
     total: int,
     progress: Progress | None,
@@ -153,14 +265,13 @@ def _stream_to(
     store: np.memmap | None = None
     done = 0
     try:
-        for b in batches:
-            feats = backbone(b)
+        for start, feats in interpolated(batches, backbone):
             if store is None:
                 shape = (total, *feats.shape[1:])
                 store = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=shape)
-            n = min(len(feats), total - done)
-            store[done : done + n] = feats[:n]
-            done += n
+            n = min(len(feats), total - start)
+            store[start : start + n] = feats[:n]
+            done = start + n
             report(progress, done, total)
             check_stop(should_stop, "feature extraction")
             if done >= total:

@@ -22,6 +22,7 @@ import torch
 from annotator.core.paths import models_dir
 from annotator.core.progress import ShouldStop, check_stop
 from annotator.core.safeio import atomic_output, read_bytes
+from annotator.dynamics.condition import one_blas_thread
 from annotator.errors import UsageError
 from annotator.proposal import loss as kloss
 from annotator.proposal import windows as win
@@ -191,6 +192,26 @@ def _to_frames(picked: list[int], positions: np.ndarray, count: int, want: int) 
 
 
 def _place(
+    model: LoadedModel,
+    feats: np.ndarray,
+    positions: np.ndarray,
+    idx: np.ndarray,
+    seed: set[int],
+    want: int,
+    ends: set[int],
+    search: str,
+) -> list[int]:
+    if len(positions) > LONG_GRID:  # large products: BLAS's threads pay
+        return _search(model, feats, positions, idx, seed, want, ends, search)
+    # A short video's search is many small products and one small eigendecomposition, which
+    # OpenBLAS's threads slow down many times over when they wait for the CPU (a loaded
+    # machine, or torch's threads just done with the windows): 240 frames took 4.6 s of CPU
+    # so, 0.1 s on one thread (``annotator bench proposal-speed``).
+    with one_blas_thread():
+        return _search(model, feats, positions, idx, seed, want, ends, search)
+
+
+def _search(
     model: LoadedModel,
     feats: np.ndarray,
     positions: np.ndarray,

@@ -7,7 +7,8 @@ to 3 x 3 as the K-FPN search sees them, then rotated onto their first ``RANK_DIM
 axes so that a long video's descriptors stay small (100,000 frames: 12 MB as float16) and the
 ranking stays fast. The app's ``N`` and the benchmark's protocol B both take them from
 ``ranking_descriptors``; they are cached as float16 in
-``cache_dir("features")/<fingerprint>-<backbone>-rank<RANK_DIMS>-v<VERSION>.npy``.
+``cache_dir("features")/<fingerprint>-<backbone>-<input>px-rank<RANK_DIMS>-v<VERSION>.npy``
+(the backbone's default input, ``backbones.feature_key``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from numpy.typing import NDArray
 
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop, part, report
-from annotator.proposal.backbones import DEFAULT_BACKBONE
+from annotator.proposal.backbones import DEFAULT_BACKBONE, feature_key
 from annotator.proposal.features import (
     cache_path as features_path,
 )
@@ -41,7 +42,8 @@ _BINS = ((0, 3), (2, 5), (4, 7))
 
 
 def cache_path(fingerprint: str, backbone: str = DEFAULT_BACKBONE) -> Path:
-    return cache_dir("features") / f"{fingerprint}-{backbone}-rank{RANK_DIMS}-v{VERSION}.npy"
+    key = feature_key(backbone)
+    return cache_dir("features") / f"{fingerprint}-{key}-rank{RANK_DIMS}-v{VERSION}.npy"
 
 
 def pooled(maps: NDArray[np.floating]) -> NDArray[np.float64]:

@@ -149,6 +149,8 @@ def _kfpn(ctx: Request) -> Picked:
         progress=part(ctx.progress, 0.0, 0.9),
         should_stop=ctx.should_stop,
         mmap=True,  # a long video's features stay on disk
+        input_size=ctx.options.get("input_size"),
+        step=ctx.options.get("feature_step"),
     )
     result = kfpn.propose_from_features(
         model,
@@ -235,7 +237,9 @@ def propose(
 ) -> ProposalRun:
     """Propose key frames of ``video`` (a path or an open reader).
 
-    ``options``: ``model`` (a K-FPN model file), ``backbone_weights`` and ``search``
+    ``options``: ``model`` (a K-FPN model file), ``backbone_weights``, ``input_size`` (the
+    backbone's input square, default ``backbones.DEFAULT_INPUT_SIZE``), ``feature_step``
+    (the backbone on every n-th frame, ``backbones.DEFAULT_STEP``) and ``search``
     (``"linear"`` or ``"eq16"``, how frames are placed) for ``kfpn``; for ``online``, ``model``
     is the online model file and ``kfpn_model`` the K-FPN model of its batch part.
     """

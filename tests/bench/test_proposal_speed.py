@@ -1,7 +1,10 @@
 """``annotator bench proposal-speed``: the long-stream memory check runs on features on disk,
-and a GPU asked for where there is none is a clear error (the suite never needs a GPU)."""
+a GPU asked for where there is none is a clear error (the suite never needs a GPU), and the
+speed table prints its stages and runs."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +31,32 @@ def test_cuda_without_a_gpu_is_a_usage_error() -> None:
     assert proposal_speed.devices("auto") == ["cpu"]
     with pytest.raises(UsageError, match="no CUDA GPU"):
         proposal_speed.devices("cuda")
+
+
+def test_speed_table_prints_the_stages_and_the_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from annotator.proposal.backbones import INPUT_SIZE
+    from annotator.proposal.features import backbone_threads
+    from tests.video.videomaker import make_video
+
+    video = make_video(tmp_path / "clip.mp4", n=12, size=(96, 64), rate=30)
+    frames = proposal_speed.speed_table(video, 0.25, ["cpu"], input_size=160, profile_frames=4)
+    out = capsys.readouterr().out
+    threads = backbone_threads(overlap=True)
+    assert "backbone input 160 px" in out and "load average" in out
+    for stage in (
+        "| decode with RGB | 4 |",
+        f"| resize to {INPUT_SIZE} px | 4 |",
+        "| resize to 160 px | 4 |",
+        f"| backbone {INPUT_SIZE} px, reference, {threads} torch threads | 4 |",
+        f"| backbone {INPUT_SIZE} px, batch norm folded, {threads} torch threads | 4 |",
+        f"| backbone 160 px, batch norm folded, {threads} torch threads | 4 |",
+        "| K-FPN windows | 12 |",
+    ):
+        assert stage in out
+    assert "| cpu | decode with RGB only |" in out
+    assert "| cpu | cold cache, sequential, " in out
+    assert "torch threads (default) |" in out
+    assert "| cpu | features cached |" in out
+    assert len(frames["cpu"]) == 3  # 25 % of 12 frames

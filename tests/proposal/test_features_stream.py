@@ -31,7 +31,9 @@ def test_overlapped_decoding_gives_the_sequential_features_and_caches_them(
 ) -> None:
     video = ArrayVideo(moving_square(21), fingerprint="stream-a")
     threads = threading.active_count()
-    seq = ft.video_features(video, BACKBONE, use_cache=False, overlap=False)
+    # torch on as many threads as the overlapped default: other counts sum in another order
+    same = ft.backbone_threads(overlap=True)
+    seq = ft.video_features(video, BACKBONE, use_cache=False, overlap=False, threads=same)
     ovl = ft.video_features(video, BACKBONE, use_cache=False, overlap=True)
     assert seq.shape == (21, 320, 7, 7) and np.array_equal(seq, ovl)
     fractions: list[float] = []

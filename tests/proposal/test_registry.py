@@ -47,7 +47,9 @@ def test_kfpn_proposals_respect_the_budget_and_reuse_cached_features(
     # Features fill the first 90 % of the bar, the search the rest.
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert [f for f in fractions if f < 1.0] and max(f for f in fractions if f < 1.0) <= 0.9
-    assert list(cache.glob("features/square-20-efficientnet-lite0.npy"))
+    assert list(
+        cache.glob(f"features/square-20-{backbones.feature_key(backbones.DEFAULT_BACKBONE)}.npy")
+    )
 
     def no_backbone(*args: object, **kwargs: object) -> None:
         raise AssertionError("features should have come from the cache")
