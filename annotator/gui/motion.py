@@ -6,6 +6,8 @@ frame by frame into a disk store cached by the video's fingerprint (``motion_cac
 the session keeps instead of arrays: memory stays bounded on long videos, and a second open
 of the same video costs one check of the file.
 The app stays usable meanwhile: the video fills run as ``hpim`` until the fields arrive.
+Once they have, a second task computes the optical flow the video fills then walk
+(``gui/motion_flow.py``); the codec fields keep feeding the residual row.
 
 The task is the window's ``TaskRunner`` job rather than a ``MotionExtraction`` thread: the
 runner already gives a worker thread, progress, cancel and results on the GUI thread, and
@@ -62,6 +64,10 @@ def start(window: WindowServices, session: Session) -> Task:
         fields, prepared = result
         session.set_motion(fields, prepared=prepared)
         window.show_status(arrived_text(session), MESSAGE_MS)
+        if session.fields is not None:
+            from annotator.gui import motion_flow
+
+            motion_flow.start(window, session)
 
     def failed(message: str) -> None:
         if not finished():
