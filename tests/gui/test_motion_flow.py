@@ -153,3 +153,32 @@ def test_a_failed_flow_is_one_status_line_and_keeps_the_codec_fill(
     _label(session, truth, (5, 30))
     assert _walked(session) is session.fields
     assert (session.result.source[6:30] == Source.HPIM_MV).all()
+
+
+def test_the_codec_vectors_preference_skips_the_flow(
+    qtbot: Any, window: Any, figure_video: Any
+) -> None:
+    from PySide6 import QtCore, QtWidgets
+
+    from annotator.gui.settings_dialog import SettingsDialog, open_settings
+
+    window.actions_by_id["settings"].trigger()  # Tools > Settings, as the user opens it
+    dialog = window.findChild(SettingsDialog)
+    assert dialog.fill_motion.currentText() == "optical flow"  # the default, shown
+    dialog.fill_motion.setCurrentText("codec vectors")
+    ok = dialog.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, QtCore.Qt.MouseButton.LeftButton)
+    assert window.settings.prefs.fill_motion == "codec vectors"
+
+    video, truth = figure_video
+    started = _open(qtbot, window, video)
+    qtbot.waitUntil(lambda: not motion.running(window), timeout=WAIT_MS)
+    session = window.session
+    assert motion.TASK_NAME in started and motion_flow.TASK_NAME not in started
+    _label(session, truth, (5, 30))
+    assert session.fill_fields is None and _walked(session) is session.fields
+    assert (session.result.source[6:30] == Source.HPIM_MV).all()
+    # and the stored preference shows in the dialog again
+    again = open_settings(window)  # what the Settings action runs: a new dialog
+    assert again is not dialog and again.fill_motion.currentText() == "codec vectors"
+    again.reject()
