@@ -90,9 +90,9 @@ def test_fill_command_walks_the_flow_unless_told_the_codec(
     assert main([*base, "--out", str(out)]) == 0
     assert "hpim+mv" in capsys.readouterr().out
     assert [("-dis-" in n, "-c16-" in n) for n in _stores()] == [(True, True)]
-    z = np.load(out)
-    assert (z["source"][1:-1, :3] == Source.HPIM_MV).all()
-    assert np.hypot(*(z["poses"][:, :3, :2] - truth).T).max() < 3.0
+    with np.load(out) as z:
+        assert (z["source"][1:-1, :3] == Source.HPIM_MV).all()
+        assert np.hypot(*(z["poses"][:, :3, :2] - truth).T).max() < 3.0
     assert main([*base, "--field", "mv", "--out", str(out)]) == 0
     assert sorted("-dis-" in n for n in _stores()) == [False, True]
     with pytest.raises(SystemExit) as exit_:
