@@ -5,7 +5,8 @@ video, and a drag on long gaps (figures only, nothing here is a test).
   app picks, a smooth random motion with per-cell noise) frame by frame through
   ``StoreWriter``, opens it as the app does, fills 17 joints labelled at 10 % with
   ``hpim+mv`` from it, and drags one label; prints the cache bytes per frame and the process's
-  resident memory (now and peak) after each step. Nothing decodes a video: the store's
+  resident memory (now and peak) after each step, then the bytes per frame of the fill's
+  optical flow store at its cell (``flow_cell``) and of both together. Nothing decodes a video: the store's
   layout and sizes are those of a real one. The section runs alone (``--sections store``) so
   that the peak is its own.
 - :func:`drag_long_section`: one minute of 720p at 30 fps (1800 frames, 8 px cells) with
@@ -27,7 +28,10 @@ from numpy.typing import NDArray
 from annotator.core.codes import Visibility
 from annotator.propagation.fuse import LiveFill
 from annotator.propagation.registry import VideoSource
+from annotator.video.motion_cache import flow_cell
 from annotator.video.motion_store import MotionStore, StoreWriter, store_cell
+
+FLOW_STORE_FRAMES = 5_000  # enough to measure the flow store's bytes per frame
 
 
 def rss_mib() -> tuple[float, float]:
@@ -125,6 +129,16 @@ def store_section(frames: int = 100_000, joints: int = 17, folder: Path | None =
             f"\ncache on disk: {per_frame / 1000:.1f} KB per frame "
             f"({store.bytes_per_frame:,} bytes of fields + {per_frame - store.bytes_per_frame:.0f}"
             f" of per-frame metadata), {path.stat().st_size / 2**30:.2f} GiB in all"
+        )
+        # The fill's optical flow store beside it (``motion_cache.flow_cell``): same layout.
+        flow, count = flow_cell(cell), min(frames, FLOW_STORE_FRAMES)
+        flow_path = Path(tmp) / "flow.mvs"
+        write_synthetic_store(flow_path, vel[:count], width, height, flow)
+        flow_per_frame = flow_path.stat().st_size / count
+        print(
+            f"the fill's flow store beside it (cell {flow} px, {count} frames written): "
+            f"{flow_per_frame / 1000:.1f} KB per frame; both stores "
+            f"{(per_frame + flow_per_frame) / 1000:.1f} KB per frame"
         )
 
 

@@ -6,6 +6,9 @@ frame by frame into a disk store cached by the video's fingerprint (``motion_cac
 the session keeps instead of arrays: memory stays bounded on long videos, and a second open
 of the same video costs one check of the file.
 The app stays usable meanwhile: the video fills run as ``hpim`` until the fields arrive.
+Once they have, a second task computes the optical flow the video fills then walk
+(``gui/motion_flow.py``) unless the preference "Motion for the fill" says codec vectors; the
+codec fields keep feeding the residual row.
 
 The task is the window's ``TaskRunner`` job rather than a ``MotionExtraction`` thread: the
 runner already gives a worker thread, progress, cancel and results on the GUI thread, and
@@ -22,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from annotator.core.preferences import FLOW_MOTION
 from annotator.core.progress import Cancelled, Progress, ShouldStop
 from annotator.gui.session import PreparedFill, prepare_fill
 from annotator.gui.workers import Task, one_line
@@ -62,6 +66,10 @@ def start(window: WindowServices, session: Session) -> Task:
         fields, prepared = result
         session.set_motion(fields, prepared=prepared)
         window.show_status(arrived_text(session), MESSAGE_MS)
+        if session.fields is not None and window.settings.prefs.fill_motion == FLOW_MOTION:
+            from annotator.gui import motion_flow
+
+            motion_flow.start(window, session)
 
     def failed(message: str) -> None:
         if not finished():

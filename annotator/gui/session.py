@@ -8,7 +8,9 @@ derived per-frame residual energy when the video's motion fields arrive (``set_m
 
 The video fills (``mv``, ``hpim+mv``) need those fields. Until they arrive (or when the video
 has none) a video fill runs as ``hpim``, exactly, and ``fill_note`` says so; once they arrive,
-``hpim+mv`` becomes the fill unless the user chose a method (the project setting).
+``hpim+mv`` becomes the fill unless the user chose a method (the project setting). The fill
+first walks those codec fields, then the optical flow once it arrives too (``set_fill_fields``,
+``gui/motion_flow.py``); the residual energy stays the codec's.
 
 Predicted joints (the document's predicted layer, from Prefill) enter the fill as weighted
 observations where the method takes them (``hpim``, ``hpim+mv``), and ``result`` lays them over
@@ -129,6 +131,8 @@ class Session(QtCore.QObject):
         self.loader = FrameLoader(reader, self)
         self.fields: MotionFields | MotionStore | None = None
         self.motion_note = ""  # why there are no (or only estimated) fields; empty when fine
+        # the optical flow the video fills walk once it is ready (``set_fill_fields``)
+        self.fill_fields: MotionStore | None = None
         # the video's per-frame descriptors for the N ranking (gui/video_ranking.py), once ready
         self.video_descriptors: NDArray[np.float32] | None = None
         saved = document.settings.get(METHOD_SETTING)
@@ -559,8 +563,31 @@ class Session(QtCore.QObject):
         self.doc.set_residual_energy(None if fields is None else residual_energy(fields))
         target = self.method if self._chosen else self.default_method()
         engine = None if prepared is None or fields is None else self._catch_up(prepared, target)
+        if self.fill_fields is not None:  # ``prepared`` walks these fields, the fill the flow
+            engine = None
         self._apply_method(target, force=True, engine=engine)
         self.motion_changed.emit()
+
+    def set_fill_fields(
+        self, fields: MotionStore | None, prepared: PreparedFill | None = None
+    ) -> None:
+        """The optical flow the video fills walk arrived (``None``: back to the codec
+        fields). Rebuilds a video fill on it (``prepared``: built off the GUI thread,
+        brought up to date here); the residual energy and ``fields`` stay the codec's."""
+        if fields is not None and len(fields) != self.frame_count:
+            raise VideoError(
+                f"the optical flow covers {len(fields)} frames but the video has {self.frame_count}"
+            )
+        self.fill_fields = fields
+        if self.method in VIDEO_METHODS and self.fields is not None:
+            engine = None if prepared is None else self._catch_up(prepared, self.method)
+            self._apply_method(self.method, force=True, engine=engine)
+        self.motion_changed.emit()
+
+    @property
+    def walk_fields(self) -> MotionFields | MotionStore | None:
+        """The fields a video fill walks: the optical flow once ready, else the codec's."""
+        return self.fill_fields if self.fill_fields is not None else self.fields
 
     def fill_snapshot(self) -> FillSnapshot:
         """What a fill prepared off the GUI thread starts from: the method the session will
@@ -604,7 +631,7 @@ class Session(QtCore.QObject):
             # No fields (yet): both video fills are hpim exactly, as ``fill_with`` defines.
             engine = fill_mod.FillEngine("hpim", fps=self.fps, scene_cuts=self.doc.scene_cuts)
         elif method in VIDEO_METHODS:
-            source = VideoSource(Path(self.doc.video.path), self.fields, self.doc.scene_cuts)
+            source = VideoSource(Path(self.doc.video.path), self.walk_fields, self.doc.scene_cuts)
             engine = LiveFill(method, source, fps=self.fps)
         else:
             engine = fill_mod.FillEngine(method, fps=self.fps, scene_cuts=self.doc.scene_cuts)

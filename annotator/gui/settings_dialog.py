@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from annotator.core.preferences import FIELDS, THEMES, Preferences, SettingError
+from annotator.core.preferences import FIELDS, FILL_MOTIONS, THEMES, Preferences, SettingError
 from annotator.gui.keymap import ACTIONS
 from annotator.gui.settings import device_choices, method_choices
 from annotator.gui.shortcuts import Shortcuts, normalise
@@ -65,6 +65,8 @@ class SettingsDialog(QtWidgets.QDialog):
         self.overlay_opacity = self._spin("overlay_opacity", 0.05, 2)
         self.theme = QtWidgets.QComboBox()
         self.theme.addItems(list(THEMES))
+        self.fill_motion = QtWidgets.QComboBox()
+        self.fill_motion.addItems(list(FILL_MOTIONS))
         self.widgets: dict[str, QtWidgets.QWidget] = {
             "device": self.device,
             "fill_method": self.fill_method,
@@ -74,6 +76,7 @@ class SettingsDialog(QtWidgets.QDialog):
             "marker_size": self.marker_size,
             "overlay_opacity": self.overlay_opacity,
             "theme": self.theme,
+            "fill_motion": self.fill_motion,
         }
         mnemonics = {
             "device": "&Device",
@@ -84,6 +87,7 @@ class SettingsDialog(QtWidgets.QDialog):
             "marker_size": "&Marker size",
             "overlay_opacity": "Overlay &opacity",
             "theme": "T&heme",
+            "fill_motion": "Motion for the fi&ll",
         }
         for name, widget in self.widgets.items():
             field = FIELDS[name]
@@ -92,8 +96,8 @@ class SettingsDialog(QtWidgets.QDialog):
             label.setBuddy(widget)
             form.addRow(label, widget)
         note = QtWidgets.QLabel(
-            "The fill method and frame cache apply to videos opened from now on (the Fill dock "
-            "changes the open project's fill); the others apply at once."
+            "The fill method, motion for the fill and frame cache apply to videos opened from "
+            "now on (the Fill dock changes the open project's fill); the others apply at once."
         )
         note.setWordWrap(True)
         form.addRow(note)
@@ -115,6 +119,7 @@ class SettingsDialog(QtWidgets.QDialog):
             (self.device, prefs.device),
             (self.fill_method, prefs.fill_method),
             (self.theme, prefs.theme),
+            (self.fill_motion, prefs.fill_motion),
         ):
             index = combo.findText(value)
             combo.setCurrentIndex(max(0, index))
@@ -135,6 +140,7 @@ class SettingsDialog(QtWidgets.QDialog):
             marker_size=self.marker_size.value(),
             overlay_opacity=self.overlay_opacity.value(),
             theme=self.theme.currentText(),
+            fill_motion=self.fill_motion.currentText(),
         )
 
     # -- shortcuts -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ def test_defaults_are_valid_and_round_trip() -> None:
     again, problems = p.from_mapping(p.to_mapping(prefs))
     assert again == prefs and problems == []
     assert prefs.theme == "system" and prefs.device == "auto"
+    assert prefs.fill_motion == "optical flow"  # the video fills walk the flow by default
 
 
 @pytest.mark.parametrize(
@@ -26,6 +27,7 @@ def test_defaults_are_valid_and_round_trip() -> None:
         ("autosave_interval", float("nan"), "between"),
         ("theme", "purple", "choose one of system, light, dark"),
         ("device", "tpu", "choose one of auto, cpu, cuda"),
+        ("fill_motion", "sonar", "choose one of optical flow, codec vectors"),
     ],
 )
 def test_bad_values_are_refused_with_a_reason(name: str, value: object, words: str) -> None:

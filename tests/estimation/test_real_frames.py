@@ -94,7 +94,7 @@ def test_estimate_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert err == [f"annotator: error: video not found: {tmp_path / 'none.mp4'}"]
 
 
-def test_estimate_with_the_gate_fills_along_the_motion_it_extracted_once(
+def test_estimate_with_the_gate_fills_along_the_flow_each_store_extracted_once(
     data_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -103,11 +103,12 @@ def test_estimate_with_the_gate_fills_along_the_motion_it_extracted_once(
     from annotator.video import motion_cache
 
     monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
-    extractions: list[Path] = []
+    extractions: list[tuple[Path, object]] = []
     real_extract = motion_cache.extract_raw
 
     def counted(path: Path, *args: object, **kwargs: object) -> object:
-        extractions.append(path)
+        field = kwargs.get("field", args[6] if len(args) > 6 else "mv")  # extract_raw's 8th
+        extractions.append((path, field))
         return real_extract(path, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(motion_cache, "extract_raw", counted)
@@ -116,7 +117,8 @@ def test_estimate_with_the_gate_fills_along_the_motion_it_extracted_once(
     args = [str(video), "--out", str(out), "--keyframes", "gate", "--budget", "6"]
     assert main(["estimate", *args, "--no-progress"]) == 0  # default fill: auto
     assert "filled the rest with hpim+mv" in capsys.readouterr().out
-    assert extractions == [video]  # the gate's store is the fill's
+    # the gate reads the codec's vectors, the fill walks the optical flow: one store each
+    assert extractions == [(video, "mv"), (video, "dis")]
     data = np.load(out)
     source = data["source"]
     key = np.flatnonzero((source == Source.PREDICTED).any(axis=1))

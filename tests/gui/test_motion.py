@@ -58,12 +58,15 @@ def test_open_extracts_fields_and_switches_to_hpim_mv(qtbot, window, figure_vide
     assert session.fields.path.parent == cache_dir("motion") and session.fields.path.is_file()
     assert session.method == "hpim+mv"
     assert combo.currentText() == "hpim+mv"
-    assert "Motion fields ready" in window.statusBar().currentMessage()
-    # The live fill is hpim+mv between the labels, and equals the one-shot fill.
+    # then the optical flow the fill walks (gui/motion_flow.py)
+    assert "Optical flow ready" in window.statusBar().currentMessage()
+    assert session.fill_fields is not None and session.fill_fields.kind == "flow"
+    # The live fill is hpim+mv between the labels, and equals the one-shot fill on the flow.
     manual = session.manual()
     source = session.engine.result.source
     assert (source[6:30] == Source.HPIM_MV).all()
-    expected = fill_with(manual, VideoSource(video, session.fields), "hpim+mv", fps=session.fps)
+    flow = VideoSource(video, session.fill_fields)
+    expected = fill_with(manual, flow, "hpim+mv", fps=session.fps)
     np.testing.assert_allclose(
         session.engine.result.poses[6:30], expected.poses[6:30], atol=1e-3, equal_nan=True
     )
@@ -308,7 +311,7 @@ def test_edits_during_extraction_reach_the_prepared_fill(
     qtbot.waitUntil(lambda: not motion.running(window), timeout=WAIT_MS)
     assert isinstance(session.engine, LiveFill)
     expected = fill_with(
-        session.manual(), VideoSource(video, session.fields), "hpim+mv", fps=session.fps
+        session.manual(), VideoSource(video, session.fill_fields), "hpim+mv", fps=session.fps
     )
     np.testing.assert_allclose(
         session.engine.result.poses, expected.poses, atol=1e-3, equal_nan=True

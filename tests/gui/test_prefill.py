@@ -280,6 +280,7 @@ def test_hpim_mv_weighs_predicted_with_the_motion(qtbot, window, figure_video) -
     qtbot.waitUntil(lambda: not motion.running(window), timeout=120_000)
     session = window.session
     assert session.method == "hpim+mv" and session.fields is not None
+    assert session.fill_fields is not None  # the optical flow the fill walks
 
     def label(frame: int) -> None:
         values = np.concatenate([truth[frame], np.ones((13, 1))], axis=1)
@@ -299,7 +300,7 @@ def test_hpim_mv_weighs_predicted_with_the_motion(qtbot, window, figure_video) -
 
     def one_shot() -> np.ndarray:
         obs = predicted_observations(session.doc.predicted(0), session.doc.confidence(0))
-        source = VideoSource(video, session.fields)
+        source = VideoSource(video, session.fill_fields)
         return fill_with(session.manual(), source, "hpim+mv", fps=session.fps, predicted=obs).poses
 
     np.testing.assert_allclose(live.poses[6:30], one_shot()[6:30], atol=1e-3, equal_nan=True)
@@ -354,7 +355,7 @@ def test_a_project_with_predictions_opens_into_hpim_mv_that_weighs_them(
     obs = predicted_observations(session.doc.predicted(0), session.doc.confidence(0))
     expected = fill_with(
         session.manual(),
-        VideoSource(video, session.fields),
+        VideoSource(video, session.fill_fields),
         "hpim+mv",
         fps=session.fps,
         predicted=obs,
