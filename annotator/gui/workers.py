@@ -114,6 +114,7 @@ class TaskRunner(QtCore.QObject):
         self._pool = QtCore.QThreadPool()
         self._pool.setMaxThreadCount(2)
         self._running: list[Task] = []
+        self._closed = False  # set by ``shutdown``: nothing new starts after it
         self.report = report
 
     def guarded(self, name: str, handler: Callable[..., Any]) -> Callable[..., None]:
@@ -139,6 +140,11 @@ class TaskRunner(QtCore.QObject):
         on_cancelled: Callable[[], None] | None = None,
     ) -> Task:
         task = Task(name, fn)
+        if self._closed:
+            # A handler that runs while the window closes (a task delivering during
+            # ``shutdown``) may chain another task; it must not outlive the window's widgets.
+            task.cancel()
+            return task
         if on_done is not None:
             task.signals.done.connect(self.guarded(name, on_done))
         if on_error is not None:
@@ -183,7 +189,9 @@ class TaskRunner(QtCore.QObject):
         return not self._running
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
-        """Cancel everything and wait for the threads (window close, tests)."""
+        """Cancel everything and wait for the threads (window close, tests); no task starts
+        afterwards (``start`` returns it cancelled and never runs it)."""
+        self._closed = True
         self.cancel_all()
         self._pool.waitForDone(int(timeout_s * 1000))
         app = QtCore.QCoreApplication.instance()

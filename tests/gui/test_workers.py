@@ -71,3 +71,31 @@ def test_cancel(qtbot) -> None:
     assert runner.wait_idle(5)
     assert outcome == ["cancelled"]
     runner.shutdown()
+
+
+def test_a_task_chained_while_shutting_down_never_runs(qtbot) -> None:
+    """A task that delivers while the window closes may start another (motion fields, then the
+    optical flow); that one must not run after the window's widgets are gone."""
+    runner = TaskRunner()
+    ran: list[str] = []
+
+    def second(progress, should_stop):
+        ran.append("second")
+        return None
+
+    def first_done(_value: object) -> None:
+        runner.start("second", second, lambda _v: ran.append("second delivered"))
+
+    def first(progress, should_stop):
+        time.sleep(0.2)
+        return 1
+
+    runner.start("first", first, first_done)
+    runner.shutdown()  # waits for "first", then delivers it: its handler tries to chain
+    QtCore.QCoreApplication.processEvents()
+    time.sleep(0.2)
+    QtCore.QCoreApplication.processEvents()
+    assert ran == []
+    assert not runner.busy
+    late = runner.start("late", second)
+    assert late.cancelled and not runner.busy and ran == []
