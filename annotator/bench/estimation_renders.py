@@ -61,7 +61,7 @@ def _one(video: Path, budget: float, fill: str, threads: int) -> dict[str, Any]:
     reader = open_video(video, build_index=False)
     try:
         every = estimate_track(reader, range(frames), fill=fill, threads=threads)
-        rows, values, confidence = estimate_layer(reader, keys.tolist(), "penn_action")
+        rows, values, confidence, _ = estimate_layer(reader, keys.tolist(), "penn_action")
     finally:
         reader.close()
 

@@ -4,7 +4,11 @@ What the app's Prefill action and ``annotator fill`` on a project share, kept fr
 
 - ``estimate_layer`` runs an estimator (by registry name) on some frames of a video and
   returns the rows of the document's predicted layer: joints in the contract layout (the
-  codes of ``observations.py``: visible, occluded, absent, unlabelled) and their confidence.
+  codes of ``observations.py``: visible, occluded, absent, unlabelled) and their confidence,
+  with the run's ``Estimates`` (model calls, carried regions). Given a ``carry`` (the
+  caller's walk along the video's motion, ``estimation.carry``), a key frame far from the
+  last one gets its region carried there, as in ``annotator estimate``; without one, the
+  detector's.
 - ``low_confidence_flags`` names, per frame, the joints below ``LOW_CONFIDENCE`` so the user
   reviews them.
 - ``predicted_observations`` turns the layer into the fill engine's weighted observations
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +40,8 @@ from annotator.core.progress import Progress, ShouldStop
 from annotator.dynamics.base import Observations
 from annotator.dynamics.fill import FillResult
 from annotator.errors import UsageError
+from annotator.estimation.blazepose import Estimates
+from annotator.estimation.carry import Carry
 from annotator.estimation.observations import MIN_VISIBILITY, observations
 from annotator.estimation.registry import create
 
@@ -48,18 +54,31 @@ MIN_CONFIDENCE = 0.05
 FLAG_PREFIX = "prefill: low confidence on"
 
 
+class Layer(NamedTuple):
+    """An estimator run as predicted-layer rows: the sorted ``frames`` (K,), their joints
+    ``values`` (K, J, 3) and ``confidence`` (K, J), and the run itself (``estimates``)."""
+
+    frames: NDArray[np.int64]
+    values: NDArray[np.float32]
+    confidence: NDArray[np.float32]
+    estimates: Estimates
+
+
 def estimate_layer(
     video: Any,
     frames: Sequence[int],
     skeleton: str,
     *,
     estimator: str = "blazepose",
+    carry: Carry | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
-) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32]]:
-    """The estimator on ``frames`` of ``video`` (a frame reader): the sorted frames, their
-    predicted joints (K, J, 3) and confidence (K, J) for the built-in ``skeleton``.
-    A skeleton without a joint mapping is a ``UsageError`` (one line for the user)."""
+) -> Layer:
+    """The estimator on ``frames`` of ``video`` (a frame reader) for the built-in
+    ``skeleton``; ``carry``: moves points along the video's motion, so that a key frame far
+    from the last one gets its region from there instead of from the detector (None: the
+    detector). A skeleton without a joint mapping is a ``UsageError`` (one line for the
+    user)."""
     from annotator.estimation.mapping import MAPPINGS
 
     if skeleton not in MAPPINGS:
@@ -67,11 +86,11 @@ def estimate_layer(
             f"the estimator has no joint mapping for the skeleton {skeleton!r}; "
             f"prefill works with {', '.join(sorted(MAPPINGS))}"
         )
-    model = create(estimator)
+    model = create(estimator) if carry is None else create(estimator, carry=carry)
     est = model.run(video, list(frames), progress, should_stop)
     values, confidence = observations(est, int(video.frame_count), skeleton)
     rows = np.asarray(est.frames, dtype=np.int64)
-    return rows, values[rows].astype(np.float32), confidence[rows].astype(np.float32)
+    return Layer(rows, values[rows].astype(np.float32), confidence[rows].astype(np.float32), est)
 
 
 def low_confidence_flags(

@@ -12,6 +12,13 @@ user through the window's reporter; a cancelled run changes nothing.
 
 The estimator opens its own reader of the original video, as the proposers do: the view's
 reader belongs to its decoding thread.
+
+A proposed frame far from the last estimated one gets its region as in ``annotator estimate``
+(``docs/estimation.md``): once the session has the video's codec motion store
+(``Session.fields``, the one the gate and the residual row read), the last pose is carried
+along it (``propagation.carry.motion_carry``, never across the document's scene cuts), so
+only the first such frame runs the person detector; without that store (still extracting,
+a codec without motion vectors, the flow fallback) the detector runs on each.
 """
 
 from __future__ import annotations
@@ -24,7 +31,13 @@ from numpy.typing import NDArray
 
 from annotator.core import commands as cmd
 from annotator.core.progress import Progress, ShouldStop
-from annotator.estimation.prefill import LOW_CONFIDENCE, estimate_layer, low_confidence_flags
+from annotator.estimation.carry import Carry
+from annotator.estimation.prefill import (
+    LOW_CONFIDENCE,
+    Layer,
+    estimate_layer,
+    low_confidence_flags,
+)
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task
 
@@ -46,6 +59,19 @@ def target_frames(session: Session, span: tuple[int, int] | None = None) -> tupl
         n = len(proposed)
         return [int(f) for f in proposed], f"the {n} proposed {plural(n, 'frame')}"
     return [session.frame], f"frame {session.frame}"
+
+
+def motion_carry(session: Session) -> Carry | None:
+    """The walk that carries a key frame's region along ``session``'s codec motion store, or
+    None (the detector) while the session has no such store."""
+    from annotator.video.motion_store import MotionStore
+
+    fields = session.fields
+    if not isinstance(fields, MotionStore) or fields.kind != "mv":
+        return None
+    from annotator.propagation.carry import motion_carry as carry_along
+
+    return carry_along(fields, session.doc.scene_cuts)
 
 
 def apply(
@@ -75,8 +101,9 @@ def start(window: WindowServices, session: Session, span: tuple[int, int] | None
     skeleton = session.skeleton.name
     path = str(session.doc.video.path)
     estimator = ESTIMATOR
+    carry = motion_carry(session)
 
-    def job(progress: Progress, should_stop: ShouldStop) -> Any:
+    def job(progress: Progress, should_stop: ShouldStop) -> Layer:
         from annotator.video import open_video
 
         reader = open_video(path, build_index=False)
@@ -86,19 +113,23 @@ def start(window: WindowServices, session: Session, span: tuple[int, int] | None
                 frames,
                 skeleton,
                 estimator=estimator,
+                carry=carry,
                 progress=progress,
                 should_stop=should_stop,
             )
         finally:
             reader.close()
 
-    def done(result: Any) -> None:
+    def done(result: Layer) -> None:
         if window.session is not session:
             return  # another project was opened meanwhile
-        rows, values, confidence = result
+        rows, values, confidence, est = result
         flags = apply(session, [int(f) for f in rows], values, confidence)
         found = int((np.asarray(values)[:, :, 2] != 0).any(axis=1).sum())
         text = f"Prefilled {what}: a person on {found} of {len(rows)}"
+        carried = int(np.count_nonzero(est.carried))
+        if carried:
+            text += f" ({carried} {plural(carried, 'region')} carried along the motion)"
         if flags:
             text += (
                 f"; {len(flags)} {plural(len(flags), 'frame')} flagged for review "
