@@ -21,9 +21,9 @@ def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     fields: list[str] = []
     real = motion_cache.extract_raw
 
-    def counted(*args: Any) -> Any:
-        fields.append(args[-1])
-        return real(*args)
+    def counted(path: Path, *args: Any, **kwargs: Any) -> Any:
+        fields.append(kwargs.get("field", args[6] if len(args) > 6 else "mv"))  # the 8th
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(motion_cache, "extract_raw", counted)
     return fields
