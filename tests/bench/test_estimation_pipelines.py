@@ -18,29 +18,36 @@ CLIP = "mmhuman3d_single_person_demo"  # 40 frames, H.264: codec vectors exist
 
 
 def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    fields: list[str] = []
-    real = motion_cache.extract_raw
+    """Each store extraction (its field) and each estimator run ("estimate"), in order."""
+    events: list[str] = []
+    real_extract, real_estimate = motion_cache.extract_raw, bench.estimate_track
 
     def counted(path: Path, *args: Any, **kwargs: Any) -> Any:
-        fields.append(kwargs.get("field", args[6] if len(args) > 6 else "mv"))  # the 8th
-        return real(path, *args, **kwargs)
+        events.append(kwargs.get("field", args[6] if len(args) > 6 else "mv"))  # the 8th
+        return real_extract(path, *args, **kwargs)
+
+    def estimate(*args: Any, **kwargs: Any) -> Any:
+        events.append("estimate")
+        return real_estimate(*args, **kwargs)
 
     monkeypatch.setattr(motion_cache, "extract_raw", counted)
-    return fields
+    monkeypatch.setattr(bench, "estimate_track", estimate)
+    return events
 
 
 def test_flow_store_is_timed_apart_and_the_fill_reads_it_back(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     video = data_dir / "videos" / f"{CLIP}.mp4"
-    fields = _count_extractions(monkeypatch)
+    events = _count_extractions(monkeypatch)
     every = bench._timed_estimate(video, "all", None, "auto", 1)
-    assert fields == [] and "flow" not in every.seconds  # every frame estimated: no motion
+    assert events == ["estimate"] and "flow" not in every.seconds  # every frame: no motion
+    events.clear()
 
     result = bench._timed_estimate(video, "uniform", 0.25, "auto", 1, carried=True)
-    # the carried region's codec store, then the fill's own store, each extracted once: the
-    # fill did not extract again inside ``fill s``
-    assert fields == ["mv", FILL_FIELD] and FILL_FIELD == "dis"
+    # the carried region's codec store, then the fill's own store, each extracted once and
+    # before the estimator (timed as ``flow s``): the fill reads it back, not inside ``fill s``
+    assert events == ["mv", FILL_FIELD, "estimate"] and FILL_FIELD == "dis"
     assert result.fill == "hpim+mv" and result.seconds["flow"] > 0
     assert np.isfinite(result.poses[..., :2]).all()
 
@@ -58,9 +65,9 @@ def test_fill_field_mv_walks_the_codec_store_already_there(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     video = data_dir / "videos" / f"{CLIP}.mp4"
-    fields = _count_extractions(monkeypatch)
+    events = _count_extractions(monkeypatch)
     result = bench._timed_estimate(video, "uniform", 0.25, "auto", 1, carried=True, fill_field="mv")
-    assert fields == ["mv"]  # one store for the carried region and the fill
+    assert events == ["mv", "estimate"]  # one store for the carried region and the fill
     assert result.fill == "hpim+mv" and "flow" in result.seconds
 
 
