@@ -14,7 +14,9 @@ LiteRT, see its README):
    the every-frame run, and PCK@0.05 of the Penn Action joints against the every-frame run
    (all frames, and the frames the estimator did not see). ``--keyframe-roi`` as ``estimate``
    (default carried: the rows count the carried key frames, and ``mv s`` the motion store's
-   extraction when the key-frame choice did not make it).
+   extraction when the key-frame choice did not make it). The fill's own motion store
+   (``--fill-field``, default ``propagation.FILL_FIELD``: DIS optical flow) is extracted before
+   the estimator and timed apart (``flow s``), so ``fill s`` is the walk alone.
 
 With ``--renders DIR``: the rendered-video rows of ``estimation_renders.py``.
 With ``--roi-trace CLIP``: only the frame-by-frame trace of ``estimation_trace.py``.
@@ -44,8 +46,15 @@ from annotator.errors import UsageError
 from annotator.estimation.blazepose import LANDMARK_NAMES, BlazePose, Estimates
 from annotator.estimation.pipeline import EstimatedTrack, estimate_track
 from annotator.estimation.roi import Roi
-from annotator.propagation import AUTO_FILL, resolve_fill, video_fill
+from annotator.propagation import (
+    AUTO_FILL,
+    FILL_FIELD,
+    FILL_METHODS,
+    resolve_fill,
+    video_fill,
+)
 from annotator.propagation.carry import motion_carry
+from annotator.propagation.fuse import as_field
 from annotator.proposal.registry import propose
 from annotator.video import open_video
 from annotator.video.motion_cache import open_motion
@@ -70,6 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="carried",
         choices=("carried", "detector"),
         help="a far key frame's region: carried along the motion, or the detector's",
+    )
+    parser.add_argument(
+        "--fill-field",
+        default=FILL_FIELD,
+        help=f"motion field the video fill walks (default {FILL_FIELD})",
     )
     parser.add_argument("--golden-only", action="store_true", help="only the golden check")
     parser.add_argument(
@@ -99,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         print_roi_trace(args.roi_trace, trace)
         return 0
     clips = [] if args.no_clips else [c.strip() for c in args.clips.split(",") if c.strip()]
+    as_field(args.fill_field)  # a one-line error before any work
     for clip in clips:
         for need in (_video(args.data, clip), args.data / "realgt" / f"{clip}.npz"):
             if not need.is_file():
@@ -139,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
                     args.threads,
                     args.refine_passes,
                     args.keyframe_roi == "carried",
+                    args.fill_field,
                 )
                 pipelines.append(_pipeline_row(clip, selector, budget, result, every))
     renders: list[dict[str, Any]] = []
@@ -152,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if golden:
         _print_golden(golden)
-        _print_pipelines(pipelines, args.fill)
+        _print_pipelines(pipelines, args.fill, args.fill_field)
     if renders:
         print_renders(renders, args.renders_budget, renders_fill)
     if args.sheet:
@@ -180,9 +196,10 @@ def _timed_estimate(
     threads: int,
     passes: int = 1,
     carried: bool = False,
+    fill_field: str = FILL_FIELD,
 ) -> EstimatedTrack:
     cpu = time.process_time()
-    track = _estimate(video, selector, budget, fill, threads, passes, carried)
+    track = _estimate(video, selector, budget, fill, threads, passes, carried, fill_field)
     track.seconds["cpu"] = time.process_time() - cpu  # all threads: the work, not the wait
     return track
 
@@ -195,6 +212,7 @@ def _estimate(
     threads: int,
     passes: int,
     carried: bool,
+    fill_field: str,
 ) -> EstimatedTrack:
     # A fresh cache folder: K-FPN's backbone features are computed, not read back.
     saved = os.environ.get("ANNOTATOR_CACHE_DIR")
@@ -217,10 +235,17 @@ def _estimate(
                 t0 = time.perf_counter()
                 carry = motion_carry(open_motion(video))
                 seconds["motion"] = time.perf_counter() - t0
+            field = as_field(fill_field)
+            if selector != "all" and method in FILL_METHODS:
+                # the store the fill walks, extracted here to time it apart (the fill reads
+                # it back; with the codec field, the store above)
+                t0 = time.perf_counter()
+                open_motion(video, field=field)
+                seconds["flow"] = time.perf_counter() - t0
             return estimate_track(
                 reader,
                 frames,
-                fill=video_fill(video, method, float(reader.fps)),
+                fill=video_fill(video, method, float(reader.fps), field=field),
                 fill_name=method,
                 threads=threads,
                 refine_passes=passes,
@@ -308,6 +333,7 @@ def _pipeline_row(
         "estimator_seconds": result.seconds["estimate"],
         "fill_seconds": result.seconds["fill"],
         "motion_seconds": result.seconds.get("motion", 0.0),
+        "flow_seconds": result.seconds.get("flow", 0.0),
         "carried": int(est.carried.sum()),
         "speedup": base / seconds if seconds > 0 else float("nan"),
         "cpu_seconds": cpu,
@@ -330,13 +356,16 @@ def _print_golden(rows: list[dict[str, Any]]) -> None:
         )
 
 
-def _print_pipelines(rows: list[dict[str, Any]], fill: str) -> None:
-    print(f"\nPipelines (fill {fill}), PCK@{ALPHA} against the every-frame run, Penn joints")
+def _print_pipelines(rows: list[dict[str, Any]], fill: str, field: str) -> None:
+    print(
+        f"\nPipelines (fill {fill}, walking {field}), PCK@{ALPHA} against the every-frame run, "
+        "Penn joints"
+    )
     print(
         f"{'clip':<30} {'keyframes':<9} {'budget':>6} {'fill':<7} {'keys':>5} {'det':>4} "
         f"{'lmk':>5} {'carr':>4} "
-        f"{'calls %':>7} {'wall s':>7} {'prop s':>6} {'mv s':>5} {'est s':>6} {'fill s':>6} "
-        f"{'speed-up':>8} {'cpu s':>6} "
+        f"{'calls %':>7} {'wall s':>7} {'prop s':>6} {'mv s':>5} {'flow s':>6} {'est s':>6} "
+        f"{'fill s':>6} {'speed-up':>8} {'cpu s':>6} "
         f"{'cpu x':>6} {'PCK':>6} {'PCK unseen':>10}"
     )
     for r in rows:
@@ -346,7 +375,7 @@ def _print_pipelines(rows: list[dict[str, Any]], fill: str) -> None:
             f"{r['detector_calls']:>4} {r['landmark_calls']:>5} {r['carried']:>4} "
             f"{100 * r['calls_share']:>7.1f} "
             f"{r['seconds']:>7.1f} {r['proposal_seconds']:>6.1f} {r['motion_seconds']:>5.1f} "
-            f"{r['estimator_seconds']:>6.1f} "
+            f"{r['flow_seconds']:>6.1f} {r['estimator_seconds']:>6.1f} "
             f"{r['fill_seconds']:>6.1f} {r['speedup']:>7.2f}x "
             f"{r['cpu_seconds']:>6.1f} {r['cpu_speedup']:>5.2f}x "
             f"{r['pck']:>6.3f} {r['pck_unseen']:>10.3f}"
