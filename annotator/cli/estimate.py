@@ -7,10 +7,12 @@ output is the contract's fill layout (``poses``, ``source``, ``source_names``, `
 ``variance`` where the fill has one, and ``confidence``), with source ``predicted`` wherever a
 value came from the estimator.
 
-``--fill auto`` (the default) is ``hpim+mv`` where the codec exports motion vectors (the
-video's motion store is extracted once and cached: the gate's key-frame choice and the fill read
-the same store) and ``hpim`` elsewhere (dense optical flow would cost more than the estimator
-frames it saves).
+``--fill auto`` (the default) is ``hpim+mv`` where the codec exports motion vectors and
+``hpim`` elsewhere. The gate's key-frame choice and the carried regions read the codec's motion
+store; the fill walks the field ``--fill-field`` names (default ``propagation.FILL_FIELD``, DIS
+optical flow: the more accurate walk, and the costliest stage of this command; ``mv`` walks the
+codec store the gate already read, so nothing more is extracted). Each store is extracted once
+and cached.
 
 ``--keyframe-roi carried`` (the default): a key frame far from the last estimated one gets its
 ROI from the last pose carried along that same store (``propagation.carry.motion_carry``,
@@ -37,7 +39,8 @@ from annotator.cli.methods import install
 from annotator.core.progress import Progress, ShouldStop, part
 from annotator.core.skeleton import BUILTIN
 from annotator.errors import UsageError
-from annotator.propagation import AUTO_FILL
+from annotator.propagation import AUTO_FILL, FILL_FIELD
+from annotator.video.motion_store import FIELDS
 
 if TYPE_CHECKING:
     from annotator.estimation.pipeline import EstimatedTrack
@@ -46,8 +49,9 @@ BAR_WIDTH = 30
 CARRIED = "carried"
 KEYFRAME_ROIS = (CARRIED, "detector")
 # With a carried region a key frame costs about one estimator call, so a quarter of the frames
-# stays under 30 % of the every-frame run's calls and reached PCK@0.05 >= 0.95 against it on
-# two of the three real clips (docs/benchmarks-estimation.md); the gate's own decisions
+# stays under 30 % of the every-frame run's calls and, with the fill walking the optical flow,
+# reached PCK@0.05 >= 0.95 against it on all three real clips (docs/benchmarks-estimation.md,
+# "Current figures"; two of three with the fill on codec vectors); the gate's own decisions
 # (no budget) open 8 % to 35 % of the frames there, under or over both goals.
 GATE_BUDGET = 0.25
 
@@ -85,6 +89,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[AUTO_FILL, *METHODS, *FILL_METHODS],
         help="fill method (mv and hpim+mv follow the video's motion); default auto: hpim+mv "
         "where the codec exports motion vectors, else hpim",
+    )
+    parser.add_argument(
+        "--fill-field",
+        default=FILL_FIELD,
+        choices=FIELDS,
+        help=f"motion the fill walks (default {FILL_FIELD}: optical flow, more accurate, about "
+        "40 ms of CPU per 720p frame to extract; mv: the codec's vectors, about 7 ms, the store "
+        "the gate reads)",
     )
     parser.add_argument("--estimator", default="blazepose", help="pose estimator (blazepose)")
     parser.add_argument("--threads", type=int, default=1, help="estimator threads (default 1)")
@@ -148,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         keyframes=args.keyframes,
         budget=args.budget,
         fill=args.fill,
+        fill_field=args.fill_field,
         estimator=args.estimator,
         threads=args.threads,
         refine_passes=args.refine_passes,
@@ -174,6 +187,7 @@ def estimate_video(
     keyframes: str = "kfpn",
     budget: float | int | None = None,
     fill: str = AUTO_FILL,
+    fill_field: str = FILL_FIELD,
     estimator: str = "blazepose",
     threads: int = 1,
     refine_passes: int = 1,
@@ -233,7 +247,12 @@ def estimate_video(
             frames,
             skeleton=skeleton,
             fill=video_fill(
-                video, method, float(reader.fps), _motion_stage(progress, end), should_stop
+                video,
+                method,
+                float(reader.fps),
+                _motion_stage(progress, end),
+                should_stop,
+                field=fill_field,
             ),
             fill_name=method,
             estimator=estimator,

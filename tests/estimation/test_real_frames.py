@@ -153,3 +153,33 @@ def test_the_bar_follows_the_fills_motion_extraction(
     assert any(" 90 % estimating poses" in line for line in bar)
     # the carried key-frame regions read the store first; the fill reads it back
     assert any("motion fields for the key frames" in line for line in bar)
+
+
+def test_estimate_can_fill_along_the_codec_store_the_gate_read(
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--fill-field mv``: the fill walks the codec store the gate already read, so only that
+    one store is extracted (the fast pipeline)."""
+    from annotator.video import motion_cache
+
+    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
+    fields: list[object] = []
+    real_extract = motion_cache.extract_raw
+
+    def counted(path: Path, *args: object, **kwargs: object) -> object:
+        fields.append(kwargs.get("field", args[6] if len(args) > 6 else "mv"))
+        return real_extract(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(motion_cache, "extract_raw", counted)
+    video, _ = _clip(data_dir, "mmhuman3d_single_person_demo")
+    out = tmp_path / "poses.npz"
+    args = [str(video), "--out", str(out), "--keyframes", "gate", "--budget", "6"]
+    assert main(["estimate", *args, "--fill-field", "mv", "--no-progress"]) == 0
+    assert "filled the rest with hpim+mv" in capsys.readouterr().out
+    assert fields == ["mv"]
+    with pytest.raises(SystemExit) as stop:  # argparse's usage error for a bad choice
+        main(["estimate", *args, "--fill-field", "nope", "--no-progress"])
+    assert stop.value.code == 2 and "--fill-field" in capsys.readouterr().err
