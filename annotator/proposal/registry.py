@@ -21,12 +21,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annotator.core.progress import Progress, ShouldStop, part
 from annotator.errors import UsageError
 from annotator.proposal.features import reading
 from annotator.video.base import VideoReader
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "METHODS",
@@ -134,21 +137,32 @@ class Picked:
 Runner = Callable[[Request], Picked]
 
 
-def _kfpn(ctx: Request) -> Picked:
-    from annotator.proposal import kfpn
-    from annotator.proposal.backbones import pick_device
+def _features(ctx: Request, backbone: str, device: str, **options: Any) -> np.ndarray:
+    """The video's backbone features (cached by fingerprint), the first 90 % of the bar."""
     from annotator.proposal.features import video_features
 
-    device = pick_device(ctx.device)
-    model = kfpn.load_model(ctx.options.get("model"))
-    feats = video_features(
+    return video_features(
         ctx.source,
-        model.config.backbone,
+        backbone,
         backbone_weights=ctx.options.get("backbone_weights"),
         device=device,
         progress=part(ctx.progress, 0.0, 0.9),
         should_stop=ctx.should_stop,
         mmap=True,  # a long video's features stay on disk
+        **options,
+    )
+
+
+def _kfpn(ctx: Request) -> Picked:
+    from annotator.proposal import kfpn
+    from annotator.proposal.backbones import pick_device
+
+    device = pick_device(ctx.device)
+    model = kfpn.load_model(ctx.options.get("model"))
+    feats = _features(
+        ctx,
+        model.config.backbone,
+        device,
         input_size=ctx.options.get("input_size"),
         step=ctx.options.get("feature_step"),
     )
@@ -170,21 +184,12 @@ def _kfpn(ctx: Request) -> Picked:
 def _online(ctx: Request) -> Picked:
     from annotator.proposal import kfpn, online
     from annotator.proposal.backbones import pick_device
-    from annotator.proposal.features import video_features
 
     # the backbone runs on the device; the per-frame decisions (small, sequential) on the CPU
     device = pick_device(ctx.device)
     model = online.load_model(ctx.options.get("model"))
     kfpn_model = kfpn.load_model(ctx.options.get("kfpn_model"))
-    feats = video_features(
-        ctx.source,
-        model.config.backbone,
-        backbone_weights=ctx.options.get("backbone_weights"),
-        device=device,
-        progress=part(ctx.progress, 0.0, 0.9),
-        should_stop=ctx.should_stop,
-        mmap=True,
-    )
+    feats = _features(ctx, model.config.backbone, device)
     frames, scores, gate = online.propose_online(
         model,
         kfpn_model,
