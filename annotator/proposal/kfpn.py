@@ -12,6 +12,7 @@ import hashlib
 import io
 import math
 import os
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,41 +202,31 @@ def _place(
     ends: set[int],
     search: str,
 ) -> list[int]:
-    if len(positions) > LONG_GRID:  # large products: BLAS's threads pay
-        return _search(model, feats, positions, idx, seed, want, ends, search)
     # A short video's search is many small products and one small eigendecomposition, which
     # OpenBLAS's threads slow down many times over when they wait for the CPU (a loaded
     # machine, or torch's threads just done with the windows): 240 frames took 4.6 s of CPU
-    # so, 0.1 s on one thread (``annotator bench proposal-speed``).
-    with one_blas_thread():
-        return _search(model, feats, positions, idx, seed, want, ends, search)
+    # so, 0.1 s on one thread (``annotator bench proposal-speed``). A long video's large
+    # products keep BLAS's threads, which pay there.
+    long = len(positions) > LONG_GRID
+    threads: AbstractContextManager[object] = nullcontext() if long else one_blas_thread()
+    with threads:
+        count = feats.shape[0]
+        if search == "eq16":
+            scored = objective(model, feats, positions, idx)
+            return scored.greedy(seed, want, ends, _gap(count, want))
+        if search != "linear":
+            names = ", ".join(SEARCHES)
+            raise UsageError(f"unknown K-FPN search {search!r}; choose one of: {names}")
+        if long and model.config.loss_pool == 3:
+            # long videos: pooled and rotated in chunks, never (steps x C x 9) float64 at once
+            from annotator.proposal.ranking_video import descriptors_from_features
 
-
-def _search(
-    model: LoadedModel,
-    feats: np.ndarray,
-    positions: np.ndarray,
-    idx: np.ndarray,
-    seed: set[int],
-    want: int,
-    ends: set[int],
-    search: str,
-) -> list[int]:
-    count = feats.shape[0]
-    if search == "eq16":
-        return objective(model, feats, positions, idx).greedy(seed, want, ends, _gap(count, want))
-    if search != "linear":
-        raise UsageError(f"unknown K-FPN search {search!r}; choose one of: {', '.join(SEARCHES)}")
-    if len(positions) > LONG_GRID and model.config.loss_pool == 3:
-        # long videos: pooled and rotated in chunks, never (steps x C x 9) float64 at once
-        from annotator.proposal.ranking_video import descriptors_from_features
-
-        y = descriptors_from_features(feats, LONG_DIMS, rows=positions)
-    else:
-        y = grid_descriptors(model, feats, positions)
-    grid_want = min(want, len(positions))
-    picked = select_linear_recovery(y, grid_want, anchor_ends=bool(ends))
-    return _to_frames(picked, positions, count, want)
+            y = descriptors_from_features(feats, LONG_DIMS, rows=positions)
+        else:
+            y = grid_descriptors(model, feats, positions)
+        grid_want = min(want, len(positions))
+        picked = select_linear_recovery(y, grid_want, anchor_ends=bool(ends))
+        return _to_frames(picked, positions, count, want)
 
 
 @dataclass(frozen=True)
