@@ -94,15 +94,10 @@ def test_estimate_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert err == [f"annotator: error: video not found: {tmp_path / 'none.mp4'}"]
 
 
-def test_estimate_with_the_gate_fills_along_the_flow_each_store_extracted_once(
-    data_dir: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, object]]:
+    """(video, field) of every motion store extracted from now on (cached opens not counted)."""
     from annotator.video import motion_cache
 
-    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
     extractions: list[tuple[Path, object]] = []
     real_extract = motion_cache.extract_raw
 
@@ -112,6 +107,17 @@ def test_estimate_with_the_gate_fills_along_the_flow_each_store_extracted_once(
         return real_extract(path, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(motion_cache, "extract_raw", counted)
+    return extractions
+
+
+def test_estimate_with_the_gate_fills_along_the_flow_each_store_extracted_once(
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
+    extractions = _count_extractions(monkeypatch)
     video, _ = _clip(data_dir, "mmhuman3d_single_person_demo")
     out = tmp_path / "poses.npz"
     args = [str(video), "--out", str(out), "--keyframes", "gate", "--budget", "6"]
@@ -163,23 +169,14 @@ def test_estimate_can_fill_along_the_codec_store_the_gate_read(
 ) -> None:
     """``--fill-field mv``: the fill walks the codec store the gate already read, so only that
     one store is extracted (the fast pipeline)."""
-    from annotator.video import motion_cache
-
     monkeypatch.setenv("ANNOTATOR_CACHE_DIR", str(tmp_path / "cache"))
-    fields: list[object] = []
-    real_extract = motion_cache.extract_raw
-
-    def counted(path: Path, *args: object, **kwargs: object) -> object:
-        fields.append(kwargs.get("field", args[6] if len(args) > 6 else "mv"))
-        return real_extract(path, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(motion_cache, "extract_raw", counted)
+    extractions = _count_extractions(monkeypatch)
     video, _ = _clip(data_dir, "mmhuman3d_single_person_demo")
     out = tmp_path / "poses.npz"
     args = [str(video), "--out", str(out), "--keyframes", "gate", "--budget", "6"]
     assert main(["estimate", *args, "--fill-field", "mv", "--no-progress"]) == 0
     assert "filled the rest with hpim+mv" in capsys.readouterr().out
-    assert fields == ["mv"]
+    assert extractions == [(video, "mv")]
     with pytest.raises(SystemExit) as stop:  # argparse's usage error for a bad choice
         main(["estimate", *args, "--fill-field", "nope", "--no-progress"])
     assert stop.value.code == 2 and "--fill-field" in capsys.readouterr().err
