@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="prices of a label for the curve (the network takes lambda as an input)",
     )
     parser.add_argument("--fractions", default="0.05,0.1,0.2", help="budgets")
+    parser.add_argument(
+        "--rules",
+        default=None,
+        help="the gate's budget selection rules to compare, comma-separated "
+        "(top, free-top, segment, spaced; default: the app's rule)",
+    )
     parser.add_argument("--fill", default=None, help="hpim+mv (default), hpim or linear")
     parser.add_argument("--no-kfpn", action="store_true", help="skip K-FPN (slow on CPU)")
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
@@ -104,6 +110,16 @@ def threshold_frames(energy: NDArray[np.float32], count: int) -> IntArray:
 
 
 FILLS = ("hpim+mv", "hpim", "linear")
+
+
+def _rules(requested: str | None) -> list[str]:
+    from annotator.propagation.gate_select import DEFAULT_RULE, RULES
+
+    rules = [r.strip() for r in (requested or DEFAULT_RULE).split(",") if r.strip()]
+    unknown = [r for r in rules if r not in RULES]
+    if unknown or not rules:
+        raise UsageError(f"--rules: choose among {', '.join(RULES)}, not {requested!r}")
+    return list(dict.fromkeys(rules))
 
 
 def _fill_name(requested: str | None) -> str:
@@ -162,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from annotator.propagation.gate import gate_fields, load_gate
+    from annotator.propagation.gate_select import select
     from annotator.video.motion import extract_motion
 
     torch.set_num_threads(max(1, args.threads))
@@ -192,12 +209,17 @@ def run(args: argparse.Namespace) -> int:
     results = {c.name: gate_fields(model, fields[c.name]) for c in clips}
     gate_seconds = time.perf_counter() - t
 
-    def gate_top(c: Clip, k: int) -> IntArray:
-        picked = gate_fields(model, fields[c.name], budget=k).top(k)
-        return np.asarray(picked, dtype=np.int64)
+    rules = _rules(args.rules)
 
+    def gate_rule(rule: str) -> Selector:
+        def pick(c: Clip, k: int) -> IntArray:
+            return np.asarray(select(model, fields[c.name], k, rule)[0], dtype=np.int64)
+
+        return pick
+
+    gates = {("gate" if len(rules) == 1 else f"gate {r}"): gate_rule(r) for r in rules}
     selectors: dict[str, Selector] = {
-        "gate": gate_top,
+        **gates,
         "residual threshold": lambda c, k: threshold_frames(results[c.name].energy, k),
         "uniform": lambda c, k: uniform_frames(c.frame_count, k),
     }
@@ -212,24 +234,26 @@ def run(args: argparse.Namespace) -> int:
             )
         except (ImportError, AnnotatorError) as err:
             print(f"note: kfpn not available ({err})")
-    baselines = [n for n in selectors if n != "gate"]
+    baselines = [n for n in selectors if n not in gates]
     print(
         f"\nPCK@0.05 (%) after the {fill} fill from the chosen frames; gate minus each baseline "
-        f"with its 95% paired bootstrap interval over clips ({args.resamples} resamples)\n"
+        f"with its 95% paired bootstrap interval over clips ({args.resamples} resamples); "
+        f"gate selection rule(s): {', '.join(rules)}\n"
     )
     head = " | ".join(selectors)
-    diffs = " | ".join(f"gate - {n}" for n in baselines)
+    diffs = " | ".join(f"{r} - {n}" for r in gates for n in baselines)
     print(f"| labels | {head} | {diffs} |")
-    print("|---" * (1 + len(selectors) + len(baselines)) + "|")
+    print("|---" * (1 + len(selectors) + len(gates) * len(baselines)) + "|")
     for fraction in fractions:
         scores = {}
-        for name, select in selectors.items():
-            picks = {c.name: select(c, budget_for(c.frame_count, fraction)) for c in clips}
+        for name, chooser in selectors.items():
+            picks = {c.name: chooser(c, budget_for(c.frame_count, fraction)) for c in clips}
             scores[name] = _score(clips, fill, picks, fields)
         cells = [f"{_pct(scores[n]):.1f}" for n in selectors]
-        for n in baselines:
-            d, lo, hi = paired_interval(scores["gate"], scores[n], args.resamples, args.seed)
-            cells.append(f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]")
+        for rule in gates:
+            for n in baselines:
+                d, lo, hi = paired_interval(scores[rule], scores[n], args.resamples, args.seed)
+                cells.append(f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]")
         print(f"| {100 * fraction:g}% | " + " | ".join(cells) + " |")
 
     lams = [float(v) for v in args.lams.split(",") if v.strip()]

@@ -24,13 +24,13 @@ def install() -> None:
 def _gate(request: Request) -> Picked:
     from annotator.core.progress import part
     from annotator.errors import UsageError
-    from annotator.propagation.gate_propose import gate_frames, gate_video
+    from annotator.propagation.gate_propose import gate_video
     from annotator.proposal.registry import Picked
 
     if request.path is None:
         raise UsageError("the gate needs the video's file (it reads the codec's motion vectors)")
     # the motion fields are nearly all of the work; the gate itself takes milliseconds
-    result, model = gate_video(
+    proposal = gate_video(
         request.path,
         request.options.get("model"),
         part(request.progress, 0.0, 0.95),
@@ -39,9 +39,10 @@ def _gate(request: Request) -> Picked:
     )
     if request.progress is not None:
         request.progress(1.0)
+    result, model = proposal.result, proposal.model
     info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
     return Picked(
-        frames=gate_frames(result, request.budget),
+        frames=proposal.frames,
         scores=[round(float(v), 4) for v in result.logits],
         device="cpu",
         model=info,

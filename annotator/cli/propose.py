@@ -6,8 +6,9 @@ frames, placed by the search below with the first and last frame); ``--budget 0.
 linear interpolation rebuilds the video's feature sequence best (``--search linear``), or
 greedily on the DYAN recovery objective (``--search eq16``). ``uniform`` and ``kmeans`` are
 the baselines. ``gate`` is the residual-driven gate (``propagation.gate``): without a budget
-the frames it opens, with one its top-B logits; the file's ``scores`` are its logits and
-``gate`` its 0/1 decisions.
+the frames it opens, with one that many frames chosen from its logits by its selection rule
+(``propagation.gate_select``, docs/gate.md); the file's ``scores`` are its logits and ``gate``
+its 0/1 decisions.
 """
 
 from __future__ import annotations

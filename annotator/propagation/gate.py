@@ -34,6 +34,7 @@ import hashlib
 import io
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -531,7 +532,12 @@ def _prepare(model: GateModel, fields: MotionFields | MotionStore, fps: float | 
 
 
 def _decide(model: GateModel, prep: _Prepared, lam: float) -> GateResult:
-    logits_steps = step_logits(model, prep.encoded, lam)
+    return _result(prep, step_logits(model, prep.encoded, lam), lam)
+
+
+def _result(prep: _Prepared, logits_steps: FloatArray, lam: float) -> GateResult:
+    """Step logits placed on the video's frames (``GateResult``), 1(logit > 0) on
+    representatives."""
     f = len(prep.times)
     # each frame's score is the step logits at its time; a representative frame carries its
     # step's own logit (the largest, when a video slower than the training rate maps two
@@ -560,14 +566,20 @@ def gate_fields(
     prep = _prepare(model, fields, fps)
     if budget is None:
         return _decide(model, prep, model.config.lam if lam is None else lam)
-    # Opened frames fall as the price rises (learnt, so only nearly monotone): bisection on
-    # log lambda over a range wider than training's, keeping the dearest price that still
-    # opens ``budget`` frames.
-    lo, hi = math.log(model.config.lam_min / 10), math.log(model.config.lam_max * 10)
-    best = _decide(model, prep, math.exp(lo))
+    return budget_price(lambda price: _decide(model, prep, price), model.config, budget)
+
+
+def budget_price(
+    decide: Callable[[float], GateResult], config: GateConfig, budget: int
+) -> GateResult:
+    """``decide(lam)`` at the dearest price of a label that still opens ``budget`` frames.
+    Opened frames fall as the price rises (learnt, so only nearly monotone): bisection on log
+    lambda over a range wider than training's."""
+    lo, hi = math.log(config.lam_min / 10), math.log(config.lam_max * 10)
+    best = decide(math.exp(lo))
     for _ in range(14):
         mid = (lo + hi) / 2
-        res = _decide(model, prep, math.exp(mid))
+        res = decide(math.exp(mid))
         if int(res.gate.sum()) >= budget:
             lo, best = mid, res
         else:

@@ -11,6 +11,7 @@ import pytest
 
 from annotator.cli import main
 from annotator.propagation.gate import load_gate
+from annotator.propagation.gate_select import NUDGE_REACH, segment_frames
 from tests.propagation.gate_helpers import rendered_set, synth_video
 
 
@@ -87,14 +88,17 @@ def test_propose_gate_writes_the_contract_file(tmp_path: Path, tiny_model: Path)
     assert isinstance(model, dict) and model["name"] == "gate.pt" and len(model["sha256"]) == 64
 
 
-def test_propose_gate_with_a_budget_takes_the_top_logits(tmp_path: Path, tiny_model: Path) -> None:
+def test_propose_gate_with_a_budget_follows_the_selection_rule(
+    tmp_path: Path, tiny_model: Path
+) -> None:
     video = synth_video(tmp_path / "v.mp4", fps=30)
     data = _propose(video, tmp_path / "p.json", tiny_model, "--budget", "5")
-    frames, scores = data["frames"], np.asarray(data["scores"])
+    frames, scores = data["frames"], np.asarray(data["scores"], np.float32)
     assert isinstance(frames, list) and len(frames) == 5
     assert data["budget"] == 5
-    others = np.setdiff1d(np.arange(len(scores)), frames)
-    assert scores[frames].min() >= scores[others].max()
+    # the default rule: ends, and the largest logit near each evenly spaced frame
+    assert frames == segment_frames(scores, 5, reach=NUDGE_REACH).tolist()
+    assert frames[0] == 0 and frames[-1] == len(scores) - 1
 
 
 def test_propose_lists_the_gate() -> None:
