@@ -4,8 +4,10 @@ On rendered validation clips (by default the label-efficiency benchmark's set), 
 (5/10/20 % of a clip's frames, the contract's rounding) the gate, a residual-energy threshold
 gate, uniform spacing and K-FPN pick the frames; the ground truth is given there and a fill
 completes the clip (``hpim+mv`` by default: HPIM with the joints propagated along the
-codec's motion as observations, the app's default fill when fields exist). The gate's budgeted frames are its top-B logits at the price of a label that makes it
-open about B frames (``gate_fields(budget=B)``). PCK@0.05 over the visible joints of all
+codec's motion as observations, the app's default fill when fields exist). The gate's
+budgeted frames come from its logits at the price of a label that makes it open about B
+frames, by the app's selection rule (``gate_select``), or by each of ``--rules`` side by side,
+each with its own differences to the baselines. PCK@0.05 over the visible joints of all
 frames, pooled, and the gate's difference to each baseline with a 95 % paired bootstrap
 interval (clips resampled with replacement, the same resample for both methods).
 

@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--budget",
         type=parse_budget,
         default=None,
-        help="a fraction of the frames (0.1) or a count (12)",
+        help="a fraction of the frames (0.1) or a count (12); gate: the first and last frame "
+        "and, near each evenly spaced frame, its largest logit (docs/gate.md)",
     )
     parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda if present)")
     parser.add_argument(

@@ -8,7 +8,8 @@ one after it, and blends the two walks into positions with a variance in px² (`
 the default fill whenever fields exist) and keeps a fill live under edits (``LiveFill``).
 ``registry.py`` keeps the propagation methods by name so that another tracker can be added.
 See ``docs/propagation.md``. The residual-driven gate (MAPN: ``gate.py``, ``gate_train.py``,
-``gate_data.py``, ``gate_propose.py``; ``docs/gate.md``) decides which frames a person labels.
+``gate_data.py``, ``gate_select.py``, ``gate_propose.py``; ``docs/gate.md``) decides which
+frames a person labels.
 """
 
 from annotator.propagation.fuse import (

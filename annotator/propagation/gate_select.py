@@ -67,7 +67,8 @@ def _boundary_distance(length: int, boundaries: list[int]) -> IntArray:
     marks = np.asarray(sorted(set(boundaries)), dtype=np.int64)
     after = np.clip(np.searchsorted(marks, steps), 0, len(marks) - 1)
     before = np.clip(after - 1, 0, len(marks) - 1)
-    return np.minimum(np.abs(marks[after] - steps), np.abs(steps - marks[before]))
+    near = np.minimum(np.abs(marks[after] - steps), np.abs(steps - marks[before]))
+    return np.asarray(near, dtype=np.int64)
 
 
 def _tiling_boundaries(length: int, window: int, offset: int) -> list[int]:
