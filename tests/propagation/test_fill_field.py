@@ -64,14 +64,14 @@ def test_video_fill_opens_the_flow_store_and_follows_it(disc: Path) -> None:
     fill = video_fill(disc, "hpim+mv", 25.0)
     assert callable(fill)
     res = fill(man)
-    assert _stores() and all("-dis-" in name and "-c16-" in name for name in _stores())
+    assert _stores() and all("-dis480-" in name and "-c16-" in name for name in _stores())
     assert (res.source[1:-1] == Source.HPIM_MV).all()
     truth = np.stack([rotation_truth(POINTS, t) for t in range(FRAMES)])
     assert np.hypot(*(res.poses[:, :, :2] - truth).T).max() < 3.0
     codec = video_fill(disc, "hpim+mv", 25.0, field="mv")
     assert callable(codec)
     codec(man)
-    assert len(_stores()) == 2 and sum("-dis-" in name for name in _stores()) == 1
+    assert len(_stores()) == 2 and sum("-dis480-" in name for name in _stores()) == 1
 
 
 def test_fill_command_walks_the_flow_unless_told_the_codec(
@@ -89,12 +89,12 @@ def test_fill_command_walks_the_flow_unless_told_the_codec(
     base = ["fill", str(src), "--keep-frames", f"0,{FRAMES - 1}", "--video", str(disc)]
     assert main([*base, "--out", str(out)]) == 0
     assert "hpim+mv" in capsys.readouterr().out
-    assert [("-dis-" in n, "-c16-" in n) for n in _stores()] == [(True, True)]
+    assert [("-dis480-" in n, "-c16-" in n) for n in _stores()] == [(True, True)]
     with np.load(out) as z:
         assert (z["source"][1:-1, :3] == Source.HPIM_MV).all()
         assert np.hypot(*(z["poses"][:, :3, :2] - truth).T).max() < 3.0
     assert main([*base, "--field", "mv", "--out", str(out)]) == 0
-    assert sorted("-dis-" in n for n in _stores()) == [False, True]
+    assert sorted("-dis480-" in n for n in _stores()) == [False, True]
     with pytest.raises(SystemExit) as exit_:
         main([*base, "--field", "sift", "--out", str(out)])
     assert exit_.value.code == 2
