@@ -94,7 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=FILL_FIELD,
         choices=FIELDS,
         help=f"motion the fill walks (default {FILL_FIELD}: optical flow, more accurate, about "
-        "40 ms of CPU per 720p frame to extract; mv: the codec's vectors, about 7 ms, the store "
+        "13 ms of CPU per 720p frame to extract; mv: the codec's vectors, about 5 ms, the store "
         "the gate reads)",
     )
     parser.add_argument("--estimator", default="blazepose", help="pose estimator (blazepose)")

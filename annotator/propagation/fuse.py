@@ -37,10 +37,11 @@ FILL_METHODS: tuple[str, ...] = ("mv", "hpim+mv")
 AUTO_FILL = "auto"
 FILL_FIELD: Field = "dis"
 """The motion field the video fills walk on by default (``motion_store.FIELDS``): DIS optical
-flow on the decoded luma, at twice the codec store's cell (``motion_cache.flow_cell``). It
-beats the codec's vectors on every real clip and render budget of ``bench propagation
---fields mv,dis`` at about 40 ms of CPU per 720p frame against about 7 ms; the gate and the
-residual row keep reading the codec (``mv``) store they were trained on."""
+flow on the decoded luma (longer side at most ``flow.DIS_MAX_SIDE``), at twice the codec
+store's cell (``motion_cache.flow_cell``). It beats the codec's vectors on every real clip and
+render budget of ``bench propagation --fields mv,dis`` at about 13 ms of CPU per 720p frame
+against about 5 ms; the gate and the residual row keep reading the codec (``mv``) store they
+were trained on."""
 
 FillFunction = Callable[[NDArray[np.float64]], FillResult]
 

@@ -109,7 +109,7 @@ def test_fill_help_names_the_default_field_and_its_cost(
         main(["fill", "--help"])
     assert exit_.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "(default dis)" in text and "40 ms of CPU per 720p frame" in text
+    assert "(default dis)" in text and "13 ms of CPU per 720p frame" in text
 
 
 def test_auto_fills_a_video_without_codec_vectors_along_the_flow(tmp_path: Path) -> None:

@@ -3,13 +3,11 @@ reduced flow still follows a known translation, and that its store is not the 64
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-from dataclasses import dataclass
-
 from numpy.typing import NDArray
 
 from annotator.synth.motion import MovingObject, Scene, encode, texture
