@@ -221,7 +221,7 @@ def _estimate(
         # as ``annotator estimate`` reads a video: no decode-ahead past the key frames
         reader = open_video(video, build_index=False, decode_ahead=0)
         try:
-            method = resolve_fill(fill, reader.has_motion_vectors)
+            method = resolve_fill(fill)
             t0 = time.perf_counter()
             if selector == "all":
                 frames = list(range(reader.frame_count))

@@ -1,6 +1,6 @@
 """``annotator bench propagation``: fills that use the video against labels-only fills.
 
-Three sections, figures only (nothing here is a test):
+Sections, figures only (nothing here is a test):
 
 - **Real clips** (``realgt/``: per-frame BlazePose references of three real videos): labels =
   the reference at ``uniform:B`` key frames; PCK@0.05 and mean error (% of body size) over the
@@ -12,6 +12,8 @@ Three sections, figures only (nothing here is a test):
   clip, and the fills of 17 joints over a 10,000-frame track with its fields ready.
 - **Cost** (``propagation_fields.py``): the extraction of each motion field against a plain
   decode.
+- **DIS** (``--sections dis``, ``propagation_fields.py``): DIS's CPU time per setting and
+  luma size on a real clip, and the step each reads on a known synthetic translation.
 
 ``--fields mv,dis,...``: the real and render sections once per motion field (the codec's
 vectors or an optical flow, ``motion_store.FIELDS``), to compare walks on each.
@@ -59,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sections",
         default="real,render,speed",
         help="comma-separated: real, render, speed, store (run store alone: it prints the "
-        "process's peak memory)",
+        "process's peak memory), cost, dis",
     )
     parser.add_argument(
         "--store-frames", type=int, default=100_000, help="frames of the store section's video"
@@ -432,14 +434,15 @@ def contact_sheet(data: Path, clip: str, out_png: Path, budget: float = 0.1) -> 
 
 def run(args: argparse.Namespace) -> int:
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = set(sections) - {"real", "render", "speed", "store", "cost"}
+    unknown = set(sections) - {"real", "render", "speed", "store", "cost", "dis"}
     if unknown:
         raise UsageError(
-            f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed, store, cost"
+            f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed, store, "
+            "cost, dis"
         )
     fields = parse_fields(args.fields)
     data: Path = args.data
-    needs_real = {"real", "speed", "cost"} & set(sections)
+    needs_real = {"real", "speed", "cost", "dis"} & set(sections)
     if (needs_real or args.sheet) and not (data / "realgt").is_dir():
         raise UsageError(f"no realgt folder under {data} (pass --data)")
     start = time.perf_counter()
@@ -457,6 +460,10 @@ def run(args: argparse.Namespace) -> int:
         from annotator.bench.propagation_fields import cost_section
 
         cost_section(data, fields)
+    if "dis" in sections:
+        from annotator.bench.propagation_fields import dis_section
+
+        dis_section(data)
     if "speed" in sections:
         speed_section(data)
     if "store" in sections:

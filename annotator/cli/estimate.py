@@ -7,8 +7,8 @@ output is the contract's fill layout (``poses``, ``source``, ``source_names``, `
 ``variance`` where the fill has one, and ``confidence``), with source ``predicted`` wherever a
 value came from the estimator.
 
-``--fill auto`` (the default) is ``hpim+mv`` where the codec exports motion vectors and
-``hpim`` elsewhere. The gate's key-frame choice and the carried regions read the codec's motion
+``--fill auto`` (the default) is ``hpim+mv`` for every video (its walk needs no codec
+vectors: ``propagation.resolve_fill``). The gate's key-frame choice and the carried regions read the codec's motion
 store; the fill walks the field ``--fill-field`` names (default ``propagation.FILL_FIELD``, DIS
 optical flow: the more accurate walk, and the costliest stage of this command; ``mv`` walks the
 codec store the gate already read, so nothing more is extracted). Each store is extracted once
@@ -87,15 +87,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fill",
         default=AUTO_FILL,
         choices=[AUTO_FILL, *METHODS, *FILL_METHODS],
-        help="fill method (mv and hpim+mv follow the video's motion); default auto: hpim+mv "
-        "where the codec exports motion vectors, else hpim",
+        help="fill method (mv and hpim+mv follow the video's motion); default auto: hpim+mv",
     )
     parser.add_argument(
         "--fill-field",
         default=FILL_FIELD,
         choices=FIELDS,
         help=f"motion the fill walks (default {FILL_FIELD}: optical flow, more accurate, about "
-        "40 ms of CPU per 720p frame to extract; mv: the codec's vectors, about 7 ms, the store "
+        "13 ms of CPU per 720p frame to extract; mv: the codec's vectors, about 5 ms, the store "
         "the gate reads)",
     )
     parser.add_argument("--estimator", default="blazepose", help="pose estimator (blazepose)")
@@ -208,7 +207,7 @@ def estimate_video(
     # no decode-ahead: pictures past a key frame would be decoded and converted for nothing
     reader = open_video(video, build_index=False, decode_ahead=0)
     try:
-        method = resolve_fill(fill, reader.has_motion_vectors)
+        method = resolve_fill(fill)
         t0 = time.perf_counter()
         share = 0.0
         if keyframes == "all":

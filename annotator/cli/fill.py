@@ -65,9 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=FILL_FIELD,
         help=f"motion the video fills (mv, hpim+mv) walk on (default {FILL_FIELD}): dis is DIS "
         "optical flow on the "
-        "decoded frames, about 40 ms of CPU per 720p frame to extract once (cached), and "
-        "the more accurate; mv is the codec's motion vectors, about 7 ms a frame; dis-fast "
-        "and farneback are other optical flows to compare",
+        "decoded frames, about 13 ms of CPU per 720p frame to extract once (cached), and "
+        "the more accurate; mv is the codec's motion vectors, about 5 ms a frame; dis-640, "
+        "dis-320, dis-fast and farneback are other optical flows to compare",
     )
     parser.add_argument("--fps", type=float, help="frame rate when there is no video")
     parser.add_argument(

@@ -7,7 +7,7 @@ cell, cached by fingerprint like the codec's) as a second task of the window's `
 (status-bar progress, Esc cancels), with the video fill rebuilt on it off the GUI thread
 (``prepare_fill``). On arrival the session's video fill walks the flow
 (``Session.set_fill_fields``); the residual row and the gate keep reading the codec store they
-were trained on. The flow costs about 40 ms of CPU per 720p frame against about 7 ms for the
+were trained on. The flow costs about 13 ms of CPU per 720p frame against about 5 ms for the
 vectors (``bench propagation --sections cost``) and is the more accurate walk
 (``docs/propagation.md``).
 

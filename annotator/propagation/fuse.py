@@ -37,10 +37,11 @@ FILL_METHODS: tuple[str, ...] = ("mv", "hpim+mv")
 AUTO_FILL = "auto"
 FILL_FIELD: Field = "dis"
 """The motion field the video fills walk on by default (``motion_store.FIELDS``): DIS optical
-flow on the decoded luma, at twice the codec store's cell (``motion_cache.flow_cell``). It
-beats the codec's vectors on every real clip and render budget of ``bench propagation
---fields mv,dis`` at about 40 ms of CPU per 720p frame against about 7 ms; the gate and the
-residual row keep reading the codec (``mv``) store they were trained on."""
+flow on the decoded luma (longer side at most ``flow.DIS_MAX_SIDE``), at twice the codec
+store's cell (``motion_cache.flow_cell``). It beats the codec's vectors on every real clip and
+render budget of ``bench propagation --fields mv,dis`` at about 13 ms of CPU per 720p frame
+against about 5 ms; the gate and the residual row keep reading the codec (``mv``) store they
+were trained on."""
 
 FillFunction = Callable[[NDArray[np.float64]], FillResult]
 
@@ -308,14 +309,14 @@ __all__ = [
 ]
 
 
-def resolve_fill(fill: str, has_motion_vectors: bool) -> str:
-    """``auto``: ``hpim+mv`` where the codec exports motion vectors, else ``hpim``; any other
-    name as it is. The rule predates ``FILL_FIELD``: the fill now walks that field (an
-    optical flow, about 40 ms of CPU per 720p frame, cached) whatever the codec, so a video
-    without vectors would pay the same; it is kept as it was until measured again."""
+def resolve_fill(fill: str) -> str:
+    """``auto``: ``hpim+mv``; any other name as it is. The fill walks ``FILL_FIELD``, an
+    optical flow every decodable video has (``--fill-field mv`` on a video without codec
+    vectors walks the store's flow fallback), so no video is left to plain ``hpim``; before
+    the fill walked a flow, ``auto`` meant ``hpim`` for videos without codec vectors."""
     if fill != AUTO_FILL:
         return fill
-    return "hpim+mv" if has_motion_vectors else "hpim"
+    return "hpim+mv"
 
 
 def video_fill(

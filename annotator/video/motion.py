@@ -158,7 +158,7 @@ def extract_motion(
     use_cache: bool = True,
     max_distance: int = DEFAULT_MAX_DISTANCE,
     fallback: Literal["flow", "proxy"] = "flow",
-    field: Literal["mv", "dis", "dis-fast", "farneback"] = "mv",
+    field: Literal["mv", "dis", "dis-640", "dis-320", "dis-fast", "farneback"] = "mv",
 ) -> MotionFields:
     """Motion fields and residuals for every frame of ``path``.
 
@@ -169,7 +169,7 @@ def extract_motion(
     videos without exportable vectors, dense optical flow (``"flow"``) or codec vectors from a
     private H.264 re-encode (``"proxy"``, see :mod:`annotator.video.motion_proxy`).
     ``field``: ``"mv"`` (the codec's vectors, else the fallback) or dense optical flow on the
-    decoded luma for every video (``"dis"``, ``"dis-fast"``, ``"farneback"``; kind
+    decoded luma for every video (``"dis"`` and its variants, ``"farneback"``; kind
     ``"flow"``, see ``motion_store.FIELDS``). Raises
     :class:`~annotator.errors.VideoError` when the video cannot be read.
     """

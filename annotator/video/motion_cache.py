@@ -28,6 +28,7 @@ from annotator.core.fingerprint import video_fingerprint
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, part
 from annotator.errors import VideoError
+from annotator.video.flow import DIS_MAX_SIDE
 from annotator.video.motion_extract import (
     FrameSink,
     NoVectorsFound,
@@ -82,7 +83,8 @@ def store_path(
         fingerprint = video_fingerprint(path)
     except OSError as exc:
         raise VideoError(f"cannot read {path}: {exc}") from exc
-    kind = "" if field == "mv" else f"-{field}"
+    # "dis" names its size: its stores from before DIS_MAX_SIDE (640 px) are not read as it
+    kind = "" if field == "mv" else f"-dis{DIS_MAX_SIDE}" if field == "dis" else f"-{field}"
     name = f"{fingerprint}-c{cell}-d{max_distance}-{fallback}{kind}-s{STORE_VERSION}.mvs"
     return cache_dir("motion") / name, fingerprint
 

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from annotator.core.progress import Progress, ShouldStop, check_stop, report
 from annotator.errors import VideoError
 from annotator.video import motion_kernels as kernels
-from annotator.video.flow import DisFlow, DisPreset, flow_field
+from annotator.video.flow import DIS_MAX_SIDE, DisFlow, DisPreset, dis_reduction, flow_field
 from annotator.video.motion_vectors import (
     Blocks,
     FrameBlocks,
@@ -91,7 +91,9 @@ _SIDE_DATA: Any = av_sidedata.SideDataContainer
 """PyAV's side-data container class (its stubs omit the constructor's frame argument)."""
 
 T = TypeVar("T")
-FlowMethod = Literal["farneback", "dis", "dis-fast"]
+FlowMethod = Literal["farneback", "dis", "dis-640", "dis-320", "dis-fast"]
+DIS_SIDES: dict[str, int] = {"dis": DIS_MAX_SIDE, "dis-640": 640, "dis-320": 320, "dis-fast": 640}
+"""Longer side (px) each DIS field's luma is halved down to (``flow.dis_reduction``)."""
 FloatArray = NDArray[np.float32]
 Luma = NDArray[np.uint8]
 
@@ -499,8 +501,10 @@ def run_flow(
     method: FlowMethod = "farneback",
 ) -> RawFields:
     """Extract fields with dense optical flow (kind ``"flow"``): Farneback on the full luma
-    (the fallback) or DIS (``"dis"``: OpenCV's medium preset, ``"dis-fast"``: its fast
-    one) on the luma the residual reduces anyway."""
+    (the fallback) or DIS on the luma the residual reduces anyway, halved down to the field's
+    ``DIS_SIDES`` (``"dis"``: OpenCV's medium preset, longer side at most ``DIS_MAX_SIDE``;
+    ``"dis-640"`` and ``"dis-320"``: the same at 640 and 320 px; ``"dis-fast"``: OpenCV's
+    fast preset at 640 px)."""
     collector: _Collector | None = None
     dis: DisFlow | None = None
     previous: FrameRecord | None = None
@@ -511,9 +515,11 @@ def run_flow(
                 raw = RawFields("flow", note, stream.codec_context.name, width, height, sink=sink)
                 collector = _Collector(raw, cell, progress, should_stop)
                 collector.total = frame_total(stream)
-                if method in ("dis", "dis-fast"):
+                if method in DIS_SIDES:
                     preset: DisPreset = "fast" if method == "dis-fast" else "medium"
-                    dis = DisFlow(collector.factor, cell, preset)
+                    factor = collector.factor
+                    extra = dis_reduction(height, width, factor, cell, DIS_SIDES[method])
+                    dis = DisFlow(factor, cell, preset, extra)
             grid = grid_shape(collector.raw.height, collector.raw.width, cell)
             if previous is None:
                 field_xy = _missing(grid)

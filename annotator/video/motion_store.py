@@ -47,11 +47,13 @@ from annotator.errors import VideoError
 from annotator.video.motion import MotionFields
 
 STORE_VERSION = 3  # 1: a folder of .npy files (never read); 2: no field name in the trailer
-Field = Literal["mv", "dis", "dis-fast", "farneback"]
-FIELDS: tuple[Field, ...] = ("mv", "dis", "dis-fast", "farneback")
+Field = Literal["mv", "dis", "dis-640", "dis-320", "dis-fast", "farneback"]
+FIELDS: tuple[Field, ...] = ("mv", "dis", "dis-640", "dis-320", "dis-fast", "farneback")
 """What a store's field is made of: the codec's vectors (the flow fallback where there are
 none), or dense optical flow on the decoded luma for every video: DIS at OpenCV's medium
-preset (``dis``) or its fast one (``dis-fast``), or Farneback."""
+preset on luma of longer side at most ``flow.DIS_MAX_SIDE`` (``dis``), 640 px (``dis-640``,
+the ``dis`` of store names without a size) or 320 px (``dis-320``), its fast preset at 640 px
+(``dis-fast``), or Farneback."""
 MAGIC = b"ANNOTATOR-MOTION-STORE\n"
 END = b"MVSTORE2"
 UNITS = 32  # int16 steps per px

@@ -78,5 +78,5 @@ def test_an_unknown_fill_field_is_a_one_line_error_before_any_work(
     out, err = capsys.readouterr()
     assert out == ""  # no clip started
     assert err.splitlines() == [
-        "annotator: error: unknown motion field 'bogus': use mv, dis, dis-fast, farneback"
+        "annotator: error: unknown motion field 'bogus': use mv, dis, dis-640, dis-320, dis-fast, farneback"
     ]

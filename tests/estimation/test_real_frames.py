@@ -133,12 +133,11 @@ def test_estimate_with_the_gate_fills_along_the_flow_each_store_extracted_once(
     assert (source[filled] == Source.HPIM_MV).mean() > 0.5
 
 
-def test_auto_fill_follows_the_motion_only_where_the_codec_exports_it() -> None:
+def test_auto_fill_follows_the_motion_and_other_names_stay() -> None:
     from annotator.propagation import resolve_fill
 
-    assert resolve_fill("auto", True) == "hpim+mv"
-    assert resolve_fill("auto", False) == "hpim"
-    assert resolve_fill("linear", True) == "linear"
+    assert resolve_fill("auto") == "hpim+mv"
+    assert resolve_fill("linear") == "linear"
 
 
 def test_the_bar_follows_the_fills_motion_extraction(

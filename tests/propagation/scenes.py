@@ -21,6 +21,8 @@ FRAMES = 31
 CODECS: dict[str, dict[str, Any]] = {
     "h264": {"codec": "libx264", "options": {"crf": "18"}},
     "mpeg4": {"codec": "mpeg4", "gop": 12, "bit_rate": 4_000_000},
+    # no motion vectors FFmpeg exports (HEVC where PyAV's FFmpeg has no VP9 encoder)
+    "novectors": {"codec": "libvpx-vp9" if "libvpx-vp9" in av.codecs_available else "libx265"},
 }
 
 TRANSLATION = Scene(

@@ -14,8 +14,9 @@ from annotator.cli import main
 from annotator.core.codes import Source
 from annotator.core.paths import cache_dir
 from annotator.errors import UsageError
-from annotator.propagation import FILL_FIELD, video_fill
+from annotator.propagation import FILL_FIELD, resolve_fill, video_fill
 from annotator.propagation.fuse import as_field
+from annotator.video import open_video
 from annotator.video.motion_cache import FLOW_CELL_FACTOR, default_cell, open_motion
 from annotator.video.motion_store import BYTES_PER_CELL, MAX_FRAME_BYTES, grid_cells, store_cell
 from tests.propagation.scenes import FRAMES, encode_rotation, labels_at, rotation_truth
@@ -64,14 +65,14 @@ def test_video_fill_opens_the_flow_store_and_follows_it(disc: Path) -> None:
     fill = video_fill(disc, "hpim+mv", 25.0)
     assert callable(fill)
     res = fill(man)
-    assert _stores() and all("-dis-" in name and "-c16-" in name for name in _stores())
+    assert _stores() and all("-dis480-" in name and "-c16-" in name for name in _stores())
     assert (res.source[1:-1] == Source.HPIM_MV).all()
     truth = np.stack([rotation_truth(POINTS, t) for t in range(FRAMES)])
     assert np.hypot(*(res.poses[:, :, :2] - truth).T).max() < 3.0
     codec = video_fill(disc, "hpim+mv", 25.0, field="mv")
     assert callable(codec)
     codec(man)
-    assert len(_stores()) == 2 and sum("-dis-" in name for name in _stores()) == 1
+    assert len(_stores()) == 2 and sum("-dis480-" in name for name in _stores()) == 1
 
 
 def test_fill_command_walks_the_flow_unless_told_the_codec(
@@ -89,12 +90,12 @@ def test_fill_command_walks_the_flow_unless_told_the_codec(
     base = ["fill", str(src), "--keep-frames", f"0,{FRAMES - 1}", "--video", str(disc)]
     assert main([*base, "--out", str(out)]) == 0
     assert "hpim+mv" in capsys.readouterr().out
-    assert [("-dis-" in n, "-c16-" in n) for n in _stores()] == [(True, True)]
+    assert [("-dis480-" in n, "-c16-" in n) for n in _stores()] == [(True, True)]
     with np.load(out) as z:
         assert (z["source"][1:-1, :3] == Source.HPIM_MV).all()
         assert np.hypot(*(z["poses"][:, :3, :2] - truth).T).max() < 3.0
     assert main([*base, "--field", "mv", "--out", str(out)]) == 0
-    assert sorted("-dis-" in n for n in _stores()) == [False, True]
+    assert sorted("-dis480-" in n for n in _stores()) == [False, True]
     with pytest.raises(SystemExit) as exit_:
         main([*base, "--field", "sift", "--out", str(out)])
     assert exit_.value.code == 2
@@ -108,4 +109,18 @@ def test_fill_help_names_the_default_field_and_its_cost(
         main(["fill", "--help"])
     assert exit_.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "(default dis)" in text and "40 ms of CPU per 720p frame" in text
+    assert "(default dis)" in text and "13 ms of CPU per 720p frame" in text
+
+
+def test_auto_fills_a_video_without_codec_vectors_along_the_flow(tmp_path: Path) -> None:
+    video = encode_rotation(tmp_path / "disc.mkv", "novectors")
+    with open_video(video, build_index=False) as reader:
+        assert not reader.has_motion_vectors
+    method = resolve_fill("auto")  # what ``annotator estimate`` does with its default
+    fill = video_fill(video, method, 25.0)
+    assert method == "hpim+mv" and callable(fill)
+    res = fill(labels_at(rotation_truth, POINTS, [0, FRAMES - 1]))
+    assert [("-dis480-" in n, "-c16-" in n) for n in _stores()] == [(True, True)]
+    assert (res.source[1:-1] == Source.HPIM_MV).all()
+    truth = np.stack([rotation_truth(POINTS, t) for t in range(FRAMES)])
+    assert np.hypot(*(res.poses[:, :, :2] - truth).T).max() < 3.0

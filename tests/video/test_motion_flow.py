@@ -125,7 +125,7 @@ def test_store_names_keep_fields_apart(square: Path) -> None:
     fp = video_fingerprint(square)
     names = {f: store_path(square, CELL, 8, "flow", f)[0].name for f in ("mv", "dis")}
     assert names["mv"] == f"{fp}-c8-d8-flow-s3.mvs"
-    assert names["dis"] == f"{fp}-c8-d8-flow-dis-s3.mvs"
+    assert names["dis"] == f"{fp}-c8-d8-flow-dis480-s3.mvs"
     assert store_path(square, CELL, 8, "flow", "dis")[0].parent == cache_dir("motion")
 
 
