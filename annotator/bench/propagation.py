@@ -14,6 +14,10 @@ Sections, figures only (nothing here is a test):
   decode.
 - **DIS** (``--sections dis``, ``propagation_fields.py``): DIS's CPU time per setting and
   luma size on a real clip, and the step each reads on a known synthetic translation.
+- **Ceiling** (``propagation_ceiling.py``): how far a smooth track can agree with the real
+  clips' per-frame references, per joint group, beside ``hpim+mv``.
+- **Tune** (``propagation_tune.py``): the walk and fusion settings varied one at a time on a
+  rendered *training* set (``--set``), ``hpim+mv``'s PCK for each.
 
 ``--fields mv,dis,...``: the real and render sections once per motion field (the codec's
 vectors or an optical flow, ``motion_store.FIELDS``), to compare walks on each.
@@ -61,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sections",
         default="real,render,speed",
         help="comma-separated: real, render, speed, store (run store alone: it prints the "
-        "process's peak memory), cost, dis",
+        "process's peak memory), cost, dis, ceiling, tune (with --set: a training set)",
     )
     parser.add_argument(
         "--store-frames", type=int, default=100_000, help="frames of the store section's video"
@@ -434,15 +438,15 @@ def contact_sheet(data: Path, clip: str, out_png: Path, budget: float = 0.1) -> 
 
 def run(args: argparse.Namespace) -> int:
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = set(sections) - {"real", "render", "speed", "store", "cost", "dis"}
+    known = ("real", "render", "speed", "store", "cost", "dis", "ceiling", "tune")
+    unknown = set(sections) - set(known)
     if unknown:
-        raise UsageError(
-            f"unknown sections {', '.join(sorted(unknown))}: use real, render, speed, store, "
-            "cost, dis"
-        )
+        raise UsageError(f"unknown sections {', '.join(sorted(unknown))}: use {', '.join(known)}")
+    if "tune" in sections and args.set is None:
+        raise UsageError("--sections tune needs --set: a rendered training set (bench render)")
     fields = parse_fields(args.fields)
     data: Path = args.data
-    needs_real = {"real", "speed", "cost", "dis"} & set(sections)
+    needs_real = {"real", "speed", "cost", "dis", "ceiling"} & set(sections)
     if (needs_real or args.sheet) and not (data / "realgt").is_dir():
         raise UsageError(f"no realgt folder under {data} (pass --data)")
     start = time.perf_counter()
@@ -456,6 +460,16 @@ def run(args: argparse.Namespace) -> int:
     if "render" in sections:
         for field in fields:
             render_section(data, args.set, field, args.cell)
+    if "ceiling" in sections:
+        from annotator.bench.propagation_ceiling import ceiling_section
+
+        for budget in parse_budgets(args.budgets):
+            ceiling_section(data, budget, fields[0], args.cell)
+    if "tune" in sections:
+        from annotator.bench.propagation_tune import tune_section
+
+        for field in fields:
+            tune_section(args.set, field, args.cell)
     if "cost" in sections:
         from annotator.bench.propagation_fields import cost_section
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.propagation.mv import DEFAULT_SETTINGS, WalkSettings
+from annotator.propagation.mv import WalkSettings, settings_for
 from annotator.propagation.walk_chunks import walk_store
 from annotator.video.motion_store import MotionStore
 
@@ -26,11 +26,13 @@ Carry = Callable[[int, int, NDArray[np.float64]], "NDArray[np.float64] | None"]
 
 
 def motion_carry(
-    store: MotionStore, cuts: Sequence[int] = (), settings: WalkSettings = DEFAULT_SETTINGS
+    store: MotionStore, cuts: Sequence[int] = (), settings: WalkSettings | None = None
 ) -> Carry:
     """``carry(first, last, points)`` along ``store``; ``cuts``: first frames of new shots (never crossed). The
     walk's neighbourhood is the fill's: ``settings.radius`` of the points' extent, at least
-    ``settings.min_radius`` px."""
+    ``settings.min_radius`` px (by default the settings of the store's kind, ``mv.settings_for``)."""
+    if settings is None:
+        settings = settings_for(store.kind)
     cut_list = sorted(int(c) for c in cuts)
 
     def carry(first: int, last: int, points: NDArray[np.float64]) -> NDArray[np.float64] | None:
