@@ -1,7 +1,7 @@
 """``annotator bench propagation --sections tune --set TRAIN``: the walk and fusion settings
 varied one at a time on a rendered *training* set.
 
-Starting from the settings a field walks with today (``mv.settings_for``, ``fuse.correlation_for``),
+Starting from the settings every walk uses today (``mv.DEFAULT_SETTINGS``, ``fuse.CORRELATION``),
 each parameter below takes a few values on a log scale around its current one while the others
 stay put; every row prints ``hpim+mv``'s PCK@0.05 at the render section's budgets (protocol A,
 uniform key frames) and their mean, and the ``mv`` walk's calibration (squared error per
@@ -86,7 +86,7 @@ def evaluate(clips: list[Any], fields: dict[str, Any], trial: Trial) -> tuple[li
             err2.append(((obs.xy - clip.gt_xy) ** 2).sum(axis=2)[have] / 2.0)
             var.append(obs.variance[have])
             weighed = Observations(obs.xy, obs.variance * trial.correlation)
-            filler = fillers.setdefault(clip.fps, hpim_mv_filler(clip.fps))  # positions only
+            filler = fillers.setdefault(clip.fps, hpim_mv_filler(clip.fps))
             res = fill_track(man, filler, scene_cuts=clip.cuts, observations=weighed)
             pred.append(res.poses[:, :, :2].astype(np.float64))
             gt.append(clip.gt_xy)
@@ -108,8 +108,8 @@ def tune_section(folder: Path, field: Any = "dis", cell: int = 8, rounds: int = 
     (each from the previous pass's choice); return the chosen trial."""
     from annotator.bench.efficiency_data import load_set, set_split
     from annotator.bench.propagation import RENDER_BUDGETS
-    from annotator.propagation.fuse import correlation_for
-    from annotator.propagation.mv import settings_for
+    from annotator.propagation.fuse import CORRELATION
+    from annotator.propagation.mv import DEFAULT_SETTINGS
     from annotator.video.motion import extract_motion
 
     split = set_split(folder)
@@ -120,8 +120,7 @@ def tune_section(folder: Path, field: Any = "dis", cell: int = 8, rounds: int = 
         )
     clips = load_set(folder)
     fields = {c.name: extract_motion(c.video, field=field, cell=cell) for c in clips}
-    kind = next(iter(fields.values())).kind if fields else "mv"
-    current = Trial(settings_for(kind), correlation_for(kind))
+    current = Trial(DEFAULT_SETTINGS, CORRELATION)
     frames = sum(c.frame_count for c in clips)
     print(f"\nTuning on the training set {folder} ({len(clips)} clips, {frames} frames),")
     print(f"field {field} ({cell} px cells): hpim+mv PCK@0.05 in %, one parameter at a time")

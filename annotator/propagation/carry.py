@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.propagation.mv import WalkSettings, settings_for
+from annotator.propagation.mv import DEFAULT_SETTINGS, WalkSettings
 from annotator.propagation.walk_chunks import walk_store
 from annotator.video.motion_store import MotionStore
 
@@ -26,13 +26,11 @@ Carry = Callable[[int, int, NDArray[np.float64]], "NDArray[np.float64] | None"]
 
 
 def motion_carry(
-    store: MotionStore, cuts: Sequence[int] = (), settings: WalkSettings | None = None
+    store: MotionStore, cuts: Sequence[int] = (), settings: WalkSettings = DEFAULT_SETTINGS
 ) -> Carry:
     """``carry(first, last, points)`` along ``store``; ``cuts``: first frames of new shots (never crossed). The
     walk's neighbourhood is the fill's: ``settings.radius`` of the points' extent, at least
-    ``settings.min_radius`` px (by default the settings of the store's kind, ``mv.settings_for``)."""
-    if settings is None:
-        settings = settings_for(store.kind)
+    ``settings.min_radius`` px."""
     cut_list = sorted(int(c) for c in cuts)
 
     def carry(first: int, last: int, points: NDArray[np.float64]) -> NDArray[np.float64] | None:

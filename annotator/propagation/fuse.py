@@ -53,33 +53,11 @@ times its variance. 1 / (mean squared error / mean variance) of the uncalibrated
 rendered training clips, where it also gave the best fused PCK at 5-30 % labels."""
 
 
-FLOW_CORRELATION = 0.33 / 0.077
-"""``CORRELATION`` for walks on an optical flow (``kind="flow"``). HPIM weighs a flow walk's
-frame at 0.33 x its uncalibrated variance (``bench propagation --sections tune`` chose a
-correlation of 3 at the codec's scale 0.11 on the training renders: flow walks drift less
-together than block-vector walks), written over the flow walks' own scale
-(``mv.FLOW_SETTINGS.scale``, 0.077) so that the positions are those the tuning measured."""
-
-
-def correlation_for(kind: str) -> float:
-    """The fusion's correlation factor for walks on a field of ``kind`` ("mv" or "flow")."""
-    return FLOW_CORRELATION if kind == "flow" else CORRELATION
-
-
 CONFLICT = 1.5
 """Weight, in the fused variance, of the squared distance between the fused position and the
 propagated one (:class:`HpimMvFiller`). Chosen so that the fused variance is calibrated (mean
 squared error over mean variance 1.05) on the 24 rendered *training* clips at 5-30 % labels;
 it moves no position."""
-
-FLOW_CONFLICT = 2.2
-"""``CONFLICT`` for walks on an optical flow with ``mv.FLOW_SETTINGS``: the fused variance's
-mean ratio on the same training clips is 1.31 at 1.5 and 0.90 at 2.5; 2.2 brings it near 1."""
-
-
-def conflict_for(kind: str) -> float:
-    """The fused variance's conflict weight for walks on a field of ``kind``."""
-    return FLOW_CONFLICT if kind == "flow" else CONFLICT
 
 
 class HpimMvFiller(HpimFiller):
@@ -93,7 +71,6 @@ class HpimMvFiller(HpimFiller):
     position is added wherever there was an observation; positions are HPIM's, unchanged."""
 
     source = Source.HPIM_MV
-    conflict = CONFLICT  # ``conflict_for`` the field's kind (``hpim_mv_filler``)
 
     def fill_run(
         self,
@@ -102,30 +79,25 @@ class HpimMvFiller(HpimFiller):
         observed: tuple[FloatArray, FloatArray] | None = None,
     ) -> tuple[FloatArray, FloatArray | None]:
         out, var = super().fill_run(frames, values, observed)
-        if observed is None or var is None or self.conflict <= 0:
+        if observed is None or var is None or CONFLICT <= 0:
             return out, var
         d2 = (out - observed[0]) ** 2
         pair = 0.5 * (d2[:, 0::2] + d2[:, 1::2])  # x and y share one variance per joint
         add = np.repeat(np.where(np.isfinite(pair), pair, 0.0), 2, axis=1)
         add[frames - frames[0]] = 0.0  # labels stay certain
-        return out, var + self.conflict * add
+        return out, var + CONFLICT * add
 
 
-def hpim_mv_filler(
-    fps: float | None = None, dictionary: Any = None, kind: str = "mv"
-) -> HpimFiller:
-    """An HPIM filler that marks its values ``hpim+mv`` (an :class:`HpimMvFiller`), its
-    conflict weight that of walks on a field of ``kind``."""
-    filler = HpimMvFiller(make_hpim_filler(fps=fps, model=dictionary).model, fps)
-    filler.conflict = conflict_for(kind)
-    return filler
+def hpim_mv_filler(fps: float | None = None, dictionary: Any = None) -> HpimFiller:
+    """An HPIM filler that marks its values ``hpim+mv`` (an :class:`HpimMvFiller`)."""
+    return HpimMvFiller(make_hpim_filler(fps=fps, model=dictionary).model, fps)
 
 
-def _filler(method: str, fps: float | None, dictionary: Any, kind: str = "mv") -> RunFiller:
+def _filler(method: str, fps: float | None, dictionary: Any) -> RunFiller:
     if method == "mv":
         return MvFiller()
     if method == "hpim+mv":
-        return hpim_mv_filler(fps, dictionary, kind)
+        return hpim_mv_filler(fps, dictionary)
     raise UsageError(f"unknown video fill {method!r}; expected one of {', '.join(FILL_METHODS)}")
 
 
@@ -162,26 +134,21 @@ def fill_with(
             dictionary=dictionary,
             observations=extra,
         )
-    obs = _weighed(method, get(propagator).propagate(manual, source), _kind(source))
+    obs = _weighed(method, get(propagator).propagate(manual, source))
     return fill_track(
         manual,
-        _filler(method, fps, dictionary, _kind(source)),
+        _filler(method, fps, dictionary),
         scene_cuts=source.cuts,
         observations=obs if extra is None else fuse_observations(obs, extra),
     )
 
 
-def _kind(source: VideoSource) -> str:
-    """The kind of ``source``'s field ("mv" or "flow"; "mv" without fields)."""
-    return str(getattr(source.fields, "kind", "mv"))
-
-
-def _weighed(method: str, obs: Observations, kind: str = "mv") -> Observations:
+def _weighed(method: str, obs: Observations) -> Observations:
     """The observations as the method weighs them: ``mv`` reports them as they are; HPIM sees
-    them with the walk's correlation (``correlation_for`` the field's kind)."""
+    them with the walk's correlation (``CORRELATION``)."""
     if method == "mv":
         return obs
-    return Observations(obs.xy, obs.variance * correlation_for(kind))
+    return Observations(obs.xy, obs.variance * CORRELATION)
 
 
 class LiveFill:
@@ -200,7 +167,7 @@ class LiveFill:
         self.source = source
         self._propagator = get(propagator)
         self._video = _usable(method, source, propagator)
-        filler = _filler(method, fps, dictionary, _kind(source)) if self._video else None
+        filler = _filler(method, fps, dictionary) if self._video else None
         self.engine = FillEngine(
             "hpim" if filler is None else method,
             fps=fps,
@@ -226,7 +193,7 @@ class LiveFill:
     def reset(self, manual: NDArray[Any]) -> FillResult:
         if self._video:
             self._obs = self._propagator.propagate(manual, self.source)
-            self._seen = _weighed(self._method, self._obs, _kind(self.source))
+            self._seen = _weighed(self._method, self._obs)
             if self._extra is not None:
                 self._seen = fuse_observations(self._seen, self._extra)
             self.engine.set_observations(self._seen)
@@ -256,7 +223,7 @@ class LiveFill:
             extra: dict[str, Any] = {} if few is None else {"joints": list(few)}
             self._propagator.propagate(man, self.source, only=[(lo, hi)], into=self._obs, **extra)
             if self._seen is not None and self._seen is not self._obs:
-                weighed = _weighed(self._method, _frames(self._obs, a, b), _kind(self.source))
+                weighed = _weighed(self._method, _frames(self._obs, a, b))
                 if self._extra is not None:
                     weighed = fuse_observations(weighed, _frames(self._extra, a, b))
                 self._seen.xy[a : b + 1] = weighed.xy
@@ -335,8 +302,6 @@ __all__ = [
     "FILL_METHODS",
     "LiveFill",
     "as_field",
-    "conflict_for",
-    "correlation_for",
     "fill_with",
     "fuse_observations",
     "hpim_mv_fill",

@@ -72,22 +72,6 @@ class WalkSettings:
 
 
 DEFAULT_SETTINGS = WalkSettings()
-"""The settings of walks on the codec's motion vectors (``kind="mv"``)."""
-
-FLOW_SETTINGS = WalkSettings(min_radius=6.0, spread_weight=4.0, scale=0.077)
-"""The settings of walks on an optical flow (``kind="flow"``: DIS, the video fills' default
-field, and the flow fallbacks). Chosen for DIS on 24 rendered *training* clips by ``annotator
-bench propagation --sections tune`` (two one-at-a-time passes over the radius, the least
-radius, the step variance's weights, the disagreement, the occlusion penalty and the fusion's
-correlation; docs/propagation.md): a dense flow is read closer around the joint (6 px at
-least, against 12 px for 8 px codec blocks) and its spread counts twice as much. ``scale``
-keeps the walk's variance a mean squared error on those clips (0.11 x 0.70, the tuned
-walk's ratio there); it moves no position."""
-
-
-def settings_for(kind: str) -> WalkSettings:
-    """The walk settings for a field of ``kind`` (``MotionFields.kind``: "mv" or "flow")."""
-    return FLOW_SETTINGS if kind == "flow" else DEFAULT_SETTINGS
 
 
 def body_extent(manual: NDArray[Any], frame: int) -> float:
@@ -165,7 +149,7 @@ def propagate(
     manual: NDArray[Any],
     fields: MotionFields | MotionStore,
     cuts: Sequence[int] = (),
-    settings: WalkSettings | None = None,
+    settings: WalkSettings = DEFAULT_SETTINGS,
     only: Sequence[tuple[int, int]] | None = None,
     into: Observations | None = None,
     joints: Sequence[int] | None = None,
@@ -176,10 +160,7 @@ def propagate(
     ``into`` updates an earlier result in place (the live path: an edit recomputes only the
     gaps it touches; a drag, only the dragged joints'). ``fields`` may be a disk
     :class:`MotionStore`: then only about ``WINDOW`` frames of gaps are read at a time (a
-    longer gap, a window at a time: ``walk_chunks.py``). ``settings``: by default those of the
-    field's kind (:func:`settings_for`)."""
-    if settings is None:
-        settings = settings_for(fields.kind)
+    longer gap, a window at a time: ``walk_chunks.py``)."""
     man = np.asarray(manual)
     f, nj = man.shape[:2]
     if len(fields) != f:
@@ -339,7 +320,7 @@ def mv_fill(
     manual: NDArray[Any],
     fields: MotionFields | MotionStore,
     cuts: Sequence[int] = (),
-    settings: WalkSettings | None = None,
+    settings: WalkSettings = DEFAULT_SETTINGS,
 ) -> FillResult:
     """The ``mv`` fill of ``manual`` along ``fields``."""
     obs = propagate(manual, fields, cuts, settings)

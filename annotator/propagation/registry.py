@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from annotator.dynamics.base import Observations
 from annotator.errors import UsageError
-from annotator.propagation.mv import WalkSettings, propagate
+from annotator.propagation.mv import DEFAULT_SETTINGS, WalkSettings, propagate
 from annotator.video.motion import MotionFields
 from annotator.video.motion_store import MotionStore
 
@@ -69,8 +69,8 @@ class MotionVectorPropagator:
     needs_fields = True
     accepts_joints = True  # ``propagate(..., joints=...)``: only these joints (a drag)
 
-    def __init__(self, settings: WalkSettings | None = None) -> None:
-        self.settings = settings  # None: those of the field's kind (``mv.settings_for``)
+    def __init__(self, settings: WalkSettings = DEFAULT_SETTINGS) -> None:
+        self.settings = settings
 
     def propagate(
         self,
