@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sections", default="table,real,sweep,long")
     parser.add_argument("--tb", type=int, default=30, help="Tb of the table")
     parser.add_argument("--online-rows", type=int, default=10, help="To")
+    parser.add_argument(
+        "--fit-keys", type=int, help="newest key frames the prediction fits (default: model's)"
+    )
     parser.add_argument("--sweep", default="5,10,15,20,25,30", help="Tb values of the sweep")
     parser.add_argument("--fill", default="hpim")
     parser.add_argument("--long-frames", type=int, default=10_000)
@@ -80,6 +83,7 @@ class Runner:
         self.kfpn = kfpn.load_model(args.kfpn_model)
         self.online = online.load_model(args.model)
         self.online_rows = args.online_rows
+        self.fit_keys = self.online.config.fit_keys if args.fit_keys is None else args.fit_keys
         self.fill = args.fill
 
     def features(self, clip: RenderedClip) -> np.ndarray:
@@ -93,7 +97,10 @@ class Runner:
 
     def with_tb(self, tb: int) -> Any:
         config = dataclasses.replace(
-            self.online.config, batch_steps=tb, online_rows=self.online_rows
+            self.online.config,
+            batch_steps=tb,
+            online_rows=self.online_rows,
+            fit_keys=self.fit_keys,
         )
         return dataclasses.replace(self.online, config=config)
 
@@ -180,6 +187,7 @@ def long_check(runner: Runner, clips: Sequence[RenderedClip], frames: int, tb: i
             feats.append(runner.features(clip).astype(np.float16))
             if total:
                 cuts.append(total)
+            cuts.extend(total + c for c in clip.cuts)  # the clip's own cuts hold in the stream
             total += clip.frame_count
     joined = RenderedClip(
         name="long",
@@ -202,18 +210,40 @@ def long_check(runner: Runner, clips: Sequence[RenderedClip], frames: int, tb: i
     for clip in parts:
         k, s = runner.online_keys(clip, tb)
         apart.add(clip, k, runner.fill, s)
-    print(f"{total} frames: {len(parts)} validation clips end to end, {len(cuts)} scene cuts\n")
+    print(
+        f"{total} frames: {len(parts)} validation clips end to end, {len(cuts)} scene cuts "
+        f"({len(parts) - 1} at the joins)\n"
+    )
     print(f"| run | PCK@0.05 ({runner.fill}) | key frames (% of frames) | seconds | ms per frame |")
     print("|---|---|---|---|---|")
     print(f"| one stream | {one.cells()} | {one.seconds:.1f} | {1000 * one.seconds / total:.2f} |")
     print(
         f"| clip by clip | {apart.cells()} | {apart.seconds:.1f} | {1000 * apart.seconds / total:.2f} |"
     )
+    print_since_cut(np.asarray(keys), [0, *cuts], total)
     first_n, first_s = timings[0]
     print(
         f"\nonline pass alone: first {first_n} frames {1000 * first_s / first_n:.2f} ms per "
         f"frame, all {total} frames {1000 * timings[-1][1] / total:.2f} ms per frame"
     )
+
+
+SINCE_CUT = ((0, 1), (1, 5), (5, 10), (10, 20), (20, 40), (40, 60), (60, None))
+
+
+def print_since_cut(keys: np.ndarray, starts: list[int], total: int) -> None:
+    """The one stream's key frame share by steps since the last scene cut (or the start)."""
+    frames = np.arange(total)
+    since = frames - np.asarray(starts)[np.searchsorted(starts, frames, side="right") - 1]
+    is_key = np.zeros(total, dtype=bool)
+    is_key[keys] = True
+    print("\n| frames since the last cut | frames | key frames (% of frames) |")
+    print("|---|---|---|")
+    for lo, hi in SINCE_CUT:
+        sel = (since >= lo) & (since < (hi if hi is not None else total))
+        label = f"{lo}-{hi - 1}" if hi is not None else f"{lo}+"
+        share = 100 * is_key[sel].sum() / max(int(sel.sum()), 1)
+        print(f"| {label} | {int(sel.sum())} | {int(is_key[sel].sum())} ({share:.1f} %) |")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,21 +3,27 @@
 The first ``Tb`` grid steps are a batch: the K-FPN model proposes their key frames (natural
 count, ``kfpn.propose_from_features``). From then on every step ``t`` is judged as it arrives:
 
-1. **Prediction.** The key frames inside the current window are fitted with the K-FPN model's
-   DYAN dictionary (its learned poles), and the fit is extrapolated to ``t``: the dictionary
-   evaluated on the window's steps plus one more row, ``t``'s. With ``D`` those rows, the
-   ridge fit from the key rows ``S`` gives ``ŷ_t = μ + D_t D_Sᵀ (D_S D_Sᵀ + λ I)⁻¹ (Y_S − μ)``
-   (μ: the key frames' mean), a weighted sum of the key frames' backbone maps.
+1. **Prediction.** The newest ``fit_keys`` key frames inside the current window are fitted
+   with the K-FPN model's DYAN dictionary (its learned poles), and the fit is extrapolated to
+   ``t``: the dictionary evaluated on the window's steps plus one more row, ``t``'s. With ``D``
+   those rows, the ridge fit from the key rows ``S`` gives
+   ``ŷ_t = μ + D_t D_Sᵀ (D_S D_Sᵀ + λ I)⁻¹ (Y_S − μ)`` (μ: the key frames' mean), a weighted
+   sum of the key frames' backbone maps. The default, one key frame, makes ``ŷ_t`` the newest
+   key frame's map (μ is that map): fitting every key frame of the window (``fit_keys = 0``)
+   gives a prediction close to their mean, which after a scene change stays with the old
+   scene until its key frames leave the window, so on a long video of short scenes most
+   frames became key frames (``docs/kfpn.md``, "10,000 frames in one stream").
 2. **Decision.** The ``Discriminator`` (four Conv2D+BN+ReLU blocks and a logit) sees the
    actual map and the predicted one; a positive logit makes ``t`` a key frame.
 
 **Window (long videos).** The dictionary grows by one row per incoming frame as in the paper,
 up to ``Tb + To`` rows; after that the window slides one step per frame, so it always holds
-the last ``Tb + To`` steps and the key frames among them. The newest key frame is kept even
-when it is older than the window, at the window's first row: a scene that has not changed
-since then is still predicted (by that frame) and needs no new key frame. Per frame, time and
-memory are bounded by the window: at most ``Tb + To`` key maps, one dictionary of at most
-``Tb + To`` rows (cached per row count), and the features are read in chunks.
+the last ``Tb + To`` steps and at most ``fit_keys`` key frames among them. The newest key
+frame is kept even when it is older than the window, at the window's first row: a scene that
+has not changed since then is still predicted (by that frame) and needs no new key frame. Per
+frame, time and memory are bounded by the window: at most ``Tb + To`` key maps, one
+dictionary of at most ``Tb + To`` rows (cached per row count), and the features are read in
+chunks.
 
 **Budget.** With a budget of B frames the batch part keeps its share (``B x Tb / steps``,
 at least one frame) and the discriminator's decision threshold is found by bisection so the
@@ -66,6 +72,7 @@ class OnlineConfig:
     batch_steps: int = 30  # Tb: the first steps, proposed in batch by K-FPN
     online_rows: int = 10  # To: rows the dictionary grows past Tb before the window slides
     ridge: float = 0.1  # λ of the key frames' dictionary fit
+    fit_keys: int = 1  # the newest key frames in the window the prediction fits (0: all)
     fps: float = 30.0
     backbone: str = "efficientnet-lite0"
 
@@ -210,17 +217,18 @@ class Predictor:
 class Stream:
     """The online state over a grid of steps: the key frames inside the sliding window.
 
-    ``keys`` holds (step, map) for at most ``window`` key frames: those inside the window of
-    the last step predicted, and the newest one always."""
+    ``keys`` holds (step, map) for at most ``fit_keys`` key frames (0: ``window``), the newest
+    ones: those inside the window of the last step predicted, and the newest one always."""
 
-    def __init__(self, predictor: Predictor) -> None:
+    def __init__(self, predictor: Predictor, fit_keys: int = 0) -> None:
         self.predictor = predictor
+        self.limit = min(fit_keys, predictor.window) if fit_keys > 0 else predictor.window
         self.keys: deque[tuple[int, np.ndarray]] = deque()
         self._stacked: tuple[np.ndarray, np.ndarray] | None = None  # (flat maps, their mean)
 
     def add(self, step: int, feature: np.ndarray) -> None:
         self.keys.append((step, np.asarray(feature, dtype=np.float32)))
-        while len(self.keys) > self.predictor.window:
+        while len(self.keys) > self.limit:
             self.keys.popleft()
         self._stacked = None
 
@@ -263,7 +271,7 @@ def run_stream(
     anything that slices like one), after the batch part's key steps ``batch_keys``."""
     cfg = model.config
     steps = len(feats)
-    stream = Stream(Predictor(model.radius, model.theta, cfg.window, cfg.ridge))
+    stream = Stream(Predictor(model.radius, model.theta, cfg.window, cfg.ridge), cfg.fit_keys)
     tb = min(cfg.batch_steps, steps)
     for s in sorted(batch_keys):
         if s < tb:

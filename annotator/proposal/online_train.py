@@ -1,8 +1,8 @@
 """Training the online discriminator (``annotator train online``) from cached backbone features.
 
 **What it learns to tell apart.** For a frame t arriving after the key frames so far, the pair
-(actual map of t, map predicted for t from those key frames through the DYAN dictionary,
-``online.Predictor``) is *positive* when the prediction is bad: the mean squared error between
+(actual map of t, map predicted for t from those key frames, the newest ``fit_keys`` of the
+window, through the DYAN dictionary, ``online.Predictor``) is *positive* when the prediction is bad: the mean squared error between
 the two maps average-pooled to 3 x 3 (the layout K-FPN's loss sees) exceeds a threshold τ;
 *negative* when t is well predicted. The key frames "so far" are the ones the same rule would
 have made: on each training clip the batch K-FPN proposes the first Tb steps, then every step
@@ -57,11 +57,12 @@ def _oracle(
     head: list[int],
     tb: int,
     tau: float,
+    fit_keys: int,
     keep: bool = False,
 ) -> tuple[int, int, list[tuple[int, np.ndarray, int, float]]]:
     """The labelling rule on one clip's grid maps (pooled when only counting): (key frames
     after the batch part, online steps, pairs (step, prediction, label, error) with ``keep``)."""
-    stream = Stream(predictor)
+    stream = Stream(predictor, fit_keys)
     for s in head:
         stream.add(s, maps[s])
     made, pairs = 0, []
@@ -84,7 +85,9 @@ def _oracle(
     return made, max(0, len(maps) - tb), pairs
 
 
-def calibrate(runs: Sequence[tuple[np.ndarray, list[int], int, Predictor]], share: float) -> float:
+def calibrate(
+    runs: Sequence[tuple[np.ndarray, list[int], int, Predictor]], share: float, fit_keys: int
+) -> float:
     """τ such that the rule makes ``share`` of the online steps key frames (bisection on a
     log scale over the pooled maps)."""
     pooled = [(pool3(m), head, tb, predictor) for m, head, tb, predictor in runs]
@@ -92,7 +95,7 @@ def calibrate(runs: Sequence[tuple[np.ndarray, list[int], int, Predictor]], shar
     def rate(tau: float) -> float:
         made = total = 0
         for maps, head, tb, predictor in pooled:
-            m, n, _ = _oracle(predictor, maps, head, tb, tau)
+            m, n, _ = _oracle(predictor, maps, head, tb, tau, fit_keys)
             made, total = made + m, total + n
         return made / max(total, 1)
 
@@ -125,10 +128,10 @@ def make_pairs(
             window = Predictor(radius, theta, tb + config.online_rows, config.ridge)
             runs.append((maps, batch_part(model_kfpn, maps, tb, None), tb, window))
     if tau is None:
-        tau = calibrate(runs, share)
+        tau = calibrate(runs, share, config.fit_keys)
     actual, predicted, labels, errors = [], [], [], []
     for maps, head, tb, window in runs:
-        _, _, pairs = _oracle(window, maps, head, tb, tau, keep=True)
+        _, _, pairs = _oracle(window, maps, head, tb, tau, config.fit_keys, keep=True)
         for t, pred, label, err in pairs:
             actual.append(maps[t].astype(np.float16))
             predicted.append(pred.astype(np.float16))

@@ -178,3 +178,34 @@ def test_online_is_a_proposal_method_and_the_command_writes_a_proposals_file(
     assert data["frames"] == sorted(data["frames"]) and len(data["scores"]) == 40
     assert data["gate"] is not None and sum(data["gate"]) == 6
     assert data["model"]["name"] == "o320.pt"
+
+
+def test_on_a_long_stream_of_scenes_the_key_frame_share_stays_that_of_one_scene(
+    trained: tuple[online.OnlineModel, object],
+) -> None:
+    """Scene after scene (a cut every 12 steps, shorter than the 20-row window): one key frame
+    per cut. Fitting every key frame in the window made a new scene's frames look unlike the
+    old scene's key frames still in it, and nearly every frame became a key frame."""
+    model, _ = trained
+    steps, every = 1200, 12
+    cuts = list(range(every, steps, every))
+    feats = _segments(steps, np.random.default_rng(8), cuts)
+    result = online.run_stream(model, feats, [0])
+    online_keys = [k for k in result.key_steps if k >= 1]
+    assert len(online_keys) <= 1.2 * len(cuts)  # the old window: 542
+    assert all(any(c <= k <= c + 1 for k in online_keys) for c in cuts)  # every cut is found
+
+
+def test_the_prediction_fits_only_the_newest_key_frames() -> None:
+    radius, theta = _poles(20)
+    predictor = online.Predictor(radius, theta, window=40, ridge=0.1)
+    last = online.Stream(predictor, fit_keys=1)
+    two = online.Stream(predictor, fit_keys=2)
+    for step, level in ((0, 0.0), (5, 4.0), (9, 10.0)):
+        for stream in (last, two):
+            stream.add(step, np.full((2, 3), level, np.float32))
+    assert [s for s, _ in last.keys] == [9] and [s for s, _ in two.keys] == [5, 9]
+    assert np.allclose(last.predict(12), 10.0)  # the newest key frame, as it is
+    between = two.predict(12)
+    assert between is not None and np.all((between > 3.0) & (between < 11.0))
+    assert online.OnlineConfig().fit_keys == 1  # the default the benchmark measured
