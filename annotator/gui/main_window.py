@@ -33,10 +33,10 @@ from annotator.gui.keymap import ACTIONS, CHECKABLE, MENUS, ROW_ACTIONS, TOOLBAR
 from annotator.gui.panels import FillPanel, JointList, Legend
 from annotator.gui.proposal_panel import ProposalController
 from annotator.gui.proxy_offer import ProxyBar
-from annotator.gui.task_status import TaskStatus
 from annotator.gui.review import ReviewController
 from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.settings import WindowSettings
+from annotator.gui.task_status import TaskStatus
 from annotator.gui.timeline import Timeline
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task, TaskRunner, handler_failure, one_line
