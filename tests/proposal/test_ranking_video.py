@@ -87,7 +87,7 @@ def test_fewer_frames_than_pooled_values_decompose_the_small_side(
     feats = _features(30, channels=16)  # 144 pooled values, 30 frames
     y = rv.pooled(feats)
     y = y - y.mean(axis=0)
-    vals, vecs = np.linalg.eigh(y.T @ y)  # the wide route, as reference
+    _, vecs = np.linalg.eigh(y.T @ y)  # the wide route, as reference
     want = y @ vecs[:, ::-1][:, : rv.RANK_DIMS]
     sizes: list[int] = []
     real = np.linalg.eigh
