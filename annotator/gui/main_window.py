@@ -36,6 +36,7 @@ from annotator.gui.proxy_offer import ProxyBar
 from annotator.gui.review import ReviewController
 from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.settings import WindowSettings
+from annotator.gui.task_status import TaskStatus
 from annotator.gui.timeline import Timeline
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task, TaskRunner, handler_failure, one_line
@@ -94,8 +95,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.review = ReviewController(self)  # review mode, joint trail and plot, exports
         self.settings = WindowSettings(self)  # stored preferences and shortcuts, applied
         self._restore_rows()
-        self.tasks.started.connect(self._on_task_started)
-        self.tasks.ended.connect(self._on_task_ended)
+        # The status bar's task name, progress bar and cancel follow the running tasks.
+        self.task_status = TaskStatus(
+            self.tasks, self.task_label, self.progress, self.cancel_button
+        )
         self._update_enabled()
         if remember_layout:
             self._restore_layout()
@@ -634,23 +637,6 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         p = self.frame_view.box.mapSceneToView(scene_pos)
         self.cursor_label.setText(f"x {p.x():7.1f}  y {p.y():7.1f}")
-
-    # ------------------------------------------------------------------ tasks
-    def _on_task_started(self, task: Task) -> None:
-        self.task_label.setText(task.name)
-        self.progress.setValue(0)
-        self.progress.show()
-        self.cancel_button.show()
-        task.signals.progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
-
-    def _on_task_ended(self, _task: Task) -> None:
-        running = self.tasks.running
-        if running:
-            self.task_label.setText(running[-1].name)
-        else:
-            self.task_label.setText("")
-            self.progress.hide()
-            self.cancel_button.hide()
 
     # ------------------------------------------------------------------ helpers' interface
     # What the helper modules (opening, motion, prefill, proxy_offer, autosave, the action

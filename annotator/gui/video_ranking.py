@@ -10,10 +10,13 @@ shared with "Propose frames". On open they are computed for videos up to ``AUTO_
 frames (about a minute of backbone time on a laptop CPU) or when either cache already holds
 them; a longer video gets them after its first K-FPN proposals, which compute the features.
 Every outcome is one status-bar line: the descriptors are a bonus the user did not ask for.
+A second request while a run that computes the backbone is still going (Propose Frames
+finishing during the run started on open) starts nothing: that run brings the descriptors.
 """
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,14 +31,21 @@ TASK_NAME = "Reading the video for N"
 AUTO_FRAMES = 3_000
 MESSAGE_MS = 6_000
 
+# The run in progress for a session and whether it computes the backbone.
+_RUNNING: weakref.WeakKeyDictionary[Session, tuple[Task, bool]] = weakref.WeakKeyDictionary()
+
 
 def start(window: MainWindow, session: Session, compute: bool | None = None) -> Task | None:
     """Prepare ``session``'s ranking descriptors in the background; None when they are ready
-    already. ``compute`` None: run the backbone only for short videos (see the module)."""
+    already or a backbone run is bringing them. ``compute`` None: run the backbone only for
+    short videos (see the module)."""
     if session.video_descriptors is not None:
         return None
     path = Path(session.doc.video.path)  # the original video, never the fast-seek copy
     run_backbone = session.frame_count <= AUTO_FRAMES if compute is None else compute
+    running = _RUNNING.get(session)
+    if running is not None and running[1] and running[0] in window.tasks.running:
+        return None  # that run computes everything this one would read from the cache
 
     def job(progress: Progress, should_stop: ShouldStop) -> Any:
         from annotator.proposal.ranking_video import ranking_descriptors
@@ -56,4 +66,6 @@ def start(window: MainWindow, session: Session, compute: bool | None = None) -> 
             text = f"N ranks by the fill alone: the video's features failed ({message})"
             window.statusBar().showMessage(one_line(text), MESSAGE_MS)
 
-    return window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=lambda: None)
+    task = window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=lambda: None)
+    _RUNNING[session] = (task, run_backbone)
+    return task

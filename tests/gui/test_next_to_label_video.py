@@ -77,3 +77,43 @@ def test_descriptors_arrive_from_the_feature_cache_in_the_background(
     assert session.video_descriptors is not None
     assert session.video_descriptors.shape == (count, 36)
     assert "video" in window.statusBar().currentMessage()
+
+
+def test_a_second_request_while_the_backbone_runs_starts_no_second_reading(
+    qtbot, window, figure_video, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Propose Frames finishing while the run started on open still reads the video used to
+    start a second reading of the same video (twice the CPU, the message twice)."""
+    import threading
+
+    from annotator.proposal import ranking_video
+
+    video, _ = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    release = threading.Event()
+    calls: list[bool] = []
+    desc = np.ones((session.frame_count, 36), np.float32)
+
+    def slow(path, compute, progress, should_stop):  # type: ignore[no-untyped-def]
+        calls.append(compute)
+        release.wait(30)
+        return desc
+
+    monkeypatch.setattr(ranking_video, "ranking_descriptors", slow)
+    first = video_ranking.start(window, session)  # on open: a short video runs the backbone
+    assert first is not None
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=10000)
+    # What Propose Frames (kfpn) asks when it finishes.
+    assert video_ranking.start(window, session, compute=False) is None
+    assert [t.name for t in window.tasks.running] == [video_ranking.TASK_NAME]
+    release.set()
+    assert window.tasks.wait_idle(30)
+    assert calls == [True]
+    assert session.video_descriptors is desc
+    # Once it is done, a later request reads again (here: nothing to do, they are ready).
+    assert video_ranking.start(window, session, compute=False) is None
+    session.video_descriptors = None
+    assert video_ranking.start(window, session, compute=False) is not None
+    assert window.tasks.wait_idle(30)
+    assert calls == [True, False]

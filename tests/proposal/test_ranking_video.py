@@ -76,3 +76,32 @@ def test_descriptors_are_cached_by_fingerprint_and_rebuilt_when_stale(
     assert rv.cached_descriptors("fp-a", 30) is None
     rebuilt = rv.ranking_descriptors(video, compute=False)
     assert rebuilt is not None and len(rebuilt) == 30
+
+
+def test_fewer_frames_than_pooled_values_decompose_the_small_side(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A short clip (40 frames, 2880 pooled values with the shipped backbone) used to pay a
+    2880 x 2880 eigendecomposition (half a minute of CPU on a busy machine); the frames' own
+    Gram matrix gives the same principal coordinates."""
+    feats = _features(30, channels=16)  # 144 pooled values, 30 frames
+    y = rv.pooled(feats)
+    y = y - y.mean(axis=0)
+    _, vecs = np.linalg.eigh(y.T @ y)  # the wide route, as reference
+    want = y @ vecs[:, ::-1][:, : rv.RANK_DIMS]
+    sizes: list[int] = []
+    real = np.linalg.eigh
+
+    def spy(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sizes.append(a.shape[0])
+        return real(a)
+
+    monkeypatch.setattr(np.linalg, "eigh", spy)
+    out = rv.descriptors_from_features(feats)
+    assert sizes == [30]
+    assert out.shape == (30, rv.RANK_DIMS) and out.dtype == np.float32
+    # Same coordinates up to each axis's sign; the axes past the rank (29) are zero.
+    assert np.allclose(np.abs(out[:, :29]), np.abs(want[:, :29]), atol=1e-3 * np.abs(want).max())
+    assert np.allclose(out[:, 29:], 0.0, atol=1e-3)
+    labelled = np.array([0, 11, 29])
+    assert np.allclose(video_evidence(out, labelled), video_evidence(y, labelled), rtol=1e-4)
