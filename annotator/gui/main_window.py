@@ -421,7 +421,9 @@ class MainWindow(QtWidgets.QMainWindow):
         session = self.session
         if session is not None:
             self.timeline.set_proposed(session.proposed)
-            self.timeline.set_scores(session.proposal_scores)
+            proposals = session.doc.proposals
+            method = "" if proposals is None else proposals.method
+            self.timeline.set_scores(session.proposal_scores, method)
 
     def _on_fill_slow(self, seconds: float) -> None:
         """Once per project: a video fill lags behind edits (long gaps between labels)."""
@@ -445,7 +447,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_residual(self) -> None:
         session = self.session
         if session is not None:
-            self.timeline.set_rows(residual=np.asarray(session.doc.residual_energy))
+            types = None if session.fields is None else session.fields.picture_types
+            self.timeline.set_residual(np.asarray(session.doc.residual_energy), types)
 
     def _show_flags(self) -> None:
         session = self.session

@@ -221,13 +221,22 @@ class Legend(QtWidgets.QWidget):
         for status in (FrameStatus.LABELLED, FrameStatus.PARTIAL, FrameStatus.FILLED):
             self._add(_bar(theme.STATUS_COLORS[status]), theme.STATUS_NAMES[status])
         self._add(_bar(theme.PROPOSED_COLOR, thin=True), "proposed frame")
-        self._add(_curve(theme.SCORE_COLOR), "proposal score", "the proposer's score of each frame")
+        self._add(
+            _curve(theme.SCORE_COLOR),
+            "proposal score",
+            "the proposer's score of each frame (the gate's logits, K-FPN's network output); "
+            "not drawn when it is saturated (only its lowest or highest value, as K-FPN's "
+            "often is), since it then says nothing about single frames: the timeline's "
+            "tooltip says so",
+        )
         self._add(_bar(theme.SUGGESTED_COLOR, thin=True), "next frame to label (N)")
         # The timeline's optional rows (View menu), named on its left edge too.
         self._add(
             _curve(theme.RESIDUAL_COLOR),
             "residual energy",
-            "per frame, the motion the codec's vectors did not explain (from the motion fields)",
+            "per frame, the motion the codec's vectors did not explain (from the motion "
+            "fields); key (intra) frames have no prediction, so the row shows them "
+            "interpolated from their neighbours instead of the codec's refresh",
         )
         self._add(_bar(theme.GATE_COLOR), "gate: label this frame", "G / Shift+G jump to them")
         self._add(

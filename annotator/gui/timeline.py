@@ -1,7 +1,9 @@
 """The timeline under the frame: labelled, partial and filled frames, proposals, the next
 frame to label, a playhead, and above them optional rows (``timeline_state.ROWS``): the
 proposer's score curve, the gate's decisions, the residual energy, the fill uncertainty as a
-heat strip and the held or flagged spans, each named on the left axis.
+heat strip and the held or flagged spans, each named on the left axis. What the residual and
+score rows draw is decided by ``timeline_rows`` (key frames interpolated, saturated scores left
+out); the widget's tooltip says why (``row_notes``).
 
 One painted item (``TimelineMarks``) draws every mark from one immutable ``TimelineState``: at
 paint time it bins the visible frame range to the widget's pixel width (see
@@ -14,6 +16,7 @@ a shaded band; a plain click (or ``clear_span``: Esc in the window) clears it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,7 @@ from annotator.gui.timeline_state import (
     scale_curve,
     scale_scores,
 )
+from annotator.gui.timeline_rows import KEY_FRAME_NOTE, residual_row, score_row
 
 _STATUS_BAND = {  # (y0, y1) of each status's band inside the 0..1 track
     FrameStatus.FILLED: (0.30, 0.70),
@@ -374,6 +378,7 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         left.setStyle(tickLength=0)
         left.setWidth(92)
         self._rows: tuple[str, ...] = ()
+        self._notes: dict[str, str] = {}
         self.marks = TimelineMarks()
         self._box.addItem(self.marks)
         self.playhead = pg.InfiniteLine(
@@ -411,10 +416,40 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
     def set_proposed(self, frames: NDArray[np.int64]) -> None:
         self.marks.set_proposed(frames)
 
-    def set_scores(self, scores: NDArray[np.floating] | None) -> None:
-        """The proposer's score of every frame, drawn as a curve in its row (None: no row)."""
-        self.marks.set_scores(scores)
+    def set_scores(self, scores: NDArray[np.floating] | None, method: str = "") -> None:
+        """The proposer's score of every frame, drawn as a curve in its row (None: no row).
+        A score with no per-frame information (``timeline_rows.score_row``: saturated or
+        constant) gets no row; the tooltip says why. ``method``: the proposer, for that."""
+        values, note = score_row(scores, method)
+        self._set_note("scores", note)
+        self.marks.set_scores(values)
         self._layout_rows()
+
+    def set_residual(
+        self, energy: NDArray[np.floating] | None, picture_types: Sequence[str] | None
+    ) -> None:
+        """The residual energy row; key frames (``picture_types`` "I") show the value
+        interpolated from their neighbours (``timeline_rows.residual_row``), as their own
+        measures the codec's refresh, not motion; the tooltip says so."""
+        if energy is None:
+            self._set_note("residual", "")
+            self.set_rows(residual=None)
+            return
+        values, replaced = residual_row(energy, picture_types)
+        self._set_note("residual", KEY_FRAME_NOTE if replaced else "")
+        self.set_rows(residual=values)
+
+    @property
+    def row_notes(self) -> dict[str, str]:
+        """Why a row is not drawn, or draws something other than its raw values."""
+        return dict(self._notes)
+
+    def _set_note(self, row: str, note: str) -> None:
+        if note:
+            self._notes[row] = note
+        else:
+            self._notes.pop(row, None)
+        self.setToolTip("\n".join(f"{ROW_NAMES[r]}: {n}" for r, n in self._notes.items()))
 
     def set_rows(self, **rows: Any) -> None:
         """Row data (see ``TimelineMarks.set_rows``); the widget grows or shrinks so that
