@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.gui import theme
+from annotator.gui.timeline_rows import KEY_FRAME_NOTE, residual_row, score_row
 from annotator.gui.timeline_state import (
     ROW_NAMES,
     ROWS,
@@ -38,7 +39,6 @@ from annotator.gui.timeline_state import (
     scale_curve,
     scale_scores,
 )
-from annotator.gui.timeline_rows import KEY_FRAME_NOTE, residual_row, score_row
 
 _STATUS_BAND = {  # (y0, y1) of each status's band inside the 0..1 track
     FrameStatus.FILLED: (0.30, 0.70),

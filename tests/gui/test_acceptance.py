@@ -61,7 +61,11 @@ def test_main_flow_with_defaults_on_the_sample(qtbot, window, tmp_path: Path, mo
     marks = window.timeline.marks.state.proposed.tolist()
     assert marks == written["frames"] == list(proposals.frames)
     np.testing.assert_allclose(proposals.scores, written["scores"], rtol=1e-5, atol=1e-6)
-    assert window.timeline.marks.state.scores is not None  # the score curve is drawn
+    # The sample's K-FPN score is saturated (only 0 or 1, at fixed places of the network's
+    # windows): no score row, and the timeline's tooltip says why.
+    assert set(written["scores"]) == {0.0, 1.0}
+    assert window.timeline.marks.state.scores is None
+    assert "saturated" in window.timeline.row_notes["scores"]
 
     # 4. Label two proposed frames by mouse, reached with ] (next proposed frame).
     window.frame_view.setFocus()
@@ -126,7 +130,7 @@ def test_main_flow_with_defaults_on_the_sample(qtbot, window, tmp_path: Path, mo
         assert all(by_frame[f]["held"]), f  # before the first or after the last label
     assert not any(by_frame[middle]["held"])
 
-    # 9. Reopen in a fresh window: the same labels, proposals and score curve.
+    # 9. Reopen in a fresh window: the same labels, proposals and score row (none).
     from annotator.gui.app import make_window
 
     other = make_window(headless=True)
@@ -136,7 +140,8 @@ def test_main_flow_with_defaults_on_the_sample(qtbot, window, tmp_path: Path, mo
     np.testing.assert_array_equal(np.asarray(other.session.doc.manual(0)), final)
     assert other.session.doc.proposals == proposals
     assert other.timeline.marks.state.proposed.tolist() == marks
-    assert other.timeline.marks.state.scores is not None
+    assert other.timeline.marks.state.scores is None
+    assert other.timeline.row_notes["scores"] == window.timeline.row_notes["scores"]
     assert other.fill_panel.info.text().startswith("5 labelled frames;")
     other.close()
     other.tasks.shutdown()
