@@ -16,6 +16,7 @@ a shaded band; a plain click (or ``clear_span``: Esc in the window) clears it.
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -449,7 +450,9 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
             self._notes[row] = note
         else:
             self._notes.pop(row, None)
-        self.setToolTip("\n".join(f"{ROW_NAMES[r]}: {n}" for r, n in self._notes.items()))
+        # Plain-text tooltips do not wrap: wrap each note to a readable width.
+        lines = (textwrap.fill(f"{ROW_NAMES[r]}: {n}", 80) for r, n in self._notes.items())
+        self.setToolTip("\n\n".join(lines))
 
     def set_rows(self, **rows: Any) -> None:
         """Row data (see ``TimelineMarks.set_rows``); the widget grows or shrinks so that
