@@ -47,6 +47,7 @@ class Task(QtCore.QRunnable):
         self.fn = fn
         self.signals = _Signals()
         self._stop = threading.Event()
+        self._returned = threading.Event()  # set when ``run`` has returned
         self._last_progress = 0.0
 
     def cancel(self) -> None:
@@ -55,6 +56,11 @@ class Task(QtCore.QRunnable):
     @property
     def cancelled(self) -> bool:
         return self._stop.is_set()
+
+    @property
+    def returned(self) -> bool:
+        """Whether ``run`` has returned (its thread is done with this task)."""
+        return self._returned.is_set()
 
     def _progress(self, fraction: float) -> None:
         # Throttle: a fast loop must not flood the GUI thread's event queue.
@@ -80,6 +86,7 @@ class Task(QtCore.QRunnable):
                 self.signals.done.emit(result)
         finally:
             self.signals.ended.emit()
+            self._returned.set()
 
 
 def one_line(text: str) -> str:
@@ -93,6 +100,11 @@ def handler_failure(name: str, err: BaseException) -> str:
     if isinstance(err, AnnotatorError):
         return one_line(str(err)) or f"{name} failed"
     return one_line(f"{name} failed: {type(err).__name__}: {err}")
+
+
+# Tasks that were still running when their runner shut down: silenced, and kept referenced
+# here until their thread returns (the pool holds only the C++ side of a task).
+_OUTLIVED: list[Task] = []
 
 
 class TaskRunner(QtCore.QObject):
@@ -115,6 +127,7 @@ class TaskRunner(QtCore.QObject):
         self._pool.setMaxThreadCount(2)
         self._running: list[Task] = []
         self._closed = False  # set by ``shutdown``: nothing new starts after it
+        self._shut = False  # set when ``shutdown`` returns: nothing is announced after it
         self.report = report
 
     def guarded(self, name: str, handler: Callable[..., Any]) -> Callable[..., None]:
@@ -162,7 +175,8 @@ class TaskRunner(QtCore.QObject):
     def _finish(self, task: Task) -> None:
         if task in self._running:
             self._running.remove(task)
-        self.ended.emit(task)
+        if not self._shut:
+            self.ended.emit(task)
 
     @property
     def running(self) -> list[Task]:
@@ -197,3 +211,10 @@ class TaskRunner(QtCore.QObject):
         app = QtCore.QCoreApplication.instance()
         if app is not None:
             app.processEvents()
+        # A task that ignored the cancel beyond the wait must deliver nothing later: its
+        # handlers, the status bar and this runner belong to a window that is going away.
+        late = [task for task in self._running if not task.returned]
+        for task in late:
+            task.signals.blockSignals(True)
+        _OUTLIVED[:] = [task for task in _OUTLIVED if not task.returned] + late
+        self._shut = True

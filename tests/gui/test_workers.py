@@ -99,3 +99,32 @@ def test_a_task_chained_while_shutting_down_never_runs(qtbot) -> None:
     assert not runner.busy
     late = runner.start("late", second)
     assert late.cancelled and not runner.busy and ran == []
+
+
+def test_a_task_outliving_shutdown_delivers_nothing_afterwards(qtbot) -> None:
+    """A task that ignores the cancel past shutdown's wait must not reach handlers, the
+    runner's ``ended`` or the status bar after the window has gone."""
+    runner = TaskRunner()
+    heard: list[str] = []
+    runner.ended.connect(lambda _task: heard.append("ended"))
+
+    def stubborn(progress, should_stop):
+        time.sleep(0.4)  # ignores should_stop
+        progress(1.0)
+        return 1
+
+    task = runner.start(
+        "stubborn",
+        stubborn,
+        on_done=lambda _v: heard.append("done"),
+        on_progress=lambda _f: heard.append("progress"),
+    )
+    runner.shutdown(timeout_s=0.05)
+    assert not task.returned
+    deadline = time.monotonic() + 3.0
+    while not task.returned and time.monotonic() < deadline:
+        QtCore.QCoreApplication.processEvents()
+        time.sleep(0.01)
+    QtCore.QCoreApplication.processEvents()
+    assert task.returned
+    assert heard == []
