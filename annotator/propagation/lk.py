@@ -1,21 +1,26 @@
-"""Walks refined on the decoded picture: pyramidal Lucas-Kanade with a forward-backward check.
+"""Walks refined on the decoded picture: the joint tracked on the luma, checked forward-backward.
 
 The motion field the walks read (``walk.py``) is averaged over cells of 8-16 px: a small part
 that moves fast (a wrist swinging past the torso) shares its cells with slower neighbours and
-is under-read. This refinement tracks each walking joint from frame to frame on the decoded
-luma as well (OpenCV's ``calcOpticalFlowPyrLK``, a window around the joint on a pyramid), then
-tracks the result back; where the point comes back within ``Refine.fb_max`` px of where it
-started (and both tracks converged), the Lucas-Kanade step replaces the field's step there.
-Where the check fails (an occluded joint, a flat or blurred patch, a step too large for the
-pyramid) the field's step stands. The steps' spread and residual stay the field's (a step
-the field had to guess is no longer marked guessed where Lucas-Kanade tracked it), so
-``mv.py`` weighs, corrects and blends the walks exactly as before, and labels stay exact.
+is under-read. This refinement also tracks each walking joint from frame to frame on the
+decoded luma, then tracks the result back; where the point comes back within
+``Refine.fb_max`` px of where it started (and the tracks succeeded), the picture's step
+replaces the field's step. Where the check fails (an occluded joint, a flat or blurred patch)
+the field's step stands. The steps' spread and residual stay the field's (a step the field
+had to guess is no longer marked guessed where the picture tracked it), so ``mv.py`` weighs,
+corrects and blends the walks as before, and labels stay exact.
 
-All walkers at one pair of frames are tracked in one call, frame pair by frame pair (forward
+Two trackers (``REFINES``): ``lk-pyr``, OpenCV's pyramidal Lucas-Kanade started from the
+field's step; ``lk``, the joint's square found by normalised cross-correlation within a search
+radius, then Lucas-Kanade on the full picture from there: a pyramid's coarse levels see the
+background around a small part that moves further than its own size, a match does not.
+
+All walkers at one pair of frames are tracked together, frame pair by frame pair (forward
 walks in increasing frame order, backward walks in decreasing order); the field's step is
 read at the walker's refined position (``walk_many`` over one step). The cost is the luma of
-the gap's frames (:func:`decode_luma`: a decode, about as long as the video's own) and a few
-Lucas-Kanade calls per frame (``bench propagation --refine lk`` prints both).
+the gap's frames (:func:`decode_luma`: a second decode) and the tracking: ``bench propagation
+--refine lk,lk-pyr`` prints both, and what the refinement gains (not enough to be offered by
+``fill``, ``estimate`` or the app: ``docs/benchmarks-propagation.md``).
 """
 
 from __future__ import annotations
@@ -192,12 +197,10 @@ def walk_refined(
     radius: FloatArray,
     velocity: FloatArray | None = None,
     refine: Refine = DEFAULT_REFINE,
-    refined: Sequence[bool] | NDArray[np.bool_] | None = None,
 ) -> Walks:
     """``walk_many(fields, start, stop, points, radius, velocity)`` with each step replaced by
-    the Lucas-Kanade step on ``luma`` (one plane per frame of ``fields``) where the
-    forward-backward check passes. ``refined`` (per walker): which walkers are refined (default
-    all); the others walk the field alone."""
+    the step tracked on ``luma`` (one plane per frame of ``fields``) where the
+    forward-backward check passes (:func:`lk_steps`)."""
     start = np.asarray(start, dtype=np.int64)
     stop = np.asarray(stop, dtype=np.int64)
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
@@ -206,72 +209,59 @@ def walk_refined(
     vel = vel.reshape(-1, 2).copy()
     if len(luma) != len(fields):
         raise ValueError(f"{len(luma)} luma planes for {len(fields)} frames of fields")
-    use = np.ones(len(start), dtype=bool) if refined is None else np.asarray(refined, dtype=bool)
     lengths = np.abs(stop - start) + 1
     offset = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     rows = int(offset[-1])
-    path = np.empty((rows, 2))
-    spread = np.zeros(rows)
-    residual = np.zeros(rows)
-    guessed = np.zeros(rows, dtype=bool)
-    path[offset[:-1]] = pts
+    out = Walks(
+        offset, np.empty((rows, 2)), np.zeros(rows), np.zeros(rows), np.zeros(rows, dtype=bool)
+    )
+    out.path[offset[:-1]] = pts
     cur = pts.copy()
     forward = stop > start
     backward = stop < start
     if len(start) == 0:
-        return Walks(offset, path, spread, residual, guessed)
+        return out
     lo, hi = int(np.minimum(start, stop).min()), int(np.maximum(start, stop).max())
     # forward walkers cross frame pair (t-1, t) for start < t <= stop, in increasing t
     for t in range(lo + 1, hi + 1):
         k = np.flatnonzero(forward & (start < t) & (t <= stop))
         if len(k):
-            _step(fields, luma, k, t - 1, t, start, offset, cur, rad, vel, use, refine,
-                  path, spread, residual, guessed)  # fmt: skip
+            _step(fields, luma, k, (t - 1, t), start, cur, rad, vel, refine, out)
     # backward walkers cross (t, t-1) for stop < t <= start, in decreasing t
     for t in range(hi, lo, -1):
         k = np.flatnonzero(backward & (stop < t) & (t <= start))
         if len(k):
-            _step(fields, luma, k, t, t - 1, start, offset, cur, rad, vel, use, refine,
-                  path, spread, residual, guessed)  # fmt: skip
-    return Walks(offset, path, spread, residual, guessed)
+            _step(fields, luma, k, (t, t - 1), start, cur, rad, vel, refine, out)
+    return out
 
 
 def _step(
     fields: MotionFields,
     luma: Luma,
     k: IntArray,
-    src: int,
-    dst: int,
+    pair: tuple[int, int],
     start: IntArray,
-    offset: IntArray,
     cur: FloatArray,
     rad: FloatArray,
     vel: FloatArray,
-    use: NDArray[np.bool_],
     refine: Refine,
-    path: FloatArray,
-    spread: FloatArray,
-    residual: FloatArray,
-    guessed: NDArray[np.bool_],
+    out: Walks,
 ) -> None:
-    """Move walkers ``k`` from frame ``src`` to ``dst`` (adjacent) and record the step."""
+    """Move walkers ``k`` from frame ``pair[0]`` to the adjacent ``pair[1]`` (their positions
+    ``cur`` and velocities ``vel`` in place) and record the step in ``out``."""
+    src, dst = pair
     n = len(k)
     one = walk_many(fields, np.full(n, src), np.full(n, dst), cur[k], rad[k], vel[k])
-    field_to = one.path[one.offset[:-1] + 1]
     step_rows = one.offset[:-1] + 1
-    to = field_to.copy()
-    if use[k].any():
-        sub = np.flatnonzero(use[k])
-        guess = field_to[sub] if refine.from_field else None
-        moved, ok = lk_steps(luma[src], luma[dst], cur[k[sub]], refine, guess)
-        to[sub[ok]] = moved[ok]
-    row = offset[k] + np.abs(dst - start[k])
-    path[row] = to
-    spread[row] = one.spread[step_rows]
-    residual[row] = one.residual[step_rows]
-    guessed[row] = one.guessed[step_rows]
-    if use[k].any():
-        guessed[row[sub[ok]]] = False
+    field_to = one.path[step_rows]
+    guess = field_to if refine.from_field else None
+    moved, ok = lk_steps(luma[src], luma[dst], cur[k], refine, guess)
+    to = np.where(ok[:, None], moved, field_to)
+    row = out.offset[k] + np.abs(dst - start[k])
+    out.path[row] = to
+    out.spread[row] = one.spread[step_rows]
+    out.residual[row] = one.residual[step_rows]
+    out.guessed[row] = one.guessed[step_rows] & ~ok
     vel[k] = to - cur[k]
     cur[k] = to
 

@@ -29,9 +29,9 @@ def test_refines_by_name() -> None:
 
 def test_a_bad_refine_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "realgt").mkdir()
+    args = ["bench", "propagation", "--data", str(tmp_path), "--sections", "real"]
     out = subprocess.run(
-        [sys.executable, "-m", "annotator", "bench", "propagation", "--data", str(tmp_path)]
-        + ["--sections", "real", "--refine", "sift"],
+        [sys.executable, "-m", "annotator", *args, "--refine", "sift"],
         capture_output=True,
         text=True,
         timeout=120,
