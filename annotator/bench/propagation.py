@@ -53,6 +53,7 @@ REAL_CLIPS = ("hybrik_taiji", "mmpose_body3d_demo", "mmhuman3d_single_person_dem
 REAL_BUDGETS = ("0.05", "0.1", "0.2")  # uniform: values (fractions or key frame counts)
 RENDER_BUDGETS = (0.05, 0.1, 0.2, 0.3)
 FILLS = ("linear", "hpim", "mv", "hpim+mv")
+REFINED = "hpim+mv+"  # + a refinement's name: hpim+mv with walks refined (``--refine``)
 ALPHA = 0.05
 
 FillFn = Callable[[NDArray[Any]], FillResult]
@@ -90,16 +91,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=8,
         help="cell of the fields the real and render sections walk on, px (default 8)",
     )
+    parser.add_argument(
+        "--refine",
+        default="none",
+        help="comma-separated refinements of the walks on the decoded luma: lk (the joint's "
+        "square matched, then Lucas-Kanade), lk-pyr (pyramidal Lucas-Kanade); the real, render "
+        "and ceiling sections also fill hpim+mv+NAME for each, and their cost is printed "
+        "(default: none)",
+    )
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of propagated joints")
     parser.add_argument("--sheet-clip", default="hybrik_taiji", help="real clip for --sheet")
 
 
 def _fill_fn(
-    method: str, fields: MotionFields, fps: float | None, cuts: Sequence[int] = ()
+    method: str,
+    fields: MotionFields,
+    fps: float | None,
+    cuts: Sequence[int] = (),
+    luma: NDArray[np.uint8] | None = None,
 ) -> FillFn:
     source = VideoSource(fields=fields, cuts=tuple(cuts))
 
     def fill(manual: NDArray[Any]) -> FillResult:
+        if method.startswith(REFINED):
+            from annotator.propagation.lk import REFINES, LkPropagator
+
+            if luma is None:
+                raise UsageError(f"{method} needs the video's decoded luma")
+            how = LkPropagator(luma, refine=REFINES[method[len(REFINED) :]])
+            return fill_with(manual, source, "hpim+mv", fps=fps, propagator=how)
         if method in ("mv", "hpim+mv"):
             return fill_with(manual, source, method, fps=fps)
         return fill_track(manual, method, scene_cuts=cuts, fps=fps)
@@ -142,17 +162,44 @@ def parse_fields(spec: str) -> list[Field]:
     return [f for f in FIELDS if f in fields]
 
 
+def parse_refines(spec: str) -> list[str]:
+    """``--refine``: none, or refinements of the walks by name (``lk.REFINES``)."""
+    from annotator.propagation.lk import REFINES
+
+    names = [r.strip() for r in spec.split(",") if r.strip() and r.strip() != "none"]
+    bad = [r for r in names if r not in REFINES]
+    if bad:
+        raise UsageError(f"--refine: use none or one or more of {', '.join(REFINES)}")
+    return names
+
+
+def _fills(refine: Sequence[str]) -> tuple[str, ...]:
+    return (*FILLS, *(REFINED + r for r in refine))
+
+
+def _luma(video: Path, refine: Sequence[str]) -> NDArray[np.uint8] | None:
+    from annotator.propagation.lk import decode_luma
+
+    return decode_luma(video) if refine else None
+
+
 def real_section(
-    data: Path, budgets: Sequence[str] = REAL_BUDGETS, field: Field = "mv", cell: int = 8
+    data: Path,
+    budgets: Sequence[str] = REAL_BUDGETS,
+    field: Field = "mv",
+    cell: int = 8,
+    refine: Sequence[str] = (),
 ) -> None:
     from annotator.formats import registry
+
+    fills = _fills(refine)
 
     print(f"Real clips, field {field} ({cell} px cells): labels = the reference at uniform:B,")
     print("scored on the other frames")
     print("(PCK@0.05 in % / mean error in % of body size, visible joints)\n")
-    head = " | ".join(f"{m} {_budget_label(b)}" for b in budgets for m in FILLS)
+    head = " | ".join(f"{m} {_budget_label(b)}" for b in budgets for m in fills)
     print(f"| clip | {head} |")
-    print("|---" * (1 + len(FILLS) * len(budgets)) + "|")
+    print("|---" * (1 + len(fills) * len(budgets)) + "|")
     for name in REAL_CLIPS:
         mat = data / "realgt" / f"{name}.mat"
         video = data / "videos" / f"{name}.mp4"
@@ -165,14 +212,15 @@ def real_section(
         vis = gt[:, :, 2] == Visibility.VISIBLE
         body = body_size(gt[:, :, :2], boxes=inst.boxes)
         fields = extract_motion(video, field=field, cell=cell)
+        luma = _luma(video, refine)
         cells = []
         for budget in budgets:
             keep = parse_keep_frames(f"uniform:{budget}", ps.frame_count)
             man = _keep_only(manual_of(inst), keep)
             scored = vis.copy()
             scored[keep] = False
-            for method in FILLS:
-                res = _fill_fn(method, fields, ps.fps)(man)
+            for method in fills:
+                res = _fill_fn(method, fields, ps.fps, luma=luma)(man)
                 p = res.poses[:, :, :2]
                 cells.append(
                     f"{100 * pck(p, gt[:, :, :2], scored, body, ALPHA):.1f} / "
@@ -181,7 +229,13 @@ def real_section(
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
-def render_section(data: Path, folder: Path | None, field: Field = "mv", cell: int = 8) -> None:
+def render_section(
+    data: Path,
+    folder: Path | None,
+    field: Field = "mv",
+    cell: int = 8,
+    refine: Sequence[str] = (),
+) -> None:
     from annotator.bench.efficiency_data import default_set, load_set
     from annotator.bench.efficiency_oneshot import budget_for
 
@@ -198,8 +252,9 @@ def render_section(data: Path, folder: Path | None, field: Field = "mv", cell: i
     print("| fill | " + " | ".join(f"{int(b * 100)} %" for b in RENDER_BUDGETS) + " |")
     print("|---" * (1 + len(RENDER_BUDGETS)) + "|")
     fields = {c.name: extract_motion(c.video, field=field, cell=cell) for c in clips}
+    lumas = {c.name: _luma(c.video, refine) for c in clips}
     calibration: dict[str, list[float]] = {}
-    for method in FILLS:
+    for method in _fills(refine):
         cells = []
         err2: list[NDArray[np.float64]] = []
         var: list[NDArray[np.float64]] = []
@@ -207,7 +262,7 @@ def render_section(data: Path, folder: Path | None, field: Field = "mv", cell: i
             pred, gt, vis, body = [], [], [], []
             for clip in clips:
                 keep = uniform_frames(clip.frame_count, budget_for(clip.frame_count, budget))
-                fill = _fill_fn(method, fields[clip.name], clip.fps, clip.cuts)
+                fill = _fill_fn(method, fields[clip.name], clip.fps, clip.cuts, lumas[clip.name])
                 res = fill(clip.manual(keep))
                 p = res.poses[:, :, :2].astype(np.float64)
                 pred.append(p)
@@ -445,6 +500,7 @@ def run(args: argparse.Namespace) -> int:
     if "tune" in sections and args.set is None:
         raise UsageError("--sections tune needs --set: a rendered training set (bench render)")
     fields = parse_fields(args.fields)
+    refine = parse_refines(args.refine)
     data: Path = args.data
     needs_real = {"real", "speed", "cost", "dis", "ceiling"} & set(sections)
     if (needs_real or args.sheet) and not (data / "realgt").is_dir():
@@ -452,19 +508,19 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     if "real" in sections:
         for field in fields:
-            real_section(data, parse_budgets(args.budgets), field, args.cell)
+            real_section(data, parse_budgets(args.budgets), field, args.cell, refine)
         if fields == ["mv"] and args.cell == 8:
             from annotator.bench.propagation_scale import store_accuracy_section
 
             store_accuracy_section(data)
     if "render" in sections:
         for field in fields:
-            render_section(data, args.set, field, args.cell)
+            render_section(data, args.set, field, args.cell, refine)
     if "ceiling" in sections:
         from annotator.bench.propagation_ceiling import ceiling_section
 
         for budget in parse_budgets(args.budgets):
-            ceiling_section(data, budget, fields[0], args.cell)
+            ceiling_section(data, budget, fields[0], args.cell, refine)
     if "tune" in sections:
         from annotator.bench.propagation_tune import tune_section
 
@@ -480,6 +536,10 @@ def run(args: argparse.Namespace) -> int:
         dis_section(data)
     if "speed" in sections:
         speed_section(data)
+    if refine and needs_real:
+        from annotator.bench.propagation_refine import refine_cost_section
+
+        refine_cost_section(data, refine, fields[0], args.cell)
     if "store" in sections:
         from annotator.bench.propagation_scale import store_section
 

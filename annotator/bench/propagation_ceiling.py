@@ -113,7 +113,13 @@ def ceiling_rows(
     return rows
 
 
-def ceiling_section(data: Path, budget: str = "0.1", field: Any = "dis", cell: int = 8) -> None:
+def ceiling_section(
+    data: Path,
+    budget: str = "0.1",
+    field: Any = "dis",
+    cell: int = 8,
+    refine: Sequence[str] = (),
+) -> None:
     """Per real clip: the smoothed and anchored reference and the ``hpim+mv`` fill at
     ``uniform:budget``, PCK@0.05 per joint group."""
     from annotator.bench.propagation import REAL_CLIPS, _fill_fn, _keep_only
@@ -150,5 +156,14 @@ def ceiling_section(data: Path, budget: str = "0.1", field: Any = "dis", cell: i
         scored = vis.copy()
         scored[keep] = False
         rows.append(("hpim+mv", group_pck(fused, gt, scored, body)))
+        if refine:
+            from annotator.bench.propagation import REFINED
+            from annotator.propagation.lk import decode_luma
+
+            luma = decode_luma(video)
+            for how in refine:
+                fn = _fill_fn(REFINED + how, fields, ps.fps, luma=luma)
+                lk = fn(man).poses[:, :, :2].astype(np.float64)
+                rows.append((REFINED + how, group_pck(lk, gt, scored, body)))
         for label, values in rows:
             print(f"| {name} | {label} | " + " | ".join(f"{v:.1f}" for v in values) + " |")

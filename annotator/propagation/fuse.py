@@ -30,7 +30,7 @@ from annotator.dynamics.fill import FillEngine, FillResult, fill_track
 from annotator.dynamics.hpim import HpimFiller, make_hpim_filler
 from annotator.errors import UsageError
 from annotator.propagation.mv import MvFiller
-from annotator.propagation.registry import VideoSource, get
+from annotator.propagation.registry import Propagator, VideoSource, get
 from annotator.video.motion_store import FIELDS, Field
 
 FILL_METHODS: tuple[str, ...] = ("mv", "hpim+mv")
@@ -101,9 +101,10 @@ def _filler(method: str, fps: float | None, dictionary: Any) -> RunFiller:
     raise UsageError(f"unknown video fill {method!r}; expected one of {', '.join(FILL_METHODS)}")
 
 
-def _usable(method: str, source: VideoSource, propagator: str) -> bool:
+def _usable(method: str, source: VideoSource, propagator: str | Propagator) -> bool:
     """Whether the propagation method can run on ``source``; ``mv`` cannot do without."""
-    if not get(propagator).needs_fields or source.fields is not None:
+    method_of = get(propagator) if isinstance(propagator, str) else propagator
+    if not method_of.needs_fields or source.fields is not None:
         return True
     if method == "mv":
         raise UsageError("the mv fill needs the video's motion fields (give the video)")
@@ -117,7 +118,7 @@ def fill_with(
     *,
     fps: float | None = None,
     dictionary: Any = None,
-    propagator: str = "mv",
+    propagator: str | Propagator = "mv",
     predicted: Observations | None = None,
 ) -> FillResult:
     """Fill ``manual`` (F, J, 3) with ``method`` (``mv`` or ``hpim+mv``) from ``source``.
@@ -125,7 +126,8 @@ def fill_with(
     ``predicted``: a pose estimator's joints as observations, which ``hpim+mv`` (and its
     ``hpim`` fallback) weighs together with the propagated ones (``fuse_observations``)."""
     extra = predicted if method == "hpim+mv" else None
-    if not _usable(method, source, propagator):
+    method_of = get(propagator) if isinstance(propagator, str) else propagator
+    if not _usable(method, source, method_of):
         return fill_track(
             manual,
             "hpim",
@@ -134,7 +136,7 @@ def fill_with(
             dictionary=dictionary,
             observations=extra,
         )
-    obs = _weighed(method, get(propagator).propagate(manual, source))
+    obs = _weighed(method, method_of.propagate(manual, source))
     return fill_track(
         manual,
         _filler(method, fps, dictionary),

@@ -290,6 +290,10 @@ def _gaps_near(
     return {k: sorted(set(v)) for k, v in out.items()}
 
 
+propagate_gaps = _propagate_gaps  # for refined walkers (``lk.py``)
+gaps_near = _gaps_near
+
+
 class MvFiller:
     """The ``mv`` fill as a fill-engine method: the observations where there are any (the
     propagated walk), straight lines elsewhere (a gap the video could not cover)."""
