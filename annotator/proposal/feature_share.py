@@ -72,4 +72,3 @@ def computing_once(
             run.users -= 1
             if run.users == 0:
                 del _RUNS[ident]
-

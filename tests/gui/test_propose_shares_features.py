@@ -5,7 +5,7 @@ proposals and N's descriptors arrive."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ class GatedBackbone:
     """Stands in for the backbone (320 channels, as K-FPN's): counts the frames it sees and
     holds its first batch until ``gate`` is set, so Propose arrives mid-reading."""
 
-    seen: list[int] = []
+    seen: ClassVar[list[int]] = []
     gate = threading.Event()
     entered = threading.Event()
 

@@ -4,7 +4,7 @@ computation stops without a cache computes itself, and a waiter can be cancelled
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ class GatedBackbone:
     """A stand-in backbone that counts the frames it sees and, while ``gate`` is clear, holds
     its first batch (so a second caller arrives mid-computation)."""
 
-    seen: list[int] = []
+    seen: ClassVar[list[int]] = []
     gate = threading.Event()
     entered = threading.Event()
 
@@ -110,9 +110,7 @@ def test_a_waiter_that_is_cancelled_stops_waiting(gated) -> None:  # type: ignor
     first, got_first = _in_thread(lambda: video_features(video, "fake"))
     assert gated.entered.wait(10)
     stop = threading.Event()
-    second, got_second = _in_thread(
-        lambda: video_features(video, "fake", should_stop=stop.is_set)
-    )
+    second, got_second = _in_thread(lambda: video_features(video, "fake", should_stop=stop.is_set))
     _wait_for(lambda: _users(video) == 2)
     stop.set()
     second.join(5)
