@@ -48,12 +48,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _time(video: Path, method: str, timeout: float, alone: bool) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6 import QtWidgets
-
     from annotator.gui import proposal_panel
-    from annotator.gui.app import make_window, process_events
+    from annotator.gui.app import create_app, make_window, process_events
 
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    app = create_app()
     window = make_window(headless=True)
     if alone:
         window.extract_motion_on_open = False
