@@ -51,6 +51,10 @@ TABLE = {
     "document": ("annotator.bench.document_speed", "document edits, save and load at scale"),
     "formats": ("annotator.bench.format_speed", "write and read time and size per format"),
     "startup": ("annotator.bench.startup", "seconds from starting the app to the first frame"),
+    "propose-on-open": (
+        "annotator.bench.propose_on_open",
+        "Propose Frames right after a video opens, beside the app's own background work",
+    ),
 }
 
 

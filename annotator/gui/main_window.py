@@ -358,7 +358,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._slow_fill_shown = False
         proxy_offer.offer(self, session)
         if self.extract_motion_on_open:
-            motion.start(self, session)
+            motion.start(self, session, background=True)
         if self.rank_with_video_on_open:
             video_ranking.start(self, session)
         self.session_changed.emit(session)

@@ -39,8 +39,9 @@ TASK_NAME = "Extracting motion"
 MESSAGE_MS = 10_000
 
 
-def start(window: WindowServices, session: Session) -> Task:
-    """Extract ``session``'s motion fields in the background; they reach ``set_motion``."""
+def start(window: WindowServices, session: Session, background: bool = False) -> Task:
+    """Extract ``session``'s motion fields in the background; they reach ``set_motion``.
+    ``background``: started by the app on open, not by the user (``workers.TaskRunner``)."""
     path = Path(session.doc.video.path)  # the original video, never the fast-seek copy
     # The first video fill is built here too, off the GUI thread, from the labels as they are
     # now; edits made meanwhile are applied on arrival (``Session.set_motion``).
@@ -69,7 +70,7 @@ def start(window: WindowServices, session: Session) -> Task:
         if session.fields is not None and window.settings.prefs.fill_motion == FLOW_MOTION:
             from annotator.gui import motion_flow
 
-            motion_flow.start(window, session)
+            motion_flow.start(window, session, background)
 
     def failed(message: str) -> None:
         if not finished():
@@ -89,7 +90,9 @@ def start(window: WindowServices, session: Session) -> Task:
         )
         window.update_fill_info()
 
-    task = window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=cancelled)
+    task = window.tasks.start(
+        TASK_NAME, job, done, failed, on_cancelled=cancelled, background=background
+    )
     window.motion_task = task
     window.update_fill_info()
     return task

@@ -37,9 +37,9 @@ MESSAGE_MS = 10_000
 KEPT = "the fill keeps the codec's motion vectors"
 
 
-def start(window: WindowServices, session: Session) -> Task:
+def start(window: WindowServices, session: Session, background: bool = False) -> Task:
     """Open ``session``'s optical flow store in the background; it reaches
-    ``Session.set_fill_fields``."""
+    ``Session.set_fill_fields``. ``background``: started by the app, not by the user."""
     path = Path(session.doc.video.path)  # the original video, never the fast-seek copy
     snapshot, fps = session.fill_snapshot(), session.fps
 
@@ -87,6 +87,8 @@ def start(window: WindowServices, session: Session) -> Task:
         )
         window.update_fill_info()
 
-    task = window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=cancelled)
+    task = window.tasks.start(
+        TASK_NAME, job, done, failed, on_cancelled=cancelled, background=background
+    )
     window.motion_task = task
     return task

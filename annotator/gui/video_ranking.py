@@ -66,6 +66,8 @@ def start(window: MainWindow, session: Session, compute: bool | None = None) -> 
             text = f"N ranks by the fill alone: the video's features failed ({message})"
             window.statusBar().showMessage(one_line(text), MESSAGE_MS)
 
-    task = window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=lambda: None)
+    task = window.tasks.start(
+        TASK_NAME, job, done, failed, on_cancelled=lambda: None, background=True
+    )
     _RUNNING[session] = (task, run_backbone)
     return task

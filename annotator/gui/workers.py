@@ -9,6 +9,10 @@ the GUI thread through queued signals, so callbacks may touch widgets and push c
 A completion handler that raises runs inside a Qt signal, where an exception would only reach
 stderr; the runner catches it and hands one readable line to ``report`` (the window's
 reporter), so failed background work always reaches the user.
+
+Work the app starts on its own (``background=True``: motion fields, the reading for ``N``)
+runs in its own two threads; what the user asks for (Propose, an export) runs in two others,
+so a user's task never waits in a queue behind the automatic ones.
 """
 
 from __future__ import annotations
@@ -40,11 +44,12 @@ class _Signals(QtCore.QObject):
 class Task(QtCore.QRunnable):
     """One running job. Connect to ``signals`` before it starts (the runner does)."""
 
-    def __init__(self, name: str, fn: TaskFn) -> None:
+    def __init__(self, name: str, fn: TaskFn, background: bool = False) -> None:
         super().__init__()
         self.setAutoDelete(False)  # the runner keeps it until ``ended``
         self.name = name
         self.fn = fn
+        self.background = background  # started by the app, not asked for by the user
         self.signals = _Signals()
         self._stop = threading.Event()
         self._returned = threading.Event()  # set when ``run`` has returned
@@ -108,7 +113,8 @@ _OUTLIVED: list[Task] = []
 
 
 class TaskRunner(QtCore.QObject):
-    """Starts tasks and tracks the running ones (``busy`` / ``wait_idle``).
+    """Starts tasks and tracks the running ones (``busy`` / ``wait_idle``); the user's tasks
+    and the app's own (``background``) run in separate thread pools (see the module).
 
     ``report(message)`` receives the failures of completion handlers (see the module
     docstring); without one they are only logged.
@@ -123,8 +129,10 @@ class TaskRunner(QtCore.QObject):
         report: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(parent)
-        self._pool = QtCore.QThreadPool()
+        self._pool = QtCore.QThreadPool()  # the user's tasks
         self._pool.setMaxThreadCount(2)
+        self._background_pool = QtCore.QThreadPool()  # the app's own
+        self._background_pool.setMaxThreadCount(2)
         self._running: list[Task] = []
         self._closed = False  # set by ``shutdown``: nothing new starts after it
         self._shut = False  # set when ``shutdown`` returns: nothing is announced after it
@@ -151,8 +159,11 @@ class TaskRunner(QtCore.QObject):
         on_error: Callable[[str], None] | None = None,
         on_progress: Progress | None = None,
         on_cancelled: Callable[[], None] | None = None,
+        background: bool = False,
     ) -> Task:
-        task = Task(name, fn)
+        """Run ``fn`` in a worker thread. ``background``: work the app starts on its own,
+        queued apart from (never ahead of) the tasks the user asks for."""
+        task = Task(name, fn, background)
         if self._closed:
             # A handler that runs while the window closes (a task delivering during
             # ``shutdown``) may chain another task; it must not outlive the window's widgets.
@@ -169,7 +180,7 @@ class TaskRunner(QtCore.QObject):
         task.signals.ended.connect(lambda: self._finish(task))
         self._running.append(task)
         self.started.emit(task)
-        self._pool.start(task)
+        (self._background_pool if background else self._pool).start(task)
         return task
 
     def _finish(self, task: Task) -> None:
@@ -207,7 +218,9 @@ class TaskRunner(QtCore.QObject):
         afterwards (``start`` returns it cancelled and never runs it)."""
         self._closed = True
         self.cancel_all()
-        self._pool.waitForDone(int(timeout_s * 1000))
+        deadline = time.monotonic() + timeout_s
+        for pool in (self._pool, self._background_pool):
+            pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000)))
         app = QtCore.QCoreApplication.instance()
         if app is not None:
             app.processEvents()

@@ -11,7 +11,8 @@ Decoding overlaps the network: a thread decodes and resizes frames to the backbo
 backbone on the previous batch, with torch on one core less than the machine's
 (``backbone_threads``) so the two do not contend. Features go straight into the cache file (a
 memory map), so a long video never holds its features in memory; ``mmap=True`` returns a
-``FeatureFile`` that reads them from that file slice by slice.
+``FeatureFile`` that reads them from that file slice by slice. Two threads asking for the same
+cache at once run the backbone once (``feature_share``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop, report
 from annotator.core.safeio import atomic_output
 from annotator.errors import VideoError
+from annotator.proposal.feature_share import computing_once
 from annotator.video.base import VideoReader, open_video
 from annotator.video.prefetch import prefetched
 
@@ -157,10 +159,22 @@ def video_features(
     backbone = Backbone(backbone_name, backbone_weights, device, size, fused)
     if threads is None and backbone.device.type == "cpu":
         threads = backbone_threads(overlap)
-    with torch_threads(threads):
-        return _compute(
-            source, path, backbone, size, every, progress, should_stop, use_cache, mmap, overlap
-        )
+    if not use_cache:
+        with torch_threads(threads):
+            return _compute(
+                source, path, backbone, size, every, progress, should_stop, False, mmap, overlap
+            )
+    # Another thread computing this cache (the reading for N while the user proposes): wait
+    # for it and read what it writes, rather than run the backbone twice (``feature_share``).
+    with computing_once(path, backbone.device.type, progress, should_stop) as shared:
+        cached = load_cached(path, 4, mmap=mmap)
+        if cached is not None:
+            report(progress, 1, 1)
+            return _as_features(path, cached, mmap)
+        with torch_threads(threads):
+            return _compute(
+                source, path, backbone, size, every, shared, should_stop, True, mmap, overlap
+            )
 
 
 def backbone_threads(overlap: bool) -> int:

@@ -128,3 +128,33 @@ def test_a_task_outliving_shutdown_delivers_nothing_afterwards(qtbot) -> None:
     QtCore.QCoreApplication.processEvents()
     assert task.returned
     assert heard == []
+
+
+def test_a_user_task_is_not_queued_behind_background_tasks(qtbot) -> None:
+    """The app's own work (motion, the reading for N) fills its two threads; a task the user
+    asks for still starts at once, and shutdown waits for both kinds."""
+    runner = TaskRunner()
+    release = threading.Event()
+    ended: list[str] = []
+
+    def automatic(progress, should_stop):
+        try:
+            while not release.is_set() and not should_stop():
+                time.sleep(0.01)
+        finally:
+            ended.append("automatic")
+        return "automatic"
+
+    runner.start("motion", automatic, background=True)
+    runner.start("reading for N", automatic, background=True)
+    runner.start("flow", automatic, background=True)  # queued behind the two above
+    results: list[object] = []
+    user = runner.start("propose", lambda p, s: "proposed", results.append)
+    assert not user.background
+    qtbot.waitUntil(lambda: results == ["proposed"], timeout=5000)
+    assert not release.is_set() and ended == []  # the automatic ones still run
+    assert [t.name for t in runner.running] == ["motion", "reading for N", "flow"]
+    runner.shutdown()
+    assert ended == ["automatic"] * 3 and not runner.busy
+    late = runner.start("late", automatic, background=True)
+    assert late.cancelled and not runner.busy  # nothing starts after shutdown
