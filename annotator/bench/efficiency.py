@@ -29,7 +29,12 @@ from annotator.bench.efficiency_data import (
     load_set,
     set_split,
 )
-from annotator.bench.efficiency_interactive import RANKING, InteractiveRow, run_interactive
+from annotator.bench.efficiency_interactive import (
+    RANKING,
+    TAIL_FRAMES,
+    InteractiveRow,
+    run_interactive,
+)
 from annotator.bench.efficiency_oneshot import (
     SELECTORS,
     USES_GROUND_TRUTH,
@@ -138,19 +143,22 @@ def one_shot_table(rows: Sequence[OneShotRow]) -> str:
 def interactive_table(rows: Sequence[InteractiveRow]) -> str:
     lines = [
         "| fill | strategy | next frame ranked by | labels needed, mean | median | "
-        "max | clips covered |",
-        "|---|---|---|---|---|---|---|",
+        f"max | clips covered | tail: labels added with <= {TAIL_FRAMES} frames left, mean |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if not r.needed:
             lines.append(
-                f"| {r.fill} | {r.strategy} | {RANKING[r.strategy]} | n/a: {r.note} | | | |"
+                f"| {r.fill} | {r.strategy} | {RANKING[r.strategy]} | n/a: {r.note} | | | | |"
             )
             continue
         v = 100 * np.asarray(r.needed)
+        # the tail's share of a clip's labels, mean over clips
+        tail = f"{100 * float(np.mean(r.tail)):.1f}%" if r.tail else ""
         lines.append(
             f"| {r.fill} | {r.strategy} | {RANKING[r.strategy]} | {v.mean():.1f}% | "
-            f"{np.median(v):.1f}% | {v.max():.1f}% | {sum(r.covered)}/{len(r.covered)} |"
+            f"{np.median(v):.1f}% | {v.max():.1f}% | {sum(r.covered)}/{len(r.covered)} | "
+            f"{tail} |"
         )
     return "\n".join(lines)
 

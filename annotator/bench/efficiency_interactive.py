@@ -3,7 +3,10 @@
 A simulated annotator labels one frame at a time (the ground truth on that frame) and stops as
 soon as every visible joint of every frame is within 5% of body size (the contract's "full
 coverage"); the ground truth decides only when to stop, never which frame comes next. The
-figure is the labels needed per video as a fraction of its frames.
+figure is the labels needed per video as a fraction of its frames. For the ranked strategies
+(``variance``, ``variance+video``, ``kfpn``) the share of those labels added while at most
+``TAIL_FRAMES`` frames were still uncovered is reported too ("tail"): labels that chase the
+last few wrong frames, which the ranking's uncertainty does not point at.
 
 Strategies, and what ranks the next frame:
 
@@ -52,6 +55,7 @@ from annotator.dynamics import ranking
 from annotator.dynamics.fill import FillResult
 
 ALPHA = 0.05
+TAIL_FRAMES = 3  # "tail": labels added while at most this many frames were uncovered
 FillWithVariance = Callable[[IntArray], tuple[FloatArray, FloatArray | None]]
 FillToResult = Callable[[IntArray], FillResult]
 
@@ -74,6 +78,7 @@ class InteractiveRow:
     needed: tuple[float, ...]  # labels needed / frames, one per clip
     covered: tuple[bool, ...]  # whether the strategy's frames reached full coverage
     note: str = ""
+    tail: tuple[float, ...] = ()  # ranked strategies: share of each clip's labels in the tail
 
 
 def _covers(clip: RenderedClip, pred: FloatArray) -> bool:
@@ -103,19 +108,26 @@ def label_until_covered(
     descriptors: FloatArray | None = None,
     evidence_weight: float | None = None,
     held_rule: str = ranking.DEFAULT_HELD,
+    uncovered: list[int] | None = None,
 ) -> tuple[IntArray, bool]:
     """Label ``start``, then the frames of ``queue`` in order (a tool's proposals, best first),
     then the frame the app's ranking (``ranking.rank_next_frames``, with the video's
     ``descriptors`` when given, and ``held_rule``) puts first, until the fill covers the clip.
-    Without ``use_variance``, or for a fill with no variance, the middle of the largest gap."""
+    Without ``use_variance``, or for a fill with no variance, the middle of the largest gap.
+    ``uncovered``, when given, receives the count of uncovered frames before each label
+    added after ``start``."""
     labelled = set(int(f) for f in start) or {0}
     pending = [int(q) for q in queue]
     f = clip.frame_count
     while True:
         frames = np.asarray(sorted(labelled), dtype=np.int64)
         result = fill(frames)
-        if _covers(clip, np.asarray(result.poses[:, :, :2], dtype=np.float64)):
+        pred = np.asarray(result.poses[:, :, :2], dtype=np.float64)
+        ok = covered(pred, clip.gt_xy, clip.visible, clip.body, ALPHA)
+        if ok.all():
             return frames, True
+        if uncovered is not None:
+            uncovered.append(int((~ok).sum()))
         if len(labelled) >= f:
             return frames, False
         nxt = -1
@@ -193,8 +205,9 @@ def run_interactive(
     rows = []
     for fill_name in fills:
         for strategy in strategies:
-            needed, ok, note = [], [], ""
+            needed, ok, note, tail = [], [], "", []
             for clip in clips:
+                trace: list[int] = []
                 fill = make_fill(clip, fill_name)
                 fill_result = make_fill_result(clip, fill_name)
 
@@ -216,11 +229,18 @@ def run_interactive(
                         descriptors=video,
                         evidence_weight=evidence_weight,
                         held_rule=held_rule,
+                        uncovered=trace,
                     )
                 elif strategy == "kfpn":
                     queue = _kfpn_queue(clip)
                     frames, done = label_until_covered(
-                        clip, fill_result, queue[:1], True, queue[1:], held_rule=held_rule
+                        clip,
+                        fill_result,
+                        queue[:1],
+                        True,
+                        queue[1:],
+                        held_rule=held_rule,
+                        uncovered=trace,
                     )
                 elif strategy == "bisection":
                     frames = bisection_frames(fill_xy, gt, vis, body, ALPHA)
@@ -241,8 +261,12 @@ def run_interactive(
                     done = _covers(clip, fill_xy(frames))
                 needed.append(len(frames) / clip.frame_count)
                 ok.append(done)
+                if strategy in ("variance", "variance+video", "kfpn"):
+                    tail.append(sum(u <= TAIL_FRAMES for u in trace) / max(len(frames), 1))
             if note:
                 rows.append(InteractiveRow(strategy, fill_name, (), (), note))
             else:
-                rows.append(InteractiveRow(strategy, fill_name, tuple(needed), tuple(ok)))
+                rows.append(
+                    InteractiveRow(strategy, fill_name, tuple(needed), tuple(ok), tail=tuple(tail))
+                )
     return rows

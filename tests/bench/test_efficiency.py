@@ -109,6 +109,40 @@ def test_simulated_annotator_stops_as_soon_as_covered() -> None:
     assert calls[1] == [0, last - 1, last] and calls[2] == [0, last - 2, last - 1, last]
 
 
+def test_the_tail_counts_labels_that_chase_the_last_few_wrong_frames() -> None:
+    """A fill right only on its labels: each label fixes one frame, so the uncovered count
+    falls by one per label and the last ``TAIL_FRAMES`` labels are the tail; a fill right
+    everywhere but one frame the ranking does not look at spends every label in the tail."""
+    from annotator.bench.efficiency_interactive import TAIL_FRAMES
+
+    clip = synthetic_clip()
+    gt = clip.gt_xy
+    f = len(gt)
+
+    def only_labels(frames: np.ndarray) -> FillResult:
+        pred = np.full_like(gt, 1e6)
+        pred[frames] = gt[frames]
+        return fill_result(pred, frames, np.ones(gt.shape[:2]))
+
+    trace: list[int] = []
+    frames, done = label_until_covered(clip, only_labels, [0, f - 1], True, uncovered=trace)
+    assert done and trace == list(range(f - 2, 0, -1))  # one count before each added label
+    assert sum(u <= TAIL_FRAMES for u in trace) == TAIL_FRAMES
+
+    def one_wrong(frames: np.ndarray) -> FillResult:
+        pred = gt.copy()
+        if 3 not in frames:
+            pred[3] += 50.0  # frame 3 is wrong until labelled
+        var = np.ones(gt.shape[:2])
+        var[:, 0] = np.arange(f)  # but the fill is least sure of the last frames
+        return fill_result(pred, frames, var)
+
+    trace = []
+    frames, done = label_until_covered(clip, one_wrong, [0, f - 1], True, uncovered=trace)
+    assert done and 3 in frames and len(trace) == len(frames) - 2 > 1
+    assert all(u == 1 for u in trace)  # every added label was spent in the tail
+
+
 def test_protocol_b_ranks_with_the_apps_function(monkeypatch: pytest.MonkeyPatch) -> None:
     """The benchmark's next frame is whatever ``ranking.rank_next_frames`` puts first."""
     from annotator.dynamics import ranking
@@ -219,3 +253,15 @@ def test_video_evidence_steers_the_annotator_to_where_the_picture_changes() -> N
     assert done_plain and done_seen
     assert len(seen) < len(plain)
     assert 13 in seen.tolist() and len(seen) <= 4
+
+
+def test_the_table_prints_the_tail_for_ranked_strategies_only() -> None:
+    from annotator.bench.efficiency_interactive import InteractiveRow
+
+    rows = [
+        InteractiveRow("variance", "hpim", (0.5, 0.25), (True, True), tail=(0.5, 0.1)),
+        InteractiveRow("uniform", "hpim", (0.5, 0.5), (True, True)),
+    ]
+    ranked, spaced = efficiency.interactive_table(rows).splitlines()[2:]
+    assert ranked.endswith("| 2/2 | 30.0% |") and "37.5%" in ranked
+    assert spaced.endswith("| 2/2 |  |")
