@@ -24,11 +24,12 @@ interpolation on real labels:
   shipped model, ``line_gap``) fill along the straight line between their own two labels:
   universal kriging with a linear drift on those two labels. Past the range the learned prior
   says the middle of the gap is uncorrelated with the labels, so kriging returns its estimate of
-  the drift: with a constant drift (``trend`` 0) that was the mean of the context labels, which
-  pulled a long gap's middle off the line (measured: 2 key frames on the real clips, 10-20
-  points of PCK below linear); further labels fitted a line across the whole window (worse
-  than the gap's own line on a curved track). The variance and the fusion's covariance keep
-  the variogram (the valid one on long gaps).
+  the drift: with a constant drift (``trend`` 0) a weighted mean of the context labels, which
+  pulled a long gap's middle off the line (the real clips with 2 key frames or 2 % labelled:
+  10-40 points of PCK below linear, ``docs/propagation.md``); a linear drift over the model's
+  reach of labels fits one line across the whole window (measured worse than the gap's own
+  line on a curved track). The variance and the fusion's covariance keep the variogram (the
+  valid one on long gaps).
 
 Weights depend only on where the labels are, so they are cached per label pattern and shared
 by every joint and coordinate labelled on the same frames.
