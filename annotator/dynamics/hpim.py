@@ -20,6 +20,16 @@ interpolation on real labels:
 - gaps longer than ``VALID_TABLE_GAP`` frames of the model (or whose labels lie further apart
   than the table reaches) take a valid variogram fit to the table (``variogram_model.py``):
   the empirical table is not one, and there its covariances were not positive semi-definite.
+- gaps longer than the table's range (the lag where it stops growing: 44 frames of the
+  shipped model, ``line_gap``) fill along the straight line between their own two labels:
+  universal kriging with a linear drift on those two labels. Past the range the learned prior
+  says the middle of the gap is uncorrelated with the labels, so kriging returns its estimate of
+  the drift: with a constant drift (``trend`` 0) a weighted mean of the context labels, which
+  pulled a long gap's middle off the line (the real clips with 2 key frames or 2 % labelled:
+  10-40 points of PCK below linear, ``docs/propagation.md``); a linear drift over the model's
+  reach of labels fits one line across the whole window (measured worse than the gap's own
+  line on a curved track). The variance and the fusion's covariance keep the variogram (the
+  valid one on long gaps).
 
 Weights depend only on where the labels are, so they are cached per label pattern and shared
 by every joint and coordinate labelled on the same frames.
@@ -144,6 +154,16 @@ frames: smallest eigenvalue over largest 1e-5 or more at 100 frames; slightly ne
 about 120, -0.05 at 300 and -0.1 past the table's 400). Longer gaps take :class:`~annotator.dynamics.variogram_model.ValidVariogram`."""
 
 
+def line_gap(table: FloatArray) -> float:
+    """The table's range, in model frames: the first lag at which it stops growing (the lags
+    past it are no closer to a label than to the rest of the motion), never below the last
+    ``GAP_BINS`` edge (the short gaps whose share of pchip was tuned); infinite for a table
+    that keeps growing. Gaps longer than this fill along their labels' line."""
+    g = np.asarray(table, dtype=np.float64)
+    stops = np.flatnonzero(np.diff(g[1:]) <= 0)
+    return max(float(stops[0] + 1), GAP_BINS[-1]) if stops.size else math.inf
+
+
 def _floats(z: dict[str, NDArray[Any]], key: str) -> FloatArray:
     a = z[key]
     if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) or np.iscomplexobj(a):
@@ -217,6 +237,8 @@ class HpimFiller:
         self._table_end = float(len(self._gamma_table) - 1)
         self._valid = ValidVariogram(self._gamma_table)
         self._long_lags = np.zeros(0)  # the valid variogram at 0, 1, 2, ... video frames
+        # gaps longer than the table's range fill along their own labels' line
+        self._line_gap = line_gap(self._gamma_table)
         self._cache: dict[tuple[tuple[int, ...], int], tuple[FloatArray, FloatArray]] = {}
         self._cov_cache: dict[tuple[str, tuple[int, ...], int], FloatArray] = {}
 
@@ -256,6 +278,11 @@ class HpimFiller:
             or (max(rel) - min(rel)) * self._lag_scale > self._table_end
         )
 
+    def takes_line(self, gap: int) -> bool:
+        """Whether a gap of ``gap`` video frames is longer than the table's range
+        (:func:`line_gap`): it is filled from its own two labels with a linear drift."""
+        return gap * self._lag_scale > self._line_gap
+
     def weights(self, rel: tuple[int, ...], gap: int) -> tuple[FloatArray, FloatArray]:
         """Weights (gap − 1, len(rel)) and variance for the frames strictly inside a gap of
         ``gap`` frames starting at 0, from labels at offsets ``rel``."""
@@ -268,7 +295,8 @@ class HpimFiller:
             # only the labels' rows are used: (labels, labels + gap − 1), never gap x gap
             g = self.gamma(t[:, None] - allt[None, :], self.is_long(rel, gap))
             # the system uses −γ as a (generalised) covariance
-            w = kriging_weights(-g, t, s, self.model.trend)
+            trend = 1 if self.takes_line(gap) else self.model.trend
+            w = kriging_weights(-g, t, s, trend)
             hit = (w, np.maximum(_variance(g, w, t, s), 0.0))
             if len(self._cache) > 2048:  # irregular labels on a long video: stay bounded
                 self._cache.clear()
@@ -500,12 +528,14 @@ class HpimFiller:
         self, frames: IntArray
     ) -> list[tuple[tuple[tuple[int, ...], int], IntArray, IntArray, IntArray]]:
         """Gaps of two frames or more, grouped by label pattern (which fixes their weights):
-        (key, gap indices, context label indices (gaps, n), run rows inside (gaps, gap − 1))."""
+        (key, gap indices, context label indices (gaps, n), run rows inside (gaps, gap − 1)).
+        A gap past the table's range (:meth:`takes_line`) has only its own two labels."""
         groups: dict[tuple[tuple[int, ...], int], list[int]] = {}
-        r = max(1, int(self.model.reach))  # kriging context: the model's own reach
+        reach = max(1, int(self.model.reach))  # kriging context: the model's own reach
         n = len(frames)
         rel_all = frames - frames[0]
         for i in np.flatnonzero(np.diff(frames) >= 2):
+            r = 1 if self.takes_line(int(rel_all[i + 1] - rel_all[i])) else reach
             lo, hi = max(0, i - r + 1), min(n, i + r + 1)
             a = rel_all[i]
             key = (tuple((rel_all[lo:hi] - a).tolist()), int(rel_all[i + 1] - a))
