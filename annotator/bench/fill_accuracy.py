@@ -71,6 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if args.bootstrap < 1:
+        raise UsageError(f"--bootstrap must be at least 1 resample, not {args.bootstrap}")
     for m in methods:
         if m not in METHODS:
             raise UsageError(f"unknown method {m!r}; expected some of {', '.join(METHODS)}")
