@@ -9,9 +9,9 @@ from pathlib import Path
 
 
 def test_zero_bootstrap_resamples_is_a_one_line_error(tmp_path: Path) -> None:
+    command = ["bench", "fill", "--labels", str(tmp_path), "--bootstrap", "0"]
     out = subprocess.run(
-        [sys.executable, "-m", "annotator", "bench", "fill", "--labels", str(tmp_path)]
-        + ["--bootstrap", "0"],
+        [sys.executable, "-m", "annotator", *command],
         capture_output=True,
         text=True,
         timeout=120,
