@@ -31,7 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -183,6 +183,20 @@ def _luma(video: Path, refine: Sequence[str]) -> NDArray[np.uint8] | None:
     return decode_luma(video) if refine else None
 
 
+def reference_clips(data: Path) -> Iterator[tuple[str, Path, Any]]:
+    """The real clips with a per-frame reference under ``data``: (name, video, the reference's
+    pose set); a clip whose video or reference is missing prints a table row saying so."""
+    from annotator.formats import registry
+
+    for name in REAL_CLIPS:
+        mat = data / "realgt" / f"{name}.mat"
+        video = data / "videos" / f"{name}.mp4"
+        if not mat.is_file() or not video.is_file():
+            print(f"| {name} | missing ({mat} or {video}) |")
+            continue
+        yield name, video, registry.guess(mat).read(mat)
+
+
 def real_section(
     data: Path,
     budgets: Sequence[str] = REAL_BUDGETS,
@@ -190,7 +204,6 @@ def real_section(
     cell: int = 8,
     refine: Sequence[str] = (),
 ) -> None:
-    from annotator.formats import registry
 
     fills = _fills(refine)
 
@@ -200,13 +213,7 @@ def real_section(
     head = " | ".join(f"{m} {_budget_label(b)}" for b in budgets for m in fills)
     print(f"| clip | {head} |")
     print("|---" * (1 + len(fills) * len(budgets)) + "|")
-    for name in REAL_CLIPS:
-        mat = data / "realgt" / f"{name}.mat"
-        video = data / "videos" / f"{name}.mp4"
-        if not mat.is_file() or not video.is_file():
-            print(f"| {name} | missing ({mat} or {video}) |")
-            continue
-        ps = registry.guess(mat).read(mat)
+    for name, video, ps in reference_clips(data):
         inst = ps.instances[0]
         gt = np.asarray(inst.poses, dtype=np.float64)
         vis = gt[:, :, 2] == Visibility.VISIBLE

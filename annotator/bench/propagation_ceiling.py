@@ -122,12 +122,11 @@ def ceiling_section(
 ) -> None:
     """Per real clip: the smoothed and anchored reference and the ``hpim+mv`` fill at
     ``uniform:budget``, PCK@0.05 per joint group."""
-    from annotator.bench.propagation import REAL_CLIPS, _fill_fn, _keep_only
+    from annotator.bench.propagation import _fill_fn, _keep_only, reference_clips
     from annotator.core.codes import Visibility
     from annotator.core.framespec import parse_keep_frames
     from annotator.core.metrics import body_size
     from annotator.dynamics.fill import manual_of
-    from annotator.formats import registry
     from annotator.video.motion import extract_motion
 
     print("\nCeiling: smooth tracks against the per-frame reference (PCK@0.05 in %; key")
@@ -136,13 +135,7 @@ def ceiling_section(
     head = " | ".join(["all"] + [name for name, _ in GROUPS])
     print(f"| clip | track | {head} |")
     print("|---" * (3 + len(GROUPS)) + "|")
-    for name in REAL_CLIPS:
-        mat = data / "realgt" / f"{name}.mat"
-        video = data / "videos" / f"{name}.mp4"
-        if not mat.is_file() or not video.is_file():
-            print(f"| {name} | missing ({mat} or {video}) |")
-            continue
-        ps = registry.guess(mat).read(mat)
+    for name, video, ps in reference_clips(data):
         inst = ps.instances[0]
         ref = np.asarray(inst.poses, dtype=np.float64)
         gt = ref[:, :, :2]
