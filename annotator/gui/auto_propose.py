@@ -97,16 +97,21 @@ def start(window: MainWindow, session: Session) -> Task | None:
             text = "proposing on open cancelled: Propose Frames (Ctrl+P) proposes when asked"
             window.statusBar().showMessage(text, MESSAGE_MS)
 
-    task = window.tasks.start(
-        TASK_NAME, job, done, failed, on_cancelled=cancelled, background=True
-    )
-    task.signals.ended.connect(lambda: _disconnect(window, on_user_run))
+    task = window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=cancelled, background=True)
+
+    def on_session(opened: Session) -> None:
+        if opened is not session:
+            task.cancel()  # another project: its proposals are of no use now
+
+    window.session_changed.connect(on_session)
+    task.signals.ended.connect(lambda: _disconnect(window, on_user_run, on_session))
     return task
 
 
-def _disconnect(window: MainWindow, slot: Any) -> None:
+def _disconnect(window: MainWindow, on_user_run: Any, on_session: Any) -> None:
     try:
-        window.proposals.run_started.disconnect(slot)
+        window.proposals.run_started.disconnect(on_user_run)
+        window.session_changed.disconnect(on_session)
     except (RuntimeError, TypeError):  # the window is going away
         pass
 

@@ -234,3 +234,23 @@ def test_esc_cancels_and_a_failure_is_one_status_line(qtbot, auto, figure_video,
     assert auto.session.doc.proposals is None
     failed = [m for m in auto.status_messages if "not proposed on open" in m]
     assert len(failed) == 1 and "damaged" in failed[0] and "\n" not in failed[0]
+
+
+def test_opening_another_project_cancels_the_run_on_open(
+    qtbot, auto, figure_video, monkeypatch
+) -> None:
+    gate = Gate(monkeypatch)
+    runs: list[Any] = []
+    auto.tasks.started.connect(
+        lambda task: runs.append(task) if task.name == auto_propose.TASK_NAME else None
+    )
+    open_and_wait(qtbot, auto, figure_video[0])
+    first = auto.session
+    assert gate.entered.wait(30) and len(runs) == 1
+    open_and_wait(qtbot, auto, figure_video[0])  # the same video again: a new project
+    assert auto.session is not first and len(runs) == 2
+    assert runs[0].cancelled and not runs[1].cancelled
+    gate.release()
+    _idle(qtbot, auto)
+    assert first.doc.proposals is None  # the first project got nothing
+    assert auto.session.doc.proposals is not None
