@@ -74,10 +74,19 @@ def _idle(qtbot, window) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_opening_a_video_proposes_what_annotator_propose_writes(
-    qtbot, auto, figure_video, tmp_path: Path
+    qtbot, auto, figure_video, tmp_path: Path, monkeypatch
 ) -> None:
     from annotator import cli
+    from annotator.proposal import backbones
 
+    seen: list[int] = []  # frames the backbone ran on, over every run
+
+    class Counting(backbones.Backbone):
+        def __call__(self, frames: np.ndarray) -> np.ndarray:
+            seen.append(len(frames))
+            return super().__call__(frames)
+
+    monkeypatch.setattr(backbones, "Backbone", Counting)
     video, _ = figure_video
     auto.rank_with_video_on_open = True  # as the app opens videos
     open_and_wait(qtbot, auto, video)
@@ -106,6 +115,7 @@ def test_opening_a_video_proposes_what_annotator_propose_writes(
         "Reading the video for N"
     )
     assert session.video_descriptors is not None
+    assert sum(seen) == 40  # the backbone ran over the 40 frames once (the CLI read the cache)
 
 
 def test_a_project_keeps_its_proposals_and_one_without_gets_them(
