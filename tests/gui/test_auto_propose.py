@@ -199,6 +199,25 @@ def test_the_users_propose_during_the_run_on_open_wins(
     assert session.history.undo_text.startswith("Accept 5 proposed")
 
 
+def test_proposals_the_user_cleared_during_the_run_on_open_stay_cleared(
+    qtbot, auto, figure_video, monkeypatch
+) -> None:
+    gate = Gate(monkeypatch)
+    open_and_wait(qtbot, auto, figure_video[0])
+    session = auto.session
+    assert gate.entered.wait(30)
+    panel = auto.proposals.panel
+    panel.set_method("uniform")
+    qtbot.mouseClick(panel.run_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.clear_button.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(panel.clear_button, QtCore.Qt.MouseButton.LeftButton)
+    assert session.doc.proposals is None
+    gate.release()
+    _idle(qtbot, auto)
+    assert session.doc.proposals is None  # the user's choice, not the run on open's
+    assert panel.frames.count() == 0
+
+
 def test_undo_takes_the_users_edits_never_the_proposals_on_open(
     qtbot, auto, figure_video, monkeypatch
 ) -> None:
