@@ -53,6 +53,7 @@ def _time(video: Path, method: str, timeout: float, alone: bool) -> int:
 
     app = create_app()
     window = make_window(headless=True)
+    window.propose_on_open = False  # measured here: the user's Propose, not the app's own
     if alone:
         window.extract_motion_on_open = False
         window.rank_with_video_on_open = False

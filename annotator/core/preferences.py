@@ -44,6 +44,7 @@ class Preferences:
     overlay_opacity: float = 1.0  # of the skeleton drawn over the frame, 0.1..1
     theme: str = "system"  # light, dark, or following the system's colour scheme
     fill_motion: str = FLOW_MOTION  # what the video fills walk (FILL_MOTIONS)
+    propose_on_open: bool = True  # K-FPN proposes when a video without proposals opens
 
     def budget_frames(self, frame_count: int) -> int | None:
         """The proposal budget as a frame count for a video (None: the method's own)."""
@@ -58,7 +59,7 @@ class Field:
 
     name: str
     label: str
-    kind: type  # str (a choice), int or float
+    kind: type  # str (a choice), bool (a switch), int or float
     low: float = 0.0
     high: float = 0.0
     choices: tuple[str, ...] = ()
@@ -109,8 +110,17 @@ FIELDS: dict[str, Field] = {
             tip="optical flow: more accurate, computed after the codec vectors (about 40 ms "
             "of CPU per 720p frame, once per video); codec vectors: fast (about 7 ms a frame)",
         ),
+        Field(
+            "propose_on_open",
+            "Propose frames when a video opens",
+            bool,
+            tip="K-FPN proposes the frames worth labelling, in the background, when a video "
+            "or a project without proposals opens (Propose Frames still runs on request)",
+        ),
     )
 }
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
 def check(name: str, value: Any, choices: Sequence[str] | None = None) -> Any:
@@ -120,6 +130,8 @@ def check(name: str, value: Any, choices: Sequence[str] | None = None) -> Any:
     field = FIELDS.get(name)
     if field is None:
         raise SettingError(f"unknown setting {name!r}")
+    if field.kind is bool:
+        return _switch(field, value)
     if field.kind is str:
         text = str(value).strip()
         allowed = tuple(choices) if choices is not None else field.choices
@@ -144,6 +156,18 @@ def check(name: str, value: Any, choices: Sequence[str] | None = None) -> Any:
             raise SettingError(f"{field.label} must be a whole number, not {value}")
         return int(number)
     return number
+
+
+def _switch(field: Field, value: Any) -> bool:
+    """A switch's value: a bool, or the words a settings file stores (``true``, ``false``)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingError(f"{field.label}: {value!r} is neither on (true) nor off (false)")
 
 
 def validated(

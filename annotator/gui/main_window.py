@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from annotator.errors import AnnotatorError
 from annotator.gui import (
+    auto_propose,
     motion,
     opening,
     people,
@@ -53,6 +54,9 @@ class MainWindow(QtWidgets.QMainWindow):
     """The application window; ``session`` is the open project or None."""
 
     session_changed = QtCore.Signal(object)
+    # K-FPN proposes on open, before the reading for N (gui/auto_propose.py); the stored
+    # preference turns it off, and so does this switch (the GUI tests, benchmarks).
+    propose_on_open = True
 
     def __init__(self, reporter: Reporter | None = None, remember_layout: bool = False) -> None:
         super().__init__()
@@ -359,8 +363,8 @@ class MainWindow(QtWidgets.QMainWindow):
         proxy_offer.offer(self, session)
         if self.extract_motion_on_open:
             motion.start(self, session, background=True)
-        if self.rank_with_video_on_open:
-            video_ranking.start(self, session)
+        if auto_propose.start(self, session) is None and self.rank_with_video_on_open:
+            video_ranking.start(self, session)  # else it follows the proposals on open
         self.session_changed.emit(session)
 
     def _connect_loader(self, session: Session) -> None:

@@ -261,6 +261,8 @@ class ProposalPanel(QtWidgets.QWidget):
 class ProposalController(QtCore.QObject):
     """Runs the panel's requests for the window's open project."""
 
+    run_started = QtCore.Signal()  # the user asked for proposals (the panel, the dialog)
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
@@ -366,6 +368,7 @@ class ProposalController(QtCore.QObject):
         )
         self.task.signals.ended.connect(self._ended)
         self.panel.set_running(True)
+        self.run_started.emit()
         return self.task
 
     def _ended(self) -> None:

@@ -67,6 +67,7 @@ class SettingsDialog(QtWidgets.QDialog):
         self.theme.addItems(list(THEMES))
         self.fill_motion = QtWidgets.QComboBox()
         self.fill_motion.addItems(list(FILL_MOTIONS))
+        self.propose_on_open = QtWidgets.QCheckBox()
         self.widgets: dict[str, QtWidgets.QWidget] = {
             "device": self.device,
             "fill_method": self.fill_method,
@@ -77,6 +78,7 @@ class SettingsDialog(QtWidgets.QDialog):
             "overlay_opacity": self.overlay_opacity,
             "theme": self.theme,
             "fill_motion": self.fill_motion,
+            "propose_on_open": self.propose_on_open,
         }
         mnemonics = {
             "device": "&Device",
@@ -88,6 +90,7 @@ class SettingsDialog(QtWidgets.QDialog):
             "overlay_opacity": "Overlay &opacity",
             "theme": "T&heme",
             "fill_motion": "Motion for the fi&ll",
+            "propose_on_open": "&Propose frames when a video opens",
         }
         for name, widget in self.widgets.items():
             field = FIELDS[name]
@@ -96,8 +99,9 @@ class SettingsDialog(QtWidgets.QDialog):
             label.setBuddy(widget)
             form.addRow(label, widget)
         note = QtWidgets.QLabel(
-            "The fill method, motion for the fill and frame cache apply to videos opened from "
-            "now on (the Fill dock changes the open project's fill); the others apply at once."
+            "The fill method, motion for the fill, frame cache and proposing on open apply to "
+            "videos opened from now on (the Fill dock changes the open project's fill); the "
+            "others apply at once."
         )
         note.setWordWrap(True)
         form.addRow(note)
@@ -128,6 +132,7 @@ class SettingsDialog(QtWidgets.QDialog):
         self.autosave_interval.setValue(prefs.autosave_interval)
         self.marker_size.setValue(prefs.marker_size)
         self.overlay_opacity.setValue(prefs.overlay_opacity)
+        self.propose_on_open.setChecked(prefs.propose_on_open)
 
     def preferences(self) -> Preferences:
         """The preferences the widgets show."""
@@ -141,6 +146,7 @@ class SettingsDialog(QtWidgets.QDialog):
             overlay_opacity=self.overlay_opacity.value(),
             theme=self.theme.currentText(),
             fill_motion=self.fill_motion.currentText(),
+            propose_on_open=self.propose_on_open.isChecked(),
         )
 
     # -- shortcuts -------------------------------------------------------------------------

@@ -9,6 +9,8 @@ The descriptors come from K-FPN's backbone features, cached by the video's finge
 shared with "Propose frames". On open they are computed for videos up to ``AUTO_FRAMES``
 frames (about a minute of backbone time on a laptop CPU) or when either cache already holds
 them; a longer video gets them after its first K-FPN proposals, which compute the features.
+When the app proposes frames on open (``auto_propose``), this reading follows them and
+reads the features they cached, whatever the video's length.
 Every outcome is one status-bar line: the descriptors are a bonus the user did not ask for.
 A second request while a run that computes the backbone is still going (Propose Frames
 finishing during the run started on open) starts nothing: that run brings the descriptors.

@@ -36,6 +36,15 @@ def no_leaked_windows(qapp: QtWidgets.QApplication) -> Iterator[None]:
     assert not leaked, f"windows left open: {[type(w).__name__ for w in leaked]}"
 
 
+@pytest.fixture(autouse=True)
+def no_proposals_on_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every window of these tests opens without K-FPN proposing on its own (a backbone run
+    under each test): tests/gui/test_auto_propose.py turns it on for its windows."""
+    from annotator.gui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "propose_on_open", False)
+
+
 @pytest.fixture
 def window(qtbot):
     from annotator.gui.app import make_window, style

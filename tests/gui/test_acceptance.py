@@ -1,5 +1,6 @@
 """The app's main flow with its defaults, on the bundled sample video, as a new user runs it:
-open -> Propose Frames (default method and budget) -> the timeline's marks are the frames
+open -> the app proposes frames on open (default method and budget, no user action) -> the
+timeline's marks are the frames
 ``annotator propose`` writes -> label two proposed frames by mouse -> the fill appears ->
 N (next frame to label) three times, labelling each -> save -> export COCO with every frame
 -> reopen."""
@@ -39,13 +40,14 @@ def _labelled(window) -> list[int]:  # type: ignore[no-untyped-def]
 def test_main_flow_with_defaults_on_the_sample(qtbot, window, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from annotator import cli
 
-    # 1. Open the sample video (the default skeleton).
+    # 1. Open the sample video (the default skeleton), as the app opens it: proposing on open
+    # is on by default (the other GUI tests turn it off).
+    window.propose_on_open = True
     open_and_wait(qtbot, window, SAMPLE)
     session = window.session
     assert session.frame_count == 240
 
-    # 2. Tools > Propose Frames > OK: default method (kfpn) and budget (its natural count).
-    window.actions_by_id["propose"].trigger()
+    # 2. The app proposes with the default method (kfpn) and budget (its natural count).
     # K-FPN on CPU takes seconds on a quiet machine, minutes on a loaded one: wait for it.
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=600000)
     assert not window.reporter.errors, window.reporter.errors
