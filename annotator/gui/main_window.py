@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 # fraction of a second, so there it runs only when N asks.
 AUTO_RANK_PAIRS = 2_000_000
 
+# A hint in the status bar (not an error): long enough to read, then it clears itself.
+HINT_MS = 8000
+
 # Actions whose handler lives with its feature rather than in ``window_actions.HANDLERS``.
 OWN_HANDLERS: dict[str, Callable[[MainWindow], None]] = {
     "next_to_label": next_label.act_next_to_label,  # N again: the next suggestion
@@ -443,7 +446,7 @@ class MainWindow(QtWidgets.QMainWindow):
             f"The {session.method} fill took {seconds:.1f} s to follow that edit: its cost grows "
             "with the gaps between labels; label more frames (N suggests which) or choose hpim "
             "in the Fill dock",
-            15000,
+            HINT_MS,
         )
 
     def _show_gate(self) -> None:
