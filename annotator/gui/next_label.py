@@ -31,7 +31,8 @@ def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st."""
     if 10 <= n % 100 <= 20:
         return f"{n}th"
-    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 class NextOffers:
@@ -124,6 +125,8 @@ def act_next_to_label(window: MainWindow) -> None:
     if session.held_on(frame):
         why = "before the first or after the last label the pose is only held"
     else:
-        weighted = ", weighted by the video's changes" if session.video_descriptors is not None else ""
+        weighted = (
+            ", weighted by the video's changes" if session.video_descriptors is not None else ""
+        )
         why = f"the fill is least sure there (score {dict(ranked)[frame]:.0f} px²{weighted})"
     window.show_status(f"frame {frame} is next to label{_nth(place)}: {why}", STATUS_MS)

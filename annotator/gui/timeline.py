@@ -56,7 +56,7 @@ _ROW_HEIGHT = 0.4
 _Y_BOTTOM, _Y_TOP_PAD = -0.25, 0.05
 _PX_PER_UNIT = 40  # the frame track keeps its height; each row adds 20 px
 _AXIS_PX = 26  # the frame axis under the marks
-_EDGE_FRACTION = 0.006  # margin each side of the whole video: about 5 px of an 800 px timeline
+_EDGE_FRACTION = 0.01  # margin each side of the whole video: about 8 px of an 800 px timeline
 
 
 def edge_margin(frame_count: int) -> float:

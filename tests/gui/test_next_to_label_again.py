@@ -28,7 +28,19 @@ def _press_n(qtbot, window) -> str:
 
 def test_ordinals() -> None:
     words = [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)]
-    assert words == ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+    assert words == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "101st",
+        "111th",
+    ]
 
 
 def test_n_again_goes_down_the_ranking_and_an_edit_starts_over(qtbot, window, figure_video) -> None:
@@ -39,12 +51,16 @@ def test_n_again_goes_down_the_ranking_and_an_edit_starts_over(qtbot, window, fi
     for frame in (0, 20, 39):
         _label(session, truth, frame)
     session.go_to(7)
-    ranked = [f for f, _ in rank_next_frames(np.asarray(session.doc.manual(0)), session.result, top=4)]
+    ranked = [
+        f for f, _ in rank_next_frames(np.asarray(session.doc.manual(0)), session.result, top=4)
+    ]
     assert len(set(ranked)) == 4
 
     message = _press_n(qtbot, window)
     assert session.frame == ranked[0]
-    assert message.startswith(f"frame {ranked[0]} is next to label: ") and "suggestion" not in message
+    assert (
+        message.startswith(f"frame {ranked[0]} is next to label: ") and "suggestion" not in message
+    )
     message = _press_n(qtbot, window)  # the user skips it: blurred, person hidden
     assert session.frame == ranked[1]
     assert message.startswith(f"frame {ranked[1]} is next to label (2nd suggestion): ")

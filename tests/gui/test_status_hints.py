@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from PySide6 import QtWidgets
 
-from annotator.gui import main_window, motion, session as session_mod
+from annotator.gui import main_window, motion
+from annotator.gui import session as session_mod
 from tests.gui.conftest import open_and_wait
 
 WAIT_MS = 120_000  # extraction shares two loaded CPU cores with other test runs

@@ -44,7 +44,9 @@ def _click(qtbot, timeline: Timeline, x: float) -> int:
 def _clear_of_edges(timeline: Timeline, lo: float, hi: float, px: float = 3.0) -> bool:
     box = timeline.getPlotItem().getViewBox()
     rect = timeline.mapFromScene(box.sceneBoundingRect()).boundingRect()
-    return _pixel_x(timeline, lo) >= rect.left() + px and _pixel_x(timeline, hi) <= rect.right() - px
+    return (
+        _pixel_x(timeline, lo) >= rect.left() + px and _pixel_x(timeline, hi) <= rect.right() - px
+    )
 
 
 def test_the_whole_video_has_a_margin_each_side(qtbot) -> None:
