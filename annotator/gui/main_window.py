@@ -21,6 +21,7 @@ from annotator.errors import AnnotatorError
 from annotator.gui import (
     auto_propose,
     motion,
+    next_label,
     opening,
     people,
     proxy_offer,
@@ -48,6 +49,14 @@ log = logging.getLogger(__name__)
 # labelled projects (frames x labelled frames beyond this product) a ranking takes a noticeable
 # fraction of a second, so there it runs only when N asks.
 AUTO_RANK_PAIRS = 2_000_000
+
+# A hint in the status bar (not an error): long enough to read, then it clears itself.
+HINT_MS = 8000
+
+# Actions whose handler lives with its feature rather than in ``window_actions.HANDLERS``.
+OWN_HANDLERS: dict[str, Callable[[MainWindow], None]] = {
+    "next_to_label": next_label.act_next_to_label,  # N again: the next suggestion
+}
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -81,6 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # The video's descriptors for N are prepared on open too (gui/video_ranking.py).
         self.rank_with_video_on_open = True
         self._slow_fill_shown = False  # the slow video fill's hint, once per project
+        self.next_offers = next_label.NextOffers()  # what N offered in a row (N again: next)
         # The next frame to label is re-ranked once edits pause, not on every drag step.
         self._suggest_timer = QtCore.QTimer(self)
         self._suggest_timer.setSingleShot(True)
@@ -201,7 +211,8 @@ class MainWindow(QtWidgets.QMainWindow):
             if spec.tip:
                 action.setStatusTip(spec.tip)
             action.setCheckable(spec.id in CHECKABLE)
-            handler: Callable[[], Any] = functools.partial(window_actions.HANDLERS[spec.id], self)
+            act = OWN_HANDLERS.get(spec.id) or window_actions.HANDLERS[spec.id]
+            handler: Callable[[], Any] = functools.partial(act, self)
             action.triggered.connect(lambda _checked=False, h=handler: self.guarded(h))
             self.addAction(action)  # shortcuts work even with the menu bar hidden
             menus[spec.menu].addAction(action)
@@ -253,7 +264,7 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.suggest_button.setStyleSheet(f"color: {theme.SUGGESTED_COLOR.name()}")
         self.suggest_button.clicked.connect(
-            lambda: self.guarded(functools.partial(window_actions.act_next_to_label, self))
+            lambda: self.guarded(functools.partial(next_label.act_next_to_label, self))
         )
         self.suggest_button.hide()
         bar.addPermanentWidget(self.suggest_button)
@@ -439,7 +450,7 @@ class MainWindow(QtWidgets.QMainWindow):
             f"The {session.method} fill took {seconds:.1f} s to follow that edit: its cost grows "
             "with the gaps between labels; label more frames (N suggests which) or choose hpim "
             "in the Fill dock",
-            15000,
+            HINT_MS,
         )
 
     def _show_gate(self) -> None:

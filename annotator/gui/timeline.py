@@ -11,6 +11,10 @@ paint time it bins the visible frame range to the widget's pixel width (see
 middle drag pans; double click shows the whole video. Shift+drag selects a span of frames
 (Shift+click: from the current frame, or the selection's anchor, to the clicked one), drawn as
 a shaded band; a plain click (or ``clear_span``: Esc in the window) clears it.
+
+The whole video is shown with a small margin each side (``edge_margin``) so that the first
+and last frames' marks and the playhead on them are not cut by the plot's edges; a click in
+that margin seeks to the nearest end.
 """
 
 from __future__ import annotations
@@ -52,6 +56,14 @@ _ROW_HEIGHT = 0.4
 _Y_BOTTOM, _Y_TOP_PAD = -0.25, 0.05
 _PX_PER_UNIT = 40  # the frame track keeps its height; each row adds 20 px
 _AXIS_PX = 26  # the frame axis under the marks
+_EDGE_FRACTION = 0.01  # margin each side of the whole video: about 8 px of an 800 px timeline
+
+
+def edge_margin(frame_count: int) -> float:
+    """Frames of empty axis left and right of the whole video: half a frame, or a small
+    fraction of the video when that is more, so that frame 0 and the last frame stand clear
+    of the edges at any length."""
+    return max(0.5, _EDGE_FRACTION * max(1, frame_count))
 
 
 def row_band(index: int) -> tuple[float, float]:
@@ -321,6 +333,7 @@ class _SeekViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
     def __init__(self) -> None:
         super().__init__(enableMenu=False)
         self.setMouseEnabled(x=True, y=False)
+        self.whole: tuple[float, float] | None = None  # the whole video, margins included
 
     def _frame_at(self, scene_pos: QtCore.QPointF) -> int:
         return int(np.floor(self.mapSceneToView(scene_pos).x()))
@@ -332,7 +345,10 @@ class _SeekViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             ev.accept()
             if ev.double():
-                self.autoRange(padding=0)
+                if self.whole is not None:
+                    self.setXRange(*self.whole, padding=0)
+                else:
+                    self.autoRange(padding=0)
             elif _shift(ev):
                 self.span_click.emit(self._frame_at(ev.scenePos()))
             else:
@@ -408,8 +424,10 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         self.clear_span()  # another video
         self._frame_count = frame_count
         span = max(1, frame_count)
-        self._box.setLimits(xMin=-0.5, xMax=span + 0.5, minXRange=min(10, span))
-        self._box.setXRange(0, span, padding=0)
+        pad = edge_margin(span)
+        self._box.whole = (-pad, span + pad)
+        self._box.setLimits(xMin=-pad, xMax=span + pad, minXRange=min(10, span))
+        self._box.setXRange(-pad, span + pad, padding=0)
 
     def set_status(self, status: NDArray[np.int8]) -> None:
         self.marks.set_status(status)
@@ -493,7 +511,13 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         self.playhead.blockSignals(False)
 
     def zoom_to(self, start: int, stop: int) -> None:
-        self._box.setXRange(start, stop, padding=0)
+        """Show frames ``[start, stop)``; an end of the video keeps its margin."""
+        lo, hi = float(start), float(stop)
+        if self._frame_count:
+            pad = edge_margin(self._frame_count)
+            lo = -pad if start <= 0 else lo
+            hi = self._frame_count + pad if stop >= self._frame_count else hi
+        self._box.setXRange(lo, hi, padding=0)
 
     # -- the selected span ------------------------------------------------------------------
     @property

@@ -1,0 +1,132 @@
+"""Navigate > Next Frame to Label (N), and N pressed again: the next suggestion.
+
+N goes to the frame the fill's ranking puts first (``Session.rank_to_label``) or, with an
+accepted plan, to the first accepted proposed frame still to label (``Session.plan_to_label``,
+in the plan's own order). A user who does not want to label the frame N offered (blurred, the
+person hidden) presses N again on it: ``NextOffers`` remembers the frames N offered since the
+document last changed, and N goes to the best one not offered yet, down the ranking (or the
+plan); past the last it starts again from the first. Standing on the frame the window already
+marks as next to label (the N marker, or where Accept in the Proposals dock went) counts as
+its offer, so N there goes on to the next one. Any change to the document (an edit, an
+undo), another person or another project starts from the top again, as does pressing N on a
+frame other than the one it offered. The ranking itself is not changed (bench protocol B calls
+it); only which of its frames N visits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from annotator.gui.wording import plural
+
+if TYPE_CHECKING:
+    from annotator.gui.main_window import MainWindow
+    from annotator.gui.session import Session
+
+STATUS_MS = 6000
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st."""
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class NextOffers:
+    """The frames N offered in a row, on the frame it offered last, with no edit since."""
+
+    def __init__(self) -> None:
+        self._session: Session | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._instance = -1
+        self.offered: list[int] = []
+
+    def reset(self) -> None:
+        self.offered.clear()
+
+    def _watch(self, session: Session) -> None:
+        if session is not self._session:
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+            self._session = session
+            self._unsubscribe = session.doc.subscribe(lambda _change: self.reset())
+            self.reset()
+        if session.instance != self._instance:
+            self._instance = session.instance
+            self.reset()
+
+    def choose(
+        self, session: Session, candidates: list[int], shown: int | None = None
+    ) -> tuple[int, int] | None:
+        """The frame to offer from ``candidates`` (best first) and its place among this run of
+        offers (1: the first suggestion); None when there is no candidate. A press on a frame
+        other than the last offered one starts a new run. ``shown``: the frame the window marks
+        as next to label; standing on it when it is the first candidate counts as its offer
+        (the marker, or Accept in the Proposals dock, offered it already)."""
+        self._watch(session)
+        if not candidates:
+            return None
+        if not self.offered or self.offered[-1] != session.frame:
+            self.reset()
+            if shown == session.frame == candidates[0]:
+                self.offered.append(shown)
+        fresh = [f for f in candidates if f not in self.offered]
+        if not fresh:  # every candidate was offered: round again from the first
+            self.reset()
+            fresh = candidates
+        self.offered.append(fresh[0])
+        return fresh[0], len(self.offered)
+
+
+def _ranked(session: Session, offers: NextOffers) -> list[tuple[int, float]]:
+    """Enough of the ranking, (frame, score) best first, to pass the frames already offered
+    and the marked one (fewer only when every frame left was offered: N then rounds again)."""
+    return session.rank_to_label(top=len(offers.offered) + 2)
+
+
+def _nth(place: int) -> str:
+    return "" if place == 1 else f" ({ordinal(place)} suggestion)"
+
+
+def act_next_to_label(window: MainWindow) -> None:
+    """N: go to the next frame to label (see the module's docstring)."""
+    session = window.need_session()
+    offers = window.next_offers
+    plan = session.plan_to_label()  # accepted proposals first (core.proposal_plan)
+    if plan:
+        picked = offers.choose(session, plan, window.timeline.marks.suggested)
+        assert picked is not None
+        frame, place = picked
+        window.show_suggestion(frame)
+        session.go_to(frame)
+        n = len(plan)
+        window.show_status(
+            f"frame {frame} is next to label{_nth(place)}: an accepted proposed frame "
+            f"({n} {plural(n, 'frame')} of the proposals left)",
+            STATUS_MS,
+        )
+        return
+    problem = session.ranking_problem()
+    if problem is not None:
+        window.show_status(problem, 5000)
+        return
+    ranked = _ranked(session, offers)
+    picked = offers.choose(session, [f for f, _ in ranked], window.timeline.marks.suggested)
+    if picked is None:
+        window.show_suggestion(None)
+        window.show_status("no filled frame is left to label", 4000)
+        return
+    frame, place = picked
+    window.show_suggestion(frame)
+    session.go_to(frame)
+    if session.held_on(frame):
+        why = "before the first or after the last label the pose is only held"
+    else:
+        weighted = (
+            ", weighted by the video's changes" if session.video_descriptors is not None else ""
+        )
+        why = f"the fill is least sure there (score {dict(ranked)[frame]:.0f} px²{weighted})"
+    window.show_status(f"frame {frame} is next to label{_nth(place)}: {why}", STATUS_MS)
