@@ -53,11 +53,6 @@ AUTO_RANK_PAIRS = 2_000_000
 # A hint in the status bar (not an error): long enough to read, then it clears itself.
 HINT_MS = 8000
 
-# Actions whose handler lives with its feature rather than in ``window_actions.HANDLERS``.
-OWN_HANDLERS: dict[str, Callable[[MainWindow], None]] = {
-    "next_to_label": next_label.act_next_to_label,  # N again: the next suggestion
-}
-
 
 class MainWindow(QtWidgets.QMainWindow):
     """The application window; ``session`` is the open project or None."""
@@ -211,7 +206,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if spec.tip:
                 action.setStatusTip(spec.tip)
             action.setCheckable(spec.id in CHECKABLE)
-            act = OWN_HANDLERS.get(spec.id) or window_actions.HANDLERS[spec.id]
+            act = window_actions.HANDLERS[spec.id]
             handler: Callable[[], Any] = functools.partial(act, self)
             action.triggered.connect(lambda _checked=False, h=handler: self.guarded(h))
             self.addAction(action)  # shortcuts work even with the menu bar hidden

@@ -23,7 +23,7 @@ from annotator.core import commands as cmd
 from annotator.core.progress import Progress, ShouldStop
 from annotator.core.proposal_plan import ACCEPTED, extend_frames, extend_target
 from annotator.errors import AnnotatorError
-from annotator.gui import theme, video_ranking
+from annotator.gui import next_label, theme, video_ranking
 from annotator.gui.timeline_state import FrameStatus
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task, one_line
@@ -426,8 +426,6 @@ class ProposalController(QtCore.QObject):
 
     def accept(self) -> None:
         """The proposals become the frames to label (undoable); go to the first of them."""
-        from annotator.gui import window_actions
-
         session = self._need()
         proposals = session.doc.proposals
         if proposals is None or not proposals.frames:
@@ -440,7 +438,7 @@ class ProposalController(QtCore.QObject):
                     [cmd.SetSetting(ACCEPTED, True)],
                 )
             )
-        window_actions.act_next_to_label(self.window)
+        next_label.act_next_to_label(self.window)
 
     def clear(self) -> None:
         """Remove the proposals (and the plan); labels stay. One undo step."""

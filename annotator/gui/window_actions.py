@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from annotator.gui import opening, people, proposal_panel, review, skeleton_editor
+from annotator.gui import next_label, opening, people, proposal_panel, review, skeleton_editor
 from annotator.gui.dialogs import ShortcutsDialog
 from annotator.gui.keymap import menu_text
-from annotator.gui.wording import plural
 
 if TYPE_CHECKING:
     from annotator.gui.main_window import MainWindow
@@ -163,39 +162,6 @@ def act_next_proposed(window: MainWindow) -> None:
 def act_prev_proposed(window: MainWindow) -> None:
     if not window.need_session().jump_proposed(False):
         window.show_status("no proposed frame before this one", 2000)
-
-
-def act_next_to_label(window: MainWindow) -> None:
-    session = window.need_session()
-    plan = session.plan_to_label()  # accepted proposals first (core.proposal_plan)
-    if plan:
-        window.show_suggestion(plan[0])
-        session.go_to(plan[0])
-        n = len(plan)
-        window.show_status(
-            f"frame {plan[0]} is next to label: an accepted proposed frame "
-            f"({n} {plural(n, 'frame')} of the proposals left)",
-            6000,
-        )
-        return
-    problem = session.ranking_problem()
-    if problem is not None:
-        window.show_status(problem, 5000)
-        return
-    ranked = session.rank_to_label(top=1)
-    window.show_suggestion(ranked[0][0] if ranked else None)
-    if not ranked:
-        window.show_status("no filled frame is left to label", 4000)
-        return
-    frame, gain = ranked[0]
-    session.go_to(frame)
-    if session.held_on(frame):
-        why = "before the first or after the last label the pose is only held"
-    else:
-        why = f"the fill is least sure there (score {gain:.0f} px²" + (
-            ", weighted by the video's changes)" if session.video_descriptors is not None else ")"
-        )
-    window.show_status(f"frame {frame} is next to label: {why}", 6000)
 
 
 def act_first_frame(window: MainWindow) -> None:
@@ -385,7 +351,7 @@ HANDLERS: dict[str, Handler] = {
     "prev_gated": act_prev_gated,
     "next_uncertain": act_next_uncertain,
     "prev_uncertain": act_prev_uncertain,
-    "next_to_label": act_next_to_label,
+    "next_to_label": next_label.act_next_to_label,  # N again: the next suggestion
     "first_frame": act_first_frame,
     "last_frame": act_last_frame,
     "goto": act_goto,
