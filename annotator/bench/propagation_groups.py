@@ -86,7 +86,8 @@ def over_torso(gt_xy: FloatArray) -> BoolArray:
             crosses = (ay > py) != (by > py)
             x_at = ax + (py - ay) * (bx - ax) / (by - ay)
             inside ^= crosses & (px < x_at)
-    known = np.isfinite(quad).all(axis=(1, 2))[:, None] & np.isfinite(xy).all(axis=2)
+    quad_known = np.asarray(np.isfinite(quad).all(axis=(1, 2)), dtype=bool)
+    known = quad_known[:, None] & np.isfinite(xy).all(axis=2)
     return np.asarray(inside & known, dtype=bool)
 
 
