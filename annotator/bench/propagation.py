@@ -14,6 +14,9 @@ Sections, figures only (nothing here is a test):
   decode.
 - **DIS** (``--sections dis``, ``propagation_fields.py``): DIS's CPU time per setting and
   luma size on a real clip, and the step each reads on a known synthetic translation.
+- **Render groups** (``--sections render-groups``, ``propagation_groups.py``): where ``mv``,
+  ``hpim`` and ``hpim+mv`` miss on the rendered validation clips at 5/10/20 %, per joint group
+  and by situation (distance to a key frame, speed, occlusion, limbs over the torso).
 - **Ceiling** (``propagation_ceiling.py``): how far a smooth track can agree with the real
   clips' per-frame references, per joint group, beside ``hpim+mv``.
 - **Tune** (``propagation_tune.py``): the walk and fusion settings varied one at a time on a
@@ -65,8 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sections",
         default="real,render,speed",
-        help="comma-separated: real, render, speed, store (run store alone: it prints the "
-        "process's peak memory), cost, dis, ceiling, tune (with --set: a training set)",
+        help="comma-separated: real, render, render-groups (where the fills miss on the "
+        "renders), speed, store (run store alone: it prints the process's peak memory), cost, "
+        "dis, ceiling, tune (with --set: a training set)",
     )
     parser.add_argument(
         "--store-frames", type=int, default=100_000, help="frames of the store section's video"
@@ -236,6 +240,18 @@ def real_section(
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
+def render_folder(data: Path, folder: Path | None) -> Path:
+    """``folder``, or the default validation set (rendered from ``data``'s labels once)."""
+    from annotator.bench.efficiency_data import default_set
+
+    if folder is not None:
+        return folder
+    labels = data / "penn_action" / "labels"
+    if not labels.is_dir():
+        raise UsageError(f"labels folder not found: {labels} (pass --data or --set)")
+    return default_set(labels)
+
+
 def render_section(
     data: Path,
     folder: Path | None,
@@ -243,14 +259,10 @@ def render_section(
     cell: int = 8,
     refine: Sequence[str] = (),
 ) -> None:
-    from annotator.bench.efficiency_data import default_set, load_set
+    from annotator.bench.efficiency_data import load_set
     from annotator.bench.efficiency_oneshot import budget_for
 
-    if folder is None:
-        labels = data / "penn_action" / "labels"
-        if not labels.is_dir():
-            raise UsageError(f"labels folder not found: {labels} (pass --data or --set)")
-        folder = default_set(labels)
+    folder = render_folder(data, folder)
     clips = load_set(folder)
     frames = sum(c.frame_count for c in clips)
     print(f"\nRendered clips, field {field} ({cell} px cells), protocol A (uniform key frames;")
@@ -500,7 +512,7 @@ def contact_sheet(data: Path, clip: str, out_png: Path, budget: float = 0.1) -> 
 
 def run(args: argparse.Namespace) -> int:
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    known = ("real", "render", "speed", "store", "cost", "dis", "ceiling", "tune")
+    known = ("real", "render", "render-groups", "speed", "store", "cost", "dis", "ceiling", "tune")
     unknown = set(sections) - set(known)
     if unknown:
         raise UsageError(f"unknown sections {', '.join(sorted(unknown))}: use {', '.join(known)}")
@@ -523,6 +535,11 @@ def run(args: argparse.Namespace) -> int:
     if "render" in sections:
         for field in fields:
             render_section(data, args.set, field, args.cell, refine)
+    if "render-groups" in sections:
+        from annotator.bench.propagation_groups import render_groups_section
+
+        for field in fields:
+            render_groups_section(data, args.set, field, args.cell)
     if "ceiling" in sections:
         from annotator.bench.propagation_ceiling import ceiling_section
 
