@@ -4,9 +4,6 @@ proposals and N's descriptors arrive."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any, ClassVar
-
 import numpy as np
 import pytest
 
@@ -14,34 +11,23 @@ from annotator.gui import proposal_panel, video_ranking
 from annotator.proposal import backbones, feature_share
 from annotator.proposal.features import cache_path, reading
 from tests.gui.conftest import open_and_wait
+from tests.proposal.helpers import GatedBackbone
 
 
-class GatedBackbone:
-    """Stands in for the backbone (320 channels, as K-FPN's): counts the frames it sees and
-    holds its first batch until ``gate`` is set, so Propose arrives mid-reading."""
+class KfpnMaps(GatedBackbone):
+    """The gated stand-in with K-FPN's 320 channels of varied maps, so Propose (K-FPN) runs
+    on them."""
 
-    seen: ClassVar[list[int]] = []
-    gate = threading.Event()
-    entered = threading.Event()
+    wait_s = 30.0
 
-    def __init__(self, name: str, *args: Any) -> None:
-        self.device = type("Device", (), {"type": "cpu"})()
-
-    def __call__(self, frames: np.ndarray) -> np.ndarray:
-        GatedBackbone.entered.set()
-        assert GatedBackbone.gate.wait(30)
-        GatedBackbone.seen.append(len(frames))
+    def maps(self, frames: np.ndarray) -> np.ndarray:
         rng = np.random.default_rng(int(frames.mean() * 1000))
         return rng.normal(size=(len(frames), 320, 7, 7)).astype(np.float32)
 
 
 @pytest.fixture
 def gated(monkeypatch: pytest.MonkeyPatch) -> type[GatedBackbone]:
-    monkeypatch.setattr(backbones, "Backbone", GatedBackbone)
-    GatedBackbone.seen = []
-    GatedBackbone.gate = threading.Event()
-    GatedBackbone.entered = threading.Event()
-    return GatedBackbone
+    return KfpnMaps.install(monkeypatch)
 
 
 def test_propose_during_the_reading_for_n_runs_the_backbone_once(

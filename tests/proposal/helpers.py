@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -50,3 +52,39 @@ def tiny_model_file(path: Path, window: int = 8, channels: int = 320, seed: int 
     net.alpha.fill_(4.0)
     save_model(path, net.eval(), rho=0.1, meta={"note": "random test weights"})
     return path
+
+
+class GatedBackbone:
+    """A stand-in backbone that counts the frames it sees and holds its first batch until
+    ``gate`` is set, so a second caller arrives mid-computation. ``install`` puts a subclass in
+    place of ``backbones.Backbone`` with fresh events; ``maps`` says what it returns (here a
+    frame's mean brightness on a 4 x 7 x 7 map) and ``wait_s`` how long it holds a batch."""
+
+    seen: ClassVar[list[int]] = []
+    gate = threading.Event()
+    entered = threading.Event()
+    wait_s = 20.0
+
+    def __init__(self, name: str, *args: Any) -> None:
+        self.device = type("Device", (), {"type": "cpu"})()
+
+    @classmethod
+    def install(cls, monkeypatch: Any) -> type[GatedBackbone]:
+        from annotator.proposal import backbones
+
+        monkeypatch.setattr(backbones, "Backbone", cls)
+        cls.seen = []
+        cls.gate = threading.Event()
+        cls.entered = threading.Event()
+        return cls
+
+    def maps(self, frames: np.ndarray) -> np.ndarray:
+        mean = frames.reshape(len(frames), -1).mean(axis=1).astype(np.float32)
+        return np.broadcast_to(mean[:, None, None, None], (len(frames), 4, 7, 7)).copy()
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        cls = type(self)
+        cls.entered.set()
+        assert cls.gate.wait(cls.wait_s)
+        cls.seen.append(len(frames))
+        return self.maps(frames)

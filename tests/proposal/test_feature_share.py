@@ -4,43 +4,20 @@ computation stops without a cache computes itself, and a waiter can be cancelled
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pytest
 
 from annotator.core.progress import Cancelled
-from annotator.proposal import backbones, feature_share
+from annotator.proposal import feature_share
 from annotator.proposal.features import cache_path, video_features
-from tests.proposal.helpers import ArrayVideo, moving_square
-
-
-class GatedBackbone:
-    """A stand-in backbone that counts the frames it sees and, while ``gate`` is clear, holds
-    its first batch (so a second caller arrives mid-computation)."""
-
-    seen: ClassVar[list[int]] = []
-    gate = threading.Event()
-    entered = threading.Event()
-
-    def __init__(self, name: str, *args: Any) -> None:
-        self.device = type("Device", (), {"type": "cpu"})()
-
-    def __call__(self, frames: np.ndarray) -> np.ndarray:
-        GatedBackbone.entered.set()
-        assert GatedBackbone.gate.wait(20)
-        GatedBackbone.seen.append(len(frames))
-        mean = frames.reshape(len(frames), -1).mean(axis=1).astype(np.float32)
-        return np.broadcast_to(mean[:, None, None, None], (len(frames), 4, 7, 7)).copy()
+from tests.proposal.helpers import ArrayVideo, GatedBackbone, moving_square
 
 
 @pytest.fixture
 def gated(monkeypatch: pytest.MonkeyPatch) -> type[GatedBackbone]:
-    monkeypatch.setattr(backbones, "Backbone", GatedBackbone)
-    GatedBackbone.seen = []
-    GatedBackbone.gate = threading.Event()
-    GatedBackbone.entered = threading.Event()
-    return GatedBackbone
+    return GatedBackbone.install(monkeypatch)
 
 
 def _in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
