@@ -55,6 +55,10 @@ TABLE = {
         "annotator.bench.propose_on_open",
         "Propose Frames right after a video opens, beside the app's own background work",
     ),
+    "seek-while-busy": (
+        "annotator.bench.seek_while_busy",
+        "how quickly frames show while the app's own background work runs",
+    ),
 }
 
 
