@@ -73,7 +73,8 @@ def start(window: MainWindow, session: Session) -> Task | None:
 
     def read_for_n() -> None:
         if window.session is session and window.rank_with_video_on_open:
-            video_ranking.start(window, session, compute=False)
+            # Quietly: the proposals' line is what the user needs to read now.
+            video_ranking.start(window, session, compute=False, announce=False)
 
     def done(result: ProposalRun) -> None:
         if window.session is not session:

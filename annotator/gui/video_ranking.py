@@ -12,6 +12,8 @@ them; a longer video gets them after its first K-FPN proposals, which compute th
 When the app proposes frames on open (``auto_propose``), this reading follows them and
 reads the features they cached, whatever the video's length.
 Every outcome is one status-bar line: the descriptors are a bonus the user did not ask for.
+After proposals on open (``announce=False``) their arrival says nothing, so that the line
+the user needs then ("N frames proposed on open: label them first") stays up.
 A second request while a run that computes the backbone is still going (Propose Frames
 finishing during the run started on open) starts nothing: that run brings the descriptors.
 """
@@ -37,10 +39,12 @@ MESSAGE_MS = 6_000
 _RUNNING: weakref.WeakKeyDictionary[Session, tuple[Task, bool]] = weakref.WeakKeyDictionary()
 
 
-def start(window: MainWindow, session: Session, compute: bool | None = None) -> Task | None:
+def start(
+    window: MainWindow, session: Session, compute: bool | None = None, announce: bool = True
+) -> Task | None:
     """Prepare ``session``'s ranking descriptors in the background; None when they are ready
     already or a backbone run is bringing them. ``compute`` None: run the backbone only for
-    short videos (see the module)."""
+    short videos (see the module); ``announce``: say on the status bar when they arrive."""
     if session.video_descriptors is not None:
         return None
     path = Path(session.doc.video.path)  # the original video, never the fast-seek copy
@@ -61,7 +65,8 @@ def start(window: MainWindow, session: Session, compute: bool | None = None) -> 
             return  # another project was opened meanwhile, or nothing cached for a long video
         session.video_descriptors = result
         window.update_suggestion()
-        window.statusBar().showMessage("N now also weighs the video's changes", MESSAGE_MS)
+        if announce:
+            window.statusBar().showMessage("N now also weighs the video's changes", MESSAGE_MS)
 
     def failed(message: str) -> None:
         if window.session is session:

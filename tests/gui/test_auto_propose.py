@@ -116,6 +116,10 @@ def test_opening_a_video_proposes_what_annotator_propose_writes(
     )
     assert session.video_descriptors is not None
     assert sum(seen) == 40  # the backbone ran over the 40 frames once (the CLI read the cache)
+    # The reading arrived without taking the proposals' line off the status bar: nothing
+    # but its timing out ('') followed it.
+    last = max(i for i, m in enumerate(auto.status_messages) if "proposed on open" in m)
+    assert set(auto.status_messages[last + 1 :]) <= {""}, auto.status_messages[last:]
 
 
 def test_a_project_keeps_its_proposals_and_one_without_gets_them(
