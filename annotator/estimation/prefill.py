@@ -13,6 +13,11 @@ What the app's Prefill action and ``annotator fill`` on a project share, kept fr
   reviews them.
 - ``predicted_observations`` turns the layer into the fill engine's weighted observations
   (``dynamics.base.Observations``), with ``confidence_variance`` as each joint's variance.
+- ``fill_inputs`` splits the layer for the fill: a predicted joint between two manual labels
+  of its joint (same shot, no ``absent`` label between) is a weighted observation there;
+  one where the joint has no label on one side (before its first label, after its last, on a
+  joint nobody labelled yet) anchors the fill like a label, so that after Prefill the frames
+  between predicted frames are filled too, not only those between the user's labels.
 - ``combine`` lays the predicted joints over a fill result: where a joint has a prediction and
   no manual label, the value shown, exported and accepted is the estimator's (source
   ``predicted``, with its confidence); manual labels always win.
@@ -135,6 +140,82 @@ def predicted_observations(
     xy = np.where(has[..., None], pred[:, :, :2], np.nan)
     var = np.where(has, confidence_variance(confidence), np.nan)
     return Observations(xy, var)
+
+
+class FillInputs(NamedTuple):
+    """What a fill starts from: ``labels`` (F, J, 3), the manual labels with the anchoring
+    predicted joints added (the manual array itself when nothing anchors), the weighted
+    ``observations`` (the other predicted joints; None when there are none) and the
+    ``anchors`` mask (F, J) of the predicted joints in ``labels`` (None when there are none)."""
+
+    labels: NDArray[Any]
+    observations: Observations | None
+    anchors: NDArray[np.bool_] | None
+
+
+def fill_inputs(
+    manual: NDArray[Any],
+    predicted: NDArray[Any],
+    observations: Observations | None,
+    scene_cuts: Sequence[int] = (),
+) -> FillInputs:
+    """Split the predicted layer into anchors and observations (see the module).
+    ``observations``: ``predicted_observations`` of the layer (None: nothing predicted)."""
+    man = np.asarray(manual)
+    if observations is None:
+        return FillInputs(man, None, None)
+    inside = between_labels(man, scene_cuts)
+    has = np.isfinite(observations.variance)
+    anchors = has & ~inside & (man[:, :, 2] == Visibility.UNLABELLED)
+    if not anchors.any():
+        return FillInputs(man, observations, None)
+    labels = np.array(man, dtype=np.float64)
+    labels[anchors] = np.asarray(predicted, dtype=np.float64)[anchors]
+    rest = has & ~anchors
+    weighed = None
+    if rest.any():
+        xy = np.where(rest[..., None], observations.xy, np.nan)
+        weighed = Observations(xy, np.where(rest, observations.variance, np.nan))
+    return FillInputs(labels, weighed, anchors)
+
+
+def changed_rows(
+    before: NDArray[np.bool_] | None, after: NDArray[np.bool_] | None
+) -> tuple[int, int] | None:
+    """First and last frame (inclusive) where two anchor masks differ; None if nowhere."""
+    if before is None and after is None:
+        return None
+    if before is None or after is None:
+        mask = before if after is None else after
+        assert mask is not None
+        rows = np.flatnonzero(mask.any(axis=1))
+    else:
+        rows = np.flatnonzero((before != after).any(axis=1))
+    return (int(rows[0]), int(rows[-1])) if len(rows) else None
+
+
+def between_labels(manual: NDArray[Any], scene_cuts: Sequence[int] = ()) -> NDArray[np.bool_]:
+    """(F, J): frames strictly between two consecutive manual labels of the joint that both
+    have a position, with no scene cut between them (an ``absent`` label between two others
+    is a label too, so it breaks the pair): where the fill joins two labels (elsewhere it
+    holds a label's value, or knows nothing). Vectorised over frames and joints."""
+    codes = np.asarray(manual)[:, :, 2]
+    f = codes.shape[0]
+    labelled = codes != Visibility.UNLABELLED
+    positioned = (codes == Visibility.VISIBLE) | (codes == Visibility.OCCLUDED)
+    frames = np.arange(f)[:, None]
+    prev = np.maximum.accumulate(np.where(labelled, frames, -1), axis=0)  # last label <= t
+    nxt = np.minimum.accumulate(np.where(labelled, frames, f)[::-1], axis=0)[::-1]
+    inside = (prev >= 0) & (prev < frames) & (nxt < f) & (nxt > frames)
+    cols = np.arange(codes.shape[1])[None, :]
+    p, n = np.clip(prev, 0, f - 1), np.clip(nxt, 0, f - 1)
+    inside &= positioned[p, cols] & positioned[n, cols]
+    if len(scene_cuts):
+        shot = np.searchsorted(
+            np.sort(np.asarray(scene_cuts, dtype=np.int64)), np.arange(f), "right"
+        )
+        inside &= shot[p] == shot[n]
+    return np.asarray(inside)
 
 
 def combine(

@@ -544,10 +544,13 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         counts = np.bincount(session.status, minlength=4)
         full, partial, filled = int(counts[3]), int(counts[2]), int(counts[1])
+        predicted = int(session.doc.predicted_frames(session.instance).size)
         text = f"{full} labelled {plural(full, 'frame')}"
         if partial:
             text += f", {partial} partly labelled"
-        if full + partial < 2:
+        if predicted:  # Prefill's frames anchor the fill where no label is on one side
+            text += f", {predicted} predicted"
+        if full + partial + predicted < 2:
             text += ": label two frames to start the fill"
         else:
             text += f"; {filled} filled live ({session.method})"
@@ -560,7 +563,8 @@ class MainWindow(QtWidgets.QMainWindow):
             held = session.result.held.any(axis=1) & (session.status < 2)
             if held.any():
                 n = int(held.sum())
-                text += f"; {n} held before the first or after the last label"
+                last = "label or prediction" if predicted else "label"
+                text += f"; {n} held before the first or after the last {last}"
         self.fill_panel.set_info(text)
 
     def update_suggestion(self) -> None:

@@ -16,7 +16,10 @@ Predicted joints (the document's predicted layer, from Prefill) enter the fill a
 observations where the method takes them (``hpim``, ``hpim+mv``), and ``result`` lays them over
 the fill: where a joint has a prediction and no manual label, it shows the estimator's value
 (source ``predicted``, its confidence, a variance from that confidence: so the ``N`` ranking
-sees unsure predictions as uncertain frames).
+sees unsure predictions as uncertain frames). A predicted joint with no label of its joint on
+one side (``estimation.prefill.fill_inputs``) anchors the fill like a label instead, so the
+frames between predicted frames are filled before the user has labelled anything; which
+predictions anchor follows every edit (``_fill_labels_changed``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +49,13 @@ from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
 from annotator.dynamics import ranking
 from annotator.errors import AnnotatorError, VideoError
-from annotator.estimation.prefill import combine, predicted_observations
+from annotator.estimation.prefill import (
+    FillInputs,
+    changed_rows,
+    combine,
+    fill_inputs,
+    predicted_observations,
+)
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
 from annotator.gui.timeline_state import (
@@ -124,6 +135,11 @@ class Session(QtCore.QObject):
         # The fills of the other people (drawn dimmed), by track id, built when first drawn.
         self._other_engines: dict[int, Engine] = {}
         self._snapshot_track: int | None = None  # whose labels ``fill_snapshot`` copied
+        # per fill: the predicted joints it takes as labels (``FillInputs.anchors``)
+        self._anchors_of: weakref.WeakKeyDictionary[Engine, NDArray[np.bool_] | None] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._has_predicted: dict[int, bool] = {}  # per person: any predicted joint
         self.frame = 0
         self.joint = 0
         self._drag_id = 0
@@ -215,15 +231,59 @@ class Session(QtCore.QObject):
             return combine(source, self.manual(), pred, conf)
         return combine(source, self.manual(), pred, conf, span, into=self._combined)
 
-    def _feed_predictions(self, engine: Engine, instance: int | None = None) -> None:
-        """Hand a person's predicted joints (default: the active one's) to a fill that weighs
-        observations (hpim, hpim+mv)."""
+    def fill_inputs(self, instance: int | None = None) -> FillInputs:
+        """A person's (default: the active one's) labels with the anchoring predicted joints,
+        and the predicted joints the fill weighs (``estimation.prefill.fill_inputs``)."""
         k = self.instance if instance is None else instance
-        obs = predicted_observations(self.doc.predicted(k), self.doc.confidence(k))
+        has = self._has_predicted.get(k)
+        if has is None:  # known until the predicted layer or the people change (_on_change)
+            has = self._has_predicted[k] = bool(self.doc.predicted_frames(k).size)
+        if not has:  # most projects: nothing to split, not even a pass over the frames
+            return FillInputs(self.manual(k), None, None)
+        pred = self.doc.predicted(k)
+        obs = predicted_observations(pred, self.doc.confidence(k))
+        return fill_inputs(self.manual(k), pred, obs, self.doc.scene_cuts)
+
+    def _feed_predictions(self, engine: Engine, inputs: FillInputs) -> None:
+        """Hand ``inputs``' weighted predicted joints to a fill that weighs observations
+        (hpim, hpim+mv), and remember which predicted joints it takes as labels."""
+        obs = inputs.observations
         if isinstance(engine, LiveFill):
             engine.set_predicted(obs)
         elif engine.method == "hpim":
             engine.set_observations(obs)
+        self._anchors_of[engine] = inputs.anchors
+
+    def _refill(self, engine: Engine, instance: int | None = None) -> None:
+        """Rebuild ``engine`` from a person's (default: the active one's) current inputs."""
+        inputs = self.fill_inputs(instance)
+        self._feed_predictions(engine, inputs)
+        engine.reset(inputs.labels)
+
+    def _fill_labels_changed(
+        self,
+        engine: Engine,
+        span: tuple[int, int],
+        joints: Sequence[int] | None = None,
+        instance: int | None = None,
+    ) -> tuple[int, int]:
+        """Labels changed on ``span`` (inclusive): update ``engine`` over it, widened to the
+        frames where a predicted joint started or stopped anchoring the fill (adding a label
+        beyond the last one turns the predictions between them into weighted observations);
+        returns the span recomputed."""
+        inputs = self.fill_inputs(instance)
+        moved = changed_rows(self._anchors_of.get(engine), inputs.anchors)
+        if moved is not None:
+            span = (min(span[0], moved[0]), max(span[1], moved[1]))
+            joints = None
+            self._feed_predictions(engine, inputs)
+        if joints is not None and (
+            isinstance(engine, LiveFill) or engine.method in PER_JOINT_FILLS
+        ):
+            # One joint dragged: only its gaps are refilled (the others cannot change;
+            # LiveFill narrows it for hpim+mv, whose HPIM is per joint too).
+            return engine.update(inputs.labels, span, joints)
+        return engine.update(inputs.labels, span)
 
     def pose_view(self, frame: int | None = None, instance: int | None = None) -> PoseView:
         """What the frame shows of a person (default: the active one): manual labels, else
@@ -620,8 +680,9 @@ class Session(QtCore.QObject):
         now = self.manual()
         same = (prepared.manual == now) | (np.isnan(prepared.manual) & np.isnan(now))
         changed = np.flatnonzero(~same.all(axis=(1, 2)))
+        self._anchors_of[prepared.engine] = prepared.anchors
         if len(changed):
-            prepared.engine.update(now, (int(changed[0]), int(changed[-1])))
+            self._fill_labels_changed(prepared.engine, (int(changed[0]), int(changed[-1])))
         return prepared.engine
 
     def _make_engine(self, method: str, instance: int | None = None) -> Engine:
@@ -635,8 +696,7 @@ class Session(QtCore.QObject):
             engine = LiveFill(method, source, fps=self.fps)
         else:
             engine = fill_mod.FillEngine(method, fps=self.fps, scene_cuts=self.doc.scene_cuts)
-        self._feed_predictions(engine, instance)
-        engine.reset(self.manual(instance))
+        self._refill(engine, instance)
         return engine
 
     def _status(self, start: int, stop: int) -> NDArray[np.int8]:
@@ -688,6 +748,8 @@ class Session(QtCore.QObject):
             self._other_engines.clear()
             self.engine = self._make_engine(self.method)
             change = Change("labels", self.instance, None)
+        if change.kind in ("instances", "predicted"):
+            self._has_predicted.clear()
         if change.kind == "instances":
             self._on_people(change.op)
             return
@@ -695,29 +757,21 @@ class Session(QtCore.QObject):
             if change.instance not in (None, self.instance):
                 self._on_other_predicted(change.instance)
                 return
-            self._feed_predictions(self.engine)  # the fill weighs them: a full refill
-            change = Change("labels", self.instance, None)
+            change = Change("labels", self.instance, None)  # the fill weighs them: a refill
         if change.kind != "labels":
             return
         if change.instance not in (None, self.instance):
             self._on_other_labels(change)
             return
-        manual = self.manual()
         n = self.frame_count
         start, stop = change.frames if change.frames is not None else (0, n)
         if change.frames is None:
-            self.engine.reset(manual)
+            self._refill(self.engine)
             lo, hi = 0, n
         else:
             span = (start, max(start, stop - 1))
-            engine = self.engine
             t0 = time.perf_counter()
-            if isinstance(engine, LiveFill) or engine.method in PER_JOINT_FILLS:
-                # One joint dragged: only its gaps are refilled (the others cannot change;
-                # LiveFill narrows it for hpim+mv, whose HPIM is per joint too).
-                a, b = engine.update(manual, span, change.joints)
-            else:
-                a, b = engine.update(manual, span)
+            a, b = self._fill_labels_changed(self.engine, span, change.joints)
             seconds = time.perf_counter() - t0
             if seconds > SLOW_FILL_S and self.method in VIDEO_METHODS:
                 self.fill_slow.emit(seconds)
@@ -735,8 +789,7 @@ class Session(QtCore.QObject):
         was built, weighs the new ones, and the views redraw."""
         engine = self._other_engines.get(self.doc.instances[instance].track_id)
         if engine is not None:
-            self._feed_predictions(engine, instance)
-            engine.reset(self.manual(instance))
+            self._refill(engine, instance)
         self.poses_changed.emit(0, self.frame_count)
 
     def _on_other_labels(self, change: Change) -> None:
@@ -747,11 +800,11 @@ class Session(QtCore.QObject):
         engine = self._other_engines.get(track)
         start, stop = change.frames if change.frames is not None else (0, self.frame_count)
         if engine is not None:
-            manual = self.manual(change.instance)
             if change.frames is None:
-                engine.reset(manual)
+                self._refill(engine, change.instance)
             else:
-                a, b = engine.update(manual, (start, max(start, stop - 1)))
+                span = (start, max(start, stop - 1))
+                a, b = self._fill_labels_changed(engine, span, instance=change.instance)
                 start, stop = min(start, a), max(stop, b + 1)
         self.poses_changed.emit(start, stop)
         self.people_changed.emit()  # their labelled frame count
@@ -820,6 +873,7 @@ class PreparedFill:
     cuts: tuple[int, ...]
     engine: Engine
     predicted: tuple[NDArray[np.float32], NDArray[np.float32]]
+    anchors: NDArray[np.bool_] | None = None  # the predicted joints it takes as labels
 
 
 def prepare_fill(
@@ -834,9 +888,10 @@ def prepare_fill(
     if method not in VIDEO_METHODS:
         return None
     engine = LiveFill(method, VideoSource(video, fields, cuts), fps=fps)
-    engine.set_predicted(predicted_observations(*predicted))
-    engine.reset(manual)
-    return PreparedFill(method, manual, cuts, engine, predicted)
+    inputs = fill_inputs(manual, predicted[0], predicted_observations(*predicted), cuts)
+    engine.set_predicted(inputs.observations)
+    engine.reset(inputs.labels)
+    return PreparedFill(method, manual, cuts, engine, predicted, inputs.anchors)
 
 
 def residual_energy(fields: MotionFields | MotionStore) -> NDArray[np.float32]:

@@ -15,6 +15,7 @@ from PySide6 import QtCore
 from annotator.core import commands as cmd
 from annotator.core.codes import Source, Visibility
 from annotator.core.progress import check_stop, report
+from annotator.dynamics.fill import FillEngine
 from annotator.errors import UsageError
 from annotator.estimation import registry
 from annotator.estimation.blazepose import Estimates
@@ -392,3 +393,96 @@ def test_the_export_carries_the_predicted_joints_confidence(
     session.undo()
     opening.export_to(session, "csv", tmp_path / "after.csv")
     assert "confidence" not in (tmp_path / "after.csv").read_text().splitlines()[0]
+
+
+# After Prefill the frames between predicted frames are filled, before the user has labelled
+# anything: a predicted joint with no label of its joint on one side anchors the fill like a
+# label; between two labels it stays a weighted observation (``prefill.fill_inputs``). Each
+# edit that moves that line refills exactly what a fresh fill would give.
+
+
+def _fresh(session):  # type: ignore[no-untyped-def]
+    """What a fill built from nothing gives for the session's current labels and layer."""
+    inputs = session.fill_inputs()
+    engine = FillEngine(session.method, fps=session.fps, scene_cuts=session.doc.scene_cuts)
+    engine.set_observations(inputs.observations)
+    return engine.reset(inputs.labels).poses
+
+
+def test_prefilled_frames_fill_the_frames_between_them(qtbot, window, fake, figure_video) -> None:
+    truth = fake
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.set_method("hpim")
+    session.accept_proposals(np.array([5, 15, 25, 35]), None, "uniform")
+    _run(qtbot, window)  # Prefill the proposed frames; no label anywhere
+    assert (session.manual()[:, :, 2] == Visibility.UNLABELLED).all()
+    result = session.result
+    # document -> views: frame 20 (no label, no prediction) shows a filled pose, not a held
+    # one: the fill the same frames labelled by hand would give, moved by the estimator's
+    # error (the fill is linear and follows a shift of its labels)
+    assert (result.source[20] == Source.HPIM).all() and not result.held[20].any()
+    by_hand = np.full(session.manual().shape, np.nan)
+    by_hand[:, :, 2] = Visibility.UNLABELLED
+    by_hand[[5, 15, 25, 35], :, :2] = truth[[5, 15, 25, 35]]
+    by_hand[[5, 15, 25, 35], :, 2] = Visibility.VISIBLE
+    hand = FillEngine("hpim", fps=session.fps).reset(by_hand).poses[:, :, :2]
+    np.testing.assert_allclose(result.poses[6:35, :, :2], hand[6:35] + OFFSET, atol=1e-3)
+    session.go_to(20)
+    assert (window.frame_view.overlay.pose.source == Source.HPIM).all()
+    # the predicted frames show the estimator's values; outside them the pose is held
+    assert (result.source[[5, 35]] == Source.PREDICTED).all()
+    assert result.held[:5].all() and result.held[36:].all()
+    # predictions are no labels, and the panel says what the fill runs from
+    info = window.fill_panel.info.text()
+    assert info.startswith("0 labelled frames, 4 predicted; ") and "filled live (hpim)" in info
+    assert "held before the first or after the last label or prediction" in info
+
+    # Labels at 10 and 30: the predictions at 15 and 25 are now observations between two
+    # labels (the labels exact, the fill pulled toward the predictions), 5 and 35 anchors.
+    _label(session, truth, 10)
+    _label(session, truth, 30)
+    inputs = session.fill_inputs()
+    assert inputs.anchors is not None
+    assert inputs.anchors[[5, 35]].all() and not inputs.anchors[[15, 25]].any()
+    assert np.isfinite(inputs.observations.variance[[15, 25]]).all()
+    result = session.result
+    assert np.allclose(result.poses[[10, 30], :, :2], session.manual()[[10, 30], :, :2])
+    np.testing.assert_allclose(
+        session.engine.result.poses[:, :, :2], _fresh(session)[:, :, :2], atol=1e-6
+    )
+    assert (result.source[20] == Source.HPIM).all() and not result.held[7].any()
+
+    # Undo both labels (a step per joint placed): back to the fill through the predictions
+    # alone, as before them.
+    for _ in range(2 * 13):
+        session.undo()
+    assert (session.manual()[:, :, 2] == Visibility.UNLABELLED).all()
+    np.testing.assert_allclose(
+        session.engine.result.poses[:, :, :2], _fresh(session)[:, :, :2], atol=1e-6
+    )
+    assert (session.fill_inputs().anchors[[5, 15, 25, 35]]).all()
+
+
+def test_an_edit_far_from_the_predictions_refills_what_a_fresh_fill_gives(
+    qtbot,
+    window,
+    fake,
+    figure_video,
+) -> None:
+    truth = fake
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.set_method("hpim")
+    pose = np.array(truth[[3, 12, 36]], dtype=np.float32)
+    layer = np.concatenate([pose, np.ones((3, 13, 1), np.float32)], axis=2)
+    session.push(cmd.SetPredicted([3, 12, 36], layer, np.full((3, 13), 0.9, np.float32)))
+    # One label after every prediction, then one before them all: each moves which
+    # predictions anchor far from the edited frame.
+    for frame in (39, 0, 20):
+        _label(session, truth, frame)
+        np.testing.assert_allclose(
+            session.engine.result.poses[:, :, :2], _fresh(session)[:, :, :2], atol=1e-6
+        )
+    anchors = session.fill_inputs().anchors
+    assert anchors is None  # every prediction now lies between two labels
