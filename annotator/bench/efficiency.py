@@ -93,6 +93,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how the disagreement combines with the fill's variance (default: the app's)",
     )
     parser.add_argument(
+        "--walk-field",
+        default="mv",
+        help="the motion field the walks for variance+video follow: mv (the codec's, what the "
+        "bench's video fills walk) or an optical flow (dis, ...)",
+    )
+    parser.add_argument(
         "--held-rule",
         choices=HELD_RULES,
         default=DEFAULT_HELD,
@@ -233,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
             args.held_rule,
             args.disagreement_weight,
             args.disagreement_mode,
+            args.walk_field,
         )
         print(
             "\nProtocol B, interactive: labels needed per video (% of its frames) until every "

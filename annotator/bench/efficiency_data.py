@@ -150,14 +150,29 @@ def clip_motion(clip: RenderedClip) -> Any:
     return clip.cache["motion"]
 
 
-def make_observe(clip: RenderedClip) -> Callable[[IntArray], Observations]:
+def clip_walk_fields(clip: RenderedClip, field: str = "mv") -> Any:
+    """The fields the walks for the ranking follow: ``mv``, the codec's (``clip_motion``, what
+    the bench's video fills walk), or an optical flow store (``motion_store.FIELDS``, e.g.
+    ``dis``, what the app's video fill walks once ready), extracted once and cached."""
+    if field == "mv":
+        return clip_motion(clip)
+    from annotator.propagation.fuse import as_field
+    from annotator.video.motion_cache import open_motion
+
+    key = f"motion:{field}"
+    if key not in clip.cache:
+        clip.cache[key] = open_motion(clip.video, field=as_field(field))
+    return clip.cache[key]
+
+
+def make_observe(clip: RenderedClip, field: str = "mv") -> Callable[[IntArray], Observations]:
     """``observe(frames) -> Observations``: the motion walks from ground-truth labels on
-    ``frames`` (the ``mv`` propagation, as ``hpim+mv`` weighs it), what the ranking compares
-    the fill with (``dynamics.ranking.video_disagreement``)."""
+    ``frames`` (the ``mv`` propagation along ``clip_walk_fields(clip, field)``), what the
+    ranking compares the fill with (``dynamics.ranking.video_disagreement``)."""
     from annotator.propagation import VideoSource
     from annotator.propagation.registry import get
 
-    source = VideoSource(fields=clip_motion(clip), cuts=tuple(clip.cuts))
+    source = VideoSource(fields=clip_walk_fields(clip, field), cuts=tuple(clip.cuts))
 
     def observe(frames: IntArray) -> Observations:
         return get("mv").propagate(clip.manual(frames), source)

@@ -216,6 +216,7 @@ def run_interactive(
     held_rule: str = ranking.DEFAULT_HELD,
     disagreement_weight: float | None = None,
     disagreement_mode: str = ranking.DEFAULT_DISAGREEMENT_MODE,
+    walk_field: str = "mv",
 ) -> list[InteractiveRow]:
     rows = []
     for fill_name in fills:
@@ -238,7 +239,9 @@ def run_interactive(
                     with_video = strategy == "variance+video"
                     video = _video_descriptors(clip) if with_video else None
                     observe = (
-                        make_observe(clip) if with_video and disagreement_weight != 0 else None
+                        make_observe(clip, walk_field)
+                        if with_video and disagreement_weight != 0
+                        else None
                     )
                     frames, done = label_until_covered(
                         clip,
