@@ -287,3 +287,20 @@ def test_the_table_prints_the_tail_for_ranked_strategies_only() -> None:
     ranked, spaced = efficiency.interactive_table(rows).splitlines()[2:]
     assert ranked.endswith("| 2/2 | 30.0% |") and "37.5%" in ranked
     assert spaced.endswith("| 2/2 |  |")
+
+
+def test_the_walks_protocol_b_compares_the_fill_with_follow_the_chosen_field(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from annotator.bench.efficiency_data import make_observe
+
+    clip = load_set(tiny_set(data_dir, tmp_path / "set"))[0]
+    frames = np.array([0, 12, clip.frame_count - 1])
+    codec = make_observe(clip)(frames)
+    flow = make_observe(clip, "dis")(frames)
+    for walks in (codec, flow):
+        assert walks.xy.shape == (clip.frame_count, clip.poses.shape[1], 2)
+        assert np.isnan(walks.xy[frames]).all()  # labels are not walked
+        assert np.isfinite(walks.xy[1:12]).any()  # the gaps are
+    assert clip.cache["motion"].kind == "mv" and clip.cache["motion:dis"].kind == "flow"
+    assert not np.array_equal(codec.xy, flow.xy, equal_nan=True)
