@@ -69,7 +69,7 @@ class LiveWalks:
             return None
         # each span with the current labels: the cleared frames cover every gap, old or new,
         # that an edit there can have changed (``fuse.clear_around``)
-        for lo, hi in self._pending:
+        for lo, hi in sorted(set(self._pending)):  # a drag marks the same frame many times
             clear_around(self._obs, man, lo, hi)
             self._method.propagate(man, self.source, only=[(lo, hi)], into=self._obs)
         self._pending.clear()

@@ -100,3 +100,30 @@ def test_the_video_fill_hands_its_own_walks(
     assert calls and calls[-1] is not None
     assert calls[-1] is session.engine.observations
     assert not any(t.name == ranking_walks.TASK_NAME for t in window.tasks.running)
+
+
+def test_a_failed_walk_says_so_once_and_n_ranks_without_it(
+    qtbot, window, figure_video, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    for frame in (0, 20, session.frame_count - 1):
+        _label(session, truth, frame)
+    session.set_motion(open_motion(video))
+    tries: list[int] = []
+
+    def broken(self, manual):  # type: ignore[no-untyped-def]
+        tries.append(1)
+        raise OSError("the motion store went away")
+
+    monkeypatch.setattr(LiveWalks, "compute", broken)
+    session.set_method("hpim")
+    assert window.tasks.wait_idle(60)
+    assert "walking the joints failed" in window.statusBar().currentMessage()
+    calls = _spy(monkeypatch)
+    _press_n(qtbot, window)
+    assert window.tasks.wait_idle(60)
+    assert calls and calls[-1] is None  # today's ranking
+    assert tries == [1]  # not retried for the same labels' track and motion store
+    assert not window.reporter.errors
