@@ -41,7 +41,12 @@ from annotator.bench.efficiency_oneshot import (
     OneShotRow,
     run_one_shot,
 )
-from annotator.dynamics.ranking import DEFAULT_HELD, HELD_RULES
+from annotator.dynamics.ranking import (
+    DEFAULT_DISAGREEMENT_MODE,
+    DEFAULT_HELD,
+    DISAGREEMENT_MODES,
+    HELD_RULES,
+)
 from annotator.errors import AnnotatorError, UsageError
 
 DEFAULT_LABELS = Path("../shared/data/penn_action/labels")
@@ -73,6 +78,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="weight of the video evidence in variance+video (default: the app's)",
+    )
+    parser.add_argument(
+        "--disagreement-weight",
+        type=float,
+        default=None,
+        help="weight of the fill's disagreement with the video's motion walks in "
+        "variance+video (default: the app's; 0: without the walks)",
+    )
+    parser.add_argument(
+        "--disagreement-mode",
+        choices=DISAGREEMENT_MODES,
+        default=DEFAULT_DISAGREEMENT_MODE,
+        help="how the disagreement combines with the fill's variance (default: the app's)",
+    )
+    parser.add_argument(
+        "--walk-field",
+        default="mv",
+        help="the motion field the walks for variance+video follow: mv (the codec's, what the "
+        "bench's video fills walk) or an optical flow (dis, ...)",
     )
     parser.add_argument(
         "--held-rule",
@@ -207,7 +231,15 @@ def run(args: argparse.Namespace) -> int:
     if args.protocol in ("B", "both"):
         t = time.perf_counter()
         rows_b = run_interactive(
-            clips, fills, strategies, args.seed, args.evidence_weight, args.held_rule
+            clips,
+            fills,
+            strategies,
+            args.seed,
+            args.evidence_weight,
+            args.held_rule,
+            args.disagreement_weight,
+            args.disagreement_mode,
+            args.walk_field,
         )
         print(
             "\nProtocol B, interactive: labels needed per video (% of its frames) until every "

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from annotator.core.codes import Visibility
 from annotator.core.metrics import body_size
 from annotator.core.paths import cache_dir
+from annotator.dynamics.base import Observations
 from annotator.dynamics.fill import FillResult
 from annotator.errors import UsageError
 from annotator.synth.render import VERSION
@@ -140,6 +141,45 @@ def _filler(method: str, fps: float) -> Any:
 VIDEO_FILLS = ("mv", "hpim+mv")  # fills that read the clip's motion fields
 
 
+def clip_motion(clip: RenderedClip) -> Any:
+    """The clip's motion fields (extracted once, cached by the video's fingerprint)."""
+    from annotator.video.motion import extract_motion
+
+    if "motion" not in clip.cache:
+        clip.cache["motion"] = extract_motion(clip.video)
+    return clip.cache["motion"]
+
+
+def clip_walk_fields(clip: RenderedClip, field: str = "mv") -> Any:
+    """The fields the walks for the ranking follow: ``mv``, the codec's (``clip_motion``, what
+    the bench's video fills walk), or an optical flow store (``motion_store.FIELDS``, e.g.
+    ``dis``, what the app's video fill walks once ready), extracted once and cached."""
+    if field == "mv":
+        return clip_motion(clip)
+    from annotator.propagation.fuse import as_field
+    from annotator.video.motion_cache import open_motion
+
+    key = f"motion:{field}"
+    if key not in clip.cache:
+        clip.cache[key] = open_motion(clip.video, field=as_field(field))
+    return clip.cache[key]
+
+
+def make_observe(clip: RenderedClip, field: str = "mv") -> Callable[[IntArray], Observations]:
+    """``observe(frames) -> Observations``: the motion walks from ground-truth labels on
+    ``frames`` (the ``mv`` propagation along ``clip_walk_fields(clip, field)``), what the
+    ranking compares the fill with (``dynamics.ranking.video_disagreement``)."""
+    from annotator.propagation import VideoSource
+    from annotator.propagation.registry import get
+
+    source = VideoSource(fields=clip_walk_fields(clip, field), cuts=tuple(clip.cuts))
+
+    def observe(frames: IntArray) -> Observations:
+        return get("mv").propagate(clip.manual(frames), source)
+
+    return observe
+
+
 def make_fill_result(clip: RenderedClip, method: str) -> Callable[[IntArray], FillResult]:
     """``fill(frames) -> FillResult`` from ground-truth labels on ``frames``, honouring the
     clip's scene cuts; the video fills (``VIDEO_FILLS``) read the clip's motion fields
@@ -148,11 +188,8 @@ def make_fill_result(clip: RenderedClip, method: str) -> Callable[[IntArray], Fi
 
     if method in VIDEO_FILLS:
         from annotator.propagation import VideoSource, fill_with
-        from annotator.video.motion import extract_motion
 
-        if "motion" not in clip.cache:
-            clip.cache["motion"] = extract_motion(clip.video)
-        source = VideoSource(fields=clip.cache["motion"], cuts=tuple(clip.cuts))
+        source = VideoSource(fields=clip_motion(clip), cuts=tuple(clip.cuts))
 
         def fill_video(frames: IntArray) -> FillResult:
             return fill_with(clip.manual(frames), source, method, fps=clip.fps)

@@ -16,7 +16,10 @@ Strategies, and what ranks the next frame:
 - ``variance+video``: the app's ranking as ``N`` runs it once the video's descriptors are
   ready: ``rank_next_frames(..., video=...)`` with ``proposal.ranking_video``'s descriptors
   (each frame's variance weighted by how badly straight lines between the labelled frames
-  rebuild the video there). Both call exactly the function the app calls, with the app's
+  rebuild the video there) and the joints walked along the clip's motion fields from the
+  labels (``efficiency_data.make_observe``; each joint's variance raised to the fill's squared
+  distance from them where larger, ``ranking.video_disagreement``; ``--disagreement-weight 0``
+  leaves them out). Both call exactly the function the app calls, with the app's
   rule for held frames unless ``held_rule`` says otherwise (``--held-rule all``, the former
   rule that put joints held toward an ``absent`` label first too, for comparison).
 - ``kfpn``: K-FPN's proposals first, best score first (the annotator stops as soon as the
@@ -42,6 +45,7 @@ from annotator.bench.efficiency_data import (
     RenderedClip,
     make_fill,
     make_fill_result,
+    make_observe,
 )
 from annotator.bench.placement import (
     bisection_frames,
@@ -52,12 +56,14 @@ from annotator.bench.placement import (
 from annotator.core.framespec import uniform_frames
 from annotator.core.metrics import covered
 from annotator.dynamics import ranking
+from annotator.dynamics.base import Observations
 from annotator.dynamics.fill import FillResult
 
 ALPHA = 0.05
 TAIL_FRAMES = 3  # "tail": labels added while at most this many frames were uncovered
 FillWithVariance = Callable[[IntArray], tuple[FloatArray, FloatArray | None]]
 FillToResult = Callable[[IntArray], FillResult]
+Observe = Callable[[IntArray], Observations]
 
 RANKING = {
     "variance": "fill variance",
@@ -109,13 +115,17 @@ def label_until_covered(
     evidence_weight: float | None = None,
     held_rule: str = ranking.DEFAULT_HELD,
     uncovered: list[int] | None = None,
+    observe: Observe | None = None,
+    disagreement_weight: float | None = None,
+    disagreement_mode: str = ranking.DEFAULT_DISAGREEMENT_MODE,
 ) -> tuple[IntArray, bool]:
     """Label ``start``, then the frames of ``queue`` in order (a tool's proposals, best first),
     then the frame the app's ranking (``ranking.rank_next_frames``, with the video's
     ``descriptors`` when given, and ``held_rule``) puts first, until the fill covers the clip.
     Without ``use_variance``, or for a fill with no variance, the middle of the largest gap.
     ``uncovered``, when given, receives the count of uncovered frames before each label
-    added after ``start``."""
+    added after ``start``. ``observe``: the video's walks from the labels, handed to the
+    ranking as ``observed`` (with ``disagreement_weight`` and ``disagreement_mode``)."""
     labelled = set(int(f) for f in start) or {0}
     pending = [int(q) for q in queue]
     f = clip.frame_count
@@ -142,6 +152,9 @@ def label_until_covered(
                 video=descriptors,
                 evidence_weight=evidence_weight,
                 held_rule=held_rule,
+                observed=None if observe is None else observe(frames),
+                disagreement_weight=disagreement_weight,
+                disagreement_mode=disagreement_mode,
             )
             nxt = ranked[0][0] if ranked else -1
         if nxt < 0:
@@ -201,6 +214,9 @@ def run_interactive(
     seed: int = 0,
     evidence_weight: float | None = None,
     held_rule: str = ranking.DEFAULT_HELD,
+    disagreement_weight: float | None = None,
+    disagreement_mode: str = ranking.DEFAULT_DISAGREEMENT_MODE,
+    walk_field: str = "mv",
 ) -> list[InteractiveRow]:
     rows = []
     for fill_name in fills:
@@ -220,7 +236,13 @@ def run_interactive(
                     if fill(probe)[1] is None:
                         note = f"{fill_name} gives no variance"
                         break
-                    video = _video_descriptors(clip) if strategy == "variance+video" else None
+                    with_video = strategy == "variance+video"
+                    video = _video_descriptors(clip) if with_video else None
+                    observe = (
+                        make_observe(clip, walk_field)
+                        if with_video and disagreement_weight != 0
+                        else None
+                    )
                     frames, done = label_until_covered(
                         clip,
                         fill_result,
@@ -230,6 +252,9 @@ def run_interactive(
                         evidence_weight=evidence_weight,
                         held_rule=held_rule,
                         uncovered=trace,
+                        observe=observe,
+                        disagreement_weight=disagreement_weight,
+                        disagreement_mode=disagreement_mode,
                     )
                 elif strategy == "kfpn":
                     queue = _kfpn_queue(clip)

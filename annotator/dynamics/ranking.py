@@ -24,7 +24,15 @@ them first and needed more labels in protocol B, docs/benchmarks-efficiency.md).
 (``video``, e.g. K-FPN's pooled backbone features, ``proposal.ranking_video``), each frame's
 score is raised where straight lines between the labelled frames rebuild the video badly
 (``video_evidence``): where the picture changes in a way the labels around it do not explain,
-the pose likely does too.
+the pose likely does too. Given the joints walked along the video from the neighbouring
+labels (``observed``, the ``mv`` propagation's walks), each joint's variance is raised to the
+squared distance between the fill and the walks where that is larger
+(``video_disagreement``): HPIM's variance vanishes next to a label, a walk of one or two steps
+from it does not miss a fast joint, so the disagreement points at the wrong frames next to
+labels that the variance misses (protocol B on two training sets: 39.4 -> 36.3 % and
+39.0 -> 38.6 % of frames; docs/benchmarks-efficiency.md, "The fill against the video's
+walks"). For ``hpim+mv`` it changes nothing: that fill's variance already holds 1.5 x the
+same squared distance (``propagation.fuse.CONFLICT``).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.codes import Source, Visibility
+from annotator.dynamics.base import Observations
 from annotator.dynamics.fill import FillResult, fill_track
 
 
@@ -96,16 +105,19 @@ def expected_reduction(
     result: FillResult,
     objective: str = DEFAULT_OBJECTIVE,
     held_rule: str = DEFAULT_HELD,
+    variance: NDArray[Any] | None = None,
 ) -> NDArray[np.float64]:
     """(F,) score of labelling each frame (pixels²): the largest joint variance (``"peak"``)
     or the expected reduction of the summed squared error (``"gain"``: the joint that gains
     most; ``"total"``: summed over joints); 0 on fully labelled frames; on held ends
     (``held_ends`` with ``held_rule``), a score above every gap's that grows with the
-    distance to the nearest labelled frame."""
+    distance to the nearest labelled frame. ``variance``: the (F, J) uncertainty to rank
+    by (default ``frame_uncertainty``; ``video_disagreement``'s with the video)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown ranking objective {objective!r}; one of {OBJECTIVES}")
     man = np.asarray(manual)
-    var = np.nan_to_num(frame_uncertainty(man, result), nan=0.0)
+    var = frame_uncertainty(man, result) if variance is None else np.asarray(variance)
+    var = np.nan_to_num(var, nan=0.0)
     labelled = man[:, :, 2] != Visibility.UNLABELLED
     f, nj = labelled.shape
     score = np.zeros(f)
@@ -140,6 +152,51 @@ def _distance_to_nearest(t: NDArray[np.int64], marks: NDArray[np.int64]) -> NDAr
     return np.asarray(dist, dtype=np.int64)
 
 
+# How the fill's variance and its disagreement with the video's walks combine per joint: the
+# larger of the two ("max", the app's) or their sum ("sum"); "excess" takes the disagreement
+# less the walk's own variance (what of it the walk's error cannot explain). The weight is 1:
+# the squared distance per coordinate is what the variance estimates; 0.5, 2 and 4 and the
+# other modes needed more labels on the training renders (docs/benchmarks-efficiency.md).
+DISAGREEMENT_MODES = ("max", "sum", "excess")
+DEFAULT_DISAGREEMENT_MODE = "max"
+DISAGREEMENT_WEIGHT = 1.0
+
+
+def video_disagreement(
+    manual: NDArray[Any],
+    result: FillResult,
+    observed: Observations,
+    weight: float = DISAGREEMENT_WEIGHT,
+    mode: str = DEFAULT_DISAGREEMENT_MODE,
+) -> NDArray[np.float64]:
+    """(F, J) the fill's uncertainty (``frame_uncertainty``, px² per coordinate) raised where
+    the fill and the video's own estimate of the joints (``observed``: e.g. the motion walks
+    from the neighbouring labels, ``propagation.mv``) disagree: ``weight`` x the squared
+    distance per coordinate, combined by ``mode`` (``DISAGREEMENT_MODES``). A fill's variance
+    vanishes at labels, the walk one step from a label does not miss a fast joint: there the
+    disagreement says the fill is wrong. Unchanged on labelled joints and where the video has
+    no estimate."""
+    if mode not in DISAGREEMENT_MODES:
+        raise ValueError(f"unknown disagreement mode {mode!r}; one of {DISAGREEMENT_MODES}")
+    man = np.asarray(manual)
+    var = frame_uncertainty(man, result)
+    if observed.xy.shape[:2] != var.shape:
+        raise ValueError(
+            f"video observations for {observed.xy.shape[:2]} frames x joints, "
+            f"the fill has {var.shape}"
+        )
+    diff = np.asarray(result.poses[:, :, :2], dtype=np.float64) - observed.xy
+    d2 = 0.5 * (diff**2).sum(axis=2)  # per coordinate, the variance's unit
+    if mode == "excess":
+        d2 = d2 - np.nan_to_num(observed.variance, nan=0.0, posinf=0.0)
+    add = np.where(np.isfinite(d2), np.maximum(weight * d2, 0.0), 0.0)
+    add = np.where(man[:, :, 2] == Visibility.UNLABELLED, add, 0.0)
+    base = np.nan_to_num(var, nan=0.0)
+    out = np.maximum(base, add) if mode != "sum" else base + add
+    # keep NaN (no estimate) where neither the fill nor the video says anything
+    return np.asarray(np.where(np.isnan(var) & (add == 0), np.nan, out), dtype=np.float64)
+
+
 def rank_next_frames(
     manual: NDArray[Any],
     result: FillResult,
@@ -148,6 +205,9 @@ def rank_next_frames(
     video: NDArray[Any] | None = None,
     evidence_weight: float | None = None,
     held_rule: str = DEFAULT_HELD,
+    observed: Observations | None = None,
+    disagreement_weight: float | None = None,
+    disagreement_mode: str = DEFAULT_DISAGREEMENT_MODE,
 ) -> list[tuple[int, float]]:
     """Unlabelled frames (some joint unlabelled and filled or held) as (frame, score), best
     first; at most ``top`` of them. Every such frame is listed: one with no evidence at all
@@ -157,9 +217,16 @@ def rank_next_frames(
     ``video``: per-frame descriptors ``(F, M)`` of the video; the scores of frames between
     labels are then weighted by ``weight_by_evidence`` (``evidence_weight``, default
     ``EVIDENCE_WEIGHT``). Held ends (``held_ends`` with ``held_rule``) keep their rank ahead
-    of every gap."""
+    of every gap. ``observed``: the video's own estimate of the joints (the motion walks
+    from the labels); each joint's variance is then raised where the fill disagrees with it
+    (``video_disagreement`` with ``disagreement_weight``, default ``DISAGREEMENT_WEIGHT``,
+    and ``disagreement_mode``)."""
     man = np.asarray(manual)
-    score = expected_reduction(man, result, objective, held_rule)
+    var = None
+    if observed is not None:
+        w = DISAGREEMENT_WEIGHT if disagreement_weight is None else disagreement_weight
+        var = video_disagreement(man, result, observed, w, disagreement_mode)
+    score = expected_reduction(man, result, objective, held_rule, var)
     labelled_any = (man[:, :, 2] != Visibility.UNLABELLED).any(axis=1)
     if video is not None:
         if len(video) != len(man):

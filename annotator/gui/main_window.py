@@ -25,6 +25,7 @@ from annotator.gui import (
     opening,
     people,
     proxy_offer,
+    ranking_walks,
     theme,
     video_ranking,
     window_actions,
@@ -358,6 +359,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_title()
         self._update_enabled()
         self.update_fill_info()
+        # N's walks along the video, walked in the background when first asked for
+        session.ranking_walks.request = lambda: ranking_walks.start(self, session)
         self.update_suggestion()
         self._show_gate()
         self._show_residual()

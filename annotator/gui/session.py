@@ -58,6 +58,7 @@ from annotator.estimation.prefill import (
 )
 from annotator.gui.frame_loader import FrameLoader
 from annotator.gui.overlay import PoseView
+from annotator.gui.ranking_walks import RankingWalks
 from annotator.gui.timeline_state import (
     FrameStatus,
     frame_status,
@@ -151,6 +152,8 @@ class Session(QtCore.QObject):
         self.fill_fields: MotionStore | None = None
         # the video's per-frame descriptors for the N ranking (gui/video_ranking.py), once ready
         self.video_descriptors: NDArray[np.float32] | None = None
+        # the joints walked along the video for the N ranking (gui/ranking_walks.py)
+        self.ranking_walks = RankingWalks(self)
         saved = document.settings.get(METHOD_SETTING)
         wanted = method or (saved if isinstance(saved, str) else None)
         # A method the user chose (argument or project setting) is kept when fields arrive.
@@ -391,7 +394,8 @@ class Session(QtCore.QObject):
 
     def rank_to_label(self, top: int | None = 1) -> list[tuple[int, float]]:
         """Unlabelled frames, best first, by the current fill's uncertainty and, once they are
-        ready, the video's descriptors: the session's own fill result goes to
+        ready, the video's descriptors and the joints walked along it from the labels
+        (``ranking_walks``): the session's own fill result goes to
         ``ranking.rank_next_frames`` (no second fill; for a fill that estimates no variance,
         such as ``linear``, the ranking takes HPIM's), the function protocol B calls. Empty
         when ``ranking_problem()`` says why not, or when no filled frame is left to label."""
@@ -400,7 +404,10 @@ class Session(QtCore.QObject):
         video = self.video_descriptors
         if video is not None and len(video) != self.frame_count:
             video = None  # descriptors of another reading of the video: rank without them
-        return ranking.rank_next_frames(self.manual(), self.result, top=top, video=video)
+        observed = self.ranking_walks.observed()
+        return ranking.rank_next_frames(
+            self.manual(), self.result, top=top, video=video, observed=observed
+        )
 
     def held_on(self, frame: int) -> bool:
         """True when some unlabelled joint of ``frame`` is only held (before the first or after

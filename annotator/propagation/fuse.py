@@ -192,6 +192,12 @@ class LiveFill:
     def result(self) -> FillResult:
         return self.engine.result
 
+    @property
+    def observations(self) -> Observations | None:
+        """The propagated joints as walked (before the fill's weighting; None without
+        motion fields), kept current by ``update``: what ``N`` compares the fill with."""
+        return self._obs if self._video else None
+
     def reset(self, manual: NDArray[Any]) -> FillResult:
         if self._video:
             self._obs = self._propagator.propagate(manual, self.source)
@@ -286,6 +292,9 @@ def _clear_around(
         obs.variance[a : b + 1, j] = np.nan
         first, last = min(first, a), max(last, b)
     return first, last
+
+
+clear_around = _clear_around  # for the walks kept beside a labels-only fill (``live_walks.py``)
 
 
 def hpim_mv_fill(

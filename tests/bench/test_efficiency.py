@@ -22,6 +22,7 @@ from annotator.bench.efficiency_oneshot import (
 )
 from annotator.core.codes import Source
 from annotator.core.datasets import load_penn_action
+from annotator.dynamics.base import Observations
 from annotator.dynamics.fill import FillResult
 from annotator.errors import UsageError
 from annotator.synth.render import render_sequence
@@ -152,9 +153,18 @@ def test_protocol_b_ranks_with_the_apps_function(monkeypatch: pytest.MonkeyPatch
     seen: list[object] = []
 
     def spy(
-        manual, result, top=None, objective="peak", video=None, evidence_weight=None, held_rule=""
+        manual,
+        result,
+        top=None,
+        objective="peak",
+        video=None,
+        evidence_weight=None,
+        held_rule="",
+        observed=None,
+        disagreement_weight=None,
+        disagreement_mode="",
     ):
-        seen.append((video, held_rule))
+        seen.append((video, held_rule, observed, disagreement_mode))
         return [(7, 1.0)] if 7 not in np.flatnonzero(manual[:, 0, 2] == 1) else []
 
     monkeypatch.setattr(ranking, "rank_next_frames", spy)
@@ -165,9 +175,21 @@ def test_protocol_b_ranks_with_the_apps_function(monkeypatch: pytest.MonkeyPatch
         return fill_result(pred, frames, np.ones(gt.shape[:2]))
 
     video = np.zeros((12, 3))
-    frames, done = label_until_covered(clip, fill, [0, 11], True, descriptors=video)
+    walks = Observations(np.full(gt.shape, np.nan), np.full(gt.shape[:2], np.nan))
+    asked: list[list[int]] = []
+
+    def observe(frames: np.ndarray) -> Observations:
+        asked.append(frames.tolist())
+        return walks
+
+    frames, done = label_until_covered(
+        clip, fill, [0, 11], True, descriptors=video, observe=observe
+    )
     assert done and frames.tolist() == [0, 7, 11]
     assert seen and seen[0][0] is video and seen[0][1] == ranking.DEFAULT_HELD
+    # the walks from the labels so far reach the ranking, with the app's way of weighing them
+    assert seen[0][2] is walks and seen[0][3] == ranking.DEFAULT_DISAGREEMENT_MODE
+    assert asked == [[0, 11]]
 
 
 def tiny_set(data_dir: Path, folder: Path) -> Path:
@@ -265,3 +287,20 @@ def test_the_table_prints_the_tail_for_ranked_strategies_only() -> None:
     ranked, spaced = efficiency.interactive_table(rows).splitlines()[2:]
     assert ranked.endswith("| 2/2 | 30.0% |") and "37.5%" in ranked
     assert spaced.endswith("| 2/2 |  |")
+
+
+def test_the_walks_protocol_b_compares_the_fill_with_follow_the_chosen_field(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from annotator.bench.efficiency_data import make_observe
+
+    clip = load_set(tiny_set(data_dir, tmp_path / "set"))[0]
+    frames = np.array([0, 12, clip.frame_count - 1])
+    codec = make_observe(clip)(frames)
+    flow = make_observe(clip, "dis")(frames)
+    for walks in (codec, flow):
+        assert walks.xy.shape == (clip.frame_count, clip.poses.shape[1], 2)
+        assert np.isnan(walks.xy[frames]).all()  # labels are not walked
+        assert np.isfinite(walks.xy[1:12]).any()  # the gaps are
+    assert clip.cache["motion"].kind == "mv" and clip.cache["motion:dis"].kind == "flow"
+    assert not np.array_equal(codec.xy, flow.xy, equal_nan=True)
