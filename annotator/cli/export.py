@@ -2,7 +2,8 @@
 
 ``--frames manual`` (default) exports the manual labels; ``--frames all`` runs the fill
 engine first and exports every filled frame with each value's source (and which are held).
-As in the app, each person's predicted joints (Prefill's) weigh in the ``hpim`` fill and are
+As in the app, each person's predicted joints (Prefill's) anchor the fill where their joint has
+no label on one side, weigh in the ``hpim`` fill between labels, and are
 exported where there is no label, with source ``predicted`` and their confidence (written by
 the formats that hold a per-joint score).
 COCO (``--images``) and DeepLabCut exports read frame images from the project's video. The
@@ -103,7 +104,7 @@ def filled_with_predictions(doc: Document, ps: PoseSet, method: str | None) -> P
     weighing in (``hpim`` takes them as observations) and laid over the fill where there is
     no label, as the app's export shows them (``estimation.prefill.combine``)."""
     from annotator.dynamics.fill import DEFAULT_METHOD, fill_track, manual_of
-    from annotator.estimation.prefill import combine, predicted_observations
+    from annotator.estimation.prefill import combine, fill_inputs, predicted_observations
 
     method = method or DEFAULT_METHOD
     out = []
@@ -111,12 +112,14 @@ def filled_with_predictions(doc: Document, ps: PoseSet, method: str | None) -> P
         manual = manual_of(inst)
         pred, conf = np.array(doc.predicted(k)), np.array(doc.confidence(k))
         obs = predicted_observations(pred, conf)
+        # as in the app: predictions with no label on one side anchor the fill
+        inputs = fill_inputs(manual, pred, obs, doc.scene_cuts)
         result = fill_track(
-            manual,
+            inputs.labels,
             method,
             scene_cuts=doc.scene_cuts,
             fps=ps.fps,
-            observations=obs if method == "hpim" else None,
+            observations=inputs.observations if method == "hpim" else None,
         )
         if obs is not None:
             result = combine(result, manual, pred, conf)

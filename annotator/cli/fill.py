@@ -7,8 +7,9 @@ import formats read (a Penn Action ``.mat``, an ``.npz`` in the contract layout,
 
 A project's predicted joints (Prefill's, kept whatever ``--keep-frames`` says: they are the
 estimator's, not labels) enter the ``hpim`` and ``hpim+mv`` fills as weighted observations
-(``estimation.prefill``), and where a joint has a prediction and no kept label the output is
-the estimator's value: source ``predicted``, with its ``confidence``.
+between two kept labels of their joint and anchor the fill like labels elsewhere, as in the
+app (``estimation.prefill.fill_inputs``), and where a joint has a prediction and no kept label
+the output is the estimator's value: source ``predicted``, with its ``confidence``.
 
 ``mv`` and ``hpim+mv`` fill from the video (``--video``): its motion fields are extracted (or
 read from the cache) and the joints propagated along them: by default DIS optical flow
@@ -97,22 +98,25 @@ def run(args: argparse.Namespace) -> int:
         args.method = "hpim+mv" if args.video else DEFAULT_METHOD
     layer = layers[args.instance] if layers else None
     obs = None
+    labels = manual
     if layer is not None:
-        from annotator.estimation.prefill import predicted_observations
+        from annotator.estimation.prefill import fill_inputs, predicted_observations
 
-        obs = predicted_observations(*layer)
+        # as in the app: predictions with no kept label on one side anchor the fill
+        inputs = fill_inputs(manual, layer[0], predicted_observations(*layer), cuts)
+        labels, obs = inputs.labels, inputs.observations
     if args.method in VIDEO_METHODS:
-        result = _fill_from_video(manual, args, cuts, fps, obs)
+        result = _fill_from_video(labels, args, cuts, fps, obs)
     else:
         result = fill_track(
-            manual,
+            labels,
             args.method,
             scene_cuts=cuts,
             fps=fps,
             dictionary=args.dictionary,
             observations=obs if args.method == "hpim" else None,
         )
-    if obs is not None and layer is not None:
+    if layer is not None:
         from annotator.estimation.prefill import combine
 
         result = combine(result, manual, *layer)

@@ -53,3 +53,36 @@ def test_fill_of_a_project_uses_and_reports_its_predicted_joints(tmp_path: Path)
     assert (guided["poses"][18, :, 1] - plain["poses"][18, :, 1] > 15.0).all()
     assert np.array_equal(guided["poses"][[0, 39]], plain["poses"][[0, 39]])
     assert (guided["source"][[0, 39]] == Source.MANUAL).all()
+
+
+def test_predictions_beyond_the_labels_anchor_the_fill_as_in_the_app(tmp_path: Path) -> None:
+    """One label (frame 0) and predictions at 10 and 30: the fill joins them (frames 11-29
+    filled, not held at frame 10's values), held only after the last prediction."""
+    doc = Document.new(VideoRef("clip.mp4", None, 40, 30.0, 320, 240), PENN_ACTION)
+    history = History(doc)
+    for j in range(13):
+        history.push(PlaceJoint(0, j, 50.0 + j, 100.0 + 5 * j))
+    values = np.zeros((2, 13, 3), dtype=np.float32)
+    values[:, :, 0] = (50.0 + np.arange(13))[None] + np.array([[40.0], [120.0]])
+    values[:, :, 1] = 100.0 + 5 * np.arange(13)
+    values[:, :, 2] = Visibility.VISIBLE
+    history.push(SetPredicted([10, 30], values, np.full((2, 13), 0.9, dtype=np.float32)))
+    project = tmp_path / "anchored.annot.json"
+    save_project(doc, project)
+    out = tmp_path / "anchored.npz"
+    argv = ["fill", str(project), "--keep-frames", "0", "--method", "hpim", "--fps", "30"]
+    assert main([*argv, "--out", str(out)]) == 0
+    with np.load(out) as data:
+        poses, source, held = data["poses"], data["source"], data["held"]
+    assert (source[20] == Source.HPIM).all() and not held[11:30].any()
+    # between the two predictions, 80 px apart in x, the fill runs from one to the other
+    assert (np.diff(poses[10:31, :, 0], axis=0) > 0).all()
+    assert np.allclose(poses[[10, 30], :, 0], values[:, :, 0])
+    assert (source[[10, 30]] == Source.PREDICTED).all()
+    assert held[31:].all() and np.allclose(poses[39, :, 0], values[1, :, 0])
+    # the export of every frame shows the same fill
+    exported = tmp_path / "anchored-export.npz"
+    export = ["export", str(project), "--format", "npz", "--frames", "all", "--method", "hpim"]
+    assert main([*export, "--out", str(exported)]) == 0
+    with np.load(exported) as data:
+        assert np.allclose(data["poses"][..., :2], poses[..., :2], atol=1e-3, equal_nan=True)
