@@ -41,6 +41,7 @@ from annotator.gui.session import Session, available_methods, default_method
 from annotator.gui.settings import WindowSettings
 from annotator.gui.task_status import TaskStatus
 from annotator.gui.timeline import Timeline
+from annotator.gui.timeline_state import FrameStatus
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task, TaskRunner, handler_failure, one_line
 
@@ -547,7 +548,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         counts = np.bincount(session.status, minlength=4)
         full, partial, filled = int(counts[3]), int(counts[2]), int(counts[1])
-        predicted = int(session.doc.predicted_frames(session.instance).size)
+        predicted_at = session.doc.predicted_frames(session.instance)
+        predicted = int(predicted_at.size)
+        # the predicted frames show the estimator's joints, not the fill's
+        filled -= int((session.status[predicted_at] == FrameStatus.FILLED).sum())
         text = f"{full} labelled {plural(full, 'frame')}"
         if partial:
             text += f", {partial} partly labelled"

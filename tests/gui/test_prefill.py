@@ -435,7 +435,7 @@ def test_prefilled_frames_fill_the_frames_between_them(qtbot, window, fake, figu
     assert result.held[:5].all() and result.held[36:].all()
     # predictions are no labels, and the panel says what the fill runs from
     info = window.fill_panel.info.text()
-    assert info.startswith("0 labelled frames, 4 predicted; ") and "filled live (hpim)" in info
+    assert info.startswith("0 labelled frames, 4 predicted; 27 filled live (hpim)"), info
     assert "held before the first or after the last label or prediction" in info
 
     # Labels at 10 and 30: the predictions at 15 and 25 are now observations between two
