@@ -12,8 +12,9 @@ truth), against the ground truth, Penn Action joints:
   ``estimate_layer``, what Tools > Prefill runs); the user moves only the joints that are more
   than 0.05 × body size off (or missing) to their true place. Placements = the corrected
   joints. Two endings, both with the app's functions: *kept*, the other joints stay
-  predicted and the fill weighs them by their confidence (``predicted_observations``, then
-  ``combine``: what the session shows and exports); *accepted*, the user accepts each key
+  predicted: they anchor the fill where their joint has no correction on one side and are
+  weighed by their confidence between corrections (``fill_inputs``, then ``combine``: what
+  the session shows and exports); *accepted*, the user accepts each key
   frame (Accept makes its predicted joints manual) and the fill runs on labels alone.
 
 All end with the same key-frame accuracy (every joint on a key frame within 0.05 × body
@@ -32,7 +33,12 @@ from annotator.core.framespec import uniform_count, uniform_frames
 from annotator.core.metrics import body_size, normalized_errors, pck
 from annotator.dynamics.fill import fill_track
 from annotator.estimation.pipeline import estimate_track
-from annotator.estimation.prefill import combine, estimate_layer, predicted_observations
+from annotator.estimation.prefill import (
+    combine,
+    estimate_layer,
+    fill_inputs,
+    predicted_observations,
+)
 from annotator.video import open_video
 
 ALPHA = 0.05
@@ -84,7 +90,8 @@ def _one(video: Path, budget: float, fill: str, threads: int) -> dict[str, Any]:
     manual = np.full(gt.shape, np.nan)
     manual[..., 2] = Visibility.UNLABELLED
     manual[fix] = gt[fix]
-    weighed = fill_track(manual, fill, fps=fps, observations=predicted_observations(pred, conf))
+    inputs = fill_inputs(manual, pred, predicted_observations(pred, conf))
+    weighed = fill_track(inputs.labels, fill, fps=fps, observations=inputs.observations)
     kept = combine(weighed, manual, pred, conf)
     # accepted: every key-frame joint manual, the corrected ones at their true place
     accepted = manual.copy()
