@@ -130,8 +130,10 @@ def apply(window: MainWindow, session: Session, result: ProposalRun) -> None:
     command.do(session.doc)  # not ``session.push``: no undo step, not a user's edit
     window.device_label.setText(f"proposals: {result.method} on {result.device}")
     n = len(result.frames)
+    keys = window.actions_by_id["prefill"].shortcut().toString()  # the user's own binding
+    prefill = f" or let the estimator prefill them ({keys})" if keys else ""
     window.statusBar().showMessage(
         f"{n} {plural(n, 'frame')} proposed on open in {result.seconds:.1f} s: label them "
-        "first ([ and ] jump between them)",
+        f"first ([ and ] jump between them){prefill}",
         MESSAGE_MS,
     )

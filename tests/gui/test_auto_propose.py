@@ -106,6 +106,7 @@ def test_opening_a_video_proposes_what_annotator_propose_writes(
     np.testing.assert_allclose(proposals.scores, written["scores"], rtol=1e-5, atol=1e-6)
     n = len(written["frames"])
     assert any(f"{n} frames proposed on open" in m for m in auto.status_messages)
+    assert any("prefill them (Ctrl+Shift+P)" in m for m in auto.status_messages)
     assert auto.device_label.text().startswith("proposals: kfpn on")
     # The app's own work: no undo step, nothing to save.
     assert not session.history.can_undo and not session.dirty
