@@ -48,6 +48,7 @@ from annotator.core.proposal_plan import ACCEPTED, plan_order
 from annotator.core.skeleton import Skeleton
 from annotator.dynamics import fill as fill_mod
 from annotator.dynamics import ranking
+from annotator.dynamics.base import Observations
 from annotator.errors import AnnotatorError, VideoError
 from annotator.estimation.prefill import (
     FillInputs,
@@ -140,7 +141,10 @@ class Session(QtCore.QObject):
         self._anchors_of: weakref.WeakKeyDictionary[Engine, NDArray[np.bool_] | None] = (
             weakref.WeakKeyDictionary()
         )
-        self._has_predicted: dict[int, bool] = {}  # per person: any predicted joint
+        # per person: their predicted joints as weighted observations (None: none), and the
+        # active person's fill inputs with the label codes they were split on (``_inputs``)
+        self._predictions: dict[int, Observations | None] = {}
+        self._inputs_cache: tuple[int, FillInputs, NDArray[np.float32]] | None = None
         self.frame = 0
         self.joint = 0
         self._drag_id = 0
@@ -238,14 +242,37 @@ class Session(QtCore.QObject):
         """A person's (default: the active one's) labels with the anchoring predicted joints,
         and the predicted joints the fill weighs (``estimation.prefill.fill_inputs``)."""
         k = self.instance if instance is None else instance
-        has = self._has_predicted.get(k)
-        if has is None:  # known until the predicted layer or the people change (_on_change)
-            has = self._has_predicted[k] = bool(self.doc.predicted_frames(k).size)
-        if not has:  # most projects: nothing to split, not even a pass over the frames
+        if k not in self._predictions:  # until the predicted layer or the people change
+            pred = self.doc.predicted(k)
+            self._predictions[k] = predicted_observations(pred, self.doc.confidence(k))
+        obs = self._predictions[k]
+        if obs is None:  # most projects: nothing to split, not even a pass over the frames
             return FillInputs(self.manual(k), None, None)
-        pred = self.doc.predicted(k)
-        obs = predicted_observations(pred, self.doc.confidence(k))
-        return fill_inputs(self.manual(k), pred, obs, self.doc.scene_cuts)
+        return fill_inputs(self.manual(k), self.doc.predicted(k), obs, self.doc.scene_cuts)
+
+    def _inputs(self, instance: int | None, span: tuple[int, int] | None) -> FillInputs:
+        """``fill_inputs`` after labels changed on ``span`` (None: anywhere). For the active
+        person a drag, which moves labels without adding or removing any, cannot change
+        which predictions anchor: the last inputs are brought up to date over the span alone
+        (a drag step on a long prefilled video must not split every frame again)."""
+        if instance not in (None, self.instance):
+            return self.fill_inputs(instance)
+        manual = self.manual()
+        cached = self._inputs_cache
+        if cached is not None and span is not None and cached[0] == self._active_track:
+            _track, inputs, codes = cached
+            lo, hi = span[0], span[1] + 1
+            if np.array_equal(manual[lo:hi, :, 2], codes[lo:hi]):
+                if inputs.anchors is None:  # the labels are the manual ones, as they are now
+                    return FillInputs(manual, inputs.observations, None)
+                rows = inputs.labels[lo:hi]  # fill_inputs' own copy with the anchors laid in
+                rows[...] = manual[lo:hi]
+                at = inputs.anchors[lo:hi]
+                rows[at] = np.asarray(self.doc.predicted(self.instance))[lo:hi][at]
+                return inputs
+        inputs = self.fill_inputs()
+        self._inputs_cache = (self._active_track, inputs, manual[:, :, 2].copy())
+        return inputs
 
     def _feed_predictions(self, engine: Engine, inputs: FillInputs) -> None:
         """Hand ``inputs``' weighted predicted joints to a fill that weighs observations
@@ -259,7 +286,7 @@ class Session(QtCore.QObject):
 
     def _refill(self, engine: Engine, instance: int | None = None) -> None:
         """Rebuild ``engine`` from a person's (default: the active one's) current inputs."""
-        inputs = self.fill_inputs(instance)
+        inputs = self._inputs(instance, None)
         self._feed_predictions(engine, inputs)
         engine.reset(inputs.labels)
 
@@ -274,8 +301,9 @@ class Session(QtCore.QObject):
         frames where a predicted joint started or stopped anchoring the fill (adding a label
         beyond the last one turns the predictions between them into weighted observations);
         returns the span recomputed."""
-        inputs = self.fill_inputs(instance)
-        moved = changed_rows(self._anchors_of.get(engine), inputs.anchors)
+        inputs = self._inputs(instance, span)
+        before = self._anchors_of.get(engine)
+        moved = None if before is inputs.anchors else changed_rows(before, inputs.anchors)
         if moved is not None:
             span = (min(span[0], moved[0]), max(span[1], moved[1]))
             joints = None
@@ -751,12 +779,13 @@ class Session(QtCore.QObject):
             self._chosen = isinstance(saved, str)
             self._apply_method(saved if isinstance(saved, str) else self.default_method())
             return
+        if change.kind in ("instances", "predicted", "scene_cuts"):
+            self._predictions.clear()  # what ``fill_inputs`` starts from changed
+            self._inputs_cache = None
         if change.kind == "scene_cuts":
             self._other_engines.clear()
             self.engine = self._make_engine(self.method)
             change = Change("labels", self.instance, None)
-        if change.kind in ("instances", "predicted"):
-            self._has_predicted.clear()
         if change.kind == "instances":
             self._on_people(change.op)
             return

@@ -405,7 +405,8 @@ def _fresh(session):  # type: ignore[no-untyped-def]
     """What a fill built from nothing gives for the session's current labels and layer."""
     inputs = session.fill_inputs()
     engine = FillEngine(session.method, fps=session.fps, scene_cuts=session.doc.scene_cuts)
-    engine.set_observations(inputs.observations)
+    if session.method == "hpim":  # the one labels-only fill that weighs observations
+        engine.set_observations(inputs.observations)
     return engine.reset(inputs.labels).poses
 
 
@@ -486,3 +487,44 @@ def test_an_edit_far_from_the_predictions_refills_what_a_fresh_fill_gives(
         )
     anchors = session.fill_inputs().anchors
     assert anchors is None  # every prediction now lies between two labels
+
+
+@pytest.mark.parametrize("method", ["hpim", "eq17"])  # per joint; the whole pose at once
+def test_a_drag_beside_anchoring_predictions_refills_what_a_fresh_fill_gives(
+    qtbot,
+    window,
+    fake,
+    figure_video,
+    method,
+) -> None:
+    # A drag's steps bring the last inputs up to date over the edited frames only; the
+    # anchors laid into them must stay, and a joint that becomes a label must be seen.
+    truth = fake
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.set_method(method)
+    pose = np.array(truth[[3, 12, 36]], dtype=np.float32)
+    layer = np.concatenate([pose, np.ones((3, 13, 1), np.float32)], axis=2)
+    session.push(cmd.SetPredicted([3, 12, 36], layer, np.full((3, 13), 0.9, np.float32)))
+    _label(session, truth, 20)
+    assert session.fill_inputs().anchors[[3, 12, 36]].all()
+    # a label moved; a filled joint made a label; a predicted joint made a label, then moved
+    # again beside the other joints of its frame, which still anchor
+    for frame, joint in ((20, 4), (28, 7), (12, 2), (12, 2)):
+        session.go_to(frame)
+        session.begin_drag(joint)
+        x, y = session.result.poses[frame, joint, :2]
+        for step in range(1, 5):
+            session.drag(joint, float(x) + 2.0 * step, float(y) - step)
+            np.testing.assert_allclose(
+                session.engine.result.poses[:, :, :2], _fresh(session)[:, :, :2], atol=1e-6
+            )
+        session.end_drag(joint)
+        assert session.manual()[frame, joint, 2] == Visibility.VISIBLE
+    assert session.fill_inputs().anchors[12].sum() == 12
+    for _ in range(3):  # each drag is one step: joint 7 at 28 unlabelled again
+        session.undo()
+        np.testing.assert_allclose(
+            session.engine.result.poses[:, :, :2], _fresh(session)[:, :, :2], atol=1e-6
+        )
+    assert session.manual()[28, 7, 2] == Visibility.UNLABELLED
