@@ -49,6 +49,7 @@ the two weights and an overall scale are fit on training motions.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,7 @@ class HpimModel:
 MAX_VARIOGRAM = 100_000
 CONDITION_BATCH = 1 << 20  # matrix elements per batch of the observation update (8 MB each)
 MAX_DENSE_GAP = 640  # frames inside a gap up to which observations are weighed exactly
+LONG_CACHE = 16  # weights of this many gaps longer than 512 frames kept (a few MB each)
 LONG_BLOCK = 128  # longer gaps: blocks of this many frames, each with this much context
 VALID_TABLE_GAP = 100.0
 """Gaps up to this many frames of the model keep the learned table: the error covariances it
@@ -241,6 +243,8 @@ class HpimFiller:
         self._line_gap = line_gap(self._gamma_table)
         self._cache: dict[tuple[tuple[int, ...], int], tuple[FloatArray, FloatArray]] = {}
         self._cov_cache: dict[tuple[str, tuple[int, ...], int], FloatArray] = {}
+        self._long_cache: OrderedDict[tuple[tuple[int, ...], int], tuple[FloatArray, FloatArray]]
+        self._long_cache = OrderedDict()
 
     def gamma(self, lag: FloatArray, long: bool = False) -> FloatArray:
         """γ at lags in this video's frames (normalised to γ(1 frame of the model) = 1);
@@ -287,7 +291,7 @@ class HpimFiller:
         """Weights (gap − 1, len(rel)) and variance for the frames strictly inside a gap of
         ``gap`` frames starting at 0, from labels at offsets ``rel``."""
         key = (rel, gap)
-        hit = self._cache.get(key)
+        hit = self._cache.get(key) if gap <= 512 else self._long_cache.get(key)
         if hit is None:
             t = np.asarray(rel, dtype=np.float64)
             s = np.arange(1, gap, dtype=np.float64)
@@ -302,6 +306,12 @@ class HpimFiller:
                 self._cache.clear()
             if gap <= 512:
                 self._cache[key] = hit
+            else:  # the few long gaps an edit touches again and again (a drag's steps)
+                self._long_cache[key] = hit
+                while len(self._long_cache) > LONG_CACHE:
+                    self._long_cache.popitem(last=False)
+        elif gap > 512:
+            self._long_cache.move_to_end(key)
         return hit
 
     accepts_observations = True
@@ -440,56 +450,78 @@ class HpimFiller:
     ) -> None:
         """:meth:`_condition_pairs` for a gap longer than ``MAX_DENSE_GAP``: by blocks of
         ``LONG_BLOCK`` frames, each updated from the observations within ``LONG_BLOCK`` frames
-        around it, with the covariance of just that window. An approximation (the whole
-        solve would hold a gap x gap matrix: 80 GB for a 100,000-frame gap), bounded in memory
-        and linear in the gap's length."""
+        around it. An approximation (the whole solve would hold a gap x gap matrix: 80 GB for
+        a 100,000-frame gap), bounded in memory and linear in the gap's length.
+
+        Each block is solved on its observed frames alone (``S``), exactly:
+        ``P_bS (P_SS + R_S)⁻¹ innov_S`` and ``diag(P_bb) − diag(P_bS (P_SS + R_S)⁻¹ P_Sb)``,
+        with only those covariance entries computed. A window observed on every frame (the
+        video's walks) costs what a solve of the whole window costs; sparse observations (an
+        estimator's predicted frames, every tenth frame or so) cost a small fraction of it.
+        Pairs observed on the same frames of a window share the covariance entries."""
         n = gap - 1
+        w, _ = self.weights(rel, gap)  # once: long gaps are not cached
         cols = np.stack([2 * ji, 2 * ji + 1], axis=1)
         r = rows[gi]
         where = (r[:, :, None], cols[:, None, :])
         prior, seen, h = out[where], obs[where], have[gi, :, ji]
-        s_px = var[where].mean(axis=(1, 2)) / max(self._gap_diagonal_mean(rel, gap), 1e-12)
-        noise = np.where(h, v[gi, :, ji], 0.0)
+        diagonal = self._gap_covariance_at(rel, gap, w, np.arange(n), None)  # γ units
+        s_px = var[where].mean(axis=(1, 2)) / max(float(diagonal.mean()), 1e-12)
+        noise = v[gi, :, ji]
         fused = prior.copy()
         share = np.ones(h.shape)
         for b0 in range(0, n, LONG_BLOCK):
             b1 = min(n, b0 + LONG_BLOCK)
             w0, w1 = max(0, b0 - LONG_BLOCK), min(n, b1 + LONG_BLOCK)
-            p = self._gap_covariance_part(rel, gap, w0, w1)[None] * s_px[:, None, None]
-            big = 1e6 * (1.0 + p.max(axis=(1, 2)))[:, None]
-            hw = h[:, w0:w1]
-            innov = np.where(hw[..., None], seen[:, w0:w1] - prior[:, w0:w1], 0.0)
-            update, post = condition(p, np.where(hw, noise[:, w0:w1], big), innov)
-            keep = slice(b0 - w0, b1 - w0)
-            fused[:, b0:b1] = prior[:, b0:b1] + update[:, keep]
-            diag = np.einsum("mnn->mn", p)[:, keep]
-            share[:, b0:b1] = np.clip(post[:, keep] / np.maximum(diag, 1e-12), 0.0, 1.0)
+            block = np.arange(b0, b1)
+            diag = diagonal[b0:b1]
+            groups: dict[bytes, list[int]] = {}
+            for m, seen_at in enumerate(h[:, w0:w1]):
+                if seen_at.any():
+                    groups.setdefault(seen_at.tobytes(), []).append(m)
+            for members in groups.values():
+                ms = np.asarray(members)
+                at = w0 + np.flatnonzero(h[ms[0], w0:w1])
+                p_bs = self._gap_covariance_at(rel, gap, w, block, at)  # (block, S)
+                p_ss = self._gap_covariance_at(rel, gap, w, at, at)  # (S, S)
+                for m in ms:
+                    a = p_ss * s_px[m] + np.diag(noise[m, at])
+                    rhs = np.concatenate([seen[m, at] - prior[m, at], p_bs.T * s_px[m]], axis=1)
+                    x = np.linalg.solve(a, rhs)  # (S, 2 + block)
+                    k_bs = p_bs * s_px[m]
+                    fused[m, b0:b1] = prior[m, b0:b1] + k_bs @ x[:, :2]
+                    prior_var = diag * s_px[m]
+                    post = prior_var - np.einsum("bs,sb->b", k_bs, x[:, 2:])
+                    share[m, b0:b1] = np.clip(post / np.maximum(prior_var, 1e-12), 0.0, 1.0)
         out[where] = fused
         var[where] *= share[..., None]
 
-    def _gap_covariance_part(self, rel: tuple[int, ...], gap: int, lo: int, hi: int) -> FloatArray:
-        """Rows and columns ``lo .. hi − 1`` (frames ``lo + 1 .. hi`` of the gap) of
-        :meth:`_gap_covariance`, computed without the whole matrix."""
-        w, _ = self.weights(rel, gap)
-        ws = w[lo:hi]
+    def _gap_covariance_at(
+        self,
+        rel: tuple[int, ...],
+        gap: int,
+        w: FloatArray,
+        a: IntArray,
+        b: IntArray | None,
+    ) -> FloatArray:
+        """Entries (``a``, ``b``) of :meth:`_gap_covariance` (indices of the frames inside the
+        gap, 0 for its first), computed without the whole matrix; ``b`` None: the diagonal at
+        ``a``. ``w``: the gap's :meth:`weights`."""
         t = np.asarray(rel, dtype=np.float64)
-        s = np.arange(lo + 1, hi + 1, dtype=np.float64)
         long = self.is_long(rel, gap)
-        cross = ws @ self.gamma(t[:, None] - s[None, :], long)
-        part = -self.gamma(s[:, None] - s[None, :], long) + cross + cross.T
-        part -= ws @ self.gamma(t[:, None] - t[None, :], long) @ ws.T
-        return np.asarray(0.5 * (part + part.T), dtype=np.float64)
-
-    def _gap_diagonal_mean(self, rel: tuple[int, ...], gap: int) -> float:
-        """Mean of :meth:`_gap_covariance`'s diagonal (γ(0) = 0 on it), in O(gap)."""
-        w, _ = self.weights(rel, gap)
-        t = np.asarray(rel, dtype=np.float64)
-        s = np.arange(1, gap, dtype=np.float64)
-        long = self.is_long(rel, gap)
-        g_ts = self.gamma(t[:, None] - s[None, :], long)
+        sa = a.astype(np.float64) + 1.0
+        wa = w[a]
         g_tt = self.gamma(t[:, None] - t[None, :], long)
-        diag = 2.0 * np.einsum("sn,ns->s", w, g_ts) - np.einsum("sn,nm,sm->s", w, g_tt, w)
-        return float(diag.mean())
+        if b is None:  # γ(0) = 0 on the diagonal
+            cross = (wa * self.gamma(sa[:, None] - t[None, :], long)).sum(axis=1)
+            return np.asarray(2.0 * cross - ((wa @ g_tt) * wa).sum(axis=1))
+        sb = b.astype(np.float64) + 1.0
+        wb = w[b]
+        part = -self.gamma(sa[:, None] - sb[None, :], long)
+        part += wa @ self.gamma(t[:, None] - sb[None, :], long)
+        part += (wb @ self.gamma(t[:, None] - sa[None, :], long)).T
+        part -= wa @ g_tt @ wb.T
+        return np.asarray(part, dtype=np.float64)
 
     @staticmethod
     def _condition_pairs(

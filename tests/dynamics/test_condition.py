@@ -111,3 +111,45 @@ def test_a_gap_longer_than_the_dense_limit_follows_sure_observations() -> None:
     inside = np.arange(1, 1500)
     assert np.abs(out[inside] - truth[inside]).max() < 4.0  # observation noise: 0.5 px
     assert np.abs(plain[inside] - truth[inside]).max() > 20.0  # the prior alone is far off
+
+
+def test_long_gap_blocks_solved_on_their_observed_frames_equal_the_dense_update(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long gap's blocks are solved on their observed frames alone: with one window
+    covering the whole gap, that is the dense update of the whole gap (whose unobserved
+    frames carry a huge noise instead), for joints observed on different frames."""
+    filler = make_hpim_filler(fps=30.0)
+    frames = np.array([0, 900, 1200])
+    t = np.arange(1201, dtype=np.float64)
+    truth = np.stack(
+        [
+            300 + 80 * np.sin(t / 90.0),
+            200 + 40 * np.cos(t / 70.0),
+            250 + 60 * np.cos(t / 50.0),
+            150 + 30 * np.sin(t / 40.0),
+        ],
+        axis=1,
+    )
+    obs = truth + np.random.default_rng(1).normal(0, 2.0, truth.shape)
+    obs_var = np.full(truth.shape, np.nan)
+    obs_var[::10] = 4.0  # predictions on every tenth frame
+    obs_var[::10, 2:] = 25.0  # the second joint less sure
+    obs_var[300:500, 2:] = np.nan  # the second joint not on these
+    obs_var[frames] = np.nan
+
+    def run() -> tuple[np.ndarray, np.ndarray]:
+        out, var = make_hpim_filler(fps=30.0).fill_run(frames, truth[frames], (obs, obs_var))
+        assert var is not None
+        return out, var
+
+    monkeypatch.setattr(hpim_module, "MAX_DENSE_GAP", 5000)
+    dense, dense_var = run()
+    monkeypatch.setattr(hpim_module, "MAX_DENSE_GAP", 100)
+    monkeypatch.setattr(hpim_module, "LONG_BLOCK", 2000)
+    blocks, blocks_var = run()
+    plain, _ = filler.fill_run(frames, truth[frames])
+    inside = np.arange(1, 900)
+    assert np.abs(dense[inside] - plain[inside]).max() > 5.0  # the observations do move it
+    np.testing.assert_allclose(blocks, dense, atol=0.02)
+    np.testing.assert_allclose(blocks_var, dense_var, rtol=1e-3)
