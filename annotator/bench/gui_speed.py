@@ -12,6 +12,8 @@ The video is a generated stick figure (``synth.figure``, ``--frames`` at ``--siz
 ``--video`` is given. The video fills (``mv``, ``hpim+mv``) are timed once the window's
 background motion extraction has delivered the fields (its time is printed; a second run reads
 them from the cache).
+``--predicted-every N`` first lays predicted joints on every N-th frame, as Prefill does, so the
+drags also bring the fill's inputs (labels with the anchoring predictions) up to date.
 ``--screenshot PNG`` also saves the window with two frames labelled and the fill showing (the
 README's picture). Timings depend on the machine and its load; run on a quiet machine:
 
@@ -49,13 +51,35 @@ def label_frames(window: MainWindow, truth: NDArray[np.float64], frames: list[in
             overlay.place_requested.emit(float(truth[f, j, 0]), float(truth[f, j, 1]))
 
 
-def open_window(video: Path, timeout_s: float = 120.0) -> MainWindow:
+def prefill_frames(window: MainWindow, truth: NDArray[np.float64], frames: list[int]) -> None:
+    """Lay predicted joints on ``frames`` in one command, as a Prefill run does."""
+    from annotator.core import commands as cmd
+
+    session = window.session
+    assert session is not None
+    xy = truth[frames] + 2.0
+    layer = np.concatenate([xy, np.ones((*xy.shape[:2], 1))], axis=2).astype(np.float32)
+    session.push(cmd.SetPredicted(frames, layer, np.full(xy.shape[:2], 0.9, np.float32)))
+
+
+def start_no_background_work(window: MainWindow) -> None:
+    """Open the next video without motion extraction, proposals or the reading for N."""
+    window.extract_motion_on_open = False
+    window.propose_on_open = False
+    window.rank_with_video_on_open = False
+
+
+def open_window(video: Path, timeout_s: float = 120.0, quiet: bool = False) -> MainWindow:
+    """The real window on ``video`` once its background work has ended (``quiet``: none is
+    started: no motion fields, proposals or reading for N)."""
     from annotator.gui.app import create_app, make_window, wait_idle
 
     create_app()
     window = make_window(headless=True)
     window.resize(1280, 800)
     window.show()
+    if quiet:
+        start_no_background_work(window)
     window.open_path(video)
     wait_idle(window, timeout_s)
     if window.session is None:
@@ -163,6 +187,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--label-every", type=int, help="label every N-th frame (default: three frames)"
     )
     parser.add_argument(
+        "--quiet-app",
+        action="store_true",
+        help="start no background work on open (no motion fields: the video fills fall back "
+        "to hpim), for long videos timed with the labels-only fills",
+    )
+    parser.add_argument(
+        "--predicted-every",
+        type=int,
+        help="first prefill every N-th frame (the poses moved by 2 px, confidence 0.9), as "
+        "Prefill does: the fill then also runs through the predictions",
+    )
+    parser.add_argument(
         "--size", default="640x480", help="WIDTHxHEIGHT of the generated video (e.g. 1280x720)"
     )
 
@@ -234,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
             video = args.video
         t0 = time.perf_counter()
         # Opening waits for every background task, the motion extraction included.
-        window = open_window(video, timeout_s=3600.0)
+        window = open_window(video, timeout_s=3600.0, quiet=args.quiet_app)
         opened = time.perf_counter() - t0
         session = window.session
         assert session is not None
@@ -245,9 +281,12 @@ def run(args: argparse.Namespace) -> int:
             if fields is not None
             else f"none: {session.motion_note or 'not extracted'}"
         )
-        print(f"opened with motion extraction in {opened:.1f} s (motion: {motion})")
+        work = "no background work" if args.quiet_app else "motion extraction"
+        print(f"opened with {work} in {opened:.1f} s (motion: {motion})")
         if args.video is not None:  # a real video: label a plausible figure, for timing only
             truth = figure_poses(n, session.reader.width, session.reader.height)
+        if args.predicted_every:
+            prefill_frames(window, truth, list(range(0, n, args.predicted_every)))
         key_frames = [n // 6, n // 2, (5 * n) // 6]
         if args.label_every:  # denser labels: shorter gaps, as with proposals
             key_frames = list(range(0, n, args.label_every))
@@ -255,7 +294,13 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"annotator bench gui  (video {video.name if args.video else 'generated figure'}: "
             f"{session.reader.width}x{session.reader.height}, {n} frames, window "
-            f"{window.width()}x{window.height()}, Qt platform {os.environ['QT_QPA_PLATFORM']})"
+            f"{window.width()}x{window.height()}, Qt platform {os.environ['QT_QPA_PLATFORM']}"
+            + (
+                f", {session.doc.predicted_frames(0).size} frames predicted"
+                if args.predicted_every
+                else ""
+            )
+            + ")"
         )
         print(f"{'measure':<40}{'time per update':<42}{'rate'}")
         for method in methods:

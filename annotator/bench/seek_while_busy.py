@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from annotator.bench.gui_speed import start_no_background_work
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("video", help="the video to open")
@@ -63,9 +65,7 @@ def _measure(args: argparse.Namespace) -> int:
     window.resize(1280, 800)
     window.show()
     if args.quiet_app:
-        window.extract_motion_on_open = False
-        window.propose_on_open = False
-        window.rank_with_video_on_open = False
+        start_no_background_work(window)
     if args.background_nice is not None:
         window.tasks.background_nice = args.background_nice
     try:
