@@ -460,12 +460,13 @@ class HpimFiller:
         estimator's predicted frames, every tenth frame or so) cost a small fraction of it.
         Pairs observed on the same frames of a window share the covariance entries."""
         n = gap - 1
-        w, _ = self.weights(rel, gap)  # once: long gaps are not cached
+        w, _ = self.weights(rel, gap)
+        cov = _GapCovariance(self, rel, gap, w)
         cols = np.stack([2 * ji, 2 * ji + 1], axis=1)
         r = rows[gi]
         where = (r[:, :, None], cols[:, None, :])
         prior, seen, h = out[where], obs[where], have[gi, :, ji]
-        diagonal = self._gap_covariance_at(rel, gap, w, np.arange(n), None)  # γ units
+        diagonal = cov.diagonal  # γ units
         s_px = var[where].mean(axis=(1, 2)) / max(float(diagonal.mean()), 1e-12)
         noise = v[gi, :, ji]
         fused = prior.copy()
@@ -482,10 +483,11 @@ class HpimFiller:
             for members in groups.values():
                 ms = np.asarray(members)
                 at = w0 + np.flatnonzero(h[ms[0], w0:w1])
-                p_bs = self._gap_covariance_at(rel, gap, w, block, at)  # (block, S)
-                p_ss = self._gap_covariance_at(rel, gap, w, at, at)  # (S, S)
+                p_bs = cov.at(block, at)  # (block, S)
+                p_ss = cov.at(at, at)  # (S, S)
                 for m in ms:
-                    a = p_ss * s_px[m] + np.diag(noise[m, at])
+                    a = p_ss * s_px[m]
+                    a[np.diag_indices_from(a)] += noise[m, at]
                     rhs = np.concatenate([seen[m, at] - prior[m, at], p_bs.T * s_px[m]], axis=1)
                     x = np.linalg.solve(a, rhs)  # (S, 2 + block)
                     k_bs = p_bs * s_px[m]
@@ -495,33 +497,6 @@ class HpimFiller:
                     share[m, b0:b1] = np.clip(post / np.maximum(prior_var, 1e-12), 0.0, 1.0)
         out[where] = fused
         var[where] *= share[..., None]
-
-    def _gap_covariance_at(
-        self,
-        rel: tuple[int, ...],
-        gap: int,
-        w: FloatArray,
-        a: IntArray,
-        b: IntArray | None,
-    ) -> FloatArray:
-        """Entries (``a``, ``b``) of :meth:`_gap_covariance` (indices of the frames inside the
-        gap, 0 for its first), computed without the whole matrix; ``b`` None: the diagonal at
-        ``a``. ``w``: the gap's :meth:`weights`."""
-        t = np.asarray(rel, dtype=np.float64)
-        long = self.is_long(rel, gap)
-        sa = a.astype(np.float64) + 1.0
-        wa = w[a]
-        g_tt = self.gamma(t[:, None] - t[None, :], long)
-        if b is None:  # γ(0) = 0 on the diagonal
-            cross = (wa * self.gamma(sa[:, None] - t[None, :], long)).sum(axis=1)
-            return np.asarray(2.0 * cross - ((wa @ g_tt) * wa).sum(axis=1))
-        sb = b.astype(np.float64) + 1.0
-        wb = w[b]
-        part = -self.gamma(sa[:, None] - sb[None, :], long)
-        part += wa @ self.gamma(t[:, None] - sb[None, :], long)
-        part += (wb @ self.gamma(t[:, None] - sa[None, :], long)).T
-        part -= wa @ g_tt @ wb.T
-        return np.asarray(part, dtype=np.float64)
 
     @staticmethod
     def _condition_pairs(
@@ -658,3 +633,29 @@ def make_hpim_filler(*, fps: float | None = None, model: Any = None) -> HpimFill
         return HpimFiller(model, fps)
     path = Path(model) if model is not None else model_path(DEFAULT_MODEL)
     return HpimFiller(HpimModel.load(path), fps)
+
+
+class _GapCovariance:
+    """Entries of one gap's kriging error covariance (:meth:`HpimFiller._gap_covariance`, γ units)
+    without the whole (gap x gap) matrix: with ``W`` the gap's weights, ``G`` = γ(frame − label)
+    and ``γ_TT`` among the labels, entry (a, b) is
+    ``−γ(a − b) + W_a·G_b + G_a·W_b − W_a γ_TT W_bᵀ``. The per-frame rows (gap x labels) and
+    γ at every whole lag up to the gap's length are computed once, so an entry costs a table
+    lookup and two short dot products."""
+
+    def __init__(self, hpim: HpimFiller, rel: tuple[int, ...], gap: int, w: FloatArray) -> None:
+        t = np.asarray(rel, dtype=np.float64)
+        long = hpim.is_long(rel, gap)
+        s = np.arange(1, gap, dtype=np.float64)
+        g = hpim.gamma(s[:, None] - t[None, :], long)  # (gap − 1, labels)
+        self._w = w
+        self._g = g
+        self._g_less = g - w @ hpim.gamma(t[:, None] - t[None, :], long)
+        self._lags = hpim.gamma(np.arange(gap, dtype=np.float64), long)  # γ(0) = 0
+        self.diagonal: FloatArray = np.einsum("nr,nr->n", w, g + self._g_less)
+
+    def at(self, a: IntArray, b: IntArray) -> FloatArray:
+        """Entries (``a``, ``b``): indices of frames inside the gap, 0 for its first."""
+        part = self._w[a] @ self._g[b].T + self._g_less[a] @ self._w[b].T
+        part -= self._lags[np.abs(a[:, None] - b[None, :])]
+        return np.asarray(part, dtype=np.float64)
