@@ -6,7 +6,10 @@ backbone maps of every frame (``features.py``, the same cache the proposals use)
 to 3 x 3 as the K-FPN search sees them, then rotated onto their first ``RANK_DIMS`` principal
 axes so that a long video's descriptors stay small (100,000 frames: 12 MB as float16) and the
 ranking stays fast. The app's ``N`` and the benchmark's protocol B both take them from
-``ranking_descriptors``; they are cached as float16 in
+``ranking_descriptors``, which reads the features cache ``CHUNK`` frames at a time (two
+passes: the pooled values' covariance, then the projection), so memory stays
+O(CHUNK x C x 49 + (C x 9)² + frames x RANK_DIMS) whatever the video's length. They are cached
+as float16 in
 ``cache_dir("features")/<fingerprint>-<backbone>-<input>px-rank<RANK_DIMS>-v<VERSION>.npy``
 (the backbone's default input, ``backbones.feature_key``).
 """
@@ -35,7 +38,7 @@ from annotator.video.base import VideoReader
 RANK_DIMS = 64
 VERSION = 1
 POOL = 3
-CHUNK = 1024  # frames pooled at once: bounded memory on long videos
+CHUNK = 256  # frames pooled at once (C x 7 x 7 float64 each: 32 MB): bounded memory
 # The 7 x 7 map's rows (and columns) each 3 x 3 cell averages, as adaptive average pooling
 # divides them (start floor(i * 7 / 3), end ceil((i + 1) * 7 / 3)).
 _BINS = ((0, 3), (2, 5), (4, 7))
@@ -139,12 +142,15 @@ def ranking_descriptors(
             return hit
         if not compute and not features_path(fingerprint, backbone).is_file():
             return None
+        # Read from the cache file chunk by chunk (``FeatureFile``), never as one array:
+        # a 100,000-frame video's features are 6 GB as float32.
         feats = video_features(
             source,
             backbone,
             device=device,
             progress=part(progress, 0.0, 0.95),
             should_stop=should_stop,
+            mmap=True,
         )
     out = descriptors_from_features(feats, should_stop=should_stop)
     save_cached(cache_path(fingerprint, backbone), out)
