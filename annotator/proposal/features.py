@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -90,11 +90,12 @@ def decoded_batches(
     overlap: bool = True,
     input_size: int | None = None,
     step: int = 1,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+) -> Generator[tuple[np.ndarray, np.ndarray], None, None]:
     """Batches (frame indices, frames ``(n, input_size, input_size, 3)``) of the video's
     frames resized to the backbone input, in order: every ``step``-th frame and the last one.
-    With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer; leaving
-    the loop early (an error, a cancel) stops and joins it."""
+    With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer; a decode
+    error or a cancel seen there, or closing the generator (a consumer that stops early closes
+    it at once: ``contextlib.closing``), stops and joins it."""
     from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, resize
 
     square = DEFAULT_INPUT_SIZE if input_size is None else input_size
@@ -229,14 +230,17 @@ def _compute(
     total = source.frame_count
     device = getattr(backbone, "device", None)
     batch = batch_size(getattr(device, "type", "cpu"))
+    # Closed where an error or a cancel passes, so the decode-ahead thread has ended before
+    # anyone handles it (a traceback would otherwise keep the generator, and the thread, alive).
     batches = decoded_batches(source, batch, should_stop, overlap, size, every)
     if not use_cache:
-        out = [rows for _, rows in interpolated(batches, backbone)]
+        with contextlib.closing(batches):
+            out = [rows for _, rows in interpolated(batches, backbone)]
         if not out:
             raise VideoError("the video has no decodable frames")
         report(progress, total, total)
         return np.concatenate(out)
-    with atomic_output(path) as tmp:
+    with atomic_output(path) as tmp, contextlib.closing(batches):
         done = _stream_to(tmp, batches, backbone, total, progress, should_stop)
         if done == 0:
             raise VideoError("the video has no decodable frames")

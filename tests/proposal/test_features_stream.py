@@ -164,3 +164,32 @@ def test_cutting_rows_behind_a_header_of_another_length_copies_them(
     monkeypatch.setattr(ft, "_npy_header", real)
     ft._keep_rows(path, 3)  # the same header length: rewritten in place
     assert np.array_equal(np.load(path), values[:3])
+
+
+def test_a_failing_backbone_ends_the_decode_thread_before_the_error_is_handled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The decode-ahead thread is closed where the error passes, not when the garbage
+    collector finds the generator: a handler still holding the traceback sees no thread."""
+    threads = threading.active_count()
+    real = backbones.Backbone
+
+    class Failing(real):  # type: ignore[misc, valid-type]
+        calls = 0
+
+        def __call__(self, frames: np.ndarray) -> np.ndarray:
+            type(self).calls += 1
+            if type(self).calls > 1:
+                raise RuntimeError("out of memory in the backbone")
+            return super().__call__(frames)
+
+    monkeypatch.setattr(backbones, "Backbone", Failing)
+    video = ArrayVideo(moving_square(80), fingerprint="stream-fail")
+    try:
+        ft.video_features(video, BACKBONE)
+    except RuntimeError as err:
+        assert err.__traceback__ is not None  # the frames (and the generators) still alive
+        assert threading.active_count() == threads
+    else:  # pragma: no cover
+        raise AssertionError("the backbone's error did not reach the caller")
+    assert not ft.cache_path("stream-fail", BACKBONE).exists()
