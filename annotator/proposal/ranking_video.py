@@ -88,12 +88,28 @@ def descriptors_from_features(
         gram += y.T @ y
     mean = total / max(f, 1)
     cov = gram / max(f, 1) - np.outer(mean, mean)
-    _, vecs = np.linalg.eigh(cov)  # ascending eigenvalues
-    axes = vecs[:, ::-1][:, : min(dims, len(mean))]
+    del gram
+    axes = _top_axes(cov, min(dims, len(mean)))
     out = np.empty((f, axes.shape[1]), dtype=np.float32)
     for start in range(0, f, CHUNK):
         out[start : start + CHUNK] = (chunk(start) - mean) @ axes
     return out
+
+
+def _top_axes(cov: NDArray[np.float64], keep: int) -> NDArray[np.float64]:
+    """(D, keep) eigenvectors of the largest eigenvalues of ``cov`` (overwritten), largest
+    first, each signed so that its largest component is positive. Only those are computed
+    (LAPACK's ``syevr`` on a subset): the full D x D decomposition of the backbone's 2880
+    pooled values takes another 250 MB while it runs, and the app can run two at once (the
+    proposals' long grid and the reading for ``N``)."""
+    from scipy.linalg import eigh
+
+    d = len(cov)
+    _, vecs = eigh(cov, overwrite_a=True, subset_by_index=[d - keep, d - 1], driver="evr")
+    axes = np.ascontiguousarray(vecs[:, ::-1])  # ascending eigenvalues: largest first
+    top = np.abs(axes).argmax(axis=0)
+    signs = np.sign(axes[top, np.arange(keep)])
+    return np.asarray(axes * np.where(signs == 0, 1.0, signs), dtype=np.float64)
 
 
 def _few_frames(y: NDArray[np.float64], dims: int) -> NDArray[np.float32]:

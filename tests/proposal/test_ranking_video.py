@@ -131,3 +131,16 @@ def test_the_features_are_read_from_the_cache_file_chunk_by_chunk(
     assert reads and max(reads) <= 16 and sum(reads) == 2 * 50  # two passes, in chunks
     want = rv.descriptors_from_features(feats)
     assert np.allclose(out, want, atol=1e-5 * np.abs(want).max())
+
+
+def test_only_the_leading_axes_are_computed_and_they_match_the_full_decomposition() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 90)) @ rng.normal(size=(90, 90))
+    cov = np.cov(x, rowvar=False, bias=True)
+    _, vecs = np.linalg.eigh(cov)
+    want = vecs[:, ::-1][:, :20]
+    got = rv._top_axes(cov.copy(), 20)
+    assert got.shape == (90, 20)
+    # the same axes up to sign, each signed so that its largest component is positive
+    assert np.allclose(np.abs(got.T @ want), np.eye(20), atol=1e-8)
+    assert (got[np.abs(got).argmax(axis=0), np.arange(20)] > 0).all()
