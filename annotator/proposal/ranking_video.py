@@ -77,19 +77,23 @@ def descriptors_from_features(
     width = int(np.shape(feats)[1]) * POOL * POOL
     if 0 < f < width:
         return _few_frames(np.concatenate([chunk(s) for s in range(0, f, CHUNK)]), dims)
-    total = np.zeros(0)
-    gram = np.zeros(0)
+    from scipy.linalg.blas import dsyrk
+
+    # The covariance is built in one D x D array, updated in place (BLAS's symmetric rank-k
+    # update, upper triangle): no second D x D temporary per chunk or for the centring.
+    total = np.zeros(width)
+    gram = np.zeros((width, width), order="F")
     for start in range(0, f, CHUNK):
         check_stop(should_stop, "ranking descriptors")
         y = chunk(start)
-        if not gram.size:
-            total, gram = np.zeros(y.shape[1]), np.zeros((y.shape[1], y.shape[1]))
         total += y.sum(axis=0)
-        gram += y.T @ y
+        gram = dsyrk(1.0, y, beta=1.0, c=gram, trans=1, lower=0, overwrite_c=1)
     mean = total / max(f, 1)
-    cov = gram / max(f, 1) - np.outer(mean, mean)
+    gram /= max(f, 1)
+    for row in range(0, width, CHUNK):  # minus the mean's outer product, a band at a time
+        gram[row : row + CHUNK] -= np.outer(mean[row : row + CHUNK], mean)
+    axes = _top_axes(gram, min(dims, len(mean)))
     del gram
-    axes = _top_axes(cov, min(dims, len(mean)))
     out = np.empty((f, axes.shape[1]), dtype=np.float32)
     for start in range(0, f, CHUNK):
         out[start : start + CHUNK] = (chunk(start) - mean) @ axes
@@ -97,15 +101,16 @@ def descriptors_from_features(
 
 
 def _top_axes(cov: NDArray[np.float64], keep: int) -> NDArray[np.float64]:
-    """(D, keep) eigenvectors of the largest eigenvalues of ``cov`` (overwritten), largest
-    first, each signed so that its largest component is positive. Only those are computed
+    """(D, keep) eigenvectors of the largest eigenvalues of the symmetric ``cov`` (its upper
+    triangle is read; overwritten), largest first, each signed so that its largest component is positive. Only those are computed
     (LAPACK's ``syevr`` on a subset): the full D x D decomposition of the backbone's 2880
     pooled values takes another 250 MB while it runs, and the app can run two at once (the
     proposals' long grid and the reading for ``N``)."""
     from scipy.linalg import eigh
 
     d = len(cov)
-    _, vecs = eigh(cov, overwrite_a=True, subset_by_index=[d - keep, d - 1], driver="evr")
+    subset = [d - keep, d - 1]
+    _, vecs = eigh(cov, lower=False, overwrite_a=True, subset_by_index=subset, driver="evr")
     axes = np.ascontiguousarray(vecs[:, ::-1])  # ascending eigenvalues: largest first
     top = np.abs(axes).argmax(axis=0)
     signs = np.sign(axes[top, np.arange(keep)])
