@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from annotator.bench.headless import open_window
 from annotator.synth.figure import figure_poses, render_figure_video
 
 if TYPE_CHECKING:
@@ -60,32 +61,6 @@ def prefill_frames(window: MainWindow, truth: NDArray[np.float64], frames: list[
     xy = truth[frames] + 2.0
     layer = np.concatenate([xy, np.ones((*xy.shape[:2], 1))], axis=2).astype(np.float32)
     session.push(cmd.SetPredicted(frames, layer, np.full(xy.shape[:2], 0.9, np.float32)))
-
-
-def start_no_background_work(window: MainWindow) -> None:
-    """Open the next video without motion extraction, proposals or the reading for N."""
-    window.extract_motion_on_open = False
-    window.propose_on_open = False
-    window.rank_with_video_on_open = False
-
-
-def open_window(video: Path, timeout_s: float = 120.0, quiet: bool = False) -> MainWindow:
-    """The real window on ``video`` once its background work has ended (``quiet``: none is
-    started: no motion fields, proposals or reading for N)."""
-    from annotator.gui.app import create_app, make_window, wait_idle
-
-    create_app()
-    window = make_window(headless=True)
-    window.resize(1280, 800)
-    window.show()
-    if quiet:
-        start_no_background_work(window)
-    window.open_path(video)
-    wait_idle(window, timeout_s)
-    if window.session is None:
-        errors = getattr(window.reporter, "errors", [])
-        raise RuntimeError(errors[0] if errors else f"{video} did not open")
-    return window
 
 
 def _ms(samples: list[float]) -> str:

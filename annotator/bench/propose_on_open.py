@@ -18,10 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from annotator.bench.headless import close_window, empty_cache, window_errors
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,10 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     video = Path(args.video)
-    with tempfile.TemporaryDirectory(prefix="propose-on-open-") as tmp:
-        # An empty cache (no features, no motion fields) and no recovery journals of the user.
-        os.environ["ANNOTATOR_CACHE_DIR"] = str(Path(tmp, "cache"))
-        os.environ["ANNOTATOR_DATA_HOME"] = str(Path(tmp, "data"))
+    with empty_cache("propose-on-open-"):
         return _time(video, args.method, args.timeout, args.alone)
 
 
@@ -59,8 +57,8 @@ def _time(video: Path, method: str, timeout: float, alone: bool) -> int:
         window.rank_with_video_on_open = False
     marks: dict[str, float] = {}
 
-    def errors() -> list[str]:  # the headless window records its messages
-        return list(getattr(window.reporter, "errors", []))
+    def errors() -> list[str]:
+        return window_errors(window)
 
     start = time.monotonic()
 
@@ -103,10 +101,7 @@ def _time(video: Path, method: str, timeout: float, alone: bool) -> int:
             print(f"errors: {errors()}")
         return 0 if proposals is not None and not errors() else 1
     finally:
-        if window.session is not None:
-            window.session.history.set_clean()
-        window.close()
-        window.tasks.shutdown()
+        close_window(window)
         del app
 
 

@@ -21,12 +21,17 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from annotator.bench.gui_speed import start_no_background_work
+from annotator.bench.headless import (
+    close_window,
+    empty_cache,
+    headless_window,
+    start_no_background_work,
+    window_errors,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,21 +54,14 @@ def run(args: argparse.Namespace) -> int:
     if args.seconds <= 0 or args.interval <= 0:
         print("--seconds and --interval must be positive", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="seek-while-busy-") as tmp:
-        # An empty cache (no motion fields, no features) and no recovery journals of the user.
-        os.environ["ANNOTATOR_CACHE_DIR"] = str(Path(tmp, "cache"))
-        os.environ["ANNOTATOR_DATA_HOME"] = str(Path(tmp, "data"))
+    with empty_cache("seek-while-busy-"):
         return _measure(args)
 
 
 def _measure(args: argparse.Namespace) -> int:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from annotator.gui.app import create_app, make_window, process_events
+    window = headless_window()
+    from annotator.gui.app import process_events
 
-    app = create_app()
-    window = make_window(headless=True)
-    window.resize(1280, 800)
-    window.show()
     if args.quiet_app:
         start_no_background_work(window)
     if args.background_nice is not None:
@@ -71,12 +69,12 @@ def _measure(args: argparse.Namespace) -> int:
     try:
         window.open_path(Path(args.video))
         deadline = time.monotonic() + 60.0
-        while window.session is None and not _errors(window) and time.monotonic() < deadline:
+        while window.session is None and not window_errors(window) and time.monotonic() < deadline:
             process_events()
             time.sleep(0.01)
         session = window.session
         if session is None:
-            print(f"cannot open {args.video}: {_errors(window)}", file=sys.stderr)
+            print(f"cannot open {args.video}: {window_errors(window)}", file=sys.stderr)
             return 1
         asked: dict[int, float] = {}
         shown: list[float] = []
@@ -104,17 +102,9 @@ def _measure(args: argparse.Namespace) -> int:
         running = ", ".join(sorted({t.name for t in window.tasks.running})) or "none"
         nice = "none started" if args.quiet_app else f"nice +{window.tasks.background_nice}"
         _print(args, session.frame_count, requests, shown, busy_samples, running, nice)
-        return 0 if shown and not _errors(window) else 1
+        return 0 if shown and not window_errors(window) else 1
     finally:
-        if window.session is not None:
-            window.session.history.set_clean()
-        window.close()
-        window.tasks.shutdown()
-        del app
-
-
-def _errors(window: Any) -> list[str]:  # the headless window records its messages
-    return list(getattr(window.reporter, "errors", []))
+        close_window(window)
 
 
 def _print(

@@ -59,6 +59,10 @@ TABLE = {
         "annotator.bench.seek_while_busy",
         "how quickly frames show while the app's own background work runs",
     ),
+    "open-long": (
+        "annotator.bench.open_long",
+        "resident memory (peak, after) while the app opens a long video and works on it",
+    ),
 }
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from PySide6 import QtCore
 
+from annotator.core.memory import release_free_memory
 from annotator.core.progress import Cancelled, Progress, ShouldStop
 from annotator.errors import AnnotatorError
 
@@ -122,6 +123,9 @@ class Task(QtCore.QRunnable):
             else:
                 self.signals.done.emit(result)
         finally:
+            # What the task freed (a long video's arrays) goes back to the OS, not kept in
+            # the C heap's arenas while the app sits idle (``core.memory``).
+            release_free_memory()
             self.signals.ended.emit()
             self._returned.set()
 

@@ -9,17 +9,22 @@ N-th frame only) keep features of different inputs apart.
 Decoding overlaps the network: a thread decodes and resizes frames to the backbone's input
 (``decoded_batches``; PyAV and OpenCV release the GIL) while the caller's thread runs the
 backbone on the previous batch, with torch on one core less than the machine's
-(``backbone_threads``) so the two do not contend. Features go straight into the cache file (a
-memory map), so a long video never holds its features in memory; ``mmap=True`` returns a
-``FeatureFile`` that reads them from that file slice by slice. Two threads asking for the same
-cache at once run the backbone once (``feature_share``).
+(``backbone_threads``) so the two do not contend. The backbone takes ``BATCH`` frames per call
+on the CPU (``GPU_BATCH`` on a GPU): a larger batch is no faster on the CPU and only raises the
+peak of its activations. Features go straight into the cache file, appended batch by batch
+through a plain file (the ``.npy`` header, written first, promises every frame's row), so a
+long video never holds its features in memory; a writable memory map would do the same on
+disk, but its dirty pages count in the process's resident memory until the kernel writes them
+back. ``mmap=True`` returns a ``FeatureFile`` that reads them from that file slice by slice.
+Two threads asking for the same cache at once run the backbone once (``feature_share``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,8 +38,15 @@ from annotator.proposal.feature_share import computing_once
 from annotator.video.base import VideoReader, open_video
 from annotator.video.prefetch import prefetched
 
-BATCH = 16
+BATCH = 8  # frames per backbone call on the CPU
+GPU_BATCH = 16  # on a GPU
 AHEAD = 3  # batches decoded ahead of the backbone
+COPY_BYTES = 1 << 24  # block size when a cache file is rewritten
+
+
+def batch_size(device_type: str) -> int:
+    """Frames per backbone call on a device of ``device_type`` (``"cpu"``, ``"cuda"``)."""
+    return BATCH if device_type == "cpu" else GPU_BATCH
 
 
 def open_source(video: str | Path | VideoReader) -> VideoReader:
@@ -78,11 +90,12 @@ def decoded_batches(
     overlap: bool = True,
     input_size: int | None = None,
     step: int = 1,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+) -> Generator[tuple[np.ndarray, np.ndarray], None, None]:
     """Batches (frame indices, frames ``(n, input_size, input_size, 3)``) of the video's
     frames resized to the backbone input, in order: every ``step``-th frame and the last one.
-    With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer; leaving
-    the loop early (an error, a cancel) stops and joins it."""
+    With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer; a decode
+    error or a cancel seen there, or closing the generator (a consumer that stops early closes
+    it at once: ``contextlib.closing``), stops and joins it."""
     from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, resize
 
     square = DEFAULT_INPUT_SIZE if input_size is None else input_size
@@ -215,21 +228,24 @@ def _compute(
 ) -> np.ndarray:
     """Run the backbone over the video (the rest of ``video_features``)."""
     total = source.frame_count
-    batches = decoded_batches(source, BATCH, should_stop, overlap, size, every)
+    device = getattr(backbone, "device", None)
+    batch = batch_size(getattr(device, "type", "cpu"))
+    # Closed where an error or a cancel passes, so the decode-ahead thread has ended before
+    # anyone handles it (a traceback would otherwise keep the generator, and the thread, alive).
+    batches = decoded_batches(source, batch, should_stop, overlap, size, every)
     if not use_cache:
-        out = [rows for _, rows in interpolated(batches, backbone)]
+        with contextlib.closing(batches):
+            out = [rows for _, rows in interpolated(batches, backbone)]
         if not out:
             raise VideoError("the video has no decodable frames")
         report(progress, total, total)
         return np.concatenate(out)
-    with atomic_output(path) as tmp:
+    with atomic_output(path) as tmp, contextlib.closing(batches):
         done = _stream_to(tmp, batches, backbone, total, progress, should_stop)
         if done == 0:
             raise VideoError("the video has no decodable frames")
         if done < total:  # the index promised more frames than decoded: keep those decoded
-            head = np.load(tmp, mmap_mode="r")[:done].copy()
-            with tmp.open("wb") as fh:
-                np.save(fh, head)
+            _keep_rows(tmp, done)
     cached = load_cached(path, 4, mmap=mmap)
     if cached is None:  # pragma: no cover - just written
         raise VideoError(f"cannot read back the features cache {path}")
@@ -274,27 +290,66 @@ def _stream_to(
     progress: Progress | None,
     should_stop: ShouldStop | None,
 ) -> int:
-    """Write the backbone's features of ``batches`` into the float16 ``.npy`` file ``tmp``
-    (``total`` rows, filled as they come); returns the rows written."""
-    store: np.memmap | None = None
+    """Write the backbone's features of ``batches`` into the float16 ``.npy`` file ``tmp``:
+    a header for ``total`` rows, then the rows appended as they come (no memory map, see the
+    module); returns the rows written (``_keep_rows`` fixes the header when fewer)."""
     done = 0
-    try:
+    with tmp.open("wb") as fh:
         for start, feats in interpolated(batches, backbone):
-            if store is None:
-                shape = (total, *feats.shape[1:])
-                store = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=shape)
+            if start != done:  # pragma: no cover - ``interpolated`` yields every row in order
+                raise AssertionError(f"feature rows out of order: {start} after {done}")
+            if done == 0:
+                fh.write(_npy_header((total, *feats.shape[1:])))
             n = min(len(feats), total - start)
-            store[start : start + n] = feats[:n]
+            fh.write(np.ascontiguousarray(feats[:n], dtype=np.float16).tobytes())
             done = start + n
             report(progress, done, total)
             check_stop(should_stop, "feature extraction")
             if done >= total:
                 break
-        if store is not None:
-            store.flush()
-    finally:
-        del store
     return done
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    """The ``.npy`` (version 1.0) header of a C-ordered float16 array of ``shape``."""
+    out = io.BytesIO()
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float16))}
+    np.lib.format.write_array_header_1_0(out, {**header, "fortran_order": False, "shape": shape})
+    return out.getvalue()
+
+
+def _keep_rows(path: Path, rows: int) -> None:
+    """Cut the float16 ``.npy`` file ``path`` to its first ``rows`` rows: the header rewritten
+    in place when its length allows (numpy pads it to 64 bytes, so it nearly always does), else
+    the rows copied block by block behind a new header; never the whole array in memory."""
+    with path.open("rb") as fh:
+        fmt = np.lib.format
+        version = fmt.read_magic(fh)
+        read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, _, _ = read(fh)
+        offset = fh.tell()
+    new = _npy_header((rows, *shape[1:]))
+    size = rows * int(np.prod(shape[1:], dtype=np.int64)) * np.dtype(np.float16).itemsize
+    if len(new) == offset:
+        with path.open("r+b") as fh:
+            fh.write(new)
+            fh.truncate(offset + size)
+        return
+    copy = path.with_name(path.name + ".rows")
+    try:
+        with path.open("rb") as src, copy.open("wb") as dst:
+            dst.write(new)
+            src.seek(offset)
+            left = size
+            while left > 0:
+                block = src.read(min(COPY_BYTES, left))
+                if not block:
+                    raise VideoError(f"the features file {path} is shorter than its rows")
+                dst.write(block)
+                left -= len(block)
+        os.replace(copy, path)
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 class FeatureFile:

@@ -6,7 +6,10 @@ backbone maps of every frame (``features.py``, the same cache the proposals use)
 to 3 x 3 as the K-FPN search sees them, then rotated onto their first ``RANK_DIMS`` principal
 axes so that a long video's descriptors stay small (100,000 frames: 12 MB as float16) and the
 ranking stays fast. The app's ``N`` and the benchmark's protocol B both take them from
-``ranking_descriptors``; they are cached as float16 in
+``ranking_descriptors``, which reads the features cache ``CHUNK`` frames at a time (two
+passes: the pooled values' covariance, then the projection), so memory stays
+O(CHUNK x C x 49 + (C x 9)² + frames x RANK_DIMS) whatever the video's length. They are cached
+as float16 in
 ``cache_dir("features")/<fingerprint>-<backbone>-<input>px-rank<RANK_DIMS>-v<VERSION>.npy``
 (the backbone's default input, ``backbones.feature_key``).
 """
@@ -35,7 +38,7 @@ from annotator.video.base import VideoReader
 RANK_DIMS = 64
 VERSION = 1
 POOL = 3
-CHUNK = 1024  # frames pooled at once: bounded memory on long videos
+CHUNK = 256  # frames pooled at once (C x 7 x 7 float64 each: 32 MB): bounded memory
 # The 7 x 7 map's rows (and columns) each 3 x 3 cell averages, as adaptive average pooling
 # divides them (start floor(i * 7 / 3), end ceil((i + 1) * 7 / 3)).
 _BINS = ((0, 3), (2, 5), (4, 7))
@@ -74,23 +77,44 @@ def descriptors_from_features(
     width = int(np.shape(feats)[1]) * POOL * POOL
     if 0 < f < width:
         return _few_frames(np.concatenate([chunk(s) for s in range(0, f, CHUNK)]), dims)
-    total = np.zeros(0)
-    gram = np.zeros(0)
+    from scipy.linalg.blas import dsyrk
+
+    # The covariance is built in one D x D array, updated in place (BLAS's symmetric rank-k
+    # update, upper triangle): no second D x D temporary per chunk or for the centring.
+    total = np.zeros(width)
+    gram = np.zeros((width, width), order="F")
     for start in range(0, f, CHUNK):
         check_stop(should_stop, "ranking descriptors")
         y = chunk(start)
-        if not gram.size:
-            total, gram = np.zeros(y.shape[1]), np.zeros((y.shape[1], y.shape[1]))
         total += y.sum(axis=0)
-        gram += y.T @ y
+        gram = dsyrk(1.0, y, beta=1.0, c=gram, trans=1, lower=0, overwrite_c=1)
     mean = total / max(f, 1)
-    cov = gram / max(f, 1) - np.outer(mean, mean)
-    _, vecs = np.linalg.eigh(cov)  # ascending eigenvalues
-    axes = vecs[:, ::-1][:, : min(dims, len(mean))]
+    gram /= max(f, 1)
+    for row in range(0, width, CHUNK):  # minus the mean's outer product, a band at a time
+        gram[row : row + CHUNK] -= np.outer(mean[row : row + CHUNK], mean)
+    axes = _top_axes(gram, min(dims, len(mean)))
+    del gram
     out = np.empty((f, axes.shape[1]), dtype=np.float32)
     for start in range(0, f, CHUNK):
         out[start : start + CHUNK] = (chunk(start) - mean) @ axes
     return out
+
+
+def _top_axes(cov: NDArray[np.float64], keep: int) -> NDArray[np.float64]:
+    """(D, keep) eigenvectors of the largest eigenvalues of the symmetric ``cov`` (its upper
+    triangle is read; overwritten), largest first, each signed so that its largest component is positive. Only those are computed
+    (LAPACK's ``syevr`` on a subset): the full D x D decomposition of the backbone's 2880
+    pooled values takes another 250 MB while it runs, and the app can run two at once (the
+    proposals' long grid and the reading for ``N``)."""
+    from scipy.linalg import eigh
+
+    d = len(cov)
+    subset = [d - keep, d - 1]
+    _, vecs = eigh(cov, lower=False, overwrite_a=True, subset_by_index=subset, driver="evr")
+    axes = np.ascontiguousarray(vecs[:, ::-1])  # ascending eigenvalues: largest first
+    top = np.abs(axes).argmax(axis=0)
+    signs = np.sign(axes[top, np.arange(keep)])
+    return np.asarray(axes * np.where(signs == 0, 1.0, signs), dtype=np.float64)
 
 
 def _few_frames(y: NDArray[np.float64], dims: int) -> NDArray[np.float32]:
@@ -139,12 +163,15 @@ def ranking_descriptors(
             return hit
         if not compute and not features_path(fingerprint, backbone).is_file():
             return None
+        # Read from the cache file chunk by chunk (``FeatureFile``), never as one array:
+        # a 100,000-frame video's features are 6 GB as float32.
         feats = video_features(
             source,
             backbone,
             device=device,
             progress=part(progress, 0.0, 0.95),
             should_stop=should_stop,
+            mmap=True,
         )
     out = descriptors_from_features(feats, should_stop=should_stop)
     save_cached(cache_path(fingerprint, backbone), out)

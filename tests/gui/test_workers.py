@@ -158,3 +158,34 @@ def test_a_user_task_is_not_queued_behind_background_tasks(qtbot) -> None:
     assert ended == ["automatic"] * 3 and not runner.busy
     late = runner.start("late", automatic, background=True)
     assert late.cancelled and not runner.busy  # nothing starts after shutdown
+
+
+def test_freed_memory_is_released_after_every_task_however_it_ends(qtbot, monkeypatch) -> None:
+    from annotator.gui import workers
+
+    released: list[str] = []
+    running: list[str] = []
+
+    def release() -> bool:
+        released.append(running[-1] if running else "?")
+        return True
+
+    monkeypatch.setattr(workers, "release_free_memory", release)
+    runner = TaskRunner()
+
+    def job(name, outcome):
+        def fn(progress, should_stop):
+            running.append(name)
+            if outcome == "error":
+                raise VideoError("damaged")
+            if outcome == "cancel":
+                raise Cancelled()
+            return name
+
+        return fn
+
+    for name, outcome in (("ok", "done"), ("bad", "error"), ("stop", "cancel")):
+        runner.start(name, job(name, outcome), background=name == "ok")
+        assert runner.wait_idle(5)
+    assert released == ["ok", "bad", "stop"]
+    runner.shutdown()

@@ -105,3 +105,43 @@ def test_fewer_frames_than_pooled_values_decompose_the_small_side(
     assert np.allclose(out[:, 29:], 0.0, atol=1e-3)
     labelled = np.array([0, 11, 29])
     assert np.allclose(video_evidence(out, labelled), video_evidence(y, labelled), rtol=1e-4)
+
+
+def test_the_features_are_read_from_the_cache_file_chunk_by_chunk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reading for ``N`` never loads the video's whole feature array: it reads the cache
+    file ``CHUNK`` frames at a time, and gets what the whole array in memory gives."""
+    from annotator.proposal import features as ft
+
+    monkeypatch.setattr(rv, "CHUNK", 16)
+    feats = _features(50)
+    save_cached(cache_path("fp-chunks", DEFAULT_BACKBONE), feats)
+    reads: list[int] = []
+    real = ft.FeatureFile.__getitem__
+
+    def spy(self: ft.FeatureFile, key: object) -> np.ndarray:
+        out = real(self, key)
+        reads.append(len(out))
+        return out
+
+    monkeypatch.setattr(ft.FeatureFile, "__getitem__", spy)
+    out = rv.ranking_descriptors(_video(50, "fp-chunks"), compute=False)
+    assert out is not None and out.shape == (50, 36)
+    assert reads and max(reads) <= 16 and sum(reads) == 2 * 50  # two passes, in chunks
+    want = rv.descriptors_from_features(feats)
+    assert np.allclose(out, want, atol=1e-5 * np.abs(want).max())
+
+
+def test_only_the_leading_axes_are_computed_and_they_match_the_full_decomposition() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 90)) @ rng.normal(size=(90, 90))
+    cov = np.cov(x, rowvar=False, bias=True)
+    _, vecs = np.linalg.eigh(cov)
+    want = vecs[:, ::-1][:, :20]
+    upper = np.triu(cov)  # only the upper triangle is read
+    got = rv._top_axes(upper, 20)
+    assert got.shape == (90, 20)
+    # the same axes up to sign, each signed so that its largest component is positive
+    assert np.allclose(np.abs(got.T @ want), np.eye(20), atol=1e-8)
+    assert (got[np.abs(got).argmax(axis=0), np.arange(20)] > 0).all()
