@@ -9,9 +9,10 @@ diagonal, ``P (P + R)⁻¹ = I − R (P + R)⁻¹``, so
 
     diag(P (P + R)⁻¹ P) = diag(P) − r + r² diag((P + R)⁻¹)
 
-and the inverse of ``P + R`` (about n³ flops from a symmetric Bunch-Kaufman factorisation,
-LAPACK's ``sytrf``/``sytri``, which needs no definiteness: ``P + R`` is positive definite
-since long gaps take a valid variogram, but nothing here relies on it) replaces the n right-hand
+and the inverse of ``P + R`` (about n³ flops: Cholesky, LAPACK's ``potrf``/``potri``, as
+``P + R`` is positive definite since long gaps take a valid variogram; where it is not, the
+symmetric Bunch-Kaufman factorisation ``sytrf``/``sytri``, which needs no definiteness)
+replaces the n right-hand
 sides; the update is then two matrix-vector products. Same numbers as the plain solve up to
 rounding (``tests/dynamics/test_condition.py``: 1e-6 px on the update, 1e-6 relative on the
 variance, whose unobserved frames carry a huge noise and lose digits to cancellation); a
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg.lapack import dsytrf, dsytri
+from scipy.linalg.lapack import dpotrf, dpotri, dsytrf, dsytri
 
 FloatArray = NDArray[np.float64]
 
@@ -58,10 +59,7 @@ def condition(p: FloatArray, noise: FloatArray, innov: FloatArray) -> tuple[Floa
     inv_diag = np.empty(noise.shape)
     a = p + _diag(noise)
     for m in range(len(a)):
-        # Bunch-Kaufman L D Lᵀ and the inverse from it (symmetric, possibly indefinite)
-        factor, pivots, info = dsytrf(a[m], lower=1, overwrite_a=1)
-        if info == 0:
-            low, info = dsytri(factor, pivots, lower=1, overwrite_a=1)
+        low, info = _symmetric_inverse(a[m])
         if info != 0:  # singular: the plain solve says so its own way
             return condition_reference(p, noise, innov)
         inv = np.tril(low) + np.tril(low, -1).T
@@ -69,6 +67,22 @@ def condition(p: FloatArray, noise: FloatArray, innov: FloatArray) -> tuple[Floa
         update[m] = p[m] @ (inv @ innov[m])
     # diag(P) − diag(P (P + R)⁻¹ P) = r − r² diag((P + R)⁻¹)
     return update, noise - noise * noise * inv_diag
+
+
+def _symmetric_inverse(a: FloatArray) -> tuple[FloatArray, int]:
+    """The inverse of the symmetric ``a`` in its lower triangle, and LAPACK's ``info`` (0: done).
+    Cholesky first (``potrf``/``potri``, blocked: about three times faster than the
+    Bunch-Kaufman pair at 600 rows); a matrix that is not positive definite takes the
+    Bunch-Kaufman L D Lᵀ (``sytrf``/``sytri``), which needs no definiteness."""
+    factor, info = dpotrf(a.T, lower=1, clean=0)  # a.T: the same matrix, Fortran order
+    if info == 0:
+        low, info = dpotri(factor, lower=1, overwrite_c=1)
+        if info == 0:
+            return low, 0
+    factor, pivots, info = dsytrf(a.T, lower=1)
+    if info == 0:
+        factor, info = dsytri(factor, pivots, lower=1, overwrite_a=1)
+    return factor, int(info)
 
 
 _CONTROLLER: Any = None

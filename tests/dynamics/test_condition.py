@@ -36,6 +36,23 @@ def test_fast_update_equals_the_plain_solve(gap: int) -> None:
         assert eig[0] >= -1e-9 * eig[-1]
 
 
+def test_an_indefinite_covariance_takes_the_symmetric_factorisation_and_the_same_update() -> None:
+    # a learned table's covariance may be slightly indefinite: Cholesky fails there, the
+    # Bunch-Kaufman inverse must give the plain solve's numbers
+    rng = np.random.default_rng(7)
+    n = 80
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    eig = np.linspace(-20.0, 50.0, n)
+    p = ((q * eig) @ q.T)[None]
+    noise = rng.uniform(5.0, 9.0, (1, n))
+    assert np.linalg.eigvalsh(p[0] + np.diag(noise[0]))[0] < 0  # not positive definite
+    innov = rng.normal(0.0, 10.0, (1, n, 2))
+    update, post = condition(p, noise, innov)
+    ref_update, ref_post = condition_reference(p, noise, innov)
+    np.testing.assert_allclose(update, ref_update, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(post, ref_post, rtol=1e-6, atol=1e-9)
+
+
 def _long_clip(frames: int = 900, joints: int = 3) -> tuple[MotionFields, np.ndarray]:
     """A field that moves everything by a smooth random velocity (plus noise per cell, so
     the walks' variances vary), and joints that follow it."""
