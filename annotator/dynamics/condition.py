@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg.lapack import dpotrf, dpotri, dsytrf, dsytri
+from scipy.linalg.lapack import dpotrf, dpotri, dsytrf, dsytri, dtrtrs
 
 FloatArray = NDArray[np.float64]
 
@@ -83,6 +83,18 @@ def _symmetric_inverse(a: FloatArray) -> tuple[FloatArray, int]:
     if info == 0:
         factor, info = dsytri(factor, pivots, lower=1, overwrite_a=1)
     return factor, int(info)
+
+
+def whiten(a: FloatArray, rhs: FloatArray) -> FloatArray | None:
+    """``L⁻¹ rhs`` where ``a = L Lᵀ`` (Cholesky), or None when ``a`` is not positive definite.
+    With ``Y = L⁻¹ [innov, Kᵀ]``, ``K a⁻¹ innov = Y_Kᵀ Y_innov`` and ``diag(K a⁻¹ Kᵀ)`` is the
+    column sums of ``Y_K²``: a factorisation and one triangular solve, half the flops of an LU
+    solve for the same right-hand sides."""
+    factor, info = dpotrf(a.T, lower=1, clean=1)
+    if info != 0:
+        return None
+    y, info = dtrtrs(factor, rhs, lower=1)
+    return None if info != 0 else np.asarray(y)
 
 
 _CONTROLLER: Any = None

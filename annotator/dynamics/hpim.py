@@ -61,7 +61,7 @@ from annotator.core.codes import Source
 from annotator.core.paths import model_path
 from annotator.core.safeio import atomic_savez, load_npz
 from annotator.dynamics.base import FloatArray, IntArray, PchipFiller
-from annotator.dynamics.condition import condition, one_blas_thread
+from annotator.dynamics.condition import condition, one_blas_thread, whiten
 from annotator.dynamics.variogram_model import ValidVariogram
 from annotator.errors import FormatError
 
@@ -488,12 +488,19 @@ class HpimFiller:
                 for m in ms:
                     a = p_ss * s_px[m]
                     a[np.diag_indices_from(a)] += noise[m, at]
-                    rhs = np.concatenate([seen[m, at] - prior[m, at], p_bs.T * s_px[m]], axis=1)
-                    x = np.linalg.solve(a, rhs)  # (S, 2 + block)
                     k_bs = p_bs * s_px[m]
-                    fused[m, b0:b1] = prior[m, b0:b1] + k_bs @ x[:, :2]
+                    rhs = np.concatenate([seen[m, at] - prior[m, at], k_bs.T], axis=1)
+                    y = whiten(a, rhs)  # (S, 2 + block): L⁻¹ rhs, a = L Lᵀ
+                    if y is not None:
+                        gain = y[:, 2:].T @ y[:, :2]
+                        explained = np.einsum("sb,sb->b", y[:, 2:], y[:, 2:])
+                    else:  # not positive definite: the plain solve
+                        x = np.linalg.solve(a, rhs)
+                        gain = k_bs @ x[:, :2]
+                        explained = np.einsum("bs,sb->b", k_bs, x[:, 2:])
+                    fused[m, b0:b1] = prior[m, b0:b1] + gain
                     prior_var = diag * s_px[m]
-                    post = prior_var - np.einsum("bs,sb->b", k_bs, x[:, 2:])
+                    post = prior_var - explained
                     share[m, b0:b1] = np.clip(post / np.maximum(prior_var, 1e-12), 0.0, 1.0)
         out[where] = fused
         var[where] *= share[..., None]

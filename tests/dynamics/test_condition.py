@@ -9,7 +9,7 @@ import pytest
 
 import annotator.dynamics.hpim as hpim_module
 from annotator.core.codes import Visibility
-from annotator.dynamics.condition import condition, condition_reference
+from annotator.dynamics.condition import condition, condition_reference, whiten
 from annotator.dynamics.hpim import make_hpim_filler
 from annotator.propagation.fuse import LiveFill, fill_with
 from annotator.propagation.registry import VideoSource
@@ -51,6 +51,19 @@ def test_an_indefinite_covariance_takes_the_symmetric_factorisation_and_the_same
     ref_update, ref_post = condition_reference(p, noise, innov)
     np.testing.assert_allclose(update, ref_update, rtol=0, atol=1e-6)
     np.testing.assert_allclose(post, ref_post, rtol=1e-6, atol=1e-9)
+
+
+def test_whiten_is_the_cholesky_solve_and_refuses_an_indefinite_matrix() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(30, 30))
+    a = x @ x.T + 30 * np.eye(30)
+    rhs = rng.normal(size=(30, 5))
+    y = whiten(a, rhs)
+    assert y is not None
+    np.testing.assert_allclose(np.linalg.cholesky(a) @ y, rhs, atol=1e-10)
+    np.testing.assert_allclose(y.T @ y[:, :1], rhs.T @ np.linalg.solve(a, rhs[:, :1]), atol=1e-10)
+    indefinite = a - 100 * np.eye(30)
+    assert whiten(indefinite, rhs) is None
 
 
 def _long_clip(frames: int = 900, joints: int = 3) -> tuple[MotionFields, np.ndarray]:
