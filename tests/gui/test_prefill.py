@@ -410,6 +410,13 @@ def _fresh(session):  # type: ignore[no-untyped-def]
     return engine.reset(inputs.labels).poses
 
 
+def _predict_exactly(session, truth, frames: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """Lay the true poses of ``frames`` as predictions (confidence 0.9), one command."""
+    pose = np.array(truth[frames], dtype=np.float32)
+    layer = np.concatenate([pose, np.ones((*pose.shape[:2], 1), np.float32)], axis=2)
+    session.push(cmd.SetPredicted(frames, layer, np.full(pose.shape[:2], 0.9, np.float32)))
+
+
 def test_prefilled_frames_fill_the_frames_between_them(qtbot, window, fake, figure_video) -> None:
     truth = fake
     open_and_wait(qtbot, window, figure_video[0])
@@ -475,9 +482,7 @@ def test_an_edit_far_from_the_predictions_refills_what_a_fresh_fill_gives(
     open_and_wait(qtbot, window, figure_video[0])
     session = window.session
     session.set_method("hpim")
-    pose = np.array(truth[[3, 12, 36]], dtype=np.float32)
-    layer = np.concatenate([pose, np.ones((3, 13, 1), np.float32)], axis=2)
-    session.push(cmd.SetPredicted([3, 12, 36], layer, np.full((3, 13), 0.9, np.float32)))
+    _predict_exactly(session, truth, [3, 12, 36])
     # One label after every prediction, then one before them all: each moves which
     # predictions anchor far from the edited frame.
     for frame in (39, 0, 20):
@@ -503,9 +508,7 @@ def test_a_drag_beside_anchoring_predictions_refills_what_a_fresh_fill_gives(
     open_and_wait(qtbot, window, figure_video[0])
     session = window.session
     session.set_method(method)
-    pose = np.array(truth[[3, 12, 36]], dtype=np.float32)
-    layer = np.concatenate([pose, np.ones((3, 13, 1), np.float32)], axis=2)
-    session.push(cmd.SetPredicted([3, 12, 36], layer, np.full((3, 13), 0.9, np.float32)))
+    _predict_exactly(session, truth, [3, 12, 36])
     _label(session, truth, 20)
     assert session.fill_inputs().anchors[[3, 12, 36]].all()
     # a label moved; a filled joint made a label; a predicted joint made a label, then moved
