@@ -147,7 +147,8 @@ class HpimModel:
 MAX_VARIOGRAM = 100_000
 CONDITION_BATCH = 1 << 20  # matrix elements per batch of the observation update (8 MB each)
 MAX_DENSE_GAP = 640  # frames inside a gap up to which observations are weighed exactly
-LONG_CACHE = 16  # weights of this many gaps longer than 512 frames kept (a few MB each)
+SHORT_GAP = 512  # gaps up to this many frames keep their weights and covariance in plain caches
+LONG_CACHE = 16  # weights of this many longer gaps kept, least recently used out (a few MB each)
 LONG_BLOCK = 128  # longer gaps: blocks of this many frames, each with this much context
 VALID_TABLE_GAP = 100.0
 """Gaps up to this many frames of the model keep the learned table: the error covariances it
@@ -291,7 +292,7 @@ class HpimFiller:
         """Weights (gap − 1, len(rel)) and variance for the frames strictly inside a gap of
         ``gap`` frames starting at 0, from labels at offsets ``rel``."""
         key = (rel, gap)
-        hit = self._cache.get(key) if gap <= 512 else self._long_cache.get(key)
+        hit = self._cache.get(key) if gap <= SHORT_GAP else self._long_cache.get(key)
         if hit is None:
             t = np.asarray(rel, dtype=np.float64)
             s = np.arange(1, gap, dtype=np.float64)
@@ -304,13 +305,13 @@ class HpimFiller:
             hit = (w, np.maximum(_variance(g, w, t, s), 0.0))
             if len(self._cache) > 2048:  # irregular labels on a long video: stay bounded
                 self._cache.clear()
-            if gap <= 512:
+            if gap <= SHORT_GAP:
                 self._cache[key] = hit
             else:  # the few long gaps an edit touches again and again (a drag's steps)
                 self._long_cache[key] = hit
                 while len(self._long_cache) > LONG_CACHE:
                     self._long_cache.popitem(last=False)
-        elif gap > 512:
+        elif gap > SHORT_GAP:
             self._long_cache.move_to_end(key)
         return hit
 
@@ -377,17 +378,12 @@ class HpimFiller:
         hit = self._cov_cache.get(key)
         if hit is None:
             w, _ = self.weights(rel, gap)
-            t = np.asarray(rel, dtype=np.float64)
-            s = np.arange(1, gap, dtype=np.float64)
-            long = self.is_long(rel, gap)
-            g_ss = self.gamma(s[:, None] - s[None, :], long)
-            g_ts = self.gamma(t[:, None] - s[None, :], long)  # (n, gap − 1)
-            g_tt = self.gamma(t[:, None] - t[None, :], long)
-            hit = -g_ss + w @ g_ts + (w @ g_ts).T - w @ g_tt @ w.T
+            inside = np.arange(gap - 1)
+            hit = _GapCovariance(self, rel, gap, w).at(inside, inside)
             hit = 0.5 * (hit + hit.T)
             if len(self._cov_cache) > 256:
                 self._cov_cache.clear()
-            if gap <= 512:
+            if gap <= SHORT_GAP:
                 self._cov_cache[key] = hit
         return hit
 

@@ -36,6 +36,23 @@ def test_fast_update_equals_the_plain_solve(gap: int) -> None:
         assert eig[0] >= -1e-9 * eig[-1]
 
 
+@pytest.mark.parametrize("gap", [40, 300, 900])
+def test_gap_covariance_is_the_error_covariance_written_with_the_variogram(gap: int) -> None:
+    # Cov(x_s − Σ w_s,i x_i, x_s' − Σ w_s',j x_j) = −γ(s − s') + Σ_i w_s,i γ(t_i − s')
+    #   + Σ_j w_s',j γ(t_j − s) − Σ_ij w_s,i γ(t_i − t_j) w_s',j, term by term
+    filler = make_hpim_filler(fps=30.0)
+    rel = (-gap, 0, gap, 2 * gap)
+    w, _ = filler.weights(rel, gap)
+    long = filler.is_long(rel, gap)
+    t = np.asarray(rel, dtype=np.float64)
+    s = np.arange(1, gap, dtype=np.float64)
+    g_ts = filler.gamma(t[:, None] - s[None, :], long)
+    expected = -filler.gamma(s[:, None] - s[None, :], long) + w @ g_ts + (w @ g_ts).T
+    expected -= w @ filler.gamma(t[:, None] - t[None, :], long) @ w.T
+    cov = filler._gap_covariance(rel, gap)
+    np.testing.assert_allclose(cov, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
+
+
 def test_an_indefinite_covariance_takes_the_symmetric_factorisation_and_the_same_update() -> None:
     # a learned table's covariance may be slightly indefinite: Cholesky fails there, the
     # Bunch-Kaufman inverse must give the plain solve's numbers
