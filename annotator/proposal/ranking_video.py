@@ -102,10 +102,10 @@ def descriptors_from_features(
 
 def _top_axes(cov: NDArray[np.float64], keep: int) -> NDArray[np.float64]:
     """(D, keep) eigenvectors of the largest eigenvalues of the symmetric ``cov`` (its upper
-    triangle is read; overwritten), largest first, each signed so that its largest component is positive. Only those are computed
-    (LAPACK's ``syevr`` on a subset): the full D x D decomposition of the backbone's 2880
-    pooled values takes another 250 MB while it runs, and the app can run two at once (the
-    proposals' long grid and the reading for ``N``)."""
+    triangle is read; overwritten), largest first, each signed so that its largest component
+    is positive. Only those are computed (LAPACK's ``syevr`` on a subset): the full D x D
+    decomposition of the backbone's 2880 pooled values takes another 250 MB while it runs,
+    and the app can run two at once (the proposals' long grid and the reading for ``N``)."""
     from scipy.linalg import eigh
 
     d = len(cov)

@@ -16,9 +16,7 @@ do not follow display order: there they are counted from the key frame the decod
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +30,7 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
 from annotator.core.fingerprint import video_fingerprint
+from annotator.core.memory import keep_frame_memory
 from annotator.core.progress import Cancelled, Progress
 from annotator.errors import VideoError
 from annotator.video import index as index_mod
@@ -58,30 +57,6 @@ _PROXY_SEEK_S = 0.3
 _PICT_TYPES = {1: "I", 2: "P", 3: "B", 4: "P", 5: "I", 6: "P", 7: "B"}
 
 
-def _keep_frame_memory() -> None:
-    """Let glibc reuse freed frame-sized blocks instead of returning them to the system.
-
-    Frames are megabytes each; by default glibc maps every such block fresh from the kernel
-    and unmaps it when freed, so any consumer that holds the current frame while the next is
-    made (every viewer does) pays page faults on every frame: measured 4 ms per 1080p frame,
-    half the cost of decoding it. Keeping such blocks in the heap removes that. Process-wide,
-    done once, and a no-op where the C library is not glibc.
-    """
-    global _MEMORY_TUNED
-    if _MEMORY_TUNED or not sys.platform.startswith("linux"):
-        return
-    _MEMORY_TUNED = True
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks up to 32 MiB (a 4K RGB frame)
-        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: keep up to 256 MiB of free heap
-    except (OSError, AttributeError):
-        pass
-
-
-_MEMORY_TUNED = False
-
-
 class FrameIndexError(VideoError, IndexError):
     """A frame index outside ``0 .. frame_count - 1``."""
 
@@ -103,7 +78,7 @@ class PyAVVideo:
         build_index: bool = True,
     ) -> None:
         self.path = check_path(path).resolve()
-        _keep_frame_memory()
+        keep_frame_memory()
         self.fingerprint = video_fingerprint(self.path)
         self._cache: FrameCache[Frame | VideoFrame] = FrameCache(cache_frames)
         self._decode_ahead = max(0, min(decode_ahead, cache_frames // 2))

@@ -1,4 +1,5 @@
-"""``release_free_memory`` trims the C heap where glibc offers it and is a no-op elsewhere."""
+"""The C heap's tunings: ``release_free_memory`` trims the heap and ``keep_frame_memory``
+keeps frame-sized blocks where glibc offers them; both are no-ops elsewhere."""
 
 from __future__ import annotations
 
@@ -32,11 +33,35 @@ def test_a_c_library_without_malloc_trim_is_tolerated(monkeypatch: pytest.Monkey
         def __getattr__(self, name: str) -> object:
             raise AttributeError(name)
 
-    memory._malloc_trim.cache_clear()
+    _clear_caches()
     monkeypatch.setattr(memory.ctypes, "CDLL", NoTrim)
     monkeypatch.setattr(memory.sys, "platform", "linux")
     try:
         assert memory._malloc_trim() is None
         assert memory.release_free_memory() is False
+        assert memory.keep_frame_memory() is False
     finally:
-        memory._malloc_trim.cache_clear()
+        _clear_caches()
+
+
+def test_nothing_is_tuned_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    _clear_caches()
+    monkeypatch.setattr(memory.sys, "platform", "darwin")
+    try:
+        assert memory._libc() is None
+        assert memory.keep_frame_memory() is False
+        assert memory.release_free_memory() is False
+    finally:
+        _clear_caches()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_frame_blocks_are_kept_on_glibc() -> None:
+    # both settings taken (mallopt returns 1), once per process: the reader calls it per video
+    assert memory.keep_frame_memory() is True
+    assert memory.keep_frame_memory() is True
+
+
+def _clear_caches() -> None:
+    for cached in (memory._libc, memory._malloc_trim, memory.keep_frame_memory):
+        cached.cache_clear()
