@@ -250,10 +250,11 @@ def run(args: argparse.Namespace) -> int:
         session = window.session
         assert session is not None
         n = session.frame_count
-        fields = session.fields
+        fields, walked = session.fields, session.walk_fields
         motion = (
-            f"{fields.kind} fields, {len(fields)} frames"
-            if fields is not None
+            f"{fields.kind} fields, {len(fields)} frames; the video fills walk "
+            + ("the optical flow" if walked is not fields else "the codec's vectors")
+            if fields is not None and walked is not None
             else f"none: {session.motion_note or 'not extracted'}"
         )
         work = "no background work" if args.quiet_app else "motion extraction"

@@ -19,6 +19,8 @@ Sections, figures only (nothing here is a test):
   and by situation (distance to a key frame, speed, occlusion, limbs over the torso).
 - **Ceiling** (``propagation_ceiling.py``): how far a smooth track can agree with the real
   clips' per-frame references, per joint group, beside ``hpim+mv``.
+- **Follow** (``propagation_follow.py``): whether ``mv`` and ``hpim+mv`` follow a limb that
+  swings away from its label on the real clips, or stay near the label, per motion field.
 - **Tune** (``propagation_tune.py``): the walk and fusion settings varied one at a time on a
   rendered *training* set (``--set``), ``hpim+mv``'s PCK for each.
 
@@ -70,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="real,render,speed",
         help="comma-separated: real, render, render-groups (where the fills miss on the "
         "renders), speed, store (run store alone: it prints the process's peak memory), cost, "
-        "dis, ceiling, tune (with --set: a training set)",
+        "dis, ceiling, follow (whether the fills follow a swinging limb), tune (with --set: a "
+        "training set)",
     )
     parser.add_argument(
         "--store-frames", type=int, default=100_000, help="frames of the store section's video"
@@ -512,7 +515,18 @@ def contact_sheet(data: Path, clip: str, out_png: Path, budget: float = 0.1) -> 
 
 def run(args: argparse.Namespace) -> int:
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    known = ("real", "render", "render-groups", "speed", "store", "cost", "dis", "ceiling", "tune")
+    known = (
+        "real",
+        "render",
+        "render-groups",
+        "speed",
+        "store",
+        "cost",
+        "dis",
+        "ceiling",
+        "follow",
+        "tune",
+    )
     unknown = set(sections) - set(known)
     if unknown:
         raise UsageError(f"unknown sections {', '.join(sorted(unknown))}: use {', '.join(known)}")
@@ -521,7 +535,7 @@ def run(args: argparse.Namespace) -> int:
     fields = parse_fields(args.fields)
     refine = parse_refines(args.refine)
     data: Path = args.data
-    needs_real = {"real", "speed", "cost", "dis", "ceiling"} & set(sections)
+    needs_real = {"real", "speed", "cost", "dis", "ceiling", "follow"} & set(sections)
     if (needs_real or args.sheet) and not (data / "realgt").is_dir():
         raise UsageError(f"no realgt folder under {data} (pass --data)")
     start = time.perf_counter()
@@ -545,6 +559,11 @@ def run(args: argparse.Namespace) -> int:
 
         for budget in parse_budgets(args.budgets):
             ceiling_section(data, budget, fields[0], args.cell, refine)
+    if "follow" in sections:
+        from annotator.bench.propagation_follow import follow_section
+
+        for budget in parse_budgets(args.budgets):
+            follow_section(data, budget, fields, args.cell)
     if "tune" in sections:
         from annotator.bench.propagation_tune import tune_section
 

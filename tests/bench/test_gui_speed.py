@@ -19,6 +19,8 @@ def test_drags_are_timed_on_a_prefilled_generated_video(
     out = capsys.readouterr().out
     assert status == 0, out
     assert "320x240, 40 frames" in out and "4 frames predicted" in out
+    # opening waits for the background work: the video fills walk the optical flow, as in use
+    assert "the video fills walk the optical flow" in out, out
     for method in ("linear", "hpim"):
         row = re.search(rf"drag -> {method} fill -> redraw\s+median\s+[\d.]+ ms.*\d+ fps", out)
         assert row is not None, out
