@@ -61,7 +61,7 @@ from annotator.core.codes import Source
 from annotator.core.paths import model_path
 from annotator.core.safeio import atomic_savez, load_npz
 from annotator.dynamics.base import FloatArray, IntArray, PchipFiller
-from annotator.dynamics.condition import condition, one_blas_thread, whiten
+from annotator.dynamics.condition import block_gains, condition, one_blas_thread, whiten
 from annotator.dynamics.variogram_model import ValidVariogram
 from annotator.errors import FormatError
 
@@ -150,6 +150,8 @@ MAX_DENSE_GAP = 640  # frames inside a gap up to which observations are weighed 
 SHORT_GAP = 512  # gaps up to this many frames keep their weights and covariance in plain caches
 LONG_CACHE = 16  # weights of this many longer gaps kept, least recently used out (a few MB each)
 LONG_BLOCK = 128  # longer gaps: blocks of this many frames, each with this much context
+LONG_BATCH = 1 << 22  # longer gaps: matrix elements of the blocks solved in one batch (32 MB)
+BATCH_ROWS = 64  # longer gaps: blocks with at most this many observed frames are batched
 VALID_TABLE_GAP = 100.0
 """Gaps up to this many frames of the model keep the learned table: the error covariances it
 gives them are positive semi-definite (an ad-hoc check of the shipped model, labels every gap
@@ -454,7 +456,11 @@ class HpimFiller:
         with only those covariance entries computed. A window observed on every frame (the
         video's walks) costs what a solve of the whole window costs; sparse observations (an
         estimator's predicted frames, every tenth frame or so) cost a small fraction of it.
-        Pairs observed on the same frames of a window share the covariance entries."""
+        Blocks with few observed frames are solved in batches (:func:`_block_updates`): a
+        drag beside an estimator's predictions touches about a hundred such blocks, whose
+        solves one at a time cost more in Python than in arithmetic. Past ``BATCH_ROWS``
+        observed frames the arithmetic dominates and a Cholesky factor per block is cheaper
+        than the batch's explicit inverses."""
         n = gap - 1
         w, _ = self.weights(rel, gap)
         cov = _GapCovariance(self, rel, gap, w)
@@ -467,37 +473,49 @@ class HpimFiller:
         noise = v[gi, :, ji]
         fused = prior.copy()
         share = np.ones(h.shape)
+        # Per (pair, block) with an observation in the block's window: a few observed frames
+        # (an estimator's predictions) make small solves, batched; many (the video's walks:
+        # every frame) make large ones, factorised one by one, the covariance entries shared
+        # by the pairs observed on the same frames.
+        small: list[tuple[int, int, int, IntArray]] = []
+        large: dict[tuple[int, bytes], tuple[IntArray, list[int]]] = {}
         for b0 in range(0, n, LONG_BLOCK):
-            b1 = min(n, b0 + LONG_BLOCK)
-            w0, w1 = max(0, b0 - LONG_BLOCK), min(n, b1 + LONG_BLOCK)
-            block = np.arange(b0, b1)
-            diag = diagonal[b0:b1]
-            groups: dict[bytes, list[int]] = {}
-            for m, seen_at in enumerate(h[:, w0:w1]):
-                if seen_at.any():
-                    groups.setdefault(seen_at.tobytes(), []).append(m)
-            for members in groups.values():
-                ms = np.asarray(members)
-                at = w0 + np.flatnonzero(h[ms[0], w0:w1])
-                p_bs = cov.at(block, at)  # (block, S)
-                p_ss = cov.at(at, at)  # (S, S)
-                for m in ms:
-                    a = p_ss * s_px[m]
-                    a[np.diag_indices_from(a)] += noise[m, at]
-                    k_bs = p_bs * s_px[m]
-                    rhs = np.concatenate([seen[m, at] - prior[m, at], k_bs.T], axis=1)
-                    y = whiten(a, rhs)  # (S, 2 + block): L⁻¹ rhs, a = L Lᵀ
-                    if y is not None:
-                        gain = y[:, 2:].T @ y[:, :2]
-                        explained = np.einsum("sb,sb->b", y[:, 2:], y[:, 2:])
-                    else:  # not positive definite: the plain solve
-                        x = np.linalg.solve(a, rhs)
-                        gain = k_bs @ x[:, :2]
-                        explained = np.einsum("bs,sb->b", k_bs, x[:, 2:])
-                    fused[m, b0:b1] = prior[m, b0:b1] + gain
-                    prior_var = diag * s_px[m]
-                    post = prior_var - explained
-                    share[m, b0:b1] = np.clip(post / np.maximum(prior_var, 1e-12), 0.0, 1.0)
+            w0, w1 = max(0, b0 - LONG_BLOCK), min(n, b0 + 2 * LONG_BLOCK)
+            for m in np.flatnonzero(h[:, w0:w1].any(axis=1)).tolist():
+                at = w0 + np.flatnonzero(h[m, w0:w1])
+                if len(at) <= BATCH_ROWS:
+                    small.append((m, b0, min(n, b0 + LONG_BLOCK), at))
+                else:
+                    large.setdefault((b0, at.tobytes()), (at, []))[1].append(m)
+
+        def put(m: int, b0: int, gain: FloatArray, explained: FloatArray) -> None:
+            b1 = b0 + len(gain)
+            fused[m, b0:b1] = prior[m, b0:b1] + gain
+            prior_var = diagonal[b0:b1] * s_px[m]
+            post = prior_var - explained
+            share[m, b0:b1] = np.clip(post / np.maximum(prior_var, 1e-12), 0.0, 1.0)
+
+        # as many blocks at a time as LONG_BATCH matrix elements hold, similar sizes together
+        small.sort(key=lambda task: len(task[3]))
+        first = 0
+        while first < len(small):
+            last = first + 1
+            while last < len(small):
+                size = len(small[last][3])
+                if (last + 1 - first) * size * (size + LONG_BLOCK) > LONG_BATCH:
+                    break
+                last += 1
+            batch, first = small[first:last], last
+            gains, explained = _block_updates(cov, batch, s_px, noise, seen, prior)
+            for (m, b0, _b1, _at), g, e in zip(batch, gains, explained, strict=True):
+                put(m, b0, g, e)
+        for (b0, _key), (at, members) in large.items():
+            p_bs = cov.at(np.arange(b0, min(n, b0 + LONG_BLOCK)), at)  # (block, S)
+            p_ss = cov.at(at, at)  # (S, S)
+            for m in members:
+                a = p_ss * s_px[m]
+                a[np.diag_indices_from(a)] += noise[m, at]
+                put(m, b0, *_one_block(a, p_bs * s_px[m], seen[m, at] - prior[m, at]))
         out[where] = fused
         var[where] *= share[..., None]
 
@@ -662,3 +680,70 @@ class _GapCovariance:
         part = self._w[a] @ self._g[b].T + self._g_less[a] @ self._w[b].T
         part -= self._lags[np.abs(a[:, None] - b[None, :])]
         return np.asarray(part, dtype=np.float64)
+
+    def at_many(self, a: IntArray, b: IntArray) -> FloatArray:
+        """:meth:`at` for a batch: ``a`` (k, p) and ``b`` (k, q) give (k, p, q)."""
+        part = self._w[a] @ self._g[b].transpose(0, 2, 1)
+        part += self._g_less[a] @ self._w[b].transpose(0, 2, 1)
+        part -= self._lags[np.abs(a[:, :, None] - b[:, None, :])]
+        return np.asarray(part, dtype=np.float64)
+
+
+def _block_updates(
+    cov: _GapCovariance,
+    tasks: list[tuple[int, int, int, IntArray]],
+    s_px: FloatArray,
+    noise: FloatArray,
+    seen: FloatArray,
+    prior: FloatArray,
+) -> tuple[list[FloatArray], list[FloatArray]]:
+    """Each task (pair m, block b0 .. b1, its window's observed frames S) of a long gap:
+    the update ``P_bS (P_SS + R_S)⁻¹ innov_S`` (b1 − b0, 2) and ``diag(P_bS (P_SS + R_S)⁻¹
+    P_Sb)`` (b1 − b0,), px² (``s_px[m]`` px² per γ unit), all tasks at once: padded to the
+    largest S with rows that change nothing (identity in the matrix, zero on the right), then
+    batched LAPACK and matrix products (``condition.block_gains``). A batch with a singular
+    matrix is solved task by task, by the plain solve where a factor fails."""
+    k, width = len(tasks), max(len(task[3]) for task in tasks)
+    at = np.zeros((k, width), dtype=np.int64)
+    used = np.zeros((k, width), dtype=bool)
+    block = np.zeros((k, LONG_BLOCK), dtype=np.int64)
+    for i, (_m, b0, b1, frames) in enumerate(tasks):
+        at[i, : len(frames)] = frames
+        used[i, : len(frames)] = True
+        block[i, : b1 - b0] = np.arange(b0, b1)
+        block[i, b1 - b0 :] = b0  # a short last block: rows computed, then dropped
+    ms = np.asarray([task[0] for task in tasks], dtype=np.int64)
+    scale = s_px[ms][:, None, None]
+    pair = used[:, :, None] & used[:, None, :]
+    a = np.where(pair, cov.at_many(at, at) * scale, 0.0)
+    diag = np.arange(width)
+    a[:, diag, diag] += np.where(used, noise[ms[:, None], at], 1.0)
+    k_bs = np.where(used[:, None, :], cov.at_many(block, at) * scale, 0.0)
+    # padded rows: zero (the frame they point at may have no observation: NaN, which a zero
+    # column of P_bS would not cancel)
+    innov = np.where(used[..., None], seen[ms[:, None], at] - prior[ms[:, None], at], 0.0)
+    solved = block_gains(a, k_bs, innov)
+    if solved is None:
+        gains, explained = [], []
+        for i, (_m, _b0, _b1, frames) in enumerate(tasks):
+            s = len(frames)
+            g, e = _one_block(a[i, :s, :s], k_bs[i, :, :s], innov[i, :s])
+            gains.append(g)
+            explained.append(e)
+    else:
+        gains, explained = list(solved[0]), list(solved[1])
+    sizes = [b1 - b0 for _m, b0, b1, _f in tasks]
+    return [g[:n] for g, n in zip(gains, sizes, strict=True)], [
+        e[:n] for e, n in zip(explained, sizes, strict=True)
+    ]
+
+
+def _one_block(a: FloatArray, k_bs: FloatArray, innov: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """One block's update and explained variance: a Cholesky factor and one triangular solve
+    (``condition.whiten``), the plain solve where ``a`` is not positive definite."""
+    rhs = np.concatenate([innov, k_bs.T], axis=1)
+    y = whiten(a, rhs)  # (S, 2 + block): L⁻¹ rhs, a = L Lᵀ
+    if y is not None:
+        return y[:, 2:].T @ y[:, :2], np.einsum("sb,sb->b", y[:, 2:], y[:, 2:])
+    x = np.linalg.solve(a, rhs)
+    return k_bs @ x[:, :2], np.einsum("bs,sb->b", k_bs, x[:, 2:])

@@ -200,3 +200,106 @@ def test_long_gap_blocks_solved_on_their_observed_frames_equal_the_dense_update(
     assert np.abs(dense[inside] - plain[inside]).max() > 5.0  # the observations do move it
     np.testing.assert_allclose(blocks, dense, atol=0.02)
     np.testing.assert_allclose(blocks_var, dense_var, rtol=1e-3)
+
+
+def test_batched_block_updates_equal_one_block_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The long-gap blocks solved in one batch (padded to the largest window) give what each
+    block solved alone gives, for windows with different observed frames and sizes."""
+    filler = make_hpim_filler(fps=30.0)
+    rel, gap = (0, 1400), 1400
+    w, _ = filler.weights(rel, gap)
+    cov = hpim_module._GapCovariance(filler, rel, gap, w)
+    n, rng = gap - 1, np.random.default_rng(4)
+    have = rng.random((2, n)) < 0.1  # two pairs, observed on about every tenth frame
+    have[1, 300:700] = False  # the second: a stretch with no observation
+    noise = np.where(have, rng.uniform(4.0, 30.0, have.shape), np.nan)
+    prior = rng.normal(0, 5, (2, n, 2))
+    seen = prior + rng.normal(0, 3, (2, n, 2))
+    seen[~have] = np.nan  # as the fill hands them: no value where nothing was observed
+    s_px = np.array([2.0, 0.5])
+    block = hpim_module.LONG_BLOCK
+    tasks = []
+    for b0 in range(0, n, block):
+        b1 = min(n, b0 + block)
+        w0, w1 = max(0, b0 - block), min(n, b1 + block)
+        for m in range(2):
+            at = w0 + np.flatnonzero(have[m, w0:w1])
+            if len(at):
+                tasks.append((m, b0, b1, at))
+    sizes = {len(task[3]) for task in tasks}
+    assert len(sizes) > 3 and any(b1 - b0 < block for _m, b0, b1, _a in tasks)  # padded
+    one_block = hpim_module._one_block
+
+    def refused(*_args: object) -> None:
+        raise AssertionError("the batch fell back to one block at a time")
+
+    monkeypatch.setattr(hpim_module, "_one_block", refused)  # the batch itself is checked
+    gains, explained = hpim_module._block_updates(cov, tasks, s_px, noise, seen, prior)
+    for (m, b0, b1, at), gain, expl in zip(tasks, gains, explained, strict=True):
+        a = cov.at(at, at) * s_px[m]
+        a[np.diag_indices_from(a)] += noise[m, at]
+        k_bs = cov.at(np.arange(b0, b1), at) * s_px[m]
+        ref_gain, ref_expl = one_block(a, k_bs, seen[m, at] - prior[m, at])
+        np.testing.assert_allclose(gain, ref_gain, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(expl, ref_expl, rtol=1e-7, atol=1e-9)
+
+
+def test_a_singular_batch_is_solved_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``block_gains`` says when a matrix of the batch is singular; the long-gap update then
+    solves each block alone and gives the same fill."""
+    from annotator.dynamics import condition as condition_module
+
+    assert (
+        condition_module.block_gains(np.zeros((2, 3, 3)), np.ones((2, 4, 3)), np.ones((2, 3, 2)))
+        is None
+    )
+    frames = np.array([0, 1500, 1800])
+    t = np.arange(1801, dtype=np.float64)
+    truth = np.stack([300 + 80 * np.sin(t / 90.0), 200 + 40 * np.cos(t / 70.0)], axis=1)
+    obs = truth + np.random.default_rng(2).normal(0, 2.0, truth.shape)
+    obs_var = np.full(truth.shape, np.nan)
+    obs_var[::10] = 9.0
+    obs_var[frames] = np.nan
+    obs[np.isnan(obs_var)] = np.nan  # as observations come: no value off the observed frames
+    batched, batched_var = make_hpim_filler(fps=30.0).fill_run(
+        frames, truth[frames], (obs, obs_var)
+    )
+    monkeypatch.setattr(hpim_module, "block_gains", lambda *_args: None)
+    alone, alone_var = make_hpim_filler(fps=30.0).fill_run(frames, truth[frames], (obs, obs_var))
+    assert np.isfinite(batched).all() and np.isfinite(batched_var).all()
+    np.testing.assert_allclose(batched, alone, atol=1e-6)
+    np.testing.assert_allclose(batched_var, alone_var, rtol=1e-6)
+
+
+def test_small_and_large_blocks_give_the_same_fill(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks with few observed frames are batched, blocks with many factorised one by one:
+    either way, for every block, the same fill (a joint observed on every frame beside one
+    observed on every tenth)."""
+    frames = np.array([0, 1500, 1800])
+    t = np.arange(1801, dtype=np.float64)
+    truth = np.stack(
+        [300 + 80 * np.sin(t / 90.0), 200 + 40 * np.cos(t / 70.0),
+         250 + 60 * np.cos(t / 50.0), 150 + 30 * np.sin(t / 40.0)], axis=1,
+    )  # fmt: skip
+    obs = truth + np.random.default_rng(5).normal(0, 2.0, truth.shape)
+    obs_var = np.full(truth.shape, 9.0)  # the first joint on every frame (the walks)
+    obs_var[:, 2:] = np.nan
+    obs_var[::10, 2:] = 16.0  # the second on every tenth (predictions)
+    obs_var[frames] = np.nan
+    obs[np.isnan(obs_var)] = np.nan  # as observations come: no value off the observed frames
+
+    def run(rows: int) -> tuple[np.ndarray, np.ndarray]:
+        monkeypatch.setattr(hpim_module, "BATCH_ROWS", rows)
+        out, var = make_hpim_filler(fps=30.0).fill_run(frames, truth[frames], (obs, obs_var))
+        assert var is not None
+        return out, var
+
+    mixed, mixed_var = run(hpim_module.BATCH_ROWS)
+    one_by_one, one_by_one_var = run(0)
+    batched, batched_var = run(10**6)
+    plain, _ = make_hpim_filler(fps=30.0).fill_run(frames, truth[frames])
+    assert np.isfinite(mixed).all() and np.isfinite(mixed_var).all()
+    assert np.abs(mixed - plain).max() > 5.0  # the observations do move it
+    for out, var in ((one_by_one, one_by_one_var), (batched, batched_var)):
+        np.testing.assert_allclose(mixed, out, atol=1e-6)
+        np.testing.assert_allclose(mixed_var, var, rtol=1e-6)
