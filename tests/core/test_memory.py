@@ -4,6 +4,7 @@ keeps frame-sized blocks where glibc offers them; both are no-ops elsewhere."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ def test_it_is_a_no_op_without_malloc_trim(monkeypatch: pytest.MonkeyPatch) -> N
     assert memory.release_free_memory() is False
 
 
+@pytest.mark.usefixtures("fresh_caches")
 def test_a_c_library_without_malloc_trim_is_tolerated(monkeypatch: pytest.MonkeyPatch) -> None:
     class NoTrim:  # musl's libc: loads, but has no such symbol
         def __init__(self, _name: str) -> None:
@@ -33,26 +35,19 @@ def test_a_c_library_without_malloc_trim_is_tolerated(monkeypatch: pytest.Monkey
         def __getattr__(self, name: str) -> object:
             raise AttributeError(name)
 
-    _clear_caches()
     monkeypatch.setattr(memory.ctypes, "CDLL", NoTrim)
     monkeypatch.setattr(memory.sys, "platform", "linux")
-    try:
-        assert memory._malloc_trim() is None
-        assert memory.release_free_memory() is False
-        assert memory.keep_frame_memory() is False
-    finally:
-        _clear_caches()
+    assert memory._malloc_trim() is None
+    assert memory.release_free_memory() is False
+    assert memory.keep_frame_memory() is False
 
 
+@pytest.mark.usefixtures("fresh_caches")
 def test_nothing_is_tuned_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
-    _clear_caches()
     monkeypatch.setattr(memory.sys, "platform", "darwin")
-    try:
-        assert memory._libc() is None
-        assert memory.keep_frame_memory() is False
-        assert memory.release_free_memory() is False
-    finally:
-        _clear_caches()
+    assert memory._libc() is None
+    assert memory.keep_frame_memory() is False
+    assert memory.release_free_memory() is False
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
@@ -62,6 +57,12 @@ def test_frame_blocks_are_kept_on_glibc() -> None:
     assert memory.keep_frame_memory() is True
 
 
-def _clear_caches() -> None:
-    for cached in (memory._libc, memory._malloc_trim, memory.keep_frame_memory):
+@pytest.fixture
+def fresh_caches() -> Iterator[None]:
+    """The C library and its functions looked up afresh, before the test and after it."""
+    caches = (memory._libc, memory._malloc_trim, memory.keep_frame_memory)
+    for cached in caches:
+        cached.cache_clear()
+    yield
+    for cached in caches:
         cached.cache_clear()
