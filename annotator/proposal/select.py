@@ -214,6 +214,7 @@ def linear_recovery_costs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 EXACT_LIMIT = 100_000_000
 # Longest gap between key frames the search considers, in multiples of the even spacing.
 MAX_GAP_SHARE = 4.0
+BAND_CHUNK = 8192  # gaps whose costs are computed at a time (rows of each temporary)
 
 
 def _prefix_sums(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -237,23 +238,26 @@ def banded_linear_costs(y: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.nda
     sq = np.square(y).sum(axis=1)
     band = np.full((f, max_gap + 1), np.inf)
     for g in range(1, max_gap + 1):
-        j = np.arange(g, f)
-        i = j - g
-        yi, yj = y[i], y[j]
-        d = yj - yi
-        s0 = p0[j] - p0[i + 1]
-        s1 = p1[j] - p1[i + 1]
-        swy = (s1 - i[:, None] * s0) / g
         n, sw, sw2 = g - 1, (g - 1) / 2, (g - 1) * (2 * g - 1) / (6 * g)
-        cost = (
-            (q[j] - q[i + 1])
-            - 2 * (s0 * yi).sum(axis=1)
-            - 2 * (swy * d).sum(axis=1)
-            + n * sq[i]
-            + 2 * sw * (yi * d).sum(axis=1)
-            + sw2 * np.square(d).sum(axis=1)
-        )
-        band[j, g] = np.maximum(cost, 0.0)
+        # the gaps ending at j in chunks of BAND_CHUNK: each temporary is (chunk, M), not
+        # (frames, M) (six of those at 100,000 frames and 64 axes: over 300 MB at once)
+        for lo in range(g, f, BAND_CHUNK):
+            j = np.arange(lo, min(f, lo + BAND_CHUNK))
+            i = j - g
+            yi, yj = y[i], y[j]
+            d = yj - yi
+            s0 = p0[j] - p0[i + 1]
+            s1 = p1[j] - p1[i + 1]
+            swy = (s1 - i[:, None] * s0) / g
+            cost = (
+                (q[j] - q[i + 1])
+                - 2 * (s0 * yi).sum(axis=1)
+                - 2 * (swy * d).sum(axis=1)
+                + n * sq[i]
+                + 2 * sw * (yi * d).sum(axis=1)
+                + sw2 * np.square(d).sum(axis=1)
+            )
+            band[j, g] = np.maximum(cost, 0.0)
     head = np.maximum(q[:f] - 2 * (p0[:f] * y).sum(axis=1) + np.arange(f) * sq, 0.0)
     after = np.arange(f - 1, -1, -1)
     tail = q[f] - q[1:] - 2 * ((p0[f] - p0[1:]) * y).sum(axis=1) + after * sq

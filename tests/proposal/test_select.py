@@ -135,6 +135,21 @@ def test_banded_costs_match_the_direct_ones() -> None:
                 assert np.isclose(band[j, g], seg[j - g, j], atol=1e-8)
 
 
+def test_banded_costs_are_the_same_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gaps' costs computed a few rows at a time (bounded temporaries on long videos)
+    equal those computed all at once, ragged last chunk included."""
+    from annotator.proposal import select
+
+    z = np.cumsum(np.random.default_rng(6).normal(size=(203, 5)), axis=0)
+    monkeypatch.setattr(select, "BAND_CHUNK", 10**6)
+    whole = select.banded_linear_costs(z, 17)
+    monkeypatch.setattr(select, "BAND_CHUNK", 7)
+    chunked = select.banded_linear_costs(z, 17)
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(whole[0][17:, 1:]).all()
+
+
 def test_long_video_search_keeps_the_budget_and_nearly_the_exact_cost(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
