@@ -20,13 +20,14 @@ if TYPE_CHECKING:
 
 
 @contextlib.contextmanager
-def empty_cache(prefix: str) -> Iterator[Path]:
+def empty_cache(prefix: str, cache: Path | None = None) -> Iterator[Path]:
     """A fresh cache folder (no motion fields, no features) and data folder (no recovery
-    journals of the user) inside, the environment as it was after."""
+    journals of the user) inside, the environment as it was after. ``cache``: this cache
+    folder instead (kept: what one run computed, the next reads back)."""
     names = ("ANNOTATOR_CACHE_DIR", "ANNOTATOR_DATA_HOME")
     before = {name: os.environ.get(name) for name in names}
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        os.environ["ANNOTATOR_CACHE_DIR"] = str(Path(tmp, "cache"))
+        os.environ["ANNOTATOR_CACHE_DIR"] = str(cache or Path(tmp, "cache"))
         os.environ["ANNOTATOR_DATA_HOME"] = str(Path(tmp, "data"))
         try:
             yield Path(tmp)

@@ -4,7 +4,8 @@ Opening a video starts the app's own background work: motion fields, proposals o
 (K-FPN over the backbone's features) and the reading for ``N`` (the ranking's descriptors).
 On a long video each of these runs over every frame, and what any of them holds for the
 whole video at once shows in the process's resident memory. This opens ``VIDEO`` in the real
-window (headless, the defaults, an empty cache folder), waits until every background task
+window (headless, the defaults, an empty cache folder or ``--cache DIR``, kept, so that a
+second run finds the features and motion stores on disk), waits until every background task
 has ended, and meanwhile samples the process's resident memory (``VmRSS`` of
 ``/proc/self/status``) every 0.2 s from a thread; the peak is the kernel's high-water mark
 (``VmHWM``, reset just before opening where the kernel allows it) or the largest sample if
@@ -35,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("video", help="the video to open")
     parser.add_argument(
         "--timeout", type=float, default=3600.0, help="give up after this many seconds"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="use and keep this cache folder instead of an empty one: a second run measures "
+        "the app with the features and motion stores already on disk",
     )
 
 
@@ -89,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         print("--timeout must be positive", file=sys.stderr)
         return 2
-    with empty_cache("open-long-"):
+    with empty_cache("open-long-", args.cache):
         return _measure(Path(args.video), args.timeout)
 
 

@@ -43,3 +43,19 @@ def test_memory_figures_come_from_proc_status() -> None:
 def test_a_bad_timeout_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "open-long", "video.mp4", "--timeout", "0"]) == 2
     assert "must be positive" in capsys.readouterr().err
+
+
+def test_a_kept_cache_makes_the_second_run_read_back_the_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    video = tmp_path / "figure.mp4"
+    render_figure_video(video, frames=48, width=160, height=120)
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        assert main(["bench", "open-long", str(video), "--cache", str(cache)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("video: figure.mp4, 48 frames") == 2, out
+    stores = list((cache / "motion").glob("*.mvs"))
+    features = list((cache / "features").glob("*.npy"))
+    assert stores and features  # written by the first run, kept for the second
