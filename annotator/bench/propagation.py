@@ -143,6 +143,18 @@ def _keep_only(manual: NDArray[Any], keep: NDArray[np.int64]) -> NDArray[np.floa
     return man
 
 
+def labels_at(
+    ps: Any, visible: NDArray[np.bool_], budget: str
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_]]:
+    """A real clip's reference (``ps``, a pose set) kept as labels on the key frames of
+    ``uniform:budget`` only: (key frames, the labels, the joints scored: ``visible`` ones on
+    the other frames)."""
+    keep = parse_keep_frames(f"uniform:{budget}", ps.frame_count)
+    scored = visible.copy()
+    scored[keep] = False
+    return keep, _keep_only(manual_of(ps.instances[0]), keep), scored
+
+
 def _budget_label(budget: str) -> str:
     return budget if budget.isdigit() else f"{100 * float(budget):g} %"
 
@@ -229,10 +241,7 @@ def real_section(
         luma = _luma(video, refine)
         cells = []
         for budget in budgets:
-            keep = parse_keep_frames(f"uniform:{budget}", ps.frame_count)
-            man = _keep_only(manual_of(inst), keep)
-            scored = vis.copy()
-            scored[keep] = False
+            _keep, man, scored = labels_at(ps, vis, budget)
             for method in fills:
                 res = _fill_fn(method, fields, ps.fps, luma=luma)(man)
                 p = res.poses[:, :, :2]

@@ -122,11 +122,9 @@ def ceiling_section(
 ) -> None:
     """Per real clip: the smoothed and anchored reference and the ``hpim+mv`` fill at
     ``uniform:budget``, PCK@0.05 per joint group."""
-    from annotator.bench.propagation import _fill_fn, _keep_only, reference_clips
+    from annotator.bench.propagation import _fill_fn, labels_at, reference_clips
     from annotator.core.codes import Visibility
-    from annotator.core.framespec import parse_keep_frames
     from annotator.core.metrics import body_size
-    from annotator.dynamics.fill import manual_of
     from annotator.video.motion import extract_motion
 
     print("\nCeiling: smooth tracks against the per-frame reference (PCK@0.05 in %; key")
@@ -141,13 +139,10 @@ def ceiling_section(
         gt = ref[:, :, :2]
         vis = ref[:, :, 2] == Visibility.VISIBLE
         body = body_size(gt, boxes=inst.boxes)
-        keep = parse_keep_frames(f"uniform:{budget}", ps.frame_count)
+        keep, man, scored = labels_at(ps, vis, budget)
         rows = ceiling_rows(gt, vis, body, keep)
-        man = _keep_only(manual_of(inst), keep)
         fields = extract_motion(video, field=field, cell=cell)
         fused = _fill_fn("hpim+mv", fields, ps.fps)(man).poses[:, :, :2].astype(np.float64)
-        scored = vis.copy()
-        scored[keep] = False
         rows.append(("hpim+mv", group_pck(fused, gt, scored, body)))
         if refine:
             from annotator.bench.propagation import REFINED

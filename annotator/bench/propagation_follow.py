@@ -112,11 +112,9 @@ def follow(
 
 def follow_section(data: Path, budget: str, fields: Sequence[Any], cell: int = 8) -> None:
     """Per real clip and motion field: ``linear``, ``mv`` and ``hpim+mv`` at ``uniform:budget``."""
-    from annotator.bench.propagation import _fill_fn, _keep_only, reference_clips
+    from annotator.bench.propagation import _fill_fn, labels_at, reference_clips
     from annotator.core.codes import Visibility
-    from annotator.core.framespec import parse_keep_frames
     from annotator.core.metrics import body_size
-    from annotator.dynamics.fill import manual_of
     from annotator.video.motion import extract_motion
 
     print(f"\nFollow: limb joints (elbows, wrists) that swung more than {100 * SWING:g} % of the")
@@ -133,10 +131,7 @@ def follow_section(data: Path, budget: str, fields: Sequence[Any], cell: int = 8
         raw = np.asarray(inst.poses, dtype=np.float64)
         ref = raw[:, :, :2]
         body = body_size(ref, boxes=inst.boxes)
-        keep = parse_keep_frames(f"uniform:{budget}", ps.frame_count)
-        scored = raw[:, :, 2] == Visibility.VISIBLE
-        scored[keep] = False
-        man = _keep_only(manual_of(inst), keep)
+        keep, man, scored = labels_at(ps, raw[:, :, 2] == Visibility.VISIBLE, budget)
         for field in fields:
             motion = extract_motion(video, field=field, cell=cell)
             for method in FILLS:

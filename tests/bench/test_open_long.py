@@ -12,12 +12,18 @@ from annotator.cli import main
 from annotator.synth.figure import render_figure_video
 
 
-def test_opening_reports_frames_idle_time_memory_and_the_tasks_that_ran(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def video(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A short generated video, opened offscreen."""
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    video = tmp_path / "figure.mp4"
-    render_figure_video(video, frames=48, width=160, height=120)
+    path = tmp_path / "figure.mp4"
+    render_figure_video(path, frames=48, width=160, height=120)
+    return path
+
+
+def test_opening_reports_frames_idle_time_memory_and_the_tasks_that_ran(
+    video: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     status = main(["bench", "open-long", str(video), "--timeout", "600"])
     out = capsys.readouterr().out
     assert status == 0, out
@@ -46,11 +52,8 @@ def test_a_bad_timeout_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_a_kept_cache_makes_the_second_run_read_back_the_work(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    video: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    video = tmp_path / "figure.mp4"
-    render_figure_video(video, frames=48, width=160, height=120)
     cache = tmp_path / "cache"
     for _ in range(2):
         assert main(["bench", "open-long", str(video), "--cache", str(cache)]) == 0
