@@ -28,11 +28,16 @@ class BrokenVideo(ArrayVideo):
         raise VideoError("damaged packet at frame 20")
 
 
+def decode_threads() -> int:
+    """The live decode-ahead threads (counted by name: other tests' threads may end meanwhile)."""
+    return sum(thread.name == "decode-ahead" for thread in threading.enumerate())
+
+
 def test_overlapped_decoding_gives_the_sequential_features_and_caches_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     video = ArrayVideo(moving_square(21), fingerprint="stream-a")
-    threads = threading.active_count()
+    threads = decode_threads()
     # torch on as many threads as the overlapped default: other counts sum in another order
     same = ft.backbone_threads(overlap=True)
     seq = ft.video_features(video, BACKBONE, use_cache=False, overlap=False, threads=same)
@@ -46,7 +51,7 @@ def test_overlapped_decoding_gives_the_sequential_features_and_caches_them(
     rows = np.array([[3, 1], [20, 0]])
     assert np.array_equal(cached[rows], seq.astype(np.float16)[rows])
     assert fractions[-1] == 1.0 and fractions == sorted(fractions)
-    assert threading.active_count() == threads  # the decode thread has ended
+    assert decode_threads() == threads  # the decode thread has ended
 
     def no_backbone(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the backbone ran although the features are cached")
@@ -57,7 +62,7 @@ def test_overlapped_decoding_gives_the_sequential_features_and_caches_them(
 
 
 def test_cancel_and_decode_errors_leave_no_cache_and_no_thread() -> None:
-    threads = threading.active_count()
+    threads = decode_threads()
     video = ArrayVideo(moving_square(60), fingerprint="stream-b")
     calls = {"n": 0}
 
@@ -72,7 +77,7 @@ def test_cancel_and_decode_errors_leave_no_cache_and_no_thread() -> None:
     with pytest.raises(VideoError, match="damaged"):
         ft.video_features(broken, BACKBONE)
     assert not ft.cache_path("stream-c", BACKBONE).exists()
-    assert threading.active_count() == threads
+    assert decode_threads() == threads
     leftovers = [p for p in ft.cache_path("x", BACKBONE).parent.iterdir() if "stream" in p.name]
     assert leftovers == []
 
@@ -171,7 +176,7 @@ def test_a_failing_backbone_ends_the_decode_thread_before_the_error_is_handled(
 ) -> None:
     """The decode-ahead thread is closed where the error passes, not when the garbage
     collector finds the generator: a handler still holding the traceback sees no thread."""
-    threads = threading.active_count()
+    threads = decode_threads()
     real = backbones.Backbone
 
     class Failing(real):  # type: ignore[misc, valid-type]
@@ -189,7 +194,7 @@ def test_a_failing_backbone_ends_the_decode_thread_before_the_error_is_handled(
         ft.video_features(video, BACKBONE)
     except RuntimeError as err:
         assert err.__traceback__ is not None  # the frames (and the generators) still alive
-        assert threading.active_count() == threads
+        assert decode_threads() == threads
     else:  # pragma: no cover
         raise AssertionError("the backbone's error did not reach the caller")
     assert not ft.cache_path("stream-fail", BACKBONE).exists()
