@@ -39,6 +39,7 @@ from annotator.bench.efficiency_oneshot import (
     SELECTORS,
     USES_GROUND_TRUTH,
     OneShotRow,
+    paired_rows,
     run_one_shot,
 )
 from annotator.dynamics.ranking import (
@@ -73,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fractions", default=DEFAULT_FRACTIONS, help="protocol A budgets")
     parser.add_argument("--limit", type=int, help="use only the first N clips (quick runs)")
     parser.add_argument("--seed", type=int, default=0, help="k-means seed")
+    parser.add_argument(
+        "--paired-against",
+        metavar="SELECTOR",
+        help="protocol A: also print every other selector's PCK@0.05 minus this one's, with a "
+        "95%% paired bootstrap interval over clips",
+    )
     parser.add_argument(
         "--evidence-weight",
         type=float,
@@ -164,6 +171,16 @@ def one_shot_table(rows: Sequence[OneShotRow]) -> str:
     return "\n".join(lines)
 
 
+def paired_table(rows: Sequence[OneShotRow], against: str) -> str:
+    lines = [f"| fill | k | selector | minus {against} | 95% interval |", "|---|---|---|---|---|"]
+    for fill, fraction, name, d, lo, hi in paired_rows(rows, against):
+        lines.append(
+            f"| {fill} | {100 * fraction:g}% | {name} | {100 * d:+.1f} | "
+            f"[{100 * lo:+.1f}, {100 * hi:+.1f}] |"
+        )
+    return "\n".join(lines)
+
+
 def interactive_table(rows: Sequence[InteractiveRow]) -> str:
     lines = [
         "| fill | strategy | next frame ranked by | labels needed, mean | median | "
@@ -192,6 +209,11 @@ def run(args: argparse.Namespace) -> int:
     selectors = _names(args.selectors, tuple(SELECTORS), "selector")
     strategies = _names(args.strategies, tuple(RANKING), "strategy")
     fractions = _fractions(args.fractions)
+    if args.paired_against and args.paired_against not in selectors:
+        raise UsageError(
+            f"--paired-against {args.paired_against}: not among the selectors "
+            f"({', '.join(selectors)})"
+        )
     start = time.perf_counter()
     if args.set is not None:
         folder = args.set
@@ -227,6 +249,9 @@ def run(args: argparse.Namespace) -> int:
             "(PCK in %, visible joints of all frames)\n"
         )
         print(one_shot_table(rows))
+        if args.paired_against:
+            print(f"\nPCK@0.05 minus {args.paired_against}'s, 95% paired bootstrap over clips:\n")
+            print(paired_table(rows, args.paired_against))
         print(f"\n({time.perf_counter() - t:.0f} s)")
     if args.protocol in ("B", "both"):
         t = time.perf_counter()

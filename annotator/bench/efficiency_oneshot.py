@@ -22,8 +22,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.bench.efficiency_data import FloatArray, IntArray, RenderedClip, make_fill
+from annotator.bench.paired import paired_interval
 from annotator.core.framespec import uniform_frames
-from annotator.core.metrics import mean_error_pct, pck
+from annotator.core.metrics import mean_error_pct, pck, pck_counts
 from annotator.proposal.backbones import INPUT_SIZES
 
 Selector = Callable[[RenderedClip, int, int], IntArray]
@@ -144,6 +145,7 @@ SELECTORS: dict[str, Selector] = {
     **{f"kfpn/step{step}": _kfpn_at(None, step) for step in (1, 2, 3)},
 }
 USES_GROUND_TRUTH = {"dp-linear"}
+RESAMPLES = 2000
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ class OneShotRow:
     mean_error: float
     labels: int  # labelled frames over all clips
     frames: int  # frames over all clips
+    hits: tuple[int, ...] = ()  # per clip: counted joints within PCK@0.05 (``paired``)
+    counted: tuple[int, ...] = ()  # per clip: counted joints
 
 
 def run_one_shot(
@@ -181,6 +185,7 @@ def run_one_shot(
             for name in selectors:
                 pred, gt, vis, body = [], [], [], []
                 labels = 0
+                per_clip = []
                 for clip in clips:
                     frames = picks[(clip.name, fraction, name)]
                     labels += len(frames)
@@ -188,6 +193,7 @@ def run_one_shot(
                     gt.append(clip.gt_xy)
                     vis.append(clip.visible)
                     body.append(clip.body)
+                    per_clip.append(pck_counts(pred[-1], gt[-1], vis[-1], body[-1], ALPHAS[0]))
                 p, g = np.concatenate(pred), np.concatenate(gt)
                 v, b = np.concatenate(vis), np.concatenate(body)
                 rows.append(
@@ -199,6 +205,25 @@ def run_one_shot(
                         mean_error_pct(p, g, v, b),
                         labels,
                         int(sum(c.frame_count for c in clips)),
+                        tuple(h for h, _ in per_clip),
+                        tuple(n for _, n in per_clip),
                     )
                 )
     return rows
+
+
+def paired_rows(
+    rows: Sequence[OneShotRow], against: str, resamples: int = RESAMPLES, seed: int = 0
+) -> list[tuple[str, float, str, float, float, float]]:
+    """Each selector's PCK@0.05 minus ``against``'s at the same fill and budget, with its 95 %
+    paired bootstrap interval over clips: (fill, fraction, selector, difference, low, high)."""
+    base = {(r.fill, r.fraction): r for r in rows if r.selector == against}
+    out = []
+    for r in rows:
+        ref = base.get((r.fill, r.fraction))
+        if r.selector == against or ref is None:
+            continue
+        a = (np.asarray(r.hits, np.int64), np.asarray(r.counted, np.int64))
+        b = (np.asarray(ref.hits, np.int64), np.asarray(ref.counted, np.int64))
+        out.append((r.fill, r.fraction, r.selector, *paired_interval(a, b, resamples, seed)))
+    return out

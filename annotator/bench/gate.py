@@ -37,8 +37,9 @@ from numpy.typing import NDArray
 from annotator.bench.efficiency_data import RenderedClip as Clip
 from annotator.bench.efficiency_data import default_set, load_set, make_fill, set_split
 from annotator.bench.efficiency_oneshot import budget_for
+from annotator.bench.paired import paired_interval
 from annotator.core.framespec import uniform_frames
-from annotator.core.metrics import pck
+from annotator.core.metrics import pck_counts
 from annotator.errors import AnnotatorError, UsageError
 from annotator.video.motion import MotionFields
 
@@ -148,28 +149,10 @@ def _score(
             pred = np.asarray(res.poses[:, :, :2], dtype=np.float64)
         else:
             pred, _ = make_fill(clip, fill)(picks[clip.name])
-        vis = clip.visible
-        n = int(vis.sum())
-        hits.append(round(pck(pred, clip.gt_xy, vis, clip.body, ALPHA) * n))
+        h, n = pck_counts(pred, clip.gt_xy, clip.visible, clip.body, ALPHA)
+        hits.append(h)
         totals.append(n)
     return np.asarray(hits, dtype=np.int64), np.asarray(totals, dtype=np.int64)
-
-
-def paired_interval(
-    a: tuple[NDArray[np.int64], NDArray[np.int64]],
-    b: tuple[NDArray[np.int64], NDArray[np.int64]],
-    resamples: int,
-    seed: int,
-) -> tuple[float, float, float]:
-    """Pooled PCK difference a - b and its 95 % paired bootstrap interval over clips."""
-    rng = np.random.default_rng(seed)
-    n = len(a[0])
-    diff = a[0].sum() / a[1].sum() - b[0].sum() / b[1].sum()
-    idx = rng.integers(0, n, size=(resamples, n))
-    da = a[0][idx].sum(1) / np.maximum(a[1][idx].sum(1), 1)
-    db = b[0][idx].sum(1) / np.maximum(b[1][idx].sum(1), 1)
-    lo, hi = np.percentile(da - db, [2.5, 97.5])
-    return float(diff), float(lo), float(hi)
 
 
 def _pct(x: tuple[NDArray[np.int64], NDArray[np.int64]]) -> float:

@@ -27,9 +27,9 @@ import numpy as np
 from annotator.bench.efficiency import DEFAULT_LABELS, _fractions, one_shot_table
 from annotator.bench.efficiency_data import IntArray, RenderedClip, default_set, load_set, make_fill
 from annotator.bench.efficiency_oneshot import ALPHAS, budget_for, run_one_shot
-from annotator.bench.gate import paired_interval
+from annotator.bench.paired import paired_interval
 from annotator.core.framespec import uniform_frames
-from annotator.core.metrics import pck
+from annotator.core.metrics import pck_counts
 from annotator.core.paths import shipped_dir
 from annotator.errors import UsageError
 
@@ -119,9 +119,8 @@ def _hits(
         if key not in clip.cache:
             clip.cache[key] = make_fill(clip, fill)
         pred, _ = clip.cache[key](picks[(clip.name, fraction, name)])
-        vis = clip.visible
-        n = int(vis.sum())
-        hits.append(round(pck(pred, clip.gt_xy, vis, clip.body, ALPHAS[0]) * n))
+        h, n = pck_counts(pred, clip.gt_xy, clip.visible, clip.body, ALPHAS[0])
+        hits.append(h)
         totals.append(n)
     return np.asarray(hits, dtype=np.int64), np.asarray(totals, dtype=np.int64)
 

@@ -69,14 +69,22 @@ def normalized_errors(
     return np.asarray(np.where(counts, err, np.nan), dtype=np.float64)
 
 
+def pck_counts(
+    pred_xy: ArrayLike, gt_xy: ArrayLike, visible: ArrayLike, body: ArrayLike, alpha: float
+) -> tuple[int, int]:
+    """(hits, counted): counted ground-truth joints, and those whose error is <= ``alpha`` x
+    body size. What paired comparisons over clips pool."""
+    e = normalized_errors(pred_xy, gt_xy, visible, body)
+    counted = ~np.isnan(e)
+    return int((e[counted] <= alpha).sum()), int(counted.sum())
+
+
 def pck(
     pred_xy: ArrayLike, gt_xy: ArrayLike, visible: ArrayLike, body: ArrayLike, alpha: float
 ) -> float:
     """Share of counted ground-truth joints whose error is <= ``alpha`` x body size."""
-    e = normalized_errors(pred_xy, gt_xy, visible, body)
-    counted = ~np.isnan(e)
-    n = int(counted.sum())
-    return float((e[counted] <= alpha).sum() / n) if n else float("nan")
+    hits, n = pck_counts(pred_xy, gt_xy, visible, body, alpha)
+    return hits / n if n else float("nan")
 
 
 def mean_error_pct(

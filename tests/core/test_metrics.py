@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotator.core.metrics import body_size, covered, mean_error_pct, missing_share, pck
+from annotator.core.metrics import (
+    body_size,
+    covered,
+    mean_error_pct,
+    missing_share,
+    pck,
+    pck_counts,
+)
 
 
 def _gt() -> np.ndarray:
@@ -34,6 +41,18 @@ def test_pck_mean_error_and_coverage_on_known_offsets() -> None:
     assert mean_error_pct(pred, gt, vis, body) == pytest.approx((5 + 12 + 0) / 3)
     assert covered(pred, gt, vis, body, 0.05).tolist() == [False, True]
     assert covered(pred, gt, vis, body, 0.12).tolist() == [True, True]
+
+
+def test_pck_counts_are_the_hits_and_the_joints_counted() -> None:
+    gt = _gt()
+    vis = np.ones((2, 2), dtype=bool)
+    pred = gt.copy()
+    pred[0, 0] += [3.0, 4.0]  # 0.05 body: a hit
+    pred[0, 1] += [0.0, 12.0]  # 0.12 body: a miss
+    body = np.array([100.0, np.nan])  # frame 1 has no body size: its joints do not count
+    assert pck_counts(pred, gt, vis, body, 0.05) == (1, 2)
+    assert pck(pred, gt, vis, body, 0.05) == pytest.approx(0.5)
+    assert pck_counts(pred, gt, np.zeros((2, 2), dtype=bool), body, 0.05) == (0, 0)
 
 
 def test_missing_prediction_is_a_miss_not_an_average() -> None:
