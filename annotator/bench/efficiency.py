@@ -106,6 +106,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "bench's video fills walk) or an optical flow (dis, ...)",
     )
     parser.add_argument(
+        "--feature-step",
+        type=int,
+        default=None,
+        help="variance+video: the video's descriptors from the backbone on every N-th frame "
+        "(default: the app's, every frame)",
+    )
+    parser.add_argument(
         "--held-rule",
         choices=HELD_RULES,
         default=DEFAULT_HELD,
@@ -214,6 +221,8 @@ def run(args: argparse.Namespace) -> int:
             f"--paired-against {args.paired_against}: not among the selectors "
             f"({', '.join(selectors)})"
         )
+    if args.feature_step is not None and args.feature_step < 1:
+        raise UsageError(f"--feature-step is at least 1, not {args.feature_step}")
     start = time.perf_counter()
     if args.set is not None:
         folder = args.set
@@ -265,6 +274,7 @@ def run(args: argparse.Namespace) -> int:
             args.disagreement_weight,
             args.disagreement_mode,
             args.walk_field,
+            args.feature_step,
         )
         print(
             "\nProtocol B, interactive: labels needed per video (% of its frames) until every "

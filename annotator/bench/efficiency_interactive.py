@@ -198,11 +198,13 @@ def _kfpn_queue(clip: RenderedClip) -> list[int]:
     return frames
 
 
-def _video_descriptors(clip: RenderedClip) -> FloatArray:
-    """The clip's descriptors for the ranking, as the app's ``N`` gets them (cached)."""
+def _video_descriptors(clip: RenderedClip, step: int | None = None) -> FloatArray:
+    """The clip's descriptors for the ranking, as the app's ``N`` gets them (cached);
+    ``step``: the backbone on every ``step``-th frame (default the app's)."""
+    from annotator.proposal.backbones import DEFAULT_STEP
     from annotator.proposal.ranking_video import ranking_descriptors
 
-    out = ranking_descriptors(clip.video)
+    out = ranking_descriptors(clip.video, step=DEFAULT_STEP if step is None else step)
     assert out is not None  # computed when not cached
     return np.asarray(out, dtype=np.float64)
 
@@ -217,6 +219,7 @@ def run_interactive(
     disagreement_weight: float | None = None,
     disagreement_mode: str = ranking.DEFAULT_DISAGREEMENT_MODE,
     walk_field: str = "mv",
+    feature_step: int | None = None,
 ) -> list[InteractiveRow]:
     rows = []
     for fill_name in fills:
@@ -237,7 +240,7 @@ def run_interactive(
                         note = f"{fill_name} gives no variance"
                         break
                     with_video = strategy == "variance+video"
-                    video = _video_descriptors(clip) if with_video else None
+                    video = _video_descriptors(clip, feature_step) if with_video else None
                     observe = (
                         make_observe(clip, walk_field)
                         if with_video and disagreement_weight != 0

@@ -13,7 +13,8 @@ CPU time), then on the CPU and, when torch sees a CUDA GPU, on it too:
 - with a GPU: the share of proposed frames the CPU and GPU runs share (at least 95 % is the
   agreement ``packaging/gpu_checks.py`` checks).
 
-The backbone runs at ``--input-size`` (default: the app's, ``backbones.DEFAULT_INPUT_SIZE``).
+The backbone runs at ``--input-size`` (default: the app's, ``backbones.DEFAULT_INPUT_SIZE``),
+on every ``--feature-step``-th frame (default the app's, ``backbones.DEFAULT_STEP``).
 Every row gives wall and CPU seconds (``time.process_time``, all threads) and the load average
 when the run started: on a machine shared with other jobs the wall figures are not its speed.
 
@@ -57,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--input-size", type=int, default=None, help="backbone input in px (default: the app's)"
     )
     parser.add_argument(
+        "--feature-step",
+        type=int,
+        default=None,
+        help="the backbone on every N-th frame (default: the app's, every frame)",
+    )
+    parser.add_argument(
         "--profile-frames",
         type=int,
         default=96,
@@ -83,6 +90,7 @@ def propose_seconds(
     overlap: bool = True,
     input_size: int | None = None,
     threads: int | None = None,
+    step: int | None = None,
 ) -> tuple[float, float, list[int]]:
     """Wall and CPU seconds for proposals end to end (the features cache as it is), and
     their frames."""
@@ -101,6 +109,7 @@ def propose_seconds(
             overlap=overlap,
             input_size=input_size,
             threads=threads,
+            step=step,
         )
         want = resolve_budget(budget, source.frame_count)
         result = kfpn.propose_from_features(model, feats, source.fps, want, device)
@@ -138,13 +147,17 @@ def speed_table(
     names: list[str],
     input_size: int | None = None,
     profile_frames: int = 0,
+    step: int | None = None,
 ) -> dict[str, list[int]]:
-    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE
+    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, DEFAULT_STEP
 
     size = DEFAULT_INPUT_SIZE if input_size is None else input_size
+    every = DEFAULT_STEP if step is None else step
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"{video.name}; backbone input {size} px; {os.cpu_count()} CPU cores, load average "
+        f"{video.name}; backbone input {size} px, "
+        + ("every frame" if every == 1 else f"every {every} frames and the last")
+        + f"; {os.cpu_count()} CPU cores, load average "
         f"{load:.1f} at the start\n"
     )
     if profile_frames > 0:
@@ -166,13 +179,15 @@ def speed_table(
             for n, (label, overlap, threads) in enumerate(_cold_runs(device)):
                 cache = Path(tmp) / str(n)
                 wall, cpu, picked = _cold(
-                    cache, propose_seconds, video, budget, device, overlap, size, threads
+                    cache, propose_seconds, video, budget, device, overlap, size, threads, every
                 )
                 _row(device, label, wall, cpu, count, decode_s)
-            wall, cpu, picked = _cold(cache, propose_seconds, video, budget, device, True, size)
+            wall, cpu, picked = _cold(
+                cache, propose_seconds, video, budget, device, True, size, None, every
+            )
             _row(device, "features cached", wall, cpu, count, decode_s)
             if device == "cpu" and profile_frames > 0:
-                back = _cold(cache, _back_stages, video, budget, size)
+                back = _cold(cache, _back_stages, video, budget, size, every)
         frames[device] = picked
     if back:
         from annotator.bench.proposal_stages import HEADER
@@ -203,14 +218,14 @@ def _cold_runs(device: str) -> list[tuple[str, bool, int | None]]:
     return runs
 
 
-def _back_stages(video: Path, budget: float, size: int) -> list[Any]:
+def _back_stages(video: Path, budget: float, size: int, step: int) -> list[Any]:
     from annotator.bench.proposal_stages import back_stages
     from annotator.proposal.backbones import DEFAULT_BACKBONE
     from annotator.proposal.features import reading, video_features
     from annotator.proposal.registry import resolve_budget
 
     with reading(video) as source:
-        feats = video_features(source, DEFAULT_BACKBONE, input_size=size)
+        feats = video_features(source, DEFAULT_BACKBONE, input_size=size, step=step)
         return back_stages(feats, source.fps, resolve_budget(budget, source.frame_count))
 
 
@@ -294,8 +309,15 @@ def run(args: argparse.Namespace) -> int:
         from annotator.proposal.backbones import check_input_size
 
         check_input_size(args.input_size)
+    if args.feature_step is not None and args.feature_step < 1:
+        raise UsageError(f"--feature-step is at least 1, not {args.feature_step}")
     speed_table(
-        args.video, args.budget, devices(args.devices), args.input_size, args.profile_frames
+        args.video,
+        args.budget,
+        devices(args.devices),
+        args.input_size,
+        args.profile_frames,
+        args.feature_step,
     )
     if args.long_frames:
         r = long_stream(args.long_frames)

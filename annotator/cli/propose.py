@@ -8,7 +8,10 @@ greedily on the DYAN recovery objective (``--search eq16``). ``uniform`` and ``k
 the baselines. ``gate`` is the residual-driven gate (``propagation.gate``): without a budget
 the frames it opens, with one that many frames chosen from its logits by its selection rule
 (``propagation.gate_select``, docs/gate.md); the file's ``scores`` are its logits and ``gate``
-its 0/1 decisions.
+its 0/1 decisions. ``--feature-step 2`` runs K-FPN's backbone on every other frame (and the
+last), the features between interpolated: half the backbone's time, within noise of every
+frame on the validation renders, but its features cannot serve the app's ``N``, which needs
+every frame's (docs/kfpn.md, "What did not pay"), so it is not the default.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 from pathlib import Path
 
 from annotator.cli.methods import install
+from annotator.errors import UsageError
 from annotator.proposal.registry import METHODS, parse_budget, propose
 
 install()  # methods composed from sibling packages (the gate) before --method lists them
@@ -49,6 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how K-FPN places its frames (default linear; see docs/kfpn.md)",
     )
     parser.add_argument(
+        "--feature-step",
+        type=int,
+        default=None,
+        help="kfpn: the backbone on every N-th frame and the last, features between "
+        "interpolated (default 1; 2 halves its time, see docs/kfpn.md)",
+    )
+    parser.add_argument(
         "--backbone-weights",
         type=Path,
         default=None,
@@ -61,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
         if args.verbose:
             print(f"proposing: {fraction:.0%}", file=sys.stderr)
 
+    options = {}
+    if args.feature_step is not None:
+        if args.method != "kfpn":
+            raise UsageError("--feature-step applies to --method kfpn only")
+        if args.feature_step < 1:
+            raise UsageError(f"--feature-step is at least 1, not {args.feature_step}")
+        options["feature_step"] = args.feature_step
     result = propose(
         args.video,
         args.method,
@@ -70,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         backbone_weights=args.backbone_weights,
         search=args.search,
+        **options,
     )
     result.write(args.out, args.video)
     print(

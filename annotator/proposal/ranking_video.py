@@ -11,7 +11,10 @@ passes: the pooled values' covariance, then the projection), so memory stays
 O(CHUNK x C x 49 + (C x 9)² + frames x RANK_DIMS) whatever the video's length. They are cached
 as float16 in
 ``cache_dir("features")/<fingerprint>-<backbone>-<input>px-rank<RANK_DIMS>-v<VERSION>.npy``
-(the backbone's default input, ``backbones.feature_key``).
+(the backbone's default input and frame step, ``backbones.feature_key``). They need every
+frame's features: with the backbone on every other frame (``step=2``, the features between
+interpolated) the frames next to a label lose the evidence of their own picture, and protocol B
+needed more labels than uniform spacing (docs/kfpn.md, "What did not pay").
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from numpy.typing import NDArray
 
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop, part, report
-from annotator.proposal.backbones import DEFAULT_BACKBONE, feature_key
+from annotator.proposal.backbones import DEFAULT_BACKBONE, DEFAULT_STEP, feature_key
 from annotator.proposal.features import (
     cache_path as features_path,
 )
@@ -44,8 +47,10 @@ CHUNK = 256  # frames pooled at once (C x 7 x 7 float64 each: 32 MB): bounded me
 _BINS = ((0, 3), (2, 5), (4, 7))
 
 
-def cache_path(fingerprint: str, backbone: str = DEFAULT_BACKBONE) -> Path:
-    key = feature_key(backbone)
+def cache_path(
+    fingerprint: str, backbone: str = DEFAULT_BACKBONE, step: int = DEFAULT_STEP
+) -> Path:
+    key = feature_key(backbone, step=step)
     return cache_dir("features") / f"{fingerprint}-{key}-rank{RANK_DIMS}-v{VERSION}.npy"
 
 
@@ -133,10 +138,10 @@ def _few_frames(y: NDArray[np.float64], dims: int) -> NDArray[np.float32]:
 
 
 def cached_descriptors(
-    fingerprint: str, frame_count: int, backbone: str = DEFAULT_BACKBONE
+    fingerprint: str, frame_count: int, backbone: str = DEFAULT_BACKBONE, step: int = DEFAULT_STEP
 ) -> NDArray[np.float32] | None:
     """The cached descriptors of a video, or None (none, damaged, or another frame count)."""
-    cached = load_cached(cache_path(fingerprint, backbone), 2)
+    cached = load_cached(cache_path(fingerprint, backbone, step), 2)
     if cached is None or len(cached) != frame_count:
         return None
     return np.asarray(cached, dtype=np.float32)
@@ -150,18 +155,20 @@ def ranking_descriptors(
     device: str = "cpu",
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    step: int = DEFAULT_STEP,
 ) -> NDArray[np.float32] | None:
     """(F, ≤ RANK_DIMS) descriptors of ``video`` for ``rank_next_frames(video=...)``, from the
     cache when present; else from the cached backbone features, else (``compute``) from the
     backbone run over the video (its features are cached for the proposals too). None when
-    ``compute`` is False and neither cache holds them."""
+    ``compute`` is False and neither cache holds them. ``step``: the backbone on every
+    ``step``-th frame (the default, every frame, is the one the ranking was tuned on)."""
     with reading(video) as source:
         fingerprint, count = source.fingerprint, source.frame_count
-        hit = cached_descriptors(fingerprint, count, backbone)
+        hit = cached_descriptors(fingerprint, count, backbone, step)
         if hit is not None:
             report(progress, 1, 1)
             return hit
-        if not compute and not features_path(fingerprint, backbone).is_file():
+        if not compute and not features_path(fingerprint, backbone, step=step).is_file():
             return None
         # Read from the cache file chunk by chunk (``FeatureFile``), never as one array:
         # a 100,000-frame video's features are 6 GB as float32.
@@ -172,8 +179,9 @@ def ranking_descriptors(
             progress=part(progress, 0.0, 0.95),
             should_stop=should_stop,
             mmap=True,
+            step=step,
         )
     out = descriptors_from_features(feats, should_stop=should_stop)
-    save_cached(cache_path(fingerprint, backbone), out)
+    save_cached(cache_path(fingerprint, backbone, step), out)
     report(progress, 1, 1)
     return out

@@ -25,6 +25,7 @@ from annotator.core.datasets import load_penn_action
 from annotator.dynamics.base import Observations
 from annotator.dynamics.fill import FillResult
 from annotator.errors import UsageError
+from annotator.proposal.backbones import DEFAULT_STEP
 from annotator.synth.render import render_sequence
 from annotator.synth.render_set import write_manifest
 
@@ -304,3 +305,26 @@ def test_the_walks_protocol_b_compares_the_fill_with_follow_the_chosen_field(
         assert np.isfinite(walks.xy[1:12]).any()  # the gaps are
     assert clip.cache["motion"].kind == "mv" and clip.cache["motion:dis"].kind == "flow"
     assert not np.array_equal(codec.xy, flow.xy, equal_nan=True)
+
+
+def test_a_feature_step_reaches_the_video_descriptors_of_protocol_b(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from annotator.bench import efficiency_interactive
+    from annotator.proposal import ranking_video
+
+    asked: list[dict[str, object]] = []
+
+    def descriptors(video: object, **kwargs: object) -> np.ndarray:
+        asked.append(kwargs)
+        return np.zeros((12, 3), np.float32)
+
+    monkeypatch.setattr(ranking_video, "ranking_descriptors", descriptors)
+    clip = synthetic_clip(frames=12)
+    efficiency_interactive._video_descriptors(clip)
+    efficiency_interactive._video_descriptors(clip, 2)
+    assert asked == [{"step": DEFAULT_STEP}, {"step": 2}]  # the app's default, then --feature-step
+    parser = argparse.ArgumentParser()
+    efficiency.add_arguments(parser)
+    with pytest.raises(UsageError, match="--feature-step is at least 1"):
+        efficiency.run(parser.parse_args(["--set", str(tmp_path), "--feature-step", "0"]))

@@ -44,7 +44,7 @@ def test_speed_table_prints_the_stages_and_the_runs(
     frames = proposal_speed.speed_table(video, 0.25, ["cpu"], input_size=160, profile_frames=4)
     out = capsys.readouterr().out
     threads = backbone_threads(overlap=True)
-    assert "backbone input 160 px" in out and "load average" in out
+    assert "backbone input 160 px, every frame;" in out and "load average" in out
     for stage in (
         "| decode with RGB | 4 |",
         f"| resize to {INPUT_SIZE} px | 4 |",
@@ -60,3 +60,25 @@ def test_speed_table_prints_the_stages_and_the_runs(
     assert "torch threads (default) |" in out
     assert "| cpu | features cached |" in out
     assert len(frames["cpu"]) == 3  # 25 % of 12 frames
+
+
+def test_speed_table_times_a_feature_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator.proposal import features
+    from tests.video.videomaker import make_video
+
+    steps: list[object] = []
+    real = features.video_features
+
+    def spy(*args: object, **kwargs: object) -> object:
+        steps.append(kwargs.get("step"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(features, "video_features", spy)
+    video = make_video(tmp_path / "clip.mp4", n=12, size=(96, 64), rate=30)
+    frames = proposal_speed.speed_table(video, 0.25, ["cpu"], input_size=160, step=2)
+    out = capsys.readouterr().out
+    assert "backbone input 160 px, every 2 frames and the last;" in out
+    assert steps and set(steps) == {2}  # every cold run and the cached one
+    assert len(frames["cpu"]) == 3

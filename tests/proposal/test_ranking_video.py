@@ -78,6 +78,19 @@ def test_descriptors_are_cached_by_fingerprint_and_rebuilt_when_stale(
     assert rebuilt is not None and len(rebuilt) == 30
 
 
+def test_descriptors_of_a_feature_step_read_that_steps_features_only() -> None:
+    """The bench's ``--feature-step``: every-other-frame features give their own descriptors
+    (own cache), never the every-frame ones the app's ``N`` reads, and the reverse."""
+    video = _video(30, "fp-step")
+    save_cached(cache_path("fp-step", DEFAULT_BACKBONE, step=2), _features(30))
+    assert rv.ranking_descriptors(video, compute=False) is None  # no every-frame features
+    step2 = rv.ranking_descriptors(video, compute=False, step=2)
+    assert step2 is not None and step2.shape == (30, 36)
+    assert rv.cache_path("fp-step", step=2).is_file() and not rv.cache_path("fp-step").is_file()
+    assert rv.cache_path("fp-step", step=2) != rv.cache_path("fp-step")
+    assert rv.cached_descriptors("fp-step", 30) is None
+
+
 def test_fewer_frames_than_pooled_values_decompose_the_small_side(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

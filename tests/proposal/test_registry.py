@@ -122,6 +122,30 @@ def test_propose_command(cache: Path, tmp_path: Path, capsys: pytest.CaptureFixt
     assert "not found" in err and "Traceback" not in err
 
 
+def test_propose_command_with_a_feature_step(
+    cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    video = tmp_path / "square.mp4"
+    _write_video(video, moving_square(16, (48, 64)))
+    model = tiny_model_file(tmp_path / "tiny.pt", window=8)
+    out = tmp_path / "p.json"
+    args = ["propose", str(video), "--out", str(out), "--budget", "3", "--model", str(model)]
+    assert main([*args, "--feature-step", "2"]) == 0
+    data = json.loads(out.read_text())
+    assert data["frame_count"] == 16 and len(data["frames"]) == 3
+    # the backbone ran on every other frame only: that step's own cache, not the default's
+    key = backbones.feature_key(backbones.DEFAULT_BACKBONE, step=2)
+    assert [p.name for p in (cache / "features").glob("*.npy")] == [
+        f"{data['video_fingerprint']}-{key}.npy"
+    ]
+    capsys.readouterr()
+    assert main([*args, "--feature-step", "0"]) == 2
+    assert main([*args[:4], "--method", "uniform", "--feature-step", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--feature-step is at least 1" in err and "kfpn only" in err
+    assert "Traceback" not in err
+
+
 def _reader_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("video-")]
 
