@@ -221,8 +221,9 @@ def run(args: argparse.Namespace) -> int:
             f"--paired-against {args.paired_against}: not among the selectors "
             f"({', '.join(selectors)})"
         )
-    if args.feature_step is not None and args.feature_step < 1:
-        raise UsageError(f"--feature-step is at least 1, not {args.feature_step}")
+    from annotator.proposal.backbones import check_feature_step
+
+    check_feature_step(args.feature_step)
     start = time.perf_counter()
     if args.set is not None:
         folder = args.set

@@ -309,8 +309,9 @@ def run(args: argparse.Namespace) -> int:
         from annotator.proposal.backbones import check_input_size
 
         check_input_size(args.input_size)
-    if args.feature_step is not None and args.feature_step < 1:
-        raise UsageError(f"--feature-step is at least 1, not {args.feature_step}")
+    from annotator.proposal.backbones import check_feature_step
+
+    check_feature_step(args.feature_step)
     speed_table(
         args.video,
         args.budget,

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from annotator.cli.methods import install
 from annotator.errors import UsageError
+from annotator.proposal.backbones import check_feature_step
 from annotator.proposal.registry import METHODS, parse_budget, propose
 
 install()  # methods composed from sibling packages (the gate) before --method lists them
@@ -76,8 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.feature_step is not None:
         if args.method != "kfpn":
             raise UsageError("--feature-step applies to --method kfpn only")
-        if args.feature_step < 1:
-            raise UsageError(f"--feature-step is at least 1, not {args.feature_step}")
+        check_feature_step(args.feature_step)
         options["feature_step"] = args.feature_step
     result = propose(
         args.video,

@@ -66,6 +66,12 @@ def check_input_size(size: int) -> int:
     return size
 
 
+def check_feature_step(step: int | None) -> None:
+    """A ``--feature-step`` from the command line: None (the default) or at least 1."""
+    if step is not None and step < 1:
+        raise UsageError(f"--feature-step is at least 1, not {step}")
+
+
 def feature_key(name: str, input_size: int = DEFAULT_INPUT_SIZE, step: int = DEFAULT_STEP) -> str:
     """The backbone, its input size and (when not every frame) the frame step, as feature
     cache names carry them."""
