@@ -5,7 +5,8 @@ them; a fill completes the video; PCK@0.05/0.1/0.2 and the mean error (% of body
 computed over the visible joints of every frame of every clip, pooled.
 
 Selectors: ``uniform`` and ``kmeans`` (video only), ``bisection`` (the middle of the largest gap,
-from the first and last frame; needs nothing), ``kfpn`` (the shipped model, when present),
+from the first and last frame; needs nothing), ``kfpn`` (the shipped model, when present,
+with the app's features: every ``PROPOSAL_STEP``-th frame; ``kfpn/stepN`` every N-th),
 ``direct`` (eq. 16 minimised per video with the K-FPN model's dictionary, no network:
 ``proposal.direct``; ``annotator bench proposal-direct`` compares it with ``kfpn``) and
 ``dp-linear``, a reference that uses the ground truth: the k frames minimising the total
@@ -25,7 +26,7 @@ from annotator.bench.efficiency_data import FloatArray, IntArray, RenderedClip, 
 from annotator.bench.paired import paired_interval
 from annotator.core.framespec import uniform_frames
 from annotator.core.metrics import mean_error_pct, pck, pck_counts
-from annotator.proposal.backbones import INPUT_SIZES
+from annotator.proposal.backbones import INPUT_SIZES, PROPOSAL_STEP
 
 Selector = Callable[[RenderedClip, int, int], IntArray]
 ALPHAS = (0.05, 0.1, 0.2)
@@ -113,7 +114,10 @@ def _kfpn(
 ) -> IntArray:
     from annotator.proposal.registry import propose
 
-    run = propose(clip.video, "kfpn", k, input_size=input_size, feature_step=step)
+    # The app's step taken as asked: a cache of every frame's features that another selector
+    # left (``kfpn/step1``) must not stand in for it.
+    every = PROPOSAL_STEP if step is None else step
+    run = propose(clip.video, "kfpn", k, input_size=input_size, feature_step=every)
     return np.asarray(sorted(run.frames), dtype=np.int64)
 
 

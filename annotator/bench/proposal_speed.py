@@ -14,7 +14,9 @@ CPU time), then on the CPU and, when torch sees a CUDA GPU, on it too:
   agreement ``packaging/gpu_checks.py`` checks).
 
 The backbone runs at ``--input-size`` (default: the app's, ``backbones.DEFAULT_INPUT_SIZE``),
-on every ``--feature-step``-th frame (default the app's, ``backbones.DEFAULT_STEP``).
+on every ``--feature-step``-th frame (default the app's, ``backbones.PROPOSAL_STEP``; with
+it a last row times the app's reading for ``N`` that follows the proposals and completes their
+cache to every frame).
 Every row gives wall and CPU seconds (``time.process_time``, all threads) and the load average
 when the run started: on a machine shared with other jobs the wall figures are not its speed.
 
@@ -61,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--feature-step",
         type=int,
         default=None,
-        help="the backbone on every N-th frame (default: the app's, every frame)",
+        help="the backbone on every N-th frame (default: the app's, every other frame)",
     )
     parser.add_argument(
         "--profile-frames",
@@ -116,6 +118,17 @@ def propose_seconds(
     return time.perf_counter() - start, time.process_time() - cpu, result.frames
 
 
+def ranking_seconds(video: Path, device: str) -> tuple[float, float]:
+    """Wall and CPU seconds of the app's reading for ``N`` after the proposals (their
+    features cache as it is): the backbone on the frames the proposals left out, then the
+    ranking's descriptors."""
+    from annotator.proposal.ranking_video import ranking_descriptors
+
+    start, cpu = time.perf_counter(), time.process_time()
+    ranking_descriptors(video, device=device)
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
 def _cold(cache: Path, fn: Any, *args: Any) -> Any:
     """``fn(*args)`` with an empty features cache (``ANNOTATOR_CACHE_DIR`` moved to ``cache``)."""
     old = os.environ.get("ANNOTATOR_CACHE_DIR")
@@ -149,10 +162,10 @@ def speed_table(
     profile_frames: int = 0,
     step: int | None = None,
 ) -> dict[str, list[int]]:
-    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, DEFAULT_STEP
+    from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, PROPOSAL_STEP
 
     size = DEFAULT_INPUT_SIZE if input_size is None else input_size
-    every = DEFAULT_STEP if step is None else step
+    every = PROPOSAL_STEP if step is None else step
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"{video.name}; backbone input {size} px, "
@@ -186,6 +199,11 @@ def speed_table(
                 cache, propose_seconds, video, budget, device, True, size, None, every
             )
             _row(device, "features cached", wall, cpu, count, decode_s)
+            if every == PROPOSAL_STEP > 1 and size == DEFAULT_INPUT_SIZE:  # the app's N
+                wall, cpu = _cold(cache, ranking_seconds, video, device)
+                _row(
+                    device, "then N's reading (completes the features)", wall, cpu, count, decode_s
+                )
             if device == "cpu" and profile_frames > 0:
                 back = _cold(cache, _back_stages, video, budget, size, every)
         frames[device] = picked

@@ -8,10 +8,11 @@ greedily on the DYAN recovery objective (``--search eq16``). ``uniform`` and ``k
 the baselines. ``gate`` is the residual-driven gate (``propagation.gate``): without a budget
 the frames it opens, with one that many frames chosen from its logits by its selection rule
 (``propagation.gate_select``, docs/gate.md); the file's ``scores`` are its logits and ``gate``
-its 0/1 decisions. ``--feature-step 2`` runs K-FPN's backbone on every other frame (and the
-last), the features between interpolated: half the backbone's time, within noise of every
-frame on the validation renders, but its features cannot serve the app's ``N``, which needs
-every frame's (docs/kfpn.md, "What did not pay"), so it is not the default.
+its 0/1 decisions. K-FPN runs its backbone on every other frame (and the last), the features
+between interpolated: half the backbone's time, within noise of every frame on the validation
+renders (docs/kfpn.md). When the video's every-frame features are cached (the app's reading for
+``N`` computes them) it uses those. ``--feature-step N`` takes every N-th frame, as asked
+(``--feature-step 1``: every frame).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="kfpn: the backbone on every N-th frame and the last, features between "
-        "interpolated (default 1; 2 halves its time, see docs/kfpn.md)",
+        "interpolated (default 2, or every frame's features when cached; see docs/kfpn.md)",
     )
     parser.add_argument(
         "--backbone-weights",

@@ -6,8 +6,10 @@ video opens" is on (``core.preferences``), ``start(window, session)`` runs the c
 of Settings > Device: cuda when present) as a background task: status-bar progress, Esc
 cancels it, a failure is one status-bar line (the user did not ask, so no dialog).
 
-The backbone runs once: this run computes the video's features (cached by fingerprint), and
-the reading for ``N`` (``video_ranking``) starts after it and reads them from the cache.
+The backbone runs over the video once: this run computes every other frame's features
+(``backbones.PROPOSAL_STEP``, cached by fingerprint), so the proposals arrive in about half
+the time, and the reading for ``N`` (``video_ranking``) starts after it and runs the backbone
+on the frames it left out (``features._complete``).
 
 What the result does to the project:
 - It is the app's own work, like the motion fields: it is not an undo step and does not

@@ -8,9 +8,10 @@ where the video changes in a way the labels do not explain (``dynamics.ranking``
 The descriptors come from K-FPN's backbone features, cached by the video's fingerprint and
 shared with "Propose frames". On open they are computed for videos up to ``AUTO_FRAMES``
 frames (about a minute of backbone time on a laptop CPU) or when either cache already holds
-them; a longer video gets them after its first K-FPN proposals, which compute the features.
-When the app proposes frames on open (``auto_propose``), this reading follows them and
-reads the features they cached, whatever the video's length.
+them; a longer video gets them after its first K-FPN proposals, which compute every other
+frame's features. When the app proposes frames on open (``auto_propose``), this reading
+follows them, whatever the video's length, and runs the backbone on the frames their cache
+left out (``features._complete``): the two together cost one pass of the backbone.
 Every outcome is one status-bar line: the descriptors are a bonus the user did not ask for.
 After proposals on open (``announce=False``) their arrival says nothing, so that the line
 the user needs then ("N frames proposed on open: label them first") stays up.

@@ -31,6 +31,10 @@ INPUT_SIZE = 224  # the input the K-FPN network was trained on
 INPUT_SIZES = (224, 192, 160, 128, 96)  # inputs offered (multiples of the network's stride 32)
 DEFAULT_INPUT_SIZE = 224
 DEFAULT_STEP = 1  # the backbone sees every frame (``features.video_features``'s ``step``)
+# Proposals run the backbone on every other frame (and the last), the features between
+# interpolated: half the time, the same proposals within the benchmark's noise (docs/kfpn.md);
+# the ranking for ``N`` completes that cache to every frame (``features._complete``).
+PROPOSAL_STEP = 2
 FEATURE_GRID = 7  # the maps' layout at INPUT_SIZE, which every input is brought back to
 
 

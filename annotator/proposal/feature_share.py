@@ -72,3 +72,9 @@ def computing_once(
             run.users -= 1
             if run.users == 0:
                 del _RUNS[ident]
+
+
+def is_running(key: Path, device: str) -> bool:
+    """Whether a thread computes (or waits to compute) ``key`` on ``device`` now."""
+    with _GUARD:
+        return (key, device) in _RUNS

@@ -17,6 +17,14 @@ long video never holds its features in memory; a writable memory map would do th
 disk, but its dirty pages count in the process's resident memory until the kernel writes them
 back. ``mmap=True`` returns a ``FeatureFile`` that reads them from that file slice by slice.
 Two threads asking for the same cache at once run the backbone once (``feature_share``).
+
+Proposals run the backbone on every ``PROPOSAL_STEP``-th frame (``backbones``); the ranking for
+``N`` needs every frame's. A request for every frame whose video has the proposals' cache (or
+is computing it) runs the backbone only on the frames that cache left out and writes the same
+file a full run would (``_complete``: the computed rows are the backbone's own, the rows between
+replaced), so proposals and ``N`` together still cost one pass of the backbone. A request that
+accepts ``finer`` features takes every frame's cache when there is one (or waits for the run
+computing it), rather than run the backbone again.
 """
 
 from __future__ import annotations
@@ -31,10 +39,10 @@ from typing import Any, cast
 import numpy as np
 
 from annotator.core.paths import cache_dir
-from annotator.core.progress import Progress, ShouldStop, check_stop, report
+from annotator.core.progress import Progress, ShouldStop, check_stop, part, report
 from annotator.core.safeio import atomic_output
 from annotator.errors import VideoError
-from annotator.proposal.feature_share import computing_once
+from annotator.proposal.feature_share import computing_once, is_running
 from annotator.video.base import VideoReader, open_video
 from annotator.video.prefetch import prefetched
 
@@ -42,6 +50,7 @@ BATCH = 8  # frames per backbone call on the CPU
 GPU_BATCH = 16  # on a GPU
 AHEAD = 3  # batches decoded ahead of the backbone
 COPY_BYTES = 1 << 24  # block size when a cache file is rewritten
+CHUNK_ROWS = 256  # cached rows copied at once when a cache is completed
 
 
 def batch_size(device_type: str) -> int:
@@ -90,10 +99,12 @@ def decoded_batches(
     overlap: bool = True,
     input_size: int | None = None,
     step: int = 1,
+    known: Callable[[int], bool] | None = None,
 ) -> Generator[tuple[np.ndarray, np.ndarray], None, None]:
     """Batches (frame indices, frames ``(n, input_size, input_size, 3)``) of the video's
     frames resized to the backbone input, in order: every ``step``-th frame and the last one.
-    With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer; a decode
+    ``known`` (with ``step`` 1): leaves out the frames it is true of, whose features a cache
+    holds already (``_complete``). With ``overlap`` a thread decodes up to ``AHEAD`` batches ahead of the consumer; a decode
     error or a cancel seen there, or closing the generator (a consumer that stops early closes
     it at once: ``contextlib.closing``), stops and joins it."""
     from annotator.proposal.backbones import DEFAULT_INPUT_SIZE, resize
@@ -106,6 +117,8 @@ def decoded_batches(
         skipped: tuple[int, np.ndarray] | None = None  # the latest frame left out
         for i, frame in source.iter_frames():
             check_stop(should_stop, "feature extraction")
+            if known is not None and known(i):
+                continue
             if i % step:
                 skipped = (i, frame)
                 continue
@@ -141,6 +154,7 @@ def video_features(
     input_size: int | None = None,
     fused: bool = True,
     step: int | None = None,
+    finer: bool = False,
     threads: int | None = None,
 ) -> np.ndarray:
     """``(frames, C, 7, 7)`` features of every frame, from the cache when present: float32 in
@@ -151,11 +165,14 @@ def video_features(
     ``fused``: the batch-norm-folded backbone (``backbones.Backbone``).
     ``step`` (default ``backbones.DEFAULT_STEP``): the backbone sees every ``step``-th frame and the
     last; the features of the frames between are interpolated linearly.
+    ``finer``: every frame's features serve too, when cached or being computed (the app's
+    proposals take them; a benchmark comparing steps does not).
     ``threads``: torch's threads for a CPU backbone while it runs (default
     ``backbone_threads``)."""
     from annotator.proposal.backbones import (
         DEFAULT_INPUT_SIZE,
         DEFAULT_STEP,
+        PROPOSAL_STEP,
         Backbone,
         check_input_size,
     )
@@ -164,27 +181,50 @@ def video_features(
     every = DEFAULT_STEP if step is None else step
     if every < 1:
         raise ValueError("the feature step is at least 1")
-    path = cache_path(source.fingerprint, backbone_name, size, every)
+    fingerprint = source.fingerprint
+    path = cache_path(fingerprint, backbone_name, size, every)
+    full = cache_path(fingerprint, backbone_name, size, 1)
+    servable = [path] + ([full] if finer and every != 1 else [])
     if use_cache:
-        cached = load_cached(path, 4, mmap=mmap)
-        if cached is not None:
-            return _as_features(path, cached, mmap)
+        for candidate in servable:
+            cached = load_cached(candidate, 4, mmap=mmap)
+            if cached is not None:
+                return _as_features(candidate, cached, mmap)
     backbone = Backbone(backbone_name, backbone_weights, device, size, fused)
-    if threads is None and backbone.device.type == "cpu":
+    kind = backbone.device.type
+    if threads is None and kind == "cpu":
         threads = backbone_threads(overlap)
     if not use_cache:
         with torch_threads(threads):
             return _compute(
                 source, path, backbone, size, every, progress, should_stop, False, mmap, overlap
             )
+    coarse = cache_path(fingerprint, backbone_name, size, PROPOSAL_STEP)
+    if every == 1 and PROPOSAL_STEP > 1 and is_running(coarse, kind):
+        # The proposals are computing every PROPOSAL_STEP-th frame: wait, then do the rest.
+        with computing_once(coarse, kind, part(progress, 0.0, 0.5), should_stop):
+            pass
+        progress = part(progress, 0.5, 1.0)
+    elif len(servable) > 1 and is_running(full, kind):
+        # Every frame's features are being computed (the reading for ``N``): wait for them.
+        with computing_once(full, kind, progress, should_stop):
+            pass
+        cached = load_cached(full, 4, mmap=mmap)
+        if cached is not None:
+            return _as_features(full, cached, mmap)
     # Another thread computing this cache (the reading for N while the user proposes): wait
     # for it and read what it writes, rather than run the backbone twice (``feature_share``).
-    with computing_once(path, backbone.device.type, progress, should_stop) as shared:
+    with computing_once(path, kind, progress, should_stop) as shared:
         cached = load_cached(path, 4, mmap=mmap)
         if cached is not None:
             report(progress, 1, 1)
             return _as_features(path, cached, mmap)
         with torch_threads(threads):
+            if every == 1 and PROPOSAL_STEP > 1 and load_cached(coarse, 4, mmap=True) is not None:
+                with contextlib.suppress(_OtherRows):  # then the whole video, as without it
+                    return _complete(
+                        source, path, coarse, backbone, size, shared, should_stop, mmap, overlap
+                    )
             return _compute(
                 source, path, backbone, size, every, shared, should_stop, True, mmap, overlap
             )
@@ -246,6 +286,65 @@ def _compute(
             raise VideoError("the video has no decodable frames")
         if done < total:  # the index promised more frames than decoded: keep those decoded
             _keep_rows(tmp, done)
+    cached = load_cached(path, 4, mmap=mmap)
+    if cached is None:  # pragma: no cover - just written
+        raise VideoError(f"cannot read back the features cache {path}")
+    return _as_features(path, cached, mmap)
+
+
+class _OtherRows(Exception):
+    """The coarse cache's rows are not the backbone's (another backbone wrote it)."""
+
+
+def _complete(
+    source: VideoReader,
+    path: Path,
+    coarse: Path,
+    backbone: Callable[[np.ndarray], np.ndarray],
+    size: int,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+    mmap: bool,
+    overlap: bool,
+) -> np.ndarray:
+    """Every frame's features into ``path``, from the cache ``coarse`` of every
+    ``PROPOSAL_STEP``-th frame and the last: the backbone runs on the other frames only, and
+    the rows the coarse cache computed are copied (``CHUNK_ROWS`` at a time), so the file is
+    the one a full run writes."""
+    from annotator.proposal.backbones import PROPOSAL_STEP
+
+    rows = FeatureFile(coarse)
+    total = len(rows)
+    device = getattr(backbone, "device", None)
+    batch = batch_size(getattr(device, "type", "cpu"))
+    last = total - 1  # the coarse run computed the last frame it decoded
+
+    def known(i: int) -> bool:
+        return i % PROPOSAL_STEP == 0 or i == last
+
+    batches = decoded_batches(source, batch, should_stop, overlap, size, known=known)
+    with atomic_output(path) as tmp, contextlib.closing(batches), tmp.open("wb") as fh:
+        fh.write(_npy_header(rows.shape))
+
+        def copy(upto: int) -> None:  # the coarse rows from ``done`` up to ``upto``
+            for lo in range(done, upto, CHUNK_ROWS):
+                fh.write(np.ascontiguousarray(rows[lo : min(upto, lo + CHUNK_ROWS)]).tobytes())
+
+        done = 0
+        for index, frames in batches:
+            feats = backbone(frames).astype(np.float16)
+            if feats.shape[1:] != rows.shape[1:]:
+                raise _OtherRows(f"{coarse} holds rows of {rows.shape[1:]}")
+            for i, f in zip(index.tolist(), feats, strict=True):
+                if i >= total:
+                    break
+                copy(i)
+                fh.write(np.ascontiguousarray(f).tobytes())
+                done = i + 1
+            report(progress, done, total)
+            check_stop(should_stop, "feature extraction")
+        copy(total)
+    report(progress, total, total)
     cached = load_cached(path, 4, mmap=mmap)
     if cached is None:  # pragma: no cover - just written
         raise VideoError(f"cannot read back the features cache {path}")

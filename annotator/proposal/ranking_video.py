@@ -26,7 +26,12 @@ from numpy.typing import NDArray
 
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop, part, report
-from annotator.proposal.backbones import DEFAULT_BACKBONE, DEFAULT_STEP, feature_key
+from annotator.proposal.backbones import (
+    DEFAULT_BACKBONE,
+    DEFAULT_STEP,
+    PROPOSAL_STEP,
+    feature_key,
+)
 from annotator.proposal.features import (
     cache_path as features_path,
 )
@@ -160,15 +165,17 @@ def ranking_descriptors(
     """(F, ≤ RANK_DIMS) descriptors of ``video`` for ``rank_next_frames(video=...)``, from the
     cache when present; else from the cached backbone features, else (``compute``) from the
     backbone run over the video (its features are cached for the proposals too). None when
-    ``compute`` is False and neither cache holds them. ``step``: the backbone on every
-    ``step``-th frame (the default, every frame, is the one the ranking was tuned on)."""
+    ``compute`` is False and neither cache holds them (the proposals' cache of every
+    ``PROPOSAL_STEP``-th frame counts: the backbone then runs on the other frames only).
+    ``step``: the backbone on every ``step``-th frame (the default, every frame, is the one the
+    ranking was tuned on)."""
     with reading(video) as source:
         fingerprint, count = source.fingerprint, source.frame_count
         hit = cached_descriptors(fingerprint, count, backbone, step)
         if hit is not None:
             report(progress, 1, 1)
             return hit
-        if not compute and not features_path(fingerprint, backbone, step=step).is_file():
+        if not compute and not _features_on_disk(fingerprint, backbone, step):
             return None
         # Read from the cache file chunk by chunk (``FeatureFile``), never as one array:
         # a 100,000-frame video's features are 6 GB as float32.
@@ -185,3 +192,10 @@ def ranking_descriptors(
     save_cached(cache_path(fingerprint, backbone, step), out)
     report(progress, 1, 1)
     return out
+
+
+def _features_on_disk(fingerprint: str, backbone: str, step: int) -> bool:
+    """Whether the features cache of ``step`` is on disk, or for every frame the proposals'
+    cache that ``video_features`` completes."""
+    steps = {step, PROPOSAL_STEP} if step == 1 else {step}
+    return any(features_path(fingerprint, backbone, step=s).is_file() for s in steps)

@@ -155,16 +155,20 @@ def _features(ctx: Request, backbone: str, device: str, **options: Any) -> np.nd
 
 def _kfpn(ctx: Request) -> Picked:
     from annotator.proposal import kfpn
-    from annotator.proposal.backbones import pick_device
+    from annotator.proposal.backbones import PROPOSAL_STEP, pick_device
 
     device = pick_device(ctx.device)
     model = kfpn.load_model(ctx.options.get("model"))
+    step = ctx.options.get("feature_step")
     feats = _features(
         ctx,
         model.config.backbone,
         device,
         input_size=ctx.options.get("input_size"),
-        step=ctx.options.get("feature_step"),
+        # By default every PROPOSAL_STEP-th frame, or every frame's features when cached (the
+        # reading for N computed them); a step asked for is taken as asked.
+        step=PROPOSAL_STEP if step is None else step,
+        finer=step is None,
     )
     result = kfpn.propose_from_features(
         model,
@@ -244,7 +248,8 @@ def propose(
 
     ``options``: ``model`` (a K-FPN model file), ``backbone_weights``, ``input_size`` (the
     backbone's input square, default ``backbones.DEFAULT_INPUT_SIZE``), ``feature_step``
-    (the backbone on every n-th frame, ``backbones.DEFAULT_STEP``) and ``search``
+    (the backbone on every n-th frame; default ``backbones.PROPOSAL_STEP``, or every frame's
+    features when they are cached) and ``search``
     (``"linear"`` or ``"eq16"``, how frames are placed) for ``kfpn``; for ``online``, ``model``
     is the online model file and ``kfpn_model`` the K-FPN model of its batch part.
     """

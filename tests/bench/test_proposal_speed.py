@@ -44,7 +44,8 @@ def test_speed_table_prints_the_stages_and_the_runs(
     frames = proposal_speed.speed_table(video, 0.25, ["cpu"], input_size=160, profile_frames=4)
     out = capsys.readouterr().out
     threads = backbone_threads(overlap=True)
-    assert "backbone input 160 px, every frame;" in out and "load average" in out
+    assert "backbone input 160 px, every 2 frames and the last;" in out  # the app's step
+    assert "load average" in out
     for stage in (
         "| decode with RGB | 4 |",
         f"| resize to {INPUT_SIZE} px | 4 |",
@@ -60,6 +61,7 @@ def test_speed_table_prints_the_stages_and_the_runs(
     assert "torch threads (default) |" in out
     assert "| cpu | features cached |" in out
     assert len(frames["cpu"]) == 3  # 25 % of 12 frames
+    assert "N's reading" not in out  # the app's N reads the default input's features only
 
 
 def test_speed_table_times_a_feature_step(
@@ -82,3 +84,27 @@ def test_speed_table_times_a_feature_step(
     assert "backbone input 160 px, every 2 frames and the last;" in out
     assert steps and set(steps) == {2}  # every cold run and the cached one
     assert len(frames["cpu"]) == 3
+
+
+def test_at_the_apps_defaults_the_table_times_the_reading_for_n_after_the_proposals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator.proposal import features
+    from tests.video.videomaker import make_video
+
+    computed: list[int] = []
+    real = features.decoded_batches
+
+    def spy(*args: object, **kwargs: object) -> object:
+        for index, frames in real(*args, **kwargs):  # type: ignore[arg-type]
+            computed.extend(index.tolist())
+            yield index, frames
+
+    monkeypatch.setattr(features, "decoded_batches", spy)
+    video = make_video(tmp_path / "clip.mp4", n=12, size=(96, 64), rate=30)
+    proposal_speed.speed_table(video, 0.25, ["cpu"])
+    out = capsys.readouterr().out
+    assert "backbone input 224 px, every 2 frames and the last;" in out
+    assert "| cpu | then N's reading (completes the features) |" in out
+    # The last cold run computed every other frame and the last, N's reading the rest.
+    assert computed[-12:] == [0, 2, 4, 6, 8, 10, 11, 1, 3, 5, 7, 9]

@@ -11,6 +11,7 @@ import pytest
 
 from annotator.core.progress import Cancelled
 from annotator.proposal import feature_share
+from annotator.proposal.backbones import PROPOSAL_STEP
 from annotator.proposal.features import cache_path, video_features
 from tests.proposal.helpers import ArrayVideo, GatedBackbone, moving_square
 
@@ -96,3 +97,44 @@ def test_a_waiter_that_is_cancelled_stops_waiting(gated) -> None:  # type: ignor
     gated.gate.set()
     first.join(20)
     assert got_first["value"].shape == (40, 4, 7, 7) and sum(gated.seen) == 40
+
+
+def _users_of(video: ArrayVideo, step: int) -> int:
+    run = feature_share._RUNS.get((cache_path(video.fingerprint, "fake", step=step), "cpu"))
+    return 0 if run is None else run.users
+
+
+def test_every_frame_asked_while_the_proposals_run_waits_then_completes(gated) -> None:  # type: ignore[no-untyped-def]
+    """The reading for N started while Propose computes every other frame: it waits for that
+    run, then computes only the frames it left out."""
+    video = ArrayVideo(moving_square(40), fingerprint="coarse-first")
+    first, got_first = _in_thread(lambda: video_features(video, "fake", step=PROPOSAL_STEP))
+    assert gated.entered.wait(10)
+    progress: list[float] = []
+    second, got_second = _in_thread(lambda: video_features(video, "fake", progress=progress.append))
+    _wait_for(lambda: _users_of(video, PROPOSAL_STEP) == 2)
+    gated.gate.set()
+    first.join(20)
+    second.join(20)
+    assert "error" not in got_first and "error" not in got_second
+    assert sum(gated.seen) == 40  # every other frame and the last, then the rest: once each
+    assert got_second["value"].shape == (40, 4, 7, 7)
+    assert progress and progress[-1] == 1.0 and max(progress) <= 1.0
+    assert _users_of(video, 1) == 0 and _users_of(video, PROPOSAL_STEP) == 0
+
+
+def test_proposals_asked_while_every_frame_is_computed_wait_and_read_it(gated) -> None:  # type: ignore[no-untyped-def]
+    video = ArrayVideo(moving_square(40), fingerprint="full-first")
+    first, got_first = _in_thread(lambda: video_features(video, "fake"))
+    assert gated.entered.wait(10)
+    second, got_second = _in_thread(
+        lambda: video_features(video, "fake", step=PROPOSAL_STEP, finer=True, mmap=True)
+    )
+    _wait_for(lambda: _users(video) == 2)
+    gated.gate.set()
+    first.join(20)
+    second.join(20)
+    assert "error" not in got_first and "error" not in got_second
+    assert sum(gated.seen) == 40  # one pass of the backbone
+    np.testing.assert_allclose(np.asarray(got_second["value"][:]), got_first["value"], atol=1e-2)
+    assert not cache_path(video.fingerprint, "fake", step=PROPOSAL_STEP).is_file()

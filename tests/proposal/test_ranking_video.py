@@ -7,9 +7,9 @@ import pytest
 
 from annotator.dynamics.ranking import video_evidence
 from annotator.proposal import ranking_video as rv
-from annotator.proposal.backbones import DEFAULT_BACKBONE
-from annotator.proposal.features import cache_path, save_cached
-from tests.proposal.helpers import ArrayVideo
+from annotator.proposal.backbones import DEFAULT_BACKBONE, PROPOSAL_STEP
+from annotator.proposal.features import cache_path, save_cached, video_features
+from tests.proposal.helpers import ArrayVideo, GatedBackbone, moving_square
 
 
 def _features(frames: int, channels: int = 4, seed: int = 0) -> np.ndarray:
@@ -82,13 +82,29 @@ def test_descriptors_of_a_feature_step_read_that_steps_features_only() -> None:
     """The bench's ``--feature-step``: every-other-frame features give their own descriptors
     (own cache), never the every-frame ones the app's ``N`` reads, and the reverse."""
     video = _video(30, "fp-step")
-    save_cached(cache_path("fp-step", DEFAULT_BACKBONE, step=2), _features(30))
+    save_cached(cache_path("fp-step", DEFAULT_BACKBONE, step=3), _features(30))
     assert rv.ranking_descriptors(video, compute=False) is None  # no every-frame features
-    step2 = rv.ranking_descriptors(video, compute=False, step=2)
-    assert step2 is not None and step2.shape == (30, 36)
-    assert rv.cache_path("fp-step", step=2).is_file() and not rv.cache_path("fp-step").is_file()
-    assert rv.cache_path("fp-step", step=2) != rv.cache_path("fp-step")
+    step3 = rv.ranking_descriptors(video, compute=False, step=3)
+    assert step3 is not None and step3.shape == (30, 36)
+    assert rv.cache_path("fp-step", step=3).is_file() and not rv.cache_path("fp-step").is_file()
+    assert rv.cache_path("fp-step", step=3) != rv.cache_path("fp-step")
     assert rv.cached_descriptors("fp-step", 30) is None
+
+
+def test_without_the_backbone_n_completes_the_proposals_features(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After proposals (every other frame's features cached), the reading for N that may not
+    run the backbone over the video (``compute=False``) runs it on the frames left out."""
+    fake = GatedBackbone.install(monkeypatch)
+    fake.gate.set()
+    video = ArrayVideo(moving_square(30), fingerprint="fp-proposed")
+    video_features(video, DEFAULT_BACKBONE, step=PROPOSAL_STEP)
+    assert sum(fake.seen) == 16  # frames 0, 2, ..., 28 and the last
+    out = rv.ranking_descriptors(video, compute=False)
+    assert out is not None and len(out) == 30
+    assert sum(fake.seen) == 30  # then the odd frames before the last
+    assert cache_path("fp-proposed", DEFAULT_BACKBONE).is_file()
 
 
 def test_fewer_frames_than_pooled_values_decompose_the_small_side(
