@@ -78,3 +78,31 @@ def test_the_shipped_backbone_completes_to_what_a_full_run_gives() -> None:
     full = ft.video_features(video, name)
     scale = float(np.abs(every).max())
     assert np.allclose(full, every, atol=2e-3 * scale)  # float16 cache, other batches
+
+
+def test_cancelling_the_completion_keeps_the_proposals_cache_and_writes_nothing(
+    fake: type[GatedBackbone],
+) -> None:
+    from annotator.core.progress import Cancelled
+    from tests.proposal.test_features_stream import decode_threads
+
+    threads = decode_threads()
+    video = ArrayVideo(moving_square(60), fingerprint="complete-cancel")
+    coarse = ft.video_features(video, "fake", step=PROPOSAL_STEP)
+    seen = sum(fake.seen)
+    calls = {"n": 0}
+
+    def stop_soon() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 24  # past the first batch of frames left out
+
+    with pytest.raises(Cancelled):
+        ft.video_features(video, "fake", should_stop=stop_soon)
+    assert 0 < sum(fake.seen) - seen < 30  # it had started on the frames left out
+    assert not ft.cache_path("complete-cancel", "fake").exists()
+    assert decode_threads() == threads
+    leftovers = [p.name for p in ft.cache_path("x", "fake").parent.iterdir()]
+    assert leftovers == [ft.cache_path("complete-cancel", "fake", step=PROPOSAL_STEP).name]
+    np.testing.assert_array_equal(ft.video_features(video, "fake", step=PROPOSAL_STEP), coarse)
+    # Asked again, it completes as if never cancelled.
+    np.testing.assert_array_equal(ft.video_features(video, "fake"), _rounded(video))
