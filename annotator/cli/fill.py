@@ -5,7 +5,8 @@ method and writes the contract's fill npz (``poses``, ``source``, ``source_names
 ``variance`` when the method has one). INPUT is a project (``.annot.json``) or any file the
 import formats read (a Penn Action ``.mat``, an ``.npz`` in the contract layout, COCO, ...).
 
-A project's predicted joints (Prefill's, kept whatever ``--keep-frames`` says: they are the
+A project's predicted joints (Prefill's; in a label file, values whose source is ``predicted``,
+such as ``annotator estimate``'s output; kept whatever ``--keep-frames`` says: they are the
 estimator's, not labels) enter the ``hpim`` and ``hpim+mv`` fills as weighted observations
 between two kept labels of their joint and anchor the fill like labels elsewhere, as in the
 app (``estimation.prefill.fill_inputs``), and where a joint has a prediction and no kept label
@@ -91,12 +92,18 @@ def run(args: argparse.Namespace) -> int:
     dropped[keep] = False
     manual[dropped] = np.nan
     manual[dropped, :, 2] = Visibility.UNLABELLED
+    layer = layers[args.instance] if layers else None
+    labelled = np.flatnonzero((manual[:, :, 2] != Visibility.UNLABELLED).any(axis=1))
+    if labelled.size == 0 and layer is None:
+        raise UsageError(
+            f"nothing to fill from: {args.input} has no labels on the {len(keep)} kept frames "
+            f"({args.keep_frames}) and no predicted joints"
+        )
     out = Path(args.out)
     if out.suffix != ".npz":
         raise UsageError("--out must name a .npz file")
     if args.method is None:  # the video's motion is the default evidence whenever there is one
         args.method = "hpim+mv" if args.video else DEFAULT_METHOD
-    layer = layers[args.instance] if layers else None
     obs = None
     labels = manual
     if layer is not None:
@@ -123,9 +130,13 @@ def run(args: argparse.Namespace) -> int:
     save_fill_npz(out, result)
     is_filled = (result.source != Source.MANUAL) & (result.source != Source.NONE)
     used = sorted({Source(int(c)).label for c in np.unique(result.source[is_filled])})
+    given = f"{labelled.size} labelled key frames"
+    if layer is not None:
+        predicted = int((layer[0][:, :, 2] != Visibility.UNLABELLED).any(axis=1).sum())
+        given += f" and {predicted} frames of predicted joints"
     print(
-        f"filled {int(is_filled.sum())} joint values from {len(keep)} key frames of "
-        f"{ps.frame_count} with {', '.join(used) or args.method}; wrote {out}"
+        f"filled {int(is_filled.sum())} joint values from {given} of {ps.frame_count} "
+        f"with {', '.join(used) or args.method}; wrote {out}"
     )
     return 0
 
@@ -183,10 +194,14 @@ def _read(path: Path, fmt: str | None) -> tuple[PoseSet, tuple[int, ...], list[L
             for i in range(len(doc.instances))
         ]
         return doc.to_pose_set(), tuple(doc.scene_cuts), layers
+    from annotator.core.document import predicted_layer
     from annotator.formats import registry
 
     adaptor = registry.get(fmt) if fmt else registry.guess(path)
-    return adaptor.read(path), (), []
+    ps = adaptor.read(path)
+    # A model's output in a label file (an ``annotator estimate`` npz, DeepLabCut likelihoods,
+    # COCO scores) is a predicted layer, as importing the file into a project makes it.
+    return ps, (), [predicted_layer(inst) for inst in ps.instances]
 
 
 def _video_fps(video: str | None) -> float | None:

@@ -182,6 +182,27 @@ def empty_confidence(frame_count: int, num_joints: int) -> NDArray[np.float32]:
     return np.full((frame_count, num_joints), np.nan, dtype=np.float32)
 
 
+def predicted_layer(
+    inst: PoseInstance, exclude: NDArray[np.bool_] | None = None
+) -> tuple[FloatArray, NDArray[np.float32]] | None:
+    """The instance's values whose source is PREDICTED (with a position, or ``absent``) as a
+    predicted layer and its confidence, leaving out the ``exclude`` (frames, joints) cells; None
+    when there are none."""
+    has_pos = inst.has_position() | (inst.poses[:, :, 2] == Visibility.ABSENT)
+    predicted = (inst.source == Source.PREDICTED) & has_pos
+    if exclude is not None:
+        predicted &= ~exclude
+    if not predicted.any():
+        return None
+    frames, joints = inst.source.shape
+    pred = empty_labels(frames, joints)
+    pred[predicted] = inst.poses[predicted]
+    conf = empty_confidence(frames, joints)
+    if inst.confidence is not None:
+        conf[predicted] = inst.confidence[predicted]
+    return pred, conf
+
+
 def normalize_confidence(values: ArrayLike, predicted: FloatArray) -> NDArray[np.float32]:
     """Check a confidence block against its predicted block: finite values in 0..1 where a
     joint was predicted (any code but unlabelled), NaN elsewhere. Raises ``ValueError``."""
@@ -273,15 +294,7 @@ class Document:
             vis = poses[:, :, 2]
             keep = manual & (has_pos | (vis == Visibility.ABSENT))
             labels[keep] = poses[keep]
-            predicted = (inst.source == Source.PREDICTED) & ~keep
-            predicted &= has_pos | (vis == Visibility.ABSENT)
-            pred = conf = None
-            if predicted.any():
-                pred = empty_labels(ps.frame_count, ps.skeleton.num_joints)
-                pred[predicted] = poses[predicted]
-                conf = empty_confidence(ps.frame_count, ps.skeleton.num_joints)
-                if inst.confidence is not None:
-                    conf[predicted] = inst.confidence[predicted]
+            pred, conf = predicted_layer(inst, exclude=keep) or (None, None)
             try:
                 doc.insert_instance(
                     len(doc.instances), Instance(inst.track_id, ps.skeleton), labels, pred, conf

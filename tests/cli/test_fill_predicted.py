@@ -86,3 +86,51 @@ def test_predictions_beyond_the_labels_anchor_the_fill_as_in_the_app(tmp_path: P
     assert main([*export, "--out", str(exported)]) == 0
     with np.load(exported) as data:
         assert np.allclose(data["poses"][..., :2], poses[..., :2], atol=1e-3, equal_nan=True)
+
+
+def _estimate_like(tmp_path: Path, predicted_frames: tuple[int, ...]) -> Path:
+    """A label file as ``annotator estimate`` writes it: the estimator's frames with source
+    ``predicted`` and a confidence, a fill (source ``hpim+mv``) elsewhere, no manual value."""
+    from annotator.core.poseset import PoseInstance, PoseSet
+    from annotator.formats.npz import write_npz
+
+    frames, joints = 40, 13
+    poses = np.zeros((frames, joints, 3), dtype=np.float32)
+    poses[:, :, 0] = 50.0 + 4 * np.arange(frames)[:, None] + np.arange(joints)[None]
+    poses[:, :, 1] = 100.0 + 5 * np.arange(joints)[None]
+    poses[:, :, 2] = Visibility.VISIBLE
+    source = np.full((frames, joints), Source.HPIM_MV, dtype=np.int8)
+    confidence = np.full((frames, joints), np.nan, dtype=np.float32)
+    source[list(predicted_frames)] = Source.PREDICTED
+    confidence[list(predicted_frames)] = 0.8
+    inst = PoseInstance(0, poses, source, confidence=confidence)
+    path = tmp_path / "poses.npz"
+    write_npz(PoseSet(PENN_ACTION, frames, [inst], fps=30.0), path, frames="all")
+    return path
+
+
+def test_fill_of_an_estimate_output_fills_from_its_predicted_joints(tmp_path: Path) -> None:
+    """``annotator fill poses.npz`` on ``annotator estimate``'s output: its predictions anchor
+    the fill as a project's do (not an all-NaN file with exit status 0)."""
+    out = tmp_path / "filled.npz"
+    argv = ["fill", str(_estimate_like(tmp_path, (0, 20, 39))), "--keep-frames", "uniform:0.1"]
+    assert main([*argv, "--method", "hpim", "--out", str(out)]) == 0
+    with np.load(out) as data:
+        poses, source, conf = data["poses"], data["source"], data["confidence"]
+    assert (source[[0, 20, 39]] == Source.PREDICTED).all()
+    assert np.allclose(conf[[0, 20, 39]], 0.8)
+    assert (source[10] == Source.HPIM).all() and np.isfinite(poses[1:39, :, :2]).all()
+    # between two predictions 80 px apart the fill runs from one to the other
+    assert (np.diff(poses[0:21, :, 0], axis=0) > 0).all()
+    assert np.allclose(poses[10, :, 0], 90.0 + np.arange(13), atol=10.0)
+
+
+def test_fill_with_nothing_to_fill_from_says_so(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """No label on the kept frames and no prediction: a one-line error, no file written."""
+    estimate = _estimate_like(tmp_path, ())
+    out = tmp_path / "empty.npz"
+    argv = ["fill", str(estimate), "--keep-frames", "0,20", "--method", "hpim"]
+    assert main([*argv, "--out", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "no labels on the 2 kept frames" in err and "Traceback" not in err
+    assert not out.exists()
