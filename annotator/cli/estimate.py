@@ -170,11 +170,13 @@ def run(args: argparse.Namespace) -> int:
     bar.done()
     result.write(args.out)
     est = result.estimates
+    frames = result.poses.shape[0]
+    rest = f"filled the rest with {result.fill}, " if len(est.frames) < frames else ""
     print(
-        f"estimated {len(est.frames)} of {result.poses.shape[0]} frames "
+        f"estimated {len(est.frames)} of {frames} frames "
         f"({est.detector_calls} detector and {est.landmark_calls} landmark calls, "
         f"{int(est.carried.sum())} regions carried along the motion), "
-        f"filled the rest with {result.fill}, in {time.perf_counter() - start:.1f} s -> {args.out}"
+        f"{rest}in {time.perf_counter() - start:.1f} s -> {args.out}"
     )
     return 0
 

@@ -548,10 +548,12 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         counts = np.bincount(session.status, minlength=4)
         full, partial, filled = int(counts[3]), int(counts[2]), int(counts[1])
+        # frames with predicted joints and no label show the estimator's joints, not the
+        # fill's (a labelled frame is counted as labelled, whatever else it has)
         predicted_at = session.doc.predicted_frames(session.instance)
-        predicted = int(predicted_at.size)
-        # the predicted frames show the estimator's joints, not the fill's
-        filled -= int((session.status[predicted_at] == FrameStatus.FILLED).sum())
+        at = session.status[predicted_at]
+        predicted = int((at < FrameStatus.PARTIAL).sum())
+        filled -= int((at == FrameStatus.FILLED).sum())
         text = f"{full} labelled {plural(full, 'frame')}"
         if partial:
             text += f", {partial} partly labelled"

@@ -95,6 +95,7 @@ PER_JOINT_FILLS = frozenset({"linear", "pchip", "hpim"})
 # A video fill's update costs the cube of the gap around the edit (HPIM conditions each gap in
 # one dense solve): past this, the window tells the user why edits lag and what helps.
 SLOW_FILL_S = 0.25
+SLOW_UPDATES = 2  # that many slow updates in a row
 
 
 class Session(QtCore.QObject):
@@ -148,6 +149,7 @@ class Session(QtCore.QObject):
         self.frame = 0
         self.joint = 0
         self._drag_id = 0
+        self._slow_updates = 0  # video fill updates over SLOW_FILL_S in a row
         self.journal: RecoveryJournal | None = None  # autosave, started by the window
         self.loader = FrameLoader(reader, self)
         self.fields: MotionFields | MotionStore | None = None
@@ -789,6 +791,9 @@ class Session(QtCore.QObject):
         if change.kind == "instances":
             self._on_people(change.op)
             return
+        # Prefill (or its undo) over frames already filled changes no frame's status, but the
+        # counts beside the fill (the Fill dock's predicted frames) still change.
+        announce = change.kind == "predicted"
         if change.kind == "predicted":
             if change.instance not in (None, self.instance):
                 self._on_other_predicted(change.instance)
@@ -808,17 +813,25 @@ class Session(QtCore.QObject):
             span = (start, max(start, stop - 1))
             t0 = time.perf_counter()
             a, b = self._fill_labels_changed(self.engine, span, change.joints)
-            seconds = time.perf_counter() - t0
-            if seconds > SLOW_FILL_S and self.method in VIDEO_METHODS:
-                self.fill_slow.emit(seconds)
+            self._note_update_time(time.perf_counter() - t0)
             lo, hi = min(start, a), max(stop, b + 1)
         self._combined = self._combine((lo, hi))
         new = self._status(lo, hi)
         changed = not np.array_equal(new, self.status[lo:hi])
         self.status[lo:hi] = new
         self.poses_changed.emit(lo, hi)
-        if changed:  # most drag steps change positions only: the timeline need not repaint
+        if changed or announce:  # most drag steps change positions only: no repaint
             self.status_changed.emit()
+
+    def _note_update_time(self, seconds: float) -> None:
+        """Say a video fill lags (``fill_slow``) after ``SLOW_UPDATES`` slow updates in a row:
+        one slow update alone is often a fill's first (caches being built), not the gaps."""
+        if seconds <= SLOW_FILL_S or self.method not in VIDEO_METHODS:
+            self._slow_updates = 0
+            return
+        self._slow_updates += 1
+        if self._slow_updates >= SLOW_UPDATES:
+            self.fill_slow.emit(seconds)
 
     def _on_other_predicted(self, instance: int) -> None:
         """Another person's predicted joints changed (an undo, a restore): their fill, if one

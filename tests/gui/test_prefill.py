@@ -122,6 +122,27 @@ def test_prefill_of_the_proposed_frames_is_one_undo_step(qtbot, window, fake, fi
     assert doc.predicted_frames(0).tolist() == [5, 10, 15]
 
 
+def test_the_fill_dock_counts_predictions_after_prefill_and_its_undo(
+    qtbot, window, fake, figure_video
+) -> None:
+    """Prefill over frames the fill already covers changes no frame's status, yet the Fill
+    dock's counts follow it, and its undo; a labelled frame with predictions is counted once."""
+    truth = fake
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    n = session.frame_count
+    _label(session, truth, 0)
+    _label(session, truth, n - 1)
+    info = window.fill_panel.info
+    assert info.text().startswith(f"2 labelled frames; {n - 2} filled live")
+    session.accept_proposals(np.array([0, 5, 10, 15]), None, "uniform")
+    _run(qtbot, window)
+    # frame 0 is labelled: its prediction does not make it a predicted frame in the counts
+    assert info.text().startswith(f"2 labelled frames, 3 predicted; {n - 5} filled live")
+    window.actions_by_id["undo"].trigger()
+    assert info.text().startswith(f"2 labelled frames; {n - 2} filled live")
+
+
 def test_prefill_without_proposals_runs_on_the_current_frame_by_shortcut(
     qtbot, window, fake, figure_video
 ) -> None:

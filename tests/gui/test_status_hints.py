@@ -57,3 +57,26 @@ def test_slow_fill_hint_times_out(qtbot, window, figure_video, monkeypatch) -> N
 
 def test_the_hint_lasts_a_few_seconds() -> None:
     assert 3000 <= main_window.HINT_MS <= 10_000
+
+
+def test_one_slow_update_alone_gives_no_hint(qtbot, window, figure_video, monkeypatch) -> None:
+    """A video fill's first update often pays for caches being built: the hint waits for
+    ``SLOW_UPDATES`` slow updates in a row, and a fast one in between starts the count again."""
+    video, _truth = figure_video
+    window.extract_motion_on_open = True
+    open_and_wait(qtbot, window, video)
+    qtbot.waitUntil(lambda: not motion.running(window), timeout=WAIT_MS)
+    session = window.session
+    assert session.method == "hpim+mv" and session_mod.SLOW_UPDATES == 2
+    said: list[float] = []
+    session.fill_slow.connect(said.append)
+    slow, fast = session_mod.SLOW_FILL_S + 0.1, session_mod.SLOW_FILL_S / 2
+    for seconds in (slow, fast, slow):
+        session._note_update_time(seconds)
+    assert said == []
+    session._note_update_time(slow)
+    assert said == [slow]
+    session.set_method("hpim")  # a labels-only fill never hints
+    for _ in range(3):
+        session._note_update_time(slow)
+    assert said == [slow]
