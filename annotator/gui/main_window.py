@@ -446,9 +446,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self._slow_fill_shown = True
         self.statusBar().showMessage(
-            f"The {session.method} fill took {seconds:.1f} s to follow that edit: its cost grows "
-            "with the gaps between labels; label more frames (N suggests which) or choose hpim "
-            "in the Fill dock",
+            f"The {session.method} fill took {seconds:.1f} s to follow that edit: long gaps "
+            "between labels slow it; label more frames (N) or pick hpim in the Fill dock",
             HINT_MS,
         )
 

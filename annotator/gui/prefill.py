@@ -33,7 +33,6 @@ from annotator.core import commands as cmd
 from annotator.core.progress import Progress, ShouldStop
 from annotator.estimation.carry import Carry
 from annotator.estimation.prefill import (
-    LOW_CONFIDENCE,
     Layer,
     estimate_layer,
     low_confidence_flags,
@@ -131,10 +130,7 @@ def start(window: WindowServices, session: Session, span: tuple[int, int] | None
         if carried:
             text += f" ({carried} {plural(carried, 'region')} carried along the motion)"
         if flags:
-            text += (
-                f"; {len(flags)} {plural(len(flags), 'frame')} flagged for review "
-                f"(joints below {LOW_CONFIDENCE:g} confidence)"
-            )
+            text += f"; {len(flags)} flagged for review (unsure joints)"
         window.show_status(text, 8000)
 
     def cancelled() -> None:
