@@ -2,7 +2,8 @@
 
 N goes to the frame the fill's ranking puts first (``Session.rank_to_label``) or, with an
 accepted plan, to the first accepted proposed frame still to label (``Session.plan_to_label``,
-in the plan's own order). A user who does not want to label the frame N offered (blurred, the
+in the plan's own order); before two frames are labelled (nothing to rank), to the proposed
+frames not yet labelled, in frame order. A user who does not want to label the frame N offered (blurred, the
 person hidden) presses N again on it: ``NextOffers`` remembers the frames N offered since the
 document last changed, and N goes to the best one not offered yet, down the ranking (or the
 plan); past the last it starts again from the first. Standing on the frame the window already
@@ -111,7 +112,21 @@ def act_next_to_label(window: MainWindow) -> None:
         return
     problem = session.ranking_problem()
     if problem is not None:
-        window.show_status(problem, 5000)
+        # Before the fill can rank, the proposals on the timeline are the frames to label.
+        labelled = set(session.labelled_frames().tolist())
+        waiting = [int(f) for f in session.proposed if int(f) not in labelled]
+        picked = offers.choose(session, waiting, window.timeline.marks.suggested)
+        if picked is None:
+            window.show_status(problem, 5000)
+            return
+        frame, place = picked
+        window.show_suggestion(frame)
+        session.go_to(frame)
+        window.show_status(
+            f"frame {frame} is next to label{_nth(place)}: a proposed frame (until two "
+            "frames are labelled and the fill can rank)",
+            STATUS_MS,
+        )
         return
     ranked = _ranked(session, offers)
     picked = offers.choose(session, [f for f, _ in ranked], window.timeline.marks.suggested)

@@ -108,3 +108,30 @@ def test_long_projects_rank_on_request_only(qtbot, window, figure_video, monkeyp
     expected = rank_next_frames(np.asarray(session.doc.manual(0)), session.engine.result)[0][0]
     window.suggest_button.click()  # the button does what N does
     assert session.frame == expected == window.timeline.marks.suggested
+
+
+def test_before_the_fill_can_rank_n_goes_to_the_proposed_frames(
+    qtbot, window, figure_video
+) -> None:
+    """Proposals on the timeline (not accepted) and under two labelled frames: N visits the
+    proposed frames not yet labelled, in frame order, instead of only saying it cannot rank."""
+    from annotator.core import commands as cmd
+    from annotator.core.document import Proposals
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.push(cmd.AcceptProposals(Proposals((3, 20, 31), None, "uniform")))
+    assert session.plan_to_label() == []  # on the timeline, not the user's plan
+    _press_n(qtbot, window)
+    assert session.frame == 3 and "a proposed frame" in window.statusBar().currentMessage()
+    _label(session, truth, 3)
+    _press_n(qtbot, window)
+    assert session.frame == 20  # the labelled one is passed over
+    _press_n(qtbot, window)
+    assert session.frame == 31 and "2nd suggestion" in window.statusBar().currentMessage()
+    # two labelled frames: the fill ranks as before
+    _label(session, truth, 31)
+    _press_n(qtbot, window)
+    assert session.frame == session.rank_to_label()[0][0]
+    assert "a proposed frame" not in window.statusBar().currentMessage()
