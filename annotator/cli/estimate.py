@@ -119,15 +119,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 class ProgressBar:
     """One line on stderr, redrawn in place: ``[#####-----]  42 %``; ``stage`` names the
-    current step. Redraws only when the bar or the percentage changes."""
+    current step. Redraws only when the bar or the percentage changes. When stderr is not a
+    terminal (a log file), a plain line per tenth of the work or new stage instead."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, terminal: bool | None = None) -> None:
         self.enabled = enabled
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
         self.stage = ""
         self._shown = ""
 
     def __call__(self, fraction: float) -> None:
         if not self.enabled:
+            return
+        if not self.terminal:
+            line = f"{100 * fraction:3.0f} % {self.stage}".rstrip()
+            step = f"{int(10 * fraction)} {self.stage}"
+            if step != self._shown:
+                sys.stderr.write(line + "\n")
+                self._shown = step
             return
         filled = round(BAR_WIDTH * fraction)
         line = f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {100 * fraction:3.0f} % {self.stage}"
@@ -137,7 +146,7 @@ class ProgressBar:
             self._shown = line
 
     def done(self) -> None:
-        if self.enabled and self._shown:
+        if self.enabled and self.terminal and self._shown:
             sys.stderr.write("\n")
             sys.stderr.flush()
 
