@@ -596,8 +596,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if plan:
             self.show_suggestion(plan[0])
             return
-        if session.ranking_problem() is not None:
-            self.show_suggestion(None)
+        if session.ranking_problem() is not None:  # N goes to the proposals meanwhile
+            waiting = session.proposed_to_label()
+            self.show_suggestion(waiting[0] if waiting else None)
             return
         if costly:
             self.show_suggestion(None, on_request=True)

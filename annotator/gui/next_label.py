@@ -113,9 +113,9 @@ def act_next_to_label(window: MainWindow) -> None:
     problem = session.ranking_problem()
     if problem is not None:
         # Before the fill can rank, the proposals on the timeline are the frames to label.
-        labelled = set(session.labelled_frames().tolist())
-        waiting = [int(f) for f in session.proposed if int(f) not in labelled]
-        picked = offers.choose(session, waiting, window.timeline.marks.suggested)
+        picked = offers.choose(
+            session, session.proposed_to_label(), window.timeline.marks.suggested
+        )
         if picked is None:
             window.show_status(problem, 5000)
             return

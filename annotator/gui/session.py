@@ -422,6 +422,12 @@ class Session(QtCore.QObject):
             return "label two frames first: the next frame to label comes from the fill between"
         return None  # a fill with no variance of its own is ranked by HPIM's (ranking.py)
 
+    def proposed_to_label(self) -> list[int]:
+        """The proposed frames not labelled yet, in frame order: what ``N`` visits while the
+        fill cannot rank (``ranking_problem``) and no plan was accepted."""
+        labelled = set(self.labelled_frames().tolist())
+        return [int(f) for f in self.proposed if int(f) not in labelled]
+
     def rank_to_label(self, top: int | None = 1) -> list[tuple[int, float]]:
         """Unlabelled frames, best first, by the current fill's uncertainty and, once they are
         ready, the video's descriptors and the joints walked along it from the labels

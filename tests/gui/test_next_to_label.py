@@ -123,6 +123,9 @@ def test_before_the_fill_can_rank_n_goes_to_the_proposed_frames(
     session = window.session
     session.push(cmd.AcceptProposals(Proposals((3, 20, 31), None, "uniform")))
     assert session.plan_to_label() == []  # on the timeline, not the user's plan
+    window.update_suggestion()  # the marker shows where N goes
+    assert window.timeline.marks.suggested == 3
+    assert window.suggest_button.text() == "next to label: 3"
     _press_n(qtbot, window)
     assert session.frame == 3 and "a proposed frame" in window.statusBar().currentMessage()
     _label(session, truth, 3)
