@@ -87,6 +87,9 @@ def _cosmetic_pen(color: QtGui.QColor, width: float) -> QtGui.QPen:
     return pen
 
 
+PER_FRAME_ROWS = ("scores", "gate", "residual", "uncertainty", "held")  # one value per frame
+
+
 class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
     """All frame marks as one item; bins to pixels on every paint."""
 
@@ -111,10 +114,19 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
         self.set_state(dataclasses.replace(self._state, **changes))
 
     def set_status(self, status: NDArray[np.int8]) -> None:
-        scores = self._state.scores
-        if scores is not None and len(scores) != len(status):
-            scores = None  # another video: its scores come with its proposals
-        self._change(status=status, scores=scores)
+        state, n = self._state, len(status)
+        if n == len(state.status):
+            self._change(status=status)
+            return
+        # Another video: its per-frame rows and marks come with it; until then none of the
+        # previous video's (another length) is kept, and no mark lies past its last frame.
+        rows: dict[str, Any] = dict.fromkeys(PER_FRAME_ROWS)
+        for name in ("proposed", "flagged", "reviewed"):
+            frames = getattr(state, name)
+            rows[name] = frames[frames < n]
+        if state.suggested is not None and state.suggested >= n:
+            rows["suggested"] = None
+        self._change(status=status, **rows)
 
     def set_proposed(self, frames: NDArray[np.int64]) -> None:
         self._change(proposed=np.asarray(frames, dtype=np.int64))
@@ -127,7 +139,7 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
         ``flagged``, ``hidden``); a per-frame row of another length is dropped (another
         video's, until its own arrives)."""
         n = len(self._state.status)
-        for name in ("gate", "residual", "uncertainty", "held"):
+        for name in PER_FRAME_ROWS[1:]:
             value = rows.get(name)
             if value is not None and len(value) != n:
                 rows[name] = None
