@@ -292,6 +292,17 @@ def temp_sibling(path: Path, folder: bool = False) -> Path:
     raise FileExistsError(f"no free temporary name beside {path}")
 
 
+def check_output_path(path: Path, error: ErrorType = AnnotatorError) -> None:
+    """Raise ``error`` unless ``path`` can be replaced by a new file: its folder exists and it
+    is not a folder, nor a device, pipe or socket (renaming over one would replace it)."""
+    if path.is_dir():
+        raise error(f"{path} is a folder; give a file name")
+    if path.exists() and not path.is_file():
+        raise error(f"{path} is not a regular file (a device, pipe or socket); give a file name")
+    if not path.parent.is_dir():
+        raise error(f"folder does not exist: {path.parent}")
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | Path, error: ErrorType = AnnotatorError) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is fsynced and replaces ``path``.
@@ -300,10 +311,7 @@ def atomic_output(path: str | Path, error: ErrorType = AnnotatorError) -> Iterat
     write the temporary path by name (``cv2.imwrite``, ``torch.save``, ``np.savez``).
     """
     path = Path(path)
-    if path.is_dir():
-        raise error(f"{path} is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise error(f"folder does not exist: {path.parent}")
+    check_output_path(path, error)
     try:
         tmp = temp_sibling(path)
     except OSError as err:

@@ -29,7 +29,7 @@ from annotator.core.journal import (
     find_recovery,
     list_recoveries,
 )
-from annotator.core.safeio import fsync_dir, read_bytes
+from annotator.core.safeio import check_output_path, fsync_dir, read_bytes
 from annotator.core.schema import (
     CURRENT_VERSION,
     EXTENSION,
@@ -98,6 +98,7 @@ def _remove_stale_temps(path: Path) -> None:
 def atomic_write(path: str | Path, data: bytes, keep_backup: bool = True) -> None:
     """Replace ``path`` by ``data`` atomically (temp file, fsync, rename), keeping ``.bak``."""
     path = Path(path)
+    check_output_path(path, ProjectError)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

@@ -116,3 +116,26 @@ def test_check_pose_set_holds_the_project_loaders_limits() -> None:
     shifted = PoseSet(bad.skeleton, bad.frame_count, [], fps=float("nan"))
     with pytest.raises(ProjectError, match="frame rate"):
         check_pose_set(shifted, "labels")
+
+
+def test_outputs_never_replace_a_device_pipe_or_socket(tmp_path: Path) -> None:
+    """Renaming a new file over a pipe (or, as root, a device such as /dev/full) would replace
+    it: every writer refuses with a one-line message and leaves it as it was."""
+    import os
+    import stat
+
+    from annotator.core.document import Document, VideoRef
+    from annotator.core.safeio import atomic_write_text
+    from annotator.core.skeleton import PENN_ACTION
+    from annotator.core.store import save_project
+    from annotator.errors import AnnotatorError, ProjectError
+
+    pipe = tmp_path / "out.json"
+    os.mkfifo(pipe)
+    with pytest.raises(AnnotatorError, match="not a regular file"):
+        atomic_write_text(pipe, "{}")
+    doc = Document.new(VideoRef("clip.mp4", None, 10, 30.0, 64, 48), PENN_ACTION)
+    with pytest.raises(ProjectError, match="not a regular file"):
+        save_project(doc, pipe)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]  # no temporary left
