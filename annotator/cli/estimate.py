@@ -41,6 +41,7 @@ from annotator.core.skeleton import BUILTIN
 from annotator.errors import UsageError
 from annotator.propagation import AUTO_FILL, FILL_FIELD
 from annotator.video.motion_store import FIELDS
+from annotator.video.opening import check_path
 
 if TYPE_CHECKING:
     from annotator.estimation.pipeline import EstimatedTrack
@@ -154,8 +155,7 @@ class ProgressBar:
 def run(args: argparse.Namespace) -> int:
     if args.out.suffix != ".npz":
         raise UsageError("--out must name a .npz file")
-    if not args.video.is_file():
-        raise UsageError(f"video not found: {args.video}")
+    check_path(args.video)  # not found, a folder, empty: one line
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
     if not 0 <= args.refine_passes <= 3:

@@ -44,6 +44,7 @@ from annotator.core.safeio import atomic_output
 from annotator.errors import VideoError
 from annotator.proposal.feature_share import computing_once, is_running
 from annotator.video.base import VideoReader, open_video
+from annotator.video.opening import check_path
 from annotator.video.prefetch import prefetched
 
 BATCH = 8  # frames per backbone call on the CPU
@@ -61,10 +62,7 @@ def batch_size(device_type: str) -> int:
 def open_source(video: str | Path | VideoReader) -> VideoReader:
     """A reader for a path (the caller closes it), or the reader itself."""
     if isinstance(video, (str, Path)):
-        path = Path(video)
-        if not path.is_file():
-            raise VideoError(f"video not found: {path}")
-        return open_video(path)
+        return open_video(check_path(video))
     return video
 
 

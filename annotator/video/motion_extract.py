@@ -285,7 +285,10 @@ def decode_records(
                 yield stream, record
                 index += 1
     except av.FFmpegError as exc:
-        raise VideoError(f"decoding {path.name} failed at frame {index}: {exc}") from exc
+        raise VideoError(
+            f"{path.name} cannot be decoded past frame {index}: the file is damaged or "
+            f"truncated ({getattr(exc, 'strerror', None) or exc})"
+        ) from exc
     finally:
         container.close()
 

@@ -681,6 +681,55 @@ def _(d: Path, a: Assets) -> list[str]:
     return ["propose", str(a.video), "--out", str(d / "p.json"), "--model", str(d / "k.pt")]
 
 
+@case("c2-propose-on-a-folder", 2, "is a folder, not a video file")
+def _(d: Path, a: Assets) -> list[str]:
+    (d / "v.mp4").mkdir()
+    return ["propose", str(d / "v.mp4"), "--method", "uniform", "--out", str(d / "p.json")]
+
+
+@case("c2-estimate-on-a-folder", 2, "is a folder, not a video file")
+def _(d: Path, a: Assets) -> list[str]:
+    (d / "v.mp4").mkdir()
+    return ["estimate", str(d / "v.mp4"), "--out", str(d / "e.npz")]
+
+
+@case("c2-gate-on-a-damaged-video", 2, "damaged or truncated")
+def _(d: Path, a: Assets) -> list[str]:
+    import av
+
+    from tests.video.videomaker import make_video
+
+    # one H.264 packet overwritten mid-file: the header opens, decoding stops at that frame
+    video = make_video(d / "v.mp4", n=40, gop=10)
+    with av.open(str(video)) as container:
+        packets = [p for p in container.demux(video=0) if p.size]
+        pos, size = packets[15].pos, packets[15].size
+    data = bytearray(video.read_bytes())
+    data[pos + 4 : pos + size] = b"\xff" * (size - 4)
+    video.write_bytes(bytes(data))
+    return ["propose", str(video), "--method", "gate", "--out", str(d / "p.json")]
+
+
+def _with_pipe(d: Path, a: Assets, argv: tuple[str, ...]) -> list[str]:
+    out = fifo(d / "out.npz")
+    return [w.format(video=a.video, project=a.project, out=out) for w in argv]
+
+
+for _argv in (
+    ("propose", "{video}", "--method", "uniform", "--out", "{out}"),
+    ("fill", "{project}", "--keep-frames", "0,29", "--method", "linear", "--out", "{out}"),
+    ("export", "{project}", "--format", "npz", "--out", "{out}", "--force"),
+):
+    CASES.append(
+        Case(
+            f"c5-{_argv[0]}-never-replaces-a-pipe",
+            5,
+            lambda d, a, argv=_argv: _with_pipe(d, a, argv),
+            words=("not a regular file",),
+        )
+    )
+
+
 # Class 5: a failing command leaves an existing output exactly as it was.
 @case("c5-fill-keeps-existing-output", 5)
 def _(d: Path, a: Assets) -> list[str]:
