@@ -19,6 +19,7 @@ cases. Nothing here deletes a file it did not create.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import secrets
@@ -347,3 +348,19 @@ def atomic_savez(
     """``np.savez[_compressed]`` to ``path`` atomically (the name is kept as given)."""
     with atomic_output(path, error) as tmp, tmp.open("wb") as fh:
         (np.savez_compressed if compressed else np.savez)(fh, **arrays)
+
+
+def load_torch_weights(raw: bytes, path: Path, what: str) -> Any:
+    """``torch.load`` of a weights file's bytes (tensors and plain containers only), or a
+    ``UsageError`` saying ``path`` is not a ``what`` file: torch's own messages are about
+    pickling options, not about the file the user gave."""
+    import torch
+
+    from annotator.errors import UsageError
+
+    try:
+        return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception:
+        raise UsageError(
+            f"{path} is not {what} file (not a PyTorch weights file, or a damaged one)"
+        ) from None

@@ -198,8 +198,13 @@ def _float_array(values: Any, where: str, shape_tail: tuple[int, ...]) -> NDArra
 
 # ---------------------------------------------------------------------------- migration
 def schema_version(data: Any) -> int:
-    if not isinstance(data, dict) or not isinstance(data.get("schema"), str):
+    if not isinstance(data, dict) or "schema" not in data:
         raise ProjectError("the file is not an annotator project (no 'schema' field)")
+    if not isinstance(data["schema"], str):
+        raise ProjectError(
+            f"the file is not an annotator project (its 'schema' is {type(data['schema']).__name__}"
+            f" {str(data['schema'])[:40]}, not a name such as {SCHEMA_PREFIX}{CURRENT_VERSION})"
+        )
     name = data["schema"]
     if not name.startswith(SCHEMA_PREFIX) or not name[len(SCHEMA_PREFIX) :].isdigit():
         raise ProjectError(f"the file is not an annotator project (schema {name[:60]!r})")

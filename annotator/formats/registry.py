@@ -61,6 +61,8 @@ def guess(path: str | Path) -> FormatAdaptor:
     p = Path(path)
     if not p.exists():
         raise FormatError(f"file not found: {p}")
+    if p.is_file() and p.stat().st_size == 0:
+        raise FormatError(f"{p.name} is empty (0 bytes)")
     readable = _filter("read")
     for adaptor in readable:
         if adaptor.sniff(p):

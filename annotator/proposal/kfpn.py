@@ -9,7 +9,6 @@ at the repository root; ``ANNOTATOR_KFPN_MODEL`` or ``--model`` point elsewhere.
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import os
 from contextlib import AbstractContextManager, nullcontext
@@ -22,7 +21,7 @@ import torch
 
 from annotator.core.paths import models_dir
 from annotator.core.progress import ShouldStop, check_stop
-from annotator.core.safeio import atomic_output, read_bytes
+from annotator.core.safeio import atomic_output, load_torch_weights, read_bytes
 from annotator.dynamics.condition import one_blas_thread
 from annotator.errors import UsageError
 from annotator.proposal import loss as kloss
@@ -80,8 +79,8 @@ def load_model(path: str | Path | None = None) -> LoadedModel:
     if not path.exists():
         raise UsageError(f"K-FPN model file not found: {path} (train one: annotator train kfpn)")
     raw = read_bytes(path, MAX_MODEL_BYTES, UsageError)
+    blob = load_torch_weights(raw, path, "a K-FPN model")
     try:
-        blob = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise ValueError("no 'format' marker")
         net = Kfpn(KfpnConfig(**blob["config"]))
@@ -90,7 +89,8 @@ def load_model(path: str | Path | None = None) -> LoadedModel:
         rho = float(blob["rho"])
         meta = dict(blob.get("meta", {}))
     except Exception as err:  # any unreadable file is the user's to fix
-        raise UsageError(f"{path} is not a K-FPN model file ({str(err)[:120]})") from None
+        reason = (str(err).splitlines() or [type(err).__name__])[0][:120]
+        raise UsageError(f"{path} is not a K-FPN model file ({reason})") from None
     if not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
         raise UsageError(f"{path.name}: the K-FPN weights hold NaN or infinite values")
     if not math.isfinite(rho):

@@ -37,7 +37,6 @@ What the discriminator was trained on, and the model file, are in ``online_train
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -50,7 +49,7 @@ from torch import nn
 
 from annotator.core.paths import models_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop
-from annotator.core.safeio import atomic_output, read_bytes
+from annotator.core.safeio import atomic_output, load_torch_weights, read_bytes
 from annotator.dynamics.dyan_torch import dictionary as dyan_dictionary
 from annotator.errors import UsageError
 
@@ -157,8 +156,8 @@ def load_model(path: str | Path | None = None) -> OnlineModel:
             f"online K-FPN model not found: {path} (train one: annotator train online)"
         )
     raw = read_bytes(path, MAX_MODEL_BYTES, UsageError)
+    blob = load_torch_weights(raw, path, "an online K-FPN model")
     try:
-        blob = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise ValueError("no 'format' marker")
         config = OnlineConfig(**blob["config"])

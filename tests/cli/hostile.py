@@ -710,6 +710,43 @@ def _(d: Path, a: Assets) -> list[str]:
     return ["propose", str(video), "--method", "gate", "--out", str(d / "p.json")]
 
 
+for _method, _what in (("kfpn", "a k-fpn model"), ("gate", "a gate model"), ("online", "online")):
+    CASES.append(
+        Case(
+            f"c4-{_method}-model-is-text",
+            4,
+            lambda d, a, m=_method: [
+                "propose",
+                str(a.video),
+                "--method",
+                m,
+                "--model",
+                str(_text(d / "m.pt")),
+                "--out",
+                str(d / "p.json"),
+            ],
+            words=(_what, "not a pytorch weights file"),
+        )
+    )
+
+
+def _text(path: Path) -> Path:
+    path.write_text("hello, these are not weights\n")
+    return path
+
+
+@case("c3-project-schema-is-a-number", 3, "'schema' is int")
+def _(d: Path, a: Assets) -> list[str]:
+    (d / "p.annot.json").write_text('{"schema": 2}')
+    return ["export", str(d / "p.annot.json"), "--format", "npz", "--out", str(d / "o.npz")]
+
+
+@case("c3-empty-label-file", 3, "is empty")
+def _(d: Path, a: Assets) -> list[str]:
+    (d / "l.csv").write_bytes(b"")
+    return _imp(d / "l.csv", a)
+
+
 def _with_pipe(d: Path, a: Assets, argv: tuple[str, ...]) -> list[str]:
     out = fifo(d / "out.npz")
     return [w.format(video=a.video, project=a.project, out=out) for w in argv]
