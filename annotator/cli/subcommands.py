@@ -19,6 +19,15 @@ def add_table(parser: argparse.ArgumentParser, table: Mapping[str, tuple[str, st
     sub = parser.add_subparsers(dest="subcommand", metavar="WHAT", required=True)
     for name, (module_name, help_text) in table.items():
         child = sub.add_parser(name, help=help_text, description=help_text)
+        # ``-v`` after the sub-command too, where "run again with -v" sends the user; the
+        # program reads it from the command line before parsing (``annotator.cli.main``)
+        child.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show details and tracebacks",
+        )
         try:
             module = importlib.import_module(module_name)
         except ImportError as err:

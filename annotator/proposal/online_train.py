@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from annotator.core.progress import Report
+from annotator.errors import UsageError
 from annotator.proposal.online import (
     Discriminator,
     OnlineConfig,
@@ -137,6 +138,11 @@ def make_pairs(
             predicted.append(pred.astype(np.float16))
             labels.append(label)
             errors.append(err)
+    if not actual:
+        raise UsageError(
+            "the videos are too short to give training pairs: the discriminator learns from "
+            f"the frames after the first batch (Tb up to {max(batch_steps)}); give longer videos"
+        )
     pairs_out = Pairs(np.stack(actual), np.stack(predicted), np.asarray(labels), np.asarray(errors))
     return pairs_out, tau
 

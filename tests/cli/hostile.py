@@ -980,3 +980,11 @@ def snapshot(folder: Path) -> dict[str, tuple[object, ...]]:
             else:
                 out[rel] = ("other", stat.S_IFMT(st.st_mode))
     return out
+
+
+@case("c8-train-online-on-a-one-frame-video", 8, "too short")
+def _(d: Path, a: Assets) -> list[str]:
+    from tests.video.videomaker import make_video
+
+    video = make_video(d / "v.mp4", n=1)
+    return ["train", "online", "--videos", str(video), "--out", str(d / "o.pt"), "--epochs", "1"]

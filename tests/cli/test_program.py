@@ -43,3 +43,15 @@ def test_a_broken_sub_command_does_not_disable_its_siblings(
     assert subcommands.run_table(parser.parse_args(["good", "--n", "3"])) == 21
     with pytest.raises(cli.AnnotatorError, match="'bad' is unavailable"):
         subcommands.run_table(parser.parse_args(["bad"]))
+
+
+def test_verbose_is_accepted_after_a_sub_command(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """ "run again with -v" sends users to add it at the end of ``annotator train online ...``
+    too: it is accepted there and shows the details (no "unrecognized arguments")."""
+    from annotator.cli import main
+
+    argv = ["train", "online", "--videos", str(tmp_path / "none.mp4"), "--out", "o.pt"]
+    assert main([*argv, "-v"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized" not in err and "annotator: error:" in err
+    assert "Traceback" in err  # -v shows the details
