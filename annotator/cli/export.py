@@ -13,6 +13,7 @@ writing goes through ``formats.exporting``, as the app's export dialog does.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         images = "png"
     else:
         images = None
-    video = _open(doc.video.path) if images is not None else None
+    video = _open(doc, args.project) if images is not None else None
     try:
         write_export(
             ps,
@@ -89,14 +90,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(path: str) -> Any:
+def _open(doc: Any, project: str) -> Any:
+    """The project's video for frame images (found as the app finds it, also beside the
+    project); a video of another length is refused, another encoding only warned of."""
+    from annotator.core.store import check_video
     from annotator.video import open_video
 
-    if not path or not Path(path).is_file():
+    found = check_video(doc, project)
+    if found.status == "missing":
+        raise FormatError(f"frame images need the project's video: {found.message}")
+    video = open_video(found.path)
+    expected = doc.video.frame_count
+    if video.frame_count != expected:
+        video.close()
         raise FormatError(
-            f"frame images need the project's video, which was not found: {path or '(none)'}"
+            f"{Path(found.path).name} is not the video this project was labelled on: it has "
+            f"{video.frame_count} frames, the project {expected} (open the project in the app "
+            "to locate the right one)"
         )
-    return open_video(path)
+    if found.status == "mismatch":
+        print(f"annotator: warning: {found.message}; frame images come from it", file=sys.stderr)
+    return video
 
 
 def filled_with_predictions(doc: Document, ps: PoseSet, method: str | None) -> PoseSet:

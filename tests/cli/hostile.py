@@ -988,3 +988,26 @@ def _(d: Path, a: Assets) -> list[str]:
 
     video = make_video(d / "v.mp4", n=1)
     return ["train", "online", "--videos", str(video), "--out", str(d / "o.pt"), "--epochs", "1"]
+
+
+@case("c8-export-images-from-a-shorter-video", 8, "not the video this project was labelled on")
+def _(d: Path, a: Assets) -> list[str]:
+    """The project's video replaced by a 10-frame one: frame images are refused up front with
+    what is wrong (not 'frame 10 is out of range' half-way)."""
+    import shutil
+
+    from tests.video.videomaker import make_video
+
+    video = Path(shutil.copy(a.video, d / "v.mp4"))
+    project = make_project(d / "p.annot.json", video)
+    make_video(video, n=10)
+    return [
+        "export",
+        str(project),
+        "--format",
+        "coco",
+        "--images",
+        "jpg",
+        "--out",
+        str(d / "o.json"),
+    ]
