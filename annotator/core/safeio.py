@@ -19,7 +19,6 @@ cases. Nothing here deletes a file it did not create.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import secrets
@@ -350,17 +349,9 @@ def atomic_savez(
         (np.savez_compressed if compressed else np.savez)(fh, **arrays)
 
 
-def load_torch_weights(raw: bytes, path: Path, what: str) -> Any:
-    """``torch.load`` of a weights file's bytes (tensors and plain containers only), or a
-    ``UsageError`` saying ``path`` is not a ``what`` file: torch's own messages are about
-    pickling options, not about the file the user gave."""
-    import torch
-
+def not_weights_error(path: Path, what: str) -> AnnotatorError:
+    """The error for a file ``torch.load`` refused as ``what`` (e.g. "a gate model"): torch's
+    own messages are about pickling options, not about the file the user gave."""
     from annotator.errors import UsageError
 
-    try:
-        return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
-    except Exception:
-        raise UsageError(
-            f"{path} is not {what} file (not a PyTorch weights file, or a damaged one)"
-        ) from None
+    return UsageError(f"{path} is not {what} file (not a PyTorch weights file, or a damaged one)")

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from annotator.core.safeio import load_torch_weights
+from annotator.core.safeio import not_weights_error
 from annotator.errors import UsageError
 
 if TYPE_CHECKING:
@@ -375,12 +375,16 @@ def save_gate(path: str | Path, model: GateModel, meta: dict[str, Any] | None = 
 
 
 def load_gate(path: str | Path | None = None) -> GateModel:
+    import torch
 
     path = Path(path) if path is not None else default_model_path()
     if not path.is_file():
         raise UsageError(f"gate model file not found: {path} (train one: annotator train gate)")
     data = path.read_bytes()
-    blob = load_torch_weights(data, path, "a gate model")
+    try:
+        blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception:
+        raise not_weights_error(path, "a gate model") from None
     try:
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise ValueError(f"format {blob.get('format')!r}, expected {FORMAT}")

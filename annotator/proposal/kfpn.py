@@ -9,6 +9,7 @@ at the repository root; ``ANNOTATOR_KFPN_MODEL`` or ``--model`` point elsewhere.
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import os
 from contextlib import AbstractContextManager, nullcontext
@@ -21,7 +22,7 @@ import torch
 
 from annotator.core.paths import models_dir
 from annotator.core.progress import ShouldStop, check_stop
-from annotator.core.safeio import atomic_output, load_torch_weights, read_bytes
+from annotator.core.safeio import atomic_output, not_weights_error, read_bytes
 from annotator.dynamics.condition import one_blas_thread
 from annotator.errors import UsageError
 from annotator.proposal import loss as kloss
@@ -79,7 +80,10 @@ def load_model(path: str | Path | None = None) -> LoadedModel:
     if not path.exists():
         raise UsageError(f"K-FPN model file not found: {path} (train one: annotator train kfpn)")
     raw = read_bytes(path, MAX_MODEL_BYTES, UsageError)
-    blob = load_torch_weights(raw, path, "a K-FPN model")
+    try:
+        blob = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception:
+        raise not_weights_error(path, "a K-FPN model") from None
     try:
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise ValueError("no 'format' marker")

@@ -37,6 +37,7 @@ What the discriminator was trained on, and the model file, are in ``online_train
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -49,7 +50,7 @@ from torch import nn
 
 from annotator.core.paths import models_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop
-from annotator.core.safeio import atomic_output, load_torch_weights, read_bytes
+from annotator.core.safeio import atomic_output, not_weights_error, read_bytes
 from annotator.dynamics.dyan_torch import dictionary as dyan_dictionary
 from annotator.errors import UsageError
 
@@ -156,7 +157,10 @@ def load_model(path: str | Path | None = None) -> OnlineModel:
             f"online K-FPN model not found: {path} (train one: annotator train online)"
         )
     raw = read_bytes(path, MAX_MODEL_BYTES, UsageError)
-    blob = load_torch_weights(raw, path, "an online K-FPN model")
+    try:
+        blob = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception:
+        raise not_weights_error(path, "an online K-FPN model") from None
     try:
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise ValueError("no 'format' marker")
