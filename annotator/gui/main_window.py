@@ -56,6 +56,20 @@ AUTO_RANK_PAIRS = 2_000_000
 HINT_MS = 8000
 
 
+class WholeScrollArea(QtWidgets.QScrollArea):
+    """A scroll area that asks for room to show its widget whole (a plain one asks for less),
+    and scrolls only when the window is made narrower than that."""
+
+    def sizeHint(self) -> QtCore.QSize:
+        widget = self.widget()
+        if widget is None:
+            return super().sizeHint()
+        margins = self.contentsMargins()
+        return widget.sizeHint() + QtCore.QSize(
+            margins.left() + margins.right(), margins.top() + margins.bottom()
+        )
+
+
 class MainWindow(QtWidgets.QMainWindow):
     """The application window; ``session`` is the open project or None."""
 
@@ -182,7 +196,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fill_panel.method_chosen.connect(self._choose_method)
         self.fill_dock = self._dock("Fill", self.fill_panel, "fill")
         self.legend = Legend(available_methods())
-        self.legend_dock = self._dock("Legend", self.legend, "legend")
+        # scrolled, so its two columns never set the narrowest the window can be
+        legend_area = WholeScrollArea()
+        legend_area.setWidget(self.legend)
+        legend_area.setWidgetResizable(True)
+        legend_area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        # it scrolls sideways only (in a narrow window): its rows keep the height they need
+        legend_area.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        legend_area.setMinimumHeight(self.legend.minimumSizeHint().height())
+        self.legend_dock = self._dock("Legend", legend_area, "legend")
         self.proposals = ProposalController(self)
         self.proposal_dock = self._dock("Proposals", self.proposals.panel, "proposals")
         self.tabifyDockWidget(self.legend_dock, self.proposal_dock)
@@ -191,7 +213,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setTabPosition(
             QtCore.Qt.DockWidgetArea.RightDockWidgetArea, QtWidgets.QTabWidget.TabPosition.East
         )
-        self.resizeDocks([self.joint_dock], [300], QtCore.Qt.Orientation.Horizontal)
+        # wide enough for the legend's two columns whole (it scrolls only in a narrower window)
+        width = max(300, self.legend.sizeHint().width() + 40)  # + the dock's frame
+        self.resizeDocks([self.joint_dock], [width], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks(
             [self.joint_dock, self.fill_dock, self.legend_dock],
             [400, 110, 250],

@@ -146,6 +146,10 @@ class PeopleBar(QtWidgets.QWidget):
         self.combo.setToolTip("the person being labelled (Tab / Shift+Tab)")
         self.combo.activated.connect(self.person_chosen.emit)
         self.combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Its whole text when there is room; in a narrow window it gives up the labelled-frame
+        # count, never the person's name (which person clicks go to).
+        name = self.combo.fontMetrics().horizontalAdvance(f"{person_name(88)}  (")
+        self.combo.setMinimumWidth(name + 12 + 48)  # + the colour icon, arrow and margins
         layout.addWidget(self.combo)
         self.add_button = QtWidgets.QToolButton()
         self.add_button.setText("+")

@@ -24,6 +24,8 @@ def test_joint_list_and_fill_line_fit_at_1280x800(qtbot, window, figure_video) -
         assert viewport.contains(rect), f"row {name} is cut off"
         text_room = joints.columnWidth(0) - joints.iconSize().width() - 12
         assert metrics.horizontalAdvance(name) <= text_room, f"{name} is elided"
+    area = window.legend_dock.widget()  # the legend whole, not scrolled, at this size
+    assert not area.horizontalScrollBar().isVisible() and not area.verticalScrollBar().isVisible()
     info = window.fill_panel.info
     info.setText(
         "2 labelled frames; 159 filled live (hpim); 79 held before the first or after the last label"
@@ -48,3 +50,20 @@ def test_shortcut_sheet_shows_every_column(qtbot, window) -> None:  # type: igno
     )
     assert table.columnWidth(keys) >= widest
     dialog.close()
+
+
+def test_a_narrow_window_keeps_whom_the_clicks_label(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    """With two people and Review mode open the window still fits half of a 1920 px screen
+    (the legend scrolls instead of setting the width), and at 960 px the people bar still
+    names the active person."""
+    open_and_wait(qtbot, window, figure_video[0])
+    window.actions_by_id["add_person"].trigger()
+    window.actions_by_id["review_mode"].trigger()
+    window.resize(960, 600)
+    QtWidgets.QApplication.processEvents()
+    assert window.minimumSizeHint().width() <= 960
+    assert window.width() == 960
+    combo = window.people_bar.combo
+    shown = combo.width() - 12 - 40  # less the colour icon, the arrow and margins
+    assert combo.currentText().startswith("person #1")
+    assert combo.fontMetrics().horizontalAdvance("person #1") <= shown
