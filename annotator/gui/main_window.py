@@ -723,6 +723,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def set_playing(self, playing: bool) -> None:
         if playing and self.session is not None:
+            if self.session.frame >= self.session.frame_count - 1:
+                self.session.go_to(0)  # play from the start, as players do at the end
             self._play_timer.start(max(1, round(1000 / self.session.fps)))
         else:
             self._play_timer.stop()

@@ -168,6 +168,11 @@ def test_play_recent_and_drop(qtbot, window, figure_video) -> None:
     stopped = window.session.frame
     qtbot.wait(150)
     assert window.session.frame == stopped
+    # Space on the last frame plays again from the first
+    window.session.go_to(window.session.frame_count - 1)
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Space)
+    assert window.session.frame == 0 and window.play_button.isChecked()
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Space)
 
 
 def test_right_click_menu_on_a_joint(qtbot, window, figure_video) -> None:
