@@ -56,6 +56,23 @@ AUTO_RANK_PAIRS = 2_000_000
 HINT_MS = 8000
 
 
+class FrameSpinBox(QtWidgets.QSpinBox):
+    """The frame number box: a number past the last frame goes to the last frame (a plain
+    spin box refuses the keystroke, so typing 999 on a 240-frame video gave frame 99)."""
+
+    def validate(self, text: str, pos: int) -> tuple[QtGui.QValidator.State, str, int]:
+        digits = text.strip()
+        if digits.isdigit() and int(digits) > self.maximum():
+            return QtGui.QValidator.State.Intermediate, text, pos
+        return super().validate(text, pos)
+
+    def fixup(self, text: str) -> str:
+        digits = text.strip()
+        if digits.isdigit() and int(digits) > self.maximum():
+            return str(self.maximum())
+        return str(super().fixup(text))
+
+
 class WholeScrollArea(QtWidgets.QScrollArea):
     """A scroll area that asks for room to show its widget whole (a plain one asks for less),
     and scrolls only when the window is made narrower than that."""
@@ -150,7 +167,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.play_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.play_button.toggled.connect(self.set_playing)
         transport.addWidget(self.play_button)
-        self.frame_spin = QtWidgets.QSpinBox()
+        self.frame_spin = FrameSpinBox()
         self.frame_spin.setKeyboardTracking(False)
         self.frame_spin.setMinimumWidth(90)
         self.frame_spin.setToolTip("current frame (0-based)")

@@ -303,3 +303,20 @@ def test_fill_info_counts_read_right(qtbot, window, figure_video) -> None:  # ty
         "frame",
         "entries",
     )
+
+
+def test_a_frame_number_past_the_end_goes_to_the_last_frame(qtbot, window, figure_video) -> None:
+    """Typing 999 in the frame box of a 40-frame video goes to frame 39 (a plain spin box
+    refused the last keystroke and went to frame 99's prefix, 9)."""
+    open_and_wait(qtbot, window, figure_video[0])
+    spin = window.frame_spin
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "999")
+    qtbot.keyClick(spin, QtCore.Qt.Key.Key_Return)
+    assert window.session.frame == 39
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "12")
+    qtbot.keyClick(spin, QtCore.Qt.Key.Key_Return)
+    assert window.session.frame == 12
