@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(doc: Any, project: str) -> Any:
+def _open(doc: Document, project: str) -> Any:
     """The project's video for frame images (found as the app finds it, also beside the
     project); a video of another length is refused, another encoding only warned of."""
     from annotator.core.store import check_video

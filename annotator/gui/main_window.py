@@ -60,31 +60,17 @@ class FrameSpinBox(QtWidgets.QSpinBox):
     """The frame number box: a number past the last frame goes to the last frame (a plain
     spin box refuses the keystroke, so typing 999 on a 240-frame video gave frame 99)."""
 
-    def validate(self, text: str, pos: int) -> tuple[QtGui.QValidator.State, str, int]:
+    def _past_end(self, text: str) -> bool:
         digits = text.strip()
-        if digits.isdigit() and int(digits) > self.maximum():
+        return digits.isdigit() and int(digits) > self.maximum()
+
+    def validate(self, text: str, pos: int) -> tuple[QtGui.QValidator.State, str, int]:
+        if self._past_end(text):
             return QtGui.QValidator.State.Intermediate, text, pos
         return super().validate(text, pos)
 
     def fixup(self, text: str) -> str:
-        digits = text.strip()
-        if digits.isdigit() and int(digits) > self.maximum():
-            return str(self.maximum())
-        return str(super().fixup(text))
-
-
-class WholeScrollArea(QtWidgets.QScrollArea):
-    """A scroll area that asks for room to show its widget whole (a plain one asks for less),
-    and scrolls only when the window is made narrower than that."""
-
-    def sizeHint(self) -> QtCore.QSize:
-        widget = self.widget()
-        if widget is None:
-            return super().sizeHint()
-        margins = self.contentsMargins()
-        return widget.sizeHint() + QtCore.QSize(
-            margins.left() + margins.right(), margins.top() + margins.bottom()
-        )
+        return str(self.maximum()) if self._past_end(text) else str(super().fixup(text))
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -214,7 +200,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fill_dock = self._dock("Fill", self.fill_panel, "fill")
         self.legend = Legend(available_methods())
         # scrolled, so its two columns never set the narrowest the window can be
-        legend_area = WholeScrollArea()
+        legend_area = QtWidgets.QScrollArea()
         legend_area.setWidget(self.legend)
         legend_area.setWidgetResizable(True)
         legend_area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)

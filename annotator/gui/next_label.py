@@ -3,8 +3,8 @@
 N goes to the frame the fill's ranking puts first (``Session.rank_to_label``) or, with an
 accepted plan, to the first accepted proposed frame still to label (``Session.plan_to_label``,
 in the plan's own order); before two frames are labelled (nothing to rank), to the proposed
-frames not yet labelled, in frame order. A user who does not want to label the frame N offered (blurred, the
-person hidden) presses N again on it: ``NextOffers`` remembers the frames N offered since the
+frames not yet labelled, in frame order. A user who does not want to label the frame N
+offered (blurred, the person hidden) presses N again on it: ``NextOffers`` remembers the frames N offered since the
 document last changed, and N goes to the best one not offered yet, down the ranking (or the
 plan); past the last it starts again from the first. Standing on the frame the window already
 marks as next to label (the N marker, or where Accept in the Proposals dock went) counts as
@@ -92,6 +92,13 @@ def _nth(place: int) -> str:
     return "" if place == 1 else f" ({ordinal(place)} suggestion)"
 
 
+def _go(window: MainWindow, frame: int, place: int, why: str) -> None:
+    """Mark ``frame`` as next to label, go there and say why (``place``: its suggestion)."""
+    window.show_suggestion(frame)
+    window.need_session().go_to(frame)
+    window.show_status(f"frame {frame} is next to label{_nth(place)}: {why}", STATUS_MS)
+
+
 def act_next_to_label(window: MainWindow) -> None:
     """N: go to the next frame to label (see the module's docstring)."""
     session = window.need_session()
@@ -100,15 +107,9 @@ def act_next_to_label(window: MainWindow) -> None:
     if plan:
         picked = offers.choose(session, plan, window.timeline.marks.suggested)
         assert picked is not None
-        frame, place = picked
-        window.show_suggestion(frame)
-        session.go_to(frame)
         n = len(plan)
-        window.show_status(
-            f"frame {frame} is next to label{_nth(place)}: an accepted proposed frame "
-            f"({n} {plural(n, 'frame')} of the proposals left)",
-            STATUS_MS,
-        )
+        why = f"an accepted proposed frame ({n} {plural(n, 'frame')} of the proposals left)"
+        _go(window, *picked, why)
         return
     problem = session.ranking_problem()
     if problem is not None:
@@ -119,13 +120,10 @@ def act_next_to_label(window: MainWindow) -> None:
         if picked is None:
             window.show_status(problem, 5000)
             return
-        frame, place = picked
-        window.show_suggestion(frame)
-        session.go_to(frame)
-        window.show_status(
-            f"frame {frame} is next to label{_nth(place)}: a proposed frame (until two "
-            "frames are labelled and the fill can rank)",
-            STATUS_MS,
+        _go(
+            window,
+            *picked,
+            "a proposed frame (until two frames are labelled and the fill can rank)",
         )
         return
     ranked = _ranked(session, offers)
@@ -134,9 +132,7 @@ def act_next_to_label(window: MainWindow) -> None:
         window.show_suggestion(None)
         window.show_status("no filled frame is left to label", 4000)
         return
-    frame, place = picked
-    window.show_suggestion(frame)
-    session.go_to(frame)
+    frame = picked[0]
     if session.held_on(frame):
         why = "before the first or after the last label the pose is only held"
     else:
@@ -144,4 +140,4 @@ def act_next_to_label(window: MainWindow) -> None:
             ", weighted by the video's changes" if session.video_descriptors is not None else ""
         )
         why = f"the fill is least sure there (score {dict(ranked)[frame]:.0f} px²{weighted})"
-    window.show_status(f"frame {frame} is next to label{_nth(place)}: {why}", STATUS_MS)
+    _go(window, *picked, why)

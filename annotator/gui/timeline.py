@@ -87,7 +87,7 @@ def _cosmetic_pen(color: QtGui.QColor, width: float) -> QtGui.QPen:
     return pen
 
 
-PER_FRAME_ROWS = ("scores", "gate", "residual", "uncertainty", "held")  # one value per frame
+PER_FRAME = ("gate", "residual", "uncertainty", "held")  # set_rows's rows: a value per frame
 
 
 class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -120,7 +120,7 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
             return
         # Another video: its per-frame rows and marks come with it; until then none of the
         # previous video's (another length) is kept, and no mark lies past its last frame.
-        rows: dict[str, Any] = dict.fromkeys(PER_FRAME_ROWS)
+        rows: dict[str, Any] = dict.fromkeys(("scores", *PER_FRAME))
         for name in ("proposed", "flagged", "reviewed"):
             frames = getattr(state, name)
             rows[name] = frames[frames < n]
@@ -139,7 +139,7 @@ class TimelineMarks(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is un
         ``flagged``, ``hidden``); a per-frame row of another length is dropped (another
         video's, until its own arrives)."""
         n = len(self._state.status)
-        for name in PER_FRAME_ROWS[1:]:
+        for name in PER_FRAME:
             value = rows.get(name)
             if value is not None and len(value) != n:
                 rows[name] = None
