@@ -220,6 +220,20 @@ def project_text(assets: Assets) -> str:
 
 
 # ---------------------------------------------------------------------------- the cases
+def _coco_images(project: Path, d: Path, images: str) -> list[str]:
+    """``export PROJECT --format coco --images IMAGES --out d/o.json``."""
+    return [
+        "export",
+        str(project),
+        "--format",
+        "coco",
+        "--images",
+        images,
+        "--out",
+        str(d / "o.json"),
+    ]
+
+
 def _imp(path: Path, a: Assets, *extra: str) -> list[str]:
     return [
         "import",
@@ -807,16 +821,7 @@ def _(d: Path, a: Assets) -> list[str]:
 def _(d: Path, a: Assets) -> list[str]:
     (d / "o_images").mkdir()
     (d / "o_images" / "holiday.jpg").write_bytes(b"precious")
-    return [
-        "export",
-        str(a.project),
-        "--format",
-        "coco",
-        "--images",
-        "jpg",
-        "--out",
-        str(d / "o.json"),
-    ]
+    return _coco_images(a.project, d, "jpg")
 
 
 @case("c6-dlc-into-non-empty-folder", 6, "not an empty folder")
@@ -909,16 +914,7 @@ def _(d: Path, a: Assets) -> list[str]:
 @case("c6-coco-images-name-is-a-file", 6, "not an empty folder")
 def _(d: Path, a: Assets) -> list[str]:
     (d / "o_images").write_bytes(b"a file of the user's that happens to have this name")
-    return [
-        "export",
-        str(a.project),
-        "--format",
-        "coco",
-        "--images",
-        "png",
-        "--out",
-        str(d / "o.json"),
-    ]
+    return _coco_images(a.project, d, "png")
 
 
 # Class 8: an existing export is not overwritten silently.
@@ -1001,13 +997,4 @@ def _(d: Path, a: Assets) -> list[str]:
     video = Path(shutil.copy(a.video, d / "v.mp4"))
     project = make_project(d / "p.annot.json", video)
     make_video(video, n=10)
-    return [
-        "export",
-        str(project),
-        "--format",
-        "coco",
-        "--images",
-        "jpg",
-        "--out",
-        str(d / "o.json"),
-    ]
+    return _coco_images(project, d, "jpg")
