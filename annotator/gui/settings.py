@@ -64,13 +64,23 @@ def method_choices() -> list[str]:
     return [prefs_mod.AUTO, *available_methods()]
 
 
+def known_methods() -> list[str]:
+    """Every fill method's name, whether or not it can be built here (no model is loaded): a
+    stored name outside these is a typo or a removed method, refused when the settings load;
+    a known one whose model is missing falls back when a video opens."""
+    from annotator.dynamics.fill import METHODS
+    from annotator.propagation import FILL_METHODS
+
+    return [prefs_mod.AUTO, *METHODS, *FILL_METHODS]
+
+
 def load_preferences(settings: QtCore.QSettings) -> tuple[Preferences, list[str]]:
     settings.beginGroup(GROUP)
     try:
         raw = {name: settings.value(name) for name in FIELDS if settings.contains(name)}
     finally:
         settings.endGroup()
-    return prefs_mod.from_mapping(raw)
+    return prefs_mod.from_mapping(raw, {"fill_method": known_methods()})
 
 
 def save_preferences(settings: QtCore.QSettings, prefs: Preferences) -> None:

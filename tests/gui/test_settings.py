@@ -120,13 +120,16 @@ def test_bad_stored_values_are_refused_with_a_message(qtbot) -> None:
     stored = settings_mod.store()
     stored.setValue(f"{settings_mod.GROUP}/marker_size", "huge")
     stored.setValue(f"{settings_mod.GROUP}/theme", "purple")
+    stored.setValue(f"{settings_mod.GROUP}/fill_method", "hpim+mvv")  # a typo
     stored.setValue("shortcuts/save", '["Ctrl+O"]')  # Open Video's key
     stored.sync()
     win = _new_window(qtbot)
     (message,) = win.reporter.errors
     assert "Marker size" in message and "purple" in message and "Open Video" in message
+    assert "'hpim+mvv' is not offered here" in message and "one of auto, linear" in message
     assert "\n" not in message
     assert win.settings.prefs.marker_size == theme.JOINT_RADIUS
+    assert win.settings.prefs.fill_method == "auto" and win.settings.fill_method() is None
     assert win.actions_by_id["save"].shortcut() == QtGui.QKeySequence("Ctrl+S")
     win.close()
 
