@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from annotator.errors import UsageError
 from annotator.proposal.backbones import DEFAULT_BACKBONE
+
+if TYPE_CHECKING:
+    from annotator.proposal.train import Clip
 
 WEIGHT_PRESETS = {"penn": (2.5, 4.5), "jhmdb": (4.0, 2.0)}
 
@@ -104,6 +108,18 @@ def _weights(text: str) -> tuple[float, float]:
     return sparse, rec
 
 
+def _with_frames(clips: list[Clip]) -> list[Clip]:
+    """The clips with at least two frames, each one left out said so (a single frame padded to
+    a window has nothing to choose between: it would only teach the network to keep it)."""
+    kept = []
+    for clip in clips:
+        if len(clip.positions) < 2:
+            print(f"left out {clip.name}: a single frame")
+        else:
+            kept.append(clip)
+    return kept
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -154,9 +170,15 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     videos = train.find_videos(args.videos)
     print(f"{len(videos)} training videos; extracting {backbone.name} features on {device}")
-    clips = train.load_clips(videos, kconfig, device, args.backbone_weights)
+    clips = _with_frames(train.load_clips(videos, kconfig, device, args.backbone_weights))
+    if not clips:
+        raise UsageError(
+            "every training video is a single frame: K-FPN learns which frames of a window to "
+            "keep, so it needs videos of at least 2 frames"
+        )
     val = train.find_videos(args.val_videos) if args.val_videos else []
     val_clips = train.load_clips(val, kconfig, device, args.backbone_weights) if val else []
+    val_clips = _with_frames(val_clips)
     feature_seconds = time.perf_counter() - started
     print(f"features ready in {feature_seconds:.0f} s; training on {device}")
     meta = {"feature_seconds": round(feature_seconds, 1), "device": device}

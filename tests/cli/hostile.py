@@ -986,6 +986,16 @@ def _(d: Path, a: Assets) -> list[str]:
     return ["train", "online", "--videos", str(video), "--out", str(d / "o.pt"), "--epochs", "1"]
 
 
+@case("c8-train-kfpn-on-a-one-frame-video", 8, "single frame")
+def _(d: Path, a: Assets) -> list[str]:
+    """A window padded from one frame has nothing to choose between: refused (it trained and
+    wrote a model, exit 0)."""
+    from tests.video.videomaker import make_video
+
+    video = make_video(d / "v.mp4", n=1)
+    return ["train", "kfpn", "--videos", str(video), "--out", str(d / "k.pt"), "--epochs", "1"]
+
+
 @case("c8-export-images-from-a-shorter-video", 8, "not the video this project was labelled on")
 def _(d: Path, a: Assets) -> list[str]:
     """The project's video replaced by a 10-frame one: frame images are refused up front with
