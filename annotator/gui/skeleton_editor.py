@@ -130,8 +130,10 @@ class SkeletonEditor(QtWidgets.QDialog):
         self.name.setText(d.name)
 
     def _name_edited(self) -> None:
-        if self.name.text().strip() != self.draft.name:
-            self._edit(self.draft.set_name, self.name.text())
+        if self.name.text().strip() != self.draft.name and not self._edit(
+            self.draft.set_name, self.name.text()
+        ):
+            self.name.setText(self.draft.name)  # the field shows the name the draft keeps
 
     def done(self, result: int) -> None:
         # The name field reports "editing finished" when focus leaves it, also while the

@@ -89,6 +89,10 @@ def test_bad_edits_are_refused_with_a_reason(qtbot, window, tmp_path: Path) -> N
     editor.pair_right.setCurrentIndex(4)
     qtbot.mouseClick(editor.add_pair_button, Left)
     assert "already paired" in editor.message.text()
+    editor.name.setText("  ")
+    editor.name.editingFinished.emit()
+    assert "needs a name" in editor.message.text()
+    assert editor.name.text() == PENN_ACTION.name  # shows the name it keeps, not an empty field
     assert editor.draft.to_skeleton() == PENN_ACTION
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"name": "x", "joints": ["a", "b"], "edges": [[0, 5]]}))
