@@ -92,6 +92,11 @@ class History:
         return self._redo[-1].text if self._redo else ""
 
     @property
+    def next_undo(self) -> Command | None:
+        """The command ``undo`` would take back (None: nothing to undo)."""
+        return self._undo[-1] if self._undo else None
+
+    @property
     def undo_count(self) -> int:
         return len(self._undo)
 

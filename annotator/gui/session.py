@@ -631,7 +631,12 @@ class Session(QtCore.QObject):
         return np.asarray(proposals.scores, dtype=np.float64)
 
     def undo(self) -> None:
+        top = self.history.next_undo
         self.history.undo()
+        if isinstance(top, cmd.RemoveInstance):
+            # The person removed comes back active: the user sees who returned, and the next
+            # edits are theirs, as they were before the removal.
+            self.set_instance(top.instance)
 
     def redo(self) -> None:
         self.history.redo()

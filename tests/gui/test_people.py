@@ -110,6 +110,7 @@ def test_remove_person_with_labels_asks_first_and_undo_restores(
     window.reporter.errors.clear()
     window.actions_by_id["undo"].trigger()
     assert [i.track_id for i in session.doc.instances] == [0, 1]
+    assert session.instance == 1 and window.people_bar.combo.currentIndex() == 1  # active again
     np.testing.assert_allclose(session.doc.manual(1)[4, :, :2], truth[4], atol=1e-3)
     # An unlabelled person goes without a question.
     asked = len(window.reporter.questions)
