@@ -88,7 +88,7 @@ def propose_direct(
     want = min(want, count)
     picked = direct_search(obj, want, ends, should_stop=should_stop)
     # a video slower than the grid has fewer grid frames than the budget: fill the gaps
-    frames = kfpn._to_frames(picked, np.arange(count), count, want)
+    frames = kfpn.frames_of_steps(picked, np.arange(count), count, want)
     return kfpn.KfpnResult(frames, scores)
 
 

@@ -184,7 +184,7 @@ def grid_descriptors(model: LoadedModel, feats: np.ndarray, positions: np.ndarra
     return np.concatenate(out)
 
 
-def _to_frames(picked: list[int], positions: np.ndarray, count: int, want: int) -> list[int]:
+def frames_of_steps(picked: list[int], positions: np.ndarray, count: int, want: int) -> list[int]:
     """Real frames of picked grid steps; when two steps share a frame (a video slower than
     the grid), the middles of the largest gaps make up the count."""
     frames = sorted({int(positions[i]) for i in picked})
@@ -230,7 +230,7 @@ def _place(
             y = grid_descriptors(model, feats, positions)
         grid_want = min(want, len(positions))
         picked = select_linear_recovery(y, grid_want, anchor_ends=bool(ends))
-        return _to_frames(picked, positions, count, want)
+        return frames_of_steps(picked, positions, count, want)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from annotator.core.progress import Progress, ShouldStop, check_stop
 from annotator.core.safeio import atomic_output, not_weights_error, read_bytes
 from annotator.dynamics.dyan_torch import dictionary as dyan_dictionary
 from annotator.errors import UsageError
+from annotator.proposal.kfpn import frames_of_steps
 
 FORMAT = "annotator.kfpn-online/1"
 DEFAULT_MODEL = "kfpn_online.pt"
@@ -359,12 +360,7 @@ def _exact(result: OnlinePass, budget: int, steps: int) -> list[int]:
         drop = sorted(online, key=lambda k: strength[k])[: len(keys) - budget]
         keys = sorted(set(keys) - set(drop))
         keys = keys[:budget]
-    while len(keys) < min(budget, steps):
-        edges = [-1, *keys, steps]
-        gaps = np.diff(edges)
-        at = int(np.argmax(gaps))
-        keys = sorted({*keys, min(steps - 1, max(0, edges[at] + int(gaps[at]) // 2))})
-    return keys
+    return frames_of_steps(keys, np.arange(steps), steps, budget)
 
 
 def detect(
@@ -417,7 +413,6 @@ def propose_online(
     """(frames, per-frame score, per-frame 0/1 decision) for a video's features (frames, C, 7,
     7) at ``fps``. Scores: σ(logit) of the discriminator, K-FPN's s in the batch part."""
     from annotator.proposal import windows as win
-    from annotator.proposal.kfpn import _to_frames
 
     count = len(feats)
     if feats.ndim != 4 or feats.shape[1] != model.config.in_channels:
@@ -429,7 +424,7 @@ def propose_online(
     grid = _GridView(feats, positions)
     result = detect(model, kfpn_model, grid, budget, should_stop, progress)  # type: ignore[arg-type]
     want = len(result.key_steps) if budget is None else budget
-    frames = _to_frames(result.key_steps, positions, count, want)
+    frames = frames_of_steps(result.key_steps, positions, count, want)
     prob = 1.0 / (1.0 + np.exp(-np.clip(np.nan_to_num(result.logits, nan=0.0), -50, 50)))
     prob[np.isnan(result.logits)] = 0.0
     prob[result.key_steps] = np.maximum(prob[result.key_steps], 0.5)
