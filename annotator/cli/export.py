@@ -5,7 +5,8 @@ engine first and exports every filled frame with each value's source (and which 
 As in the app, each person's predicted joints (Prefill's) anchor the fill where their joint has
 no label on one side, weigh in the ``hpim`` fill between labels, and are
 exported where there is no label, with source ``predicted`` and their confidence (written by
-the formats that hold a per-joint score).
+the formats that hold a per-joint score). An export that would hold no frame is refused
+(``formats.exporting.check_not_empty``), naming what would export.
 COCO (``--images``) and DeepLabCut exports read frame images from the project's video. The
 writing goes through ``formats.exporting``, as the app's export dialog does.
 """
@@ -25,7 +26,7 @@ from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.store import load_project
 from annotator.errors import FormatError, UsageError
 from annotator.formats import registry
-from annotator.formats.exporting import write_export
+from annotator.formats.exporting import check_not_empty, write_export
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     ps = doc.to_pose_set()
     if args.frames == "all":
         ps = filled_with_predictions(doc, ps, args.method)
+    predicted = sum(len(doc.predicted_frames(i)) for i in range(len(doc.instances)))
+    check_not_empty(ps, args.frames, predicted, "--frames all")
     if adaptor.name == "coco":
         images = args.images
     elif adaptor.name == "dlc" and not args.no_images:

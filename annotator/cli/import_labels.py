@@ -55,12 +55,20 @@ def run(args: argparse.Namespace) -> int:
         ps = replace(ps, skeleton=skeleton)
     doc = _document(ps, Path(args.video))
     save_project(doc, out)
-    frames = sum(len(i.manual_frames()) for i in ps.instances)
-    print(
-        f"imported {frames} labelled frames of {len(ps.instances)} people from {src.name} "
-        f"({adaptor.name}) into {out}"
-    )
+    print(f"imported {_summary(doc)} from {src.name} ({adaptor.name}) into {out}")
     return 0
+
+
+def _summary(doc: Document) -> str:
+    """What the project holds, e.g. "12 labelled frames of 1 person", with the frames of
+    estimator predictions (which are not labels) when there are any."""
+    people = range(len(doc.instances))
+    labelled = sum(len(doc.labelled_frames(i)) for i in people)
+    predicted = sum(len(doc.predicted_frames(i)) for i in people)
+    text = f"{labelled} labelled frame{'' if labelled == 1 else 's'}"
+    if predicted:
+        text += f" and {predicted} frame{'' if predicted == 1 else 's'} of predicted joints"
+    return f"{text} of {len(people)} {'person' if len(people) == 1 else 'people'}"
 
 
 def _skeleton(spec: str) -> Skeleton:

@@ -3,11 +3,17 @@
 One ``<track>`` per person holding ``<skeleton frame=...>`` shapes, each with one
 ``<points label=JOINT keyframe outside occluded points="x,y">`` per joint, as CVAT writes
 them. A manual label is a key frame (``keyframe="1"``); ``absent`` is ``outside="1"``;
-``occluded`` is ``occluded="1"``. Filled values (``frames="all"``) are written as non-key
-shapes, which CVAT recomputes by its own interpolation on import; values before a person's
-first manual label are not written (a CVAT track starts at a key). CVAT starts every point
-of a track with a key, so a joint unlabelled on a person's first exported frame is written
-there as outside (it reads back as absent). The label list in
+``occluded`` is ``occluded="1"``. The estimator's joints (source ``predicted``) are key frames
+too: they are what CVAT's model-assisted shapes are. CVAT keeps a source per track, not per
+point: a person with manual labels is a ``manual`` track (its predicted keys read back as
+labels), a person with only predicted joints an ``auto`` track (its keys read back as
+predicted, without a confidence, which CVAT does not store); a track CVAT marks ``auto`` is
+read so too, while ``semi-auto`` (a model's shapes a person has edited) reads as labels.
+Filled values (``frames="all"``) are written as non-key shapes, which CVAT recomputes by its
+own interpolation on import; values before a person's first key are not written (a CVAT track
+starts at a key). CVAT starts every point of a track with a key, so a joint unlabelled on a
+person's first exported frame is written there as outside (it reads back as absent). The
+label list in
 ``<meta>`` declares the skeleton (type ``skeleton`` with an SVG of its nodes and edges, one
 ``points`` sub-label per joint) so CVAT can create the task's labels from the file.
 """
@@ -65,19 +71,24 @@ def write_cvat(ps: PoseSet, path: Path, frames: str = "manual", **options: Any) 
 
 
 def _track(inst: PoseInstance, chosen: NDArray[np.int64], labels: list[str]) -> list[str]:
-    """One person's ``<track>``, starting at its first manual frame (CVAT starts on a key)."""
-    labelled = inst.manual_frames()
+    """One person's ``<track>``, starting at its first key (a manual or predicted value;
+    CVAT starts on a key)."""
+    all_vis, all_has = inst.visibility, inst.has_position()  # once, not per frame
+    keys = np.isin(inst.source, (Source.MANUAL, Source.PREDICTED)) & (
+        all_vis != Visibility.UNLABELLED
+    )
+    labelled = np.flatnonzero(keys.any(axis=1))
     if len(labelled) == 0:
         return []  # CVAT cannot load a track without shapes
-    all_vis, all_has = inst.visibility, inst.has_position()  # once, not per frame
-    out = [f'  <track id="{inst.track_id}" label="{LABEL}" source="manual">\n']
+    source = "manual" if (inst.source == Source.MANUAL).any() else "auto"
+    out = [f'  <track id="{inst.track_id}" label="{LABEL}" source="{source}">\n']
     last_xy = np.zeros((len(labels), 2))
     first = True
     for f in chosen[chosen >= labelled[0]]:
         vis, has = all_vis[f], all_has[f]
         if not (vis != Visibility.UNLABELLED).any():
             continue
-        key = (inst.source[f] == Source.MANUAL) & (vis != Visibility.UNLABELLED)
+        key = keys[f]
         outside = ~has
         if first:
             # CVAT starts every point of a skeleton track with a key: a joint not labelled on
@@ -220,8 +231,10 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
         shapes_of = [parse_int(s.get("frame"), f"{name} frame") for s in track.findall("skeleton")]
         if len(set(shapes_of)) != len(shapes_of):
             raise FormatError(f"{name}: track {inst.track_id} has two shapes on one frame")
+        # CVAT's model output: its keys are predictions (an edited one is "semi-auto")
+        source = Source.PREDICTED if track.get("source") == "auto" else Source.MANUAL
         for shape in track.findall("skeleton"):
-            _read_shape(inst, shape, index, f"{name} track {inst.track_id}", start, step)
+            _read_shape(inst, shape, index, f"{name} track {inst.track_id}", start, step, source)
     width = height = None
     if task is not None and task.find("original_size") is not None:
         width = parse_int(task.findtext("original_size/width"), f"{name} width") or None
@@ -245,14 +258,20 @@ def _frame_mapping(task: ET.Element | None, name: str) -> tuple[int, int]:
 
 
 def _read_shape(
-    inst: PoseInstance, shape: ET.Element, index: dict[str, int], where: str, start: int, step: int
+    inst: PoseInstance,
+    shape: ET.Element,
+    index: dict[str, int],
+    where: str,
+    start: int,
+    step: int,
+    source: Source = Source.MANUAL,
 ) -> None:
     frame = start + step * parse_int(shape.get("frame"), f"{where} frame")
     where = f"{where} frame {frame}"
     if shape.get("outside") == "1" and shape.get("keyframe") == "1":
         # the whole skeleton leaves the picture here (CVAT's end of a track)
         inst.poses[frame] = (np.nan, np.nan, Visibility.ABSENT)
-        inst.source[frame] = Source.MANUAL
+        inst.source[frame] = source
         return
     for pt in shape.findall("points"):
         joint = pt.get("label", "")
@@ -274,7 +293,7 @@ def _read_shape(
         else:
             code = Visibility.OCCLUDED if flags["occluded"] == "1" else Visibility.VISIBLE
             inst.poses[frame, j] = (x, y, code)
-        inst.source[frame, j] = Source.MANUAL
+        inst.source[frame, j] = source
 
 
 def _skeleton(root: ET.Element, name: str) -> tuple[str, Skeleton]:

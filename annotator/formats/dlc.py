@@ -281,6 +281,8 @@ def read_dlc_csv(path: Path, **options: Any) -> PoseSet:
         if m is None:
             raise FormatError(f"{name}: cannot read a frame number from {image!r}")
         frames.append(int(m.group(1)))
+    if not frames:
+        raise FormatError(f"{name} holds no labelled frames (only its header rows)")
     if len(set(frames)) != len(frames):
         raise FormatError(f"{name}: two rows name the same frame")
     frame_count = max(frames, default=-1) + 1

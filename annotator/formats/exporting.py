@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from annotator.core.codes import Source
 from annotator.core.poseset import PoseSet
 from annotator.errors import FormatError, UsageError
 from annotator.formats import registry
@@ -19,6 +20,21 @@ from annotator.formats._frames import IMAGE_TYPES
 FRAME_CHOICES = ("manual", "all")
 # Formats that can write frame images beside the labels, and the image type each defaults to.
 IMAGE_FORMATS = {"coco": "jpg", "dlc": "png"}
+
+
+def check_not_empty(ps: PoseSet, frames: str, predicted: int, all_frames: str) -> None:
+    """Refuse an export that would hold no frame (a file that no reader, ours included, takes
+    back), saying what would export: ``predicted``: frames of the estimator's joints the
+    project holds, which a ``manual`` export leaves out; ``all_frames``: how the caller's user
+    asks for every frame (a flag, a button)."""
+    if any((inst.source != Source.NONE).any() for inst in ps.instances):
+        return
+    if frames == "manual" and predicted:
+        raise UsageError(
+            f"nothing to export: no manual labels yet; the {predicted} "
+            f"frame{'' if predicted == 1 else 's'} of predicted joints export with {all_frames}"
+        )
+    raise UsageError("nothing to export: no labels yet")
 
 
 def image_types(name: str) -> tuple[str, ...]:

@@ -359,6 +359,8 @@ def export_base(session: Session) -> str:
 
 def export_dialog(window: WindowServices, name: str | None) -> None:
     """Ask for the export's choices, then write it in a worker (frame images take a while)."""
+    from annotator.formats.exporting import check_not_empty
+
     session = window.need_session()
     choices = export_choices()
     if not choices:
@@ -368,6 +370,8 @@ def export_dialog(window: WindowServices, name: str | None) -> None:
         return
     # The labels are taken now, on the GUI thread: later edits do not change this export.
     ps = filled_pose_set(session) if request.frames == "all" else session.doc.to_pose_set()
+    predicted = sum(len(session.doc.predicted_frames(i)) for i in range(len(session.doc.instances)))
+    check_not_empty(ps, request.frames, predicted, '"Every frame"')
     video = session.doc.video.path
 
     def job(_progress: Any, _should_stop: Any) -> None:

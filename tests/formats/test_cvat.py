@@ -139,3 +139,18 @@ def test_reads_cvat_layout() -> None:
     assert inst.poses[4, 2].tolist() == [124, 234, Visibility.VISIBLE]
     assert inst.source[0, 0] == Source.MANUAL and inst.source[4, 1] == Source.NONE
     assert inst.manual_frames().tolist() == [0, 4]
+
+
+def test_track_sources_cvat_writes(pose_set: PoseSet, tmp_path: Path) -> None:
+    """CVAT's automatic annotation (``auto``) reads as predicted joints; once a person edits
+    such a track CVAT marks it ``semi-auto``, which reads as labels like ``manual``."""
+    out = tmp_path / "annotations.xml"
+    registry.get("cvat-video").write(pose_set, out)
+    text = out.read_text()
+    expected = {"auto": Source.PREDICTED, "semi-auto": Source.MANUAL, "manual": Source.MANUAL}
+    for source, want in expected.items():
+        path = tmp_path / f"{source}.xml"
+        path.write_text(text.replace('source="manual"', f'source="{source}"'))
+        inst = registry.get("cvat-video").read(path).instances[0]
+        labelled = inst.visibility != Visibility.UNLABELLED
+        assert labelled.any() and (inst.source[labelled] == want).all(), source

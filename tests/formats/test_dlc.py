@@ -138,3 +138,13 @@ def test_without_pytables_the_csv_is_written_and_the_missing_h5_is_said(
     assert not (folder / "CollectedData_alice.h5").exists()
     assert "CollectedData_alice.h5 not written" in caplog.text
     assert "PyTables" in caplog.text
+
+
+def test_table_of_headers_only_says_it_holds_no_frames(pose_set: PoseSet, tmp_path: Path) -> None:
+    """A table with its three header rows and no frame (what an export of no label wrote)."""
+    pose_set.instances[0].source[:] = Source.HPIM  # nothing manual: no row to write
+    out = tmp_path / "CollectedData_me.csv"
+    registry.get("dlc-csv").write(pose_set, out)
+    assert len(out.read_text().splitlines()) == 3
+    with pytest.raises(FormatError, match="holds no labelled frames"):
+        registry.get("dlc-csv").read(out)

@@ -126,3 +126,28 @@ def test_file_dialogs_start_in_the_project_folder(
     window.actions_by_id["open_project"].trigger()
     window.actions_by_id["save_as"].trigger()
     assert asked[1:] == [str(project.parent), str(project.parent), str(project)]
+
+
+def test_export_of_nothing_says_what_would_export(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Prefilled but not yet corrected: "Manual labels only" would write an empty file, so the
+    export is refused with a message naming the predicted frames and "Every frame"."""
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    values = np.zeros((1, truth.shape[1], 3), dtype=np.float32)
+    values[0, :, :2] = truth[12]
+    values[0, :, 2] = Visibility.VISIBLE
+    window.session.push(cmd.SetPredicted([12], values, np.full((1, truth.shape[1]), 0.9)))
+    out = tmp_path / "manual.csv"
+    window.reporter.export = ExportRequest("csv", str(out), "manual", None)
+    window.actions_by_id["export"].trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
+    assert len(window.reporter.errors) == 1
+    said = window.reporter.errors[0]
+    assert "no manual labels" in said and "1 frame of predicted joints" in said
+    assert '"Every frame"' in said and not out.exists()
+    window.reporter.export = ExportRequest("csv", str(out), "all", None)
+    window.actions_by_id["export"].trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
+    assert len(window.reporter.errors) == 1 and out.is_file()
