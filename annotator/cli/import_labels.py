@@ -19,6 +19,7 @@ from annotator.core.store import save_project
 from annotator.errors import AnnotatorError, FormatError, UsageError
 from annotator.formats import registry
 from annotator.formats._common import pad_frames
+from annotator.formats.importing import read_labels, summary
 
 log = logging.getLogger(__name__)
 
@@ -46,29 +47,12 @@ def run(args: argparse.Namespace) -> int:
         raise FormatError(f"file not found: {src}")
     if out.exists() and not args.force:
         raise UsageError(f"{out} already exists; pass --force to overwrite it")
-    adaptor = registry.get(args.format) if args.format else registry.guess(src)
     skeleton = _skeleton(args.skeleton) if args.skeleton else None
-    ps = adaptor.read(src, **({"skeleton": skeleton} if skeleton else {}))
-    if skeleton is not None and ps.skeleton != skeleton:
-        if ps.skeleton.joints != skeleton.joints:
-            raise FormatError(f"{src.name}'s joints do not match skeleton {skeleton.name!r}")
-        ps = replace(ps, skeleton=skeleton)
+    ps, name = read_labels(src, name=args.format, skeleton=skeleton)
     doc = _document(ps, Path(args.video))
     save_project(doc, out)
-    print(f"imported {_summary(doc)} from {src.name} ({adaptor.name}) into {out}")
+    print(f"imported {summary(ps)} from {src.name} ({name}) into {out}")
     return 0
-
-
-def _summary(doc: Document) -> str:
-    """What the project holds, e.g. "12 labelled frames of 1 person", with the frames of
-    estimator predictions (which are not labels) when there are any."""
-    people = range(len(doc.instances))
-    labelled = sum(len(doc.labelled_frames(i)) for i in people)
-    predicted = sum(len(doc.predicted_frames(i)) for i in people)
-    text = f"{labelled} labelled frame{'' if labelled == 1 else 's'}"
-    if predicted:
-        text += f" and {predicted} frame{'' if predicted == 1 else 's'} of predicted joints"
-    return f"{text} of {len(people)} {'person' if len(people) == 1 else 'people'}"
 
 
 def _skeleton(spec: str) -> Skeleton:

@@ -187,18 +187,24 @@ def pad_frames(ps: PoseSet, frame_count: int) -> PoseSet:
             f"the labels reach frame {ps.frame_count - 1} but the video has {frame_count} frames"
         )
     extra = frame_count - ps.frame_count
+    joints = ps.skeleton.num_joints
+
+    def padded(values: NDArray[Any] | None, fill: Any, shape: tuple[int, ...]) -> Any:
+        if values is None:
+            return None
+        return np.concatenate([values, np.full((extra, *shape), fill, values.dtype)])
+
     out = []
     for inst in ps.instances:
-        pad = PoseInstance.empty(inst.track_id, extra, ps.skeleton.num_joints)
-        boxes = None
-        if inst.boxes is not None:
-            boxes = np.concatenate([inst.boxes, np.full((extra, 4), np.nan, np.float32)])
+        pad = PoseInstance.empty(inst.track_id, extra, joints)
         out.append(
             PoseInstance(
                 inst.track_id,
                 np.concatenate([inst.poses, pad.poses]),
                 np.concatenate([inst.source, pad.source]),
-                boxes,
+                padded(inst.boxes, np.nan, (4,)),
+                padded(inst.held, False, (joints,)),
+                padded(inst.confidence, np.nan, (joints,)),
             )
         )
     return PoseSet(ps.skeleton, frame_count, out, ps.fps, None, ps.width, ps.height, ps.video_path)

@@ -56,8 +56,9 @@ def get(name: str) -> FormatAdaptor:
         raise FormatError(f"unknown format {name!r}; choose from {', '.join(_REGISTRY)}") from None
 
 
-def guess(path: str | Path) -> FormatAdaptor:
-    """The readable format ``path`` is in, judged from its name and first bytes."""
+def guess(path: str | Path, advice: str = "give --format") -> FormatAdaptor:
+    """The readable format ``path`` is in, judged from its name and first bytes; ``advice``:
+    what the refusal tells the user to do (the command line names a flag)."""
     p = Path(path)
     if not p.exists():
         raise FormatError(f"file not found: {p}")
@@ -72,9 +73,7 @@ def guess(path: str | Path) -> FormatAdaptor:
     by_ext = [a for a in readable if p.suffix.lower() in a.extensions]
     if len(by_ext) == 1 and p.is_file():
         return by_ext[0]
-    raise FormatError(
-        f"cannot tell the format of {p.name}; give --format ({', '.join(names('read'))})"
-    )
+    raise FormatError(f"cannot tell the format of {p.name}; {advice} ({', '.join(names('read'))})")
 
 
 def dialog_filters(mode: str = "read") -> list[str]:

@@ -28,6 +28,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("open_project", "File", "Open &Project…", ("Ctrl+Shift+O",)),
     ActionSpec("save", "File", "&Save Project", ("Ctrl+S",), icon="save"),
     ActionSpec("save_as", "File", "Save Project &As…", ("Ctrl+Shift+S",)),
+    ActionSpec(
+        "import_labels",
+        "File",
+        "&Import Labels…",
+        ("Ctrl+I",),
+        "import labels or an estimator's poses from a file into this project",
+    ),
     ActionSpec("export", "File", "&Export…", ("Ctrl+E",), "export the labels and fill", "export"),
     ActionSpec("close_window", "File", "&Quit", ("Ctrl+Q",)),
     ActionSpec("undo", "Edit", "&Undo", ("Ctrl+Z",), icon="undo"),

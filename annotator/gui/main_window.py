@@ -677,7 +677,7 @@ class MainWindow(QtWidgets.QMainWindow):
         has = self.session is not None
         for spec in ACTIONS:
             if spec.menu in ("Edit", "Navigate", "Joint") or spec.id in (
-                "save", "save_as", "export", "propose", "prefill", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
+                "save", "save_as", "import_labels", "export", "propose", "prefill", "extract_motion", "fit", "zoom_in", "zoom_out", "timeline_all",
             ):  # fmt: skip
                 self.actions_by_id[spec.id].setEnabled(has)
         self.export_menu.setEnabled(has)

@@ -283,6 +283,43 @@ def confirm_discard(window: WindowServices, session: Session | None) -> bool:
 
 
 # ---------------------------------------------------------------------- export
+def label_filter() -> str:
+    """The file dialog's filter for every readable label format (a DeepLabCut folder is
+    imported through its CollectedData table)."""
+    from annotator.formats import registry
+
+    exts = sorted({e for f in registry.all_formats() if f.can_read for e in f.extensions})
+    return f"Label files ({' '.join('*' + e for e in exts)});;All files (*)"
+
+
+def import_labels(window: WindowServices) -> None:
+    """File > Import Labels: a label file in any readable format, or an estimator's output
+    (``annotator estimate``), merged into the open project as one undo step
+    (``formats.importing``). The file is read in a worker; errors reach the reporter and
+    leave the project as it was."""
+    from annotator.formats.importing import merge_into, read_labels, summary
+
+    session = window.need_session()
+    chosen = window.reporter.locate_file("Import labels", label_filter(), dialog_dir(session))
+    if not chosen:
+        return
+    path = Path(chosen)
+    skeleton, frames = session.doc.skeleton, session.doc.frame_count
+
+    def job(_progress: Any, _should_stop: Any) -> tuple[PoseSet, str]:
+        advice = "it is none of the formats the app reads"
+        return read_labels(path, skeleton=skeleton, frame_count=frames, advice=advice)
+
+    def done(result: tuple[PoseSet, str]) -> None:
+        if window.session is not session:
+            return  # another video was opened meanwhile: these labels are not for it
+        ps, name = result
+        session.push(merge_into(session.doc, ps, f"Import {path.name}"))
+        window.show_status(f"imported {summary(ps)} from {path.name} ({name})", 8000)
+
+    window.tasks.start(f"Importing {path.name}", job, done, window.reporter.error)
+
+
 def export_formats() -> list[tuple[str, str]]:
     """(name, description) of every format that can write."""
     from annotator.formats import registry

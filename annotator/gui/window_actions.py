@@ -91,6 +91,10 @@ def act_save_as(window: MainWindow) -> None:
     opening.save(window, window.need_session(), ask_path=True)
 
 
+def act_import_labels(window: MainWindow) -> None:
+    opening.import_labels(window)
+
+
 def act_export(window: MainWindow) -> None:
     opening.export_dialog(window, None)
 
@@ -331,6 +335,7 @@ HANDLERS: dict[str, Handler] = {
     "open_project": act_open_project,
     "save": act_save,
     "save_as": act_save_as,
+    "import_labels": act_import_labels,
     "export": act_export,
     "close_window": act_close_window,
     "undo": act_undo,

@@ -90,7 +90,10 @@ def test_export_handler_failure_reaches_the_user(
 ) -> None:  # type: ignore[no-untyped-def]
     from annotator.gui.dialogs import ExportRequest
 
+    from annotator.core.commands import PlaceJoint
+
     open_and_wait(qtbot, window, figure_video[0])
+    window.session.push(PlaceJoint(3, 0, 20.0, 30.0))  # something to export
     window.reporter.export = ExportRequest("npz", str(tmp_path / "out.npz"), "all", None)
     monkeypatch.setattr(window, "statusBar", _boom)  # the completion handler reports there
     window.actions_by_id["export"].trigger()

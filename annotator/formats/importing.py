@@ -1,0 +1,119 @@
+"""One import path for ``annotator import`` and the app's File > Import Labels.
+
+``read_labels`` reads a label file in any readable format (guessed from the file unless named),
+checked against a skeleton when the caller has one (``--skeleton``, or the open project's) and
+padded to the video's length. ``merge_into`` turns what it read into one edit of an open
+project, undone in one step: the file's manual labels are written over the project's on the
+joints the file labels (other joints and frames keep theirs), its predicted joints (an
+estimator's, e.g. ``annotator estimate``'s output) replace the predicted layer on their frames,
+and a person the file has and the project does not (by track id) is added. Fills in the file
+are not labels and are left out, as everywhere (the project recomputes them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from annotator.core import commands as cmd
+from annotator.core.codes import Source, Visibility
+from annotator.core.document import Document, predicted_layer
+from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.skeleton import Skeleton
+from annotator.errors import FormatError
+from annotator.formats import registry
+from annotator.formats._common import pad_frames
+
+
+def read_labels(
+    path: str | Path,
+    *,
+    name: str | None = None,
+    skeleton: Skeleton | None = None,
+    frame_count: int | None = None,
+    advice: str = "give --format",
+) -> tuple[PoseSet, str]:
+    """(the file's pose set, its format's name). ``name``: the format (guessed when None;
+    ``advice``: what to do when it cannot be); ``skeleton``: the joints the labels must have
+    (files that do not name their joints take it); ``frame_count``: the video's, the labels
+    padded to it (refused past its end)."""
+    src = Path(path)
+    if not src.exists():
+        raise FormatError(f"file not found: {src}")
+    adaptor = registry.get(name) if name else registry.guess(src, advice)
+    ps = adaptor.read(src, **({"skeleton": skeleton} if skeleton else {}))
+    if skeleton is not None and ps.skeleton != skeleton:
+        if ps.skeleton.joints != skeleton.joints:
+            raise FormatError(
+                f"{src.name}'s joints ({_joints(ps.skeleton)}) do not match skeleton "
+                f"{skeleton.name!r} ({_joints(skeleton)})"
+            )
+        ps = replace(ps, skeleton=skeleton)
+    if frame_count is not None:
+        ps = pad_frames(ps, frame_count)
+    return ps, adaptor.name
+
+
+def _joints(skeleton: Skeleton) -> str:
+    names = skeleton.joints
+    shown = ", ".join(names[:4])
+    return f"{len(names)} joints: {shown}, …" if len(names) > 4 else f"{len(names)}: {shown}"
+
+
+def _predicted_cells(inst: PoseInstance) -> np.ndarray:
+    has_value = inst.has_position() | (inst.poses[:, :, 2] == Visibility.ABSENT)
+    return np.asarray((inst.source == Source.PREDICTED) & has_value)
+
+
+def summary(ps: PoseSet) -> str:
+    """What the file holds, e.g. "12 labelled frames of 1 person", with the frames of
+    estimator predictions (which are not labels) when there are any."""
+    labelled = sum(len(inst.manual_frames()) for inst in ps.instances)
+    predicted = sum(int(_predicted_cells(inst).any(axis=1).sum()) for inst in ps.instances)
+    text = f"{labelled} labelled frame{'' if labelled == 1 else 's'}"
+    if predicted:
+        text += f" and {predicted} frame{'' if predicted == 1 else 's'} of predicted joints"
+    people = len(ps.instances)
+    return f"{text} of {people} {'person' if people == 1 else 'people'}"
+
+
+def merge_into(doc: Document, ps: PoseSet, text: str) -> cmd.Batch:
+    """One command (``text`` its undo name) that writes ``ps`` into ``doc`` (see the module
+    docstring); ``ps`` must have ``doc``'s joints and frame count (``read_labels``)."""
+    if ps.skeleton.joints != doc.skeleton.joints:
+        raise FormatError("the labels' joints do not match this project's skeleton")
+    if ps.frame_count != doc.frame_count:
+        raise FormatError(
+            f"the labels cover {ps.frame_count} frames but the video has {doc.frame_count}"
+        )
+    index = {inst.track_id: k for k, inst in enumerate(doc.instances)}
+    commands: list[cmd.Command] = []
+    for inst in ps.instances:
+        manual = (inst.source == Source.MANUAL) & (inst.poses[:, :, 2] != Visibility.UNLABELLED)
+        layer = predicted_layer(inst)
+        if not manual.any() and layer is None:
+            continue
+        k = index.get(inst.track_id)
+        if k is None:
+            k = index[inst.track_id] = len(index)
+            commands.append(cmd.AddInstance(inst.track_id, doc.skeleton))
+            block = np.full(inst.poses.shape, np.nan, np.float32)
+            block[:, :, 2] = Visibility.UNLABELLED
+        else:
+            block = np.array(doc.manual(k), dtype=np.float32)
+        if manual.any():
+            frames = np.flatnonzero(manual.any(axis=1))
+            lo, hi = int(frames[0]), int(frames[-1]) + 1
+            block[manual] = inst.poses[manual]
+            commands.append(cmd.SetLabels(lo, block[lo:hi], instance=k, text=text))
+        if layer is not None:
+            values, confidence = layer
+            frames = np.flatnonzero(_predicted_cells(inst).any(axis=1))
+            commands.append(
+                cmd.SetPredicted(frames.tolist(), values[frames], confidence[frames], instance=k)
+            )
+    if not commands:
+        raise FormatError("the file holds no labels or predicted joints")
+    return cmd.Batch(text, commands)

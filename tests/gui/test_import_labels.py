@@ -1,0 +1,80 @@
+"""File > Import Labels (Ctrl+I): a label file or an estimator's output merged into the open
+project in a worker, one undo step; a bad file is one message and changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from annotator.core import commands as cmd
+from annotator.core.codes import Source, Visibility
+from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.formats import registry
+from tests.gui.conftest import open_and_wait
+
+
+def _estimate_like(skeleton, frames: int, truth) -> PoseSet:  # type: ignore[no-untyped-def]
+    """What ``annotator estimate`` leaves: predictions on 10 and 30, filled between; one
+    label on frame 20 (a corrected joint set)."""
+    inst = PoseInstance.empty(0, frames, skeleton.num_joints)
+    inst.poses[:, :, :2] = truth
+    inst.poses[:, :, 2] = Visibility.VISIBLE
+    inst.source[:] = Source.HPIM
+    inst.source[[10, 30]] = Source.PREDICTED
+    inst.source[20] = Source.MANUAL
+    inst.confidence = np.full((frames, skeleton.num_joints), np.nan, np.float32)
+    inst.confidence[[10, 30]] = 0.8
+    return PoseSet(skeleton, frames, [inst])
+
+
+def test_import_merges_labels_and_predictions_in_one_undo_step(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    mine = np.full((1, truth.shape[1], 3), np.nan, np.float32)
+    mine[0, :, :2], mine[0, :, 2] = truth[5], Visibility.VISIBLE
+    session.push(cmd.SetLabels(5, mine))
+    labels = tmp_path / "poses.npz"
+    registry.get("npz").write(
+        _estimate_like(session.doc.skeleton, session.doc.frame_count, truth), labels, frames="all"
+    )
+    window.reporter.located = str(labels)
+    window.actions_by_id["import_labels"].trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
+    assert not window.reporter.errors
+    doc = session.doc
+    assert list(doc.labelled_frames(0)) == [5, 20]  # mine kept, the file's added, no fill
+    assert list(doc.predicted_frames(0)) == [10, 30]
+    assert np.allclose(doc.confidence(0)[10], 0.8)
+    np.testing.assert_allclose(doc.manual(0)[20, :, :2], truth[20], atol=1e-3)
+    assert (
+        "1 labelled frame and 2 frames of predicted joints" in window.statusBar().currentMessage()
+    )
+    window.actions_by_id["undo"].trigger()  # one step takes it all back
+    assert list(doc.labelled_frames(0)) == [5] and len(doc.predicted_frames(0)) == 0
+
+
+def test_import_of_a_bad_file_is_one_message_and_changes_nothing(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    bad = tmp_path / "labels.csv"
+    bad.write_text("frame,time,track,joint,x,y,visibility,source\n0,0,0,nose,1,2,visible,manual\n")
+    window.reporter.located = str(bad)
+    window.actions_by_id["import_labels"].trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
+    assert len(window.reporter.errors) == 1 and "\n" not in window.reporter.errors[0]
+    assert "nose" in window.reporter.errors[0]
+    assert len(window.session.doc.labelled_frames(0)) == 0
+    assert not window.session.history.can_undo
+    unknown = tmp_path / "labels.txt"
+    unknown.write_text("not labels")
+    window.reporter.located = str(unknown)
+    window.actions_by_id["import_labels"].trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
+    said = window.reporter.errors[-1]
+    assert "cannot tell the format of labels.txt" in said and "--format" not in said
