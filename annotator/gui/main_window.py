@@ -325,6 +325,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_path(self, path: str | Path) -> None:
         """Open a video or a project (by its extension). The session arrives when the video's
         index is ready (background task); errors go to the reporter."""
+        refusal = opening.label_file_refusal(Path(path), self.session is not None)
+        if refusal is not None:  # before asking to save: nothing is closed for it
+            self.reporter.error(refusal)
+            return
         if not opening.confirm_discard(self, self.session):
             return
         self.guarded(lambda: opening.open_any(Path(path), self))

@@ -60,8 +60,30 @@ def open_any(path: Path, window: WindowServices) -> None:
         raise AnnotatorError(f"file not found: {path}")
     if is_project(path):
         _open_project(path, window)
-    else:
-        _open_video(path, window)
+        return
+    refusal = label_file_refusal(path, window.session is not None)
+    if refusal is not None:
+        raise AnnotatorError(refusal)
+    _open_video(path, window)
+
+
+def label_file_refusal(path: Path, has_project: bool) -> str | None:
+    """What to say when a label file (known by its extension and first bytes; a video reader
+    would only call it unreadable) is opened as a video, or None for any other file."""
+    from annotator.errors import FormatError
+    from annotator.formats import registry
+
+    readable = {e for f in registry.all_formats() if f.can_read for e in f.extensions}
+    if is_project(path) or path.suffix.lower() not in readable or not path.is_file():
+        return None
+    try:
+        label_format = registry.guess(path).name
+    except FormatError:
+        return None
+    what = f"{path.name} is a label file ({label_format}), not a video"
+    if has_project:
+        return f"{what}: File > Import Labels (Ctrl+I) brings it into this project"
+    return f"{what}: open its video, then File > Import Labels (Ctrl+I)"
 
 
 def _open_video(path: Path, window: WindowServices) -> None:

@@ -88,9 +88,8 @@ def test_frame_loader_handler_failure_reaches_the_user_once(
 def test_export_handler_failure_reaches_the_user(
     qtbot, window, figure_video, monkeypatch, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from annotator.gui.dialogs import ExportRequest
-
     from annotator.core.commands import PlaceJoint
+    from annotator.gui.dialogs import ExportRequest
 
     open_and_wait(qtbot, window, figure_video[0])
     window.session.push(PlaceJoint(3, 0, 20.0, 30.0))  # something to export

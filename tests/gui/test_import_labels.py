@@ -78,3 +78,25 @@ def test_import_of_a_bad_file_is_one_message_and_changes_nothing(
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
     said = window.reporter.errors[-1]
     assert "cannot tell the format of labels.txt" in said and "--format" not in said
+
+
+def test_a_label_file_opened_as_a_video_says_how_to_import_it(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Before, "not a video file that can be read, or it is truncated or corrupt"; with
+    unsaved edits it asked to save them first, for nothing."""
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    labels = tmp_path / "poses.npz"
+    doc = window.session.doc
+    registry.get("npz").write(
+        _estimate_like(doc.skeleton, doc.frame_count, truth), labels, frames="all"
+    )
+    window.session.push(cmd.SetLabels(5, np.array(doc.manual(0)[7:8])))  # an unsaved edit
+    session = window.session
+    window.open_path(labels)
+    assert window.reporter.errors == [
+        "poses.npz is a label file (npz), not a video: File > Import Labels (Ctrl+I) brings it "
+        "into this project"
+    ]
+    assert window.session is session and not window.reporter.questions
