@@ -1,8 +1,10 @@
 """``annotator import FILE --video VIDEO --out PROJECT``: turn a label file into a project.
 
-The format is guessed from the file unless ``--format`` names it. Labels are checked against
-the video (they must not reach past its last frame) and saved as manual labels; nothing is
-written when anything is wrong.
+The format is guessed from the file unless ``--format`` names it (``formats.importing``, the
+code behind the app's File > Import Labels). Labels are checked against the video (they must
+not reach past its last frame) and saved as manual labels, an estimator's joints (source
+``predicted``) as the predicted layer; fills are left out. Nothing is written when anything
+is wrong.
 """
 
 from __future__ import annotations
