@@ -325,7 +325,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_path(self, path: str | Path) -> None:
         """Open a video or a project (by its extension). The session arrives when the video's
         index is ready (background task); errors go to the reporter."""
-        refusal = opening.label_file_refusal(Path(path), self.session is not None)
+        refusal = opening.open_refusal(Path(path), self.session is not None)
         if refusal is not None:  # before asking to save: nothing is closed for it
             self.reporter.error(refusal)
             return

@@ -56,23 +56,24 @@ def open_any(path: Path, window: WindowServices) -> None:
 
     The session is handed to ``window.set_session`` once the video's index is ready (at once
     when it is cached); failures reach the window's reporter."""
-    if not path.exists():
-        raise AnnotatorError(f"file not found: {path}")
-    if is_project(path):
-        _open_project(path, window)
-        return
-    refusal = label_file_refusal(path, window.session is not None)
+    refusal = open_refusal(path, window.session is not None)
     if refusal is not None:
         raise AnnotatorError(refusal)
-    _open_video(path, window)
+    if is_project(path):
+        _open_project(path, window)
+    else:
+        _open_video(path, window)
 
 
-def label_file_refusal(path: Path, has_project: bool) -> str | None:
-    """What to say when a label file (known by its extension and first bytes; a video reader
-    would only call it unreadable) is opened as a video, or None for any other file."""
+def open_refusal(path: Path, has_project: bool) -> str | None:
+    """Why ``path`` cannot be opened, known before anything is closed for it, or None: a file
+    that does not exist, or a label file opened as a video (known by its extension and first
+    bytes; a video reader would only call it unreadable)."""
     from annotator.errors import FormatError
     from annotator.formats import registry
 
+    if not path.exists():
+        return f"file not found: {path}"
     readable = {e for f in registry.all_formats() if f.can_read for e in f.extensions}
     if is_project(path) or path.suffix.lower() not in readable or not path.is_file():
         return None

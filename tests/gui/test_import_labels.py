@@ -100,3 +100,17 @@ def test_a_label_file_opened_as_a_video_says_how_to_import_it(
         "into this project"
     ]
     assert window.session is session and not window.reporter.questions
+
+
+def test_a_missing_file_is_said_before_asking_to_save(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A recent entry whose file was moved: one message, no Save / Discard question first."""
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    window.session.push(cmd.PlaceJoint(3, 0, 20.0, 30.0))  # an unsaved edit
+    session = window.session
+    gone = tmp_path / "moved.annot.json"
+    window.open_path(gone)
+    assert window.reporter.errors == [f"file not found: {gone}"]
+    assert window.session is session and not window.reporter.questions
