@@ -121,13 +121,14 @@ def measure_steps(window: MainWindow, steps: int) -> list[float]:
 def measure_timeline(window: MainWindow, frames: int, repeats: int = 20) -> tuple[list[float], int]:
     """Seconds per repaint of the timeline showing ``frames`` frames of mixed marks."""
     from annotator.gui.timeline import Timeline
+    from annotator.gui.timeline_state import FrameStatus
 
     rng = np.random.default_rng(0)
     status = np.zeros(frames, dtype=np.int8)
     labelled = np.sort(rng.choice(frames, size=max(2, frames // 1000), replace=False))
-    status[labelled[0] : labelled[-1]] = 1
-    status[labelled] = 3
-    status[labelled[::3]] = 2
+    status[labelled[0] : labelled[-1]] = FrameStatus.FILLED
+    status[labelled] = FrameStatus.LABELLED
+    status[labelled[::3]] = FrameStatus.PARTIAL
     timeline = Timeline()
     timeline.resize(1000, 90)
     timeline.show()

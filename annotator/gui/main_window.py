@@ -576,14 +576,11 @@ class MainWindow(QtWidgets.QMainWindow):
         session = self.session
         if session is None:
             return
-        counts = np.bincount(session.status, minlength=4)
-        full, partial, filled = int(counts[3]), int(counts[2]), int(counts[1])
         # frames with predicted joints and no label show the estimator's joints, not the
         # fill's (a labelled frame is counted as labelled, whatever else it has)
-        predicted_at = session.doc.predicted_frames(session.instance)
-        at = session.status[predicted_at]
-        predicted = int((at < FrameStatus.PARTIAL).sum())
-        filled -= int((at == FrameStatus.FILLED).sum())
+        counts = np.bincount(session.status, minlength=len(FrameStatus))
+        full, partial = int(counts[FrameStatus.LABELLED]), int(counts[FrameStatus.PARTIAL])
+        predicted, filled = int(counts[FrameStatus.PREDICTED]), int(counts[FrameStatus.FILLED])
         text = f"{full} labelled {plural(full, 'frame')}"
         if partial:
             text += f", {partial} partly labelled"
@@ -599,7 +596,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     if motion.running(self)
                     else " as hpim: no motion fields (Tools > Extract Motion Fields)"
                 )
-            held = session.result.held.any(axis=1) & (session.status < 2)
+            held = session.result.held.any(axis=1) & (session.status < FrameStatus.PARTIAL)
             if held.any():
                 n = int(held.sum())
                 last = "label or prediction" if predicted else "label"

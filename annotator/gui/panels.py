@@ -211,8 +211,9 @@ class Legend(QtWidgets.QWidget):
         pic = self._add(
             _diamond(theme.TEXT),
             "predicted (diamond)",
-            "the pose estimator's joint (Tools > Prefill): drag it or accept the frame "
-            "(Ctrl+Return) to make it a manual label",
+            "the pose estimator's joint (Tools > Prefill, File > Import Labels): drag it or "
+            "accept the frame (Ctrl+Return) to make it a manual label; its frames are marked "
+            "in red on the timeline",
         )
         self._neutral.append((pic, _diamond))
         for name in sources:

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core.codes import Source, Visibility
-from annotator.gui.timeline_state import frame_uncertainty, uncertain_frames
+from annotator.gui.timeline_state import FrameStatus, frame_uncertainty, uncertain_frames
 
 DEFAULT_THRESHOLD_PX = 4.0  # a filled joint this uncertain (1 sigma, px) is worth a look
 NAMED_JOINTS = 3  # an uncertain frame's reason names this many joints, the most uncertain
@@ -237,7 +237,9 @@ def contact_frames(track: PoseTrack, count: int) -> list[int]:
         # Each unlabelled stretch's peak first (one tile per doubtful gap), then the most
         # uncertain of the rest, kept apart so that one long gap does not take every tile.
         values = np.where(np.isfinite(spread), spread, -np.inf)
-        status = np.where(track.labelled().any(axis=1), 2, 1).astype(np.int8)
+        status = np.where(
+            track.labelled().any(axis=1), FrameStatus.PARTIAL, FrameStatus.FILLED
+        ).astype(np.int8)
         peaks = sorted(uncertain_frames(spread, status).tolist(), key=lambda f: -values[f])
         apart = max(1, track.frame_count // count)
         for f in peaks + np.argsort(-values, kind="stable").tolist():

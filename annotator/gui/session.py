@@ -336,7 +336,7 @@ class Session(QtCore.QObject):
         return PoseView(xy, vis, src, sigma, held)
 
     def labelled_frames(self) -> NDArray[np.int64]:
-        return np.flatnonzero(self.status >= 2)
+        return np.flatnonzero(self.status >= FrameStatus.PARTIAL)
 
     def use_frames_from(self, reader: VideoReader) -> None:
         """Read frames from ``reader``, a copy of the same video with faster seeks (a
@@ -400,7 +400,7 @@ class Session(QtCore.QObject):
 
     def held_frames(self) -> NDArray[np.bool_]:
         """(F,) frames with some value only held (before the first / after the last label)."""
-        return np.asarray(self.result.held.any(axis=1) & (self.status < 2))
+        return np.asarray(self.result.held.any(axis=1) & (self.status < FrameStatus.PARTIAL))
 
     def jump_gated(self, forward: bool) -> bool:
         target = next_marked(self.gated_frames(), self.frame, forward)

@@ -38,6 +38,7 @@ CURRENT_JOINT = QtGui.QColor("#ffffff")
 STATUS_COLORS: dict[FrameStatus, QtGui.QColor] = {
     FrameStatus.EMPTY: QtGui.QColor(0, 0, 0, 0),
     FrameStatus.FILLED: QtGui.QColor("#3d7a8c"),
+    FrameStatus.PREDICTED: QtGui.QColor("#c0504d"),
     FrameStatus.PARTIAL: QtGui.QColor("#c9a227"),
     FrameStatus.LABELLED: QtGui.QColor("#4fbf73"),
 }

@@ -47,6 +47,7 @@ from annotator.gui.timeline_state import (
 
 _STATUS_BAND = {  # (y0, y1) of each status's band inside the 0..1 track
     FrameStatus.FILLED: (0.30, 0.70),
+    FrameStatus.PREDICTED: (0.22, 0.78),
     FrameStatus.PARTIAL: (0.15, 0.85),
     FrameStatus.LABELLED: (0.05, 0.95),
 }

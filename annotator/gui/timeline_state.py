@@ -41,8 +41,9 @@ class FrameStatus(IntEnum):
 
     EMPTY = 0
     FILLED = 1  # no manual label, but the fill gives at least one joint a value
-    PARTIAL = 2  # some joints labelled by hand
-    LABELLED = 3  # every joint labelled by hand (absent counts as a label)
+    PREDICTED = 2  # no manual label, the estimator's joints (Prefill, an import) to review
+    PARTIAL = 3  # some joints labelled by hand
+    LABELLED = 4  # every joint labelled by hand (absent counts as a label)
 
 
 def frame_status(
@@ -53,7 +54,8 @@ def frame_status(
     """(F,) ``FrameStatus`` from manual labels (F, J, 3) and the fill's source codes (F, J).
 
     Values the fill only holds (before the first or after the last label, ``held``) do not
-    make a frame FILLED: the timeline's filled spans are the interpolated ones.
+    make a frame FILLED: the timeline's filled spans are the interpolated ones. A frame with
+    the estimator's joints laid over the fill (source PREDICTED) and no label is PREDICTED.
     """
     labelled = manual[:, :, 2] != Visibility.UNLABELLED
     count = labelled.sum(axis=1)
@@ -64,6 +66,7 @@ def frame_status(
             filled_joint &= ~held
         filled = filled_joint.any(axis=1)
         status[filled] = FrameStatus.FILLED
+        status[(fill_source == Source.PREDICTED).any(axis=1)] = FrameStatus.PREDICTED
     status[count > 0] = FrameStatus.PARTIAL
     status[count == manual.shape[1]] = FrameStatus.LABELLED
     return status

@@ -11,6 +11,7 @@ from annotator.core import commands as cmd
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.formats import registry
+from annotator.gui.timeline_state import FrameStatus
 from tests.gui.conftest import open_and_wait
 
 
@@ -53,6 +54,9 @@ def test_import_merges_labels_and_predictions_in_one_undo_step(
     assert (
         "1 labelled frame and 2 frames of predicted joints" in window.statusBar().currentMessage()
     )
+    status = window.timeline.marks.status  # the estimator's frames stand apart, to review
+    assert status[10] == status[30] == FrameStatus.PREDICTED
+    assert status[20] == FrameStatus.LABELLED and status[15] == FrameStatus.FILLED
     window.actions_by_id["undo"].trigger()  # one step takes it all back
     assert list(doc.labelled_frames(0)) == [5] and len(doc.predicted_frames(0)) == 0
 

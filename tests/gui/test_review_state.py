@@ -20,6 +20,7 @@ from annotator.gui.review_state import (
     trail,
     uncertain_reason,
 )
+from annotator.gui.timeline_state import FrameStatus
 
 NAMES = ("head", "wrist", "ankle")
 
@@ -46,7 +47,7 @@ def _track(frames: int = 9) -> PoseTrack:
 
 def _status(track: PoseTrack) -> np.ndarray:
     labelled = track.labelled().all(axis=1)
-    return np.where(labelled, 3, 1).astype(np.int8)
+    return np.where(labelled, FrameStatus.LABELLED, FrameStatus.FILLED).astype(np.int8)
 
 
 def test_queue_holds_flags_and_uncertain_peaks_with_their_reasons() -> None:

@@ -28,7 +28,8 @@ def test_frame_status_from_labels_and_fill() -> None:
     source = np.full((6, 3), Source.NONE, dtype=np.int8)
     source[1:4, :] = Source.LINEAR
     status = frame_status(manual, source)
-    assert status.tolist() == [3, 1, 1, 1, 0, 2]
+    e, f, p, lab = FrameStatus.EMPTY, FrameStatus.FILLED, FrameStatus.PARTIAL, FrameStatus.LABELLED
+    assert status.tolist() == [lab, f, f, f, e, p]
 
 
 def test_bins_take_the_strongest_mark_and_runs_merge() -> None:
@@ -37,12 +38,13 @@ def test_bins_take_the_strongest_mark_and_runs_merge() -> None:
     status[100] = FrameStatus.LABELLED
     status[599] = FrameStatus.PARTIAL
     binned = bin_status(status, 0, 1000, 10)
-    assert binned.tolist() == [0, 3, 1, 1, 1, 2, 0, 0, 0, 0]
+    e, f, p, lab = FrameStatus.EMPTY, FrameStatus.FILLED, FrameStatus.PARTIAL, FrameStatus.LABELLED
+    assert binned.tolist() == [e, lab, f, f, f, p, e, e, e, e]
     marks = runs(binned, bin_edges(0, 1000, 10))
     assert [(m.x0, m.x1, m.status) for m in marks] == [
-        (100.0, 200.0, 3),
-        (200.0, 500.0, 1),
-        (500.0, 600.0, 2),
+        (100.0, 200.0, lab),
+        (200.0, 500.0, f),
+        (500.0, 600.0, p),
     ]
     # Fewer frames than pixels: one bin per frame.
     assert bin_status(status, 95, 105, 100).tolist() == status[95:105].tolist()
@@ -111,7 +113,26 @@ def test_held_values_are_not_filled_spans() -> None:
     source[[1, 3]] = Source.MANUAL
     held = np.zeros((5, 1), dtype=bool)
     held[[0, 4]] = True
-    assert frame_status(manual, source, held).tolist() == [0, 3, 1, 3, 0]
+    empty, filled, labelled = FrameStatus.EMPTY, FrameStatus.FILLED, FrameStatus.LABELLED
+    assert frame_status(manual, source, held).tolist() == [empty, labelled, filled, labelled, empty]
+
+
+def test_frames_of_the_estimators_joints_are_their_own_status() -> None:
+    """A frame whose values include the estimator's joints (Prefill, an import) and no label
+    is PREDICTED: drawn apart from the fill, for review; a label on it still wins."""
+    manual = np.full((5, 2, 3), np.nan, dtype=np.float32)
+    manual[:, :, 2] = Visibility.UNLABELLED
+    manual[[0, 4], :, 2] = manual[2, 0, 2] = Visibility.VISIBLE
+    source = np.full((5, 2), Source.HPIM, dtype=np.int8)
+    source[[0, 4]] = Source.MANUAL
+    source[1, 1] = source[2, 1] = Source.PREDICTED
+    assert frame_status(manual, source).tolist() == [
+        FrameStatus.LABELLED,
+        FrameStatus.PREDICTED,
+        FrameStatus.PARTIAL,
+        FrameStatus.FILLED,
+        FrameStatus.LABELLED,
+    ]
 
 
 def test_window_with_a_100k_frame_video(qtbot) -> None:

@@ -11,6 +11,7 @@ from annotator.core import commands as cmd
 from annotator.gui.keymap import ROW_ACTIONS
 from annotator.gui.timeline_state import (
     HEAT_LEVELS,
+    FrameStatus,
     TimelineState,
     bin_curve,
     frame_uncertainty,
@@ -59,7 +60,9 @@ def test_uncertainty_per_frame_and_its_peaks() -> None:
     sigma = frame_uncertainty(variance, manual)
     assert sigma is not None
     assert np.isnan(sigma[[0, 3, 6]]).all() and sigma[[1, 2, 4, 5]].tolist() == [2, 4, 1, 5]
-    status = np.where(manual[:, :, 2].all(axis=1), 3, 1).astype(np.int8)
+    status = np.where(manual[:, :, 2].all(axis=1), FrameStatus.LABELLED, FrameStatus.FILLED).astype(
+        np.int8
+    )
     assert uncertain_frames(sigma, status).tolist() == [2, 5]
     assert frame_uncertainty(None, manual) is None
 
