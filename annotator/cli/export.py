@@ -67,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
     ps = doc.to_pose_set()
     if args.frames == "all":
         ps = filled_with_predictions(doc, ps, args.method)
-    predicted = sum(len(doc.predicted_frames(i)) for i in range(len(doc.instances)))
-    check_not_empty(ps, args.frames, predicted, "--frames all")
+    check_not_empty(ps, args.frames, doc, "--frames all")
     if adaptor.name == "coco":
         images = args.images
     elif adaptor.name == "dlc" and not args.no_images:

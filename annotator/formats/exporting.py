@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.core.codes import Source
+from annotator.core.document import Document
 from annotator.core.poseset import PoseSet
 from annotator.errors import FormatError, UsageError
 from annotator.formats import registry
@@ -22,13 +23,14 @@ FRAME_CHOICES = ("manual", "all")
 IMAGE_FORMATS = {"coco": "jpg", "dlc": "png"}
 
 
-def check_not_empty(ps: PoseSet, frames: str, predicted: int, all_frames: str) -> None:
-    """Refuse an export that would hold no frame (a file that no reader, ours included, takes
-    back), saying what would export: ``predicted``: frames of the estimator's joints the
-    project holds, which a ``manual`` export leaves out; ``all_frames``: how the caller's user
-    asks for every frame (a flag, a button)."""
+def check_not_empty(ps: PoseSet, frames: str, doc: Document, all_frames: str) -> None:
+    """Refuse an export of ``doc`` that would hold no frame (a file that no reader, ours
+    included, takes back), saying what would export: the frames of the estimator's joints
+    that a ``manual`` export leaves out, and ``all_frames``, how the caller's user asks for
+    every frame (a flag, a button)."""
     if any((inst.source != Source.NONE).any() for inst in ps.instances):
         return
+    predicted = sum(len(doc.predicted_frames(i)) for i in range(len(doc.instances)))
     if frames == "manual" and predicted:
         raise UsageError(
             f"nothing to export: no manual labels yet; the {predicted} "

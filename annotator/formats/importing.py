@@ -19,8 +19,8 @@ import numpy as np
 
 from annotator.core import commands as cmd
 from annotator.core.codes import Source, Visibility
-from annotator.core.document import Document, predicted_layer
-from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.document import Document, FloatArray, empty_labels, predicted_layer
+from annotator.core.poseset import PoseSet
 from annotator.core.skeleton import Skeleton
 from annotator.errors import FormatError
 from annotator.formats import registry
@@ -62,16 +62,17 @@ def _joints(skeleton: Skeleton) -> str:
     return f"{len(names)} joints: {shown}, …" if len(names) > 4 else f"{len(names)}: {shown}"
 
 
-def _predicted_cells(inst: PoseInstance) -> np.ndarray:
-    has_value = inst.has_position() | (inst.poses[:, :, 2] == Visibility.ABSENT)
-    return np.asarray((inst.source == Source.PREDICTED) & has_value)
+def _predicted_rows(values: FloatArray) -> np.ndarray:
+    """Frames of a predicted layer (``predicted_layer``) with at least one joint in it."""
+    return np.flatnonzero((values[:, :, 2] != Visibility.UNLABELLED).any(axis=1))
 
 
 def summary(ps: PoseSet) -> str:
     """What the file holds, e.g. "12 labelled frames of 1 person", with the frames of
     estimator predictions (which are not labels) when there are any."""
     labelled = sum(len(inst.manual_frames()) for inst in ps.instances)
-    predicted = sum(int(_predicted_cells(inst).any(axis=1).sum()) for inst in ps.instances)
+    layers = (predicted_layer(inst) for inst in ps.instances)
+    predicted = sum(len(_predicted_rows(layer[0])) for layer in layers if layer is not None)
     text = f"{labelled} labelled frame{'' if labelled == 1 else 's'}"
     if predicted:
         text += f" and {predicted} frame{'' if predicted == 1 else 's'} of predicted joints"
@@ -99,8 +100,7 @@ def merge_into(doc: Document, ps: PoseSet, text: str) -> cmd.Batch:
         if k is None:
             k = index[inst.track_id] = len(index)
             commands.append(cmd.AddInstance(inst.track_id, doc.skeleton))
-            block = np.full(inst.poses.shape, np.nan, np.float32)
-            block[:, :, 2] = Visibility.UNLABELLED
+            block = empty_labels(*inst.source.shape)
         else:
             block = np.array(doc.manual(k), dtype=np.float32)
         if manual.any():
@@ -110,7 +110,7 @@ def merge_into(doc: Document, ps: PoseSet, text: str) -> cmd.Batch:
             commands.append(cmd.SetLabels(lo, block[lo:hi], instance=k, text=text))
         if layer is not None:
             values, confidence = layer
-            frames = np.flatnonzero(_predicted_cells(inst).any(axis=1))
+            frames = _predicted_rows(values)
             commands.append(
                 cmd.SetPredicted(frames.tolist(), values[frames], confidence[frames], instance=k)
             )

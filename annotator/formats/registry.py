@@ -83,12 +83,16 @@ def dialog_filters(mode: str = "read") -> list[str]:
     :func:`all_formats`, not here. In ``read`` mode the first entry covers every readable
     extension.
     """
-    adaptors = [a for a in _filter(mode) if not a.is_folder]
-    filters = [a.dialog_filter() for a in adaptors]
+    filters = [a.dialog_filter() for a in _filter(mode) if not a.is_folder]
     if mode == "read":
-        exts = sorted({e for a in adaptors for e in a.extensions})
+        exts = sorted(extensions("read"))
         filters.insert(0, f"All supported labels ({' '.join('*' + e for e in exts)})")
     return filters
+
+
+def extensions(mode: str = "read") -> set[str]:
+    """The file extensions (lower case, with the dot) of the formats that can ``mode``."""
+    return {e for a in _filter(mode) if not a.is_folder for e in a.extensions}
 
 
 def for_filter(text: str) -> FormatAdaptor:

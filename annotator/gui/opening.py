@@ -55,10 +55,10 @@ def open_any(path: Path, window: WindowServices) -> None:
     """Open ``path`` in ``window``: a project, or a video for a new project.
 
     The session is handed to ``window.set_session`` once the video's index is ready (at once
-    when it is cached); failures reach the window's reporter."""
-    refusal = open_refusal(path, window.session is not None)
-    if refusal is not None:
-        raise AnnotatorError(refusal)
+    when it is cached); failures reach the window's reporter. The caller has asked
+    ``open_refusal`` first (``MainWindow.open_path``), before offering to save."""
+    if not path.exists():  # gone since ``open_refusal`` was asked
+        raise AnnotatorError(f"file not found: {path}")
     if is_project(path):
         _open_project(path, window)
     else:
@@ -74,8 +74,7 @@ def open_refusal(path: Path, has_project: bool) -> str | None:
 
     if not path.exists():
         return f"file not found: {path}"
-    readable = {e for f in registry.all_formats() if f.can_read for e in f.extensions}
-    if is_project(path) or path.suffix.lower() not in readable or not path.is_file():
+    if is_project(path) or path.suffix.lower() not in registry.extensions() or not path.is_file():
         return None
     try:
         label_format = registry.guess(path).name
@@ -307,12 +306,11 @@ def confirm_discard(window: WindowServices, session: Session | None) -> bool:
 
 # ---------------------------------------------------------------------- export
 def label_filter() -> str:
-    """The file dialog's filter for every readable label format (a DeepLabCut folder is
-    imported through its CollectedData table)."""
+    """The file dialog's filters: every readable label format, then each (a DeepLabCut
+    folder is imported through its CollectedData table)."""
     from annotator.formats import registry
 
-    exts = sorted({e for f in registry.all_formats() if f.can_read for e in f.extensions})
-    return f"Label files ({' '.join('*' + e for e in exts)});;All files (*)"
+    return ";;".join([*registry.dialog_filters("read"), "All files (*)"])
 
 
 def import_labels(window: WindowServices) -> None:
@@ -430,8 +428,7 @@ def export_dialog(window: WindowServices, name: str | None) -> None:
         return
     # The labels are taken now, on the GUI thread: later edits do not change this export.
     ps = filled_pose_set(session) if request.frames == "all" else session.doc.to_pose_set()
-    predicted = sum(len(session.doc.predicted_frames(i)) for i in range(len(session.doc.instances)))
-    check_not_empty(ps, request.frames, predicted, '"Every frame"')
+    check_not_empty(ps, request.frames, session.doc, '"Every frame"')
     video = session.doc.video.path
 
     def job(_progress: Any, _should_stop: Any) -> None:

@@ -13,6 +13,7 @@ from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.formats import registry
 from annotator.gui.timeline_state import FrameStatus
 from tests.gui.conftest import open_and_wait
+from tests.gui.test_export_dialog import _label
 
 
 def _estimate_like(skeleton, frames: int, truth) -> PoseSet:  # type: ignore[no-untyped-def]
@@ -35,9 +36,7 @@ def test_import_merges_labels_and_predictions_in_one_undo_step(
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
-    mine = np.full((1, truth.shape[1], 3), np.nan, np.float32)
-    mine[0, :, :2], mine[0, :, 2] = truth[5], Visibility.VISIBLE
-    session.push(cmd.SetLabels(5, mine))
+    _label(session, truth, (5,))  # the user's own label
     labels = tmp_path / "poses.npz"
     registry.get("npz").write(
         _estimate_like(session.doc.skeleton, session.doc.frame_count, truth), labels, frames="all"
