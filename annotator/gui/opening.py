@@ -56,7 +56,7 @@ def open_any(path: Path, window: WindowServices) -> None:
 
     The session is handed to ``window.set_session`` once the video's index is ready (at once
     when it is cached); failures reach the window's reporter. The caller has asked
-    ``open_refusal`` first (``MainWindow.open_path``), before offering to save."""
+    ``open_refusal`` first (the window's ``open_path``), before offering to save."""
     if not path.exists():  # gone since ``open_refusal`` was asked
         raise AnnotatorError(f"file not found: {path}")
     if is_project(path):
