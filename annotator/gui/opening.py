@@ -50,6 +50,13 @@ def is_project(path: Path) -> bool:
     return path.name.lower().endswith((PROJECT_SUFFIX, ".json"))
 
 
+def with_project_suffix(path: Path) -> Path:
+    """A name typed in the save dialog without the project extension gets it (``take1`` is
+    saved as ``take1.annot.json``): projects are known by their extension when opened, so a
+    file without it would later be taken for a video."""
+    return path if is_project(path) else path.with_name(path.name + PROJECT_SUFFIX)
+
+
 # ---------------------------------------------------------------------- opening
 def open_any(path: Path, window: WindowServices) -> None:
     """Open ``path`` in ``window``: a project, or a video for a new project.
@@ -267,15 +274,14 @@ def save(
 
     target = path or session.path
     if target is None or ask_path:
-        chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
-            window.dialog_parent,
+        chosen = window.reporter.choose_save_path(
             "Save project",
-            str(default_project_path(session) if target is None else target),
             f"Annotator projects (*{PROJECT_SUFFIX})",
+            str(default_project_path(session) if target is None else target),
         )
         if not chosen:
             return False
-        target = Path(chosen)
+        target = with_project_suffix(Path(chosen))
     store.save_project(session.doc, target)
     session.mark_saved(target)  # also drops the recovery journal
     add_recent(target)

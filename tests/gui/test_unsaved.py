@@ -99,3 +99,22 @@ def test_opening_another_video_or_project_asks_first(
     qtbot.waitUntil(lambda: window.session is not session, timeout=15000)
     assert window.session.path == project and not window.session.dirty
     assert len(window.reporter.questions) == 3
+
+
+def test_a_project_name_typed_without_its_extension_gets_it(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Save on a new project, 'take1' typed in the dialog: the file is take1.annot.json and
+    opens again as a project (it was written as 'take1', then taken for a video)."""
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    _edit(window, truth)
+    window.reporter.save_path = str(tmp_path / "take1")
+    assert opening.save(window, window.session, ask_path=True)
+    project = tmp_path / "take1.annot.json"
+    assert project.is_file() and not (tmp_path / "take1").exists()
+    assert window.session.path == project and not window.session.dirty
+    session = window.session
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not session, timeout=15000)
+    assert window.session.path == project and window.reporter.errors == []
