@@ -9,6 +9,7 @@ the human name shown in the Edit menu ("Move L-wrist"); it is final once the com
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -709,8 +710,13 @@ class _Content:
 
     def apply(self, doc: Document) -> None:
         n = doc.frame_count
-        for k, (inst, *layers) in enumerate(self.instances):  # new people first: never empty
-            doc.insert_instance(k, replace(inst, track_id=-1 - k), *layers)
+        # New people first (a document is never empty), under track ids that neither side
+        # uses: valid ids, so that a recovery journal that snapshots the document half-way
+        # (its first change is this one) can be replayed.
+        used = {inst.track_id for inst in doc.instances} | {i.track_id for i, *_ in self.instances}
+        spare = (t for t in itertools.count() if t not in used)
+        for k, ((inst, *layers), track_id) in enumerate(zip(self.instances, spare, strict=False)):
+            doc.insert_instance(k, replace(inst, track_id=track_id), *layers)
         while len(doc.instances) > len(self.instances):
             doc.remove_instance(len(self.instances))
         for k, (inst, *layers) in enumerate(self.instances):  # restore the real track ids

@@ -23,6 +23,7 @@ from annotator.core.commands import (
     MarkReviewed,
     PlaceJoint,
     RemoveInstance,
+    ReplaceContent,
     SetFlag,
     SetGate,
     SetSceneCut,
@@ -113,6 +114,27 @@ def test_save_drops_the_journal_and_rekeys(tmp_path: Path) -> None:
     found.discard()
     assert list_recoveries(tmp_path / "rec") == []
     journal.close()
+
+
+def test_a_restored_recovery_can_itself_be_recovered(tmp_path: Path) -> None:
+    """A restore is the first change of the new session's journal, which snapshots the
+    document half-way through it: a second crash must still find every edit (the people's
+    interim track ids were negative, which the replay refused)."""
+    crashed = make_doc()
+    crashed_history = History(crashed)
+    crashed_history.push(PlaceJoint(3, 1, 1.0, 2.0))
+    crashed_history.push(AddInstance(track_id=4))
+    crashed_history.push(PlaceJoint(7, 2, 5.0, 6.0, instance=1))
+    doc = make_doc()
+    history = History(doc)
+    with RecoveryJournal(doc, directory=tmp_path):
+        history.push(ReplaceContent(crashed))
+        history.push(PlaceJoint(9, 0, 3.0, 3.0, instance=1))
+        found = find_recovery(doc.video.path, tmp_path, doc.video.fingerprint)
+        assert found is not None
+        restored = found.restore()
+    assert content(restored) == content(doc)
+    assert [i.track_id for i in restored.instances] == [0, 4]
 
 
 def test_video_relocation_is_journaled(tmp_path: Path) -> None:
