@@ -58,7 +58,31 @@ HINT_MS = 8000
 
 class FrameSpinBox(QtWidgets.QSpinBox):
     """The frame number box: a number past the last frame goes to the last frame (a plain
-    spin box refuses the keystroke, so typing 999 on a 240-frame video gave frame 99)."""
+    spin box refuses the keystroke, so typing 999 on a 240-frame video gave frame 99).
+
+    ``stepped`` follows a click on its arrows, after which the keys belong to the frame again
+    (the box kept the focus, so D, Space or Ctrl+Z did nothing until the picture was
+    clicked); the wheel steps frames without taking the focus."""
+
+    stepped = QtCore.Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)  # not WheelFocus
+
+    def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        option = QtWidgets.QStyleOptionSpinBox()
+        self.initStyleOption(option)
+        control = self.style().hitTestComplexControl(
+            QtWidgets.QStyle.ComplexControl.CC_SpinBox, option, event.position().toPoint(), self
+        )
+        arrows = (
+            QtWidgets.QStyle.SubControl.SC_SpinBoxUp,
+            QtWidgets.QStyle.SubControl.SC_SpinBoxDown,
+        )
+        if control in arrows:
+            self.stepped.emit()
 
     def _past_end(self, text: str) -> bool:
         digits = text.strip()
@@ -160,6 +184,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_spin.valueChanged.connect(self._seek)
         # After typing a frame number, keys belong to the frame again (arrows step frames).
         self.frame_spin.editingFinished.connect(lambda: self.frame_view.setFocus())
+        self.frame_spin.stepped.connect(lambda: self.frame_view.setFocus())
         transport.addWidget(self.frame_spin)
         self.frame_total = QtWidgets.QLabel("/ 0")
         transport.addWidget(self.frame_total)

@@ -4,7 +4,7 @@ reaches the session or the document."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from annotator.core import commands as cmd
 from annotator.core.codes import Source, Visibility
@@ -320,3 +320,26 @@ def test_a_frame_number_past_the_end_goes_to_the_last_frame(qtbot, window, figur
     qtbot.keyClicks(spin, "12")
     qtbot.keyClick(spin, QtCore.Qt.Key.Key_Return)
     assert window.session.frame == 12
+
+
+def test_keys_belong_to_the_frame_after_a_click_on_the_frame_box_arrows(
+    qtbot, window, figure_video
+) -> None:  # type: ignore[no-untyped-def]
+    """A click on the frame box's up arrow steps a frame; D then steps again (the box kept
+    the focus and swallowed the keys until the picture was clicked)."""
+    open_and_wait(qtbot, window, figure_video[0])
+    spin = window.frame_spin
+    option = QtWidgets.QStyleOptionSpinBox()
+    spin.initStyleOption(option)
+    up = spin.style().subControlRect(
+        QtWidgets.QStyle.ComplexControl.CC_SpinBox,
+        option,
+        QtWidgets.QStyle.SubControl.SC_SpinBoxUp,
+        spin,
+    )
+    qtbot.mouseClick(spin, QtCore.Qt.MouseButton.LeftButton, pos=up.center())
+    assert window.session.frame == 1
+    assert window.frame_view.hasFocus()
+    qtbot.keyClick(QtWidgets.QApplication.focusWidget(), QtCore.Qt.Key.Key_D)
+    assert window.session.frame == 2
+    assert spin.focusPolicy() == QtCore.Qt.FocusPolicy.StrongFocus  # the wheel leaves it
