@@ -300,9 +300,14 @@ def act_extract_motion(window: MainWindow) -> None:
 
 
 def act_cancel_tasks(window: MainWindow) -> None:
-    """Esc: stop background work and drop the timeline's span selection."""
+    """Esc: drop the timeline's span selection if there is one, else stop background work
+    (one Esc did both: clearing a selection also cancelled the motion fields being
+    extracted)."""
+    if window.timeline.span is not None:
+        window.timeline.clear_span()
+        window.show_status("selection cleared (Esc again cancels background work)", 3000)
+        return
     window.tasks.cancel_all()
-    window.timeline.clear_span()
 
 
 def act_shortcuts(window: MainWindow) -> None:

@@ -103,10 +103,21 @@ def test_prefill_runs_on_the_selected_span_and_esc_clears_it(qtbot, window, figu
     _run(qtbot, window)
     assert session.doc.predicted_frames(0).tolist() == [8, 9, 10, 11]
     assert "frames 8–11" in window.statusBar().currentMessage()
-    # Esc (Cancel Background Work) also drops the selection: the proposals apply again.
+
+    # Esc (Cancel Background Work) first drops the selection, and only that: the
+    # background work goes on; the proposals apply again.
+    def wait(progress, should_stop):  # type: ignore[no-untyped-def]
+        while not should_stop():
+            time.sleep(0.01)
+
+    task = window.tasks.start("Waiting", wait, background=True)
     window.frame_view.setFocus()
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Escape)
     assert window.timeline.span is None and not window.timeline.span_band.isVisible()
+    assert not task.cancelled
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Escape)  # the next Esc cancels it
+    assert task.cancelled
+    window.tasks.wait_idle()
     session.undo()
     _run(qtbot, window)
     assert session.doc.predicted_frames(0).tolist() == [2, 30]
