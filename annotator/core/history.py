@@ -110,6 +110,13 @@ class History:
         self._sealed = True
         self._notify()
 
+    def set_unsaved(self) -> None:
+        """The document differs from its file by a change no command recorded (the project's
+        moved video, located when it was opened): no state in the history is the saved one,
+        so closing asks to save."""
+        self._clean = None
+        self._notify()
+
     # ----------------------------------------------------------------- editing
     def push(self, command: Command) -> None:
         """Run ``command`` on the document and record it (or merge it into the last one)."""

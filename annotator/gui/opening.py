@@ -115,6 +115,7 @@ def _open_project(path: Path, window: WindowServices) -> None:
     from annotator.core import store
 
     doc = store.load_project(path)
+    saved_video = doc.video
     check = store.check_video(doc, path)
     reporter = window.reporter
     if check.status == "missing":
@@ -127,8 +128,8 @@ def _open_project(path: Path, window: WindowServices) -> None:
             raise ProjectError(f"the project's video is missing: {check.message}")
         check = store.relocate_video(doc, new_path)
         if check.status == "mismatch" and reporter.ask(f"{check.message}. Use it anyway?"):
-            check = store.relocate_video(doc, new_path, accept_mismatch=True)
-        if not check.ok:
+            store.relocate_video(doc, new_path, accept_mismatch=True)
+        elif not check.ok:
             raise ProjectError(check.message)
     elif check.status == "mismatch":
         if not reporter.ask(f"{check.message}. Open the project with it anyway?", "Video"):
@@ -148,7 +149,10 @@ def _open_project(path: Path, window: WindowServices) -> None:
                 f"the project has {doc.frame_count} frames but {video_path.name} has "
                 f"{reader.frame_count}: is it the same video?"
             )
-        return Session(reader, doc, path=path)
+        session = Session(reader, doc, path=path)
+        if doc.video != saved_video:  # located or adopted: the file must learn it
+            session.history.set_unsaved()
+        return session
 
     _when_indexed(window, reader, make_session, path)
 

@@ -105,3 +105,17 @@ def test_memory_accounting_matches_the_stacks() -> None:
     history.redo()
     history.push(PlaceJoint(5, 5, 1.0, 1.0))
     assert history._held == sum(c.nbytes for c in history._undo)
+
+
+def test_set_unsaved_leaves_no_clean_state_until_the_next_save() -> None:
+    doc = make_doc()
+    history = History(doc)
+    history.push(PlaceJoint(4, 2, 1.0, 1.0))
+    history.set_clean()
+    history.set_unsaved()  # a change no command recorded (a relocated video)
+    assert not history.is_clean
+    history.undo()
+    history.redo()
+    assert not history.is_clean  # no undo or redo reaches the saved state
+    history.set_clean()
+    assert history.is_clean

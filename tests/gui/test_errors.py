@@ -98,6 +98,42 @@ def test_locate_a_moved_video(qtbot, window, figure_video, tmp_path: Path) -> No
     qtbot.waitUntil(lambda: window.session is not first, timeout=10000)
     assert window.session.doc.video.path == str(moved)
     assert not window.reporter.errors
+    # The file must learn the new place: the project is unsaved (closing asks), and once
+    # saved it opens without asking again (the question came back on every open).
+    assert window.session.dirty and window.windowTitle().startswith("first.annot.json*")
+    opening.save(window, window.session, ask_path=False)
+    asked = len(window.reporter.questions)
+    second = window.session
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not second, timeout=10000)
+    assert len(window.reporter.questions) == asked and not window.session.dirty
+
+
+def test_a_located_video_that_differs_opens_when_the_user_accepts_it(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """ "Use it anyway?" - Yes opens the project on the other file (it said the same mismatch
+    again as an error and opened nothing)."""
+    import shutil
+
+    from annotator.gui import opening
+
+    video = tmp_path / "first.mp4"
+    shutil.copy(figure_video[0], video)
+    open_and_wait(qtbot, window, video)
+    project = tmp_path / "first.annot.json"
+    opening.save(window, window.session, ask_path=False, path=project)
+    copy = tmp_path / "copy.mp4"  # the same frames, other bytes
+    copy.write_bytes(video.read_bytes() + bytes(64))
+    video.unlink()
+    window.reporter.answer = True  # "Locate it?" and "Use it anyway?" -> yes
+    window.reporter.located = str(copy)
+    first = window.session
+    window.open_path(project)
+    qtbot.waitUntil(lambda: window.session is not first, timeout=10000)
+    assert window.reporter.questions[-1].endswith("Use it anyway?")
+    assert not window.reporter.errors
+    assert window.session.doc.video.path == str(copy) and window.session.dirty
 
 
 def test_failed_worker_reaches_the_user(qtbot, window, figure_video, monkeypatch) -> None:
