@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from annotator.core import commands as cmd
+from annotator.core.document import Document
 from annotator.core.journal import Recovery, RecoveryJournal, find_recovery
 from annotator.errors import AnnotatorError
 from annotator.gui.session import Session
@@ -43,6 +44,13 @@ def start_journal(session: Session, interval: float = 0.5) -> RecoveryJournal:
 
 def offer(window: WindowServices, session: Session, recovery: Recovery) -> bool:
     """Ask whether to restore ``recovery`` into ``session``; True when restored."""
+    saved = ask_restore(window, recovery)
+    return saved is not None and restore_into(window, session, saved)
+
+
+def ask_restore(window: WindowServices, recovery: Recovery) -> Document | None:
+    """Ask whether to restore ``recovery``: the work it holds, or None when the user declines
+    (the journal is discarded) or it cannot be read (said)."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(recovery.modified))
     question = (
         f"Unsaved work on this {'project' if recovery.project_path else 'video'} from {when} "
@@ -50,12 +58,16 @@ def offer(window: WindowServices, session: Session, recovery: Recovery) -> bool:
     )
     if not window.reporter.ask(question, "Restore unsaved work"):
         recovery.discard()
-        return False
+        return None
     try:
-        saved = recovery.restore()
+        return recovery.restore()
     except AnnotatorError as err:
         window.reporter.error(f"The unsaved work cannot be restored: {err}")
-        return False
+        return None
+
+
+def restore_into(window: WindowServices, session: Session, saved: Document) -> bool:
+    """Put the restored work ``saved`` into ``session`` as one undo step; True when done."""
     if saved.frame_count != session.frame_count or any(
         inst.skeleton != session.skeleton for inst in saved.instances
     ):

@@ -94,12 +94,19 @@ def open_refusal(path: Path, has_project: bool) -> str | None:
 
 
 def _open_video(path: Path, window: WindowServices) -> None:
+    from annotator.gui import autosave
+
     reader = open_reader(path, window.settings.prefs.frame_cache)
     if window.session is None:  # never cover the open project's frame with another video
         # A first frame that cannot be decoded is not fatal here: the index job says why.
         with contextlib.suppress(AnnotatorError):
             window.show_preview(reader.frame(0))
-    skeleton = window.reporter.choose_skeleton()
+    # Unsaved work left on this video is offered before the skeleton is asked: restored, it
+    # brings its own (asked first, another skeleton refused the work, and the new session's
+    # journal then overwrote it).
+    recovery = autosave.find(path)
+    restored = autosave.ask_restore(window, recovery) if recovery is not None else None
+    skeleton = restored.skeleton if restored is not None else window.reporter.choose_skeleton()
     if skeleton is None:
         reader.close()
         return
@@ -108,7 +115,7 @@ def _open_video(path: Path, window: WindowServices) -> None:
         doc = Document.new(video_ref(reader), skeleton, reader.timestamps)
         return Session(reader, doc, method=window.settings.fill_method())
 
-    _when_indexed(window, reader, make_session, path)
+    _when_indexed(window, reader, make_session, path, restored=restored, offered=True)
 
 
 def _open_project(path: Path, window: WindowServices) -> None:
@@ -158,8 +165,16 @@ def _open_project(path: Path, window: WindowServices) -> None:
 
 
 def _when_indexed(
-    window: WindowServices, reader: VideoReader, make_session: Any, path: Path
+    window: WindowServices,
+    reader: VideoReader,
+    make_session: Any,
+    path: Path,
+    restored: Document | None = None,
+    offered: bool = False,
 ) -> None:
+    """Hand the session to the window once the video is indexed, its journal started, and
+    unsaved work restored: ``restored`` (already accepted) or, unless ``offered``, whatever
+    is found for ``path`` (asked now)."""
     from annotator.gui import autosave
 
     def finish(_result: object) -> None:
@@ -173,11 +188,13 @@ def _when_indexed(
             reader.close()
             window.reporter.error(str(err))
             return
-        recovery = autosave.find(path)
+        recovery = None if offered else autosave.find(path)
         window.set_session(session)
         add_recent(path)
         autosave.start_journal(session, window.settings.prefs.autosave_interval)
-        if recovery is not None:
+        if restored is not None:
+            window.guarded(lambda: autosave.restore_into(window, session, restored))
+        elif recovery is not None:
             window.guarded(lambda: autosave.offer(window, session, recovery))
 
     if reader.index_ready:

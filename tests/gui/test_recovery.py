@@ -51,3 +51,34 @@ def test_clean_close_leaves_nothing_to_restore(qtbot, window, figure_video) -> N
     open_and_wait(qtbot, second, video)
     assert second.reporter.questions == []
     second.close()
+
+
+def test_unsaved_work_keeps_its_own_skeleton(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    """Work left on a video labelled with COCO is offered before the skeleton is asked, and
+    restored with COCO (asked first, another skeleton refused the work and the next edit
+    overwrote its journal)."""
+    from annotator.core.skeleton import BUILTIN
+
+    video, truth = figure_video
+    window.reporter.skeleton = BUILTIN["coco"]
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.go_to(8)
+    for j in range(2):
+        click_image(window, *truth[8, j])
+    labels = np.array(session.doc.manual(0))
+    session.close(discard_unsaved=False)  # the crash
+    window.session = None
+
+    second = make_window(headless=True)
+    qtbot.addWidget(second)
+    second.reporter.answer = True  # "Restore unsaved work?" -> yes
+    second.reporter.skeleton = BUILTIN["penn_action"]  # what the skeleton question would answer
+    second.show()
+    open_and_wait(qtbot, second, video)
+    assert second.reporter.errors == []
+    restored = second.session
+    assert restored.skeleton == BUILTIN["coco"]
+    np.testing.assert_array_equal(np.asarray(restored.doc.manual(0)), labels)
+    restored.history.set_clean()
+    second.close()
