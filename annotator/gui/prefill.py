@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from annotator.core import commands as cmd
+from annotator.core.codes import Visibility
 from annotator.core.progress import Progress, ShouldStop
 from annotator.estimation.carry import Carry
 from annotator.estimation.prefill import (
@@ -37,6 +38,7 @@ from annotator.estimation.prefill import (
     estimate_layer,
     low_confidence_flags,
 )
+from annotator.gui.timeline_state import FrameStatus
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task
 
@@ -49,15 +51,24 @@ ESTIMATOR = "blazepose"  # the registry name Prefill runs
 
 def target_frames(session: Session, span: tuple[int, int] | None = None) -> tuple[list[int], str]:
     """The frames to prefill and how to name them: the frames of ``span`` (half-open, the
-    timeline's selection) if given, else the proposed frames if any, else the current frame."""
+    timeline's selection) if given, else the proposed frames if any, else the current frame;
+    frames where the active person is labelled whole are left out (the estimate would lie
+    hidden under the labels, and flag the user's own joints for review)."""
     if span is not None and span[1] > span[0]:
         a, b = span
-        return list(range(a, b)), f"frames {a}–{b - 1}"
-    proposed = session.proposed
-    if len(proposed):
-        n = len(proposed)
-        return [int(f) for f in proposed], f"the {n} proposed {plural(n, 'frame')}"
-    return [session.frame], f"frame {session.frame}"
+        frames, what = list(range(a, b)), f"frames {a}–{b - 1}"
+    elif len(session.proposed):
+        n = len(session.proposed)
+        frames = [int(f) for f in session.proposed]
+        what = f"the {n} proposed {plural(n, 'frame')}"
+    else:
+        frames, what = [session.frame], f"frame {session.frame}"
+    status = session.status
+    todo = [f for f in frames if status[f] != FrameStatus.LABELLED]
+    if len(todo) < len(frames):
+        done = len(frames) - len(todo)
+        what += f" ({done} labelled left out)" if todo else " (all labelled)"
+    return todo, what
 
 
 def motion_carry(session: Session) -> Carry | None:
@@ -81,7 +92,10 @@ def apply(
 ) -> dict[int, str]:
     """Put an estimator run into the document as one undo step: the predicted layer on
     ``frames`` and a review flag on each frame with low-confidence joints. Returns the flags."""
-    flags = low_confidence_flags(frames, values, confidence, session.skeleton.joints)
+    # Only the joints the user has not placed are flagged: a hand label needs no review.
+    labelled = session.manual()[list(frames), :, 2] != Visibility.UNLABELLED
+    unsure = np.where(labelled, np.nan, np.asarray(confidence, dtype=np.float64))
+    flags = low_confidence_flags(frames, values, unsure, session.skeleton.joints)
     n = len(frames)
     text = f"Prefill {n} {plural(n, 'frame')}"
     commands: list[cmd.Command] = [
@@ -94,9 +108,15 @@ def apply(
     return flags
 
 
-def start(window: WindowServices, session: Session, span: tuple[int, int] | None = None) -> Task:
-    """Run the estimator on ``target_frames`` in a worker; the result arrives as one command."""
+def start(
+    window: WindowServices, session: Session, span: tuple[int, int] | None = None
+) -> Task | None:
+    """Run the estimator on ``target_frames`` in a worker; the result arrives as one command
+    (None, and the status bar says why, when every one of them is labelled already)."""
     frames, what = target_frames(session, span)
+    if not frames:
+        window.show_status(f"Nothing to prefill: {what}", 6000)
+        return None
     skeleton = session.skeleton.name
     path = str(session.doc.video.path)
     estimator = ESTIMATOR

@@ -346,6 +346,36 @@ def test_the_frames_to_prefill_are_a_span_else_the_proposals_else_this_frame(
     assert prefill.target_frames(session, (8, 11)) == ([8, 9, 10], "frames 8–10")
 
 
+@pytest.mark.usefixtures("fake")
+def test_prefill_leaves_labelled_frames_and_the_users_joints_alone(
+    qtbot, window, figure_video
+) -> None:  # type: ignore[no-untyped-def]
+    """Frames labelled whole are not estimated again (the estimate lay hidden under the
+    labels and flagged them for review), and a joint the user placed is never flagged."""
+    truth = figure_video[1]
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.accept_proposals(np.array([5, 10, 15]), None, "uniform")
+    _label(session, truth, 5)
+    session.go_to(10)
+    session.set_joint(L_WRIST)  # the joint the fake estimator is unsure of, placed by hand
+    session.place(*truth[10, L_WRIST])
+    frames, what = prefill.target_frames(session)
+    assert frames == [10, 15] and what == "the 3 proposed frames (1 labelled left out)"
+    _run(qtbot, window)
+    doc = session.doc
+    assert doc.predicted_frames(0).tolist() == [10, 15]
+    assert set(doc.flags) == {15}  # frame 10's only unsure joint is the user's
+    _label(session, truth, 10)
+    _label(session, truth, 15)
+    undo_count = session.history.undo_count
+    assert prefill.start(window, session) is None
+    assert session.history.undo_count == undo_count
+    assert "Nothing to prefill: the 3 proposed frames (all labelled)" in (
+        window.statusBar().currentMessage()
+    )
+
+
 def test_a_project_with_predictions_opens_into_hpim_mv_that_weighs_them(
     qtbot, window, figure_video, tmp_path: Path
 ) -> None:
