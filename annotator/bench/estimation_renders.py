@@ -90,7 +90,7 @@ def _one(video: Path, budget: float, fill: str, threads: int) -> dict[str, Any]:
     manual = np.full(gt.shape, np.nan)
     manual[..., 2] = Visibility.UNLABELLED
     manual[fix] = gt[fix]
-    inputs = fill_inputs(manual, pred, predicted_observations(pred, conf))
+    inputs = fill_inputs(manual, pred, predicted_observations(pred, conf), method=fill)
     weighed = fill_track(inputs.labels, fill, fps=fps, observations=inputs.observations)
     kept = combine(weighed, manual, pred, conf)
     # accepted: every key-frame joint manual, the corrected ones at their true place

@@ -129,7 +129,7 @@ def filled_with_predictions(doc: Document, ps: PoseSet, method: str | None) -> P
         pred, conf = np.array(doc.predicted(k)), np.array(doc.confidence(k))
         obs = predicted_observations(pred, conf)
         # as in the app: predictions with no label on one side anchor the fill
-        inputs = fill_inputs(manual, pred, obs, doc.scene_cuts)
+        inputs = fill_inputs(manual, pred, obs, doc.scene_cuts, method)
         result = fill_track(
             inputs.labels,
             method,

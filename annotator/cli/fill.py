@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         from annotator.estimation.prefill import fill_inputs, predicted_observations
 
         # as in the app: predictions with no kept label on one side anchor the fill
-        inputs = fill_inputs(manual, layer[0], predicted_observations(*layer), cuts)
+        inputs = fill_inputs(manual, layer[0], predicted_observations(*layer), cuts, args.method)
         labels, obs = inputs.labels, inputs.observations
     if args.method in VIDEO_METHODS:
         result = _fill_from_video(labels, args, cuts, fps, obs)

@@ -17,7 +17,9 @@ What the app's Prefill action and ``annotator fill`` on a project share, kept fr
   of its joint (same shot, no ``absent`` label between) is a weighted observation there;
   one where the joint has no label on one side (before its first label, after its last, on a
   joint nobody labelled yet) anchors the fill like a label, so that after Prefill the frames
-  between predicted frames are filled too, not only those between the user's labels.
+  between predicted frames are filled too, not only those between the user's labels. A fill
+  that weighs no observations (``weighs``: all but hpim and hpim+mv) takes every predicted
+  joint without a label as one.
 - ``combine`` lays the predicted joints over a fill result: where a joint has a prediction and
   no manual label, the value shown, exported and accepted is the estimator's (source
   ``predicted``, with its confidence); manual labels always win.
@@ -153,20 +155,35 @@ class FillInputs(NamedTuple):
     anchors: NDArray[np.bool_] | None
 
 
+# The fills that weigh observations (``dynamics`` hpim, ``propagation`` hpim+mv); every other
+# one takes the predicted joints as labels.
+WEIGHING_METHODS = ("hpim", "hpim+mv")
+
+
+def weighs(method: str) -> bool:
+    """Whether the fill ``method`` weighs predicted joints as observations."""
+    return method in WEIGHING_METHODS
+
+
 def fill_inputs(
     manual: NDArray[Any],
     predicted: NDArray[Any],
     observations: Observations | None,
     scene_cuts: Sequence[int] = (),
+    method: str = "hpim",
 ) -> FillInputs:
-    """Split the predicted layer into anchors and observations (see the module).
-    ``observations``: ``predicted_observations`` of the layer (None: nothing predicted)."""
+    """Split the predicted layer into anchors and observations (see the module) for the fill
+    ``method``. ``observations``: ``predicted_observations`` of the layer (None: nothing
+    predicted). A method that does not weigh observations takes every predicted joint with
+    no label as one, between labels too (dropped there, the frames the estimator saw were
+    filled by the labels alone, off the estimate shown on them)."""
     man = np.asarray(manual)
     if observations is None:
         return FillInputs(man, None, None)
-    inside = between_labels(man, scene_cuts)
     has = np.isfinite(observations.variance)
-    anchors = has & ~inside & (man[:, :, 2] == Visibility.UNLABELLED)
+    anchors = has & (man[:, :, 2] == Visibility.UNLABELLED)
+    if weighs(method):
+        anchors &= ~between_labels(man, scene_cuts)
     if not anchors.any():
         return FillInputs(man, observations, None)
     labels = np.array(man, dtype=np.float64)

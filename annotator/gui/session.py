@@ -145,7 +145,7 @@ class Session(QtCore.QObject):
         # per person: their predicted joints as weighted observations (None: none), and the
         # active person's fill inputs with the label codes they were split on (``_inputs``)
         self._predictions: dict[int, Observations | None] = {}
-        self._inputs_cache: tuple[int, FillInputs, NDArray[np.float32]] | None = None
+        self._inputs_cache: tuple[int, str, FillInputs, NDArray[np.float32]] | None = None
         self.frame = 0
         self.joint = 0
         self._drag_id = 0
@@ -250,7 +250,9 @@ class Session(QtCore.QObject):
         obs = self._predictions[k]
         if obs is None:  # most projects: nothing to split, not even a pass over the frames
             return FillInputs(self.manual(k), None, None)
-        return fill_inputs(self.manual(k), self.doc.predicted(k), obs, self.doc.scene_cuts)
+        return fill_inputs(
+            self.manual(k), self.doc.predicted(k), obs, self.doc.scene_cuts, self.method
+        )
 
     def _inputs(self, instance: int | None, span: tuple[int, int] | None) -> FillInputs:
         """``fill_inputs`` after labels changed on ``span`` (None: anywhere). For the active
@@ -261,8 +263,12 @@ class Session(QtCore.QObject):
             return self.fill_inputs(instance)
         manual = self.manual()
         cached = self._inputs_cache
-        if cached is not None and span is not None and cached[0] == self._active_track:
-            _track, inputs, codes = cached
+        if (
+            cached is not None
+            and span is not None
+            and cached[:2] == (self._active_track, self.method)
+        ):
+            _track, _method, inputs, codes = cached
             lo, hi = span[0], span[1] + 1
             if np.array_equal(manual[lo:hi, :, 2], codes[lo:hi]):
                 if inputs.anchors is None:  # the labels are the manual ones, as they are now
@@ -273,7 +279,7 @@ class Session(QtCore.QObject):
                 rows[at] = np.asarray(self.doc.predicted(self.instance))[lo:hi][at]
                 return inputs
         inputs = self.fill_inputs()
-        self._inputs_cache = (self._active_track, inputs, manual[:, :, 2].copy())
+        self._inputs_cache = (self._active_track, self.method, inputs, manual[:, :, 2].copy())
         return inputs
 
     def _feed_predictions(self, engine: Engine, inputs: FillInputs) -> None:
@@ -948,7 +954,7 @@ def prepare_fill(
     if method not in VIDEO_METHODS:
         return None
     engine = LiveFill(method, VideoSource(video, fields, cuts), fps=fps)
-    inputs = fill_inputs(manual, predicted[0], predicted_observations(*predicted), cuts)
+    inputs = fill_inputs(manual, predicted[0], predicted_observations(*predicted), cuts, method)
     engine.set_predicted(inputs.observations)
     engine.reset(inputs.labels)
     return PreparedFill(method, manual, cuts, engine, predicted, inputs.anchors)

@@ -10,6 +10,7 @@ from annotator.estimation.prefill import (
     changed_rows,
     fill_inputs,
     predicted_observations,
+    weighs,
 )
 
 F, J = 12, 2
@@ -60,6 +61,28 @@ def test_predictions_outside_runs_anchor_and_inside_are_weighed() -> None:
     assert np.flatnonzero(weighed[:, 0]).tolist() == [4]
     assert np.flatnonzero(weighed[:, 1]).tolist() == [4, 8]
     assert (man[:, :, 2] == _manual()[:, :, 2]).all()  # the input is not written to
+
+
+def test_a_fill_that_weighs_nothing_takes_every_prediction_as_a_label() -> None:
+    """linear, pchip, eq17, fista and mv weigh no observations: a prediction between two
+    labels is a label for them (dropped, the frame the estimator saw was filled by a line
+    between the labels while its estimate was shown on it)."""
+    pred = _empty()
+    for t in (0, 4, 8, 11):
+        pred[t] = (10 + t, 20 + t, Visibility.VISIBLE)
+    conf = np.where(np.isfinite(pred[:, :, 0]), 0.9, np.nan)
+    man = _manual()
+    obs = predicted_observations(pred, conf)
+    assert weighs("hpim") and weighs("hpim+mv")
+    for method in ("linear", "pchip", "eq17", "fista", "mv"):
+        assert not weighs(method)
+        inputs = fill_inputs(man, pred, obs, method=method)
+        assert inputs.observations is None and inputs.anchors is not None
+        assert np.flatnonzero(inputs.anchors[:, 0]).tolist() == [0, 4, 8, 11]
+        assert np.array_equal(inputs.labels[4, 0], pred[4, 0])
+        assert np.array_equal(inputs.labels[6, 0], man[6, 0])  # a label stays the label
+    weighing = fill_inputs(man, pred, obs, method="hpim+mv")
+    assert np.flatnonzero(weighing.anchors[:, 0]).tolist() == [0, 8, 11]
 
 
 def test_without_predictions_the_labels_are_the_manual_array_itself() -> None:

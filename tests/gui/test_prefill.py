@@ -582,3 +582,21 @@ def test_a_drag_beside_anchoring_predictions_refills_what_a_fresh_fill_gives(
             session.engine.result.poses[:, :, :2], _fresh(session)[:, :, :2], atol=1e-6
         )
     assert session.manual()[28, 7, 2] == Visibility.UNLABELLED
+
+
+def test_labels_among_predictions_keep_a_labels_only_fill_on_the_estimates(
+    qtbot, window, figure_video
+) -> None:  # type: ignore[no-untyped-def]
+    """linear weighs no observations: with labels at 10 and 30 among predictions on every
+    other frame, frame 13 lies between the estimates of 12 and 14 (it was the line from 10 to
+    30, off the estimates shown on the frames around it: a zigzag on playback)."""
+    _video, truth = figure_video
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.set_method("linear")
+    _predict_exactly(session, truth, list(range(0, 40, 2)))
+    _label(session, truth, 10)
+    _label(session, truth, 30)
+    poses = session.engine.result.poses
+    np.testing.assert_allclose(poses[13, :, :2], (truth[12] + truth[14]) / 2, atol=1e-3)
+    np.testing.assert_allclose(session.result.poses[13, :, :2], poses[13, :, :2])
