@@ -2,8 +2,12 @@
 
 ``--frames manual`` (default) exports the manual labels; ``--frames all`` runs the fill
 engine first and exports every filled frame with each value's source (and which are held).
-As in the app, each person's predicted joints (Prefill's) anchor the fill where their joint has
-no label on one side, weigh in the ``hpim`` fill between labels, and are
+The fill is the app's: the method chosen in the app and saved with the project, else
+``hpim+mv`` along the project's video's motion (DIS optical flow, extracted once and cached;
+``hpim`` when the video is not found, said on stderr); ``--method`` picks another. As in the
+app, each person's predicted joints (Prefill's) anchor the fill where their joint has
+no label on one side, weigh in the ``hpim`` and ``hpim+mv`` fills between labels (anchor it
+everywhere for the other methods), and are
 exported where there is no label, with source ``predicted`` and their confidence (written by
 the formats that hold a per-joint score). An export that would hold no frame is refused
 (``formats.exporting.check_not_empty``), naming what would export.
@@ -21,12 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from annotator.core.document import Document
+from annotator.core.document import FILL_METHOD_SETTING, Document
 from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.store import load_project
+from annotator.dynamics.fill import METHODS
 from annotator.errors import FormatError, UsageError
 from annotator.formats import registry
 from annotator.formats.exporting import check_not_empty, write_export
+from annotator.propagation import FILL_FIELD, VideoSource
+from annotator.propagation import FILL_METHODS as VIDEO_METHODS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="manual",
         help="manual labels only, or every frame with filled values marked (default: manual)",
     )
-    parser.add_argument("--method", help="fill method for --frames all (default: the engine's)")
+    parser.add_argument(
+        "--method",
+        choices=METHODS + VIDEO_METHODS,
+        help="fill method for --frames all (default: the one chosen in the app and saved with "
+        "the project, else hpim+mv, which follows the video's motion, as the app fills)",
+    )
     parser.add_argument(
         "--images", choices=("jpg", "png"), help="coco: also write the frame images"
     )
@@ -66,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     doc = load_project(args.project)
     ps = doc.to_pose_set()
     if args.frames == "all":
-        ps = filled_with_predictions(doc, ps, args.method)
+        method = args.method or project_method(doc)
+        ps = filled_with_predictions(doc, ps, method, _motion(doc, args.project, method))
     check_not_empty(ps, args.frames, doc, "--frames all")
     if adaptor.name == "coco":
         images = args.images
@@ -115,14 +128,46 @@ def _open(doc: Document, project: str) -> Any:
     return video
 
 
-def filled_with_predictions(doc: Document, ps: PoseSet, method: str | None) -> PoseSet:
-    """``ps`` (the document's labels) filled per person, each person's predicted layer
-    weighing in (``hpim`` takes them as observations) and laid over the fill where there is
-    no label, as the app's export shows them (``estimation.prefill.combine``)."""
-    from annotator.dynamics.fill import DEFAULT_METHOD, fill_track, manual_of
+def project_method(doc: Document) -> str:
+    """The fill the app shows for ``doc``: the method chosen in the app and saved with the
+    project, else ``hpim+mv`` (the app's fill once the video's motion is read)."""
+    chosen = doc.settings.get(FILL_METHOD_SETTING)
+    return chosen if isinstance(chosen, str) and chosen in METHODS + VIDEO_METHODS else "hpim+mv"
+
+
+def _motion(doc: Document, project: str, method: str) -> VideoSource | None:
+    """The project's video and its motion fields for a video fill (None: not one, or
+    ``hpim+mv`` without its video, which then fills as ``hpim``, said on stderr)."""
+    if method not in VIDEO_METHODS:
+        return None
+    from annotator.core.store import check_video
+    from annotator.video.motion_cache import open_motion
+
+    found = check_video(doc, project)
+    if found.status == "missing":
+        if method == "mv":
+            raise UsageError(f"--method mv follows the video's motion: {found.message}")
+        print(f"annotator: {found.message}; filling with hpim", file=sys.stderr)
+        return None
+    fields = open_motion(found.path, field=FILL_FIELD)
+    if len(fields) != doc.frame_count:
+        raise FormatError(
+            f"{Path(found.path).name} has {len(fields)} frames but the project "
+            f"{doc.frame_count}: is it the same video?"
+        )
+    return VideoSource(video=Path(found.path), fields=fields, cuts=tuple(doc.scene_cuts))
+
+
+def filled_with_predictions(
+    doc: Document, ps: PoseSet, method: str, motion: VideoSource | None = None
+) -> PoseSet:
+    """``ps`` (the document's labels) filled per person with ``method`` (a video fill along
+    ``motion``; ``hpim`` for ``hpim+mv`` without it), each person's predicted layer weighing
+    in or anchoring (``fill_inputs``) and laid over the fill where there is no label, as the
+    app's export shows them (``estimation.prefill.combine``)."""
+    from annotator.dynamics.fill import fill_track, manual_of
     from annotator.estimation.prefill import combine, fill_inputs, predicted_observations
 
-    method = method or DEFAULT_METHOD
     out = []
     for k, inst in enumerate(ps.instances):
         manual = manual_of(inst)
@@ -130,13 +175,20 @@ def filled_with_predictions(doc: Document, ps: PoseSet, method: str | None) -> P
         obs = predicted_observations(pred, conf)
         # as in the app: predictions with no label on one side anchor the fill
         inputs = fill_inputs(manual, pred, obs, doc.scene_cuts, method)
-        result = fill_track(
-            inputs.labels,
-            method,
-            scene_cuts=doc.scene_cuts,
-            fps=ps.fps,
-            observations=inputs.observations if method == "hpim" else None,
-        )
+        if method in VIDEO_METHODS and motion is not None:
+            from annotator.propagation import fill_with
+
+            result = fill_with(
+                inputs.labels, motion, method, fps=ps.fps, predicted=inputs.observations
+            )
+        else:
+            result = fill_track(
+                inputs.labels,
+                "hpim" if method in VIDEO_METHODS else method,
+                scene_cuts=doc.scene_cuts,
+                fps=ps.fps,
+                observations=inputs.observations,
+            )
         if obs is not None:
             result = combine(result, manual, pred, conf)
         out.append(

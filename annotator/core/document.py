@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAMES = 10_000_000  # ~ 4 days at 30 fps; arrays beyond this are refused, not allocated
 MAX_INSTANCES = 256
+FILL_METHOD_SETTING = "fill_method"  # the project setting: the fill method chosen in the app
 COORD_DECIMALS = 3  # positions are kept to 1/1000 pixel, so files store short exact decimals
 ChangeKind = Literal[
     "labels", "proposals", "review", "flags", "scene_cuts", "instances", "gate", "settings",

@@ -41,7 +41,7 @@ from PySide6 import QtCore
 from annotator.core import commands as cmd
 from annotator.core import edits
 from annotator.core.codes import Source, Visibility
-from annotator.core.document import Change, Document
+from annotator.core.document import FILL_METHOD_SETTING, Change, Document
 from annotator.core.history import History
 from annotator.core.journal import RecoveryJournal
 from annotator.core.proposal_plan import ACCEPTED, plan_order
@@ -77,7 +77,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-METHOD_SETTING = "fill_method"  # the project setting holding the chosen fill method
+METHOD_SETTING = FILL_METHOD_SETTING  # the project setting holding the chosen fill method
 VIDEO_DEFAULT = "hpim+mv"  # the fill once motion fields exist, unless the user chose another
 
 Engine = fill_mod.FillEngine | LiveFill  # same reset / update / result semantics
