@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -267,22 +268,46 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def check_new_dir(target: Path) -> None:
+def check_new_dir(target: Path, owned: re.Pattern[str] | None = None) -> None:
     """Refuse a folder target that exists and holds anything: an export never deletes or
-    mixes with files it did not create."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    mixes with files it did not create. ``owned``: the names of the files this kind of export
+    writes; a folder holding only such files (an earlier export's) may be replaced."""
+    if not target.exists():
+        return
+    if target.is_dir() and owned is not None and _only_owned(target, owned):
+        return
+    if not target.is_dir() or any(target.iterdir()):
         raise FormatError(
             f"{target} already exists and is not an empty folder; move it or choose another name"
         )
 
 
-def place_dir(new: Path, target: Path) -> None:
-    """Move the finished (fsynced) folder ``new`` to ``target``, which must be absent or empty."""
-    check_new_dir(target)
+def _only_owned(folder: Path, owned: re.Pattern[str]) -> bool:
+    return all(
+        p.is_file() and not p.is_symlink() and owned.fullmatch(p.name) for p in folder.iterdir()
+    )
+
+
+def place_dir(new: Path, target: Path, owned: re.Pattern[str] | None = None) -> None:
+    """Move the finished (fsynced) folder ``new`` to ``target``, which must be absent, empty
+    or (``owned``) hold only files an earlier export of the same kind wrote, which go."""
+    check_new_dir(target, owned)
     _fsync_tree(new)
-    if target.exists():
+    old = None
+    if target.exists() and any(target.iterdir()):
+        old = temp_sibling(target, folder=True)  # a free hidden name beside it
+        old.rmdir()
+        os.replace(target, old)
+    elif target.exists():
         target.rmdir()  # empty: nothing of the user's is lost
-    os.replace(new, target)
+    try:
+        os.replace(new, target)
+    except OSError:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     fsync_dir(target.parent)
 
 

@@ -55,6 +55,9 @@ from annotator.formats._frames import (
 )
 from annotator.formats.adaptor import FormatAdaptor
 
+# The frame images an export writes (``_write``): what a re-export may replace.
+IMAGE_NAME = re.compile(r"\d{6,}\.(?:jpg|png)")
+
 
 def images_dir_for(path: Path) -> Path:
     """Where the frame images of a COCO export at ``path`` go."""
@@ -76,7 +79,7 @@ def write_coco(
         raise FormatError(f"images must be one of {', '.join(IMAGE_TYPES)}, not {images!r}")
     check_target(path)
     if images is not None:
-        check_new_dir(images_dir_for(path))
+        check_new_dir(images_dir_for(path), IMAGE_NAME)
     instances = select_values(ps, frames)
     chosen = labelled_frames(ps, frames)
     source = frame_source(video) if images else None
@@ -134,7 +137,7 @@ def _write(
         with atomic_file(path) as tmp:
             tmp.write_text(text, encoding="utf-8")
             if tmp_img is not None:
-                place_dir(tmp_img, img_dir)
+                place_dir(tmp_img, img_dir, IMAGE_NAME)
                 tmp_img = None
     finally:
         if tmp_img is not None:

@@ -79,6 +79,26 @@ def test_images_beside_the_json(pose_set: PoseSet, tmp_path: Path, fake_video: F
     assert sorted(p.name for p in tmp_path.iterdir()) == ["set.json", "set_images"]
 
 
+def test_a_re_export_replaces_the_images_an_earlier_export_wrote(
+    pose_set: PoseSet, tmp_path: Path, fake_video: FakeVideo
+) -> None:
+    """The same export twice (as ``--force`` does): the second replaces the first's images
+    (it said the folder was not empty, whatever the options); a file of the user's there
+    still refuses it and stays."""
+    out = tmp_path / "set.json"
+    registry.get("coco").write(pose_set, out, images="png", video=fake_video)
+    registry.get("coco").write(pose_set, out, images="jpg", video=fake_video)
+    assert sorted(p.name for p in images_dir_for(out).iterdir()) == [
+        "000000.jpg", "000005.jpg", "000011.jpg",
+    ]  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set.json", "set_images"]
+    (images_dir_for(out) / "notes.txt").write_text("mine")
+    with pytest.raises(FormatError, match="not an empty folder"):
+        registry.get("coco").write(pose_set, out, images="jpg", video=fake_video)
+    assert (images_dir_for(out) / "notes.txt").read_text() == "mine"
+    assert len(list(images_dir_for(out).iterdir())) == 4
+
+
 def test_jpeg_export_never_deletes_files_in_an_existing_images_folder(
     pose_set: PoseSet, tmp_path: Path, fake_video: FakeVideo
 ) -> None:
