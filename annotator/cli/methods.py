@@ -41,10 +41,19 @@ def _gate(request: Request) -> Picked:
         request.progress(1.0)
     result, model = proposal.result, proposal.model
     info = {"name": model.path.name if model.path else "", "sha256": model.sha256 or ""}
+    # gate 1 = "a person labels this frame": with a budget, the frames chosen (the decisions
+    # at the budget's price of a label differ from them where the rule spreads the frames,
+    # and the timeline's gate row and G then contradicted the proposals)
+    chosen = set(proposal.frames)
+    gate = (
+        [int(v) for v in result.gate]
+        if request.budget is None
+        else [int(t in chosen) for t in range(len(result.gate))]
+    )
     return Picked(
         frames=proposal.frames,
         scores=[round(float(v), 4) for v in result.logits],
         device="cpu",
         model=info,
-        gate=[int(v) for v in result.gate],
+        gate=gate,
     )

@@ -99,6 +99,8 @@ def test_propose_gate_with_a_budget_follows_the_selection_rule(
     # the default rule: ends, and the largest logit near each evenly spaced frame
     assert frames == segment_frames(scores, 5, reach=NUDGE_REACH).tolist()
     assert frames[0] == 0 and frames[-1] == len(scores) - 1
+    # gate 1 on exactly the chosen frames: the timeline's gate row and G agree with them
+    assert np.flatnonzero(data["gate"]).tolist() == frames
 
 
 def test_propose_lists_the_gate() -> None:
