@@ -876,6 +876,10 @@ class Session(QtCore.QObject):
         self.people_changed.emit()  # their labelled frame count
 
     def _on_history(self) -> None:
+        if self.journal is not None and not self.dirty:
+            # Undone back to the saved state: nothing is left to recover (a crash now offered
+            # to restore "unsaved" work); the next edit starts a fresh journal.
+            self.journal.mark_saved()
         self.history_changed.emit()
         self.dirty_changed.emit(self.dirty)
 

@@ -82,3 +82,31 @@ def test_unsaved_work_keeps_its_own_skeleton(qtbot, window, figure_video) -> Non
     np.testing.assert_array_equal(np.asarray(restored.doc.manual(0)), labels)
     restored.history.set_clean()
     second.close()
+
+
+def test_edits_undone_to_the_saved_state_leave_nothing_to_restore(
+    qtbot, window, figure_video
+) -> None:  # type: ignore[no-untyped-def]
+    """Edit, undo back to the saved state, crash: nothing is offered (it offered to restore
+    '1 edits after the last save' with nothing unsaved); an edit after that is offered."""
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    click_image(window, *truth[0, 0])
+    journal = session.journal.path
+    assert journal.exists()
+    session.undo()
+    assert not session.dirty and not journal.exists()
+    session.redo()  # dirty again: journaled again, from a fresh snapshot
+    assert session.dirty and journal.exists()
+    labels = np.array(session.doc.manual(0))
+    session.close(discard_unsaved=False)  # the crash
+    window.session = None
+    second = make_window(headless=True)
+    qtbot.addWidget(second)
+    second.reporter.answer = True
+    second.show()
+    open_and_wait(qtbot, second, video)
+    np.testing.assert_array_equal(np.asarray(second.session.doc.manual(0)), labels)
+    second.session.history.set_clean()
+    second.close()
