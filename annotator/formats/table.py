@@ -100,6 +100,8 @@ def read_csv(path: Path, skeleton: Skeleton | None = None, **options: Any) -> Po
         for col, value in zip(cols, _parse_row(row, f"{name} line {line}"), strict=True):
             col.append(value)
     frames, tracks, joints, xs, ys, vis, src, scores = cols
+    if not frames:  # with the project's skeleton given, it said "0 frames is out of range"
+        raise FormatError(f"{name} holds no labels (only its header row)")
     joint_order = list(dict.fromkeys(joints))
     sk = skeleton if skeleton is not None else match_skeleton(joint_order) if joint_order else None
     if sk is None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseSet
@@ -52,3 +53,16 @@ def test_manual_export_lists_manual_frames_only(pose_set: PoseSet, tmp_path: Pat
     table = pd.read_csv(out)
     assert sorted(set(table.frame)) == [0, 5, 11]
     assert set(table.source) == {"manual"}
+
+
+def test_a_table_of_only_its_header_says_it_holds_no_labels(tmp_path: Path) -> None:
+    """With the project's skeleton (File > Import Labels) as without: 'holds no labels', not
+    '0 frames is out of range'."""
+    from annotator.core.skeleton import PENN_ACTION
+    from annotator.errors import FormatError
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("frame,time,track,joint,x,y,visibility,source\n")
+    for skeleton in (None, PENN_ACTION):
+        with pytest.raises(FormatError, match=r"empty\.csv holds no labels"):
+            registry.get("csv").read(empty, skeleton=skeleton)
