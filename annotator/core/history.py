@@ -97,6 +97,11 @@ class History:
         return self._undo[-1] if self._undo else None
 
     @property
+    def next_redo(self) -> Command | None:
+        """The command ``redo`` would do again (None: nothing to redo)."""
+        return self._redo[-1] if self._redo else None
+
+    @property
     def undo_count(self) -> int:
         return len(self._undo)
 

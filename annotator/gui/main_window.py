@@ -707,6 +707,7 @@ class MainWindow(QtWidgets.QMainWindow):
             ):  # fmt: skip
                 self.actions_by_id[spec.id].setEnabled(has)
         self.export_menu.setEnabled(has)
+        people.update_enabled(self)
         self.proposals.update_enabled(has)
         if has:
             self._update_history_actions()

@@ -199,6 +199,7 @@ def show_people(window: MainWindow) -> None:
     """The people bar and the drawn people follow the session (people added, removed, or
     another made active)."""
     session = window.session
+    update_enabled(window)
     if session is None:
         window.people_bar.set_people([], 0)
         return
@@ -208,6 +209,14 @@ def show_people(window: MainWindow) -> None:
     ]
     window.people_bar.set_people(counts, session.instance)
     draw_people(window, session)
+
+
+def update_enabled(window: MainWindow) -> None:
+    """Remove Person only while there is someone else to keep (a project keeps one person;
+    it stayed enabled with one and only said so when chosen)."""
+    session = window.session
+    several = session is not None and len(session.doc.instances) > 1
+    window.actions_by_id["remove_person"].setEnabled(several)
 
 
 def draw_people(window: MainWindow, session: Session) -> None:

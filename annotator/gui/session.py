@@ -645,7 +645,10 @@ class Session(QtCore.QObject):
             self.set_instance(top.instance)
 
     def redo(self) -> None:
+        top = self.history.next_redo
         self.history.redo()
+        if isinstance(top, cmd.AddInstance) and top.index is not None:
+            self.set_instance(top.index)  # as when the person was first added
 
     # -- fill ------------------------------------------------------------------------------
     def default_method(self) -> str:

@@ -37,12 +37,13 @@ def test_add_person_in_the_bar_then_clicks_label_them_and_undo_takes_it_back(
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session, bar = window.session, window.people_bar
-    assert bar.tracks() == [0] and not bar.remove_button.isEnabled()
+    remove = window.actions_by_id["remove_person"]
+    assert bar.tracks() == [0] and not bar.remove_button.isEnabled() and not remove.isEnabled()
     qtbot.mouseClick(bar.add_button, Left)
     doc = session.doc
     assert [i.track_id for i in doc.instances] == [0, 1]
     assert session.instance == 1 and bar.combo.currentIndex() == 1
-    assert bar.tracks() == [0, 1] and bar.remove_button.isEnabled()
+    assert bar.tracks() == [0, 1] and bar.remove_button.isEnabled() and remove.isEnabled()
     click_image(window, *truth[0, 0])  # the new person is the one labelled
     assert doc.label(1, 0, 0)[2] == Visibility.VISIBLE
     assert doc.label(0, 0, 0)[2] == Visibility.UNLABELLED
@@ -56,8 +57,10 @@ def test_add_person_in_the_bar_then_clicks_label_them_and_undo_takes_it_back(
     assert [i.track_id for i in doc.instances] == [0]
     assert session.instance == 0 and bar.tracks() == [0]
     assert window.frame_view.overlay.people == (window.frame_view.overlay.people[0],)
+    assert not remove.isEnabled()
     window.actions_by_id["redo"].trigger()
-    assert bar.tracks() == [0, 1]
+    assert bar.tracks() == [0, 1] and remove.isEnabled()
+    assert session.instance == 1 and bar.combo.currentIndex() == 1  # active, as when added
 
 
 def test_person_added_to_the_document_shows_and_tab_switches(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
@@ -105,9 +108,9 @@ def test_remove_person_with_labels_asks_first_and_undo_restores(
     window.reporter.answer = True
     window.actions_by_id["remove_person"].trigger()
     assert [i.track_id for i in session.doc.instances] == [0] and session.instance == 0
-    window.actions_by_id["remove_person"].trigger()  # the last person stays, with a reason
-    assert "at least one person" in window.reporter.errors[-1]
-    window.reporter.errors.clear()
+    # the last person stays: the action is off (the bar's button too)
+    assert not window.actions_by_id["remove_person"].isEnabled()
+    assert not window.people_bar.remove_button.isEnabled()
     window.actions_by_id["undo"].trigger()
     assert [i.track_id for i in session.doc.instances] == [0, 1]
     assert session.instance == 1 and window.people_bar.combo.currentIndex() == 1  # active again
