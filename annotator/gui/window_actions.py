@@ -124,6 +124,19 @@ def act_accept_fill(window: MainWindow) -> None:
         window.show_status("no filled joint to accept on this frame", 3000)
 
 
+def act_next_method(window: MainWindow) -> None:
+    """M: the next fill method of the Fill panel's list, from the keyboard (it took a
+    mouse)."""
+    from annotator.gui.session import available_methods
+
+    session = window.need_session()
+    methods = list(available_methods())
+    at = methods.index(session.method) if session.method in methods else -1
+    method = methods[(at + 1) % len(methods)]
+    session.set_method(method)
+    window.show_status(f"fill method: {method}", 3000)
+
+
 def act_flip(window: MainWindow) -> None:
     window.need_session().flip()
 
@@ -348,6 +361,7 @@ HANDLERS: dict[str, Handler] = {
     "copy_pose": act_copy_pose,
     "accept_fill": act_accept_fill,
     "flip": act_flip,
+    "next_method": act_next_method,
     "clear_frame": act_clear_frame,
     "next_frame": act_next_frame,
     "prev_frame": act_prev_frame,

@@ -343,3 +343,24 @@ def test_keys_belong_to_the_frame_after_a_click_on_the_frame_box_arrows(
     qtbot.keyClick(QtWidgets.QApplication.focusWidget(), QtCore.Qt.Key.Key_D)
     assert window.session.frame == 2
     assert spin.focusPolicy() == QtCore.Qt.FocusPolicy.StrongFocus  # the wheel leaves it
+
+
+def test_m_steps_through_the_fill_panels_methods(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    """The fill method from the keyboard: M takes the Fill panel's next method (undoable),
+    wrapping round at the end of the list; Shift+F flags the frame."""
+    open_and_wait(qtbot, window, figure_video[0])
+    session, combo = window.session, window.fill_panel.combo
+    methods = [combo.itemText(k) for k in range(combo.count())]
+    first = session.method
+    window.frame_view.setFocus()
+    seen = []
+    for _ in methods:
+        qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_M)
+        seen.append(session.method)
+        assert combo.currentText() == session.method
+    assert seen[-1] == first and sorted(seen) == sorted(methods)  # each once, then round
+    session.undo()
+    assert session.method == seen[-2]
+    window.reporter.text = "blurred"
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_F, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert session.doc.flags == {session.frame: "blurred"}
