@@ -625,7 +625,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if held.any():
                 n = int(held.sum())
                 last = "label or prediction" if predicted else "label"
-                text += f"; {n} held before the first or after the last {last}"
+                text += f"; {n} held (no {last} on one side)"
         self.fill_panel.set_info(text)
 
     def update_suggestion(self) -> None:

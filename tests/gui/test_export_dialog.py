@@ -98,7 +98,7 @@ def test_held_values_are_drawn_and_listed_apart(qtbot, window, figure_video) -> 
     texts = [w.text() for w in window.legend.findChildren(type(window.frame_total))]
     assert any(t.startswith("held value") for t in texts)
     info = window.fill_panel.info.text()
-    assert info.endswith("; 19 held before the first or after the last label")  # 0-9, 31-39
+    assert info.endswith("; 19 held (no label on one side)")  # 0-9, 31-39
     assert info.startswith("2 labelled frames;")
 
 
@@ -113,8 +113,11 @@ def test_file_dialogs_start_in_the_project_folder(
         asked.append(start)
         return "", ""
 
+    def fake_save(_title, _filters, suggested):  # type: ignore[no-untyped-def]
+        asked.append(suggested)
+
     monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", fake_dialog)
-    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", fake_dialog)
+    monkeypatch.setattr(window.reporter, "choose_save_path", fake_save)  # Save's dialog
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
     window.actions_by_id["open_video"].trigger()

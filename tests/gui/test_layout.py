@@ -28,7 +28,7 @@ def test_joint_list_and_fill_line_fit_at_1280x800(qtbot, window, figure_video) -
     assert not area.horizontalScrollBar().isVisible() and not area.verticalScrollBar().isVisible()
     info = window.fill_panel.info
     info.setText(
-        "2 labelled frames; 159 filled live (hpim); 79 held before the first or after the last label"
+        "2 labelled frames; 159 filled live (hpim); 79 held (no label on one side)"
     )
     QtWidgets.QApplication.processEvents()
     assert info.height() >= info.heightForWidth(info.width())

@@ -495,7 +495,7 @@ def test_prefilled_frames_fill_the_frames_between_them(qtbot, window, fake, figu
     # predictions are no labels, and the panel says what the fill runs from
     info = window.fill_panel.info.text()
     assert info.startswith("0 labelled frames, 4 predicted; 27 filled live (hpim)"), info
-    assert "held before the first or after the last label or prediction" in info
+    assert "held (no label or prediction on one side)" in info
 
     # Labels at 10 and 30: the predictions at 15 and 25 are now observations between two
     # labels (the labels exact, the fill pulled toward the predictions), 5 and 35 anchors.
