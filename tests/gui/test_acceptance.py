@@ -109,9 +109,7 @@ def test_main_flow_with_defaults_on_the_sample(qtbot, window, tmp_path: Path, mo
 
     # 7. Save (File > Save asks where the first time).
     project = tmp_path / "taiji.annot.json"
-    monkeypatch.setattr(
-        QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(project), "")
-    )
+    window.reporter.save_path = str(project)  # the save dialog's answer
     window.actions_by_id["save"].trigger()
     assert project.is_file() and not session.dirty
 
