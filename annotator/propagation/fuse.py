@@ -29,7 +29,7 @@ from annotator.dynamics.base import FloatArray, IntArray, Observations, RunFille
 from annotator.dynamics.fill import FillEngine, FillResult, fill_track
 from annotator.dynamics.hpim import HpimFiller, make_hpim_filler
 from annotator.errors import UsageError
-from annotator.propagation.mv import MvFiller
+from annotator.propagation.mv import MvFiller, body_extents
 from annotator.propagation.registry import Propagator, VideoSource, get
 from annotator.video.motion_store import FIELDS, Field
 
@@ -178,6 +178,7 @@ class LiveFill:
             filler=filler,
         )
         self._method = method
+        self._bodies: FloatArray | None = None  # each frame's body extent the walks were sized by
         self._obs: Observations | None = None  # as propagated
         self._seen: Observations | None = None  # as the filler weighs them (``_weighed``)
         self._extra: Observations | None = None  # another source's (a pose estimator's)
@@ -200,6 +201,8 @@ class LiveFill:
 
     def reset(self, manual: NDArray[Any]) -> FillResult:
         if self._video:
+            man = np.asarray(manual)
+            self._bodies = body_extents(man, np.arange(man.shape[0]))
             self._obs = self._propagator.propagate(manual, self.source)
             self._seen = _weighed(self._method, self._obs)
             if self._extra is not None:
@@ -225,8 +228,13 @@ class LiveFill:
         if self._video and self._obs is not None and self._obs.xy.shape[:2] == man.shape[:2]:
             lo, hi = int(min(frames)), int(max(frames))
             # a drag walks only the dragged joints when the method can (the others' labels,
-            # hence their walks, did not change)
+            # hence their walks, did not change), unless the edit changed the size of the body
+            # on its frames: every walk from there is sized by it (walking only the edited
+            # joint left the others' walks sized by the body as it was before, so the fill
+            # depended on the order the joints were placed in)
             few = joints if getattr(self._propagator, "accepts_joints", False) else None
+            if self._bodies_changed(man, lo, hi):
+                few = joints = None
             a, b = _clear_around(self._obs, man, lo, hi, few)
             extra: dict[str, Any] = {} if few is None else {"joints": list(few)}
             self._propagator.propagate(man, self.source, only=[(lo, hi)], into=self._obs, **extra)
@@ -241,6 +249,17 @@ class LiveFill:
         if joints is not None and self._method == "hpim+mv":
             return self.engine.update(man, frames, joints)
         return self.engine.update(man, frames)
+
+    def _bodies_changed(self, man: NDArray[Any], lo: int, hi: int) -> bool:
+        """Whether the body extent of a frame in ``lo..hi`` is no longer the one its walks
+        were sized by (the record brought up to date)."""
+        now = body_extents(man, np.arange(lo, hi + 1))
+        if self._bodies is None or len(self._bodies) != man.shape[0]:
+            self._bodies = body_extents(man, np.arange(man.shape[0]))
+            return True
+        changed = not np.array_equal(self._bodies[lo : hi + 1], now)
+        self._bodies[lo : hi + 1] = now
+        return changed
 
     def _full(self, man: NDArray[Any]) -> tuple[int, int]:
         self.reset(man)

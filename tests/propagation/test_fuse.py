@@ -153,6 +153,35 @@ def test_live_fill_one_joint_update_equals_the_all_joint_update(tmp_path: Path) 
         ), name
 
 
+def test_joints_placed_one_at_a_time_fill_as_the_whole_frame_at_once(data_dir: Path) -> None:
+    """Each click's update names its joint; the walks from a frame are sized by the body
+    labelled there, which each click changes, so the order of the clicks must not show in
+    the fill (the joints placed first kept walks sized by the partial body: 123 px apart
+    here). A real clip, whose field is not one rigid motion, with its reference's joints."""
+    from annotator.video.motion_cache import open_motion
+
+    video = data_dir / "videos" / "hybrik_taiji.mp4"
+    fields = open_motion(video)  # the codec's vectors: a few seconds, cached
+    penn = [0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]  # of BlazePose's landmarks
+    with np.load(data_dir / "realgt" / "hybrik_taiji.npz") as ref:
+        truth = np.asarray(ref["xy"], dtype=np.float64)[:, penn]
+    man = np.full((len(fields), len(penn), 3), np.nan)
+    man[:, :, 2] = 0
+    for f in (100, 300):
+        man[f, :, :2], man[f, :, 2] = truth[f], 1
+    live = LiveFill("hpim+mv", VideoSource(video=video, fields=fields), fps=25.0)
+    live.reset(man)
+    for j in range(len(penn)):  # clicks on frame 200
+        man[200, j, :2], man[200, j, 2] = truth[200, j], 1
+        live.update(man, (200, 200), joints=(j,))
+    fresh = LiveFill("hpim+mv", VideoSource(video=video, fields=fields), fps=25.0)
+    fresh.reset(man)
+    for name in ("poses", "source", "held", "variance"):
+        assert np.array_equal(
+            getattr(live.result, name), getattr(fresh.result, name), equal_nan=True
+        ), name
+
+
 class _Offset:
     """A propagator that reports the truth moved by ``shift`` px in x, all with one variance."""
 
