@@ -522,6 +522,21 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         self.playhead.blockSignals(True)
         self.playhead.setValue(frame + 0.5)
         self.playhead.blockSignals(False)
+        self._follow(frame)
+
+    def _follow(self, frame: int) -> None:
+        """Zoomed in, keep the current frame in view as video editors do: a frame past the
+        right edge (playing, stepping, a jump) turns the page so that it sits near the left
+        edge, one before the left edge near the right edge (the view stayed where it was and
+        the playhead left it)."""
+        (x0, x1), _ = self._box.viewRange()
+        width = x1 - x0
+        if not self._frame_count or (frame >= x0 and frame + 1 <= x1):
+            return
+        lo = frame - 0.1 * width if frame + 1 > x1 else frame + 1 - 0.9 * width
+        pad = edge_margin(self._frame_count)
+        lo = min(max(lo, -pad), self._frame_count + pad - width)
+        self._box.setXRange(lo, lo + width, padding=0)
 
     def zoom_to(self, start: int, stop: int) -> None:
         """Show frames ``[start, stop)``; an end of the video keeps its margin."""

@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 from PySide6 import QtCore
 
 from annotator.core.codes import Source, Visibility
-from annotator.gui.timeline import Timeline
+from annotator.gui.timeline import Timeline, edge_margin
 from annotator.gui.timeline_state import (
     FrameStatus,
     bin_edges,
@@ -103,6 +104,34 @@ def test_click_and_drag_seek(qtbot) -> None:
     # Model -> widget: the playhead follows the current frame.
     timeline.set_playhead(70)
     assert timeline.playhead.value() == 70.5
+
+
+def test_zoomed_in_the_view_keeps_the_current_frame(qtbot) -> None:
+    """Playing or stepping past the edge of a zoomed-in timeline turns the page (the view
+    stayed put and the playhead left it); within the view nothing moves."""
+    timeline = Timeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(600, 90)
+    timeline.show()
+    timeline.set_frame_count(100)
+    timeline.zoom_to(10, 30)
+    box = timeline.getPlotItem().getViewBox()
+
+    def view() -> tuple[float, float]:
+        (x0, x1), _ = box.viewRange()
+        return x0, x1
+
+    timeline.set_playhead(20)
+    assert view() == pytest.approx((10, 30))
+    timeline.set_playhead(30)  # one past the right edge: it now sits near the left edge
+    x0, x1 = view()
+    assert x0 <= 30 and x1 >= 31 and x0 > 25 and x1 - x0 == pytest.approx(20)
+    timeline.set_playhead(20)  # back before the left edge: near the right edge
+    x0, x1 = view()
+    assert x0 <= 20 and x1 >= 21 and x1 < 25 and x1 - x0 == pytest.approx(20)
+    timeline.set_playhead(99)  # the end: the view stops at the video's margin
+    x0, x1 = view()
+    assert x0 <= 99 and 100 <= x1 <= 100 + edge_margin(100) + 1e-9
 
 
 def test_held_values_are_not_filled_spans() -> None:
