@@ -41,9 +41,17 @@ class Shortcuts:
     """Every action's keys (the defaults, then the user's changes)."""
 
     def __init__(self, keys: Mapping[str, Iterable[str]] | None = None) -> None:
+        """The defaults with ``keys`` (action id -> keys) taken all at once, then checked:
+        taken one by one, a key moved to an action listed before the one it left clashed with
+        that one's old keys (``SettingError`` on a real conflict)."""
         self._keys: dict[str, tuple[str, ...]] = {spec.id: spec.keys for spec in ACTIONS}
         for action_id, chosen in (keys or {}).items():
-            self.set(action_id, chosen)
+            _spec(action_id)
+            self._keys[action_id] = tuple(k.strip() for k in chosen)
+        for spec in ACTIONS:
+            problem = self.conflict(spec.id, self._keys[spec.id])
+            if problem is not None:
+                raise SettingError(f"{label(spec)}: {problem}")
 
     def keys(self, action_id: str) -> tuple[str, ...]:
         return self._keys[action_id]
@@ -75,10 +83,7 @@ class Shortcuts:
     def set(self, action_id: str, keys: Iterable[str]) -> None:
         """Give ``action_id`` exactly ``keys`` (none clears it); ``SettingError`` on a
         conflict or an unknown action, leaving everything as it was."""
-        try:
-            spec = by_id(action_id)
-        except KeyError:
-            raise SettingError(f"unknown action {action_id!r}") from None
+        spec = _spec(action_id)
         keys = tuple(keys)
         problem = self.conflict(action_id, keys)
         if problem is not None:
@@ -104,6 +109,13 @@ class Shortcuts:
     __hash__ = None  # type: ignore[assignment]  # mutable
 
 
+def _spec(action_id: str) -> ActionSpec:
+    try:
+        return by_id(action_id)
+    except KeyError:
+        raise SettingError(f"unknown action {action_id!r}") from None
+
+
 def load(settings: QtCore.QSettings) -> tuple[Shortcuts, list[str]]:
     """The stored shortcuts; a stored value that is unreadable or conflicts is refused (the
     default stays) and listed."""
@@ -114,14 +126,29 @@ def load(settings: QtCore.QSettings) -> tuple[Shortcuts, list[str]]:
         stored = {name: settings.value(name) for name in settings.childKeys()}
     finally:
         settings.endGroup()
+    readable: dict[str, list[str]] = {}
     for action_id, raw in sorted(stored.items()):
         try:
             keys = json.loads(str(raw))
-            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-                raise SettingError(f"shortcut of {action_id!r} is not a list of keys")
-            shortcuts.set(action_id, keys)
-        except (ValueError, SettingError) as err:
-            problems.append(f"{err}; keeping the default")
+        except ValueError:
+            keys = None
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            problems.append(f"shortcut of {action_id!r} is not a list of keys; keeping the default")
+        else:
+            readable[action_id] = keys
+    try:  # all at once: a key moved from one action to another is no conflict
+        return Shortcuts(readable), problems
+    except SettingError:
+        pass
+    refused: dict[str, str] = {}
+    for _ in range(2):  # one by one; a second pass takes those a key freed later allows
+        for action_id, keys in readable.items():
+            try:
+                shortcuts.set(action_id, keys)
+                refused.pop(action_id, None)
+            except SettingError as err:
+                refused[action_id] = str(err)
+    problems += [f"{message}; keeping the default" for message in refused.values()]
     return shortcuts, problems
 
 

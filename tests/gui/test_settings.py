@@ -210,6 +210,26 @@ def test_a_conflicting_shortcut_is_refused(qtbot, window) -> None:
     assert window.actions_by_id["open_video"].shortcut() == QtGui.QKeySequence("Ctrl+O")
 
 
+def test_a_key_moved_to_an_action_listed_before_its_old_one_is_kept(qtbot, window) -> None:
+    """K cleared on Review > Next Frame to Review, then set on Navigate > Play / Pause: OK
+    takes it, and a restart keeps it (both refused it: the changes were taken one by one
+    onto the defaults, and Play came first, while K was still the other one's)."""
+    dialog = _dialog(qtbot, window)
+    dialog.tabs.setCurrentIndex(1)
+    dialog.select("review_next")
+    dialog.clear_keys()
+    _set_key(qtbot, dialog, "play", "K")
+    assert window.reporter.errors == []
+    _click(qtbot, dialog, Button.Ok)
+    assert window.reporter.errors == []
+    assert window.actions_by_id["play"].shortcuts() == [QtGui.QKeySequence("K")]
+    assert window.actions_by_id["review_next"].shortcuts() == []
+    again = _new_window(qtbot)
+    assert again.actions_by_id["play"].shortcuts() == [QtGui.QKeySequence("K")]
+    assert again.actions_by_id["review_next"].shortcuts() == []
+    again.close()
+
+
 def test_reset_brings_back_the_default(qtbot, window) -> None:
     dialog = _dialog(qtbot, window)
     _set_key(qtbot, dialog, "redo", "Ctrl+Alt+R")
@@ -345,3 +365,21 @@ def test_the_joint_menu_shows_the_users_keys(qtbot, window, figure_video) -> Non
     absent.trigger()
     window.context_menu.close()
     assert session.doc.label(0, 0, 0)[2] == Visibility.ABSENT
+
+
+def test_stored_shortcuts_that_cannot_be_used_are_named_and_the_rest_kept() -> None:
+    from annotator.gui import shortcuts as shortcuts_mod
+
+    store = settings_mod.store()
+    store.setValue("shortcuts/save", "[oops")  # not JSON: it said only "Expecting value..."
+    store.setValue("shortcuts/review_next", "[]")
+    store.setValue("shortcuts/play", '["K"]')  # K moved from review_next: no conflict
+    store.setValue("shortcuts/fit", '["Ctrl+O"]')  # Open Video's: refused
+    keys, problems = shortcuts_mod.load(store)
+    assert keys.keys("play") == ("K",) and keys.keys("review_next") == ()
+    assert keys.keys("save") == ("Ctrl+S",) and keys.keys("fit") == ("F",)
+    assert problems == [
+        "shortcut of 'save' is not a list of keys; keeping the default",
+        "View > Fit Frame to Window: Ctrl+O is already the shortcut of File > Open Video; "
+        "keeping the default",
+    ]
