@@ -103,6 +103,9 @@ def apply(
     ]
     if flags:
         commands.append(cmd.AddFlags(flags))
+        # a frame reviewed before is to be reviewed again with its new, unsure joints
+        reviewed = sorted(set(flags) & set(session.doc.reviews))
+        commands += [cmd.MarkReviewed(f, f + 1, "", reviewed=False) for f in reviewed]
     session.push(cmd.Batch(text, commands))
     session.history.seal()
     return flags

@@ -276,7 +276,12 @@ class ReviewController(QtCore.QObject):
         if reason is None:
             return
         session.history.seal()
-        session.push(cmd.SetFlag(frame, reason))
+        # A new flag asks for a new review: a frame marked reviewed before leaves that mark
+        # (it stayed, so the flagged frame never joined the queue).
+        commands: list[cmd.Command] = [cmd.SetFlag(frame, reason)]
+        if frame in session.doc.reviews:
+            commands.append(cmd.MarkReviewed(frame, frame + 1, "", reviewed=False))
+        session.push(cmd.Batch(f"Flag frame {frame}", commands))
         session.history.seal()
         self.window.show_status(f"frame {frame} flagged for review: {reason}", 3000)
 

@@ -95,9 +95,11 @@ def test_prefill_of_the_proposed_frames_is_one_undo_step(qtbot, window, fake, fi
     open_and_wait(qtbot, window, figure_video[0])
     session = window.session
     session.accept_proposals(np.array([5, 10, 15]), None, "uniform")
+    session.push(cmd.MarkReviewed(10, 11, "me"))  # reviewed before: to review again
     _run(qtbot, window)
     doc = session.doc
     assert "the 3 proposed frames" in window.statusBar().currentMessage()
+    assert 10 not in doc.reviews
     assert doc.predicted_frames(0).tolist() == [5, 10, 15]
     assert np.allclose(doc.predicted(0)[10, :, :2], truth[10] + OFFSET, atol=1e-3)
     assert (doc.predicted(0)[10, :, 2] != Visibility.UNLABELLED).all()
@@ -116,7 +118,7 @@ def test_prefill_of_the_proposed_frames_is_one_undo_step(qtbot, window, fake, fi
     assert session.history.undo_text == "Prefill 3 frames"
     window.actions_by_id["undo"].trigger()
     assert doc.predicted_frames(0).size == 0 and doc.flags == {}
-    assert doc.proposals is not None  # the step before is still there
+    assert 10 in doc.reviews  # the step before is still there
     assert (window.frame_view.overlay.pose.source != Source.PREDICTED).all()
     window.actions_by_id["redo"].trigger()
     assert doc.predicted_frames(0).tolist() == [5, 10, 15]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from annotator.core import commands as cmd
 from annotator.gui.timeline import Timeline
 from tests.gui.conftest import open_and_wait
 from tests.gui.test_prefill import _run, fake  # noqa: F401  (the fake estimator fixture)
@@ -144,6 +145,14 @@ def test_flag_this_frame_asks_why_joins_the_queue_and_undoes(qtbot, window, figu
     assert session.doc.flags == {}
     assert not any(i.frame == 12 for i in window.review.items)
     assert window.timeline.marks.state.flagged.tolist() == []
+    # A frame marked reviewed, then flagged, is to be reviewed again: it joins the queue
+    # (the old mark stayed and kept it out); one undo step brings the mark back.
+    session.push(cmd.MarkReviewed(12, 13, "me"))
+    action.trigger()
+    assert 12 not in session.doc.reviews
+    assert any(i.frame == 12 for i in window.review.items)
+    session.undo()
+    assert 12 in session.doc.reviews and session.doc.flags == {}
 
 
 def test_reviewed_frames_show_on_the_timeline(qtbot, window, figure_video) -> None:
