@@ -92,8 +92,8 @@ def start(window: MainWindow, session: Session) -> Task | None:
             return
         text = f"frames were not proposed on open ({message}); Propose Frames (Ctrl+P) retries"
         window.statusBar().showMessage(one_line(text), MESSAGE_MS)
-        if window.rank_with_video_on_open:
-            video_ranking.start(window, session)
+        if window.rank_with_video_on_open:  # quietly: its note would cover the failure's
+            video_ranking.start(window, session, announce=False)
 
     def cancelled() -> None:
         if window.session is session:

@@ -107,6 +107,7 @@ class WindowSettings(QtCore.QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._window = window
+        self._said_no_cuda = False
         try:
             qs = store()
             self.prefs, problems = load_preferences(qs)
@@ -153,7 +154,22 @@ class WindowSettings(QtCore.QObject):
         return None if method == prefs_mod.AUTO else method
 
     def device(self) -> str | None:
-        return None if self.prefs.device == prefs_mod.AUTO else self.prefs.device
+        """Where the proposals run: None for the app's choice (cuda when present). A stored
+        cuda on a machine without CUDA (settings shared with a GPU machine) runs on the CPU,
+        said once on the status bar (it failed every proposal run, on open too)."""
+        device = self.prefs.device
+        if device == prefs_mod.AUTO:
+            return None
+        if device.startswith("cuda") and "cuda" not in device_choices():
+            if not self._said_no_cuda:
+                self._said_no_cuda = True
+                self._window.statusBar().showMessage(
+                    "Settings > Device is cuda, but this machine has no CUDA GPU: the "
+                    "proposals run on the CPU",
+                    8000,
+                )
+            return "cpu"
+        return device
 
     # -- applying --------------------------------------------------------------------------
     def _apply(self, new: Preferences, old: Preferences | None) -> None:

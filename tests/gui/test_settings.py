@@ -383,3 +383,19 @@ def test_stored_shortcuts_that_cannot_be_used_are_named_and_the_rest_kept() -> N
         "View > Fit Frame to Window: Ctrl+O is already the shortcut of File > Open Video; "
         "keeping the default",
     ]
+
+
+def test_a_stored_cuda_device_runs_on_the_cpu_where_there_is_none(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Settings shared with a GPU machine: cuda stored, none here. The proposals run on the
+    CPU, said once (every run failed with 'cuda was asked for', on open too)."""
+    import dataclasses
+
+    monkeypatch.setattr(settings_mod, "device_choices", lambda: ["auto", "cpu"])
+    window.settings.prefs = dataclasses.replace(window.settings.prefs, device="cuda")
+    assert window.settings.device() == "cpu"
+    assert "no CUDA GPU" in window.statusBar().currentMessage()
+    window.statusBar().clearMessage()
+    assert window.settings.device() == "cpu"
+    assert window.statusBar().currentMessage() == ""  # once
+    monkeypatch.setattr(settings_mod, "device_choices", lambda: ["auto", "cpu", "cuda"])
+    assert window.settings.device() == "cuda"
