@@ -29,7 +29,7 @@ from annotator.core.document import FILL_METHOD_SETTING, Document
 from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.store import load_project
 from annotator.dynamics.fill import METHODS
-from annotator.errors import FormatError, UsageError
+from annotator.errors import FormatError, UsageError, VideoError
 from annotator.formats import registry
 from annotator.formats.exporting import check_not_empty, write_export
 from annotator.propagation import FILL_FIELD, VideoSource
@@ -149,7 +149,13 @@ def _motion(doc: Document, project: str, method: str) -> VideoSource | None:
             raise UsageError(f"--method mv follows the video's motion: {found.message}")
         print(f"annotator: {found.message}; filling with hpim", file=sys.stderr)
         return None
-    fields = open_motion(found.path, field=FILL_FIELD)
+    try:
+        fields = open_motion(found.path, field=FILL_FIELD)
+    except VideoError as err:  # a damaged file: the app fills without motion too
+        if method == "mv":
+            raise
+        print(f"annotator: no motion fields ({err}); filling with hpim", file=sys.stderr)
+        return None
     if len(fields) != doc.frame_count:
         raise FormatError(
             f"{Path(found.path).name} has {len(fields)} frames but the project "

@@ -61,3 +61,26 @@ def test_without_its_video_hpim_mv_fills_as_hpim_and_says_so(tmp_path: Path, cap
     argv = ["export", str(project), "--format", "npz", "--frames", "all", "--method", "mv"]
     assert main([*argv, "--out", str(tmp_path / "mv.npz")]) == 2
     assert "--method mv follows the video's motion" in capsys.readouterr().err
+
+
+def test_a_damaged_video_fills_as_hpim_and_says_so(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A download cut short (faststart MP4: the index says every frame, the data stops at
+    60 %): the motion cannot be read, so hpim+mv fills as hpim, as the app does (the export
+    failed with 'cannot be decoded past frame N')."""
+    import av
+
+    from tests.video.videomaker import pattern
+
+    whole = tmp_path / "whole.mp4"
+    with av.open(str(whole), "w", options={"movflags": "faststart"}) as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for i in range(FRAMES):
+            frame = av.VideoFrame.from_ndarray(pattern(i, 96, 64), format="rgb24")
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    raw = whole.read_bytes()
+    project = _project(tmp_path, video=False)
+    (tmp_path / "clip.mp4").write_bytes(raw[: len(raw) * 6 // 10])
+    assert _sources(tmp_path, project) == {Source.HPIM}
+    assert "no motion fields" in capsys.readouterr().err
