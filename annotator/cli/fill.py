@@ -39,7 +39,7 @@ from annotator.dynamics.fill import (
     manual_of,
     save_fill_npz,
 )
-from annotator.errors import UsageError
+from annotator.errors import UsageError, VideoError
 from annotator.propagation import FILL_FIELD
 from annotator.video.motion_store import FIELDS
 
@@ -150,10 +150,8 @@ def _fill_from_video(
 ) -> FillResult:
     from annotator.propagation import VideoSource, fill_with
 
-    if not args.video:
-        if args.method == "mv":
-            raise UsageError("--method mv follows the video's motion: give --video")
-        print("hpim+mv: no --video, so no motion fields; filling with hpim", file=sys.stderr)
+    def as_hpim(why: str) -> FillResult:
+        print(f"hpim+mv: {why}; filling with hpim", file=sys.stderr)
         return fill_track(
             manual,
             "hpim",
@@ -162,9 +160,19 @@ def _fill_from_video(
             dictionary=args.dictionary,
             observations=predicted,
         )
+
+    if not args.video:
+        if args.method == "mv":
+            raise UsageError("--method mv follows the video's motion: give --video")
+        return as_hpim("no --video, so no motion fields")
     from annotator.video.motion_cache import open_motion
 
-    fields = open_motion(args.video, field=args.field)
+    try:
+        fields = open_motion(args.video, field=args.field)
+    except VideoError as err:  # a damaged file: as the app, which fills without motion
+        if args.method == "mv":
+            raise
+        return as_hpim(f"no motion fields ({err})")
     if len(fields) != manual.shape[0]:
         raise UsageError(
             f"{args.video} has {len(fields)} frames but the labels have {manual.shape[0]}"

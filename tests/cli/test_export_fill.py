@@ -67,20 +67,28 @@ def test_a_damaged_video_fills_as_hpim_and_says_so(tmp_path: Path, capsys) -> No
     """A download cut short (faststart MP4: the index says every frame, the data stops at
     60 %): the motion cannot be read, so hpim+mv fills as hpim, as the app does (the export
     failed with 'cannot be decoded past frame N')."""
+    project = _project(tmp_path, video=False)
+    _cut_short(tmp_path / "clip.mp4")
+    assert _sources(tmp_path, project) == {Source.HPIM}
+    assert "no motion fields" in capsys.readouterr().err
+    # annotator fill --video the same: hpim+mv fills as hpim (it failed too)
+    argv = ["fill", str(project), "--keep-frames", "0,39", "--video", str(tmp_path / "clip.mp4")]
+    assert main([*argv, "--out", str(tmp_path / "f.npz")]) == 0
+    assert "no motion fields" in capsys.readouterr().err
+
+
+def _cut_short(path: Path) -> None:
+    """A faststart MP4 of ``FRAMES`` frames whose data stops at 60 % (its index is whole)."""
     import av
 
     from tests.video.videomaker import pattern
 
-    whole = tmp_path / "whole.mp4"
-    with av.open(str(whole), "w", options={"movflags": "faststart"}) as out:
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as out:
         stream = out.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
         for i in range(FRAMES):
             frame = av.VideoFrame.from_ndarray(pattern(i, 96, 64), format="rgb24")
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
-    raw = whole.read_bytes()
-    project = _project(tmp_path, video=False)
-    (tmp_path / "clip.mp4").write_bytes(raw[: len(raw) * 6 // 10])
-    assert _sources(tmp_path, project) == {Source.HPIM}
-    assert "no motion fields" in capsys.readouterr().err
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) * 6 // 10])
