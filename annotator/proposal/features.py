@@ -363,13 +363,17 @@ def interpolated(
     backbone: Callable[[np.ndarray], np.ndarray],
 ) -> Iterator[tuple[int, np.ndarray]]:
     """(first row, rows) of features in frame order: the backbone's on the frames of
-    ``batches``, linear interpolation between them for the frames left out."""
+    ``batches``, linear interpolation between them for the frames left out, and the first
+    frame's features for frames before it (a damaged start that does not decode: the rows
+    began at that frame and the stream stopped with an internal error)."""
     last: tuple[int, np.ndarray] | None = None
     for index, frames in batches:
         feats = backbone(frames)
         start = 0 if last is None else last[0] + 1
         rows: list[np.ndarray] = []
         for i, f in zip(index.tolist(), feats, strict=True):
+            if last is None and i > 0:
+                rows.extend([f] * i)
             if last is not None and i - last[0] > 1:
                 gap = i - last[0]
                 w = (np.arange(1, gap, dtype=np.float32) / gap)[:, None, None, None]

@@ -33,7 +33,7 @@ from annotator.errors import AnnotatorError
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 3  # 3: a checksum guards the cached arrays
+INDEX_VERSION = 4  # 3: a checksum guards the cached arrays; 4: from the first key frame
 # Progress is reported every this many packets (cheap enough, smooth enough for a bar).
 _PROGRESS_EVERY = 2000
 
@@ -120,14 +120,31 @@ def build_index(
         time_base = stream.time_base or Fraction(1, 1)
     finally:
         container.close()
-    raw = np.asarray(pts_list, dtype=np.int64)
+    raw, keys = _from_first_key(
+        np.asarray(pts_list, dtype=np.int64), np.asarray(key_list, dtype=np.bool_)
+    )
     order = np.argsort(raw, kind="stable")
     return PacketIndex(
         pts=raw[order],
-        key=np.asarray(key_list, dtype=np.bool_)[order],
+        key=keys[order],
         decode_pos=order.astype(np.int64),
         time_base=Fraction(time_base),
     )
+
+
+def _from_first_key(
+    pts: npt.NDArray[np.int64], key: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The packets (decode order) from the first key frame on, without those shown before it:
+    a stream cut at a non-key frame (a stream-copy cut, a recording joined mid-stream) starts
+    with pictures whose reference is gone, which decoders drop without a word. Listed, they
+    were frames that decoding from the start never reached, so every frame after them showed
+    another's picture, depending on how it was reached."""
+    first = int(np.argmax(key)) if key.any() else 0
+    keep = np.arange(pts.size) >= first
+    if key.any():
+        keep &= pts >= pts[first]
+    return pts[keep], key[keep]
 
 
 def _packets(container: InputContainer, stream: Stream) -> Iterator[tuple[int, Packet[Any]]]:

@@ -66,6 +66,35 @@ def test_random_access_matches_sequential_decode(case: str, tmp_path: Path) -> N
         check_random_access(path, reader)
 
 
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("cut.mp4", {"g": "12", "bf": "0"}), ("cut_b.mp4", {"g": "12", "bf": "2"}),
+     ("cut_b.mkv", {"g": "12", "bf": "2"})],
+)  # fmt: skip
+def test_a_stream_cut_at_a_non_key_frame_reads_as_a_plain_decode(
+    name: str, options: dict[str, str], tmp_path: Path
+) -> None:
+    """A stream copy that starts after a key frame (a cutter without key-frame snapping, a
+    recording joined mid-stream): its first pictures lost their reference and decoders drop
+    them. The frames are those a plain decode gives, the same whichever way they are reached
+    (the dropped pictures were listed, so each frame showed a later one's picture when
+    stepped to and another's when jumped to, and the first ones could not be read)."""
+    import av
+
+    whole = make_video(tmp_path / f"whole{Path(name).suffix}", n=60, options=options)
+    cut = tmp_path / name
+    with av.open(str(whole)) as src, av.open(str(cut), "w") as dst:
+        ist = src.streams.video[0]
+        ost = dst.add_stream_from_template(ist)
+        for k, packet in enumerate(p for p in src.demux(ist) if p.dts is not None):
+            if k >= 5:  # the key frame and the four pictures after it are cut away
+                packet.stream = ost
+                dst.mux(packet)
+    with open_video(cut, cache_frames=16) as reader:
+        check_random_access(cut, reader)
+        assert reader.frame_count < 60
+
+
 def test_random_access_before_the_index_is_ready(tmp_path: Path) -> None:
     path = make_video(tmp_path / "v.mp4", n=40, options={"bf": "2", "g": "10"})
     reference = sequential_frames(path)
