@@ -476,6 +476,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if cached is None or cached(frame):
             try:
                 self.frame_view.set_frame(np.asarray(session.reader.frame(frame)))
+                self._say_if_substituted(frame)
             except AnnotatorError as err:
                 self._on_frame_failed(frame, str(err))
         else:
@@ -559,9 +560,23 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         try:
             self.frame_view.set_frame(np.asarray(image))
+            self._say_if_substituted(frame)
         except Exception as err:
             log.exception("showing frame %d failed", frame)
             self._on_frame_failed(frame, handler_failure(f"Showing frame {frame}", err))
+
+    def _say_if_substituted(self, frame: int) -> None:
+        """A frame the file cannot decode is shown as its nearest neighbour (the reader's
+        ``frame_problems``): say so, or its labels would be placed on another picture."""
+        session = self.session
+        problems = getattr(session.reader, "frame_problems", None) if session else None
+        shown = problems.get(frame) if problems else None
+        if shown is not None and shown != frame:
+            self.show_status(
+                f"frame {frame} cannot be decoded (the file is damaged there): the picture "
+                f"shown is frame {shown}'s",
+                8000,
+            )
 
     def _on_frame_failed(self, frame: int, message: str) -> None:
         if not self._frame_error_shown:  # once per video: stepping must not pile up dialogs

@@ -364,3 +364,21 @@ def test_m_steps_through_the_fill_panels_methods(qtbot, window, figure_video) ->
     window.reporter.text = "blurred"
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_F, QtCore.Qt.KeyboardModifier.ShiftModifier)
     assert session.doc.flags == {session.frame: "blurred"}
+
+
+def test_a_frame_shown_in_place_of_one_that_cannot_be_decoded_is_said(
+    qtbot, window, figure_video
+) -> None:  # type: ignore[no-untyped-def]
+    """The reader shows a damaged frame's nearest neighbour and records it; the window says
+    so (the neighbour's picture was shown without a word, and labelled as that frame)."""
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    session.reader.frame_problems[7] = 6  # what the reader records for a damaged frame
+    session.go_to(6)
+    window.statusBar().clearMessage()
+    session.go_to(7)
+    qtbot.waitUntil(lambda: "frame 7 cannot be decoded" in window.statusBar().currentMessage())
+    assert "frame 6's" in window.statusBar().currentMessage()
+    window.statusBar().clearMessage()
+    session.go_to(8)
+    assert "cannot be decoded" not in window.statusBar().currentMessage()
