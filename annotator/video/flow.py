@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from annotator.errors import VideoError
 from annotator.video.motion_vectors import block_sums
 from annotator.video.residual import reduce_luma
 
@@ -133,9 +134,15 @@ class DisFlow:
         small_current = self._small(current)
         # current(p) ~ previous(p + f(p)): the motion t-1 -> t at p is -f(p)
         no_initial_flow: Any = None
-        back = np.asarray(
-            self._dis.calc(small_current, small_previous, no_initial_flow), dtype=np.float32
-        )
+        try:
+            back = np.asarray(
+                self._dis.calc(small_current, small_previous, no_initial_flow), dtype=np.float32
+            )
+        except cv2.error:  # its image pyramid needs more pixels (a thin or tiny video)
+            h, w = previous.shape[:2]
+            raise VideoError(
+                f"optical flow cannot run on frames of {w}x{h} pixels: too small"
+            ) from None
         reduction = self.factor * self.extra
         means = cell_means(back, self.cell // reduction, grid)
         scale = np.float32(-reduction)

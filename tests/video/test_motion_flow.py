@@ -132,3 +132,14 @@ def test_store_names_keep_fields_apart(square: Path) -> None:
 def test_unknown_field_is_one_clear_error(square: Path) -> None:
     with pytest.raises(VideoError, match="unknown motion field 'lk'"):
         extract_motion(square, field="lk")  # type: ignore[arg-type]
+
+
+def test_frames_too_small_for_optical_flow_say_so(tmp_path: Path) -> None:
+    """A thin video (320 x 8): one sentence, not OpenCV's 'resize.cpp ... Assertion failed'."""
+    from annotator.propagation import FILL_FIELD
+    from annotator.video.motion_cache import open_motion
+    from tests.video.videomaker import make_video
+
+    path = make_video(tmp_path / "thin.mp4", n=6, size=(320, 8))
+    with pytest.raises(VideoError, match=r"frames of 320x8 pixels: too small"):
+        open_motion(path, field=FILL_FIELD)
