@@ -626,7 +626,9 @@ class MainWindow(QtWidgets.QMainWindow):
             text += f", {partial} partly labelled"
         if predicted:  # Prefill's frames anchor the fill where no label is on one side
             text += f", {predicted} predicted"
-        if full + partial + predicted < 2:
+        if full + partial + predicted >= session.frame_count:
+            text += ": nothing to fill"  # every frame has its own (a one-frame video too)
+        elif full + partial + predicted < 2:
             text += ": label two frames to start the fill"
         else:
             text += f"; {filled} filled live ({session.method})"

@@ -424,7 +424,10 @@ class Session(QtCore.QObject):
 
     def ranking_problem(self) -> str | None:
         """Why ``rank_to_label`` cannot rank now (one sentence), or None when it can."""
-        if len(self.labelled_frames()) < 2:
+        labelled = len(self.labelled_frames())
+        if labelled >= self.frame_count:  # a one-frame video too: nothing is left to label
+            return "every frame is labelled"
+        if labelled < 2:
             return "label two frames first: the next frame to label comes from the fill between"
         return None  # a fill with no variance of its own is ranked by HPIM's (ranking.py)
 

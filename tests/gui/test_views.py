@@ -382,3 +382,22 @@ def test_a_frame_shown_in_place_of_one_that_cannot_be_decoded_is_said(
     window.statusBar().clearMessage()
     session.go_to(8)
     assert "cannot be decoded" not in window.statusBar().currentMessage()
+
+
+def test_a_one_frame_video_labelled_has_nothing_left_to_fill_or_label(
+    qtbot, window, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A single picture, labelled: the Fill panel and N say it is done (they asked to label
+    two frames, which the video does not have)."""
+    from tests.video.videomaker import make_video
+
+    open_and_wait(qtbot, window, make_video(tmp_path / "one.mp4", n=1, size=(96, 64)))
+    session = window.session
+    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
+    labels[0, :, :2] = 10.0 + np.arange(13)[:, None]
+    labels[0, :, 2] = Visibility.VISIBLE
+    session.push(cmd.SetLabels(0, labels))
+    assert window.fill_panel.info.text() == "1 labelled frame: nothing to fill"
+    window.frame_view.setFocus()
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_N)
+    assert window.statusBar().currentMessage() == "every frame is labelled"
