@@ -52,6 +52,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("flip", "Edit", "&Flip Left/Right on This Frame", ("H",)),
     ActionSpec("clear_frame", "Edit", "Clear &Labels on This Frame", ("Ctrl+Backspace",)),
     ActionSpec(
+        "scene_cut",
+        "Edit",
+        "Scene &Cut Before This Frame",
+        ("Ctrl+K",),
+        "a new shot starts here: the fill never crosses it (again: no cut; undoable)",
+    ),
+    ActionSpec(
         "next_method",
         "Edit",
         "Next Fill &Method",

@@ -406,6 +406,10 @@ class MainWindow(QtWidgets.QMainWindow):
         session.gate_changed.connect(self._show_gate)
         session.residual_changed.connect(self._show_residual)
         session.flags_changed.connect(self._show_flags)
+        session.scene_cuts_changed.connect(
+            lambda: self.timeline.set_scene_cuts(session.doc.scene_cuts)
+        )
+        self.timeline.set_scene_cuts(session.doc.scene_cuts)
         session.people_changed.connect(lambda: people.show_people(self))
         session.status_changed.connect(lambda: people.show_people(self))
         people.show_people(self)

@@ -114,6 +114,7 @@ class Session(QtCore.QObject):
     gate_changed = QtCore.Signal()  # the document's gate decisions changed
     residual_changed = QtCore.Signal()  # the document's per-frame residual energy changed
     flags_changed = QtCore.Signal()  # frames flagged for review changed
+    scene_cuts_changed = QtCore.Signal()  # a scene cut marked or taken away
     # people added or removed, another one made active, or another one's labels changed
     people_changed = QtCore.Signal()
     fill_slow = QtCore.Signal(float)  # a video fill's update took this long (s): see SLOW_FILL_S
@@ -808,6 +809,7 @@ class Session(QtCore.QObject):
             self._predictions.clear()  # what ``fill_inputs`` starts from changed
             self._inputs_cache = None
         if change.kind == "scene_cuts":
+            self.scene_cuts_changed.emit()
             self._other_engines.clear()
             self.engine = self._make_engine(self.method)
             change = Change("labels", self.instance, None)

@@ -31,6 +31,7 @@ GATE_REJECTED_COLOR = QtGui.QColor("#4a5160")
 HELD_COLOR = QtGui.QColor("#8b93a1")  # held spans (before the first / after the last label)
 FLAG_COLOR = QtGui.QColor("#eb5757")  # frames flagged for review
 REVIEWED_COLOR = QtGui.QColor("#27ae60")  # frames marked reviewed
+CUT_COLOR = QtGui.QColor("#56ccf2")  # scene cuts: the fill never crosses them
 SPAN_COLOR = QtGui.QColor(86, 156, 214, 60)  # the frames selected on the timeline (Shift+drag)
 HELD_STYLE = QtCore.Qt.PenStyle.DotLine  # held values (before the first / after the last label)
 CURRENT_JOINT = QtGui.QColor("#ffffff")

@@ -416,6 +416,7 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         )
         self.playhead.setHoverPen(pg.mkPen(theme.PLAYHEAD_COLOR, width=4))
         self._box.addItem(self.playhead)
+        self._cut_lines: list[pg.InfiniteLine] = []
         self.playhead.sigDragged.connect(self._on_playhead_dragged)
         self._box.seek.connect(self._clamped_seek)
         self._frame_count = 0
@@ -513,6 +514,17 @@ class Timeline(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
         ]
         self.getPlotItem().getAxis("left").setTicks([ticks, []])
         self.setFixedHeight(_AXIS_PX + 8 + round((hi - lo) * _PX_PER_UNIT))
+
+    def set_scene_cuts(self, cuts: Sequence[int]) -> None:
+        """A dashed line at each scene cut, between the last frame of a shot and the first of
+        the next (cut ``f``: at ``f``)."""
+        for line in self._cut_lines:
+            self._box.removeItem(line)
+        pen = pg.mkPen(theme.CUT_COLOR, width=2, style=QtCore.Qt.PenStyle.DashLine)
+        self._cut_lines = [pg.InfiniteLine(pos=float(f), angle=90, pen=pen) for f in cuts]
+        for line in self._cut_lines:
+            line.setToolTip(f"scene cut before frame {int(line.value())}")
+            self._box.addItem(line, ignoreBounds=True)
 
     def set_suggested(self, frame: int | None) -> None:
         """Mark the next frame to label (None: no mark)."""

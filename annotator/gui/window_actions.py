@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
+from annotator.core import commands as cmd
 from annotator.gui import next_label, opening, people, proposal_panel, review, skeleton_editor
 from annotator.gui.dialogs import ShortcutsDialog
 from annotator.gui.keymap import menu_text
@@ -122,6 +123,22 @@ def act_copy_pose(window: MainWindow) -> None:
 def act_accept_fill(window: MainWindow) -> None:
     if not window.need_session().accept_fill():
         window.show_status("no filled joint to accept on this frame", 3000)
+
+
+def act_scene_cut(window: MainWindow) -> None:
+    """Ctrl+K: mark the current frame as the first of a new shot, or take that cut away. The
+    fill, the walks and the proposals already keep to the shots; a hard cut in the video
+    was otherwise filled across."""
+    session = window.need_session()
+    frame = session.frame
+    if frame == 0:
+        window.show_status("frame 0 starts the video: a scene cut goes before a later frame", 4000)
+        return
+    cut = frame not in session.doc.scene_cuts
+    session.push(cmd.SetSceneCut(frame, cut))
+    session.history.seal()
+    said = "scene cut before" if cut else "no scene cut before"
+    window.show_status(f"{said} frame {frame} (Ctrl+Z undoes)", 4000)
 
 
 def act_next_method(window: MainWindow) -> None:
@@ -362,6 +379,7 @@ HANDLERS: dict[str, Handler] = {
     "accept_fill": act_accept_fill,
     "flip": act_flip,
     "next_method": act_next_method,
+    "scene_cut": act_scene_cut,
     "clear_frame": act_clear_frame,
     "next_frame": act_next_frame,
     "prev_frame": act_prev_frame,

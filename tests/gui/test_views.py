@@ -401,3 +401,29 @@ def test_a_one_frame_video_labelled_has_nothing_left_to_fill_or_label(
     window.frame_view.setFocus()
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_N)
     assert window.statusBar().currentMessage() == "every frame is labelled"
+
+
+def test_ctrl_k_marks_a_scene_cut_the_fill_does_not_cross(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    """A hard cut in the video, marked from the keyboard: drawn on the timeline, the fill
+    stops at it (it glided across: there was no way to mark one in the app); again, no cut;
+    undoable."""
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
+    labels[0, :, 2] = Visibility.VISIBLE
+    for f in (10, 30):
+        labels[0, :, :2] = truth[f]
+        session.push(cmd.SetLabels(f, labels))
+    assert (session.result.source[20] != Source.MANUAL).all() and not session.result.held[20].any()
+    session.go_to(20)
+    window.frame_view.setFocus()
+    ctrl = QtCore.Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_K, ctrl)
+    assert session.doc.scene_cuts == (20,)
+    assert [line.value() for line in window.timeline._cut_lines] == [20.0]
+    assert session.result.held[15:25].all()  # each shot holds its own label up to the cut
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_K, ctrl)  # again: no cut
+    assert session.doc.scene_cuts == () and window.timeline._cut_lines == []
+    session.undo()
+    assert session.doc.scene_cuts == (20,) and len(window.timeline._cut_lines) == 1
