@@ -13,6 +13,15 @@ from annotator.gui.timeline_state import FrameStatus
 from tests.gui.conftest import click_image, open_and_wait
 
 
+def _label_frames(session, poses, frames) -> None:  # type: ignore[no-untyped-def]
+    """Label every joint of ``frames`` at ``poses[frame]`` (F, 13, 2), one command each."""
+    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
+    labels[0, :, 2] = Visibility.VISIBLE
+    for f in frames:
+        labels[0, :, :2] = poses[f]
+        session.push(cmd.SetLabels(f, labels))
+
+
 def test_document_commands_update_overlay_list_and_timeline(qtbot, window, figure_video) -> None:
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
@@ -75,12 +84,7 @@ def test_fill_status_on_timeline(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
-    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
-    labels[0, :, :2] = truth[10]
-    labels[0, :, 2] = Visibility.VISIBLE
-    session.push(cmd.SetLabels(10, labels))
-    labels[0, :, :2] = truth[20]
-    session.push(cmd.SetLabels(20, labels))
+    _label_frames(session, truth, (10, 20))
     status = window.timeline.marks.status
     assert status[10] == status[20] == FrameStatus.LABELLED
     assert (status[11:20] == FrameStatus.FILLED).all()
@@ -106,11 +110,7 @@ def test_accept_fill_key(qtbot, window, figure_video) -> None:
     open_and_wait(qtbot, window, video)
     session = window.session
     session.set_method("linear")  # any method: this is about the action
-    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
-    labels[0, :, 2] = Visibility.VISIBLE
-    for f in (2, 12):
-        labels[0, :, :2] = truth[f]
-        session.push(cmd.SetLabels(f, labels))
+    _label_frames(session, truth, (2, 12))
     session.go_to(7)
     filled = window.frame_view.overlay.pose.xy.copy()
     window.frame_view.setFocus()
@@ -200,11 +200,7 @@ def test_timeline_follows_a_method_change(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
-    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
-    labels[0, :, 2] = Visibility.VISIBLE
-    for f in (5, 15):
-        labels[0, :, :2] = truth[f]
-        session.push(cmd.SetLabels(f, labels))
+    _label_frames(session, truth, (5, 15))
     session.set_method("linear")
     # the timeline paints its own immutable copy of the new status
     np.testing.assert_array_equal(window.timeline.marks.status, session.status)
@@ -244,11 +240,7 @@ def test_typing_a_frame_number(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
-    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
-    labels[0, :, 2] = Visibility.VISIBLE
-    for f in (2, 30):
-        labels[0, :, :2] = truth[f]
-        session.push(cmd.SetLabels(f, labels))
+    _label_frames(session, truth, (2, 30))
     undo_count = session.history.undo_count
     spin = window.frame_spin
     spin.setFocus()
@@ -266,11 +258,7 @@ def test_fill_uncertainty_is_shown_where_the_method_has_one(qtbot, window, figur
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
-    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
-    labels[0, :, 2] = Visibility.VISIBLE
-    for f in (2, 30):
-        labels[0, :, :2] = truth[f]
-        session.push(cmd.SetLabels(f, labels))
+    _label_frames(session, truth, (2, 30))
     session.set_method("linear")
     session.go_to(16)
     assert window.frame_view.overlay.pose.sigma is None  # linear has no variance
@@ -393,10 +381,7 @@ def test_a_one_frame_video_labelled_has_nothing_left_to_fill_or_label(
 
     open_and_wait(qtbot, window, make_video(tmp_path / "one.mp4", n=1, size=(96, 64)))
     session = window.session
-    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
-    labels[0, :, :2] = 10.0 + np.arange(13)[:, None]
-    labels[0, :, 2] = Visibility.VISIBLE
-    session.push(cmd.SetLabels(0, labels))
+    _label_frames(session, 10.0 + np.arange(13)[None, :, None].repeat(2, axis=2), (0,))
     assert window.fill_panel.info.text() == "1 labelled frame: nothing to fill"
     window.frame_view.setFocus()
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_N)
@@ -410,11 +395,7 @@ def test_ctrl_k_marks_a_scene_cut_the_fill_does_not_cross(qtbot, window, figure_
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
-    labels = np.full((1, 13, 3), np.nan, dtype=np.float32)
-    labels[0, :, 2] = Visibility.VISIBLE
-    for f in (10, 30):
-        labels[0, :, :2] = truth[f]
-        session.push(cmd.SetLabels(f, labels))
+    _label_frames(session, truth, (10, 30))
     assert (session.result.source[20] != Source.MANUAL).all() and not session.result.held[20].any()
     session.go_to(20)
     window.frame_view.setFocus()
