@@ -242,7 +242,12 @@ def contact_frames(track: PoseTrack, count: int) -> list[int]:
         ).astype(np.int8)
         peaks = sorted(uncertain_frames(spread, status).tolist(), key=lambda f: -values[f])
         apart = max(1, track.frame_count // count)
-        for f in peaks + np.argsort(-values, kind="stable").tolist():
+        for f in peaks:  # its gap's own frame, wherever it lies (beside a label, too)
+            if len(chosen) >= count or not np.isfinite(values[f]):
+                break
+            if f not in chosen:
+                chosen.append(int(f))
+        for f in np.argsort(-values, kind="stable").tolist():
             if len(chosen) >= count or not np.isfinite(values[f]):
                 break
             if all(abs(f - c) >= apart for c in chosen):

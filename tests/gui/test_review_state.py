@@ -136,6 +136,21 @@ def test_contact_frames_take_labelled_then_most_uncertain() -> None:
     assert len(contact_frames(track, 50)) == 9
 
 
+def test_a_gaps_peak_beside_a_label_still_gets_its_tile() -> None:
+    """The most uncertain frame of a gap two frames from a label is its tile (the spacing
+    meant for the other tiles pushed it out for a frame further away)."""
+    track = _track(41)
+    manual = np.full((41, 3, 3), np.nan, dtype=np.float32)
+    manual[:, :, 2] = Visibility.UNLABELLED
+    manual[[0, 40], :, :2] = 1.0
+    manual[[0, 40], :, 2] = Visibility.VISIBLE
+    variance = np.zeros((41, 3), dtype=np.float32)
+    variance[1:40] = np.linspace(30.0, 1.0, 39)[:, None]
+    variance[2] = 50.0  # the gap's peak, beside the label at 0
+    track = PoseTrack.of(manual, track.poses, track.source, track.held, variance)
+    assert contact_frames(track, 3) == [0, 2, 40]
+
+
 def test_grid_shape() -> None:
     assert grid_shape(12) == (3, 4)
     assert grid_shape(5, columns=2) == (3, 2)
