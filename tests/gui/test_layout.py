@@ -27,9 +27,7 @@ def test_joint_list_and_fill_line_fit_at_1280x800(qtbot, window, figure_video) -
     area = window.legend_dock.widget()  # the legend whole, not scrolled, at this size
     assert not area.horizontalScrollBar().isVisible() and not area.verticalScrollBar().isVisible()
     info = window.fill_panel.info
-    info.setText(
-        "2 labelled frames; 159 filled live (hpim); 79 held (no label on one side)"
-    )
+    info.setText("2 labelled frames; 159 filled live (hpim); 79 held (no label on one side)")
     QtWidgets.QApplication.processEvents()
     assert info.height() >= info.heightForWidth(info.width())
     assert info.visibleRegion().boundingRect().height() >= info.heightForWidth(info.width())
