@@ -346,7 +346,10 @@ class ProposalController(QtCore.QObject):
             # The same call ``annotator propose VIDEO [--budget N] --method M`` makes.
             return registry.propose(path, method, budget, device, progress, should_stop)
 
+        mine: list[Task] = []  # this run's task, once started
+
         def done(result: ProposalRun) -> None:
+            self._ended(mine[0])  # a Propose pressed now starts a new run
             if self.window.session is not session:
                 return  # another project was opened meanwhile
             if extend_to is None:
@@ -357,23 +360,30 @@ class ProposalController(QtCore.QObject):
                 video_ranking.start(self.window, session, compute=False)
 
         def cancelled() -> None:
+            self._ended(mine[0])
             self._message("proposing cancelled: the proposals are as they were", 4000)
 
-        self.task = self.window.tasks.start(
-            f"Proposing frames ({method})",
-            job,
-            done,
-            self.window.reporter.error,
-            on_cancelled=cancelled,
+        def failed(message: str) -> None:
+            self._ended(mine[0])
+            self.window.reporter.error(message)
+
+        task = self.window.tasks.start(
+            f"Proposing frames ({method})", job, done, failed, on_cancelled=cancelled
         )
-        self.task.signals.ended.connect(self._ended)
+        mine.append(task)
+        self.task = task
+        # The run is over when its result is handled: the task's own end comes later (after
+        # the worker hands freed memory back), and a Propose pressed in between was refused
+        # as "being proposed already".
+        task.signals.ended.connect(lambda: self._ended(task))
         self.panel.set_running(True)
         self.run_started.emit()
-        return self.task
+        return task
 
-    def _ended(self) -> None:
-        self.task = None
-        self.panel.set_running(False)
+    def _ended(self, task: Task) -> None:
+        if self.task is task:  # not a later run's
+            self.task = None
+            self.panel.set_running(False)
 
     def cancel(self) -> None:
         if self.task is not None:

@@ -238,3 +238,27 @@ def test_n_walks_the_accepted_proposals_from_the_first_label(qtbot, window, figu
     assert session.labelled_frames().size == 0
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_N)
     assert session.frame == 3 and "a proposed frame" in window.statusBar().currentMessage()
+
+
+def test_propose_again_as_soon_as_the_proposals_arrive(
+    qtbot, window, figure_video, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The run is over when its proposals are shown: Propose pressed then starts the next one
+    (the worker's own end, after it hands freed memory back, came later, and a Propose in
+    between was refused as 'being proposed already'; a GUI test timed out on it once in a
+    long run)."""
+    from annotator.gui import workers
+
+    monkeypatch.setattr(workers, "release_free_memory", lambda: time.sleep(1.0))
+    open_and_wait(qtbot, window, figure_video[0])
+    panel = window.proposals.panel
+    panel.set_method("uniform")
+    panel.set_budget("frames", 6)
+    window.actions_by_id["run_proposals"].trigger()
+    qtbot.waitUntil(lambda: window.session.doc.proposals is not None, timeout=30000)
+    assert window.proposals.task is None
+    panel.set_budget("frames", 4)
+    window.actions_by_id["run_proposals"].trigger()
+    assert window.proposals.task is not None  # started, not refused
+    qtbot.waitUntil(lambda: len(window.session.doc.proposals.frames) == 4, timeout=30000)
+    assert window.tasks.wait_idle(30)
