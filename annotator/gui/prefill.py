@@ -38,6 +38,7 @@ from annotator.estimation.prefill import (
     estimate_layer,
     low_confidence_flags,
 )
+from annotator.gui.review_state import review_again
 from annotator.gui.timeline_state import FrameStatus
 from annotator.gui.wording import plural
 from annotator.gui.workers import Task
@@ -103,9 +104,7 @@ def apply(
     ]
     if flags:
         commands.append(cmd.AddFlags(flags))
-        # a frame reviewed before is to be reviewed again with its new, unsure joints
-        reviewed = sorted(set(flags) & set(session.doc.reviews))
-        commands += [cmd.MarkReviewed(f, f + 1, "", reviewed=False) for f in reviewed]
+        commands += review_again(session.doc.reviews, list(flags))
     session.push(cmd.Batch(text, commands))
     session.history.seal()
     return flags

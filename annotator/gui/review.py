@@ -35,6 +35,7 @@ from annotator.gui.review_state import (
     PoseTrack,
     ReviewItem,
     joint_series,
+    review_again,
     review_queue,
     reviewer_name,
     step_queue,
@@ -276,11 +277,7 @@ class ReviewController(QtCore.QObject):
         if reason is None:
             return
         session.history.seal()
-        # A new flag asks for a new review: a frame marked reviewed before leaves that mark
-        # (it stayed, so the flagged frame never joined the queue).
-        commands: list[cmd.Command] = [cmd.SetFlag(frame, reason)]
-        if frame in session.doc.reviews:
-            commands.append(cmd.MarkReviewed(frame, frame + 1, "", reviewed=False))
+        commands = [cmd.SetFlag(frame, reason), *review_again(session.doc.reviews, [frame])]
         session.push(cmd.Batch(f"Flag frame {frame}", commands))
         session.history.seal()
         self.window.show_status(f"frame {frame} flagged for review: {reason}", 3000)

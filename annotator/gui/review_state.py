@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from annotator.core import commands as cmd
 from annotator.core.codes import Source, Visibility
 from annotator.gui.timeline_state import FrameStatus, frame_uncertainty, uncertain_frames
 
@@ -217,6 +218,14 @@ def joint_series(
 def trail(track: PoseTrack, joint: int, frame: int, radius: int = TRAIL_RADIUS) -> JointSeries:
     """The joint over the frames within ``radius`` of ``frame``: what the trail draws."""
     return joint_series(track, joint, frame - radius, frame + radius + 1)
+
+
+def review_again(reviewed: Mapping[int, Any], frames: Sequence[int]) -> list[cmd.Command]:
+    """The commands that take the review mark off those of ``frames`` marked reviewed: a new
+    flag asks for a new review (Flag This Frame, Prefill's unsure joints), and a frame still
+    marked stays out of the queue (``review_queue`` leaves reviewed frames out)."""
+    again = sorted(set(int(f) for f in frames) & set(reviewed))
+    return [cmd.MarkReviewed(f, f + 1, "", reviewed=False) for f in again]
 
 
 def contact_frames(track: PoseTrack, count: int) -> list[int]:

@@ -253,10 +253,9 @@ class LiveFill:
     def _bodies_changed(self, man: NDArray[Any], lo: int, hi: int) -> bool:
         """Whether the body extent of a frame in ``lo..hi`` is no longer the one its walks
         were sized by (the record brought up to date)."""
-        now = body_extents(man, np.arange(lo, hi + 1))
-        if self._bodies is None or len(self._bodies) != man.shape[0]:
-            self._bodies = body_extents(man, np.arange(man.shape[0]))
+        if self._bodies is None:  # pragma: no cover - set by ``reset`` with the walks
             return True
+        now = body_extents(man, np.arange(lo, hi + 1))
         changed = not np.array_equal(self._bodies[lo : hi + 1], now)
         self._bodies[lo : hi + 1] = now
         return changed
