@@ -131,3 +131,22 @@ def drag_image(
     b = widget_pos(window, *end)
     _send(vp, QtCore.QEvent.Type.MouseButtonRelease, b, QtCore.Qt.MouseButton.NoButton)
     QtWidgets.QApplication.processEvents()
+
+
+def crash_and_reopen(qtbot, window, video, skeleton=None):  # type: ignore[no-untyped-def]
+    """End ``window``'s session as a crash does (the journal stays), then open ``video`` in
+    a new window (no motion extraction on open) that answers Restore with yes
+    (``skeleton``: the skeleton question's answer, if it is asked)."""
+    from annotator.gui.app import make_window
+
+    window.session.close(discard_unsaved=False)
+    window.session = None
+    second = make_window(headless=True)
+    second.extract_motion_on_open = False  # as the ``window`` fixture's
+    qtbot.addWidget(second)
+    second.reporter.answer = True  # "Restore unsaved work?" -> yes
+    if skeleton is not None:
+        second.reporter.skeleton = skeleton
+    second.show()
+    open_and_wait(qtbot, second, video)
+    return second

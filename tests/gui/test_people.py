@@ -16,7 +16,7 @@ from annotator.gui import opening
 from annotator.gui.dialogs import ExportRequest
 from annotator.gui.people import person_color
 from annotator.gui.timeline_state import FrameStatus
-from tests.gui.conftest import click_image, open_and_wait
+from tests.gui.conftest import click_image, crash_and_reopen, open_and_wait
 
 Left = QtCore.Qt.MouseButton.LeftButton
 # Formats that read filled values back (CVAT keeps key frames only, DeepLabCut's table no
@@ -226,8 +226,6 @@ def test_accept_fill_and_flip_act_on_the_active_person(qtbot, window, figure_vid
 
 
 def test_two_people_restored_after_a_crash(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
-    from annotator.gui.app import make_window
-
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
     session = window.session
@@ -237,14 +235,7 @@ def test_two_people_restored_after_a_crash(qtbot, window, figure_video) -> None:
     session.go_to(8)
     click_image(window, *truth[8, 0])  # person 1's label
     labels = np.array(session.doc.manual(1))
-    session.close(discard_unsaved=False)  # a crash: the journal stays
-    window.session = None
-    second = make_window(headless=True)
-    qtbot.addWidget(second)
-    second.extract_motion_on_open = False
-    second.reporter.answer = True  # restore
-    second.show()
-    open_and_wait(qtbot, second, video)
+    second = crash_and_reopen(qtbot, window, video)
     restored = second.session
     assert second.people_bar.tracks() == [0, 1]
     # Person 0's fill and timeline follow the restored labels.

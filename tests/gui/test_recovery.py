@@ -7,7 +7,7 @@ import numpy as np
 
 from annotator.core.codes import Visibility
 from annotator.gui.app import make_window
-from tests.gui.conftest import click_image, open_and_wait
+from tests.gui.conftest import click_image, crash_and_reopen, open_and_wait
 
 
 def test_restore_after_crash(qtbot, window, figure_video) -> None:
@@ -20,14 +20,7 @@ def test_restore_after_crash(qtbot, window, figure_video) -> None:
     labels = np.array(session.doc.manual(0))
     assert session.dirty
     # Simulate a crash: stop observing without discarding the journal, drop the window.
-    session.close(discard_unsaved=False)
-    window.session = None
-
-    second = make_window(headless=True)
-    qtbot.addWidget(second)
-    second.reporter.answer = True  # "Restore unsaved work?" -> yes
-    second.show()
-    open_and_wait(qtbot, second, video)
+    second = crash_and_reopen(qtbot, window, video)
     assert len(second.reporter.questions) == 1 and "Restore" in second.reporter.questions[0]
     restored = second.session
     np.testing.assert_array_equal(np.asarray(restored.doc.manual(0)), labels)
@@ -67,15 +60,7 @@ def test_unsaved_work_keeps_its_own_skeleton(qtbot, window, figure_video) -> Non
     for j in range(2):
         click_image(window, *truth[8, j])
     labels = np.array(session.doc.manual(0))
-    session.close(discard_unsaved=False)  # the crash
-    window.session = None
-
-    second = make_window(headless=True)
-    qtbot.addWidget(second)
-    second.reporter.answer = True  # "Restore unsaved work?" -> yes
-    second.reporter.skeleton = BUILTIN["penn_action"]  # what the skeleton question would answer
-    second.show()
-    open_and_wait(qtbot, second, video)
+    second = crash_and_reopen(qtbot, window, video, skeleton=BUILTIN["penn_action"])
     assert second.reporter.errors == []
     restored = second.session
     assert restored.skeleton == BUILTIN["coco"]
@@ -100,13 +85,7 @@ def test_edits_undone_to_the_saved_state_leave_nothing_to_restore(
     session.redo()  # dirty again: journaled again, from a fresh snapshot
     assert session.dirty and journal.exists()
     labels = np.array(session.doc.manual(0))
-    session.close(discard_unsaved=False)  # the crash
-    window.session = None
-    second = make_window(headless=True)
-    qtbot.addWidget(second)
-    second.reporter.answer = True
-    second.show()
-    open_and_wait(qtbot, second, video)
+    second = crash_and_reopen(qtbot, window, video)
     np.testing.assert_array_equal(np.asarray(second.session.doc.manual(0)), labels)
     second.session.history.set_clean()
     second.close()
