@@ -85,10 +85,21 @@ def live_track(session: Session) -> PoseTrack:
     return PoseTrack(session.manual(), result.poses, result.source, result.held, result.variance)
 
 
-def frozen_track(session: Session) -> PoseTrack:
-    """A copy of the session's labels and fill, safe to read from a worker."""
-    result = session.engine.result
-    return PoseTrack.of(session.manual(), result.poses, result.source, result.held, result.variance)
+def frozen_track(session: Session, instance: int | None = None) -> PoseTrack:
+    """A copy of a person's (default: the active one's) labels and what their frames show
+    (the fill with predicted joints laid over it), safe to read from a worker."""
+    k = session.instance if instance is None else instance
+    result = session.result_for(k)
+    return PoseTrack.of(
+        session.manual(k), result.poses, result.source, result.held, result.variance
+    )
+
+
+def frozen_people(session: Session) -> tuple[PoseTrack, list[PoseTrack]]:
+    """``frozen_track`` of the active person and of everyone else, for an export that
+    shows every person (captions and chosen frames follow the active one)."""
+    others = [k for k in range(len(session.doc.instances)) if k != session.instance]
+    return frozen_track(session), [frozen_track(session, k) for k in others]
 
 
 def _dock(
@@ -392,16 +403,28 @@ def _export(window: MainWindow, kind: str) -> None:
     out = Path(path)
     if not out.suffix:
         out = out.with_suffix(".mp4" if kind == "video" else ".png")
-    track = frozen_track(session)  # edits made during the export do not change it
+    track, others = frozen_people(session)  # edits made during the export do not change it
     video, skeleton = Path(session.doc.video.path), session.skeleton
 
     def job(progress: Progress, should_stop: ShouldStop) -> Any:
         if kind == "video":
             return review_export.export_overlay_video(
-                video, skeleton, track, out, progress=progress, should_stop=should_stop
+                video,
+                skeleton,
+                track,
+                out,
+                others=others,
+                progress=progress,
+                should_stop=should_stop,
             )
         return review_export.export_contact_sheet(
-            video, skeleton, track, out, progress=progress, should_stop=should_stop
+            video,
+            skeleton,
+            track,
+            out,
+            others=others,
+            progress=progress,
+            should_stop=should_stop,
         )
 
     def done(result: Any) -> None:

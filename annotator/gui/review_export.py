@@ -49,15 +49,18 @@ def export_overlay_video(
     out: str | Path,
     start: int = 0,
     stop: int | None = None,
+    others: Sequence[PoseTrack] = (),
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> int:
     """Write frames ``start..stop`` (half-open; all by default) of ``video`` with the poses
-    painted in to ``out`` (MP4); returns the number of frames written."""
+    of ``track`` and of the ``others`` (the other people) painted in to ``out`` (MP4);
+    returns the number of frames written. Captions describe ``track``."""
     with open_video(video) as reader:
         reader.wait_for_index()  # the exact frame count
         n = int(reader.frame_count)
-        _check_track(track, n)
+        for each in (track, *others):
+            _check_track(each, n)
         a, b = max(0, int(start)), n if stop is None else min(n, int(stop))
         if b <= a:
             raise AnnotatorError(f"no frames to export between {start} and {stop}")
@@ -66,7 +69,11 @@ def export_overlay_video(
             for index, rgb in reader.iter_frames(a, b):
                 check_stop(should_stop, "the overlay export")
                 yield review_render.render_frame(
-                    rgb, skeleton, track, index, review_render.frame_caption(track, index)
+                    rgb,
+                    skeleton,
+                    (track, *others),
+                    index,
+                    review_render.frame_caption(track, index),
                 )
 
         return write_video(out, painted(), reader.fps or 25.0, b - a, progress, should_stop)
@@ -81,11 +88,13 @@ def export_contact_sheet(
     count: int = SHEET_FRAMES,
     columns: int | None = None,
     tile_width: int = TILE_WIDTH,
+    others: Sequence[PoseTrack] = (),
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> tuple[int, int]:
     """Write a PNG contact sheet of ``frames`` (default: ``count`` chosen by
-    ``contact_frames``) to ``out``; returns the sheet's (width, height) in pixels."""
+    ``contact_frames`` for ``track``) to ``out``, with the poses of ``track`` and of the
+    ``others`` (the other people); returns the sheet's (width, height) in pixels."""
     if tile_width < 16:
         raise AnnotatorError(
             f"a contact sheet tile must be at least 16 pixels wide, not {tile_width}"
@@ -93,7 +102,8 @@ def export_contact_sheet(
     with open_video(video) as reader:
         reader.wait_for_index()  # the exact frame count, and seeks
         n = int(reader.frame_count)
-        _check_track(track, n)
+        for each in (track, *others):
+            _check_track(each, n)
         chosen = sorted(set(int(f) for f in frames)) if frames is not None else None
         if chosen is None:
             chosen = contact_frames(track, count)
@@ -106,7 +116,7 @@ def export_contact_sheet(
             pictures.append((f, np.asarray(reader.frame(f))))
             report(reading, k + 1, len(chosen))
     _rows, cols = grid_shape(len(pictures), columns)
-    sheet = review_render.compose_sheet(pictures, skeleton, track, cols, tile_width)
+    sheet = review_render.compose_sheet(pictures, skeleton, (track, *others), cols, tile_width)
     check_stop(should_stop, "the contact sheet")
     with atomic_output(out) as tmp:
         writer = QtGui.QImageWriter(str(tmp))

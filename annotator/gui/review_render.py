@@ -123,13 +123,20 @@ def frame_caption(track: PoseTrack, frame: int) -> str:
 
 
 def render_frame(
-    rgb: NDArray[np.uint8], skeleton: Skeleton, track: PoseTrack, frame: int, caption: str | None
+    rgb: NDArray[np.uint8],
+    skeleton: Skeleton,
+    tracks: Sequence[PoseTrack],
+    frame: int,
+    caption: str | None,
 ) -> NDArray[np.uint8]:
-    """``rgb`` with the pose of ``frame`` painted on it (and ``caption`` on top, if any)."""
+    """``rgb`` with every track's pose of ``frame`` painted on it, the first on top (and
+    ``caption`` across the top, if any)."""
     image = to_qimage(rgb)
     painter = QtGui.QPainter(image)
+    radius = marker_radius(image.width(), image.height())
     try:
-        paint_pose(painter, skeleton, track, frame, marker_radius(image.width(), image.height()))
+        for track in reversed(tracks):  # the first on top
+            paint_pose(painter, skeleton, track, frame, radius)
         if caption:
             paint_caption(painter, caption, image.width(), image.height())
     finally:
@@ -140,14 +147,15 @@ def render_frame(
 def compose_sheet(
     frames: Sequence[tuple[int, NDArray[np.uint8]]],
     skeleton: Skeleton,
-    track: PoseTrack,
+    tracks: Sequence[PoseTrack],
     columns: int,
     tile_width: int,
     gap: int = 4,
 ) -> QtGui.QImage:
-    """A contact sheet: each (index, rgb) frame scaled to ``tile_width``, its pose and caption
-    painted at tile size (so markers and text stay readable), in a grid of ``columns``,
-    ``gap`` pixels apart; the sheet's size is ``sheet_size``."""
+    """A contact sheet: each (index, rgb) frame scaled to ``tile_width``, every track's pose
+    (the first on top) and the first track's caption painted at tile size (so markers and
+    text stay readable), in a grid of ``columns``, ``gap`` pixels apart; the sheet's size is
+    ``sheet_size``."""
     if not frames:
         raise ValueError("a contact sheet needs at least one frame")
     first = frames[0][1]
@@ -169,9 +177,10 @@ def compose_sheet(
             scale = tile_width / max(1, rgb.shape[1])
             painter.save()
             painter.scale(scale, th / max(1, rgb.shape[0]))
-            paint_pose(painter, skeleton, track, index, radius / scale)
+            for track in reversed(tracks):  # the first on top
+                paint_pose(painter, skeleton, track, index, radius / scale)
             painter.restore()
-            paint_caption(painter, frame_caption(track, index), tile_width, th)
+            paint_caption(painter, frame_caption(tracks[0], index), tile_width, th)
             painter.restore()
     finally:
         painter.end()

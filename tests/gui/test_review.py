@@ -18,7 +18,7 @@ from annotator.core.store import load_project
 from annotator.gui import opening
 from annotator.gui.review import frozen_track, saved_reviewer
 from annotator.gui.review_export import export_contact_sheet, export_overlay_video
-from annotator.gui.review_render import sheet_size, tile_height
+from annotator.gui.review_render import render_frame, sheet_size, tile_height
 from tests.gui.conftest import open_and_wait
 
 LABELLED = (0, 20, 39)
@@ -260,6 +260,36 @@ def test_contact_sheet_from_the_menu_writes_a_png_of_the_expected_size(
     assert (image.width(), image.height()) == sheet_size(12, 4, 320, th)
     # Tiles hold the frames, not the sheet's background.
     assert QtGui.QColor(image.pixel(4 + 160, 4 + th // 2)).name() != "#15171b"
+
+
+def test_review_exports_show_every_person(qtbot, window, figure_video, tmp_path: Path) -> None:
+    session, truth = _open_labelled(qtbot, window, figure_video)
+    video, _ = figure_video
+    first = frozen_track(session)
+    session.add_person()  # the second person is active now, labelled beside the first
+    beside = truth.copy()
+    beside[..., 0] = np.clip(beside[..., 0] + 45.0, 0.0, 159.0)
+    for f in LABELLED:
+        values = np.concatenate([beside[f], np.ones((truth.shape[1], 1))], axis=1)
+        session.push(cmd.SetLabels(f, values[None].astype(np.float32), instance=1))
+    second = frozen_track(session)
+    out = tmp_path / "sheet.png"
+    window.reporter.save_path = str(out)
+    window.actions_by_id["export_contact_sheet"].trigger()
+    assert window.tasks.wait_idle(120)
+    assert not window.reporter.errors, window.reporter.errors
+    both, alone = tmp_path / "both.png", tmp_path / "alone.png"
+    export_contact_sheet(video, session.skeleton, second, both, others=[first])
+    export_contact_sheet(video, session.skeleton, second, alone)
+    shown = QtGui.QImage(str(out))
+    assert shown == QtGui.QImage(str(both))
+    assert shown != QtGui.QImage(str(alone))  # the first person is drawn too
+    # The overlay video paints every person the same way: the first person's joints.
+    blank = np.zeros((120, 160, 3), np.uint8)
+    one = render_frame(blank, session.skeleton, [second], 0, None)
+    two = render_frame(blank, session.skeleton, [second, first], 0, None)
+    x, y = np.round(truth[0][np.abs(truth[0, :, 0] - beside[0, :, 0]) > 30][0]).astype(int)
+    assert not one[y, x].any() and two[y, x].any()
 
 
 def test_export_errors_reach_the_user(qtbot, window, figure_video, tmp_path: Path) -> None:
