@@ -110,6 +110,11 @@ class SetLabels(Command):
         doc.write_labels(self.instance, self.start, self._old, self.joints)
 
     @property
+    def span(self) -> tuple[int, int] | None:
+        """The frames it writes (half-open), once known (None before a computed block)."""
+        return None if self._new is None else (self.start, self.start + int(self._new.shape[0]))
+
+    @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self._old, self._new) if a is not None)
 
@@ -250,7 +255,8 @@ class ClearFrame(SetLabels):
 
 
 class CopyPose(SetLabels):
-    """Copy the whole pose of the previous (or next) labelled frame onto ``frame``."""
+    """Copy the pose of the previous (or next) labelled frame onto the joints of ``frame``
+    that have no label (the joints already placed there stay)."""
 
     def __init__(
         self, frame: int, direction: Literal["previous", "next"] = "previous", instance: int = 0
@@ -269,7 +275,11 @@ class CopyPose(SetLabels):
             raise EditError(f"there is no labelled frame {where} frame {self.start}")
         self.source_frame = src
         self.text = f"Copy pose from frame {src}"
-        return np.array(doc.manual(self.instance)[src : src + 1], dtype=np.float32)
+        manual = doc.manual(self.instance)
+        here = np.array(manual[self.start : self.start + 1], dtype=np.float32)
+        empty = here[0, :, 2] == Visibility.UNLABELLED
+        here[0, empty] = manual[src, empty]
+        return here
 
 
 class FlipLeftRight(SetLabels):

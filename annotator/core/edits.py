@@ -47,8 +47,11 @@ def clear_frame(manual: NDArray[np.float32], frame: int, instance: int) -> cmd.C
 
 
 def copy_from_nearest(doc: Document, frame: int, instance: int) -> cmd.CopyPose | None:
-    """Copy the nearest labelled frame's pose onto ``frame`` (the earlier one on a tie);
-    None when no frame is labelled."""
+    """Copy the nearest labelled frame's pose onto the joints of ``frame`` without a label
+    (the earlier frame on a tie); None when no other frame is labelled or every joint of
+    ``frame`` is."""
+    if not (doc.manual(instance)[frame, :, 2] == Visibility.UNLABELLED).any():
+        return None
     before = doc.nearest_labelled(frame, "previous", instance)
     after = doc.nearest_labelled(frame, "next", instance)
     if before is None and after is None:

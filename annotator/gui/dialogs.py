@@ -15,7 +15,7 @@ from typing import Literal
 from PySide6 import QtCore, QtWidgets
 
 from annotator.core.paths import data_dir
-from annotator.core.skeleton import BUILTIN, Skeleton
+from annotator.core.skeleton import BUILTIN, Skeleton, templates
 from annotator.errors import AnnotatorError
 from annotator.gui.keymap import ACTIONS
 
@@ -404,7 +404,8 @@ def choice_filter(choice: ExportChoice) -> str:
 
 
 class SkeletonDialog(QtWidgets.QDialog):
-    """Choose a built-in skeleton template or load one from a JSON file."""
+    """Choose a skeleton: the built-ins, the templates shipped with the app, the user's own
+    (saved by the skeleton editor), or one loaded from a JSON file."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -413,7 +414,11 @@ class SkeletonDialog(QtWidgets.QDialog):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(QtWidgets.QLabel("Joints to label in this video:"))
         self.list = QtWidgets.QListWidget()
-        for name, skel in BUILTIN.items():
+        self.choices: dict[str, Skeleton] = dict(BUILTIN)
+        for found in (templates(), templates(data_dir("skeletons"))):
+            for name, skel in found.items():
+                self.choices.setdefault(name, skel)
+        for name, skel in self.choices.items():
             item = QtWidgets.QListWidgetItem(f"{name}  ({skel.num_joints} joints)")
             item.setData(QtCore.Qt.ItemDataRole.UserRole, name)
             self.list.addItem(item)
@@ -451,7 +456,7 @@ class SkeletonDialog(QtWidgets.QDialog):
     def accept(self) -> None:
         item = self.list.currentItem()
         if item is not None:
-            self.skeleton = BUILTIN[item.data(QtCore.Qt.ItemDataRole.UserRole)]
+            self.skeleton = self.choices[item.data(QtCore.Qt.ItemDataRole.UserRole)]
         super().accept()
 
     @classmethod

@@ -62,13 +62,20 @@ class FrameSpinBox(QtWidgets.QSpinBox):
 
     ``stepped`` follows a click on its arrows, after which the keys belong to the frame again
     (the box kept the focus, so D, Space or Ctrl+Z did nothing until the picture was
-    clicked); the wheel steps frames without taking the focus."""
+    clicked); the wheel steps frames without taking the focus. A number typed and left by a
+    click elsewhere is dropped, not gone to: the click was aimed at the frame on screen (on
+    the picture it placed a joint on the typed frame, unseen); Enter or Tab goes there."""
 
     stepped = QtCore.Signal()
 
     def __init__(self) -> None:
         super().__init__()
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)  # not WheelFocus
+
+    def focusOutEvent(self, event: QtGui.QFocusEvent) -> None:
+        if event.reason() == QtCore.Qt.FocusReason.MouseFocusReason:
+            self.lineEdit().setText(self.textFromValue(self.value()))  # typed, never entered
+        super().focusOutEvent(event)
 
     def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
         super().mouseReleaseEvent(event)
@@ -336,6 +343,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     # ------------------------------------------------------------------ errors
+    def _edit_here(self, fn: Callable[[], Any]) -> None:
+        """A click or drag on the picture: it stops playback first (the edit belongs to the
+        frame on screen, not to every frame the video plays on to)."""
+        self.set_playing(False)
+        self.guarded(fn)
+
     def guarded(self, fn: Callable[[], Any]) -> None:
         """Run a user action; user errors become a dialog, bugs a dialog plus a log entry."""
         try:
@@ -373,8 +386,8 @@ class MainWindow(QtWidgets.QMainWindow):
         skeleton = session.skeleton
         overlay = self.frame_view.set_skeleton(skeleton)
         overlay.spread_all = self.actions_by_id["uncertainty"].isChecked()
-        overlay.place_requested.connect(lambda x, y: self.guarded(lambda: session.place(x, y)))
-        overlay.drag_started.connect(lambda j: self.guarded(lambda: session.begin_drag(j)))
+        overlay.place_requested.connect(lambda x, y: self._edit_here(lambda: session.place(x, y)))
+        overlay.drag_started.connect(lambda j: self._edit_here(lambda: session.begin_drag(j)))
         overlay.drag_moved.connect(self._queue_drag)
         overlay.drag_finished.connect(self._finish_drag)
         overlay.menu_requested.connect(functools.partial(window_actions.joint_menu, self))

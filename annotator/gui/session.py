@@ -150,6 +150,7 @@ class Session(QtCore.QObject):
         self.frame = 0
         self.joint = 0
         self._drag_id = 0
+        self._resume_joint: int | None = None  # the joint to place once a drag ends
         self._slow_updates = 0  # video fill updates over SLOW_FILL_S in a row
         self.journal: RecoveryJournal | None = None  # autosave, started by the window
         self.loader = FrameLoader(reader, self)
@@ -548,8 +549,13 @@ class Session(QtCore.QObject):
         self.set_joint(self.joint + 1)
 
     def begin_drag(self, joint: int) -> None:
+        """A drag makes its joint the current one; when the current joint was waiting to be
+        placed on this frame, the drag's end makes it current again, so a correction in the
+        middle of placing does not change where the next click goes."""
         self.history.seal()
         self._drag_id += 1
+        waiting = self.manual()[self.frame, self.joint, 2] == Visibility.UNLABELLED
+        self._resume_joint = self.joint if waiting and joint != self.joint else None
         self.set_joint(joint)
 
     def drag(self, joint: int, x: float, y: float) -> None:
@@ -563,6 +569,9 @@ class Session(QtCore.QObject):
 
     def end_drag(self, joint: int) -> None:
         self.history.seal()
+        if self._resume_joint is not None:
+            self.set_joint(self._resume_joint)
+            self._resume_joint = None
 
     def toggle_occluded(self, joint: int | None = None) -> None:
         """Visible <-> occluded; a filled joint becomes a manual label at its filled place."""
@@ -647,12 +656,29 @@ class Session(QtCore.QObject):
             # The person removed comes back active: the user sees who returned, and the next
             # edits are theirs, as they were before the removal.
             self.set_instance(top.instance)
+        elif isinstance(top, cmd.SetLabels):
+            self._show_edit(top, top.joint if isinstance(top, cmd.PlaceJoint) else None)
 
     def redo(self) -> None:
         top = self.history.next_redo
         self.history.redo()
         if isinstance(top, cmd.AddInstance) and top.index is not None:
             self.set_instance(top.index)  # as when the person was first added
+        elif isinstance(top, cmd.SetLabels):
+            after = top.joint + 1 if isinstance(top, cmd.PlaceJoint) else None
+            self._show_edit(top, after)
+
+    def _show_edit(self, command: cmd.SetLabels, joint: int | None) -> None:
+        """After an undo or redo of a label edit: show it, with its person and, when the
+        current frame is not one it changed, its first frame. ``joint``: the joint to place
+        next (an undone placement is placed again; a redone one moves on)."""
+        if command.instance != self.instance and command.instance < len(self.doc.instances):
+            self.set_instance(command.instance)
+        span = command.span
+        if span is not None and not span[0] <= self.frame < span[1]:
+            self.go_to(span[0])
+        if joint is not None:
+            self.set_joint(joint)
 
     # -- fill ------------------------------------------------------------------------------
     def default_method(self) -> str:

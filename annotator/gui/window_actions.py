@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtWidgets
 
 from annotator.core import commands as cmd
+from annotator.core.codes import Visibility
 from annotator.gui import next_label, opening, people, proposal_panel, review, skeleton_editor
 from annotator.gui.dialogs import ShortcutsDialog
 from annotator.gui.keymap import menu_text
@@ -113,7 +114,13 @@ def act_redo(window: MainWindow) -> None:
 
 
 def act_copy_pose(window: MainWindow) -> None:
-    source = window.need_session().copy_from_nearest()
+    session = window.need_session()
+    if (session.manual()[session.frame, :, 2] != Visibility.UNLABELLED).all():
+        window.show_status(
+            f"every joint of frame {session.frame} is labelled: nothing to copy into", 4000
+        )
+        return
+    source = session.copy_from_nearest()
     if source is None:
         window.show_status("no labelled frame to copy from", 3000)
     else:

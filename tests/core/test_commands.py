@@ -147,6 +147,17 @@ def test_copy_pose_copies_nearest_labelled_frame() -> None:
         history.push(CopyPose(3, "previous"))
 
 
+def test_copy_pose_keeps_the_joints_already_placed() -> None:
+    doc, history = _seeded()
+    history.push(PlaceJoint(12, L_WRIST, 7.0, 8.0))
+    history.push(CopyPose(12, "previous"))
+    assert doc.label(0, 12, L_WRIST) == (7.0, 8.0, Visibility.VISIBLE)
+    others = [j for j in range(doc.manual().shape[1]) if j != L_WRIST]
+    assert np.array_equal(doc.manual()[12, others], doc.manual()[5, others], equal_nan=True)
+    history.undo()
+    assert doc.label(0, 12, L_WRIST) == (7.0, 8.0, Visibility.VISIBLE)
+
+
 def test_flip_swaps_left_and_right() -> None:
     doc, history = _seeded()
     left, right = doc.label(0, 5, L_WRIST), doc.label(0, 5, R_WRIST)

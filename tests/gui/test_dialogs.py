@@ -10,6 +10,7 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 from annotator.core.skeleton import BUILTIN
+from annotator.core.paths import data_dir
 from annotator.gui import _none_guard
 from annotator.gui.dialogs import SkeletonDialog
 
@@ -21,10 +22,26 @@ def test_choose_a_builtin_skeleton(qtbot) -> None:
         dialog.list.item(i).data(QtCore.Qt.ItemDataRole.UserRole)
         for i in range(dialog.list.count())
     ]
-    assert sorted(names) == sorted(BUILTIN)
+    assert names[: len(BUILTIN)] == list(BUILTIN)
     dialog.list.setCurrentRow(names.index("coco"))
     dialog.accept()
     assert dialog.skeleton is BUILTIN["coco"]
+
+
+def test_the_shipped_and_the_users_templates_are_offered(qtbot) -> None:
+    # The user's own, where the skeleton editor saves them.
+    mine = data_dir("skeletons") / "mouse.json"
+    mine.write_text(json.dumps({"name": "mouse", "joints": ["nose", "tail"], "edges": [[0, 1]]}))
+    dialog = SkeletonDialog()
+    qtbot.addWidget(dialog)
+    names = [
+        dialog.list.item(i).data(QtCore.Qt.ItemDataRole.UserRole)
+        for i in range(dialog.list.count())
+    ]
+    assert {"upper_body", "hand", "blazepose_33", "mouse"} <= set(names)
+    dialog.list.setCurrentRow(names.index("upper_body"))
+    dialog.accept()
+    assert dialog.skeleton is not None and dialog.skeleton.name == "upper_body"
 
 
 def test_skeleton_from_json_and_a_bad_one(
