@@ -573,21 +573,27 @@ class Session(QtCore.QObject):
             self.set_joint(self._resume_joint)
             self._resume_joint = None
 
-    def toggle_occluded(self, joint: int | None = None) -> None:
-        """Visible <-> occluded; a filled joint becomes a manual label at its filled place."""
+    def toggle_occluded(self, joint: int | None = None) -> bool:
+        """Visible <-> occluded; a filled joint becomes a manual label at its filled place.
+        False when the joint has no position to toggle (absent, or nothing shown)."""
         j = self.joint if joint is None else joint
         pose = self.pose_view()
         x, y = (float(v) for v in pose.xy[j])
         shown = Visibility(int(pose.visibility[j]))
-        self._push_some(edits.toggle_occluded(self.frame, j, shown, (x, y), self.instance))
+        return self._push_some(edits.toggle_occluded(self.frame, j, shown, (x, y), self.instance))
 
-    def mark_absent(self, joint: int | None = None) -> None:
+    def mark_absent(self, joint: int | None = None) -> bool:
+        """Mark the joint absent on this frame; False when it is already."""
         j = self.joint if joint is None else joint
+        if self.manual()[self.frame, j, 2] == Visibility.ABSENT:
+            return False
         self.push(cmd.SetVisibility(self.frame, j, Visibility.ABSENT, self.instance))
+        return True
 
-    def delete(self, joint: int | None = None) -> None:
+    def delete(self, joint: int | None = None) -> bool:
+        """Delete the joint's label on this frame; False when it has none."""
         j = self.joint if joint is None else joint
-        self._push_some(edits.delete_label(self.manual(), self.frame, j, self.instance))
+        return self._push_some(edits.delete_label(self.manual(), self.frame, j, self.instance))
 
     def clear_frame(self) -> None:
         self._push_some(edits.clear_frame(self.manual(), self.frame, self.instance))

@@ -237,16 +237,25 @@ def act_prev_joint(window: MainWindow) -> None:
     session.set_joint(session.joint - 1)
 
 
+def _joint_said(window: MainWindow, done: bool, why: str) -> None:
+    """A joint key that changed nothing says why (it looked like a key that did not work)."""
+    session = window.need_session()
+    if not done:
+        name = session.skeleton.joints[session.joint]
+        window.show_status(f"{name} {why} on frame {session.frame}: nothing changed", 4000)
+
+
 def act_toggle_occluded(window: MainWindow) -> None:
-    window.need_session().toggle_occluded()
+    done = window.need_session().toggle_occluded()
+    _joint_said(window, done, "has no position to show as occluded (place it with a click)")
 
 
 def act_mark_absent(window: MainWindow) -> None:
-    window.need_session().mark_absent()
+    _joint_said(window, window.need_session().mark_absent(), "is absent already")
 
 
 def act_delete_joint(window: MainWindow) -> None:
-    window.need_session().delete()
+    _joint_said(window, window.need_session().delete(), "has no label to delete")
 
 
 def act_fit(window: MainWindow) -> None:

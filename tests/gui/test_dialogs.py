@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from annotator.core.skeleton import BUILTIN
 from annotator.core.paths import data_dir
+from annotator.core.skeleton import BUILTIN
 from annotator.gui import _none_guard
 from annotator.gui.dialogs import SkeletonDialog
 

@@ -113,3 +113,20 @@ def test_copy_pose_fills_only_the_joints_not_yet_placed(qtbot, window, figure_vi
             click_image(window, *truth[12, j])
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_C)
     assert "nothing to copy into" in window.statusBar().currentMessage()
+
+
+def test_a_joint_key_that_changes_nothing_says_so(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    video, _truth = figure_video
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    session.go_to(3)
+    name = session.skeleton.joints[session.joint]
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_Delete)
+    assert f"{name} has no label to delete on frame 3" in window.statusBar().currentMessage()
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_X)
+    steps = session.history.undo_count
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_X)
+    assert session.history.undo_count == steps  # no empty undo step
+    assert "is absent already" in window.statusBar().currentMessage()
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_V)
+    assert "no position to show as occluded" in window.statusBar().currentMessage()
