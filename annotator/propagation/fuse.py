@@ -60,6 +60,36 @@ squared error over mean variance 1.05) on the 24 rendered *training* clips at 5-
 it moves no position."""
 
 
+WAYPOINT_SD_PX = 6.0
+"""A predicted joint (another source's observation, a pose estimator's) whose standard
+deviation is at most this many pixels is a waypoint of the walks: they start and end there
+as at a label, instead of crossing it. Walks drift (29 px median on taiji across the gaps
+between two labels once the Prefill frames between them were no longer anchors, against
+7 px from the Prefill frames), while a sure estimate sits within a few pixels of the body.
+6 px is what the Prefill confidence model gives a joint at confidence 0.5, the estimator's
+own line between seen and not seen (``estimation.prefill``)."""
+
+
+def waypoints(manual: NDArray[Any], extra: Observations | None) -> NDArray[Any]:
+    """The labels the walks start and end at: ``manual`` with the sure joints of ``extra``
+    (see ``WAYPOINT_SD_PX``) laid in where a joint has no label (``manual`` itself when
+    there are none). Only the walks see them; the fill weighs them as observations."""
+    if extra is None:
+        return manual
+    man = np.asarray(manual)
+    sure = (
+        (man[:, :, 2] == Visibility.UNLABELLED)
+        & np.isfinite(extra.xy).all(axis=2)
+        & (extra.variance <= WAYPOINT_SD_PX**2)
+    )
+    if not sure.any():
+        return manual
+    out = np.array(man, dtype=np.float64)
+    out[sure, :2] = extra.xy[sure]
+    out[sure, 2] = Visibility.VISIBLE
+    return out
+
+
 class HpimMvFiller(HpimFiller):
     """HPIM conditioned on the propagated joints, with a variance that also says where the two
     disagreed.
@@ -136,7 +166,7 @@ def fill_with(
             dictionary=dictionary,
             observations=extra,
         )
-    obs = _weighed(method, method_of.propagate(manual, source))
+    obs = _weighed(method, method_of.propagate(waypoints(manual, extra), source))
     return fill_track(
         manual,
         _filler(method, fps, dictionary),
@@ -201,9 +231,9 @@ class LiveFill:
 
     def reset(self, manual: NDArray[Any]) -> FillResult:
         if self._video:
-            man = np.asarray(manual)
+            man = np.asarray(waypoints(manual, self._extra))
             self._bodies = body_extents(man, np.arange(man.shape[0]))
-            self._obs = self._propagator.propagate(manual, self.source)
+            self._obs = self._propagator.propagate(man, self.source)
             self._seen = _weighed(self._method, self._obs)
             if self._extra is not None:
                 self._seen = fuse_observations(self._seen, self._extra)
@@ -226,6 +256,7 @@ class LiveFill:
         overlaps the edit (the others' come out as before)."""
         man = np.asarray(manual)
         if self._video and self._obs is not None and self._obs.xy.shape[:2] == man.shape[:2]:
+            walk = np.asarray(waypoints(man, self._extra))  # the walks' labels, as in reset
             lo, hi = int(min(frames)), int(max(frames))
             # a drag walks only the dragged joints when the method can (the others' labels,
             # hence their walks, did not change), unless the edit changed the size of the body
@@ -233,11 +264,11 @@ class LiveFill:
             # joint left the others' walks sized by the body as it was before, so the fill
             # depended on the order the joints were placed in)
             few = joints if getattr(self._propagator, "accepts_joints", False) else None
-            if self._bodies_changed(man, lo, hi):
+            if self._bodies_changed(walk, lo, hi):
                 few = joints = None
-            a, b = _clear_around(self._obs, man, lo, hi, few)
+            a, b = _clear_around(self._obs, walk, lo, hi, few)
             extra: dict[str, Any] = {} if few is None else {"joints": list(few)}
-            self._propagator.propagate(man, self.source, only=[(lo, hi)], into=self._obs, **extra)
+            self._propagator.propagate(walk, self.source, only=[(lo, hi)], into=self._obs, **extra)
             if self._seen is not None and self._seen is not self._obs:
                 weighed = _weighed(self._method, _frames(self._obs, a, b))
                 if self._extra is not None:

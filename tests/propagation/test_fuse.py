@@ -226,3 +226,50 @@ def test_fused_variance_grows_where_the_video_and_hpim_disagree(
     assert np.array_equal(plain.poses, wrong.poses, equal_nan=True)
     assert plain.variance is not None
     assert (plain.variance[inside] < wrong.variance[inside]).all()
+
+
+def test_sure_predicted_joints_between_two_labels_restart_the_walks(data_dir: Path) -> None:
+    """Prefill's joints between two labels are observations the fill weighs; the walks must
+    still start and end at the sure ones (``waypoints``) rather than cross the whole gap
+    between the labels: once the user confirmed the first and the last frame, the walks'
+    drift outweighed the estimates (taiji median 7 px became 16 px in the app)."""
+    from annotator.estimation.prefill import predicted_observations
+    from annotator.video.motion_cache import open_motion
+
+    video = data_dir / "videos" / "hybrik_taiji.mp4"
+    fields = open_motion(video)
+    penn = [0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+    with np.load(data_dir / "realgt" / "hybrik_taiji.npz") as ref:
+        truth = np.asarray(ref["xy"], dtype=np.float64)[:, penn]
+    f, j = truth.shape[:2]
+    man = np.full((f, j, 3), np.nan)
+    man[:, :, 2] = 0
+    ends = [0, f - 1]
+    man[ends, :, :2], man[ends, :, 2] = truth[ends], 1
+    keys = list(range(25, f - 1, 25))
+    pred = np.full((f, j, 3), np.nan)
+    pred[:, :, 2] = 0
+    pred[keys, :, :2], pred[keys, :, 2] = truth[keys], 1
+    obs = predicted_observations(pred, np.where(pred[:, :, 2] > 0, 0.9, np.nan))
+    source = VideoSource(video=video, fields=fields)
+    fused = fill_with(man, source, "hpim+mv", fps=25.0, predicted=obs)
+    anchored = man.copy()
+    anchored[keys] = pred[keys]  # the same estimates taken as labels
+    reference = fill_with(anchored, source, "hpim+mv", fps=25.0)
+    rest = np.setdiff1d(np.arange(f), ends + keys)
+
+    def median_error(result: Any) -> float:
+        return float(np.median(np.linalg.norm(result.poses[rest, :, :2] - truth[rest], axis=2)))
+
+    assert median_error(fused) <= 1.2 * median_error(reference)
+    live = LiveFill("hpim+mv", source, fps=25.0)
+    live.set_predicted(obs)
+    live.reset(man)
+    assert np.allclose(live.result.poses, fused.poses, equal_nan=True)
+    man[200, 3, :2] += 4.0  # a drag on a frame between: the walks stay restarted
+    man[200, 3, 2] = 1
+    live.update(man, (200, 200), joints=(3,))
+    fresh = LiveFill("hpim+mv", source, fps=25.0)
+    fresh.set_predicted(obs)
+    fresh.reset(man)
+    assert np.allclose(live.result.poses, fresh.result.poses, equal_nan=True)
