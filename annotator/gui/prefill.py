@@ -23,6 +23,8 @@ a codec without motion vectors, the flow fallback) the detector runs on each.
 
 from __future__ import annotations
 
+import weakref
+
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -110,11 +112,19 @@ def apply(
     return flags
 
 
+_RUNNING: weakref.WeakSet[Session] = weakref.WeakSet()  # sessions with a Prefill under way
+
+
 def start(
     window: WindowServices, session: Session, span: tuple[int, int] | None = None
 ) -> Task | None:
     """Run the estimator on ``target_frames`` in a worker; the result arrives as one command
-    (None, and the status bar says why, when every one of them is labelled already)."""
+    (None, and the status bar says why, when every one of them is labelled already or a
+    Prefill of this session is under way: a second press ran the same frames twice, two
+    undo steps)."""
+    if session in _RUNNING:
+        window.show_status("Prefill is running already: wait, or cancel it (Esc)", 4000)
+        return None
     frames, what = target_frames(session, span)
     if not frames:
         window.show_status(f"Nothing to prefill: {what}", 6000)
@@ -142,6 +152,7 @@ def start(
             reader.close()
 
     def done(result: Layer) -> None:
+        _RUNNING.discard(session)
         if window.session is not session:
             return  # another project was opened meanwhile
         rows, values, confidence, est = result
@@ -155,14 +166,20 @@ def start(
             text += f"; {len(flags)} flagged for review (unsure joints)"
         window.show_status(text, 8000)
 
+    def failed(message: str) -> None:
+        _RUNNING.discard(session)
+        window.reporter.error(message)
+
     def cancelled() -> None:
+        _RUNNING.discard(session)
         window.show_status("Prefill cancelled: nothing changed", 4000)
 
     window.show_status(f"Prefill: estimating poses on {what}…", 8000)
-    return window.tasks.start(
-        f"Prefill ({estimator}, {what})",
-        job,
-        done,
-        window.reporter.error,
-        on_cancelled=cancelled,
-    )
+    _RUNNING.add(session)
+    try:
+        return window.tasks.start(
+            f"Prefill ({estimator}, {what})", job, done, failed, on_cancelled=cancelled
+        )
+    except BaseException:
+        _RUNNING.discard(session)
+        raise

@@ -260,10 +260,15 @@ def test_cancel_leaves_the_document_as_it_was(qtbot, window, monkeypatch, figure
     window.actions_by_id["prefill"].trigger()
     assert started.wait(10)
     assert window.cancel_button.isVisible()
+    running = len(window.tasks.running)
+    window.actions_by_id["prefill"].trigger()  # pressed again: the same frames, not twice
+    assert "Prefill is running already" in window.statusBar().currentMessage()
+    assert len(window.tasks.running) == running
     window.actions_by_id["cancel_tasks"].trigger()
     assert window.tasks.wait_idle(30)
     assert window.statusBar().currentMessage() == "Prefill cancelled: nothing changed"
     assert not window.reporter.errors and not window.session.history.can_undo
+    assert window.session not in prefill._RUNNING  # the next press runs
 
 
 def test_real_blazepose_prefills_a_real_frame(qtbot, window, data_dir: Path) -> None:
