@@ -430,7 +430,9 @@ class AcceptProposals(Command):
         self.proposals = proposals
         self.instance = instance
         self.poses = None if poses is None else np.asarray(poses, dtype=np.float32)
-        self.text = f"Accept {len(proposals.frames)} proposed frames"
+        n = len(proposals.frames)
+        # What the user did: a proposer's run (the panel's own Accept is another command).
+        self.text = f"Propose {n} frame{'' if n == 1 else 's'} ({proposals.method})"
         self._before: Proposals | None = None
         self._labels: list[SetLabels] = []
         self._ran = False
