@@ -24,7 +24,6 @@ a codec without motion vectors, the flow fallback) the detector runs on each.
 from __future__ import annotations
 
 import weakref
-
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 

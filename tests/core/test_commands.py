@@ -268,6 +268,6 @@ def test_replace_content_restores_everything_in_one_step() -> None:
 
 
 def test_proposals_taken_in_are_named_as_a_proposers_run() -> None:
-    doc, history = _seeded()
+    _doc, history = _seeded()
     history.push(AcceptProposals(Proposals((3, 9), None, "kfpn")))
     assert history.undo_text == "Propose 2 frames (kfpn)"  # the panel's Accept is another step

@@ -201,7 +201,7 @@ def test_the_users_propose_during_the_run_on_open_wins(
     _idle(qtbot, auto)
     assert session.doc.proposals == mine  # the run on open was dropped
     assert auto.timeline.marks.state.proposed.tolist() == list(mine.frames)
-    assert session.history.undo_text.startswith("Accept 5 proposed")
+    assert session.history.undo_text.startswith("Propose 5 frames")
 
 
 def test_proposals_the_user_cleared_during_the_run_on_open_stay_cleared(

@@ -59,7 +59,7 @@ def test_run_with_the_chosen_method_and_budget(qtbot, window, figure_video) -> N
     assert _listed(panel) == expected.frames
     assert "6 frames proposed by uniform, 0 labelled" in panel.info.text()
     assert "not accepted" in panel.info.text()
-    assert window.actions_by_id["undo"].text().startswith("&Undo Accept 6")
+    assert window.actions_by_id["undo"].text().startswith("&Undo Propose 6 frames")
     # a share of the frames: 10 % of 40, rounded up as ``--budget 0.1``
     panel.set_budget("percent", 10)
     assert panel.budget_frames(40) == 4
@@ -236,6 +236,7 @@ def test_n_walks_the_accepted_proposals_from_the_first_label(qtbot, window, figu
     # without the plan (and one labelled frame at most), N cannot rank: it goes to the
     # proposed frames still to label, in frame order
     assert session.labelled_frames().size == 0
+    session.go_to(17)  # the undos showed frame 3, where the labels were
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_N)
     assert session.frame == 3 and "a proposed frame" in window.statusBar().currentMessage()
 
