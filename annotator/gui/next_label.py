@@ -5,8 +5,9 @@ accepted plan, to the first accepted proposed frame still to label (``Session.pl
 in the plan's own order); before two frames are labelled (nothing to rank), to the proposed
 frames not yet labelled, in frame order. A user who does not want to label the frame N
 offered (blurred, the person hidden) presses N again on it: ``NextOffers`` remembers the frames N offered since the
-document last changed, and N goes to the best one not offered yet, down the ranking (or the
-plan); past the last it starts again from the first. Standing on the frame the window already
+document last changed, and N goes to the best one not offered yet, down the ranking (more
+than half a second from the frames offered while there are such: ``skip_distance``) or the
+plan; past the last it starts again from the first. Standing on the frame the window already
 marks as next to label (the N marker, or where Accept in the Proposals dock went) counts as
 its offer, so N there goes on to the next one. Any change to the document (an edit, an
 undo), another person or another project starts from the top again, as does pressing N on a
@@ -60,13 +61,20 @@ class NextOffers:
             self.reset()
 
     def choose(
-        self, session: Session, candidates: list[int], shown: int | None = None
+        self,
+        session: Session,
+        candidates: list[int],
+        shown: int | None = None,
+        apart: int = 0,
     ) -> tuple[int, int] | None:
         """The frame to offer from ``candidates`` (best first) and its place among this run of
         offers (1: the first suggestion); None when there is no candidate. A press on a frame
         other than the last offered one starts a new run. ``shown``: the frame the window marks
         as next to label; standing on it when it is the first candidate counts as its offer
-        (the marker, or Accept in the Proposals dock, offered it already)."""
+        (the marker, or Accept in the Proposals dock, offered it already). ``apart``: after a
+        skip, the best candidate more than this many frames from every frame offered, when
+        there is one (the frames beside a skipped one are skipped for the same reason: the
+        same blur or occlusion)."""
         self._watch(session)
         if not candidates:
             return None
@@ -78,14 +86,24 @@ class NextOffers:
         if not fresh:  # every candidate was offered: round again from the first
             self.reset()
             fresh = candidates
+        if apart > 0 and self.offered:
+            away = [f for f in fresh if min(abs(f - o) for o in self.offered) > apart]
+            fresh = away or fresh
         self.offered.append(fresh[0])
         return fresh[0], len(self.offered)
 
 
-def _ranked(session: Session, offers: NextOffers) -> list[tuple[int, float]]:
-    """Enough of the ranking, (frame, score) best first, to pass the frames already offered
-    and the marked one (fewer only when every frame left was offered: N then rounds again)."""
-    return session.rank_to_label(top=len(offers.offered) + 2)
+def _ranked(session: Session, offers: NextOffers, marked: int | None) -> list[tuple[int, float]]:
+    """The first two of the ranking, (frame, score) best first; on a frame offered or
+    ``marked`` (a skip) all of it, to find a frame away from those offered."""
+    skipping = session.frame in offers.offered or session.frame == marked
+    return session.rank_to_label(top=None if skipping else 2)
+
+
+def skip_distance(fps: float) -> int:
+    """Frames around a skipped suggestion that N passes over: half a second, about as long
+    as a motion blur or a passing occlusion lasts."""
+    return max(1, round(0.5 * (fps if fps > 0 else 25.0)))
 
 
 def _nth(place: int) -> str:
@@ -126,8 +144,11 @@ def act_next_to_label(window: MainWindow) -> None:
             "a proposed frame (until two frames are labelled and the fill can rank)",
         )
         return
-    ranked = _ranked(session, offers)
-    picked = offers.choose(session, [f for f, _ in ranked], window.timeline.marks.suggested)
+    marked = window.timeline.marks.suggested
+    ranked = _ranked(session, offers, marked)
+    picked = offers.choose(
+        session, [f for f, _ in ranked], marked, apart=skip_distance(session.fps)
+    )
     if picked is None:
         window.show_suggestion(None)
         window.show_status("no filled frame is left to label", 4000)

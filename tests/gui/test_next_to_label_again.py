@@ -9,7 +9,7 @@ from PySide6 import QtCore
 
 from annotator.core.proposal_plan import ACCEPTED
 from annotator.dynamics.ranking import rank_next_frames
-from annotator.gui.next_label import NextOffers, ordinal
+from annotator.gui.next_label import NextOffers, ordinal, skip_distance
 from tests.gui.conftest import open_and_wait
 
 
@@ -43,6 +43,17 @@ def test_ordinals() -> None:
     ]
 
 
+def _offers(ranking: list[int], apart: int, count: int) -> list[int]:
+    """The frames N offers in a row: down the ranking, each skip passing over the frames
+    within ``apart`` of those offered while others are left."""
+    out: list[int] = []
+    for _ in range(count):
+        fresh = [f for f in ranking if f not in out]
+        away = [f for f in fresh if all(abs(f - o) > apart for o in out)]
+        out.append((away or fresh)[0])
+    return out
+
+
 def test_n_again_goes_down_the_ranking_and_an_edit_starts_over(qtbot, window, figure_video) -> None:
     video, truth = figure_video
     open_and_wait(qtbot, window, video)
@@ -51,9 +62,8 @@ def test_n_again_goes_down_the_ranking_and_an_edit_starts_over(qtbot, window, fi
     for frame in (0, 20, 39):
         _label(session, truth, frame)
     session.go_to(7)
-    ranked = [
-        f for f, _ in rank_next_frames(np.asarray(session.doc.manual(0)), session.result, top=4)
-    ]
+    full = rank_next_frames(np.asarray(session.doc.manual(0)), session.result, top=None)
+    ranked = _offers([f for f, _ in full], skip_distance(session.fps), 4)
     assert len(set(ranked)) == 4
 
     message = _press_n(qtbot, window)
@@ -77,8 +87,8 @@ def test_n_again_goes_down_the_ranking_and_an_edit_starts_over(qtbot, window, fi
     session.go_to(ranked[3])
     session.place(*truth[ranked[3], 0])
     session.undo()
-    again = rank_next_frames(np.asarray(session.doc.manual(0)), session.result, top=4)
-    assert [f for f, _ in again] == ranked
+    again = rank_next_frames(np.asarray(session.doc.manual(0)), session.result, top=None)
+    assert again == full
     message = _press_n(qtbot, window)
     assert session.frame == ranked[0] and "suggestion" not in message
 
@@ -95,6 +105,27 @@ def test_n_again_goes_down_the_ranking_and_an_edit_starts_over(qtbot, window, fi
     message = _press_n(qtbot, window)
     assert session.frame == fresh != ranked[0] and "suggestion" not in message
     assert not window.reporter.errors
+
+
+def test_a_skipped_suggestion_is_followed_by_one_away_from_it() -> None:
+    """The frames beside a skipped one share its blur or occlusion: the next offer is the best
+    frame more than ``apart`` frames from those offered, while there is one."""
+
+    class Doc:
+        def subscribe(self, _callback):  # type: ignore[no-untyped-def]
+            return lambda: None
+
+    class Session:
+        doc, instance, frame = Doc(), 0, 0
+
+    session, offers = Session(), NextOffers()
+    ranking = [155, 154, 156, 157, 158, 152, 250, 248, 312]
+    picks = []
+    for _ in range(4):
+        frame, _place = offers.choose(session, ranking, apart=12)  # type: ignore[arg-type,misc]
+        picks.append(frame)
+        session.frame = frame
+    assert picks == [155, 250, 312, 154]  # then back to the best left, near the first
 
 
 def test_n_again_follows_the_accepted_plan(qtbot, window, figure_video) -> None:
