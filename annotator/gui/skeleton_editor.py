@@ -83,7 +83,8 @@ class SkeletonEditor(QtWidgets.QDialog):
         self.joints.currentRowChanged.connect(self._joint_selected)
         column.addWidget(self.joints, 1)
         self.joint_name = QtWidgets.QLineEdit()
-        self.joint_name.setPlaceholderText("joint name")
+        self.joint_name.setPlaceholderText("joint name (Enter adds it)")
+        self.joint_name.returnPressed.connect(self.add_joint)  # a name typed, then Enter
         column.addWidget(self.joint_name)
         row = QtWidgets.QHBoxLayout()
         self.add_joint_button = _button("Add", self.add_joint, row)

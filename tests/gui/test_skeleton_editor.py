@@ -114,3 +114,13 @@ def test_deleting_a_joint_in_the_editor_renumbers_its_edges(qtbot, window) -> No
     assert len(skeleton.edges) == len(PENN_ACTION.edges) - 2  # (0,1) and (0,2) went
     assert editor.edges.item(0).text() == "L-shoulder — R-shoulder"
     editor.close()
+
+
+def test_a_joint_name_typed_and_entered_is_added(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = _editor(window)
+    count = editor.joints.count()
+    editor.joint_name.clear()
+    qtbot.keyClicks(editor.joint_name, "chin")
+    qtbot.keyClick(editor.joint_name, QtCore.Qt.Key.Key_Return)
+    assert editor.joints.count() == count + 1 and editor.draft.joints[-1] == "chin"
+    assert editor.isVisible()  # Enter added the joint; it did not close the editor
