@@ -171,7 +171,7 @@ def test_propose_frames_worker(qtbot, window, figure_video) -> None:
     window.frame_view.setFocus()
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_BracketRight)
     assert window.session.frame == int(frames[frames > 0][0])
-    assert window.actions_by_id["undo"].text().startswith("&Undo Accept")
+    assert window.actions_by_id["undo"].text().startswith("&Undo Propose")
 
 
 def test_propose_with_the_default_method_and_budget(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
