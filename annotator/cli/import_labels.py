@@ -20,8 +20,8 @@ from annotator.core.skeleton import Skeleton, builtin
 from annotator.core.store import save_project
 from annotator.errors import AnnotatorError, FormatError, UsageError
 from annotator.formats import registry
-from annotator.formats._common import pad_frames
-from annotator.formats.importing import read_labels, summary
+from annotator.formats._common import fit_frames
+from annotator.formats.importing import read_labels, summary, video_warnings
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _skeleton(spec: str) -> Skeleton:
 
 
 def _document(ps: PoseSet, video_path: Path) -> Document:
-    """A document of ``ps`` on the video; labels are padded to the video's length."""
+    """A document of ``ps`` on the video; labels are fitted to the video's length."""
     from annotator.video import open_video
 
     video = open_video(video_path)
@@ -81,12 +81,9 @@ def _document(ps: PoseSet, video_path: Path) -> Document:
         timestamps = video.timestamps
     finally:
         video.close()
-    if ps.width and ps.height and (ps.width, ps.height) != (ref.width, ref.height):
-        log.warning(
-            "the labels were made on %dx%d frames; the video is %dx%d",
-            ps.width, ps.height, ref.width, ref.height,
-        )  # fmt: skip
-    ps = pad_frames(ps, ref.frame_count)
+    for warning in video_warnings(ps, ref.frame_count, ref.width, ref.height):
+        log.warning("%s", warning)
+    ps = fit_frames(ps, ref.frame_count)
     ps = replace(ps, timestamps=timestamps, video_path=ref.path)
     try:
         return Document.from_pose_set(ps, ref)

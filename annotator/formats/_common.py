@@ -179,14 +179,16 @@ def labelled_frames(ps: PoseSet, frames: str = "manual") -> NDArray[np.int64]:
     return np.flatnonzero(mask)
 
 
-def pad_frames(ps: PoseSet, frame_count: int) -> PoseSet:
-    """``ps`` extended with unlabelled frames to ``frame_count`` (import onto a longer video)."""
+def fit_frames(ps: PoseSet, frame_count: int) -> PoseSet:
+    """``ps`` made ``frame_count`` frames long (the video's): extended with unlabelled frames,
+    or cut after its last frame with a value when the file was made for a longer video (COCO's
+    ``info.frame_count``, CVAT's ``stop_frame`` and npz arrays say how long; CSV and DeepLabCut
+    tables end at their last label, so the same labels read alike from every format). Labels
+    past the video's end are refused."""
     if frame_count == ps.frame_count:
         return ps
     if frame_count < ps.frame_count:
-        raise FormatError(
-            f"the labels reach frame {ps.frame_count - 1} but the video has {frame_count} frames"
-        )
+        return _cut_frames(ps, frame_count)
     extra = frame_count - ps.frame_count
     joints = ps.skeleton.num_joints
 
@@ -209,6 +211,40 @@ def pad_frames(ps: PoseSet, frame_count: int) -> PoseSet:
             )
         )
     return PoseSet(ps.skeleton, frame_count, out, ps.fps, None, ps.width, ps.height, ps.video_path)
+
+
+def _cut_frames(ps: PoseSet, frame_count: int) -> PoseSet:
+    """``ps`` without its frames from ``frame_count`` on, which must hold no value."""
+    used = np.zeros(ps.frame_count, dtype=bool)
+    for inst in ps.instances:
+        used |= ((inst.visibility != Visibility.UNLABELLED) | (inst.source != Source.NONE)).any(1)
+    last = int(np.flatnonzero(used)[-1]) if used.any() else -1
+    if last >= frame_count:
+        longer = ""
+        if last + 1 < ps.frame_count:  # the file says how long its video was: worth knowing
+            longer = f" (the file is for a {ps.frame_count}-frame video)"
+        raise FormatError(
+            f"the labels reach frame {last} but the video has {frame_count} frames{longer}"
+        )
+
+    def cut(values: Any) -> Any:
+        return None if values is None else values[:frame_count]
+
+    out = [
+        PoseInstance(
+            inst.track_id,
+            inst.poses[:frame_count],
+            inst.source[:frame_count],
+            cut(inst.boxes),
+            cut(inst.held),
+            cut(inst.confidence),
+        )
+        for inst in ps.instances
+    ]
+    return PoseSet(
+        ps.skeleton, frame_count, out, ps.fps, cut(ps.timestamps), ps.width, ps.height,
+        ps.video_path,
+    )  # fmt: skip
 
 
 def check_target(path: Path) -> None:

@@ -55,6 +55,8 @@ from annotator.formats._frames import (
 )
 from annotator.formats.adaptor import FormatAdaptor
 
+# ``info.description`` of our exports: their image ids are frame + 1.
+DESCRIPTION = "pose labels exported by annotator"
 # The frame images an export writes (``_write``): what a re-export may replace.
 IMAGE_NAME = re.compile(r"\d{6,}\.(?:jpg|png)")
 
@@ -120,7 +122,7 @@ def _write(
             )
         doc = {
             "info": {
-                "description": "pose labels exported by annotator",
+                "description": DESCRIPTION,
                 "version": "1.0",
                 "frame_count": ps.frame_count,
                 "fps": ps.fps,
@@ -225,7 +227,7 @@ def read_coco(path: Path, **options: Any) -> PoseSet:
     if cat is None:
         raise FormatError(f"{name} has no keypoint category")
     sk = _read_skeleton(cat, info, name)
-    frame_of = _frame_indices(images, name)
+    frame_of = _frame_indices(images, info, name)
     frame_count = max(frame_of.values(), default=-1) + 1
     if isinstance(info.get("frame_count"), int) and info["frame_count"] >= frame_count:
         frame_count = info["frame_count"]
@@ -288,29 +290,46 @@ def _read_skeleton(cat: dict[str, Any], info: dict[str, Any], name: str) -> Skel
         raise FormatError(f"{name}: {err}") from None
 
 
-def _frame_indices(images: list[Any], name: str) -> dict[Any, int]:
-    """image id -> frame: ``frame_index`` when every image has one, else the rank of its id."""
+def _frame_indices(images: list[Any], info: dict[str, Any], name: str) -> dict[Any, int]:
+    """image id -> video frame, from the first of these that every image has: ``frame_index``;
+    a number ending its file name (``000010.jpg`` as our export names it, CVAT's
+    ``frame_000010.jpg``); our export's id (frame + 1); else, for a file whose images are every
+    frame in order (ids 0.., 1.. or as many images as ``info.frame_count``), the rank of its id.
+    Anything else is refused: placing labels on guessed frames would move them silently."""
     if not all(isinstance(i, dict) and _is_id(i.get("id")) for i in images):
         raise FormatError(f"{name}: every image needs an integer or text id")
     ids = [i["id"] for i in images]
     if len(set(ids)) != len(ids):
         raise FormatError(f"{name}: image ids are not unique")
+    if not images:
+        return {}
     if all("frame_index" in i for i in images):
         frames = [parse_int(i["frame_index"], f"{name} frame_index") for i in images]
         if len(set(frames)) != len(frames):
             raise FormatError(f"{name}: two images have the same frame_index")
         return dict(zip(ids, frames, strict=True))
-    # CVAT names a video task's frames frame_<absolute index>: trust those numbers.
-    named = [_CVAT_FRAME.fullmatch(Path(str(i.get("file_name", ""))).stem) for i in images]
+    named = [_NAME_NUMBER.search(Path(str(i.get("file_name") or "")).stem) for i in images]
     numbers = [int(m.group(1)) for m in named if m]
     if len(numbers) == len(images) and len(set(numbers)) == len(numbers):
         return dict(zip(ids, numbers, strict=True))
-    # Plain COCO (e.g. a video exported frame by frame): image ids follow frame order.
-    ordered = sorted(ids) if all(isinstance(i, int) for i in ids) else ids
-    return {image_id: k for k, image_id in enumerate(ordered)}
+    numeric = all(isinstance(i, int) for i in ids)
+    if numeric and info.get("description") == DESCRIPTION and min(ids) >= 1:
+        return {image_id: image_id - 1 for image_id in ids}
+    ordered = sorted(ids) if numeric else ids
+    every_frame = info.get("frame_count") == len(ids) or (
+        numeric and ordered[:1] in ([0], [1]) and ordered[-1] - ordered[0] == len(ids) - 1
+    )
+    if every_frame:
+        return {image_id: k for k, image_id in enumerate(ordered)}
+    raise FormatError(
+        f"{name}: its images do not say which video frames they are (no frame_index, no frame "
+        "number ending every file name) and do not cover every frame in order; add each "
+        "image's 0-based frame as frame_index"
+    )
 
 
-_CVAT_FRAME = re.compile(r"frame_(\d+)")
+# A frame number ending an image's name: ``000010`` (our export), ``frame_000010`` (CVAT).
+_NAME_NUMBER = re.compile(r"(\d+)$")
 
 
 def _is_id(value: object) -> bool:

@@ -15,13 +15,16 @@ starts at a key). CVAT starts every point of a track with a key, so a joint unla
 person's first exported frame is written there as outside (it reads back as absent). The
 label list in
 ``<meta>`` declares the skeleton (type ``skeleton`` with an SVG of its nodes and edges, one
-``points`` sub-label per joint) so CVAT can create the task's labels from the file.
+``points`` sub-label per joint) so CVAT can create the task's labels from the file. A
+shape's ``frame`` is the video frame, as CVAT's own export numbers it (``start_frame + step *``
+the task frame); our task starts at 0 with step 1, so the two agree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -206,10 +209,7 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
     if not shapes:
         raise FormatError(f"{name} holds no skeleton tracks")
     label, sk = _skeleton(root, name)
-    start, step = _frame_mapping(task, name)
-    frame_count = 0
-    if task is not None and task.findtext("size"):
-        frame_count = start + step * parse_int(task.findtext("size"), f"{name} <size>")
+    frames_of = _TaskFrames.of(task, name)
     tracks = [
         t
         for t in root.findall("track")
@@ -219,11 +219,11 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
     if len(set(track_ids)) != len(track_ids):
         raise FormatError(f"{name}: two tracks have the same id")
     frames = [
-        parse_int(s.get("frame"), f"{name} skeleton frame")
+        frames_of.check(parse_int(s.get("frame"), f"{name} skeleton frame"), name)
         for t in tracks
         for s in t.findall("skeleton")
     ]
-    frame_count = max([frame_count, *(start + step * f + 1 for f in frames)])
+    frame_count = max([frames_of.frame_count, *(f + 1 for f in frames)])
     check_frame_count(frame_count, sk.num_joints, len(tracks), name)
     instances = empty_instances(track_ids, frame_count, sk.num_joints)
     index = {j: i for i, j in enumerate(sk.joints)}
@@ -234,7 +234,7 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
         # CVAT's model output: its keys are predictions (an edited one is "semi-auto")
         source = Source.PREDICTED if track.get("source") == "auto" else Source.MANUAL
         for shape in track.findall("skeleton"):
-            _read_shape(inst, shape, index, f"{name} track {inst.track_id}", start, step, source)
+            _read_shape(inst, shape, index, f"{name} track {inst.track_id}", source)
     width = height = None
     if task is not None and task.find("original_size") is not None:
         width = parse_int(task.findtext("original_size/width"), f"{name} width") or None
@@ -242,19 +242,56 @@ def read_cvat(path: Path, **options: Any) -> PoseSet:
     return PoseSet(sk, frame_count, instances, width=width, height=height)
 
 
-def _frame_mapping(task: ET.Element | None, name: str) -> tuple[int, int]:
-    """Video frame of task frame k is ``start + step * k`` (a task may skip or trim frames)."""
-    if task is None:
-        return 0, 1
-    start = parse_int(task.findtext("start_frame") or "0", f"{name} <start_frame>")
-    step = 1
-    for part in (task.findtext("frame_filter") or "").split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "step":
-            step = parse_int(value, f"{name} frame_filter step")
-    if step < 1:
-        raise FormatError(f"{name}: frame_filter step must be at least 1")
-    return start, step
+@dataclass(frozen=True)
+class _TaskFrames:
+    """The video frames a CVAT task covers: ``start``, ``start + step``, ... up to ``stop``.
+
+    CVAT for video numbers every shape by its video frame (its exporter writes
+    ``start_frame + step * task frame``), so a shape's ``frame`` is used as it is; this only
+    checks that it is one of the task's frames and gives the video length the file implies."""
+
+    start: int
+    step: int
+    stop: int | None  # None when the file does not say
+
+    @classmethod
+    def of(cls, task: ET.Element | None, name: str) -> _TaskFrames:
+        if task is None:
+            return cls(0, 1, None)
+        start = parse_int(task.findtext("start_frame") or "0", f"{name} <start_frame>")
+        step = 1
+        for part in (task.findtext("frame_filter") or "").split(","):
+            key, _, value = part.strip().partition("=")
+            if key == "step":
+                step = parse_int(value, f"{name} frame_filter step")
+        if step < 1:
+            raise FormatError(f"{name}: frame_filter step must be at least 1")
+        stop = None
+        if task.findtext("stop_frame"):
+            stop = parse_int(task.findtext("stop_frame"), f"{name} <stop_frame>")
+        elif task.findtext("size"):
+            size = parse_int(task.findtext("size"), f"{name} <size>")
+            stop = start + step * (size - 1) if size else None
+        if stop is not None and stop < start:
+            raise FormatError(f"{name}: stop_frame {stop} is before start_frame {start}")
+        return cls(start, step, stop)
+
+    @property
+    def frame_count(self) -> int:
+        """Frames of the video up to the task's last one (the video may be longer)."""
+        return 0 if self.stop is None else self.stop + 1
+
+    def check(self, frame: int, name: str) -> int:
+        """``frame`` (a video frame), refused when the task does not hold it."""
+        beyond = self.stop is not None and frame > self.stop
+        if frame < self.start or beyond or (frame - self.start) % self.step:
+            last = "" if self.stop is None else f" to {self.stop}"
+            raise FormatError(
+                f"{name}: a shape is on frame {frame}, which is not one of the task's frames "
+                f"({self.start}{last}, every {self.step}); CVAT for video numbers shapes by "
+                "video frame"
+            )
+        return frame
 
 
 def _read_shape(
@@ -262,11 +299,9 @@ def _read_shape(
     shape: ET.Element,
     index: dict[str, int],
     where: str,
-    start: int,
-    step: int,
     source: Source = Source.MANUAL,
 ) -> None:
-    frame = start + step * parse_int(shape.get("frame"), f"{where} frame")
+    frame = parse_int(shape.get("frame"), f"{where} frame")  # a video frame, checked above
     where = f"{where} frame {frame}"
     if shape.get("outside") == "1" and shape.get("keyframe") == "1":
         # the whole skeleton leaves the picture here (CVAT's end of a track)

@@ -7,7 +7,8 @@ Export (``dlc``) writes a folder DeepLabCut reads::
     OUT/labeled-data/<video>/img<frame>.png               zero-padded to ceil(log10(frames)) digits
     OUT/config_labels.yaml                                scorer, bodyparts, skeleton for config.yaml
 
-Several people use the multi-animal header (scorer/individuals/bodyparts/coords). The table
+Several people, or one whose track id is not 0, use the multi-animal header
+(scorer/individuals/bodyparts/coords, individuals named ``individual<track id>``). The table
 has x and y only: occluded joints become plain positions, absent and unlabelled joints empty
 cells. The plain table (``dlc-csv``) of poses an estimator gave adds a ``likelihood`` column per
 joint, as DeepLabCut's own analysis output does: the score of a predicted joint, empty for the
@@ -76,7 +77,7 @@ def _table(
     scores = [predicted_confidence(i) for i in instances]
     scored = any(c is not None for c in scores)
     coords = ("x", "y", "likelihood") if likelihood and scored else ("x", "y")
-    multi = len(instances) > 1
+    multi = _multi(ps)
     joints = ps.skeleton.joints
     rows: list[list[str]] = [["scorer"] + [scorer] * (len(coords) * len(joints) * len(instances))]
     if multi:
@@ -146,12 +147,18 @@ def write_dlc(
         folder = tmp / "labeled-data" / name
         folder.mkdir(parents=True)
         (folder / f"CollectedData_{scorer}.csv").write_text(_csv_text(rows), encoding="utf-8")
-        _write_h5(rows, folder / f"CollectedData_{scorer}.h5", multi=len(ps.instances) > 1)
+        _write_h5(rows, folder / f"CollectedData_{scorer}.h5", multi=_multi(ps))
         if source is not None:
             for f in labelled_frames(ps, frames):
                 rgb = read_frame(source, int(f))
                 write_image(folder / image_name(int(f), ps.frame_count), rgb, "png")
         (tmp / "config_labels.yaml").write_text(_config(ps, scorer, name), encoding="utf-8")
+
+
+def _multi(ps: PoseSet) -> bool:
+    """Whether the table needs the multi-animal header: several people, or one whose track id
+    is not 0 (the single-animal header has no place for it, and it reads back as person 0)."""
+    return len(ps.instances) > 1 or any(inst.track_id != 0 for inst in ps.instances)
 
 
 def _scorer(scorer: str) -> str:
@@ -188,7 +195,7 @@ def _config(ps: PoseSet, scorer: str, video: str) -> str:
     """The label keys of DeepLabCut's config.yaml (multi-animal projects list body parts under
     ``multianimalbodyparts`` and set ``bodyparts: MULTI!``, as DeepLabCut's template does)."""
     q = _yaml_str
-    multi = len(ps.instances) > 1
+    multi = _multi(ps)
     parts = [f"- {q(j)}" for j in ps.skeleton.joints]
     lines = [
         "# Label settings for a DeepLabCut config.yaml (merge into your project's file).",

@@ -2,7 +2,7 @@
 
 ``read_labels`` reads a label file in any readable format (guessed from the file unless named),
 checked against a skeleton when the caller has one (``--skeleton``, or the open project's) and
-padded to the video's length. ``merge_into`` turns what it read into one edit of an open
+fitted to the video's length. ``merge_into`` turns what it read into one edit of an open
 project, undone in one step: the file's manual labels are written over the project's on the
 joints the file labels (other joints and frames keep theirs), its predicted joints (an
 estimator's, e.g. ``annotator estimate``'s output) replace the predicted layer on their frames,
@@ -24,7 +24,7 @@ from annotator.core.poseset import PoseSet
 from annotator.core.skeleton import Skeleton
 from annotator.errors import FormatError
 from annotator.formats import registry
-from annotator.formats._common import pad_frames
+from annotator.formats._common import fit_frames
 
 
 def read_labels(
@@ -38,7 +38,7 @@ def read_labels(
     """(the file's pose set, its format's name). ``name``: the format (guessed when None;
     ``advice``: what to do when it cannot be); ``skeleton``: the joints the labels must have
     (files that do not name their joints take it); ``frame_count``: the video's, the labels
-    padded to it (refused past its end)."""
+    fitted to it (``fit_frames``: refused past its end)."""
     src = Path(path)
     if not src.exists():
         raise FormatError(f"file not found: {src}")
@@ -52,8 +52,25 @@ def read_labels(
             )
         ps = replace(ps, skeleton=skeleton)
     if frame_count is not None:
-        ps = pad_frames(ps, frame_count)
+        ps = fit_frames(ps, frame_count)
     return ps, adaptor.name
+
+
+def video_warnings(ps: PoseSet, frame_count: int, width: int, height: int) -> list[str]:
+    """What to tell the user when ``ps`` (as read, before ``fit_frames``) was made for another
+    video than the one it goes onto (``frame_count`` frames of ``width`` x ``height``; 0 when
+    unknown). The labels are imported as they are: a crop, a rescale or a trimmed copy cannot
+    be told apart from another video, so this only warns (``annotator import`` on stderr,
+    File > Import Labels on the status bar). A file that ends sooner says nothing: CSV and
+    DeepLabCut tables end at their last label."""
+    said = []
+    if ps.width and ps.height and width and height and (ps.width, ps.height) != (width, height):
+        said.append(
+            f"the labels were made on {ps.width}x{ps.height} frames; the video is {width}x{height}"
+        )
+    if ps.frame_count > frame_count:
+        said.append(f"the file is for a {ps.frame_count}-frame video; this one has {frame_count}")
+    return said
 
 
 def _joints(skeleton: Skeleton) -> str:

@@ -64,16 +64,23 @@ def guess(path: str | Path, advice: str = "give --format") -> FormatAdaptor:
         raise FormatError(f"file not found: {p}")
     if p.is_file() and p.stat().st_size == 0:
         raise FormatError(f"{p.name} is empty (0 bytes)")
+    found = recognise(p)
+    if found is not None:
+        return found
     readable = _filter("read")
-    for adaptor in readable:
-        if adaptor.sniff(p):
-            return adaptor
     # Nothing recognised the content: if the extension names one format, let its reader say
     # precisely what is wrong with the file.
     by_ext = [a for a in readable if p.suffix.lower() in a.extensions]
     if len(by_ext) == 1 and p.is_file():
         return by_ext[0]
     raise FormatError(f"cannot tell the format of {p.name}; {advice} ({', '.join(names('read'))})")
+
+
+def recognise(path: str | Path) -> FormatAdaptor | None:
+    """The readable format whose sniffer knows ``path``'s name and first bytes, or None (no
+    guess from the extension alone, unlike :func:`guess`)."""
+    p = Path(path)
+    return next((a for a in _filter("read") if a.sniff(p)), None)
 
 
 def dialog_filters(mode: str = "read") -> list[str]:

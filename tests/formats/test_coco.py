@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -129,14 +130,16 @@ def test_reads_coco_documentation_layout() -> None:
     # 1-based skeleton; no track ids, no frame_index.
     ps = registry.get("coco").read(SAMPLES / "coco_person_keypoints.json")
     assert ps.skeleton is COCO_SKELETON
-    assert ps.frame_count == 2  # image ids in order become frames 0, 1
+    a, b = 397133, 397134  # the numbers ending the file names (000000397133.jpg) are frames
+    assert ps.frame_count == b + 1
     assert (ps.width, ps.height) == (640, 427)
     (inst,) = ps.instances
-    assert inst.poses[0, 0].tolist() == [400, 70, Visibility.VISIBLE]
-    assert inst.poses[0, 16].tolist() == [450, 150, Visibility.OCCLUDED]
-    assert inst.poses[0, 2, 2] == Visibility.UNLABELLED and np.isnan(inst.poses[0, 2, 0])
-    assert inst.poses[1, 0].tolist() == [12.5, 25, Visibility.VISIBLE]
-    assert inst.source[0, 0] == Source.MANUAL and inst.source[0, 2] == Source.NONE
+    assert inst.manual_frames().tolist() == [a, b]
+    assert inst.poses[a, 0].tolist() == [400, 70, Visibility.VISIBLE]
+    assert inst.poses[a, 16].tolist() == [450, 150, Visibility.OCCLUDED]
+    assert inst.poses[a, 2, 2] == Visibility.UNLABELLED and np.isnan(inst.poses[a, 2, 0])
+    assert inst.poses[b, 0].tolist() == [12.5, 25, Visibility.VISIBLE]
+    assert inst.source[a, 0] == Source.MANUAL and inst.source[a, 2] == Source.NONE
     assert registry.guess(SAMPLES / "coco_person_keypoints.json").name == "coco"
 
 
@@ -155,3 +158,53 @@ def test_reads_cvat_style_coco(tmp_path: Path) -> None:
     assert [i.track_id for i in ps.instances] == [5, 6]
     assert ps.instances[0].manual_frames().tolist() == [7]
     assert ps.instances[1].manual_frames().tolist() == [3]
+
+
+def _without_frame_index(pose_set: PoseSet, tmp_path: Path, **options: Any) -> dict[str, Any]:
+    """Our export of ``pose_set`` (labels on frames 0, 5, 11) as a tool that keeps only
+    standard COCO fields leaves it: no ``frame_index``."""
+    out = tmp_path / "set.json"
+    registry.get("coco").write(pose_set, out, **options)
+    doc = json.loads(out.read_text())
+    for image in doc["images"]:
+        del image["frame_index"]
+    return doc
+
+
+def _frames(doc: dict[str, Any], tmp_path: Path) -> list[int]:
+    path = tmp_path / "stripped.json"
+    path.write_text(json.dumps(doc))
+    return registry.get("coco").read(path).instances[0].manual_frames().tolist()
+
+
+def test_frames_without_frame_index_come_from_file_names(
+    pose_set: PoseSet, fake_video: FakeVideo, tmp_path: Path
+) -> None:
+    # the rank of the image ids moved labels on 0, 5, 11 onto 0, 1, 2
+    doc = _without_frame_index(pose_set, tmp_path, images="jpg", video=fake_video)
+    assert [i["file_name"] for i in doc["images"]][1] == "set_images/000005.jpg"
+    for item in doc["images"] + doc["annotations"]:  # a tool that renumbers images
+        item["id" if "file_name" in item else "image_id"] += 100  # keeps their names
+    assert _frames(doc, tmp_path) == [0, 5, 11]
+
+
+def test_frames_without_frame_index_or_names_come_from_our_ids(
+    pose_set: PoseSet, tmp_path: Path
+) -> None:
+    doc = _without_frame_index(pose_set, tmp_path)  # no images: empty file names
+    assert [i["id"] for i in doc["images"]] == [1, 6, 12]
+    assert _frames(doc, tmp_path) == [0, 5, 11]
+
+
+def test_sparse_file_without_frame_numbers_is_refused(pose_set: PoseSet, tmp_path: Path) -> None:
+    doc = _without_frame_index(pose_set, tmp_path)
+    doc["info"] = {"description": "relabelled elsewhere"}  # not ours: ids say nothing
+    with pytest.raises(FormatError, match="do not say which video frames they are"):
+        _frames(doc, tmp_path)
+    # images that are every frame in order (ids 1, 2, 3) still read by rank
+    for k, image in enumerate(doc["images"]):
+        for ann in doc["annotations"]:
+            if ann["image_id"] == image["id"]:
+                ann["image_id"] = k + 1
+        image["id"] = k + 1
+    assert _frames(doc, tmp_path) == [0, 1, 2]

@@ -6,9 +6,11 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import numpy as np
+import pytest
 
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseSet
+from annotator.errors import FormatError
 from annotator.formats import registry
 from tests.formats.helpers import SAMPLES
 
@@ -105,16 +107,56 @@ def test_whole_skeleton_outside_is_absent(tmp_path: Path) -> None:
     assert (inst.visibility[4] == Visibility.ABSENT).all()
 
 
-def test_trimmed_task_frames_map_to_video_frames(tmp_path: Path) -> None:
-    # CVAT numbers a task's frames from 0; video frame = start_frame + step * task frame.
+def _task(text: str, start: int, stop: int, step: int, frames: tuple[int, int]) -> str:
+    """The sample as a task of video frames ``start..stop`` every ``step``, its two key
+    shapes (frames 0 and 4 in the sample) moved to the video frames ``frames``."""
+    text = text.replace("<start_frame>0</start_frame>", f"<start_frame>{start}</start_frame>")
+    text = text.replace("<stop_frame>9</stop_frame>", f"<stop_frame>{stop}</stop_frame>")
+    text = text.replace("<size>10</size>", f"<size>{(stop - start) // step + 1}</size>")
+    text = text.replace(
+        "<frame_filter></frame_filter>", f"<frame_filter>step={step}</frame_filter>"
+    )
+    text = text.replace('<skeleton frame="0"', f'<skeleton frame="{frames[0]}"')
+    text = text.replace('<skeleton frame="4"', f'<skeleton frame="{frames[1]}"')
+    return text.replace('<skeleton frame="1"', f'<skeleton frame="{frames[0] + step}"')
+
+
+def test_shape_frames_are_video_frames_in_a_trimmed_task(tmp_path: Path) -> None:
+    # CVAT's exporter writes each shape's absolute video frame (start_frame + step * the task
+    # frame); reading it as a task frame again put keys drawn on 20 and 60 onto 30 and 70.
     text = (SAMPLES / "cvat_video_skeleton.xml").read_text()
-    text = text.replace("<start_frame>0</start_frame>", "<start_frame>100</start_frame>")
-    text = text.replace("<frame_filter></frame_filter>", "<frame_filter>step=2</frame_filter>")
     path = tmp_path / "a.xml"
-    path.write_text(text)
+    path.write_text(_task(text, 10, 239, 1, (20, 60)))
     ps = registry.get("cvat-video").read(path)
-    assert ps.frame_count == 100 + 2 * 10
-    assert ps.instances[0].manual_frames().tolist() == [100, 108]
+    assert ps.instances[0].manual_frames().tolist() == [20, 60]
+    assert ps.frame_count == 240  # stop_frame + 1, not start + size (one frame too many)
+
+
+def test_shape_frames_on_a_stepped_task(tmp_path: Path) -> None:
+    text = (SAMPLES / "cvat_video_skeleton.xml").read_text()
+    path = tmp_path / "a.xml"
+    path.write_text(_task(text, 0, 162, 3, (6, 120)))
+    ps = registry.get("cvat-video").read(path)
+    assert ps.instances[0].manual_frames().tolist() == [6, 120]
+    assert ps.frame_count == 163
+    # a frame the task does not hold (task-relative numbering) is refused, not moved
+    path.write_text(_task(text, 0, 162, 3, (2, 40)))
+    with pytest.raises(FormatError, match="frame 2, which is not one of the task's frames"):
+        registry.get("cvat-video").read(path)
+
+
+def test_export_numbers_shapes_by_video_frame(pose_set: PoseSet, tmp_path: Path) -> None:
+    # our task starts at frame 0 with step 1, so a task frame is the video frame: the file
+    # follows CVAT's convention and comes back on the same frames
+    out = tmp_path / "a.xml"
+    registry.get("cvat-video").write(pose_set, out)
+    task = ET.parse(out).getroot().find("meta/task")
+    assert task is not None
+    assert (task.findtext("start_frame"), task.findtext("stop_frame")) == ("0", "11")
+    assert task.findtext("frame_filter") == ""
+    back = registry.get("cvat-video").read(out)
+    assert back.frame_count == pose_set.frame_count
+    assert back.instances[0].manual_frames().tolist() == [0, 5, 11]
 
 
 def test_reads_cvat_layout() -> None:

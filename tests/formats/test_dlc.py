@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -148,3 +149,26 @@ def test_table_of_headers_only_says_it_holds_no_frames(pose_set: PoseSet, tmp_pa
     assert len(out.read_text().splitlines()) == 3
     with pytest.raises(FormatError, match="holds no labelled frames"):
         registry.get("dlc-csv").read(out)
+
+
+def test_one_person_with_a_track_id_keeps_it(
+    pose_set: PoseSet, tmp_path: Path, fake_video: FakeVideo
+) -> None:
+    # The single-animal header has no place for a track id: person 3 came back as person 0,
+    # and importing into the project it came from added a duplicate person.
+    alone = replace(pose_set, instances=[replace(pose_set.instances[0], track_id=3)])
+    table = tmp_path / "CollectedData_x.csv"
+    registry.get("dlc-csv").write(alone, table, scorer="x")
+    header = pd.read_csv(table, header=[0, 1, 2, 3], index_col=0).columns
+    assert list(header.names) == ["scorer", "individuals", "bodyparts", "coords"]
+    assert [i.track_id for i in registry.get("dlc-csv").read(table).instances] == [3]
+    out = tmp_path / "dlc"
+    registry.get("dlc").write(alone, out, video=fake_video)
+    config = yaml.safe_load((out / "config_labels.yaml").read_text())
+    assert config["individuals"] == ["individual3"]
+    back = registry.get("dlc").read(out)
+    assert [i.track_id for i in back.instances] == [3]
+    assert back.instances[0].manual_frames().tolist() == [0, 5, 11]
+    # person 0 alone keeps the single-animal layout DeepLabCut's plain projects use
+    registry.get("dlc-csv").write(pose_set, table, scorer="x")
+    assert table.read_text().splitlines()[1].startswith("bodyparts,")

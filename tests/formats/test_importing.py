@@ -4,6 +4,7 @@ layer, new people added, one undo step; wrong joints or length refused."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,8 @@ from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.skeleton import COCO, PENN_ACTION
 from annotator.errors import FormatError
 from annotator.formats import registry
-from annotator.formats._common import pad_frames
-from annotator.formats.importing import merge_into, read_labels, summary
+from annotator.formats._common import fit_frames
+from annotator.formats.importing import merge_into, read_labels, summary, video_warnings
 
 FRAMES = 30
 J = PENN_ACTION.num_joints
@@ -103,7 +104,44 @@ def test_padding_to_the_video_keeps_confidence_and_held() -> None:
     ps = _file_set()
     ps.instances[0].held = np.zeros((FRAMES, J), bool)
     ps.instances[0].held[15] = True
-    padded = pad_frames(ps, FRAMES + 10).instances[0]
+    padded = fit_frames(ps, FRAMES + 10).instances[0]
     assert padded.confidence is not None and np.allclose(padded.confidence[20], 0.7)
     assert np.isnan(padded.confidence[FRAMES:]).all()
     assert padded.held is not None and padded.held[15].all() and not padded.held[FRAMES:].any()
+
+
+@pytest.mark.parametrize(
+    ("name", "suffix"),
+    [("coco", ".json"), ("cvat-video", ".xml"), ("npz", ".npz"), ("csv", ".csv")],
+)
+def test_a_file_for_a_longer_video_imports_when_its_labels_fit(
+    name: str, suffix: str, tmp_path: Path
+) -> None:
+    # Labels up to frame 12 of a 50-frame video. COCO, CVAT and npz say how long their video
+    # was and were refused ("the labels reach frame 49 ..."); CSV, which ends at its last
+    # label, was imported: the same labels now read alike from every format.
+    ps = fit_frames(_file_set(), 50)
+    out = tmp_path / f"labels{suffix}"
+    registry.get(name).write(replace(ps, width=320, height=240), out)
+    read, _ = read_labels(out, skeleton=PENN_ACTION)
+    said = video_warnings(read, FRAMES, 320, 240)
+    if name == "csv":
+        assert said == []
+    else:
+        assert said == [f"the file is for a 50-frame video; this one has {FRAMES}"]
+    fitted = fit_frames(read, FRAMES)
+    assert fitted.frame_count == FRAMES
+    assert fitted.instances[0].manual_frames().tolist() == [8, 12]
+    with pytest.raises(FormatError) as err:
+        fit_frames(read, 10)
+    longer = "" if name == "csv" else " (the file is for a 50-frame video)"
+    assert str(err.value) == f"the labels reach frame 12 but the video has 10 frames{longer}"
+
+
+def test_video_warnings_name_another_frame_size() -> None:
+    ps = replace(_file_set(), width=320, height=240)
+    assert video_warnings(ps, FRAMES, 640, 360) == [
+        "the labels were made on 320x240 frames; the video is 640x360"
+    ]
+    assert video_warnings(ps, FRAMES, 320, 240) == []
+    assert video_warnings(ps, FRAMES, 0, 0) == []  # a video of unknown size: nothing to say

@@ -3,6 +3,7 @@ project in a worker, one undo step; a bad file is one message and changes nothin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,9 @@ import numpy as np
 from annotator.core import commands as cmd
 from annotator.core.codes import Source, Visibility
 from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.store import save_project
 from annotator.formats import registry
+from annotator.gui import opening
 from annotator.gui.timeline_state import FrameStatus
 from tests.gui.conftest import open_and_wait
 from tests.gui.test_export_dialog import _label
@@ -117,3 +120,56 @@ def test_a_missing_file_is_said_before_asking_to_save(
     window.open_path(gone)
     assert window.reporter.errors == [f"file not found: {gone}"]
     assert window.session is session and not window.reporter.questions
+
+
+def test_labels_made_on_another_frame_size_are_merged_with_a_warning(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """``annotator import`` warned; the app merged such a file without a word."""
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    doc = window.session.doc
+    assert (doc.video.width, doc.video.height) == (160, 120)
+    ps = _estimate_like(doc.skeleton, doc.frame_count, truth)
+    labels = tmp_path / "labels.json"
+    registry.get("coco").write(replace(ps, width=320, height=240), labels)
+    window.reporter.located = str(labels)
+    window.actions_by_id["import_labels"].trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
+    assert not window.reporter.errors
+    assert list(doc.labelled_frames(0)) == [20]
+    said = window.statusBar().currentMessage()
+    assert said.startswith("imported 1 labelled frame of 1 person from labels.json (coco)")
+    assert said.endswith("; warning: the labels were made on 320x240 frames; the video is 160x120")
+    registry.get("coco").write(replace(ps, width=160, height=120), labels)  # the same size
+    window.actions_by_id["import_labels"].trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
+    assert "warning" not in window.statusBar().currentMessage()
+
+
+def test_a_label_file_opened_as_a_project_says_how_to_import_it(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A COCO .json opened or dropped was read as a project: "not an annotator project (no
+    'schema' field)"."""
+    video, truth = figure_video
+    labels = tmp_path / "labels.json"
+    open_and_wait(qtbot, window, video)
+    doc = window.session.doc
+    registry.get("coco").write(_estimate_like(doc.skeleton, doc.frame_count, truth), labels)
+    session = window.session
+    window.open_path(labels)
+    assert window.reporter.errors == [
+        "labels.json is a label file (coco), not a project: File > Import Labels (Ctrl+I) "
+        "brings it into this project"
+    ]
+    assert window.session is session and not window.reporter.questions
+    window.reporter.errors.clear()
+    assert opening.open_refusal(labels, has_project=False) == (
+        "labels.json is a label file (coco), not a project: open its video, then File > "
+        "Import Labels (Ctrl+I)"
+    )
+    # a project saved under a plain .json name is still a project, whatever it holds
+    project = tmp_path / "take.json"
+    save_project(doc, project)
+    assert opening.open_refusal(project, has_project=True) is None
