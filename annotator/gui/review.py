@@ -407,24 +407,13 @@ def _export(window: MainWindow, kind: str) -> None:
     video, skeleton = Path(session.doc.video.path), session.skeleton
 
     def job(progress: Progress, should_stop: ShouldStop) -> Any:
-        if kind == "video":
-            return review_export.export_overlay_video(
-                video,
-                skeleton,
-                track,
-                out,
-                others=others,
-                progress=progress,
-                should_stop=should_stop,
-            )
-        return review_export.export_contact_sheet(
-            video,
-            skeleton,
-            track,
-            out,
-            others=others,
-            progress=progress,
-            should_stop=should_stop,
+        export = (
+            review_export.export_overlay_video
+            if kind == "video"
+            else review_export.export_contact_sheet
+        )
+        return export(
+            video, skeleton, track, out, others=others, progress=progress, should_stop=should_stop
         )
 
     def done(result: Any) -> None:
