@@ -26,6 +26,7 @@ from annotator.gui import (
     people,
     proxy_offer,
     ranking_walks,
+    text_keys,
     theme,
     video_ranking,
     window_actions,
@@ -174,6 +175,7 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         layout.addWidget(self.proxy_bar)
         self.frame_view = FrameView()
+        self._text_keys = text_keys.install(self, self.frame_view)  # Esc, Tab, Enter in fields
         layout.addWidget(self.frame_view, 1)
         transport = QtWidgets.QHBoxLayout()
         transport.setContentsMargins(8, 4, 8, 4)
