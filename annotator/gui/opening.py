@@ -22,7 +22,7 @@ from annotator.core.document import Document, VideoRef
 from annotator.core.paths import data_dir
 from annotator.core.poseset import PoseInstance, PoseSet
 from annotator.core.progress import Cancelled, Progress, ShouldStop
-from annotator.core.schema import EXTENSION
+from annotator.core.schema import EXTENSION, SCHEMA_PREFIX
 from annotator.errors import AnnotatorError, ProjectError, VideoError
 from annotator.gui.dialogs import ExportChoice
 from annotator.gui.session import Session
@@ -74,20 +74,41 @@ def open_any(path: Path, window: WindowServices) -> None:
 
 def open_refusal(path: Path, has_project: bool) -> str | None:
     """Why ``path`` cannot be opened, known before anything is closed for it, or None: a file
-    that does not exist, or a label file opened as a video (known by its extension and first
-    bytes; a video reader would only call it unreadable)."""
+    that does not exist, or a label file opened as a video or a project (known by its
+    extension and first bytes; a video reader would only call it unreadable, the project
+    reader "not an annotator project")."""
     from annotator.errors import FormatError
     from annotator.formats import registry
 
     if not path.exists():
         return f"file not found: {path}"
-    if is_project(path) or path.suffix.lower() not in registry.extensions() or not path.is_file():
+    if not path.is_file():
+        return None
+    if is_project(path):
+        if _has_project_schema(path):
+            return None
+        label_format = registry.recognise(path)  # only by content: a project may be any .json
+        if label_format is None:
+            return None  # the project reader says what is wrong with it
+        return _label_file(path, label_format.name, "a project", has_project)
+    if path.suffix.lower() not in registry.extensions():
         return None
     try:
-        label_format = registry.guess(path).name
+        label_format = registry.guess(path)
     except FormatError:
         return None
-    what = f"{path.name} is a label file ({label_format}), not a video"
+    return _label_file(path, label_format.name, "a video", has_project)
+
+
+def _has_project_schema(path: Path) -> bool:
+    """Whether the start of ``path`` names a project schema (``"schema": "annotator.project/N"``,
+    written first), so a project is never taken for a label file."""
+    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+        return SCHEMA_PREFIX in fh.read(65536)
+
+
+def _label_file(path: Path, label_format: str, opened_as: str, has_project: bool) -> str:
+    what = f"{path.name} is a label file ({label_format}), not {opened_as}"
     if has_project:
         return f"{what}: File > Import Labels (Ctrl+I) brings it into this project"
     return f"{what}: open its video, then File > Import Labels (Ctrl+I)"
@@ -106,6 +127,16 @@ def _open_video(path: Path, window: WindowServices) -> None:
     # journal then overwrote it).
     recovery = autosave.find(path)
     restored = autosave.ask_restore(window, recovery) if recovery is not None else None
+    if restored is None:
+        project = saved_project_beside(path)
+        if project is not None and window.reporter.ask(
+            f"{project.name} beside this video is a saved project on it. Open it? (No starts "
+            "a new project, which Save would offer to write over it.)",
+            "Saved project",
+        ):
+            reader.close()
+            _open_project(project, window)
+            return
     skeleton = restored.skeleton if restored is not None else window.reporter.choose_skeleton()
     if skeleton is None:
         reader.close()
@@ -116,6 +147,23 @@ def _open_video(path: Path, window: WindowServices) -> None:
         return Session(reader, doc, method=window.settings.fill_method())
 
     _when_indexed(window, reader, make_session, path, restored=restored, offered=True)
+
+
+def saved_project_beside(video: Path) -> Path | None:
+    """The project Save suggests for ``video`` (``NAME.annot.json`` beside it), when it exists
+    and is a project on this very video; None otherwise (a damaged file is left to Open)."""
+    from annotator.core import store
+    from annotator.core.fingerprint import video_fingerprint
+
+    beside = video.with_name(video.stem + PROJECT_SUFFIX)
+    if not beside.is_file():
+        return None
+    try:
+        doc = store.load_project(beside)
+        same = doc.video.fingerprint in (None, video_fingerprint(str(video)))
+    except (AnnotatorError, OSError):
+        return None
+    return beside if same and Path(doc.video.path).name == video.name else None
 
 
 def _open_project(path: Path, window: WindowServices) -> None:
@@ -344,26 +392,35 @@ def import_labels(window: WindowServices) -> None:
     """File > Import Labels: a label file in any readable format, or an estimator's output
     (``annotator estimate``), merged into the open project as one undo step
     (``formats.importing``). The file is read in a worker; errors reach the reporter and
-    leave the project as it was."""
-    from annotator.formats.importing import merge_into, read_labels, summary
+    leave the project as it was. A file made for another video (frames of another size, or
+    a longer video, its labels within this one) is merged with the warnings ``annotator
+    import`` gives (``video_warnings``), on the status bar."""
+    from annotator.formats._common import fit_frames
+    from annotator.formats.importing import merge_into, read_labels, summary, video_warnings
 
     session = window.need_session()
     chosen = window.reporter.locate_file("Import labels", label_filter(), dialog_dir(session))
     if not chosen:
         return
     path = Path(chosen)
-    skeleton, frames = session.doc.skeleton, session.doc.frame_count
+    skeleton, frames, video = session.doc.skeleton, session.doc.frame_count, session.doc.video
 
-    def job(_progress: Any, _should_stop: Any) -> tuple[PoseSet, str]:
+    def job(_progress: Any, _should_stop: Any) -> tuple[PoseSet, str, list[str]]:
         advice = "it is none of the formats the app reads"
-        return read_labels(path, skeleton=skeleton, frame_count=frames, advice=advice)
+        ps, name = read_labels(path, skeleton=skeleton, advice=advice)
+        said = video_warnings(ps, frames, video.width, video.height)
+        return fit_frames(ps, frames), name, said
 
-    def done(result: tuple[PoseSet, str]) -> None:
+    def done(result: tuple[PoseSet, str, list[str]]) -> None:
         if window.session is not session:
             return  # another video was opened meanwhile: these labels are not for it
-        ps, name = result
+        ps, name, said = result
         session.push(merge_into(session.doc, ps, f"Import {path.name}"))
-        window.show_status(f"imported {summary(ps)} from {path.name} ({name})", 8000)
+        text = f"imported {summary(ps)} from {path.name} ({name})"
+        if said:  # up for longer: the labels may sit in the wrong place
+            window.show_status(f"{text}; warning: {'; '.join(said)}", 16000)
+        else:
+            window.show_status(text, 8000)
 
     window.tasks.start(f"Importing {path.name}", job, done, window.reporter.error)
 

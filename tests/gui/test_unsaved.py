@@ -118,3 +118,23 @@ def test_a_project_name_typed_without_its_extension_gets_it(
     window.open_path(project)
     qtbot.waitUntil(lambda: window.session is not session, timeout=15000)
     assert window.session.path == project and window.reporter.errors == []
+
+
+def test_a_video_with_its_saved_project_beside_it_offers_the_project(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    video = tmp_path / "walk.mp4"
+    shutil.copyfile(figure_video[0], video)
+    open_and_wait(qtbot, window, video)
+    window.session.place(20.0, 30.0)
+    project = tmp_path / "walk.annot.json"
+    assert opening.save(window, window.session, ask_path=False, path=project)
+    window.reporter.answer = True  # Open it? Yes
+    open_and_wait(qtbot, window, video)
+    assert any("walk.annot.json beside this video" in q for q in window.reporter.questions)
+    assert window.session.path == project and window.session.labelled_frames().size == 1
+    window.reporter.answer = False  # No: a new project, the saved one untouched
+    before = project.read_bytes()
+    open_and_wait(qtbot, window, video)
+    assert window.session.path is None and window.session.labelled_frames().size == 0
+    assert project.read_bytes() == before
