@@ -614,10 +614,10 @@ class SetGate(_StateCommand):
 class SetSetting(_StateCommand):
     """Change one project setting (``None`` removes it)."""
 
-    def __init__(self, key: str, value: Any) -> None:
+    def __init__(self, key: str, value: Any, text: str | None = None) -> None:
         super().__init__()
         self.key, self.value = key, value
-        self.text = f"Change {key}"
+        self.text = text or f"Change {key}"
 
     def capture(self, doc: Document) -> Any:
         return doc.settings.get(self.key)

@@ -73,10 +73,13 @@ class Reporter:
         """Save / Discard / Cancel; Esc and closing the box mean Cancel (keep working)."""
         return save_discard_cancel(self.parent, question, title)
 
-    def ask_text(self, question: str, title: str = "Question") -> str | None:
-        """A line of text from the user (stripped); None when cancelled or left empty."""
-        text, ok = QtWidgets.QInputDialog.getText(self.parent, title, question)
-        return text.strip() or None if ok else None
+    def ask_text(self, question: str, title: str = "Question", text: str = "") -> str | None:
+        """A line of text from the user (stripped; ``text`` offered to start with); None when
+        cancelled or left empty."""
+        answer, ok = QtWidgets.QInputDialog.getText(
+            self.parent, title, question, QtWidgets.QLineEdit.EchoMode.Normal, text
+        )
+        return answer.strip() or None if ok else None
 
     def choose_proposal(
         self, methods: Sequence[str], frame_count: int, budget: int | None = None
@@ -136,7 +139,7 @@ class RecordingReporter(Reporter):
         self.questions.append(question)
         return self.save_choice
 
-    def ask_text(self, question: str, title: str = "Question") -> str | None:
+    def ask_text(self, question: str, title: str = "Question", text: str = "") -> str | None:
         self.questions.append(question)
         return None if self.text is None else self.text.strip() or None
 

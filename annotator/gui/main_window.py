@@ -231,6 +231,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.joint_dock = self._dock("Joints", self.joint_list, "joints")
         self.fill_panel = FillPanel(available_methods(), default_method())
         self.fill_panel.method_chosen.connect(self._choose_method)
+        self.fill_panel.combo.setEnabled(False)  # a method is a project's: none to fill yet
         self.fill_dock = self._dock("Fill", self.fill_panel, "fill")
         self.legend = Legend(available_methods())
         # scrolled, so its two columns never set the narrowest the window can be
@@ -403,6 +404,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.set_status(session.status)
         self._show_proposals()
         self.fill_panel.set_method(session.method)
+        self.fill_panel.combo.setEnabled(True)
         self._connect_loader(session)
         session.reader_changed.connect(self._on_reader_changed)
         session.frame_changed.connect(self._show_frame)

@@ -420,13 +420,17 @@ class ProposalController(QtCore.QObject):
 
     # -- the buttons -----------------------------------------------------------------------
     def extend(self) -> None:
-        """Add frames to the proposals up to the panel's budget (see ``extend_target``)."""
+        """Add frames to the proposals up to the panel's budget (see ``extend_target``);
+        without proposals, the same as Run (it proposed one frame)."""
         session = self._need()
         method = self.panel.chosen_method()
         if method is None:
             raise AnnotatorError("no proposal method is available")
         current = session.doc.proposals
-        n = len(current.frames) if current is not None else 0
+        if current is None or not current.frames:
+            self.run_panel()
+            return
+        n = len(current.frames)
         target = extend_target(
             n, self.panel.budget_frames(session.frame_count), session.frame_count
         )

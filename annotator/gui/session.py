@@ -615,8 +615,13 @@ class Session(QtCore.QObject):
         )
         return self._push_some(command)
 
-    def flip(self) -> None:
+    def flip(self) -> bool:
+        """Swap left and right on this frame; False when it has no label to swap (an edit
+        that changed nothing still asked to be saved)."""
+        if not (self.manual()[self.frame, :, 2] != Visibility.UNLABELLED).any():
+            return False
         self.push(cmd.FlipLeftRight(self.frame, self.instance))
+        return True
 
     def accept_proposals(
         self,
@@ -801,7 +806,7 @@ class Session(QtCore.QObject):
     def set_method(self, method: str) -> None:
         """Choose the fill method: a project setting, so saved with it and undoable."""
         if method != self.method:
-            self.push(cmd.SetSetting(METHOD_SETTING, method))
+            self.push(cmd.SetSetting(METHOD_SETTING, method, f"Fill with {method}"))
 
     def _apply_method(self, method: str, force: bool = False, engine: Engine | None = None) -> None:
         """Rebuild the fill with ``method`` (or take ``engine``, already built for it);

@@ -162,7 +162,9 @@ def act_next_method(window: MainWindow) -> None:
 
 
 def act_flip(window: MainWindow) -> None:
-    window.need_session().flip()
+    session = window.need_session()
+    if not session.flip():
+        window.show_status(f"frame {session.frame} has no labels to swap left and right", 4000)
 
 
 def act_clear_frame(window: MainWindow) -> None:
@@ -215,12 +217,19 @@ def act_last_frame(window: MainWindow) -> None:
 
 
 def act_goto(window: MainWindow) -> None:
+    """Ctrl+G: a frame number typed; one past the end goes to the last frame, as in the frame
+    box (a number box refused the keystroke there, so 999 went to frame 99)."""
     session = window.need_session()
-    frame, ok = QtWidgets.QInputDialog.getInt(
-        window, "Go to frame", "Frame (0-based):", session.frame, 0, session.frame_count - 1
-    )
-    if ok:
-        session.go_to(frame)
+    last = session.frame_count - 1
+    text = window.reporter.ask_text(f"Frame (0 to {last}):", "Go to frame", str(session.frame))
+    if text is None:
+        return
+    try:
+        frame = int(text)
+    except ValueError:
+        window.show_status(f"{text!r} is not a frame number (0 to {last})", 4000)
+        return
+    session.go_to(min(max(frame, 0), last))
 
 
 def act_play(window: MainWindow) -> None:

@@ -130,3 +130,25 @@ def test_a_joint_key_that_changes_nothing_says_so(qtbot, window, figure_video) -
     assert "is absent already" in window.statusBar().currentMessage()
     qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_V)
     assert "no position to show as occluded" in window.statusBar().currentMessage()
+
+
+def test_go_to_frame_takes_a_number_past_the_end_as_the_last_frame(
+    qtbot, window, figure_video
+) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    for typed, expected in (("12", 12), ("999", session.frame_count - 1), ("-3", 0)):
+        window.reporter.text = typed
+        window.actions_by_id["goto"].trigger()
+        assert session.frame == expected
+    window.reporter.text = "twelve"
+    window.actions_by_id["goto"].trigger()
+    assert session.frame == 0 and "not a frame number" in window.statusBar().currentMessage()
+
+
+def test_flip_on_a_frame_without_labels_changes_nothing(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, figure_video[0])
+    session = window.session
+    qtbot.keyClick(window.frame_view, QtCore.Qt.Key.Key_H)
+    assert not session.history.can_undo and session.history.is_clean  # nothing to save
+    assert "no labels to swap" in window.statusBar().currentMessage()

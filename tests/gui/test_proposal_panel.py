@@ -68,6 +68,15 @@ def test_run_with_the_chosen_method_and_budget(qtbot, window, figure_video) -> N
     assert len(window.session.doc.proposals.frames) == 4
 
 
+def test_extend_without_proposals_runs_the_method(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, figure_video[0])
+    panel = window.proposals.panel
+    panel.set_method("uniform")
+    panel.set_budget("frames", 6)
+    _run(qtbot, window, panel.extend_button)  # nothing to extend: it proposed one frame
+    assert len(window.session.doc.proposals.frames) == 6
+
+
 def test_document_proposals_show_in_the_panel(qtbot, window, figure_video) -> None:  # type: ignore[no-untyped-def]
     video, truth = figure_video
     open_and_wait(qtbot, window, video)

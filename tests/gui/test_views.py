@@ -70,6 +70,12 @@ def test_timeline_click_seeks_and_follows_the_frame(qtbot, window, figure_video)
     assert window.session.frame == 3
 
 
+def test_fill_method_list_waits_for_a_video(qtbot, window, figure_video) -> None:
+    assert not window.fill_panel.combo.isEnabled()  # a choice here was thrown away on open
+    open_and_wait(qtbot, window, figure_video[0])
+    assert window.fill_panel.combo.isEnabled()
+
+
 def test_fill_panel_and_session_method_agree(qtbot, window, figure_video) -> None:
     video, _truth = figure_video
     open_and_wait(qtbot, window, video)
@@ -219,7 +225,7 @@ def test_method_is_saved_with_the_project_and_undoable(
     open_and_wait(qtbot, window, video)
     session = window.session
     session.set_method("pchip")
-    assert window.actions_by_id["undo"].text() == "&Undo Change fill_method"
+    assert window.actions_by_id["undo"].text() == "&Undo Fill with pchip"
     session.undo()
     assert session.method != "pchip"
     assert window.fill_panel.combo.currentText() == session.method
