@@ -90,14 +90,16 @@ def start(window: MainWindow, session: Session) -> Task | None:
     def failed(message: str) -> None:
         if window.session is not session:
             return
-        text = f"frames were not proposed on open ({message}); Propose Frames (Ctrl+P) retries"
+        keys = window.settings.key_hint("propose")
+        text = f"frames were not proposed on open ({message}); Propose Frames{keys} retries"
         window.statusBar().showMessage(one_line(text), MESSAGE_MS)
         if window.rank_with_video_on_open:  # quietly: its note would cover the failure's
             video_ranking.start(window, session, announce=False)
 
     def cancelled() -> None:
         if window.session is session:
-            text = "proposing on open cancelled: Propose Frames (Ctrl+P) proposes when asked"
+            keys = window.settings.key_hint("propose")
+            text = f"proposing on open cancelled: Propose Frames{keys} proposes when asked"
             window.statusBar().showMessage(text, MESSAGE_MS)
 
     task = window.tasks.start(TASK_NAME, job, done, failed, on_cancelled=cancelled, background=True)
@@ -132,10 +134,12 @@ def apply(window: MainWindow, session: Session, result: ProposalRun) -> None:
     command.do(session.doc)  # not ``session.push``: no undo step, not a user's edit
     window.device_label.setText(f"proposals: {result.method} on {result.device}")
     n = len(result.frames)
-    keys = window.actions_by_id["prefill"].shortcut().toString()  # the user's own binding
-    prefill = f" or let the estimator prefill them ({keys})" if keys else ""
+    hint = window.settings.key_hint  # the user's own bindings
+    prefill = f" or let the estimator prefill them{hint('prefill')}"
+    jump = [window.settings.shortcuts.keys(a) for a in ("prev_proposed", "next_proposed")]
+    jumps = f" ({jump[0][0]} and {jump[1][0]} jump between them)" if all(jump) else ""
     window.statusBar().showMessage(
         f"{n} {plural(n, 'frame')} proposed on open in {result.seconds:.1f} s: label them "
-        f"first ([ and ] jump between them){prefill}",
+        f"first{jumps}{prefill}",
         MESSAGE_MS,
     )

@@ -49,8 +49,8 @@ class FrameView(pg.GraphicsView):  # type: ignore[misc]  # pyqtgraph is untyped
         self.box.addItem(self.image)
         self.overlay: SkeletonOverlay | None = None
         self._size = (0, 0)
-        self.hint = QtWidgets.QLabel(
-            "Open a video or project (Ctrl+O) or drop a file here", self.viewport()
+        self.hint = QtWidgets.QLabel(  # the window names the user's key (``refresh_key_hints``)
+            "Open a video or project or drop a file here", self.viewport()
         )
         self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-size: 13pt")
         self.hint.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)

@@ -154,6 +154,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_status_bar()
         self.review = ReviewController(self)  # review mode, joint trail and plot, exports
         self.settings = WindowSettings(self)  # stored preferences and shortcuts, applied
+        self.refresh_key_hints()
         self._restore_rows()
         # The status bar's task name, progress bar and cancel follow the running tasks.
         self.task_status = TaskStatus(
@@ -181,7 +182,6 @@ class MainWindow(QtWidgets.QMainWindow):
         transport.setContentsMargins(8, 4, 8, 4)
         self.play_button = QtWidgets.QToolButton()
         self.play_button.setText("▶")
-        self.play_button.setToolTip("play / pause (Space)")
         self.play_button.setCheckable(True)
         self.play_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.play_button.toggled.connect(self.set_playing)
@@ -335,7 +335,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setTextVisible(False)
         self.cancel_button = QtWidgets.QToolButton()
         self.cancel_button.setText("✕")
-        self.cancel_button.setToolTip("cancel background work (Esc)")
         self.cancel_button.clicked.connect(self.tasks.cancel_all)
         for w in (self.cursor_label, self.device_label, self.task_label):
             bar.addPermanentWidget(w)
@@ -346,6 +345,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     # ------------------------------------------------------------------ errors
+    def refresh_key_hints(self) -> None:
+        """Tips and hints that name a key name the one the user bound (Settings >
+        Shortcuts); called again when the keys change."""
+        hint = self.settings.key_hint
+        self.play_button.setToolTip(f"play / pause{hint('play')}")
+        self.cancel_button.setToolTip(f"cancel background work{hint('cancel_tasks')}")
+        self.people_bar.add_button.setToolTip(f"add a person{hint('add_person')}")
+        self.frame_view.hint.setText(
+            f"Open a video or project{hint('open_video')} or drop a file here"
+        )
+
     def _edit_here(self, fn: Callable[[], Any]) -> None:
         """A click or drag on the picture: it stops playback first (the edit belongs to the
         frame on screen, not to every frame the video plays on to)."""

@@ -153,7 +153,7 @@ class PeopleBar(QtWidgets.QWidget):
         layout.addWidget(self.combo)
         self.add_button = QtWidgets.QToolButton()
         self.add_button.setText("+")
-        self.add_button.setToolTip("add a person (Ctrl+Shift+N)")
+        self.add_button.setToolTip("add a person")  # the window adds the user's key
         self.add_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.add_button.clicked.connect(self.add_requested.emit)
         layout.addWidget(self.add_button)

@@ -122,7 +122,8 @@ def start(
     Prefill of this session is under way: a second press ran the same frames twice, two
     undo steps)."""
     if session in _RUNNING:
-        window.show_status("Prefill is running already: wait, or cancel it (Esc)", 4000)
+        esc = window.settings.key_hint("cancel_tasks")
+        window.show_status(f"Prefill is running already: wait, or cancel it{esc}", 4000)
         return None
     frames, what = target_frames(session, span)
     if not frames:

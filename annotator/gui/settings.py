@@ -146,6 +146,15 @@ class WindowSettings(QtCore.QObject):
         _sync(qs)
         self.shortcuts = shortcuts
         keys_mod.apply(self._window.actions_by_id, shortcuts)
+        refresh = getattr(self._window, "refresh_key_hints", None)
+        if refresh is not None:
+            refresh()
+
+    def key_hint(self, action_id: str) -> str:
+        """`` (KEY)``: the first key the user bound to ``action_id``, for a tip or message
+        that names it (written out, it went stale once the key was rebound); "" unbound."""
+        keys = self.shortcuts.keys(action_id)
+        return f" ({keys[0]})" if keys else ""
 
     # -- what the window and its helpers ask -----------------------------------------------
     def fill_method(self) -> str | None:

@@ -145,7 +145,9 @@ def act_scene_cut(window: MainWindow) -> None:
     session.push(cmd.SetSceneCut(frame, cut))
     session.history.seal()
     said = "scene cut before" if cut else "no scene cut before"
-    window.show_status(f"{said} frame {frame} (Ctrl+Z undoes)", 4000)
+    keys = window.settings.shortcuts.keys("undo")
+    undo = f" ({keys[0]} undoes)" if keys else ""
+    window.show_status(f"{said} frame {frame}{undo}", 4000)
 
 
 def act_next_method(window: MainWindow) -> None:

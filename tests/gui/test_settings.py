@@ -182,6 +182,22 @@ def test_shortcut_edit_rebinds_the_action_and_the_help_listing(qtbot, window) ->
     again.close()
 
 
+def test_tips_and_hints_name_the_users_keys(qtbot, window) -> None:
+    assert window.play_button.toolTip() == "play / pause (Space)"
+    assert "(Ctrl+O)" in window.frame_view.hint.text()
+    dialog = _dialog(qtbot, window)
+    _set_key(qtbot, dialog, "play", "P")
+    _set_key(qtbot, dialog, "open_video", "Ctrl+Alt+O")
+    _set_key(qtbot, dialog, "add_person", "Ctrl+Alt+N")
+    _click(qtbot, dialog, Button.Ok)
+    assert window.play_button.toolTip() == "play / pause (P)"
+    assert (
+        window.frame_view.hint.text() == "Open a video or project (Ctrl+Alt+O) or drop a file here"
+    )
+    assert window.people_bar.add_button.toolTip() == "add a person (Ctrl+Alt+N)"
+    assert window.cancel_button.toolTip() == "cancel background work (Esc)"
+
+
 def test_the_new_key_works_on_the_window(qtbot, window) -> None:
     dialog = _dialog(qtbot, window)
     _set_key(qtbot, dialog, "timeline_all", "Ctrl+9")
