@@ -54,7 +54,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "scene_cut",
         "Edit",
-        "Scene &Cut Before This Frame",
+        "Scene Cu&t Before This Frame",
         ("Ctrl+K",),
         "a new shot starts here: the fill never crosses it (again: no cut; undoable)",
     ),
@@ -74,7 +74,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("next_proposed", "Navigate", "Next P&roposed Frame", ("]",)),
     ActionSpec("prev_proposed", "Navigate", "Previous Pr&oposed Frame", ("[",)),
     ActionSpec(
-        "next_gated", "Navigate", "Next &Gated Frame", ("G",), "next frame the gate accepted"
+        "next_gated", "Navigate", "Next Gat&ed Frame", ("G",), "next frame the gate accepted"
     ),
     ActionSpec("prev_gated", "Navigate", "Previous Gated Frame", ("Shift+G",)),
     ActionSpec(
@@ -95,7 +95,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("first_frame", "Navigate", "First Frame", ("Home",)),
     ActionSpec("last_frame", "Navigate", "Last Frame", ("End",)),
     ActionSpec("goto", "Navigate", "&Go to Frame…", ("Ctrl+G",)),
-    ActionSpec("play", "Navigate", "Play / &Pause", ("Space",), icon="play"),
+    ActionSpec("play", "Navigate", "Pla&y / Pause", ("Space",), icon="play"),
     ActionSpec("next_joint", "Joint", "&Next Joint", ("E",)),
     ActionSpec("prev_joint", "Joint", "&Previous Joint", ("Q",)),
     ActionSpec("toggle_occluded", "Joint", "Toggle &Visible / Occluded", ("V",)),
@@ -152,7 +152,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("Shift+F",),
         "asks why; the frame joins the review queue (undoable)",
     ),
-    ActionSpec("joint_plot", "Review", "Joint &Plot", (), "the current joint's x and y over time"),
+    ActionSpec("joint_plot", "Review", "Joint P&lot", (), "the current joint's x and y over time"),
     ActionSpec(
         "export_overlay",
         "Review",
@@ -196,7 +196,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "remove_person",
         "Edit",
-        "Remove Person…",
+        "Rem&ove Person…",
         (),
         "remove the active person and their labels (undoable)",
     ),
@@ -238,7 +238,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "add proposed frames up to the panel's budget, keeping the others and every label",
     ),
     ActionSpec("clear_proposals", "Tools", "C&lear Proposals", (), "the labels stay"),
-    ActionSpec("settings", "Tools", "&Settings…", ("Ctrl+,",), "device, fill, theme, shortcuts"),
+    ActionSpec("settings", "Tools", "Se&ttings…", ("Ctrl+,",), "device, fill, theme, shortcuts"),
 )
 
 # The toolbar, left to right ("|" separates groups); each action needs an icon.

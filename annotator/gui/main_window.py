@@ -281,7 +281,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.recent_menu.aboutToShow.connect(
                     functools.partial(window_actions.fill_recent_menu, self)
                 )
-                self.export_menu = menus["File"].addMenu("Export &As")
+                self.export_menu = menus["File"].addMenu("E&xport As")
                 self.export_menu.aboutToShow.connect(
                     functools.partial(window_actions.fill_export_menu, self)
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from annotator.gui import window_actions
@@ -44,3 +45,16 @@ def test_toolbar_actions_have_icons() -> None:
     for action_id in TOOLBAR:
         if action_id != "|":
             assert not theme.icon(by_id(action_id).icon).isNull(), action_id
+
+
+def test_no_two_items_of_a_menu_share_a_letter(window) -> None:  # type: ignore[no-untyped-def]
+    """Alt, the menu's letter, then an item's letter runs the item; two items with one
+    letter only highlight each other in turn."""
+    for top in window.menuBar().actions():
+        menu = top.menu()
+        letters = [
+            found.group(1).lower()
+            for action in menu.actions()
+            if (found := re.search(r"&(\w)", action.text()))
+        ]
+        assert len(letters) == len(set(letters)), (top.text(), letters)
