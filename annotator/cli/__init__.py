@@ -43,7 +43,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("fill", "annotator.cli.fill", "fill unlabelled frames from key frames"),
     CommandSpec("propose", "annotator.cli.propose", "propose key frames to label"),
     CommandSpec("estimate", "annotator.cli.estimate", "estimate poses: key frames, then fill"),
-    CommandSpec("train", "annotator.cli.train", "train the dynamics dictionary or K-FPN"),
+    CommandSpec(
+        "train", "annotator.cli.train", "train the dictionary, K-FPN, gate or online model"
+    ),
     CommandSpec("bench", "annotator.cli.bench", "run a benchmark and print its table"),
 )
 # Commands left out of the program's help: checks of an installed build.

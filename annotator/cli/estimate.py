@@ -36,7 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from annotator.cli.methods import install
+from annotator.cli.propose import check_device
 from annotator.core.progress import Progress, ShouldStop, part
+from annotator.core.safeio import refuse_replacing
 from annotator.core.skeleton import BUILTIN
 from annotator.errors import UsageError
 from annotator.propagation import AUTO_FILL, FILL_FIELD
@@ -114,7 +116,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "last pose moved along the motion vectors, one landmark call) or detector (the person "
         "detector; also used where the codec has no motion vectors)",
     )
-    parser.add_argument("--device", default=None, help="device for K-FPN proposals")
+    parser.add_argument(
+        "--device", default=None, help="device for K-FPN proposals: cpu, cuda, cuda:N or auto"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -156,6 +160,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out.suffix != ".npz":
         raise UsageError("--out must name a .npz file")
     check_path(args.video)  # not found, a folder, empty: one line
+    refuse_replacing(args.out, {"video": args.video}, UsageError)
+    if args.keyframes == "all" and args.budget is not None:
+        raise UsageError("--budget chooses key frames; --keyframes all estimates every frame")
+    check_device(args.device)
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
     if not 0 <= args.refine_passes <= 3:

@@ -27,6 +27,7 @@ import numpy as np
 
 from annotator.core.document import FILL_METHOD_SETTING, Document
 from annotator.core.poseset import PoseInstance, PoseSet
+from annotator.core.safeio import refuse_replacing
 from annotator.core.store import load_project
 from annotator.dynamics.fill import METHODS
 from annotator.errors import FormatError, UsageError, VideoError
@@ -73,9 +74,12 @@ def run(args: argparse.Namespace) -> int:
     if args.method and args.frames != "all":
         raise UsageError("--method applies to --frames all only")
     out = Path(args.out)
+    # even with --force: the export must not replace the project or its video
+    refuse_replacing(out, {"project": args.project}, UsageError)
     if out.is_file() and not adaptor.is_folder and not args.force:
         raise UsageError(f"{out} already exists; pass --force to overwrite it")
     doc = load_project(args.project)
+    refuse_replacing(out, {"video": doc.video.path or None}, UsageError)
     ps = doc.to_pose_set()
     if args.frames == "all":
         method = args.method or project_method(doc)
@@ -135,13 +139,12 @@ def project_method(doc: Document) -> str:
     return chosen if isinstance(chosen, str) and chosen in METHODS + VIDEO_METHODS else "hpim+mv"
 
 
-def _motion(doc: Document, project: str, method: str) -> VideoSource | None:
-    """The project's video and its motion fields for a video fill (None: not one, or
-    ``hpim+mv`` without its video, which then fills as ``hpim``, said on stderr)."""
-    if method not in VIDEO_METHODS:
-        return None
+def project_video(doc: Document, project: str | Path, method: str) -> str | None:
+    """The project's video for a fill along its motion (``method`` ``mv`` or ``hpim+mv``),
+    found as the app finds it (also beside the project). When it is missing, ``mv`` fails and
+    ``hpim+mv`` returns None after saying on stderr that it fills as ``hpim``; ``export
+    --frames all`` and ``fill PROJECT`` share this lookup."""
     from annotator.core.store import check_video
-    from annotator.video.motion_cache import open_motion
 
     found = check_video(doc, project)
     if found.status == "missing":
@@ -149,8 +152,21 @@ def _motion(doc: Document, project: str, method: str) -> VideoSource | None:
             raise UsageError(f"--method mv follows the video's motion: {found.message}")
         print(f"annotator: {found.message}; filling with hpim", file=sys.stderr)
         return None
+    return found.path
+
+
+def _motion(doc: Document, project: str, method: str) -> VideoSource | None:
+    """The project's video and its motion fields for a video fill (None: not one, or
+    ``hpim+mv`` without its video, which then fills as ``hpim``, said on stderr)."""
+    if method not in VIDEO_METHODS:
+        return None
+    from annotator.video.motion_cache import open_motion
+
+    video = project_video(doc, project, method)
+    if video is None:
+        return None
     try:
-        fields = open_motion(found.path, field=FILL_FIELD)
+        fields = open_motion(video, field=FILL_FIELD)
     except VideoError as err:  # a damaged file: the app fills without motion too
         if method == "mv":
             raise
@@ -158,10 +174,10 @@ def _motion(doc: Document, project: str, method: str) -> VideoSource | None:
         return None
     if len(fields) != doc.frame_count:
         raise FormatError(
-            f"{Path(found.path).name} has {len(fields)} frames but the project "
+            f"{Path(video).name} has {len(fields)} frames but the project "
             f"{doc.frame_count}: is it the same video?"
         )
-    return VideoSource(video=Path(found.path), fields=fields, cuts=tuple(doc.scene_cuts))
+    return VideoSource(video=Path(video), fields=fields, cuts=tuple(doc.scene_cuts))
 
 
 def filled_with_predictions(

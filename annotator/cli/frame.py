@@ -15,7 +15,7 @@ from annotator.video.base import open_video
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("video", help="a video file")
-    parser.add_argument("index", type=int, help="0-based frame index (decode order)")
+    parser.add_argument("index", type=int, help="0-based frame index (presentation order)")
     parser.add_argument("--out", required=True, help="PNG file to write")
 
 

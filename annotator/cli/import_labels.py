@@ -3,8 +3,9 @@
 The format is guessed from the file unless ``--format`` names it (``formats.importing``, the
 code behind the app's File > Import Labels). Labels are checked against the video (they must
 not reach past its last frame) and saved as manual labels, an estimator's joints (source
-``predicted``) as the predicted layer; fills are left out. Nothing is written when anything
-is wrong.
+``predicted``) as the predicted layer; fills are left out. A file with no labelled joint is
+refused, and the frames reported are those the project holds a label on. Nothing is written
+when anything is wrong.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from pathlib import Path
 
 from annotator.core.document import Document, VideoRef
 from annotator.core.poseset import PoseSet
+from annotator.core.safeio import refuse_replacing
 from annotator.core.skeleton import Skeleton, builtin
 from annotator.core.store import save_project
 from annotator.errors import AnnotatorError, FormatError, UsageError
 from annotator.formats import registry
 from annotator.formats._common import fit_frames
-from annotator.formats.importing import read_labels, summary, video_warnings
+from annotator.formats.importing import read_labels, video_warnings
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +49,31 @@ def run(args: argparse.Namespace) -> int:
     src, out = Path(args.file), Path(args.out)
     if not src.exists():
         raise FormatError(f"file not found: {src}")
+    refuse_replacing(out, {"label file": src, "video": args.video}, UsageError)
     if out.exists() and not args.force:
         raise UsageError(f"{out} already exists; pass --force to overwrite it")
     skeleton = _skeleton(args.skeleton) if args.skeleton else None
     ps, name = read_labels(src, name=args.format, skeleton=skeleton)
     doc = _document(ps, Path(args.video))
+    labelled, predicted = _counts(doc)
+    if labelled == 0 and predicted == 0:
+        raise FormatError(f"{src.name} holds no labels (no joint of any frame is labelled)")
     save_project(doc, out)
-    print(f"imported {summary(ps)} from {src.name} ({name}) into {out}")
+    text = f"{labelled} labelled frame{'' if labelled == 1 else 's'}"
+    if predicted:
+        text += f" and {predicted} frame{'' if predicted == 1 else 's'} of predicted joints"
+    people = len(doc.instances)
+    text += f" of {people} {'person' if people == 1 else 'people'}"
+    print(f"imported {text} from {src.name} ({name}) into {out}")
     return 0
+
+
+def _counts(doc: Document) -> tuple[int, int]:
+    """Frames with a label, and frames with predicted joints, summed over the people, as the
+    project holds them: a file's rows whose joints are all unlabelled count for nothing."""
+    people = range(len(doc.instances))
+    labelled = sum(len(doc.labelled_frames(i)) for i in people)
+    return labelled, sum(len(doc.predicted_frames(i)) for i in people)
 
 
 def _skeleton(spec: str) -> Skeleton:

@@ -2,7 +2,8 @@
 
 The packet index is built (or read from the cache) before printing, so ``frame_count`` and
 ``key_frames`` are exact; ``--no-index`` prints at once with the container's estimates and
-``key_frames`` null.
+``key_frames`` null. ``codec`` is the codec's name (``av1``), ``decoder`` the FFmpeg decoder
+that reads it (``libdav1d``).
 """
 
 from __future__ import annotations
@@ -28,11 +29,24 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_index:
             reader.wait_for_index()
         info = reader.info()
+    info["decoder"] = info["codec"]
+    info["codec"] = codec_name(str(info["codec"]))
     if args.json:
         print(json.dumps(info))
     else:
         print(summary(info))
     return 0
+
+
+def codec_name(decoder: str) -> str:
+    """The codec a decoder reads: ``av1`` for ``libdav1d``, ``vp9`` for ``libvpx-vp9``; the
+    native decoders are named after their codec (``h264``)."""
+    import av
+
+    try:
+        return str(av.codec.Codec(decoder, "r").canonical_name)
+    except (ValueError, av.FFmpegError):  # not a decoder this FFmpeg knows: keep the name
+        return decoder
 
 
 def summary(info: dict[str, object]) -> str:

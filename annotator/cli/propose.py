@@ -18,10 +18,12 @@ renders (docs/kfpn.md). When the video's every-frame features are cached (the ap
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from annotator.cli.methods import install
+from annotator.core.safeio import refuse_replacing
 from annotator.errors import UsageError
 from annotator.proposal.backbones import check_feature_step
 from annotator.proposal.registry import METHODS, parse_budget, propose
@@ -40,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a fraction of the frames (0.1) or a count (12); gate: the first and last frame "
         "and, near each evenly spaced frame, its largest logit (docs/gate.md)",
     )
-    parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda if present)")
+    parser.add_argument(
+        "--device", default=None, help="cpu, cuda, cuda:N or auto (default: cuda if present)"
+    )
     parser.add_argument(
         "--model",
         type=Path,
@@ -74,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
         if args.verbose:
             print(f"proposing: {fraction:.0%}", file=sys.stderr)
 
+    check_device(args.device)
+    refuse_replacing(
+        args.out,
+        {"video": args.video, "model": args.model, "weights": args.backbone_weights},
+        UsageError,
+    )
     options = {}
     if args.feature_step is not None:
         if args.method != "kfpn":
@@ -97,3 +107,13 @@ def run(args: argparse.Namespace) -> int:
         f"on {result.device} in {result.seconds:.1f} s -> {args.out}"
     )
     return 0
+
+
+DEVICE = re.compile(r"cpu|auto|cuda(:\d+)?")
+
+
+def check_device(device: str | None) -> None:
+    """Refuse a ``--device`` that names no device (``tpu``, ``gpu``) whatever the method, also
+    one that runs on the CPU anyway: a typo must not pass silently."""
+    if device is not None and not DEVICE.fullmatch(device):
+        raise UsageError(f"unknown device {device!r}; use cpu, cuda, cuda:N or auto")

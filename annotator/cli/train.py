@@ -1,5 +1,5 @@
-"""``annotator train dictionary|kfpn``: one module per model, each calling its package's
-training code."""
+"""``annotator train dictionary|kfpn|gate|online``: one module per model, each calling its
+package's training code."""
 
 from __future__ import annotations
 

@@ -13,7 +13,9 @@ Writing: :func:`atomic_output` yields a temporary path beside the target; when t
 done the file is fsynced, renamed over the target and the folder fsynced, so a crash at any
 moment leaves the old file or the new one, never a torn or empty one.
 :func:`atomic_write_bytes`, :func:`atomic_write_text`, :func:`atomic_savez` are the common
-cases. Nothing here deletes a file it did not create.
+cases. :func:`refuse_replacing` stops a command whose output names one of its own inputs
+(``propose clip.mp4 --out clip.mp4``) before any work. Nothing here deletes a file it did not
+create.
 """
 
 from __future__ import annotations
@@ -301,6 +303,25 @@ def check_output_path(path: Path, error: ErrorType = AnnotatorError) -> None:
         raise error(f"{path} is not a regular file (a device, pipe or socket); give a file name")
     if not path.parent.is_dir():
         raise error(f"folder does not exist: {path.parent}")
+
+
+def refuse_replacing(
+    out: str | Path,
+    inputs: Mapping[str, str | Path | None],
+    error: ErrorType = AnnotatorError,
+) -> None:
+    """Raise ``error`` when ``out`` is the same file as one of ``inputs`` ({what: path}; None
+    skipped): another spelling, a symlink or a hard link of it. Writing there would destroy
+    the input the command reads (an output that does not exist yet replaces nothing)."""
+    for what, path in inputs.items():
+        if path is None or str(path) == "":
+            continue
+        try:
+            same = os.path.samefile(out, path)
+        except (OSError, ValueError):  # one of them does not exist (or is not a valid name)
+            same = False
+        if same:
+            raise error(f"the output would replace the input {what} {path}")
 
 
 @contextlib.contextmanager

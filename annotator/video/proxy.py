@@ -5,14 +5,18 @@ A proxy has the same frames, in the same order, with the same timestamps as the 
 Two uses: a short GOP makes files with far-apart key frames seek fast (any frame is at most
 ``gop - 1`` decodes from a key frame); ``single_reference`` (one reference frame, long GOP)
 gives codecs whose motion vectors FFmpeg cannot export (HEVC, VP9, AV1) vectors that all point
-exactly one frame back. Keyed like the packet index (the GOP is not part of the key); the user's file is
-never touched.
+exactly one frame back. Keyed like the packet index (the GOP is not part of the key: the app
+finds "the" fast-seek proxy of a file by the file alone); the user's file is never touched.
+:func:`proxy_settings` reads back the GOP and CRF a proxy was made with (x264 writes its
+options into the first frame), so a request for other settings can be told that the cached
+proxy differs.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,7 +25,7 @@ import numpy as np
 
 from annotator.core.paths import cache_dir
 from annotator.core.progress import Progress, ShouldStop, check_stop
-from annotator.core.safeio import fsync_dir, fsync_file
+from annotator.core.safeio import fsync_dir, fsync_file, refuse_replacing
 from annotator.errors import VideoError
 from annotator.video.index import cache_key
 from annotator.video.reader import PyAVVideo
@@ -29,6 +33,9 @@ from annotator.video.reader import PyAVVideo
 log = logging.getLogger(__name__)
 
 DEFAULT_GOP = 12
+DEFAULT_CRF = 18
+MAX_CRF = 51  # x264's quality scale for 8-bit video: 0 (lossless) .. 51
+_X264_OPTIONS = re.compile(rb"x264 - core[^\x00]*?options: ([^\x00]*)")
 _TIME_BASE = Fraction(1, 90000)
 
 
@@ -48,10 +55,30 @@ def existing_proxy(path: str | Path) -> Path | None:
     return candidate if candidate.exists() else None
 
 
+def proxy_settings(proxy: str | Path) -> tuple[int, float] | None:
+    """The GOP and CRF ``proxy`` was encoded with, read from the options libx264 writes into
+    the first frame; None when the file or its options cannot be read."""
+    try:
+        with av.open(str(proxy)) as container:
+            stream = container.streams.video[0]
+            packet = next(iter(container.demux(stream)), None)
+            head = bytes(packet) if packet is not None else b""
+    except (av.FFmpegError, OSError, IndexError):
+        return None
+    found = _X264_OPTIONS.search(head)
+    if found is None:
+        return None
+    options = dict(item.split(b"=", 1) for item in found.group(1).split() if b"=" in item)
+    try:
+        return int(options[b"keyint"]), float(options[b"crf"])
+    except (KeyError, ValueError):
+        return None
+
+
 def make_proxy(
     path: str | Path,
     gop: int = DEFAULT_GOP,
-    crf: int = 18,
+    crf: int = DEFAULT_CRF,
     force: bool = False,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
@@ -64,8 +91,11 @@ def make_proxy(
     """
     if gop < 1:
         raise VideoError("the proxy's GOP length must be at least 1 frame")
+    if not 0 <= crf <= MAX_CRF:
+        raise VideoError(f"the proxy's CRF must be 0 to {MAX_CRF} (lower is better), not {crf}")
     with PyAVVideo(path, cache_frames=0, decode_ahead=0) as reader:
         target = proxy_path(reader.path, single_reference)
+        refuse_replacing(target, {"video": reader.path}, VideoError)
         if target.exists() and not force:
             return target
         if not reader.wait_for_index() or reader.timestamps is None:
