@@ -23,7 +23,7 @@ from annotator.core.store import save_project
 from annotator.errors import AnnotatorError, FormatError, UsageError
 from annotator.formats import registry
 from annotator.formats._common import fit_frames
-from annotator.formats.importing import read_labels, video_warnings
+from annotator.formats.importing import read_labels, refuse_empty, summary, video_warnings
 
 log = logging.getLogger(__name__)
 
@@ -54,26 +54,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{out} already exists; pass --force to overwrite it")
     skeleton = _skeleton(args.skeleton) if args.skeleton else None
     ps, name = read_labels(src, name=args.format, skeleton=skeleton)
+    refuse_empty(ps, src.name)
     doc = _document(ps, Path(args.video))
-    labelled, predicted = _counts(doc)
-    if labelled == 0 and predicted == 0:
-        raise FormatError(f"{src.name} holds no labels (no joint of any frame is labelled)")
     save_project(doc, out)
-    text = f"{labelled} labelled frame{'' if labelled == 1 else 's'}"
-    if predicted:
-        text += f" and {predicted} frame{'' if predicted == 1 else 's'} of predicted joints"
-    people = len(doc.instances)
-    text += f" of {people} {'person' if people == 1 else 'people'}"
-    print(f"imported {text} from {src.name} ({name}) into {out}")
+    print(f"imported {summary(ps)} from {src.name} ({name}) into {out}")
     return 0
-
-
-def _counts(doc: Document) -> tuple[int, int]:
-    """Frames with a label, and frames with predicted joints, summed over the people, as the
-    project holds them: a file's rows whose joints are all unlabelled count for nothing."""
-    people = range(len(doc.instances))
-    labelled = sum(len(doc.labelled_frames(i)) for i in people)
-    return labelled, sum(len(doc.predicted_frames(i)) for i in people)
 
 
 def _skeleton(spec: str) -> Skeleton:

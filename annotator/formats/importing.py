@@ -84,12 +84,29 @@ def _predicted_rows(values: FloatArray) -> np.ndarray:
     return np.flatnonzero((values[:, :, 2] != Visibility.UNLABELLED).any(axis=1))
 
 
+def counts(ps: PoseSet) -> tuple[int, int]:
+    """Frames with a label, and frames with predicted joints, summed over the people: rows
+    whose joints are all unlabelled count for nothing (a file of them was said to hold "412
+    labelled frames")."""
+    labelled = 0
+    for inst in ps.instances:
+        placed = (inst.source == Source.MANUAL) & (inst.poses[:, :, 2] != Visibility.UNLABELLED)
+        labelled += int(placed.any(axis=1).sum())
+    layers = (predicted_layer(inst) for inst in ps.instances)
+    predicted = sum(len(_predicted_rows(layer[0])) for layer in layers if layer is not None)
+    return labelled, predicted
+
+
+def refuse_empty(ps: PoseSet, name: str) -> None:
+    """``FormatError`` when ``ps`` holds neither a label nor a predicted joint."""
+    if counts(ps) == (0, 0):
+        raise FormatError(f"{name} holds no labels (no joint of any frame is labelled)")
+
+
 def summary(ps: PoseSet) -> str:
     """What the file holds, e.g. "12 labelled frames of 1 person", with the frames of
     estimator predictions (which are not labels) when there are any."""
-    labelled = sum(len(inst.manual_frames()) for inst in ps.instances)
-    layers = (predicted_layer(inst) for inst in ps.instances)
-    predicted = sum(len(_predicted_rows(layer[0])) for layer in layers if layer is not None)
+    labelled, predicted = counts(ps)
     text = f"{labelled} labelled frame{'' if labelled == 1 else 's'}"
     if predicted:
         text += f" and {predicted} frame{'' if predicted == 1 else 's'} of predicted joints"

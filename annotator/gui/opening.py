@@ -396,7 +396,13 @@ def import_labels(window: WindowServices) -> None:
     a longer video, its labels within this one) is merged with the warnings ``annotator
     import`` gives (``video_warnings``), on the status bar."""
     from annotator.formats._common import fit_frames
-    from annotator.formats.importing import merge_into, read_labels, summary, video_warnings
+    from annotator.formats.importing import (
+        merge_into,
+        read_labels,
+        refuse_empty,
+        summary,
+        video_warnings,
+    )
 
     session = window.need_session()
     chosen = window.reporter.locate_file("Import labels", label_filter(), dialog_dir(session))
@@ -408,6 +414,7 @@ def import_labels(window: WindowServices) -> None:
     def job(_progress: Any, _should_stop: Any) -> tuple[PoseSet, str, list[str]]:
         advice = "it is none of the formats the app reads"
         ps, name = read_labels(path, skeleton=skeleton, advice=advice)
+        refuse_empty(ps, path.name)
         said = video_warnings(ps, frames, video.width, video.height)
         return fit_frames(ps, frames), name, said
 

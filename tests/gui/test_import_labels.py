@@ -86,6 +86,21 @@ def test_import_of_a_bad_file_is_one_message_and_changes_nothing(
     assert "cannot tell the format of labels.txt" in said and "--format" not in said
 
 
+def test_a_file_without_labels_is_refused(qtbot, window, figure_video, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, figure_video[0])
+    doc = window.session.doc
+    empty = PoseSet(doc.skeleton, doc.frame_count, [PoseInstance.empty(0, doc.frame_count, 13)])
+    labels = tmp_path / "empty.npz"
+    registry.get("npz").write(empty, labels, frames="all")
+    window.reporter.located = str(labels)
+    window.actions_by_id["import_labels"].trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
+    assert window.reporter.errors == [
+        "empty.npz holds no labels (no joint of any frame is labelled)"
+    ]
+    assert not window.session.history.can_undo
+
+
 def test_a_label_file_opened_as_a_video_says_how_to_import_it(
     qtbot, window, figure_video, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
