@@ -128,6 +128,8 @@ class JointPlot(QtWidgets.QWidget):
             box = _PickBox(self, axis)
             plot = self.view.addPlot(row=row, col=0, viewBox=box)
             plot.setLabel("left", f"{axis} (px)")
+            # pixels, never "x (px) (x0.001)" over an empty plot
+            plot.getAxis("left").enableAutoSIPrefix(False)
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)
             plot.hideButtons()
