@@ -3,8 +3,8 @@
 Every document change is journaled at once by ``annotator.core.journal.RecoveryJournal``
 (per-user folder, never next to the user's files). Saving drops the journal; closing without
 saving discards it after asking. If the app died, opening the same video or project again
-finds the journal and offers to restore it. Restoring is one undoable command, so nothing is
-lost whichever way the user answers.
+finds the journal and offers to restore it, before the new session starts (its own journal
+takes the file over). Restoring is one undoable command; declining discards the journal.
 """
 
 from __future__ import annotations
@@ -40,12 +40,6 @@ def start_journal(session: Session, interval: float = 0.5) -> RecoveryJournal:
     journal = RecoveryJournal(session.doc, session.path, fsync_interval=interval)
     session.journal = journal
     return journal
-
-
-def offer(window: WindowServices, session: Session, recovery: Recovery) -> bool:
-    """Ask whether to restore ``recovery`` into ``session``; True when restored."""
-    saved = ask_restore(window, recovery)
-    return saved is not None and restore_into(window, session, saved)
 
 
 def ask_restore(window: WindowServices, recovery: Recovery) -> Document | None:

@@ -236,14 +236,19 @@ def _when_indexed(
             reader.close()
             window.reporter.error(str(err))
             return
+        # Unsaved work is read when asked, before the new session starts: its journal takes
+        # the same file over at the first change (motion fields, proposals arriving while the
+        # question was on screen), and "Yes" then restored nothing.
         recovery = None if offered else autosave.find(path)
+        work = restored
+        if recovery is not None:
+            work = autosave.ask_restore(window, recovery)
         window.set_session(session)
         add_recent(path)
         autosave.start_journal(session, window.settings.prefs.autosave_interval)
-        if restored is not None:
-            window.guarded(lambda: autosave.restore_into(window, session, restored))
-        elif recovery is not None:
-            window.guarded(lambda: autosave.offer(window, session, recovery))
+        if work is not None:
+            saved = work
+            window.guarded(lambda: autosave.restore_into(window, session, saved))
 
     if reader.index_ready:
         finish(None)

@@ -89,3 +89,42 @@ def test_edits_undone_to_the_saved_state_leave_nothing_to_restore(
     np.testing.assert_array_equal(np.asarray(second.session.doc.manual(0)), labels)
     second.session.history.set_clean()
     second.close()
+
+
+def test_work_is_restored_whatever_arrives_while_the_question_is_open(
+    qtbot, window, figure_video, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The motion fields (or proposals) arriving while "Restore unsaved work?" waits for an
+    answer changed the new session's document, whose journal then took the recovery file
+    over: "Yes" restored nothing."""
+    from annotator.gui import opening
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    project = tmp_path / "walk.annot.json"
+    assert opening.save(window, window.session, ask_path=False, path=project)
+    session = window.session
+    for f in (4, 9, 14):
+        session.go_to(f)
+        session.set_joint(0)
+        click_image(window, *truth[f, 0])
+    labels = np.array(session.doc.manual(0))
+    session.close(discard_unsaved=False)  # a crash: the journal stays
+    window.session = None
+    second = make_window(headless=True)
+    qtbot.addWidget(second)
+    second.show()
+
+    def ask_slowly(question: str, title: str = "Question") -> bool:
+        second.reporter.questions.append(question)
+        qtbot.wait(1500)  # the user reads; the app's work on open goes on
+        second.tasks.wait_idle(60)
+        return True
+
+    second.reporter.ask = ask_slowly
+    open_and_wait(qtbot, second, project)
+    assert second.tasks.wait_idle(60)
+    assert any("Restore" in q for q in second.reporter.questions)
+    np.testing.assert_array_equal(np.asarray(second.session.doc.manual(0)), labels)
+    second.session.history.set_clean()
+    second.close()
