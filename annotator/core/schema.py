@@ -64,7 +64,7 @@ def decode(raw: bytes) -> Any:
     if len(raw) > MAX_FILE_BYTES:
         raise ProjectError(f"the file is larger than {MAX_FILE_BYTES >> 20} MiB")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # an editor's byte-order mark is not an error
     except UnicodeDecodeError:
         raise ProjectError("the file is not UTF-8 text") from None
     try:

@@ -144,6 +144,9 @@ def load_project(path: str | Path) -> Document:
         message = f"{path.name}: {err}"
         if len(message) > MAX_MESSAGE:  # hostile values must not flood the dialog
             message = message[: MAX_MESSAGE - 3] + "..."
+        bak = backup_path(path)
+        if bak.is_file():  # the save before the last one, kept for just this
+            message += f"; the previous save is kept as {bak.name}: open that instead"
         raise ProjectError(message) from None
     except MemoryError:
         raise ProjectError(f"{path.name}: the project is too large to open") from None

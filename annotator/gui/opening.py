@@ -47,7 +47,10 @@ def open_reader(path: Path, cache_frames: int = 64) -> VideoReader:
 
 
 def is_project(path: Path) -> bool:
-    return path.name.lower().endswith((PROJECT_SUFFIX, ".json"))
+    """A project by its name: ``.annot.json``, any ``.json``, or a save's backup of one
+    (``.bak``, which the message on a damaged project points to)."""
+    name = path.name.lower().removesuffix(".bak")
+    return name.endswith((PROJECT_SUFFIX, ".json"))
 
 
 def with_project_suffix(path: Path) -> Path:
@@ -204,12 +207,16 @@ def _open_project(path: Path, window: WindowServices) -> None:
                 f"the project has {doc.frame_count} frames but {video_path.name} has "
                 f"{reader.frame_count}: is it the same video?"
             )
-        session = Session(reader, doc, path=path)
-        if doc.video != saved_video:  # located or adopted: the file must learn it
+        session = Session(reader, doc, path=own)
+        if doc.video != saved_video or own != path:  # the file must learn it
             session.history.set_unsaved()
         return session
 
-    _when_indexed(window, reader, make_session, path)
+    # A backup opened (a damaged project's message points to it) is the project again: Save
+    # writes the project's own file, not the backup.
+    bak = path.name.lower().endswith(".bak")
+    own = path.with_name(path.name[: -len(".bak")]) if bak else path
+    _when_indexed(window, reader, make_session, own)
 
 
 def _when_indexed(

@@ -87,6 +87,27 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     assert data == json.loads(json.dumps(document_to_dict(doc, project.parent.resolve())))
 
 
+def test_a_project_saved_by_an_editor_with_a_byte_order_mark_opens(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    doc = _rich_doc(video)
+    project = tmp_path / "p.annot.json"
+    save_project(doc, project)
+    project.write_bytes(b"\xef\xbb\xbf" + project.read_bytes())  # as some editors save
+    assert content(load_project(project)) == content(doc)
+
+
+def test_a_damaged_project_points_to_its_backup(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    doc = _rich_doc(video)
+    project = tmp_path / "p.annot.json"
+    save_project(doc, project)
+    save_project(doc, project)  # the first save becomes the backup
+    project.write_bytes(project.read_bytes()[:100])  # cut short
+    with pytest.raises(ProjectError, match=r"previous save is kept as p\.annot\.json\.bak"):
+        load_project(project)
+    assert content(load_project(backup_path(project))) == content(doc)
+
+
 def test_uniform_timestamps_are_stored_compactly(tmp_path: Path) -> None:
     doc = Document.new(VideoRef("v.mp4", None, 100_000, 30.0, 1, 1), COCO)
     save_project(doc, tmp_path / "p.annot.json")

@@ -11,6 +11,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from annotator.core.codes import Visibility
+from annotator.core.store import load_project
 from annotator.gui import opening
 from annotator.gui.dialogs import save_box, save_box_choice
 from tests.gui.conftest import click_image, open_and_wait
@@ -138,3 +139,26 @@ def test_a_video_with_its_saved_project_beside_it_offers_the_project(
     open_and_wait(qtbot, window, video)
     assert window.session.path is None and window.session.labelled_frames().size == 0
     assert project.read_bytes() == before
+
+
+def test_a_damaged_project_points_to_its_backup_which_opens_as_the_project(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    video = tmp_path / "walk.mp4"
+    shutil.copyfile(figure_video[0], video)
+    open_and_wait(qtbot, window, video)
+    window.session.place(20.0, 30.0)
+    project = tmp_path / "walk.annot.json"
+    assert opening.save(window, window.session, ask_path=False, path=project)
+    assert opening.save(window, window.session, ask_path=False, path=project)  # + a backup
+    project.write_bytes(project.read_bytes()[:80])  # damaged
+    window.open_path(project)
+    qtbot.waitUntil(lambda: bool(window.reporter.errors), timeout=10000)
+    assert "open that instead" in window.reporter.errors[-1]
+    window.reporter.errors.clear()
+    open_and_wait(qtbot, window, project.with_name("walk.annot.json.bak"))
+    session = window.session
+    assert session.labelled_frames().size == 1
+    assert session.path == project and session.dirty  # Save mends the project itself
+    assert opening.save(window, session, ask_path=False)
+    assert len(load_project(project).labelled_frames(0)) == 1
