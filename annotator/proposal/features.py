@@ -493,7 +493,20 @@ def load_cached(path: Path, ndim: int, mmap: bool = False) -> np.ndarray | None:
         cached = np.load(path, mmap_mode="r" if mmap else None)
     except (OSError, ValueError):
         return None
-    return cached if cached.ndim == ndim and cached.shape[0] > 0 else None
+    if cached.ndim != ndim or cached.shape[0] == 0 or not _finite_sample(cached):
+        return None
+    return cached
+
+
+def _finite_sample(values: np.ndarray, frames: int = 64) -> bool:
+    """Whether ``frames`` evenly spaced frames of ``values`` are finite floats: a cache
+    overwritten with garbage (NaN from there on made every proposal run fail, and a retry
+    read the same file) is rebuilt. A sample, not every frame: a long video's features are
+    gigabytes, read only where needed."""
+    if not np.issubdtype(values.dtype, np.floating):
+        return False
+    picks = np.unique(np.linspace(0, values.shape[0] - 1, frames).round().astype(np.int64))
+    return bool(np.isfinite(values[picks]).all())
 
 
 def save_cached(path: Path, values: np.ndarray) -> None:
