@@ -490,7 +490,7 @@ def load_cached(path: Path, ndim: int, mmap: bool = False) -> np.ndarray | None:
     if not path.is_file():
         return None
     try:
-        cached = np.load(path, mmap_mode="r" if mmap else None)
+        cached: np.ndarray = np.load(path, mmap_mode="r" if mmap else None)
     except (OSError, ValueError):
         return None
     if cached.ndim != ndim or cached.shape[0] == 0 or not _finite_sample(cached):
