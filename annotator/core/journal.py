@@ -331,14 +331,20 @@ class RecoveryJournal:
         try:
             if self._fd is None:
                 self._rewrite()
-                return
-            self._append(_line(_record(self._doc, change)))
-            self.records += 1
-            if self._bytes > max(COMPACT_MIN_BYTES, 2 * self._snapshot_bytes):
-                self._rewrite()
+            else:
+                self._append(_line(_record(self._doc, change)))
+                self.records += 1
+                if self._bytes > max(COMPACT_MIN_BYTES, 2 * self._snapshot_bytes):
+                    self._rewrite()
         except (OSError, ValueError) as err:
             self.error = f"autosave failed: {err}"
             log.warning("%s", self.error)
+            # A write that failed may have left a torn record, and replay stops there: every
+            # record after it was lost (a full disk, freed, then a crash). The next change
+            # starts a fresh journal instead, a whole snapshot, as soon as it can be written.
+            self._close_file(delete=False)
+            return
+        self.error = None  # written: autosave works (again)
 
     def _append(self, data: bytes) -> None:
         with self._lock:

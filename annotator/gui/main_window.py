@@ -395,6 +395,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.session.close(discard_unsaved=True)  # the user chose in open_path
             self.session.deleteLater()
         self.session = session
+        self._autosave_error_shown = False  # the new project's journal: said when it fails
         session.setParent(self)
         skeleton = session.skeleton
         overlay = self.frame_view.set_skeleton(skeleton)
@@ -744,8 +745,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"{name}{star} — annotator")
         journal = session.journal
         if journal is not None and journal.error and not self._autosave_error_shown:
-            self._autosave_error_shown = True  # once: every edit would repeat it
+            self._autosave_error_shown = True  # once while it fails: every edit would repeat it
             self.reporter.error(f"Autosave is not working, save your work: {journal.error}")
+        elif journal is not None and not journal.error and self._autosave_error_shown:
+            self._autosave_error_shown = False  # said again if it fails again
+            self.show_status("autosave works again: your edits are kept for recovery", 8000)
 
     def _update_enabled(self) -> None:
         has = self.session is not None

@@ -195,6 +195,34 @@ def test_write_failures_are_reported_not_raised(tmp_path: Path) -> None:
     journal.close()
 
 
+def test_edits_after_a_failed_write_are_recovered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk tears a record; once space is back, the edits after it must still replay
+    (replay stops at a torn record, and appending after it lost them all)."""
+    doc = make_doc()
+    history = History(doc)
+    journal = RecoveryJournal(doc, tmp_path / "p.annot.json", directory=tmp_path / "rec")
+    history.push(PlaceJoint(3, 1, 1.0, 2.0))
+    real_write = os.write
+
+    def half_then_full(fd: int, data: object) -> int:
+        real_write(fd, bytes(memoryview(data))[:9])  # type: ignore[arg-type]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(journal_module.os, "write", half_then_full)
+    history.push(PlaceJoint(4, 1, 1.0, 2.0))
+    assert journal.error is not None and "No space" in journal.error
+    monkeypatch.setattr(journal_module.os, "write", real_write)  # space freed
+    for f in (5, 6, 7):
+        history.push(PlaceJoint(f, 1, 1.0, 2.0))
+    assert journal.error is None  # working again, and said so by the window
+    state = content(doc)
+    journal.close(discard=False)  # then the app dies
+    found = find_recovery(tmp_path / "p.annot.json", directory=tmp_path / "rec")
+    assert found is not None and content(found.restore()) == state
+
+
 @functools.cache
 def _base_records() -> str:
     """The records of a journal that saw every kind of change (JSON text, built once)."""

@@ -128,3 +128,29 @@ def test_work_is_restored_whatever_arrives_while_the_question_is_open(
     np.testing.assert_array_equal(np.asarray(second.session.doc.manual(0)), labels)
     second.session.history.set_clean()
     second.close()
+
+
+def test_autosave_failing_is_said_and_so_is_its_return(
+    qtbot, window, figure_video, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from annotator.core import journal as journal_module
+
+    video, truth = figure_video
+    open_and_wait(qtbot, window, video)
+    click_image(window, *truth[0, 0])  # the journal starts
+    real_write = journal_module.os.write
+
+    def full(_fd: int, _data: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(journal_module.os, "write", full)
+    click_image(window, *truth[0, 1])
+    assert (
+        len(window.reporter.errors) == 1 and "Autosave is not working" in window.reporter.errors[0]
+    )
+    click_image(window, *truth[0, 2])
+    assert len(window.reporter.errors) == 1  # once while it fails
+    monkeypatch.setattr(journal_module.os, "write", real_write)
+    click_image(window, *truth[0, 3])
+    assert "autosave works again" in window.statusBar().currentMessage()
+    window.session.history.set_clean()
