@@ -128,6 +128,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._play_timer.timeout.connect(self._play_tick)
         self._frame_error_shown = False
         self._autosave_error_shown = False
+        # (session, undo count, top command) when the user answered "unsaved changes?" for
+        # the file being opened (``open_path``; ``set_session`` compares).
+        self._answered: tuple[Session, int, Any] | None = None
         self._pending_drag: tuple[int, float, float] | None = None
         self.proxy_task: Task | None = None  # making the fast-seek copy, while it runs
         # Motion fields are extracted in the background whenever a video opens (gui/motion.py).
@@ -382,6 +385,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if not opening.confirm_discard(self, self.session):
             return
+        old = self.session  # as answered: edits made while the file opens are not its answer
+        self._answered = (
+            None if old is None else (old, old.history.undo_count, old.history.next_undo)
+        )
         self.guarded(lambda: opening.open_any(Path(path), self))
 
     def show_preview(self, image: np.ndarray) -> None:
@@ -389,11 +396,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_view.set_frame(np.asarray(image))
 
     def set_session(self, session: Session) -> None:
-        if self.session is not None:
+        old = self.session
+        if old is not None:
             self.set_playing(False)
             self.tasks.cancel_all()
-            self.session.close(discard_unsaved=True)  # the user chose in open_path
-            self.session.deleteLater()
+            # The user chose in open_path; edits made after that answer, while this file was
+            # opening, are kept for recovery (they were dropped without a word).
+            answered = self._answered
+            late = old.dirty and (
+                answered is None
+                or answered[0] is not old
+                or answered[1:] != (old.history.undo_count, old.history.next_undo)
+            )
+            old.close(discard_unsaved=not late)
+            old.deleteLater()
+            if late:
+                name = old.path.name if old.path else Path(old.doc.video.path).name
+                self.reporter.error(
+                    f"The edits made on {name} while this file opened were not saved; they "
+                    f"are kept for recovery: open {name} again to restore them.",
+                    "Unsaved changes kept",
+                )
+        self._answered = None
         self.session = session
         self._autosave_error_shown = False  # the new project's journal: said when it fails
         session.setParent(self)

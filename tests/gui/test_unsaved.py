@@ -162,3 +162,34 @@ def test_a_damaged_project_points_to_its_backup_which_opens_as_the_project(
     assert session.path == project and session.dirty  # Save mends the project itself
     assert opening.save(window, session, ask_path=False)
     assert len(load_project(project).labelled_frames(0)) == 1
+
+
+def test_edits_made_while_another_file_opens_are_kept_for_recovery(
+    qtbot, window, figure_video, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from annotator.gui import autosave
+
+    first, second = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    shutil.copyfile(figure_video[0], first)
+    with first.open("ab") as fh:  # another file: another fingerprint
+        fh.write(b"\0")
+    shutil.copyfile(figure_video[0], second)
+    open_and_wait(qtbot, window, first)
+    window.session.place(20.0, 30.0)
+    window.reporter.save_choice = "discard"  # that edit: discarded on purpose
+    a = window.session
+    real_open_any = opening.open_any
+
+    def edit_then_open(path, win):  # type: ignore[no-untyped-def]
+        a.go_to(5)
+        a.place(40.0, 50.0)  # while the other file opens: not part of the answer
+        real_open_any(path, win)
+
+    monkeypatch.setattr(opening, "open_any", edit_then_open)
+    window.open_path(second)
+    qtbot.waitUntil(lambda: window.session is not a and window.session is not None, timeout=15000)
+    assert any("kept for recovery" in e for e in window.reporter.errors)
+    recovery = autosave.find(first)
+    assert recovery is not None
+    kept = recovery.restore()
+    assert sorted(kept.labelled_frames(0).tolist()) == [0, 5]
