@@ -363,11 +363,31 @@ def save(
         if not chosen:
             return False
         target = with_project_suffix(Path(chosen))
+    if not _may_replace(window, session, target):
+        return False
     store.save_project(session.doc, target)
     session.mark_saved(target)  # also drops the recovery journal
     add_recent(target)
     window.show_status(f"saved {target}", 4000)
     return True
+
+
+def _may_replace(window: WindowServices, session: Session, target: Path) -> bool:
+    """Whether saving may write over ``target``: yes unless it is this project's file and
+    changed on disk since this session read or wrote it (another window or program saved
+    it, and the save would drop that work without a word); then the user says."""
+    from annotator.gui.session import file_stamp
+
+    if target != session.path or session.disk_stamp is None:
+        return True
+    now = file_stamp(target)
+    if now is None or now == session.disk_stamp:
+        return True
+    return window.reporter.ask(
+        f"{target.name} was changed on disk since it was opened here (another window or "
+        "program saved it). Save over it? (No keeps that file: Save As writes elsewhere.)",
+        "Project changed on disk",
+    )
 
 
 def confirm_discard(window: WindowServices, session: Session | None) -> bool:

@@ -98,6 +98,15 @@ SLOW_FILL_S = 0.25
 SLOW_UPDATES = 2  # that many slow updates in a row
 
 
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time in ns, size) of ``path``; None when it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 class Session(QtCore.QObject):
     """State of one open project; views observe its signals."""
 
@@ -134,6 +143,9 @@ class Session(QtCore.QObject):
         self.doc = document
         self.history = History(document)
         self.path = path
+        # The project file as this session last read or wrote it (``file_stamp``): a save
+        # over a file changed since (another window or program) asks first.
+        self.disk_stamp = file_stamp(path) if path is not None else None
         self.instance = 0  # the active person's index: every edit and the timeline are theirs
         self._active_track = document.instances[0].track_id if document.instances else 0
         # The fills of the other people (drawn dimmed), by track id, built when first drawn.
@@ -931,6 +943,7 @@ class Session(QtCore.QObject):
     # -- saving ----------------------------------------------------------------------------
     def mark_saved(self, path: Path) -> None:
         self.path = path
+        self.disk_stamp = file_stamp(path)
         self.history.set_clean()
         if self.journal is not None:
             self.journal.mark_saved(path)

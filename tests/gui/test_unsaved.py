@@ -193,3 +193,35 @@ def test_edits_made_while_another_file_opens_are_kept_for_recovery(
     assert recovery is not None
     kept = recovery.restore()
     assert sorted(kept.labelled_frames(0).tolist()) == [0, 5]
+
+
+def test_saving_over_a_project_changed_on_disk_asks_first(
+    qtbot, window, figure_video, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from annotator.core import commands as cmd
+    from annotator.core.store import save_project
+
+    video = tmp_path / "walk.mp4"
+    shutil.copyfile(figure_video[0], video)
+    open_and_wait(qtbot, window, video)
+    session = window.session
+    project = tmp_path / "walk.annot.json"
+    assert opening.save(window, session, ask_path=False, path=project)
+    other = load_project(project)  # another window saves its own work there
+    values = np.ones((1, other.skeleton.num_joints, 3), np.float32)
+    cmd.SetLabels(100 % other.frame_count, values).do(other)
+    save_project(other, project)
+    theirs = project.read_bytes()
+    session.go_to(7)
+    session.place(20.0, 30.0)
+    window.reporter.answer = False  # "Save over it?" no
+    assert not opening.save(window, session, ask_path=False)
+    assert any("changed on disk" in q for q in window.reporter.questions)
+    assert project.read_bytes() == theirs and session.dirty
+    window.reporter.answer = True
+    assert opening.save(window, session, ask_path=False)
+    assert load_project(project).labelled_frames(0).tolist() == [7]
+    session.place(25.0, 30.0)
+    asked = len(window.reporter.questions)
+    assert opening.save(window, session, ask_path=False)  # its own file since: no question
+    assert len(window.reporter.questions) == asked
